@@ -1,0 +1,25 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { HttpError } from '../shared/errors';
+import { jsonResponse } from '../shared/middleware/error-responder';
+import { httpMiddlewares, type HttpHandler, type PipelineDependencies } from '../shared/pipeline';
+
+/**
+ * `GET /health` (liveness: 200 without touching the store) and
+ * `GET /health/ready` (readiness: 200 only when the delivery table answers, else 503).
+ */
+export const createHealthHandler = (deps: Pick<PipelineDependencies, 'config' | 'telemetry' | 'store'>): HttpHandler => {
+  const health = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD') {
+      throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, HEAD' } });
+    }
+    const path = event.path.replace(/\/+$/, '');
+    if (path.endsWith('/health/ready')) {
+      await deps.store.ping();
+      return jsonResponse(200, { status: 'ready' });
+    }
+    if (path.endsWith('/health')) return jsonResponse(200, { status: 'ok' });
+    throw new HttpError(404, 'not_found', 'Not found.');
+  };
+  return middy(health).use(httpMiddlewares(deps)) as unknown as HttpHandler;
+};

@@ -1,0 +1,94 @@
+/**
+ * The one error hierarchy of Hookwarden. Every rejection is an {@link HttpError}
+ * with a stable machine-readable `code`; exactly one middleware (error-responder)
+ * turns errors into responses.
+ */
+
+/** Options shared by every {@link HttpError}. */
+export interface HttpErrorOptions {
+  /** Extra response headers, e.g. `Retry-After` or `Allow`. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The underlying error, kept for the log (never sent to the client). */
+  readonly cause?: unknown;
+  /**
+   * Whether `message` may be shown to the client.
+   * @default statusCode < 500
+   */
+  readonly expose?: boolean;
+  /** Structured details for the log line of this rejection (never secrets, signatures or bodies). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** An error that maps to one HTTP answer. */
+export class HttpError extends Error {
+  override readonly name: string = 'HttpError';
+  readonly statusCode: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(statusCode: number, code: string, message: string, options: HttpErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.statusCode = statusCode;
+    this.code = code;
+    this.expose = options.expose ?? statusCode < 500;
+    this.headers = options.headers ?? {};
+    this.details = options.details ?? {};
+  }
+}
+
+/** 503 with `Retry-After`: the delivery store could not be reached or throttled us. Nothing was stored. */
+export class StoreUnavailableError extends HttpError {
+  override readonly name = 'StoreUnavailableError';
+  constructor(cause: unknown, retryAfterSeconds = 5) {
+    super(503, 'unavailable', 'The delivery store is unavailable; retry later.', {
+      cause,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  }
+}
+
+/**
+ * Thrown by the replay guard when the delivery is already stored: rendered as
+ * 200 `{"status":"duplicate","id":...}`, and the wrapped handler never runs.
+ */
+export class DuplicateDeliveryError extends HttpError {
+  override readonly name = 'DuplicateDeliveryError';
+  readonly deliveryId: string;
+  constructor(deliveryId: string) {
+    super(200, 'duplicate', 'Delivery already received.');
+    this.deliveryId = deliveryId;
+  }
+}
+
+/**
+ * Thrown by the replay guard when another invocation holds the delivery and is
+ * still processing it: 409 with `Retry-After`, so the provider retries later.
+ */
+export class DeliveryInProgressError extends HttpError {
+  override readonly name = 'DeliveryInProgressError';
+  constructor(deliveryId: string, retryAfterSeconds: number) {
+    super(409, 'delivery_in_progress', 'This delivery is being processed; retry later.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+      details: { deliveryId },
+    });
+  }
+}
+
+/** Every problem found in the configuration, reported together. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid Hookwarden configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Codes counted as webhook authentication failures (alarmed on in AWS). */
+export const AUTHENTICATION_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'signature_invalid',
+  'timestamp_invalid',
+  'timestamp_out_of_range',
+]);

@@ -1,0 +1,57 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { DuplicateDeliveryError, HttpError } from '../../errors';
+import { requestIdOf, type HttpMiddleware, type HttpRequest } from '../types';
+
+/** Options of {@link errorResponder}. */
+export interface ErrorResponderOptions {
+  /** Production hides 5xx messages behind a generic text. @default true */
+  readonly production?: boolean;
+}
+
+const GENERIC: Record<number, string> = {
+  500: 'Internal server error.',
+  502: 'Bad gateway.',
+  503: 'Service temporarily unavailable; retry later.',
+  504: 'Gateway timeout.',
+};
+
+/** A JSON response with the given status. */
+export const jsonResponse = (
+  statusCode: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+/**
+ * The one place errors become responses: `{"error":{"code","message","requestId"}}`.
+ * A duplicate delivery becomes 200 `{"status":"duplicate","id":...}`. Unknown
+ * errors are 500 `internal_error`. In production a 5xx message is generic;
+ * development adds the error's own message. Logging is security-events' job.
+ */
+export const errorResponder = (options: ErrorResponderOptions = {}): HttpMiddleware => {
+  const production = options.production ?? true;
+  const errorResponderOnError = async (request: HttpRequest): Promise<void> => {
+    if (request.response !== undefined) return;
+    const error = request.error;
+    if (error instanceof DuplicateDeliveryError) {
+      request.response = jsonResponse(200, { status: 'duplicate', id: error.deliveryId });
+      return;
+    }
+    const known = error instanceof HttpError ? error : undefined;
+    const statusCode = known?.statusCode ?? 500;
+    const code = known?.code ?? 'internal_error';
+    const generic = GENERIC[statusCode] ?? 'Request failed.';
+    let message = known && (known.expose || !production) ? known.message : generic;
+    if (!known && !production && error) message = `${error.name}: ${error.message}`;
+    request.response = jsonResponse(
+      statusCode,
+      { error: { code, message, requestId: requestIdOf(request) } },
+      known?.headers ?? {},
+    );
+  };
+  return { onError: errorResponderOnError };
+};

@@ -1,0 +1,41 @@
+import { resolveClientAddress } from '../../client-ip';
+import type { SourceConfig } from '../../config';
+import { HttpError } from '../../errors';
+import { addressMatcher, type AddressMatcher } from '../../net';
+import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+
+/** Options of {@link ipAllowlist}. */
+export interface IpAllowlistOptions {
+  /** Sources whose `allowedIps` apply (empty list: any address). */
+  readonly sources: ReadonlyMap<string, SourceConfig>;
+  /** Peers whose `X-Forwarded-For` is believed. @default [] (none) */
+  readonly trustedProxies?: readonly string[];
+}
+
+/**
+ * Resolves the client address (trusted proxies only) and enforces the source's
+ * allowlist: 403 `ip_denied`. A request whose address cannot be determined is
+ * refused (400 `forwarded_header_invalid`, or 403 without a peer).
+ */
+export const ipAllowlist = (options: IpAllowlistOptions): HttpMiddleware => {
+  const trusted = addressMatcher(options.trustedProxies ?? []);
+  const allowlists = new Map<string, AddressMatcher>();
+  for (const [name, source] of options.sources) allowlists.set(name, addressMatcher(source.allowedIps));
+
+  const ipAllowlistBefore = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    const headers = state.headers ?? new Map();
+    const sourceIp = request.event.requestContext?.identity?.sourceIp;
+    const client = resolveClientAddress(sourceIp, headers, trusted);
+    if (!client) {
+      if (sourceIp === undefined || sourceIp === null) throw new HttpError(403, 'ip_denied', 'Client address unknown.');
+      throw new HttpError(400, 'forwarded_header_invalid', 'X-Forwarded-For is malformed.');
+    }
+    state.client = client;
+    const allowlist = state.source ? allowlists.get(state.source.name) : undefined;
+    if (allowlist && allowlist.size > 0 && !allowlist.contains(client.address)) {
+      throw new HttpError(403, 'ip_denied', 'This address may not deliver to this endpoint.');
+    }
+  };
+  return { before: ipAllowlistBefore };
+};

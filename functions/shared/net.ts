@@ -1,0 +1,71 @@
+import { BlockList, isIP } from 'node:net';
+
+/** An IP address in canonical form with its family. */
+export interface Address {
+  readonly ip: string;
+  readonly family: 'ipv4' | 'ipv6';
+}
+
+const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
+/**
+ * Parses an address, normalizing IPv4-mapped IPv6 (`::ffff:1.2.3.4`) to IPv4
+ * and dropping an IPv6 zone id. Returns `undefined` for anything that is not an address.
+ */
+export const parseAddress = (raw: string): Address | undefined => {
+  let text = raw.trim();
+  if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
+  const zone = text.indexOf('%');
+  if (zone > 0) text = text.slice(0, zone);
+  const mapped = MAPPED_V4.exec(text);
+  if (mapped && isIP(mapped[1] as string) === 4) return { ip: mapped[1] as string, family: 'ipv4' };
+  const version = isIP(text);
+  if (version === 4) return { ip: text, family: 'ipv4' };
+  if (version === 6) return { ip: text.toLowerCase(), family: 'ipv6' };
+  return undefined;
+};
+
+/**
+ * Checks one IP or CIDR entry (`10.0.0.0/8`, `2001:db8::/32`, `1.2.3.4`).
+ * Returns a problem description, or `undefined` when the entry is valid.
+ */
+export const describeInvalidRange = (entry: string): string | undefined => {
+  const [ip, prefix, extra] = entry.trim().split('/');
+  if (extra !== undefined || ip === undefined) return `"${entry}" is not an IP address or CIDR range`;
+  const address = parseAddress(ip);
+  if (!address) return `"${entry}" is not an IP address or CIDR range`;
+  if (prefix === undefined) return undefined;
+  const max = address.family === 'ipv4' ? 32 : 128;
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
+    return `"${entry}" has an invalid prefix length (0 to ${max} for ${address.family === 'ipv4' ? 'IPv4' : 'IPv6'})`;
+  }
+  return undefined;
+};
+
+/** A set of IPs and CIDR ranges, built once (cold start) and queried per request. */
+export interface AddressMatcher {
+  /** Whether the address is inside any range. */
+  contains(address: Address): boolean;
+  /** Number of entries it was built from. */
+  readonly size: number;
+}
+
+/**
+ * Builds an {@link AddressMatcher} from validated entries with `node:net`'s BlockList.
+ * @throws Error when an entry is invalid (configuration is validated before this runs)
+ */
+export const addressMatcher = (entries: readonly string[]): AddressMatcher => {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const problem = describeInvalidRange(entry);
+    if (problem) throw new Error(problem);
+    const [ip, prefix] = entry.trim().split('/');
+    const address = parseAddress(ip as string) as Address;
+    if (prefix === undefined) list.addAddress(address.ip, address.family);
+    else list.addSubnet(address.ip, Number(prefix), address.family);
+  }
+  return {
+    size: entries.length,
+    contains: (address) => entries.length > 0 && list.check(address.ip, address.family),
+  };
+};

@@ -1,0 +1,115 @@
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { HookwardenConfig } from './config';
+import { corsPolicy, preflightHandler } from './middleware/cors';
+import { errorResponder } from './middleware/error-responder';
+import { ipAllowlist } from './middleware/ip-allowlist';
+import { rawBody } from './middleware/raw-body';
+import { replayGuard, type ReplayGuardOptions } from './middleware/replay-guard';
+import { securityEvents } from './middleware/security-events';
+import { securityHeaders } from './middleware/security-headers';
+import { signatureVerifier } from './middleware/signature';
+import type { HttpMiddleware, WebhookContext } from './middleware/types';
+import { webhookRoute } from './middleware/webhook-route';
+import type { SecretProviderFactory } from './secrets';
+import type { DeliveryStore } from './stores/delivery-store';
+import type { Telemetry } from './telemetry';
+
+/** What a pipeline needs, built once per container. */
+export interface PipelineDependencies {
+  readonly config: HookwardenConfig;
+  readonly store: DeliveryStore;
+  readonly telemetry: Telemetry;
+  readonly secretProviders: SecretProviderFactory;
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A Lambda handler for API Gateway REST proxy events. */
+export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** A handler wrapped by Hookwarden: it runs only for authentic, fresh, first-seen deliveries. */
+export type WebhookHandler = (event: APIGatewayProxyEvent, context: WebhookContext) => Promise<APIGatewayProxyResult>;
+
+const FALLBACK_BODY = JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error.' } });
+
+/**
+ * The middlewares every HTTP route gets, outermost first: a last-resort error
+ * handler, the Lambda context in logs, security headers, CORS, the one error
+ * responder, and security events.
+ */
+export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>): HttpMiddleware[] => [
+  httpErrorHandler({
+    fallbackMessage: FALLBACK_BODY,
+    logger: (error: unknown) => deps.telemetry.logger.error('unhandled error', { error }),
+  }) as HttpMiddleware,
+  injectLambdaContext(deps.telemetry.logger, { resetKeys: true }) as HttpMiddleware,
+  securityHeaders(),
+  corsPolicy({ origins: deps.config.corsOrigins }),
+  errorResponder({ production: deps.config.production }),
+  securityEvents({ telemetry: deps.telemetry }),
+];
+
+/**
+ * The webhook checks in pipeline order: route (404/405), client IP and
+ * allowlist (403), raw body and size (413), signature and timestamp (401),
+ * then the replay guard's single conditional write (200 duplicate, 409, 503).
+ */
+export const webhookMiddlewares = (
+  deps: PipelineDependencies,
+  options: Pick<ReplayGuardOptions, 'mode' | 'leaseSeconds'> = {},
+): HttpMiddleware[] => {
+  const { config, now } = deps;
+  return [
+    webhookRoute({ sources: config.sources, ...(now ? { now } : {}) }),
+    ipAllowlist({ sources: config.sources, trustedProxies: config.trustedProxies }),
+    rawBody(),
+    signatureVerifier({ sources: config.sources, secretProviders: deps.secretProviders, ...(now ? { now } : {}) }),
+    replayGuard({ store: deps.store, telemetry: deps.telemetry, ...options, ...(now ? { now } : {}) }),
+  ];
+};
+
+/** Routes CORS preflights (OPTIONS) to their own handler, everything else to the webhook pipeline. */
+const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>, webhook: HttpHandler): HttpHandler => {
+  const preflight = middy(preflightHandler({ origins: deps.config.corsOrigins })).use(httpMiddlewares(deps)) as unknown as HttpHandler;
+  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context));
+};
+
+/**
+ * Wraps your own handler with every Hookwarden check. The delivery is recorded
+ * before your handler runs and the record removed if it throws, so the
+ * provider's retry is processed, never lost; a copy of a processed delivery
+ * never reaches it. Your handler reads the verified delivery from
+ * `context.hookwarden` (`source`, `delivery.deliveryId`, `body`, `client`).
+ *
+ * @example
+ * export const handler = withHookwarden(async (event, context) => {
+ *   await enqueue(context.hookwarden.body);
+ *   return { statusCode: 202, body: '' };
+ * }, deps);
+ */
+export const withHookwarden = (
+  handler: WebhookHandler,
+  deps: PipelineDependencies,
+  options: Pick<ReplayGuardOptions, 'leaseSeconds'> = {},
+): HttpHandler => {
+  const webhook = middy(handler as never)
+    .use(httpMiddlewares(deps))
+    .use(webhookMiddlewares(deps, { mode: 'process', ...options }));
+  return withPreflight(deps, webhook as unknown as HttpHandler);
+};
+
+/** Hookwarden's own webhook endpoint: the conditional write is the storage; answers 202 with the id. */
+export const createWebhookHandler = (deps: PipelineDependencies): HttpHandler => {
+  const accept = async (_event: APIGatewayProxyEvent, context: WebhookContext): Promise<APIGatewayProxyResult> => ({
+    statusCode: 202,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ status: 'accepted', id: context.hookwarden.delivery?.deliveryId }),
+  });
+  const webhook = middy(accept as never)
+    .use(httpMiddlewares(deps))
+    .use(webhookMiddlewares(deps, { mode: 'store' }));
+  return withPreflight(deps, webhook as unknown as HttpHandler);
+};

@@ -1,0 +1,30 @@
+import type { SecretSource } from '../config';
+
+/**
+ * Supplies the secrets of one source that are valid now (several during a
+ * rotation overlap). Implementations cache: `current()` is called per request.
+ */
+export interface SecretProvider {
+  /**
+   * The valid secrets, as configured (not yet decoded by the scheme). Returns the
+   * same array instance until the set changes, so callers may cache derived keys by identity.
+   * @throws HttpError 503 `unavailable` when the secrets cannot be read and nothing is cached
+   */
+  current(): Promise<readonly string[]>;
+}
+
+/** A provider over fixed values (environment variables, tests). */
+export const staticSecrets = (values: readonly string[]): SecretProvider => {
+  const frozen = Object.freeze([...values]);
+  const resolved = Promise.resolve(frozen);
+  return { current: () => resolved };
+};
+
+/** Builds the provider for a source's {@link SecretSource}. */
+export type SecretProviderFactory = (source: SecretSource) => SecretProvider;
+
+/** The factory for local mode: environment values only; a Secrets Manager source is a configuration error here. */
+export const environmentSecretProviders: SecretProviderFactory = (source) => {
+  if (source.kind === 'env') return staticSecrets(source.values);
+  throw new Error(`secret ${source.secretId} lives in Secrets Manager; pass a Secrets Manager provider factory`);
+};

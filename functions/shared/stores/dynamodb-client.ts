@@ -1,0 +1,29 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+
+/** Options of {@link createDynamoDbClient}. */
+export interface DynamoDbClientOptions {
+  /** A local endpoint (dynalite); unset in AWS. */
+  readonly endpoint?: string;
+  /** @default process.env.AWS_REGION ?? 'us-east-1' */
+  readonly region?: string;
+  /** @default 3 */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * The DynamoDB client of the request path: bounded retries and timeouts, so an
+ * unreachable store becomes a quick 503 rather than a Lambda timeout.
+ */
+export const createDynamoDbClient = (options: DynamoDbClientOptions = {}): DynamoDBClient => {
+  const config: DynamoDBClientConfig = {
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: options.maxAttempts ?? 3,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  };
+  if (options.endpoint) {
+    config.endpoint = options.endpoint;
+    // dynalite accepts any credentials; never pick up a real profile for the local store.
+    config.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  }
+  return new DynamoDBClient(config);
+};

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HookwardenConfig, SourceConfig } from '../functions/shared/config';
+
+const FILE = 'dev-secrets.json';
+
+/** A fresh secret in the format the scheme expects (Standard Webhooks: `whsec_` + base64). */
+export const generateSecret = (schemeName: string): string => {
+  const bytes = randomBytes(24);
+  if (schemeName === 'standard-webhooks') return `whsec_${bytes.toString('base64')}`;
+  if (schemeName === 'stripe') return `whsec_${bytes.toString('hex')}`;
+  return bytes.toString('hex');
+};
+
+/**
+ * Gives every source without a configured secret a development secret, kept in
+ * `<dataDir>/dev-secrets.json` (mode 0600) so restarts keep it. Returns the
+ * completed configuration and the generated secrets by source, to print once.
+ */
+export const withDevelopmentSecrets = (
+  config: HookwardenConfig,
+  dataDir: string | undefined,
+): { config: HookwardenConfig; generated: Map<string, string> } => {
+  const path = dataDir ? join(dataDir, FILE) : undefined;
+  const saved: Record<string, string> = path && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
+  const generated = new Map<string, string>();
+  const sources = new Map<string, SourceConfig>();
+  for (const [name, source] of config.sources) {
+    if (source.secret) {
+      sources.set(name, source);
+      continue;
+    }
+    let secret = saved[`${name}:${source.schemeName}`];
+    try {
+      if (secret) source.scheme.decodeSecret(secret);
+    } catch {
+      secret = undefined;
+    }
+    secret ??= generateSecret(source.schemeName);
+    saved[`${name}:${source.schemeName}`] = secret;
+    generated.set(name, secret);
+    sources.set(name, { ...source, secret: { kind: 'env', variable: '(generated development secret)', values: [secret] } });
+  }
+  if (path && dataDir && generated.size > 0) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path, JSON.stringify(saved, null, 2), { mode: 0o600 });
+  }
+  return { config: { ...config, sources }, generated };
+};

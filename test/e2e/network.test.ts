@@ -1,0 +1,71 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJson, startHarness, type Harness } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+const SECRET = TEST_SECRETS.standardWebhooks;
+const sender = new Webhook(SECRET);
+let n = 0;
+const signed = () => {
+  const id = `msg_net_${Date.now()}_${++n}`;
+  const at = new Date();
+  const body = JSON.stringify({ type: 'network.test', n });
+  return { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
+};
+
+// The local server sees every test request from 127.0.0.1 (the TCP peer, as API Gateway's sourceIp).
+describe('IP allowlist without trusted proxies', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_IPS: '203.0.113.0/24, 2001:db8::/32' });
+  });
+  afterAll(() => h.close());
+
+  it('refuses a peer outside the allowlist with 403 ip_denied, before any DynamoDB call', async () => {
+    const d = signed();
+    const start = h.dynamoCalls();
+    const res = await h.post('/webhooks/default', d.body, d.headers);
+    expect(res.status).toBe(403);
+    expect((await readJson(res)).error.code).toBe('ip_denied');
+    expect(h.dynamoCalls()).toBe(start);
+  });
+
+  it('ignores a forged X-Forwarded-For from an untrusted peer', async () => {
+    const d = signed();
+    const res = await h.post('/webhooks/default', d.body, { ...d.headers, 'X-Forwarded-For': '203.0.113.7' });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('IP allowlist behind a trusted proxy', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_IPS: '203.0.113.0/24,2001:db8::/32', TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8' });
+  });
+  afterAll(() => h.close());
+
+  it.each([
+    ['client in range', '203.0.113.7', 202],
+    ['client in range behind two trusted hops', '203.0.113.7, 10.1.2.3', 202],
+    ['IPv6 client in range', '2001:db8::1', 202],
+    ['IPv4-mapped IPv6 client in range', '::ffff:203.0.113.9', 202],
+    ['client out of range', '198.51.100.1', 403],
+    ['spoofed left-most entry before a real untrusted client', '203.0.113.7, 198.51.100.1', 403],
+  ])('%s (X-Forwarded-For: %s) → %i', async (_name, forwardedFor, status) => {
+    const d = signed();
+    const res = await h.post('/webhooks/default', d.body, { ...d.headers, 'X-Forwarded-For': forwardedFor });
+    expect(res.status).toBe(status);
+  });
+
+  it('refuses a malformed forwarded chain with 400', async () => {
+    const d = signed();
+    const res = await h.post('/webhooks/default', d.body, { ...d.headers, 'X-Forwarded-For': 'not-an-ip' });
+    expect(res.status).toBe(400);
+    expect((await readJson(res)).error.code).toBe('forwarded_header_invalid');
+  });
+
+  it('uses the peer itself when no X-Forwarded-For is sent (127.0.0.1 is not allowlisted)', async () => {
+    const d = signed();
+    expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(403);
+  });
+});

@@ -1,0 +1,84 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withHookwarden } from '../../functions/shared/pipeline';
+import { startHarness, type Harness } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+const SECRET = TEST_SECRETS.standardWebhooks;
+const sender = new Webhook(SECRET);
+let n = 0;
+const signed = () => {
+  const id = `msg_wrap_${Date.now()}_${++n}`;
+  const at = new Date();
+  const body = JSON.stringify({ type: 'order.created', n });
+  return { id, body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
+};
+
+describe('a team handler wrapped with withHookwarden', () => {
+  let h: Harness;
+  const processed: string[] = [];
+  const failNext = new Set<string>();
+  const slow = new Map<string, Promise<void>>();
+
+  beforeAll(async () => {
+    h = await startHarness(
+      { WEBHOOK_SECRET: SECRET },
+      {
+        webhookHandler: (deps) =>
+          withHookwarden(async (_event, context) => {
+            const id = context.hookwarden.delivery?.deliveryId as string;
+            await slow.get(id);
+            if (failNext.delete(id)) throw new Error('downstream queue refused the message');
+            processed.push(id);
+            return { statusCode: 202, body: JSON.stringify({ processed: id, bytes: context.hookwarden.body?.length }) };
+          }, deps),
+      },
+    );
+  });
+  afterAll(() => h.close());
+
+  it('runs the handler once for an authentic delivery, never for its copies', async () => {
+    const d = signed();
+    const first = await h.post('/webhooks/default', d.body, d.headers);
+    expect(first.status).toBe(202);
+    expect(await first.json()).toEqual({ processed: d.id, bytes: Buffer.byteLength(d.body) });
+    const copy = await h.post('/webhooks/default', d.body, d.headers);
+    expect(copy.status).toBe(200);
+    expect(await copy.json()).toEqual({ status: 'duplicate', id: d.id });
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+  });
+
+  it('never runs the handler for a forged delivery', async () => {
+    const d = signed();
+    const res = await h.post('/webhooks/default', `${d.body}x`, d.headers);
+    expect(res.status).toBe(401);
+    expect(processed).not.toContain(d.id);
+  });
+
+  it('removes the record when the handler throws, so the provider retry is processed', async () => {
+    const d = signed();
+    failNext.add(d.id);
+    const failed = await h.post('/webhooks/default', d.body, d.headers);
+    expect(failed.status).toBe(500);
+    expect(await h.store.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
+    const retry = await h.post('/webhooks/default', d.body, d.headers);
+    expect(retry.status).toBe(202);
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+    expect((await h.store.get('default', d.id, Math.floor(Date.now() / 1000)))?.status).toBe('stored');
+  });
+
+  it('answers a copy that arrives while the first is still processing with 409 and Retry-After', async () => {
+    const d = signed();
+    let release!: () => void;
+    slow.set(d.id, new Promise<void>((resolve) => (release = resolve)));
+    const first = h.post('/webhooks/default', d.body, d.headers);
+    // Wait until the first invocation holds the record.
+    for (let i = 0; i < 100 && !(await h.store.get('default', d.id, Math.floor(Date.now() / 1000))); i++) await new Promise((r) => setTimeout(r, 10));
+    const copy = await h.post('/webhooks/default', d.body, d.headers);
+    expect(copy.status).toBe(409);
+    expect(Number(copy.headers.get('retry-after'))).toBeGreaterThan(0);
+    release();
+    expect((await first).status).toBe(202);
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,68 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { resolveClientAddress } from '../../../functions/shared/client-ip';
+import { addressMatcher, describeInvalidRange, parseAddress } from '../../../functions/shared/net';
+
+const headers = (xff?: string) => new Map(xff === undefined ? [] : [['x-forwarded-for', [xff]]]);
+
+describe('addresses and ranges', () => {
+  it.each([
+    ['1.2.3.4', { ip: '1.2.3.4', family: 'ipv4' }],
+    ['::ffff:1.2.3.4', { ip: '1.2.3.4', family: 'ipv4' }],
+    ['2001:DB8::1', { ip: '2001:db8::1', family: 'ipv6' }],
+    ['[2001:db8::1]', { ip: '2001:db8::1', family: 'ipv6' }],
+    ['fe80::1%eth0', { ip: 'fe80::1', family: 'ipv6' }],
+  ])('parses %s', (raw, expected) => {
+    expect(parseAddress(raw)).toEqual(expected);
+  });
+
+  it.each(['', '1.2.3', '1.2.3.4.5', '256.1.1.1', 'example.com', '1.2.3.4/8'])('refuses %j as an address', (raw) => {
+    expect(parseAddress(raw)).toBeUndefined();
+  });
+
+  it('matches IPv4 and IPv6 CIDRs, and IPv4-mapped addresses against IPv4 ranges', () => {
+    const m = addressMatcher(['10.0.0.0/8', '2001:db8::/32', '192.0.2.1']);
+    expect(m.contains(parseAddress('10.200.0.1')!)).toBe(true);
+    expect(m.contains(parseAddress('::ffff:10.1.1.1')!)).toBe(true);
+    expect(m.contains(parseAddress('2001:db8:ffff::1')!)).toBe(true);
+    expect(m.contains(parseAddress('192.0.2.1')!)).toBe(true);
+    expect(m.contains(parseAddress('192.0.2.2')!)).toBe(false);
+    expect(m.contains(parseAddress('11.0.0.1')!)).toBe(false);
+  });
+
+  it.each(['10.0.0.0/33', '2001:db8::/129', '1.2.3.4/x', '1.2.3.4/8/9', 'nope/8'])('describes %s as invalid', (entry) => {
+    expect(describeInvalidRange(entry)).toBeDefined();
+  });
+
+  it('never throws on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        parseAddress(text);
+        describeInvalidRange(text);
+      }),
+    );
+  });
+});
+
+describe('resolveClientAddress', () => {
+  const trusted = addressMatcher(['10.0.0.0/8']);
+
+  it('uses the peer when it is not a trusted proxy, and flags a client-sent X-Forwarded-For', () => {
+    const r = resolveClientAddress('198.51.100.1', headers('203.0.113.9, 198.51.100.1'), trusted);
+    expect(r?.address.ip).toBe('198.51.100.1');
+    expect(r?.untrustedForwardedFor).toBe(true);
+  });
+
+  it('does not flag the hop API Gateway appends itself (the peer)', () => {
+    expect(resolveClientAddress('198.51.100.1', headers('198.51.100.1'), trusted)?.untrustedForwardedFor).toBe(false);
+  });
+
+  it('walks right to left past trusted hops', () => {
+    expect(resolveClientAddress('10.0.0.1', headers('6.6.6.6, 203.0.113.9, 10.9.9.9'), trusted)?.address.ip).toBe('203.0.113.9');
+  });
+
+  it('fails closed on a malformed hop and a missing peer', () => {
+    expect(resolveClientAddress('10.0.0.1', headers('203.0.113.9, garbage'), trusted)).toBeUndefined();
+    expect(resolveClientAddress(undefined, headers(), trusted)).toBeUndefined();
+  });
+});

@@ -1,0 +1,101 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { loadConfig, type HookwardenConfig } from '../../functions/shared/config';
+import type { HttpHandler, PipelineDependencies } from '../../functions/shared/pipeline';
+import { environmentSecretProviders } from '../../functions/shared/secrets';
+import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
+import { DynamoDbDeliveryStore } from '../../functions/shared/stores/dynamodb-delivery-store';
+import { TABLES } from '../../functions/shared/stores/tables';
+import { createTelemetry } from '../../functions/shared/telemetry';
+import { createTables, startLocalStore, type LocalStore } from '../../local/dynamo';
+import { startHttpServer, type LocalHttpServer } from '../../local/server';
+
+/** Counts every DynamoDB call a client makes. */
+export const countCalls = (client: DynamoDBClient): { readonly count: () => number; readonly names: string[] } => {
+  const names: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      names.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  return { count: () => names.length, names };
+};
+
+/** An empty directory, so no stray hookwarden.config.json is picked up. */
+export const emptyDir = (): string => mkdtempSync(join(tmpdir(), 'hookwarden-test-'));
+
+/** Everything a real-HTTP test needs: dynalite, the handlers on a loopback port, a counted client. */
+export interface Harness {
+  readonly url: string;
+  readonly config: HookwardenConfig;
+  readonly deps: PipelineDependencies;
+  readonly http: LocalHttpServer;
+  readonly client: DynamoDBClient;
+  readonly store: DynamoDbDeliveryStore;
+  /** DynamoDB calls made by the handlers so far. */
+  dynamoCalls(): number;
+  /** Stops dynalite (the handlers keep running). */
+  stopStore(): Promise<void>;
+  /** Starts dynalite again on the same port, tables re-created (in memory: empty). */
+  startStore(): Promise<void>;
+  post(path: string, body: string | Buffer, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite and the local HTTP server for a configuration given as environment variables. */
+export const startHarness = async (
+  env: Record<string, string>,
+  options: { now?: () => number; webhookHandler?: (deps: PipelineDependencies) => HttpHandler } = {},
+): Promise<Harness> => {
+  const config = loadConfig({ ...env }, emptyDir());
+  let local: LocalStore | undefined = await startLocalStore();
+  const port = Number(new URL(local.endpoint).port);
+  const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', maxAttempts: 2 });
+  const calls = countCalls(client);
+  const store = new DynamoDbDeliveryStore({ client, tableName: config.tables.deliveries });
+  const deps: PipelineDependencies = {
+    config,
+    store,
+    telemetry: createTelemetry(),
+    secretProviders: environmentSecretProviders,
+    ...(options.now ? { now: options.now } : {}),
+  };
+  const http = await startHttpServer(deps, { port: 0, ...(options.webhookHandler ? { webhookHandler: options.webhookHandler(deps) } : {}) });
+  return {
+    url: http.url,
+    config,
+    deps,
+    http,
+    client,
+    store,
+    dynamoCalls: () => calls.count(),
+    stopStore: async () => {
+      await local?.close();
+      local = undefined;
+    },
+    startStore: async () => {
+      local = await startLocalStore({ port });
+      await createTables(local.client, TABLES);
+    },
+    post: (path, body, headers = {}) =>
+      fetch(`${http.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'application/json', ...headers } }),
+    close: async () => {
+      await http.close();
+      client.destroy();
+      await local?.close();
+    },
+  };
+};
+
+/** A response body as the tests read it. */
+export interface JsonBody {
+  readonly error: { readonly code: string; readonly message: string; readonly requestId: string };
+  readonly [key: string]: unknown;
+}
+
+/** Reads a JSON response body. */
+export const readJson = async (res: Response): Promise<JsonBody> => (await res.json()) as JsonBody;
