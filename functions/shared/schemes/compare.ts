@@ -9,6 +9,19 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Decodes hex strictly; `undefined` for anything malformed (Buffer.from would silently truncate). */
 export const decodeHex = (text: string): Buffer | undefined => (HEX.test(text) ? Buffer.from(text, 'hex') : undefined);
 
+/**
+ * Decodes a received MAC of `bytes` bytes on the hot path without a regex.
+ * Node's decoders stop at (hex) or skip (base64) bad characters, so a garbled
+ * value comes out short and is refused; a value that still yields the right
+ * bytes is harmless, as it must equal the expected MAC anyway.
+ */
+export const decodeMac = (text: string, encoding: 'hex' | 'base64', bytes = 32): Buffer | undefined => {
+  const expectedLength = encoding === 'hex' ? bytes * 2 : Math.ceil(bytes / 3) * 4;
+  if (text.length !== expectedLength) return undefined;
+  const mac = Buffer.from(text, encoding);
+  return mac.length === bytes ? mac : undefined;
+};
+
 /** Decodes padded standard base64 strictly; `undefined` for anything malformed or empty. */
 export const decodeBase64 = (text: string): Buffer | undefined =>
   text.length > 0 && BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeHex, matchAny } from './compare';
+import { decodeMac, matchAny } from './compare';
 import { idFromHeader } from './ids';
 import type { SignatureScheme, VerifyResult } from './types';
 
@@ -24,7 +24,7 @@ export const github: SignatureScheme = {
   verify(request, keys): VerifyResult {
     const header = singleHeader(request.headers, 'x-hub-signature-256');
     if (!header) return { ok: false, code: 'signature_invalid', reason: header === null ? 'conflicting X-Hub-Signature-256 headers' : 'missing X-Hub-Signature-256' };
-    const mac = header.startsWith(PREFIX) ? decodeHex(header.slice(PREFIX.length)) : undefined;
+    const mac = header.startsWith(PREFIX) ? decodeMac(header.slice(PREFIX.length), 'hex') : undefined;
     if (mac?.length !== 32) return { ok: false, code: 'signature_invalid', reason: 'garbled X-Hub-Signature-256' };
     const id = idFromHeader(request.headers, 'x-github-delivery');
     if (typeof id === 'object') return id;

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeBase64, decodeHex, matchAny } from './compare';
+import { decodeMac, matchAny } from './compare';
 import { idFromHeader } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
 import type { HmacSchemeOptions, SignatureScheme, VerifyResult } from './types';
@@ -48,7 +48,7 @@ const compile = (options: HmacSchemeOptions) => {
 export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme => {
   const c = compile(options);
   const fill = (id: string, timestamp: string): string => c.head.replaceAll('{id}', id).replaceAll('{timestamp}', timestamp);
-  const decode = c.encoding === 'hex' ? decodeHex : decodeBase64;
+  const decode = (text: string) => decodeMac(text, c.encoding);
   return {
     name: 'hmac',
     keptHeaders: ['content-type', 'user-agent', ...(c.idHeader ? [c.idHeader] : [])],

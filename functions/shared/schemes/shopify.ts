@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeBase64, matchAny } from './compare';
+import { decodeMac, matchAny } from './compare';
 import { idFromHeader } from './ids';
 import type { SignatureScheme, VerifyResult } from './types';
 
@@ -20,7 +20,7 @@ export const shopify: SignatureScheme = {
   verify(request, keys): VerifyResult {
     const header = singleHeader(request.headers, 'x-shopify-hmac-sha256');
     if (!header) return { ok: false, code: 'signature_invalid', reason: header === null ? 'conflicting X-Shopify-Hmac-Sha256 headers' : 'missing X-Shopify-Hmac-Sha256' };
-    const mac = decodeBase64(header.trim());
+    const mac = decodeMac(header.trim(), 'base64');
     if (mac?.length !== 32) return { ok: false, code: 'signature_invalid', reason: 'garbled X-Shopify-Hmac-Sha256' };
     const id = idFromHeader(request.headers, 'x-shopify-webhook-id');
     if (typeof id === 'object') return id;

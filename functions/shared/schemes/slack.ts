@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeHex, matchAny } from './compare';
+import { decodeMac, matchAny } from './compare';
 import { jsonObject, stringField } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
 import type { SignatureScheme, VerifyResult } from './types';
@@ -26,7 +26,7 @@ export const slack: SignatureScheme = {
   verify(request, keys, options): VerifyResult {
     const header = singleHeader(request.headers, 'x-slack-signature');
     if (!header) return { ok: false, code: 'signature_invalid', reason: header === null ? 'conflicting X-Slack-Signature headers' : 'missing X-Slack-Signature' };
-    const mac = header.startsWith(PREFIX) ? decodeHex(header.slice(PREFIX.length)) : undefined;
+    const mac = header.startsWith(PREFIX) ? decodeMac(header.slice(PREFIX.length), 'hex') : undefined;
     if (mac?.length !== 32) return { ok: false, code: 'signature_invalid', reason: 'garbled X-Slack-Signature' };
     const timestamp = parseUnixSeconds(singleHeader(request.headers, 'x-slack-request-timestamp'), 'X-Slack-Request-Timestamp');
     if (typeof timestamp !== 'number') return timestamp;

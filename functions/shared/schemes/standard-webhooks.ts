@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { singleHeader, type HeaderMap } from '../headers';
-import { decodeBase64, matchAny } from './compare';
+import { decodeBase64, decodeMac, matchAny } from './compare';
 import { isValidId, jsonObject, stringField } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
 import type { SignatureScheme, VerifyResult } from './types';
@@ -16,7 +16,7 @@ const v1Signatures = (values: readonly string[]): Buffer[] => {
   for (const value of values) {
     for (const entry of value.split(' ')) {
       if (!entry.startsWith('v1,')) continue;
-      const mac = decodeBase64(entry.slice(3));
+      const mac = decodeMac(entry.slice(3), 'base64');
       if (mac?.length === 32) found.push(mac);
     }
   }

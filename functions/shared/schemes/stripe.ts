@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeHex, matchAny } from './compare';
+import { decodeMac, matchAny } from './compare';
 import { jsonObject, stringField } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
 import type { SignatureScheme, VerifyResult } from './types';
@@ -19,7 +19,7 @@ const parseHeader = (value: string): { t?: string; v1: Buffer[] } => {
     const text = part.slice(eq + 1).trim();
     if (key === 't') parsed.t = parsed.t === undefined ? text : '\u0000conflict';
     else if (key === 'v1') {
-      const mac = decodeHex(text);
+      const mac = decodeMac(text, 'hex');
       if (mac?.length === 32) parsed.v1.push(mac);
     }
   }
