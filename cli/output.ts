@@ -11,4 +11,12 @@ export const output = {
   error(text: string): void {
     process.stderr.write(`${text}\n`);
   },
+  /** Text as is on standard output (commander's help). */
+  write(text: string): void {
+    process.stdout.write(text);
+  },
+  /** Text as is on standard error (commander's messages). */
+  writeError(text: string): void {
+    process.stderr.write(text);
+  },
 };

@@ -48,3 +48,14 @@ export const withDevelopmentSecrets = (
   }
   return { config: { ...config, sources }, generated };
 };
+
+/** The development secrets `npm start` saved in the data directory, by `source:scheme` (read only). */
+export const readDevelopmentSecrets = (dataDir: string): Readonly<Record<string, string>> => {
+  const path = join(dataDir, FILE);
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+};

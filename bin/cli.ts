@@ -1,0 +1,4 @@
+// `hookwarden`: parse, call, exit.
+import { run } from '../cli/program';
+
+process.exitCode = await run(process.argv);
