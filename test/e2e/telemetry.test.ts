@@ -1,0 +1,68 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+const SECRET = TEST_SECRETS.standardWebhooks;
+
+/** Collects the JSON lines (Powertools logs and EMF metrics, on stdout and stderr) written while `work` runs. */
+const jsonLinesDuring = async (work: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> => {
+  const lines: string[] = [];
+  const capture = (chunk: unknown): boolean => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  try {
+    await work();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return lines
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+};
+
+describe('security events and metrics', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET });
+  });
+  afterAll(() => h.close());
+
+  it('logs one structured security event per rejection and counts it by source and code', async () => {
+    const id = 'msg_telemetry_1';
+    const at = new Date();
+    const body = '{"a":1}';
+    const signature = new Webhook(SECRET).sign(id, at, body);
+    const lines = await jsonLinesDuring(() =>
+      h.post('/webhooks/default', '{"a":2}', { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature }),
+    );
+    const events = lines.filter((l) => l.message === 'webhook rejected');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      level: 'WARN',
+      securityEvent: { code: 'signature_invalid', statusCode: 401, source: 'default', clientIp: '127.0.0.1', requestId: expect.any(String) },
+    });
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain(signature.slice(3));
+    expect(text).not.toContain('"a":2');
+
+    const metrics = lines.filter((l) => l._aws !== undefined);
+    const rejected = metrics.find((m) => 'DeliveryRejected' in m);
+    expect(rejected).toMatchObject({ DeliveryRejected: 1, source: 'default', code: 'signature_invalid', service: 'hookwarden' });
+    expect(metrics.find((m) => 'AuthenticationFailure' in m)).toMatchObject({ AuthenticationFailure: 1 });
+  });
+
+  it('counts an accepted delivery by source', async () => {
+    const id = 'msg_telemetry_2';
+    const at = new Date();
+    const body = '{"type":"t"}';
+    const lines = await jsonLinesDuring(() =>
+      h.post('/webhooks/default', body, { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(SECRET).sign(id, at, body) }),
+    );
+    expect(lines.find((l) => l.message === 'webhook accepted')).toMatchObject({ source: 'default', deliveryId: id });
+    expect(lines.find((l) => 'DeliveryAccepted' in l)).toMatchObject({ DeliveryAccepted: 1, source: 'default' });
+  });
+});
