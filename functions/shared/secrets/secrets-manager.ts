@@ -16,7 +16,9 @@ export interface SecretDocument {
 }
 
 /**
- * Parses `{"keys":[{"secret":"...","notAfter":<epoch seconds>}]}`.
+ * Parses `{"keys":[{"secret":"...","notAfter":<epoch seconds>}]}`. A top-level
+ * `"secret"` (what the stack generates at creation: Secrets Manager can only
+ * generate a top-level string) counts as one more key without expiry.
  * @throws Error naming what is wrong (never the secret)
  */
 export const parseSecretDocument = (text: string | undefined): SecretDocument => {
@@ -27,9 +29,12 @@ export const parseSecretDocument = (text: string | undefined): SecretDocument =>
   } catch {
     throw new Error('secret is not a JSON document {"keys":[...]}');
   }
-  const keys = (value as { keys?: unknown }).keys;
-  if (!Array.isArray(keys) || keys.length === 0) throw new Error('secret document has no "keys"');
-  keys.forEach((key: { secret?: unknown; notAfter?: unknown }, index) => {
+  const generated = (value as { secret?: unknown }).secret;
+  const listed = (value as { keys?: unknown }).keys ?? [];
+  if (!Array.isArray(listed)) throw new Error('secret document "keys" must be an array');
+  const keys: unknown[] = typeof generated === 'string' && generated.length > 0 ? [...listed, { secret: generated }] : listed;
+  if (keys.length === 0) throw new Error('secret document has no "keys"');
+  (keys as Array<{ secret?: unknown; notAfter?: unknown }>).forEach((key, index) => {
     if (typeof key?.secret !== 'string' || key.secret.length === 0) throw new Error(`keys[${index}].secret must be a non-empty string`);
     if (key.notAfter !== undefined && typeof key.notAfter !== 'number') throw new Error(`keys[${index}].notAfter must be epoch seconds`);
   });

@@ -68,3 +68,10 @@ describe('secretsManagerProviders', () => {
     },
   );
 });
+
+describe('parseSecretDocument', () => {
+  it('counts the generated top-level secret as a key, next to listed ones', () => {
+    expect(parseSecretDocument('{"keys":[],"secret":"generated"}').keys).toEqual([{ secret: 'generated' }]);
+    expect(parseSecretDocument('{"keys":[{"secret":"new"}],"secret":"generated"}').keys.map((k) => k.secret)).toEqual(['new', 'generated']);
+  });
+});

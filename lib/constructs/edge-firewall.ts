@@ -1,0 +1,68 @@
+import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import type { Stage } from 'aws-cdk-lib/aws-apigateway';
+import { Construct } from 'constructs';
+
+/** Props of {@link EdgeFirewall}. */
+export interface EdgeFirewallProps {
+  readonly stage: Stage;
+  /** Requests per client IP per 5 minutes before WAF blocks it. @default 2000 */
+  readonly rateLimitPer5Minutes?: number;
+}
+
+/**
+ * A regional WAF web ACL on the API stage: blocked IP sets (IPv4 and IPv6,
+ * exported so operators can add addresses), a rate-based rule per client IP,
+ * and the AWS managed common rule set (its 8 KB body-size rule counts instead
+ * of blocking, since webhook bodies are larger; Hookwarden enforces its own limit).
+ */
+export class EdgeFirewall extends Construct {
+  public readonly webAcl: CfnWebACL;
+  public readonly blockedIpv4: CfnIPSet;
+  public readonly blockedIpv6: CfnIPSet;
+
+  constructor(scope: Construct, id: string, props: EdgeFirewallProps) {
+    super(scope, id);
+    this.blockedIpv4 = new CfnIPSet(this, 'BlockedIpv4', { scope: 'REGIONAL', ipAddressVersion: 'IPV4', addresses: [], description: 'Hookwarden blocked client addresses IPv4' });
+    this.blockedIpv6 = new CfnIPSet(this, 'BlockedIpv6', { scope: 'REGIONAL', ipAddressVersion: 'IPV6', addresses: [], description: 'Hookwarden blocked client addresses IPv6' });
+    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+    this.webAcl = new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('hookwarden-waf'),
+      rules: [
+        {
+          name: 'blocked-ips',
+          priority: 0,
+          action: { block: {} },
+          statement: {
+            orStatement: {
+              statements: [{ ipSetReferenceStatement: { arn: this.blockedIpv4.attrArn } }, { ipSetReferenceStatement: { arn: this.blockedIpv6.attrArn } }],
+            },
+          },
+          visibilityConfig: visibility('hookwarden-blocked-ips'),
+        },
+        {
+          name: 'rate-per-ip',
+          priority: 1,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: props.rateLimitPer5Minutes ?? 2000, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('hookwarden-rate-per-ip'),
+        },
+        {
+          name: 'aws-common',
+          priority: 2,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name: 'AWSManagedRulesCommonRuleSet',
+              ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+            },
+          },
+          visibilityConfig: visibility('hookwarden-aws-common'),
+        },
+      ],
+    });
+    new CfnWebACLAssociation(this, 'Association', { resourceArn: props.stage.stageArn, webAclArn: this.webAcl.attrArn });
+  }
+}

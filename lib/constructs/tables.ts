@@ -1,0 +1,40 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, type TableDefinition } from '../../functions/shared/stores/tables';
+
+/** Props of {@link WebhookTables}. */
+export interface WebhookTablesProps {
+  /**
+   * Production keeps data: deletion protection on, RETAIN on stack deletion.
+   * @default false
+   */
+  readonly production?: boolean;
+}
+
+/**
+ * The deliveries table (replay guard and store, TTL `expiresAt`, a NEW_IMAGE
+ * stream for consumers, point-in-time recovery) and the rate-limits table, both
+ * on-demand and built from the definitions the local store uses.
+ */
+export class WebhookTables extends Construct {
+  public readonly deliveries: TableV2;
+  public readonly rateLimits: TableV2;
+
+  constructor(scope: Construct, id: string, props: WebhookTablesProps = {}) {
+    super(scope, id);
+    const production = props.production ?? false;
+    const table = (definition: TableDefinition): TableV2 =>
+      new TableV2(this, definition.id, {
+        partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
+        timeToLiveAttribute: definition.ttlAttribute,
+        ...(definition.stream ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: TableEncryptionV2.awsManagedKey(),
+        deletionProtection: production,
+        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+    this.deliveries = table(DELIVERIES_TABLE);
+    this.rateLimits = table(RATE_LIMITS_TABLE);
+  }
+}
