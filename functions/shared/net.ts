@@ -69,3 +69,29 @@ export const addressMatcher = (entries: readonly string[]): AddressMatcher => {
     contains: (address) => entries.length > 0 && list.check(address.ip, address.family),
   };
 };
+
+/** The eight 16-bit groups of an IPv6 address (with an embedded IPv4 tail expanded). */
+const ipv6Groups = (ip: string): number[] => {
+  let text = ip;
+  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : new Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((group) => parseInt(group, 16));
+};
+
+/**
+ * The rate-limit identity of a client: an IPv4 address as is, an IPv6 address
+ * by its /64 (one subscriber usually holds a whole /64, so per-address limits
+ * would be trivial to dodge).
+ */
+export const clientKeyOf = (address: Address): string => {
+  if (address.family === 'ipv4') return address.ip;
+  const groups = ipv6Groups(address.ip).slice(0, 4).map((g) => g.toString(16));
+  return `${groups.join(':')}::/64`;
+};
