@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, type HookwardenConfig } from '../functions/shared/config';
+import { rateLimitsDependencies } from '../functions/shared/containment';
 import { environmentSecretProviders } from '../functions/shared/secrets';
 import { DynamoDbDeliveryStore } from '../functions/shared/stores/dynamodb-delivery-store';
 import { createTelemetry, type Telemetry } from '../functions/shared/telemetry';
@@ -85,6 +86,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         telemetry,
         store: new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }),
         secretProviders: environmentSecretProviders,
+        ...rateLimitsDependencies(store.client, config, telemetry),
       },
       { port },
     );

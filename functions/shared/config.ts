@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors';
 import { describeInvalidRange } from './net';
+import { parseRateLimit, type RateLimit } from './rate-limit/sliding-window';
 import { PRESET_NAMES, resolveScheme } from './schemes';
 import type { SignatureScheme, HmacSchemeOptions } from './schemes/types';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, tableName } from './stores/tables';
@@ -28,6 +29,10 @@ export interface SourceConfig {
   readonly maxBodyBytes: number;
   /** How long a stored delivery (and so its replay guard) is kept. @default 604800 (7 days) */
   readonly retentionSeconds: number;
+  /** Authenticated deliveries admitted per window for the whole source. @default none (no app-level limit) */
+  readonly rateLimit?: RateLimit;
+  /** Authenticated deliveries admitted per window per client (IPv4 address or IPv6 /64). @default none */
+  readonly clientRateLimit?: RateLimit;
 }
 
 /** Everything Hookwarden reads from its environment and config file, validated. */
@@ -70,6 +75,8 @@ export interface ConfigDocument {
     maxAgeSeconds?: unknown;
     maxBodyBytes?: unknown;
     retentionSeconds?: unknown;
+    rateLimit?: unknown;
+    clientRateLimit?: unknown;
     hmac?: unknown;
   }>;
   corsOrigins?: unknown;
@@ -145,6 +152,26 @@ const origins = (problems: Problems, where: string, entries: readonly string[]):
     if (problem) problems.add(where, problem);
   }
   return entries;
+};
+
+const rate = (problems: Problems, where: string, raw: unknown): { rateLimit?: RateLimit } | Record<string, never> => {
+  if (raw === undefined || raw === '') return {};
+  const parsed = typeof raw === 'string' ? parseRateLimit(raw) : `must be a string like "600/60s", got ${JSON.stringify(raw)}`;
+  if (typeof parsed === 'string') {
+    problems.add(where, parsed);
+    return {};
+  }
+  return { rateLimit: parsed };
+};
+
+/** Both limits of a source, as optional properties. */
+const limits = (problems: Problems, sourceWhere: [string, unknown], clientWhere: [string, unknown]) => {
+  const source = rate(problems, sourceWhere[0], sourceWhere[1]);
+  const client = rate(problems, clientWhere[0], clientWhere[1]);
+  return {
+    ...('rateLimit' in source ? { rateLimit: source.rateLimit } : {}),
+    ...('rateLimit' in client ? { clientRateLimit: client.rateLimit } : {}),
+  };
 };
 
 const schemeFor = (
@@ -277,6 +304,7 @@ const sourcesFromDocument = (
       maxAgeSeconds: positiveInt(problems, `${where}.maxAgeSeconds`, raw.maxAgeSeconds, DEFAULTS.maxAgeSeconds, 86_400),
       maxBodyBytes: positiveInt(problems, `${where}.maxBodyBytes`, raw.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
       retentionSeconds: positiveInt(problems, `${where}.retentionSeconds`, raw.retentionSeconds, DEFAULTS.retentionSeconds, 366 * 86_400),
+      ...limits(problems, [`${where}.rateLimit`, raw.rateLimit], [`${where}.clientRateLimit`, raw.clientRateLimit]),
     });
   });
   return sources;
@@ -293,6 +321,7 @@ const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv): Map<
     maxAgeSeconds: positiveInt(problems, 'WEBHOOK_MAX_AGE', env.WEBHOOK_MAX_AGE, DEFAULTS.maxAgeSeconds, 86_400),
     maxBodyBytes: positiveInt(problems, 'WEBHOOK_MAX_BODY_BYTES', env.WEBHOOK_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
     retentionSeconds: positiveInt(problems, 'WEBHOOK_RETENTION_SECONDS', env.WEBHOOK_RETENTION_SECONDS, DEFAULTS.retentionSeconds, 366 * 86_400),
+    ...limits(problems, ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT], ['WEBHOOK_CLIENT_RATE_LIMIT', env.WEBHOOK_CLIENT_RATE_LIMIT]),
   };
   return new Map([[DEFAULT_SOURCE, source]]);
 };

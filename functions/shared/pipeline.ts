@@ -13,8 +13,12 @@ import { securityHeaders } from './middleware/security-headers';
 import { signatureVerifier } from './middleware/signature';
 import type { HttpMiddleware, WebhookContext } from './middleware/types';
 import { webhookRoute } from './middleware/webhook-route';
+import { bypassMonitor } from './middleware/bypass-monitor';
+import { containment } from './middleware/containment';
 import type { SecretProviderFactory } from './secrets';
+import type { ControlsCache } from './stores/controls-cache';
 import type { DeliveryStore } from './stores/delivery-store';
+import type { RateLimiter } from './stores/rate-limit-store';
 import type { Telemetry } from './telemetry';
 
 /** What a pipeline needs, built once per container. */
@@ -23,6 +27,10 @@ export interface PipelineDependencies {
   readonly store: DeliveryStore;
   readonly telemetry: Telemetry;
   readonly secretProviders: SecretProviderFactory;
+  /** Sliding-window limits per source and client (sources' `rateLimit` / `clientRateLimit`). @default none */
+  readonly rateLimiter?: RateLimiter;
+  /** Blocklist and source switch. @default none (nothing blocked or disabled) */
+  readonly controls?: ControlsCache;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
 }
@@ -54,8 +62,10 @@ export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'tel
 
 /**
  * The webhook checks in pipeline order: route (404/405), client IP and
- * allowlist (403), raw body and size (413), signature and timestamp (401),
- * then the replay guard's single conditional write (200 duplicate, 409, 503).
+ * allowlist (403), bypass monitoring, containment (503 disabled source, 403
+ * blocked IP), raw body and size (413), signature and timestamp (401), then the
+ * replay guard's conditional write with the rate-limit writes beside it (200
+ * duplicate, 409, 429, 503).
  */
 export const webhookMiddlewares = (
   deps: PipelineDependencies,
@@ -65,9 +75,17 @@ export const webhookMiddlewares = (
   return [
     webhookRoute({ sources: config.sources, ...(now ? { now } : {}) }),
     ipAllowlist({ sources: config.sources, trustedProxies: config.trustedProxies }),
+    bypassMonitor({ telemetry: deps.telemetry, ...(now ? { now } : {}) }),
+    ...(deps.controls ? [containment({ controls: deps.controls })] : []),
     rawBody(),
     signatureVerifier({ sources: config.sources, secretProviders: deps.secretProviders, ...(now ? { now } : {}) }),
-    replayGuard({ store: deps.store, telemetry: deps.telemetry, ...options, ...(now ? { now } : {}) }),
+    replayGuard({
+      store: deps.store,
+      telemetry: deps.telemetry,
+      ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
+      ...options,
+      ...(now ? { now } : {}),
+    }),
   ];
 };
 

@@ -66,3 +66,28 @@ describe('security events and metrics', () => {
     expect(lines.find((l) => 'DeliveryAccepted' in l)).toMatchObject({ DeliveryAccepted: 1, source: 'default' });
   });
 });
+
+describe('bypass-attempt monitoring', () => {
+  let h: Harness;
+  afterAll(() => h.close());
+
+  it('counts an X-Forwarded-For from an untrusted peer (ignored for identity)', async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET });
+    const lines = await jsonLinesDuring(() => h.post('/webhooks/default', '{}', { 'X-Forwarded-For': '203.0.113.50' }));
+    expect(lines.find((l) => l.message === 'bypass attempt')).toMatchObject({ securityEvent: { code: 'forwarded_header_untrusted', clientIp: '127.0.0.1', peer: '127.0.0.1' } });
+    expect(lines.find((l) => 'BypassAttempt' in l)).toMatchObject({ BypassAttempt: 1, code: 'forwarded_header_untrusted' });
+    const rejected = lines.find((l) => l.message === 'webhook rejected') as { securityEvent: { clientIp: string } };
+    expect(rejected.securityEvent.clientIp).toBe('127.0.0.1');
+    await h.close();
+  });
+
+  it('counts requests spread over many IPv6 addresses of one /64', async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET, TRUSTED_PROXIES: '127.0.0.1' });
+    const lines = await jsonLinesDuring(async () => {
+      for (let i = 1; i <= 20; i++) await h.post('/webhooks/default', '{}', { 'X-Forwarded-For': `2001:db8:aa:bb::${i.toString(16)}` });
+    });
+    const spread = lines.filter((l) => (l.securityEvent as { code?: string } | undefined)?.code === 'ipv6_spread');
+    expect(spread).toHaveLength(1);
+    expect(spread[0]).toMatchObject({ securityEvent: { prefix: '2001:db8:aa:bb::/64' } });
+  });
+});

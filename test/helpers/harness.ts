@@ -9,6 +9,9 @@ import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-cli
 import { DynamoDbDeliveryStore } from '../../functions/shared/stores/dynamodb-delivery-store';
 import { TABLES } from '../../functions/shared/stores/tables';
 import { createTelemetry } from '../../functions/shared/telemetry';
+import { ControlsCache } from '../../functions/shared/stores/controls-cache';
+import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
+import { DynamoDbRateLimiter } from '../../functions/shared/stores/dynamodb-rate-limiter';
 import { createTables, startLocalStore, type LocalStore } from '../../local/dynamo';
 import { startHttpServer, type LocalHttpServer } from '../../local/server';
 
@@ -49,7 +52,7 @@ export interface Harness {
 /** Starts dynalite and the local HTTP server for a configuration given as environment variables. */
 export const startHarness = async (
   env: Record<string, string>,
-  options: { now?: () => number; webhookHandler?: (deps: PipelineDependencies) => HttpHandler } = {},
+  options: { now?: () => number; webhookHandler?: (deps: PipelineDependencies) => HttpHandler; containment?: boolean } = {},
 ): Promise<Harness> => {
   const config = loadConfig({ ...env }, emptyDir());
   let local: LocalStore | undefined = await startLocalStore();
@@ -57,12 +60,19 @@ export const startHarness = async (
   const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', maxAttempts: 2 });
   const calls = countCalls(client);
   const store = new DynamoDbDeliveryStore({ client, tableName: config.tables.deliveries });
+  const telemetry = createTelemetry();
   const deps: PipelineDependencies = {
     config,
     store,
-    telemetry: createTelemetry(),
+    telemetry,
     secretProviders: environmentSecretProviders,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.containment
+      ? {
+          rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
+          controls: new ControlsCache({ store: new DynamoDbControlsStore({ client, tableName: config.tables.rateLimits }), ...(options.now ? { now: options.now } : {}) }),
+        }
+      : {}),
   };
   const http = await startHttpServer(deps, { port: 0, ...(options.webhookHandler ? { webhookHandler: options.webhookHandler(deps) } : {}) });
   return {

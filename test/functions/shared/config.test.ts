@@ -49,10 +49,19 @@ describe('loadConfig from the environment', () => {
     ['WEBHOOK_SCHEME', { WEBHOOK_SCHEME: 'paypal' }],
     ['WEBHOOK_SECRET', { WEBHOOK_SECRET: 'v1,notasecret' }],
     ['DEBUG', { DEBUG: 'maybe' }],
+    ['WEBHOOK_RATE_LIMIT', { WEBHOOK_RATE_LIMIT: 'lots' }],
+    ['WEBHOOK_CLIENT_RATE_LIMIT', { WEBHOOK_CLIENT_RATE_LIMIT: '0/1m' }],
     ['HOOKWARDEN_CONFIG', { HOOKWARDEN_CONFIG: '/nonexistent/hookwarden.json' }],
   ])('names %s in the error for a bad value', (variable, env) => {
     const problems = problemsOf({ ...GOOD, ...env });
     expect(problems.some((p) => p.startsWith(variable))).toBe(true);
+  });
+
+  it('reads rate limits; unset means no app-level limit', () => {
+    expect(loadConfig(GOOD, emptyDir()).sources.get('default')?.rateLimit).toBeUndefined();
+    const source = loadConfig({ ...GOOD, WEBHOOK_RATE_LIMIT: '600/60s', WEBHOOK_CLIENT_RATE_LIMIT: '100/1m' }, emptyDir()).sources.get('default');
+    expect(source?.rateLimit).toEqual({ limit: 600, windowSeconds: 60 });
+    expect(source?.clientRateLimit).toEqual({ limit: 100, windowSeconds: 60 });
   });
 
   it('reports every problem at once', () => {

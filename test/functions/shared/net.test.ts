@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveClientAddress } from '../../../functions/shared/client-ip';
-import { addressMatcher, describeInvalidRange, parseAddress } from '../../../functions/shared/net';
+import { addressMatcher, clientKeyOf, describeInvalidRange, parseAddress } from '../../../functions/shared/net';
 
 const headers = (xff?: string) => new Map(xff === undefined ? [] : [['x-forwarded-for', [xff]]]);
 
@@ -64,5 +64,19 @@ describe('resolveClientAddress', () => {
   it('fails closed on a malformed hop and a missing peer', () => {
     expect(resolveClientAddress('10.0.0.1', headers('203.0.113.9, garbage'), trusted)).toBeUndefined();
     expect(resolveClientAddress(undefined, headers(), trusted)).toBeUndefined();
+  });
+});
+
+describe('clientKeyOf', () => {
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['2001:db8:aa:bb:1:2:3:4', '2001:db8:aa:bb::/64'],
+    ['2001:db8:aa:bb::ffff', '2001:db8:aa:bb::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['64:ff9b::192.0.2.33', '64:ff9b:0:0::/64'],
+  ])('keys %s as %s', (raw, key) => {
+    expect(clientKeyOf(parseAddress(raw)!)).toBe(key);
   });
 });

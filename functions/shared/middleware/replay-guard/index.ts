@@ -1,6 +1,9 @@
-import { DeliveryInProgressError, DuplicateDeliveryError } from '../../errors';
+import { DeliveryInProgressError, DuplicateDeliveryError, HttpError } from '../../errors';
 import type { SourceConfig } from '../../config';
-import type { DeliveryStore } from '../../stores/delivery-store';
+import { clientKeyOf } from '../../net';
+import type { RateLimit } from '../../rate-limit/sliding-window';
+import type { ClaimResult, DeliveryStore } from '../../stores/delivery-store';
+import type { RateDecision, RateLimiter } from '../../stores/rate-limit-store';
 import type { Telemetry } from '../../telemetry';
 import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
 
@@ -20,6 +23,13 @@ export interface ReplayGuardOptions {
    * @default the Lambda's remaining time, else 60 seconds
    */
   readonly leaseSeconds?: number;
+  /**
+   * Counts authenticated deliveries against the source's `rateLimit` and
+   * `clientRateLimit`, in parallel with the delivery write (one round trip).
+   * Over a limit: 429 `rate_limited`, nothing stored, nothing counted.
+   * @default none (no app-level limit)
+   */
+  readonly rateLimiter?: RateLimiter;
   /** For logging a failed cleanup. */
   readonly telemetry?: Telemetry;
   /** Clock, epoch milliseconds. @default Date.now */
@@ -57,7 +67,8 @@ export const replayGuard = (options: ReplayGuardOptions): HttpMiddleware => {
     }
     const eventType = delivery.eventType ?? source.scheme.eventTypeOf?.({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) });
     const leaseSeconds = leaseFor(request);
-    const result = await options.store.claim(
+    const limits = limitsFor(source, state.client ? clientKeyOf(state.client.address) : 'unknown');
+    const claiming = options.store.claim(
       {
         source: source.name,
         deliveryId: delivery.deliveryId,
@@ -70,6 +81,7 @@ export const replayGuard = (options: ReplayGuardOptions): HttpMiddleware => {
       },
       leaseSeconds === undefined ? { nowSeconds } : { nowSeconds, leaseSeconds },
     );
+    const result = await settle(claiming, options.rateLimiter ? limits.map(({ key, rate }) => (options.rateLimiter as RateLimiter).hit(key, rate, nowMs)) : [], source.name, delivery.deliveryId, options);
     if (result.outcome === 'duplicate') {
       if (result.status === 'stored') throw new DuplicateDeliveryError(delivery.deliveryId);
       throw new DeliveryInProgressError(delivery.deliveryId, Math.max(1, (result.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));
@@ -106,4 +118,62 @@ export const replayGuard = (options: ReplayGuardOptions): HttpMiddleware => {
   };
 
   return { before: replayGuardBefore, after: replayGuardAfter, onError: replayGuardOnError };
+};
+
+/** The limits that apply to a delivery of this source from this client, with their keys. */
+const limitsFor = (source: SourceConfig, clientKey: string): Array<{ key: string; rate: RateLimit; name: string }> => [
+  ...(source.rateLimit ? [{ key: `source:${source.name}`, rate: source.rateLimit, name: 'source' }] : []),
+  ...(source.clientRateLimit ? [{ key: `client:${source.name}:${clientKey}`, rate: source.clientRateLimit, name: 'client' }] : []),
+];
+
+/**
+ * Reconciles the delivery write with the rate-limit writes issued beside it:
+ * a refused limit removes a fresh claim; a duplicate or a failure gives
+ * admissions back; any store failure fails closed (503).
+ */
+const settle = async (
+  claiming: Promise<ClaimResult>,
+  hits: ReadonlyArray<Promise<RateDecision>>,
+  sourceName: string,
+  deliveryId: string,
+  options: ReplayGuardOptions,
+): Promise<ClaimResult> => {
+  if (hits.length === 0) return claiming;
+  const [claim, ...decisions] = await Promise.allSettled([claiming, ...hits]);
+  const admitted = decisions.flatMap((d) => (d.status === 'fulfilled' && d.value.admitted ? [d.value] : []));
+  const refused = decisions.flatMap((d) => (d.status === 'fulfilled' && !d.value.admitted ? [d.value] : []));
+  const failure = [claim, ...decisions].find((d) => d.status === 'rejected') as PromiseRejectedResult | undefined;
+  const claimed = claim.status === 'fulfilled' && claim.value.outcome === 'claimed' ? claim.value : undefined;
+  const giveBack = () => Promise.allSettled(admitted.map((d) => d.undo()));
+
+  if (failure || refused.length > 0) {
+    await giveBack();
+    if (claimed) {
+      try {
+        await options.store.release(sourceName, deliveryId, claimed.token);
+      } catch (error) {
+        // Left stored: the sender's retry becomes a duplicate, so the delivery is kept, not lost.
+        options.telemetry?.logger.error('could not remove a rate-limited delivery', { source: sourceName, deliveryId, error });
+      }
+    }
+    if (failure) throw failure.reason;
+    if (claim.status === 'fulfilled' && claim.value.outcome === 'duplicate') return claim.value;
+    throw rateLimited(refused);
+  }
+  const result = (claim as PromiseFulfilledResult<ClaimResult>).value;
+  if (result.outcome === 'duplicate') await giveBack();
+  return result;
+};
+
+/** 429 with `Retry-After` and the IETF draft's `RateLimit-Policy` / `RateLimit` headers for the tightest refusal. */
+const rateLimited = (refused: readonly RateDecision[]): HttpError => {
+  const worst = [...refused].sort((a, b) => b.retryAfterSeconds - a.retryAfterSeconds)[0] as RateDecision;
+  return new HttpError(429, 'rate_limited', 'Too many deliveries; retry later.', {
+    headers: {
+      'Retry-After': String(worst.retryAfterSeconds),
+      'RateLimit-Policy': `"webhooks";q=${worst.limit};w=${worst.windowSeconds}`,
+      RateLimit: `"webhooks";r=0;t=${worst.retryAfterSeconds}`,
+    },
+    details: { limit: worst.limit, windowSeconds: worst.windowSeconds },
+  });
 };

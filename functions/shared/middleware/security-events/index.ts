@@ -42,7 +42,8 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
       countMetric(telemetry.metrics, METRIC.duplicate, { source: base.source ?? 'unknown' });
       return;
     }
-    if (error instanceof HttpError && error.statusCode < 500) {
+    // Exposed errors are deliberate answers (4xx, a disabled source), not failures.
+    if (error instanceof HttpError && error.expose) {
       reportRejection(telemetry, { ...base, code: error.code, statusCode: error.statusCode, reason: error.message, ...error.details });
       return;
     }
