@@ -1,17 +1,24 @@
 import { Command, CommanderError, Option } from 'commander';
 import { cliContext, CommandFailed, UsageError, wholeNumber, type CliContext } from './context';
 import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries';
+import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment';
 import { sendCommand } from './commands/send';
 import { signCommand } from './commands/sign';
 import { verifyCommand } from './commands/verify';
 import { output } from './output';
+import type { AwsClients } from './targets';
+
+const stackOption = () =>
+  new Option('--stack <name>', 'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store');
 
 const secretEnvOption = () => new Option('--secret-env <NAME>', 'read the secret(s) from this environment variable instead of the configuration');
 
 /** Builds the `hookwarden` program; each action stores its exit code in `exit.code`. */
-export const createProgram = (context: CliContext, exit: { code: number }): Command => {
+export const createProgram = (context: CliContext, exit: { code: number }, aws?: AwsClients): Command => {
   const program = new Command('hookwarden')
-    .description('Act as a webhook provider against Hookwarden, check captured requests, and read the local store.\nConfiguration comes from the same environment variables and hookwarden.config.json as the server.')
+    .description(
+      'Act as a webhook provider against Hookwarden, check captured requests, read the local store, and contain an incident\n(block addresses, disable sources) locally or on a deployed stack.\nConfiguration comes from the same environment variables and hookwarden.config.json as the server.',
+    )
     .exitOverride()
     .configureOutput({ writeOut: output.write, writeErr: output.writeError })
     .showHelpAfterError('(run with --help for usage)');
@@ -77,6 +84,49 @@ export const createProgram = (context: CliContext, exit: { code: number }): Comm
       exit.code = await showDeliveryCommand(context, source, id, options);
     });
 
+  program
+    .command('block')
+    .description('block an IP or CIDR (403 ip_blocked) for a while; with --stack also in the WAF IP set')
+    .argument('<ip|cidr>', 'e.g. 203.0.113.7 or 2001:db8::/48')
+    .requiredOption('--for <duration>', 'how long: 30m, 24h, 7d')
+    .option('--reason <text>', 'why (shown by blocks)')
+    .addOption(stackOption())
+    .action(async (range: string, options) => {
+      exit.code = await blockCommand(context, range, options, aws);
+    });
+  program
+    .command('unblock')
+    .description('lift a block (and remove it from the WAF IP set with --stack)')
+    .argument('<ip|cidr>', 'as given to block')
+    .addOption(stackOption())
+    .action(async (range: string, options) => {
+      exit.code = await unblockCommand(context, range, options, aws);
+    });
+  program
+    .command('blocks')
+    .description('list blocked addresses and disabled sources')
+    .addOption(stackOption())
+    .action(async (options) => {
+      exit.code = await blocksCommand(context, options, aws);
+    });
+  program
+    .command('disable')
+    .description('disable a source: it answers 503 source_disabled with Retry-After, so providers retry later')
+    .argument('<source>', 'source name')
+    .option('--reason <text>', 'why (shown by blocks)')
+    .addOption(stackOption())
+    .action(async (source: string, options) => {
+      exit.code = await disableCommand(context, source, options, aws);
+    });
+  program
+    .command('enable')
+    .description('enable a disabled source again')
+    .argument('<source>', 'source name')
+    .addOption(stackOption())
+    .action(async (source: string, options) => {
+      exit.code = await enableCommand(context, source, options, aws);
+    });
+
   return program;
 };
 
@@ -84,9 +134,9 @@ export const createProgram = (context: CliContext, exit: { code: number }): Comm
  * Runs the command line and returns its exit code: 0 success, 1 the command
  * did not succeed, 2 bad usage (with a message).
  */
-export const run = async (argv: readonly string[], context: CliContext = cliContext()): Promise<number> => {
+export const run = async (argv: readonly string[], context: CliContext = cliContext(), aws?: AwsClients): Promise<number> => {
   const exit = { code: 0 };
-  const program = createProgram(context, exit);
+  const program = createProgram(context, exit, aws);
   try {
     if (argv.length <= 2) {
       program.outputHelp();

@@ -86,7 +86,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         telemetry,
         store: new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }),
         secretProviders: environmentSecretProviders,
-        ...rateLimitsDependencies(store.client, config, telemetry),
+        // HOOKWARDEN_CONTROLS_REFRESH_SECONDS shortens the 15 s blocklist cache (tests, demos).
+        ...rateLimitsDependencies(store.client, config, telemetry, env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {}),
       },
       { port },
     );

@@ -7,21 +7,21 @@ import { DynamoDbDeliveryStore } from '../../functions/shared/stores/dynamodb-de
 import { DELIVERIES_TABLE, tableName } from '../../functions/shared/stores/tables';
 import { startLocalStore } from '../../local/dynamo';
 import { runningServer } from '../../local/index';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CommandFailed, configOf, type CliContext } from '../context';
 import { output } from '../output';
 
 /**
- * Runs `work` against the local store: through a running server's DynamoDB
- * endpoint (the embedded store locks its files), else by opening the data
- * directory directly.
+ * Runs `work` with a DynamoDB client on the local store: through a running
+ * server's endpoint (the embedded store locks its files), else by opening the
+ * data directory directly.
  */
-export const withLocalStore = async <T>(context: CliContext, work: (store: DynamoDbDeliveryStore) => Promise<T>): Promise<T> => {
-  const table = tableName(DELIVERIES_TABLE, context.env);
+export const withStoreClient = async <T>(context: CliContext, work: (client: DynamoDBClient) => Promise<T>): Promise<T> => {
   const server = runningServer(context.dataDir);
   if (server) {
     const client = createDynamoDbClient({ endpoint: server.dynamoEndpoint, region: 'local', maxAttempts: 1 });
     try {
-      return await work(new DynamoDbDeliveryStore({ client, tableName: table }));
+      return await work(client);
     } finally {
       client.destroy();
     }
@@ -30,11 +30,15 @@ export const withLocalStore = async <T>(context: CliContext, work: (store: Dynam
   if (!existsSync(dir)) throw new CommandFailed(`no local store in ${context.dataDir} yet: run npm start first`);
   const local = await startLocalStore({ dataDir: dir });
   try {
-    return await work(new DynamoDbDeliveryStore({ client: local.client, tableName: table }));
+    return await work(local.client);
   } finally {
     await local.close();
   }
 };
+
+/** {@link withStoreClient} with the deliveries store on top. */
+export const withLocalStore = <T>(context: CliContext, work: (store: DynamoDbDeliveryStore) => Promise<T>): Promise<T> =>
+  withStoreClient(context, (client) => work(new DynamoDbDeliveryStore({ client, tableName: tableName(DELIVERIES_TABLE, context.env) })));
 
 const summary = (d: StoredDelivery): string =>
   [new Date(d.receivedAt).toISOString(), d.source, d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  ');

@@ -9,10 +9,11 @@ import type { Telemetry } from './telemetry';
  * The rate limiter and the containment cache on the rate-limits table, as the
  * Lambda handler and the local server both wire them.
  */
-export const rateLimitsDependencies = (client: DynamoDBClient, config: HookwardenConfig, telemetry: Telemetry) => ({
+export const rateLimitsDependencies = (client: DynamoDBClient, config: HookwardenConfig, telemetry: Telemetry, options: { readonly refreshMs?: number } = {}) => ({
   rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
   controls: new ControlsCache({
     store: new DynamoDbControlsStore({ client, tableName: config.tables.rateLimits }),
+    ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }),
     onRefreshError: (error) => telemetry.logger.error('could not refresh the blocklist; keeping the last one', { error }),
   }),
 });

@@ -1,39 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, startServer, type RunningServer } from '../helpers/cli';
 import { emptyDir } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'hookwarden-cli.mjs');
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI as a user would: a separate process, its own cwd and environment. */
-const cli = (args: string[], env: Record<string, string> = {}, cwd = emptyDir()): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 
 describe('hookwarden --help and bad arguments', () => {
   it.each([[['--help']], [['sign', '--help']], [['send', '--help']], [['verify', '--help']], [['deliveries', '--help']], [['deliveries', 'show', '--help']]])(
@@ -112,32 +82,18 @@ describe('sign → verify round trip per scheme', () => {
 describe('send and deliveries against a running npm start', () => {
   const dataDir = emptyDir();
   const cwd = emptyDir();
-  let server: ChildProcess;
+  let server: RunningServer;
   let banner = '';
   const env = { HOOKWARDEN_DATA_DIR: dataDir };
 
   beforeAll(async () => {
     // No secret configured: the server generates one and the CLI must pick it up.
-    server = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stderr?.on('data', (d: Buffer) => (banner += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start:\n${banner}`)), 20_000);
-      server.stdout?.on('data', (d: Buffer) => {
-        banner += d.toString();
-        if (banner.includes('Press Ctrl+C')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    server = await startServer(env, cwd);
+    banner = server.output();
   });
 
   afterAll(() => {
-    if (server.exitCode === null) server.kill('SIGKILL');
+    if (server.process.exitCode === null) server.process.kill('SIGKILL');
   });
 
   it('prints the URL, the sources, a generated development secret and a signed test request', () => {
@@ -167,8 +123,8 @@ describe('send and deliveries against a running npm start', () => {
     expect(live.code).toBe(0);
     expect(live.stdout).toMatch(/default {2}msg_cli_1 {2}cli\.sent/);
 
-    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
-    server.kill('SIGTERM');
+    const exited = new Promise<number | null>((resolve) => server.process.on('exit', (code) => resolve(code)));
+    server.process.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(existsSync(join(dataDir, 'server.json'))).toBe(false);
 

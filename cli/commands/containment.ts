@@ -1,0 +1,125 @@
+import { describeInvalidRange, parseAddress } from '../../functions/shared/net';
+import { UsageError, type CliContext } from '../context';
+import { output } from '../output';
+import { withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets';
+import { updateIpSet, wafCidr } from '../waf';
+
+const DURATION = /^(\d{1,6})(s|m|h|d)$/;
+const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+/** Parses `90s`, `30m`, `24h`, `7d` (at most 366 days). */
+export const parseDuration = (text: string): number => {
+  const match = DURATION.exec(text.trim());
+  const seconds = match ? Number(match[1]) * SECONDS[match[2] as keyof typeof SECONDS] : 0;
+  if (seconds < 1 || seconds > 366 * 86_400) throw new UsageError(`--for "${text}": expected a duration like 30m, 24h or 7d (up to 366d)`);
+  return seconds;
+};
+
+/** A validated, normalized IP or CIDR (IPv4-mapped IPv6 becomes IPv4). */
+export const parseRange = (text: string): { range: string; family: 'ipv4' | 'ipv6'; cidr: string } => {
+  const problem = describeInvalidRange(text);
+  if (problem) throw new UsageError(problem);
+  const [ip, prefix] = text.trim().split('/');
+  const address = parseAddress(ip as string);
+  if (!address) throw new UsageError(`"${text}" is not an IP address or CIDR range`);
+  const range = prefix === undefined ? address.ip : `${address.ip}/${prefix}`;
+  return { range, family: address.family, cidr: wafCidr(range, address) };
+};
+
+const TAKES_EFFECT = 'takes effect within 30 s (functions cache the blocklist for 15 s)';
+
+const wafSet = (target: ContainmentTarget, family: 'ipv4' | 'ipv6'): string | undefined =>
+  family === 'ipv4' ? target.waf?.ipv4SetArn : target.waf?.ipv6SetArn;
+
+/** Options shared by the containment commands. */
+export interface TargetOptions {
+  stack?: string;
+}
+
+/** `hookwarden block <ip|cidr> --for 24h --reason "..."`. */
+export const blockCommand = async (context: CliContext, text: string, options: TargetOptions & { for: string; reason?: string }, aws?: AwsClients): Promise<number> => {
+  const { range, family, cidr } = parseRange(text);
+  const seconds = parseDuration(options.for);
+  const now = Math.floor(Date.now() / 1000);
+  return withContainmentTarget(
+    context,
+    options.stack,
+    async (target) => {
+      await target.controls.block({ range, expiresAt: now + seconds, reason: options.reason ?? 'blocked from the command line', createdAt: now });
+      output.line(`blocked ${range} until ${new Date((now + seconds) * 1000).toISOString()} in ${target.where}; ${TAKES_EFFECT}`);
+      const arn = wafSet(target, family);
+      if (target.waf && arn) {
+        await updateIpSet(target.waf.client, arn, cidr, 'add');
+        output.line(`added ${cidr} to the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`);
+      }
+      return 0;
+    },
+    aws,
+  );
+};
+
+/** `hookwarden unblock <ip|cidr>`. */
+export const unblockCommand = async (context: CliContext, text: string, options: TargetOptions, aws?: AwsClients): Promise<number> => {
+  const { range, family, cidr } = parseRange(text);
+  return withContainmentTarget(
+    context,
+    options.stack,
+    async (target) => {
+      const removed = await target.controls.unblock(range);
+      const arn = wafSet(target, family);
+      const fromWaf = target.waf && arn ? await updateIpSet(target.waf.client, arn, cidr, 'remove') : false;
+      output.line(removed || fromWaf ? `unblocked ${range} in ${target.where}; ${TAKES_EFFECT}` : `${range} was not blocked in ${target.where}`);
+      return 0;
+    },
+    aws,
+  );
+};
+
+/** `hookwarden blocks`: the current blocks and disabled sources. */
+export const blocksCommand = async (context: CliContext, options: TargetOptions, aws?: AwsClients): Promise<number> =>
+  withContainmentTarget(
+    context,
+    options.stack,
+    async (target) => {
+      const controls = await target.controls.load(Math.floor(Date.now() / 1000));
+      if (controls.blocks.length === 0) output.line('no blocked addresses');
+      for (const block of controls.blocks) output.line(`${block.range}  until ${new Date(block.expiresAt * 1000).toISOString()}  ${block.reason}`);
+      for (const source of controls.disabledSources) output.line(`source ${source.source} disabled since ${new Date(source.since * 1000).toISOString()}  ${source.reason}`);
+      return 0;
+    },
+    aws,
+  );
+
+const knownSource = (target: ContainmentTarget, source: string): void => {
+  if (target.sources.size > 0 && !target.sources.has(source)) {
+    throw new UsageError(`unknown source "${source}" in ${target.where} (sources: ${[...target.sources].join(', ')})`);
+  }
+};
+
+/** `hookwarden disable <source>`: answers 503 source_disabled with Retry-After, so providers retry later. */
+export const disableCommand = async (context: CliContext, source: string, options: TargetOptions & { reason?: string }, aws?: AwsClients): Promise<number> =>
+  withContainmentTarget(
+    context,
+    options.stack,
+    async (target) => {
+      knownSource(target, source);
+      await target.controls.disable(source, options.reason ?? 'disabled from the command line', Math.floor(Date.now() / 1000));
+      output.line(`disabled source ${source} in ${target.where}: it answers 503 with Retry-After, providers retry later; ${TAKES_EFFECT}`);
+      return 0;
+    },
+    aws,
+  );
+
+/** `hookwarden enable <source>`. */
+export const enableCommand = async (context: CliContext, source: string, options: TargetOptions, aws?: AwsClients): Promise<number> =>
+  withContainmentTarget(
+    context,
+    options.stack,
+    async (target) => {
+      knownSource(target, source);
+      const changed = await target.controls.enable(source);
+      output.line(changed ? `enabled source ${source} in ${target.where}; ${TAKES_EFFECT}` : `source ${source} was not disabled in ${target.where}`);
+      return 0;
+    },
+    aws,
+  );

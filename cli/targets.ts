@@ -1,0 +1,78 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { createDynamoDbClient } from '../functions/shared/stores/dynamodb-client';
+import { DynamoDbControlsStore, type ControlsStore } from '../functions/shared/stores/controls-store';
+import { RATE_LIMITS_TABLE, tableName } from '../functions/shared/stores/tables';
+import { withStoreClient } from './commands/deliveries';
+import { CommandFailed, configOf, type CliContext } from './context';
+
+/** AWS clients, injectable for tests. */
+export interface AwsClients {
+  cloudFormation(): CloudFormationClient;
+  dynamodb(): DynamoDBClient;
+  wafv2(): WAFV2Client;
+}
+
+/** The SDK's default clients (credentials and region from the environment, as the AWS CLI). */
+export const defaultAwsClients: AwsClients = {
+  cloudFormation: () => new CloudFormationClient({}),
+  dynamodb: () => createDynamoDbClient(),
+  wafv2: () => new WAFV2Client({}),
+};
+
+/** Where containment commands act: the controls item, the known sources, and the WAF IP sets when deployed. */
+export interface ContainmentTarget {
+  readonly controls: ControlsStore;
+  readonly sources: ReadonlySet<string>;
+  readonly waf?: { readonly client: WAFV2Client; readonly ipv4SetArn?: string; readonly ipv6SetArn?: string };
+  readonly where: string;
+}
+
+/**
+ * Runs `work` against the local store (a running server's endpoint, else the
+ * data directory) or, with `--stack`, against a deployed stack found through its
+ * CloudFormation outputs. One code path: DynamoDB commands either way.
+ */
+export const withContainmentTarget = async <T>(
+  context: CliContext,
+  stack: string | undefined,
+  work: (target: ContainmentTarget) => Promise<T>,
+  aws: AwsClients = defaultAwsClients,
+): Promise<T> => {
+  if (!stack) {
+    const config = configOf(context);
+    return withStoreClient(context, (client) =>
+      work({
+        controls: new DynamoDbControlsStore({ client, tableName: tableName(RATE_LIMITS_TABLE, context.env) }),
+        sources: new Set(config.sources.keys()),
+        where: `the local store in ${context.dataDir}`,
+      }),
+    );
+  }
+  let outputs: Record<string, string>;
+  let sources: Set<string>;
+  try {
+    const described = await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: stack }));
+    const found = described.Stacks?.[0]?.Outputs ?? [];
+    outputs = Object.fromEntries(found.map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    sources = new Set(found.flatMap((o) => /Webhook URL for source "([^"]+)"/.exec(o.Description ?? '')?.slice(1) ?? []));
+  } catch (error) {
+    throw new CommandFailed(`cannot read stack ${stack}: ${(error as Error).message}`);
+  }
+  const table = outputs.RateLimitsTableName;
+  if (!table) throw new CommandFailed(`stack ${stack} has no RateLimitsTableName output: is it a Hookwarden stack?`);
+  const client = aws.dynamodb();
+  try {
+    return await work({
+      controls: new DynamoDbControlsStore({ client, tableName: table }),
+      sources,
+      ...(outputs.BlockedIpv4SetArn || outputs.BlockedIpv6SetArn
+        ? { waf: { client: aws.wafv2(), ipv4SetArn: outputs.BlockedIpv4SetArn, ipv6SetArn: outputs.BlockedIpv6SetArn } }
+        : {}),
+      where: `stack ${stack}`,
+    });
+  } finally {
+    client.destroy();
+  }
+};

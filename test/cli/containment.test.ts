@@ -1,0 +1,138 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/program';
+import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
+import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
+import { RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
+import { startLocalStore, type LocalStore } from '../../local/dynamo';
+import { cli, startServer, type RunningServer } from '../helpers/cli';
+import { emptyDir } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+describe('block, unblock, blocks, disable, enable against a running npm start', () => {
+  const cwd = emptyDir();
+  const env = { HOOKWARDEN_DATA_DIR: emptyDir(), WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_CONTROLS_REFRESH_SECONDS: '1' };
+  let server: RunningServer;
+
+  /** Sends until the answer's first line matches (the server's cache refreshes every second here). */
+  const sendUntil = async (pattern: RegExp): Promise<string> => {
+    let last = '';
+    for (let i = 0; i < 40; i++) {
+      last = (await cli(['send', 'default'], env, cwd)).stdout;
+      if (pattern.test(last)) return last;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`never matched ${pattern}; last answer:\n${last}`);
+  };
+
+  beforeAll(async () => {
+    server = await startServer(env, cwd);
+  });
+  afterAll(() => {
+    server.process.kill('SIGKILL');
+  });
+
+  it('blocks the client (403 ip_blocked), lists the block, and unblocks it', async () => {
+    const blocked = await cli(['block', '127.0.0.1', '--for', '1h', '--reason', 'incident 42'], env, cwd);
+    expect(blocked.code).toBe(0);
+    expect(blocked.stdout).toMatch(/^blocked 127\.0\.0\.1 until .* takes effect within 30 s/);
+    expect(await sendUntil(/^HTTP 403/)).toContain('ip_blocked');
+    const listed = await cli(['blocks'], env, cwd);
+    expect(listed.stdout).toMatch(/127\.0\.0\.1 {2}until \S+ {2}incident 42/);
+    expect((await cli(['unblock', '127.0.0.1'], env, cwd)).stdout).toMatch(/^unblocked 127\.0\.0\.1/);
+    await sendUntil(/^HTTP 202/);
+  });
+
+  it('disables a source (503 source_disabled, Retry-After) and enables it again', async () => {
+    expect((await cli(['disable', 'default', '--reason', 'maintenance'], env, cwd)).code).toBe(0);
+    expect(await sendUntil(/^HTTP 503/)).toContain('source_disabled');
+    expect((await cli(['blocks'], env, cwd)).stdout).toMatch(/source default disabled since .* maintenance/);
+    expect((await cli(['enable', 'default'], env, cwd)).code).toBe(0);
+    await sendUntil(/^HTTP 202/);
+  });
+
+  it.each([
+    [['block', 'not-an-ip', '--for', '1h'], /not an IP address or CIDR/],
+    [['block', '10.0.0.0/33', '--for', '1h'], /invalid prefix length/],
+    [['block', '10.0.0.1', '--for', '1 week'], /expected a duration/],
+    [['block', '10.0.0.1'], /--for/],
+    [['disable', 'nope'], /unknown source "nope"/],
+    [['enable'], /missing required argument/],
+  ])('%j exits 2 with a clear message', async (args, message) => {
+    const r = await cli(args, env, cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('--stack: the same commands against a deployed stack', () => {
+  // CloudFormation and WAF have no local server: aws-sdk-client-mock stands in. DynamoDB is dynalite.
+  const cfn = mockClient(CloudFormationClient);
+  const waf = mockClient(WAFV2Client);
+  const IPV4_SET = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv4-abc/1111-2222';
+  let local: LocalStore;
+  let lines: string[];
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookwarden-prod' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookwarden-prod',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'RateLimitsTableName', OutputValue: RATE_LIMITS_TABLE.localName },
+            { OutputKey: 'BlockedIpv4SetArn', OutputValue: IPV4_SET },
+            { OutputKey: 'WebhookUrldefault', OutputValue: 'https://x/prod/webhooks/default', Description: 'Webhook URL for source "default"' },
+          ],
+        },
+      ],
+    });
+    waf.on(GetIPSetCommand).resolves({ IPSet: { Name: 'FirewallBlockedIpv4-abc', Id: '1111-2222', ARN: IPV4_SET, IPAddressVersion: 'IPV4', Addresses: ['198.51.100.0/24'] }, LockToken: 'lock-1' });
+    waf.on(UpdateIPSetCommand).resolves({ NextLockToken: 'lock-2' });
+  });
+  afterAll(() => local.close());
+
+  const aws = () => ({
+    cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+    dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+    wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
+  });
+  const runCli = async (args: string[]) => {
+    lines = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const errors = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      return await run(['node', 'hookwarden', ...args], { env: {}, cwd: emptyDir(), dataDir: emptyDir() }, aws());
+    } finally {
+      spy.mockRestore();
+      errors.mockRestore();
+    }
+  };
+
+  it('blocks in the stack table (found through the outputs) and adds the CIDR to the WAF IP set with its lock token', async () => {
+    expect(await runCli(['block', '203.0.113.7', '--for', '24h', '--reason', 'scanner', '--stack', 'Hookwarden-prod'])).toBe(0);
+    const controls = await new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }).load(Math.floor(Date.now() / 1000));
+    expect(controls.blocks).toEqual([expect.objectContaining({ range: '203.0.113.7', reason: 'scanner' })]);
+    const update = waf.commandCalls(UpdateIPSetCommand)[0]?.args[0].input;
+    expect(update).toMatchObject({ Name: 'FirewallBlockedIpv4-abc', Id: '1111-2222', Scope: 'REGIONAL', LockToken: 'lock-1' });
+    expect(update?.Addresses).toEqual(expect.arrayContaining(['198.51.100.0/24', '203.0.113.7/32']));
+    expect(lines.join('')).toMatch(/added 203\.0\.113\.7\/32 to the WAF IP set/);
+  });
+
+  it('refuses an unknown source of the stack, and a stack that is not Hookwarden', async () => {
+    expect(await runCli(['disable', 'nope', '--stack', 'Hookwarden-prod'])).toBe(2);
+    cfn.on(DescribeStacksCommand, { StackName: 'Other' }).resolves({ Stacks: [{ StackName: 'Other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] });
+    expect(await runCli(['blocks', '--stack', 'Other'])).toBe(1);
+    expect(lines.join('')).toMatch(/no RateLimitsTableName output/);
+  });
+});
