@@ -32,7 +32,15 @@ export const METRIC = {
   duplicate: 'DeliveryDuplicate',
   rejected: 'DeliveryRejected',
   authenticationFailure: 'AuthenticationFailure',
+  rateLimited: 'RateLimited',
+  blocked: 'BlockedRequest',
 } as const;
+
+/** Codes also counted alone (service dimension only), so CloudWatch alarms can watch them. */
+const ALARMED: ReadonlyMap<string, string> = new Map([
+  ['rate_limited', METRIC.rateLimited],
+  ['ip_blocked', METRIC.blocked],
+]);
 
 /** Publishes one count with its own dimensions (EMF line), immediately. */
 export const countMetric = (
@@ -56,9 +64,11 @@ export interface SecurityEvent {
   readonly [key: string]: unknown;
 }
 
-/** Logs one structured security event and counts it (by source and code; authentication failures also alone). */
+/** Logs one structured security event and counts it (by source and code; alarmed codes also alone). */
 export const reportRejection = (telemetry: Telemetry, event: SecurityEvent): void => {
   telemetry.logger.warn('webhook rejected', { securityEvent: event });
   countMetric(telemetry.metrics, METRIC.rejected, { source: event.source ?? 'unknown', code: event.code });
   if (AUTHENTICATION_FAILURE_CODES.has(event.code)) countMetric(telemetry.metrics, METRIC.authenticationFailure, {});
+  const alarmed = ALARMED.get(event.code);
+  if (alarmed) countMetric(telemetry.metrics, alarmed, {});
 };

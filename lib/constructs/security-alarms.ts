@@ -30,6 +30,10 @@ export interface SecurityAlarmsProps {
   readonly alarmEmail?: string;
   /** Authentication failures (signature and timestamp rejections) in 5 minutes that raise the alarm. @default 20 */
   readonly authenticationFailureThreshold?: number;
+  /** Rate-limited deliveries in 5 minutes that raise the alarm. @default 50 */
+  readonly rateLimitedThreshold?: number;
+  /** Requests from blocked addresses in 5 minutes that raise the alarm. @default 50 */
+  readonly blockedThreshold?: number;
 }
 
 /** The metrics namespace and service dimension the functions report under (Powertools). */
@@ -81,6 +85,22 @@ export class SecurityAlarms extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     const alarms: Alarm[] = [this.authenticationFailures, anomaly];
+    const serviceMetric = (metricName: string) =>
+      new Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: { service: METRICS.service }, statistic: 'Sum', period: fiveMinutes });
+    alarms.push(
+      serviceMetric('RateLimited').createAlarm(this, 'RateLimitedSpike', {
+        alarmDescription: 'Many deliveries refused by the rate limits: a misbehaving sender or an attack with a valid secret.',
+        threshold: props.rateLimitedThreshold ?? 50,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      serviceMetric('BlockedRequest').createAlarm(this, 'BlockedSpike', {
+        alarmDescription: 'Many requests from blocked addresses reached the function (not dropped at the edge).',
+        threshold: props.blockedThreshold ?? 50,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
     alarms.push(
       props.api.metricServerError({ period: fiveMinutes }).createAlarm(this, 'Api5xx', {
         alarmDescription: 'The API answered 5xx.',
@@ -132,6 +152,13 @@ export class SecurityAlarms extends Construct {
           new GraphWidget({ title: 'Authentication failures', left: [authFailures], width: 8 }),
           new GraphWidget({ title: 'API 4xx / 5xx', left: [props.api.metricClientError({ period: fiveMinutes }), props.api.metricServerError({ period: fiveMinutes })], width: 8 }),
           new GraphWidget({ title: 'Function errors and throttles', left: props.functions.flatMap((fn) => [fn.metricErrors(), fn.metricThrottles()]), width: 8 }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Bypass attempts (untrusted X-Forwarded-For, IPv6 spread)',
+            left: [new MathExpression({ expression: `SEARCH('{${METRICS.namespace},code,service} MetricName="BypassAttempt"', 'Sum', 300)`, label: 'bypass', period: fiveMinutes })],
+            width: 12,
+          }),
         ],
       ],
     });

@@ -107,6 +107,8 @@ export class WebhookFunctions extends Construct {
     this.health = make('Health', 'functions/health/handler.ts');
 
     props.deliveries.grantReadWriteData(this.webhook);
+    // Rate-limit counters (UpdateItem) and the blocklist / source switch item (GetItem): nothing else.
+    props.rateLimits.grant(this.webhook, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     for (const secret of props.secrets.values()) secret.grantRead(this.webhook);
     this.health.addToRolePolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:DescribeTable'], resources: [props.deliveries.tableArn] }),

@@ -53,11 +53,13 @@ describe('the production stack', () => {
     }
   });
 
-  it('lets the webhook function use its table and secrets only, and the health function describe the table only', () => {
+  it('lets the webhook function use its tables and secrets only, and the health function describe the table only', () => {
     const policies = ofType('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties));
     const webhook = policies.find((p) => p.includes('dynamodb:PutItem')) as string;
     expect(webhook).toContain('secretsmanager:GetSecretValue');
-    expect(webhook).not.toContain('RateLimits');
+    // On the rate-limits table: counters and the blocklist item only.
+    const rateStatement = JSON.parse(webhook).PolicyDocument.Statement.find((s: { Resource: unknown }) => JSON.stringify(s.Resource).includes('RateLimits'));
+    expect([rateStatement.Action].flat().sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     const health = policies.find((p) => p.includes('dynamodb:DescribeTable') && !p.includes('dynamodb:PutItem')) as string;
     expect(JSON.parse(health).PolicyDocument.Statement.filter((s: { Action: string }) => String(s.Action).startsWith('dynamodb'))).toEqual([
       expect.objectContaining({ Action: 'dynamodb:DescribeTable', Effect: 'Allow' }),
@@ -120,8 +122,15 @@ describe('the production stack', () => {
       AlarmActions: [{ Ref: topic }],
     });
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBeGreaterThanOrEqual(9);
+    expect(alarms.length).toBeGreaterThanOrEqual(11);
     for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  it('alarms on rate-limited and blocked request spikes into the topic', () => {
+    const topic = ofType('AWS::SNS::Topic')[0]?.[0] as string;
+    for (const metricName of ['RateLimited', 'BlockedRequest']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metricName, Namespace: 'Hookwarden', AlarmActions: [{ Ref: topic }] });
+    }
   });
 
   it('outputs the URLs, table names, secret ARNs, topic and IP set ARNs', () => {
