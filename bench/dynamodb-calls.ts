@@ -1,0 +1,78 @@
+// DynamoDB calls per admitted, duplicate, rate-limited and forged request (counted, not timed), against dynalite.
+import { Webhook } from 'standardwebhooks';
+import { loadConfig } from '../functions/shared/config';
+import { environmentSecretProviders } from '../functions/shared/secrets';
+import { ControlsCache } from '../functions/shared/stores/controls-cache';
+import { DynamoDbControlsStore } from '../functions/shared/stores/controls-store';
+import { createDynamoDbClient } from '../functions/shared/stores/dynamodb-client';
+import { DynamoDbDeliveryStore } from '../functions/shared/stores/dynamodb-delivery-store';
+import { DynamoDbRateLimiter } from '../functions/shared/stores/dynamodb-rate-limiter';
+import { createTelemetry } from '../functions/shared/telemetry';
+import { startLocalStore } from '../local/dynamo';
+import { startHttpServer } from '../local/server';
+import { print } from './measure';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** Prints the calls each kind of request costs once a container is warm. */
+export const dynamoCallsBenchmark = async (): Promise<void> => {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const local = await startLocalStore();
+  const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+  const names: string[] = [];
+  client.middlewareStack.add((next, context) => async (args) => {
+    names.push(String(context.commandName));
+    return next(args);
+  }, { step: 'initialize', name: 'count' });
+  const config = loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_RATE_LIMIT: '20/60s' }, '/nonexistent-dir-for-bench');
+  const http = await startHttpServer(
+    {
+      config,
+      store: new DynamoDbDeliveryStore({ client, tableName: config.tables.deliveries }),
+      telemetry: createTelemetry(),
+      secretProviders: environmentSecretProviders,
+      rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
+      controls: new ControlsCache({ store: new DynamoDbControlsStore({ client, tableName: config.tables.rateLimits }) }),
+    },
+    { port: 0 },
+  );
+  const sender = new Webhook(SECRET);
+  let n = 0;
+  const send = (id = `msg_bench_${++n}`, tamper = false) => {
+    const at = new Date();
+    const body = JSON.stringify({ type: 'bench', n });
+    return fetch(`${http.url}/webhooks/default`, {
+      method: 'POST',
+      body: tamper ? `${body} ` : body,
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) },
+    });
+  };
+  const measureCalls = async (label: string, request: () => Promise<Response>, count: number): Promise<void> => {
+    const start = names.length;
+    const statuses = new Set<number>();
+    for (let i = 0; i < count; i++) statuses.add((await request()).status);
+    const made = names.slice(start);
+    const byName = [...new Set(made)].map((name) => `${name.replace('Command', '')} ×${made.filter((m) => m === name).length / count}`).join(', ');
+    print(`| ${label} | ${[...statuses].join('/')} | ${(made.length / count).toFixed(2)} | ${byName || 'none'} |`);
+  };
+
+  await send(); // warm: the blocklist cache and the limiter's previous-window count
+  print('## DynamoDB calls per request (counted against dynalite, warm container)');
+  print('');
+  print('| request | status | calls per request | which |');
+  print('|---|---|---|---|');
+  await measureCalls('admitted delivery', () => send(), 10);
+  await measureCalls('duplicate (copy of a stored one)', () => send('msg_bench_1'), 10);
+  await measureCalls('forged (bad signature)', () => send(undefined, true), 10);
+  for (let i = 0; i < 20; i++) await send(); // use up the rest of the window's 20
+  await measureCalls('over the rate limit (429)', () => send(), 10);
+  print('');
+  print('Admitted: one PutItem (delivery) and one UpdateItem (counter), issued together: one round trip. Forged: none.');
+  print('Duplicate: dynalite lacks ReturnValuesOnConditionCheckFailure, so it adds a GetItem that DynamoDB itself does not need.');
+  print('Refused: the failed conditional counter write, and the DeleteItem that removes the delivery written beside it.');
+  print('');
+  await http.close();
+  client.destroy();
+  await local.close();
+};
