@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EdgeFirewall } from './constructs/edge-firewall';
+import { SecretAudit } from './constructs/secret-audit';
 import { SecurityAlarms } from './constructs/security-alarms';
 import { SourceSecrets } from './constructs/source-secrets';
 import { WebhookApi } from './constructs/webhook-api';
@@ -21,6 +22,7 @@ export class HookwardenStack extends Stack {
   public readonly api: WebhookApi;
   public readonly firewall?: EdgeFirewall;
   public readonly alarms: SecurityAlarms;
+  public readonly audit: SecretAudit;
 
   constructor(scope: Construct, id: string, props: HookwardenStackProps) {
     super(scope, id, props);
@@ -50,6 +52,13 @@ export class HookwardenStack extends Stack {
       tables: [this.tables.deliveries, this.tables.rateLimits],
       sources: settings.sources.map((s) => s.name),
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+    });
+    this.audit = new SecretAudit(this, 'Audit', {
+      secrets: [...this.secrets.secrets.values()],
+      expectedReaders: this.functions.webhook.role ? [this.functions.webhook.role] : [],
+      topic: this.alarms.topic,
+      topicKey: this.alarms.topicKey,
+      functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
     });
     this.acknowledge(settings);
 

@@ -40,6 +40,8 @@ export interface WebhookFunctionsProps {
 export class WebhookFunctions extends Construct {
   public readonly webhook: NodejsFunction;
   public readonly health: NodejsFunction;
+  public readonly webhookLogs: LogGroup;
+  public readonly healthLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: WebhookFunctionsProps) {
     super(scope, id);
@@ -69,6 +71,7 @@ export class WebhookFunctions extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden',
       NODE_OPTIONS: '--enable-source-maps',
     };
+    const logGroups: Record<string, LogGroup> = {};
     const make = (name: string, entry: string): NodejsFunction => {
       const role = new Role(this, `${name}Role`, {
         assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -79,6 +82,7 @@ export class WebhookFunctions extends Construct {
         removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       logGroup.grantWrite(role);
+      logGroups[name] = logGroup;
       return new NodejsFunction(this, name, {
         entry: join(ROOT, entry),
         handler: 'handler',
@@ -105,6 +109,8 @@ export class WebhookFunctions extends Construct {
     };
     this.webhook = make('Webhook', 'functions/webhook/handler.ts');
     this.health = make('Health', 'functions/health/handler.ts');
+    this.webhookLogs = logGroups.Webhook as LogGroup;
+    this.healthLogs = logGroups.Health as LogGroup;
 
     props.deliveries.grantReadWriteData(this.webhook);
     // Rate-limit counters (UpdateItem) and the blocklist / source switch item (GetItem): nothing else.

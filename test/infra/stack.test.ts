@@ -133,6 +133,20 @@ describe('the production stack', () => {
     }
   });
 
+  it('notifies the topic when anyone but the webhook function reads a source secret (CloudTrail management events)', () => {
+    const topic = ofType('AWS::SNS::Topic')[0]?.[0] as string;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+      EventPattern: Match.objectLike({
+        source: ['aws.secretsmanager'],
+        detail: Match.objectLike({ eventName: ['GetSecretValue'], userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [Match.anyValue()] }] } } } }),
+      }),
+      Targets: [Match.objectLike({ Arn: { Ref: topic } })],
+    });
+    const names = ofType('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties.Name);
+    expect(names).toEqual(expect.arrayContaining(['hookwarden/security events', 'hookwarden/authentication failures']));
+  });
+
   it('outputs the URLs, table names, secret ARNs, topic and IP set ARNs', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
     for (const name of ['ApiUrl', 'WebhookUrldefault', 'SecretArndefault', 'DeliveriesTableName', 'RateLimitsTableName', 'AlarmTopicArn', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn']) {
