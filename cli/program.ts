@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { cliContext, CommandFailed, UsageError, wholeNumber, type CliContext } from './context';
 import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries';
 import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment';
+import { rotateCommand } from './commands/rotate';
 import { sendCommand } from './commands/send';
 import { signCommand } from './commands/sign';
 import { verifyCommand } from './commands/verify';
@@ -125,6 +126,17 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .addOption(stackOption())
     .action(async (source: string, options) => {
       exit.code = await enableCommand(context, source, options, aws);
+    });
+
+  program
+    .command('rotate')
+    .description("rotate a source's secret on a deployed stack: the new key first, the current ones valid for the overlap")
+    .argument('<source>', 'source name')
+    .addOption(stackOption())
+    .option('--overlap <duration>', 'how long the current keys stay valid: 30m, 24h, 7d', '24h')
+    .option('--secret-env <NAME>', "the provider's new secret, from this environment variable (default: generate one and print it once)")
+    .action(async (source: string, options) => {
+      exit.code = await rotateCommand(context, source, options, aws);
     });
 
   return program;

@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { createDynamoDbClient } from '../functions/shared/stores/dynamodb-client';
 import { DynamoDbControlsStore, type ControlsStore } from '../functions/shared/stores/controls-store';
@@ -12,6 +13,7 @@ export interface AwsClients {
   cloudFormation(): CloudFormationClient;
   dynamodb(): DynamoDBClient;
   wafv2(): WAFV2Client;
+  secretsManager(): SecretsManagerClient;
 }
 
 /** The SDK's default clients (credentials and region from the environment, as the AWS CLI). */
@@ -19,6 +21,7 @@ export const defaultAwsClients: AwsClients = {
   cloudFormation: () => new CloudFormationClient({}),
   dynamodb: () => createDynamoDbClient(),
   wafv2: () => new WAFV2Client({}),
+  secretsManager: () => new SecretsManagerClient({}),
 };
 
 /** Where containment commands act: the controls item, the known sources, and the WAF IP sets when deployed. */

@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -71,6 +72,8 @@ describe('--stack: the same commands against a deployed stack', () => {
   // CloudFormation and WAF have no local server: aws-sdk-client-mock stands in. DynamoDB is dynalite.
   const cfn = mockClient(CloudFormationClient);
   const waf = mockClient(WAFV2Client);
+  const sm = mockClient(SecretsManagerClient);
+  const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hookwarden-default-AbCdEf';
   const IPV4_SET = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv4-abc/1111-2222';
   let local: LocalStore;
   let lines: string[];
@@ -87,6 +90,7 @@ describe('--stack: the same commands against a deployed stack', () => {
             { OutputKey: 'RateLimitsTableName', OutputValue: RATE_LIMITS_TABLE.localName },
             { OutputKey: 'BlockedIpv4SetArn', OutputValue: IPV4_SET },
             { OutputKey: 'WebhookUrldefault', OutputValue: 'https://x/prod/webhooks/default', Description: 'Webhook URL for source "default"' },
+            { OutputKey: 'SecretArndefault', OutputValue: SECRET_ARN, Description: 'Secret holding the keys of source "default"' },
           ],
         },
       ],
@@ -100,6 +104,7 @@ describe('--stack: the same commands against a deployed stack', () => {
     cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
     dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
     wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
+    secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
   });
   const runCli = async (args: string[]) => {
     lines = [];
@@ -134,5 +139,22 @@ describe('--stack: the same commands against a deployed stack', () => {
     cfn.on(DescribeStacksCommand, { StackName: 'Other' }).resolves({ Stacks: [{ StackName: 'Other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] });
     expect(await runCli(['blocks', '--stack', 'Other'])).toBe(1);
     expect(lines.join('')).toMatch(/no RateLimitsTableName output/);
+  });
+
+  it('rotates a source secret: the new key first, the previous ones valid for the overlap only', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [], secret: 'generated-at-deploy' }) });
+    sm.on(PutSecretValueCommand).resolves({});
+    const before = Math.floor(Date.now() / 1000);
+    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--overlap', '2h'])).toBe(0);
+    const written = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString as string) as { keys: Array<{ secret: string; notAfter?: number }> };
+    expect(written.keys).toHaveLength(2);
+    expect(written.keys[0]?.notAfter).toBeUndefined();
+    expect(written.keys[1]).toMatchObject({ secret: 'generated-at-deploy' });
+    expect(written.keys[1]?.notAfter).toBeGreaterThanOrEqual(before + 7200);
+    expect(written.keys[1]?.notAfter).toBeLessThanOrEqual(before + 7202);
+    // The generated key is printed once, for the provider.
+    expect(lines.join('')).toContain(written.keys[0]?.secret as string);
+    expect(await runCli(['rotate', 'default'])).toBe(2);
+    expect(await runCli(['rotate', 'nope', '--stack', 'Hookwarden-prod'])).toBe(2);
   });
 });
