@@ -1,0 +1,155 @@
+import { describeInvalidRange } from '../net';
+import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window';
+import { PRESET_NAMES, resolveScheme } from '../schemes';
+import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types';
+import type { SecretSource } from './model';
+
+/** API Gateway's own payload limit; larger limits could never be reached. */
+export const MAX_BODY_LIMIT = 10 * 1024 * 1024;
+/** A source name: it is a URL path segment and part of metric dimensions and keys. */
+export const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Splits a comma-separated variable, dropping blanks. */
+export const list = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+/**
+ * Validates a CORS origin: `scheme://host[:port]`, nothing else, never `*`.
+ * Returns the problem, or `undefined`.
+ */
+export const describeInvalidOrigin = (origin: string): string | undefined => {
+  if (origin.includes('*')) return `"${origin}" contains a wildcard; list exact origins`;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return `"${origin}" is not an origin like https://app.example.com`;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `"${origin}" must use http or https`;
+  if (url.origin !== origin) return `"${origin}" is not an exact origin (expected "${url.origin}": no path, no trailing slash)`;
+  return undefined;
+};
+
+/** Collects every configuration problem, each naming its variable or key. */
+export class Problems {
+  readonly items: string[] = [];
+  add(where: string, what: string): void {
+    this.items.push(`${where}: ${what}`);
+  }
+}
+
+export const positiveInt = (
+  problems: Problems,
+  where: string,
+  raw: unknown,
+  fallback: number,
+  max: number,
+): number => {
+  if (raw === undefined || raw === '') return fallback;
+  const value = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    problems.add(where, `must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}`);
+    return fallback;
+  }
+  return value;
+};
+
+export const ranges = (problems: Problems, where: string, entries: readonly string[]): readonly string[] => {
+  for (const entry of entries) {
+    const problem = describeInvalidRange(entry);
+    if (problem) problems.add(where, problem);
+  }
+  return entries;
+};
+
+export const stringArray = (problems: Problems, where: string, raw: unknown): string[] => {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string')) {
+    problems.add(where, 'must be an array of strings');
+    return [];
+  }
+  return raw.map((v: string) => v.trim());
+};
+
+export const origins = (problems: Problems, where: string, entries: readonly string[]): readonly string[] => {
+  for (const entry of entries) {
+    const problem = describeInvalidOrigin(entry);
+    if (problem) problems.add(where, problem);
+  }
+  return entries;
+};
+
+export const rate = (problems: Problems, where: string, raw: unknown): { rateLimit?: RateLimit } | Record<string, never> => {
+  if (raw === undefined || raw === '') return {};
+  const parsed = typeof raw === 'string' ? parseRateLimit(raw) : `must be a string like "600/60s", got ${JSON.stringify(raw)}`;
+  if (typeof parsed === 'string') {
+    problems.add(where, parsed);
+    return {};
+  }
+  return { rateLimit: parsed };
+};
+
+/** Both limits of a source, as optional properties. */
+export const limits = (problems: Problems, sourceWhere: [string, unknown], clientWhere: [string, unknown]) => {
+  const source = rate(problems, sourceWhere[0], sourceWhere[1]);
+  const client = rate(problems, clientWhere[0], clientWhere[1]);
+  return {
+    ...('rateLimit' in source ? { rateLimit: source.rateLimit } : {}),
+    ...('rateLimit' in client ? { clientRateLimit: client.rateLimit } : {}),
+  };
+};
+
+export const schemeFor = (
+  problems: Problems,
+  where: string,
+  name: unknown,
+  hmac: HmacSchemeOptions | undefined,
+): SignatureScheme | undefined => {
+  if (typeof name !== 'string' || !PRESET_NAMES.includes(name)) {
+    problems.add(where, `unknown scheme ${JSON.stringify(name)} (one of ${PRESET_NAMES.join(', ')})`);
+    return undefined;
+  }
+  try {
+    return resolveScheme(name, hmac);
+  } catch (error) {
+    problems.add(where, (error as Error).message);
+    return undefined;
+  }
+};
+
+export const envSecrets = (
+  problems: Problems,
+  variable: string,
+  scheme: SignatureScheme | undefined,
+  env: NodeJS.ProcessEnv,
+): SecretSource | undefined => {
+  const values = list(env[variable]);
+  if (values.length === 0) return undefined;
+  if (scheme) {
+    values.forEach((value, index) => {
+      try {
+        scheme.decodeSecret(value);
+      } catch (error) {
+        problems.add(variable, `secret #${index + 1} ${(error as Error).message}`);
+      }
+    });
+  }
+  return { kind: 'env', variable, values };
+};
+
+export const hmacFromEnv = (env: NodeJS.ProcessEnv): HmacSchemeOptions | undefined => {
+  if (!env.WEBHOOK_HMAC_HEADER) return undefined;
+  return {
+    header: env.WEBHOOK_HMAC_HEADER,
+    prefix: env.WEBHOOK_HMAC_PREFIX,
+    encoding: env.WEBHOOK_HMAC_ENCODING as HmacSchemeOptions['encoding'],
+    timestampHeader: env.WEBHOOK_HMAC_TIMESTAMP_HEADER,
+    idHeader: env.WEBHOOK_HMAC_ID_HEADER,
+    template: env.WEBHOOK_HMAC_TEMPLATE,
+  };
+};
+
