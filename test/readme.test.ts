@@ -1,0 +1,28 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../functions/shared/config';
+import { emptyDir } from './helpers/harness';
+
+const README = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+
+describe('README stays true', () => {
+  it('its example hookwarden.config.json loads', () => {
+    const example = /```json\n([\s\S]*?)\n```/.exec(README)?.[1] as string;
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'hookwarden.config.json'), example);
+    const config = loadConfig({ GITHUB_WEBHOOK_SECRET: 'gh', STRIPE_WEBHOOK_SECRET: 'whsec_stripe_example', BILLING_SECRET: 'billing' }, dir);
+    expect([...config.sources.keys()]).toEqual(['github', 'stripe', 'billing']);
+  });
+
+  it('documents every environment variable the configuration reads', () => {
+    const source = ['config.ts', 'config/rules.ts', 'config/sources.ts'].map((f) => readFileSync(join(import.meta.dirname, '..', 'functions', 'shared', f), 'utf8')).join('\n');
+    const read = new Set([...source.matchAll(/env\.([A-Z_]{4,})/g), ...source.matchAll(/'(WEBHOOK_[A-Z_]+)'/g)].map((m) => m[1] as string));
+    for (const name of read) expect(README, name).toContain(name);
+  });
+
+  it('shows both commands of a fresh machine', () => {
+    expect(README).toContain('npm ci && npm start');
+    expect(README).toContain('npm ci && npm test');
+  });
+});
