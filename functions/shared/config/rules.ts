@@ -8,6 +8,7 @@ import type { SecretSource } from './model';
 export const MAX_BODY_LIMIT = 10 * 1024 * 1024;
 /** A source name: it is a URL path segment and part of metric dimensions and keys. */
 export const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** An environment variable name (for `secretEnv`). */
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Splits a comma-separated variable, dropping blanks. */
@@ -42,6 +43,7 @@ export class Problems {
   }
 }
 
+/** A whole number in 1..max from a variable or key; a problem otherwise (the fallback is returned). */
 export const positiveInt = (
   problems: Problems,
   where: string,
@@ -58,6 +60,7 @@ export const positiveInt = (
   return value;
 };
 
+/** Checks IP/CIDR entries, one problem per bad entry. */
 export const ranges = (problems: Problems, where: string, entries: readonly string[]): readonly string[] => {
   for (const entry of entries) {
     const problem = describeInvalidRange(entry);
@@ -66,6 +69,7 @@ export const ranges = (problems: Problems, where: string, entries: readonly stri
   return entries;
 };
 
+/** A JSON array of strings from the config file, trimmed. */
 export const stringArray = (problems: Problems, where: string, raw: unknown): string[] => {
   if (raw === undefined) return [];
   if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string')) {
@@ -75,6 +79,7 @@ export const stringArray = (problems: Problems, where: string, raw: unknown): st
   return raw.map((v: string) => v.trim());
 };
 
+/** Checks CORS origins, one problem per bad entry. */
 export const origins = (problems: Problems, where: string, entries: readonly string[]): readonly string[] => {
   for (const entry of entries) {
     const problem = describeInvalidOrigin(entry);
@@ -83,6 +88,7 @@ export const origins = (problems: Problems, where: string, entries: readonly str
   return entries;
 };
 
+/** A rate limit like `600/60s` from a variable or key. */
 export const rate = (problems: Problems, where: string, raw: unknown): { rateLimit?: RateLimit } | Record<string, never> => {
   if (raw === undefined || raw === '') return {};
   const parsed = typeof raw === 'string' ? parseRateLimit(raw) : `must be a string like "600/60s", got ${JSON.stringify(raw)}`;
@@ -103,6 +109,7 @@ export const limits = (problems: Problems, sourceWhere: [string, unknown], clien
   };
 };
 
+/** The scheme for a configured name (and hmac options), or a problem. */
 export const schemeFor = (
   problems: Problems,
   where: string,
@@ -121,6 +128,7 @@ export const schemeFor = (
   }
 };
 
+/** A source's secrets from an environment variable, each checked by the scheme (never echoed). */
 export const envSecrets = (
   problems: Problems,
   variable: string,
@@ -141,6 +149,7 @@ export const envSecrets = (
   return { kind: 'env', variable, values };
 };
 
+/** Generic-hmac options from `WEBHOOK_HMAC_*`, when `WEBHOOK_HMAC_HEADER` is set. */
 export const hmacFromEnv = (env: NodeJS.ProcessEnv): HmacSchemeOptions | undefined => {
   if (!env.WEBHOOK_HMAC_HEADER) return undefined;
   return {

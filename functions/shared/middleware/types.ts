@@ -28,7 +28,9 @@ export interface WebhookContext extends Context {
   hookwarden: WebhookState;
 }
 
+/** A Middy request of an API Gateway REST handler with Hookwarden's context. */
 export type HttpRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, WebhookContext>;
+/** A Middy middleware of the HTTP pipeline. */
 export type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, WebhookContext>;
 
 /** The state of this request, created on first use. */

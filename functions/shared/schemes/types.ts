@@ -37,6 +37,7 @@ export interface RejectedDelivery {
   readonly reason: string;
 }
 
+/** The outcome of {@link SignatureScheme.verify}. */
 export type VerifyResult = VerifiedDelivery | RejectedDelivery;
 
 /** What a sender puts in a signed message; fields a scheme does not use are ignored. */

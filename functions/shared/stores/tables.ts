@@ -41,6 +41,7 @@ export const RATE_LIMITS_TABLE: TableDefinition = {
   localName: 'hookwarden-rate-limits',
 };
 
+/** Every table, for the local bootstrap. */
 export const TABLES: readonly TableDefinition[] = [DELIVERIES_TABLE, RATE_LIMITS_TABLE];
 
 /** The table name from the environment, or the local default. */
