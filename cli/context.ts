@@ -2,30 +2,38 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type HookwardenConfig, type SourceConfig } from '../functions/shared/config';
 import { ConfigError } from '../functions/shared/errors';
-import { readDevelopmentSecrets } from '../local/dev-secrets';
+import { developmentSecretsPath, readDevelopmentSecrets } from '../local/dev-secrets';
 import { dataDirOf } from '../local/index';
 
-/** Bad usage: a clear message, exit code 2. */
+/** Bad usage (arguments, configuration, unreadable input): a clear message, exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The command ran but did not succeed (invalid signature, non-2xx answer): exit code 1. */
+/** The command ran but did not succeed (invalid signature, non-2xx answer, nothing stored): exit code 1. */
 export class CommandFailed extends Error {
   override readonly name = 'CommandFailed';
 }
 
-/** What every command works from: the same configuration the local server reads. */
+/** What every command works from: the same environment and working directory the local server reads. */
 export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** `HOOKWARDEN_DATA_DIR`, else `.hookwarden/` in `cwd`: dev secrets, `server.json`, the store. */
   readonly dataDir: string;
 }
 
 /** The context of this process. */
-export const cliContext = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): CliContext => ({ env, cwd, dataDir: dataDirOf(env, cwd) });
+export const cliContext = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): CliContext => ({
+  env,
+  cwd,
+  dataDir: dataDirOf(env, cwd),
+});
 
-/** Loads the configuration; its problems are a usage error (exit 2). */
+/**
+ * Loads the configuration exactly as the server does.
+ * @throws UsageError carrying every problem of the ConfigError (exit 2)
+ */
 export const configOf = (context: CliContext): HookwardenConfig => {
   try {
     return loadConfig(context.env, context.cwd);
@@ -35,51 +43,80 @@ export const configOf = (context: CliContext): HookwardenConfig => {
   }
 };
 
-/** A configured source by name. */
+/**
+ * A configured source by name.
+ * @throws UsageError listing the configured names
+ */
 export const sourceOf = (config: HookwardenConfig, name: string): SourceConfig => {
   const source = config.sources.get(name);
   if (!source) throw new UsageError(`unknown source "${name}" (configured: ${[...config.sources.keys()].join(', ')})`);
   return source;
 };
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Checks that every secret decodes for the scheme; the message names where it came from, never the value. */
+const decodable = (source: SourceConfig, where: string, values: readonly string[]): readonly string[] => {
+  values.forEach((value, index) => {
+    try {
+      source.scheme.decodeSecret(value);
+    } catch (error) {
+      throw new UsageError(`${where}: secret #${index + 1} ${(error as Error).message}`);
+    }
+  });
+  return values;
+};
+
 /**
- * The secrets of a source: `--secret-env NAME` first, then the configured
- * variable, then the development secret `npm start` saved. Never from an
- * argument (it would land in shell history).
+ * The secrets of a source, in the order the server would try them:
+ * `--secret-env NAME` when given, else the configured variable, else the
+ * development secret `npm start` saved. Never from an argument: it would land
+ * in shell history. Never generated here: the server would not know it.
+ * @throws UsageError explaining how to provide one
  */
-export const secretsOf = (context: CliContext, source: SourceConfig, secretEnv?: string): readonly string[] => {
+export const secretsOf = (context: CliContext, config: HookwardenConfig, source: SourceConfig, secretEnv?: string): readonly string[] => {
   if (secretEnv !== undefined) {
+    if (!ENV_NAME.test(secretEnv)) throw new UsageError(`--secret-env takes the name of an environment variable, got "${secretEnv}"`);
     const values = (context.env[secretEnv] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    if (values.length === 0) throw new UsageError(`--secret-env ${secretEnv}: the variable is not set`);
-    return values;
+    if (values.length === 0) throw new UsageError(`--secret-env ${secretEnv}: the variable is not set or empty`);
+    return decodable(source, `--secret-env ${secretEnv}`, values);
   }
   if (source.secret?.kind === 'env') return source.secret.values;
-  const saved = readDevelopmentSecrets(context.dataDir)[`${source.name}:${source.schemeName}`];
-  if (saved) return [saved];
+  if (source.secret?.kind === 'secretsManager') {
+    throw new UsageError(`source "${source.name}" keeps its secret in Secrets Manager, which this command does not read: pass --secret-env NAME`);
+  }
+  let saved: Readonly<Record<string, string>>;
+  try {
+    saved = readDevelopmentSecrets(context.dataDir);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const secret = saved[`${source.name}:${source.schemeName}`];
+  if (secret !== undefined) return decodable(source, developmentSecretsPath(context.dataDir), [secret]);
+  const configured = config.origin === 'environment' ? 'set WEBHOOK_SECRET' : `set its secretEnv variable (see ${config.origin})`;
   throw new UsageError(
-    `no secret for source "${source.name}": set ${source.name === 'default' ? 'WEBHOOK_SECRET' : 'its secretEnv variable'}, pass --secret-env NAME, or run npm start once to generate a development secret`,
+    `no secret for source "${source.name}": ${configured}, pass --secret-env NAME, or run npm start once with the same data directory (it generates a development secret and saves it in ${developmentSecretsPath(context.dataDir)})`,
   );
 };
 
-/** Reads the body of --data / --file, or the fallback. */
+/**
+ * The body from `--data` or `--file`, else the fallback (commander refuses both at once).
+ * @throws UsageError for an unreadable file
+ */
 export const bodyOf = (context: CliContext, options: { data?: string; file?: string }, fallback: () => string): Buffer => {
-  if (options.data !== undefined && options.file !== undefined) throw new UsageError('give --data or --file, not both');
-  if (options.data !== undefined) return Buffer.from(options.data);
+  if (options.data !== undefined) return Buffer.from(options.data, 'utf8');
   if (options.file !== undefined) return readFileOrUsage(resolve(context.cwd, options.file));
-  return Buffer.from(fallback());
+  return Buffer.from(fallback(), 'utf8');
 };
 
-/** Reads a file, turning a missing or unreadable one into a usage error. */
+/**
+ * Reads a file as raw bytes.
+ * @throws UsageError naming the file and the system's reason (ENOENT, EACCES, EISDIR, ...)
+ */
 export const readFileOrUsage = (path: string): Buffer => {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new UsageError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new UsageError(`cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-};
-
-/** Parses a whole non-negative number argument. */
-export const wholeNumber = (name: string) => (value: string): number => {
-  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`${name} must be a whole number, got "${value}"`);
-  return Number(value);
 };

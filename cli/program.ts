@@ -1,39 +1,101 @@
-import { Command, CommanderError, Option } from 'commander';
-import { cliContext, CommandFailed, UsageError, wholeNumber, type CliContext } from './context';
-import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment';
+import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries';
 import { rotateCommand } from './commands/rotate';
 import { sendCommand } from './commands/send';
 import { signCommand } from './commands/sign';
 import { verifyCommand } from './commands/verify';
+import { cliContext, UsageError, type CliContext } from './context';
 import { output } from './output';
 import type { AwsClients } from './targets';
 
-const stackOption = () =>
+const HINT = '(run with --help for usage)';
+
+const wholeNumber = (min: number, max: number, expected = `a whole number from ${min} to ${max}`) => (value: string): number => {
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) throw new InvalidArgumentError(`Expected ${expected}.`);
+  return n;
+};
+// Milliseconds are accepted on purpose: signing one is how to test that the receiver refuses it.
+const unixSeconds = wholeNumber(0, Number.MAX_SAFE_INTEGER, 'Unix seconds (a whole number)');
+
+const baseUrl = (value: string): string => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('Expected an http(s) URL such as http://127.0.0.1:3000.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('Expected an http or https URL.');
+  // `<base>/webhooks/<source>` is appended: a trailing slash would double it.
+  return value.replace(/\/+$/, '');
+};
+
+const header = (value: string, previous: Array<[string, string]> = []): Array<[string, string]> => {
+  const colon = value.indexOf(':');
+  const name = value.slice(0, Math.max(colon, 0)).trim();
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new InvalidArgumentError('Expected "Name: value".');
+  return [...previous, [name, value.slice(colon + 1).trim()]];
+};
+
+const dataOption = (): Option => new Option('--data <text>', 'the body (default: a sample payload for the scheme)').conflicts('file');
+const fileOption = (): Option => new Option('--file <path>', 'read the body from a file, as raw bytes');
+const secretEnvOption = (): Option =>
+  new Option('--secret-env <NAME>', 'use the secret(s) in this environment variable (comma-separated) instead of the configured ones');
+const idOption = (): Option => new Option('--id <id>', 'delivery id, for schemes that send one in a header (default: a random id)');
+const timestampOption = (): Option => new Option('--timestamp <unix-seconds>', 'time to sign, for schemes that sign one (default: now)').argParser(unixSeconds);
+
+const stackOption = (): Option =>
   new Option('--stack <name>', 'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store');
 
-const secretEnvOption = () => new Option('--secret-env <NAME>', 'read the secret(s) from this environment variable instead of the configuration');
+const version = (): string => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** Builds the `hookwarden` program; each action stores its exit code in `exit.code`. */
+// Commander wraps descriptions itself: one line per paragraph.
+const ABOUT = [
+  'Act as a webhook provider against Hookwarden, check captured requests, read the local store, and contain an incident (block addresses, disable sources) locally or on a deployed stack.',
+  'Sources, schemes and secrets come from the same configuration as the server (WEBHOOK_* variables, or hookwarden.config.json / HOOKWARDEN_CONFIG); a source without a secret uses the development secret npm start saved in the data directory.',
+].join('\n\n');
+
+// Help text added after is printed as is: lines kept under 80 columns by hand.
+const FOOTER = `
+Environment:
+  HOOKWARDEN_DATA_DIR  npm start's data directory: dev-secrets.json, server.json
+                       and the store (default: ./.hookwarden)
+  PORT                 the port send and sign --curl use when no local server is
+                       running (default: 3000)
+
+Exit codes: 0 success; 1 the command did not succeed (invalid signature,
+non-2xx answer, unreachable, not found); 2 bad usage or configuration.`;
+
+/**
+ * Builds the `hookwarden` program. Actions store their exit code in `exit.code`;
+ * nothing here exits the process, so tests can drive it.
+ */
 export const createProgram = (context: CliContext, exit: { code: number }, aws?: AwsClients): Command => {
   const program = new Command('hookwarden')
-    .description(
-      'Act as a webhook provider against Hookwarden, check captured requests, read the local store, and contain an incident\n(block addresses, disable sources) locally or on a deployed stack.\nConfiguration comes from the same environment variables and hookwarden.config.json as the server.',
-    )
+    .description(ABOUT)
+    .version(version(), '-V, --version', 'print the version')
     .exitOverride()
-    .configureOutput({ writeOut: output.write, writeErr: output.writeError })
-    .showHelpAfterError('(run with --help for usage)');
+    .configureOutput({
+      writeOut: output.write,
+      writeErr: output.writeError,
+      // One voice for every usage error, commander's and ours.
+      outputError: (text, write) => write(text.replace(/^error: /, 'hookwarden: ')),
+    })
+    .showHelpAfterError(HINT)
+    .addHelpText('after', FOOTER);
 
   program
     .command('sign')
-    .description('print the headers a provider would send for a body (signed with the source\'s first secret)')
+    .description("print the headers a provider would send for a body, one 'Name: value' per line, signed with the source's first secret")
     .argument('<source>', 'configured source name, e.g. default')
-    .option('--data <text>', 'the body (default: a sample payload for the scheme)')
-    .option('--file <path>', 'read the body from a file')
-    .option('--id <id>', 'delivery id for schemes that send one in a header')
-    .option('--timestamp <seconds>', 'Unix seconds to sign (default: now)', wholeNumber('--timestamp'))
+    .addOption(dataOption())
+    .addOption(fileOption())
+    .addOption(idOption())
+    .addOption(timestampOption())
     .option('--curl', 'print a ready-to-run curl command instead')
-    .option('--url <base>', 'base URL for --curl (default: the running local server)')
+    .option('--url <base>', 'base URL for --curl (default: the running local server, else http://127.0.0.1:$PORT)', baseUrl)
     .addOption(secretEnvOption())
     .action((source: string, options) => {
       exit.code = signCommand(context, source, options);
@@ -41,14 +103,14 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 
   program
     .command('send')
-    .description('sign a body and POST it to /webhooks/<source>; print status and body; exit 1 on a non-2xx answer')
+    .description('sign a body like the provider and POST it to <base>/webhooks/<source>; print the status line and the response body (exit 1 unless 2xx)')
     .argument('<source>', 'configured source name')
-    .option('--data <text>', 'the body (default: a sample payload for the scheme)')
-    .option('--file <path>', 'read the body from a file')
-    .option('--id <id>', 'delivery id for schemes that send one in a header (repeat it to test replay)')
-    .option('--timestamp <seconds>', 'Unix seconds to sign (default: now)', wholeNumber('--timestamp'))
-    .option('--url <base>', 'base URL (default: the running local server, else http://127.0.0.1:$PORT)')
-    .option('-H, --header <name:value>', 'an extra header (repeatable)', (value: string, previous: string[] = []) => [...previous, value])
+    .addOption(dataOption())
+    .addOption(fileOption())
+    .addOption(idOption())
+    .addOption(timestampOption())
+    .option('--url <base>', 'base URL (default: the running local server, else http://127.0.0.1:$PORT)', baseUrl)
+    .option('-H, --header <name:value>', 'an extra header, replacing a signed one of the same name (repeatable)', header)
     .addOption(secretEnvOption())
     .action(async (source: string, options) => {
       exit.code = await sendCommand(context, source, options);
@@ -56,11 +118,11 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 
   program
     .command('verify')
-    .description('check a captured request (headers file + body file) against the source\'s secrets; exit 1 when invalid')
+    .description("check a captured request against the source's secrets and time tolerance; print valid or invalid (exit 1 when invalid)")
     .argument('<source>', 'configured source name')
-    .requiredOption('--headers <file>', '"Name: value" lines (an HTTP request line and # comments are skipped) or a JSON object')
-    .requiredOption('--body <file>', 'the raw body bytes')
-    .option('--now <seconds>', 'Unix seconds to check the timestamp against (default: now)', wholeNumber('--now'))
+    .requiredOption('--headers <file>', "'Name: value' lines (# comments and a leading request line skipped) or a JSON object of name to value(s)")
+    .requiredOption('--body <file>', 'the body, read as raw bytes')
+    .option('--now <unix-seconds>', 'check the signed timestamp against this time (default: now)', unixSeconds)
     .addOption(secretEnvOption())
     .action((source: string, options) => {
       exit.code = verifyCommand(context, source, options);
@@ -68,19 +130,19 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 
   const deliveries = program
     .command('deliveries')
-    .description('list stored deliveries in the local store, newest first (works while npm start runs)')
+    .description('list the deliveries stored in the local store, newest first (through the running server if there is one)')
     .option('--source <name>', 'only this source')
-    .option('--limit <n>', 'at most this many', wholeNumber('--limit'), 20)
-    .option('--json', 'print JSON')
+    .option('--limit <n>', 'at most this many', wholeNumber(1, 10_000), 20)
+    .option('--json', 'print JSON (without bodies)')
     .action(async (options) => {
       exit.code = await listDeliveriesCommand(context, options);
     });
   deliveries
     .command('show')
-    .description('show one stored delivery')
+    .description('show one stored delivery: summary and kept headers')
     .argument('<source>', 'source name')
     .argument('<id>', 'delivery id')
-    .option('--body', 'print the body too')
+    .option('--body', 'print the body too (as text if UTF-8, else base64)')
     .action(async (source: string, id: string, options) => {
       exit.code = await showDeliveryCommand(context, source, id, options);
     });
@@ -143,32 +205,26 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 };
 
 /**
- * Runs the command line and returns its exit code: 0 success, 1 the command
- * did not succeed, 2 bad usage (with a message).
+ * Runs the command line; never exits the process.
+ * @param argv as in `process.argv` (node, script, arguments...)
+ * @param aws AWS clients for `--stack` (tests inject mocks)
+ * @returns the exit code: 0 success, 1 the command did not succeed, 2 bad usage (message on stderr)
+ * @example process.exitCode = await run(process.argv);
  */
 export const run = async (argv: readonly string[], context: CliContext = cliContext(), aws?: AwsClients): Promise<number> => {
   const exit = { code: 0 };
   const program = createProgram(context, exit, aws);
   try {
-    if (argv.length <= 2) {
-      program.outputHelp();
-      return 2;
-    }
     await program.parseAsync([...argv]);
     return exit.code;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? 0 : 2;
-    }
+    // Commander has printed its message already; exit code 0 is --help, help or --version.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    output.error(`hookwarden: ${(error as Error).message}`);
     if (error instanceof UsageError) {
-      output.error(`hookwarden: ${error.message}`);
+      output.error(HINT);
       return 2;
     }
-    if (error instanceof CommandFailed) {
-      output.error(`hookwarden: ${error.message}`);
-      return 1;
-    }
-    output.error(`hookwarden: ${(error as Error).message}`);
     return 1;
   }
 };

@@ -49,13 +49,26 @@ export const withDevelopmentSecrets = (
   return { config: { ...config, sources }, generated };
 };
 
-/** The development secrets `npm start` saved in the data directory, by `source:scheme` (read only). */
+/** Where {@link withDevelopmentSecrets} keeps the development secrets of a data directory. */
+export const developmentSecretsPath = (dataDir: string): string => join(dataDir, FILE);
+
+/**
+ * The development secrets `npm start` saved in the data directory, by
+ * `source:scheme`. Read only: the command line must never mint a secret the
+ * server does not know. A missing file is an empty result.
+ * @throws Error naming the file when it is not a JSON object of strings (never quoting its content)
+ */
 export const readDevelopmentSecrets = (dataDir: string): Readonly<Record<string, string>> => {
-  const path = join(dataDir, FILE);
+  const path = developmentSecretsPath(dataDir);
   if (!existsSync(path)) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    return {};
+    throw new Error(`${path} is not valid JSON: delete it and run npm start to generate new development secrets`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new Error(`${path} must be a JSON object of "source:scheme" to secret strings`);
+  }
+  return parsed as Record<string, string>;
 };

@@ -1,20 +1,48 @@
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StoredDelivery } from '../../functions/shared/stores/delivery-store';
 import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
 import { DynamoDbDeliveryStore } from '../../functions/shared/stores/dynamodb-delivery-store';
-import { DELIVERIES_TABLE, tableName } from '../../functions/shared/stores/tables';
 import { startLocalStore } from '../../local/dynamo';
 import { runningServer } from '../../local/index';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CommandFailed, configOf, type CliContext } from '../context';
+import { CommandFailed, configOf, UsageError, type CliContext } from '../context';
 import { output } from '../output';
+
+type LevelDb = { open(): Promise<void>; close(): Promise<void> };
+
+/**
+ * Whether another process holds the store's LevelDB lock. dynalite cannot open
+ * a locked directory and then crashes its host on the first request (an
+ * uncaught error inside its HTTP handler), so ask LevelDB first, through the
+ * same `level` package dynalite loads. Best effort: `false` when it cannot tell.
+ */
+const lockedByAnotherProcess = async (dir: string): Promise<boolean> => {
+  let Level: new (path: string) => LevelDb;
+  try {
+    const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+    ({ Level } = fromDynalite('level') as { Level: typeof Level });
+  } catch {
+    return false;
+  }
+  const db = new Level(dir);
+  try {
+    await db.open();
+    return false;
+  } catch (error) {
+    return ((error as Error).cause as { code?: string } | undefined)?.code === 'LEVEL_LOCKED';
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+};
 
 /**
  * Runs `work` with a DynamoDB client on the local store: through a running
- * server's endpoint (the embedded store locks its files), else by opening the
- * data directory directly.
+ * server's endpoint (the embedded store locks its files while the server
+ * runs), else by opening the data directory directly, closed afterwards.
+ * Shared by `deliveries` and the containment commands.
+ * @throws CommandFailed when there is no store yet, or it is in use but no server says so
  */
 export const withStoreClient = async <T>(context: CliContext, work: (client: DynamoDBClient) => Promise<T>): Promise<T> => {
   const server = runningServer(context.dataDir);
@@ -22,12 +50,18 @@ export const withStoreClient = async <T>(context: CliContext, work: (client: Dyn
     const client = createDynamoDbClient({ endpoint: server.dynamoEndpoint, region: 'local', maxAttempts: 1 });
     try {
       return await work(client);
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof CommandFailed) throw error;
+      throw new CommandFailed(`the running server's store at ${server.dynamoEndpoint} failed: ${(error as Error).message}`);
     } finally {
       client.destroy();
     }
   }
   const dir = join(context.dataDir, 'dynamodb');
-  if (!existsSync(dir)) throw new CommandFailed(`no local store in ${context.dataDir} yet: run npm start first`);
+  if (!existsSync(dir)) throw new CommandFailed(`no local store in ${context.dataDir} yet: npm start creates it (set HOOKWARDEN_DATA_DIR if it runs elsewhere)`);
+  if (await lockedByAnotherProcess(dir)) {
+    throw new CommandFailed(`the store in ${dir} is in use by another process but no running server is recorded in ${context.dataDir}: retry in a moment`);
+  }
   const local = await startLocalStore({ dataDir: dir });
   try {
     return await work(local.client);
@@ -36,40 +70,58 @@ export const withStoreClient = async <T>(context: CliContext, work: (client: Dyn
   }
 };
 
-/** {@link withStoreClient} with the deliveries store on top. */
-export const withLocalStore = <T>(context: CliContext, work: (store: DynamoDbDeliveryStore) => Promise<T>): Promise<T> =>
-  withStoreClient(context, (client) => work(new DynamoDbDeliveryStore({ client, tableName: tableName(DELIVERIES_TABLE, context.env) })));
+/** {@link withStoreClient} with the deliveries store on top (table name from the same configuration as the server). */
+export const withLocalStore = <T>(context: CliContext, work: (store: DynamoDbDeliveryStore) => Promise<T>): Promise<T> => {
+  const tableName = configOf(context).tables.deliveries;
+  return withStoreClient(context, (client) => work(new DynamoDbDeliveryStore({ client, tableName })));
+};
+
+const iso = (epochMs: number): string => new Date(epochMs).toISOString();
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 const summary = (d: StoredDelivery): string =>
-  [new Date(d.receivedAt).toISOString(), d.source, d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  ');
+  [iso(d.receivedAt), d.source, d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  ');
 
-/** `hookwarden deliveries`: newest first. */
-export const listDeliveriesCommand = async (context: CliContext, options: { source?: string; limit: number; json?: boolean }): Promise<number> => {
-  // Validate the configuration as the server would, so a typo in the environment is seen here too.
-  configOf(context);
+/** Options of `hookwarden deliveries`. */
+export interface ListOptions {
+  source?: string;
+  limit: number;
+  json?: boolean;
+}
+
+/** `hookwarden deliveries`: live deliveries, newest first, one line each (or JSON without bodies). */
+export const listDeliveriesCommand = async (context: CliContext, options: ListOptions): Promise<number> => {
   const found = await withLocalStore(context, (store) =>
-    store.list({ limit: options.limit, nowSeconds: Math.floor(Date.now() / 1000), ...(options.source ? { source: options.source } : {}) }),
+    store.list({ limit: options.limit, nowSeconds: nowSeconds(), ...(options.source !== undefined ? { source: options.source } : {}) }),
   );
   if (options.json) {
-    output.line(JSON.stringify(found.map(({ body, ...rest }) => ({ ...rest, bodyBytes: body.length })), null, 2));
+    const rows = found.map(({ body, receivedAt, ...rest }) => ({ ...rest, receivedAt: iso(receivedAt), bodyBytes: body.length }));
+    output.line(JSON.stringify(rows, null, 2));
     return 0;
   }
-  if (found.length === 0) output.line('no deliveries stored');
+  if (found.length === 0) output.line(options.source === undefined ? 'no deliveries stored' : `no deliveries stored for "${options.source}"`);
   for (const delivery of found) output.line(summary(delivery));
   return 0;
 };
 
-/** `hookwarden deliveries show <source> <id>`. */
+/**
+ * `hookwarden deliveries show <source> <id>`: one delivery's summary and kept
+ * headers; with `--body` the body, as text when it is UTF-8, else base64.
+ * @returns 0, or throws CommandFailed when there is no such live delivery
+ */
 export const showDeliveryCommand = async (context: CliContext, source: string, id: string, options: { body?: boolean }): Promise<number> => {
-  const delivery = await withLocalStore(context, (store) => store.get(source, id, Math.floor(Date.now() / 1000)));
-  if (!delivery) throw new CommandFailed(`no stored delivery ${source}#${id}`);
+  const delivery = await withLocalStore(context, (store) => store.get(source, id, nowSeconds()));
+  if (!delivery) throw new CommandFailed(`no stored delivery "${id}" for source "${source}" (see hookwarden deliveries)`);
   output.line(summary(delivery));
   output.line(`client IP: ${delivery.clientIp}`);
+  output.line(`expires: ${iso(delivery.expiresAt * 1000)}`);
   for (const [name, value] of Object.entries(delivery.headers)) output.line(`${name}: ${value}`);
   if (options.body) {
     const text = delivery.body.toString('utf8');
+    // A round trip that changes the bytes means they were not UTF-8: printing them would show something else.
+    const isText = Buffer.from(text, 'utf8').equals(delivery.body);
     output.line('');
-    output.line(Buffer.from(text, 'utf8').equals(delivery.body) ? text : `(base64) ${delivery.body.toString('base64')}`);
+    output.line(isText ? text : `(not UTF-8; base64) ${delivery.body.toString('base64')}`);
   }
   return 0;
 };

@@ -1,29 +1,40 @@
-import { CommandFailed, UsageError, type CliContext } from '../context';
+import { CommandFailed, type CliContext } from '../context';
 import { output } from '../output';
-import { defaultBaseUrl, signedRequest, type SignOptions } from './sign';
+import { contentTypeOf, defaultBaseUrl, signedRequest, webhookUrl, type SignOptions } from './sign';
 
 /** Options of `hookwarden send`. */
 export interface SendOptions extends SignOptions {
-  header?: string[];
+  /** Extra headers as `[name, value]`, already validated by the program; they win over the signed ones. */
+  header?: Array<[string, string]>;
 }
 
-/** `hookwarden send <source>`: sign and POST; exit 0 on 2xx, 1 otherwise. */
+/** How long to wait for an answer: a webhook receiver that takes longer is broken from a provider's point of view too. */
+const TIMEOUT_MS = 30_000;
+
+/**
+ * `hookwarden send <source>`: signs like the provider and POSTs to
+ * `<base>/webhooks/<source>`; prints the status line and the body.
+ * @returns 0 on 2xx, 1 on any other status
+ * @throws CommandFailed naming the URL when nothing answers (exit 1)
+ */
 export const sendCommand = async (context: CliContext, sourceName: string, options: SendOptions): Promise<number> => {
   const { body, headers } = signedRequest(context, sourceName, options);
-  const extra: Record<string, string> = {};
-  for (const header of options.header ?? []) {
-    const colon = header.indexOf(':');
-    if (colon <= 0) throw new UsageError(`--header "${header}": expected "Name: value"`);
-    extra[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
-  }
-  const url = `${options.url ?? defaultBaseUrl(context)}/webhooks/${encodeURIComponent(sourceName)}`;
-  let res: Response;
+  // Headers is case-insensitive, so `-H Content-Type:...` replaces the default instead of doubling it.
+  const sent = new Headers({ 'content-type': contentTypeOf(body), ...headers });
+  for (const [name, value] of options.header ?? []) sent.set(name, value);
+  const base = options.url ?? defaultBaseUrl(context);
+  const url = webhookUrl(base, sourceName);
+  let response: Response;
+  let text: string;
   try {
-    res = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/json', ...headers, ...extra } });
+    response = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: sent, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    text = await response.text();
   } catch (error) {
-    throw new CommandFailed(`cannot reach ${url}: ${((error as Error).cause as Error | undefined)?.message ?? (error as Error).message} (is npm start running?)`);
+    const cause = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+    const hint = options.url === undefined ? ' (is npm start running? or pass --url)' : '';
+    throw new CommandFailed(`cannot reach ${url}: ${cause}${hint}`);
   }
-  output.line(`HTTP ${res.status} ${res.statusText}`);
-  output.line(await res.text());
-  return res.ok ? 0 : 1;
+  output.line(`HTTP ${response.status} ${response.statusText}`.trimEnd());
+  if (text !== '') output.line(text);
+  return response.ok ? 0 : 1;
 };

@@ -1,23 +1,35 @@
-import { shellQuote, sampleBody } from '../../local/sample';
+import { resolve } from 'node:path';
+import type { SourceConfig } from '../../functions/shared/config';
 import { runningServer } from '../../local/index';
+import { sampleBody, shellQuote } from '../../local/sample';
 import { bodyOf, configOf, secretsOf, sourceOf, type CliContext } from '../context';
 import { output } from '../output';
 
-/** Options of `hookwarden sign`. */
+/** Options of `hookwarden sign` (and the signing half of `send`). */
 export interface SignOptions {
   data?: string;
   file?: string;
   id?: string;
   timestamp?: number;
   curl?: boolean;
+  /** Already validated and without a trailing slash (see the program's URL parser). */
   url?: string;
   secretEnv?: string;
 }
 
-/** The headers a provider would send for a body, signed with the source's first secret. */
-export const signedRequest = (context: CliContext, sourceName: string, options: SignOptions) => {
-  const source = sourceOf(configOf(context), sourceName);
-  const [secret] = secretsOf(context, source, options.secretEnv);
+/** A message as a provider would send it. */
+export interface SignedMessage {
+  readonly source: SourceConfig;
+  readonly body: Buffer;
+  /** The provider's headers, names as the provider spells them. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Signs the body (from --data, --file or the scheme's sample) with the source's first secret, as its provider would. */
+export const signedRequest = (context: CliContext, sourceName: string, options: SignOptions): SignedMessage => {
+  const config = configOf(context);
+  const source = sourceOf(config, sourceName);
+  const [secret] = secretsOf(context, config, source, options.secretEnv);
   const body = bodyOf(context, options, () => sampleBody(source.schemeName));
   const headers = source.scheme.sign(secret as string, {
     body,
@@ -27,19 +39,34 @@ export const signedRequest = (context: CliContext, sourceName: string, options: 
   return { source, body, headers };
 };
 
-/** The base URL of the local server: the running one, else PORT (default 3000). */
+/** The base URL of the local server: the running one (its `server.json`), else `http://127.0.0.1:$PORT` (default 3000). */
 export const defaultBaseUrl = (context: CliContext): string =>
   runningServer(context.dataDir)?.url ?? `http://127.0.0.1:${context.env.PORT || 3000}`;
 
-/** `hookwarden sign <source>`: print the headers (or a curl command). */
+/** `<base>/webhooks/<source>`. */
+export const webhookUrl = (base: string, sourceName: string): string => `${base}/webhooks/${encodeURIComponent(sourceName)}`;
+
+/** What a provider would declare: JSON when the body is JSON, else opaque bytes. */
+export const contentTypeOf = (body: Buffer): string => {
+  try {
+    JSON.parse(body.toString('utf8'));
+    return 'application/json';
+  } catch {
+    return 'application/octet-stream';
+  }
+};
+
+/** `hookwarden sign <source>`: prints the headers, one `Name: value` per line, or a curl command. */
 export const signCommand = (context: CliContext, sourceName: string, options: SignOptions): number => {
   const { body, headers } = signedRequest(context, sourceName, options);
-  if (options.curl) {
-    const url = `${options.url ?? defaultBaseUrl(context)}/webhooks/${sourceName}`;
-    const flags = Object.entries(headers).map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`);
-    output.line(`curl -i -X POST ${url} -H 'content-type: application/json' ${flags.join(' ')} --data-binary ${shellQuote(body.toString('utf8'))}`);
+  if (!options.curl) {
+    for (const [name, value] of Object.entries(headers)) output.line(`${name}: ${value}`);
     return 0;
   }
-  for (const [name, value] of Object.entries(headers)) output.line(`${name}: ${value}`);
+  const url = webhookUrl(options.url ?? defaultBaseUrl(context), sourceName);
+  const flags = [`-H ${shellQuote(`content-type: ${contentTypeOf(body)}`)}`, ...Object.entries(headers).map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`)];
+  // A file goes by path so binary bodies reach curl byte for byte; inline text uses --data-raw, where a leading @ is not a file name.
+  const data = options.file !== undefined ? `--data-binary ${shellQuote(`@${resolve(context.cwd, options.file)}`)}` : `--data-raw ${shellQuote(body.toString('utf8'))}`;
+  output.line(`curl -i -X POST ${shellQuote(url)} ${flags.join(' ')} ${data}`);
   return 0;
 };

@@ -11,11 +11,19 @@ export interface VerifyOptions {
   secretEnv?: string;
 }
 
-/** `hookwarden verify <source>`: check a captured request; exit 0 when valid, 1 when not. */
+/**
+ * `hookwarden verify <source>`: checks a captured request with the same scheme
+ * code, secrets and tolerance as the receiver. Prints `valid: id=... event=...`
+ * or `invalid: <code>: <reason>`; neither names a secret.
+ * @returns 0 when valid, 1 when not
+ */
 export const verifyCommand = (context: CliContext, sourceName: string, options: VerifyOptions): number => {
-  const source = sourceOf(configOf(context), sourceName);
-  const secrets = secretsOf(context, source, options.secretEnv);
-  const headers = parseHeadersFile(readFileOrUsage(resolve(context.cwd, options.headers)).toString('utf8'));
+  const config = configOf(context);
+  const source = sourceOf(config, sourceName);
+  const secrets = secretsOf(context, config, source, options.secretEnv);
+  const headersPath = resolve(context.cwd, options.headers);
+  const headers = parseHeadersFile(readFileOrUsage(headersPath).toString('utf8'), headersPath);
+  // Raw bytes: re-encoding the body is the classic way to break a valid signature.
   const body = readFileOrUsage(resolve(context.cwd, options.body));
   const result = source.scheme.verify(
     { headers, body },

@@ -1,137 +1,280 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startServer, type RunningServer } from '../helpers/cli';
+import { cli, ROOT, startServer, type RunningServer } from '../helpers/cli';
 import { emptyDir } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
 
-describe('hookwarden --help and bad arguments', () => {
-  it.each([[['--help']], [['sign', '--help']], [['send', '--help']], [['verify', '--help']], [['deliveries', '--help']], [['deliveries', 'show', '--help']]])(
-    '%j prints usage and exits 0',
+const made: string[] = [];
+/** A fresh directory, removed after the file's tests. */
+const tempDir = (): string => {
+  const dir = emptyDir();
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** Resolves with the exit code, or null after `ms` (the caller then kills the process). */
+const exitOf = (child: ChildProcess, ms = 15_000): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => resolve(null), ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+
+const SW = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
+
+describe.concurrent('hookwarden --help and bad usage', () => {
+  it.each([[['--help']], [['sign', '--help']], [['send', '--help']], [['verify', '--help']], [['deliveries', '--help']], [['deliveries', 'show', '--help']], [['help', 'send']]])(
+    '%j prints usage on stdout and exits 0',
     async (args) => {
-      const r = await cli(args);
+      const r = await cli(args, {}, tempDir());
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/Usage: hookwarden/);
+      expect(r.stdout).toMatch(/^Usage: hookwarden/);
+      expect(r.stderr).toBe('');
     },
   );
 
-  it.each([
-    [['bogus'], /unknown command/],
-    [['sign'], /missing required argument/],
-    [['sign', 'default', '--bogus'], /unknown option/],
-    [['sign', 'nope'], /unknown source "nope"/],
-    [['sign', 'default', '--timestamp', 'soon'], /--timestamp must be a whole number/],
-    [['verify', 'default', '--body', 'x'], /--headers/],
-    [['verify', 'default', '--headers', 'missing.txt', '--body', 'missing.bin'], /cannot read .*missing/],
-    [['deliveries', '--limit', '-3'], /--limit|unknown option/],
-    [['send', 'default', '--data', '{}', '--file', 'x.json'], /not both/],
-  ])('%j exits 2 with a clear message', async (args, message) => {
-    const r = await cli(args, { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks });
+  it('with no command prints usage on stderr and exits 2', async () => {
+    const r = await cli([], {}, tempDir());
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/^Usage: hookwarden/);
   });
 
-  it('reports a bad configuration with every problem, exit 2', async () => {
-    const r = await cli(['sign', 'default'], { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, WEBHOOK_MAX_AGE: 'x', CORS_ORIGINS: '*' });
+  it.each([
+    [['bogus'], SW, /unknown command 'bogus'/],
+    [['sign'], SW, /missing required argument 'source'/],
+    [['sign', 'default', '--bogus'], SW, /unknown option '--bogus'/],
+    [['sign', 'nope'], SW, /unknown source "nope" \(configured: default\)/],
+    [['sign', 'default', '--timestamp', 'soon'], SW, /--timestamp <unix-seconds>' argument 'soon' is invalid/],
+    [['sign', 'default', '--data', '{}', '--file', 'x.json'], SW, /'--data <text>' cannot be used with option '--file <path>'/],
+    [['sign', 'default', '--file', 'missing.json'], SW, /cannot read \S+missing\.json \(ENOENT\)/],
+    [['sign', 'default'], {}, /no secret for source "default": set WEBHOOK_SECRET, .*npm start/],
+    [['sign', 'default', '--secret-env', 'UNSET_VAR'], {}, /--secret-env UNSET_VAR: the variable is not set/],
+    [['sign', 'default', '--secret-env', 'BAD'], { BAD: 'plain-text' }, /--secret-env BAD: secret #1 is not a Standard Webhooks secret/],
+    [['send', 'default', '--url', 'ftp://x'], SW, /--url <base>' argument 'ftp:\/\/x' is invalid/],
+    [['send', 'default', '-H', 'no colon'], SW, /--header <name:value>' argument 'no colon' is invalid/],
+    [['verify', 'default', '--body', 'b.bin'], SW, /required option '--headers <file>' not specified/],
+    [['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin', '--now', 'later'], SW, /--now <unix-seconds>' argument 'later' is invalid/],
+    [['verify', 'default', '--headers', 'missing.txt', '--body', 'missing.bin'], SW, /cannot read \S+missing\.txt \(ENOENT\)/],
+    [['deliveries', '--limit', 'ten'], SW, /--limit <n>' argument 'ten' is invalid/],
+    [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
+    [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
+    [['deliveries', 'show', 'default'], SW, /missing required argument 'id'/],
+    [['sign', 'default'], { ...SW, WEBHOOK_MAX_AGE: 'x', CORS_ORIGINS: '*' }, /WEBHOOK_MAX_AGE: must be a whole number[\s\S]*CORS_ORIGINS: "\*" contains a wildcard/],
+  ])('%j exits 2 with a message and a --help hint', async (args, env, message) => {
+    const r = await cli(args, env, tempDir());
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/WEBHOOK_MAX_AGE/);
-    expect(r.stderr).toMatch(/CORS_ORIGINS/);
+    expect(r.stderr).toMatch(/^hookwarden: /);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain('--help');
+    expect(r.stdout).toBe('');
+  });
+
+  it('names an invalid line of a headers file, exit 2', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'h.txt'), 'POST /webhooks/default HTTP/1.1\nwebhook-id: msg_1\nthis is not a header\n');
+    writeFileSync(join(dir, 'b.bin'), '{}');
+    const r = await cli(['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin'], SW, dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/h\.txt line 3: expected "Name: value"/);
+  });
+
+  it('never echoes a refused secret', async () => {
+    const r = await cli(['sign', 'default', '--secret-env', 'BAD'], { BAD: 'whsec_!!not-base64!!' }, tempDir());
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toContain('not-base64');
+  });
+
+  it('exits 1 naming the URL when nothing answers', async () => {
+    // A port that was free a moment ago (fetch refuses low "bad" ports before connecting, which would test something else).
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const r = await cli(['send', 'default', '--url', `http://127.0.0.1:${port}`], SW, tempDir());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`hookwarden: cannot reach http://127.0.0.1:${port}/webhooks/default: connect ECONNREFUSED`);
+  });
+
+  it('exits 1 when the data directory has no store yet', async () => {
+    const dir = tempDir();
+    const r = await cli(['deliveries'], { ...SW, HOOKWARDEN_DATA_DIR: join(dir, 'nothing-here') }, dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no local store in \S+nothing-here yet: npm start creates it/);
   });
 });
 
 describe('sign → verify round trip per scheme', () => {
+  const HMAC = { WEBHOOK_HMAC_HEADER: 'x-signature', WEBHOOK_HMAC_PREFIX: 'sha256=', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-timestamp', WEBHOOK_HMAC_TEMPLATE: '{timestamp}.{body}' };
   const schemes: Array<[string, string, Record<string, string>]> = [
     ['standard-webhooks', TEST_SECRETS.standardWebhooks, {}],
     ['github', TEST_SECRETS.github, {}],
     ['stripe', TEST_SECRETS.stripe, {}],
     ['slack', TEST_SECRETS.slack, {}],
     ['shopify', TEST_SECRETS.shopify, {}],
-    ['hmac', TEST_SECRETS.hmac, { WEBHOOK_HMAC_HEADER: 'x-signature', WEBHOOK_HMAC_PREFIX: 'sha256=', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-timestamp', WEBHOOK_HMAC_TEMPLATE: '{timestamp}.{body}' }],
+    ['hmac', TEST_SECRETS.hmac, HMAC],
   ];
 
-  it.each(schemes)('%s: a signed capture verifies; one flipped byte does not', async (scheme, secret, extra) => {
+  it.concurrent.each(schemes)('%s: a signed capture verifies; one flipped body byte does not', async (scheme, secret, extra) => {
     const env = { WEBHOOK_SCHEME: scheme, WEBHOOK_SECRET: secret, ...extra };
-    const dir = emptyDir();
+    const dir = tempDir();
     const body = JSON.stringify({ id: 'evt_cli_1', type: 'cli.test', event_id: 'EvCLI1' });
-    const signed = await cli(['sign', 'default', '--data', body], env, dir);
+    writeFileSync(join(dir, 'body.json'), body);
+    const signed = await cli(['sign', 'default', '--file', 'body.json', '--id', 'msg_cli_rt'], env, dir);
     expect(signed.code).toBe(0);
-    writeFileSync(join(dir, 'headers.txt'), `POST /webhooks/default HTTP/1.1\n# captured\n${signed.stdout}`);
-    writeFileSync(join(dir, 'body.bin'), body);
-    const ok = await cli(['verify', 'default', '--headers', 'headers.txt', '--body', 'body.bin'], env, dir);
+    expect(signed.stdout).toMatch(/^([A-Za-z0-9-]+: \S+\n)+$/);
+    writeFileSync(join(dir, 'headers.txt'), `POST /webhooks/default HTTP/1.1\n# captured by hand\n\n${signed.stdout}`);
+    const ok = await cli(['verify', 'default', '--headers', 'headers.txt', '--body', 'body.json'], env, dir);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^valid: id=\S+ event=/);
-    writeFileSync(join(dir, 'body.bin'), body.replace('cli.test', 'cli.tesu'));
-    const bad = await cli(['verify', 'default', '--headers', 'headers.txt', '--body', 'body.bin'], env, dir);
+    expect(ok.stdout).toMatch(/^valid: id=\S+ event=\S+\n$/);
+
+    const flipped = Buffer.from(body);
+    const at = flipped.length - 3;
+    flipped.writeUInt8(flipped.readUInt8(at) ^ 0x01, at);
+    writeFileSync(join(dir, 'body.json'), flipped);
+    const bad = await cli(['verify', 'default', '--headers', 'headers.txt', '--body', 'body.json'], env, dir);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/^invalid: signature_invalid/);
-    expect(bad.stdout + bad.stderr).not.toContain(secret);
+    expect(bad.stdout).toMatch(/^invalid: signature_invalid: /);
+    expect(ok.stdout + ok.stderr + bad.stdout + bad.stderr).not.toContain(secret);
   });
 
-  it('reports a stale capture as timestamp_out_of_range', async () => {
-    const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
-    const dir = emptyDir();
-    const signed = await cli(['sign', 'default', '--data', '{}', '--timestamp', '1700000000'], env, dir);
-    writeFileSync(join(dir, 'h.json'), JSON.stringify(Object.fromEntries(signed.stdout.trim().split('\n').map((l) => l.split(': ')))));
-    writeFileSync(join(dir, 'b.bin'), '{}');
-    const r = await cli(['verify', 'default', '--headers', 'h.json', '--body', 'b.bin'], env, dir);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^invalid: timestamp_out_of_range/);
+  it('reports a stale capture as timestamp_out_of_range, valid again with --now; any rotated secret verifies', async () => {
+    const dir = tempDir();
+    const signed = await cli(['sign', 'default', '--data', '{"type":"old"}', '--id', 'msg_old', '--timestamp', '1700000000'], SW, dir);
+    expect(signed.code).toBe(0);
+    // The JSON form of a capture, with a name in another case and a one-element array.
+    const captured = Object.fromEntries(signed.stdout.trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    writeFileSync(join(dir, 'h.json'), JSON.stringify({ ...captured, 'Webhook-Signature': [captured['webhook-signature']], 'webhook-signature': undefined }));
+    writeFileSync(join(dir, 'b.bin'), '{"type":"old"}');
+    const args = ['verify', 'default', '--headers', 'h.json', '--body', 'b.bin'];
+    const stale = await cli(args, SW, dir);
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toMatch(/^invalid: timestamp_out_of_range: /);
+    const then = await cli([...args, '--now', '1700000100', '--secret-env', 'ROTATING'], { ...SW, ROTATING: `${TEST_SECRETS.standardWebhooksSecond},${TEST_SECRETS.standardWebhooks}` }, dir);
+    expect(then.stdout).toBe('valid: id=msg_old event=old\n');
+    expect(then.code).toBe(0);
   });
 });
 
-describe('send and deliveries against a running npm start', () => {
-  const dataDir = emptyDir();
-  const cwd = emptyDir();
-  let server: RunningServer;
-  let banner = '';
-  const env = { HOOKWARDEN_DATA_DIR: dataDir };
+describe('npm start with no secret configured', () => {
+  const dataDir = tempDir();
+  let server: ChildProcess;
+  let printed = '';
 
   beforeAll(async () => {
-    // No secret configured: the server generates one and the CLI must pick it up.
+    // The real script, in its own process group: npm does not pass SIGTERM on to tsx and the server.
+    server = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      detached: true,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOOKWARDEN_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stderr?.on('data', (d: Buffer) => (printed += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`npm start did not start:\n${printed}`)), 30_000);
+      server.stdout?.on('data', (d: Buffer) => {
+        printed += d.toString();
+        if (printed.includes('Press Ctrl+C')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  });
+
+  afterAll(async () => {
+    if (server.pid === undefined || server.exitCode !== null) return;
+    process.kill(-server.pid, 'SIGTERM');
+    if ((await exitOf(server, 10_000)) === null) process.kill(-server.pid, 'SIGKILL');
+  });
+
+  it('prints a generated development secret, keeps it private, and send signs with it', async () => {
+    const secret = /generated a development secret[^\n]*\n\s+(whsec_\S+)/.exec(printed)?.[1];
+    expect(secret).toBeDefined();
+    const saved = join(dataDir, 'dev-secrets.json');
+    expect(JSON.parse(readFileSync(saved, 'utf8'))).toEqual({ 'default:standard-webhooks': secret });
+    expect(statSync(saved).mode & 0o077).toBe(0);
+    const sent = await cli(['send', 'default', '--data', '{"type":"dev.secret"}'], { HOOKWARDEN_DATA_DIR: dataDir }, tempDir());
+    expect(sent.stdout).toMatch(/^HTTP 202 /);
+    expect(sent.code).toBe(0);
+  });
+});
+
+describe('send and deliveries against a running local server', () => {
+  const dataDir = tempDir();
+  const cwd = tempDir();
+  const env = { ...SW, HOOKWARDEN_DATA_DIR: dataDir };
+  let server: RunningServer;
+  let url = '';
+
+  beforeAll(async () => {
     server = await startServer(env, cwd);
-    banner = server.output();
+    url = /^Hookwarden is listening on (http:\/\/\S+)$/m.exec(server.output())?.[1] ?? '';
   });
 
   afterAll(() => {
-    if (server.process.exitCode === null) server.process.kill('SIGKILL');
+    if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
   });
 
-  it('prints the URL, the sources, a generated development secret and a signed test request', () => {
-    expect(banner).toMatch(/Hookwarden is listening on http:\/\/127\.0\.0\.1:\d+/);
-    expect(banner).toMatch(/default\s+standard-webhooks/);
-    expect(banner).toMatch(/generated a development secret[\s\S]*whsec_/);
-    expect(banner).toMatch(/curl -i -X POST .*webhook-signature: v1,/);
-  });
-
-  it('sends a signed delivery (202), then the same id again (200 duplicate)', async () => {
-    const first = await cli(['send', 'default', '--id', 'msg_cli_1', '--data', '{"type":"cli.sent"}'], env, cwd);
+  it('sends a signed delivery (202), then the same id again (200 duplicate), to the URL of the banner', async () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const args = ['send', 'default', '--id', 'msg_cli_1', '--data', '{"type":"cli.sent"}', '--url', url];
+    const first = await cli(args, env, cwd);
+    expect(first.stdout).toMatch(/^HTTP 202 Accepted\n.*msg_cli_1/);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^HTTP 202/);
-    const again = await cli(['send', 'default', '--id', 'msg_cli_1', '--data', '{"type":"cli.sent"}'], env, cwd);
+    const again = await cli(args, env, cwd);
+    expect(again.stdout).toMatch(/^HTTP 200 OK\n.*"duplicate"/);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^HTTP 200[\s\S]*"duplicate"/);
   });
 
-  it('exits 1 on a non-2xx answer', async () => {
-    const r = await cli(['send', 'default', '--secret-env', 'WRONG'], { ...env, WRONG: TEST_SECRETS.standardWebhooksSecond }, cwd);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^HTTP 401[\s\S]*signature_invalid/);
+  it('finds the running server through server.json: a binary body, a wrong secret (401, exit 1), a curl command', async () => {
+    const bin = join(cwd, 'body.bin');
+    writeFileSync(bin, Buffer.from([0xff, 0xfe, 0x00, 0x41]));
+    const binary = await cli(['send', 'default', '--id', 'msg_bin', '--file', 'body.bin'], env, cwd);
+    expect(binary.stdout).toMatch(/^HTTP 202/);
+    const wrong = await cli(['send', 'default', '--secret-env', 'WRONG'], { ...env, WRONG: TEST_SECRETS.standardWebhooksSecond }, cwd);
+    expect(wrong.stdout).toMatch(/^HTTP 401 [\s\S]*signature_invalid/);
+    expect(wrong.code).toBe(1);
+    const curl = await cli(['sign', 'default', '--curl'], env, cwd);
+    expect(curl.stdout).toContain(`curl -i -X POST '${url}/webhooks/default' -H 'content-type: application/json' -H 'webhook-id: msg_`);
   });
 
-  it('lists deliveries through the running server, then from the data directory after SIGTERM', async () => {
+  it('lists through the server while it runs, stops cleanly on SIGTERM, then reads the data directory directly', async () => {
     const live = await cli(['deliveries'], env, cwd);
     expect(live.code).toBe(0);
-    expect(live.stdout).toMatch(/default {2}msg_cli_1 {2}cli\.sent/);
+    expect(live.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z {2}default {2}msg_bin {2}- {2}4 B {2}stored\n\S+ {2}default {2}msg_cli_1 {2}cli\.sent {2}19 B {2}stored\n$/);
 
-    const exited = new Promise<number | null>((resolve) => server.process.on('exit', (code) => resolve(code)));
+    // Without server.json the store's lock is still held: a clear refusal, not a crash.
+    const info = join(dataDir, 'server.json');
+    renameSync(info, `${info}.away`);
+    const locked = await cli(['deliveries'], env, cwd);
+    renameSync(`${info}.away`, info);
+    expect(locked.stderr).toMatch(/is in use by another process/);
+    expect(locked.code).toBe(1);
+
     server.process.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(existsSync(join(dataDir, 'server.json'))).toBe(false);
+    expect(await exitOf(server.process)).toBe(0);
+    expect(existsSync(info)).toBe(false);
 
-    const stored = await cli(['deliveries', '--json'], env, cwd);
+    const stored = await cli(['deliveries', '--json', '--source', 'default', '--limit', '1'], env, cwd);
     expect(stored.code).toBe(0);
-    expect(JSON.parse(stored.stdout)).toEqual([expect.objectContaining({ deliveryId: 'msg_cli_1', eventType: 'cli.sent' })]);
+    expect(JSON.parse(stored.stdout)).toEqual([expect.objectContaining({ source: 'default', deliveryId: 'msg_bin', bodyBytes: 4, status: 'stored' })]);
     const shown = await cli(['deliveries', 'show', 'default', 'msg_cli_1', '--body'], env, cwd);
-    expect(shown.stdout).toContain('{"type":"cli.sent"}');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^\S+ {2}default {2}msg_cli_1 {2}cli\.sent /);
+    expect(shown.stdout).toContain('webhook-id: msg_cli_1\n');
+    expect(shown.stdout).toMatch(/\n\n\{"type":"cli\.sent"\}\n$/);
+    const binary = await cli(['deliveries', 'show', 'default', 'msg_bin', '--body'], env, cwd);
+    expect(binary.stdout).toContain('(not UTF-8; base64) //4AQQ==');
+    const missing = await cli(['deliveries', 'show', 'default', 'msg_nope'], env, cwd);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no stored delivery "msg_nope" for source "default"/);
   });
 });
