@@ -2,6 +2,7 @@
 import { ConfigError } from '../functions/shared/errors';
 import { output } from '../cli/output';
 import { bannerLines } from '../local/banner';
+import { StoreInUseError } from '../local/dynamo';
 import { startLocal } from '../local/index';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -27,7 +28,7 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) output.error(error.message);
+  if (error instanceof ConfigError || error instanceof StoreInUseError) output.error(error.message);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') output.error(`Port in use: ${(error as Error).message}. Set PORT to another port.`);
   else output.error(`Hookwarden failed to start: ${(error as Error).stack ?? String(error)}`);
   process.exit(1);

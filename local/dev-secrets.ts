@@ -23,7 +23,8 @@ export const withDevelopmentSecrets = (
   dataDir: string | undefined,
 ): { config: HookwardenConfig; generated: Map<string, string> } => {
   const path = dataDir ? join(dataDir, FILE) : undefined;
-  const saved: Record<string, string> = path && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>) : {};
+  // Read through readDevelopmentSecrets: a corrupt file is named, never quoted (it holds secrets).
+  const saved: Record<string, string> = dataDir ? { ...readDevelopmentSecrets(dataDir) } : {};
   const generated = new Map<string, string>();
   const sources = new Map<string, SourceConfig>();
   for (const [name, source] of config.sources) {

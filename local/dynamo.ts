@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -21,12 +22,50 @@ export interface LocalStoreOptions {
   readonly port?: number;
 }
 
+type LevelDb = { open(): Promise<void>; close(): Promise<void> };
+
+/**
+ * Whether another process holds the store's LevelDB lock. dynalite cannot open
+ * a locked directory and then crashes its host on the first request (an
+ * uncaught error inside its HTTP handler), so ask LevelDB first, through the
+ * same `level` package dynalite loads. Best effort: `false` when it cannot tell.
+ */
+export const storeInUse = async (dir: string): Promise<boolean> => {
+  let Level: new (path: string) => LevelDb;
+  try {
+    const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+    ({ Level } = fromDynalite('level') as { Level: typeof Level });
+  } catch {
+    return false;
+  }
+  const db = new Level(dir);
+  try {
+    await db.open();
+    return false;
+  } catch (error) {
+    return ((error as Error).cause as { code?: string } | undefined)?.code === 'LEVEL_LOCKED';
+  } finally {
+    await db.close().catch(() => undefined);
+  }
+};
+
+/** The data directory's store is open in another process (another npm start, or a CLI command). */
+export class StoreInUseError extends Error {
+  override readonly name = 'StoreInUseError';
+}
+
 /**
  * Starts dynalite in-process on loopback and creates the tables from the same
  * definitions the CDK constructs use (dynalite has no TTL: expiry is checked in code).
+ * @throws StoreInUseError when another process has the data directory open
  */
 export const startLocalStore = async (options: LocalStoreOptions = {}): Promise<LocalStore> => {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    if (await storeInUse(options.dataDir)) {
+      throw new StoreInUseError(`the store in ${options.dataDir} is in use by another process (another npm start?); stop it or set HOOKWARDEN_DATA_DIR to another directory`);
+    }
+  }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,41 +1,13 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StoredDelivery } from '../../functions/shared/stores/delivery-store';
 import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
 import { DynamoDbDeliveryStore } from '../../functions/shared/stores/dynamodb-delivery-store';
-import { startLocalStore } from '../../local/dynamo';
+import { startLocalStore, storeInUse } from '../../local/dynamo';
 import { runningServer } from '../../local/index';
 import { CommandFailed, configOf, UsageError, type CliContext } from '../context';
 import { output } from '../output';
-
-type LevelDb = { open(): Promise<void>; close(): Promise<void> };
-
-/**
- * Whether another process holds the store's LevelDB lock. dynalite cannot open
- * a locked directory and then crashes its host on the first request (an
- * uncaught error inside its HTTP handler), so ask LevelDB first, through the
- * same `level` package dynalite loads. Best effort: `false` when it cannot tell.
- */
-const lockedByAnotherProcess = async (dir: string): Promise<boolean> => {
-  let Level: new (path: string) => LevelDb;
-  try {
-    const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-    ({ Level } = fromDynalite('level') as { Level: typeof Level });
-  } catch {
-    return false;
-  }
-  const db = new Level(dir);
-  try {
-    await db.open();
-    return false;
-  } catch (error) {
-    return ((error as Error).cause as { code?: string } | undefined)?.code === 'LEVEL_LOCKED';
-  } finally {
-    await db.close().catch(() => undefined);
-  }
-};
 
 /**
  * Runs `work` with a DynamoDB client on the local store: through a running
@@ -59,7 +31,7 @@ export const withStoreClient = async <T>(context: CliContext, work: (client: Dyn
   }
   const dir = join(context.dataDir, 'dynamodb');
   if (!existsSync(dir)) throw new CommandFailed(`no local store in ${context.dataDir} yet: npm start creates it (set HOOKWARDEN_DATA_DIR if it runs elsewhere)`);
-  if (await lockedByAnotherProcess(dir)) {
+  if (await storeInUse(dir)) {
     throw new CommandFailed(`the store in ${dir} is in use by another process but no running server is recorded in ${context.dataDir}: retry in a moment`);
   }
   const local = await startLocalStore({ dataDir: dir });

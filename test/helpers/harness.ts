@@ -28,8 +28,8 @@ export const countCalls = (client: DynamoDBClient): { readonly count: () => numb
   return { count: () => names.length, names };
 };
 
-/** An empty directory, so no stray hookwarden.config.json is picked up. */
-export const emptyDir = (): string => mkdtempSync(join(tmpdir(), 'hookwarden-test-'));
+/** An empty directory, so no stray hookwarden.config.json is picked up (removed with the run's temporary parent). */
+export const emptyDir = (): string => mkdtempSync(join(process.env.HOOKWARDEN_TEST_TMP ?? tmpdir(), 'hookwarden-test-'));
 
 /** Everything a real-HTTP test needs: dynalite, the handlers on a loopback port, a counted client. */
 export interface Harness {

@@ -1,6 +1,7 @@
 // Global setup: clears the captured logs before the run; after it, fails the
 // run if any captured line holds a test secret or a signature value.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_SECRETS } from '../helpers/secrets';
 
@@ -16,9 +17,12 @@ const SIGNATURE_PATTERNS: readonly RegExp[] = [
 
 export const setup = (): void => {
   rmSync(dir, { recursive: true, force: true });
+  // One parent for every temporary directory of this run (test/helpers/harness emptyDir), removed at the end.
+  process.env.HOOKWARDEN_TEST_TMP = mkdtempSync(join(tmpdir(), 'hookwarden-run-'));
 };
 
 export const teardown = (): void => {
+  if (process.env.HOOKWARDEN_TEST_TMP) rmSync(process.env.HOOKWARDEN_TEST_TMP, { recursive: true, force: true });
   if (!existsSync(dir)) return;
   const problems: string[] = [];
   let rejections = 0;
