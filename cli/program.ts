@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment';
 import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries';
-import { rotateCommand } from './commands/rotate';
 import { sendCommand } from './commands/send';
 import { signCommand } from './commands/sign';
 import { verifyCommand } from './commands/verify';
+import { registerIncidentCommands } from './incident-commands';
 import { cliContext, UsageError, type CliContext } from './context';
 import { output } from './output';
 import type { AwsClients } from './targets';
@@ -45,9 +44,6 @@ const secretEnvOption = (): Option =>
   new Option('--secret-env <NAME>', 'use the secret(s) in this environment variable (comma-separated) instead of the configured ones');
 const idOption = (): Option => new Option('--id <id>', 'delivery id, for schemes that send one in a header (default: a random id)');
 const timestampOption = (): Option => new Option('--timestamp <unix-seconds>', 'time to sign, for schemes that sign one (default: now)').argParser(unixSeconds);
-
-const stackOption = (): Option =>
-  new Option('--stack <name>', 'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store');
 
 const version = (): string => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -147,59 +143,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
       exit.code = await showDeliveryCommand(context, source, id, options);
     });
 
-  program
-    .command('block')
-    .description('block an IP or CIDR (403 ip_blocked) for a while; with --stack also in the WAF IP set')
-    .argument('<ip|cidr>', 'e.g. 203.0.113.7 or 2001:db8::/48')
-    .requiredOption('--for <duration>', 'how long: 30m, 24h, 7d')
-    .option('--reason <text>', 'why (shown by blocks)')
-    .addOption(stackOption())
-    .action(async (range: string, options) => {
-      exit.code = await blockCommand(context, range, options, aws);
-    });
-  program
-    .command('unblock')
-    .description('lift a block (and remove it from the WAF IP set with --stack)')
-    .argument('<ip|cidr>', 'as given to block')
-    .addOption(stackOption())
-    .action(async (range: string, options) => {
-      exit.code = await unblockCommand(context, range, options, aws);
-    });
-  program
-    .command('blocks')
-    .description('list blocked addresses and disabled sources')
-    .addOption(stackOption())
-    .action(async (options) => {
-      exit.code = await blocksCommand(context, options, aws);
-    });
-  program
-    .command('disable')
-    .description('disable a source: it answers 503 source_disabled with Retry-After, so providers retry later')
-    .argument('<source>', 'source name')
-    .option('--reason <text>', 'why (shown by blocks)')
-    .addOption(stackOption())
-    .action(async (source: string, options) => {
-      exit.code = await disableCommand(context, source, options, aws);
-    });
-  program
-    .command('enable')
-    .description('enable a disabled source again')
-    .argument('<source>', 'source name')
-    .addOption(stackOption())
-    .action(async (source: string, options) => {
-      exit.code = await enableCommand(context, source, options, aws);
-    });
-
-  program
-    .command('rotate')
-    .description("rotate a source's secret on a deployed stack: the new key first, the current ones valid for the overlap")
-    .argument('<source>', 'source name')
-    .addOption(stackOption())
-    .option('--overlap <duration>', 'how long the current keys stay valid: 30m, 24h, 7d', '24h')
-    .option('--secret-env <NAME>', "the provider's new secret, from this environment variable (default: generate one and print it once)")
-    .action(async (source: string, options) => {
-      exit.code = await rotateCommand(context, source, options, aws);
-    });
+  registerIncidentCommands(program, context, exit, aws);
 
   return program;
 };
