@@ -1,6 +1,7 @@
 import { PRESET_NAMES, resolveScheme } from '../functions/shared/schemes';
 import { describeInvalidOrigin } from '../functions/shared/config';
 import { describeInvalidRange } from '../functions/shared/net';
+import { parseRateLimit } from '../functions/shared/rate-limit/sliding-window';
 import type { DeploymentSettings } from './settings';
 
 /** Problems that make any synth invalid (dev or prod). */
@@ -18,6 +19,10 @@ export const configurationProblems = (settings: DeploymentSettings): string[] =>
       } catch (error) {
         problems.push(`source "${source.name}": ${(error as Error).message}`);
       }
+    }
+    for (const [key, value] of [['rateLimit', source.rateLimit], ['clientRateLimit', source.clientRateLimit]] as const) {
+      const parsed = value === undefined ? undefined : parseRateLimit(value);
+      if (typeof parsed === 'string') problems.push(`source "${source.name}" ${key}: ${parsed}`);
     }
     for (const entry of source.allowedIps) {
       const problem = describeInvalidRange(entry);

@@ -15,6 +15,9 @@ export interface DeployedSource {
   readonly maxAgeSeconds: number;
   readonly maxBodyBytes: number;
   readonly retentionSeconds: number;
+  /** Sliding-window limits, as in the config file (`600/60s`). */
+  readonly rateLimit?: string;
+  readonly clientRateLimit?: string;
   readonly hmac?: HmacSchemeOptions;
 }
 
@@ -52,6 +55,8 @@ interface RawSource {
   maxAgeSeconds?: number;
   maxBodyBytes?: number;
   retentionSeconds?: number;
+  rateLimit?: string;
+  clientRateLimit?: string;
   hmac?: HmacSchemeOptions;
 }
 
@@ -76,6 +81,8 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     maxAgeSeconds: raw.maxAgeSeconds ?? DEFAULTS.maxAgeSeconds,
     maxBodyBytes: raw.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     retentionSeconds: raw.retentionSeconds ?? DEFAULTS.retentionSeconds,
+    ...(raw.rateLimit ? { rateLimit: raw.rateLimit } : {}),
+    ...(raw.clientRateLimit ? { clientRateLimit: raw.clientRateLimit } : {}),
     ...(raw.hmac ? { hmac: raw.hmac } : {}),
   }));
   const corsContext = context('corsOrigins');

@@ -55,6 +55,8 @@ export class WebhookFunctions extends Construct {
         maxAgeSeconds: s.maxAgeSeconds,
         maxBodyBytes: s.maxBodyBytes,
         retentionSeconds: s.retentionSeconds,
+        ...(s.rateLimit ? { rateLimit: s.rateLimit } : {}),
+        ...(s.clientRateLimit ? { clientRateLimit: s.clientRateLimit } : {}),
         ...(s.hmac ? { hmac: s.hmac } : {}),
       })),
       corsOrigins: props.corsOrigins,

@@ -30,8 +30,8 @@ describe('the production checklist', () => {
   });
 
   it('refuses invalid sources in any stage', () => {
-    const problems = configurationProblems(settingsFor({ sources: [{ ...settingsFor().sources[0]!, name: 'Bad Name', scheme: 'paypal', allowedIps: ['nope'] }] }));
-    expect(problems.join('\n')).toMatch(/name must be lower-case[\s\S]*unknown scheme[\s\S]*allowedIps/);
+    const problems = configurationProblems(settingsFor({ sources: [{ ...settingsFor().sources[0]!, name: 'Bad Name', scheme: 'paypal', allowedIps: ['nope'], rateLimit: 'lots' }] }));
+    expect(problems.join('\n')).toMatch(/name must be lower-case[\s\S]*unknown scheme[\s\S]*rateLimit[\s\S]*allowedIps/);
   });
 
   it('makes `cdk synth -c stage=prod` exit non-zero, listing every failing item by name', () => {

@@ -43,6 +43,15 @@ describe('the production stack', () => {
     expect(roles.size).toBe(2);
   });
 
+  it('gives the functions the whole source configuration, rate limits included', () => {
+    const withLimits = synth(prodSettings({ sources: [{ ...prodSettings().sources[0]!, rateLimit: '600/60s', clientRateLimit: '100/1m' }] })).template();
+    const fn = Object.values(withLimits.toJSON().Resources as Resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r).includes('HOOKWARDEN_CONFIG_JSON'));
+    const config = JSON.stringify((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.HOOKWARDEN_CONFIG_JSON);
+    expect(config).toContain('\\"rateLimit\\":\\"600/60s\\"');
+    expect(config).toContain('\\"clientRateLimit\\":\\"100/1m\\"');
+    expect(config).toContain('\\"secretArn\\"');
+  });
+
   it('grants no IAM action or resource wildcard', () => {
     for (const [, policy] of ofType('AWS::IAM::Policy')) {
       const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
