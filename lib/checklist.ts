@@ -29,6 +29,9 @@ export const configurationProblems = (settings: DeploymentSettings): string[] =>
       if (problem) problems.push(`source "${source.name}" allowedIps: ${problem}`);
     }
   }
+  if (!Number.isInteger(settings.wafRateLimitPer5Minutes) || settings.wafRateLimitPer5Minutes < 10) {
+    problems.push(`wafRateLimit: must be a whole number of requests per 5 minutes, at least 10 (got ${settings.wafRateLimitPer5Minutes})`);
+  }
   for (const entry of settings.trustedProxies) {
     const problem = describeInvalidRange(entry);
     if (problem) problems.push(`trustedProxies: ${problem}`);

@@ -45,7 +45,7 @@ export class HookwardenStack extends Stack {
       stageName: settings.stage,
       production,
     });
-    if (settings.wafEnabled) this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage });
+    if (settings.wafEnabled) this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes });
     this.alarms = new SecurityAlarms(this, 'Alarms', {
       api: this.api.api,
       functions: [this.functions.webhook, this.functions.health],

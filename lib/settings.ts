@@ -29,6 +29,8 @@ export interface DeploymentSettings {
   readonly trustedProxies: readonly string[];
   readonly alarmEmail?: string;
   readonly wafEnabled: boolean;
+  /** Requests per client IP per 5 minutes before WAF blocks it (providers send from few IPs: keep it generous). @default 10000 */
+  readonly wafRateLimitPer5Minutes: number;
   /** Set (with a reason) to deploy prod without WAF on purpose. */
   readonly wafDisabledAcknowledged?: string;
   /** `NODE_ENV` / `DEBUG` for the functions: prod is production unless debug is asked for (which the checklist refuses). */
@@ -64,7 +66,7 @@ interface RawSource {
  * The deployment settings: sources, CORS origins and trusted proxies from the
  * same `hookwarden.config.json` the local server reads (or `HOOKWARDEN_CONFIG`),
  * else one `default` source from `WEBHOOK_SCHEME`; context `stage`, `alarmEmail`,
- * `corsOrigins` (overrides the file), `wafEnabled` (default true in prod),
+ * `corsOrigins` (overrides the file), `wafEnabled` (default true in prod), `wafRateLimit`,
  * `wafDisabledReason`, `debug`.
  */
 export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DeploymentSettings => {
@@ -95,6 +97,7 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     trustedProxies: document?.trustedProxies ?? [],
     ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
     wafEnabled: bool(context('wafEnabled'), stage === 'prod'),
+    wafRateLimitPer5Minutes: Number(context('wafRateLimit') ?? 10_000),
     ...(typeof wafDisabledReason === 'string' && wafDisabledReason ? { wafDisabledAcknowledged: wafDisabledReason } : {}),
     debug: bool(context('debug'), false),
     origin: document ? path : 'environment',

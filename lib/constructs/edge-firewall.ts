@@ -5,7 +5,11 @@ import { Construct } from 'constructs';
 /** Props of {@link EdgeFirewall}. */
 export interface EdgeFirewallProps {
   readonly stage: Stage;
-  /** Requests per client IP per 5 minutes before WAF blocks it. @default 2000 */
+  /**
+   * Requests per client IP per 5 minutes before WAF blocks it. Providers deliver
+   * from few addresses, and some never retry a refused delivery: keep it generous.
+   * @default 10000
+   */
   readonly rateLimitPer5Minutes?: number;
 }
 
@@ -45,7 +49,7 @@ export class EdgeFirewall extends Construct {
           name: 'rate-per-ip',
           priority: 1,
           action: { block: {} },
-          statement: { rateBasedStatement: { limit: props.rateLimitPer5Minutes ?? 2000, aggregateKeyType: 'IP' } },
+          statement: { rateBasedStatement: { limit: props.rateLimitPer5Minutes ?? 10_000, aggregateKeyType: 'IP' } },
           visibilityConfig: visibility('hookwarden-rate-per-ip'),
         },
         {

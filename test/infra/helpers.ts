@@ -11,6 +11,7 @@ export const settingsFor = (overrides: Partial<DeploymentSettings> = {}): Deploy
   corsOrigins: [],
   trustedProxies: [],
   wafEnabled: false,
+  wafRateLimitPer5Minutes: 10_000,
   debug: false,
   origin: 'environment',
   ...overrides,

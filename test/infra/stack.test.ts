@@ -99,7 +99,7 @@ describe('the production stack', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         { ManagedRuleGroupStatement: expect.objectContaining({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' }) },
-        { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 2000 } },
+        { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 10000 } },
         { OrStatement: { Statements: [{ IPSetReferenceStatement: expect.anything() }, { IPSetReferenceStatement: expect.anything() }] } },
       ]),
     );
