@@ -2,6 +2,9 @@ import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
 
+/** Rules of the AWS common rule set that inspect the body. */
+const BODY_RULES = ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericLFI_BODY', 'GenericRFI_BODY', 'EC2MetaDataSSRF_BODY'];
+
 /** Props of {@link EdgeFirewall}. */
 export interface EdgeFirewallProps {
   readonly stage: Stage;
@@ -16,8 +19,9 @@ export interface EdgeFirewallProps {
 /**
  * A regional WAF web ACL on the API stage: blocked IP sets (IPv4 and IPv6,
  * exported so operators can add addresses), a rate-based rule per client IP,
- * and the AWS managed common rule set (its 8 KB body-size rule counts instead
- * of blocking, since webhook bodies are larger; Hookwarden enforces its own limit).
+ * and the AWS managed common rule set (its body rules count instead of blocking:
+ * webhook bodies are large and may hold anything; the handler authenticates
+ * them and enforces its own size limit).
  */
 export class EdgeFirewall extends Construct {
   public readonly webAcl: CfnWebACL;
@@ -60,7 +64,10 @@ export class EdgeFirewall extends Construct {
             managedRuleGroupStatement: {
               vendorName: 'AWS',
               name: 'AWSManagedRulesCommonRuleSet',
-              ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+              // Body rules only count: a signed delivery may legitimately carry "<script>" or "../" (a commit
+              // message, a support ticket), some providers never retry a refused delivery, and the
+              // handler proves the body authentic, which WAF cannot.
+              ruleActionOverrides: BODY_RULES.map((name) => ({ name, actionToUse: { count: {} } })),
             },
           },
           visibilityConfig: visibility('hookwarden-aws-common'),

@@ -98,7 +98,14 @@ describe('the production stack', () => {
     const statements = acl.Properties.Rules.map((rule) => rule.Statement);
     expect(statements).toEqual(
       expect.arrayContaining([
-        { ManagedRuleGroupStatement: expect.objectContaining({ VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' }) },
+        {
+          ManagedRuleGroupStatement: expect.objectContaining({
+            VendorName: 'AWS',
+            Name: 'AWSManagedRulesCommonRuleSet',
+            // Body rules only count: WAF must not drop a signed delivery for its content.
+            RuleActionOverrides: expect.arrayContaining([{ Name: 'CrossSiteScripting_BODY', ActionToUse: { Count: {} } }, { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]),
+          }),
+        },
         { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 10000 } },
         { OrStatement: { Statements: [{ IPSetReferenceStatement: expect.anything() }, { IPSetReferenceStatement: expect.anything() }] } },
       ]),
