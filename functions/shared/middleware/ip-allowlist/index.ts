@@ -1,7 +1,7 @@
 import { resolveClientAddress } from '../../client-ip';
 import type { SourceConfig } from '../../config';
 import { HttpError } from '../../errors';
-import { addressMatcher, type AddressMatcher } from '../../net';
+import { addressMatcher, parseAddress, type AddressMatcher } from '../../net';
 import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link ipAllowlist}. */
@@ -28,7 +28,8 @@ export const ipAllowlist = (options: IpAllowlistOptions): HttpMiddleware => {
     const sourceIp = request.event.requestContext?.identity?.sourceIp;
     const client = resolveClientAddress(sourceIp, headers, trusted);
     if (!client) {
-      if (sourceIp === undefined || sourceIp === null) throw new HttpError(403, 'ip_denied', 'Client address unknown.');
+      // No usable peer (e.g. API Gateway's console test invoke): nothing to allow, fail closed.
+      if (typeof sourceIp !== 'string' || !parseAddress(sourceIp)) throw new HttpError(403, 'ip_denied', 'Client address unknown.');
       throw new HttpError(400, 'forwarded_header_invalid', 'X-Forwarded-For is malformed.');
     }
     state.client = client;
