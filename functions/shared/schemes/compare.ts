@@ -1,45 +1,118 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Constant-time equality that never throws: unequal lengths are simply unequal. */
-export const safeEqual = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b);
-
-const HEX = /^(?:[0-9a-fA-F]{2})+$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decodes hex strictly; `undefined` for anything malformed (Buffer.from would silently truncate). */
-export const decodeHex = (text: string): Buffer | undefined => (HEX.test(text) ? Buffer.from(text, 'hex') : undefined);
+/** Bytes in an HMAC-SHA256. */
+export const MAC_BYTES = 32;
 
 /**
- * Decodes a received MAC of `bytes` bytes on the hot path without a regex.
- * Node's decoders stop at (hex) or skip (base64) bad characters, so a garbled
- * value comes out short and is refused; a value that still yields the right
- * bytes is harmless, as it must equal the expected MAC anyway.
+ * Constant-time equality that never throws: `timingSafeEqual` throws on unequal
+ * lengths, which would turn a bad signature into a 500, so lengths go first
+ * (the length of a MAC is public anyway).
  */
-export const decodeMac = (text: string, encoding: 'hex' | 'base64', bytes = 32): Buffer | undefined => {
-  const expectedLength = encoding === 'hex' ? bytes * 2 : Math.ceil(bytes / 3) * 4;
-  if (text.length !== expectedLength) return undefined;
-  const mac = Buffer.from(text, encoding);
-  return mac.length === bytes ? mac : undefined;
-};
+export const safeEqual = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && timingSafeEqual(a, b);
 
-/** Decodes padded standard base64 strictly; `undefined` for anything malformed or empty. */
+const HEX = /^(?:[0-9a-f]{2})+$/i;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Decodes hex strictly: `undefined` for empty, odd-length or non-hex text
+ * (`Buffer.from` would silently stop at the first bad character).
+ */
+export const decodeHex = (text: string): Buffer | undefined =>
+  text.length > 0 && HEX.test(text) ? Buffer.from(text, 'hex') : undefined;
+
+/**
+ * Decodes padded standard base64 strictly: `undefined` for empty text, the
+ * URL-safe alphabet, missing padding or stray characters (`Buffer.from` skips them).
+ */
 export const decodeBase64 = (text: string): Buffer | undefined =>
   text.length > 0 && BASE64.test(text) ? Buffer.from(text, 'base64') : undefined;
 
-/** HMAC-SHA256 over the parts in order, without concatenating them first. */
-export const hmacSha256 = (key: Buffer, prefix: string, body: Buffer): Buffer => {
-  const mac = createHmac('sha256', key);
-  if (prefix.length > 0) mac.update(prefix);
-  return mac.update(body).digest();
+/**
+ * Decodes one received HMAC-SHA256 as strictly as {@link decodeHex} and
+ * {@link decodeBase64}, cheaply enough for every request: `undefined` when
+ * malformed or of another length, so a bad signature is a non-match, never a
+ * throw. With `into`, the bytes are written there instead of a new buffer.
+ */
+export const decodeMac = (text: string, encoding: 'hex' | 'base64', into?: Buffer): Buffer | undefined => {
+  const length = encoding === 'hex' ? MAC_BYTES * 2 : 44;
+  // Node decodes only the low byte of a character above U+00FF, so non-ASCII text is refused first.
+  if (text.length !== length || Buffer.byteLength(text, 'utf8') !== length) return undefined;
+  // Of base64 text, 44 characters ending in "=" is the only padded spelling of 32
+  // bytes; Node's alphabet adds only the URL-safe "-" and "_" to the standard one.
+  if (encoding === 'base64' && (text.charCodeAt(43) !== 0x3d || text.includes('-') || text.includes('_'))) return undefined;
+  // Node stops at the first bad hex pair and skips bad base64 characters, so 32
+  // bytes out of ASCII text of exactly that length proves every character valid.
+  if (into) return into.write(text, 0, MAC_BYTES, encoding) === MAC_BYTES ? into : undefined;
+  const mac = Buffer.from(text, encoding);
+  return mac.length === MAC_BYTES ? mac : undefined;
 };
 
-/** Whether any key's MAC over the message matches any candidate signature. Returns the matching candidate's index or -1. */
-export const matchAny = (keys: readonly Buffer[], candidates: readonly Buffer[], prefix: string, body: Buffer): number => {
+/**
+ * Where the first received MAC of a verification is decoded: nearly every
+ * delivery carries one, and decoding in place saves an allocation (~0.15 µs, 5%
+ * of a 1 KiB verification). Safe because verification is synchronous and reads
+ * its MACs first: no two verifications hold it at once.
+ */
+const firstMac = Buffer.alloc(MAC_BYTES);
+
+/**
+ * Decodes `text` and appends it to the MACs of the current verification; a
+ * malformed one is left out. The list is valid until the next verification
+ * starts, so it must never be kept.
+ */
+export const addMac = (macs: Buffer[], text: string, encoding: 'hex' | 'base64'): void => {
+  const mac = decodeMac(text, encoding, macs.length === 0 ? firstMac : undefined);
+  if (mac) macs.push(mac);
+};
+
+/**
+ * The MACs in every value of a one-signature-per-value header (GitHub, Slack,
+ * Shopify, generic hmac), via {@link addMac}: `undefined` when the header is
+ * absent, empty when every value is garbled. Duplicated headers are all tried
+ * rather than refused: a forger gains nothing from extra wrong values.
+ */
+export const decodeMacs = (values: readonly string[] | undefined, prefix: string, encoding: 'hex' | 'base64'): Buffer[] | undefined => {
+  if (values === undefined || values.length === 0) return undefined;
+  const macs: Buffer[] = [];
+  for (const value of values) if (value.startsWith(prefix)) addMac(macs, value.slice(prefix.length), encoding);
+  return macs;
+};
+
+/**
+ * Where {@link matchAny} puts each expected MAC. Node 20 allocates `digest()`'s
+ * Buffer in C++, ~0.4 µs a call (15% of a 1 KiB verification); a `binary`
+ * digest (latin1: one character per byte) copied here holds the same bytes for
+ * far less. Safe to share: verification is synchronous and the buffer never
+ * leaves `matchAny`.
+ */
+const expected = Buffer.alloc(MAC_BYTES);
+
+/**
+ * Tries every key against every candidate MAC over `head + body + tail` (strings
+ * as UTF-8), fed to the HMAC in parts so the body is never copied or decoded to
+ * a string.
+ * @returns the index of a matching candidate, or -1
+ */
+export const matchAny = (keys: readonly Buffer[], candidates: readonly Buffer[], head: string, body: Buffer, tail = ''): number => {
   let found = -1;
   for (const key of keys) {
-    const expected = hmacSha256(key, prefix, body);
-    // Compare against every candidate even after a match, so timing does not reveal which one matched.
-    for (let i = 0; i < candidates.length; i++) if (safeEqual(expected, candidates[i] as Buffer) && found < 0) found = i;
+    const mac = createHmac('sha256', key);
+    if (head.length > 0) mac.update(head);
+    mac.update(body);
+    if (tail.length > 0) mac.update(tail);
+    const digest = mac.digest('binary');
+    // A plain loop: Buffer#write's argument handling costs more than copying 32 bytes.
+    for (let i = 0; i < MAC_BYTES; i++) expected[i] = digest.charCodeAt(i);
+    // Every candidate is compared even after a match, so timing does not tell which one matched.
+    for (let i = 0; i < candidates.length; i++) {
+      if (safeEqual(expected, candidates[i] as Buffer) && found < 0) found = i;
+    }
   }
   return found;
 };
+
+/**
+ * The replay nonce of a delivery that names no id of its own: the matched MAC,
+ * which is unique per signed message (webhook-schemes.md, "Delivery id").
+ * @example macId(mac) // 'sig_757107ea…'
+ */
+export const macId = (mac: Buffer): string => `sig_${mac.toString('hex')}`;

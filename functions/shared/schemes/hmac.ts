@@ -1,95 +1,135 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { singleHeader } from '../headers';
-import { decodeMac, matchAny } from './compare';
+import { decodeMacs, macId, matchAny } from './compare';
 import { idFromHeader } from './ids';
-import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
+import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp';
 import type { HmacSchemeOptions, SignatureScheme, VerifyResult } from './types';
 
+/** An RFC 9110 token: what a header name may be. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-const PLACEHOLDER = /\{(id|timestamp|body)\}/g;
+const PLACEHOLDER = /\{([A-Za-z_]+)\}/g;
+const ID = Symbol('id');
+const TIMESTAMP = Symbol('timestamp');
+/** A template piece: literal text, or where the id or timestamp goes. */
+type Part = string | typeof ID | typeof TIMESTAMP;
+
+/** Splits a template's text around its `{id}` and `{timestamp}` placeholders. */
+const partsOf = (text: string): Part[] =>
+  text.split(/(\{id\}|\{timestamp\})/).flatMap((piece): Part[] => (piece === '{id}' ? [ID] : piece === '{timestamp}' ? [TIMESTAMP] : piece ? [piece] : []));
+
+/** Builds the signed text around the body; the usual template has no part at all and costs nothing. */
+const fill = (parts: readonly Part[], id: string, timestamp: string): string => {
+  let text = '';
+  for (const part of parts) text += part === ID ? id : part === TIMESTAMP ? timestamp : part;
+  return text;
+};
+
+const isHeaderName = (value: unknown): value is string => typeof value === 'string' && HEADER_NAME.test(value);
+/** An empty option counts as unset: an environment variable set to nothing usually means "not configured". */
+const given = <T>(value: T | undefined): T | undefined => (value === '' ? undefined : value);
 
 /**
- * Validates generic-HMAC options and compiles the template once.
- * @throws Error describing every invalid option
+ * Validates the options and splits the template once, at construction.
+ * @throws Error listing every problem, in configuration terms
  */
 const compile = (options: HmacSchemeOptions) => {
-  const problems: string[] = [];
   if (typeof options !== 'object' || options === null) throw new Error('scheme "hmac" needs hmac options: header is required');
-  if (typeof options.header !== 'string' || !HEADER_NAME.test(options.header)) problems.push('hmac.header must be a header name');
-  const encoding = options.encoding ?? 'hex';
-  if (encoding !== 'hex' && encoding !== 'base64') problems.push('hmac.encoding must be "hex" or "base64"');
-  for (const key of ['timestampHeader', 'idHeader'] as const) {
-    if (options[key] !== undefined && (typeof options[key] !== 'string' || !HEADER_NAME.test(options[key]))) problems.push(`hmac.${key} must be a header name`);
-  }
-  const template = options.template ?? '{body}';
-  if (typeof template !== 'string' || !template.endsWith('{body}') || template.split('{body}').length !== 2) {
-    problems.push('hmac.template must contain {body} exactly once, at the end');
-  }
-  const used = new Set([...String(template).matchAll(PLACEHOLDER)].map((m) => m[1]));
-  if (used.has('timestamp') && !options.timestampHeader) problems.push('hmac.template uses {timestamp} but hmac.timestampHeader is not set');
-  if (used.has('id') && !options.idHeader) problems.push('hmac.template uses {id} but hmac.idHeader is not set');
-  if (problems.length > 0) throw new Error(problems.join('; '));
+  const header = given(options.header);
+  const timestampHeader = given(options.timestampHeader);
+  const idHeader = given(options.idHeader);
+  const encoding = given(options.encoding) ?? 'hex';
+  const template = given(options.template) ?? '{body}';
+  const problems: string[] = [];
+  if (header === undefined) problems.push('header is required');
+  else if (!isHeaderName(header)) problems.push('header must be a header name');
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') problems.push('prefix must be a string');
+  if (encoding !== 'hex' && encoding !== 'base64') problems.push('encoding must be "hex" or "base64"');
+  if (timestampHeader !== undefined && !isHeaderName(timestampHeader)) problems.push('timestampHeader must be a header name');
+  if (idHeader !== undefined && !isHeaderName(idHeader)) problems.push('idHeader must be a header name');
+  if (typeof template !== 'string') throw new Error(`scheme "hmac": ${[...problems, 'template must be a string'].join('; ')}`);
+  const placeholders = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]);
+  if (placeholders.filter((p) => p === 'body').length !== 1) problems.push('template must contain {body} exactly once');
+  for (const p of new Set(placeholders)) if (p !== 'body' && p !== 'id' && p !== 'timestamp') problems.push(`template has an unknown placeholder {${p}} (use {id}, {timestamp}, {body})`);
+  if (placeholders.includes('timestamp') && timestampHeader === undefined) problems.push('template uses {timestamp} but timestampHeader is not set');
+  if (placeholders.includes('id') && idHeader === undefined) problems.push('template uses {id} but idHeader is not set');
+  if (problems.length > 0 || header === undefined) throw new Error(`scheme "hmac": ${problems.join('; ')}`);
+  const [before = '', after = ''] = template.split('{body}');
   return {
-    header: options.header.toLowerCase(),
+    /** As configured, for the headers `sign` writes. */
+    names: { header, timestampHeader, idHeader },
+    header: header.toLowerCase(),
     prefix: options.prefix ?? '',
     encoding,
-    timestampHeader: options.timestampHeader?.toLowerCase(),
-    idHeader: options.idHeader?.toLowerCase(),
-    // Everything before {body}; {id} and {timestamp} are filled per request.
-    head: template.slice(0, -'{body}'.length),
+    timestampHeader: timestampHeader?.toLowerCase(),
+    idHeader: idHeader?.toLowerCase(),
+    signsId: placeholders.includes('id'),
+    head: partsOf(before),
+    tail: partsOf(after),
   };
 };
 
 /**
- * A configurable HMAC-SHA256 scheme for senders with no preset: header,
- * prefix, hex or base64, optional timestamp and id headers, and a template of
- * the signed string whose last part is the body (e.g. `{timestamp}.{body}`).
+ * A configurable HMAC-SHA256 scheme for senders without a preset: the MAC is in
+ * `header` after `prefix`, hex or base64, over `template` with `{id}`,
+ * `{timestamp}` and `{body}` filled in; the secret is UTF-8. With
+ * `timestampHeader`, freshness is enforced both ways. The delivery id is the
+ * `idHeader` value (refused when malformed, or when missing and signed); without
+ * one, the signature.
+ * @throws Error for invalid options, naming each problem (never a secret)
+ * @example createHmacScheme({ header: 'X-Signature', prefix: 'sha256=', timestampHeader: 'X-Timestamp', template: '{timestamp}.{body}' })
  */
 export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme => {
   const c = compile(options);
-  const fill = (id: string, timestamp: string): string => c.head.replaceAll('{id}', id).replaceAll('{timestamp}', timestamp);
-  const decode = (text: string) => decodeMac(text, c.encoding);
+  const decodeSecret = (secret: string): Buffer => {
+    if (secret.length === 0) throw new Error('is empty');
+    return Buffer.from(secret, 'utf8');
+  };
   return {
     name: 'hmac',
     keptHeaders: ['content-type', 'user-agent', ...(c.idHeader ? [c.idHeader] : [])],
-
-    decodeSecret(secret) {
-      if (secret.length === 0) throw new Error('is empty');
-      return Buffer.from(secret, 'utf8');
-    },
+    decodeSecret,
 
     verify(request, keys, verifyOptions): VerifyResult {
-      const header = singleHeader(request.headers, c.header);
-      if (!header) return { ok: false, code: 'signature_invalid', reason: header === null ? `conflicting ${c.header} headers` : `missing ${c.header}` };
-      const mac = header.startsWith(c.prefix) ? decode(header.slice(c.prefix.length).trim()) : undefined;
-      if (mac?.length !== 32) return { ok: false, code: 'signature_invalid', reason: `garbled ${c.header}` };
+      const { headers } = request;
+      const macs = decodeMacs(headers.get(c.header), c.prefix, c.encoding);
+      if (!macs) return { ok: false, code: 'signature_invalid', reason: `missing ${c.header}` };
+      if (macs.length === 0) return { ok: false, code: 'signature_invalid', reason: `garbled ${c.header}` };
+      let id: string | undefined;
+      if (c.idHeader) {
+        const read = idFromHeader(headers, c.idHeader);
+        if (typeof read === 'object') return read;
+        if (read === undefined && c.signsId) return { ok: false, code: 'signature_invalid', reason: `missing ${c.idHeader}` };
+        id = read;
+      }
+      let text = '';
       let timestamp: number | undefined;
       if (c.timestampHeader) {
-        const parsed = parseUnixSeconds(singleHeader(request.headers, c.timestampHeader), c.timestampHeader);
+        const raw = timestampText(headers, c.timestampHeader);
+        if (typeof raw !== 'string') return raw;
+        const parsed = parseUnixSeconds(raw, c.timestampHeader);
         if (typeof parsed !== 'number') return parsed;
+        text = raw;
         timestamp = parsed;
       }
-      const id = c.idHeader ? idFromHeader(request.headers, c.idHeader) : undefined;
-      if (typeof id === 'object') return id;
-      if (c.idHeader && id === undefined && c.head.includes('{id}')) return { ok: false, code: 'signature_invalid', reason: `missing ${c.idHeader}` };
-      if (matchAny(keys, [mac], fill(id ?? '', String(timestamp ?? '')), request.body) < 0) {
-        return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
-      }
-      if (timestamp !== undefined) {
-        const stale = checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds);
-        if (stale) return stale;
-      }
-      return { ok: true, deliveryId: id ?? `sig_${mac.toString('hex')}`, ...(timestamp === undefined ? {} : { timestampSeconds: timestamp }) };
+      const match = matchAny(keys, macs, fill(c.head, id ?? '', text), request.body, fill(c.tail, id ?? '', text));
+      if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
+      const deliveryId = id ?? macId(macs[match] as Buffer);
+      if (timestamp === undefined) return { ok: true, deliveryId };
+      return checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds) ?? { ok: true, deliveryId, timestampSeconds: timestamp };
     },
 
     sign(secret, input) {
       const id = input.id ?? randomUUID();
       const timestamp = String(input.timestampSeconds ?? nowSeconds());
-      const mac = createHmac('sha256', Buffer.from(secret, 'utf8')).update(fill(id, timestamp)).update(input.body).digest(c.encoding);
+      const mac = createHmac('sha256', decodeSecret(secret))
+        .update(fill(c.head, id, timestamp))
+        .update(input.body)
+        .update(fill(c.tail, id, timestamp))
+        .digest(c.encoding);
+      const { header, timestampHeader, idHeader } = c.names;
       return {
-        [options.header]: `${c.prefix}${mac}`,
-        ...(options.timestampHeader ? { [options.timestampHeader]: timestamp } : {}),
-        ...(options.idHeader ? { [options.idHeader]: id } : {}),
+        [header]: `${c.prefix}${mac}`,
+        ...(timestampHeader ? { [timestampHeader]: timestamp } : {}),
+        ...(idHeader ? { [idHeader]: id } : {}),
       };
     },
   };

@@ -1,16 +1,22 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeMac, matchAny } from './compare';
-import { idFromHeader } from './ids';
+import { decodeMacs, macId, matchAny } from './compare';
+import { idFromHeader, isValidId } from './ids';
 import type { SignatureScheme, VerifyResult } from './types';
 
+const SIGNATURE = 'x-shopify-hmac-sha256';
+const WEBHOOK_ID = 'x-shopify-webhook-id';
+const TOPIC = 'x-shopify-topic';
+
 /**
- * Shopify: `X-Shopify-Hmac-Sha256: <base64>` over the body, app secret as UTF-8.
- * No signed timestamp; `X-Shopify-Webhook-Id` is the documented idempotency key.
+ * Shopify: `X-Shopify-Hmac-Sha256: <base64>` (no prefix) over the body, app
+ * client secret as UTF-8. Nothing is timestamped: replay protection rests on
+ * `X-Shopify-Webhook-Id`, the documented idempotency key, refused when
+ * malformed; when absent, the signature. The event type is `X-Shopify-Topic`.
  */
 export const shopify: SignatureScheme = {
   name: 'shopify',
-  keptHeaders: ['content-type', 'user-agent', 'x-shopify-topic', 'x-shopify-webhook-id', 'x-shopify-shop-domain', 'x-shopify-api-version', 'x-shopify-triggered-at'],
+  keptHeaders: ['content-type', 'user-agent', TOPIC, WEBHOOK_ID, 'x-shopify-shop-domain', 'x-shopify-api-version', 'x-shopify-triggered-at'],
 
   decodeSecret(secret) {
     if (secret.length === 0) throw new Error('is empty');
@@ -18,19 +24,22 @@ export const shopify: SignatureScheme = {
   },
 
   verify(request, keys): VerifyResult {
-    const header = singleHeader(request.headers, 'x-shopify-hmac-sha256');
-    if (!header) return { ok: false, code: 'signature_invalid', reason: header === null ? 'conflicting X-Shopify-Hmac-Sha256 headers' : 'missing X-Shopify-Hmac-Sha256' };
-    const mac = decodeMac(header.trim(), 'base64');
-    if (mac?.length !== 32) return { ok: false, code: 'signature_invalid', reason: 'garbled X-Shopify-Hmac-Sha256' };
-    const id = idFromHeader(request.headers, 'x-shopify-webhook-id');
+    const { headers } = request;
+    const macs = decodeMacs(headers.get(SIGNATURE), '', 'base64');
+    if (!macs) return { ok: false, code: 'signature_invalid', reason: `missing ${SIGNATURE}` };
+    if (macs.length === 0) return { ok: false, code: 'signature_invalid', reason: `garbled ${SIGNATURE}` };
+    const id = idFromHeader(headers, WEBHOOK_ID);
     if (typeof id === 'object') return id;
-    if (matchAny(keys, [mac], '', request.body) < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
-    const topic = singleHeader(request.headers, 'x-shopify-topic');
-    return { ok: true, deliveryId: id ?? `sig_${mac.toString('hex')}`, ...(topic ? { eventType: topic } : {}) };
+    const match = matchAny(keys, macs, '', request.body);
+    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
+    const deliveryId = id ?? macId(macs[match] as Buffer);
+    const topic = singleHeader(headers, TOPIC);
+    return topic && isValidId(topic) ? { ok: true, deliveryId, eventType: topic } : { ok: true, deliveryId };
   },
 
+  /** Adds `X-Shopify-Topic: orders/create`, so the message is complete. */
   sign(secret, input) {
-    const mac = createHmac('sha256', this.decodeSecret(secret)).update(input.body).digest('base64');
+    const mac = createHmac('sha256', shopify.decodeSecret(secret)).update(input.body).digest('base64');
     return { 'X-Shopify-Webhook-Id': input.id ?? randomUUID(), 'X-Shopify-Topic': 'orders/create', 'X-Shopify-Hmac-Sha256': mac };
   },
 };

@@ -1,43 +1,84 @@
 import { createHmac } from 'node:crypto';
-import { singleHeader } from '../headers';
-import { decodeMac, matchAny } from './compare';
+import { addMac, macId, matchAny } from './compare';
 import { jsonObject, stringField } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
 import type { SignatureScheme, VerifyResult } from './types';
 
-const HEADER = 'stripe-signature';
-/** A Stripe event's first key is its id: read it without parsing the whole body. */
-const LEADING_ID = /^\s*\{\s*"id"\s*:\s*"([\x21-\x7e]{1,256}?)"/;
+const SIGNATURE = 'stripe-signature';
+const T_NAME = `${SIGNATURE} t`;
+/** The parts of `Stripe-Signature` this scheme uses: `t` (`null` when sent twice, differently) and the v1 MACs. */
+interface SignatureHeader {
+  readonly t: string | undefined | null;
+  readonly v1: Buffer[];
+}
 
-/** Splits `t=...,v1=...,v1=...`; v0 and unknown keys are ignored. */
-const parseHeader = (value: string): { t?: string; v1: Buffer[] } => {
-  const parsed: { t?: string; v1: Buffer[] } = { v1: [] };
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const key = part.slice(0, eq).trim();
-    const text = part.slice(eq + 1).trim();
-    if (key === 't') parsed.t = parsed.t === undefined ? text : '\u0000conflict';
-    else if (key === 'v1') {
-      const mac = decodeMac(text, 'hex');
-      if (mac?.length === 32) parsed.v1.push(mac);
+/**
+ * Reads `t=<secs>,v1=<hex>[,v1=...]` across every header value (duplicate
+ * headers are one comma-separated list, as HTTP defines). `v0`, unknown keys and
+ * malformed v1 entries are ignored; several v1 are normal while a rolled secret
+ * is still active.
+ */
+const parseSignatureHeader = (values: readonly string[]): SignatureHeader => {
+  let t: string | undefined | null;
+  const v1: Buffer[] = [];
+  for (const value of values) {
+    // indexOf and slice rather than split and trim: this runs on every request.
+    for (let start = 0; start < value.length; ) {
+      let end = value.indexOf(',', start);
+      if (end < 0) end = value.length;
+      while (value.charCodeAt(start) === 0x20) start++;
+      let last = end;
+      while (last > start && value.charCodeAt(last - 1) === 0x20) last--;
+      if (value.startsWith('v1=', start)) addMac(v1, value.slice(start + 3, last), 'hex');
+      else if (value.startsWith('t=', start)) {
+        const text = value.slice(start + 2, last);
+        t = t === undefined || t === text ? text : null;
+      }
+      start = end + 1;
     }
   }
-  return parsed;
+  return { t, v1 };
 };
 
-/** The event id (`evt_...`), read after the signature matched. */
-const eventId = (body: Buffer): string | undefined => {
-  const head = LEADING_ID.exec(body.subarray(0, 300).toString('latin1'));
-  if (head) return head[1];
-  return stringField(jsonObject(body), 'id');
+const isJsonSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/**
+ * The event `id` when it is the body's first key, as Stripe writes it
+ * (`{\n  "id": "evt_..."`): a first key is at the root by construction, so a
+ * few byte checks replace a parse. `null` when the body is shaped otherwise, or
+ * the value is not 1 to 256 printable ASCII characters without escapes.
+ */
+const leadingId = (body: Buffer): string | null => {
+  let at = 0;
+  while (isJsonSpace(body[at])) at++;
+  if (body[at++] !== 0x7b) return null;
+  while (isJsonSpace(body[at])) at++;
+  // "id"
+  if (body[at] !== 0x22 || body[at + 1] !== 0x69 || body[at + 2] !== 0x64 || body[at + 3] !== 0x22) return null;
+  at += 4;
+  while (isJsonSpace(body[at])) at++;
+  if (body[at++] !== 0x3a) return null;
+  while (isJsonSpace(body[at])) at++;
+  if (body[at] !== 0x22) return null;
+  const start = at + 1;
+  for (at = start; at <= start + 256; at++) {
+    const byte = body[at];
+    if (byte === 0x22) return at === start ? null : body.toString('latin1', start, at);
+    if (byte === undefined || byte < 0x21 || byte > 0x7e || byte === 0x5c) return null;
+  }
+  return null;
 };
+
+/** The root-level event `id` (`evt_...`), read only after the signature matched. */
+const eventId = (body: Buffer): string | undefined => leadingId(body) ?? stringField(jsonObject(body), 'id');
 
 /**
  * Stripe: `Stripe-Signature: t=<secs>,v1=<hex>[,v1=...]` over `{t}.{body}`. The
- * key is the whole `whsec_...` string as UTF-8, NOT base64-decoded. The
- * delivery id is the body's event `id`, so a retry re-signed with a new `t` is
- * still a duplicate; a body without one falls back to the signature.
+ * key is the whole `whsec_...` string as UTF-8, NOT base64-decoded (unlike
+ * Standard Webhooks). `t` is checked in both directions (stripe-node checks only
+ * age). Each retry is re-signed with a new `t`, so the delivery id is the body's
+ * event `id`, the same on every retry; a body without a usable one (1 to 256
+ * printable ASCII characters) falls back to the matched signature.
  */
 export const stripe: SignatureScheme = {
   name: 'stripe',
@@ -45,31 +86,36 @@ export const stripe: SignatureScheme = {
 
   decodeSecret(secret) {
     const text = secret.trim();
-    if (text.length < 8) throw new Error('is too short for a Stripe signing secret');
-    if (text.startsWith('v1=') || text.startsWith('t=')) throw new Error('is a signature header, not a secret');
+    if (text.startsWith('t=') || text.startsWith('v1=')) throw new Error('is a Stripe-Signature header, not a secret');
+    if (text.startsWith('sk_') || text.startsWith('rk_') || text.startsWith('pk_')) {
+      throw new Error('is a Stripe API key, not a webhook signing secret ("whsec_...")');
+    }
+    if (text.length < 8) throw new Error('is too short for a Stripe signing secret ("whsec_...")');
     return Buffer.from(text, 'utf8');
   },
 
   verify(request, keys, options): VerifyResult {
-    const header = singleHeader(request.headers, HEADER);
-    if (!header) return { ok: false, code: 'signature_invalid', reason: header === null ? 'conflicting Stripe-Signature headers' : 'missing Stripe-Signature' };
-    const parsed = parseHeader(header);
-    const timestamp = parseUnixSeconds(parsed.t, 'Stripe-Signature t');
+    const values = request.headers.get(SIGNATURE);
+    if (!values?.length) return { ok: false, code: 'signature_invalid', reason: `missing ${SIGNATURE}` };
+    const header = parseSignatureHeader(values);
+    if (header.v1.length === 0) return { ok: false, code: 'signature_invalid', reason: `no well-formed v1 signature in ${SIGNATURE}` };
+    if (header.t === undefined) return { ok: false, code: 'signature_invalid', reason: `no t in ${SIGNATURE}` };
+    if (header.t === null) return { ok: false, code: 'signature_invalid', reason: `conflicting t values in ${SIGNATURE}` };
+    const timestamp = parseUnixSeconds(header.t, T_NAME);
     if (typeof timestamp !== 'number') return timestamp;
-    if (parsed.v1.length === 0) return { ok: false, code: 'signature_invalid', reason: 'no v1 signature in Stripe-Signature' };
-    const match = matchAny(keys, parsed.v1, `${timestamp}.`, request.body);
+    const match = matchAny(keys, header.v1, `${header.t}.`, request.body);
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret' };
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
-    const id = eventId(request.body) ?? `sig_${(parsed.v1[match] as Buffer).toString('hex')}`;
-    return { ok: true, deliveryId: id, timestampSeconds: timestamp };
+    return { ok: true, deliveryId: eventId(request.body) ?? macId(header.v1[match] as Buffer), timestampSeconds: timestamp };
   },
 
+  eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),
+
+  /** The id is the body's; `input.id` is ignored. */
   sign(secret, input) {
     const timestamp = input.timestampSeconds ?? nowSeconds();
-    const mac = createHmac('sha256', this.decodeSecret(secret)).update(`${timestamp}.`).update(input.body).digest('hex');
+    const mac = createHmac('sha256', stripe.decodeSecret(secret)).update(`${timestamp}.`).update(input.body).digest('hex');
     return { 'Stripe-Signature': `t=${timestamp},v1=${mac}` };
   },
 };
-
-stripe.eventTypeOf = (request) => stringField(jsonObject(request.body), 'type');
