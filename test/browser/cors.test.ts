@@ -1,113 +1,170 @@
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import {
+  browserFetch,
+  launchChromium,
+  openPage,
+  recordRequests,
+  startPageServer,
+  tokens,
+  type OriginPage,
+  type PageServer,
+  type RequestLog,
+} from './helpers';
 
-// CORS is enforced by browsers, so this runs in Debian's headless Chromium (.ci/run installs it).
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// CORS is enforced by browsers, not servers: what the page may read is decided
+// here by headless Chromium. Node's fetch (no CORS) reads the raw headers, and
+// the server-side request log shows why the browser refused (preflight denied,
+// or a response it withheld), so a network failure can never pass for a refusal.
 
-const pageServer = async (): Promise<{ server: Server; origin: string }> => {
-  const server = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/html');
-    res.end('<!doctype html><title>page</title><p>hookwarden cors test</p>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-};
-
-/** Runs fetch in the page; reports what the browser let the page see. */
-const browserFetch = (page: Page, url: string, init: RequestInit = {}) =>
-  page.evaluate(
-    async ([target, options]) => {
-      try {
-        const res = await fetch(target as string, options as RequestInit);
-        return { ok: true, status: res.status, body: await res.text() };
-      } catch (error) {
-        return { ok: false, error: String(error) };
-      }
-    },
-    [url, init] as const,
-  );
-
-describe('CORS in a real browser', () => {
-  let h: Harness;
+describe('CORS in headless Chromium', () => {
   let browser: Browser;
-  let allowed: { server: Server; origin: string };
-  let other: { server: Server; origin: string };
-  let allowedPage: Page;
-  let otherPage: Page;
+  let allowed: PageServer;
+  let other: PageServer;
+  let h: Harness;
+  let log: RequestLog;
+  const opened: OriginPage[] = [];
+
+  const visit = async (origin: string): Promise<OriginPage> => {
+    const page = await openPage(browser, origin);
+    opened.push(page);
+    return page;
+  };
+  const webhookUrl = () => `${h.url}/webhooks/default`;
+  const rawPreflight = (origin: string, method: string, headers?: string) =>
+    fetch(webhookUrl(), {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': method, ...(headers ? { 'Access-Control-Request-Headers': headers } : {}) },
+    });
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    allowed = await pageServer();
-    other = await pageServer();
+    browser = await launchChromium();
+    allowed = await startPageServer();
+    other = await startPageServer();
     h = await startHarness({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, CORS_ORIGINS: allowed.origin });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-    allowedPage = await browser.newPage();
-    await allowedPage.goto(allowed.origin);
-    otherPage = await browser.newPage();
-    await otherPage.goto(other.origin);
+    log = recordRequests(h.http.server);
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((p) => p.close()));
+    await log.take();
   });
 
   afterAll(async () => {
+    log?.stop();
     await browser?.close();
     await h?.close();
-    allowed?.server.close();
-    other?.server.close();
+    await allowed?.close();
+    await other?.close();
   });
 
-  it('lets the configured origin read a response, echoing exactly that origin with Vary: Origin', async () => {
-    const seen = await browserFetch(allowedPage, `${h.url}/health`);
+  it('lets the configured origin read /health; the raw answer echoes exactly that origin with Vary: Origin', async () => {
+    const { page } = await visit(allowed.origin);
+    const seen = await browserFetch(page, `${h.url}/health`);
     expect(seen).toMatchObject({ ok: true, status: 200 });
+    expect(JSON.parse((seen as { body: string }).body)).toEqual({ status: 'ok' });
+    expect(await log.take()).toEqual([expect.objectContaining({ method: 'GET', path: '/health', origin: allowed.origin, status: 200 })]);
+
     const raw = await fetch(`${h.url}/health`, { headers: { Origin: allowed.origin } });
     expect(raw.headers.get('access-control-allow-origin')).toBe(allowed.origin);
-    expect(raw.headers.get('vary')).toMatch(/Origin/);
+    expect(tokens(raw.headers.get('vary'))).toContain('origin');
   });
 
-  it('gives any other origin no Access-Control-Allow-Origin, so the browser blocks the read', async () => {
-    const seen = await browserFetch(otherPage, `${h.url}/health`);
-    expect(seen).toMatchObject({ ok: false, error: expect.stringContaining('TypeError') });
+  it('withholds the response from any other origin: the server answered, the browser raised a TypeError', async () => {
+    const { page, consoleErrors } = await visit(other.origin);
+    const seen = await browserFetch(page, `${h.url}/health`);
+    expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
+    // The request reached the server and was answered: the browser blocked the read, not the network.
+    expect(await log.take()).toEqual([expect.objectContaining({ method: 'GET', path: '/health', origin: other.origin, status: 200 })]);
+    await expect.poll(() => consoleErrors.join('\n')).toMatch(/blocked by CORS policy/);
+
     const raw = await fetch(`${h.url}/health`, { headers: { Origin: other.origin } });
-    expect(raw.headers.get('access-control-allow-origin')).toBeNull();
+    expect(raw.status).toBe(200);
+    expect(raw.headers.has('access-control-allow-origin')).toBe(false);
+    expect(tokens(raw.headers.get('vary'))).toContain('origin');
   });
 
-  it('passes a preflighted POST from the configured origin; the 401 error carries CORS headers too', async () => {
-    const seen = await browserFetch(allowedPage, `${h.url}/webhooks/default`, {
+  it('refuses a preflighted POST from any other origin at preflight (403, no Access-Control-Allow-Origin)', async () => {
+    const { page } = await visit(other.origin);
+    const seen = await browserFetch(page, webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
+    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', origin: other.origin, requestMethod: 'POST', status: 403 })]);
+
+    const raw = await rawPreflight(other.origin, 'POST', 'content-type');
+    expect(raw.status).toBe(403);
+    expect(raw.headers.has('access-control-allow-origin')).toBe(false);
+    expect((await readJson(raw)).error.code).toBe('cors_preflight_denied');
+  });
+
+  it('passes a preflighted POST from the configured origin; the 401 it earns is readable, so errors carry CORS too', async () => {
+    const { page } = await visit(allowed.origin);
+    const seen = await browserFetch(page, webhookUrl(), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'webhook-id': 'msg_browser' },
+      headers: { 'content-type': 'application/json', 'webhook-id': 'msg_browser_probe' },
       body: '{}',
     });
     expect(seen).toMatchObject({ ok: true, status: 401 });
     expect(JSON.parse((seen as { body: string }).body).error.code).toBe('signature_invalid');
+
+    const [preflight, post, ...rest] = await log.take();
+    expect(rest).toEqual([]);
+    expect(preflight).toMatchObject({ method: 'OPTIONS', path: '/webhooks/default', origin: allowed.origin, requestMethod: 'POST', status: 204 });
+    expect(tokens(preflight?.requestHeaders ?? null)).toEqual(expect.arrayContaining(['content-type', 'webhook-id']));
+    expect(post).toMatchObject({ method: 'POST', path: '/webhooks/default', origin: allowed.origin, status: 401 });
   });
 
-  it('refuses a DELETE at preflight', async () => {
-    const seen = await browserFetch(allowedPage, `${h.url}/webhooks/default`, { method: 'DELETE' });
-    expect(seen).toMatchObject({ ok: false });
-    const raw = await fetch(`${h.url}/webhooks/default`, {
-      method: 'OPTIONS',
-      headers: { Origin: allowed.origin, 'Access-Control-Request-Method': 'DELETE' },
-    });
+  it('refuses a DELETE from the configured origin at preflight; DELETE is never advertised', async () => {
+    const { page, consoleErrors } = await visit(allowed.origin);
+    const seen = await browserFetch(page, webhookUrl(), { method: 'DELETE' });
+    expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
+    // Only the preflight arrived, and it was denied: the DELETE itself was never sent.
+    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', origin: allowed.origin, requestMethod: 'DELETE', status: 403 })]);
+    await expect.poll(() => consoleErrors.join('\n')).toMatch(/blocked by CORS policy.*preflight/);
+
+    const raw = await rawPreflight(allowed.origin, 'DELETE');
     expect(raw.status).toBe(403);
-    expect(raw.headers.get('access-control-allow-methods') ?? '').not.toContain('DELETE');
+    expect(tokens(raw.headers.get('access-control-allow-methods'))).not.toContain('delete');
+    expect((await readJson(raw)).error.code).toBe('cors_preflight_denied');
   });
 
-  it('refuses a request header outside the allowlist at preflight', async () => {
-    const seen = await browserFetch(allowedPage, `${h.url}/webhooks/default`, { method: 'POST', headers: { 'x-custom-thing': '1' }, body: '{}' });
-    expect(seen).toMatchObject({ ok: false });
+  it('refuses a request header outside the allowlist at preflight; it is never advertised', async () => {
+    const { page, consoleErrors } = await visit(allowed.origin);
+    const seen = await browserFetch(page, webhookUrl(), { method: 'POST', headers: { 'x-custom-thing': '1' }, body: '{}' });
+    expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
+    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', origin: allowed.origin, requestHeaders: 'x-custom-thing', status: 403 })]);
+    await expect.poll(() => consoleErrors.join('\n')).toMatch(/blocked by CORS policy.*preflight/);
+
+    const raw = await rawPreflight(allowed.origin, 'POST', 'content-type, x-custom-thing');
+    expect(raw.status).toBe(403);
+    expect(tokens(raw.headers.get('access-control-allow-headers'))).not.toContain('x-custom-thing');
+    expect((await readJson(raw)).error.code).toBe('cors_preflight_denied');
   });
 
-  it('answers an allowed preflight with 204, the origin, and only GET, POST, OPTIONS', async () => {
-    const raw = await fetch(`${h.url}/webhooks/default`, {
-      method: 'OPTIONS',
-      headers: { Origin: allowed.origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
-    });
+  it('answers an allowed preflight with 204, exactly the origin, and only GET, POST, OPTIONS', async () => {
+    const raw = await rawPreflight(allowed.origin, 'POST', 'content-type, webhook-id, webhook-timestamp, webhook-signature');
     expect(raw.status).toBe(204);
     expect(raw.headers.get('access-control-allow-origin')).toBe(allowed.origin);
-    expect(raw.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
+    expect(tokens(raw.headers.get('access-control-allow-methods'))).toEqual(['get', 'post', 'options']);
+    expect(tokens(raw.headers.get('access-control-allow-headers'))).toEqual(
+      expect.arrayContaining(['content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']),
+    );
+    expect(tokens(raw.headers.get('vary'))).toContain('origin');
+  });
+
+  it.each([
+    ['another port', () => other.origin],
+    ['the same port on localhost', () => allowed.origin.replace('127.0.0.1', 'localhost')],
+    ['https instead of http', () => allowed.origin.replace('http:', 'https:')],
+    ['a trailing slash', () => `${allowed.origin}/`],
+    ['a suffix on the port', () => `${allowed.origin}0`],
+    ['a suffix on the host', () => `${allowed.origin}.evil.example`],
+    ['two origins in one header', () => `${allowed.origin} ${other.origin}`],
+    ['the opaque origin', () => 'null'],
+  ])('echoes no origin for a near miss: %s', async (_label, origin) => {
+    const raw = await fetch(`${h.url}/health`, { headers: { Origin: origin() } });
+    expect(raw.status).toBe(200);
+    expect(raw.headers.has('access-control-allow-origin')).toBe(false);
   });
 });
