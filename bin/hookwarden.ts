@@ -1,19 +1,11 @@
-// The CDK app (cdk.json): settings from hookwarden.config.json and context; the production checklist; cdk-nag.
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { configurationProblems, productionChecklist } from '../lib/checklist';
-import { HookwardenStack } from '../lib/hookwarden-stack';
-import { readSettings } from '../lib/settings';
+// The CDK app (cdk.json): thin on purpose; lib/app.ts decides, this prints and exits.
+import { createApp, DeploymentRefused } from '../lib/app';
 
-const app = new App();
-const settings = readSettings((key) => app.node.tryGetContext(key));
-const problems = [...configurationProblems(settings), ...(settings.stage === 'prod' ? productionChecklist(settings) : [])];
-if (problems.length > 0) {
-  process.stderr.write(`Refusing to synthesize the ${settings.stage} stack:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+try {
+  createApp();
+} catch (error) {
+  if (!(error instanceof DeploymentRefused)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  // Exit now: the App would otherwise synthesize an empty assembly on the way out.
   process.exit(1);
 }
-new HookwardenStack(app, settings.stage === 'prod' ? 'Hookwarden-prod' : 'Hookwarden-dev', {
-  settings,
-  description: `Hookwarden (${settings.stage}): secure front door for webhooks`,
-});
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,27 +1,39 @@
-import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EdgeFirewall } from './constructs/edge-firewall';
 import { SecretAudit } from './constructs/secret-audit';
 import { SecurityAlarms } from './constructs/security-alarms';
 import { SourceSecrets } from './constructs/source-secrets';
+import { WebhookTables } from './constructs/tables';
 import { WebhookApi } from './constructs/webhook-api';
 import { WebhookFunctions } from './constructs/webhook-functions';
-import { WebhookTables } from './constructs/tables';
+import { acknowledge } from './nag';
 import type { DeploymentSettings } from './settings';
 
 /** Props of {@link HookwardenStack}. */
 export interface HookwardenStackProps extends StackProps {
+  /** What to deploy: sources, CORS, stage, alarm email, WAF (see `readSettings`). */
   readonly settings: DeploymentSettings;
 }
 
-/** The whole production system: tables, secrets, functions, API, WAF, alarms, dashboard, outputs. */
+/**
+ * The whole production system: tables, per-source secrets, functions, REST
+ * API, WAF, alarm topic, alarms and dashboard, secret-access audit, outputs.
+ */
 export class HookwardenStack extends Stack {
+  /** Deliveries and rate-limits tables. */
   public readonly tables: WebhookTables;
+  /** One secret per source. */
   public readonly secrets: SourceSecrets;
+  /** Webhook and health functions, their roles and log groups. */
   public readonly functions: WebhookFunctions;
+  /** The REST API and its stage. */
   public readonly api: WebhookApi;
+  /** Absent when WAF is disabled (dev default, or prod with `wafDisabledReason`). */
   public readonly firewall?: EdgeFirewall;
+  /** Alarm topic, alarms and dashboard. */
   public readonly alarms: SecurityAlarms;
+  /** Secret-read audit rule and saved queries. */
   public readonly audit: SecretAudit;
 
   constructor(scope: Construct, id: string, props: HookwardenStackProps) {
@@ -37,69 +49,70 @@ export class HookwardenStack extends Stack {
       rateLimits: this.tables.rateLimits,
       corsOrigins: settings.corsOrigins,
       trustedProxies: settings.trustedProxies,
-      production: !settings.debug,
+      production,
+      debug: settings.debug,
+      secretCache: Duration.seconds(settings.secretCacheSeconds),
     });
     this.api = new WebhookApi(this, 'Api', {
       webhookFunction: this.functions.webhook,
       healthFunction: this.functions.health,
+      restApiName: id,
       stageName: settings.stage,
       production,
     });
-    if (settings.wafEnabled) this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes });
+    if (settings.wafEnabled) {
+      this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes });
+    } else {
+      acknowledge(
+        this.api.api.deploymentStage,
+        'AwsSolutions-APIG3',
+        settings.wafDisabledReason ??
+          'Development stage without WAF (the default outside prod; context wafEnabled=true adds it): stage throttling, the in-function IP allowlist, signature check and rate limits still apply. Production refuses to synthesize without WAF unless wafDisabledReason explains why.',
+      );
+    }
     this.alarms = new SecurityAlarms(this, 'Alarms', {
       api: this.api.api,
       functions: [this.functions.webhook, this.functions.health],
       tables: [this.tables.deliveries, this.tables.rateLimits],
       sources: settings.sources.map((s) => s.name),
+      dashboardName: id,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
     this.audit = new SecretAudit(this, 'Audit', {
       secrets: [...this.secrets.secrets.values()],
-      expectedReaders: this.functions.webhook.role ? [this.functions.webhook.role] : [],
+      expectedReaders: [this.functions.webhookRole],
       topic: this.alarms.topic,
       topicKey: this.alarms.topicKey,
       functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
+      queryPrefix: id,
     });
-    this.acknowledge(settings);
-
-    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API' });
-    for (const source of settings.sources) {
-      new CfnOutput(this, `WebhookUrl${source.name.replace(/[^A-Za-z0-9]/g, '')}`, { value: `${this.api.api.url}webhooks/${source.name}`, description: `Webhook URL for source "${source.name}"` });
-      const secret = this.secrets.secrets.get(source.name);
-      if (secret) new CfnOutput(this, `SecretArn${source.name.replace(/[^A-Za-z0-9]/g, '')}`, { value: secret.secretArn, description: `Secret holding the keys of source "${source.name}"` });
-    }
-    new CfnOutput(this, 'DeliveriesTableName', { value: this.tables.deliveries.tableName });
-    new CfnOutput(this, 'RateLimitsTableName', { value: this.tables.rateLimits.tableName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
-    if (this.firewall) {
-      new CfnOutput(this, 'BlockedIpv4SetArn', { value: this.firewall.blockedIpv4.attrArn, exportName: `${id}-BlockedIpv4SetArn` });
-      new CfnOutput(this, 'BlockedIpv6SetArn', { value: this.firewall.blockedIpv6.attrArn, exportName: `${id}-BlockedIpv6SetArn` });
-    }
+    this.outputs(settings, id);
   }
 
-  /** cdk-nag acknowledgements, each on one construct with the reason a reviewer needs. */
-  private acknowledge(settings: DeploymentSettings): void {
-    const ack = (construct: Construct, id: string, reason: string) => Validations.of(construct).acknowledge({ id, reason });
-    for (const [name, secret] of this.secrets.secrets) {
-      if (!this.secrets.node.tryFindChild(name)) continue;
-      ack(secret, 'AwsSolutions-SMG4', 'Webhook signing secrets are shared with the provider and rotated with the provider (several keys valid at once during the overlap, see the key document); an automatic rotation could not update the provider side.');
+  /** What operators and the `hookwarden` CLI read (the CLI finds sources and secrets by these descriptions). */
+  private outputs(settings: DeploymentSettings, id: string): void {
+    const url = this.api.api.url;
+    new CfnOutput(this, 'ApiUrl', { value: url, description: 'Base URL of the API' });
+    const used = new Set<string>();
+    // Output ids allow letters and digits only: "a-b" and "ab" would collide, so a collision gets a counter.
+    const outputId = (prefix: string, name: string): string => {
+      const base = `${prefix}${name.replace(/[^A-Za-z0-9]/g, '')}`;
+      let candidate = base;
+      for (let n = 2; used.has(candidate); n += 1) candidate = `${base}${n}`;
+      used.add(candidate);
+      return candidate;
+    };
+    for (const source of settings.sources) {
+      new CfnOutput(this, outputId('WebhookUrl', source.name), { value: `${url}webhooks/${source.name}`, description: `Webhook URL for source "${source.name}"` });
+      const secret = this.secrets.secrets.get(source.name);
+      if (secret) new CfnOutput(this, outputId('SecretArn', source.name), { value: secret.secretArn, description: `Secret holding the keys of source "${source.name}"` });
     }
-    for (const fn of [this.functions.webhook, this.functions.health]) {
-      const policy = fn.role?.node.tryFindChild('DefaultPolicy');
-      if (policy) {
-        ack(policy, 'AwsSolutions-IAM5', 'Scoped grants generated by CDK: the function\'s own log group streams (log-stream:*), and for the webhook function its table\'s index ARNs (table/index/*); no action wildcard beyond the grant helpers.');
-      }
-    }
-    if (!this.firewall) {
-      ack(
-        this.api.api.deploymentStage,
-        'AwsSolutions-APIG3',
-        settings.wafDisabledAcknowledged ?? 'Development stage: WAF is on by default in prod (context wafEnabled); dev relies on stage throttling and the in-handler checks.',
-      );
-    }
-    const cloudWatchRole = this.api.api.node.tryFindChild('CloudWatchRole');
-    if (cloudWatchRole) {
-      ack(cloudWatchRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', 'API Gateway\'s account-level logging role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logging.');
+    new CfnOutput(this, 'DeliveriesTableName', { value: this.tables.deliveries.tableName, description: 'Deliveries table (stream: NEW_IMAGE)' });
+    new CfnOutput(this, 'RateLimitsTableName', { value: this.tables.rateLimits.tableName, description: 'Rate limits, blocklist and source switches' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
+    if (this.firewall) {
+      new CfnOutput(this, 'BlockedIpv4SetArn', { value: this.firewall.blockedIpv4.attrArn, exportName: `${id}-BlockedIpv4SetArn`, description: 'WAF IP set of blocked IPv4 addresses' });
+      new CfnOutput(this, 'BlockedIpv6SetArn', { value: this.firewall.blockedIpv6.attrArn, exportName: `${id}-BlockedIpv6SetArn`, description: 'WAF IP set of blocked IPv6 addresses' });
     }
   }
 }

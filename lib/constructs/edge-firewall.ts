@@ -7,6 +7,7 @@ const BODY_RULES = ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'Generic
 
 /** Props of {@link EdgeFirewall}. */
 export interface EdgeFirewallProps {
+  /** The API stage the web ACL is associated with. */
   readonly stage: Stage;
   /**
    * Requests per client IP per 5 minutes before WAF blocks it. Providers deliver
@@ -24,9 +25,14 @@ export interface EdgeFirewallProps {
  * them and enforces its own size limit).
  */
 export class EdgeFirewall extends Construct {
+  /** The regional web ACL, associated with the stage. */
   public readonly webAcl: CfnWebACL;
+  /** Blocked IPv4 addresses and CIDRs; empty at deploy, filled by operators (`hookwarden block`). */
   public readonly blockedIpv4: CfnIPSet;
+  /** Blocked IPv6 addresses and CIDRs. */
   public readonly blockedIpv6: CfnIPSet;
+  /** The association of {@link webAcl} with the stage. */
+  public readonly association: CfnWebACLAssociation;
 
   constructor(scope: Construct, id: string, props: EdgeFirewallProps) {
     super(scope, id);
@@ -74,6 +80,6 @@ export class EdgeFirewall extends Construct {
         },
       ],
     });
-    new CfnWebACLAssociation(this, 'Association', { resourceArn: props.stage.stageArn, webAclArn: this.webAcl.attrArn });
+    this.association = new CfnWebACLAssociation(this, 'Association', { resourceArn: props.stage.stageArn, webAclArn: this.webAcl.attrArn });
   }
 }

@@ -11,13 +11,18 @@ import { Construct } from 'constructs';
 
 /** Props of {@link SecretAudit}. */
 export interface SecretAuditProps {
+  /** The secrets whose reads are watched. */
   readonly secrets: readonly ISecret[];
   /** Roles expected to read the secrets (the webhook function's). */
   readonly expectedReaders: readonly IRole[];
+  /** Notified of unexpected reads. */
   readonly topic: ITopic;
+  /** The topic's key: EventBridge is allowed to use it to publish. */
   readonly topicKey: IKey;
   /** Log groups of the functions, for the saved Logs Insights queries. */
   readonly functionLogs: readonly ILogGroup[];
+  /** Prefix of the saved query names (shown in the Logs Insights console). @default 'hookwarden' */
+  readonly queryPrefix?: string;
 }
 
 /**
@@ -28,7 +33,9 @@ export interface SecretAuditProps {
  * the alarm topic. Saved Logs Insights queries list security events.
  */
 export class SecretAudit extends Construct {
+  /** `GetSecretValue` on a source secret by anyone but the expected roles, to the topic. */
   public readonly rule: Rule;
+  /** Saved Logs Insights queries: security events, authentication failures, bypass attempts, rate limited and blocked. */
   public readonly queries: readonly QueryDefinition[];
 
   constructor(scope: Construct, id: string, props: SecretAuditProps) {
@@ -52,7 +59,7 @@ export class SecretAudit extends Construct {
 
     const query = (name: string, lines: string[]) =>
       new QueryDefinition(this, name.replace(/[^A-Za-z]/g, ''), {
-        queryDefinitionName: `hookwarden/${name}`,
+        queryDefinitionName: `${props.queryPrefix ?? 'hookwarden'}/${name}`,
         logGroups: [...props.functionLogs],
         queryString: new QueryString({ fields: ['@timestamp', 'securityEvent.code', 'securityEvent.source', 'securityEvent.clientIp', 'securityEvent.reason'], filterStatements: lines, sort: '@timestamp desc', limit: 200 }),
       });

@@ -1,51 +1,76 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
 import type { DeployedSource } from '../settings';
 
 /** Props of {@link SourceSecrets}. */
 export interface SourceSecretsProps {
+  /** One secret per source: generated, or the source's `secretArn` imported. */
   readonly sources: readonly DeployedSource[];
-  /** @default false */
+  /**
+   * Production keeps the secrets when the stack is deleted (RETAIN).
+   * @default false
+   */
   readonly production?: boolean;
 }
 
 /**
- * One Secrets Manager secret per source, holding the key document the
- * function reads (`{"keys":[{"secret","notAfter"}]}`). Generated at creation as
- * `{"keys":[],"secret":"<32 alphanumerics>"}`: valid for every scheme (also as
- * Standard Webhooks base64). For a provider that issues its own secret (Stripe,
- * Slack, Shopify, Svix), put its value in with `put-secret-value`. A source
- * with `secretArn` uses that existing secret instead.
+ * Length of a generated key: alphanumerics only, and a multiple of 4, so the
+ * same string is valid base64 (24 bytes here) for Standard Webhooks and a
+ * plain shared secret for every other scheme.
+ */
+export const GENERATED_KEY_LENGTH = 32;
+
+/** Why the secrets have no scheduled rotation Lambda: a reviewer's question, answered once. */
+const NO_SCHEDULED_ROTATION =
+  'A webhook signing secret is shared with the provider, and a scheduled rotation cannot change the provider\'s copy: rotation is operator-driven (`hookwarden rotate`: new key first, old keys kept valid until their notAfter), so deliveries never fail mid-rotation. Reads are audited (SecretAudit).';
+
+/**
+ * One Secrets Manager secret per source, holding the key document the function
+ * reads through its cache: `{"keys":[{"secret":"...","notAfter":<epoch s>}]}`.
+ *
+ * CloudFormation can only generate a top-level member, so a generated secret
+ * starts as `{"keys":[],"secret":"<32 alphanumerics>"}`; the function counts
+ * the top-level `secret` as one more key without expiry, and `hookwarden rotate`
+ * rewrites the document into the `keys` form. The value never appears in the
+ * template. For Standard Webhooks give the sender `whsec_` + that value (it is
+ * already base64); for a provider that issues its own secret (Stripe, Slack,
+ * Shopify, Svix) write its value with `put-secret-value`. A source with
+ * `secretArn` uses that existing secret instead.
  */
 export class SourceSecrets extends Construct {
-  /** By source name. */
+  /** Every source's secret, by source name (generated or imported). */
   public readonly secrets: ReadonlyMap<string, ISecret>;
+  /** The secrets this construct created, by source name. */
+  public readonly generated: ReadonlyMap<string, Secret>;
 
   constructor(scope: Construct, id: string, props: SourceSecretsProps) {
     super(scope, id);
     const secrets = new Map<string, ISecret>();
+    const generated = new Map<string, Secret>();
     for (const source of props.sources) {
       if (source.secretArn) {
         secrets.set(source.name, Secret.fromSecretCompleteArn(this, `${source.name}Imported`, source.secretArn));
         continue;
       }
       if (!source.generateSecret) continue;
-      secrets.set(
-        source.name,
-        new Secret(this, source.name, {
-          description: `Hookwarden webhook signing keys for source "${source.name}" (${source.scheme})`,
-          generateSecretString: {
-            secretStringTemplate: JSON.stringify({ keys: [] }),
-            generateStringKey: 'secret',
-            excludePunctuation: true,
-            includeSpace: false,
-            passwordLength: 32,
-          },
-          removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-        }),
-      );
+      const secret = new Secret(this, source.name, {
+        description: `Hookwarden webhook signing keys for source "${source.name}" (${source.scheme})`,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ keys: [] }),
+          generateStringKey: 'secret',
+          excludePunctuation: true,
+          includeSpace: false,
+          passwordLength: GENERATED_KEY_LENGTH,
+        },
+        removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      acknowledge(secret, 'AwsSolutions-SMG4', NO_SCHEDULED_ROTATION);
+      secrets.set(source.name, secret);
+      generated.set(source.name, secret);
     }
     this.secrets = secrets;
+    this.generated = generated;
   }
 }

@@ -18,7 +18,9 @@ export interface WebhookTablesProps {
  * on-demand and built from the definitions the local store uses.
  */
 export class WebhookTables extends Construct {
+  /** One item per accepted delivery (`source#deliveryId`); the replay guard; NEW_IMAGE stream for consumers. */
   public readonly deliveries: TableV2;
+  /** Sliding-window counters, blocklist entries and source switches. */
   public readonly rateLimits: TableV2;
 
   constructor(scope: Construct, id: string, props: WebhookTablesProps = {}) {

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -12,23 +12,49 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledge } from '../nag';
 
 /** Props of {@link WebhookApi}. */
 export interface WebhookApiProps {
+  /** Serves `POST /webhooks/{source}` and its `OPTIONS` preflight (exact-origin CORS in the function). */
   readonly webhookFunction: IFunction;
+  /** Serves `GET /health` and `GET /health/ready`. */
   readonly healthFunction: IFunction;
+  /** @default 'hookwarden' */
+  readonly restApiName?: string;
   /** @default 'dev' */
   readonly stageName?: string;
   /** Steady requests per second across the stage. @default 100 */
   readonly throttlingRateLimit?: number;
   /** @default 200 */
   readonly throttlingBurstLimit?: number;
-  /** @default false */
+  /**
+   * Steady requests per second on `GET /health/ready`, which calls DynamoDB
+   * `DescribeTable` (a control-plane API with its own low quota).
+   * @default 10
+   */
+  readonly readinessRateLimit?: number;
+  /** @default RetentionDays.THREE_MONTHS */
+  readonly accessLogRetention?: RetentionDays;
+  /**
+   * X-Ray tracing of the stage. Off by default: at webhook rates most requests
+   * fall in X-Ray's one-per-second sampling reservoir ($5 per million traced).
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /** Production keeps the access logs when the stack is deleted (RETAIN). @default false */
   readonly production?: boolean;
 }
 
+/** Why the webhook route has no authorizer: the proof of origin is the signature over the body. */
 const PUBLIC_BY_DESIGN =
   'Webhook providers cannot present AWS, Cognito or token credentials; an authorizer never sees the body, so authenticity is proven in the handler by the HMAC signature over the raw body (and the IP allowlist, WAF and throttling in front).';
+
+const HEALTH_IS_PUBLIC =
+  'Health checks are called by load balancers, uptime monitors and deploy scripts that hold no credentials; they answer a fixed status (no data), and WAF and stage throttling sit in front.';
+
+const ACCOUNT_LOGGING_ROLE =
+  'API Gateway\'s account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented (and only) way to enable access and execution logging; it grants log writes only.';
 
 /**
  * The regional REST API: `POST /webhooks/{source}` (and its CORS preflight,
@@ -37,19 +63,21 @@ const PUBLIC_BY_DESIGN =
  * throttling, request validation of the path parameter.
  */
 export class WebhookApi extends Construct {
+  /** The REST API; its `deploymentStage` is the stage WAF is associated with. */
   public readonly api: RestApi;
+  /** JSON access logs of the stage. */
   public readonly accessLogs: LogGroup;
-  /** The methods, for acknowledgements and tests. */
+  /** POST and OPTIONS `/webhooks/{source}`, GET `/health`, GET `/health/ready`. */
   public readonly methods: readonly Method[];
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: RetentionDays.THREE_MONTHS,
+      retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     this.api = new RestApi(this, 'Api', {
-      restApiName: 'hookwarden',
+      restApiName: props.restApiName ?? 'hookwarden',
       description: 'Hookwarden: secure front door for webhooks',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       cloudWatchRole: true,
@@ -60,28 +88,40 @@ export class WebhookApi extends Construct {
         loggingLevel: MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
-        tracingEnabled: true,
+        tracingEnabled: props.tracing ?? false,
         throttlingRateLimit: props.throttlingRateLimit ?? 100,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        methodOptions: {
+          '/health/ready/GET': { throttlingRateLimit: props.readinessRateLimit ?? 10, throttlingBurstLimit: 2 * (props.readinessRateLimit ?? 10) },
+        },
       },
     });
     // Body validation has no model to apply (bodies are opaque signed bytes: JSON, forms, anything);
     // it is on so any model added later is enforced. Parameters are validated (the {source} path).
     const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestParameters: true, validateRequestBody: true });
-    const webhook = new LambdaIntegration(props.webhookFunction);
-    const health = new LambdaIntegration(props.healthFunction);
+    // No console test-invoke permission: the functions are invocable from the deployed stage only.
+    const webhook = new LambdaIntegration(props.webhookFunction, { allowTestInvoke: false });
+    const health = new LambdaIntegration(props.healthFunction, { allowTestInvoke: false });
     const source = this.api.root.addResource('webhooks').addResource('{source}');
     const pathParameters = { 'method.request.path.source': true };
     const healthResource = this.api.root.addResource('health');
-    this.methods = [
-      source.addMethod('POST', webhook, { requestValidator: validator, requestParameters: pathParameters }),
-      source.addMethod('OPTIONS', webhook, { requestValidator: validator, requestParameters: pathParameters }),
-      healthResource.addMethod('GET', health, { requestValidator: validator }),
-      healthResource.addResource('ready').addMethod('GET', health, { requestValidator: validator }),
-    ];
-    for (const method of this.methods) {
-      Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason: PUBLIC_BY_DESIGN });
-      Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: PUBLIC_BY_DESIGN });
+    const post = source.addMethod('POST', webhook, { requestValidator: validator, requestParameters: pathParameters });
+    const preflight = source.addMethod('OPTIONS', webhook, { requestValidator: validator, requestParameters: pathParameters });
+    const live = healthResource.addMethod('GET', health, { requestValidator: validator });
+    const ready = healthResource.addResource('ready').addMethod('GET', health, { requestValidator: validator });
+    this.methods = [post, preflight, live, ready];
+
+    acknowledge(post, 'AwsSolutions-APIG4', PUBLIC_BY_DESIGN);
+    acknowledge(post, 'AwsSolutions-COG4', PUBLIC_BY_DESIGN);
+    // A CORS preflight carries no credentials by definition (Fetch standard); cdk-nag exempts OPTIONS from COG4 only.
+    acknowledge(preflight, 'AwsSolutions-APIG4', 'A CORS preflight (OPTIONS) never carries credentials (Fetch standard); the function answers it with exact-origin matching and no data.');
+    for (const method of [live, ready]) {
+      acknowledge(method, 'AwsSolutions-APIG4', HEALTH_IS_PUBLIC);
+      acknowledge(method, 'AwsSolutions-COG4', HEALTH_IS_PUBLIC);
+    }
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledge(cloudWatchRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', ACCOUNT_LOGGING_ROLE);
     }
   }
 }

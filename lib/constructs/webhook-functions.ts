@@ -12,17 +12,59 @@ import type { DeployedSource } from '../settings';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
+/** What the webhook function may do on the deliveries table: exactly the delivery store's calls. */
+export const WEBHOOK_DELIVERIES_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+/** What the webhook function may do on the rate-limits table: counters (UpdateItem) and the controls item (GetItem). */
+export const WEBHOOK_RATE_LIMITS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+
+/**
+ * The configuration document the functions read from `HOOKWARDEN_CONFIG_JSON`
+ * (the config file's format, each source with `secretArn`).
+ */
+export const functionConfigDocument = (
+  sources: readonly DeployedSource[],
+  secretArnOf: (source: string) => string | undefined,
+  corsOrigins: readonly string[],
+  trustedProxies: readonly string[],
+) => ({
+  sources: sources.map((s) => ({
+    name: s.name,
+    scheme: s.scheme,
+    secretArn: secretArnOf(s.name),
+    allowedIps: s.allowedIps,
+    maxAgeSeconds: s.maxAgeSeconds,
+    maxBodyBytes: s.maxBodyBytes,
+    retentionSeconds: s.retentionSeconds,
+    ...(s.rateLimit ? { rateLimit: s.rateLimit } : {}),
+    ...(s.clientRateLimit ? { clientRateLimit: s.clientRateLimit } : {}),
+    ...(s.hmac ? { hmac: s.hmac } : {}),
+  })),
+  corsOrigins,
+  trustedProxies,
+});
+
 /** Props of {@link WebhookFunctions}. */
 export interface WebhookFunctionsProps {
+  /** The sources, written into the functions' `HOOKWARDEN_CONFIG_JSON`. */
   readonly sources: readonly DeployedSource[];
+  /** Each source's secret by name: its ARN goes into the config, and the webhook function may read it. */
   readonly secrets: ReadonlyMap<string, ISecret>;
+  /** The webhook function may get, put, update and delete items; the health function may only describe it. */
   readonly deliveries: ITableV2;
+  /** The webhook function may get and update items (counters, blocklist, source switches). */
   readonly rateLimits: ITableV2;
-  readonly corsOrigins: readonly string[];
-  readonly trustedProxies: readonly string[];
-  /** `NODE_ENV=production` and `DEBUG=false` unless debug. @default true */
+  /** Exact origins allowed by CORS. @default [] (none) */
+  readonly corsOrigins?: readonly string[];
+  /** Peers whose `X-Forwarded-For` is believed. @default [] (none) */
+  readonly trustedProxies?: readonly string[];
+  /**
+   * `NODE_ENV=production` (and log groups kept on stack deletion) or `development`.
+   * @default true
+   */
   readonly production?: boolean;
-  /** How long the function caches a source's secrets. @default Duration.minutes(5) */
+  /** `DEBUG=true`: error details in answers. Never in production. @default false */
+  readonly debug?: boolean;
+  /** How long the function caches a source's secret document. @default Duration.minutes(5) */
   readonly secretCache?: Duration;
   /** @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
@@ -38,43 +80,36 @@ export interface WebhookFunctionsProps {
  * group, granted only what it uses.
  */
 export class WebhookFunctions extends Construct {
+  /** `POST /webhooks/{source}` and its CORS preflight (functions/webhook/handler.ts). */
   public readonly webhook: NodejsFunction;
+  /** `GET /health`, `GET /health/ready` (functions/health/handler.ts). */
   public readonly health: NodejsFunction;
+  /** The webhook function's own role. */
+  public readonly webhookRole: Role;
+  /** The health function's own role. */
+  public readonly healthRole: Role;
+  /** The webhook function's log group (explicit, with retention). */
   public readonly webhookLogs: LogGroup;
+  /** The health function's log group. */
   public readonly healthLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: WebhookFunctionsProps) {
     super(scope, id);
     const production = props.production ?? true;
-    const document = {
-      sources: props.sources.map((s) => ({
-        name: s.name,
-        scheme: s.scheme,
-        secretArn: props.secrets.get(s.name)?.secretArn,
-        allowedIps: s.allowedIps,
-        maxAgeSeconds: s.maxAgeSeconds,
-        maxBodyBytes: s.maxBodyBytes,
-        retentionSeconds: s.retentionSeconds,
-        ...(s.rateLimit ? { rateLimit: s.rateLimit } : {}),
-        ...(s.clientRateLimit ? { clientRateLimit: s.clientRateLimit } : {}),
-        ...(s.hmac ? { hmac: s.hmac } : {}),
-      })),
-      corsOrigins: props.corsOrigins,
-      trustedProxies: props.trustedProxies,
-    };
+    const debug = props.debug ?? false;
+    const document = functionConfigDocument(props.sources, (name) => props.secrets.get(name)?.secretArn, props.corsOrigins ?? [], props.trustedProxies ?? []);
     const environment: Record<string, string> = {
       HOOKWARDEN_CONFIG_JSON: Stack.of(this).toJsonString(document),
       [DELIVERIES_TABLE.tableNameEnv]: props.deliveries.tableName,
       [RATE_LIMITS_TABLE.tableNameEnv]: props.rateLimits.tableName,
       NODE_ENV: production ? 'production' : 'development',
-      DEBUG: production ? 'false' : 'true',
+      DEBUG: debug ? 'true' : 'false',
       WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
       POWERTOOLS_SERVICE_NAME: 'hookwarden',
       POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden',
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const logGroups: Record<string, LogGroup> = {};
-    const make = (name: string, entry: string): NodejsFunction => {
+    const make = (name: string, entry: string): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {
       const role = new Role(this, `${name}Role`, {
         assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
         description: `Hookwarden ${name} function`,
@@ -84,8 +119,7 @@ export class WebhookFunctions extends Construct {
         removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       logGroup.grantWrite(role);
-      logGroups[name] = logGroup;
-      return new NodejsFunction(this, name, {
+      const fn = new NodejsFunction(this, name, {
         entry: join(ROOT, entry),
         handler: 'handler',
         runtime: Runtime.NODEJS_24_X,
@@ -103,20 +137,28 @@ export class WebhookFunctions extends Construct {
           sourceMap: true,
           target: 'node24',
           mainFields: ['module', 'main'],
+          // Ship the pinned SDK (package-lock.json) rather than the runtime's: the code deployed is the code tested.
+          externalModules: [],
           // Some CommonJS dependencies call require(); give the ESM bundle one.
           banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
           forceDockerBundling: false,
         },
       });
+      return { fn, role, logGroup };
     };
-    this.webhook = make('Webhook', 'functions/webhook/handler.ts');
-    this.health = make('Health', 'functions/health/handler.ts');
-    this.webhookLogs = logGroups.Webhook as LogGroup;
-    this.healthLogs = logGroups.Health as LogGroup;
+    const webhook = make('Webhook', 'functions/webhook/handler.ts');
+    const health = make('Health', 'functions/health/handler.ts');
+    this.webhook = webhook.fn;
+    this.webhookRole = webhook.role;
+    this.webhookLogs = webhook.logGroup;
+    this.health = health.fn;
+    this.healthRole = health.role;
+    this.healthLogs = health.logGroup;
 
-    props.deliveries.grantReadWriteData(this.webhook);
+    // The delivery store's calls (claim, read, complete, release): no Scan, no batch, no stream.
+    props.deliveries.grant(this.webhook, ...WEBHOOK_DELIVERIES_ACTIONS);
     // Rate-limit counters (UpdateItem) and the blocklist / source switch item (GetItem): nothing else.
-    props.rateLimits.grant(this.webhook, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.rateLimits.grant(this.webhook, ...WEBHOOK_RATE_LIMITS_ACTIONS);
     for (const secret of props.secrets.values()) secret.grantRead(this.webhook);
     this.health.addToRolePolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:DescribeTable'], resources: [props.deliveries.tableArn] }),

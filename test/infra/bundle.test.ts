@@ -1,38 +1,101 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { settingsFor, synth } from './helpers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prodSettings, synth } from './helpers';
 
-// One synth with real bundling (local esbuild, no Docker): the shipped artifacts, loaded and run.
-describe('bundled handlers', () => {
-  let assets: string[];
+type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }>;
+type LambdaResource = { Type: string; Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> } } };
+
+const ORIGIN = 'https://app.example.com';
+const event = (overrides: Record<string, unknown>) => ({
+  httpMethod: 'GET',
+  path: '/health',
+  resource: '/health',
+  headers: {},
+  multiValueHeaders: {},
+  body: null,
+  isBase64Encoded: false,
+  pathParameters: null,
+  queryStringParameters: null,
+  requestContext: { requestId: 'r1', stage: 'prod', identity: { sourceIp: '203.0.113.1' } },
+  ...overrides,
+});
+const context = { awsRequestId: 'a1', functionName: 'fn', getRemainingTimeInMillis: () => 5000 };
+
+// One synth with real bundling (the local esbuild, no Docker) of the real handlers: the shipped artifacts, loaded and run.
+describe('the bundled handlers', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'hookwarden-bundle-'));
+  const bundles: Record<'Webhook' | 'Health', string> = { Webhook: '', Health: '' };
+  const saved = { ...process.env };
+
   beforeAll(() => {
-    const { app } = synth(settingsFor(), { bundle: true });
-    const outdir = app.synth().directory;
-    assets = readdirSync(outdir).filter((name) => name.startsWith('asset.')).map((name) => join(outdir, name));
+    const { app, stack } = synth(prodSettings(), { bundle: true, outdir });
+    const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<string, LambdaResource>;
+    for (const name of ['Webhook', 'Health'] as const) {
+      const [, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`Functions${name}`)) as [string, LambdaResource];
+      bundles[name] = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    }
+    // The functions read their whole configuration at cold start, as in Lambda.
+    process.env.HOOKWARDEN_CONFIG_JSON = JSON.stringify({
+      sources: [{ name: 'default', scheme: 'standard-webhooks', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:default-AbCdEf' }],
+      corsOrigins: [ORIGIN],
+    });
+    Object.assign(process.env, { AWS_REGION: 'us-east-1', NODE_ENV: 'production', DEBUG: 'false', DELIVERIES_TABLE_NAME: 'd', RATE_LIMITS_TABLE_NAME: 'r' });
   }, 120_000);
 
-  it('bundles both functions as minified ESM with source maps', () => {
-    const bundles = assets.filter((dir) => existsSync(join(dir, 'index.mjs')));
-    expect(bundles).toHaveLength(2);
-    for (const dir of bundles) expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+  afterAll(() => {
+    process.env = saved;
+    rmSync(outdir, { recursive: true, force: true });
   });
 
-  it('runs the bundled health handler: GET /health answers 200 without AWS', async () => {
-    const env = { ...process.env };
-    process.env.HOOKWARDEN_CONFIG_JSON = JSON.stringify({ sources: [{ name: 'default', scheme: 'standard-webhooks', secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:x' }] });
-    process.env.AWS_REGION = 'us-east-1';
-    try {
-      const bundles = assets.filter((dir) => existsSync(join(dir, 'index.mjs')));
-      const modules = await Promise.all(bundles.map((dir) => import(pathToFileURL(join(dir, 'index.mjs')).href) as Promise<{ handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }> }>));
-      const event = { httpMethod: 'GET', path: '/health', resource: '/health', headers: {}, multiValueHeaders: {}, body: null, isBase64Encoded: false, pathParameters: null, requestContext: { requestId: 'r1', identity: { sourceIp: '203.0.113.1' } } };
-      const context = { awsRequestId: 'a1', functionName: 'health', getRemainingTimeInMillis: () => 5000 };
-      const answers = await Promise.all(modules.map((m) => m.handler(event, context)));
-      // The health bundle answers 200; the webhook bundle routes /health nowhere: 404 for a missing source.
-      expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 404]);
-    } finally {
-      process.env = env;
+  const load = async (name: 'Webhook' | 'Health'): Promise<Handler> =>
+    ((await import(pathToFileURL(join(bundles[name], 'index.mjs')).href)) as { handler: Handler }).handler;
+
+  it('bundles each function as minified ESM with a source map, the pinned SDK inside', () => {
+    for (const dir of Object.values(bundles)) {
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+      expect(code).toMatch(/export\s*\{[^}]*as handler/);
+      // Minified: few, long lines.
+      expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
+      expect(code).not.toMatch(/from\s*"@aws-sdk\//);
+      expect(statSync(join(dir, 'index.mjs')).size).toBeLessThan(1024 * 1024);
     }
+  });
+
+  it('runs the bundled health handler: GET /health answers 200 without touching AWS', async () => {
+    const health = await load('Health');
+    const answer = await health(event({}), context);
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ status: 'ok' });
+  });
+
+  it('runs the bundled webhook handler: a CORS preflight from the configured origin is answered with that exact origin', async () => {
+    const webhook = await load('Webhook');
+    const preflight = (origin: string) =>
+      event({
+        httpMethod: 'OPTIONS',
+        path: '/webhooks/default',
+        resource: '/webhooks/{source}',
+        pathParameters: { source: 'default' },
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+      });
+    const allowed = await webhook(preflight(ORIGIN), context);
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers?.['Access-Control-Allow-Origin']).toBe(ORIGIN);
+    const refused = await webhook(preflight('https://evil.example.com'), context);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.headers?.['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+
+  it('runs the bundled webhook handler: an unsigned delivery is refused before any AWS call', async () => {
+    const webhook = await load('Webhook');
+    const answer = await webhook(
+      event({ httpMethod: 'POST', path: '/webhooks/nope', resource: '/webhooks/{source}', pathParameters: { source: 'nope' }, body: '{}', headers: { 'Content-Type': 'application/json' } }),
+      context,
+    );
+    expect(answer.statusCode).toBe(404);
   });
 });

@@ -1,47 +1,121 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { configurationProblems, productionChecklist } from '../../lib/checklist';
-import { prodSettings, settingsFor } from './helpers';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createApp, DeploymentRefused } from '../../lib/app';
+import { CHECKLIST_ITEMS } from '../../lib/checklist';
+import { NO_BUNDLING } from './helpers';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const SAFE_PROD = { stage: 'prod', alarmEmail: 'ops@example.com', corsOrigins: 'https://app.example.com' };
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A working directory holding `hookwarden.config.json` (or none). */
+const workdir = (config?: unknown): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'hookwarden-infra-'));
+  dirs.push(dir);
+  if (config !== undefined) writeFileSync(join(dir, 'hookwarden.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  return dir;
+};
+
+/** The problems `cdk synth` would refuse with, from the app itself (in-process; nothing is bundled). */
+const refusal = (context: Record<string, unknown>, config?: unknown, env: NodeJS.ProcessEnv = {}): readonly string[] => {
+  try {
+    createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env, cwd: workdir(config) });
+  } catch (error) {
+    if (error instanceof DeploymentRefused) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+const source = { name: 'github', scheme: 'github' };
 
 describe('the production checklist', () => {
-  it('passes a safe production configuration', () => {
-    expect(productionChecklist(prodSettings())).toEqual([]);
+  it('accepts a safe production configuration (and the defaults in dev)', () => {
+    expect(refusal(SAFE_PROD)).toEqual([]);
+    expect(refusal(SAFE_PROD, { sources: [source], corsOrigins: ['https://ignored.example.com'] })).toEqual([]);
+    expect(refusal({})).toEqual([]);
   });
 
   it.each([
-    ['missing CORS origins', prodSettings({ corsOrigins: [] }), /^CORS origins: none/],
-    ['a wildcard CORS origin', prodSettings({ corsOrigins: ['*'] }), /^CORS origins: .*wildcard/],
-    ['a non-https CORS origin', prodSettings({ corsOrigins: ['http://app.example.com'] }), /^CORS origins: .*not https/],
-    ['no alarm email', prodSettings({ alarmEmail: undefined }), /^Alarms: no alarmEmail/],
-    ['a source without a secret', prodSettings({ sources: [{ ...settingsFor().sources[0]!, generateSecret: false }] }), /^Secrets: source "default" has no secret/],
-    ['debug on', prodSettings({ debug: true }), /^Debug: debug is on/],
-    ['WAF disabled without acknowledgement', prodSettings({ wafEnabled: false }), /^WAF: disabled without an acknowledgement/],
-  ])('refuses %s', (_name, settings, item) => {
-    const failing = productionChecklist(settings);
-    expect(failing).toHaveLength(1);
-    expect(failing[0]).toMatch(item);
+    ['missing CORS origins', { ...SAFE_PROD, corsOrigins: undefined }, undefined, /^CORS origins: none configured/],
+    ['missing CORS origins (empty in the file)', { ...SAFE_PROD, corsOrigins: undefined }, { sources: [source], corsOrigins: [] }, /^CORS origins: none configured/],
+    ['a wildcard CORS origin', { ...SAFE_PROD, corsOrigins: '*' }, undefined, /^CORS origins: "\*" contains a wildcard/],
+    ['a wildcard CORS origin in the file', { ...SAFE_PROD, corsOrigins: undefined }, { sources: [source], corsOrigins: ['https://*.example.com'] }, /^CORS origins: .*wildcard/],
+    ['a non-https CORS origin', { ...SAFE_PROD, corsOrigins: 'http://app.example.com' }, undefined, /^CORS origins: "http:\/\/app.example.com" is not https/],
+    ['no alarm email', { ...SAFE_PROD, alarmEmail: undefined }, undefined, /^Alarms: no alarmEmail/],
+    ['a source without a secret', SAFE_PROD, { sources: [{ ...source, generateSecret: false }] }, /^Secrets: source "github" has no secret/],
+    ['debug on', { ...SAFE_PROD, debug: 'true' }, undefined, /^Debug: debug is on/],
+    ['WAF disabled without acknowledgement', { ...SAFE_PROD, wafEnabled: 'false' }, undefined, /^WAF: disabled without an acknowledgement/],
+  ])('refuses %s, naming that item only', (_name, context, config, expected) => {
+    const problems = refusal(context, config);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(expected);
+  });
+
+  it('lists every failing item at once', () => {
+    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true' }, { sources: [{ ...source, generateSecret: false }] });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF']);
+    expect(new Set(problems.map((p) => p.split(':')[0]))).toEqual(new Set(CHECKLIST_ITEMS));
   });
 
   it('accepts WAF disabled with an acknowledgement', () => {
-    expect(productionChecklist(prodSettings({ wafEnabled: false, wafDisabledAcknowledged: 'behind CloudFront + WAF' }))).toEqual([]);
+    expect(refusal({ ...SAFE_PROD, wafEnabled: 'false', wafDisabledReason: 'CloudFront with its own web ACL sits in front' })).toEqual([]);
   });
 
-  it('refuses invalid sources in any stage', () => {
-    const problems = configurationProblems(settingsFor({ sources: [{ ...settingsFor().sources[0]!, name: 'Bad Name', scheme: 'paypal', allowedIps: ['nope'], rateLimit: 'lots' }] }));
-    expect(problems.join('\n')).toMatch(/name must be lower-case[\s\S]*unknown scheme[\s\S]*rateLimit[\s\S]*allowedIps/);
+  it('refuses in dev too what would stop the function from starting', () => {
+    expect(refusal({ corsOrigins: '*' })).toEqual([expect.stringMatching(/^CORS origins: .*wildcard/)]);
+    expect(refusal({}, { sources: [{ ...source, generateSecret: false }] })).toEqual([expect.stringMatching(/^Secrets: source "github"/)]);
+    // Plain http is fine for a dev stage (a local front end).
+    expect(refusal({ corsOrigins: 'http://localhost:5173' })).toEqual([]);
+  });
+
+  it('refuses an invalid config file or context in any stage, with the local server\'s wording', () => {
+    const problems = refusal(
+      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0' },
+      {
+        sources: [
+          { name: 'Bad Name', scheme: 'github' },
+          { name: 'paypal', scheme: 'paypal' },
+          { name: 'ips', scheme: 'github', allowedIps: ['nope'], rateLimit: 'lots' },
+          { name: 'imported', scheme: 'stripe', secretArn: 'my-secret' },
+        ],
+        trustedProxies: ['10.0.0.0/33'],
+      },
+    );
+    const text = problems.join('\n');
+    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/]) {
+      expect(text).toMatch(expected);
+    }
+    expect(refusal({}, '{ not json')).toEqual([expect.stringMatching(/hookwarden\.config\.json: is not valid JSON/)]);
+  });
+
+  it('refuses, in any stage, more configuration than fits in the function environment (4 KB)', () => {
+    const sources = (n: number) => ({ sources: Array.from({ length: n }, (_, i) => ({ name: `source-${i}`, scheme: 'github' })) });
+    expect(refusal({}, sources(8))).toEqual([]);
+    expect(refusal({}, sources(20))).toEqual([expect.stringMatching(/^Configuration: about \d+ bytes of function environment for 20 sources; Lambda allows 4096/)]);
+  });
+
+  it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
+    const { settings } = createApp({ appProps: { context: NO_BUNDLING }, env: { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: 'never-read' }, cwd: workdir() });
+    expect(settings.sources).toEqual([expect.objectContaining({ name: 'default', scheme: 'github', generateSecret: true })]);
+    expect(refusal({}, undefined, { WEBHOOK_SCHEME: 'paypal' })).toEqual([expect.stringMatching(/^WEBHOOK_SCHEME: unknown scheme/)]);
   });
 
   it('makes `cdk synth -c stage=prod` exit non-zero, listing every failing item by name', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'hookwarden.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true' }), CDK_OUTDIR: join(ROOT, '.tmp', 'cdk-refused') },
+    // From an empty directory: no config file, so only the context decides.
+    const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'hookwarden.ts')], {
+      cwd: workdir(),
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true' }), CDK_OUTDIR: join(workdir(), 'cdk.out') },
       encoding: 'utf8',
       timeout: 60_000,
     });
     expect(result.status).toBe(1);
-    for (const item of ['CORS origins', 'Alarms', 'Debug', 'WAF']) expect(result.stderr).toContain(`  - ${item}:`);
+    expect(result.stderr).toMatch(/^Refusing to synthesize the prod stack:/);
+    for (const name of ['CORS origins', 'Alarms', 'Debug', 'WAF']) expect(result.stderr).toContain(`  - ${name}:`);
   });
 });

@@ -1,18 +1,32 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { stackName } from '../../lib/app';
 import { HookwardenStack } from '../../lib/hookwarden-stack';
-import type { DeploymentSettings } from '../../lib/settings';
+import { enableNag } from '../../lib/nag';
+import type { DeployedSource, DeploymentSettings } from '../../lib/settings';
 
-/** Settings as a clean clone deploys them, with overrides. */
+/** The `default` source a clean clone deploys, with overrides. */
+export const sourceFor = (overrides: Partial<DeployedSource> = {}): DeployedSource => ({
+  name: 'default',
+  scheme: 'standard-webhooks',
+  generateSecret: true,
+  allowedIps: [],
+  maxAgeSeconds: 300,
+  maxBodyBytes: 1_048_576,
+  retentionSeconds: 604_800,
+  ...overrides,
+});
+
+/** Settings as a clean clone deploys them (dev), with overrides. */
 export const settingsFor = (overrides: Partial<DeploymentSettings> = {}): DeploymentSettings => ({
   stage: 'dev',
-  sources: [{ name: 'default', scheme: 'standard-webhooks', generateSecret: true, allowedIps: [], maxAgeSeconds: 300, maxBodyBytes: 1_048_576, retentionSeconds: 604_800 }],
+  sources: [sourceFor()],
   corsOrigins: [],
   trustedProxies: [],
   wafEnabled: false,
   wafRateLimitPer5Minutes: 10_000,
   debug: false,
+  secretCacheSeconds: 300,
   origin: 'environment',
   ...overrides,
 });
@@ -21,13 +35,16 @@ export const settingsFor = (overrides: Partial<DeploymentSettings> = {}): Deploy
 export const prodSettings = (overrides: Partial<DeploymentSettings> = {}): DeploymentSettings =>
   settingsFor({ stage: 'prod', corsOrigins: ['https://app.example.com'], alarmEmail: 'ops@example.com', wafEnabled: true, ...overrides });
 
+/** Skips asset bundling for every stack (seconds per function); the bundle test opts back in. */
+export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
+
 /**
- * Synthesizes the stack with cdk-nag's AwsSolutions pack registered, as the app
- * does. Bundling is skipped unless asked for (it needs seconds per function).
+ * Builds the stack with cdk-nag's AwsSolutions pack registered, as the app
+ * does. Bundling is skipped unless asked for.
  */
-export const synth = (settings: DeploymentSettings, options: { bundle?: boolean } = {}) => {
-  const app = new App({ context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new HookwardenStack(app, settings.stage === 'prod' ? 'Hookwarden-prod' : 'Hookwarden-dev', { settings });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+export const synth = (settings: DeploymentSettings, options: { bundle?: boolean; outdir?: string } = {}) => {
+  const app = new App({ context: options.bundle ? {} : NO_BUNDLING, ...(options.outdir ? { outdir: options.outdir } : {}) });
+  const stack = new HookwardenStack(app, stackName(settings.stage), { settings });
+  enableNag(app);
   return { app, stack, template: () => Template.fromStack(stack) };
 };

@@ -1,20 +1,48 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prodSettings, synth } from './helpers';
+import { loadConfig, requireSecrets } from '../../functions/shared/config';
+import { resolveScheme } from '../../functions/shared/schemes';
+import { GENERATED_KEY_LENGTH } from '../../lib/constructs/source-secrets';
+import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
 
-type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+/** Resolves the intrinsics the function environment uses into plain strings (Refs become recognizable fakes). */
+const resolve = (value: unknown): string => {
+  if (typeof value === 'string') return value;
+  const v = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string };
+  if (v['Fn::Join']) return v['Fn::Join'][1].map(resolve).join(v['Fn::Join'][0]);
+  if (v.Ref?.startsWith('Secrets')) return `arn:aws:secretsmanager:us-east-1:123456789012:secret:${v.Ref}-AbCdEf`;
+  if (v.Ref) return v.Ref;
+  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+};
+
+const inspect = (template: Template) => {
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const functions = ofType('AWS::Lambda::Function').filter(([, r]) => String(r.Properties.Runtime).startsWith('nodejs'));
+  const functionNamed = (name: string) => functions.find(([id]) => id.startsWith(`Functions${name}`))?.[1] as Resource;
+  const policyOf = (role: string) =>
+    (ofType('AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))?.[1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+  const envOf = (name: string) => (functionNamed(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  return { resources, ofType, functions, functionNamed, policyOf, envOf };
+};
 
 describe('the production stack', () => {
   let template: Template;
-  let resources: Resources;
-  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  let t: ReturnType<typeof inspect>;
 
   beforeAll(() => {
-    template = synth(prodSettings()).template();
-    resources = template.toJSON().Resources as Resources;
+    const settings = prodSettings({
+      sources: [sourceFor(), sourceFor({ name: 'github', scheme: 'github', rateLimit: '600/60s', clientRateLimit: '60/60s', allowedIps: ['192.30.252.0/22'] })],
+      trustedProxies: ['10.0.0.0/8'],
+    });
+    template = synth(settings).template();
+    t = inspect(template);
   });
 
-  it('builds both tables on demand, with TTL on expiresAt, PITR, encryption, deletion protection and RETAIN', () => {
+  it('builds both tables from the shared definitions: on demand, TTL on expiresAt, PITR, encrypted, deletion protection and RETAIN', () => {
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
     template.allResourcesProperties('AWS::DynamoDB::GlobalTable', {
       BillingMode: 'PAY_PER_REQUEST',
@@ -23,150 +51,272 @@ describe('the production stack', () => {
       Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     });
-    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    // Only the deliveries table streams (new images, for consumers).
+    const streams = t.ofType('AWS::DynamoDB::GlobalTable').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties.StreamSpecification]);
+    expect(Object.fromEntries(streams)).toEqual({ TablesDeliveries: { StreamViewType: 'NEW_IMAGE' }, TablesRateLimits: undefined });
     template.allResources('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
-  it('runs Node.js 24 on arm64, with source maps, production errors, its own role and log group', () => {
-    const functions = ofType('AWS::Lambda::Function').filter(([, r]) => (r.Properties.Runtime as string)?.startsWith('nodejs'));
-    expect(functions).toHaveLength(2);
-    const roles = new Set<string>();
-    for (const [, fn] of functions) {
+  it('runs Node.js 24 on arm64 with 256 MB and 10 s, source maps, production errors, Powertools names', () => {
+    expect(t.functions).toHaveLength(2);
+    for (const [, fn] of t.functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', NODE_ENV: 'production', DEBUG: 'false', POWERTOOLS_SERVICE_NAME: 'hookwarden', POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden', WEBHOOK_SECRET_CACHE_SECONDS: '300' }) },
-        LoggingConfig: { LogGroup: expect.anything() },
+        MemorySize: 256,
+        Timeout: 10,
+        Handler: 'index.handler',
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            NODE_ENV: 'production',
+            DEBUG: 'false',
+            POWERTOOLS_SERVICE_NAME: 'hookwarden',
+            POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden',
+            WEBHOOK_SECRET_CACHE_SECONDS: '300',
+            DELIVERIES_TABLE_NAME: { Ref: expect.stringMatching(/^TablesDeliveries/) },
+            RATE_LIMITS_TABLE_NAME: { Ref: expect.stringMatching(/^TablesRateLimits/) },
+          }),
+        },
       });
-      roles.add(JSON.stringify(fn.Properties.Role));
     }
+  });
+
+  it('gives each function its own role and log group with a retention (no default role, no logRetention custom resource)', () => {
+    const roles = new Set(t.functions.map(([, fn]) => JSON.stringify(fn.Properties.Role)));
+    const logGroups = new Set(t.functions.map(([, fn]) => JSON.stringify((fn.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup)));
     expect(roles.size).toBe(2);
+    expect(logGroups.size).toBe(2);
+    for (const [, role] of t.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Functions'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    template.resourceCountIs('Custom::LogRetention', 0);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
-  it('gives the functions the whole source configuration, rate limits included', () => {
-    const withLimits = synth(prodSettings({ sources: [{ ...prodSettings().sources[0]!, rateLimit: '600/60s', clientRateLimit: '100/1m' }] })).template();
-    const fn = Object.values(withLimits.toJSON().Resources as Resources).find((r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r).includes('HOOKWARDEN_CONFIG_JSON'));
-    const config = JSON.stringify((fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables.HOOKWARDEN_CONFIG_JSON);
-    expect(config).toContain('\\"rateLimit\\":\\"600/60s\\"');
-    expect(config).toContain('\\"clientRateLimit\\":\\"100/1m\\"');
-    expect(config).toContain('\\"secretArn\\"');
+  it('hands the function a config document it accepts: every source with its secret ARN, limits, CORS and proxies', () => {
+    const env = Object.fromEntries(Object.entries(t.envOf('Webhook')).map(([k, v]) => [k, resolve(v)]));
+    const config = requireSecrets(loadConfig(env, '/nonexistent'));
+    expect([...config.sources.keys()]).toEqual(['default', 'github']);
+    expect(config.sources.get('github')).toMatchObject({
+      secret: { kind: 'secretsManager', secretId: expect.stringMatching(/:secret:Secretsgithub/), cacheSeconds: 300 },
+      rateLimit: { limit: 600, windowSeconds: 60 },
+      clientRateLimit: { limit: 60, windowSeconds: 60 },
+      allowedIps: ['192.30.252.0/22'],
+    });
+    expect(config).toMatchObject({ corsOrigins: ['https://app.example.com'], trustedProxies: ['10.0.0.0/8'], production: true });
   });
 
-  it('grants no IAM action or resource wildcard', () => {
-    for (const [, policy] of ofType('AWS::IAM::Policy')) {
-      const statements = (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
-      for (const statement of statements) {
-        for (const action of [statement.Action].flat()) expect(action).not.toMatch(/(^\*$)|(:\*$)/);
-        for (const resource of [statement.Resource].flat()) expect(resource).not.toBe('*');
+  it('grants no IAM action or resource wildcard (none is acknowledged)', () => {
+    for (const [, policy] of t.ofType('AWS::IAM::Policy')) {
+      for (const statement of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        for (const action of [statement.Action].flat()) expect(action).not.toMatch(/\*/);
+        for (const resource of [statement.Resource].flat()) expect(JSON.stringify(resource)).not.toMatch(/\*/);
       }
     }
   });
 
-  it('lets the webhook function use its tables and secrets only, and the health function describe the table only', () => {
-    const policies = ofType('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties));
-    const webhook = policies.find((p) => p.includes('dynamodb:PutItem')) as string;
-    expect(webhook).toContain('secretsmanager:GetSecretValue');
-    // On the rate-limits table: counters and the blocklist item only.
-    const rateStatement = JSON.parse(webhook).PolicyDocument.Statement.find((s: { Resource: unknown }) => JSON.stringify(s.Resource).includes('RateLimits'));
-    expect([rateStatement.Action].flat().sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    const health = policies.find((p) => p.includes('dynamodb:DescribeTable') && !p.includes('dynamodb:PutItem')) as string;
-    expect(JSON.parse(health).PolicyDocument.Statement.filter((s: { Action: string }) => String(s.Action).startsWith('dynamodb'))).toEqual([
-      expect.objectContaining({ Action: 'dynamodb:DescribeTable', Effect: 'Allow' }),
+  it('lets the webhook function use its table items and read its secrets, nothing else', () => {
+    const statements = t.policyOf('FunctionsWebhookRole');
+    const on = (fragment: string) => statements.filter((s) => JSON.stringify(s.Resource).includes(fragment)).flatMap((s) => [s.Action].flat()).sort();
+    expect(on('TablesDeliveries')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(on('TablesRateLimits')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(on('Secretsdefault')).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(on('Secretsgithub')).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(on('FunctionsWebhookLogs')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    // Nothing on any other resource, and nothing but Allow.
+    const known = ['TablesDeliveries', 'TablesRateLimits', 'Secretsdefault', 'Secretsgithub', 'FunctionsWebhookLogs'];
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      for (const resource of [statement.Resource].flat()) expect(known.some((k) => JSON.stringify(resource).includes(k)), JSON.stringify(resource)).toBe(true);
+    }
+  });
+
+  it('lets the health function describe the deliveries table and write its logs, nothing else', () => {
+    const statements = t.policyOf('FunctionsHealthRole');
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FunctionsHealthLogs/), 'Arn'] } }),
+      expect.objectContaining({ Action: 'dynamodb:DescribeTable', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TablesDeliveries/), 'Arn'] } }),
     ]);
   });
 
-  it('exposes exactly POST and OPTIONS /webhooks/{source}, GET /health and GET /health/ready', () => {
-    const paths = new Map<string, string>();
-    for (const [id, r] of ofType('AWS::ApiGateway::Resource')) paths.set(id, r.Properties.PathPart as string);
-    const methods = ofType('AWS::ApiGateway::Method').map(([, m]) => `${m.Properties.HttpMethod} ${paths.get((m.Properties.ResourceId as { Ref: string }).Ref)}`);
-    expect(methods.sort()).toEqual(['GET health', 'GET ready', 'OPTIONS {source}', 'POST {source}'].sort());
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
-    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true, ValidateRequestBody: true });
+  it('generates one secret per source in the key-document format, valid for every scheme, never in the template', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.allResourcesProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { SecretStringTemplate: '{"keys":[]}', GenerateStringKey: 'secret', ExcludePunctuation: true, IncludeSpace: false, PasswordLength: GENERATED_KEY_LENGTH },
+    });
+    for (const [, secret] of t.ofType('AWS::SecretsManager::Secret')) expect(secret.Properties.SecretString).toBeUndefined();
+    template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    // Alphanumerics with a length that is a multiple of 4: base64 as it stands (Standard Webhooks), a plain key elsewhere.
+    expect(GENERATED_KEY_LENGTH % 4).toBe(0);
+    const generatedLike = 'Zx9'.repeat(11).slice(0, GENERATED_KEY_LENGTH);
+    for (const scheme of ['standard-webhooks', 'github', 'stripe', 'slack', 'shopify']) {
+      expect(() => resolveScheme(scheme).decodeSecret(generatedLike), scheme).not.toThrow();
+      expect(() => resolveScheme(scheme).decodeSecret(`whsec_${generatedLike}`), scheme).not.toThrow();
+    }
+    expect(resolveScheme('standard-webhooks').decodeSecret(`whsec_${generatedLike}`)).toHaveLength(24);
   });
 
-  it('logs access as JSON and throttles the stage', () => {
+  it('exposes exactly POST and OPTIONS /webhooks/{source}, GET /health and GET /health/ready, all to Lambda', () => {
+    const paths = new Map(t.ofType('AWS::ApiGateway::Resource').map(([id, r]) => [id, r.Properties.PathPart as string]));
+    const methods = t.ofType('AWS::ApiGateway::Method').map(([, m]) => `${m.Properties.HttpMethod} ${paths.get((m.Properties.ResourceId as { Ref: string }).Ref)}`);
+    expect(methods.sort()).toEqual(['GET health', 'GET ready', 'OPTIONS {source}', 'POST {source}']);
+    template.allResourcesProperties('AWS::ApiGateway::Method', { Integration: Match.objectLike({ Type: 'AWS_PROXY' }), RequestValidatorId: Match.anyValue() });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true, ValidateRequestBody: true });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestParameters: { 'method.request.path.source': true } });
+  });
+
+  it('lets only the deployed stage invoke the functions, per method (no console test-invoke)', () => {
+    const permissions = t.ofType('AWS::Lambda::Permission').map(([, p]) => JSON.stringify(p.Properties.SourceArn));
+    expect(permissions).toHaveLength(4);
+    for (const arn of permissions) {
+      expect(arn).not.toContain('test-invoke-stage');
+      expect(arn).toMatch(/ApiDeploymentStageprod/);
+    }
+  });
+
+  it('logs access as JSON and throttles the stage (and the readiness check harder)', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 })],
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.serializedJson(Match.objectLike({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', status: '$context.status' })) },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, DataTraceEnabled: false }),
+        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1health~1ready', ThrottlingRateLimit: 10 }),
+      ]),
     });
   });
 
   it('associates a WAF web ACL with the stage: managed common rules, a rate rule per IP, blocked IP sets', () => {
-    const [, acl] = ofType('AWS::WAFv2::WebACL')[0] as unknown as [string, { Properties: { Scope: string; Rules: Array<{ Statement: Record<string, unknown> }> } }];
+    const [, acl] = t.ofType('AWS::WAFv2::WebACL')[0] as unknown as [string, { Properties: { Scope: string; Rules: Array<{ Statement: Record<string, unknown> }> } }];
     expect(acl.Properties.Scope).toBe('REGIONAL');
-    const statements = acl.Properties.Rules.map((rule) => rule.Statement);
-    expect(statements).toEqual(
-      expect.arrayContaining([
-        {
-          ManagedRuleGroupStatement: expect.objectContaining({
-            VendorName: 'AWS',
-            Name: 'AWSManagedRulesCommonRuleSet',
-            // Body rules only count: WAF must not drop a signed delivery for its content.
-            RuleActionOverrides: expect.arrayContaining([{ Name: 'CrossSiteScripting_BODY', ActionToUse: { Count: {} } }, { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]),
-          }),
-        },
-        { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 10000 } },
-        { OrStatement: { Statements: [{ IPSetReferenceStatement: expect.anything() }, { IPSetReferenceStatement: expect.anything() }] } },
-      ]),
-    );
+    expect(acl.Properties.Rules.map((rule) => rule.Statement)).toEqual([
+      { OrStatement: { Statements: [{ IPSetReferenceStatement: expect.anything() }, { IPSetReferenceStatement: expect.anything() }] } },
+      { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 10000 } },
+      {
+        ManagedRuleGroupStatement: expect.objectContaining({
+          VendorName: 'AWS',
+          Name: 'AWSManagedRulesCommonRuleSet',
+          // Body rules only count: WAF must not drop a signed delivery for its content.
+          RuleActionOverrides: expect.arrayContaining([{ Name: 'CrossSiteScripting_BODY', ActionToUse: { Count: {} } }, { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]),
+        }),
+      },
+    ]);
     template.resourceCountIs('AWS::WAFv2::IPSet', 2);
-    const stage = ofType('AWS::ApiGateway::Stage')[0]?.[0] as string;
-    expect(JSON.stringify(ofType('AWS::WAFv2::WebACLAssociation'))).toContain(stage);
+    const stage = t.ofType('AWS::ApiGateway::Stage')[0]?.[0] as string;
+    const acls = t.ofType('AWS::WAFv2::WebACL')[0]?.[0] as string;
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: stage }])] },
+      WebACLArn: { 'Fn::GetAtt': [acls, 'Arn'] },
+    });
+  });
+
+  it('takes the WAF rate per IP from the settings (context wafRateLimit)', () => {
+    const limited = synth(prodSettings({ wafRateLimitPer5Minutes: 500 })).template();
+    limited.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 500 } } })]) });
   });
 
   it('encrypts the alarm topic with KMS, refuses plain HTTP, and subscribes the alarm email', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it('alarms on webhook authentication failures (threshold and anomaly band) into the topic', () => {
-    const topic = ofType('AWS::SNS::Topic')[0]?.[0] as string;
+  it('alarms on webhook authentication failures (threshold in 5 minutes and anomaly band) into the topic', () => {
+    const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'AuthenticationFailure',
       Namespace: 'Hookwarden',
+      Dimensions: [{ Name: 'service', Value: 'hookwarden' }],
+      Statistic: 'Sum',
       Period: 300,
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: topic }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ComparisonOperator: 'GreaterThanUpperThreshold',
-      Metrics: Match.arrayWith([Match.objectLike({ Expression: Match.stringLikeRegexp('ANOMALY_DETECTION_BAND') })]),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: Match.stringLikeRegexp('ANOMALY_DETECTION_BAND') }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'AuthenticationFailure', Namespace: 'Hookwarden' }), Period: 300 }) }),
+      ]),
       AlarmActions: [{ Ref: topic }],
     });
-    const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms.length).toBeGreaterThanOrEqual(11);
-    for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
   });
 
-  it('alarms on rate-limited and blocked request spikes into the topic', () => {
-    const topic = ofType('AWS::SNS::Topic')[0]?.[0] as string;
-    for (const metricName of ['RateLimited', 'BlockedRequest']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metricName, Namespace: 'Hookwarden', AlarmActions: [{ Ref: topic }] });
-    }
+  it('alarms on API 5xx, function errors and throttles, table throttles and rate-limit spikes, all into the topic', () => {
+    const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
+    const alarms = t.ofType('AWS::CloudWatch::Alarm');
+    for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+    const byMetric = (name: string) => alarms.filter(([, a]) => JSON.stringify(a.Properties).includes(`"${name}"`)).length;
+    expect(byMetric('5XXError')).toBe(1);
+    expect(byMetric('Errors')).toBe(2);
+    expect(byMetric('Throttles')).toBe(2);
+    expect(byMetric('WriteThrottleEvents')).toBe(2);
+    expect(byMetric('RateLimited')).toBe(1);
+    expect(byMetric('BlockedRequest')).toBe(1);
+    // 2 authentication, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
+    expect(alarms).toHaveLength(11);
+  });
+
+  it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {
+    const [, dashboard] = t.ofType('AWS::CloudWatch::Dashboard')[0] as [string, Resource];
+    expect(dashboard.Properties.DashboardName).toBe('Hookwarden-prod');
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const text of ['DeliveryAccepted', 'DeliveryDuplicate', 'DeliveryRejected', 'AuthenticationFailure', 'github', 'default', 'code,service,source']) expect(body).toContain(text);
   });
 
   it('notifies the topic when anyone but the webhook function reads a source secret (CloudTrail management events)', () => {
-    const topic = ofType('AWS::SNS::Topic')[0]?.[0] as string;
+    const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
+    const webhookRole = t.ofType('AWS::IAM::Role').find(([id]) => id.startsWith('FunctionsWebhookRole'))?.[0] as string;
     template.hasResourceProperties('AWS::Events::Rule', {
       State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
       EventPattern: Match.objectLike({
         source: ['aws.secretsmanager'],
-        detail: Match.objectLike({ eventName: ['GetSecretValue'], userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [Match.anyValue()] }] } } } }),
+        detail: Match.objectLike({ eventName: ['GetSecretValue'], userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } } }),
       }),
       Targets: [Match.objectLike({ Arn: { Ref: topic } })],
     });
-    const names = ofType('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties.Name);
-    expect(names).toEqual(expect.arrayContaining(['hookwarden/security events', 'hookwarden/authentication failures']));
+    const names = t.ofType('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties.Name);
+    expect(names).toEqual(expect.arrayContaining(['Hookwarden-prod/security events', 'Hookwarden-prod/authentication failures']));
   });
 
-  it('outputs the URLs, table names, secret ARNs, topic and IP set ARNs', () => {
+  it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (the names the CLI reads)', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Description?: string; Export?: { Name: string } }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['AlarmTopicArn', 'ApiUrl', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn', 'DeliveriesTableName', 'RateLimitsTableName', 'SecretArndefault', 'SecretArngithub', 'WebhookUrldefault', 'WebhookUrlgithub'].concat(
+        Object.keys(outputs).filter((k) => k.startsWith('ApiEndpoint')),
+      ).sort(),
+    );
+    expect(outputs.WebhookUrlgithub?.Description).toBe('Webhook URL for source "github"');
+    expect(outputs.SecretArngithub?.Description).toBe('Secret holding the keys of source "github"');
+    expect(outputs.BlockedIpv4SetArn?.Export?.Name).toBe('Hookwarden-prod-BlockedIpv4SetArn');
+  });
+});
+
+describe('the dev stack', () => {
+  let template: Template;
+  let t: ReturnType<typeof inspect>;
+  beforeAll(() => {
+    template = synth(settingsFor({ sources: [sourceFor({ name: 'a-b' }), sourceFor({ name: 'ab' })] })).template();
+    t = inspect(template);
+  });
+
+  it('runs with NODE_ENV=development but generic errors (DEBUG=false) unless debug is asked for', () => {
+    expect(t.envOf('Webhook')).toMatchObject({ NODE_ENV: 'development', DEBUG: 'false' });
+    const debug = inspect(synth(settingsFor({ debug: true })).template());
+    expect(debug.envOf('Webhook')).toMatchObject({ NODE_ENV: 'development', DEBUG: 'true' });
+  });
+
+  it('has no WAF (acknowledged), and deletes its data with the stack', () => {
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    template.allResourcesProperties('AWS::DynamoDB::GlobalTable', { Replicas: [Match.objectLike({ DeletionProtectionEnabled: false })] });
+    template.allResources('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+  });
+
+  it('keeps outputs apart for source names that differ only in punctuation', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
-    for (const name of ['ApiUrl', 'WebhookUrldefault', 'SecretArndefault', 'DeliveriesTableName', 'RateLimitsTableName', 'AlarmTopicArn', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn']) {
-      expect(outputs).toContain(name);
-    }
+    expect(outputs).toEqual(expect.arrayContaining(['WebhookUrlab', 'WebhookUrlab2', 'SecretArnab', 'SecretArnab2']));
   });
 });

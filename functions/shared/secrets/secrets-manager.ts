@@ -6,7 +6,12 @@ import { staticSecrets, type SecretProvider, type SecretProviderFactory } from '
 export interface SecretsManagerProviderOptions {
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
-  /** Wait after a failed refresh before trying again while serving the last good value. @default 10000 */
+  /**
+   * Wait after a failed read before trying again. Meanwhile the last good keys
+   * are served, or (with none) callers get a 503 at once instead of each
+   * waiting on Secrets Manager.
+   * @default 5000
+   */
   readonly retryAfterFailureMs?: number;
 }
 
@@ -15,53 +20,72 @@ export interface SecretDocument {
   readonly keys: ReadonlyArray<{ readonly secret: string; readonly notAfter?: number }>;
 }
 
+/** Why a secret document was refused; names the problem, never the value. */
+export class MalformedSecretError extends Error {
+  override readonly name = 'MalformedSecretError';
+}
+
 /**
  * Parses `{"keys":[{"secret":"...","notAfter":<epoch seconds>}]}`. A top-level
- * `"secret"` (what the stack generates at creation: Secrets Manager can only
- * generate a top-level string) counts as one more key without expiry.
- * @throws Error naming what is wrong (never the secret)
+ * `"secret"` (what the stack generates at creation: CloudFormation can only
+ * generate a top-level member) counts as one more key without expiry.
+ * @throws MalformedSecretError naming what is wrong (never the secret)
  */
 export const parseSecretDocument = (text: string | undefined): SecretDocument => {
-  if (!text) throw new Error('secret has no SecretString');
+  if (!text) throw new MalformedSecretError('secret has no SecretString');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error('secret is not a JSON document {"keys":[...]}');
+    // The parser's message quotes the text: it is not kept.
+    throw new MalformedSecretError('secret is not a JSON document {"keys":[...]}');
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedSecretError('secret is not a JSON object {"keys":[...]}');
   const generated = (value as { secret?: unknown }).secret;
   const listed = (value as { keys?: unknown }).keys ?? [];
-  if (!Array.isArray(listed)) throw new Error('secret document "keys" must be an array');
-  const keys: unknown[] = typeof generated === 'string' && generated.length > 0 ? [...listed, { secret: generated }] : listed;
-  if (keys.length === 0) throw new Error('secret document has no "keys"');
-  (keys as Array<{ secret?: unknown; notAfter?: unknown }>).forEach((key, index) => {
-    if (typeof key?.secret !== 'string' || key.secret.length === 0) throw new Error(`keys[${index}].secret must be a non-empty string`);
-    if (key.notAfter !== undefined && typeof key.notAfter !== 'number') throw new Error(`keys[${index}].notAfter must be epoch seconds`);
+  if (!Array.isArray(listed)) throw new MalformedSecretError('secret document "keys" must be an array');
+  if (generated !== undefined && (typeof generated !== 'string' || generated.length === 0)) throw new MalformedSecretError('secret document "secret" must be a non-empty string');
+  const keys: unknown[] = typeof generated === 'string' ? [...listed, { secret: generated }] : listed;
+  if (keys.length === 0) throw new MalformedSecretError('secret document has no "keys"');
+  keys.forEach((key, index) => {
+    const { secret, notAfter } = (key ?? {}) as { secret?: unknown; notAfter?: unknown };
+    if (typeof secret !== 'string' || secret.length === 0) throw new MalformedSecretError(`keys[${index}].secret must be a non-empty string`);
+    if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter))) throw new MalformedSecretError(`keys[${index}].notAfter must be epoch seconds`);
   });
   return { keys: keys as SecretDocument['keys'] };
 };
 
-const unavailable = (cause: unknown): HttpError =>
-  new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', { cause, headers: { 'Retry-After': '5' } });
+const unavailable = (secretId: string, cause: unknown, problem: string): HttpError =>
+  new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
+    cause,
+    headers: { 'Retry-After': '5' },
+    details: { secretId, problem },
+  });
+
+/** Why a read failed, for the log: the SDK error's name, or the document problem. */
+const problemOf = (error: unknown): string =>
+  error instanceof MalformedSecretError ? error.message : `GetSecretValue failed (${(error as { name?: string })?.name ?? 'error'})`;
 
 /**
- * Providers for Secrets Manager sources: one GetSecretValue per `cacheSeconds`
- * per container (concurrent callers share the request), keys past `notAfter`
- * dropped, the same array returned until the set changes; a failed refresh keeps
- * serving the last good value; with nothing cached, a 503.
+ * Providers for Secrets Manager sources (`staticSecrets` for `env` ones). Each
+ * reads its secret once per `cacheSeconds` per container, concurrent callers
+ * sharing the request; drops keys past `notAfter`; returns the same array until
+ * the set of valid keys changes. A failed or malformed refresh keeps serving
+ * the last good document and is retried after a short backoff; with nothing
+ * good cached, callers get a 503 with `Retry-After`.
  */
-export const secretsManagerProviders = (
-  client: SecretsManagerClient,
-  options: SecretsManagerProviderOptions = {},
-): SecretProviderFactory => {
+export const secretsManagerProviders = (client: SecretsManagerClient, options: SecretsManagerProviderOptions = {}): SecretProviderFactory => {
   const now = options.now ?? Date.now;
-  const retryAfterFailureMs = options.retryAfterFailureMs ?? 10_000;
+  const retryAfterFailureMs = options.retryAfterFailureMs ?? 5_000;
   return (source) => {
     if (source.kind === 'env') return staticSecrets(source.values);
+    const { secretId, cacheSeconds } = source;
     let document: SecretDocument | undefined;
-    let current: readonly string[] = [];
+    let failure: { cause: unknown; problem: string } | undefined;
+    let current: readonly string[] = Object.freeze([]);
     let currentKey = '';
     let refreshAt = 0;
+    let lastReadAt = Number.NEGATIVE_INFINITY;
     let inFlight: Promise<void> | undefined;
 
     const select = (): readonly string[] => {
@@ -75,29 +99,39 @@ export const secretsManagerProviders = (
       return current;
     };
 
-    const refresh = (): Promise<void> =>
-      (inFlight ??= client
-        .send(new GetSecretValueCommand({ SecretId: source.secretId }))
-        .then((result) => {
-          document = parseSecretDocument(result.SecretString);
-          refreshAt = now() + source.cacheSeconds * 1000;
-        })
-        .catch((error: unknown) => {
-          refreshAt = now() + retryAfterFailureMs;
-          if (!document) throw unavailable(error);
-        })
-        .finally(() => {
-          inFlight = undefined;
-        }));
+    const read = async (): Promise<void> => {
+      lastReadAt = now();
+      try {
+        const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+        document = parseSecretDocument(result.SecretString);
+        failure = undefined;
+        refreshAt = now() + cacheSeconds * 1000;
+      } catch (error) {
+        // Stale-on-error: the last good document stays; the next try is after a backoff, not per request.
+        failure = { cause: error, problem: problemOf(error) };
+        refreshAt = now() + retryAfterFailureMs;
+      }
+    };
 
-    const provider: SecretProvider = {
+    const refresh = (): Promise<void> =>
+      (inFlight ??= read().finally(() => {
+        inFlight = undefined;
+      }));
+
+    return {
       current: async () => {
         if (now() >= refreshAt) await refresh();
-        const valid = select();
-        if (valid.length === 0) throw unavailable(new Error(`every key of ${source.secretId} has expired`));
-        return valid;
+        let valid = select();
+        if (valid.length === 0 && document && now() - lastReadAt >= retryAfterFailureMs) {
+          // Every cached key has expired (a rotation overlap ended): read the new document now, not at the end of the cache period.
+          await refresh();
+          valid = select();
+        }
+        if (valid.length > 0) return valid;
+        throw failure
+          ? unavailable(secretId, failure.cause, failure.problem)
+          : unavailable(secretId, undefined, 'every key in the secret document has expired');
       },
-    };
-    return provider;
+    } satisfies SecretProvider;
   };
 };

@@ -1,0 +1,46 @@
+import { App, type AppProps } from 'aws-cdk-lib';
+import { stageProblems } from './checklist';
+import { HookwardenStack } from './hookwarden-stack';
+import { enableNag } from './nag';
+import { readSettings, type DeploymentSettings } from './settings';
+
+/** Thrown when the configuration may not be synthesized; lists every problem. */
+export class DeploymentRefused extends Error {
+  override readonly name = 'DeploymentRefused';
+  readonly problems: readonly string[];
+  constructor(stage: string, problems: readonly string[]) {
+    super(`Refusing to synthesize the ${stage} stack:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions {
+  /** Passed to the `App` (tests set `context` and `outdir` here). @default {} (context from the CDK CLI) */
+  readonly appProps?: AppProps;
+  /** @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where `hookwarden.config.json` is looked for. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** The stack's name for a stage: one stack per stage, so dev and prod can share an account. */
+export const stackName = (stage: DeploymentSettings['stage']): string => (stage === 'prod' ? 'Hookwarden-prod' : 'Hookwarden-dev');
+
+/**
+ * The CDK app: settings from `hookwarden.config.json` and context, checked
+ * (the production checklist in prod), the stack, and cdk-nag.
+ * @throws DeploymentRefused listing every problem, before any construct is built
+ */
+export const createApp = (options: CreateAppOptions = {}): { app: App; stack: HookwardenStack; settings: DeploymentSettings } => {
+  const app = new App(options.appProps);
+  const { settings, problems } = readSettings((key) => app.node.tryGetContext(key), options.env, options.cwd);
+  const refused = [...problems, ...stageProblems(settings)];
+  if (refused.length > 0) throw new DeploymentRefused(settings.stage, refused);
+  const stack = new HookwardenStack(app, stackName(settings.stage), {
+    settings,
+    description: `Hookwarden (${settings.stage}): secure front door for webhooks`,
+  });
+  enableNag(app);
+  return { app, stack, settings };
+};

@@ -1,0 +1,20 @@
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+
+/**
+ * Runs cdk-nag's AwsSolutions pack on every synth of `app`: an unacknowledged
+ * finding (error or warning) fails the synth.
+ */
+export const enableNag = (app: App): void => {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+};
+
+/**
+ * Acknowledges one cdk-nag finding on one construct (and what it contains),
+ * with the reason a security reviewer reads. Use the full finding id for rules
+ * that report several (`AwsSolutions-IAM4[Policy::...]`).
+ */
+export const acknowledge = (construct: IConstruct, id: string, reason: string): void => {
+  Validations.of(construct).acknowledge({ id, reason });
+};
