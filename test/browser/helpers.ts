@@ -1,24 +1,24 @@
-import { existsSync } from 'node:fs';
+import sparticuz from '@sparticuz/chromium';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Debian's Chromium; .ci/run installs it on a fresh CI machine. */
-export const CHROMIUM = '/usr/bin/chromium';
-
+// Our own flags, never the package's `sparticuz.args`: those include --disable-web-security, which turns CORS off.
 // Without the background-networking flags Chromium's own connections are refused on a closed network.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = ['--headless', '--no-sandbox', '--no-zygote', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
- * Launches headless Chromium, failing (never skipping) with the fix when it is
- * missing: CORS is a browser behaviour, so without a browser nothing is proven.
+ * Launches headless Chromium from the `@sparticuz/chromium` npm package (the
+ * binary ships inside it, so `npm ci` is all a machine needs), failing (never
+ * skipping) when it cannot: CORS is a browser behaviour, so without a browser
+ * nothing is proven.
  */
 export const launchChromium = async (): Promise<Browser> => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
+  const executablePath = await sparticuz.executablePath();
   try {
-    return await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    return await chromium.launch({ executablePath, args: FLAGS });
   } catch (error) {
-    throw new Error(`${CHROMIUM} failed to launch headless: ${String(error)}`, { cause: error });
+    throw new Error(`Chromium (${executablePath}, from @sparticuz/chromium) failed to launch headless: ${String(error)}`, { cause: error });
   }
 };
 
