@@ -124,7 +124,7 @@ export const createWebhookHandler = (deps: PipelineDependencies): HttpHandler =>
   const accept = async (_event: APIGatewayProxyEvent, context: WebhookContext): Promise<APIGatewayProxyResult> => ({
     statusCode: 202,
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ status: 'accepted', id: context.hookwarden.delivery?.deliveryId }),
+    body: JSON.stringify({ status: 'accepted', id: context.hookwarden.delivery?.deliveryId, providerId: context.hookwarden.delivery?.providerId }),
   });
   const webhook = middy(accept as never)
     .use(httpMiddlewares(deps))

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Bytes in an HMAC-SHA256. */
 export const MAC_BYTES = 32;
@@ -110,9 +110,22 @@ export const matchAny = (keys: readonly Buffer[], candidates: readonly Buffer[],
   return found;
 };
 
+const SIGNED_ID_DOMAIN = 'hookwarden.signed-id.v1\0';
+
 /**
- * The replay nonce of a delivery that names no id of its own: the matched MAC,
- * which is unique per signed message (webhook-schemes.md, "Delivery id").
- * @example macId(mac) // 'sig_757107ea…'
+ * The replay key of a delivery whose signature covers no id of its own (or
+ * only an unsigned one): `sig_` and the first 128 bits of SHA-256 over the
+ * signed bytes (`head`, `body`, `tail` as {@link matchAny} takes them).
+ * One-way, so it may be logged and returned, unlike the MAC; independent of
+ * the key, so a redelivery signed after a key rotation is still a duplicate;
+ * 128 bits, so two different messages never collide in practice (a collision
+ * would drop a delivery as a duplicate).
+ * @example signedId('', body) // 'sig_3f1c…' (32 hex characters)
  */
-export const macId = (mac: Buffer): string => `sig_${mac.toString('hex')}`;
+export const signedId = (head: string, body: Buffer, tail = ''): string => {
+  const hash = createHash('sha256').update(SIGNED_ID_DOMAIN);
+  if (head.length > 0) hash.update(head);
+  hash.update(body);
+  if (tail.length > 0) hash.update(tail);
+  return `sig_${hash.digest('hex').slice(0, 32)}`;
+};

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeMacs, macId, matchAny } from './compare';
+import { decodeMacs, signedId, matchAny } from './compare';
 import { idFromHeader, isValidId } from './ids';
 import type { SignatureScheme, VerifyResult } from './types';
 
@@ -11,9 +11,9 @@ const PREFIX = 'sha256=';
 
 /**
  * GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body, secret as UTF-8.
- * Nothing is timestamped, so replay protection rests on the delivery id alone:
- * `X-GitHub-Delivery` (the same on redelivery), refused when malformed; when
- * absent, the signature itself. The event type is `X-GitHub-Event`.
+ * Nothing is timestamped and `X-GitHub-Delivery` is not signed, so the replay
+ * key is {@link signedId} of the body; the delivery header (refused when
+ * malformed) is kept as `providerId` for display. The event type is `X-GitHub-Event`.
  */
 export const github: SignatureScheme = {
   name: 'github',
@@ -34,9 +34,10 @@ export const github: SignatureScheme = {
     if (typeof id === 'object') return id;
     const match = matchAny(keys, macs, '', request.body);
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
-    const deliveryId = id ?? macId(macs[match] as Buffer);
+    // X-GitHub-Delivery is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
+    const verified = { ok: true as const, deliveryId: signedId('', request.body), ...(id ? { providerId: id } : {}) };
     const event = singleHeader(headers, EVENT);
-    return event && isValidId(event) ? { ok: true, deliveryId, eventType: event } : { ok: true, deliveryId };
+    return event && isValidId(event) ? { ...verified, eventType: event } : verified;
   },
 
   /** Adds `X-GitHub-Event: ping`, the first event GitHub sends to a new hook, so the message is complete. */

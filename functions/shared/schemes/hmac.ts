@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { decodeMacs, macId, matchAny } from './compare';
+import { decodeMacs, signedId, matchAny } from './compare';
 import { idFromHeader } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp';
 import type { HmacSchemeOptions, SignatureScheme, VerifyResult } from './types';
@@ -71,9 +71,10 @@ const compile = (options: HmacSchemeOptions) => {
  * A configurable HMAC-SHA256 scheme for senders without a preset: the MAC is in
  * `header` after `prefix`, hex or base64, over `template` with `{id}`,
  * `{timestamp}` and `{body}` filled in; the secret is UTF-8. With
- * `timestampHeader`, freshness is enforced both ways. The delivery id is the
- * `idHeader` value (refused when malformed, or when missing and signed); without
- * one, the signature.
+ * `timestampHeader`, freshness is enforced both ways. The replay key is the
+ * `idHeader` value when the template signs `{id}` (refused when malformed or
+ * missing), else {@link signedId} of the signed bytes, with an unsigned id
+ * header kept as `providerId` for display.
  * @throws Error for invalid options, naming each problem (never a secret)
  * @example createHmacScheme({ header: 'X-Signature', prefix: 'sha256=', timestampHeader: 'X-Timestamp', template: '{timestamp}.{body}' })
  */
@@ -110,11 +111,14 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
         text = raw;
         timestamp = parsed;
       }
-      const match = matchAny(keys, macs, fill(c.head, id ?? '', text), request.body, fill(c.tail, id ?? '', text));
+      const head = fill(c.head, id ?? '', text);
+      const tail = fill(c.tail, id ?? '', text);
+      const match = matchAny(keys, macs, head, request.body, tail);
       if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
-      const deliveryId = id ?? macId(macs[match] as Buffer);
-      if (timestamp === undefined) return { ok: true, deliveryId };
-      return checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds) ?? { ok: true, deliveryId, timestampSeconds: timestamp };
+      // An id outside the template is not signed: a replay could carry a fresh one, so it is only displayed.
+      const ids = c.signsId && id !== undefined ? { deliveryId: id } : { deliveryId: signedId(head, request.body, tail), ...(id ? { providerId: id } : {}) };
+      if (timestamp === undefined) return { ok: true, ...ids };
+      return checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds) ?? { ok: true, ...ids, timestampSeconds: timestamp };
     },
 
     sign(secret, input) {

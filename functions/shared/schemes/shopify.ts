@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeMacs, macId, matchAny } from './compare';
+import { decodeMacs, signedId, matchAny } from './compare';
 import { idFromHeader, isValidId } from './ids';
 import type { SignatureScheme, VerifyResult } from './types';
 
@@ -10,9 +10,10 @@ const TOPIC = 'x-shopify-topic';
 
 /**
  * Shopify: `X-Shopify-Hmac-Sha256: <base64>` (no prefix) over the body, app
- * client secret as UTF-8. Nothing is timestamped: replay protection rests on
- * `X-Shopify-Webhook-Id`, the documented idempotency key, refused when
- * malformed; when absent, the signature. The event type is `X-Shopify-Topic`.
+ * client secret as UTF-8. Nothing is timestamped and `X-Shopify-Webhook-Id` (the
+ * documented idempotency key) is not signed, so the replay key is
+ * {@link signedId} of the body; the id header (refused when malformed) is kept
+ * as `providerId` for display. The event type is `X-Shopify-Topic`.
  */
 export const shopify: SignatureScheme = {
   name: 'shopify',
@@ -32,9 +33,10 @@ export const shopify: SignatureScheme = {
     if (typeof id === 'object') return id;
     const match = matchAny(keys, macs, '', request.body);
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
-    const deliveryId = id ?? macId(macs[match] as Buffer);
+    // X-Shopify-Webhook-Id is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
+    const verified = { ok: true as const, deliveryId: signedId('', request.body), ...(id ? { providerId: id } : {}) };
     const topic = singleHeader(headers, TOPIC);
-    return topic && isValidId(topic) ? { ok: true, deliveryId, eventType: topic } : { ok: true, deliveryId };
+    return topic && isValidId(topic) ? { ...verified, eventType: topic } : verified;
   },
 
   /** Adds `X-Shopify-Topic: orders/create`, so the message is complete. */

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { addMac, macId, matchAny } from './compare';
+import { addMac, signedId, matchAny } from './compare';
 import { jsonObject, stringField } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
 import type { SignatureScheme, VerifyResult } from './types';
@@ -78,7 +78,7 @@ const eventId = (body: Buffer): string | undefined => leadingId(body) ?? stringF
  * Standard Webhooks). `t` is checked in both directions (stripe-node checks only
  * age). Each retry is re-signed with a new `t`, so the delivery id is the body's
  * event `id`, the same on every retry; a body without a usable one (1 to 256
- * printable ASCII characters) falls back to the matched signature.
+ * printable ASCII characters) falls back to {@link signedId}.
  */
 export const stripe: SignatureScheme = {
   name: 'stripe',
@@ -107,7 +107,7 @@ export const stripe: SignatureScheme = {
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret' };
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
-    return { ok: true, deliveryId: eventId(request.body) ?? macId(header.v1[match] as Buffer), timestampSeconds: timestamp };
+    return { ok: true, deliveryId: eventId(request.body) ?? signedId(`${header.t}.`, request.body), timestampSeconds: timestamp };
   },
 
   eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),

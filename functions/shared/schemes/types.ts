@@ -20,10 +20,19 @@ export interface VerifyOptions {
 export interface VerifiedDelivery {
   readonly ok: true;
   /**
-   * The replay nonce: the provider's delivery id, or the signature value where
-   * the provider sends none (see webhook-schemes.md).
+   * The replay key, built from signed material only: the provider's id where
+   * the signature covers it (Standard Webhooks' `webhook-id`, Stripe's and
+   * Slack's body ids, an `hmac` template with `{id}`), else `sig_` and a
+   * one-way hash of the signed bytes (see {@link signedId}). An unsigned id
+   * would let a captured delivery be replayed under a fresh id.
    */
   readonly deliveryId: string;
+  /**
+   * The provider's own delivery id when the signature does not cover it
+   * (`X-GitHub-Delivery`, `X-Shopify-Webhook-Id`, an `hmac` id header outside
+   * the template): kept for display and search, never the replay key.
+   */
+  readonly providerId?: string;
   /** The signed timestamp, Unix seconds, where the scheme has one. */
   readonly timestampSeconds?: number;
   /** The provider's event type where it names one (header or body). */
@@ -85,7 +94,7 @@ export interface HmacSchemeOptions {
   readonly encoding?: 'hex' | 'base64';
   /** Header carrying a Unix-seconds timestamp; when set, freshness is enforced. */
   readonly timestampHeader?: string;
-  /** Header carrying the delivery id; without one, the signature is the nonce. */
+  /** Header carrying the delivery id: the replay key when `template` has `{id}`, else displayed only (the key is then the signed bytes' hash). */
   readonly idHeader?: string;
   /**
    * The signed string, with `{id}`, `{timestamp}` and `{body}` placeholders.

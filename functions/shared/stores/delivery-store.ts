@@ -1,7 +1,10 @@
 /** A delivery as it is stored: what a consumer needs to process it. */
 export interface DeliveryRecord {
   readonly source: string;
+  /** The replay key (signed material only; see `VerifiedDelivery.deliveryId`). */
   readonly deliveryId: string;
+  /** The provider's unsigned delivery id, for display and search. */
+  readonly providerId?: string;
   /** Epoch milliseconds. */
   readonly receivedAt: number;
   /** TTL, epoch seconds; the record is ignored (and replaceable) after it. */

@@ -53,6 +53,7 @@ const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: 
     token: { S: token },
   };
   if (record.eventType) item.eventType = { S: record.eventType };
+  if (record.providerId) item.providerId = { S: record.providerId };
   if (leaseExpiresAt !== undefined) item.leaseExpiresAt = { N: String(leaseExpiresAt) };
   return item;
 };
@@ -67,6 +68,7 @@ const fromItem = (item: Item): StoredDelivery => {
     receivedAt: Number(item.receivedAt?.N ?? 0),
     expiresAt: Number(item.expiresAt?.N ?? 0),
     ...(item.eventType?.S ? { eventType: item.eventType.S } : {}),
+    ...(item.providerId?.S ? { providerId: item.providerId.S } : {}),
     headers,
     body,
     clientIp: item.clientIp?.S ?? '',

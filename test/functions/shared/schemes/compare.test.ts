@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMac, decodeBase64, decodeHex, decodeMac, decodeMacs, macId, matchAny, safeEqual } from '../../../../functions/shared/schemes/compare';
+import { addMac, decodeBase64, decodeHex, decodeMac, decodeMacs, matchAny, safeEqual, signedId } from '../../../../functions/shared/schemes/compare';
 
 const HEX_MAC = /^[0-9a-fA-F]{64}$/;
 const BASE64_MAC = /^[A-Za-z0-9+/]{43}=$/;
@@ -89,6 +89,21 @@ describe('addMac, decodeMacs and matchAny', () => {
     addMac(first, expected.toString('hex'), 'hex');
     addMac(first, 'ab'.repeat(32), 'hex');
     expect(first).toEqual([expected, Buffer.alloc(32, 0xab)]);
-    expect(macId(first[0] as Buffer)).toBe(`sig_${expected.toString('hex')}`);
+  });
+});
+
+describe('signedId', () => {
+  const body = Buffer.from('Hello, World!');
+  it('is sig_ and 32 hex characters of a one-way hash, never the MAC', () => {
+    const id = signedId('', body);
+    expect(id).toMatch(/^sig_[0-9a-f]{32}$/);
+    const mac = createHmac('sha256', "It's a Secret to Everybody").update(body).digest('hex');
+    expect(mac).not.toContain(id.slice(4));
+    expect(id.slice(4)).not.toBe(createHash('sha256').update(body).digest('hex').slice(0, 32));
+  });
+  it('covers every signed part, so a different timestamp or id is a different delivery', () => {
+    expect(signedId('1.', body)).not.toBe(signedId('2.', body));
+    expect(signedId('', body, '.a')).not.toBe(signedId('', body, '.b'));
+    expect(signedId('', body)).toBe(signedId('', Buffer.from('Hello, World!')));
   });
 });

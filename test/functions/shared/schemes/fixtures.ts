@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { HeaderMap } from '../../../../functions/shared/headers';
 import type { SignatureScheme, VerifyResult } from '../../../../functions/shared/schemes/types';
@@ -46,3 +47,11 @@ export const expectRefused = (result: VerifyResult, code: string, leaks: readonl
 /** Every signature-looking piece of a header value (`v1,<mac>`, `v1=<mac>`, `sha256=<mac>`, a bare MAC). */
 export const signatureParts = (value: string): string[] =>
   [value, ...value.split(/[ ,=]+/)].filter((part) => part.length >= 16);
+
+/**
+ * The replay key Hookwarden derives where the signature covers no id (an
+ * independent statement of the rule): `sig_` and 128 bits of SHA-256 over a
+ * domain tag and the signed bytes.
+ */
+export const signedIdOf = (signed: string | Buffer): string =>
+  `sig_${createHash('sha256').update('hookwarden.signed-id.v1\0').update(signed).digest('hex').slice(0, 32)}`;

@@ -2,7 +2,7 @@ import { sign as octokitSign, verify as octokitVerify } from '@octokit/webhooks-
 import { describe, expect, it } from 'vitest';
 import { github } from '../../../../functions/shared/schemes';
 import { TEST_SECRETS } from '../../../helpers/secrets';
-import { expectRefused, flipByte, signatureParts, verifyWith } from './fixtures';
+import { expectRefused, flipByte, signatureParts, verifyWith, signedIdOf } from './fixtures';
 
 const SECRET = TEST_SECRETS.github;
 const DELIVERY = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
@@ -19,15 +19,21 @@ const valid = async (secret: string = SECRET) => ({
 });
 
 describe('github: accepted', () => {
-  it('the published vector; without a delivery header the signature is the nonce', () => {
+  it('the published vector; the replay key is the signed bytes\' hash, never the MAC', () => {
     expect(verifyWith(github, [SECRET], { 'X-Hub-Signature-256': VECTOR.signature }, VECTOR.body)).toEqual({
       ok: true,
-      deliveryId: `sig_${VECTOR.signature.slice('sha256='.length)}`,
+      deliveryId: signedIdOf(VECTOR.body),
     });
   });
 
-  it('a delivery signed by @octokit/webhooks-methods; id and event from the headers', async () => {
-    expect(verifyWith(github, [SECRET], await valid(), body)).toEqual({ ok: true, deliveryId: DELIVERY, eventType: 'ping' });
+  it('a delivery signed by @octokit/webhooks-methods; the unsigned X-GitHub-Delivery is only displayed', async () => {
+    expect(verifyWith(github, [SECRET], await valid(), body)).toEqual({ ok: true, deliveryId: signedIdOf(body), providerId: DELIVERY, eventType: 'ping' });
+  });
+
+  it('a replay under a fresh X-GitHub-Delivery has the same replay key', async () => {
+    const first = verifyWith(github, [SECRET], await valid(), body);
+    const replay = verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': 'a-fresh-id-chosen-by-the-attacker' }, body);
+    expect(replay.ok && first.ok && replay.deliveryId === first.deliveryId).toBe(true);
   });
 
   it('either of two secrets (Octokit calls it verify with fallback)', async () => {

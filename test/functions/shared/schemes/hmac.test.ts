@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createHmacScheme, github, PRESET_NAMES, resolveScheme, standardWebhooks } from '../../../../functions/shared/schemes';
 import type { HmacSchemeOptions } from '../../../../functions/shared/schemes';
 import { TEST_SECRETS } from '../../../helpers/secrets';
-import { expectRefused, flipByte, NOW, verifyWith } from './fixtures';
+import { expectRefused, flipByte, NOW, verifyWith, signedIdOf } from './fixtures';
 
 const SECRET = TEST_SECRETS.hmac;
 const body = '{"event":"charge.succeeded"}';
@@ -13,8 +13,8 @@ describe('hmac: prefix and hex over the body', () => {
   const scheme = resolveScheme('hmac', { header: 'X-Signature', prefix: 'sha256=' });
   const valid = () => ({ 'x-signature': `sha256=${mac(body)}` });
 
-  it('verifies; with no id header the signature is the nonce', () => {
-    expect(verifyWith(scheme, [SECRET], valid(), body)).toEqual({ ok: true, deliveryId: `sig_${mac(body)}` });
+  it('verifies; with no id header the key is the signed bytes\' hash', () => {
+    expect(verifyWith(scheme, [SECRET], valid(), body)).toEqual({ ok: true, deliveryId: signedIdOf(body) });
     expect(verifyWith(scheme, ['old secret', SECRET], valid(), body).ok).toBe(true);
   });
 
@@ -68,9 +68,10 @@ describe('hmac: base64 over a template with id and timestamp', () => {
 describe('hmac: an id header that is not signed', () => {
   const scheme = createHmacScheme({ header: 'x-sig', idHeader: 'x-delivery' });
 
-  it('is the delivery id when present, the signature when absent', () => {
-    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body), 'x-delivery': 'abc' }, body)).toEqual({ ok: true, deliveryId: 'abc' });
-    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body) }, body)).toEqual({ ok: true, deliveryId: `sig_${mac(body)}` });
+  it('is displayed only: the replay key is the signed bytes\' hash, whatever id a replay carries', () => {
+    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body), 'x-delivery': 'abc' }, body)).toEqual({ ok: true, deliveryId: signedIdOf(body), providerId: 'abc' });
+    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body), 'x-delivery': 'fresh' }, body)).toEqual({ ok: true, deliveryId: signedIdOf(body), providerId: 'fresh' });
+    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body) }, body)).toEqual({ ok: true, deliveryId: signedIdOf(body) });
   });
 });
 

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { shopify } from '../../../../functions/shared/schemes';
 import { TEST_SECRETS } from '../../../helpers/secrets';
-import { expectRefused, flipByte, verifyWith } from './fixtures';
+import { expectRefused, flipByte, verifyWith, signedIdOf } from './fixtures';
 
 const SECRET = TEST_SECRETS.shopify;
 const WEBHOOK_ID = 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043';
@@ -20,17 +20,17 @@ const valid = (secret: string = SECRET) => ({
 
 describe('shopify: accepted', () => {
   it('a delivery signed per Shopify docs; id and topic from the headers', () => {
-    expect(verifyWith(shopify, [SECRET], valid(), body)).toEqual({ ok: true, deliveryId: WEBHOOK_ID, eventType: 'orders/create' });
+    expect(verifyWith(shopify, [SECRET], valid(), body)).toEqual({ ok: true, deliveryId: signedIdOf(body), providerId: WEBHOOK_ID, eventType: 'orders/create' });
   });
 
   it('either of two secrets', () => {
     expect(verifyWith(shopify, ['old client secret', SECRET], valid(), body).ok).toBe(true);
   });
 
-  it('without a webhook id, the signature (hex) is the nonce', () => {
+  it('with or without the unsigned webhook id, the replay key is the signed bytes\' hash', () => {
     const { 'X-Shopify-Webhook-Id': _id, ...headers } = valid();
-    const hex = Buffer.from(reference(), 'base64').toString('hex');
-    expect(verifyWith(shopify, [SECRET], headers, body)).toMatchObject({ ok: true, deliveryId: `sig_${hex}` });
+    expect(verifyWith(shopify, [SECRET], headers, body)).toEqual({ ok: true, deliveryId: signedIdOf(body), eventType: 'orders/create' });
+    expect(verifyWith(shopify, [SECRET], { ...valid(), 'X-Shopify-Webhook-Id': 'fresh' }, body)).toMatchObject({ deliveryId: signedIdOf(body), providerId: 'fresh' });
   });
 });
 
