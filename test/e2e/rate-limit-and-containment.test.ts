@@ -41,7 +41,7 @@ describe('sliding-window limits over real HTTP and dynalite', () => {
     expect((await h.post('/webhooks/default', retry.body, retry.headers)).status).toBe(202);
   });
 
-  it('costs one round trip of two writes per accepted delivery, and no call for a forged one', async () => {
+  it('costs two writes per accepted delivery (the counter, then the delivery), and no call for a forged one', async () => {
     clock += 120_000;
     const warm = signed();
     await h.post('/webhooks/default', warm.body, warm.headers);

@@ -15,17 +15,25 @@ import { DynamoDbRateLimiter } from '../../functions/shared/stores/dynamodb-rate
 import { createTables, startLocalStore, type LocalStore } from '../../local/dynamo';
 import { startHttpServer, type LocalHttpServer } from '../../local/server';
 
-/** Counts every DynamoDB call a client makes. */
-export const countCalls = (client: DynamoDBClient): { readonly count: () => number; readonly names: string[] } => {
+/** One DynamoDB call: the command and the table it names. */
+export interface DynamoCall {
+  readonly command: string;
+  readonly table: string;
+}
+
+/** Counts every DynamoDB call a client makes, with the table each names. */
+export const countCalls = (client: DynamoDBClient): { readonly count: () => number; readonly names: string[]; readonly calls: DynamoCall[] } => {
   const names: string[] = [];
+  const calls: DynamoCall[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
       names.push(String(context.commandName));
+      calls.push({ command: String(context.commandName).replace(/Command$/, ''), table: String((args.input as { TableName?: string }).TableName ?? '') });
       return next(args);
     },
     { step: 'initialize', name: 'countCalls' },
   );
-  return { count: () => names.length, names };
+  return { count: () => names.length, names, calls };
 };
 
 /** An empty directory, so no stray hookwarden.config.json is picked up (removed with the run's temporary parent). */
@@ -41,6 +49,8 @@ export interface Harness {
   readonly store: DynamoDbDeliveryStore;
   /** DynamoDB calls made by the handlers so far. */
   dynamoCalls(): number;
+  /** Every DynamoDB call made so far, in order (slice it around a request). */
+  readonly calls: readonly DynamoCall[];
   /** Stops dynalite (the handlers keep running). */
   stopStore(): Promise<void>;
   /** Starts dynalite again on the same port, tables re-created (in memory: empty). */
@@ -83,6 +93,7 @@ export const startHarness = async (
     client,
     store,
     dynamoCalls: () => calls.count(),
+    calls: calls.calls,
     stopStore: async () => {
       await local?.close();
       local = undefined;

@@ -25,8 +25,9 @@ export interface ReplayGuardOptions {
   readonly leaseSeconds?: number;
   /**
    * Counts authenticated deliveries against the source's `rateLimit` and
-   * `clientRateLimit`, in parallel with the delivery write (one round trip).
-   * Over a limit: 429 `rate_limited`, nothing stored, nothing counted.
+   * `clientRateLimit` (in parallel), before the delivery write: over a limit,
+   * 429 `rate_limited`, nothing written to the deliveries table, nothing counted;
+   * a duplicate gives its count back.
    * @default none (no app-level limit)
    */
   readonly rateLimiter?: RateLimiter;
@@ -68,21 +69,39 @@ export const replayGuard = (options: ReplayGuardOptions): HttpMiddleware => {
     const eventType = delivery.eventType ?? source.scheme.eventTypeOf?.({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) });
     const leaseSeconds = leaseFor(request);
     const limits = limitsFor(source, state.client ? clientKeyOf(state.client.address) : 'unknown');
-    const claiming = options.store.claim(
-      {
-        source: source.name,
-        deliveryId: delivery.deliveryId,
-        receivedAt: state.receivedAt ?? nowMs,
-        expiresAt: nowSeconds + source.retentionSeconds,
-        ...(eventType ? { eventType } : {}),
-        headers,
-        body: state.body ?? Buffer.alloc(0),
-        clientIp: state.client?.address.ip ?? 'unknown',
-      },
-      leaseSeconds === undefined ? { nowSeconds } : { nowSeconds, leaseSeconds },
-    );
-    const result = await settle(claiming, options.rateLimiter ? limits.map(({ key, rate }) => (options.rateLimiter as RateLimiter).hit(key, rate, nowMs)) : [], source.name, delivery.deliveryId, options);
+    // Counters first: a refused delivery never touches the deliveries table (no item, no stream record).
+    let admissions: RateDecision[] = [];
+    if (options.rateLimiter) {
+      try {
+        admissions = await admit(options.rateLimiter, limits, nowMs);
+      } catch (error) {
+        // A copy of a stored delivery is answered as the duplicate it is, even over the limit (one read, refusals only).
+        if (error instanceof HttpError && error.statusCode === 429) await refuseAsDuplicate(options.store, source.name, delivery.deliveryId, nowSeconds);
+        throw error;
+      }
+    }
+    let result: ClaimResult;
+    try {
+      result = await options.store.claim(
+        {
+          source: source.name,
+          deliveryId: delivery.deliveryId,
+          ...(delivery.providerId ? { providerId: delivery.providerId } : {}),
+          receivedAt: state.receivedAt ?? nowMs,
+          expiresAt: nowSeconds + source.retentionSeconds,
+          ...(eventType ? { eventType } : {}),
+          headers,
+          body: state.body ?? Buffer.alloc(0),
+          clientIp: state.client?.address.ip ?? 'unknown',
+        },
+        leaseSeconds === undefined ? { nowSeconds } : { nowSeconds, leaseSeconds },
+      );
+    } catch (error) {
+      await giveBack(admissions);
+      throw error;
+    }
     if (result.outcome === 'duplicate') {
+      await giveBack(admissions);
       if (result.status === 'stored') throw new DuplicateDeliveryError(delivery.deliveryId);
       throw new DeliveryInProgressError(delivery.deliveryId, Math.max(1, (result.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));
     }
@@ -127,42 +146,33 @@ const limitsFor = (source: SourceConfig, clientKey: string): Array<{ key: string
 ];
 
 /**
- * Reconciles the delivery write with the rate-limit writes issued beside it:
- * a refused limit removes a fresh claim; a duplicate or a failure gives
- * admissions back; any store failure fails closed (503).
+ * Counts the delivery against every limit that applies, in parallel (one round
+ * trip). Any refusal or store failure gives back the admissions already made
+ * and throws: 429 `rate_limited`, or the store's error (503, fail closed).
  */
-const settle = async (
-  claiming: Promise<ClaimResult>,
-  hits: ReadonlyArray<Promise<RateDecision>>,
-  sourceName: string,
-  deliveryId: string,
-  options: ReplayGuardOptions,
-): Promise<ClaimResult> => {
-  if (hits.length === 0) return claiming;
-  const [claim, ...decisions] = await Promise.allSettled([claiming, ...hits]);
+const admit = async (limiter: RateLimiter, limits: ReadonlyArray<{ key: string; rate: RateLimit }>, nowMs: number): Promise<RateDecision[]> => {
+  if (limits.length === 0) return [];
+  const decisions = await Promise.allSettled(limits.map(({ key, rate }) => limiter.hit(key, rate, nowMs)));
   const admitted = decisions.flatMap((d) => (d.status === 'fulfilled' && d.value.admitted ? [d.value] : []));
   const refused = decisions.flatMap((d) => (d.status === 'fulfilled' && !d.value.admitted ? [d.value] : []));
-  const failure = [claim, ...decisions].find((d) => d.status === 'rejected') as PromiseRejectedResult | undefined;
-  const claimed = claim.status === 'fulfilled' && claim.value.outcome === 'claimed' ? claim.value : undefined;
-  const giveBack = () => Promise.allSettled(admitted.map((d) => d.undo()));
+  const failure = decisions.find((d) => d.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (!failure && refused.length === 0) return admitted;
+  await giveBack(admitted);
+  if (failure) throw failure.reason;
+  throw rateLimited(refused);
+};
 
-  if (failure || refused.length > 0) {
-    await giveBack();
-    if (claimed) {
-      try {
-        await options.store.release(sourceName, deliveryId, claimed.token);
-      } catch (error) {
-        // Left stored: the sender's retry becomes a duplicate, so the delivery is kept, not lost.
-        options.telemetry?.logger.error('could not remove a rate-limited delivery', { source: sourceName, deliveryId, error });
-      }
-    }
-    if (failure) throw failure.reason;
-    if (claim.status === 'fulfilled' && claim.value.outcome === 'duplicate') return claim.value;
-    throw rateLimited(refused);
-  }
-  const result = (claim as PromiseFulfilledResult<ClaimResult>).value;
-  if (result.outcome === 'duplicate') await giveBack();
-  return result;
+/** Throws the duplicate answer when a live copy of this delivery is already stored; a failed read changes nothing. */
+const refuseAsDuplicate = async (store: DeliveryStore, source: string, deliveryId: string, nowSeconds: number): Promise<void> => {
+  const existing = await store.get(source, deliveryId, nowSeconds).catch(() => undefined);
+  if (!existing) return;
+  if (existing.status === 'stored') throw new DuplicateDeliveryError(deliveryId);
+  throw new DeliveryInProgressError(deliveryId, Math.max(1, (existing.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));
+};
+
+/** Undoes admissions of a delivery that was not stored after all (a duplicate, a refusal, a failure). Best effort. */
+const giveBack = async (admitted: readonly RateDecision[]): Promise<void> => {
+  await Promise.allSettled(admitted.map((d) => d.undo()));
 };
 
 /** 429 with `Retry-After` and the IETF draft's `RateLimit-Policy` / `RateLimit` headers for the tightest refusal. */
