@@ -13,6 +13,8 @@ const SIGNATURE_PATTERNS: readonly RegExp[] = [
   /v0=[0-9a-f]{64}/, // Slack
   /v1=[0-9a-f]{64}/, // Stripe
   /whsec_/, // any Standard Webhooks or Stripe secret
+  /sig_[0-9a-f]{33,}/, // a delivery id longer than the 128-bit signed-bytes hash: a MAC
+  /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/, // a bare hex HMAC-SHA256 (GitHub, Slack, Stripe, hmac without prefix)
 ];
 
 export const setup = (): void => {
