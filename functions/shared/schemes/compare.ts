@@ -129,3 +129,14 @@ export const signedId = (head: string, body: Buffer, tail = ''): string => {
   if (tail.length > 0) hash.update(tail);
   return `sig_${hash.digest('hex').slice(0, 32)}`;
 };
+
+/**
+ * `fields` with a `deliveryId` that is {@link signedId} of the signed bytes,
+ * hashed on first read: verification itself stays one HMAC pass over the body
+ * (what a flood of forged requests costs), and only an authentic delivery that
+ * is stored pays the second pass.
+ */
+export const withSignedId = <T extends object>(fields: T, head: string, body: Buffer, tail = ''): T & { readonly deliveryId: string } => {
+  let id: string | undefined;
+  return Object.defineProperty({ ...fields }, 'deliveryId', { enumerable: true, get: () => (id ??= signedId(head, body, tail)) }) as T & { readonly deliveryId: string };
+};

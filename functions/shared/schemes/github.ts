@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeMacs, signedId, matchAny } from './compare';
+import { decodeMacs, withSignedId, matchAny } from './compare';
 import { idFromHeader, isValidId } from './ids';
 import type { SignatureScheme, VerifyResult } from './types';
 
@@ -35,9 +35,8 @@ export const github: SignatureScheme = {
     const match = matchAny(keys, macs, '', request.body);
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
     // X-GitHub-Delivery is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
-    const verified = { ok: true as const, deliveryId: signedId('', request.body), ...(id ? { providerId: id } : {}) };
     const event = singleHeader(headers, EVENT);
-    return event && isValidId(event) ? { ...verified, eventType: event } : verified;
+    return withSignedId({ ok: true as const, ...(id ? { providerId: id } : {}), ...(event && isValidId(event) ? { eventType: event } : {}) }, '', request.body);
   },
 
   /** Adds `X-GitHub-Event: ping`, the first event GitHub sends to a new hook, so the message is complete. */

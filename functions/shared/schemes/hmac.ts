@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { decodeMacs, signedId, matchAny } from './compare';
+import { decodeMacs, withSignedId, matchAny } from './compare';
 import { idFromHeader } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp';
 import type { HmacSchemeOptions, SignatureScheme, VerifyResult } from './types';
@@ -116,9 +116,11 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
       const match = matchAny(keys, macs, head, request.body, tail);
       if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
       // An id outside the template is not signed: a replay could carry a fresh one, so it is only displayed.
-      const ids = c.signsId && id !== undefined ? { deliveryId: id } : { deliveryId: signedId(head, request.body, tail), ...(id ? { providerId: id } : {}) };
-      if (timestamp === undefined) return { ok: true, ...ids };
-      return checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds) ?? { ok: true, ...ids, timestampSeconds: timestamp };
+      const stale = timestamp === undefined ? undefined : checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds);
+      if (stale) return stale;
+      const fields = { ok: true as const, ...(timestamp === undefined ? {} : { timestampSeconds: timestamp }) };
+      if (c.signsId && id !== undefined) return { ...fields, deliveryId: id };
+      return withSignedId({ ...fields, ...(id ? { providerId: id } : {}) }, head, request.body, tail);
     },
 
     sign(secret, input) {

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { singleHeader } from '../headers';
-import { decodeMacs, signedId, matchAny } from './compare';
+import { decodeMacs, withSignedId, matchAny } from './compare';
 import { idFromHeader, isValidId } from './ids';
 import type { SignatureScheme, VerifyResult } from './types';
 
@@ -34,9 +34,8 @@ export const shopify: SignatureScheme = {
     const match = matchAny(keys, macs, '', request.body);
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
     // X-Shopify-Webhook-Id is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
-    const verified = { ok: true as const, deliveryId: signedId('', request.body), ...(id ? { providerId: id } : {}) };
     const topic = singleHeader(headers, TOPIC);
-    return topic && isValidId(topic) ? { ...verified, eventType: topic } : verified;
+    return withSignedId({ ok: true as const, ...(id ? { providerId: id } : {}), ...(topic && isValidId(topic) ? { eventType: topic } : {}) }, '', request.body);
   },
 
   /** Adds `X-Shopify-Topic: orders/create`, so the message is complete. */

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { decodeMacs, signedId, matchAny } from './compare';
+import { decodeMacs, withSignedId, matchAny } from './compare';
 import { jsonObject, stringField } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp';
 import type { SignatureScheme, VerifyResult } from './types';
@@ -120,7 +120,8 @@ export const slack: SignatureScheme = {
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
-    return { ok: true, deliveryId: eventIdOf(request.body) ?? signedId(`v0:${text}:`, request.body), timestampSeconds: timestamp };
+    const eventId = eventIdOf(request.body);
+    return eventId ? { ok: true, deliveryId: eventId, timestampSeconds: timestamp } : withSignedId({ ok: true as const, timestampSeconds: timestamp }, `v0:${text}:`, request.body);
   },
 
   eventTypeOf(request) {

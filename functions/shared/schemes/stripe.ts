@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { addMac, signedId, matchAny } from './compare';
+import { addMac, withSignedId, matchAny } from './compare';
 import { jsonObject, stringField } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp';
 import type { SignatureScheme, VerifyResult } from './types';
@@ -107,7 +107,8 @@ export const stripe: SignatureScheme = {
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret' };
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
-    return { ok: true, deliveryId: eventId(request.body) ?? signedId(`${header.t}.`, request.body), timestampSeconds: timestamp };
+    const id = eventId(request.body);
+    return id ? { ok: true, deliveryId: id, timestampSeconds: timestamp } : withSignedId({ ok: true as const, timestampSeconds: timestamp }, `${header.t}.`, request.body);
   },
 
   eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),
