@@ -6,23 +6,28 @@ export interface Address {
   readonly family: 'ipv4' | 'ipv6';
 }
 
-const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
-
 /**
- * Parses an address, normalizing IPv4-mapped IPv6 (`::ffff:1.2.3.4`) to IPv4
- * and dropping an IPv6 zone id. Returns `undefined` for anything that is not an address.
+ * Parses an address, normalizing every IPv4-mapped IPv6 form (`::ffff:1.2.3.4`,
+ * `::ffff:0102:0304`, `0:0:0:0:0:ffff:…`, any letter case) to IPv4 and dropping
+ * an IPv6 zone id, so one client has one identity for the allowlist, the
+ * blocklist and the rate-limit key. Returns `undefined` for anything that is
+ * not an address.
  */
 export const parseAddress = (raw: string): Address | undefined => {
   let text = raw.trim();
   if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
   const zone = text.indexOf('%');
   if (zone > 0) text = text.slice(0, zone);
-  const mapped = MAPPED_V4.exec(text);
-  if (mapped && isIP(mapped[1] as string) === 4) return { ip: mapped[1] as string, family: 'ipv4' };
   const version = isIP(text);
   if (version === 4) return { ip: text, family: 'ipv4' };
-  if (version === 6) return { ip: text.toLowerCase(), family: 'ipv6' };
-  return undefined;
+  if (version !== 6) return undefined;
+  const groups = ipv6Groups(text);
+  // ::ffff:0:0/96 is the IPv4-mapped block: the first 80 bits zero, then 0xffff.
+  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) {
+    const [high, low] = groups.slice(6) as [number, number];
+    return { ip: `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`, family: 'ipv4' };
+  }
+  return { ip: text.toLowerCase(), family: 'ipv6' };
 };
 
 /**
@@ -35,6 +40,8 @@ export const describeInvalidRange = (entry: string): string | undefined => {
   const address = parseAddress(ip);
   if (!address) return `"${entry}" is not an IP address or CIDR range`;
   if (prefix === undefined) return undefined;
+  // A mapped range (::ffff:10.0.0.0/104) would need its prefix translated: ask for the IPv4 form instead.
+  if (address.family === 'ipv4' && ip.includes(':')) return `"${entry}" is an IPv4-mapped range: write it as IPv4 (${address.ip}/<prefix − 96>)`;
   const max = address.family === 'ipv4' ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
     return `"${entry}" has an invalid prefix length (0 to ${max} for ${address.family === 'ipv4' ? 'IPv4' : 'IPv6'})`;

@@ -3,6 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config';
+import { HttpError } from './errors';
 import { corsPolicy, preflightHandler } from './middleware/cors';
 import { errorResponder } from './middleware/error-responder';
 import { ipAllowlist } from './middleware/ip-allowlist';
@@ -89,9 +90,19 @@ export const webhookMiddlewares = (
   ];
 };
 
-/** Routes CORS preflights (OPTIONS) to their own handler, everything else to the webhook pipeline. */
+/**
+ * Routes CORS preflights (OPTIONS) to their own handler, everything else to the
+ * webhook pipeline. A preflight for an unknown source is a 404, as its POST would be.
+ */
 const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>, webhook: HttpHandler): HttpHandler => {
-  const preflight = middy(preflightHandler({ origins: deps.config.corsOrigins })).use(httpMiddlewares(deps)) as unknown as HttpHandler;
+  const answer = preflightHandler({ origins: deps.config.corsOrigins });
+  const sources = deps.config.sources;
+  const knownSourcePreflight = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const name = event.pathParameters?.source;
+    if (name === undefined || !sources.has(name)) throw new HttpError(404, 'not_found', 'Not found.', { details: { reason: 'unknown source' } });
+    return answer(event);
+  };
+  const preflight = middy(knownSourcePreflight).use(httpMiddlewares(deps)) as unknown as HttpHandler;
   return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context));
 };
 

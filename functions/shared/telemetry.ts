@@ -36,6 +36,41 @@ export const METRIC = {
   blocked: 'BlockedRequest',
 } as const;
 
+/**
+ * The `source` dimension of a request whose source is not configured: one fixed
+ * value, so a request path never becomes a metric (unbounded cardinality, cost,
+ * escape sequences). A source name starts with a letter or digit, so it cannot
+ * collide with this.
+ */
+export const UNKNOWN_SOURCE = '(unknown)';
+
+/** How many characters of request-controlled text a log line keeps. */
+export const LOGGED_TEXT_MAX_CHARS = 128;
+
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, lone surrogates, and the escape character itself.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Request-controlled text as a log line may carry it: unprintable and
+ * direction-changing characters escaped (`\x1b`, `\u202e`), cut to
+ * `maxChars` characters with `…` marking the cut, so it can neither rewrite a
+ * terminal that shows the log nor make one line arbitrarily long.
+ * @example printableForLog('\u001b[2Jhi') // '\\x1b[2Jhi'
+ */
+export const printableForLog = (text: string, maxChars = LOGGED_TEXT_MAX_CHARS): string => {
+  // Enough code units for maxChars characters; the rest is never looked at.
+  const head = text.slice(0, 2 * maxChars);
+  const escaped = head.replace(UNPRINTABLE, (char) => {
+    if (char === '\\') return '\\\\';
+    const code = char.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  const chars = Array.from(escaped);
+  if (chars.length <= maxChars && head.length === text.length) return escaped;
+  return `${chars.slice(0, maxChars - 1).join('')}…`;
+};
+
 /** Codes also counted alone (service dimension only), so CloudWatch alarms can watch them. */
 const ALARMED: ReadonlyMap<string, string> = new Map([
   ['rate_limited', METRIC.rateLimited],
@@ -67,7 +102,7 @@ export interface SecurityEvent {
 /** Logs one structured security event and counts it (by source and code; alarmed codes also alone). */
 export const reportRejection = (telemetry: Telemetry, event: SecurityEvent): void => {
   telemetry.logger.warn('webhook rejected', { securityEvent: event });
-  countMetric(telemetry.metrics, METRIC.rejected, { source: event.source ?? 'unknown', code: event.code });
+  countMetric(telemetry.metrics, METRIC.rejected, { source: event.source ?? UNKNOWN_SOURCE, code: event.code });
   if (AUTHENTICATION_FAILURE_CODES.has(event.code)) countMetric(telemetry.metrics, METRIC.authenticationFailure, {});
   const alarmed = ALARMED.get(event.code);
   if (alarmed) countMetric(telemetry.metrics, alarmed, {});

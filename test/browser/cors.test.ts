@@ -22,6 +22,7 @@ import {
 describe('CORS in headless Chromium', () => {
   let browser: Browser;
   let allowed: PageServer;
+  let second: PageServer;
   let other: PageServer;
   let h: Harness;
   let log: RequestLog;
@@ -42,8 +43,10 @@ describe('CORS in headless Chromium', () => {
   beforeAll(async () => {
     browser = await launchChromium();
     allowed = await startPageServer();
+    second = await startPageServer();
     other = await startPageServer();
-    h = await startHarness({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, CORS_ORIGINS: allowed.origin });
+    // Two origins configured: the second exists so `Vary` is checked where a repeat used to appear.
+    h = await startHarness({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, CORS_ORIGINS: `${allowed.origin},${second.origin}` });
     log = recordRequests(h.http.server);
   });
 
@@ -57,6 +60,7 @@ describe('CORS in headless Chromium', () => {
     await browser?.close();
     await h?.close();
     await allowed?.close();
+    await second?.close();
     await other?.close();
   });
 
@@ -153,6 +157,30 @@ describe('CORS in headless Chromium', () => {
     expect(tokens(raw.headers.get('vary'))).toContain('origin');
   });
 
+  it('lets each configured origin read its own answer, with Vary: Origin once', async () => {
+    for (const origin of [allowed.origin, second.origin]) {
+      const { page } = await visit(origin);
+      expect(await browserFetch(page, `${h.url}/health`)).toMatchObject({ ok: true, status: 200 });
+      const raw = await fetch(`${h.url}/health`, { headers: { Origin: origin } });
+      expect(raw.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(tokens(raw.headers.get('vary')).filter((token) => token === 'origin')).toEqual(['origin']);
+    }
+    expect((await log.take()).map((r) => [r.origin, r.status])).toEqual([
+      [allowed.origin, 200],
+      [allowed.origin, 200],
+      [second.origin, 200],
+      [second.origin, 200],
+    ]);
+  });
+
+  it('refuses a preflighted POST to an unknown source at preflight (404): the POST is never sent', async () => {
+    const { page, consoleErrors } = await visit(allowed.origin);
+    const seen = await browserFetch(page, `${h.url}/webhooks/no-such-source`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
+    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', path: '/webhooks/no-such-source', origin: allowed.origin, status: 404 })]);
+    await expect.poll(() => consoleErrors.join('\n')).toMatch(/blocked by CORS policy.*preflight/);
+  });
+
   it.each([
     ['another port', () => other.origin],
     ['the same port on localhost', () => allowed.origin.replace('127.0.0.1', 'localhost')],
@@ -162,6 +190,9 @@ describe('CORS in headless Chromium', () => {
     ['a suffix on the host', () => `${allowed.origin}.evil.example`],
     ['two origins in one header', () => `${allowed.origin} ${other.origin}`],
     ['the opaque origin', () => 'null'],
+    ['a prototype name', () => '__proto__'],
+    ['another prototype name', () => 'constructor'],
+    ['both configured origins in one header', () => `${allowed.origin}, ${second.origin}`],
   ])('echoes no origin for a near miss: %s', async (_label, origin) => {
     const raw = await fetch(`${h.url}/health`, { headers: { Origin: origin() } });
     expect(raw.status).toBe(200);

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../errors';
 import { addressMatcher, describeInvalidRange, type Address, type AddressMatcher } from '../net';
 import type { Controls, ControlsStore } from './controls-store';
 
@@ -6,6 +7,12 @@ export interface ControlsCacheOptions {
   readonly store: ControlsStore;
   /** How old the cached state may get before a background refresh. @default 15000 */
   readonly refreshMs?: number;
+  /**
+   * The containment bound: a state older than this is never used; the request
+   * waits for a fresh read instead (only after an idle period: with traffic the
+   * background refresh keeps the state younger). @default 2 × refreshMs (30000)
+   */
+  readonly maxAgeMs?: number;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
   /** Told about a failed background refresh (the last good state stays in use). */
@@ -21,14 +28,17 @@ export interface ControlsSnapshot {
 
 /**
  * Blocklist and source switch as the request path sees them: loaded once per
- * container (the first request waits for it), then refreshed in the background
- * when older than `refreshMs` (15 s), so a block or unblock takes effect within
- * 30 s and never adds a round trip to a delivery. Expired blocks drop out on
- * their own, even between refreshes.
+ * container (the first request waits for it), refreshed in the background when
+ * older than `refreshMs` (15 s), and read again before use when older than
+ * `maxAgeMs` (30 s). So a block or unblock takes effect within 30 s of the
+ * change whatever the traffic, and a steady flow of deliveries (one at least
+ * every 15 s) never waits for a read. Expired blocks drop out on their own,
+ * even between refreshes.
  */
 export class ControlsCache {
   readonly #store: ControlsStore;
   readonly #refreshMs: number;
+  readonly #maxAgeMs: number;
   readonly #now: () => number;
   readonly #onRefreshError: (error: unknown) => void;
   #snapshot: ControlsSnapshot | undefined;
@@ -39,13 +49,22 @@ export class ControlsCache {
   constructor(options: ControlsCacheOptions) {
     this.#store = options.store;
     this.#refreshMs = options.refreshMs ?? 15_000;
+    this.#maxAgeMs = options.maxAgeMs ?? 2 * this.#refreshMs;
     this.#now = options.now ?? Date.now;
     this.#onRefreshError = options.onRefreshError ?? (() => undefined);
   }
 
-  /** The current state; waits only for the very first load. */
+  /**
+   * The current state, never older than `maxAgeMs`: waits for the first load
+   * and for a read after an idle period (a store failure then propagates: fail
+   * closed rather than apply a state older than the promise).
+   */
   async current(): Promise<ControlsSnapshot> {
-    if (!this.#snapshot) await this.#refresh();
+    // A refresh already in flight may have started before the bound: check again after it.
+    for (let attempt = 0; !this.#snapshot || this.#now() - this.#loadedAt >= this.#maxAgeMs; attempt++) {
+      if (attempt === 2) throw new StoreUnavailableError(new Error('the blocklist read took longer than its bound'));
+      await this.#refresh();
+    }
     const now = this.#now();
     if (now - this.#loadedAt >= this.#refreshMs) {
       this.#refresh().catch(this.#onRefreshError);
@@ -60,11 +79,14 @@ export class ControlsCache {
   }
 
   #refresh(): Promise<void> {
-    this.#inFlight ??= this.#store
-      .load(Math.floor(this.#now() / 1000))
+    if (this.#inFlight) return this.#inFlight;
+    // The state is as new as the moment the (consistent) read was sent, not when it came back.
+    const startedAt = this.#now();
+    this.#inFlight = this.#store
+      .load(Math.floor(startedAt / 1000))
       .then((controls) => {
         this.#build(controls);
-        this.#loadedAt = this.#now();
+        this.#loadedAt = startedAt;
       })
       .finally(() => {
         this.#inFlight = undefined;

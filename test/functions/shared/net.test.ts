@@ -80,3 +80,62 @@ describe('clientKeyOf', () => {
     expect(clientKeyOf(parseAddress(raw)!)).toBe(key);
   });
 });
+
+describe('IPv4-mapped IPv6 in every spelling is the IPv4 address', () => {
+  const hex = (n: number, pad: boolean) => n.toString(16).padStart(pad ? 4 : 1, '0');
+  /** The spellings of ::ffff:a.b.c.d that a peer or a proxy may hand us. */
+  const mappedForms = fc.tuple(fc.ipV4(), fc.nat(15)).map(([v4, style]) => {
+    const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
+    const pad = (style & 1) === 1;
+    const tail = (style & 2) === 2 ? v4 : `${hex((a << 8) | b, pad)}:${hex((c << 8) | d, pad)}`;
+    const heads = ['::ffff:', '0:0:0:0:0:ffff:', '0000:0000:0000:0000:0000:FFFF:', '::0:ffff:', '0::ffff:', '0:0::ffff:'];
+    let form = `${heads[style % heads.length]}${tail}`;
+    if ((style & 4) === 4) form = form.toUpperCase();
+    if ((style & 8) === 8) form = `[${form}]`;
+    return { v4, form };
+  });
+
+  it('parses to the IPv4 address, with the same client key and the same allowlist and blocklist answers', () => {
+    fc.assert(
+      fc.property(mappedForms, ({ v4, form }) => {
+        const address = parseAddress(form);
+        expect(address).toEqual({ ip: v4, family: 'ipv4' });
+        expect(clientKeyOf(address!)).toBe(clientKeyOf(parseAddress(v4)!));
+        // An IPv4 entry matches the mapped client, and a mapped entry matches the IPv4 client.
+        expect(addressMatcher([v4]).contains(address!)).toBe(true);
+        expect(addressMatcher([`${v4}/32`]).contains(address!)).toBe(true);
+        expect(addressMatcher([form]).contains(parseAddress(v4)!)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('resolves the same client from the peer and from a trusted X-Forwarded-For', () => {
+    const trusted = addressMatcher(['10.0.0.0/8']);
+    fc.assert(
+      fc.property(mappedForms, ({ v4, form }) => {
+        expect(resolveClientAddress(form.replace(/^\[|\]$/g, ''), headers(), trusted)?.address.ip).toBe(v4);
+        expect(resolveClientAddress('10.0.0.1', headers(form), trusted)?.address.ip).toBe(v4);
+      }),
+    );
+  });
+
+  it.each([
+    ['::ffff:c633:6415', '198.51.100.21'],
+    ['::FFFF:C633:6415', '198.51.100.21'],
+    ['0:0:0:0:0:ffff:c633:6415', '198.51.100.21'],
+    ['::ffff:0102:0304', '1.2.3.4'],
+    ['::ffff:0:0', '0.0.0.0'],
+  ])('keys %s as %s (not as 0:0:0:0::/64)', (raw, key) => {
+    expect(clientKeyOf(parseAddress(raw)!)).toBe(key);
+  });
+
+  it.each(['::c633:6415', '::ffff:0:c633:6415', '64:ff9b::c633:6415', '1::ffff:c633:6415'])('leaves %s IPv6 (not in ::ffff:0:0/96)', (raw) => {
+    expect(parseAddress(raw)?.family).toBe('ipv6');
+  });
+
+  it('asks for the IPv4 form of a mapped range instead of misreading its prefix', () => {
+    expect(describeInvalidRange('::ffff:c633:6400/120')).toMatch(/IPv4-mapped range: write it as IPv4 \(198\.51\.100\.0/);
+    expect(describeInvalidRange('::ffff:c633:6415')).toBeUndefined();
+  });
+});

@@ -1,4 +1,3 @@
-import httpCors from '@middy/http-cors';
 import { HttpError } from '../../errors';
 import { headerMapFromEvent, singleHeader } from '../../headers';
 import type { HttpMiddleware, HttpRequest } from '../types';
@@ -21,27 +20,56 @@ const defaults = {
   maxAgeSeconds: 600,
 } as const;
 
+/** The allowed origin a request names, or `undefined`: one exact `Origin` (header name in any case) that is configured. */
+const allowedOriginOf = (origins: ReadonlySet<string>, event: HttpRequest['event']): string | undefined => {
+  // A Set, not an object: `__proto__` or `constructor` is not an origin.
+  const origin = singleHeader(headerMapFromEvent(event), 'origin');
+  return typeof origin === 'string' && origins.has(origin) ? origin : undefined;
+};
+
+/** The response header's name as the response spells it, whatever the case. */
+const nameIn = (headers: Readonly<Record<string, unknown>>, name: string): string | undefined => {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).find((key) => key.toLowerCase() === lower);
+};
+
 /**
- * CORS locked to exact origins via `@middy/http-cors` (never `*`; `Vary: Origin`
- * always), on success and error responses alike.
+ * CORS locked to exact origins (never `*`), on success and error responses
+ * alike: `Access-Control-Allow-Origin` echoes the request's `Origin` only when
+ * it is exactly one of `origins`; `Vary: Origin` on every response, once.
+ * (Our own rather than `@middy/http-cors` 6, which matched origins through a
+ * plain object, read only `Origin`/`origin`, and repeated `Vary: Origin` when
+ * several origins were configured.)
  */
 export const corsPolicy = (options: CorsPolicyOptions): HttpMiddleware => {
   if (options.origins.some((origin) => origin.includes('*'))) throw new Error('CORS origins must be exact; "*" is refused');
-  // `vary` is honoured by @middy/http-cors 6 but missing from its typings.
-  const corsOptions = {
-    origins: [...options.origins],
-    methods: (options.methods ?? defaults.methods).join(', '),
-    headers: (options.headers ?? defaults.headers).join(', '),
-    maxAge: options.maxAgeSeconds ?? defaults.maxAgeSeconds,
-    vary: 'Origin',
+  const origins = new Set(options.origins);
+  const fixed = {
+    'Access-Control-Allow-Methods': (options.methods ?? defaults.methods).join(', '),
+    'Access-Control-Allow-Headers': (options.headers ?? defaults.headers).join(', '),
+    'Access-Control-Max-Age': String(options.maxAgeSeconds ?? defaults.maxAgeSeconds),
   };
-  return httpCors(corsOptions as Parameters<typeof httpCors>[0]) as HttpMiddleware;
+
+  const corsPolicyAfter = async (request: HttpRequest): Promise<void> => {
+    if (!request.response) return;
+    const headers: Record<string, string | number | boolean> = { ...request.response.headers };
+    for (const [name, value] of Object.entries(fixed)) if (!nameIn(headers, name)) headers[name] = value;
+    const origin = allowedOriginOf(origins, request.event);
+    if (origin && !nameIn(headers, 'Access-Control-Allow-Origin')) headers['Access-Control-Allow-Origin'] = origin;
+    const vary = nameIn(headers, 'Vary');
+    if (!vary) headers.Vary = 'Origin';
+    else if (!String(headers[vary]).split(',').some((token) => ['origin', '*'].includes(token.trim().toLowerCase()))) headers[vary] = `${String(headers[vary])}, Origin`;
+    request.response.headers = headers;
+  };
+  return { after: corsPolicyAfter, onError: corsPolicyAfter };
 };
 
 /**
  * Handles a CORS preflight: 204 when the origin is allowed and the requested
  * method and headers are on the allowlists, else 403 `cors_preflight_denied`
- * (the CORS middleware adds the headers to whichever answer).
+ * (the CORS middleware adds the headers to whichever answer). Every
+ * `Access-Control-Request-Headers` line counts: one unlisted header on any
+ * line refuses the preflight.
  */
 export const preflightHandler = (options: CorsPolicyOptions) => {
   const origins = new Set(options.origins);
@@ -49,13 +77,12 @@ export const preflightHandler = (options: CorsPolicyOptions) => {
   const headers = new Set((options.headers ?? defaults.headers).map((h) => h.toLowerCase()));
   return async (event: HttpRequest['event']) => {
     const map = headerMapFromEvent(event);
-    const origin = singleHeader(map, 'origin');
     const method = singleHeader(map, 'access-control-request-method');
-    const requested = (singleHeader(map, 'access-control-request-headers') ?? '')
-      .split(',')
+    const requested = (map.get('access-control-request-headers') ?? [])
+      .flatMap((line) => line.split(','))
       .map((h) => h.trim().toLowerCase())
       .filter((h) => h.length > 0);
-    if (!origin || !origins.has(origin)) throw new HttpError(403, 'cors_preflight_denied', 'Origin not allowed.');
+    if (!allowedOriginOf(origins, event)) throw new HttpError(403, 'cors_preflight_denied', 'Origin not allowed.');
     if (!method || !methods.has(method)) throw new HttpError(403, 'cors_preflight_denied', 'Method not allowed by CORS.');
     const extra = requested.find((h) => !headers.has(h));
     if (extra) throw new HttpError(403, 'cors_preflight_denied', 'Request header not allowed by CORS.');

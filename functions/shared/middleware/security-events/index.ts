@@ -1,5 +1,5 @@
 import { DuplicateDeliveryError, HttpError } from '../../errors';
-import { countMetric, METRIC, reportRejection, type Telemetry } from '../../telemetry';
+import { countMetric, METRIC, printableForLog, reportRejection, UNKNOWN_SOURCE, type Telemetry } from '../../telemetry';
 import { requestIdOf, stateOf, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link securityEvents}. */
@@ -32,14 +32,18 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
   const securityEventsOnError = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     const error = request.error;
+    // Only a configured source names a metric or a log field; an unknown one is a fixed value, and
+    // the path it came from is logged escaped and cut (it is whatever the sender typed).
+    const path = request.event.path;
     const base = {
-      source: state.source?.name ?? request.event.pathParameters?.source ?? undefined,
+      source: state.source?.name ?? UNKNOWN_SOURCE,
+      ...(state.source || typeof path !== 'string' ? {} : { path: printableForLog(path) }),
       clientIp: state.client?.address.ip ?? request.event.requestContext?.identity?.sourceIp,
       requestId: requestIdOf(request),
     };
     if (error instanceof DuplicateDeliveryError) {
       telemetry.logger.info('webhook duplicate', { ...base, deliveryId: error.deliveryId });
-      countMetric(telemetry.metrics, METRIC.duplicate, { source: base.source ?? 'unknown' });
+      countMetric(telemetry.metrics, METRIC.duplicate, { source: base.source });
       return;
     }
     // Exposed errors are deliberate answers (4xx, a disabled source), not failures.
@@ -52,7 +56,7 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
       code: error instanceof HttpError ? error.code : 'internal_error',
       error,
     });
-    if (error instanceof HttpError) countMetric(telemetry.metrics, METRIC.rejected, { source: base.source ?? 'unknown', code: error.code });
+    if (error instanceof HttpError) countMetric(telemetry.metrics, METRIC.rejected, { source: base.source, code: error.code });
   };
 
   return { after: securityEventsAfter, onError: securityEventsOnError };
