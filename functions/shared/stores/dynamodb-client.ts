@@ -8,6 +8,8 @@ export interface DynamoDbClientOptions {
   readonly region?: string;
   /** @default 3 */
   readonly maxAttempts?: number;
+  /** How long to wait for a connection. @default 1000 */
+  readonly connectionTimeoutMs?: number;
 }
 
 /**
@@ -18,7 +20,7 @@ export const createDynamoDbClient = (options: DynamoDbClientOptions = {}): Dynam
   const config: DynamoDBClientConfig = {
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    requestHandler: { connectionTimeout: options.connectionTimeoutMs ?? 1_000, requestTimeout: 3_000 },
   };
   if (options.endpoint) {
     config.endpoint = options.endpoint;

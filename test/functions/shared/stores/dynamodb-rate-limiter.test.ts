@@ -1,5 +1,7 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbRateLimiter } from '../../../../functions/shared/stores/dynamodb-rate-limiter';
+import { createDynamoDbClient } from '../../../../functions/shared/stores/dynamodb-client';
 import { RATE_LIMITS_TABLE } from '../../../../functions/shared/stores/tables';
 import { startLocalStore, type LocalStore } from '../../../../local/dynamo';
 import { countCalls } from '../../../helpers/harness';
@@ -10,11 +12,17 @@ const key = () => `test:${++k}`;
 
 describe('DynamoDbRateLimiter against dynalite', () => {
   let local: LocalStore;
+  let patient: DynamoDBClient;
   beforeAll(async () => {
     local = await startLocalStore();
+    // 200 requests at once open many sockets: a patient client, so a loaded machine tests the limiter, not connect timeouts.
+    patient = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', connectionTimeoutMs: 15_000 });
   });
-  afterAll(() => local.close());
-  const limiter = () => new DynamoDbRateLimiter({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+  afterAll(async () => {
+    patient.destroy();
+    await local.close();
+  });
+  const limiter = () => new DynamoDbRateLimiter({ client: patient, tableName: RATE_LIMITS_TABLE.localName });
 
   it('admits exactly 50 of 200 concurrent requests on one key with limit 50', async () => {
     const l = limiter();
