@@ -1,4 +1,5 @@
 // `npm start`: Hookwarden on one machine (dynalite + the Lambda handlers over HTTP).
+import '../local/quiet-aws-sdk';
 import { ConfigError } from '../functions/shared/errors';
 import { output } from '../cli/output';
 import { bannerLines } from '../local/banner';
