@@ -73,6 +73,8 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .description(ABOUT)
     .version(version(), '-V, --version', 'print the version')
     .exitOverride()
+    // Options belong to the command they follow (`deliveries show … --json` is show's, not the list's).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: output.write,
       writeErr: output.writeError,
@@ -130,15 +132,17 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .option('--source <name>', 'only this source')
     .option('--limit <n>', 'at most this many', wholeNumber(1, 10_000), 20)
     .option('--json', 'print JSON (without bodies)')
+    .enablePositionalOptions()
     .action(async (options) => {
       exit.code = await listDeliveriesCommand(context, options);
     });
   deliveries
     .command('show')
-    .description('show one stored delivery: summary and kept headers')
+    .description('show one stored delivery: summary and kept headers (control characters from the request escaped)')
     .argument('<source>', 'source name')
     .argument('<id>', 'delivery id')
-    .option('--body', 'print the body too (as text if UTF-8, else base64)')
+    .option('--body', 'write exactly the stored body bytes to stdout (the summary goes to stderr); on a terminal, with control characters escaped')
+    .option('--json', 'print one JSON object (with --body, the body as body or bodyBase64)')
     .action(async (source: string, id: string, options) => {
       exit.code = await showDeliveryCommand(context, source, id, options);
     });
