@@ -101,7 +101,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 
   program
     .command('send')
-    .description('sign a body like the provider and POST it to <base>/webhooks/<source>; print the status line and the response body (exit 1 unless 2xx)')
+    .description("sign a body like the provider and POST it to <base>/webhooks/<source>; say which secret signed it (stderr), print the status line and the response body, and a development server's reason for a refusal (exit 1 unless 2xx; exit 2 when the running local server verifies with another source, scheme or secret)")
     .argument('<source>', 'configured source name')
     .addOption(dataOption())
     .addOption(fileOption())
@@ -110,6 +110,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .option('--url <base>', 'base URL (default: the running local server, else http://127.0.0.1:$PORT)', baseUrl)
     .option('-H, --header <name:value>', 'an extra header, replacing a signed one of the same name (repeatable)', header)
     .addOption(secretEnvOption())
+    .option('--json', 'print one JSON object: url, status, statusText, signedWith, body, reason')
     .action(async (source: string, options) => {
       exit.code = await sendCommand(context, source, options);
     });

@@ -12,11 +12,21 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } fro
 /** The file a running local server leaves in its data directory, so the CLI can reach its store. */
 export const SERVER_FILE = 'server.json';
 
+/** A source as `server.json` describes it: enough for the CLI to notice it would sign differently (never a secret). */
+export interface ServerSourceInfo {
+  readonly name: string;
+  readonly scheme: string;
+  /** `env:NAME` (the variable the server read), `development` (dev-secrets.json) or `secretsManager`. */
+  readonly secret: string;
+}
+
 /** What `server.json` says. */
 export interface ServerInfo {
   readonly pid: number;
   readonly url: string;
   readonly dynamoEndpoint: string;
+  /** Absent in files written by earlier versions. */
+  readonly sources?: readonly ServerSourceInfo[];
 }
 
 /** Options of {@link startLocal}. */
@@ -124,7 +134,12 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   }
   const infoPath = join(dataDir, SERVER_FILE);
   if (!options.inMemory) {
-    const info: ServerInfo = { pid: process.pid, url: http.url, dynamoEndpoint: store.endpoint };
+    const sources = [...config.sources.values()].map((source) => ({
+      name: source.name,
+      scheme: source.schemeName,
+      secret: generated.has(source.name) ? 'development' : source.secret?.kind === 'env' ? `env:${source.secret.variable}` : 'secretsManager',
+    }));
+    const info: ServerInfo = { pid: process.pid, url: http.url, dynamoEndpoint: store.endpoint, sources };
     writeFileSync(infoPath, JSON.stringify(info, null, 2), { mode: 0o600 });
   }
   return {
