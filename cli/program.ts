@@ -123,6 +123,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .requiredOption('--body <file>', 'the body, read as raw bytes')
     .option('--now <unix-seconds>', 'check the signed timestamp against this time (default: now)', unixSeconds)
     .addOption(secretEnvOption())
+    .option('--json', 'print one JSON object: valid, deliveryId and eventType, or code and reason')
     .action((source: string, options) => {
       exit.code = verifyCommand(context, source, options);
     });
