@@ -30,6 +30,9 @@ export const cliContext = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
   dataDir: dataDirOf(env, cwd),
 });
 
+/** A configuration error in the command line's voice (lower case after the `hookwarden: ` prefix), every problem on its own line. */
+export const configMessage = (error: ConfigError): string => `invalid configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`;
+
 /**
  * Loads the configuration exactly as the server does.
  * @throws UsageError carrying every problem of the ConfigError (exit 2)
@@ -38,7 +41,7 @@ export const configOf = (context: CliContext): HookwardenConfig => {
   try {
     return loadConfig(context.env, context.cwd);
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
+    if (error instanceof ConfigError) throw new UsageError(configMessage(error));
     throw error;
   }
 };

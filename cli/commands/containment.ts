@@ -102,7 +102,7 @@ export const blocksCommand = async (context: CliContext, options: TargetOptions 
 
 const knownSource = (target: ContainmentTarget, source: string): void => {
   if (target.sources.size > 0 && !target.sources.has(source)) {
-    throw new UsageError(`unknown source "${source}" in ${target.where} (sources: ${[...target.sources].join(', ')})`);
+    throw new UsageError(`unknown source "${source}" in ${target.where} (configured: ${[...target.sources].join(', ')})`);
   }
 };
 
