@@ -41,7 +41,12 @@ export const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex, 
     return;
   }
   const [status, code, message] = clientErrorAnswer(error);
-  const result = ownError(status, code, message, requestId, { Connection: 'close' });
+  writeRawError(socket, status, code, message, requestId);
+};
+
+/** Writes a complete error answer on a raw socket (no ServerResponse exists for it) and closes it. */
+export const writeRawError = (socket: Duplex, status: number, code: string, message: string, requestId: string, headers: Readonly<Record<string, string>> = {}): void => {
+  const result = ownError(status, code, message, requestId, { ...headers, Connection: 'close' });
   const body = Buffer.from(result.body);
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd()];
   for (const [name, value] of Object.entries(result.headers ?? {})) head.push(`${name}: ${String(value)}`);

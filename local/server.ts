@@ -5,7 +5,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createHealthHandler } from '../functions/health/app';
 import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../functions/shared/pipeline';
 import { localContext, readBody, requestUrl, sendResult, toProxyEvent } from './http-adapter';
-import { answerClientError, ownError } from './own-errors';
+import { answerClientError, ownError, writeRawError } from './own-errors';
 
 /** API Gateway REST's payload limit: larger requests never reach a function. */
 const GATEWAY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -110,6 +110,18 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
     // Node checks the timeouts every connectionsCheckingInterval: keep it well under them.
     { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)) },
     (req, res) => void handle(req, res),
+  );
+  // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): refuse an oversized body before inviting it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) sendResult(res, tooLarge(limit, randomUUID()));
+    else {
+      res.writeContinue();
+      void handle(req, res);
+    }
+  });
+  // CONNECT (a proxy tunnel) is no route here: 405 like any other method, not a silently closed socket.
+  server.on('connect', (_req: IncomingMessage, socket) =>
+    writeRawError(socket, 405, 'method_not_allowed', 'CONNECT is not accepted here.', randomUUID(), { Allow: 'GET, HEAD, POST, OPTIONS' }),
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerClientError(error, socket, randomUUID()));
   await new Promise<void>((resolve, reject) => {

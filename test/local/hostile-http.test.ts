@@ -68,6 +68,12 @@ describe('local server: size limits and slow clients', () => {
     for (const name of SECURITY_HEADERS) expect(answer.headers.has(name), name).toBe(true);
   });
 
+  it('answers a large body announced with Expect: 100-continue with 413 instead of inviting it', async () => {
+    const answer = await raw(h.url, ['POST /webhooks/default HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11534336\r\n\r\n']);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(parse(answer).body).toEqual(errorShape('payload_too_large'));
+  });
+
   it('stops reading a chunked body once it passes the limit (answers 413 while the body is still open)', async () => {
     const chunk = `${(4096).toString(16)}\r\n${'a'.repeat(4096)}\r\n`;
     // 8 KiB then silence, never the terminating chunk: only a server that stopped at the limit answers.
@@ -107,6 +113,7 @@ describe("local server: its own errors use the pipeline's shape and security hea
     ['conflicting Content-Length', 'POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400, 'bad_request'],
     ['a bad chunk size', 'POST /webhooks/default HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'bad_request'],
     ['a control character in a header', 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n', 400, 'bad_request'],
+    ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405, 'method_not_allowed'],
     ['an unparseable request target', 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400, 'bad_request'],
   ])('%s', async (_name, request, status, code) => {
     const answer = parse(await raw(h.url, [request]));
