@@ -78,7 +78,7 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       // The client's doing, not the server's: no stack, and this request's own context.
       const logger = deps.telemetry.logger.createChild();
       logger.addContext(context);
-      logger.info('client closed the connection before the request ended', { requestId, httpMethod: req.method, path: url.pathname });
+      logger.info('client closed the connection before the request ended (or timed out)', { requestId, httpMethod: req.method, path: url.pathname });
       return;
     }
     let event;
