@@ -1,4 +1,5 @@
 // `hookwarden`: parse, call, exit.
+import '../local/quiet-aws-sdk';
 import { run } from '../cli/program';
 
 // `hookwarden deliveries | head` closes the pipe early: that is the reader's choice, not an error worth a stack trace.

@@ -1,5 +1,7 @@
 // `npm start`: Hookwarden on one machine (dynalite + the Lambda handlers over HTTP).
+import '../local/quiet-aws-sdk';
 import { ConfigError } from '../functions/shared/errors';
+import { configMessage } from '../cli/context';
 import { output } from '../cli/output';
 import { bannerLines } from '../local/banner';
 import { StoreInUseError } from '../local/dynamo';
@@ -18,7 +20,7 @@ const main = async (): Promise<void> => {
     local.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        output.error(`error while stopping: ${(error as Error).message}`);
+        output.error(`hookwarden: error while stopping: ${(error as Error).message}`);
         process.exit(1);
       },
     );
@@ -27,9 +29,11 @@ const main = async (): Promise<void> => {
   process.on('SIGTERM', () => stop('SIGTERM'));
 };
 
+// The same voice as the command line: `hookwarden: ` and a lower-case message.
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof StoreInUseError) output.error(error.message);
-  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') output.error(`Port in use: ${(error as Error).message}. Set PORT to another port.`);
-  else output.error(`Hookwarden failed to start: ${(error as Error).stack ?? String(error)}`);
+  if (error instanceof ConfigError) output.error(`hookwarden: ${configMessage(error)}`);
+  else if (error instanceof StoreInUseError) output.error(`hookwarden: ${error.message}`);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') output.error(`hookwarden: port ${process.env.PORT || 3000} is in use: set PORT to another port (PORT=0 picks a free one)`);
+  else output.error(`hookwarden: failed to start: ${(error as Error).stack ?? String(error)}`);
   process.exit(1);
 });

@@ -30,6 +30,9 @@ export const cliContext = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
   dataDir: dataDirOf(env, cwd),
 });
 
+/** A configuration error in the command line's voice (lower case after the `hookwarden: ` prefix), every problem on its own line. */
+export const configMessage = (error: ConfigError): string => `invalid configuration:\n${error.problems.map((p) => `  - ${p}`).join('\n')}`;
+
 /**
  * Loads the configuration exactly as the server does.
  * @throws UsageError carrying every problem of the ConfigError (exit 2)
@@ -38,7 +41,7 @@ export const configOf = (context: CliContext): HookwardenConfig => {
   try {
     return loadConfig(context.env, context.cwd);
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
+    if (error instanceof ConfigError) throw new UsageError(configMessage(error));
     throw error;
   }
 };
@@ -67,6 +70,14 @@ const decodable = (source: SourceConfig, where: string, values: readonly string[
   return values;
 };
 
+/** Where the secrets a command signs or verifies with came from. */
+export interface SecretsOrigin {
+  /** For people: `WEBHOOK_SECRET`, `MY_VAR (--secret-env)`, `the development secret in …/dev-secrets.json`. */
+  readonly label: string;
+  /** For comparing with the running server: `env:NAME`, `development`, or `explicit` for --secret-env. */
+  readonly kind: string;
+}
+
 /**
  * The secrets of a source, in the order the server would try them:
  * `--secret-env NAME` when given, else the configured variable, else the
@@ -74,14 +85,23 @@ const decodable = (source: SourceConfig, where: string, values: readonly string[
  * in shell history. Never generated here: the server would not know it.
  * @throws UsageError explaining how to provide one
  */
-export const secretsOf = (context: CliContext, config: HookwardenConfig, source: SourceConfig, secretEnv?: string): readonly string[] => {
+export const secretsOf = (context: CliContext, config: HookwardenConfig, source: SourceConfig, secretEnv?: string): readonly string[] =>
+  secretsWithOrigin(context, config, source, secretEnv).values;
+
+/** {@link secretsOf} with where they came from, so a command can say which secret it used. */
+export const secretsWithOrigin = (
+  context: CliContext,
+  config: HookwardenConfig,
+  source: SourceConfig,
+  secretEnv?: string,
+): { values: readonly string[]; origin: SecretsOrigin } => {
   if (secretEnv !== undefined) {
     if (!ENV_NAME.test(secretEnv)) throw new UsageError(`--secret-env takes the name of an environment variable, got "${secretEnv}"`);
     const values = (context.env[secretEnv] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     if (values.length === 0) throw new UsageError(`--secret-env ${secretEnv}: the variable is not set or empty`);
-    return decodable(source, `--secret-env ${secretEnv}`, values);
+    return { values: decodable(source, `--secret-env ${secretEnv}`, values), origin: { label: `${secretEnv} (--secret-env)`, kind: 'explicit' } };
   }
-  if (source.secret?.kind === 'env') return source.secret.values;
+  if (source.secret?.kind === 'env') return { values: source.secret.values, origin: { label: source.secret.variable, kind: `env:${source.secret.variable}` } };
   if (source.secret?.kind === 'secretsManager') {
     throw new UsageError(`source "${source.name}" keeps its secret in Secrets Manager, which this command does not read: pass --secret-env NAME`);
   }
@@ -91,11 +111,12 @@ export const secretsOf = (context: CliContext, config: HookwardenConfig, source:
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const path = developmentSecretsPath(context.dataDir);
   const secret = saved[`${source.name}:${source.schemeName}`];
-  if (secret !== undefined) return decodable(source, developmentSecretsPath(context.dataDir), [secret]);
+  if (secret !== undefined) return { values: decodable(source, path, [secret]), origin: { label: `the development secret in ${path}`, kind: 'development' } };
   const configured = config.origin === 'environment' ? 'set WEBHOOK_SECRET' : `set its secretEnv variable (see ${config.origin})`;
   throw new UsageError(
-    `no secret for source "${source.name}": ${configured}, pass --secret-env NAME, or run npm start once with the same data directory (it generates a development secret and saves it in ${developmentSecretsPath(context.dataDir)})`,
+    `no secret for source "${source.name}": ${configured}, pass --secret-env NAME, or run npm start once with the same data directory (it generates a development secret and saves it in ${path})`,
   );
 };
 

@@ -31,6 +31,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .command('blocks')
     .description('list blocked addresses and disabled sources')
     .addOption(stackOption())
+    .option('--json', 'print one JSON object: where, blocks, disabledSources')
     .action(async (options) => {
       exit.code = await blocksCommand(context, options, aws);
     });

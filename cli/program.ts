@@ -73,6 +73,8 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .description(ABOUT)
     .version(version(), '-V, --version', 'print the version')
     .exitOverride()
+    // Options belong to the command they follow (`deliveries show … --json` is show's, not the list's).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: output.write,
       writeErr: output.writeError,
@@ -99,7 +101,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 
   program
     .command('send')
-    .description('sign a body like the provider and POST it to <base>/webhooks/<source>; print the status line and the response body (exit 1 unless 2xx)')
+    .description("sign a body like the provider and POST it to <base>/webhooks/<source>; say which secret signed it (stderr), print the status line and the response body, and a development server's reason for a refusal (exit 1 unless 2xx; exit 2 when the running local server verifies with another source, scheme or secret)")
     .argument('<source>', 'configured source name')
     .addOption(dataOption())
     .addOption(fileOption())
@@ -108,6 +110,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .option('--url <base>', 'base URL (default: the running local server, else http://127.0.0.1:$PORT)', baseUrl)
     .option('-H, --header <name:value>', 'an extra header, replacing a signed one of the same name (repeatable)', header)
     .addOption(secretEnvOption())
+    .option('--json', 'print one JSON object: url, status, statusText, signedWith, body, reason')
     .action(async (source: string, options) => {
       exit.code = await sendCommand(context, source, options);
     });
@@ -120,6 +123,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .requiredOption('--body <file>', 'the body, read as raw bytes')
     .option('--now <unix-seconds>', 'check the signed timestamp against this time (default: now)', unixSeconds)
     .addOption(secretEnvOption())
+    .option('--json', 'print one JSON object: valid, deliveryId and eventType, or code and reason')
     .action((source: string, options) => {
       exit.code = verifyCommand(context, source, options);
     });
@@ -130,15 +134,17 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .option('--source <name>', 'only this source')
     .option('--limit <n>', 'at most this many', wholeNumber(1, 10_000), 20)
     .option('--json', 'print JSON (without bodies)')
+    .enablePositionalOptions()
     .action(async (options) => {
       exit.code = await listDeliveriesCommand(context, options);
     });
   deliveries
     .command('show')
-    .description('show one stored delivery: summary and kept headers')
+    .description('show one stored delivery: summary and kept headers (control characters from the request escaped)')
     .argument('<source>', 'source name')
     .argument('<id>', 'delivery id')
-    .option('--body', 'print the body too (as text if UTF-8, else base64)')
+    .option('--body', 'write exactly the stored body bytes to stdout (the summary goes to stderr); on a terminal, with control characters escaped')
+    .option('--json', 'print one JSON object (with --body, the body as body or bodyBase64)')
     .action(async (source: string, id: string, options) => {
       exit.code = await showDeliveryCommand(context, source, id, options);
     });

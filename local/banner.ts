@@ -1,28 +1,60 @@
 import { relative } from 'node:path';
+import type { SourceConfig } from '../functions/shared/config';
+import { addressMatcher, parseAddress, type Address } from '../functions/shared/net';
 import type { LocalHookwarden } from './index';
 import { sampleBody, shellQuote } from './sample';
 
-/** The lines `npm start` prints: URL, sources, generated secrets, a ready-to-run signed request. */
+/**
+ * Whether the source's scheme signs a timestamp: a message signed at T fails
+ * as out of range just past T + maxAge. Asked of the scheme itself, so a
+ * generic `hmac` source without `timestampHeader` answers no.
+ */
+export const signsTimestamp = (source: SourceConfig, secret: string): boolean => {
+  const at = 1_700_000_000;
+  const body = Buffer.from(sampleBody(source.schemeName));
+  const headers = source.scheme.sign(secret, { body, timestampSeconds: at });
+  const map = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), [v]]));
+  const result = source.scheme.verify({ headers: map, body }, [source.scheme.decodeSecret(secret)], { nowSeconds: at + source.maxAgeSeconds + 1, maxAgeSeconds: source.maxAgeSeconds });
+  return !result.ok && result.code === 'timestamp_out_of_range';
+};
+
+/** The address a request from this machine comes from, for a server listening on `url`. */
+const loopbackOf = (url: string): Address => {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return parseAddress(host === '::' || host === '::1' ? '::1' : '127.0.0.1') as Address;
+};
+
+/** The lines `npm start` prints: URL, sources and their allowlists, generated secrets, a ready-to-run signed request. */
 export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd()): string[] => {
   const near = relative(cwd, local.dataDir);
   const dataDir = near === '' ? '.' : near.startsWith('..') ? local.dataDir : near;
   const lines = [`Hookwarden is listening on ${local.url}`, `Store: dynalite at ${local.store.endpoint}, data in ${dataDir}/`, '', 'Sources:'];
+  const loopback = loopbackOf(local.url);
+  const denied: SourceConfig[] = [];
   for (const source of local.config.sources.values()) {
     const secret = source.secret?.kind === 'env' ? source.secret.variable : 'Secrets Manager';
     lines.push(`  ${source.name.padEnd(12)} ${source.schemeName.padEnd(18)} POST ${local.url}/webhooks/${source.name}   secret: ${secret}`);
+    lines.push(`  ${''.padEnd(12)} allowed IPs: ${source.allowedIps.length === 0 ? 'any' : source.allowedIps.join(', ')}`);
+    if (source.allowedIps.length > 0 && !addressMatcher(source.allowedIps).contains(loopback)) denied.push(source);
+  }
+  for (const source of denied) {
+    lines.push('', `Warning: "${source.name}" allows only ${source.allowedIps.join(', ')}: a request from this machine (${loopback.ip}) gets 403 ip_denied. Add ${loopback.ip} to its allowed IPs to try it locally.`);
   }
   for (const [name, secret] of local.generatedSecrets) {
     lines.push('', `No secret configured for "${name}": generated a development secret (kept in ${dataDir}/dev-secrets.json):`);
     lines.push(`  ${secret}`);
   }
-  const first = local.config.sources.values().next().value;
-  if (first?.secret?.kind === 'env' && first.secret.values[0]) {
-    const body = sampleBody(first.schemeName);
-    const headers = first.scheme.sign(first.secret.values[0], { body: Buffer.from(body) });
+  // The example must work: the first source this machine may reach, with a secret known here.
+  const example = [...local.config.sources.values()].find((s) => !denied.includes(s) && s.secret?.kind === 'env' && s.secret.values[0]);
+  if (example?.secret?.kind === 'env' && example.secret.values[0]) {
+    const key = example.secret.values[0];
+    const body = sampleBody(example.schemeName);
+    const headers = example.scheme.sign(key, { body: Buffer.from(body) });
     const flags = Object.entries(headers).map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`);
-    lines.push('', `Try it (signed now; a signed timestamp stays valid for ${first.maxAgeSeconds} s):`);
-    lines.push(`  curl -i -X POST ${local.url}/webhooks/${first.name} -H 'content-type: application/json' ${flags.join(' ')} --data ${shellQuote(body)}`);
-    lines.push('', 'Or sign at send time (any time):', `  npx hookwarden send ${first.name}`);
+    const validity = signsTimestamp(example, key) ? `signed now; a signed timestamp stays valid for ${example.maxAgeSeconds} s` : `${example.schemeName} signs no timestamp: this request stays valid, and a second copy is a duplicate`;
+    lines.push('', `Try it (${validity}):`);
+    lines.push(`  curl -i -X POST ${local.url}/webhooks/${example.name} -H 'content-type: application/json' ${flags.join(' ')} --data ${shellQuote(body)}`);
+    lines.push('', 'Or sign at send time (any time):', `  npx hookwarden send ${example.name}`);
   }
   lines.push('', `Health: ${local.url}/health  ${local.url}/health/ready`, 'Stored deliveries: npx hookwarden deliveries', 'Press Ctrl+C to stop.');
   return lines;

@@ -2,19 +2,39 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 
-/** Reads a request body, refusing (returning `undefined`) past `limitBytes`. */
-export const readBody = (req: IncomingMessage, limitBytes: number): Promise<Buffer | undefined> =>
-  new Promise((resolve, reject) => {
+/** What reading a body gave: the bytes, a refusal past the limit, or a client that went away. */
+export type BodyRead = { readonly kind: 'body'; readonly body: Buffer } | { readonly kind: 'too_large' } | { readonly kind: 'aborted' };
+
+/**
+ * Reads a request body up to `limitBytes`. Past the limit it stops reading at
+ * once (a chunked body has no Content-Length to refuse up front) and answers
+ * `too_large`; the caller closes the connection. A client that disconnects
+ * mid-body is `aborted`, never an error: that is the client's doing.
+ */
+export const readBody = (req: IncomingMessage, limitBytes: number): Promise<BodyRead> =>
+  new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
+    let settled = false;
+    const settle = (result: BodyRead): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limitBytes) over = true;
-      if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
+      if (size <= limitBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      req.pause();
+      settle({ kind: 'too_large' });
+    };
+    req.on('data', onData);
+    req.on('end', () => settle({ kind: 'body', body: Buffer.concat(chunks) }));
+    req.on('error', () => settle({ kind: 'aborted' }));
+    req.on('close', () => settle(req.complete ? { kind: 'body', body: Buffer.concat(chunks) } : { kind: 'aborted' }));
   });
 
 /** Whether the bytes survive a round trip through a UTF-8 string (else API Gateway would base64 them). */
@@ -29,24 +49,25 @@ export const toProxyEvent = (
   req: IncomingMessage,
   body: Buffer,
   route: { readonly resource: string; readonly pathParameters: Record<string, string> | null },
+  requestId: string = randomUUID(),
 ): APIGatewayProxyEvent => {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const url = requestUrl(req) ?? new URL('http://localhost/');
+  // Keyed by names the client chose: no prototype, so `__proto__` or `constructor` is just a name.
+  const headers = Object.create(null) as Record<string, string>;
+  const multiValueHeaders = Object.create(null) as Record<string, string[]>;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
+  const query = Object.create(null) as Record<string, string>;
+  const multiQuery = Object.create(null) as Record<string, string[]>;
   for (const [key, value] of url.searchParams) {
     query[key] = value;
     (multiQuery[key] ??= []).push(value);
   }
   const text = body.length === 0 || isUtf8Text(body);
-  const requestId = randomUUID();
   return {
     resource: route.resource,
     path: url.pathname,
@@ -90,6 +111,15 @@ export const toProxyEvent = (
       },
     },
   };
+};
+
+/** The request's URL, or `undefined` when the request target does not parse as one. */
+export const requestUrl = (req: IncomingMessage): URL | undefined => {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
 };
 
 /** A Lambda context for a local invocation. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, type HookwardenConfig } from '../functions/shared/config';
 import { rateLimitsDependencies } from '../functions/shared/containment';
@@ -7,16 +7,26 @@ import { DynamoDbDeliveryStore } from '../functions/shared/stores/dynamodb-deliv
 import { createTelemetry, type Telemetry } from '../functions/shared/telemetry';
 import { withDevelopmentSecrets } from './dev-secrets';
 import { startLocalStore, type LocalStore } from './dynamo';
-import { startHttpServer, type LocalHttpServer } from './server';
+import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server';
 
 /** The file a running local server leaves in its data directory, so the CLI can reach its store. */
 export const SERVER_FILE = 'server.json';
+
+/** A source as `server.json` describes it: enough for the CLI to notice it would sign differently (never a secret). */
+export interface ServerSourceInfo {
+  readonly name: string;
+  readonly scheme: string;
+  /** `env:NAME` (the variable the server read), `development` (dev-secrets.json) or `secretsManager`. */
+  readonly secret: string;
+}
 
 /** What `server.json` says. */
 export interface ServerInfo {
   readonly pid: number;
   readonly url: string;
   readonly dynamoEndpoint: string;
+  /** Absent in files written by earlier versions. */
+  readonly sources?: readonly ServerSourceInfo[];
 }
 
 /** Options of {@link startLocal}. */
@@ -60,6 +70,26 @@ export const runningServer = (dataDir: string): ServerInfo | undefined => {
 };
 
 /**
+ * Makes the data directory private to its owner, at every start: it holds
+ * delivery bodies and development secrets. The directory and its
+ * subdirectories become 0700, the files in them 0600, whatever an earlier
+ * version, a copy or the umask left behind. (Files the store creates later
+ * sit inside the 0700 directory.)
+ */
+export const restrictDataDir = (dataDir: string): void => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const walk = (dir: string): void => {
+    chmodSync(dir, 0o700);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) chmodSync(path, 0o600);
+    }
+  };
+  walk(dataDir);
+};
+
+/**
  * Runs Hookwarden on one machine: validates the configuration (every problem at
  * once), fills in development secrets, starts dynalite on loopback with the
  * shared table definitions, and serves the same handlers as Lambda over HTTP.
@@ -71,10 +101,17 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const dataDir = dataDirOf(env, cwd);
   const loaded = loadConfig(env, cwd);
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    const { ConfigError } = await import('../functions/shared/errors');
-    throw new ConfigError([`PORT: must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`]);
+  const problems: string[] = [];
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`PORT: must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
+  const timeoutSeconds = env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS ? Number(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS) : DEFAULT_REQUEST_TIMEOUT_MS / 1000;
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
+    problems.push(`HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)}`);
   }
+  if (problems.length > 0) {
+    const { ConfigError } = await import('../functions/shared/errors');
+    throw new ConfigError(problems);
+  }
+  if (!options.inMemory) restrictDataDir(dataDir);
   const { config, generated } = withDevelopmentSecrets(loaded, options.inMemory ? undefined : dataDir);
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
   const telemetry = options.telemetry ?? createTelemetry();
@@ -89,7 +126,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         // HOOKWARDEN_CONTROLS_REFRESH_SECONDS shortens the 15 s blocklist cache (tests, demos).
         ...rateLimitsDependencies(store.client, config, telemetry, env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {}),
       },
-      { port },
+      { port, requestTimeoutMs: timeoutSeconds * 1000 },
     );
   } catch (error) {
     await store.close();
@@ -97,8 +134,13 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   }
   const infoPath = join(dataDir, SERVER_FILE);
   if (!options.inMemory) {
-    const info: ServerInfo = { pid: process.pid, url: http.url, dynamoEndpoint: store.endpoint };
-    writeFileSync(infoPath, JSON.stringify(info, null, 2));
+    const sources = [...config.sources.values()].map((source) => ({
+      name: source.name,
+      scheme: source.schemeName,
+      secret: generated.has(source.name) ? 'development' : source.secret?.kind === 'env' ? `env:${source.secret.variable}` : 'secretsManager',
+    }));
+    const info: ServerInfo = { pid: process.pid, url: http.url, dynamoEndpoint: store.endpoint, sources };
+    writeFileSync(infoPath, JSON.stringify(info, null, 2), { mode: 0o600 });
   }
   return {
     url: http.url,

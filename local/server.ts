@@ -1,12 +1,19 @@
-import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createHealthHandler } from '../functions/health/app';
 import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../functions/shared/pipeline';
-import { localContext, readBody, sendResult, toProxyEvent } from './http-adapter';
+import { localContext, readBody, requestUrl, sendResult, toProxyEvent } from './http-adapter';
+import { answerClientError, ownError, writeRawError } from './own-errors';
 
 /** API Gateway REST's payload limit: larger requests never reach a function. */
 const GATEWAY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/** How long a client may take to send a whole request, by default. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** How long a client may take to send the request headers, by default. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 /** A running local HTTP front end. */
 export interface LocalHttpServer {
@@ -23,48 +30,100 @@ export interface HttpServerOptions {
   readonly host?: string;
   /** Serve this handler (e.g. one wrapped with `withHookwarden`) at `/webhooks/{source}`. @default Hookwarden's own */
   readonly webhookHandler?: HttpHandler;
+  /** Longest time to receive a whole request (408 after). @default 30 000 */
+  readonly requestTimeoutMs?: number;
+  /** Longest time to receive the request headers (408 after); never more than `requestTimeoutMs`. @default 10 000 */
+  readonly headersTimeoutMs?: number;
 }
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/;
+
+/** The largest body any source accepts: a larger one is refused before it is read. */
+export const bodyLimitOf = (deps: Pick<PipelineDependencies, 'config'>): number =>
+  Math.min(GATEWAY_LIMIT_BYTES, Math.max(0, ...[...deps.config.sources.values()].map((s) => s.maxBodyBytes)));
+
+const tooLarge = (limit: number, requestId: string): APIGatewayProxyResult =>
+  // Connection: close, so the rest of an oversized body is never read.
+  ownError(413, 'payload_too_large', `The body exceeds ${limit} bytes.`, requestId, { Connection: 'close' });
 
 /**
  * Serves the Lambda handlers over HTTP as API Gateway would route them:
  * `/webhooks/{source}` to the webhook function, everything else to the health
  * function (which answers 404 for unknown paths in the same error format).
+ * Bodies over the largest source limit are refused (413) without being read,
+ * slow clients time out (408), and every answer the server gives itself uses
+ * the pipeline's error shape and security headers.
  */
 export const startHttpServer = async (deps: PipelineDependencies, options: HttpServerOptions = {}): Promise<LocalHttpServer> => {
   const webhook: HttpHandler = options.webhookHandler ?? createWebhookHandler(deps);
   const health: HttpHandler = createHealthHandler(deps);
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req, GATEWAY_LIMIT_BYTES);
-      if (body === undefined) {
-        sendResult(res, { statusCode: 413, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Request Too Long' }) });
-        return;
+  const limit = bodyLimitOf(deps);
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = randomUUID();
+    const url = requestUrl(req);
+    const match = url ? WEBHOOK_PATH.exec(url.pathname) : null;
+    const context = localContext(match ? 'hookwarden-webhook' : 'hookwarden-health');
+    const answer = (result: APIGatewayProxyResult): void => {
+      if (!res.destroyed && !res.headersSent) sendResult(res, result);
+    };
+    if (!url) return answer(ownError(400, 'bad_request', 'The request target is not a valid URL.', requestId));
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return answer(tooLarge(limit, requestId));
+    const read = await readBody(req, limit);
+    if (read.kind === 'too_large') return answer(tooLarge(limit, requestId));
+    if (read.kind === 'aborted') {
+      // The client's doing, not the server's: no stack, and this request's own context.
+      const logger = deps.telemetry.logger.createChild();
+      logger.addContext(context);
+      logger.info('client closed the connection before the request ended (or timed out)', { requestId, httpMethod: req.method, path: url.pathname });
+      return;
+    }
+    let event;
+    let handler: HttpHandler;
+    if (match) {
+      let source: string;
+      try {
+        source = decodeURIComponent(match[1] as string);
+      } catch {
+        source = match[1] as string;
       }
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const match = WEBHOOK_PATH.exec(path);
-      let event: APIGatewayProxyEvent;
-      let handler: HttpHandler;
-      if (match) {
-        let source: string;
-        try {
-          source = decodeURIComponent(match[1] as string);
-        } catch {
-          source = match[1] as string;
-        }
-        event = toProxyEvent(req, body, { resource: '/webhooks/{source}', pathParameters: { source } });
-        handler = webhook;
-      } else {
-        event = toProxyEvent(req, body, { resource: path, pathParameters: null });
-        handler = health;
-      }
-      sendResult(res, await handler(event, localContext(match ? 'hookwarden-webhook' : 'hookwarden-health')));
-    })().catch((error: unknown) => {
-      deps.telemetry.logger.error('local server failed a request', { error });
-      if (!res.headersSent) sendResult(res, { statusCode: 502, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error' }) });
-    });
+      event = toProxyEvent(req, read.body, { resource: '/webhooks/{source}', pathParameters: { source } }, requestId);
+      handler = webhook;
+    } else {
+      event = toProxyEvent(req, read.body, { resource: url.pathname, pathParameters: null }, requestId);
+      handler = health;
+    }
+    try {
+      answer(await handler(event, context));
+    } catch (error) {
+      const logger = deps.telemetry.logger.createChild();
+      logger.addContext(context);
+      logger.error('local server failed a request', { error, requestId });
+      answer(ownError(502, 'bad_gateway', 'Bad gateway.', requestId));
+    }
+  };
+
+  const server = createServer(
+    // Node checks the timeouts every connectionsCheckingInterval: keep it well under them.
+    { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)) },
+    (req, res) => void handle(req, res),
+  );
+  // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): refuse an oversized body before inviting it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) sendResult(res, tooLarge(limit, randomUUID()));
+    else {
+      res.writeContinue();
+      void handle(req, res);
+    }
   });
+  // CONNECT (a proxy tunnel) is no route here: 405 like any other method, not a silently closed socket.
+  server.on('connect', (_req: IncomingMessage, socket) =>
+    writeRawError(socket, 405, 'method_not_allowed', 'CONNECT is not accepted here.', randomUUID(), { Allow: 'GET, HEAD, POST, OPTIONS' }),
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerClientError(error, socket, randomUUID()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());

@@ -1,6 +1,7 @@
 import { describeInvalidRange, parseAddress } from '../../functions/shared/net';
 import { UsageError, type CliContext } from '../context';
 import { output } from '../output';
+import { terminalSafe } from '../terminal';
 import { withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets';
 import { updateIpSet, wafCidr } from '../waf';
 
@@ -75,16 +76,25 @@ export const unblockCommand = async (context: CliContext, text: string, options:
   );
 };
 
-/** `hookwarden blocks`: the current blocks and disabled sources. */
-export const blocksCommand = async (context: CliContext, options: TargetOptions, aws?: AwsClients): Promise<number> =>
+/** `hookwarden blocks`: the current blocks and disabled sources (`--json`: one object with both lists). */
+export const blocksCommand = async (context: CliContext, options: TargetOptions & { json?: boolean }, aws?: AwsClients): Promise<number> =>
   withContainmentTarget(
     context,
     options.stack,
     async (target) => {
       const controls = await target.controls.load(Math.floor(Date.now() / 1000));
+      const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+      if (options.json) {
+        output.json({
+          where: target.where,
+          blocks: controls.blocks.map((b) => ({ range: b.range, until: iso(b.expiresAt), reason: b.reason })),
+          disabledSources: controls.disabledSources.map((d) => ({ source: d.source, since: iso(d.since), reason: d.reason })),
+        });
+        return 0;
+      }
       if (controls.blocks.length === 0) output.line('no blocked addresses');
-      for (const block of controls.blocks) output.line(`${block.range}  until ${new Date(block.expiresAt * 1000).toISOString()}  ${block.reason}`);
-      for (const source of controls.disabledSources) output.line(`source ${source.source} disabled since ${new Date(source.since * 1000).toISOString()}  ${source.reason}`);
+      for (const block of controls.blocks) output.line(terminalSafe(`${block.range}  until ${iso(block.expiresAt)}  ${block.reason}`));
+      for (const source of controls.disabledSources) output.line(terminalSafe(`source ${source.source} disabled since ${iso(source.since)}  ${source.reason}`));
       return 0;
     },
     aws,
@@ -92,7 +102,7 @@ export const blocksCommand = async (context: CliContext, options: TargetOptions,
 
 const knownSource = (target: ContainmentTarget, source: string): void => {
   if (target.sources.size > 0 && !target.sources.has(source)) {
-    throw new UsageError(`unknown source "${source}" in ${target.where} (sources: ${[...target.sources].join(', ')})`);
+    throw new UsageError(`unknown source "${source}" in ${target.where} (configured: ${[...target.sources].join(', ')})`);
   }
 };
 

@@ -8,6 +8,7 @@ import { startLocalStore, storeInUse } from '../../local/dynamo';
 import { runningServer } from '../../local/index';
 import { CommandFailed, configOf, UsageError, type CliContext } from '../context';
 import { output } from '../output';
+import { terminalSafe } from '../terminal';
 
 /**
  * Runs `work` with a DynamoDB client on the local store: through a running
@@ -51,8 +52,9 @@ export const withLocalStore = <T>(context: CliContext, work: (store: DynamoDbDel
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
+// Ids, event types and headers came from a request: escaped, so they cannot drive the terminal.
 const summary = (d: StoredDelivery): string =>
-  [iso(d.receivedAt), d.source, d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  ');
+  terminalSafe([iso(d.receivedAt), d.source, d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  '));
 
 /** Options of `hookwarden deliveries`. */
 export interface ListOptions {
@@ -68,7 +70,7 @@ export const listDeliveriesCommand = async (context: CliContext, options: ListOp
   );
   if (options.json) {
     const rows = found.map(({ body, receivedAt, ...rest }) => ({ ...rest, receivedAt: iso(receivedAt), bodyBytes: body.length }));
-    output.line(JSON.stringify(rows, null, 2));
+    output.json(rows);
     return 0;
   }
   if (found.length === 0) output.line(options.source === undefined ? 'no deliveries stored' : `no deliveries stored for "${options.source}"`);
@@ -76,24 +78,51 @@ export const listDeliveriesCommand = async (context: CliContext, options: ListOp
   return 0;
 };
 
+/** Options of `hookwarden deliveries show`. */
+export interface ShowOptions {
+  body?: boolean;
+  json?: boolean;
+}
+
+/** Whether the bytes are UTF-8 text (a round trip that changes them means they were not). */
+const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'utf8').equals(body);
+
 /**
  * `hookwarden deliveries show <source> <id>`: one delivery's summary and kept
- * headers; with `--body` the body, as text when it is UTF-8, else base64.
+ * headers. With `--body`, standard output gets exactly the stored body bytes
+ * (so `> body.bin` or `| hookwarden send --file` reproduce it) and the summary
+ * goes to standard error; on a terminal the body is shown with its control
+ * characters escaped. `--json` prints one object (the body, with `--body`, as
+ * `body` when UTF-8, else `bodyBase64`).
  * @returns 0, or throws CommandFailed when there is no such live delivery
  */
-export const showDeliveryCommand = async (context: CliContext, source: string, id: string, options: { body?: boolean }): Promise<number> => {
+export const showDeliveryCommand = async (context: CliContext, source: string, id: string, options: ShowOptions): Promise<number> => {
   const delivery = await withLocalStore(context, (store) => store.get(source, id, nowSeconds()));
   if (!delivery) throw new CommandFailed(`no stored delivery "${id}" for source "${source}" (see hookwarden deliveries)`);
-  output.line(summary(delivery));
-  output.line(`client IP: ${delivery.clientIp}`);
-  output.line(`expires: ${iso(delivery.expiresAt * 1000)}`);
-  for (const [name, value] of Object.entries(delivery.headers)) output.line(`${name}: ${value}`);
+  if (options.json) {
+    const { body, receivedAt, expiresAt, ...rest } = delivery;
+    const text = isUtf8(body);
+    output.json({
+      ...rest,
+      receivedAt: iso(receivedAt),
+      expiresAt: iso(expiresAt * 1000),
+      bodyBytes: body.length,
+      ...(options.body ? (text ? { body: body.toString('utf8') } : { bodyBase64: body.toString('base64') }) : {}),
+    });
+    return 0;
+  }
+  // With --body, standard output is the body alone.
+  const print = options.body ? output.error : output.line;
+  print(summary(delivery));
+  print(`client IP: ${terminalSafe(delivery.clientIp)}`);
+  print(`expires: ${iso(delivery.expiresAt * 1000)}`);
+  for (const [name, value] of Object.entries(delivery.headers)) print(terminalSafe(`${name}: ${value}`));
   if (options.body) {
-    const text = delivery.body.toString('utf8');
-    // A round trip that changes the bytes means they were not UTF-8: printing them would show something else.
-    const isText = Buffer.from(text, 'utf8').equals(delivery.body);
-    output.line('');
-    output.line(isText ? text : `(not UTF-8; base64) ${delivery.body.toString('base64')}`);
+    if (!output.toTerminal()) output.bytes(delivery.body);
+    else {
+      if (!isUtf8(delivery.body)) output.error('(not UTF-8: invalid bytes shown as U+FFFD; redirect to a file for the exact bytes)');
+      output.line(terminalSafe(delivery.body.toString('utf8'), { layout: true }));
+    }
   }
   return 0;
 };

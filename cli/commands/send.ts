@@ -1,29 +1,79 @@
-import { CommandFailed, type CliContext } from '../context';
+import { developmentSecretsPath } from '../../local/dev-secrets';
+import { runningServer, type ServerInfo } from '../../local/index';
+import { CommandFailed, UsageError, type CliContext, type SecretsOrigin } from '../context';
 import { output } from '../output';
+import { terminalSafe } from '../terminal';
 import { contentTypeOf, defaultBaseUrl, signedRequest, webhookUrl, type SignOptions } from './sign';
 
 /** Options of `hookwarden send`. */
 export interface SendOptions extends SignOptions {
   /** Extra headers as `[name, value]`, already validated by the program; they win over the signed ones. */
   header?: Array<[string, string]>;
+  json?: boolean;
 }
 
 /** How long to wait for an answer: a webhook receiver that takes longer is broken from a provider's point of view too. */
 const TIMEOUT_MS = 30_000;
 
+const describeSecret = (kind: string, context: CliContext): string =>
+  kind.startsWith('env:') ? `${kind.slice(4)} from its environment` : kind === 'development' ? `the development secret in ${developmentSecretsPath(context.dataDir)}` : 'Secrets Manager';
+
+/**
+ * Refuses to send to the running local server when this shell's configuration
+ * would sign differently from how the server verifies: an unknown source, a
+ * different scheme, or a secret from elsewhere (the classic: `WEBHOOK_SECRET`
+ * exported in the server's shell only). `--secret-env` is an explicit choice
+ * and is not second-guessed.
+ * @throws UsageError naming both sides and the fix
+ */
+const checkAgainstServer = (context: CliContext, server: ServerInfo, sourceName: string, scheme: string, signedWith: SecretsOrigin): void => {
+  if (!server.sources) return;
+  const theirs = server.sources.find((s) => s.name === sourceName);
+  const at = `the server at ${server.url}`;
+  if (!theirs) {
+    throw new UsageError(`${at} has no source "${sourceName}" (its sources: ${server.sources.map((s) => s.name).join(', ')}): it was started with another configuration than this shell's`);
+  }
+  if (theirs.scheme !== scheme) {
+    throw new UsageError(`${at} verifies "${sourceName}" as ${theirs.scheme}, but this shell's configuration says ${scheme}: it was started with another configuration`);
+  }
+  if (signedWith.kind === 'explicit' || theirs.secret === signedWith.kind) return;
+  const fix = theirs.secret.startsWith('env:')
+    ? `export ${theirs.secret.slice(4)} here too, or pass --secret-env NAME`
+    : theirs.secret === 'development'
+      ? `unset ${signedWith.label} here, or restart npm start with it set`
+      : 'pass --secret-env NAME';
+  throw new UsageError(`${at} verifies "${sourceName}" with ${describeSecret(theirs.secret, context)}, but this shell would sign with ${signedWith.label}: ${fix}`);
+};
+
+/** `{"error":{"reason":…}}` of a development server's refusal, if the answer has one. */
+const reasonOf = (text: string): string | undefined => {
+  try {
+    const reason = (JSON.parse(text) as { error?: { reason?: unknown } }).error?.reason;
+    return typeof reason === 'string' ? reason : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * `hookwarden send <source>`: signs like the provider and POSTs to
- * `<base>/webhooks/<source>`; prints the status line and the body.
+ * `<base>/webhooks/<source>`; says which secret signed (stderr), prints the
+ * status line and the body (stdout), and a development server's reason for a
+ * refusal. `--json` prints one object instead.
  * @returns 0 on 2xx, 1 on any other status
+ * @throws UsageError when the running local server would verify with another source, scheme or secret (exit 2)
  * @throws CommandFailed naming the URL when nothing answers (exit 1)
  */
 export const sendCommand = async (context: CliContext, sourceName: string, options: SendOptions): Promise<number> => {
-  const { body, headers } = signedRequest(context, sourceName, options);
+  const { body, headers, source, signedWith } = signedRequest(context, sourceName, options);
+  const server = runningServer(context.dataDir);
+  const base = options.url ?? defaultBaseUrl(context);
+  if (server && base === server.url) checkAgainstServer(context, server, sourceName, source.schemeName, signedWith);
   // Headers is case-insensitive, so `-H Content-Type:...` replaces the default instead of doubling it.
   const sent = new Headers({ 'content-type': contentTypeOf(body), ...headers });
   for (const [name, value] of options.header ?? []) sent.set(name, value);
-  const base = options.url ?? defaultBaseUrl(context);
   const url = webhookUrl(base, sourceName);
+  if (!options.json) output.error(`signed with ${signedWith.label}`);
   let response: Response;
   let text: string;
   try {
@@ -34,7 +84,19 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
     const hint = options.url === undefined ? ' (is npm start running? or pass --url)' : '';
     throw new CommandFailed(`cannot reach ${url}: ${cause}${hint}`);
   }
-  output.line(`HTTP ${response.status} ${response.statusText}`.trimEnd());
-  if (text !== '') output.line(text);
+  const reason = response.ok ? undefined : reasonOf(text);
+  if (options.json) {
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text
+    }
+    output.json({ url, status: response.status, statusText: response.statusText, signedWith: signedWith.label, body: parsed, ...(reason ? { reason } : {}) });
+    return response.ok ? 0 : 1;
+  }
+  output.line(`HTTP ${response.status} ${terminalSafe(response.statusText)}`.trimEnd());
+  if (text !== '') output.line(terminalSafe(text, { layout: true }));
+  if (reason !== undefined) output.error(`reason: ${terminalSafe(reason)}`);
   return response.ok ? 0 : 1;
 };

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { SourceConfig } from '../../functions/shared/config';
 import { runningServer } from '../../local/index';
 import { sampleBody, shellQuote } from '../../local/sample';
-import { bodyOf, configOf, secretsOf, sourceOf, type CliContext } from '../context';
+import { bodyOf, configOf, secretsWithOrigin, sourceOf, type CliContext, type SecretsOrigin } from '../context';
 import { output } from '../output';
 
 /** Options of `hookwarden sign` (and the signing half of `send`). */
@@ -23,20 +23,23 @@ export interface SignedMessage {
   readonly body: Buffer;
   /** The provider's headers, names as the provider spells them. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Which secret signed it. */
+  readonly signedWith: SecretsOrigin;
 }
 
 /** Signs the body (from --data, --file or the scheme's sample) with the source's first secret, as its provider would. */
 export const signedRequest = (context: CliContext, sourceName: string, options: SignOptions): SignedMessage => {
   const config = configOf(context);
   const source = sourceOf(config, sourceName);
-  const [secret] = secretsOf(context, config, source, options.secretEnv);
+  const { values, origin } = secretsWithOrigin(context, config, source, options.secretEnv);
+  const [secret] = values;
   const body = bodyOf(context, options, () => sampleBody(source.schemeName));
   const headers = source.scheme.sign(secret as string, {
     body,
     ...(options.id !== undefined ? { id: options.id } : {}),
     ...(options.timestamp !== undefined ? { timestampSeconds: options.timestamp } : {}),
   });
-  return { source, body, headers };
+  return { source, body, headers, signedWith: origin };
 };
 
 /** The base URL of the local server: the running one (its `server.json`), else `http://127.0.0.1:$PORT` (default 3000). */
@@ -58,7 +61,8 @@ export const contentTypeOf = (body: Buffer): string => {
 
 /** `hookwarden sign <source>`: prints the headers, one `Name: value` per line, or a curl command. */
 export const signCommand = (context: CliContext, sourceName: string, options: SignOptions): number => {
-  const { body, headers } = signedRequest(context, sourceName, options);
+  const { body, headers, signedWith } = signedRequest(context, sourceName, options);
+  output.error(`signed with ${signedWith.label}`);
   if (!options.curl) {
     for (const [name, value] of Object.entries(headers)) output.line(`${name}: ${value}`);
     return 0;

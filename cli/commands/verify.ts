@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { configOf, readFileOrUsage, secretsOf, sourceOf, type CliContext } from '../context';
+import { configOf, readFileOrUsage, secretsWithOrigin, sourceOf, type CliContext } from '../context';
 import { parseHeadersFile } from '../headers-file';
 import { output } from '../output';
+import { terminalSafe } from '../terminal';
 
 /** Options of `hookwarden verify`. */
 export interface VerifyOptions {
@@ -9,18 +10,20 @@ export interface VerifyOptions {
   body: string;
   now?: number;
   secretEnv?: string;
+  json?: boolean;
 }
 
 /**
  * `hookwarden verify <source>`: checks a captured request with the same scheme
  * code, secrets and tolerance as the receiver. Prints `valid: id=... event=...`
- * or `invalid: <code>: <reason>`; neither names a secret.
+ * or `invalid: <code>: <reason>` (ids and event types escaped for the terminal),
+ * or with `--json` one object; none names a secret.
  * @returns 0 when valid, 1 when not
  */
 export const verifyCommand = (context: CliContext, sourceName: string, options: VerifyOptions): number => {
   const config = configOf(context);
   const source = sourceOf(config, sourceName);
-  const secrets = secretsOf(context, config, source, options.secretEnv);
+  const { values: secrets, origin } = secretsWithOrigin(context, config, source, options.secretEnv);
   const headersPath = resolve(context.cwd, options.headers);
   const headers = parseHeadersFile(readFileOrUsage(headersPath).toString('utf8'), headersPath);
   // Raw bytes: re-encoding the body is the classic way to break a valid signature.
@@ -31,10 +34,12 @@ export const verifyCommand = (context: CliContext, sourceName: string, options: 
     { nowSeconds: options.now ?? Math.floor(Date.now() / 1000), maxAgeSeconds: source.maxAgeSeconds },
   );
   if (!result.ok) {
-    output.line(`invalid: ${result.code}: ${result.reason}`);
+    if (options.json) output.json({ valid: false, code: result.code, reason: result.reason, secrets: origin.label });
+    else output.line(terminalSafe(`invalid: ${result.code}: ${result.reason}`));
     return 1;
   }
   const eventType = result.eventType ?? source.scheme.eventTypeOf?.({ headers, body });
-  output.line(`valid: id=${result.deliveryId} event=${eventType ?? '-'}`);
+  if (options.json) output.json({ valid: true, deliveryId: result.deliveryId, eventType: eventType ?? null, secrets: origin.label });
+  else output.line(terminalSafe(`valid: id=${result.deliveryId} event=${eventType ?? '-'}`));
   return 0;
 };

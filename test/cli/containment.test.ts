@@ -59,7 +59,7 @@ describe('block, unblock, blocks, disable, enable against a running npm start', 
     [['block', '10.0.0.0/33', '--for', '1h'], /invalid prefix length/],
     [['block', '10.0.0.1', '--for', '1 week'], /expected a duration/],
     [['block', '10.0.0.1'], /--for/],
-    [['disable', 'nope'], /unknown source "nope"/],
+    [['disable', 'nope'], /unknown source "nope" in .* \(configured: default\)/],
     [['enable'], /missing required argument/],
   ])('%j exits 2 with a clear message', async (args, message) => {
     const r = await cli(args, env, cwd);

@@ -86,7 +86,7 @@ describe('POST /webhooks/{source} over real HTTP and dynalite', () => {
     const res = await h.post('/webhooks/default', d.body, { ...d.headers, 'webhook-signature': 'v1,garbage' });
     expect(res.status).toBe(401);
     const body = await res.json();
-    expect(body).toEqual({ error: { code: 'signature_invalid', message: expect.any(String), requestId: expect.any(String) } });
+    expect(body).toEqual({ error: { code: 'signature_invalid', message: expect.any(String), requestId: expect.any(String), reason: expect.any(String) } });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('strict-transport-security')).toContain('max-age=');

@@ -62,7 +62,7 @@ export interface Harness {
 /** Starts dynalite and the local HTTP server for a configuration given as environment variables. */
 export const startHarness = async (
   env: Record<string, string>,
-  options: { now?: () => number; webhookHandler?: (deps: PipelineDependencies) => HttpHandler; containment?: boolean } = {},
+  options: { now?: () => number; webhookHandler?: (deps: PipelineDependencies) => HttpHandler; containment?: boolean; requestTimeoutMs?: number } = {},
 ): Promise<Harness> => {
   const config = loadConfig({ ...env }, emptyDir());
   let local: LocalStore | undefined = await startLocalStore();
@@ -84,7 +84,11 @@ export const startHarness = async (
         }
       : {}),
   };
-  const http = await startHttpServer(deps, { port: 0, ...(options.webhookHandler ? { webhookHandler: options.webhookHandler(deps) } : {}) });
+  const http = await startHttpServer(deps, {
+    port: 0,
+    ...(options.webhookHandler ? { webhookHandler: options.webhookHandler(deps) } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+  });
   return {
     url: http.url,
     config,

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ROOT, startServer } from '../helpers/cli';
+import { cli, ROOT, startServer } from '../helpers/cli';
+import { TEST_SECRETS } from '../helpers/secrets';
 import { emptyDir } from '../helpers/harness';
 
 const start = (env: Record<string, string>, cwd = emptyDir()) =>
@@ -26,6 +28,13 @@ describe('npm start with a bad configuration', () => {
     const result = start({ PORT: 'eighty' });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/PORT: must be a port number/);
+  });
+
+  it('refuses a request timeout that is not a number of seconds, with the port in the same message', () => {
+    const result = start({ PORT: 'eighty', HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: '0' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/PORT: must be a port number/);
+    expect(result.stderr).toMatch(/HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: must be a whole number of seconds/);
   });
 });
 
@@ -51,5 +60,96 @@ describe('npm start on a data directory it cannot use', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/dev-secrets\.json is not valid JSON/);
     expect(result.stderr).not.toContain('half-written');
+  });
+});
+
+const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+
+describe('npm start keeps its data directory private', () => {
+  it('makes the directory 0700 and every file in it 0600 at every start, a lax dev-secrets.json included', async () => {
+    const dataDir = emptyDir();
+    chmodSync(dataDir, 0o755);
+    writeFileSync(join(dataDir, 'dev-secrets.json'), '{}', { mode: 0o644 });
+    chmodSync(join(dataDir, 'dev-secrets.json'), 0o644);
+    const first = await startServer({ HOOKWARDEN_DATA_DIR: dataDir }, emptyDir());
+    first.process.kill('SIGTERM');
+    await new Promise((resolve) => first.process.once('exit', resolve));
+    // An earlier version (or a copy) left everything readable: the next start closes it again.
+    const loosen = (dir: string): void => {
+      chmodSync(dir, 0o755);
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) loosen(join(dir, entry.name));
+        else chmodSync(join(dir, entry.name), 0o644);
+      }
+    };
+    loosen(dataDir);
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: dataDir }, emptyDir());
+    try {
+      expect(modeOf(dataDir)).toBe('700');
+      expect(modeOf(join(dataDir, 'dev-secrets.json'))).toBe('600');
+      expect(modeOf(join(dataDir, 'server.json'))).toBe('600');
+      expect(modeOf(join(dataDir, 'dynamodb'))).toBe('700');
+      const stored = readdirSync(join(dataDir, 'dynamodb')).filter((name) => statSync(join(dataDir, 'dynamodb', name)).isFile());
+      expect(stored.length).toBeGreaterThan(0);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+});
+
+describe('npm start and the CLI on Node 20', () => {
+  // An empty value is what a user who never heard of the variable has (the test runner itself sets it).
+  const unset = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '' };
+
+  it('print no AWS SDK Node version notice', async () => {
+    const dataDir = emptyDir();
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, ...unset }, emptyDir());
+    try {
+      const listed = await cli(['deliveries'], { HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, ...unset });
+      expect(listed.code).toBe(0);
+      expect(listed.stderr).not.toMatch(/NodeVersionSupportWarning|AWS SDK/);
+      await fetch(`${/listening on (\S+)/.exec(server.output())?.[1]}/health/ready`);
+      expect(server.output()).not.toMatch(/NodeVersionSupportWarning|AWS SDK/);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+});
+
+describe('npm start and a client that goes away mid-upload', () => {
+  it('logs a client event with that request\'s own context, not an ERROR with a stack', async () => {
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: emptyDir(), WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, emptyDir());
+    try {
+      const url = new URL(/listening on (\S+)/.exec(server.output())?.[1] as string);
+      // A first request, so a logger that kept the previous context would show it.
+      expect((await fetch(`${url.origin}/health`)).status).toBe(200);
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.write('POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"partial":', () => setImmediate(() => {
+            socket.destroy();
+            resolve();
+          }));
+        });
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no log line:\n${server.output()}`)), 10_000);
+        const look = (): void => {
+          const found = server.output().split('\n').find((l) => l.includes('client closed the connection'));
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          } else setTimeout(look, 50);
+        };
+        look();
+      });
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      expect(entry.level).toBe('INFO');
+      expect(entry.function_name).toBe('hookwarden-webhook');
+      expect(entry.path).toBe('/webhooks/default');
+      expect(line).not.toMatch(/stack|ECONNRESET/);
+      expect(server.output()).not.toContain('"level":"ERROR"');
+    } finally {
+      server.process.kill('SIGKILL');
+    }
   });
 });

@@ -30,7 +30,7 @@ export const jsonResponse = (
  * The one place errors become responses: `{"error":{"code","message","requestId"}}`.
  * A duplicate delivery becomes 200 `{"status":"duplicate","id":...}`. Unknown
  * errors are 500 `internal_error`. In production a 5xx message is generic;
- * development adds the error's own message. Logging is security-events' job.
+ * development adds the error's own message, and to a 401 the specific `reason`. Logging is security-events' job.
  */
 export const errorResponder = (options: ErrorResponderOptions = {}): HttpMiddleware => {
   const production = options.production ?? true;
@@ -47,9 +47,12 @@ export const errorResponder = (options: ErrorResponderOptions = {}): HttpMiddlew
     const generic = GENERIC[statusCode] ?? 'Request failed.';
     let message = known && (known.expose || !production) ? known.message : generic;
     if (!known && !production && error) message = `${error.name}: ${error.message}`;
+    // Development only: why a signature was refused ("timestamp is 3603 s old (limit 300 s)"). Scheme
+    // reasons name headers and numbers, never a secret or MAC; production keeps them in the log.
+    const reason = !production && statusCode === 401 && typeof known?.details.reason === 'string' ? { reason: known.details.reason } : {};
     request.response = jsonResponse(
       statusCode,
-      { error: { code, message, requestId: requestIdOf(request) } },
+      { error: { code, message, requestId: requestIdOf(request), ...reason } },
       known?.headers ?? {},
     );
   };

@@ -6,16 +6,17 @@ export interface SecurityHeadersOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-const defaults: Required<SecurityHeadersOptions> = {
-  headers: {
-    'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-store',
-    'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
-    'X-Frame-Options': 'DENY',
-    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-    'Referrer-Policy': 'no-referrer',
-  },
+/** The headers every answer carries; also used by the local server for the errors it answers itself. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Cache-Control': 'no-store',
+  'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
 };
+
+const defaults: Required<SecurityHeadersOptions> = { headers: SECURITY_HEADERS };
 
 /**
  * Adds nosniff, no-store, HSTS and frame-deny headers to every response,

@@ -1,0 +1,49 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, startServer, type RunningServer } from '../helpers/cli';
+import { emptyDir } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+describe('--json on verify and blocks', () => {
+  const dataDir = emptyDir();
+  const cwd = emptyDir();
+  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_DATA_DIR: dataDir };
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await startServer(env, cwd);
+  });
+  afterAll(() => {
+    server.process.kill('SIGKILL');
+  });
+
+  it('verify --json: valid with id and event type, or invalid with code and reason', async () => {
+    const body = '{"type":"invoice.paid"}';
+    writeFileSync(join(cwd, 'body.json'), body);
+    const signed = await cli(['sign', 'default', '--file', 'body.json', '--id', 'msg_json_1', '--timestamp', '1700000000'], env, cwd);
+    writeFileSync(join(cwd, 'headers.txt'), signed.stdout);
+    const args = ['verify', 'default', '--headers', 'headers.txt', '--body', 'body.json', '--json'];
+    const valid = await cli([...args, '--now', '1700000010'], env, cwd);
+    expect(valid.code).toBe(0);
+    expect(JSON.parse(valid.stdout)).toEqual({ valid: true, deliveryId: 'msg_json_1', eventType: 'invoice.paid', secrets: 'WEBHOOK_SECRET' });
+    const stale = await cli([...args, '--now', '1700003600'], env, cwd);
+    expect(stale.code).toBe(1);
+    expect(JSON.parse(stale.stdout)).toEqual({ valid: false, code: 'timestamp_out_of_range', reason: 'timestamp is 3600 s old (limit 300 s)', secrets: 'WEBHOOK_SECRET' });
+  });
+
+  it('blocks --json lists blocks and disabled sources; the plain list escapes control characters', async () => {
+    expect((await cli(['block', '203.0.113.7', '--for', '1h', '--reason', 'stuffing\u009b2J'], env, cwd)).code).toBe(0);
+    expect((await cli(['disable', 'default', '--reason', 'rotating'], env, cwd)).code).toBe(0);
+    const json = await cli(['blocks', '--json'], env, cwd);
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toMatch(/[\u007f-\u009f]/);
+    expect(JSON.parse(json.stdout)).toEqual({
+      where: expect.any(String),
+      blocks: [{ range: '203.0.113.7', until: expect.stringMatching(/Z$/), reason: 'stuffing\u009b2J' }],
+      disabledSources: [{ source: 'default', since: expect.stringMatching(/Z$/), reason: 'rotating' }],
+    });
+    const plain = await cli(['blocks'], env, cwd);
+    expect(plain.stdout).toContain('stuffing\\x9b2J');
+  });
+});

@@ -1,0 +1,64 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, startServer, type RunningServer } from '../helpers/cli';
+import { emptyDir } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+describe('send says which secret it signs with, and refuses what it can tell will fail', () => {
+  const dataDir = emptyDir();
+  const cwd = emptyDir();
+  const serverEnv = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_DATA_DIR: dataDir };
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    // A development secret left by an earlier `npm start` without WEBHOOK_SECRET.
+    writeFileSync(join(dataDir, 'dev-secrets.json'), JSON.stringify({ 'default:standard-webhooks': TEST_SECRETS.standardWebhooksSecond }), { mode: 0o600 });
+    server = await startServer(serverEnv, cwd);
+  });
+  afterAll(() => {
+    server.process.kill('SIGKILL');
+  });
+
+  it('refuses to sign with the stale development secret when the server reads WEBHOOK_SECRET (exit 2, naming both)', async () => {
+    const r = await cli(['send', 'default'], { HOOKWARDEN_DATA_DIR: dataDir }, cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/verifies "default" with WEBHOOK_SECRET from its environment, but this shell would sign with the development secret in \S+dev-secrets\.json: export WEBHOOK_SECRET here too, or pass --secret-env NAME/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses a scheme the server does not use for the source', async () => {
+    const r = await cli(['send', 'default'], { HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: TEST_SECRETS.github }, cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/verifies "default" as standard-webhooks, but this shell's configuration says github/);
+  });
+
+  it('names the variable it signed with', async () => {
+    const r = await cli(['send', 'default'], serverEnv, cwd);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('signed with WEBHOOK_SECRET\n');
+    expect(r.stdout).toMatch(/^HTTP 202 Accepted\n/);
+  });
+
+  it("prints a development server's reason for a 401, and what it signed with", async () => {
+    const r = await cli(['send', 'default', '--secret-env', 'OTHER'], { ...serverEnv, OTHER: TEST_SECRETS.standardWebhooksSecond }, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^HTTP 401 Unauthorized\n/);
+    expect(r.stderr).toBe('signed with OTHER (--secret-env)\nreason: no signature matches any secret\n');
+    expect(r.stderr).not.toContain(TEST_SECRETS.standardWebhooksSecond);
+  });
+
+  it('--json prints one object with the status, the secret it signed with, the answer and the reason', async () => {
+    const r = await cli(['send', 'default', '--json', '--secret-env', 'OTHER', '--timestamp', '1700000000'], { ...serverEnv, OTHER: TEST_SECRETS.standardWebhooks }, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      url: expect.stringMatching(/\/webhooks\/default$/),
+      status: 401,
+      statusText: 'Unauthorized',
+      signedWith: 'OTHER (--secret-env)',
+      body: { error: { code: 'timestamp_out_of_range', message: expect.any(String), requestId: expect.any(String), reason: expect.stringMatching(/^timestamp is \d+ s old \(limit 300 s\)$/) } },
+      reason: expect.stringMatching(/^timestamp is \d+ s old/),
+    });
+  });
+});

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { cli, ROOT } from '../helpers/cli';
+import { emptyDir } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+const npmStart = (env: Record<string, string>) =>
+  spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')], {
+    cwd: emptyDir(),
+    env: { PATH: process.env.PATH ?? '', HOOKWARDEN_DATA_DIR: emptyDir(), ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+
+describe('npm start and the command line speak with one voice: "hookwarden: " and a lower-case message', () => {
+  const bad = { WEBHOOK_MAX_AGE: 'five', CORS_ORIGINS: '*' };
+
+  it('the same configuration problem reads the same from both', async () => {
+    const fromCli = await cli(['sign', 'default'], { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, ...bad });
+    const fromServer = npmStart({ PORT: '0', ...bad });
+    for (const stderr of [fromCli.stderr, fromServer.stderr]) {
+      expect(stderr).toMatch(/^hookwarden: invalid configuration:\n {2}- WEBHOOK_MAX_AGE: [^\n]+\n {2}- CORS_ORIGINS: /);
+    }
+  });
+
+  it('a port in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      const result = npmStart({ PORT: port });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(`hookwarden: port ${port} is in use: set PORT to another port (PORT=0 picks a free one)\n`);
+    } finally {
+      taken.close();
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { createHmac } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJson, startHarness, type Harness } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+const SECRET = TEST_SECRETS.standardWebhooks;
+const sender = new Webhook(SECRET);
+let counter = 0;
+const signed = (at = new Date(), body = JSON.stringify({ n: ++counter })) => {
+  const id = `msg_reason_${Date.now()}_${++counter}`;
+  return { body, id, at, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
+};
+/** The MAC the receiver computes for a delivery: it must never appear in an answer. */
+const expectedMac = (d: ReturnType<typeof signed>): string =>
+  createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64')).update(`${d.id}.${Math.floor(d.at.getTime() / 1000)}.${d.body}`).digest('base64');
+
+describe.each([
+  ['development', {}, true],
+  ['production', { NODE_ENV: 'production' }, false],
+])('401 answers in %s', (_name, env, showsReason) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET, ...env });
+  });
+  afterAll(() => h.close());
+
+  it.each([
+    ['a signature made with another secret', (d: ReturnType<typeof signed>) => ({ ...d.headers, 'webhook-signature': new Webhook(TEST_SECRETS.standardWebhooksSecond).sign(d.id, d.at, d.body) }), /no signature matches any secret/],
+    ['no signature header', (d: ReturnType<typeof signed>) => ({ 'webhook-id': d.id, 'webhook-timestamp': d.headers['webhook-timestamp'] }), /missing webhook-signature/],
+  ])('%s', async (_case, headers, reason) => {
+    const d = signed();
+    const res = await h.post('/webhooks/default', d.body, headers(d));
+    expect(res.status).toBe(401);
+    const text = await res.text();
+    const body = JSON.parse(text) as { error: Record<string, unknown> };
+    if (showsReason) expect(body.error.reason).toMatch(reason);
+    else expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'requestId']);
+    for (const secretish of [SECRET, SECRET.slice(6), expectedMac(d), ...Object.values(headers(d))]) expect(text).not.toContain(secretish);
+  });
+
+  it('a stale timestamp', async () => {
+    const d = signed(new Date(Date.now() - 3603_000));
+    const res = await h.post('/webhooks/default', d.body, d.headers);
+    expect(res.status).toBe(401);
+    const body = await readJson(res);
+    expect(body.error.code).toBe('timestamp_out_of_range');
+    if (showsReason) expect((body.error as unknown as Record<string, unknown>).reason).toMatch(/^timestamp is 360\d s old \(limit 300 s\)$/);
+    else expect(body.error).not.toHaveProperty('reason');
+  });
+});

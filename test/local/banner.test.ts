@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../helpers/cli';
+import { emptyDir } from '../helpers/harness';
+import { TEST_SECRETS } from '../helpers/secrets';
+
+/** The configuration the README shows, as a new user would copy it. */
+const README_CONFIG = {
+  sources: [
+    { name: 'github', scheme: 'github', secretEnv: 'GITHUB_WEBHOOK_SECRET', allowedIps: ['192.30.252.0/22', '185.199.108.0/22', '140.82.112.0/20', '143.55.64.0/20'] },
+    { name: 'stripe', scheme: 'stripe', secretEnv: 'STRIPE_WEBHOOK_SECRET', maxAgeSeconds: 300 },
+    {
+      name: 'billing',
+      scheme: 'hmac',
+      secretEnv: 'BILLING_SECRET',
+      hmac: { header: 'x-signature', prefix: 'sha256=', encoding: 'hex', timestampHeader: 'x-timestamp', idHeader: 'x-delivery-id', template: '{timestamp}.{body}' },
+    },
+  ],
+  corsOrigins: ['https://app.example.com'],
+  trustedProxies: [],
+};
+
+/** Runs the banner's curl command with fetch (same URL, headers and body). */
+const runCurl = (banner: string): Promise<Response> => {
+  const line = /^ {2}curl -i -X POST (\S+) (.*)$/m.exec(banner);
+  if (!line) throw new Error(`no curl line in:\n${banner}`);
+  const headers = [...(line[2] as string).matchAll(/-H '([^']*)'/g)].map((m) => (m[1] as string).split(/: (.*)/s).slice(0, 2) as [string, string]);
+  const body = /--data '([^']*)'$/.exec(line[2] as string)?.[1];
+  return fetch(line[1] as string, { method: 'POST', headers, body });
+};
+
+describe('the npm start banner', () => {
+  it("with the README's example configuration: shows each allowlist, warns that github refuses this machine, and its curl works", async () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify(README_CONFIG));
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: emptyDir(), STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripe }, cwd);
+    try {
+      const banner = server.output();
+      expect(banner).toMatch(/^ +allowed IPs: 192\.30\.252\.0\/22, 185\.199\.108\.0\/22, 140\.82\.112\.0\/20, 143\.55\.64\.0\/20$/m);
+      expect(banner).toMatch(/^ +allowed IPs: any$/m);
+      expect(banner).toContain('Warning: "github" allows only 192.30.252.0/22, 185.199.108.0/22, 140.82.112.0/20, 143.55.64.0/20: a request from this machine (127.0.0.1) gets 403 ip_denied.');
+      expect(banner).not.toMatch(/Warning: "(stripe|billing)"/);
+      expect(banner).toContain('Try it (signed now; a signed timestamp stays valid for 300 s):');
+      const res = await runCurl(banner);
+      expect(res.status).toBe(202);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+
+  it('says a timestamp stays valid only for schemes that sign one', async () => {
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: emptyDir(), WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: TEST_SECRETS.github }, emptyDir());
+    try {
+      const banner = server.output();
+      expect(banner).not.toContain('timestamp stays valid');
+      expect(banner).toContain('Try it (github signs no timestamp: this request stays valid, and a second copy is a duplicate):');
+      expect((await runCurl(banner)).status).toBe(202);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+});
