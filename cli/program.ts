@@ -142,7 +142,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .command('show')
     .description('show one stored delivery: summary and kept headers (control characters from the request escaped)')
     .argument('<source>', 'source name')
-    .argument('<id>', 'delivery id')
+    .argument('<id>', 'delivery id: the replay key, or the provider\'s own id (X-GitHub-Delivery, ...)')
     .option('--body', 'write exactly the stored body bytes to stdout (the summary goes to stderr); on a terminal, with control characters escaped')
     .option('--json', 'print one JSON object (with --body, the body as body or bodyBase64)')
     .action(async (source: string, id: string, options) => {

@@ -53,8 +53,9 @@ const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 // Ids, event types and headers came from a request: escaped, so they cannot drive the terminal.
+// The id shown is the one the provider's dashboard shows (its unsigned id) where there is one; `show` takes either.
 const summary = (d: StoredDelivery): string =>
-  terminalSafe([iso(d.receivedAt), d.source, d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  '));
+  terminalSafe([iso(d.receivedAt), d.source, d.providerId ?? d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  '));
 
 /** Options of `hookwarden deliveries`. */
 export interface ListOptions {
@@ -88,7 +89,7 @@ export interface ShowOptions {
 const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'utf8').equals(body);
 
 /**
- * `hookwarden deliveries show <source> <id>`: one delivery's summary and kept
+ * `hookwarden deliveries show <source> <id>` (the replay key or the provider's own id): one delivery's summary and kept
  * headers. With `--body`, standard output gets exactly the stored body bytes
  * (so `> body.bin` or `| hookwarden send --file` reproduce it) and the summary
  * goes to standard error; on a terminal the body is shown with its control
@@ -97,7 +98,11 @@ const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'ut
  * @returns 0, or throws CommandFailed when there is no such live delivery
  */
 export const showDeliveryCommand = async (context: CliContext, source: string, id: string, options: ShowOptions): Promise<number> => {
-  const delivery = await withLocalStore(context, (store) => store.get(source, id, nowSeconds()));
+  const delivery = await withLocalStore(context, async (store) => {
+    const now = nowSeconds();
+    // The replay key, else the provider's own (unsigned) id: a scan, fine for a local command.
+    return (await store.get(source, id, now)) ?? (await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now })).find((d) => d.providerId === id);
+  });
   if (!delivery) throw new CommandFailed(`no stored delivery "${id}" for source "${source}" (see hookwarden deliveries)`);
   if (options.json) {
     const { body, receivedAt, expiresAt, ...rest } = delivery;
@@ -114,6 +119,7 @@ export const showDeliveryCommand = async (context: CliContext, source: string, i
   // With --body, standard output is the body alone.
   const print = options.body ? output.error : output.line;
   print(summary(delivery));
+  if (delivery.providerId) print(`replay key: ${terminalSafe(delivery.deliveryId)} (the provider's id is not signed)`);
   print(`client IP: ${terminalSafe(delivery.clientIp)}`);
   print(`expires: ${iso(delivery.expiresAt * 1000)}`);
   for (const [name, value] of Object.entries(delivery.headers)) print(terminalSafe(`${name}: ${value}`));
