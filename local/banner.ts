@@ -18,6 +18,12 @@ export const signsTimestamp = (source: SourceConfig, secret: string): boolean =>
   return !result.ok && result.code === 'timestamp_out_of_range';
 };
 
+/** Seconds as the largest whole unit: `7 d`, `36 h`, `90 min`, `45 s`. */
+const duration = (seconds: number): string => {
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['min', 60]] as const) if (seconds % size === 0) return `${seconds / size} ${unit}`;
+  return `${seconds} s`;
+};
+
 /** The address a request from this machine comes from, for a server listening on `url`. */
 const loopbackOf = (url: string): Address => {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
@@ -35,6 +41,10 @@ export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd())
     const secret = source.secret?.kind === 'env' ? source.secret.variable : 'Secrets Manager';
     lines.push(`  ${source.name.padEnd(12)} ${source.schemeName.padEnd(18)} POST ${local.url}/webhooks/${source.name}   secret: ${secret}`);
     lines.push(`  ${''.padEnd(12)} allowed IPs: ${source.allowedIps.length === 0 ? 'any' : source.allowedIps.join(', ')}`);
+    const key = source.secret?.kind === 'env' ? source.secret.values[0] : undefined;
+    if (key !== undefined && !signsTimestamp(source, key)) {
+      lines.push(`  ${''.padEnd(12)} replay window: ${source.schemeName} signs no timestamp, so a captured delivery is refused as a duplicate for ${duration(source.retentionSeconds)} (retentionSeconds), and accepted again after that until the key is rotated`);
+    }
     if (source.allowedIps.length > 0 && !addressMatcher(source.allowedIps).contains(loopback)) denied.push(source);
   }
   for (const source of denied) {

@@ -61,3 +61,24 @@ describe('the npm start banner', () => {
     }
   });
 });
+
+describe('the npm start banner states the replay window', () => {
+  it('for a scheme that signs no timestamp, and not for one that does', async () => {
+    const cwd = emptyDir();
+    const config = {
+      sources: [
+        { name: 'gh', scheme: 'github', secretEnv: 'GH_SECRET', retentionSeconds: 30 * 86_400 },
+        { name: 'sw', scheme: 'standard-webhooks', secretEnv: 'SW_SECRET' },
+      ],
+    };
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify(config));
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: emptyDir(), GH_SECRET: TEST_SECRETS.github, SW_SECRET: TEST_SECRETS.standardWebhooks }, cwd);
+    try {
+      const banner = server.output();
+      expect(banner).toMatch(/^ +replay window: github signs no timestamp, so a captured delivery is refused as a duplicate for 30 d \(retentionSeconds\), and accepted again after that until the key is rotated$/m);
+      expect(banner.match(/replay window:/g)).toHaveLength(1);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+});
