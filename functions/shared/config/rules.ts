@@ -1,6 +1,7 @@
 import { describeInvalidRange } from '../net';
 import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window';
 import { PRESET_NAMES, resolveScheme } from '../schemes';
+import { decodeKey } from '../secrets/keys';
 import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types';
 import type { SecretSource } from './model';
 
@@ -128,7 +129,7 @@ export const schemeFor = (
   }
 };
 
-/** A source's secrets from an environment variable, each checked by the scheme (never echoed). */
+/** A source's secrets from an environment variable, each decoded by the scheme and long enough (never echoed). */
 export const envSecrets = (
   problems: Problems,
   variable: string,
@@ -140,9 +141,10 @@ export const envSecrets = (
   if (scheme) {
     values.forEach((value, index) => {
       try {
-        scheme.decodeSecret(value);
+        decodeKey(scheme, value);
       } catch (error) {
-        problems.add(variable, `secret #${index + 1} ${(error as Error).message}`);
+        // The position, never the value: the variable may hold several keys.
+        problems.add(variable, `key #${index + 1} of ${values.length} ${(error as Error).message}`);
       }
     });
   }

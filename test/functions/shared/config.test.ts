@@ -72,6 +72,16 @@ describe('loadConfig from the environment', () => {
     expect(problems.length).toBeGreaterThanOrEqual(5);
   });
 
+  it.each([
+    ['github', 'Str0ngRandomSecretValue,x', 'key #2 of 2 has 1 byte of key material; at least 16 are needed'],
+    ['shopify', 'fifteen-chars!!', 'key #1 of 1 has 15 bytes of key material; at least 16 are needed'],
+    ['stripe', 'whsec_short1', 'key #1 of 1 has 12 bytes of key material; at least 16 are needed'],
+    ['standard-webhooks', 'whsec_c2hvcnQ=', 'key #1 of 1 decodes to 5 bytes; at least 16 are needed'],
+  ])('refuses a %s key shorter than 16 bytes, naming WEBHOOK_SECRET and its position, never its value', (scheme, secret, message) => {
+    const problems = problemsOf({ WEBHOOK_SCHEME: scheme, WEBHOOK_SECRET: secret });
+    expect(problems).toEqual([`WEBHOOK_SECRET: ${message}`]);
+  });
+
   it('never echoes a secret in a problem', () => {
     const problems = problemsOf({ WEBHOOK_SECRET: 'whsec_!!!not-base64-but-secret!!!' });
     expect(problems.join('\n')).not.toContain('not-base64-but-secret');
@@ -118,7 +128,7 @@ describe('loadConfig from hookwarden.config.json', () => {
 
   it('lets CORS_ORIGINS and TRUSTED_PROXIES override the file', () => {
     const dir = write({ sources: [{ name: 'a', scheme: 'github', secretEnv: 'S' }], corsOrigins: ['https://a.example.com'] });
-    const config = loadConfig({ S: 'x', CORS_ORIGINS: 'https://b.example.com', TRUSTED_PROXIES: '' }, dir);
+    const config = loadConfig({ S: TEST_SECRETS.github, CORS_ORIGINS: 'https://b.example.com', TRUSTED_PROXIES: '' }, dir);
     expect(config.corsOrigins).toEqual(['https://b.example.com']);
     expect(config.trustedProxies).toEqual([]);
   });
@@ -140,6 +150,11 @@ describe('loadConfig from hookwarden.config.json', () => {
     expect(text).toContain('sources[2].name');
     expect(text).toContain('sources[2].secretEnv');
     expect(text).toContain('corsOrigins');
+  });
+
+  it('refuses a short key in the variable a source\'s secretEnv names', () => {
+    const dir = write({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' }] });
+    expect(problemsOf({ GH_SECRET: `${TEST_SECRETS.github}, tiny` }, dir)).toEqual(['GH_SECRET: key #2 of 2 has 4 bytes of key material; at least 16 are needed']);
   });
 
   it('reports a file that is not JSON', () => {
