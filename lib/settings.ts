@@ -1,5 +1,6 @@
 import { DEFAULT_SOURCE, DEFAULTS, type ConfigDocument } from '../functions/shared/config';
-import { hmacFromEnv, list, positiveInt, Problems, ranges, schemeFor, stringArray } from '../functions/shared/config/rules';
+import { acceptedRisks, proxyRanges, type Risk } from '../functions/shared/config/risks';
+import { hmacFromEnv, list, positiveInt, Problems, schemeFor, stringArray } from '../functions/shared/config/rules';
 import { readDocument, sourcesFromDocument } from '../functions/shared/config/sources';
 import type { HmacSchemeOptions } from '../functions/shared/schemes/types';
 
@@ -67,6 +68,8 @@ export interface DeploymentSettings {
   readonly secretCacheSeconds: number;
   /** Where the sources came from (the config file's path, or `environment`). */
   readonly origin: string;
+  /** The file's `acceptRisks`, passed on to the functions' configuration. @default [] */
+  readonly acceptRisks?: readonly string[];
 }
 
 /** What {@link readSettings} found: the settings, and every problem with the inputs. */
@@ -110,15 +113,14 @@ const wafRateLimit = (problems: Problems, raw: unknown): number => {
 type RawSource = NonNullable<ConfigDocument['sources']>[number] & { generateSecret?: unknown };
 
 /** The sources of the config file, checked by the local server's own rules (secret values are never read). */
-const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: string): DeployedSource[] => {
+const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: string, accepted: ReadonlySet<Risk>): DeployedSource[] => {
   // An empty environment: `secretEnv` names a local variable, never read at deploy time.
-  const checked = sourcesFromDocument(problems, document, origin, {});
+  const checked = sourcesFromDocument(problems, document, origin, {}, accepted);
   const raws = Array.isArray(document.sources) ? (document.sources as RawSource[]) : [];
   return raws.flatMap((raw, index) => {
     const source = typeof raw?.name === 'string' ? checked.get(raw.name) : undefined;
     if (!source) return [];
     const where = `${origin} sources[${index}]`;
-    if (raw.generateSecret !== undefined && typeof raw.generateSecret !== 'boolean') problems.add(`${where}.generateSecret`, 'must be true or false');
     const secretArn = typeof raw.secretArn === 'string' && raw.secretArn ? raw.secretArn : undefined;
     if (secretArn && !COMPLETE_SECRET_ARN.test(secretArn)) {
       problems.add(`${where}.secretArn`, 'must be the complete secret ARN, with its 6-character suffix (aws secretsmanager describe-secret prints it)');
@@ -177,9 +179,11 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
 
   // Only the file: an inline HOOKWARDEN_CONFIG_JSON in the deployer's shell is the functions' format, not a deploy input.
   const file = readDocument(problems, env.HOOKWARDEN_CONFIG ? { HOOKWARDEN_CONFIG: env.HOOKWARDEN_CONFIG } : {}, cwd);
-  const sources = file ? sourcesFromFile(problems, file.document, file.origin) : [defaultSource(problems, env)];
+  // Acknowledgements come from the file only, and travel with it to the functions.
+  const accepted = acceptedRisks(problems, {}, file?.document, file?.origin);
+  const sources = file ? sourcesFromFile(problems, file.document, file.origin, accepted) : [defaultSource(problems, env)];
   const where = file?.origin ?? 'config';
-  const trustedProxies = ranges(problems, `${where} trustedProxies`, stringArray(problems, `${where} trustedProxies`, file?.document.trustedProxies));
+  const trustedProxies = proxyRanges(problems, `${where} trustedProxies`, stringArray(problems, `${where} trustedProxies`, file?.document.trustedProxies), accepted);
   const corsContext = context('corsOrigins');
   const corsOrigins = corsContext !== undefined ? contextList(corsContext) : stringArray(problems, `${where} corsOrigins`, file?.document.corsOrigins);
 
@@ -198,6 +202,7 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     debug: contextBool(problems, 'debug', context('debug'), false),
     secretCacheSeconds: positiveInt(problems, 'context secretCacheSeconds', context('secretCacheSeconds'), DEFAULTS.secretCacheSeconds, 86_400),
     origin: file?.origin ?? 'environment',
+    acceptRisks: [...accepted],
   };
   return { settings, problems: problems.items };
 };

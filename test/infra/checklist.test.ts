@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, DeploymentRefused } from '../../lib/app';
 import { CHECKLIST_ITEMS } from '../../lib/checklist';
@@ -98,6 +99,17 @@ describe('the production checklist', () => {
     const sources = (n: number) => ({ sources: Array.from({ length: n }, (_, i) => ({ name: `source-${i}`, scheme: 'github' })) });
     expect(refusal({}, sources(8))).toEqual([]);
     expect(refusal({}, sources(20))).toEqual([expect.stringMatching(/^Configuration: about \d+ bytes of function environment for 20 sources; Lambda allows 4096/)]);
+  });
+
+  it('refuses the dangerous values the functions refuse, and hands an acknowledgement on to them', () => {
+    const risky = { sources: [{ ...source, allowedIps: ['0.0.0.0/0'] }], trustedProxies: ['::/0'] };
+    const text = refusal({}, risky).join('\n');
+    expect(text).toMatch(/sources\[0\]\.allowedIps: "0\.0\.0\.0\/0" allows every address/);
+    expect(text).toMatch(/trustedProxies: "::\/0" trusts X-Forwarded-For/);
+    const { stack } = createApp({ appProps: { context: NO_BUNDLING }, env: {}, cwd: workdir({ ...risky, acceptRisks: ['allow-any-ip', 'trust-any-proxy'] }) });
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const webhook = Object.values(functions).find((f) => JSON.stringify(f).includes('HOOKWARDEN_CONFIG_JSON'));
+    expect(JSON.stringify(webhook)).toContain('\\"acceptRisks\\":[\\"allow-any-ip\\",\\"trust-any-proxy\\"]');
   });
 
   it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
