@@ -1,7 +1,7 @@
 import { DEFAULT_SOURCE, DEFAULTS, type ConfigDocument } from '../functions/shared/config';
 import { acceptedRisks, proxyRanges, type Risk } from '../functions/shared/config/risks';
-import { hmacFromEnv, list, positiveInt, Problems, schemeFor, stringArray } from '../functions/shared/config/rules';
-import { readDocument, sourcesFromDocument } from '../functions/shared/config/sources';
+import { list, positiveInt, Problems, schemeFor, stringArray } from '../functions/shared/config/rules';
+import { hmacFromEnvironment, readDocument, sourcesFromDocument } from '../functions/shared/config/sources';
 import type { HmacSchemeOptions } from '../functions/shared/schemes/types';
 
 /** One source as the stack deploys it (validated by the same rules as the local server). */
@@ -144,10 +144,12 @@ const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: s
 };
 
 /** Without a config file: one `default` source, scheme from `WEBHOOK_SCHEME` (and `WEBHOOK_HMAC_*` for `hmac`). */
-const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv): DeployedSource => {
+const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk>): DeployedSource => {
   const name = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
-  const hmac = name === 'hmac' ? hmacFromEnv(env) : undefined;
-  schemeFor(problems, 'WEBHOOK_SCHEME', name, hmac);
+  // The same checks as the functions' (config/hmac.ts): they would refuse at cold start what is deployed here.
+  const checked = hmacFromEnvironment(problems, env, name, accepted);
+  schemeFor(problems, 'WEBHOOK_SCHEME', name, checked);
+  const hmac = checked || undefined;
   return {
     name: DEFAULT_SOURCE,
     scheme: name,
@@ -179,9 +181,9 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
 
   // Only the file: an inline HOOKWARDEN_CONFIG_JSON in the deployer's shell is the functions' format, not a deploy input.
   const file = readDocument(problems, env.HOOKWARDEN_CONFIG ? { HOOKWARDEN_CONFIG: env.HOOKWARDEN_CONFIG } : {}, cwd);
-  // Acknowledgements come from the file only, and travel with it to the functions.
-  const accepted = acceptedRisks(problems, {}, file?.document, file?.origin);
-  const sources = file ? sourcesFromFile(problems, file.document, file.origin, accepted) : [defaultSource(problems, env)];
+  // Acknowledgements come with the sources (the file's, else HOOKWARDEN_ACCEPT_RISKS) and travel on to the functions.
+  const accepted = acceptedRisks(problems, file ? {} : { HOOKWARDEN_ACCEPT_RISKS: env.HOOKWARDEN_ACCEPT_RISKS }, file?.document, file?.origin);
+  const sources = file ? sourcesFromFile(problems, file.document, file.origin, accepted) : [defaultSource(problems, env, accepted)];
   const where = file?.origin ?? 'config';
   const trustedProxies = proxyRanges(problems, `${where} trustedProxies`, stringArray(problems, `${where} trustedProxies`, file?.document.trustedProxies), accepted);
   const corsContext = context('corsOrigins');

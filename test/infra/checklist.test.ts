@@ -116,6 +116,8 @@ describe('the production checklist', () => {
     const { settings } = createApp({ appProps: { context: NO_BUNDLING }, env: { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: 'never-read' }, cwd: workdir() });
     expect(settings.sources).toEqual([expect.objectContaining({ name: 'default', scheme: 'github', generateSecret: true })]);
     expect(refusal({}, undefined, { WEBHOOK_SCHEME: 'paypal' })).toEqual([expect.stringMatching(/^WEBHOOK_SCHEME: unknown scheme/)]);
+    const unsigned = { WEBHOOK_SCHEME: 'hmac', WEBHOOK_HMAC_HEADER: 'x-sig', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts' };
+    expect(refusal({}, undefined, unsigned)).toEqual([expect.stringMatching(/^WEBHOOK_HMAC_TIMESTAMP_HEADER: is set but WEBHOOK_HMAC_TEMPLATE has no \{timestamp\}/)]);
   });
 
   it('makes `cdk synth -c stage=prod` exit non-zero, listing every failing item by name', () => {

@@ -133,18 +133,25 @@ export const ignoredVariables = (problems: Problems, document: ConfigDocument, o
   }
 };
 
-/** The one `default` source the `WEBHOOK_*` variables describe. */
-export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk> = new Set()): Map<string, SourceConfig> => {
-  const schemeName = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
-  const rawHmac = hmacFromEnv(env);
-  let hmac: HmacSchemeOptions | undefined | false;
-  if (schemeName === 'hmac' && rawHmac) hmac = checkHmacOptions(problems, rawHmac, (key) => HMAC_VARIABLES[key], 'WEBHOOK_HMAC_*', accepted) ?? false;
-  else if (schemeName !== 'hmac') {
+/**
+ * The `WEBHOOK_HMAC_*` options of the `default` source, checked (config/hmac.ts):
+ * `false` when refused, `undefined` when not set. Set without `WEBHOOK_SCHEME=hmac`, they are a problem.
+ */
+export const hmacFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, schemeName: string, accepted: ReadonlySet<Risk>): HmacSchemeOptions | undefined | false => {
+  if (schemeName !== 'hmac') {
     for (const variable of Object.values(HMAC_VARIABLES)) {
       if (env[variable]) problems.add(variable, `is read only with WEBHOOK_SCHEME=hmac, and WEBHOOK_SCHEME is ${JSON.stringify(schemeName)}`);
     }
+    return undefined;
   }
-  const scheme = schemeFor(problems, 'WEBHOOK_SCHEME', schemeName, hmac);
+  const raw = hmacFromEnv(env);
+  return raw && (checkHmacOptions(problems, raw, (key) => HMAC_VARIABLES[key], 'WEBHOOK_HMAC_*', accepted) ?? false);
+};
+
+/** The one `default` source the `WEBHOOK_*` variables describe. */
+export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk> = new Set()): Map<string, SourceConfig> => {
+  const schemeName = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
+  const scheme = schemeFor(problems, 'WEBHOOK_SCHEME', schemeName, hmacFromEnvironment(problems, env, schemeName, accepted));
   const source: SourceConfig = {
     name: DEFAULT_SOURCE,
     schemeName: scheme?.name ?? String(env.WEBHOOK_SCHEME),
