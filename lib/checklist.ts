@@ -43,7 +43,7 @@ const sourcesWithoutSecret = (settings: DeploymentSettings): string[] =>
  * secret ARNs, so it refuses early rather than never.
  */
 const environmentTooLarge = (settings: DeploymentSettings): string[] => {
-  const document = functionConfigDocument(settings.sources, (name) => settings.sources.find((s) => s.name === name)?.secretArn ?? LONGEST_SECRET_ARN, settings.corsOrigins, settings.trustedProxies);
+  const document = functionConfigDocument(settings.sources, (name) => settings.sources.find((s) => s.name === name)?.secretArn ?? LONGEST_SECRET_ARN, settings.corsOrigins, settings.trustedProxies, settings.acceptRisks ?? []);
   const bytes = Buffer.byteLength(JSON.stringify(document)) + OTHER_VARIABLES_BYTES;
   return bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES
     ? [`Configuration: about ${bytes} bytes of function environment for ${settings.sources.length} sources; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} (deploy fewer sources per stack, or shorten allowedIps lists)`]

@@ -49,6 +49,7 @@ export class HookwardenStack extends Stack {
       rateLimits: this.tables.rateLimits,
       corsOrigins: settings.corsOrigins,
       trustedProxies: settings.trustedProxies,
+      acceptRisks: settings.acceptRisks ?? [],
       production,
       debug: settings.debug,
       secretCache: Duration.seconds(settings.secretCacheSeconds),

@@ -1,6 +1,7 @@
 import { DEFAULT_SOURCE, DEFAULTS, type ConfigDocument } from '../functions/shared/config';
-import { hmacFromEnv, list, positiveInt, Problems, ranges, schemeFor, stringArray } from '../functions/shared/config/rules';
-import { readDocument, sourcesFromDocument } from '../functions/shared/config/sources';
+import { acceptedRisks, proxyRanges, type Risk } from '../functions/shared/config/risks';
+import { list, positiveInt, Problems, schemeFor, stringArray } from '../functions/shared/config/rules';
+import { hmacFromEnvironment, readDocument, sourcesFromDocument } from '../functions/shared/config/sources';
 import type { HmacSchemeOptions } from '../functions/shared/schemes/types';
 
 /** One source as the stack deploys it (validated by the same rules as the local server). */
@@ -67,6 +68,8 @@ export interface DeploymentSettings {
   readonly secretCacheSeconds: number;
   /** Where the sources came from (the config file's path, or `environment`). */
   readonly origin: string;
+  /** The file's `acceptRisks`, passed on to the functions' configuration. @default [] */
+  readonly acceptRisks?: readonly string[];
 }
 
 /** What {@link readSettings} found: the settings, and every problem with the inputs. */
@@ -110,15 +113,14 @@ const wafRateLimit = (problems: Problems, raw: unknown): number => {
 type RawSource = NonNullable<ConfigDocument['sources']>[number] & { generateSecret?: unknown };
 
 /** The sources of the config file, checked by the local server's own rules (secret values are never read). */
-const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: string): DeployedSource[] => {
+const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: string, accepted: ReadonlySet<Risk>): DeployedSource[] => {
   // An empty environment: `secretEnv` names a local variable, never read at deploy time.
-  const checked = sourcesFromDocument(problems, document, origin, {});
+  const checked = sourcesFromDocument(problems, document, origin, {}, accepted);
   const raws = Array.isArray(document.sources) ? (document.sources as RawSource[]) : [];
   return raws.flatMap((raw, index) => {
     const source = typeof raw?.name === 'string' ? checked.get(raw.name) : undefined;
     if (!source) return [];
     const where = `${origin} sources[${index}]`;
-    if (raw.generateSecret !== undefined && typeof raw.generateSecret !== 'boolean') problems.add(`${where}.generateSecret`, 'must be true or false');
     const secretArn = typeof raw.secretArn === 'string' && raw.secretArn ? raw.secretArn : undefined;
     if (secretArn && !COMPLETE_SECRET_ARN.test(secretArn)) {
       problems.add(`${where}.secretArn`, 'must be the complete secret ARN, with its 6-character suffix (aws secretsmanager describe-secret prints it)');
@@ -142,10 +144,12 @@ const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: s
 };
 
 /** Without a config file: one `default` source, scheme from `WEBHOOK_SCHEME` (and `WEBHOOK_HMAC_*` for `hmac`). */
-const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv): DeployedSource => {
+const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk>): DeployedSource => {
   const name = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
-  const hmac = name === 'hmac' ? hmacFromEnv(env) : undefined;
-  schemeFor(problems, 'WEBHOOK_SCHEME', name, hmac);
+  // The same checks as the functions' (config/hmac.ts): they would refuse at cold start what is deployed here.
+  const checked = hmacFromEnvironment(problems, env, name, accepted);
+  schemeFor(problems, 'WEBHOOK_SCHEME', name, checked);
+  const hmac = checked || undefined;
   return {
     name: DEFAULT_SOURCE,
     scheme: name,
@@ -177,9 +181,11 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
 
   // Only the file: an inline HOOKWARDEN_CONFIG_JSON in the deployer's shell is the functions' format, not a deploy input.
   const file = readDocument(problems, env.HOOKWARDEN_CONFIG ? { HOOKWARDEN_CONFIG: env.HOOKWARDEN_CONFIG } : {}, cwd);
-  const sources = file ? sourcesFromFile(problems, file.document, file.origin) : [defaultSource(problems, env)];
+  // Acknowledgements come with the sources (the file's, else HOOKWARDEN_ACCEPT_RISKS) and travel on to the functions.
+  const accepted = acceptedRisks(problems, file ? {} : { HOOKWARDEN_ACCEPT_RISKS: env.HOOKWARDEN_ACCEPT_RISKS }, file?.document, file?.origin);
+  const sources = file ? sourcesFromFile(problems, file.document, file.origin, accepted) : [defaultSource(problems, env, accepted)];
   const where = file?.origin ?? 'config';
-  const trustedProxies = ranges(problems, `${where} trustedProxies`, stringArray(problems, `${where} trustedProxies`, file?.document.trustedProxies));
+  const trustedProxies = proxyRanges(problems, `${where} trustedProxies`, stringArray(problems, `${where} trustedProxies`, file?.document.trustedProxies), accepted);
   const corsContext = context('corsOrigins');
   const corsOrigins = corsContext !== undefined ? contextList(corsContext) : stringArray(problems, `${where} corsOrigins`, file?.document.corsOrigins);
 
@@ -198,6 +204,7 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     debug: contextBool(problems, 'debug', context('debug'), false),
     secretCacheSeconds: positiveInt(problems, 'context secretCacheSeconds', context('secretCacheSeconds'), DEFAULTS.secretCacheSeconds, 86_400),
     origin: file?.origin ?? 'environment',
+    acceptRisks: [...accepted],
   };
   return { settings, problems: problems.items };
 };

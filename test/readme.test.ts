@@ -11,7 +11,7 @@ describe('README stays true', () => {
     const example = /```json\n([\s\S]*?)\n```/.exec(README)?.[1] as string;
     const dir = emptyDir();
     writeFileSync(join(dir, 'hookwarden.config.json'), example);
-    const config = loadConfig({ GITHUB_WEBHOOK_SECRET: 'gh', STRIPE_WEBHOOK_SECRET: 'whsec_stripe_example', BILLING_SECRET: 'billing' }, dir);
+    const config = loadConfig({ GITHUB_WEBHOOK_SECRET: 'gh-example-secret-0123', STRIPE_WEBHOOK_SECRET: 'whsec_stripe_example', BILLING_SECRET: 'billing-example-secret' }, dir);
     expect([...config.sources.keys()]).toEqual(['github', 'stripe', 'billing']);
   });
 

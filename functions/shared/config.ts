@@ -1,7 +1,8 @@
 import { ConfigError } from './errors';
 import { DEFAULT_SOURCE, type HookwardenConfig } from './config/model';
-import { list, origins, Problems, ranges, stringArray } from './config/rules';
-import { readDocument, sourceFromEnvironment, sourcesFromDocument } from './config/sources';
+import { acceptedRisks, proxyRanges } from './config/risks';
+import { list, origins, Problems, stringArray } from './config/rules';
+import { ignoredVariables, readDocument, sourceFromEnvironment, sourcesFromDocument } from './config/sources';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, tableName } from './stores/tables';
 
 export * from './config/model';
@@ -21,7 +22,9 @@ const BOOLEAN = /^(true|false|1|0|yes|no)$/i;
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): HookwardenConfig => {
   const problems = new Problems();
   const file = readDocument(problems, env, cwd);
-  const sources = file ? sourcesFromDocument(problems, file.document, file.origin, env) : sourceFromEnvironment(problems, env);
+  const accepted = acceptedRisks(problems, env, file?.document, file?.origin);
+  if (file) ignoredVariables(problems, file.document, file.origin, env);
+  const sources = file ? sourcesFromDocument(problems, file.document, file.origin, env, accepted) : sourceFromEnvironment(problems, env, accepted);
 
   const corsOrigins =
     env.CORS_ORIGINS !== undefined
@@ -29,8 +32,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
       : origins(problems, `${file?.origin ?? 'config'} corsOrigins`, stringArray(problems, `${file?.origin} corsOrigins`, file?.document.corsOrigins));
   const trustedProxies =
     env.TRUSTED_PROXIES !== undefined
-      ? ranges(problems, 'TRUSTED_PROXIES', list(env.TRUSTED_PROXIES))
-      : ranges(problems, `${file?.origin} trustedProxies`, stringArray(problems, `${file?.origin} trustedProxies`, file?.document.trustedProxies));
+      ? proxyRanges(problems, 'TRUSTED_PROXIES', list(env.TRUSTED_PROXIES), accepted)
+      : proxyRanges(problems, `${file?.origin} trustedProxies`, stringArray(problems, `${file?.origin} trustedProxies`, file?.document.trustedProxies), accepted);
 
   if (env.DEBUG !== undefined && env.DEBUG !== '' && !BOOLEAN.test(env.DEBUG)) {
     problems.add('DEBUG', `must be true or false, got ${JSON.stringify(env.DEBUG)}`);
@@ -45,6 +48,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     production: env.NODE_ENV === 'production' || debugOff,
     tables: { deliveries: tableName(DELIVERIES_TABLE, env), rateLimits: tableName(RATE_LIMITS_TABLE, env) },
     origin: file?.origin ?? 'environment',
+    acceptedRisks: [...accepted],
   };
 };
 

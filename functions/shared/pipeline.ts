@@ -79,7 +79,7 @@ export const webhookMiddlewares = (
     bypassMonitor({ telemetry: deps.telemetry, ...(now ? { now } : {}) }),
     ...(deps.controls ? [containment({ controls: deps.controls })] : []),
     rawBody(),
-    signatureVerifier({ sources: config.sources, secretProviders: deps.secretProviders, ...(now ? { now } : {}) }),
+    signatureVerifier({ sources: config.sources, secretProviders: deps.secretProviders, telemetry: deps.telemetry, ...(now ? { now } : {}) }),
     replayGuard({
       store: deps.store,
       telemetry: deps.telemetry,

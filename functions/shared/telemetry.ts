@@ -34,6 +34,8 @@ export const METRIC = {
   authenticationFailure: 'AuthenticationFailure',
   rateLimited: 'RateLimited',
   blocked: 'BlockedRequest',
+  /** A configured key that cannot be used (undecodable or too short); service dimension only, for an alarm. */
+  secretKeyUnusable: 'SecretKeyUnusable',
 } as const;
 
 /**

@@ -26,6 +26,7 @@ export const functionConfigDocument = (
   secretArnOf: (source: string) => string | undefined,
   corsOrigins: readonly string[],
   trustedProxies: readonly string[],
+  acceptRisks: readonly string[] = [],
 ) => ({
   sources: sources.map((s) => ({
     name: s.name,
@@ -41,6 +42,8 @@ export const functionConfigDocument = (
   })),
   corsOrigins,
   trustedProxies,
+  // The functions refuse the same dangerous values unless acknowledged in the same words.
+  ...(acceptRisks.length > 0 ? { acceptRisks } : {}),
 });
 
 /** Props of {@link WebhookFunctions}. */
@@ -57,6 +60,8 @@ export interface WebhookFunctionsProps {
   readonly corsOrigins?: readonly string[];
   /** Peers whose `X-Forwarded-For` is believed. @default [] (none) */
   readonly trustedProxies?: readonly string[];
+  /** Dangerous values acknowledged in the config file (`acceptRisks`). @default [] */
+  readonly acceptRisks?: readonly string[];
   /**
    * `NODE_ENV=production` (and log groups kept on stack deletion) or `development`.
    * @default true
@@ -97,7 +102,7 @@ export class WebhookFunctions extends Construct {
     super(scope, id);
     const production = props.production ?? true;
     const debug = props.debug ?? false;
-    const document = functionConfigDocument(props.sources, (name) => props.secrets.get(name)?.secretArn, props.corsOrigins ?? [], props.trustedProxies ?? []);
+    const document = functionConfigDocument(props.sources, (name) => props.secrets.get(name)?.secretArn, props.corsOrigins ?? [], props.trustedProxies ?? [], props.acceptRisks ?? []);
     const environment: Record<string, string> = {
       HOOKWARDEN_CONFIG_JSON: Stack.of(this).toJsonString(document),
       [DELIVERIES_TABLE.tableNameEnv]: props.deliveries.tableName,

@@ -2,6 +2,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/program';
 import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
@@ -106,7 +108,7 @@ describe('--stack: the same commands against a deployed stack', () => {
     wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
     secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
   });
-  const runCli = async (args: string[]) => {
+  const runCli = async (args: string[], env: NodeJS.ProcessEnv = {}, cwd = emptyDir()) => {
     lines = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
       lines.push(String(chunk));
@@ -117,7 +119,7 @@ describe('--stack: the same commands against a deployed stack', () => {
       return true;
     });
     try {
-      return await run(['node', 'hookwarden', ...args], { env: {}, cwd: emptyDir(), dataDir: emptyDir() }, aws());
+      return await run(['node', 'hookwarden', ...args], { env, cwd, dataDir: emptyDir() }, aws());
     } finally {
       spy.mockRestore();
       errors.mockRestore();
@@ -156,5 +158,31 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(lines.join('')).toContain(written.keys[0]?.secret as string);
     expect(await runCli(['rotate', 'default'])).toBe(2);
     expect(await runCli(['rotate', 'nope', '--stack', 'Hookwarden-prod'])).toBe(2);
+  });
+
+  it.each([
+    ['a key too short for a github source', 'github', 'Str0ng', /the new key has 6 bytes of key material; at least 16 are needed \(scheme github\); nothing was written/],
+    ['a key that is not a Standard Webhooks secret', 'standard-webhooks', 'not base64 at all, but long enough', /the new key is not a Standard Webhooks secret .*nothing was written/],
+  ])('refuses %s from --secret-env before reading or writing the secret', async (_, scheme, key, message) => {
+    sm.reset();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [{ secret: 'current-key-of-the-source' }] }) });
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme }] }));
+    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--secret-env', 'NEW_KEY'], { NEW_KEY: key }, cwd)).toBe(2);
+    expect(lines.join('')).toMatch(message);
+    expect(lines.join('')).not.toContain(key);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('writes a provider key that fits the source scheme first', async () => {
+    sm.reset();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [{ secret: 'current-key-of-the-source' }] }) });
+    sm.on(PutSecretValueCommand).resolves({});
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme: 'github' }] }));
+    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--secret-env', 'NEW_KEY'], { NEW_KEY: TEST_SECRETS.github }, cwd)).toBe(0);
+    const written = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString as string) as { keys: Array<{ secret: string }> };
+    expect(written.keys.map((k) => k.secret)).toEqual([TEST_SECRETS.github, 'current-key-of-the-source']);
   });
 });

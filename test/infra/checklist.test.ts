@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, DeploymentRefused } from '../../lib/app';
 import { CHECKLIST_ITEMS } from '../../lib/checklist';
@@ -100,10 +101,23 @@ describe('the production checklist', () => {
     expect(refusal({}, sources(20))).toEqual([expect.stringMatching(/^Configuration: about \d+ bytes of function environment for 20 sources; Lambda allows 4096/)]);
   });
 
+  it('refuses the dangerous values the functions refuse, and hands an acknowledgement on to them', () => {
+    const risky = { sources: [{ ...source, allowedIps: ['0.0.0.0/0'] }], trustedProxies: ['::/0'] };
+    const text = refusal({}, risky).join('\n');
+    expect(text).toMatch(/sources\[0\]\.allowedIps: "0\.0\.0\.0\/0" allows every address/);
+    expect(text).toMatch(/trustedProxies: "::\/0" trusts X-Forwarded-For/);
+    const { stack } = createApp({ appProps: { context: NO_BUNDLING }, env: {}, cwd: workdir({ ...risky, acceptRisks: ['allow-any-ip', 'trust-any-proxy'] }) });
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const webhook = Object.values(functions).find((f) => JSON.stringify(f).includes('HOOKWARDEN_CONFIG_JSON'));
+    expect(JSON.stringify(webhook)).toContain('\\"acceptRisks\\":[\\"allow-any-ip\\",\\"trust-any-proxy\\"]');
+  });
+
   it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
     const { settings } = createApp({ appProps: { context: NO_BUNDLING }, env: { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: 'never-read' }, cwd: workdir() });
     expect(settings.sources).toEqual([expect.objectContaining({ name: 'default', scheme: 'github', generateSecret: true })]);
     expect(refusal({}, undefined, { WEBHOOK_SCHEME: 'paypal' })).toEqual([expect.stringMatching(/^WEBHOOK_SCHEME: unknown scheme/)]);
+    const unsigned = { WEBHOOK_SCHEME: 'hmac', WEBHOOK_HMAC_HEADER: 'x-sig', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts' };
+    expect(refusal({}, undefined, unsigned)).toEqual([expect.stringMatching(/^WEBHOOK_HMAC_TIMESTAMP_HEADER: is set but WEBHOOK_HMAC_TEMPLATE has no \{timestamp\}/)]);
   });
 
   it('makes `cdk synth -c stage=prod` exit non-zero, listing every failing item by name', () => {

@@ -14,7 +14,7 @@ const README_CONFIG = {
       name: 'billing',
       scheme: 'hmac',
       secretEnv: 'BILLING_SECRET',
-      hmac: { header: 'x-signature', prefix: 'sha256=', encoding: 'hex', timestampHeader: 'x-timestamp', idHeader: 'x-delivery-id', template: '{timestamp}.{body}' },
+      hmac: { header: 'x-signature', prefix: 'sha256=', encoding: 'hex', timestampHeader: 'x-timestamp', idHeader: 'x-delivery-id', template: '{id}.{timestamp}.{body}' },
     },
   ],
   corsOrigins: ['https://app.example.com'],

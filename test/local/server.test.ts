@@ -24,6 +24,17 @@ describe('npm start with a bad configuration', () => {
     expect(result.stdout).not.toContain('listening');
   });
 
+  it('refuses a config file with a typo in a key, and a WEBHOOK_SECRET it would ignore, naming both at once', () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET', allowedIP: ['192.30.252.0/22'] }] }));
+    const result = start({ GH_SECRET: 'a-github-secret-long-enough', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', PORT: '0' }, cwd);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/ {2}- WEBHOOK_SECRET: is set, but the sources come from .*hookwarden\.config\.json/);
+    expect(result.stderr).toMatch(/ {2}- .*hookwarden\.config\.json sources\[0\]\.allowedIP: unknown key; the nearest known key is "allowedIps"/);
+    expect(result.stderr).not.toContain('MfKQ9r8');
+    expect(result.stdout).not.toContain('listening');
+  });
+
   it('refuses a port that is not a port', () => {
     const result = start({ PORT: 'eighty' });
     expect(result.status).toBe(1);

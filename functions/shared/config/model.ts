@@ -41,6 +41,8 @@ export interface HookwardenConfig {
   readonly tables: { readonly deliveries: string; readonly rateLimits: string };
   /** Where the sources came from, for the banner and errors. */
   readonly origin: 'environment' | string;
+  /** Dangerous values acknowledged (`acceptRisks`, `HOOKWARDEN_ACCEPT_RISKS`), for the banner. */
+  readonly acceptedRisks: readonly string[];
 }
 
 /** The source the `WEBHOOK_*` variables describe. */
@@ -69,7 +71,31 @@ export interface ConfigDocument {
     rateLimit?: unknown;
     clientRateLimit?: unknown;
     hmac?: unknown;
+    generateSecret?: unknown;
   }>;
   corsOrigins?: unknown;
   trustedProxies?: unknown;
+  /** Acknowledged dangerous values, by name (config/risks.ts). */
+  acceptRisks?: unknown;
 }
+
+/**
+ * The variables that describe the `default` source. Beside a config file they
+ * would be ignored, so they are refused there (unless a source's `secretEnv` names one).
+ */
+export const SINGLE_SOURCE_VARIABLES = [
+  'WEBHOOK_SECRET',
+  'WEBHOOK_SCHEME',
+  'WEBHOOK_ALLOWED_IPS',
+  'WEBHOOK_MAX_AGE',
+  'WEBHOOK_MAX_BODY_BYTES',
+  'WEBHOOK_RETENTION_SECONDS',
+  'WEBHOOK_RATE_LIMIT',
+  'WEBHOOK_CLIENT_RATE_LIMIT',
+  'WEBHOOK_HMAC_HEADER',
+  'WEBHOOK_HMAC_PREFIX',
+  'WEBHOOK_HMAC_ENCODING',
+  'WEBHOOK_HMAC_TIMESTAMP_HEADER',
+  'WEBHOOK_HMAC_ID_HEADER',
+  'WEBHOOK_HMAC_TEMPLATE',
+] as const;

@@ -1,6 +1,8 @@
 import { describeInvalidRange } from '../net';
 import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window';
 import { PRESET_NAMES, resolveScheme } from '../schemes';
+import { decodeKey } from '../secrets/keys';
+import { UNSIGNED_TIMESTAMP } from '../schemes/hmac';
 import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types';
 import type { SecretSource } from './model';
 
@@ -109,26 +111,43 @@ export const limits = (problems: Problems, sourceWhere: [string, unknown], clien
   };
 };
 
-/** The scheme for a configured name (and hmac options), or a problem. */
+/**
+ * The scheme for a configured name (and hmac options), or a problem. `hmac` is
+ * `false` when the options were refused already (nothing more to say about them).
+ */
 export const schemeFor = (
   problems: Problems,
   where: string,
   name: unknown,
-  hmac: HmacSchemeOptions | undefined,
+  hmac: HmacSchemeOptions | undefined | false,
 ): SignatureScheme | undefined => {
   if (typeof name !== 'string' || !PRESET_NAMES.includes(name)) {
     problems.add(where, `unknown scheme ${JSON.stringify(name)} (one of ${PRESET_NAMES.join(', ')})`);
     return undefined;
   }
+  if (hmac === false) return undefined;
   try {
     return resolveScheme(name, hmac);
   } catch (error) {
-    problems.add(where, (error as Error).message);
+    // The configuration names the unsigned timestamp header in its own terms (config/hmac.ts).
+    const listed = (error as { problems?: unknown }).problems;
+    const rest = Array.isArray(listed) ? listed.filter((p) => p !== UNSIGNED_TIMESTAMP) : undefined;
+    if (rest === undefined) problems.add(where, (error as Error).message);
+    else if (rest.length > 0) problems.add(where, `scheme "hmac": ${rest.join('; ')}`);
     return undefined;
   }
 };
 
-/** A source's secrets from an environment variable, each checked by the scheme (never echoed). */
+/** A whole number from the config file: a JSON number, never a string like "300". */
+export const jsonInt = (problems: Problems, where: string, raw: unknown, fallback: number, max: number): number => {
+  if (raw !== undefined && typeof raw !== 'number') {
+    problems.add(where, `must be a number from 1 to ${max}, got ${JSON.stringify(raw)}`);
+    return fallback;
+  }
+  return positiveInt(problems, where, raw, fallback, max);
+};
+
+/** A source's secrets from an environment variable, each decoded by the scheme and long enough (never echoed). */
 export const envSecrets = (
   problems: Problems,
   variable: string,
@@ -140,9 +159,10 @@ export const envSecrets = (
   if (scheme) {
     values.forEach((value, index) => {
       try {
-        scheme.decodeSecret(value);
+        decodeKey(scheme, value);
       } catch (error) {
-        problems.add(variable, `secret #${index + 1} ${(error as Error).message}`);
+        // The position, never the value: the variable may hold several keys.
+        problems.add(variable, `key #${index + 1} of ${values.length} ${(error as Error).message}`);
       }
     });
   }

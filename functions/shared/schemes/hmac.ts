@@ -4,6 +4,8 @@ import { idFromHeader } from './ids';
 import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp';
 import type { HmacSchemeOptions, SignatureScheme, VerifyResult } from './types';
 
+/** The problem of a `timestampHeader` whose value the template does not sign (the configuration names it in its own terms). */
+export const UNSIGNED_TIMESTAMP = 'timestampHeader is set but template has no {timestamp}';
 /** An RFC 9110 token: what a header name may be. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const PLACEHOLDER = /\{([A-Za-z_]+)\}/g;
@@ -29,7 +31,7 @@ const given = <T>(value: T | undefined): T | undefined => (value === '' ? undefi
 
 /**
  * Validates the options and splits the template once, at construction.
- * @throws Error listing every problem, in configuration terms
+ * @throws Error listing every problem, in configuration terms (also as `problems`, one string each)
  */
 const compile = (options: HmacSchemeOptions) => {
   if (typeof options !== 'object' || options === null) throw new Error('scheme "hmac" needs hmac options: header is required');
@@ -51,7 +53,9 @@ const compile = (options: HmacSchemeOptions) => {
   for (const p of new Set(placeholders)) if (p !== 'body' && p !== 'id' && p !== 'timestamp') problems.push(`template has an unknown placeholder {${p}} (use {id}, {timestamp}, {body})`);
   if (placeholders.includes('timestamp') && timestampHeader === undefined) problems.push('template uses {timestamp} but timestampHeader is not set');
   if (placeholders.includes('id') && idHeader === undefined) problems.push('template uses {id} but idHeader is not set');
-  if (problems.length > 0 || header === undefined) throw new Error(`scheme "hmac": ${problems.join('; ')}`);
+  // Freshness checked on a header the MAC does not cover proves nothing: anyone can rewrite it.
+  if (timestampHeader !== undefined && !placeholders.includes('timestamp')) problems.push(UNSIGNED_TIMESTAMP);
+  if (problems.length > 0 || header === undefined) throw Object.assign(new Error(`scheme "hmac": ${problems.join('; ')}`), { problems });
   const [before = '', after = ''] = template.split('{body}');
   return {
     /** As configured, for the headers `sign` writes. */

@@ -11,13 +11,18 @@ export interface SecretProvider {
    * @throws HttpError 503 `unavailable` when the secrets cannot be read and nothing is cached
    */
   current(): Promise<readonly string[]>;
+  /**
+   * Where the secret at `index` of the last `current()` answer sits in its
+   * source (`WEBHOOK_SECRET #2`, `keys[1]`), for a log line that names a key without its value.
+   */
+  keyLabel(index: number): string;
 }
 
-/** A provider over fixed values (environment variables, tests). */
-export const staticSecrets = (values: readonly string[]): SecretProvider => {
+/** A provider over fixed values (environment variables, tests); `where` names them in labels. */
+export const staticSecrets = (values: readonly string[], where = 'secret'): SecretProvider => {
   const frozen = Object.freeze([...values]);
   const resolved = Promise.resolve(frozen);
-  return { current: () => resolved };
+  return { current: () => resolved, keyLabel: (index) => `${where} #${index + 1}` };
 };
 
 /** Builds the provider for a source's {@link SecretSource}. */
@@ -25,6 +30,6 @@ export type SecretProviderFactory = (source: SecretSource) => SecretProvider;
 
 /** The factory for local mode: environment values only; a Secrets Manager source is a configuration error here. */
 export const environmentSecretProviders: SecretProviderFactory = (source) => {
-  if (source.kind === 'env') return staticSecrets(source.values);
+  if (source.kind === 'env') return staticSecrets(source.values, source.variable);
   throw new Error(`secret ${source.secretId} lives in Secrets Manager; pass a Secrets Manager provider factory`);
 };

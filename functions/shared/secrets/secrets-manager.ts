@@ -18,6 +18,8 @@ export interface SecretsManagerProviderOptions {
 /** The document each secret version holds: every key valid now, each with an optional expiry. */
 export interface SecretDocument {
   readonly keys: ReadonlyArray<{ readonly secret: string; readonly notAfter?: number }>;
+  /** The document's top-level `"secret"` is the last of `keys`. */
+  readonly generatedLast?: boolean;
 }
 
 /** Why a secret document was refused; names the problem, never the value. */
@@ -52,7 +54,7 @@ export const parseSecretDocument = (text: string | undefined): SecretDocument =>
     if (typeof secret !== 'string' || secret.length === 0) throw new MalformedSecretError(`keys[${index}].secret must be a non-empty string`);
     if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter))) throw new MalformedSecretError(`keys[${index}].notAfter must be epoch seconds`);
   });
-  return { keys: keys as SecretDocument['keys'] };
+  return { keys: keys as SecretDocument['keys'], ...(typeof generated === 'string' ? { generatedLast: true } : {}) };
 };
 
 const unavailable = (secretId: string, cause: unknown, problem: string): HttpError =>
@@ -78,11 +80,12 @@ export const secretsManagerProviders = (client: SecretsManagerClient, options: S
   const now = options.now ?? Date.now;
   const retryAfterFailureMs = options.retryAfterFailureMs ?? 5_000;
   return (source) => {
-    if (source.kind === 'env') return staticSecrets(source.values);
+    if (source.kind === 'env') return staticSecrets(source.values, source.variable);
     const { secretId, cacheSeconds } = source;
     let document: SecretDocument | undefined;
     let failure: { cause: unknown; problem: string } | undefined;
     let current: readonly string[] = Object.freeze([]);
+    let labels: readonly string[] = [];
     let currentKey = '';
     let refreshAt = 0;
     let lastReadAt = Number.NEGATIVE_INFINITY;
@@ -90,10 +93,14 @@ export const secretsManagerProviders = (client: SecretsManagerClient, options: S
 
     const select = (): readonly string[] => {
       const nowSeconds = now() / 1000;
-      const valid = (document?.keys ?? []).filter((key) => key.notAfter === undefined || key.notAfter > nowSeconds).map((key) => key.secret);
+      const keys = document?.keys ?? [];
+      const positions = keys.flatMap((key, index) => (key.notAfter === undefined || key.notAfter > nowSeconds ? [index] : []));
+      const valid = positions.map((index) => (keys[index] as SecretDocument['keys'][number]).secret);
       const key = valid.join('\u0000');
       if (key !== currentKey) {
         current = Object.freeze(valid);
+        // The position in the document an operator edits (the generated top-level "secret" is parsed last).
+        labels = positions.map((index) => (document?.generatedLast && index === keys.length - 1 ? `${secretId} "secret"` : `${secretId} keys[${index}]`));
         currentKey = key;
       }
       return current;
@@ -132,6 +139,7 @@ export const secretsManagerProviders = (client: SecretsManagerClient, options: S
           ? unavailable(secretId, failure.cause, failure.problem)
           : unavailable(secretId, undefined, 'every key in the secret document has expired');
       },
+      keyLabel: (index) => labels[index] ?? `${secretId} key #${index + 1}`,
     } satisfies SecretProvider;
   };
 };

@@ -1,6 +1,8 @@
 import type { SourceConfig } from '../../config';
 import { HttpError } from '../../errors';
 import type { SecretProvider, SecretProviderFactory } from '../../secrets';
+import { decodeKey } from '../../secrets/keys';
+import { countMetric, METRIC, type Telemetry } from '../../telemetry';
 import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link signatureVerifier}. */
@@ -10,6 +12,8 @@ export interface SignatureVerifierOptions {
   readonly secretProviders: SecretProviderFactory;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** Where an unusable key is reported (security event and metric). @default none */
+  readonly telemetry?: Telemetry;
 }
 
 interface SourceKeys {
@@ -38,12 +42,33 @@ export const signatureVerifier = (options: SignatureVerifierOptions): HttpMiddle
     perSource.set(name, { provider: options.secretProviders(source.secret), keys: [] });
   }
 
+  /** One unusable key: a security event naming its position (never its value) and a metric, once per key set. */
+  const reportUnusable = (source: SourceConfig, key: string, problem: string): void => {
+    if (!options.telemetry) return;
+    options.telemetry.logger.error('secret key unusable', { securityEvent: { code: 'secret_key_unusable', source: source.name, key, problem } });
+    countMetric(options.telemetry.metrics, METRIC.secretKeyUnusable, {});
+  };
+
   const keysFor = async (source: SourceConfig): Promise<readonly Buffer[]> => {
     const entry = perSource.get(source.name) as SourceKeys;
     const secrets = await entry.provider.current();
     if (secrets !== entry.secrets) {
-      entry.keys = secrets.map((secret) => source.scheme.decodeSecret(secret));
+      // A key a rotation got wrong is skipped, not fatal: the others keep the source working.
+      entry.keys = secrets.flatMap((secret, index) => {
+        try {
+          return [decodeKey(source.scheme, secret)];
+        } catch (error) {
+          reportUnusable(source, entry.provider.keyLabel(index), (error as Error).message);
+          return [];
+        }
+      });
       entry.secrets = secrets;
+    }
+    if (entry.keys.length === 0) {
+      throw new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
+        headers: { 'Retry-After': '5' },
+        details: { problem: 'no usable key in the source\'s secrets' },
+      });
     }
     return entry.keys;
   };

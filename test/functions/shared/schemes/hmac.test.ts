@@ -98,6 +98,7 @@ describe('resolveScheme', () => {
     ['an unknown placeholder', { header: 'x-sig', template: '{ts}.{body}' }, /unknown placeholder \{ts\}/],
     ['{timestamp} without its header', { header: 'x-sig', template: '{timestamp}.{body}' }, /timestampHeader is not set/],
     ['{id} without its header', { header: 'x-sig', template: '{id}.{body}' }, /idHeader is not set/],
+    ['a timestamp header the template does not sign', { header: 'x-sig', timestampHeader: 'x-ts' }, /timestampHeader is set but template has no \{timestamp\}/],
     ['a template that is not a string', { header: 'x-sig', template: 42 }, /template must be a string/],
   ])('refuses hmac options with %s, in configuration terms', (_name, options, message) => {
     expect(() => resolveScheme('hmac', options as HmacSchemeOptions)).toThrow(message);

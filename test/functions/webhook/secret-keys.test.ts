@@ -1,0 +1,115 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../../functions/shared/config';
+import { createWebhookHandler, type HttpHandler } from '../../../functions/shared/pipeline';
+import { github, standardWebhooks } from '../../../functions/shared/schemes';
+import { secretsManagerProviders } from '../../../functions/shared/secrets/secrets-manager';
+import { DynamoDbDeliveryStore } from '../../../functions/shared/stores/dynamodb-delivery-store';
+import { createTelemetry, METRIC, type Telemetry } from '../../../functions/shared/telemetry';
+import { startLocalStore, type LocalStore } from '../../../local/dynamo';
+import { localContext } from '../../../local/http-adapter';
+import { emptyDir } from '../../helpers/harness';
+import { TEST_SECRETS } from '../../helpers/secrets';
+
+// Secrets Manager has no local server: aws-sdk-client-mock stands in for it; deliveries go to dynalite.
+const sm = mockClient(SecretsManagerClient);
+const SECRET_ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hookwarden/default-AbCdEf';
+/** Decodes to 5 bytes: a key a hurried rotation could paste. */
+const UNDECODABLE = 'whsec_c2hvcnQ=';
+
+const event = (body: string, headers: Record<string, string>): APIGatewayProxyEvent =>
+  ({
+    resource: '/webhooks/{source}',
+    path: '/webhooks/default',
+    httpMethod: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    multiValueHeaders: {},
+    pathParameters: { source: 'default' },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'req-keys', identity: { sourceIp: '203.0.113.9' } },
+  }) as unknown as APIGatewayProxyEvent;
+
+describe('a Secrets Manager key document with an unusable key', () => {
+  let local: LocalStore;
+  let telemetry: Telemetry;
+  let handler: HttpHandler;
+  let metricNames: string[];
+  let n = 0;
+
+  /** A fresh handler (cold start) over the document the mock serves. */
+  const coldStart = (keys: Array<{ secret: string }>, scheme = 'standard-webhooks'): void => {
+    sm.reset();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys }) });
+    const config = loadConfig(
+      { HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'default', scheme, secretArn: SECRET_ID }] }), NODE_ENV: 'production' },
+      emptyDir(),
+    );
+    telemetry = createTelemetry();
+    metricNames = [];
+    const single = telemetry.metrics.singleMetric.bind(telemetry.metrics);
+    vi.spyOn(telemetry.metrics, 'singleMetric').mockImplementation(() => {
+      const metric = single();
+      const add = metric.addMetric.bind(metric);
+      vi.spyOn(metric, 'addMetric').mockImplementation((name, ...rest) => {
+        metricNames.push(name);
+        return add(name, ...rest);
+      });
+      return metric;
+    });
+    handler = createWebhookHandler({
+      config,
+      store: new DynamoDbDeliveryStore({ client: local.client, tableName: config.tables.deliveries }),
+      telemetry,
+      secretProviders: secretsManagerProviders(new SecretsManagerClient({})),
+    });
+  };
+
+  const signed = () => {
+    const body = JSON.stringify({ type: 'ping', n: (n += 1) });
+    return event(body, standardWebhooks.sign(TEST_SECRETS.standardWebhooks, { body: Buffer.from(body) }));
+  };
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+  });
+  afterAll(() => local.close());
+  beforeEach(() => vi.restoreAllMocks());
+
+  it('skips it: the valid key keeps working, one security event names the position (never the value) and a metric counts it', async () => {
+    coldStart([{ secret: UNDECODABLE }, { secret: TEST_SECRETS.standardWebhooks }]);
+    const errors = vi.spyOn(telemetry.logger, 'error');
+    for (let i = 0; i < 3; i++) expect((await handler(signed(), localContext('test'))).statusCode).toBe(202);
+    const events = errors.mock.calls.filter(([message]) => message === 'secret key unusable');
+    expect(events).toHaveLength(1); // once per key set, not per request
+    expect(events[0]?.[1]).toEqual({
+      securityEvent: expect.objectContaining({ code: 'secret_key_unusable', source: 'default', key: `${SECRET_ID} keys[0]` }),
+    });
+    expect(JSON.stringify(events)).not.toContain('c2hvcnQ');
+    expect(metricNames.filter((name) => name === METRIC.secretKeyUnusable)).toHaveLength(1);
+  });
+
+  it('answers 503 unavailable, never 500, when no key in the document is usable', async () => {
+    coldStart([{ secret: UNDECODABLE }, { secret: 'whsec_dG9vLXNob3J0LWtleQ==' }]);
+    const answer = await handler(signed(), localContext('test'));
+    expect(answer.statusCode).toBe(503);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'unavailable' } });
+    expect(answer.headers?.['Retry-After']).toBe('5');
+    expect(metricNames.filter((name) => name === METRIC.secretKeyUnusable)).toHaveLength(2);
+  });
+
+  it('refuses a key shorter than 16 bytes in the document, as it would from the environment', async () => {
+    coldStart([{ secret: TEST_SECRETS.github }, { secret: 'x' }], 'github');
+    const body = '{"zen":"Keep it logically awesome."}';
+    const forged = event(body, github.sign('x', { body: Buffer.from(body) }));
+    expect((await handler(forged, localContext('test'))).statusCode).toBe(401);
+    expect(metricNames).toContain(METRIC.secretKeyUnusable);
+    const good = event(body, github.sign(TEST_SECRETS.github, { body: Buffer.from(body) }));
+    expect((await handler(good, localContext('test'))).statusCode).toBe(202);
+  });
+});
