@@ -19,12 +19,13 @@ export const securityBenchmark = async (): Promise<void> => {
   const findings: Finding[] = [];
   print(`## Hostile traffic against the local server (${perFamily} per family, seed ${seed})`);
   print('');
-  print('| family | answers by status (closed: no answer; held: waited for the rest of an incomplete request) | findings |');
-  print('|---|---|---|');
+  print('| family | answers by status (closed: no answer; held: waited for the rest of an incomplete request) | findings | seconds |');
+  print('|---|---|---|---|');
   for (const family of FAMILIES) {
+    const started = performance.now();
     const result = await sendAll(hostileCases(family, perFamily, seed, target.sources), { port: target.port, forbidden: target.forbidden });
     const counts = [...result.counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status}: ${n}`).join(', ');
-    print(`| ${family} | ${counts} | ${result.findings.length} |`);
+    print(`| ${family} | ${counts} | ${result.findings.length} | ${((performance.now() - started) / 1000).toFixed(0)} |`);
     findings.push(...result.findings);
   }
   print('');
