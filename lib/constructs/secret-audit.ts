@@ -1,7 +1,6 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
@@ -51,8 +50,19 @@ export class SecretAudit extends Construct {
           userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': props.expectedReaders.map((r) => r.roleArn) }] } } },
         },
       },
-      targets: [new SnsTopic(props.topic)],
     });
+    // The SnsTopic target would let any EventBridge rule of any account publish (no condition): this rule only.
+    this.rule.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });
+    props.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowSecretAuditRule',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [props.topic.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': this.rule.ruleArn } },
+      }),
+    );
     // GetSecretValue is a read-only management event: the L2 has no property for this state.
     (this.rule.node.defaultChild as CfnResource).addPropertyOverride('State', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
     props.topicKey.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
