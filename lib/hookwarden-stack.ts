@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EdgeFirewall } from './constructs/edge-firewall';
+import { metricsIdentity } from './constructs/metrics-identity';
 import { SecretAudit } from './constructs/secret-audit';
 import { SecurityAlarms } from './constructs/security-alarms';
 import { SourceSecrets } from './constructs/source-secrets';
@@ -40,6 +41,8 @@ export class HookwardenStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     const production = settings.stage === 'prod';
+    // Names and metrics carry the stack's name (one per stage): dev and prod can share an account and region.
+    const metrics = metricsIdentity(id);
     this.tables = new WebhookTables(this, 'Tables', { production });
     this.secrets = new SourceSecrets(this, 'Secrets', { sources: settings.sources, production });
     this.functions = new WebhookFunctions(this, 'Functions', {
@@ -52,6 +55,7 @@ export class HookwardenStack extends Stack {
       production,
       debug: settings.debug,
       secretCache: Duration.seconds(settings.secretCacheSeconds),
+      metrics,
     });
     this.api = new WebhookApi(this, 'Api', {
       webhookFunction: this.functions.webhook,
@@ -61,7 +65,7 @@ export class HookwardenStack extends Stack {
       production,
     });
     if (settings.wafEnabled) {
-      this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes });
+      this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes, metricPrefix: id.toLowerCase() });
     } else {
       acknowledge(
         this.api.api.deploymentStage,
@@ -76,6 +80,8 @@ export class HookwardenStack extends Stack {
       tables: [this.tables.deliveries, this.tables.rateLimits],
       sources: settings.sources.map((s) => s.name),
       dashboardName: id,
+      alarmNamePrefix: id,
+      metrics,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
     this.audit = new SecretAudit(this, 'Audit', {

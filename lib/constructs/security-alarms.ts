@@ -19,6 +19,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { metricsIdentity, type MetricsIdentity } from './metrics-identity';
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {
@@ -41,6 +42,8 @@ export interface SecurityAlarmsProps {
    * @default - the stack's name
    */
   readonly alarmNamePrefix?: string;
+  /** Where the functions report their metrics (the same value as theirs). @default metricsIdentity(stack name) */
+  readonly metrics?: MetricsIdentity;
   /** Authentication failures (signature and timestamp rejections) in 5 minutes that raise the alarm. @default 20 */
   readonly authenticationFailureThreshold?: number;
   /** Rate-limited deliveries in 5 minutes that raise the alarm. @default 50 */
@@ -49,8 +52,6 @@ export interface SecurityAlarmsProps {
   readonly blockedThreshold?: number;
 }
 
-/** The metrics namespace and service dimension the functions report under (Powertools). */
-export const METRICS = { namespace: 'Hookwarden', service: 'hookwarden' } as const;
 
 /**
  * The alarm topic (KMS-encrypted, TLS-only) and the alarms on webhook
@@ -76,9 +77,9 @@ export class SecurityAlarms extends Construct {
     super(scope, id);
     this.topicKey = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Hookwarden alarm topic' });
     this.topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.topic = new Topic(this, 'Topic', { displayName: 'Hookwarden alarms', masterKey: this.topicKey, enforceSSL: true });
     const stack = Stack.of(this);
     const prefix = props.alarmNamePrefix ?? stack.stackName;
+    this.topic = new Topic(this, 'Topic', { displayName: `Hookwarden alarms (${prefix})`, masterKey: this.topicKey, enforceSSL: true });
     // enforceSSL gives the topic its own policy, which replaces SNS's default one: without this statement
     // CloudWatch is "not authorized to perform SNS:Publish" and no alarm ever notifies.
     this.topic.addToResourcePolicy(
@@ -95,14 +96,15 @@ export class SecurityAlarms extends Construct {
       }),
     );
     const named = (id: string) => ({ alarmName: `${prefix}-${id}` });
+    const metrics = props.metrics ?? metricsIdentity(stack.stackName);
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.topic);
     const fiveMinutes = Duration.minutes(5);
 
     const authFailures = new Metric({
-      namespace: METRICS.namespace,
+      namespace: metrics.namespace,
       metricName: 'AuthenticationFailure',
-      dimensionsMap: { service: METRICS.service },
+      dimensionsMap: { service: metrics.service },
       statistic: 'Sum',
       period: fiveMinutes,
     });
@@ -126,7 +128,7 @@ export class SecurityAlarms extends Construct {
     });
     const alarms: Alarm[] = [this.authenticationFailures, this.authenticationFailureAnomaly];
     const serviceMetric = (metricName: string) =>
-      new Metric({ namespace: METRICS.namespace, metricName, dimensionsMap: { service: METRICS.service }, statistic: 'Sum', period: fiveMinutes });
+      new Metric({ namespace: metrics.namespace, metricName, dimensionsMap: { service: metrics.service }, statistic: 'Sum', period: fiveMinutes });
     alarms.push(
       serviceMetric('RateLimited').createAlarm(this, 'RateLimitedSpike', {
         ...named('RateLimitedSpike'),
@@ -176,10 +178,10 @@ export class SecurityAlarms extends Construct {
 
     const bySource = (name: string) =>
       props.sources.map(
-        (source) => new Metric({ namespace: METRICS.namespace, metricName: name, dimensionsMap: { service: METRICS.service, source }, statistic: 'Sum', period: fiveMinutes, label: source }),
+        (source) => new Metric({ namespace: metrics.namespace, metricName: name, dimensionsMap: { service: metrics.service, source }, statistic: 'Sum', period: fiveMinutes, label: source }),
       );
     const rejectedByReason = new MathExpression({
-      expression: `SEARCH('{${METRICS.namespace},code,service,source} MetricName="DeliveryRejected"', 'Sum', 300)`,
+      expression: `SEARCH('{${metrics.namespace},code,service,source} MetricName="DeliveryRejected"', 'Sum', 300)`,
       label: 'rejected',
       period: fiveMinutes,
     });
@@ -199,7 +201,7 @@ export class SecurityAlarms extends Construct {
         [
           new GraphWidget({
             title: 'Bypass attempts (untrusted X-Forwarded-For, IPv6 spread)',
-            left: [new MathExpression({ expression: `SEARCH('{${METRICS.namespace},code,service} MetricName="BypassAttempt"', 'Sum', 300)`, label: 'bypass', period: fiveMinutes })],
+            left: [new MathExpression({ expression: `SEARCH('{${metrics.namespace},code,service} MetricName="BypassAttempt"', 'Sum', 300)`, label: 'bypass', period: fiveMinutes })],
             width: 12,
           }),
         ],

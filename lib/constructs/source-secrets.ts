@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
@@ -13,7 +13,17 @@ export interface SourceSecretsProps {
    * @default false
    */
   readonly production?: boolean;
+  /**
+   * Generated secrets are named `<namePrefix>/<source>/keys`: apart between
+   * stages, known at synth (the functions' bundled configuration names them),
+   * and one prefix for the access audit to match.
+   * @default - the stack's name
+   */
+  readonly namePrefix?: string;
 }
+
+/** The name of a generated source secret. */
+export const sourceSecretName = (prefix: string, source: string): string => `${prefix}/${source}/keys`;
 
 /**
  * Length of a generated key: alphanumerics only, and a multiple of 4, so the
@@ -49,6 +59,7 @@ export class SourceSecrets extends Construct {
     super(scope, id);
     const secrets = new Map<string, ISecret>();
     const generated = new Map<string, Secret>();
+    const prefix = props.namePrefix ?? Stack.of(this).stackName;
     for (const source of props.sources) {
       if (source.secretArn) {
         secrets.set(source.name, Secret.fromSecretCompleteArn(this, `${source.name}Imported`, source.secretArn));
@@ -56,6 +67,7 @@ export class SourceSecrets extends Construct {
       }
       if (!source.generateSecret) continue;
       const secret = new Secret(this, source.name, {
+        secretName: sourceSecretName(prefix, source.name),
         description: `Hookwarden webhook signing keys for source "${source.name}" (${source.scheme})`,
         generateSecretString: {
           secretStringTemplate: JSON.stringify({ keys: [] }),

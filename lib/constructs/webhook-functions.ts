@@ -9,6 +9,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
 import type { DeployedSource } from '../settings';
+import { metricsIdentity, type MetricsIdentity } from './metrics-identity';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -66,6 +67,8 @@ export interface WebhookFunctionsProps {
   readonly debug?: boolean;
   /** How long the function caches a source's secret document. @default Duration.minutes(5) */
   readonly secretCache?: Duration;
+  /** Where the functions report metrics; the alarms read the same. @default metricsIdentity(stack name) */
+  readonly metrics?: MetricsIdentity;
   /** @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
   /** @default 256 */
@@ -97,6 +100,7 @@ export class WebhookFunctions extends Construct {
     super(scope, id);
     const production = props.production ?? true;
     const debug = props.debug ?? false;
+    const metrics = props.metrics ?? metricsIdentity(Stack.of(this).stackName);
     const document = functionConfigDocument(props.sources, (name) => props.secrets.get(name)?.secretArn, props.corsOrigins ?? [], props.trustedProxies ?? []);
     const environment: Record<string, string> = {
       HOOKWARDEN_CONFIG_JSON: Stack.of(this).toJsonString(document),
@@ -105,8 +109,8 @@ export class WebhookFunctions extends Construct {
       NODE_ENV: production ? 'production' : 'development',
       DEBUG: debug ? 'true' : 'false',
       WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
-      POWERTOOLS_SERVICE_NAME: 'hookwarden',
-      POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden',
+      POWERTOOLS_SERVICE_NAME: metrics.service,
+      POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
       NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: string, entry: string): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {

@@ -13,7 +13,7 @@ const byName: ReferenceResolver = (logicalId, attribute) => (attribute ? `${logi
 
 /**
  * A template fragment with the intrinsics the stack uses (`Ref`, `Fn::GetAtt`,
- * `Fn::Join`) replaced by strings: pseudo parameters by {@link PSEUDO},
+ * `Fn::Join`, `Fn::Sub` without variables map) replaced by strings: pseudo parameters by {@link PSEUDO},
  * resources by `references` (their logical id by default). Anything else
  * throws, so a test never silently compares an unresolved intrinsic.
  */
@@ -25,6 +25,9 @@ export const resolveIntrinsics = (value: unknown, references: ReferenceResolver 
   if (entries.length === 1 && (key === 'Ref' || key?.startsWith('Fn::'))) {
     if (key === 'Ref') return PSEUDO[argument as string] ?? references(argument as string);
     if (key === 'Fn::GetAtt') return references(...(argument as [string, string]));
+    if (key === 'Fn::Sub' && typeof argument === 'string') {
+      return argument.replace(/\$\{([^}]+)\}/g, (_all, name: string) => PSEUDO[name] ?? references(...(name.split('.') as [string, string?])));
+    }
     if (key === 'Fn::Join') {
       const [separator, parts] = argument as [string, unknown[]];
       return parts.map((part) => resolveIntrinsics(part, references)).join(separator);

@@ -71,8 +71,8 @@ describe('the production stack', () => {
             NODE_OPTIONS: '--enable-source-maps',
             NODE_ENV: 'production',
             DEBUG: 'false',
-            POWERTOOLS_SERVICE_NAME: 'hookwarden',
-            POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden',
+            POWERTOOLS_SERVICE_NAME: 'hookwarden-prod',
+            POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden-prod',
             WEBHOOK_SECRET_CACHE_SECONDS: '300',
             DELIVERIES_TABLE_NAME: { Ref: expect.stringMatching(/^TablesDeliveries/) },
             RATE_LIMITS_TABLE_NAME: { Ref: expect.stringMatching(/^TablesRateLimits/) },
@@ -227,8 +227,8 @@ describe('the production stack', () => {
     const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'AuthenticationFailure',
-      Namespace: 'Hookwarden',
-      Dimensions: [{ Name: 'service', Value: 'hookwarden' }],
+      Namespace: 'Hookwarden-prod',
+      Dimensions: [{ Name: 'service', Value: 'hookwarden-prod' }],
       Statistic: 'Sum',
       Period: 300,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -238,7 +238,7 @@ describe('the production stack', () => {
       ComparisonOperator: 'GreaterThanUpperThreshold',
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: Match.stringLikeRegexp('ANOMALY_DETECTION_BAND') }),
-        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'AuthenticationFailure', Namespace: 'Hookwarden' }), Period: 300 }) }),
+        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'AuthenticationFailure', Namespace: 'Hookwarden-prod' }), Period: 300 }) }),
       ]),
       AlarmActions: [{ Ref: topic }],
     });
