@@ -48,6 +48,7 @@ export class HookwardenStack extends Stack {
     this.functions = new WebhookFunctions(this, 'Functions', {
       sources: settings.sources,
       secrets: this.secrets.secrets,
+      secretIds: this.secrets.secretIds,
       deliveries: this.tables.deliveries,
       rateLimits: this.tables.rateLimits,
       corsOrigins: settings.corsOrigins,

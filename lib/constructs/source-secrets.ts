@@ -54,15 +54,23 @@ export class SourceSecrets extends Construct {
   public readonly secrets: ReadonlyMap<string, ISecret>;
   /** The secrets this construct created, by source name. */
   public readonly generated: ReadonlyMap<string, Secret>;
+  /**
+   * What the functions pass as `SecretId`, by source name: the name of a
+   * generated secret, the complete ARN of an imported one. Plain strings,
+   * known at synth, so the configuration can ship inside the bundle.
+   */
+  public readonly secretIds: ReadonlyMap<string, string>;
 
   constructor(scope: Construct, id: string, props: SourceSecretsProps) {
     super(scope, id);
     const secrets = new Map<string, ISecret>();
     const generated = new Map<string, Secret>();
     const prefix = props.namePrefix ?? Stack.of(this).stackName;
+    const secretIds = new Map<string, string>();
     for (const source of props.sources) {
       if (source.secretArn) {
         secrets.set(source.name, Secret.fromSecretCompleteArn(this, `${source.name}Imported`, source.secretArn));
+        secretIds.set(source.name, source.secretArn);
         continue;
       }
       if (!source.generateSecret) continue;
@@ -81,8 +89,10 @@ export class SourceSecrets extends Construct {
       acknowledge(secret, 'AwsSolutions-SMG4', NO_SCHEDULED_ROTATION);
       secrets.set(source.name, secret);
       generated.set(source.name, secret);
+      secretIds.set(source.name, sourceSecretName(prefix, source.name));
     }
     this.secrets = secrets;
     this.generated = generated;
+    this.secretIds = secretIds;
   }
 }

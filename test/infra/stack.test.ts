@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, requireSecrets } from '../../functions/shared/config';
 import { resolveScheme } from '../../functions/shared/schemes';
 import { GENERATED_KEY_LENGTH } from '../../lib/constructs/source-secrets';
+import { BUNDLED_CONFIG_FILE, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions';
+import type { HookwardenStack } from '../../lib/hookwarden-stack';
 import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -13,7 +18,6 @@ const resolve = (value: unknown): string => {
   if (typeof value === 'string') return value;
   const v = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string };
   if (v['Fn::Join']) return v['Fn::Join'][1].map(resolve).join(v['Fn::Join'][0]);
-  if (v.Ref?.startsWith('Secrets')) return `arn:aws:secretsmanager:us-east-1:123456789012:secret:${v.Ref}-AbCdEf`;
   if (v.Ref) return v.Ref;
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
 };
@@ -29,16 +33,30 @@ const inspect = (template: Template) => {
   return { resources, ofType, functions, functionNamed, policyOf, envOf };
 };
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** What a function of `stack` loads at cold start: the template's environment, resolved, and the bundled config file in its working directory. */
+const coldStart = (stack: HookwardenStack, env: Record<string, unknown>) => {
+  const taskRoot = mkdtempSync(join(tmpdir(), 'hookwarden-task-'));
+  dirs.push(taskRoot);
+  writeFileSync(join(taskRoot, BUNDLED_CONFIG_FILE), JSON.stringify(stack.functions.configDocument));
+  return requireSecrets(loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, resolve(v)])), taskRoot));
+};
+
 describe('the production stack', () => {
   let template: Template;
   let t: ReturnType<typeof inspect>;
+  let stack: HookwardenStack;
 
   beforeAll(() => {
     const settings = prodSettings({
       sources: [sourceFor(), sourceFor({ name: 'github', scheme: 'github', rateLimit: '600/60s', clientRateLimit: '60/60s', allowedIps: ['192.30.252.0/22'] })],
       trustedProxies: ['10.0.0.0/8'],
     });
-    template = synth(settings).template();
+    const built = synth(settings);
+    stack = built.stack;
+    template = built.template();
     t = inspect(template);
   });
 
@@ -92,17 +110,33 @@ describe('the production stack', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
-  it('hands the function a config document it accepts: every source with its secret ARN, limits, CORS and proxies', () => {
-    const env = Object.fromEntries(Object.entries(t.envOf('Webhook')).map(([k, v]) => [k, resolve(v)]));
-    const config = requireSecrets(loadConfig(env, '/nonexistent'));
+  it('ships the function a config file it accepts: every source with its secret, limits, CORS and proxies', () => {
+    expect(t.envOf('Webhook')).toMatchObject({ HOOKWARDEN_CONFIG: BUNDLED_CONFIG_FILE });
+    expect(t.envOf('Webhook').HOOKWARDEN_CONFIG_JSON).toBeUndefined();
+    const config = coldStart(stack, t.envOf('Webhook'));
     expect([...config.sources.keys()]).toEqual(['default', 'github']);
+    // The generated secret's name: a valid SecretId, known at synth, and the one the stack creates.
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'Hookwarden-prod/github/keys' });
     expect(config.sources.get('github')).toMatchObject({
-      secret: { kind: 'secretsManager', secretId: expect.stringMatching(/:secret:Secretsgithub/), cacheSeconds: 300 },
+      secret: { kind: 'secretsManager', secretId: 'Hookwarden-prod/github/keys', cacheSeconds: 300 },
       rateLimit: { limit: 600, windowSeconds: 60 },
       clientRateLimit: { limit: 60, windowSeconds: 60 },
       allowedIps: ['192.30.252.0/22'],
     });
     expect(config).toMatchObject({ corsOrigins: ['https://app.example.com'], trustedProxies: ['10.0.0.0/8'], production: true });
+  });
+
+  it('deploys 50 sources: the environment stays the same, far below Lambda\'s 4 KB, and the bundled file holds them all', () => {
+    const many = Array.from({ length: 50 }, (_, i) => sourceFor({ name: `source-${i}`, scheme: 'github', allowedIps: ['192.30.252.0/22', '185.199.108.0/22'] }));
+    const big = synth(prodSettings({ sources: many }));
+    const env = inspect(big.template()).envOf('Webhook');
+    expect(env).toEqual(t.envOf('Webhook'));
+    // Table names at their longest (255 characters) still leave room.
+    const bytes = Object.entries(env).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 255), 0);
+    expect(bytes).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    const config = coldStart(big.stack, env);
+    expect(config.sources.size).toBe(50);
+    expect(config.sources.get('source-49')?.secret).toMatchObject({ secretId: 'Hookwarden-prod/source-49/keys' });
   });
 
   it('grants no IAM action or resource wildcard (none is acknowledged)', () => {
