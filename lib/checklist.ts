@@ -5,7 +5,7 @@ import type { DeploymentSettings } from './settings';
  * The items of the hardening guide's "Production Deployment Checklist" that a
  * synth can check, by the name each failure is reported under.
  */
-export const CHECKLIST_ITEMS = ['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF'] as const;
+export const CHECKLIST_ITEMS = ['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail'] as const;
 
 /** One of {@link CHECKLIST_ITEMS}. */
 export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number];
@@ -45,6 +45,9 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
   if (settings.debug) failing.push(item('Debug', 'debug is on (context debug); production answers must be generic'));
   if (!settings.wafEnabled && !settings.wafDisabledReason) {
     failing.push(item('WAF', 'disabled without an acknowledgement (context wafDisabledReason="<why it is safe>")'));
+  }
+  if (settings.cloudTrail === 'none') {
+    failing.push(item('Audit trail', 'cloudTrail=none: no trail logs management events, so no secret read is ever alerted on (cloudTrail=create, or cloudTrail=existing when the account has one)'));
   }
   return failing;
 };

@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AuditTrail } from './constructs/audit-trail';
 import { EdgeFirewall } from './constructs/edge-firewall';
 import { metricsIdentity } from './constructs/metrics-identity';
 import { SecretAudit } from './constructs/secret-audit';
@@ -36,6 +37,8 @@ export class HookwardenStack extends Stack {
   public readonly alarms: SecurityAlarms;
   /** Secret-read audit rule and saved queries. */
   public readonly audit: SecretAudit;
+  /** The trail that feeds the audit (context `cloudTrail=create`, the prod default); absent when the account's own trail is relied on. */
+  public readonly trail?: AuditTrail;
 
   constructor(scope: Construct, id: string, props: HookwardenStackProps) {
     super(scope, id, props);
@@ -86,13 +89,15 @@ export class HookwardenStack extends Stack {
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
     this.audit = new SecretAudit(this, 'Audit', {
-      secrets: [...this.secrets.secrets.values()],
+      secretNamePrefix: id,
+      importedSecretArns: settings.sources.flatMap((s) => (s.secretArn ? [s.secretArn] : [])),
       expectedReaders: [this.functions.webhookRole],
       topic: this.alarms.topic,
       topicKey: this.alarms.topicKey,
       functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
       queryPrefix: id,
     });
+    if (settings.cloudTrail === 'create') this.trail = new AuditTrail(this, 'Trail');
     this.outputs(settings, id);
   }
 

@@ -65,6 +65,13 @@ export interface DeploymentSettings {
   readonly debug: boolean;
   /** How long the function caches a source's secret document. @default 300 */
   readonly secretCacheSeconds: number;
+  /**
+   * Context `cloudTrail`: `create` a trail for management events (the audit of
+   * secret reads sees nothing without one), rely on the account's `existing`
+   * trail, or `none` (the audit is then blind; refused in prod).
+   * @default 'create' in prod, 'existing' in dev
+   */
+  readonly cloudTrail: 'create' | 'existing' | 'none';
   /** Where the sources came from (the config file's path, or `environment`). */
   readonly origin: string;
 }
@@ -165,7 +172,7 @@ const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv): DeployedSour
  * no file, one `default` source from `WEBHOOK_SCHEME`. Context: `stage` (`dev`
  * or `prod`), `alarmEmail`, `corsOrigins` (comma-separated, overrides the file),
  * `wafEnabled` (default true in prod), `wafRateLimit` (per IP per 5 minutes,
- * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`.
+ * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`.
  *
  * Secrets never come from here: each source gets its own Secrets Manager secret.
  */
@@ -186,6 +193,9 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   const alarmEmail = contextString(context('alarmEmail'));
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.add('context alarmEmail', `"${alarmEmail}" is not an email address`);
   const wafDisabledReason = contextString(context('wafDisabledReason'));
+  const rawTrail = context('cloudTrail') ?? (stage === 'prod' ? 'create' : 'existing');
+  if (rawTrail !== 'create' && rawTrail !== 'existing' && rawTrail !== 'none') problems.add('context cloudTrail', `must be "create", "existing" or "none", got ${JSON.stringify(rawTrail)}`);
+  const cloudTrail = rawTrail === 'create' || rawTrail === 'none' ? rawTrail : 'existing';
   const settings: DeploymentSettings = {
     stage,
     sources,
@@ -197,6 +207,7 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     ...(wafDisabledReason ? { wafDisabledReason } : {}),
     debug: contextBool(problems, 'debug', context('debug'), false),
     secretCacheSeconds: positiveInt(problems, 'context secretCacheSeconds', context('secretCacheSeconds'), DEFAULTS.secretCacheSeconds, 86_400),
+    cloudTrail,
     origin: file?.origin ?? 'environment',
   };
   return { settings, problems: problems.items };

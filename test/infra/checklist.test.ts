@@ -51,6 +51,7 @@ describe('the production checklist', () => {
     ['a source without a secret', SAFE_PROD, { sources: [{ ...source, generateSecret: false }] }, /^Secrets: source "github" has no secret/],
     ['debug on', { ...SAFE_PROD, debug: 'true' }, undefined, /^Debug: debug is on/],
     ['WAF disabled without acknowledgement', { ...SAFE_PROD, wafEnabled: 'false' }, undefined, /^WAF: disabled without an acknowledgement/],
+    ['no trail for the secret-access audit', { ...SAFE_PROD, cloudTrail: 'none' }, undefined, /^Audit trail: cloudTrail=none/],
   ])('refuses %s, naming that item only', (_name, context, config, expected) => {
     const problems = refusal(context, config);
     expect(problems).toHaveLength(1);
@@ -58,9 +59,18 @@ describe('the production checklist', () => {
   });
 
   it('lists every failing item at once', () => {
-    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true' }, { sources: [{ ...source, generateSecret: false }] });
-    expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF']);
+    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true', cloudTrail: 'none' }, { sources: [{ ...source, generateSecret: false }] });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail']);
     expect(new Set(problems.map((p) => p.split(':')[0]))).toEqual(new Set(CHECKLIST_ITEMS));
+  });
+
+  it('creates a trail for the audit in prod unless told the account has one, and never in dev unless asked', () => {
+    const trail = (context: Record<string, unknown>) => createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings.cloudTrail;
+    expect(trail(SAFE_PROD)).toBe('create');
+    expect(trail({ ...SAFE_PROD, cloudTrail: 'existing' })).toBe('existing');
+    expect(trail({})).toBe('existing');
+    expect(trail({ cloudTrail: 'create' })).toBe('create');
+    expect(refusal({ cloudTrail: 'none' })).toEqual([]);
   });
 
   it('accepts WAF disabled with an acknowledgement', () => {
@@ -76,7 +86,7 @@ describe('the production checklist', () => {
 
   it('refuses an invalid config file or context in any stage, with the local server\'s wording', () => {
     const problems = refusal(
-      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0' },
+      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0', cloudTrail: 'maybe' },
       {
         sources: [
           { name: 'Bad Name', scheme: 'github' },
@@ -88,7 +98,7 @@ describe('the production checklist', () => {
       },
     );
     const text = problems.join('\n');
-    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/]) {
+    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/, /context cloudTrail: must be "create", "existing" or "none"/]) {
       expect(text).toMatch(expected);
     }
     expect(refusal({}, '{ not json')).toEqual([expect.stringMatching(/hookwarden\.config\.json: is not valid JSON/)]);

@@ -307,12 +307,38 @@ describe('the production stack', () => {
       State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
       EventPattern: Match.objectLike({
         source: ['aws.secretsmanager'],
-        detail: Match.objectLike({ eventName: ['GetSecretValue'], userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } } }),
+        detail: Match.objectLike({ eventName: ['GetSecretValue'], $or: Match.arrayWith([{ userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } } }]) }),
       }),
       Targets: [Match.objectLike({ Arn: { Ref: topic } })],
     });
     const names = t.ofType('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties.Name);
     expect(names).toEqual(expect.arrayContaining(['Hookwarden-prod/security events', 'Hookwarden-prod/authentication failures']));
+  });
+
+  it('creates a trail of management events for the audit: all regions, KMS-encrypted, validated, into its own private, TLS-only, retained bucket', () => {
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    const [bucket] = t.ofType('AWS::S3::Bucket').map(([id]) => id);
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsLogging: true,
+      IsMultiRegionTrail: true,
+      IncludeGlobalServiceEvents: true,
+      EnableLogFileValidation: true,
+      KMSKeyId: Match.anyValue(),
+      S3BucketName: { Ref: bucket },
+      EventSelectors: [Match.objectLike({ IncludeManagementEvents: true, ReadWriteType: 'All' })],
+    });
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: Match.anyValue(),
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    // context cloudTrail=existing: the account's trail feeds the rule, and the stack creates none.
+    synth(prodSettings({ cloudTrail: 'existing' })).template().resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
   it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (the names the CLI reads)', () => {
