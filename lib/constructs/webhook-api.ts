@@ -46,6 +46,9 @@ export interface WebhookApiProps {
   readonly production?: boolean;
 }
 
+/** Every media type is binary: API Gateway base64-encodes every request body (`isBase64Encoded: true`). */
+export const BINARY_MEDIA_TYPES_ALL = '*/*';
+
 /** Why the webhook route has no authorizer: the proof of origin is the signature over the body. */
 const PUBLIC_BY_DESIGN =
   'Webhook providers cannot present AWS, Cognito or token credentials; an authorizer never sees the body, so authenticity is proven in the handler by the HMAC signature over the raw body (and the IP allowlist, WAF and throttling in front).';
@@ -80,6 +83,9 @@ export class WebhookApi extends Construct {
       restApiName: props.restApiName ?? 'hookwarden',
       description: 'Hookwarden: secure front door for webhooks',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      // Without binary media types API Gateway hands non-UTF-8 bodies to Lambda as mangled text, and a
+      // signature over the raw bytes fails; with */* every body arrives base64 and byte-exact.
+      binaryMediaTypes: [BINARY_MEDIA_TYPES_ALL],
       cloudWatchRole: true,
       deployOptions: {
         stageName: props.stageName ?? 'dev',
