@@ -67,6 +67,8 @@ export class HookwardenStack extends Stack {
       restApiName: id,
       stageName: settings.stage,
       production,
+      tracing: settings.tracing,
+      cloudWatchRole: settings.apiGatewayCloudWatchRole === 'create',
     });
     if (settings.wafEnabled) {
       this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes, metricPrefix: id.toLowerCase() });

@@ -72,6 +72,20 @@ export interface DeploymentSettings {
    * @default 'create' in prod, 'existing' in dev
    */
   readonly cloudTrail: 'create' | 'existing' | 'none';
+  /**
+   * Context `tracing`: X-Ray tracing of the API stage. Off by default: at
+   * webhook rates most requests fall in X-Ray's sampling reservoir and are
+   * traced, at $5 per million traces (more than the API itself at low volume).
+   * @default false
+   */
+  readonly tracing: boolean;
+  /**
+   * Context `apiGatewayCloudWatchRole`: `create` API Gateway's account-level
+   * CloudWatch role (one per account and region, which every stack that
+   * creates it overwrites), or rely on the `existing` one.
+   * @default 'create'
+   */
+  readonly apiGatewayCloudWatchRole: 'create' | 'existing';
   /** Where the sources came from (the config file's path, or `environment`). */
   readonly origin: string;
 }
@@ -172,7 +186,7 @@ const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv): DeployedSour
  * no file, one `default` source from `WEBHOOK_SCHEME`. Context: `stage` (`dev`
  * or `prod`), `alarmEmail`, `corsOrigins` (comma-separated, overrides the file),
  * `wafEnabled` (default true in prod), `wafRateLimit` (per IP per 5 minutes,
- * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`.
+ * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`, `tracing`, `apiGatewayCloudWatchRole`.
  *
  * Secrets never come from here: each source gets its own Secrets Manager secret.
  */
@@ -195,6 +209,8 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   const wafDisabledReason = contextString(context('wafDisabledReason'));
   const rawTrail = context('cloudTrail') ?? (stage === 'prod' ? 'create' : 'existing');
   if (rawTrail !== 'create' && rawTrail !== 'existing' && rawTrail !== 'none') problems.add('context cloudTrail', `must be "create", "existing" or "none", got ${JSON.stringify(rawTrail)}`);
+  const rawRole = context('apiGatewayCloudWatchRole') ?? 'create';
+  if (rawRole !== 'create' && rawRole !== 'existing') problems.add('context apiGatewayCloudWatchRole', `must be "create" or "existing", got ${JSON.stringify(rawRole)}`);
   const cloudTrail = rawTrail === 'create' || rawTrail === 'none' ? rawTrail : 'existing';
   const settings: DeploymentSettings = {
     stage,
@@ -208,6 +224,8 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     debug: contextBool(problems, 'debug', context('debug'), false),
     secretCacheSeconds: positiveInt(problems, 'context secretCacheSeconds', context('secretCacheSeconds'), DEFAULTS.secretCacheSeconds, 86_400),
     cloudTrail,
+    tracing: contextBool(problems, 'tracing', context('tracing'), false),
+    apiGatewayCloudWatchRole: rawRole === 'existing' ? 'existing' : 'create',
     origin: file?.origin ?? 'environment',
   };
   return { settings, problems: problems.items };

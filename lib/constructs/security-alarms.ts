@@ -2,7 +2,6 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
-  AnomalyDetectionAlarm,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
@@ -55,7 +54,7 @@ export interface SecurityAlarmsProps {
 
 /**
  * The alarm topic (KMS-encrypted, TLS-only) and the alarms on webhook
- * authentication failures (threshold and anomaly band), API 5xx, Lambda errors
+ * authentication failures (a threshold), API 5xx, Lambda errors
  * and throttles, DynamoDB throttles; plus a dashboard with accepted, duplicate
  * and rejected deliveries by source and reason.
  */
@@ -66,8 +65,6 @@ export class SecurityAlarms extends Construct {
   public readonly topicKey: Key;
   /** `AuthenticationFailure` (signature and timestamp rejections) above the threshold in 5 minutes. */
   public readonly authenticationFailures: Alarm;
-  /** `AuthenticationFailure` above its anomaly-detection band. */
-  public readonly authenticationFailureAnomaly: AnomalyDetectionAlarm;
   /** Every alarm, all wired to {@link topic}. */
   public readonly alarms: readonly IAlarm[];
   /** Deliveries by source and reason, authentication failures, API and function health. */
@@ -117,16 +114,9 @@ export class SecurityAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    this.authenticationFailureAnomaly = new AnomalyDetectionAlarm(this, 'AuthenticationFailureAnomaly', {
-      ...named('AuthenticationFailureAnomaly'),
-      alarmDescription: 'Webhook authentication failures outside their usual band.',
-      metric: authFailures,
-      stdDevs: 3,
-      evaluationPeriods: 2,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const alarms: Alarm[] = [this.authenticationFailures, this.authenticationFailureAnomaly];
+    // No anomaly band: AuthenticationFailure is emitted only on failures, so it is zero or missing in almost
+    // every period and the band learns nothing (a ratio would need a per-request metric in every log line).
+    const alarms: Alarm[] = [this.authenticationFailures];
     const serviceMetric = (metricName: string) =>
       new Metric({ namespace: metrics.namespace, metricName, dimensionsMap: { service: metrics.service }, statistic: 'Sum', period: fiveMinutes });
     alarms.push(

@@ -42,6 +42,13 @@ export interface WebhookApiProps {
    * @default false
    */
   readonly tracing?: boolean;
+  /**
+   * Create API Gateway's account-level CloudWatch role (needed for execution
+   * logging). It is one per account and region: every stack that creates it
+   * overwrites the account setting. Pass false when the account has one.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
   /** Production keeps the access logs when the stack is deleted (RETAIN). @default false */
   readonly production?: boolean;
 }
@@ -86,7 +93,7 @@ export class WebhookApi extends Construct {
       // Without binary media types API Gateway hands non-UTF-8 bodies to Lambda as mangled text, and a
       // signature over the raw bytes fails; with */* every body arrives base64 and byte-exact.
       binaryMediaTypes: [BINARY_MEDIA_TYPES_ALL],
-      cloudWatchRole: true,
+      cloudWatchRole: props.cloudWatchRole ?? true,
       deployOptions: {
         stageName: props.stageName ?? 'dev',
         accessLogDestination: new LogGroupLogDestination(this.accessLogs),

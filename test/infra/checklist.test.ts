@@ -73,6 +73,12 @@ describe('the production checklist', () => {
     expect(refusal({ cloudTrail: 'none' })).toEqual([]);
   });
 
+  it('reads tracing (default off) and the API Gateway CloudWatch role choice (default create) from context', () => {
+    const settings = (context: Record<string, unknown>) => createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings;
+    expect(settings(SAFE_PROD)).toMatchObject({ tracing: false, apiGatewayCloudWatchRole: 'create' });
+    expect(settings({ tracing: 'true', apiGatewayCloudWatchRole: 'existing' })).toMatchObject({ tracing: true, apiGatewayCloudWatchRole: 'existing' });
+  });
+
   it('accepts WAF disabled with an acknowledgement', () => {
     expect(refusal({ ...SAFE_PROD, wafEnabled: 'false', wafDisabledReason: 'CloudFront with its own web ACL sits in front' })).toEqual([]);
   });
@@ -86,7 +92,7 @@ describe('the production checklist', () => {
 
   it('refuses an invalid config file or context in any stage, with the local server\'s wording', () => {
     const problems = refusal(
-      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0', cloudTrail: 'maybe' },
+      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0', cloudTrail: 'maybe', tracing: 'sometimes', apiGatewayCloudWatchRole: 'mine' },
       {
         sources: [
           { name: 'Bad Name', scheme: 'github' },
@@ -98,7 +104,7 @@ describe('the production checklist', () => {
       },
     );
     const text = problems.join('\n');
-    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/, /context cloudTrail: must be "create", "existing" or "none"/]) {
+    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/, /context cloudTrail: must be "create", "existing" or "none"/, /context tracing: must be true or false/, /context apiGatewayCloudWatchRole: must be "create" or "existing"/]) {
       expect(text).toMatch(expected);
     }
     expect(refusal({}, '{ not json')).toEqual([expect.stringMatching(/hookwarden\.config\.json: is not valid JSON/)]);

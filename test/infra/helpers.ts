@@ -28,6 +28,8 @@ export const settingsFor = (overrides: Partial<DeploymentSettings> = {}): Deploy
   debug: false,
   secretCacheSeconds: 300,
   cloudTrail: 'existing',
+  tracing: false,
+  apiGatewayCloudWatchRole: 'create',
   origin: 'environment',
   ...overrides,
 });

@@ -208,6 +208,20 @@ describe('the production stack', () => {
     }
   });
 
+  it('leaves X-Ray off unless context tracing=true ($5 per million traces)', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: false });
+    for (const [, fn] of t.functions) expect(fn.Properties.TracingConfig).toBeUndefined();
+    synth(prodSettings({ tracing: true })).template().hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+  });
+
+  it('creates API Gateway\'s account-level CloudWatch role unless context apiGatewayCloudWatchRole=existing', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const existing = synth(prodSettings({ apiGatewayCloudWatchRole: 'existing' })).template();
+    existing.resourceCountIs('AWS::ApiGateway::Account', 0);
+    // Execution logging still on: it uses the account's role.
+    existing.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+  });
+
   it('logs access as JSON and throttles the stage (and the readiness check harder)', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
@@ -257,7 +271,7 @@ describe('the production stack', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it('alarms on webhook authentication failures (threshold in 5 minutes and anomaly band) into the topic', () => {
+  it('alarms on webhook authentication failures (threshold in 5 minutes, no anomaly band) into the topic', () => {
     const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'AuthenticationFailure',
@@ -268,14 +282,9 @@ describe('the production stack', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: topic }],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ComparisonOperator: 'GreaterThanUpperThreshold',
-      Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: Match.stringLikeRegexp('ANOMALY_DETECTION_BAND') }),
-        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'AuthenticationFailure', Namespace: 'Hookwarden-prod' }), Period: 300 }) }),
-      ]),
-      AlarmActions: [{ Ref: topic }],
-    });
+    // No anomaly-detection alarm: the metric is sparse (emitted on failures only), so a band learns nothing.
+    template.resourceCountIs('AWS::CloudWatch::AnomalyDetector', 0);
+    expect(JSON.stringify(t.ofType('AWS::CloudWatch::Alarm'))).not.toContain('ANOMALY_DETECTION_BAND');
   });
 
   it('alarms on API 5xx, function errors and throttles, table throttles and rate-limit spikes, all into the topic', () => {
@@ -289,8 +298,8 @@ describe('the production stack', () => {
     expect(byMetric('WriteThrottleEvents')).toBe(2);
     expect(byMetric('RateLimited')).toBe(1);
     expect(byMetric('BlockedRequest')).toBe(1);
-    // 2 authentication, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
-    expect(alarms).toHaveLength(11);
+    // 1 authentication, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
+    expect(alarms).toHaveLength(10);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {
