@@ -1,19 +1,11 @@
 import { describeInvalidOrigin } from '../functions/shared/config';
-import { functionConfigDocument } from './constructs/webhook-functions';
 import type { DeploymentSettings } from './settings';
-
-/** Lambda's limit on all of a function's environment variables together. */
-export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-/** The other variables (names and values, table names at their longest) beside the config document. */
-const OTHER_VARIABLES_BYTES = 640;
-/** A secret ARN at its longest for a generated secret (long region, CDK-generated name, suffix). */
-const LONGEST_SECRET_ARN = `arn:aws-us-gov:secretsmanager:ap-southeast-2:123456789012:secret:${'S'.repeat(40)}-${'s'.repeat(12)}-AbCdEf`;
 
 /**
  * The items of the hardening guide's "Production Deployment Checklist" that a
  * synth can check, by the name each failure is reported under.
  */
-export const CHECKLIST_ITEMS = ['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF'] as const;
+export const CHECKLIST_ITEMS = ['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail'] as const;
 
 /** One of {@link CHECKLIST_ITEMS}. */
 export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number];
@@ -38,19 +30,6 @@ const sourcesWithoutSecret = (settings: DeploymentSettings): string[] =>
     .map((source) => item('Secrets', `source "${source.name}" has no secret ("generateSecret": false and no "secretArn")`));
 
 /**
- * The config document travels in an environment variable; past Lambda's 4 KB
- * the deploy would fail late, in CloudFormation. Estimated with the longest
- * secret ARNs, so it refuses early rather than never.
- */
-const environmentTooLarge = (settings: DeploymentSettings): string[] => {
-  const document = functionConfigDocument(settings.sources, (name) => settings.sources.find((s) => s.name === name)?.secretArn ?? LONGEST_SECRET_ARN, settings.corsOrigins, settings.trustedProxies, settings.acceptRisks ?? []);
-  const bytes = Buffer.byteLength(JSON.stringify(document)) + OTHER_VARIABLES_BYTES;
-  return bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES
-    ? [`Configuration: about ${bytes} bytes of function environment for ${settings.sources.length} sources; Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} (deploy fewer sources per stack, or shorten allowedIps lists)`]
-    : [];
-};
-
-/**
  * The production deployment checklist, executable: every failing item, by
  * name. Empty means the configuration may ship.
  */
@@ -67,15 +46,17 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
   if (!settings.wafEnabled && !settings.wafDisabledReason) {
     failing.push(item('WAF', 'disabled without an acknowledgement (context wafDisabledReason="<why it is safe>")'));
   }
+  if (settings.cloudTrail === 'none') {
+    failing.push(item('Audit trail', 'cloudTrail=none: no trail logs management events, so no secret read is ever alerted on (cloudTrail=create, or cloudTrail=existing when the account has one)'));
+  }
   return failing;
 };
 
 /**
  * What refuses a synth of this stage: in prod the whole checklist; in dev
- * only what would stop the deployed function from starting (and, in both, a
- * configuration too large for the function's environment).
+ * only what would stop the deployed function from starting. (The number of
+ * sources is not limited: the configuration ships in the bundle, not in the
+ * 4 KB environment.)
  */
-export const stageProblems = (settings: DeploymentSettings): string[] => [
-  ...(settings.stage === 'prod' ? productionChecklist(settings) : [...invalidOrigins(settings), ...sourcesWithoutSecret(settings)]),
-  ...environmentTooLarge(settings),
-];
+export const stageProblems = (settings: DeploymentSettings): string[] =>
+  settings.stage === 'prod' ? productionChecklist(settings) : [...invalidOrigins(settings), ...sourcesWithoutSecret(settings)];

@@ -1,6 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AuditTrail } from './constructs/audit-trail';
 import { EdgeFirewall } from './constructs/edge-firewall';
+import { metricsIdentity } from './constructs/metrics-identity';
 import { SecretAudit } from './constructs/secret-audit';
 import { SecurityAlarms } from './constructs/security-alarms';
 import { SourceSecrets } from './constructs/source-secrets';
@@ -35,16 +37,21 @@ export class HookwardenStack extends Stack {
   public readonly alarms: SecurityAlarms;
   /** Secret-read audit rule and saved queries. */
   public readonly audit: SecretAudit;
+  /** The trail that feeds the audit (context `cloudTrail=create`, the prod default); absent when the account's own trail is relied on. */
+  public readonly trail?: AuditTrail;
 
   constructor(scope: Construct, id: string, props: HookwardenStackProps) {
     super(scope, id, props);
     const { settings } = props;
     const production = settings.stage === 'prod';
+    // Names and metrics carry the stack's name (one per stage): dev and prod can share an account and region.
+    const metrics = metricsIdentity(id);
     this.tables = new WebhookTables(this, 'Tables', { production });
     this.secrets = new SourceSecrets(this, 'Secrets', { sources: settings.sources, production });
     this.functions = new WebhookFunctions(this, 'Functions', {
       sources: settings.sources,
       secrets: this.secrets.secrets,
+      secretIds: this.secrets.secretIds,
       deliveries: this.tables.deliveries,
       rateLimits: this.tables.rateLimits,
       corsOrigins: settings.corsOrigins,
@@ -53,6 +60,7 @@ export class HookwardenStack extends Stack {
       production,
       debug: settings.debug,
       secretCache: Duration.seconds(settings.secretCacheSeconds),
+      metrics,
     });
     this.api = new WebhookApi(this, 'Api', {
       webhookFunction: this.functions.webhook,
@@ -60,9 +68,11 @@ export class HookwardenStack extends Stack {
       restApiName: id,
       stageName: settings.stage,
       production,
+      tracing: settings.tracing,
+      cloudWatchRole: settings.apiGatewayCloudWatchRole === 'create',
     });
     if (settings.wafEnabled) {
-      this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes });
+      this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes, metricPrefix: id.toLowerCase() });
     } else {
       acknowledge(
         this.api.api.deploymentStage,
@@ -77,16 +87,20 @@ export class HookwardenStack extends Stack {
       tables: [this.tables.deliveries, this.tables.rateLimits],
       sources: settings.sources.map((s) => s.name),
       dashboardName: id,
+      alarmNamePrefix: id,
+      metrics,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
     this.audit = new SecretAudit(this, 'Audit', {
-      secrets: [...this.secrets.secrets.values()],
+      secretNamePrefix: id,
+      importedSecretArns: settings.sources.flatMap((s) => (s.secretArn ? [s.secretArn] : [])),
       expectedReaders: [this.functions.webhookRole],
       topic: this.alarms.topic,
       topicKey: this.alarms.topicKey,
       functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
       queryPrefix: id,
     });
+    if (settings.cloudTrail === 'create') this.trail = new AuditTrail(this, 'Trail');
     this.outputs(settings, id);
   }
 

@@ -66,6 +66,27 @@ export interface DeploymentSettings {
   readonly debug: boolean;
   /** How long the function caches a source's secret document. @default 300 */
   readonly secretCacheSeconds: number;
+  /**
+   * Context `cloudTrail`: `create` a trail for management events (the audit of
+   * secret reads sees nothing without one), rely on the account's `existing`
+   * trail, or `none` (the audit is then blind; refused in prod).
+   * @default 'create' in prod, 'existing' in dev
+   */
+  readonly cloudTrail: 'create' | 'existing' | 'none';
+  /**
+   * Context `tracing`: X-Ray tracing of the API stage. Off by default: at
+   * webhook rates most requests fall in X-Ray's sampling reservoir and are
+   * traced, at $5 per million traces (more than the API itself at low volume).
+   * @default false
+   */
+  readonly tracing: boolean;
+  /**
+   * Context `apiGatewayCloudWatchRole`: `create` API Gateway's account-level
+   * CloudWatch role (one per account and region, which every stack that
+   * creates it overwrites), or rely on the `existing` one.
+   * @default 'create'
+   */
+  readonly apiGatewayCloudWatchRole: 'create' | 'existing';
   /** Where the sources came from (the config file's path, or `environment`). */
   readonly origin: string;
   /** The file's `acceptRisks`, passed on to the functions' configuration. @default [] */
@@ -169,7 +190,7 @@ const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv, accepted: Rea
  * no file, one `default` source from `WEBHOOK_SCHEME`. Context: `stage` (`dev`
  * or `prod`), `alarmEmail`, `corsOrigins` (comma-separated, overrides the file),
  * `wafEnabled` (default true in prod), `wafRateLimit` (per IP per 5 minutes,
- * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`.
+ * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`, `tracing`, `apiGatewayCloudWatchRole`.
  *
  * Secrets never come from here: each source gets its own Secrets Manager secret.
  */
@@ -192,6 +213,11 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   const alarmEmail = contextString(context('alarmEmail'));
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.add('context alarmEmail', `"${alarmEmail}" is not an email address`);
   const wafDisabledReason = contextString(context('wafDisabledReason'));
+  const rawTrail = context('cloudTrail') ?? (stage === 'prod' ? 'create' : 'existing');
+  if (rawTrail !== 'create' && rawTrail !== 'existing' && rawTrail !== 'none') problems.add('context cloudTrail', `must be "create", "existing" or "none", got ${JSON.stringify(rawTrail)}`);
+  const rawRole = context('apiGatewayCloudWatchRole') ?? 'create';
+  if (rawRole !== 'create' && rawRole !== 'existing') problems.add('context apiGatewayCloudWatchRole', `must be "create" or "existing", got ${JSON.stringify(rawRole)}`);
+  const cloudTrail = rawTrail === 'create' || rawTrail === 'none' ? rawTrail : 'existing';
   const settings: DeploymentSettings = {
     stage,
     sources,
@@ -203,6 +229,9 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     ...(wafDisabledReason ? { wafDisabledReason } : {}),
     debug: contextBool(problems, 'debug', context('debug'), false),
     secretCacheSeconds: positiveInt(problems, 'context secretCacheSeconds', context('secretCacheSeconds'), DEFAULTS.secretCacheSeconds, 86_400),
+    cloudTrail,
+    tracing: contextBool(problems, 'tracing', context('tracing'), false),
+    apiGatewayCloudWatchRole: rawRole === 'existing' ? 'existing' : 'create',
     origin: file?.origin ?? 'environment',
     acceptRisks: [...accepted],
   };

@@ -37,13 +37,11 @@ export const readBody = (req: IncomingMessage, limitBytes: number): Promise<Body
     req.on('close', () => settle(req.complete ? { kind: 'body', body: Buffer.concat(chunks) } : { kind: 'aborted' }));
   });
 
-/** Whether the bytes survive a round trip through a UTF-8 string (else API Gateway would base64 them). */
-const isUtf8Text = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'utf8').equals(body);
-
 /**
  * Translates a Node request into an API Gateway REST proxy event as API Gateway
- * builds it: header names as sent, multi-value headers, base64 for bodies that
- * are not UTF-8 text, and the TCP peer as `requestContext.identity.sourceIp`.
+ * builds it: header names as sent, multi-value headers, every body base64 (the
+ * deployed API declares `*\/*` binary, so the bytes arrive exact), and the TCP
+ * peer as `requestContext.identity.sourceIp`.
  */
 export const toProxyEvent = (
   req: IncomingMessage,
@@ -67,7 +65,6 @@ export const toProxyEvent = (
     query[key] = value;
     (multiQuery[key] ??= []).push(value);
   }
-  const text = body.length === 0 || isUtf8Text(body);
   return {
     resource: route.resource,
     path: url.pathname,
@@ -78,8 +75,8 @@ export const toProxyEvent = (
     multiValueQueryStringParameters: url.searchParams.size > 0 ? multiQuery : null,
     pathParameters: route.pathParameters,
     stageVariables: null,
-    body: body.length === 0 ? null : text ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: !text,
+    body: body.length === 0 ? null : body.toString('base64'),
+    isBase64Encoded: body.length > 0,
     requestContext: {
       accountId: 'local',
       apiId: 'local',

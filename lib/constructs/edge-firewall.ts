@@ -1,5 +1,6 @@
 import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
+import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 /** Rules of the AWS common rule set that inspect the body. */
@@ -15,6 +16,8 @@ export interface EdgeFirewallProps {
    * @default 10000
    */
   readonly rateLimitPer5Minutes?: number;
+  /** WAF metric names start with it, so two stages' metrics stay apart. @default - the stack's name, lower case */
+  readonly metricPrefix?: string;
 }
 
 /**
@@ -38,11 +41,12 @@ export class EdgeFirewall extends Construct {
     super(scope, id);
     this.blockedIpv4 = new CfnIPSet(this, 'BlockedIpv4', { scope: 'REGIONAL', ipAddressVersion: 'IPV4', addresses: [], description: 'Hookwarden blocked client addresses IPv4' });
     this.blockedIpv6 = new CfnIPSet(this, 'BlockedIpv6', { scope: 'REGIONAL', ipAddressVersion: 'IPV6', addresses: [], description: 'Hookwarden blocked client addresses IPv6' });
-    const visibility = (metricName: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+    const prefix = props.metricPrefix ?? Stack.of(this).stackName.toLowerCase();
+    const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${prefix}-${name}` });
     this.webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      visibilityConfig: visibility('hookwarden-waf'),
+      visibilityConfig: visibility('waf'),
       rules: [
         {
           name: 'blocked-ips',
@@ -53,14 +57,14 @@ export class EdgeFirewall extends Construct {
               statements: [{ ipSetReferenceStatement: { arn: this.blockedIpv4.attrArn } }, { ipSetReferenceStatement: { arn: this.blockedIpv6.attrArn } }],
             },
           },
-          visibilityConfig: visibility('hookwarden-blocked-ips'),
+          visibilityConfig: visibility('blocked-ips'),
         },
         {
           name: 'rate-per-ip',
           priority: 1,
           action: { block: {} },
           statement: { rateBasedStatement: { limit: props.rateLimitPer5Minutes ?? 10_000, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('hookwarden-rate-per-ip'),
+          visibilityConfig: visibility('rate-per-ip'),
         },
         {
           name: 'aws-common',
@@ -76,7 +80,7 @@ export class EdgeFirewall extends Construct {
               ruleActionOverrides: BODY_RULES.map((name) => ({ name, actionToUse: { count: {} } })),
             },
           },
-          visibilityConfig: visibility('hookwarden-aws-common'),
+          visibilityConfig: visibility('aws-common'),
         },
       ],
     });

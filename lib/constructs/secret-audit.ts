@@ -1,18 +1,22 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 /** Props of {@link SecretAudit}. */
 export interface SecretAuditProps {
-  /** The secrets whose reads are watched. */
-  readonly secrets: readonly ISecret[];
+  /**
+   * Generated secrets are named `<secretNamePrefix>/...`: a read by name,
+   * partial ARN or complete ARN of any of them is watched.
+   */
+  readonly secretNamePrefix: string;
+  /** Complete ARNs of imported secrets: a read by name, partial ARN or complete ARN is watched. @default [] */
+  readonly importedSecretArns?: readonly string[];
   /** Roles expected to read the secrets (the webhook function's). */
   readonly expectedReaders: readonly IRole[];
   /** Notified of unexpected reads. */
@@ -26,11 +30,30 @@ export interface SecretAuditProps {
 }
 
 /**
+ * How CloudTrail may record a read of the watched secrets: `requestParameters.secretId`
+ * holds whatever the caller passed (the name, the partial ARN without the
+ * 6-character suffix, or the complete ARN). EventBridge pattern values: exact
+ * strings, or `{ prefix }`.
+ */
+export const secretIdPatterns = (stack: Stack, secretNamePrefix: string, importedSecretArns: readonly string[] = []): unknown[] => {
+  const arnOf = (name: string) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const imported = importedSecretArns.flatMap((arn) => {
+    const name = Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string;
+    const withoutSuffix = name.replace(/-[A-Za-z0-9]{6}$/, '');
+    return [withoutSuffix, arn.slice(0, arn.length - name.length) + withoutSuffix, arn];
+  });
+  return [{ prefix: `${secretNamePrefix}/` }, { prefix: arnOf(`${secretNamePrefix}/`) }, ...imported];
+};
+
+/**
  * Audit of secret access and saved investigation queries. An EventBridge rule
- * sees every `GetSecretValue` on the sources' secrets (a read-only management
- * event, so the rule is enabled for all CloudTrail management events; the
- * account needs a trail) by anyone other than the expected roles, and notifies
- * the alarm topic. Saved Logs Insights queries list security events.
+ * sees every `GetSecretValue` on the sources' secrets, whether the caller named
+ * the secret by name, partial ARN or complete ARN, by any identity (role,
+ * IAM user, root, AWS service) other than the expected roles, and notifies the
+ * alarm topic. `GetSecretValue` is a read-only management event: the rule is
+ * enabled for all CloudTrail management events, and EventBridge receives them
+ * only when a trail in the account logs management events ({@link AuditTrail}
+ * or the account's own). Saved Logs Insights queries list security events.
  */
 export class SecretAudit extends Construct {
   /** `GetSecretValue` on a source secret by anyone but the expected roles, to the topic. */
@@ -47,12 +70,28 @@ export class SecretAudit extends Construct {
         detailType: ['AWS API Call via CloudTrail'],
         detail: {
           eventName: ['GetSecretValue'],
-          requestParameters: { secretId: props.secrets.map((s) => s.secretArn) },
-          userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': props.expectedReaders.map((r) => r.roleArn) }] } } },
+          requestParameters: { secretId: secretIdPatterns(Stack.of(this), props.secretNamePrefix, props.importedSecretArns) },
+          // A field named in a pattern must be present: `anything-but` on the session issuer alone never
+          // matches IAM users, root or AWS services, which have none. So: another issuer, or none at all.
+          $or: [
+            { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': props.expectedReaders.map((r) => r.roleArn) }] } } } },
+            { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
+          ],
         },
       },
-      targets: [new SnsTopic(props.topic)],
     });
+    // The SnsTopic target would let any EventBridge rule of any account publish (no condition): this rule only.
+    this.rule.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });
+    props.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowSecretAuditRule',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [props.topic.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': this.rule.ruleArn } },
+      }),
+    );
     // GetSecretValue is a read-only management event: the L2 has no property for this state.
     (this.rule.node.defaultChild as CfnResource).addPropertyOverride('State', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
     props.topicKey.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');

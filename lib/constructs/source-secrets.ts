@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag';
@@ -13,7 +13,17 @@ export interface SourceSecretsProps {
    * @default false
    */
   readonly production?: boolean;
+  /**
+   * Generated secrets are named `<namePrefix>/<source>/keys`: apart between
+   * stages, known at synth (the functions' bundled configuration names them),
+   * and one prefix for the access audit to match.
+   * @default - the stack's name
+   */
+  readonly namePrefix?: string;
 }
+
+/** The name of a generated source secret. */
+export const sourceSecretName = (prefix: string, source: string): string => `${prefix}/${source}/keys`;
 
 /**
  * Length of a generated key: alphanumerics only, and a multiple of 4, so the
@@ -44,18 +54,28 @@ export class SourceSecrets extends Construct {
   public readonly secrets: ReadonlyMap<string, ISecret>;
   /** The secrets this construct created, by source name. */
   public readonly generated: ReadonlyMap<string, Secret>;
+  /**
+   * What the functions pass as `SecretId`, by source name: the name of a
+   * generated secret, the complete ARN of an imported one. Plain strings,
+   * known at synth, so the configuration can ship inside the bundle.
+   */
+  public readonly secretIds: ReadonlyMap<string, string>;
 
   constructor(scope: Construct, id: string, props: SourceSecretsProps) {
     super(scope, id);
     const secrets = new Map<string, ISecret>();
     const generated = new Map<string, Secret>();
+    const prefix = props.namePrefix ?? Stack.of(this).stackName;
+    const secretIds = new Map<string, string>();
     for (const source of props.sources) {
       if (source.secretArn) {
         secrets.set(source.name, Secret.fromSecretCompleteArn(this, `${source.name}Imported`, source.secretArn));
+        secretIds.set(source.name, source.secretArn);
         continue;
       }
       if (!source.generateSecret) continue;
       const secret = new Secret(this, source.name, {
+        secretName: sourceSecretName(prefix, source.name),
         description: `Hookwarden webhook signing keys for source "${source.name}" (${source.scheme})`,
         generateSecretString: {
           secretStringTemplate: JSON.stringify({ keys: [] }),
@@ -69,8 +89,10 @@ export class SourceSecrets extends Construct {
       acknowledge(secret, 'AwsSolutions-SMG4', NO_SCHEDULED_ROTATION);
       secrets.set(source.name, secret);
       generated.set(source.name, secret);
+      secretIds.set(source.name, sourceSecretName(prefix, source.name));
     }
     this.secrets = secrets;
     this.generated = generated;
+    this.secretIds = secretIds;
   }
 }

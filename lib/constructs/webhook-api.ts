@@ -42,9 +42,19 @@ export interface WebhookApiProps {
    * @default false
    */
   readonly tracing?: boolean;
+  /**
+   * Create API Gateway's account-level CloudWatch role (needed for execution
+   * logging). It is one per account and region: every stack that creates it
+   * overwrites the account setting. Pass false when the account has one.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
   /** Production keeps the access logs when the stack is deleted (RETAIN). @default false */
   readonly production?: boolean;
 }
+
+/** Every media type is binary: API Gateway base64-encodes every request body (`isBase64Encoded: true`). */
+export const BINARY_MEDIA_TYPES_ALL = '*/*';
 
 /** Why the webhook route has no authorizer: the proof of origin is the signature over the body. */
 const PUBLIC_BY_DESIGN =
@@ -80,7 +90,10 @@ export class WebhookApi extends Construct {
       restApiName: props.restApiName ?? 'hookwarden',
       description: 'Hookwarden: secure front door for webhooks',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      cloudWatchRole: true,
+      // Without binary media types API Gateway hands non-UTF-8 bodies to Lambda as mangled text, and a
+      // signature over the raw bytes fails; with */* every body arrives base64 and byte-exact.
+      binaryMediaTypes: [BINARY_MEDIA_TYPES_ALL],
+      cloudWatchRole: props.cloudWatchRole ?? true,
       deployOptions: {
         stageName: props.stageName ?? 'dev',
         accessLogDestination: new LogGroupLogDestination(this.accessLogs),

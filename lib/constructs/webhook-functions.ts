@@ -1,5 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -9,8 +10,12 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
 import type { DeployedSource } from '../settings';
+import { metricsIdentity, type MetricsIdentity } from './metrics-identity';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/** One POSIX shell word (local bundling runs the hooks in bash). */
+const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /** What the webhook function may do on the deliveries table: exactly the delivery store's calls. */
 export const WEBHOOK_DELIVERIES_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
@@ -18,8 +23,20 @@ export const WEBHOOK_DELIVERIES_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem
 export const WEBHOOK_RATE_LIMITS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /**
- * The configuration document the functions read from `HOOKWARDEN_CONFIG_JSON`
- * (the config file's format, each source with `secretArn`).
+ * Where the configuration document sits in each bundle, relative to the task
+ * root (Lambda's working directory): the functions find it through
+ * `HOOKWARDEN_CONFIG`, so the environment stays the same size for any number
+ * of sources (Lambda allows 4 KB of environment in all).
+ */
+export const BUNDLED_CONFIG_FILE = 'hookwarden.config.json';
+
+/** Lambda's limit on all of a function's environment variables together (names and values). */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/**
+ * The configuration document the functions read from {@link BUNDLED_CONFIG_FILE}
+ * (the config file's format, each source with `secretArn`: the secret's name
+ * or complete ARN, either is a valid `SecretId`).
  */
 export const functionConfigDocument = (
   sources: readonly DeployedSource[],
@@ -48,10 +65,15 @@ export const functionConfigDocument = (
 
 /** Props of {@link WebhookFunctions}. */
 export interface WebhookFunctionsProps {
-  /** The sources, written into the functions' `HOOKWARDEN_CONFIG_JSON`. */
+  /** The sources, written into the configuration file each bundle ships ({@link BUNDLED_CONFIG_FILE}). */
   readonly sources: readonly DeployedSource[];
-  /** Each source's secret by name: its ARN goes into the config, and the webhook function may read it. */
+  /** Each source's secret by source name: the webhook function may read it. */
   readonly secrets: ReadonlyMap<string, ISecret>;
+  /**
+   * What the functions pass as `SecretId`, by source name: plain strings (a
+   * name or a complete ARN), since the bundled file cannot hold deploy-time values.
+   */
+  readonly secretIds: ReadonlyMap<string, string>;
   /** The webhook function may get, put, update and delete items; the health function may only describe it. */
   readonly deliveries: ITableV2;
   /** The webhook function may get and update items (counters, blocklist, source switches). */
@@ -71,6 +93,8 @@ export interface WebhookFunctionsProps {
   readonly debug?: boolean;
   /** How long the function caches a source's secret document. @default Duration.minutes(5) */
   readonly secretCache?: Duration;
+  /** Where the functions report metrics; the alarms read the same. @default metricsIdentity(stack name) */
+  readonly metrics?: MetricsIdentity;
   /** @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
   /** @default 256 */
@@ -97,21 +121,32 @@ export class WebhookFunctions extends Construct {
   public readonly webhookLogs: LogGroup;
   /** The health function's log group. */
   public readonly healthLogs: LogGroup;
+  /** The configuration document both bundles ship as {@link BUNDLED_CONFIG_FILE}. */
+  public readonly configDocument: ReturnType<typeof functionConfigDocument>;
 
   constructor(scope: Construct, id: string, props: WebhookFunctionsProps) {
     super(scope, id);
     const production = props.production ?? true;
     const debug = props.debug ?? false;
-    const document = functionConfigDocument(props.sources, (name) => props.secrets.get(name)?.secretArn, props.corsOrigins ?? [], props.trustedProxies ?? [], props.acceptRisks ?? []);
+    const metrics = props.metrics ?? metricsIdentity(Stack.of(this).stackName);
+    for (const [name, secretId] of props.secretIds) {
+      if (Stack.of(this).resolve(secretId) !== secretId) throw new Error(`the secret id of source "${name}" must be known at synth (a name or a complete ARN), not a deploy-time token`);
+    }
+    this.configDocument = functionConfigDocument(props.sources, (name) => props.secretIds.get(name), props.corsOrigins ?? [], props.trustedProxies ?? [], props.acceptRisks ?? []);
+    // Written beside the cloud assembly and copied into each bundle after esbuild; the asset hash covers it.
+    const configDir = join(Stage.of(this)?.outdir ?? ROOT, 'hookwarden-config', this.node.addr);
+    mkdirSync(configDir, { recursive: true });
+    const configPath = join(configDir, BUNDLED_CONFIG_FILE);
+    writeFileSync(configPath, `${JSON.stringify(this.configDocument, null, 2)}\n`);
     const environment: Record<string, string> = {
-      HOOKWARDEN_CONFIG_JSON: Stack.of(this).toJsonString(document),
+      HOOKWARDEN_CONFIG: BUNDLED_CONFIG_FILE,
       [DELIVERIES_TABLE.tableNameEnv]: props.deliveries.tableName,
       [RATE_LIMITS_TABLE.tableNameEnv]: props.rateLimits.tableName,
       NODE_ENV: production ? 'production' : 'development',
       DEBUG: debug ? 'true' : 'false',
       WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
-      POWERTOOLS_SERVICE_NAME: 'hookwarden',
-      POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden',
+      POWERTOOLS_SERVICE_NAME: metrics.service,
+      POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
       NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: string, entry: string): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {
@@ -147,6 +182,11 @@ export class WebhookFunctions extends Construct {
           // Some CommonJS dependencies call require(); give the ESM bundle one.
           banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
           forceDockerBundling: false,
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_inputDir: string, outputDir: string) => [`cp ${shellQuote(configPath)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_FILE))}`],
+          },
         },
       });
       return { fn, role, logGroup };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLED_CONFIG_FILE } from '../../lib/constructs/webhook-functions';
 import { prodSettings, synth } from './helpers';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }>;
@@ -29,19 +30,18 @@ describe('the bundled handlers', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'hookwarden-bundle-'));
   const bundles: Record<'Webhook' | 'Health', string> = { Webhook: '', Health: '' };
   const saved = { ...process.env };
+  let built: ReturnType<typeof synth> | undefined;
 
   beforeAll(() => {
-    const { app, stack } = synth(prodSettings(), { bundle: true, outdir });
+    const { app, stack } = (built = synth(prodSettings(), { bundle: true, outdir }));
     const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<string, LambdaResource>;
     for (const name of ['Webhook', 'Health'] as const) {
       const [, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`Functions${name}`)) as [string, LambdaResource];
       bundles[name] = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
     }
-    // The functions read their whole configuration at cold start, as in Lambda.
-    process.env.HOOKWARDEN_CONFIG_JSON = JSON.stringify({
-      sources: [{ name: 'default', scheme: 'standard-webhooks', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:default-AbCdEf' }],
-      corsOrigins: [ORIGIN],
-    });
+    // The functions read their whole configuration at cold start, as in Lambda: from the file their bundle ships.
+    delete process.env.HOOKWARDEN_CONFIG_JSON;
+    process.env.HOOKWARDEN_CONFIG = join(bundles.Webhook, BUNDLED_CONFIG_FILE);
     Object.assign(process.env, { AWS_REGION: 'us-east-1', NODE_ENV: 'production', DEBUG: 'false', DELIVERIES_TABLE_NAME: 'd', RATE_LIMITS_TABLE_NAME: 'r' });
   }, 120_000);
 
@@ -62,6 +62,12 @@ describe('the bundled handlers', () => {
       expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
       expect(code).not.toMatch(/from\s*"@aws-sdk\//);
       expect(statSync(join(dir, 'index.mjs')).size).toBeLessThan(1024 * 1024);
+    }
+  });
+
+  it('ships the configuration file in each bundle (not in the environment)', () => {
+    for (const dir of Object.values(bundles)) {
+      expect(JSON.parse(readFileSync(join(dir, BUNDLED_CONFIG_FILE), 'utf8'))).toEqual(built?.stack.functions.configDocument);
     }
   });
 

@@ -52,6 +52,7 @@ describe('the production checklist', () => {
     ['a source without a secret', SAFE_PROD, { sources: [{ ...source, generateSecret: false }] }, /^Secrets: source "github" has no secret/],
     ['debug on', { ...SAFE_PROD, debug: 'true' }, undefined, /^Debug: debug is on/],
     ['WAF disabled without acknowledgement', { ...SAFE_PROD, wafEnabled: 'false' }, undefined, /^WAF: disabled without an acknowledgement/],
+    ['no trail for the secret-access audit', { ...SAFE_PROD, cloudTrail: 'none' }, undefined, /^Audit trail: cloudTrail=none/],
   ])('refuses %s, naming that item only', (_name, context, config, expected) => {
     const problems = refusal(context, config);
     expect(problems).toHaveLength(1);
@@ -59,9 +60,24 @@ describe('the production checklist', () => {
   });
 
   it('lists every failing item at once', () => {
-    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true' }, { sources: [{ ...source, generateSecret: false }] });
-    expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF']);
+    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true', cloudTrail: 'none' }, { sources: [{ ...source, generateSecret: false }] });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail']);
     expect(new Set(problems.map((p) => p.split(':')[0]))).toEqual(new Set(CHECKLIST_ITEMS));
+  });
+
+  it('creates a trail for the audit in prod unless told the account has one, and never in dev unless asked', () => {
+    const trail = (context: Record<string, unknown>) => createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings.cloudTrail;
+    expect(trail(SAFE_PROD)).toBe('create');
+    expect(trail({ ...SAFE_PROD, cloudTrail: 'existing' })).toBe('existing');
+    expect(trail({})).toBe('existing');
+    expect(trail({ cloudTrail: 'create' })).toBe('create');
+    expect(refusal({ cloudTrail: 'none' })).toEqual([]);
+  });
+
+  it('reads tracing (default off) and the API Gateway CloudWatch role choice (default create) from context', () => {
+    const settings = (context: Record<string, unknown>) => createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings;
+    expect(settings(SAFE_PROD)).toMatchObject({ tracing: false, apiGatewayCloudWatchRole: 'create' });
+    expect(settings({ tracing: 'true', apiGatewayCloudWatchRole: 'existing' })).toMatchObject({ tracing: true, apiGatewayCloudWatchRole: 'existing' });
   });
 
   it('accepts WAF disabled with an acknowledgement', () => {
@@ -77,7 +93,7 @@ describe('the production checklist', () => {
 
   it('refuses an invalid config file or context in any stage, with the local server\'s wording', () => {
     const problems = refusal(
-      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0' },
+      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0', cloudTrail: 'maybe', tracing: 'sometimes', apiGatewayCloudWatchRole: 'mine' },
       {
         sources: [
           { name: 'Bad Name', scheme: 'github' },
@@ -89,16 +105,16 @@ describe('the production checklist', () => {
       },
     );
     const text = problems.join('\n');
-    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/]) {
+    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/, /context cloudTrail: must be "create", "existing" or "none"/, /context tracing: must be true or false/, /context apiGatewayCloudWatchRole: must be "create" or "existing"/]) {
       expect(text).toMatch(expected);
     }
     expect(refusal({}, '{ not json')).toEqual([expect.stringMatching(/hookwarden\.config\.json: is not valid JSON/)]);
   });
 
-  it('refuses, in any stage, more configuration than fits in the function environment (4 KB)', () => {
-    const sources = (n: number) => ({ sources: Array.from({ length: n }, (_, i) => ({ name: `source-${i}`, scheme: 'github' })) });
-    expect(refusal({}, sources(8))).toEqual([]);
-    expect(refusal({}, sources(20))).toEqual([expect.stringMatching(/^Configuration: about \d+ bytes of function environment for 20 sources; Lambda allows 4096/)]);
+  it('accepts 50 sources in any stage: the configuration ships in the bundle, not in the 4 KB environment', () => {
+    const sources = { sources: Array.from({ length: 50 }, (_, i) => ({ name: `source-${i}`, scheme: 'github', allowedIps: ['192.30.252.0/22', '185.199.108.0/22'] })) };
+    expect(refusal({}, sources)).toEqual([]);
+    expect(refusal(SAFE_PROD, sources)).toEqual([]);
   });
 
   it('refuses the dangerous values the functions refuse, and hands an acknowledgement on to them', () => {

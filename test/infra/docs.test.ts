@@ -29,4 +29,18 @@ describe('docs/deploy.md', () => {
     }
     expect(message.split('\n').slice(1)).toEqual(shown);
   });
+
+  it('prices each request kind as base + writes × $0.625 (the cost table adds up)', () => {
+    const money = (value: number) => `$${(Math.round(value * 100 + 1e-9) / 100).toFixed(2)}`;
+    const rows = [...DOC.matchAll(/^\| (admitted|duplicate|refused|forged)[^|]*\| ([–\d]+) \/ (\d+) \/ (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
+    expect(rows.map((r) => r[1])).toEqual(['admitted', 'duplicate', 'refused', 'forged']);
+    for (const row of rows) {
+      // A 2xx answer logs about 1.4 KB, a refusal about 2 KB: $0.70 or $1.00 of ingestion on the $4.47 base.
+      const base = 3.5 + 0.6 + 0.2 + 0.17 + (row[1] === 'admitted' || row[1] === 'duplicate' ? 0.7 : 1.0);
+      [row[2], row[3], row[4]].forEach((writes, i) => {
+        const shown = row[5 + i]?.trim();
+        expect(shown, `${row[1]} column ${i}`).toBe(writes === '–' ? '–' : money(base + Number(writes) * 0.625));
+      });
+    }
+  });
 });

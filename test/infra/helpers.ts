@@ -27,13 +27,16 @@ export const settingsFor = (overrides: Partial<DeploymentSettings> = {}): Deploy
   wafRateLimitPer5Minutes: 10_000,
   debug: false,
   secretCacheSeconds: 300,
+  cloudTrail: 'existing',
+  tracing: false,
+  apiGatewayCloudWatchRole: 'create',
   origin: 'environment',
   ...overrides,
 });
 
 /** Production settings that pass the checklist. */
 export const prodSettings = (overrides: Partial<DeploymentSettings> = {}): DeploymentSettings =>
-  settingsFor({ stage: 'prod', corsOrigins: ['https://app.example.com'], alarmEmail: 'ops@example.com', wafEnabled: true, ...overrides });
+  settingsFor({ stage: 'prod', corsOrigins: ['https://app.example.com'], alarmEmail: 'ops@example.com', wafEnabled: true, cloudTrail: 'create', ...overrides });
 
 /** Skips asset bundling for every stack (seconds per function); the bundle test opts back in. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;

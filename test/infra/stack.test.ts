@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, requireSecrets } from '../../functions/shared/config';
 import { resolveScheme } from '../../functions/shared/schemes';
 import { GENERATED_KEY_LENGTH } from '../../lib/constructs/source-secrets';
+import { BUNDLED_CONFIG_FILE, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions';
+import type { HookwardenStack } from '../../lib/hookwarden-stack';
 import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -13,7 +18,6 @@ const resolve = (value: unknown): string => {
   if (typeof value === 'string') return value;
   const v = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string };
   if (v['Fn::Join']) return v['Fn::Join'][1].map(resolve).join(v['Fn::Join'][0]);
-  if (v.Ref?.startsWith('Secrets')) return `arn:aws:secretsmanager:us-east-1:123456789012:secret:${v.Ref}-AbCdEf`;
   if (v.Ref) return v.Ref;
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
 };
@@ -29,16 +33,30 @@ const inspect = (template: Template) => {
   return { resources, ofType, functions, functionNamed, policyOf, envOf };
 };
 
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** What a function of `stack` loads at cold start: the template's environment, resolved, and the bundled config file in its working directory. */
+const coldStart = (stack: HookwardenStack, env: Record<string, unknown>) => {
+  const taskRoot = mkdtempSync(join(tmpdir(), 'hookwarden-task-'));
+  dirs.push(taskRoot);
+  writeFileSync(join(taskRoot, BUNDLED_CONFIG_FILE), JSON.stringify(stack.functions.configDocument));
+  return requireSecrets(loadConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, resolve(v)])), taskRoot));
+};
+
 describe('the production stack', () => {
   let template: Template;
   let t: ReturnType<typeof inspect>;
+  let stack: HookwardenStack;
 
   beforeAll(() => {
     const settings = prodSettings({
       sources: [sourceFor(), sourceFor({ name: 'github', scheme: 'github', rateLimit: '600/60s', clientRateLimit: '60/60s', allowedIps: ['192.30.252.0/22'] })],
       trustedProxies: ['10.0.0.0/8'],
     });
-    template = synth(settings).template();
+    const built = synth(settings);
+    stack = built.stack;
+    template = built.template();
     t = inspect(template);
   });
 
@@ -71,8 +89,8 @@ describe('the production stack', () => {
             NODE_OPTIONS: '--enable-source-maps',
             NODE_ENV: 'production',
             DEBUG: 'false',
-            POWERTOOLS_SERVICE_NAME: 'hookwarden',
-            POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden',
+            POWERTOOLS_SERVICE_NAME: 'hookwarden-prod',
+            POWERTOOLS_METRICS_NAMESPACE: 'Hookwarden-prod',
             WEBHOOK_SECRET_CACHE_SECONDS: '300',
             DELIVERIES_TABLE_NAME: { Ref: expect.stringMatching(/^TablesDeliveries/) },
             RATE_LIMITS_TABLE_NAME: { Ref: expect.stringMatching(/^TablesRateLimits/) },
@@ -92,17 +110,33 @@ describe('the production stack', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
-  it('hands the function a config document it accepts: every source with its secret ARN, limits, CORS and proxies', () => {
-    const env = Object.fromEntries(Object.entries(t.envOf('Webhook')).map(([k, v]) => [k, resolve(v)]));
-    const config = requireSecrets(loadConfig(env, '/nonexistent'));
+  it('ships the function a config file it accepts: every source with its secret, limits, CORS and proxies', () => {
+    expect(t.envOf('Webhook')).toMatchObject({ HOOKWARDEN_CONFIG: BUNDLED_CONFIG_FILE });
+    expect(t.envOf('Webhook').HOOKWARDEN_CONFIG_JSON).toBeUndefined();
+    const config = coldStart(stack, t.envOf('Webhook'));
     expect([...config.sources.keys()]).toEqual(['default', 'github']);
+    // The generated secret's name: a valid SecretId, known at synth, and the one the stack creates.
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'Hookwarden-prod/github/keys' });
     expect(config.sources.get('github')).toMatchObject({
-      secret: { kind: 'secretsManager', secretId: expect.stringMatching(/:secret:Secretsgithub/), cacheSeconds: 300 },
+      secret: { kind: 'secretsManager', secretId: 'Hookwarden-prod/github/keys', cacheSeconds: 300 },
       rateLimit: { limit: 600, windowSeconds: 60 },
       clientRateLimit: { limit: 60, windowSeconds: 60 },
       allowedIps: ['192.30.252.0/22'],
     });
     expect(config).toMatchObject({ corsOrigins: ['https://app.example.com'], trustedProxies: ['10.0.0.0/8'], production: true });
+  });
+
+  it('deploys 50 sources: the environment stays the same, far below Lambda\'s 4 KB, and the bundled file holds them all', () => {
+    const many = Array.from({ length: 50 }, (_, i) => sourceFor({ name: `source-${i}`, scheme: 'github', allowedIps: ['192.30.252.0/22', '185.199.108.0/22'] }));
+    const big = synth(prodSettings({ sources: many }));
+    const env = inspect(big.template()).envOf('Webhook');
+    expect(env).toEqual(t.envOf('Webhook'));
+    // Table names at their longest (255 characters) still leave room.
+    const bytes = Object.entries(env).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 255), 0);
+    expect(bytes).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    const config = coldStart(big.stack, env);
+    expect(config.sources.size).toBe(50);
+    expect(config.sources.get('source-49')?.secret).toMatchObject({ secretId: 'Hookwarden-prod/source-49/keys' });
   });
 
   it('grants no IAM action or resource wildcard (none is acknowledged)', () => {
@@ -174,6 +208,20 @@ describe('the production stack', () => {
     }
   });
 
+  it('leaves X-Ray off unless context tracing=true ($5 per million traces)', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: false });
+    for (const [, fn] of t.functions) expect(fn.Properties.TracingConfig).toBeUndefined();
+    synth(prodSettings({ tracing: true })).template().hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+  });
+
+  it('creates API Gateway\'s account-level CloudWatch role unless context apiGatewayCloudWatchRole=existing', () => {
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const existing = synth(prodSettings({ apiGatewayCloudWatchRole: 'existing' })).template();
+    existing.resourceCountIs('AWS::ApiGateway::Account', 0);
+    // Execution logging still on: it uses the account's role.
+    existing.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+  });
+
   it('logs access as JSON and throttles the stage (and the readiness check harder)', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
@@ -223,25 +271,20 @@ describe('the production stack', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 
-  it('alarms on webhook authentication failures (threshold in 5 minutes and anomaly band) into the topic', () => {
+  it('alarms on webhook authentication failures (threshold in 5 minutes, no anomaly band) into the topic', () => {
     const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'AuthenticationFailure',
-      Namespace: 'Hookwarden',
-      Dimensions: [{ Name: 'service', Value: 'hookwarden' }],
+      Namespace: 'Hookwarden-prod',
+      Dimensions: [{ Name: 'service', Value: 'hookwarden-prod' }],
       Statistic: 'Sum',
       Period: 300,
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: topic }],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ComparisonOperator: 'GreaterThanUpperThreshold',
-      Metrics: Match.arrayWith([
-        Match.objectLike({ Expression: Match.stringLikeRegexp('ANOMALY_DETECTION_BAND') }),
-        Match.objectLike({ MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'AuthenticationFailure', Namespace: 'Hookwarden' }), Period: 300 }) }),
-      ]),
-      AlarmActions: [{ Ref: topic }],
-    });
+    // No anomaly-detection alarm: the metric is sparse (emitted on failures only), so a band learns nothing.
+    template.resourceCountIs('AWS::CloudWatch::AnomalyDetector', 0);
+    expect(JSON.stringify(t.ofType('AWS::CloudWatch::Alarm'))).not.toContain('ANOMALY_DETECTION_BAND');
   });
 
   it('alarms on API 5xx, function errors and throttles, table throttles and rate-limit spikes, all into the topic', () => {
@@ -255,8 +298,8 @@ describe('the production stack', () => {
     expect(byMetric('WriteThrottleEvents')).toBe(2);
     expect(byMetric('RateLimited')).toBe(1);
     expect(byMetric('BlockedRequest')).toBe(1);
-    // 2 authentication, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
-    expect(alarms).toHaveLength(11);
+    // 1 authentication, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
+    expect(alarms).toHaveLength(10);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {
@@ -273,12 +316,38 @@ describe('the production stack', () => {
       State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
       EventPattern: Match.objectLike({
         source: ['aws.secretsmanager'],
-        detail: Match.objectLike({ eventName: ['GetSecretValue'], userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } } }),
+        detail: Match.objectLike({ eventName: ['GetSecretValue'], $or: Match.arrayWith([{ userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } } }]) }),
       }),
       Targets: [Match.objectLike({ Arn: { Ref: topic } })],
     });
     const names = t.ofType('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties.Name);
     expect(names).toEqual(expect.arrayContaining(['Hookwarden-prod/security events', 'Hookwarden-prod/authentication failures']));
+  });
+
+  it('creates a trail of management events for the audit: all regions, KMS-encrypted, validated, into its own private, TLS-only, retained bucket', () => {
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    const [bucket] = t.ofType('AWS::S3::Bucket').map(([id]) => id);
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsLogging: true,
+      IsMultiRegionTrail: true,
+      IncludeGlobalServiceEvents: true,
+      EnableLogFileValidation: true,
+      KMSKeyId: Match.anyValue(),
+      S3BucketName: { Ref: bucket },
+      EventSelectors: [Match.objectLike({ IncludeManagementEvents: true, ReadWriteType: 'All' })],
+    });
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: Match.anyValue(),
+      }),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    // context cloudTrail=existing: the account's trail feeds the rule, and the stack creates none.
+    synth(prodSettings({ cloudTrail: 'existing' })).template().resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
   it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (the names the CLI reads)', () => {

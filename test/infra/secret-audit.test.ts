@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { matchesPattern } from './event-pattern';
+import { resolveIntrinsics } from './intrinsics';
+import { prodSettings, sourceFor, synth } from './helpers';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+
+/**
+ * One `GetSecretValue` as EventBridge delivers it from CloudTrail (the shape of the
+ * "AWS API Call via CloudTrail" samples in the CloudTrail and Secrets Manager user
+ * guides): an administrator's SSO role reading a webhook secret by complete ARN.
+ * Each case changes exactly one thing.
+ */
+const FIXTURE = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'cloudtrail-get-secret-value.json'), 'utf8')) as { detail: Record<string, unknown> };
+const ACCOUNT = '123456789012';
+const ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:`;
+
+const withDetail = (changes: Record<string, unknown>) => ({ ...FIXTURE, detail: { ...FIXTURE.detail, ...changes } });
+const readOf = (secretId: string) => withDetail({ requestParameters: { secretId } });
+const by = (userIdentity: Record<string, unknown>) => withDetail({ userIdentity });
+const assumedRole = (roleArn: string, session: string) => ({
+  type: 'AssumedRole',
+  principalId: `AROAEXAMPLE:${session}`,
+  arn: `${roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${session}`,
+  accountId: ACCOUNT,
+  accessKeyId: 'ASIAEXAMPLE',
+  sessionContext: {
+    sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLE', arn: roleArn, accountId: ACCOUNT, userName: roleArn.split('/').pop() },
+    webIdFederationData: {},
+    attributes: { creationDate: '2026-11-29T13:00:00Z', mfaAuthenticated: 'false' },
+  },
+});
+
+describe('the secret-access audit rule, run on CloudTrail events', () => {
+  const imported = `${ARN}billing-XyZ123`;
+  const { stack, template } = synth(prodSettings({ sources: [sourceFor({ name: 'github', scheme: 'github' }), sourceFor({ name: 'billing', secretArn: imported, generateSecret: false })] }));
+  const resources = template().toJSON().Resources as Record<string, Resource>;
+  // Deployed role ARNs: what CloudFormation names them (stack name, logical id, a suffix).
+  const roleArn = (id: string) => `arn:aws:iam::${ACCOUNT}:role/${stack.stackName}-${id.slice(0, 40)}-1A2B3C4D5E6F`;
+  const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
+  const pattern = resolveIntrinsics(rules[0]?.Properties.EventPattern, (id, attribute) => (attribute === 'Arn' && resources[id]?.Type === 'AWS::IAM::Role' ? roleArn(id) : `${id}.${attribute}`)) as Record<string, unknown>;
+  const webhookRole = roleArn(Object.keys(resources).find((id) => id.startsWith('FunctionsWebhookRole')) as string);
+  const matches = (event: unknown) => matchesPattern(pattern, event);
+
+  it('is one rule, on all CloudTrail management events (GetSecretValue is a read-only one)', () => {
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+    expect(matches(FIXTURE)).toBe(true);
+  });
+
+  it.each([
+    ['a generated secret by complete ARN', `${ARN}Hookwarden-prod/github/keys-AbCdEf`],
+    ['a generated secret by name', 'Hookwarden-prod/github/keys'],
+    ['a generated secret by partial ARN (no random suffix)', `${ARN}Hookwarden-prod/github/keys`],
+    ['an imported secret by complete ARN', imported],
+    ['an imported secret by name', 'billing'],
+    ['an imported secret by partial ARN', `${ARN}billing`],
+  ])('alerts on a read of %s', (_name, secretId) => {
+    expect(matches(readOf(secretId))).toBe(true);
+  });
+
+  it.each([
+    ['another role (an SSO administrator)', assumedRole('arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef', 'alice')],
+    ["another stage's webhook function role", assumedRole(`arn:aws:iam::${ACCOUNT}:role/Hookwarden-dev-FunctionsWebhookRole-1A2B3C4D5E6F`, 'Hookwarden-dev-FunctionsWebhook')],
+    ['an IAM user with a long-term access key (no session context)', { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/ci`, accountId: ACCOUNT, accessKeyId: 'AKIAEXAMPLE', userName: 'ci' }],
+    [
+      'an IAM user in the console (session attributes, no issuer)',
+      { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/bob`, accountId: ACCOUNT, accessKeyId: 'ASIAEXAMPLE', userName: 'bob', sessionContext: { attributes: { creationDate: '2026-11-29T13:00:00Z', mfaAuthenticated: 'true' } } },
+    ],
+    ['the root user', { type: 'Root', principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT, accessKeyId: 'ASIAEXAMPLE', sessionContext: { attributes: { creationDate: '2026-11-29T13:00:00Z', mfaAuthenticated: 'true' } } }],
+    ['an AWS service', { type: 'AWSService', invokedBy: 'lambda.amazonaws.com' }],
+  ])('alerts on a read by %s', (_name, identity) => {
+    expect(matches(by(identity))).toBe(true);
+  });
+
+  it("stays quiet for the webhook function's own reads, however it names the secret", () => {
+    for (const secretId of ['Hookwarden-prod/github/keys', `${ARN}Hookwarden-prod/github/keys-AbCdEf`, imported]) {
+      expect(matches({ ...readOf(secretId), detail: { ...readOf(secretId).detail, userIdentity: assumedRole(webhookRole, 'Hookwarden-prod-FunctionsWebhook') } })).toBe(false);
+    }
+  });
+
+  it('stays quiet for other secrets and other calls', () => {
+    expect(matches(readOf(`${ARN}someone-else-XyZ123`))).toBe(false);
+    expect(matches(readOf('Hookwarden-dev/github/keys'))).toBe(false);
+    expect(matches(readOf(`${ARN}Hookwarden-dev/github/keys-AbCdEf`))).toBe(false);
+    expect(matches(withDetail({ eventName: 'DescribeSecret' }))).toBe(false);
+    expect(matches({ ...FIXTURE, source: 'aws.kms' })).toBe(false);
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { DeploymentSettings } from '../../lib/settings';
+import { resolveIntrinsics } from './intrinsics';
+import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Dimensions = Record<string, string>;
+/** A metric as CloudWatch identifies it; `metricName` undefined: every metric name. */
+type MetricId = { namespace: string; metricName?: string; dimensions: Dimensions };
+
+/**
+ * Synthesizes a stage; every resource reference resolves to `<stack>:<logical id>`, because
+ * CloudFormation gives each stack's resources their own physical names.
+ */
+const stage = (settings: DeploymentSettings) => {
+  const { stack, template } = synth(settings);
+  const resources = template().toJSON().Resources as Record<string, Resource>;
+  const resolved = (value: unknown) => resolveIntrinsics(value, (id, attribute) => `${stack.stackName}:${id}${attribute ? `.${attribute}` : ''}`);
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  return { name: stack.stackName, resources, resolved, ofType };
+};
+type Stage = ReturnType<typeof stage>;
+
+/** Names a resource is known by in the account and region: each top-level `...Name` property, and WAF metric names. */
+const physicalNames = (s: Stage): string[] => {
+  // Inline policy names are scoped to their role, stage names to their API: not account-wide; metrics are the next test's.
+  const scoped = new Set(['AWS::IAM::Policy.PolicyName', 'AWS::ApiGateway::Stage.StageName', 'AWS::CloudWatch::Alarm.MetricName']);
+  const names: string[] = [];
+  for (const [, r] of Object.entries(s.resources)) {
+    for (const [key, value] of Object.entries(s.resolved(r.Properties ?? {}) as Record<string, unknown>)) {
+      if (/Name$/.test(key) && typeof value === 'string' && !scoped.has(`${r.Type}.${key}`)) names.push(`${r.Type}.${key} = ${value}`);
+    }
+  }
+  for (const [, acl] of s.ofType('AWS::WAFv2::WebACL')) names.push(...[...JSON.stringify(acl.Properties).matchAll(/"MetricName":"([^"]+)"/g)].map((m) => `WAF metric = ${m[1]}`));
+  return names;
+};
+
+/** Every metric a stage's resources emit: the functions' custom metrics (their Powertools namespace and service), and the AWS metrics of its functions, API and tables. */
+const emitted = (s: Stage): MetricId[] => [
+  ...s.ofType('AWS::Lambda::Function').flatMap(([id, fn]): MetricId[] => {
+    const env = (fn.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
+    return [
+      ...(env.POWERTOOLS_METRICS_NAMESPACE ? [{ namespace: env.POWERTOOLS_METRICS_NAMESPACE, dimensions: { service: env.POWERTOOLS_SERVICE_NAME as string } }] : []),
+      { namespace: 'AWS/Lambda', dimensions: { FunctionName: `${s.name}:${id}` } },
+    ];
+  }),
+  ...s.ofType('AWS::ApiGateway::RestApi').map(([, api]) => ({ namespace: 'AWS/ApiGateway', dimensions: { ApiName: api.Properties.Name as string } })),
+  ...s.ofType('AWS::DynamoDB::GlobalTable').map(([id]) => ({ namespace: 'AWS/DynamoDB', dimensions: { TableName: `${s.name}:${id}` } })),
+];
+
+/** Every metric a stage's alarms read (single-metric alarms and each metric of a math or anomaly alarm). */
+const readByAlarms = (s: Stage): Array<MetricId & { alarm: string }> =>
+  s.ofType('AWS::CloudWatch::Alarm').flatMap(([id, alarm]) => {
+    const p = s.resolved(alarm.Properties) as {
+      Namespace?: string;
+      MetricName?: string;
+      Dimensions?: Array<{ Name: string; Value: string }>;
+      Metrics?: Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }> } } }>;
+    };
+    const dims = (list: Array<{ Name: string; Value: string }> = []) => Object.fromEntries(list.map((d) => [d.Name, d.Value]));
+    const single = p.Namespace ? [{ alarm: id, namespace: p.Namespace, metricName: p.MetricName as string, dimensions: dims(p.Dimensions) }] : [];
+    const math = (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [{ alarm: id, namespace: m.MetricStat.Metric.Namespace, metricName: m.MetricStat.Metric.MetricName, dimensions: dims(m.MetricStat.Metric.Dimensions) }] : []));
+    return [...single, ...math];
+  });
+
+/** Whether an alarm reading `read` would see datapoints of `source` (same namespace, every dimension it names equal). */
+const sees = (read: MetricId, source: MetricId): boolean =>
+  read.namespace === source.namespace && Object.entries(read.dimensions).every(([k, v]) => source.dimensions[k] === v);
+
+describe('dev and prod in one account and region', () => {
+  const sources = [sourceFor(), sourceFor({ name: 'github', scheme: 'github' })];
+  const dev = stage(settingsFor({ sources, wafEnabled: true }));
+  const prod = stage(prodSettings({ sources }));
+
+  it('share no physical name', () => {
+    const devNames = physicalNames(dev);
+    const prodNames = physicalNames(prod);
+    expect(prodNames.length).toBeGreaterThan(10);
+    const shared = prodNames.filter((name) => devNames.some((other) => other.split(' = ')[1] === name.split(' = ')[1]));
+    expect(shared).toEqual([]);
+    for (const name of [...devNames, ...prodNames]) expect(name, 'every name carries the stack (and so the stage)').toMatch(/hookwarden-(dev|prod)/i);
+  });
+
+  it("never let an alarm of one stage read a metric the other stage's resources emit", () => {
+    for (const [reader, other] of [
+      [prod, dev],
+      [dev, prod],
+    ] as const) {
+      const reads = readByAlarms(reader);
+      expect(reads.length).toBeGreaterThan(10);
+      // Each alarm reads its own stage's metrics (so the check below is not vacuous)...
+      for (const read of reads) expect(emitted(reader).some((source) => sees(read, source)), `${reader.name} ${read.alarm} reads nothing of its own`).toBe(true);
+      // ...and none of the other stage's.
+      for (const read of reads) {
+        const crossed = emitted(other).filter((source) => sees(read, source));
+        expect(crossed, `${reader.name} alarm ${read.alarm} reads ${read.namespace} ${JSON.stringify(read.dimensions)} that ${other.name} emits`).toEqual([]);
+      }
+    }
+  });
+});
