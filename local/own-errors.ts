@@ -41,15 +41,17 @@ export const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex, 
     return;
   }
   const [status, code, message] = clientErrorAnswer(error);
-  writeRawError(socket, status, code, message, requestId);
+  // An answer to HEAD has no body: writing one would desynchronize whatever reads the connection.
+  const head = (error as NodeJS.ErrnoException & { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  writeRawError(socket, status, code, message, requestId, {}, head);
 };
 
-/** Writes a complete error answer on a raw socket (no ServerResponse exists for it) and closes it. */
-export const writeRawError = (socket: Duplex, status: number, code: string, message: string, requestId: string, headers: Readonly<Record<string, string>> = {}): void => {
+/** Writes a complete error answer on a raw socket (no ServerResponse exists for it) and closes it; `head`: the headers only. */
+export const writeRawError = (socket: Duplex, status: number, code: string, message: string, requestId: string, headers: Readonly<Record<string, string>> = {}, head = false): void => {
   const result = ownError(status, code, message, requestId, { ...headers, Connection: 'close' });
   const body = Buffer.from(result.body);
-  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd()];
-  for (const [name, value] of Object.entries(result.headers ?? {})) head.push(`${name}: ${String(value)}`);
-  head.push(`Content-Length: ${body.length}`, '', '');
-  socket.end(Buffer.concat([Buffer.from(head.join('\r\n'), 'latin1'), body]));
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd()];
+  for (const [name, value] of Object.entries(result.headers ?? {})) lines.push(`${name}: ${String(value)}`);
+  lines.push(`Content-Length: ${body.length}`, '', '');
+  socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), head ? Buffer.alloc(0) : body]));
 };

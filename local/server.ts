@@ -70,6 +70,8 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       if (!res.destroyed && !res.headersSent) sendResult(res, result);
     };
     if (!url) return answer(ownError(400, 'bad_request', 'The request target is not a valid URL.', requestId));
+    // Node would answer this itself, outside the error shape (requireHostHeader is off so that it reaches us).
+    if (req.httpVersionMinor >= 1 && req.headers.host === undefined) return answer(ownError(400, 'bad_request', 'An HTTP/1.1 request needs a Host header.', requestId));
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return answer(tooLarge(limit, requestId));
     const read = await readBody(req, limit);
@@ -108,7 +110,7 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
 
   const server = createServer(
     // Node checks the timeouts every connectionsCheckingInterval: keep it well under them.
-    { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)) },
+    { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)), requireHostHeader: false },
     (req, res) => void handle(req, res),
   );
   // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): refuse an oversized body before inviting it.
