@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, startServer, type RunningServer } from '../helpers/cli';
@@ -25,6 +25,12 @@ describe('send says which secret it signs with, and refuses what it can tell wil
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/verifies "default" with WEBHOOK_SECRET from its environment, but this shell would sign with the development secret in \S+dev-secrets\.json: export WEBHOOK_SECRET here too, or pass --secret-env NAME/);
     expect(r.stdout).toBe('');
+  });
+
+  it("server.json describes the server's sources by name, scheme and secret origin, never a secret", () => {
+    const text = readFileSync(join(dataDir, 'server.json'), 'utf8');
+    expect(JSON.parse(text).sources).toEqual([{ name: 'default', scheme: 'standard-webhooks', secret: 'env:WEBHOOK_SECRET' }]);
+    expect(text).not.toContain(TEST_SECRETS.standardWebhooks.slice(6));
   });
 
   it('refuses a scheme the server does not use for the source', async () => {
