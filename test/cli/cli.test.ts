@@ -122,7 +122,8 @@ describe('sign → verify round trip per scheme', () => {
     ['hmac', TEST_SECRETS.hmac, HMAC],
   ];
 
-  it.concurrent.each(schemes)('%s: a signed capture verifies; one flipped body byte does not', async (scheme, secret, extra) => {
+  // One at a time: six concurrent CLI round trips (three processes each) starve a 2-core machine.
+  it.each(schemes)('%s: a signed capture verifies; one flipped body byte does not', async (scheme, secret, extra) => {
     const env = { WEBHOOK_SCHEME: scheme, WEBHOOK_SECRET: secret, ...extra };
     const dir = tempDir();
     const body = JSON.stringify({ id: 'evt_cli_1', type: 'cli.test', event_id: 'EvCLI1' });
