@@ -1,28 +1,10 @@
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness';
+import { jsonLinesDuring } from '../helpers/json-lines';
 import { TEST_SECRETS } from '../helpers/secrets';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-
-/** Collects the JSON lines (Powertools logs and EMF metrics, on stdout and stderr) written while `work` runs. */
-const jsonLinesDuring = async (work: () => Promise<unknown>): Promise<Array<Record<string, unknown>>> => {
-  const lines: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    lines.push(String(chunk));
-    return true;
-  };
-  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-  try {
-    await work();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return lines
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-};
 
 describe('security events and metrics', () => {
   let h: Harness;
