@@ -1,5 +1,6 @@
 // npm run bench: every benchmark section, in one process. `npm run bench:security`
 // (tsx bench/index.ts security) runs only the hostile-traffic section, which is long.
+import '../local/quiet-aws-sdk';
 import { dynamoCallsBenchmark } from './dynamodb-calls';
 import { rateLimitAccuracyBenchmark } from './rate-limit-accuracy';
 import { securityBenchmark } from './security';
