@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './constructs/audit-trail';
 import { EdgeFirewall } from './constructs/edge-firewall';
-import { metricsIdentity } from './constructs/metrics-identity';
+import { metricsIdentity } from '../functions/shared/telemetry';
 import { SecretAudit } from './constructs/secret-audit';
 import { SecurityAlarms } from './constructs/security-alarms';
 import { SourceSecrets } from './constructs/source-secrets';

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsEnvironment, metricsIdentity, type MetricName } from '../../functions/shared/telemetry';
+import { resolveIntrinsics } from './intrinsics';
+import { prodSettings, sourceFor, synth } from './helpers';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Dimension = { Name: string; Value: string };
+/** A custom metric as an alarm or a dashboard graph names it. */
+type Read = { where: string; namespace: string; metricName: string; dimensions: Record<string, string> };
+
+const { stack, template } = synth(prodSettings({ sources: [sourceFor(), sourceFor({ name: 'github', scheme: 'github' })] }));
+const identity = metricsIdentity(stack.stackName);
+const resources = Object.entries(template().toJSON().Resources as Record<string, Resource>);
+const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+const custom = (namespace: string) => !namespace.startsWith('AWS/');
+const emitted = new Set<string>(Object.values(METRIC));
+
+/** Every custom metric an alarm reads, single or inside a math expression. */
+const alarmReads = (): Read[] =>
+  ofType('AWS::CloudWatch::Alarm').flatMap(([id, alarm]) => {
+    const p = alarm.Properties as {
+      Namespace?: string;
+      MetricName?: string;
+      Dimensions?: Dimension[];
+      Metrics?: Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Dimension[] } } }>;
+    };
+    const dims = (list: Dimension[] = []) => Object.fromEntries(list.map((d) => [d.Name, d.Value]));
+    const single = p.Namespace ? [{ where: id, namespace: p.Namespace, metricName: p.MetricName as string, dimensions: dims(p.Dimensions) }] : [];
+    const math = (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [{ where: id, namespace: m.MetricStat.Metric.Namespace, metricName: m.MetricStat.Metric.MetricName, dimensions: dims(m.MetricStat.Metric.Dimensions) }] : []));
+    return [...single, ...math].filter((read) => custom(read.namespace));
+  });
+
+/** The dashboard's widgets' metric rows (`[namespace, name, dim, value, ..., options?]`) and expressions. */
+const dashboard = () => {
+  const [[, board] = []] = ofType('AWS::CloudWatch::Dashboard');
+  const body = JSON.parse(resolveIntrinsics(board?.Properties.DashboardBody) as string) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> };
+  const rows = body.widgets.flatMap((w) => w.properties.metrics ?? []);
+  const reads: Read[] = rows
+    .filter((row) => typeof row[0] === 'string' && custom(row[0]))
+    .map((row) => {
+      const [namespace, metricName, ...rest] = row.filter((cell) => typeof cell === 'string') as string[];
+      const dimensions: Record<string, string> = {};
+      for (let i = 0; i + 1 < rest.length; i += 2) dimensions[rest[i] as string] = rest[i + 1] as string;
+      return { where: 'Dashboard', namespace: namespace as string, metricName: metricName as string, dimensions };
+    });
+  const expressions = rows.flatMap((row) => row.flatMap((cell) => (typeof cell === 'object' && cell !== null && 'expression' in cell ? [String(cell.expression)] : [])));
+  return { reads, expressions };
+};
+
+/** Whether the functions emit `read`: a name they count, in their namespace, with exactly the dimensions they count it by. */
+const expectEmitted = (read: Read): void => {
+  const label = `${read.where} reads ${read.metricName} ${JSON.stringify(read.dimensions)}`;
+  expect(emitted.has(read.metricName), `${label}: no such metric in telemetry's METRIC`).toBe(true);
+  expect(read.namespace, label).toBe(identity.namespace);
+  expect(Object.keys(read.dimensions).sort(), label).toEqual([DIMENSION.service, ...METRIC_DIMENSIONS[read.metricName as MetricName]].sort());
+  expect(read.dimensions[DIMENSION.service], label).toBe(identity.service);
+};
+
+describe('the metrics contract between the functions and the alarms', () => {
+  it('gives every function the stack\'s metrics identity', () => {
+    const functions = ofType('AWS::Lambda::Function').filter(([, fn]) => JSON.stringify(fn.Properties).includes('POWERTOOLS_'));
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    for (const [, fn] of functions) expect((fn.Properties.Environment as { Variables: object }).Variables).toMatchObject(metricsEnvironment(identity));
+  });
+
+  it('alarms only on metrics the functions emit, with their exact dimensions', () => {
+    const reads = alarmReads();
+    expect(reads.map((r) => r.metricName).sort()).toEqual([METRIC.authenticationFailure, METRIC.blocked, METRIC.rateLimited, METRIC.secretKeyUnusable].sort());
+    reads.forEach(expectEmitted);
+  });
+
+  it('alarms as soon as one key in a key document is unusable', () => {
+    const [[, alarm] = []] = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === METRIC.secretKeyUnusable);
+    expect(alarm?.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum', AlarmActions: [expect.anything()] });
+  });
+
+  it('graphs only metrics the functions emit, and searches each by its exact dimension set', () => {
+    const { reads, expressions } = dashboard();
+    expect(reads.length).toBeGreaterThan(4);
+    reads.forEach(expectEmitted);
+    expect(expressions.length).toBeGreaterThanOrEqual(2);
+    for (const expression of expressions) {
+      const [, schema, name] = /^SEARCH\('\{([^}]+)\} MetricName="([^"]+)"'/.exec(expression) ?? [];
+      expect(emitted.has(name as string), expression).toBe(true);
+      const [namespace, ...dimensions] = (schema as string).split(',');
+      expect(namespace).toBe(identity.namespace);
+      expect(dimensions.sort(), expression).toEqual([DIMENSION.service, ...METRIC_DIMENSIONS[name as MetricName]].sort());
+    }
+  });
+});
