@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { AUTHENTICATION_FAILURE_CODES } from './errors';
+import { isAuthenticationFailure } from './errors';
 
 /** The logger and metrics a pipeline reports through. */
 export interface Telemetry {
@@ -160,7 +160,7 @@ export interface SecurityEvent {
 export const reportRejection = (telemetry: Telemetry, event: SecurityEvent): void => {
   telemetry.logger.warn('webhook rejected', { securityEvent: event });
   countMetric(telemetry.metrics, METRIC.rejected, { source: event.source ?? UNKNOWN_SOURCE, code: event.code });
-  if (AUTHENTICATION_FAILURE_CODES.has(event.code)) countMetric(telemetry.metrics, METRIC.authenticationFailure, {});
+  if (isAuthenticationFailure(event.code)) countMetric(telemetry.metrics, METRIC.authenticationFailure, {});
   const alarmed = ALARMED.get(event.code);
   if (alarmed) countMetric(telemetry.metrics, alarmed, {});
 };

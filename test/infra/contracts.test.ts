@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AUTHENTICATION_FAILURE_CODES } from '../../functions/shared/errors';
 import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsEnvironment, metricsIdentity, type MetricName } from '../../functions/shared/telemetry';
 import { resolveIntrinsics } from './intrinsics';
 import { prodSettings, sourceFor, synth } from './helpers';
@@ -86,5 +87,13 @@ describe('the metrics contract between the functions and the alarms', () => {
       expect(namespace).toBe(identity.namespace);
       expect(dimensions.sort(), expression).toEqual([DIMENSION.service, ...METRIC_DIMENSIONS[name as MetricName]].sort());
     }
+  });
+});
+
+describe('the authentication-failure codes in the stack', () => {
+  it('are exactly what the saved "authentication failures" query looks for', () => {
+    const [[, query] = []] = ofType('AWS::Logs::QueryDefinition').filter(([, q]) => String(q.Properties.Name).endsWith('/authentication failures'));
+    const listed = /securityEvent\.code in \[([^\]]*)\]/.exec(String(query?.Properties.QueryString))?.[1];
+    expect(JSON.parse(`[${listed}]`)).toEqual([...AUTHENTICATION_FAILURE_CODES]);
   });
 });
