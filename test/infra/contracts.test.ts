@@ -1,8 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliContext } from '../../cli/context';
+import { defaultAwsClients, readStackOutputs, sourceOutput, withContainmentTarget, type AwsClients } from '../../cli/targets';
+import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
+import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs';
 import { AUTHENTICATION_FAILURE_CODES } from '../../functions/shared/errors';
 import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsEnvironment, metricsIdentity, type MetricName } from '../../functions/shared/telemetry';
 import { resolveIntrinsics } from './intrinsics';
-import { prodSettings, sourceFor, synth } from './helpers';
+import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Dimension = { Name: string; Value: string };
@@ -95,5 +101,39 @@ describe('the authentication-failure codes in the stack', () => {
     const [[, query] = []] = ofType('AWS::Logs::QueryDefinition').filter(([, q]) => String(q.Properties.Name).endsWith('/authentication failures'));
     const listed = /securityEvent\.code in \[([^\]]*)\]/.exec(String(query?.Properties.QueryString))?.[1];
     expect(JSON.parse(`[${listed}]`)).toEqual([...AUTHENTICATION_FAILURE_CODES]);
+  });
+});
+
+describe('the output keys between the stack and the CLI', () => {
+  const names = ['default', 'billing-eu', 'billing_eu', 'billingeu', 'a-_b'];
+  const punctuated = synth(settingsFor({ sources: names.map((name) => sourceFor({ name })), wafEnabled: true }));
+  const outputs = punctuated.template().toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
+  const value = (key: string) => resolveIntrinsics(outputs[key]?.Value) as string;
+  /** The stack's outputs as DescribeStacks returns them, every description replaced: the CLI must not need them. */
+  const described = (): AwsClients => {
+    const cfn = mockClient(CloudFormationClient);
+    cfn.on(DescribeStacksCommand, { StackName: 'Deployed' }).resolves({
+      Stacks: [{ StackName: 'Deployed', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: Object.keys(outputs).map((key) => ({ OutputKey: key, OutputValue: value(key), Description: 'reworded for people' })) }],
+    });
+    return { ...defaultAwsClients, cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }), dynamodb: () => createDynamoDbClient({ endpoint: 'http://127.0.0.1:9', region: 'local' }) };
+  };
+  afterAll(() => mockClient(CloudFormationClient).restore());
+
+  it('gives each source its own keys, even names that differ only in punctuation', () => {
+    const keys = names.flatMap((name) => [outputKey('webhookUrl', name), outputKey('secretArn', name)]);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(keys));
+    for (const name of names) expect(sourceOfOutputKey('webhookUrl', outputKey('webhookUrl', name))).toBe(name);
+  });
+
+  it('lets the CLI find the sources, the table, the IP sets and each secret by key alone', async () => {
+    const aws = described();
+    const target = await withContainmentTarget({ env: {}, cwd: '.', dataDir: '.' } as CliContext, 'Deployed', async (t) => t, aws);
+    expect([...target.sources].sort()).toEqual([...names].sort());
+    expect(target.waf).toMatchObject({ ipv4SetArn: value(outputKey('blockedIpv4Set')), ipv6SetArn: value(outputKey('blockedIpv6Set')) });
+    const read = await readStackOutputs(aws, 'Deployed');
+    expect(read.get(outputKey('rateLimitsTable'))).toBe(value(outputKey('rateLimitsTable')));
+    for (const name of names) expect(sourceOutput(read, 'secretArn', name)).toBe(value(outputKey('secretArn', name)));
+    expect(sourceOutput(read, 'secretArn', 'billing')).toBeUndefined();
   });
 });

@@ -351,7 +351,7 @@ describe('the production stack', () => {
     synth(prodSettings({ cloudTrail: 'existing' })).template().resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
-  it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (the names the CLI reads)', () => {
+  it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (keys from outputKey, which the CLI reads)', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Description?: string; Export?: { Name: string } }>;
     expect(Object.keys(outputs).sort()).toEqual(
       ['AlarmTopicArn', 'ApiUrl', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn', 'DeliveriesTableName', 'RateLimitsTableName', 'SecretArndefault', 'SecretArngithub', 'WebhookUrldefault', 'WebhookUrlgithub'].concat(
@@ -387,6 +387,6 @@ describe('the dev stack', () => {
 
   it('keeps outputs apart for source names that differ only in punctuation', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
-    expect(outputs).toEqual(expect.arrayContaining(['WebhookUrlab', 'WebhookUrlab2', 'SecretArnab', 'SecretArnab2']));
+    expect(outputs).toEqual(expect.arrayContaining(['WebhookUrlaDb', 'WebhookUrlab', 'SecretArnaDb', 'SecretArnab']));
   });
 });
