@@ -6,6 +6,7 @@ import { createDynamoDbClient } from '../functions/shared/stores/dynamodb-client
 import { DynamoDbControlsStore, type ControlsStore } from '../functions/shared/stores/controls-store';
 import { RATE_LIMITS_TABLE, tableName } from '../functions/shared/stores/tables';
 import { withStoreClient } from './commands/deliveries';
+import { outputKey, sourceOfOutputKey, type SourceOutput } from '../lib/stack-outputs';
 import { CommandFailed, configOf, type CliContext } from './context';
 
 /** AWS clients, injectable for tests. */
@@ -23,6 +24,23 @@ export const defaultAwsClients: AwsClients = {
   wafv2: () => new WAFV2Client({}),
   secretsManager: () => new SecretsManagerClient({}),
 };
+
+/**
+ * The outputs of a deployed stack, by key (see `lib/stack-outputs.ts`: the
+ * stack names them with the same function). Descriptions are never read.
+ */
+export const readStackOutputs = async (aws: AwsClients, stack: string): Promise<ReadonlyMap<string, string>> => {
+  try {
+    const described = await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: stack }));
+    return new Map((described.Stacks?.[0]?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])));
+  } catch (error) {
+    throw new CommandFailed(`cannot read stack ${stack}: ${(error as Error).message}`);
+  }
+};
+
+/** The output of `source` of kind `output` in a stack's outputs, looked up by key. */
+export const sourceOutput = (outputs: ReadonlyMap<string, string>, output: SourceOutput, source: string): string | undefined =>
+  [...outputs].find(([key]) => sourceOfOutputKey(output, key) === source)?.[1];
 
 /** Where containment commands act: the controls item, the known sources, and the WAF IP sets when deployed. */
 export interface ContainmentTarget {
@@ -53,26 +71,18 @@ export const withContainmentTarget = async <T>(
       }),
     );
   }
-  let outputs: Record<string, string>;
-  let sources: Set<string>;
-  try {
-    const described = await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: stack }));
-    const found = described.Stacks?.[0]?.Outputs ?? [];
-    outputs = Object.fromEntries(found.map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-    sources = new Set(found.flatMap((o) => /Webhook URL for source "([^"]+)"/.exec(o.Description ?? '')?.slice(1) ?? []));
-  } catch (error) {
-    throw new CommandFailed(`cannot read stack ${stack}: ${(error as Error).message}`);
-  }
-  const table = outputs.RateLimitsTableName;
-  if (!table) throw new CommandFailed(`stack ${stack} has no RateLimitsTableName output: is it a Hookwarden stack?`);
+  const outputs = await readStackOutputs(aws, stack);
+  const table = outputs.get(outputKey('rateLimitsTable'));
+  if (!table) throw new CommandFailed(`stack ${stack} has no ${outputKey('rateLimitsTable')} output: is it a Hookwarden stack?`);
+  const sources = new Set([...outputs.keys()].flatMap((key) => sourceOfOutputKey('webhookUrl', key) ?? []));
+  const ipv4SetArn = outputs.get(outputKey('blockedIpv4Set'));
+  const ipv6SetArn = outputs.get(outputKey('blockedIpv6Set'));
   const client = aws.dynamodb();
   try {
     return await work({
       controls: new DynamoDbControlsStore({ client, tableName: table }),
       sources,
-      ...(outputs.BlockedIpv4SetArn || outputs.BlockedIpv6SetArn
-        ? { waf: { client: aws.wafv2(), ipv4SetArn: outputs.BlockedIpv4SetArn, ipv6SetArn: outputs.BlockedIpv6SetArn } }
-        : {}),
+      ...(ipv4SetArn || ipv6SetArn ? { waf: { client: aws.wafv2(), ipv4SetArn, ipv6SetArn } } : {}),
       where: `stack ${stack}`,
     });
   } finally {

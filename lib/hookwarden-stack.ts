@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './constructs/audit-trail';
 import { EdgeFirewall } from './constructs/edge-firewall';
-import { metricsIdentity } from './constructs/metrics-identity';
+import { metricsIdentity } from '../functions/shared/telemetry';
 import { SecretAudit } from './constructs/secret-audit';
 import { SecurityAlarms } from './constructs/security-alarms';
 import { SourceSecrets } from './constructs/source-secrets';
@@ -11,6 +11,7 @@ import { WebhookApi } from './constructs/webhook-api';
 import { WebhookFunctions } from './constructs/webhook-functions';
 import { acknowledge } from './nag';
 import type { DeploymentSettings } from './settings';
+import { outputKey } from './stack-outputs';
 
 /** Props of {@link HookwardenStack}. */
 export interface HookwardenStackProps extends StackProps {
@@ -104,30 +105,23 @@ export class HookwardenStack extends Stack {
     this.outputs(settings, id);
   }
 
-  /** What operators and the `hookwarden` CLI read (the CLI finds sources and secrets by these descriptions). */
+  /** What operators and the `hookwarden` CLI read: keys from {@link outputKey}, the CLI's lookup; descriptions for people. */
   private outputs(settings: DeploymentSettings, id: string): void {
     const url = this.api.api.url;
-    new CfnOutput(this, 'ApiUrl', { value: url, description: 'Base URL of the API' });
-    const used = new Set<string>();
-    // Output ids allow letters and digits only: "a-b" and "ab" would collide, so a collision gets a counter.
-    const outputId = (prefix: string, name: string): string => {
-      const base = `${prefix}${name.replace(/[^A-Za-z0-9]/g, '')}`;
-      let candidate = base;
-      for (let n = 2; used.has(candidate); n += 1) candidate = `${base}${n}`;
-      used.add(candidate);
-      return candidate;
-    };
+    new CfnOutput(this, outputKey('apiUrl'), { value: url, description: 'Base URL of the API' });
     for (const source of settings.sources) {
-      new CfnOutput(this, outputId('WebhookUrl', source.name), { value: `${url}webhooks/${source.name}`, description: `Webhook URL for source "${source.name}"` });
+      new CfnOutput(this, outputKey('webhookUrl', source.name), { value: `${url}webhooks/${source.name}`, description: `Webhook URL for source "${source.name}"` });
       const secret = this.secrets.secrets.get(source.name);
-      if (secret) new CfnOutput(this, outputId('SecretArn', source.name), { value: secret.secretArn, description: `Secret holding the keys of source "${source.name}"` });
+      if (secret) new CfnOutput(this, outputKey('secretArn', source.name), { value: secret.secretArn, description: `Secret holding the keys of source "${source.name}"` });
     }
-    new CfnOutput(this, 'DeliveriesTableName', { value: this.tables.deliveries.tableName, description: 'Deliveries table (stream: NEW_IMAGE)' });
-    new CfnOutput(this, 'RateLimitsTableName', { value: this.tables.rateLimits.tableName, description: 'Rate limits, blocklist and source switches' });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
+    new CfnOutput(this, outputKey('deliveriesTable'), { value: this.tables.deliveries.tableName, description: 'Deliveries table (stream: NEW_IMAGE)' });
+    new CfnOutput(this, outputKey('rateLimitsTable'), { value: this.tables.rateLimits.tableName, description: 'Rate limits, blocklist and source switches' });
+    new CfnOutput(this, outputKey('alarmTopic'), { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
     if (this.firewall) {
-      new CfnOutput(this, 'BlockedIpv4SetArn', { value: this.firewall.blockedIpv4.attrArn, exportName: `${id}-BlockedIpv4SetArn`, description: 'WAF IP set of blocked IPv4 addresses' });
-      new CfnOutput(this, 'BlockedIpv6SetArn', { value: this.firewall.blockedIpv6.attrArn, exportName: `${id}-BlockedIpv6SetArn`, description: 'WAF IP set of blocked IPv6 addresses' });
+      const ipv4 = outputKey('blockedIpv4Set');
+      const ipv6 = outputKey('blockedIpv6Set');
+      new CfnOutput(this, ipv4, { value: this.firewall.blockedIpv4.attrArn, exportName: `${id}-${ipv4}`, description: 'WAF IP set of blocked IPv4 addresses' });
+      new CfnOutput(this, ipv6, { value: this.firewall.blockedIpv6.attrArn, exportName: `${id}-${ipv6}`, description: 'WAF IP set of blocked IPv6 addresses' });
     }
   }
 }

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { resolveScheme } from '../../functions/shared/schemes';
 import type { SignatureScheme } from '../../functions/shared/schemes/types';
 import { decodeKey } from '../../functions/shared/secrets/keys';
 import { parseSecretDocument } from '../../functions/shared/secrets/secrets-manager';
 import { readSettings } from '../../lib/settings';
-import { CommandFailed, UsageError, type CliContext } from '../context';
+import { UsageError, type CliContext } from '../context';
 import { output } from '../output';
-import { defaultAwsClients, type AwsClients } from '../targets';
+import { defaultAwsClients, readStackOutputs, sourceOutput, type AwsClients } from '../targets';
 import { parseDuration } from './containment';
 
 /** Options of `hookwarden rotate`. */
@@ -61,14 +60,7 @@ export const rotateCommand = async (context: CliContext, source: string, options
       throw new UsageError(`--secret-env ${options.secretEnv}: the new key ${(error as Error).message} (scheme ${scheme.name}); nothing was written`);
     }
   }
-  let secretId: string | undefined;
-  try {
-    const described = await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: options.stack }));
-    const outputs = described.Stacks?.[0]?.Outputs ?? [];
-    secretId = outputs.find((o) => o.Description === `Secret holding the keys of source "${source}"`)?.OutputValue;
-  } catch (error) {
-    throw new CommandFailed(`cannot read stack ${options.stack}: ${(error as Error).message}`);
-  }
+  const secretId = sourceOutput(await readStackOutputs(aws, options.stack), 'secretArn', source);
   if (!secretId) throw new UsageError(`stack ${options.stack} has no secret for source "${source}"`);
   const client = aws.secretsManager();
   const current = parseSecretDocument((await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString);

@@ -86,9 +86,16 @@ export class ConfigError extends Error {
   }
 }
 
-/** Codes counted as webhook authentication failures (alarmed on in AWS). */
-export const AUTHENTICATION_FAILURE_CODES: ReadonlySet<string> = new Set([
-  'signature_invalid',
-  'timestamp_invalid',
-  'timestamp_out_of_range',
-]);
+/**
+ * The codes of a delivery whose signature or timestamp is refused (401): what a
+ * scheme's `verify` returns, what the signature middleware answers, and what is
+ * counted as `AuthenticationFailure` (alarmed on in AWS) and queried in the logs.
+ */
+export const AUTHENTICATION_FAILURE_CODES = ['signature_invalid', 'timestamp_invalid', 'timestamp_out_of_range'] as const;
+
+/** One of {@link AUTHENTICATION_FAILURE_CODES}. */
+export type AuthenticationFailureCode = (typeof AUTHENTICATION_FAILURE_CODES)[number];
+
+/** Whether a rejection's `code` is an authentication failure. */
+export const isAuthenticationFailure = (code: string): code is AuthenticationFailureCode =>
+  (AUTHENTICATION_FAILURE_CODES as readonly string[]).includes(code);

@@ -7,6 +7,7 @@ import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { AUTHENTICATION_FAILURE_CODES } from '../../functions/shared/errors';
 
 /** Props of {@link SecretAudit}. */
 export interface SecretAuditProps {
@@ -104,7 +105,7 @@ export class SecretAudit extends Construct {
       });
     this.queries = [
       query('security events', ['ispresent(securityEvent.code)']),
-      query('authentication failures', ['securityEvent.code in ["signature_invalid", "timestamp_invalid", "timestamp_out_of_range"]']),
+      query('authentication failures', [`securityEvent.code in [${AUTHENTICATION_FAILURE_CODES.map((code) => `"${code}"`).join(', ')}]`]),
       query('bypass attempts', ['message = "bypass attempt"']),
       query('rate limited and blocked', ['securityEvent.code in ["rate_limited", "ip_blocked"]']),
     ];

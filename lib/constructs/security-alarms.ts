@@ -18,7 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { metricsIdentity, type MetricsIdentity } from './metrics-identity';
+import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsIdentity, type DimensionsOf, type MetricName, type MetricsIdentity } from '../../functions/shared/telemetry';
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {
@@ -51,10 +51,18 @@ export interface SecurityAlarmsProps {
   readonly blockedThreshold?: number;
 }
 
+/**
+ * The dimension schema of a custom metric in a `SEARCH` expression: exactly the
+ * dimensions it is emitted with, so the search finds it and nothing else.
+ */
+const searchSchema = (namespace: string, name: MetricName): string =>
+  [namespace, ...[...METRIC_DIMENSIONS[name], DIMENSION.service].sort()].join(',');
+
 
 /**
  * The alarm topic (KMS-encrypted, TLS-only) and the alarms on webhook
- * authentication failures (a threshold), API 5xx, Lambda errors
+ * authentication failures (a threshold), unusable secret keys, rate-limit and
+ * blocklist spikes, API 5xx, Lambda errors
  * and throttles, DynamoDB throttles; plus a dashboard with accepted, duplicate
  * and rejected deliveries by source and reason.
  */
@@ -65,6 +73,8 @@ export class SecurityAlarms extends Construct {
   public readonly topicKey: Key;
   /** `AuthenticationFailure` (signature and timestamp rejections) above the threshold in 5 minutes. */
   public readonly authenticationFailures: Alarm;
+  /** `SecretKeyUnusable`: a key in a source's key document cannot be used; someone must fix the document. */
+  public readonly secretKeyUnusable: Alarm;
   /** Every alarm, all wired to {@link topic}. */
   public readonly alarms: readonly IAlarm[];
   /** Deliveries by source and reason, authentication failures, API and function health. */
@@ -98,13 +108,17 @@ export class SecurityAlarms extends Construct {
     const action = new SnsAction(this.topic);
     const fiveMinutes = Duration.minutes(5);
 
-    const authFailures = new Metric({
-      namespace: metrics.namespace,
-      metricName: 'AuthenticationFailure',
-      dimensionsMap: { service: metrics.service },
-      statistic: 'Sum',
-      period: fiveMinutes,
-    });
+    /** A custom metric as the functions emit it: its name, `service`, and the other dimensions it is counted by. */
+    const customMetric = <N extends MetricName>(metricName: N, dimensions: DimensionsOf<N>, label?: string) =>
+      new Metric({
+        namespace: metrics.namespace,
+        metricName,
+        dimensionsMap: { [DIMENSION.service]: metrics.service, ...dimensions },
+        statistic: 'Sum',
+        period: fiveMinutes,
+        ...(label ? { label } : {}),
+      });
+    const authFailures = customMetric(METRIC.authenticationFailure, {});
     this.authenticationFailures = new Alarm(this, 'AuthenticationFailures', {
       ...named('AuthenticationFailures'),
       alarmDescription: 'Webhook signature or timestamp rejections above the threshold in 5 minutes: forged or replayed deliveries, or a secret out of sync.',
@@ -116,18 +130,25 @@ export class SecurityAlarms extends Construct {
     });
     // No anomaly band: AuthenticationFailure is emitted only on failures, so it is zero or missing in almost
     // every period and the band learns nothing (a ratio would need a per-request metric in every log line).
-    const alarms: Alarm[] = [this.authenticationFailures];
-    const serviceMetric = (metricName: string) =>
-      new Metric({ namespace: metrics.namespace, metricName, dimensionsMap: { service: metrics.service }, statistic: 'Sum', period: fiveMinutes });
+    this.secretKeyUnusable = customMetric(METRIC.secretKeyUnusable, {}).createAlarm(this, 'SecretKeyUnusable', {
+      ...named('SecretKeyUnusable'),
+      alarmDescription:
+        'A key in a source\'s Secrets Manager key document cannot be used (undecodable or too short) and is skipped: fix the document (hookwarden keys / rotate). Counted when a function loads the key set, so it can return to OK while the key is still broken.',
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const alarms: Alarm[] = [this.authenticationFailures, this.secretKeyUnusable];
     alarms.push(
-      serviceMetric('RateLimited').createAlarm(this, 'RateLimitedSpike', {
+      customMetric(METRIC.rateLimited, {}).createAlarm(this, 'RateLimitedSpike', {
         ...named('RateLimitedSpike'),
         alarmDescription: 'Many deliveries refused by the rate limits: a misbehaving sender or an attack with a valid secret.',
         threshold: props.rateLimitedThreshold ?? 50,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
-      serviceMetric('BlockedRequest').createAlarm(this, 'BlockedSpike', {
+      customMetric(METRIC.blocked, {}).createAlarm(this, 'BlockedSpike', {
         ...named('BlockedSpike'),
         alarmDescription: 'Many requests from blocked addresses reached the function (not dropped at the edge).',
         threshold: props.blockedThreshold ?? 50,
@@ -166,12 +187,10 @@ export class SecurityAlarms extends Construct {
     for (const alarm of alarms) alarm.addAlarmAction(action);
     this.alarms = alarms;
 
-    const bySource = (name: string) =>
-      props.sources.map(
-        (source) => new Metric({ namespace: metrics.namespace, metricName: name, dimensionsMap: { service: metrics.service, source }, statistic: 'Sum', period: fiveMinutes, label: source }),
-      );
+    const bySource = (name: typeof METRIC.accepted | typeof METRIC.duplicate) => props.sources.map((source) => customMetric(name, { [DIMENSION.source]: source }, source));
+    const search = (name: MetricName) => `SEARCH('{${searchSchema(metrics.namespace, name)}} MetricName="${name}"', 'Sum', 300)`;
     const rejectedByReason = new MathExpression({
-      expression: `SEARCH('{${metrics.namespace},code,service,source} MetricName="DeliveryRejected"', 'Sum', 300)`,
+      expression: search(METRIC.rejected),
       label: 'rejected',
       period: fiveMinutes,
     });
@@ -179,19 +198,19 @@ export class SecurityAlarms extends Construct {
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
       widgets: [
         [
-          new GraphWidget({ title: 'Accepted deliveries by source', left: bySource('DeliveryAccepted'), width: 8 }),
-          new GraphWidget({ title: 'Duplicate deliveries by source', left: bySource('DeliveryDuplicate'), width: 8 }),
+          new GraphWidget({ title: 'Accepted deliveries by source', left: bySource(METRIC.accepted), width: 8 }),
+          new GraphWidget({ title: 'Duplicate deliveries by source', left: bySource(METRIC.duplicate), width: 8 }),
           new GraphWidget({ title: 'Rejected deliveries by source and reason', left: [rejectedByReason], width: 8 }),
         ],
         [
-          new GraphWidget({ title: 'Authentication failures', left: [authFailures], width: 8 }),
+          new GraphWidget({ title: 'Authentication failures and unusable keys', left: [authFailures, customMetric(METRIC.secretKeyUnusable, {})], width: 8 }),
           new GraphWidget({ title: 'API 4xx / 5xx', left: [props.api.metricClientError({ period: fiveMinutes }), props.api.metricServerError({ period: fiveMinutes })], width: 8 }),
           new GraphWidget({ title: 'Function errors and throttles', left: props.functions.flatMap((fn) => [fn.metricErrors(), fn.metricThrottles()]), width: 8 }),
         ],
         [
           new GraphWidget({
             title: 'Bypass attempts (untrusted X-Forwarded-For, IPv6 spread)',
-            left: [new MathExpression({ expression: `SEARCH('{${metrics.namespace},code,service} MetricName="BypassAttempt"', 'Sum', 300)`, label: 'bypass', period: fiveMinutes })],
+            left: [new MathExpression({ expression: search(METRIC.bypassAttempt), label: 'bypass', period: fiveMinutes })],
             width: 12,
           }),
         ],

@@ -10,7 +10,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
 import type { DeployedSource } from '../settings';
-import { metricsIdentity, type MetricsIdentity } from './metrics-identity';
+import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../functions/shared/telemetry';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -145,8 +145,7 @@ export class WebhookFunctions extends Construct {
       NODE_ENV: production ? 'production' : 'development',
       DEBUG: debug ? 'true' : 'false',
       WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
-      POWERTOOLS_SERVICE_NAME: metrics.service,
-      POWERTOOLS_METRICS_NAMESPACE: metrics.namespace,
+      ...metricsEnvironment(metrics),
       NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: string, entry: string): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/program';
+import { outputKey } from '../../lib/stack-outputs';
 import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
 import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
 import { RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
@@ -88,11 +89,12 @@ describe('--stack: the same commands against a deployed stack', () => {
           StackName: 'Hookwarden-prod',
           CreationTime: new Date(),
           StackStatus: 'CREATE_COMPLETE',
+          // Found by key: descriptions are for people and may say anything.
           Outputs: [
-            { OutputKey: 'RateLimitsTableName', OutputValue: RATE_LIMITS_TABLE.localName },
-            { OutputKey: 'BlockedIpv4SetArn', OutputValue: IPV4_SET },
-            { OutputKey: 'WebhookUrldefault', OutputValue: 'https://x/prod/webhooks/default', Description: 'Webhook URL for source "default"' },
-            { OutputKey: 'SecretArndefault', OutputValue: SECRET_ARN, Description: 'Secret holding the keys of source "default"' },
+            { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName, Description: 'Webhook URL for source "decoy"' },
+            { OutputKey: outputKey('blockedIpv4Set'), OutputValue: IPV4_SET },
+            { OutputKey: outputKey('webhookUrl', 'default'), OutputValue: 'https://x/prod/webhooks/default', Description: 'Where the default provider posts' },
+            { OutputKey: outputKey('secretArn', 'default'), OutputValue: SECRET_ARN, Description: 'Secret holding the keys of source "nope"' },
           ],
         },
       ],
@@ -138,6 +140,8 @@ describe('--stack: the same commands against a deployed stack', () => {
 
   it('refuses an unknown source of the stack, and a stack that is not Hookwarden', async () => {
     expect(await runCli(['disable', 'nope', '--stack', 'Hookwarden-prod'])).toBe(2);
+    // A description naming a source makes no source: outputs are read by key.
+    expect(await runCli(['disable', 'decoy', '--stack', 'Hookwarden-prod'])).toBe(2);
     cfn.on(DescribeStacksCommand, { StackName: 'Other' }).resolves({ Stacks: [{ StackName: 'Other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] });
     expect(await runCli(['blocks', '--stack', 'Other'])).toBe(1);
     expect(lines.join('')).toMatch(/no RateLimitsTableName output/);

@@ -287,7 +287,7 @@ describe('the production stack', () => {
     expect(JSON.stringify(t.ofType('AWS::CloudWatch::Alarm'))).not.toContain('ANOMALY_DETECTION_BAND');
   });
 
-  it('alarms on API 5xx, function errors and throttles, table throttles and rate-limit spikes, all into the topic', () => {
+  it('alarms on API 5xx, function errors and throttles, table throttles, rate-limit spikes and unusable keys, all into the topic', () => {
     const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
     const alarms = t.ofType('AWS::CloudWatch::Alarm');
     for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
@@ -298,8 +298,9 @@ describe('the production stack', () => {
     expect(byMetric('WriteThrottleEvents')).toBe(2);
     expect(byMetric('RateLimited')).toBe(1);
     expect(byMetric('BlockedRequest')).toBe(1);
-    // 1 authentication, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
-    expect(alarms).toHaveLength(10);
+    expect(byMetric('SecretKeyUnusable')).toBe(1);
+    // 1 authentication, 1 unusable key, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
+    expect(alarms).toHaveLength(11);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {
@@ -350,7 +351,7 @@ describe('the production stack', () => {
     synth(prodSettings({ cloudTrail: 'existing' })).template().resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
-  it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (the names the CLI reads)', () => {
+  it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (keys from outputKey, which the CLI reads)', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Description?: string; Export?: { Name: string } }>;
     expect(Object.keys(outputs).sort()).toEqual(
       ['AlarmTopicArn', 'ApiUrl', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn', 'DeliveriesTableName', 'RateLimitsTableName', 'SecretArndefault', 'SecretArngithub', 'WebhookUrldefault', 'WebhookUrlgithub'].concat(
@@ -386,6 +387,6 @@ describe('the dev stack', () => {
 
   it('keeps outputs apart for source names that differ only in punctuation', () => {
     const outputs = Object.keys(template.toJSON().Outputs as object);
-    expect(outputs).toEqual(expect.arrayContaining(['WebhookUrlab', 'WebhookUrlab2', 'SecretArnab', 'SecretArnab2']));
+    expect(outputs).toEqual(expect.arrayContaining(['WebhookUrlaDb', 'WebhookUrlab', 'SecretArnaDb', 'SecretArnab']));
   });
 });

@@ -1,3 +1,4 @@
+import type { AuthenticationFailureCode } from '../errors';
 import type { HeaderMap } from '../headers';
 
 /** The bytes and headers of one delivery, exactly as received. */
@@ -42,7 +43,7 @@ export interface VerifiedDelivery {
 /** Why a delivery was refused. `reason` is for the log only: it never names a secret or signature value. */
 export interface RejectedDelivery {
   readonly ok: false;
-  readonly code: 'signature_invalid' | 'timestamp_invalid' | 'timestamp_out_of_range';
+  readonly code: AuthenticationFailureCode;
   readonly reason: string;
 }
 

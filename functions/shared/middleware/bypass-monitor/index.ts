@@ -1,4 +1,4 @@
-import { countMetric, type Telemetry } from '../../telemetry';
+import { countMetric, METRIC, type Telemetry } from '../../telemetry';
 import { requestIdOf, stateOf, type HttpMiddleware, type HttpRequest } from '../types';
 import { clientKeyOf } from '../../net';
 
@@ -29,7 +29,7 @@ export const bypassMonitor = (options: BypassMonitorOptions): HttpMiddleware => 
     options.telemetry.logger.warn('bypass attempt', {
       securityEvent: { code, source: state.source?.name, clientIp: state.client?.address.ip, requestId: requestIdOf(request), ...extra },
     });
-    countMetric(options.telemetry.metrics, 'BypassAttempt', { code });
+    countMetric(options.telemetry.metrics, METRIC.bypassAttempt, { code });
   };
 
   const bypassMonitorBefore = async (request: HttpRequest): Promise<void> => {

@@ -1,5 +1,5 @@
 import type { SourceConfig } from '../../config';
-import { HttpError } from '../../errors';
+import { HttpError, type AuthenticationFailureCode } from '../../errors';
 import type { SecretProvider, SecretProviderFactory } from '../../secrets';
 import { decodeKey } from '../../secrets/keys';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry';
@@ -22,7 +22,7 @@ interface SourceKeys {
   keys: readonly Buffer[];
 }
 
-const MESSAGES: Record<string, string> = {
+const MESSAGES: Readonly<Record<AuthenticationFailureCode, string>> = {
   signature_invalid: 'The webhook signature is missing or invalid.',
   timestamp_invalid: 'The webhook timestamp is malformed.',
   timestamp_out_of_range: 'The webhook timestamp is outside the accepted window.',
@@ -83,7 +83,7 @@ export const signatureVerifier = (options: SignatureVerifierOptions): HttpMiddle
       { nowSeconds: Math.floor(now() / 1000), maxAgeSeconds: source.maxAgeSeconds },
     );
     if (!result.ok) {
-      throw new HttpError(401, result.code, MESSAGES[result.code] ?? 'Unauthorized.', { details: { reason: result.reason } });
+      throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason: result.reason } });
     }
     state.delivery = result;
   };
