@@ -32,6 +32,7 @@ describe('a team handler wrapped with withHookwarden', () => {
             processed.push(id);
             return { statusCode: 202, body: JSON.stringify({ processed: id, bytes: context.hookwarden.body?.length }) };
           }, deps),
+        containment: true,
       },
     );
   });
