@@ -1,28 +1,25 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { withHookwarden, type HttpHandler, type WebhookHandler } from '../../functions/shared/pipeline';
 import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
 import { RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
 import { startLocalStore, type LocalStore } from '../../local/dynamo';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
 const BLOCKED = '203.0.113.9';
-let n = 0;
+const signed = standardWebhooksSender({ prefix: 'msg_env', secret: SECRET });
 
 /** A signed API Gateway event as Lambda hands it over, from `sourceIp`. */
 const event = (sourceIp: string): APIGatewayProxyEvent => {
-  const id = `msg_env_${Date.now()}_${++n}`;
-  const at = new Date();
-  const body = JSON.stringify({ type: 'order.created', n });
-  const headers = { 'Content-Type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(SECRET).sign(id, at, body) };
+  const { id, body, headers } = signed();
   return {
     httpMethod: 'POST',
     path: '/prod/webhooks/default',
     resource: '/webhooks/{source}',
     pathParameters: { source: 'default' },
-    headers,
+    headers: { 'Content-Type': 'application/json', ...headers },
     multiValueHeaders: {},
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
