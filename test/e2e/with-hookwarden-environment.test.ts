@@ -84,4 +84,9 @@ describe('withHookwarden(handler) built from the environment alone', () => {
     // The blocklist is still there.
     expect((await unlimited(event(BLOCKED), context)).statusCode).toBe(403);
   });
+
+  it('leaves the blocklist and source switch out only when told to, with controls: false', async () => {
+    const uncontained = withHookwarden(accept, { controls: false, rateLimiter: false });
+    expect((await uncontained(event(BLOCKED), context)).statusCode).toBe(202);
+  });
 });
