@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, type HookwardenConfig } from '../functions/shared/config';
-import { rateLimitsDependencies } from '../functions/shared/containment';
+import { rateLimitsDependencies } from '../functions/shared/wiring';
 import { environmentSecretProviders } from '../functions/shared/secrets';
 import { DynamoDbDeliveryStore } from '../functions/shared/stores/dynamodb-delivery-store';
 import { createTelemetry, type Telemetry } from '../functions/shared/telemetry';

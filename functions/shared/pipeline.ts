@@ -21,6 +21,7 @@ import type { ControlsCache } from './stores/controls-cache';
 import type { DeliveryStore } from './stores/delivery-store';
 import type { RateLimiter } from './stores/rate-limit-store';
 import type { Telemetry } from './telemetry';
+import { wireDependencies, type WiringOptions } from './wiring';
 
 /** What a pipeline needs, built once per container. */
 export interface PipelineDependencies {
@@ -106,6 +107,9 @@ const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>,
   return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context));
 };
 
+/** Options of {@link withHookwarden}: the dependencies to inject or drop (see {@link WiringOptions}) and the processing lease. */
+export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOptions, 'leaseSeconds'> {}
+
 /**
  * Wraps your own handler with every Hookwarden check. The delivery is recorded
  * before your handler runs and the record removed if it throws, so the
@@ -113,20 +117,23 @@ const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>,
  * never reaches it. Your handler reads the verified delivery from
  * `context.hookwarden` (`source`, `delivery.deliveryId`, `body`, `client`).
  *
+ * Every dependency is built from the environment and the configuration as
+ * Hookwarden's own function builds it (store, telemetry, secrets, blocklist and
+ * source switch, rate limits); inject your own in `options`, or drop one with
+ * an explicit `false` (`{ rateLimiter: false }`, `{ controls: false }`).
+ *
+ * @throws ConfigError at cold start when the configuration is invalid
  * @example
  * export const handler = withHookwarden(async (event, context) => {
  *   await enqueue(context.hookwarden.body);
  *   return { statusCode: 202, body: '' };
- * }, deps);
+ * });
  */
-export const withHookwarden = (
-  handler: WebhookHandler,
-  deps: PipelineDependencies,
-  options: Pick<ReplayGuardOptions, 'leaseSeconds'> = {},
-): HttpHandler => {
+export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenOptions = {}): HttpHandler => {
+  const deps = wireDependencies(options);
   const webhook = middy(handler as never)
     .use(httpMiddlewares(deps))
-    .use(webhookMiddlewares(deps, { mode: 'process', ...options }));
+    .use(webhookMiddlewares(deps, { mode: 'process', ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }) }));
   return withPreflight(deps, webhook as unknown as HttpHandler);
 };
 

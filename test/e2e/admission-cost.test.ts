@@ -1,7 +1,7 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson, startHarness, type DynamoCall, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 /**
  * What each outcome writes, per table, with both limits configured: a refused
@@ -10,13 +10,8 @@ import { TEST_SECRETS } from '../helpers/secrets';
  * record that is later removed.
  */
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
 let clock = 1_900_000_000_000 - (1_900_000_000_000 % 60_000) + 1_000;
-let n = 0;
-const signed = (id = `msg_cost_${++n}`) => {
-  const body = JSON.stringify({ type: 'cost.test', n });
-  return { id, body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(clock / 1000)), 'webhook-signature': sender.sign(id, new Date(clock), body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_cost', now: () => clock });
 
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 

@@ -1,18 +1,12 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
 import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
 let clock = 1_800_000_000_000;
-let n = 0;
-const signed = () => {
-  const id = `msg_idle_${++n}`;
-  const body = JSON.stringify({ type: 'idle.test', n });
-  return { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(clock / 1000)), 'webhook-signature': sender.sign(id, new Date(clock), body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_idle', now: () => clock });
 
 describe('containment after an idle period, over real HTTP and dynalite', () => {
   let h: Harness;

@@ -3,14 +3,10 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
-let counter = 0;
-const signed = (at = new Date(), body = JSON.stringify({ n: ++counter })) => {
-  const id = `msg_reason_${Date.now()}_${++counter}`;
-  return { body, id, at, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_reason' });
 /** The MAC the receiver computes for a delivery: it must never appear in an answer. */
 const expectedMac = (d: ReturnType<typeof signed>): string =>
   createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64')).update(`${d.id}.${Math.floor(d.at.getTime() / 1000)}.${d.body}`).digest('base64');
@@ -40,7 +36,7 @@ describe.each([
   });
 
   it('a stale timestamp', async () => {
-    const d = signed(new Date(Date.now() - 3603_000));
+    const d = signed({ at: new Date(Date.now() - 3603_000) });
     const res = await h.post('/webhooks/default', d.body, d.headers);
     expect(res.status).toBe(401);
     const body = await readJson(res);

@@ -1,18 +1,12 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
 import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
 let clock = 1_800_000_000_000 - (1_800_000_000_000 % 60_000) + 1_000;
-let n = 0;
-const signed = () => {
-  const id = `msg_mapped_${++n}`;
-  const body = JSON.stringify({ type: 'mapped.test', n });
-  return { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(clock / 1000)), 'webhook-signature': sender.sign(id, new Date(clock), body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_mapped', now: () => clock });
 
 // 198.51.100.21 is c633:6415 in hex; the local server's peer (127.0.0.1) is a trusted proxy here.
 const SPELLINGS = ['198.51.100.21', '::ffff:c633:6415', '::FFFF:198.51.100.21', '0:0:0:0:0:ffff:c633:6415', '::ffff:C633:6415'];

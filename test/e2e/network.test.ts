@@ -1,17 +1,10 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
-let n = 0;
-const signed = () => {
-  const id = `msg_net_${Date.now()}_${++n}`;
-  const at = new Date();
-  const body = JSON.stringify({ type: 'network.test', n });
-  return { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_net' });
 
 // The local server sees every test request from 127.0.0.1 (the TCP peer, as API Gateway's sourceIp).
 describe('IP allowlist without trusted proxies', () => {

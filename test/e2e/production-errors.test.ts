@@ -1,17 +1,11 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
-const signed = (n: number) => {
-  const id = `msg_prod_${Date.now()}_${n}`;
-  const at = new Date();
-  const body = JSON.stringify({ n });
-  return { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_prod' });
 
 describe.each([
   ['NODE_ENV=production', { NODE_ENV: 'production' }],
@@ -26,7 +20,7 @@ describe.each([
   afterAll(() => h.close());
 
   it('hides the exception of a 500: generic message, request id, no stack or internal names', async () => {
-    const d = signed(1);
+    const d = signed();
     const res = await h.post('/webhooks/default', d.body, d.headers);
     expect(res.status).toBe(500);
     const text = await res.text();
@@ -52,7 +46,7 @@ describe('error bodies in development', () => {
   afterAll(() => h.close());
 
   it('keeps the exception message of a 500 for the developer', async () => {
-    const d = signed(2);
+    const d = signed();
     const res = await h.post('/webhooks/default', d.body, d.headers);
     expect(res.status).toBe(500);
     expect((await readJson(res)).error.message).toMatch(/ResourceNotFound|not found|non-existent/i);

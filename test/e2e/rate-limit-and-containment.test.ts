@@ -1,18 +1,12 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
 import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
 let clock = 1_800_000_000_000 - (1_800_000_000_000 % 60_000) + 1_000;
-let n = 0;
-const signed = (id = `msg_rl_${++n}`) => {
-  const at = new Date(clock);
-  const body = JSON.stringify({ type: 'rl.test', n });
-  return { id, body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(clock / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_rl', now: () => clock });
 
 describe('sliding-window limits over real HTTP and dynalite', () => {
   let h: Harness;
@@ -37,7 +31,7 @@ describe('sliding-window limits over real HTTP and dynalite', () => {
 
     // The provider retries after Retry-After: accepted once the window has slid.
     clock += 120_000;
-    const retry = { ...over, ...signed(over.id) };
+    const retry = { ...over, ...signed({ id: over.id }) };
     expect((await h.post('/webhooks/default', retry.body, retry.headers)).status).toBe(202);
   });
 

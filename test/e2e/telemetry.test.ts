@@ -1,8 +1,8 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness';
 import { jsonLinesDuring } from '../helpers/json-lines';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksHeaders } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
 
@@ -17,10 +17,9 @@ describe('security events and metrics', () => {
     const id = 'msg_telemetry_1';
     const at = new Date();
     const body = '{"a":1}';
-    const signature = new Webhook(SECRET).sign(id, at, body);
-    const lines = await jsonLinesDuring(() =>
-      h.post('/webhooks/default', '{"a":2}', { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature }),
-    );
+    const headers = standardWebhooksHeaders(SECRET, id, at, body);
+    const signature = headers['webhook-signature'];
+    const lines = await jsonLinesDuring(() => h.post('/webhooks/default', '{"a":2}', headers));
     const events = lines.filter((l) => l.message === 'webhook rejected');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
@@ -41,9 +40,7 @@ describe('security events and metrics', () => {
     const id = 'msg_telemetry_2';
     const at = new Date();
     const body = '{"type":"t"}';
-    const lines = await jsonLinesDuring(() =>
-      h.post('/webhooks/default', body, { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(SECRET).sign(id, at, body) }),
-    );
+    const lines = await jsonLinesDuring(() => h.post('/webhooks/default', body, standardWebhooksHeaders(SECRET, id, at, body)));
     expect(lines.find((l) => l.message === 'webhook accepted')).toMatchObject({ source: 'default', deliveryId: id });
     expect(lines.find((l) => 'DeliveryAccepted' in l)).toMatchObject({ DeliveryAccepted: 1, source: 'default' });
   });

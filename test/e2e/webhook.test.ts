@@ -1,18 +1,12 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson, startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
-let counter = 0;
 
 /** A delivery signed by the Standard Webhooks library, as a provider would send it. */
-const signed = (body = JSON.stringify({ type: 'invoice.paid', n: ++counter }), id = `msg_${Date.now()}_${++counter}`, at = new Date()) => ({
-  body,
-  id,
-  headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) },
-});
+const signed = standardWebhooksSender({ prefix: 'msg', type: 'invoice.paid' });
 
 describe('POST /webhooks/{source} over real HTTP and dynalite', () => {
   let h: Harness;
@@ -97,7 +91,7 @@ describe('POST /webhooks/{source} over real HTTP and dynalite', () => {
     ['stale', -301, 'timestamp_out_of_range'],
     ['future', 301, 'timestamp_out_of_range'],
   ])('refuses a %s timestamp with 401 %s', async (_name, offset, code) => {
-    const d = signed(undefined, undefined, new Date(Date.now() + offset * 1000));
+    const d = signed({ at: new Date(Date.now() + offset * 1000) });
     const res = await h.post('/webhooks/default', d.body, d.headers);
     expect(res.status).toBe(401);
     expect((await readJson(res)).error.code).toBe(code);
@@ -105,7 +99,7 @@ describe('POST /webhooks/{source} over real HTTP and dynalite', () => {
 
   it('verifies the raw bytes of a binary (base64-encoded) body', async () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x7b, 0x7d]);
-    const id = `msg_binary_${++counter}`;
+    const id = `msg_binary_${Date.now()}`;
     const at = new Date();
     // standardwebhooks signs strings; sign the raw bytes with node:crypto to be byte-exact.
     const { createHmac } = await import('node:crypto');

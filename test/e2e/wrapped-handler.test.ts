@@ -1,18 +1,11 @@
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withHookwarden } from '../../functions/shared/pipeline';
 import { startHarness, type Harness } from '../helpers/harness';
 import { TEST_SECRETS } from '../helpers/secrets';
+import { standardWebhooksSender } from '../helpers/signed';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
-const sender = new Webhook(SECRET);
-let n = 0;
-const signed = () => {
-  const id = `msg_wrap_${Date.now()}_${++n}`;
-  const at = new Date();
-  const body = JSON.stringify({ type: 'order.created', n });
-  return { id, body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) } };
-};
+const signed = standardWebhooksSender({ prefix: 'msg_wrap' });
 
 describe('a team handler wrapped with withHookwarden', () => {
   let h: Harness;
@@ -32,6 +25,7 @@ describe('a team handler wrapped with withHookwarden', () => {
             processed.push(id);
             return { statusCode: 202, body: JSON.stringify({ processed: id, bytes: context.hookwarden.body?.length }) };
           }, deps),
+        containment: true,
       },
     );
   });

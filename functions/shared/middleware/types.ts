@@ -43,3 +43,15 @@ export const stateOf = (request: HttpRequest): WebhookState => {
 /** The API Gateway request id (what a caller can quote), else the Lambda one. */
 export const requestIdOf = (request: HttpRequest): string =>
   request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
+
+/**
+ * A factory's options over its complete `defaults`, merged once at cold start
+ * (Middy's `{ ...defaults, ...opts }`), except that an option passed as
+ * `undefined` keeps its default instead of erasing it.
+ * @example const options = withDefaults(defaults, opts);
+ */
+export const withDefaults = <D extends object, O extends object>(defaults: D, options: O): Omit<O, keyof D> & D => {
+  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  return merged as Omit<O, keyof D> & D;
+};

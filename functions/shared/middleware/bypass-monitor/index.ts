@@ -1,5 +1,5 @@
 import { countMetric, METRIC, type Telemetry } from '../../telemetry';
-import { requestIdOf, stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { requestIdOf, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 import { clientKeyOf } from '../../net';
 
 /** Options of {@link bypassMonitor}. */
@@ -11,15 +11,17 @@ export interface BypassMonitorOptions {
   readonly now?: () => number;
 }
 
+const defaults: Required<Pick<BypassMonitorOptions, 'ipv6SpreadThreshold' | 'now'>> = { ipv6SpreadThreshold: 16, now: Date.now };
+
 /**
  * Counts attempts to get around per-client limits: an `X-Forwarded-For` from a
  * peer that is not a trusted proxy (ignored for identity) and requests spread
  * over many IPv6 addresses of one /64. Each is a security event and a metric;
  * neither rejects the request (the limits key on the real peer and the /64).
  */
-export const bypassMonitor = (options: BypassMonitorOptions): HttpMiddleware => {
-  const threshold = options.ipv6SpreadThreshold ?? 16;
-  const now = options.now ?? Date.now;
+export const bypassMonitor = (opts: BypassMonitorOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
+  const { ipv6SpreadThreshold: threshold, now } = options;
   // Per container and per minute: an in-memory view is enough to raise the signal.
   let minute = -1;
   let seen = new Map<string, Set<string>>();

@@ -1,6 +1,6 @@
 import { HttpError } from '../../errors';
 import { ControlsCache } from '../../stores/controls-cache';
-import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link containment}. */
 export interface ContainmentOptions {
@@ -9,14 +9,17 @@ export interface ContainmentOptions {
   readonly disabledRetryAfterSeconds?: number;
 }
 
+const defaults: Required<Pick<ContainmentOptions, 'disabledRetryAfterSeconds'>> = { disabledRetryAfterSeconds: 300 };
+
 /**
  * Incident containment from the command line: a disabled source answers 503
  * `source_disabled` with `Retry-After` (providers retry later instead of
  * dropping deliveries); a blocked client answers 403 `ip_blocked`. Reads a
  * cached state (no round trip per request; changes apply within 30 s).
  */
-export const containment = (options: ContainmentOptions): HttpMiddleware => {
-  const retryAfter = String(options.disabledRetryAfterSeconds ?? 300);
+export const containment = (opts: ContainmentOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
+  const retryAfter = String(options.disabledRetryAfterSeconds);
   const containmentBefore = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     const snapshot = await options.controls.current();

@@ -1,6 +1,6 @@
 import { HttpError } from '../../errors';
 import { headerMapFromEvent, singleHeader } from '../../headers';
-import type { HttpMiddleware, HttpRequest } from '../types';
+import { withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link corsPolicy}. */
 export interface CorsPolicyOptions {
@@ -14,11 +14,11 @@ export interface CorsPolicyOptions {
   readonly maxAgeSeconds?: number;
 }
 
-const defaults = {
+const defaults: Required<Omit<CorsPolicyOptions, 'origins'>> = {
   methods: ['GET', 'POST', 'OPTIONS'],
   headers: ['content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature'],
   maxAgeSeconds: 600,
-} as const;
+};
 
 /** The allowed origin a request names, or `undefined`: one exact `Origin` (header name in any case) that is configured. */
 const allowedOriginOf = (origins: ReadonlySet<string>, event: HttpRequest['event']): string | undefined => {
@@ -41,13 +41,14 @@ const nameIn = (headers: Readonly<Record<string, unknown>>, name: string): strin
  * plain object, read only `Origin`/`origin`, and repeated `Vary: Origin` when
  * several origins were configured.)
  */
-export const corsPolicy = (options: CorsPolicyOptions): HttpMiddleware => {
+export const corsPolicy = (opts: CorsPolicyOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
   if (options.origins.some((origin) => origin.includes('*'))) throw new Error('CORS origins must be exact; "*" is refused');
   const origins = new Set(options.origins);
   const fixed = {
-    'Access-Control-Allow-Methods': (options.methods ?? defaults.methods).join(', '),
-    'Access-Control-Allow-Headers': (options.headers ?? defaults.headers).join(', '),
-    'Access-Control-Max-Age': String(options.maxAgeSeconds ?? defaults.maxAgeSeconds),
+    'Access-Control-Allow-Methods': options.methods.join(', '),
+    'Access-Control-Allow-Headers': options.headers.join(', '),
+    'Access-Control-Max-Age': String(options.maxAgeSeconds),
   };
 
   const corsPolicyAfter = async (request: HttpRequest): Promise<void> => {
@@ -71,10 +72,11 @@ export const corsPolicy = (options: CorsPolicyOptions): HttpMiddleware => {
  * `Access-Control-Request-Headers` line counts: one unlisted header on any
  * line refuses the preflight.
  */
-export const preflightHandler = (options: CorsPolicyOptions) => {
+export const preflightHandler = (opts: CorsPolicyOptions) => {
+  const options = withDefaults(defaults, opts);
   const origins = new Set(options.origins);
-  const methods = new Set(options.methods ?? defaults.methods);
-  const headers = new Set((options.headers ?? defaults.headers).map((h) => h.toLowerCase()));
+  const methods = new Set(options.methods);
+  const headers = new Set(options.headers.map((h) => h.toLowerCase()));
   return async (event: HttpRequest['event']) => {
     const map = headerMapFromEvent(event);
     const method = singleHeader(map, 'access-control-request-method');

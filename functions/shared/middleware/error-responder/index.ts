@@ -1,12 +1,14 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { DuplicateDeliveryError, HttpError } from '../../errors';
-import { requestIdOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { requestIdOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link errorResponder}. */
 export interface ErrorResponderOptions {
   /** Production hides 5xx messages behind a generic text. @default true */
   readonly production?: boolean;
 }
+
+const defaults: Required<ErrorResponderOptions> = { production: true };
 
 const GENERIC: Record<number, string> = {
   500: 'Internal server error.',
@@ -32,8 +34,8 @@ export const jsonResponse = (
  * errors are 500 `internal_error`. In production a 5xx message is generic;
  * development adds the error's own message, and to a 401 the specific `reason`. Logging is security-events' job.
  */
-export const errorResponder = (options: ErrorResponderOptions = {}): HttpMiddleware => {
-  const production = options.production ?? true;
+export const errorResponder = (opts: ErrorResponderOptions = {}): HttpMiddleware => {
+  const { production } = withDefaults(defaults, opts);
   const errorResponderOnError = async (request: HttpRequest): Promise<void> => {
     if (request.response !== undefined) return;
     const error = request.error;

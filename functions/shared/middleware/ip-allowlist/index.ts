@@ -2,7 +2,7 @@ import { resolveClientAddress } from '../../client-ip';
 import type { SourceConfig } from '../../config';
 import { HttpError } from '../../errors';
 import { addressMatcher, parseAddress, type AddressMatcher } from '../../net';
-import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link ipAllowlist}. */
 export interface IpAllowlistOptions {
@@ -12,13 +12,16 @@ export interface IpAllowlistOptions {
   readonly trustedProxies?: readonly string[];
 }
 
+const defaults: Required<Pick<IpAllowlistOptions, 'trustedProxies'>> = { trustedProxies: [] };
+
 /**
  * Resolves the client address (trusted proxies only) and enforces the source's
  * allowlist: 403 `ip_denied`. A request whose address cannot be determined is
  * refused (400 `forwarded_header_invalid`, or 403 without a peer).
  */
-export const ipAllowlist = (options: IpAllowlistOptions): HttpMiddleware => {
-  const trusted = addressMatcher(options.trustedProxies ?? []);
+export const ipAllowlist = (opts: IpAllowlistOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
+  const trusted = addressMatcher(options.trustedProxies);
   const allowlists = new Map<string, AddressMatcher>();
   for (const [name, source] of options.sources) allowlists.set(name, addressMatcher(source.allowedIps));
 

@@ -1,6 +1,6 @@
 import type { SourceConfig } from '../../config';
 import { HttpError } from '../../errors';
-import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link rawBody}. */
 export interface RawBodyOptions {
@@ -8,14 +8,16 @@ export interface RawBodyOptions {
   readonly defaultMaxBytes?: number;
 }
 
+const defaults: Required<RawBodyOptions> = { defaultMaxBytes: 1024 * 1024 };
+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
  * Recovers the raw body bytes exactly as sent (`isBase64Encoded` honoured) and
  * enforces the source's size limit: 413 `payload_too_large`.
  */
-export const rawBody = (options: RawBodyOptions = {}): HttpMiddleware => {
-  const defaultMaxBytes = options.defaultMaxBytes ?? 1024 * 1024;
+export const rawBody = (opts: RawBodyOptions = {}): HttpMiddleware => {
+  const { defaultMaxBytes } = withDefaults(defaults, opts);
   const rawBodyBefore = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     const limit = (state.source as SourceConfig | undefined)?.maxBodyBytes ?? defaultMaxBytes;

@@ -5,7 +5,7 @@ import type { RateLimit } from '../../rate-limit/sliding-window';
 import type { ClaimResult, DeliveryStore } from '../../stores/delivery-store';
 import type { RateDecision, RateLimiter } from '../../stores/rate-limit-store';
 import type { Telemetry } from '../../telemetry';
-import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link replayGuard}. */
 export interface ReplayGuardOptions {
@@ -37,15 +37,18 @@ export interface ReplayGuardOptions {
   readonly now?: () => number;
 }
 
+// `leaseSeconds`, `rateLimiter` and `telemetry` have no value as default: absent means the remaining time, no limit, no log.
+const defaults: Required<Pick<ReplayGuardOptions, 'mode' | 'now'>> = { mode: 'process', now: Date.now };
+
 /**
  * Stores the verified delivery with one conditional write keyed `source#deliveryId`
  * (the replay guard): a live copy already stored throws {@link DuplicateDeliveryError}
  * (200 duplicate); one still being processed throws {@link DeliveryInProgressError}
  * (409 + Retry-After).
  */
-export const replayGuard = (options: ReplayGuardOptions): HttpMiddleware => {
-  const mode = options.mode ?? 'process';
-  const now = options.now ?? Date.now;
+export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
+  const { mode, now } = options;
 
   const leaseFor = (request: HttpRequest): number | undefined => {
     if (mode === 'store') return undefined;

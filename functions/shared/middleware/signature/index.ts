@@ -3,7 +3,7 @@ import { HttpError, type AuthenticationFailureCode } from '../../errors';
 import type { SecretProvider, SecretProviderFactory } from '../../secrets';
 import { decodeKey } from '../../secrets/keys';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry';
-import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link signatureVerifier}. */
 export interface SignatureVerifierOptions {
@@ -15,6 +15,8 @@ export interface SignatureVerifierOptions {
   /** Where an unusable key is reported (security event and metric). @default none */
   readonly telemetry?: Telemetry;
 }
+
+const defaults: Required<Pick<SignatureVerifierOptions, 'now'>> = { now: Date.now };
 
 interface SourceKeys {
   readonly provider: SecretProvider;
@@ -34,8 +36,9 @@ const MESSAGES: Readonly<Record<AuthenticationFailureCode, string>> = {
  * `timestamp_out_of_range`. Keys are decoded once per secret set, not per request.
  * No store is touched before this passes.
  */
-export const signatureVerifier = (options: SignatureVerifierOptions): HttpMiddleware => {
-  const now = options.now ?? Date.now;
+export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
+  const { now } = options;
   const perSource = new Map<string, SourceKeys>();
   for (const [name, source] of options.sources) {
     if (!source.secret) throw new Error(`source "${name}" has no secret configured`);

@@ -1,7 +1,7 @@
 import type { SourceConfig } from '../../config';
 import { HttpError } from '../../errors';
 import { headerMapFromEvent } from '../../headers';
-import { stateOf, type HttpMiddleware, type HttpRequest } from '../types';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types';
 
 /** Options of {@link webhookRoute}. */
 export interface WebhookRouteOptions {
@@ -11,13 +11,16 @@ export interface WebhookRouteOptions {
   readonly now?: () => number;
 }
 
+const defaults: Required<Pick<WebhookRouteOptions, 'now'>> = { now: Date.now };
+
 /**
  * Resolves `{source}` of `/webhooks/{source}` (unknown: 404 with a generic body)
  * and allows POST only (others: 405 with `Allow`).
  */
-export const webhookRoute = (options: WebhookRouteOptions): HttpMiddleware => {
+export const webhookRoute = (opts: WebhookRouteOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
   const sources = new Map(options.sources);
-  const now = options.now ?? Date.now;
+  const { now } = options;
   const webhookRouteBefore = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     state.receivedAt = now();
