@@ -47,6 +47,9 @@ export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd())
     }
     if (source.allowedIps.length > 0 && !addressMatcher(source.allowedIps).contains(loopback)) denied.push(source);
   }
+  if (local.config.acceptedRisks.length > 0) {
+    lines.push('', `Accepted risks (acceptRisks / HOOKWARDEN_ACCEPT_RISKS): ${local.config.acceptedRisks.join(', ')}`);
+  }
   for (const source of denied) {
     lines.push('', `Warning: "${source.name}" allows only ${source.allowedIps.join(', ')}: a request from this machine (${loopback.ip}) gets 403 ip_denied. Add ${loopback.ip} to its allowed IPs to try it locally.`);
   }

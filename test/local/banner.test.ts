@@ -82,3 +82,16 @@ describe('the npm start banner states the replay window', () => {
     }
   });
 });
+
+describe('the npm start banner names accepted risks', () => {
+  it('lists every risk the configuration accepts', async () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'gh', scheme: 'github', secretEnv: 'GH_SECRET', allowedIps: ['0.0.0.0/0'] }], acceptRisks: ['allow-any-ip'] }));
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: emptyDir(), GH_SECRET: TEST_SECRETS.github }, cwd);
+    try {
+      expect(server.output()).toMatch(/^Accepted risks \(acceptRisks \/ HOOKWARDEN_ACCEPT_RISKS\): allow-any-ip$/m);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+});
