@@ -66,8 +66,8 @@ export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'tel
  * The webhook checks in pipeline order: route (404/405), client IP and
  * allowlist (403), bypass monitoring, containment (503 disabled source, 403
  * blocked IP), raw body and size (413), signature and timestamp (401), then the
- * replay guard's conditional write with the rate-limit writes beside it (200
- * duplicate, 409, 429, 503).
+ * replay guard: the rate-limit counters (429), then the delivery's conditional
+ * write (200 duplicate, 409, 503).
  */
 export const webhookMiddlewares = (
   deps: PipelineDependencies,

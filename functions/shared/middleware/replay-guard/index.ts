@@ -41,8 +41,9 @@ export interface ReplayGuardOptions {
 const defaults: Required<Pick<ReplayGuardOptions, 'mode' | 'now'>> = { mode: 'process', now: Date.now };
 
 /**
- * Stores the verified delivery with one conditional write keyed `source#deliveryId`
- * (the replay guard): a live copy already stored throws {@link DuplicateDeliveryError}
+ * Counts the verified delivery against its rate limits (429 when over, nothing
+ * written to the deliveries table), then stores it with one conditional write
+ * keyed `source#deliveryId` (the replay guard): a live copy already stored throws {@link DuplicateDeliveryError}
  * (200 duplicate); one still being processed throws {@link DeliveryInProgressError}
  * (409 + Retry-After).
  */
@@ -105,8 +106,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     }
     if (result.outcome === 'duplicate') {
       await giveBack(admissions);
-      if (result.status === 'stored') throw new DuplicateDeliveryError(delivery.deliveryId);
-      throw new DeliveryInProgressError(delivery.deliveryId, Math.max(1, (result.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));
+      throw copyOf(delivery.deliveryId, result, nowSeconds);
     }
     state.claim = { token: result.token, deliveryId: delivery.deliveryId };
   };
@@ -168,10 +168,14 @@ const admit = async (limiter: RateLimiter, limits: ReadonlyArray<{ key: string; 
 /** Throws the duplicate answer when a live copy of this delivery is already stored; a failed read changes nothing. */
 const refuseAsDuplicate = async (store: DeliveryStore, source: string, deliveryId: string, nowSeconds: number): Promise<void> => {
   const existing = await store.get(source, deliveryId, nowSeconds).catch(() => undefined);
-  if (!existing) return;
-  if (existing.status === 'stored') throw new DuplicateDeliveryError(deliveryId);
-  throw new DeliveryInProgressError(deliveryId, Math.max(1, (existing.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));
+  if (existing) throw copyOf(deliveryId, existing, nowSeconds);
 };
+
+/** The answer to a copy of a live record: 200 duplicate when stored, 409 + Retry-After while a handler still holds it. */
+const copyOf = (deliveryId: string, existing: { readonly status: 'stored' | 'processing'; readonly leaseExpiresAt?: number }, nowSeconds: number): HttpError =>
+  existing.status === 'stored'
+    ? new DuplicateDeliveryError(deliveryId)
+    : new DeliveryInProgressError(deliveryId, Math.max(1, (existing.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));
 
 /** Undoes admissions of a delivery that was not stored after all (a duplicate, a refusal, a failure). Best effort. */
 const giveBack = async (admitted: readonly RateDecision[]): Promise<void> => {
