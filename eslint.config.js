@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Shipped code logs through the Powertools Logger; the CLI prints through bin/cli/output.ts.
-    files: ['functions/**/*.ts', 'lib/**/*.ts', 'bin/**/*.ts', 'bin/**/*.mjs', 'local/**/*.ts', 'cli/**/*.ts'],
+    files: ['core/**/*.ts', 'functions/**/*.ts', 'lib/**/*.ts', 'bin/**/*.ts', 'bin/**/*.mjs', 'local/**/*.ts', 'cli/**/*.ts'],
     rules: {
       'no-console': 'error',
     },

@@ -1,16 +1,16 @@
 // DynamoDB calls per admitted, duplicate, rate-limited and forged request (counted, not timed), against dynalite.
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../functions/shared/config';
-import { environmentSecretProviders } from '../functions/shared/secrets';
-import { ControlsCache } from '../functions/shared/stores/controls-cache';
-import { DynamoDbControlsStore } from '../functions/shared/stores/controls-store';
-import { createDynamoDbClient } from '../functions/shared/stores/dynamodb-client';
-import { DynamoDbDeliveryStore } from '../functions/shared/stores/dynamodb-delivery-store';
-import { DynamoDbRateLimiter } from '../functions/shared/stores/dynamodb-rate-limiter';
-import { createTelemetry } from '../functions/shared/telemetry';
-import { startLocalStore } from '../local/dynamo';
-import { startHttpServer } from '../local/server';
-import { print } from './measure';
+import { loadConfig } from '../core/config/index.js';
+import { environmentSecretProviders } from '../core/secrets/index.js';
+import { ControlsCache } from '../core/stores/controls-cache.js';
+import { DynamoDbControlsStore } from '../core/stores/controls-store.js';
+import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
+import { DynamoDbDeliveryStore } from '../core/stores/dynamodb-delivery-store.js';
+import { DynamoDbRateLimiter } from '../core/stores/dynamodb-rate-limiter.js';
+import { createTelemetry } from '../core/telemetry.js';
+import { startLocalStore } from '../local/dynamo.js';
+import { startHttpServer } from '../local/server.js';
+import { print } from './measure.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

@@ -1,10 +1,10 @@
 // npm run bench: every benchmark section, in one process. `npm run bench:security`
 // (tsx bench/index.ts security) runs only the hostile-traffic section, which is long.
-import '../local/quiet-aws-sdk';
-import { dynamoCallsBenchmark } from './dynamodb-calls';
-import { rateLimitAccuracyBenchmark } from './rate-limit-accuracy';
-import { securityBenchmark } from './security';
-import { verifyBenchmark } from './verify';
+import '../local/quiet-aws-sdk.js';
+import { dynamoCallsBenchmark } from './dynamodb-calls.js';
+import { rateLimitAccuracyBenchmark } from './rate-limit-accuracy.js';
+import { securityBenchmark } from './security.js';
+import { verifyBenchmark } from './verify.js';
 
 const sections: ReadonlyArray<() => Promise<void>> = process.argv.includes('security')
   ? [securityBenchmark]

@@ -1,6 +1,6 @@
 // Admitted counts of the sliding-window counter against an exact sliding log over the same Poisson arrivals.
-import { poissonArrivals, simulate } from '../test/functions/shared/rate-limit/simulation';
-import { print } from './measure';
+import { poissonArrivals, simulate } from '../test/core/rate-limit/simulation.js';
+import { print } from './measure.js';
 
 /** Prints admitted ÷ exact at several multiples of the limit, and the boundary burst. */
 export const rateLimitAccuracyBenchmark = async (): Promise<void> => {

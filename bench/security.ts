@@ -1,9 +1,9 @@
 // Hostile traffic at volume: 10,000 generated requests per family against the real
 // local server (the generator of test/security, which sends a few hundred in CI).
-import { startSecurityTarget } from '../test/security/target';
-import { DEFAULT_SEED, FAMILIES, hostileCases } from '../test/security/traffic';
-import { sendAll, summarize, type Finding } from '../test/security/verdict';
-import { print } from './measure';
+import { startSecurityTarget } from '../test/security/target.js';
+import { DEFAULT_SEED, FAMILIES, hostileCases } from '../test/security/traffic.js';
+import { sendAll, summarize, type Finding } from '../test/security/verdict.js';
+import { print } from './measure.js';
 
 /**
  * Sends `perFamily` cases of every family (`HOOKWARDEN_SECURITY_COUNT`, default

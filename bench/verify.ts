@@ -4,9 +4,9 @@ import { verify as octokitVerify } from '@octokit/webhooks-methods';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { Webhook as SvixWebhook } from 'svix';
-import type { HeaderMap } from '../functions/shared/headers';
-import { resolveScheme, type SignatureScheme } from '../functions/shared/schemes';
-import { ops, print } from './measure';
+import type { HeaderMap } from '../core/headers.js';
+import { resolveScheme, type SignatureScheme } from '../core/schemes/index.js';
+import { ops, print } from './measure.js';
 
 const SCHEMES = ['standard-webhooks', 'stripe', 'github', 'slack', 'shopify', 'hmac'] as const;
 type SchemeName = (typeof SCHEMES)[number];

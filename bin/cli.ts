@@ -1,6 +1,6 @@
 // `hookwarden`: parse, call, exit.
-import '../local/quiet-aws-sdk';
-import { run } from '../cli/program';
+import '../local/quiet-aws-sdk.js';
+import { run } from '../cli/program.js';
 
 // `hookwarden deliveries | head` closes the pipe early: that is the reader's choice, not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

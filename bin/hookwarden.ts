@@ -1,5 +1,5 @@
 // The CDK app (cdk.json): thin on purpose; lib/app.ts decides, this prints and exits.
-import { createApp, DeploymentRefused } from '../lib/app';
+import { createApp, DeploymentRefused } from '../lib/app.js';
 
 try {
   createApp();

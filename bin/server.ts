@@ -1,11 +1,11 @@
 // `npm start`: Hookwarden on one machine (dynalite + the Lambda handlers over HTTP).
-import '../local/quiet-aws-sdk';
-import { ConfigError } from '../functions/shared/errors';
-import { configMessage } from '../cli/context';
-import { output } from '../cli/output';
-import { bannerLines } from '../local/banner';
-import { StoreInUseError } from '../local/dynamo';
-import { startLocal } from '../local/index';
+import '../local/quiet-aws-sdk.js';
+import { ConfigError } from '../core/errors.js';
+import { configMessage } from '../cli/context.js';
+import { output } from '../cli/output.js';
+import { bannerLines } from '../local/banner.js';
+import { StoreInUseError } from '../local/dynamo.js';
+import { startLocal } from '../local/index.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 

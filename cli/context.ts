@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig, type HookwardenConfig, type SourceConfig } from '../functions/shared/config';
-import { ConfigError } from '../functions/shared/errors';
-import { developmentSecretsPath, readDevelopmentSecrets } from '../local/dev-secrets';
-import { dataDirOf } from '../local/index';
+import { loadConfig, type HookwardenConfig, type SourceConfig } from '../core/config/index.js';
+import { ConfigError } from '../core/errors.js';
+import { developmentSecretsPath, readDevelopmentSecrets } from '../local/dev-secrets.js';
+import { dataDirOf } from '../local/index.js';
 
 /** Bad usage (arguments, configuration, unreadable input): a clear message, exit code 2. */
 export class UsageError extends Error {

@@ -1,5 +1,5 @@
-import type { HeaderMap } from '../functions/shared/headers';
-import { UsageError } from './context';
+import type { HeaderMap } from '../core/headers.js';
+import { UsageError } from './context.js';
 
 /** `POST /webhooks/x HTTP/1.1` as the first line of a capture (curl -v, a proxy log, an HTTP client's export). */
 const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/\d(\.\d)?$/;

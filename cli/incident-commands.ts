@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment';
-import { rotateCommand } from './commands/rotate';
-import type { CliContext } from './context';
-import type { AwsClients } from './targets';
+import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment.js';
+import { rotateCommand } from './commands/rotate.js';
+import type { CliContext } from './context.js';
+import type { AwsClients } from './targets.js';
 
 const stackOption = (): Option =>
   new Option('--stack <name>', 'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store');

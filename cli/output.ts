@@ -1,4 +1,4 @@
-import { terminalSafeJson } from './terminal';
+import { terminalSafeJson } from './terminal.js';
 
 /**
  * The command line's only way to print: standard output for results, standard

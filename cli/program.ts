@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries';
-import { sendCommand } from './commands/send';
-import { signCommand } from './commands/sign';
-import { verifyCommand } from './commands/verify';
-import { registerIncidentCommands } from './incident-commands';
-import { cliContext, UsageError, type CliContext } from './context';
-import { output } from './output';
-import type { AwsClients } from './targets';
+import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries.js';
+import { sendCommand } from './commands/send.js';
+import { signCommand } from './commands/sign.js';
+import { verifyCommand } from './commands/verify.js';
+import { registerIncidentCommands } from './incident-commands.js';
+import { cliContext, UsageError, type CliContext } from './context.js';
+import { output } from './output.js';
+import type { AwsClients } from './targets.js';
 
 const HINT = '(run with --help for usage)';
 

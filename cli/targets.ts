@@ -2,12 +2,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { createDynamoDbClient } from '../functions/shared/stores/dynamodb-client';
-import { DynamoDbControlsStore, type ControlsStore } from '../functions/shared/stores/controls-store';
-import { RATE_LIMITS_TABLE, tableName } from '../functions/shared/stores/tables';
-import { withStoreClient } from './commands/deliveries';
-import { outputKey, sourceOfOutputKey, type SourceOutput } from '../lib/stack-outputs';
-import { CommandFailed, configOf, type CliContext } from './context';
+import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
+import { DynamoDbControlsStore, type ControlsStore } from '../core/stores/controls-store.js';
+import { RATE_LIMITS_TABLE, tableName } from '../core/stores/tables.js';
+import { withStoreClient } from './commands/deliveries.js';
+import { outputKey, sourceOfOutputKey, type SourceOutput } from '../lib/stack-outputs.js';
+import { CommandFailed, configOf, type CliContext } from './context.js';
 
 /** AWS clients, injectable for tests. */
 export interface AwsClients {

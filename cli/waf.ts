@@ -1,5 +1,5 @@
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
-import type { Address } from '../functions/shared/net';
+import type { Address } from '../core/net.js';
 
 /** `arn:aws:wafv2:<region>:<account>:regional/ipset/<name>/<id>` → name and id. */
 const parseIpSetArn = (arn: string): { Name: string; Id: string; Scope: 'REGIONAL' | 'CLOUDFRONT' } => {

@@ -1,8 +1,8 @@
 import { App, type AppProps } from 'aws-cdk-lib';
-import { stageProblems } from './checklist';
-import { HookwardenStack } from './hookwarden-stack';
-import { enableNag } from './nag';
-import { readSettings, type DeploymentSettings } from './settings';
+import { stageProblems } from './checklist.js';
+import { HookwardenStack } from './hookwarden-stack.js';
+import { enableNag } from './nag.js';
+import { readSettings, type DeploymentSettings } from './settings.js';
 
 /** Thrown when the configuration may not be synthesized; lists every problem. */
 export class DeploymentRefused extends Error {

@@ -1,5 +1,5 @@
-import { describeInvalidOrigin } from '../functions/shared/config';
-import type { DeploymentSettings } from './settings';
+import { describeInvalidOrigin } from '../core/config/index.js';
+import type { DeploymentSettings } from './settings.js';
 
 /**
  * The items of the hardening guide's "Production Deployment Checklist" that a

@@ -1,17 +1,17 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AuditTrail } from './constructs/audit-trail';
-import { EdgeFirewall } from './constructs/edge-firewall';
-import { metricsIdentity } from '../functions/shared/telemetry';
-import { SecretAudit } from './constructs/secret-audit';
-import { SecurityAlarms } from './constructs/security-alarms';
-import { SourceSecrets } from './constructs/source-secrets';
-import { WebhookTables } from './constructs/tables';
-import { WebhookApi } from './constructs/webhook-api';
-import { WebhookFunctions } from './constructs/webhook-functions';
-import { acknowledge } from './nag';
-import type { DeploymentSettings } from './settings';
-import { outputKey } from './stack-outputs';
+import { AuditTrail } from './constructs/audit-trail.js';
+import { EdgeFirewall } from './constructs/edge-firewall.js';
+import { metricsIdentity } from '../core/telemetry.js';
+import { SecretAudit } from './constructs/secret-audit.js';
+import { SecurityAlarms } from './constructs/security-alarms.js';
+import { SourceSecrets } from './constructs/source-secrets.js';
+import { WebhookTables } from './constructs/tables.js';
+import { WebhookApi } from './constructs/webhook-api.js';
+import { WebhookFunctions } from './constructs/webhook-functions.js';
+import { acknowledge } from './nag.js';
+import type { DeploymentSettings } from './settings.js';
+import { outputKey } from './stack-outputs.js';
 
 /** Props of {@link HookwardenStack}. */
 export interface HookwardenStackProps extends StackProps {

@@ -1,8 +1,8 @@
-import { DEFAULT_SOURCE, DEFAULTS, type ConfigDocument } from '../functions/shared/config';
-import { acceptedRisks, proxyRanges, type Risk } from '../functions/shared/config/risks';
-import { list, positiveInt, Problems, schemeFor, stringArray } from '../functions/shared/config/rules';
-import { hmacFromEnvironment, readDocument, sourcesFromDocument } from '../functions/shared/config/sources';
-import type { HmacSchemeOptions } from '../functions/shared/schemes/types';
+import { DEFAULT_SOURCE, DEFAULTS, type ConfigDocument } from '../core/config/index.js';
+import { acceptedRisks, proxyRanges, type Risk } from '../core/config/risks.js';
+import { list, positiveInt, Problems, schemeFor, stringArray } from '../core/config/rules.js';
+import { hmacFromEnvironment, readDocument, sourcesFromDocument } from '../core/config/sources.js';
+import type { HmacSchemeOptions } from '../core/schemes/types.js';
 
 /** One source as the stack deploys it (validated by the same rules as the local server). */
 export interface DeployedSource {

@@ -1,4 +1,4 @@
-import { SOURCE_NAME } from '../functions/shared/config/rules';
+import { SOURCE_NAME } from '../core/config/rules.js';
 
 /**
  * The CloudFormation outputs of a Hookwarden stack: the stack creates them

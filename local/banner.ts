@@ -1,8 +1,8 @@
 import { relative } from 'node:path';
-import type { SourceConfig } from '../functions/shared/config';
-import { addressMatcher, parseAddress, type Address } from '../functions/shared/net';
-import type { LocalHookwarden } from './index';
-import { sampleBody, shellQuote } from './sample';
+import type { SourceConfig } from '../core/config/index.js';
+import { addressMatcher, parseAddress, type Address } from '../core/net.js';
+import type { LocalHookwarden } from './index.js';
+import { sampleBody, shellQuote } from './sample.js';
 
 /**
  * Whether the source's scheme signs a timestamp: a message signed at T fails

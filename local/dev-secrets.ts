@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HookwardenConfig, SourceConfig } from '../functions/shared/config';
-import { decodeKey } from '../functions/shared/secrets/keys';
+import type { HookwardenConfig, SourceConfig } from '../core/config/index.js';
+import { decodeKey } from '../core/secrets/keys.js';
 
 const FILE = 'dev-secrets.json';
 

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { createDynamoDbClient } from '../functions/shared/stores/dynamodb-client';
-import { TABLES, type TableDefinition } from '../functions/shared/stores/tables';
+import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
+import { TABLES, type TableDefinition } from '../core/stores/tables.js';
 
 /** A running embedded DynamoDB-compatible store. */
 export interface LocalStore {

@@ -1,13 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, type HookwardenConfig } from '../functions/shared/config';
-import { rateLimitsDependencies } from '../functions/shared/wiring';
-import { environmentSecretProviders } from '../functions/shared/secrets';
-import { DynamoDbDeliveryStore } from '../functions/shared/stores/dynamodb-delivery-store';
-import { createTelemetry, type Telemetry } from '../functions/shared/telemetry';
-import { withDevelopmentSecrets } from './dev-secrets';
-import { startLocalStore, type LocalStore } from './dynamo';
-import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server';
+import { loadConfig, type HookwardenConfig } from '../core/config/index.js';
+import { rateLimitsDependencies } from '../core/wiring.js';
+import { environmentSecretProviders } from '../core/secrets/index.js';
+import { DynamoDbDeliveryStore } from '../core/stores/dynamodb-delivery-store.js';
+import { createTelemetry, type Telemetry } from '../core/telemetry.js';
+import { withDevelopmentSecrets } from './dev-secrets.js';
+import { startLocalStore, type LocalStore } from './dynamo.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server.js';
 
 /** The file a running local server leaves in its data directory, so the CLI can reach its store. */
 export const SERVER_FILE = 'server.json';
@@ -108,7 +108,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     problems.push(`HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)}`);
   }
   if (problems.length > 0) {
-    const { ConfigError } = await import('../functions/shared/errors');
+    const { ConfigError } = await import('../core/errors.js');
     throw new ConfigError(problems);
   }
   if (!options.inMemory) restrictDataDir(dataDir);

@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { jsonResponse } from '../functions/shared/middleware/error-responder';
-import { SECURITY_HEADERS } from '../functions/shared/middleware/security-headers';
+import { jsonResponse } from '../core/responses.js';
+import { SECURITY_HEADERS } from '../core/middleware/security-headers/index.js';
 
 /**
  * An answer the local server gives itself (before or around the handlers), in

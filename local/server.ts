@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createHealthHandler } from '../functions/health/app';
-import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../functions/shared/pipeline';
-import { localContext, readBody, requestUrl, sendResult, toProxyEvent } from './http-adapter';
-import { answerClientError, ownError, writeRawError } from './own-errors';
+import { createHealthHandler } from '../functions/health/app.js';
+import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../core/pipeline.js';
+import { localContext, readBody, requestUrl, sendResult, toProxyEvent } from './http-adapter.js';
+import { answerClientError, ownError, writeRawError } from './own-errors.js';
 
 /** API Gateway REST's payload limit: larger requests never reach a function. */
 const GATEWAY_LIMIT_BYTES = 10 * 1024 * 1024;

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../functions/shared/config';
-import { emptyDir } from './helpers/harness';
+import { loadConfig } from '../core/config/index.js';
+import { emptyDir } from './helpers/harness.js';
 
 const README = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
 
@@ -16,7 +16,7 @@ describe('README stays true', () => {
   });
 
   it('documents every environment variable the configuration reads', () => {
-    const source = ['config.ts', 'config/rules.ts', 'config/sources.ts'].map((f) => readFileSync(join(import.meta.dirname, '..', 'functions', 'shared', f), 'utf8')).join('\n');
+    const source = ['index.ts', 'rules.ts', 'sources.ts'].map((f) => readFileSync(join(import.meta.dirname, '..', 'core', 'config', f), 'utf8')).join('\n');
     const read = new Set([...source.matchAll(/env\.([A-Z_]{4,})/g), ...source.matchAll(/'(WEBHOOK_[A-Z_]+)'/g)].map((m) => m[1] as string));
     for (const name of read) expect(README, name).toContain(name);
   });

@@ -1,9 +1,9 @@
-import { describeInvalidRange, parseAddress } from '../../functions/shared/net';
-import { UsageError, type CliContext } from '../context';
-import { output } from '../output';
-import { terminalSafe } from '../terminal';
-import { withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets';
-import { updateIpSet, wafCidr } from '../waf';
+import { describeInvalidRange, parseAddress } from '../../core/net.js';
+import { UsageError, type CliContext } from '../context.js';
+import { output } from '../output.js';
+import { terminalSafe } from '../terminal.js';
+import { withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets.js';
+import { updateIpSet, wafCidr } from '../waf.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { StoredDelivery } from '../../functions/shared/stores/delivery-store';
-import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
-import { DynamoDbDeliveryStore } from '../../functions/shared/stores/dynamodb-delivery-store';
-import { startLocalStore, storeInUse } from '../../local/dynamo';
-import { runningServer } from '../../local/index';
-import { CommandFailed, configOf, UsageError, type CliContext } from '../context';
-import { output } from '../output';
-import { terminalSafe } from '../terminal';
+import type { StoredDelivery } from '../../core/stores/delivery-store.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { startLocalStore, storeInUse } from '../../local/dynamo.js';
+import { runningServer } from '../../local/index.js';
+import { CommandFailed, configOf, UsageError, type CliContext } from '../context.js';
+import { output } from '../output.js';
+import { terminalSafe } from '../terminal.js';
 
 /**
  * Runs `work` with a DynamoDB client on the local store: through a running

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { resolveScheme } from '../../functions/shared/schemes';
-import type { SignatureScheme } from '../../functions/shared/schemes/types';
-import { decodeKey } from '../../functions/shared/secrets/keys';
-import { parseSecretDocument } from '../../functions/shared/secrets/secrets-manager';
-import { readSettings } from '../../lib/settings';
-import { UsageError, type CliContext } from '../context';
-import { output } from '../output';
-import { defaultAwsClients, readStackOutputs, sourceOutput, type AwsClients } from '../targets';
-import { parseDuration } from './containment';
+import { resolveScheme } from '../../core/schemes/index.js';
+import type { SignatureScheme } from '../../core/schemes/types.js';
+import { decodeKey } from '../../core/secrets/keys.js';
+import { parseSecretDocument } from '../../core/secrets/secrets-manager.js';
+import { readSettings } from '../../lib/settings.js';
+import { UsageError, type CliContext } from '../context.js';
+import { output } from '../output.js';
+import { defaultAwsClients, readStackOutputs, sourceOutput, type AwsClients } from '../targets.js';
+import { parseDuration } from './containment.js';
 
 /** Options of `hookwarden rotate`. */
 export interface RotateOptions {

@@ -1,9 +1,9 @@
-import { developmentSecretsPath } from '../../local/dev-secrets';
-import { runningServer, type ServerInfo } from '../../local/index';
-import { CommandFailed, UsageError, type CliContext, type SecretsOrigin } from '../context';
-import { output } from '../output';
-import { terminalSafe } from '../terminal';
-import { contentTypeOf, defaultBaseUrl, signedRequest, webhookUrl, type SignOptions } from './sign';
+import { developmentSecretsPath } from '../../local/dev-secrets.js';
+import { runningServer, type ServerInfo } from '../../local/index.js';
+import { CommandFailed, UsageError, type CliContext, type SecretsOrigin } from '../context.js';
+import { output } from '../output.js';
+import { terminalSafe } from '../terminal.js';
+import { contentTypeOf, defaultBaseUrl, signedRequest, webhookUrl, type SignOptions } from './sign.js';
 
 /** Options of `hookwarden send`. */
 export interface SendOptions extends SignOptions {

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import type { SourceConfig } from '../../functions/shared/config';
-import { runningServer } from '../../local/index';
-import { sampleBody, shellQuote } from '../../local/sample';
-import { bodyOf, configOf, secretsWithOrigin, sourceOf, type CliContext, type SecretsOrigin } from '../context';
-import { output } from '../output';
+import type { SourceConfig } from '../../core/config/index.js';
+import { runningServer } from '../../local/index.js';
+import { sampleBody, shellQuote } from '../../local/sample.js';
+import { bodyOf, configOf, secretsWithOrigin, sourceOf, type CliContext, type SecretsOrigin } from '../context.js';
+import { output } from '../output.js';
 
 /** Options of `hookwarden sign` (and the signing half of `send`). */
 export interface SignOptions {

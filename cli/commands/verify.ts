@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { configOf, readFileOrUsage, secretsWithOrigin, sourceOf, type CliContext } from '../context';
-import { parseHeadersFile } from '../headers-file';
-import { output } from '../output';
-import { terminalSafe } from '../terminal';
+import { configOf, readFileOrUsage, secretsWithOrigin, sourceOf, type CliContext } from '../context.js';
+import { parseHeadersFile } from '../headers-file.js';
+import { output } from '../output.js';
+import { terminalSafe } from '../terminal.js';
 
 /** Options of `hookwarden verify`. */
 export interface VerifyOptions {

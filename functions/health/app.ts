@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { HttpError } from '../shared/errors';
-import { jsonResponse } from '../shared/middleware/error-responder';
-import { httpMiddlewares, type HttpHandler, type PipelineDependencies } from '../shared/pipeline';
+import { HttpError } from '../../core/errors.js';
+import { jsonResponse } from '../../core/responses.js';
+import { httpMiddlewares, type HttpHandler, type PipelineDependencies } from '../../core/pipeline.js';
 
 /**
  * `GET /health` (liveness: 200 without touching the store) and

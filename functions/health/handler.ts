@@ -1,8 +1,8 @@
-import { loadConfig } from '../shared/config';
-import { createDynamoDbClient } from '../shared/stores/dynamodb-client';
-import { DynamoDbDeliveryStore } from '../shared/stores/dynamodb-delivery-store';
-import { createTelemetry } from '../shared/telemetry';
-import { createHealthHandler } from './app';
+import { loadConfig } from '../../core/config/index.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { createTelemetry } from '../../core/telemetry.js';
+import { createHealthHandler } from './app.js';
 
 const config = loadConfig();
 const store = new DynamoDbDeliveryStore({ client: createDynamoDbClient({ maxAttempts: 1 }), tableName: config.tables.deliveries });

@@ -1,5 +1,5 @@
-import { createWebhookHandler } from '../shared/pipeline';
-import { wireDependencies } from '../shared/wiring';
+import { createWebhookHandler } from '../../core/pipeline.js';
+import { wireDependencies } from '../../core/wiring.js';
 
 // Cold start: configuration is validated once, before any request is served; a bad one fails the init.
 /** `POST /webhooks/{source}` and its CORS preflight. */

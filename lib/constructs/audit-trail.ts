@@ -3,7 +3,7 @@ import { ReadWriteType, Trail } from 'aws-cdk-lib/aws-cloudtrail';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
+import { acknowledge } from '../nag.js';
 
 /** Props of {@link AuditTrail}. */
 export interface AuditTrailProps {

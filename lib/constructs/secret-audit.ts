@@ -7,7 +7,7 @@ import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
 import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AUTHENTICATION_FAILURE_CODES } from '../../functions/shared/errors';
+import { AUTHENTICATION_FAILURE_CODES } from '../../core/errors.js';
 
 /** Props of {@link SecretAudit}. */
 export interface SecretAuditProps {

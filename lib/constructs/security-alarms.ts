@@ -18,7 +18,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsIdentity, type DimensionsOf, type MetricName, type MetricsIdentity } from '../../functions/shared/telemetry';
+import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsIdentity, type DimensionsOf, type MetricName, type MetricsIdentity } from '../../core/telemetry.js';
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {

@@ -1,8 +1,8 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
-import type { DeployedSource } from '../settings';
+import { acknowledge } from '../nag.js';
+import type { DeployedSource } from '../settings.js';
 
 /** Props of {@link SourceSecrets}. */
 export interface SourceSecretsProps {

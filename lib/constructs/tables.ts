@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, type TableDefinition } from '../../functions/shared/stores/tables';
+import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, type TableDefinition } from '../../core/stores/tables.js';
 
 /** Props of {@link WebhookTables}. */
 export interface WebhookTablesProps {

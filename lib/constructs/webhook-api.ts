@@ -12,7 +12,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
+import { acknowledge } from '../nag.js';
 
 /** Props of {@link WebhookApi}. */
 export interface WebhookApiProps {

@@ -8,9 +8,9 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
-import type { DeployedSource } from '../settings';
-import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../functions/shared/telemetry';
+import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
+import type { DeployedSource } from '../settings.js';
+import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readJson, startHarness, type Harness } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { readJson, startHarness, type Harness } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 import {
   browserFetch,
   launchChromium,
@@ -12,7 +12,7 @@ import {
   type OriginPage,
   type PageServer,
   type RequestLog,
-} from './helpers';
+} from './helpers.js';
 
 // CORS is enforced by browsers, not servers: what the page may read is decided
 // here by headless Chromium. Node's fetch (no CORS) reads the raw headers, and

@@ -5,15 +5,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../cli/program';
-import { outputKey } from '../../lib/stack-outputs';
-import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
-import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
-import { RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
-import { startLocalStore, type LocalStore } from '../../local/dynamo';
-import { cli, startServer, type RunningServer } from '../helpers/cli';
-import { emptyDir } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { run } from '../../cli/program.js';
+import { outputKey } from '../../lib/stack-outputs.js';
+import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { cli, startServer, type RunningServer } from '../helpers/cli.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 describe('block, unblock, blocks, disable, enable against a running npm start', () => {
   const cwd = emptyDir();

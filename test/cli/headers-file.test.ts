@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseHeadersFile } from '../../cli/headers-file';
+import { parseHeadersFile } from '../../cli/headers-file.js';
 
 const asObject = (map: ReadonlyMap<string, readonly string[]>) => Object.fromEntries(map);
 

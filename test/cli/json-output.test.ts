@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startServer, type RunningServer } from '../helpers/cli';
-import { emptyDir } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { cli, startServer, type RunningServer } from '../helpers/cli.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 describe('--json on verify and blocks', () => {
   const dataDir = emptyDir();

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, ROOT, startServer, type RunningServer } from '../helpers/cli';
-import { emptyDir } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { cli, ROOT, startServer, type RunningServer } from '../helpers/cli.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 /** Anything a terminal would act on: C0 (line feed and tab aside where noted), DEL, C1. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

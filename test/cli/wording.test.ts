@@ -3,9 +3,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cli, ROOT } from '../helpers/cli';
-import { emptyDir } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { cli, ROOT } from '../helpers/cli.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 const npmStart = (env: Record<string, string>) =>
   spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')], {

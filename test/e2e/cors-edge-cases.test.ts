@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
-import { rawRequest, type RawAnswer } from '../helpers/raw-http';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { rawRequest, type RawAnswer } from '../helpers/raw-http.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 const APP = 'https://app.example.com';
 const ADMIN = 'https://admin.example.com';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readJson, startHarness, type Harness } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
-import { standardWebhooksSender } from '../helpers/signed';
+import { readJson, startHarness, type Harness } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import { standardWebhooksSender } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
 const signed = standardWebhooksSender({ prefix: 'msg_net' });

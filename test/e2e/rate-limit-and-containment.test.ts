@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
-import { readJson, startHarness, type Harness } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
-import { standardWebhooksSender } from '../helpers/signed';
+import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
+import { readJson, startHarness, type Harness } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import { standardWebhooksSender } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
 let clock = 1_800_000_000_000 - (1_800_000_000_000 % 60_000) + 1_000;

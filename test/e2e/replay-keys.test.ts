@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readJson, startHarness, type Harness } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { readJson, startHarness, type Harness } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 /**
  * Replays of a captured delivery under a fresh, unsigned delivery id: the

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
-import { jsonLinesDuring } from '../helpers/json-lines';
-import { TEST_SECRETS } from '../helpers/secrets';
-import { standardWebhooksHeaders } from '../helpers/signed';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { jsonLinesDuring } from '../helpers/json-lines.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import { standardWebhooksHeaders } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
 

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebhookHandler } from '../../functions/shared/pipeline';
-import { LOGGED_TEXT_MAX_CHARS, UNKNOWN_SOURCE } from '../../functions/shared/telemetry';
-import { localContext } from '../../local/http-adapter';
-import { startHarness, type Harness } from '../helpers/harness';
-import { jsonLinesDuring } from '../helpers/json-lines';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { createWebhookHandler } from '../../core/pipeline.js';
+import { LOGGED_TEXT_MAX_CHARS, UNKNOWN_SOURCE } from '../../core/telemetry.js';
+import { localContext } from '../../local/http-adapter.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { jsonLinesDuring } from '../helpers/json-lines.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;

@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { withHookwarden, type HttpHandler, type WebhookHandler } from '../../functions/shared/pipeline';
-import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
-import { RATE_LIMITS_TABLE } from '../../functions/shared/stores/tables';
-import { startLocalStore, type LocalStore } from '../../local/dynamo';
-import { TEST_SECRETS } from '../helpers/secrets';
-import { standardWebhooksSender } from '../helpers/signed';
+import { withHookwarden, type HttpHandler, type WebhookHandler } from '../../core/pipeline.js';
+import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
+import { RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import { standardWebhooksSender } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
 const BLOCKED = '203.0.113.9';

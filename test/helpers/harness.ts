@@ -2,18 +2,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadConfig, type HookwardenConfig } from '../../functions/shared/config';
-import type { HttpHandler, PipelineDependencies } from '../../functions/shared/pipeline';
-import { environmentSecretProviders } from '../../functions/shared/secrets';
-import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
-import { DynamoDbDeliveryStore } from '../../functions/shared/stores/dynamodb-delivery-store';
-import { TABLES } from '../../functions/shared/stores/tables';
-import { createTelemetry } from '../../functions/shared/telemetry';
-import { ControlsCache } from '../../functions/shared/stores/controls-cache';
-import { DynamoDbControlsStore } from '../../functions/shared/stores/controls-store';
-import { DynamoDbRateLimiter } from '../../functions/shared/stores/dynamodb-rate-limiter';
-import { createTables, startLocalStore, type LocalStore } from '../../local/dynamo';
-import { startHttpServer, type LocalHttpServer } from '../../local/server';
+import { loadConfig, type HookwardenConfig } from '../../core/config/index.js';
+import type { HttpHandler, PipelineDependencies } from '../../core/pipeline.js';
+import { environmentSecretProviders } from '../../core/secrets/index.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { TABLES } from '../../core/stores/tables.js';
+import { createTelemetry } from '../../core/telemetry.js';
+import { ControlsCache } from '../../core/stores/controls-cache.js';
+import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
+import { DynamoDbRateLimiter } from '../../core/stores/dynamodb-rate-limiter.js';
+import { createTables, startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { startHttpServer, type LocalHttpServer } from '../../local/server.js';
 
 /** One DynamoDB call: the command and the table it names. */
 export interface DynamoCall {

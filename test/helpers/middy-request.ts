@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { loadConfig, type SourceConfig } from '../../functions/shared/config';
-import type { HttpRequest, WebhookContext, WebhookState } from '../../functions/shared/middleware/types';
-import { emptyDir } from './harness';
+import { loadConfig, type SourceConfig } from '../../core/config/index.js';
+import type { HttpRequest, WebhookContext, WebhookState } from '../../core/middleware/types.js';
+import { emptyDir } from './harness.js';
 
 /** Configured sources, parsed from `WEBHOOK_*` variables as the functions parse them. */
 export const sourcesFrom = (env: Record<string, string>): ReadonlyMap<string, SourceConfig> => loadConfig({ ...env }, emptyDir()).sources;

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { TEST_SECRETS } from './secrets';
+import { TEST_SECRETS } from './secrets.js';
 
 /** The three Standard Webhooks headers. */
 export type StandardWebhooksHeaders = { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string };

@@ -2,8 +2,8 @@ import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toProxyEvent } from '../../local/http-adapter';
-import { prodSettings, settingsFor, synth } from './helpers';
+import { toProxyEvent } from '../../local/http-adapter.js';
+import { prodSettings, settingsFor, synth } from './helpers.js';
 
 /** The event the local adapter builds from a real HTTP request carrying `body`. */
 let port = 0;

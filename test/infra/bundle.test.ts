@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLED_CONFIG_FILE } from '../../lib/constructs/webhook-functions';
-import { prodSettings, synth } from './helpers';
+import { BUNDLED_CONFIG_FILE } from '../../lib/constructs/webhook-functions.js';
+import { prodSettings, synth } from './helpers.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }>;
 type LambdaResource = { Type: string; Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> } } };

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp, DeploymentRefused } from '../../lib/app';
-import { CHECKLIST_ITEMS } from '../../lib/checklist';
-import { NO_BUNDLING } from './helpers';
+import { createApp, DeploymentRefused } from '../../lib/app.js';
+import { CHECKLIST_ITEMS } from '../../lib/checklist.js';
+import { NO_BUNDLING } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SAFE_PROD = { stage: 'prod', alarmEmail: 'ops@example.com', corsOrigins: 'https://app.example.com' };

@@ -1,14 +1,14 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../cli/context';
-import { defaultAwsClients, readStackOutputs, sourceOutput, withContainmentTarget, type AwsClients } from '../../cli/targets';
-import { createDynamoDbClient } from '../../functions/shared/stores/dynamodb-client';
-import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs';
-import { AUTHENTICATION_FAILURE_CODES } from '../../functions/shared/errors';
-import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsEnvironment, metricsIdentity, type MetricName } from '../../functions/shared/telemetry';
-import { resolveIntrinsics } from './intrinsics';
-import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
+import type { CliContext } from '../../cli/context.js';
+import { defaultAwsClients, readStackOutputs, sourceOutput, withContainmentTarget, type AwsClients } from '../../cli/targets.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs.js';
+import { AUTHENTICATION_FAILURE_CODES } from '../../core/errors.js';
+import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsEnvironment, metricsIdentity, type MetricName } from '../../core/telemetry.js';
+import { resolveIntrinsics } from './intrinsics.js';
+import { prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Dimension = { Name: string; Value: string };

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp, DeploymentRefused } from '../../lib/app';
-import { NO_BUNDLING } from './helpers';
+import { createApp, DeploymentRefused } from '../../lib/app.js';
+import { NO_BUNDLING } from './helpers.js';
 
 const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'hookwarden-docs-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesPattern } from './event-pattern';
+import { matchesPattern } from './event-pattern.js';
 
 const event = { source: 'aws.x', detail: { name: 'GetSecretValue', id: 'arn:a:b', tags: ['t1', 't2'], count: 3, nothing: null, who: { role: 'r1' } } };
 

@@ -1,9 +1,9 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { stackName } from '../../lib/app';
-import { HookwardenStack } from '../../lib/hookwarden-stack';
-import { enableNag } from '../../lib/nag';
-import type { DeployedSource, DeploymentSettings } from '../../lib/settings';
+import { stackName } from '../../lib/app.js';
+import { HookwardenStack } from '../../lib/hookwarden-stack.js';
+import { enableNag } from '../../lib/nag.js';
+import type { DeployedSource, DeploymentSettings } from '../../lib/settings.js';
 
 /** The `default` source a clean clone deploys, with overrides. */
 export const sourceFor = (overrides: Partial<DeployedSource> = {}): DeployedSource => ({

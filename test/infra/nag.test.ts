@@ -2,9 +2,9 @@ import { App, Validations, type Stack } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
-import { HookwardenStack } from '../../lib/hookwarden-stack';
-import type { DeploymentSettings } from '../../lib/settings';
-import { NO_BUNDLING, prodSettings, settingsFor, sourceFor, synth } from './helpers';
+import { HookwardenStack } from '../../lib/hookwarden-stack.js';
+import type { DeploymentSettings } from '../../lib/settings.js';
+import { NO_BUNDLING, prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
 
 const STACKS: Array<[string, DeploymentSettings]> = [
   ['dev', settingsFor()],

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLES } from '../../functions/shared/stores/tables';
-import { startLocalStore, type LocalStore } from '../../local/dynamo';
-import { prodSettings, synth } from './helpers';
+import { TABLES } from '../../core/stores/tables.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { prodSettings, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Answer = { statusCode: number; body: string };

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { matchesPattern } from './event-pattern';
-import { resolveIntrinsics } from './intrinsics';
-import { prodSettings, sourceFor, synth } from './helpers';
+import { matchesPattern } from './event-pattern.js';
+import { resolveIntrinsics } from './intrinsics.js';
+import { prodSettings, sourceFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { prodSettings, synth } from './helpers';
+import { prodSettings, synth } from './helpers.js';
 
 /** Asset hashes change with every source edit; the snapshot is about infrastructure. */
 const normalize = (template: unknown): unknown =>

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, requireSecrets } from '../../functions/shared/config';
-import { resolveScheme } from '../../functions/shared/schemes';
-import { GENERATED_KEY_LENGTH } from '../../lib/constructs/source-secrets';
-import { BUNDLED_CONFIG_FILE, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions';
-import type { HookwardenStack } from '../../lib/hookwarden-stack';
-import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
+import { loadConfig, requireSecrets } from '../../core/config/index.js';
+import { resolveScheme } from '../../core/schemes/index.js';
+import { GENERATED_KEY_LENGTH } from '../../lib/constructs/source-secrets.js';
+import { BUNDLED_CONFIG_FILE, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions.js';
+import type { HookwardenStack } from '../../lib/hookwarden-stack.js';
+import { prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DeploymentSettings } from '../../lib/settings';
-import { resolveIntrinsics } from './intrinsics';
-import { prodSettings, settingsFor, sourceFor, synth } from './helpers';
+import type { DeploymentSettings } from '../../lib/settings.js';
+import { resolveIntrinsics } from './intrinsics.js';
+import { prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Dimensions = Record<string, string>;

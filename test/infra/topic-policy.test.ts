@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveIntrinsics, likeMatches, PSEUDO } from './intrinsics';
-import { prodSettings, settingsFor, synth } from './helpers';
+import { resolveIntrinsics, likeMatches, PSEUDO } from './intrinsics.js';
+import { prodSettings, settingsFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Effect: string; Principal: unknown; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../helpers/cli';
-import { emptyDir } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { startServer } from '../helpers/cli.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 /** The configuration the README shows, as a new user would copy it. */
 const README_CONFIG = {

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/shared/config';
-import { decodeKey } from '../../functions/shared/secrets/keys';
-import { withDevelopmentSecrets } from '../../local/dev-secrets';
-import { emptyDir } from '../helpers/harness';
+import { loadConfig } from '../../core/config/index.js';
+import { decodeKey } from '../../core/secrets/keys.js';
+import { withDevelopmentSecrets } from '../../local/dev-secrets.js';
+import { emptyDir } from '../helpers/harness.js';
 
 describe('development secrets', () => {
   it('replaces a saved key the server would refuse (under 16 bytes) instead of serving every request a 503', () => {

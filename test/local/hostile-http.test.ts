@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 const SECURITY_HEADERS = ['x-content-type-options', 'cache-control', 'strict-transport-security', 'x-frame-options', 'content-security-policy', 'referrer-policy'];
 

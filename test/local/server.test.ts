@@ -4,9 +4,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cli, ROOT, startServer } from '../helpers/cli';
-import { TEST_SECRETS } from '../helpers/secrets';
-import { emptyDir } from '../helpers/harness';
+import { cli, ROOT, startServer } from '../helpers/cli.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import { emptyDir } from '../helpers/harness.js';
 
 const start = (env: Record<string, string>, cwd = emptyDir()) =>
   spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')], {

@@ -1,7 +1,7 @@
 // Families (a) and (c): unsigned garbage, and HTTP that is malformed on the wire.
-import { FIELD_VALUE, TOKEN, type Rng } from './rng';
-import { PROTOTYPE_NAMES, type HostileCase } from './signed';
-import { httpRequest, type HeaderLine } from './wire';
+import { FIELD_VALUE, TOKEN, type Rng } from './rng.js';
+import { PROTOTYPE_NAMES, type HostileCase } from './signed.js';
+import { httpRequest, type HeaderLine } from './wire.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'post', 'PoSt', 'M-SEARCH', 'BREW'];
 const HEADER_NAMES = [

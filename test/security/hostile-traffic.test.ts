@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSecurityTarget, type SecurityTarget } from './target';
-import { DEFAULT_SEED, FAMILIES, hostileCases } from './traffic';
-import { sendAll, summarize } from './verdict';
+import { startSecurityTarget, type SecurityTarget } from './target.js';
+import { DEFAULT_SEED, FAMILIES, hostileCases } from './traffic.js';
+import { sendAll, summarize } from './verdict.js';
 
 // A few hundred per family keeps this file near 30 s on two cores (signed bodies run to 2 MB, so fewer of
 // them); `npm run bench:security` sends 10,000 per family. The timeout is for a shared, loaded machine.

@@ -1,8 +1,8 @@
 // Families (b) and (d): correctly signed deliveries with hostile bodies, and
 // signed deliveries whose security headers are duplicated or contradict each other.
-import type { SignatureScheme } from '../../functions/shared/schemes/types';
-import { FIELD_VALUE, type Rng } from './rng';
-import { httpRequest, type HeaderLine } from './wire';
+import type { SignatureScheme } from '../../core/schemes/types.js';
+import { FIELD_VALUE, type Rng } from './rng.js';
+import { httpRequest, type HeaderLine } from './wire.js';
 
 /** A configured source the generator can sign for. */
 export interface SignedSource {

@@ -1,15 +1,15 @@
 // The server under attack: the real local server (startLocal, as `npm start`
 // runs it, store in memory) with one source per signature scheme.
 import { tmpdir } from 'node:os';
-import { resolveScheme } from '../../functions/shared/schemes';
-import type { Telemetry } from '../../functions/shared/telemetry';
-import { startLocal, type LocalHookwarden } from '../../local/index';
-import { TEST_SECRETS } from '../helpers/secrets';
-import type { SignedSource } from './signed';
-import type { Forbidden } from './verdict';
-import { exchange, httpRequest } from './wire';
-import { Rng } from './rng';
-import { signedLines } from './signed';
+import { resolveScheme } from '../../core/schemes/index.js';
+import type { Telemetry } from '../../core/telemetry.js';
+import { startLocal, type LocalHookwarden } from '../../local/index.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import type { SignedSource } from './signed.js';
+import type { Forbidden } from './verdict.js';
+import { exchange, httpRequest } from './wire.js';
+import { Rng } from './rng.js';
+import { signedLines } from './signed.js';
 
 const HMAC = { header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', timestampHeader: 'X-Timestamp', idHeader: 'X-Id', template: '{id}.{timestamp}.{body}' } as const;
 

@@ -1,10 +1,10 @@
 // The hostile-traffic generator shared by test/security/hostile-traffic.test.ts
 // (a few hundred cases per family) and `npm run bench:security` (10,000 per family).
-import { rawCase, unsignedCase } from './garbage';
-import { Rng } from './rng';
-import { headersCase, signedCase, type HostileCase, type SignedSource } from './signed';
+import { rawCase, unsignedCase } from './garbage.js';
+import { Rng } from './rng.js';
+import { headersCase, signedCase, type HostileCase, type SignedSource } from './signed.js';
 
-export type { HostileCase, SignedSource } from './signed';
+export type { HostileCase, SignedSource } from './signed.js';
 
 /** The four families of the issue, in order. */
 export const FAMILIES = ['unsigned', 'signed', 'raw', 'headers'] as const;

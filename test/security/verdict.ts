@@ -1,8 +1,8 @@
 // What every answer to hostile traffic must satisfy, and the loop that sends a
 // family's cases and tallies the answers by status.
 import { homedir, tmpdir } from 'node:os';
-import type { HostileCase } from './signed';
-import { exchange, type WireAnswer } from './wire';
+import type { HostileCase } from './signed.js';
+import { exchange, type WireAnswer } from './wire.js';
 
 /** What must never appear in an answer. */
 export interface Forbidden {

@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_SECRETS } from '../helpers/secrets';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 
 const dir = join(process.cwd(), '.tmp', 'test-logs');
 

@@ -1,15 +1,15 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../functions/shared/config';
-import { createWebhookHandler, type HttpHandler } from '../../../functions/shared/pipeline';
-import { environmentSecretProviders } from '../../../functions/shared/secrets';
-import { DynamoDbDeliveryStore } from '../../../functions/shared/stores/dynamodb-delivery-store';
-import { createTelemetry } from '../../../functions/shared/telemetry';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo';
-import { localContext } from '../../../local/http-adapter';
-import { emptyDir } from '../../helpers/harness';
-import { TEST_SECRETS } from '../../helpers/secrets';
+import { loadConfig } from '../../../core/config/index.js';
+import { createWebhookHandler, type HttpHandler } from '../../../core/pipeline.js';
+import { environmentSecretProviders } from '../../../core/secrets/index.js';
+import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
+import { createTelemetry } from '../../../core/telemetry.js';
+import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { localContext } from '../../../local/http-adapter.js';
+import { emptyDir } from '../../helpers/harness.js';
+import { TEST_SECRETS } from '../../helpers/secrets.js';
 
 /** A minimal REST proxy event; each case breaks one part of it. */
 const event = (overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent =>

@@ -2,16 +2,16 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../../functions/shared/config';
-import { createWebhookHandler, type HttpHandler } from '../../../functions/shared/pipeline';
-import { github, standardWebhooks } from '../../../functions/shared/schemes';
-import { secretsManagerProviders } from '../../../functions/shared/secrets/secrets-manager';
-import { DynamoDbDeliveryStore } from '../../../functions/shared/stores/dynamodb-delivery-store';
-import { createTelemetry, METRIC, type Telemetry } from '../../../functions/shared/telemetry';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo';
-import { localContext } from '../../../local/http-adapter';
-import { emptyDir } from '../../helpers/harness';
-import { TEST_SECRETS } from '../../helpers/secrets';
+import { loadConfig } from '../../../core/config/index.js';
+import { createWebhookHandler, type HttpHandler } from '../../../core/pipeline.js';
+import { github, standardWebhooks } from '../../../core/schemes/index.js';
+import { secretsManagerProviders } from '../../../core/secrets/secrets-manager.js';
+import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
+import { createTelemetry, METRIC, type Telemetry } from '../../../core/telemetry.js';
+import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { localContext } from '../../../local/http-adapter.js';
+import { emptyDir } from '../../helpers/harness.js';
+import { TEST_SECRETS } from '../../helpers/secrets.js';
 
 // Secrets Manager has no local server: aws-sdk-client-mock stands in for it; deliveries go to dynalite.
 const sm = mockClient(SecretsManagerClient);

@@ -1,0 +1,101 @@
+import type { RateLimit } from '../rate-limit/sliding-window.js';
+import type { SignatureScheme } from '../schemes/types.js';
+
+/** Where a source's secrets come from. */
+export type SecretSource =
+  /** Locally (and in tests): comma-separated values of an environment variable, all valid at once. */
+  | { readonly kind: 'env'; readonly variable: string; readonly values: readonly string[] }
+  /** In AWS: a Secrets Manager secret holding `{"keys":[{"secret":"...","notAfter":...}]}`, read through a cache. */
+  | { readonly kind: 'secretsManager'; readonly secretId: string; readonly cacheSeconds: number };
+
+/** One webhook sender, served at `/webhooks/{name}`. */
+export interface SourceConfig {
+  readonly name: string;
+  readonly schemeName: string;
+  readonly scheme: SignatureScheme;
+  /** `undefined` when nothing is configured: the local server generates a development secret; Lambda refuses to start. */
+  readonly secret: SecretSource | undefined;
+  /** IPs and CIDRs allowed to deliver; empty allows any address. */
+  readonly allowedIps: readonly string[];
+  /** @default 300 */
+  readonly maxAgeSeconds: number;
+  /** @default 1048576 (1 MiB) */
+  readonly maxBodyBytes: number;
+  /** How long a stored delivery (and so its replay guard) is kept. @default 604800 (7 days) */
+  readonly retentionSeconds: number;
+  /** Authenticated deliveries admitted per window for the whole source. @default none (no app-level limit) */
+  readonly rateLimit?: RateLimit;
+  /** Authenticated deliveries admitted per window per client (IPv4 address or IPv6 /64). @default none */
+  readonly clientRateLimit?: RateLimit;
+}
+
+/** Everything Hookwarden reads from its environment and config file, validated. */
+export interface HookwardenConfig {
+  readonly sources: ReadonlyMap<string, SourceConfig>;
+  /** Exact origins allowed by CORS; empty allows none. */
+  readonly corsOrigins: readonly string[];
+  /** Peers whose `X-Forwarded-For` is believed; empty trusts none. */
+  readonly trustedProxies: readonly string[];
+  /** `NODE_ENV=production` or `DEBUG=false`: 5xx messages are generic. */
+  readonly production: boolean;
+  readonly tables: { readonly deliveries: string; readonly rateLimits: string };
+  /** Where the sources came from, for the banner and errors. */
+  readonly origin: 'environment' | string;
+  /** Dangerous values acknowledged (`acceptRisks`, `HOOKWARDEN_ACCEPT_RISKS`), for the banner. */
+  readonly acceptedRisks: readonly string[];
+}
+
+/** The source the `WEBHOOK_*` variables describe. */
+export const DEFAULT_SOURCE = 'default';
+/** Every default in one place. */
+export const DEFAULTS = {
+  scheme: 'standard-webhooks',
+  maxAgeSeconds: 300,
+  maxBodyBytes: 1024 * 1024,
+  retentionSeconds: 7 * 24 * 3600,
+  secretCacheSeconds: 300,
+  configFile: 'hookwarden.config.json',
+} as const;
+
+/** The JSON document of `hookwarden.config.json` (also accepted inline in `HOOKWARDEN_CONFIG_JSON`). */
+export interface ConfigDocument {
+  sources?: Array<{
+    name?: unknown;
+    scheme?: unknown;
+    secretEnv?: unknown;
+    secretArn?: unknown;
+    allowedIps?: unknown;
+    maxAgeSeconds?: unknown;
+    maxBodyBytes?: unknown;
+    retentionSeconds?: unknown;
+    rateLimit?: unknown;
+    clientRateLimit?: unknown;
+    hmac?: unknown;
+    generateSecret?: unknown;
+  }>;
+  corsOrigins?: unknown;
+  trustedProxies?: unknown;
+  /** Acknowledged dangerous values, by name (config/risks.ts). */
+  acceptRisks?: unknown;
+}
+
+/**
+ * The variables that describe the `default` source. Beside a config file they
+ * would be ignored, so they are refused there (unless a source's `secretEnv` names one).
+ */
+export const SINGLE_SOURCE_VARIABLES = [
+  'WEBHOOK_SECRET',
+  'WEBHOOK_SCHEME',
+  'WEBHOOK_ALLOWED_IPS',
+  'WEBHOOK_MAX_AGE',
+  'WEBHOOK_MAX_BODY_BYTES',
+  'WEBHOOK_RETENTION_SECONDS',
+  'WEBHOOK_RATE_LIMIT',
+  'WEBHOOK_CLIENT_RATE_LIMIT',
+  'WEBHOOK_HMAC_HEADER',
+  'WEBHOOK_HMAC_PREFIX',
+  'WEBHOOK_HMAC_ENCODING',
+  'WEBHOOK_HMAC_TIMESTAMP_HEADER',
+  'WEBHOOK_HMAC_ID_HEADER',
+  'WEBHOOK_HMAC_TEMPLATE',
+] as const;

@@ -1,0 +1,49 @@
+import { describeInvalidRange } from '../net.js';
+import { isObject, nearest } from './keys.js';
+import { list, ranges, stringArray, type Problems } from './rules.js';
+
+/**
+ * Values that are valid but dangerous: refused unless acknowledged by name in
+ * the file's `acceptRisks` or in `HOOKWARDEN_ACCEPT_RISKS` (comma-separated).
+ */
+export const RISKS = ['trust-any-proxy', 'allow-any-ip', 'hmac-template-without-separator'] as const;
+/** One acknowledgeable risk. */
+export type Risk = (typeof RISKS)[number];
+
+/** The risks acknowledged in the environment and the config document; an unknown name is a problem naming the nearest. */
+export const acceptedRisks = (problems: Problems, env: NodeJS.ProcessEnv, document: unknown, origin = 'config'): ReadonlySet<Risk> => {
+  const names = [
+    ...list(env.HOOKWARDEN_ACCEPT_RISKS).map((name) => ['HOOKWARDEN_ACCEPT_RISKS', name] as const),
+    ...(isObject(document) ? stringArray(problems, `${origin} acceptRisks`, document.acceptRisks) : []).map((name) => [`${origin} acceptRisks`, name] as const),
+  ];
+  const accepted = new Set<Risk>();
+  for (const [where, name] of names) {
+    if ((RISKS as readonly string[]).includes(name)) accepted.add(name as Risk);
+    else problems.add(where, `unknown risk ${JSON.stringify(name)}; the nearest is "${nearest(name, RISKS)}" (one of ${RISKS.join(', ')})`);
+  }
+  return accepted;
+};
+
+/** Adds the problem unless the risk is acknowledged. */
+export const unlessAccepted = (problems: Problems, accepted: ReadonlySet<Risk>, risk: Risk, where: string, what: string): void => {
+  if (!accepted.has(risk)) problems.add(where, `${what}; if that is really intended, acknowledge it with "${risk}" in acceptRisks or HOOKWARDEN_ACCEPT_RISKS`);
+};
+
+/** A valid range with prefix length 0: every address of its family. */
+const everyAddress = (entry: string): boolean => describeInvalidRange(entry) === undefined && /\/0+$/.test(entry.trim());
+
+/** Trusted proxies: valid ranges, and no /0 unless acknowledged (it would let any client choose its own address). */
+export const proxyRanges = (problems: Problems, where: string, entries: readonly string[], accepted: ReadonlySet<Risk>): readonly string[] => {
+  for (const entry of entries.filter(everyAddress)) {
+    unlessAccepted(problems, accepted, 'trust-any-proxy', where, `"${entry}" trusts X-Forwarded-For from every address, so any client can choose the address the allowlist, blocklist and rate limits see`);
+  }
+  return ranges(problems, where, entries);
+};
+
+/** An allowlist: valid ranges, and no /0 unless acknowledged (it allows everyone while looking like a restriction). */
+export const allowedRanges = (problems: Problems, where: string, entries: readonly string[], accepted: ReadonlySet<Risk>): readonly string[] => {
+  for (const entry of entries.filter(everyAddress)) {
+    unlessAccepted(problems, accepted, 'allow-any-ip', where, `"${entry}" allows every address, so the allowlist restricts nothing (leave it empty to allow any address)`);
+  }
+  return ranges(problems, where, entries);
+};

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types.js';
+import { checkHmacOptions, HMAC_VARIABLES } from './hmac.js';
+import { isObject, KNOWN_KEYS, unknownKeys } from './keys.js';
+import { DEFAULT_SOURCE, DEFAULTS, SINGLE_SOURCE_VARIABLES, type ConfigDocument, type SecretSource, type SourceConfig } from './model.js';
+import { acceptedRisks, allowedRanges, type Risk } from './risks.js';
+import { ENV_NAME, envSecrets, hmacFromEnv, jsonInt, limits, list, MAX_BODY_LIMIT, positiveInt, schemeFor, SOURCE_NAME, stringArray, type Problems } from './rules.js';
+
+/** The config document: inline `HOOKWARDEN_CONFIG_JSON`, else the file (`HOOKWARDEN_CONFIG` or `hookwarden.config.json`), if any. */
+export const readDocument = (
+  problems: Problems,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { document: ConfigDocument; origin: string } | undefined => {
+  let text: string;
+  let origin: string;
+  if (env.HOOKWARDEN_CONFIG_JSON) {
+    text = env.HOOKWARDEN_CONFIG_JSON;
+    origin = 'HOOKWARDEN_CONFIG_JSON';
+  } else {
+    const path = resolve(cwd, env.HOOKWARDEN_CONFIG || DEFAULTS.configFile);
+    if (!existsSync(path)) {
+      if (env.HOOKWARDEN_CONFIG) problems.add('HOOKWARDEN_CONFIG', `file ${path} does not exist`);
+      return undefined;
+    }
+    origin = path;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      problems.add(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  }
+  try {
+    const document: unknown = JSON.parse(text);
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+      problems.add(origin, 'must be a JSON object');
+      return undefined;
+    }
+    return { document: document as ConfigDocument, origin };
+  } catch (error) {
+    problems.add(origin, `is not valid JSON (${(error as Error).message})`);
+    return undefined;
+  }
+};
+
+/** A `secretEnv` that names an AWS variable (credentials, runtime settings): never a webhook secret. */
+const AWS_VARIABLE = /^AWS_/i;
+
+/** One source of the document, every key checked; the source is `undefined` when its name is unusable. */
+const sourceFromDocument = (problems: Problems, raw: unknown, where: string, env: NodeJS.ProcessEnv, cacheSeconds: number, accepted: ReadonlySet<Risk>): SourceConfig | undefined => {
+  if (!isObject(raw)) {
+    problems.add(where, 'must be an object');
+    return undefined;
+  }
+  unknownKeys(problems, (key) => `${where}.${key}`, raw, KNOWN_KEYS.source);
+  const name = raw.name;
+  const named = typeof name === 'string' && SOURCE_NAME.test(name);
+  if (!named) problems.add(`${where}.name`, `must be lower-case letters, digits, "-" or "_" (1 to 63), got ${JSON.stringify(name)}`);
+  const schemeName = raw.scheme ?? DEFAULTS.scheme;
+  let hmac: HmacSchemeOptions | undefined | false;
+  if (raw.hmac !== undefined && schemeName !== 'hmac') {
+    problems.add(`${where}.hmac`, `is read only with "scheme": "hmac", and this source's scheme is ${JSON.stringify(schemeName)}`);
+  } else if (raw.hmac !== undefined) {
+    hmac = checkHmacOptions(problems, raw.hmac, (key) => `${where}.hmac.${key}`, `${where}.hmac`, accepted) ?? false;
+  }
+  const scheme = schemeFor(problems, `${where}.scheme`, schemeName, hmac);
+  if (raw.generateSecret !== undefined && typeof raw.generateSecret !== 'boolean') problems.add(`${where}.generateSecret`, `must be true or false, got ${JSON.stringify(raw.generateSecret)}`);
+  let secret: SecretSource | undefined;
+  if (raw.secretArn !== undefined) {
+    if (typeof raw.secretArn !== 'string' || raw.secretArn.length === 0) problems.add(`${where}.secretArn`, 'must be a secret ARN or name');
+    else secret = { kind: 'secretsManager', secretId: raw.secretArn, cacheSeconds };
+  }
+  if (raw.secretEnv !== undefined) {
+    if (typeof raw.secretEnv !== 'string' || !ENV_NAME.test(raw.secretEnv)) problems.add(`${where}.secretEnv`, `must be an environment variable name, got ${JSON.stringify(raw.secretEnv)}`);
+    else if (AWS_VARIABLE.test(raw.secretEnv)) problems.add(`${where}.secretEnv`, `"${raw.secretEnv}" is an AWS variable (credentials or runtime settings), never a webhook secret: name the variable that holds the provider's signing secret`);
+    else if (secret === undefined) secret = envSecrets(problems, raw.secretEnv, scheme, env);
+  }
+  const source: SourceConfig = {
+    name: named ? name : '',
+    schemeName: scheme?.name ?? String(schemeName),
+    scheme: scheme as SignatureScheme,
+    secret,
+    allowedIps: allowedRanges(problems, `${where}.allowedIps`, stringArray(problems, `${where}.allowedIps`, raw.allowedIps), accepted),
+    maxAgeSeconds: jsonInt(problems, `${where}.maxAgeSeconds`, raw.maxAgeSeconds, DEFAULTS.maxAgeSeconds, 86_400),
+    maxBodyBytes: jsonInt(problems, `${where}.maxBodyBytes`, raw.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
+    retentionSeconds: jsonInt(problems, `${where}.retentionSeconds`, raw.retentionSeconds, DEFAULTS.retentionSeconds, 366 * 86_400),
+    ...limits(problems, [`${where}.rateLimit`, raw.rateLimit], [`${where}.clientRateLimit`, raw.clientRateLimit]),
+  };
+  return named ? source : undefined;
+};
+
+/**
+ * The sources of a config document, every problem of every key collected in
+ * one pass: unknown keys (naming the nearest known one), wrong types, bad
+ * values, and dangerous values not acknowledged in `accepted`.
+ */
+export const sourcesFromDocument = (
+  problems: Problems,
+  document: ConfigDocument,
+  origin: string,
+  env: NodeJS.ProcessEnv,
+  accepted: ReadonlySet<Risk> = acceptedRisks(problems, {}, document, origin),
+): Map<string, SourceConfig> => {
+  const sources = new Map<string, SourceConfig>();
+  unknownKeys(problems, (key) => `${origin} ${key}`, document, KNOWN_KEYS.top);
+  if (!Array.isArray(document.sources) || document.sources.length === 0) {
+    problems.add(`${origin} sources`, 'must be a non-empty array');
+    return sources;
+  }
+  const cacheSeconds = positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
+  document.sources.forEach((raw: unknown, index) => {
+    const where = `${origin} sources[${index}]`;
+    const source = sourceFromDocument(problems, raw, where, env, cacheSeconds, accepted);
+    if (!source) return;
+    if (sources.has(source.name)) problems.add(`${where}.name`, `"${source.name}" is listed twice`);
+    sources.set(source.name, source);
+  });
+  return sources;
+};
+
+/**
+ * Refuses single-source variables beside a config document: they would be
+ * silently ignored. A variable a source names in `secretEnv` is in use, not ignored.
+ */
+export const ignoredVariables = (problems: Problems, document: ConfigDocument, origin: string, env: NodeJS.ProcessEnv): void => {
+  const used = new Set((Array.isArray(document.sources) ? document.sources : []).map((raw: unknown) => (isObject(raw) ? raw.secretEnv : undefined)));
+  for (const variable of SINGLE_SOURCE_VARIABLES) {
+    if (!env[variable] || used.has(variable)) continue;
+    const instead = variable === 'WEBHOOK_SECRET' ? ` (or name ${variable} in a source's "secretEnv")` : '';
+    problems.add(variable, `is set, but the sources come from ${origin}, which this variable does not change; configure the source there and unset ${variable}${instead}`);
+  }
+};
+
+/**
+ * The `WEBHOOK_HMAC_*` options of the `default` source, checked (config/hmac.ts):
+ * `false` when refused, `undefined` when not set. Set without `WEBHOOK_SCHEME=hmac`, they are a problem.
+ */
+export const hmacFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, schemeName: string, accepted: ReadonlySet<Risk>): HmacSchemeOptions | undefined | false => {
+  if (schemeName !== 'hmac') {
+    for (const variable of Object.values(HMAC_VARIABLES)) {
+      if (env[variable]) problems.add(variable, `is read only with WEBHOOK_SCHEME=hmac, and WEBHOOK_SCHEME is ${JSON.stringify(schemeName)}`);
+    }
+    return undefined;
+  }
+  const raw = hmacFromEnv(env);
+  return raw && (checkHmacOptions(problems, raw, (key) => HMAC_VARIABLES[key], 'WEBHOOK_HMAC_*', accepted) ?? false);
+};
+
+/** The one `default` source the `WEBHOOK_*` variables describe. */
+export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk> = new Set()): Map<string, SourceConfig> => {
+  const schemeName = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
+  const scheme = schemeFor(problems, 'WEBHOOK_SCHEME', schemeName, hmacFromEnvironment(problems, env, schemeName, accepted));
+  const source: SourceConfig = {
+    name: DEFAULT_SOURCE,
+    schemeName: scheme?.name ?? String(env.WEBHOOK_SCHEME),
+    scheme: scheme as SignatureScheme,
+    secret: envSecrets(problems, 'WEBHOOK_SECRET', scheme, env),
+    allowedIps: allowedRanges(problems, 'WEBHOOK_ALLOWED_IPS', list(env.WEBHOOK_ALLOWED_IPS), accepted),
+    maxAgeSeconds: positiveInt(problems, 'WEBHOOK_MAX_AGE', env.WEBHOOK_MAX_AGE, DEFAULTS.maxAgeSeconds, 86_400),
+    maxBodyBytes: positiveInt(problems, 'WEBHOOK_MAX_BODY_BYTES', env.WEBHOOK_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
+    retentionSeconds: positiveInt(problems, 'WEBHOOK_RETENTION_SECONDS', env.WEBHOOK_RETENTION_SECONDS, DEFAULTS.retentionSeconds, 366 * 86_400),
+    ...limits(problems, ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT], ['WEBHOOK_CLIENT_RATE_LIMIT', env.WEBHOOK_CLIENT_RATE_LIMIT]),
+  };
+  return new Map([[DEFAULT_SOURCE, source]]);
+};

@@ -1,0 +1,51 @@
+import { DuplicateDeliveryError, HttpError } from '../../errors.js';
+import { jsonResponse } from '../../responses.js';
+import { requestIdOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+
+/** Options of {@link errorResponder}. */
+export interface ErrorResponderOptions {
+  /** Production hides 5xx messages behind a generic text. @default true */
+  readonly production?: boolean;
+}
+
+const defaults: Required<ErrorResponderOptions> = { production: true };
+
+const GENERIC: Record<number, string> = {
+  500: 'Internal server error.',
+  502: 'Bad gateway.',
+  503: 'Service temporarily unavailable; retry later.',
+  504: 'Gateway timeout.',
+};
+
+/**
+ * The one place errors become responses: `{"error":{"code","message","requestId"}}`.
+ * A duplicate delivery becomes 200 `{"status":"duplicate","id":...}`. Unknown
+ * errors are 500 `internal_error`. In production a 5xx message is generic;
+ * development adds the error's own message, and to a 401 the specific `reason`. Logging is security-events' job.
+ */
+export const errorResponder = (opts: ErrorResponderOptions = {}): HttpMiddleware => {
+  const { production } = withDefaults(defaults, opts);
+  const errorResponderOnError = async (request: HttpRequest): Promise<void> => {
+    if (request.response !== undefined) return;
+    const error = request.error;
+    if (error instanceof DuplicateDeliveryError) {
+      request.response = jsonResponse(200, { status: 'duplicate', id: error.deliveryId });
+      return;
+    }
+    const known = error instanceof HttpError ? error : undefined;
+    const statusCode = known?.statusCode ?? 500;
+    const code = known?.code ?? 'internal_error';
+    const generic = GENERIC[statusCode] ?? 'Request failed.';
+    let message = known && (known.expose || !production) ? known.message : generic;
+    if (!known && !production && error) message = `${error.name}: ${error.message}`;
+    // Development only: why a signature was refused ("timestamp is 3603 s old (limit 300 s)"). Scheme
+    // reasons name headers and numbers, never a secret or MAC; production keeps them in the log.
+    const reason = !production && statusCode === 401 && typeof known?.details.reason === 'string' ? { reason: known.details.reason } : {};
+    request.response = jsonResponse(
+      statusCode,
+      { error: { code, message, requestId: requestIdOf(request), ...reason } },
+      known?.headers ?? {},
+    );
+  };
+  return { onError: errorResponderOnError };
+};

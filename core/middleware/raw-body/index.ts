@@ -1,0 +1,42 @@
+import type { SourceConfig } from '../../config/index.js';
+import { HttpError } from '../../errors.js';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+
+/** Options of {@link rawBody}. */
+export interface RawBodyOptions {
+  /** Used when no source is resolved. @default 1048576 */
+  readonly defaultMaxBytes?: number;
+}
+
+const defaults: Required<RawBodyOptions> = { defaultMaxBytes: 1024 * 1024 };
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Recovers the raw body bytes exactly as sent (`isBase64Encoded` honoured) and
+ * enforces the source's size limit: 413 `payload_too_large`.
+ */
+export const rawBody = (opts: RawBodyOptions = {}): HttpMiddleware => {
+  const { defaultMaxBytes } = withDefaults(defaults, opts);
+  const rawBodyBefore = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    const limit = (state.source as SourceConfig | undefined)?.maxBodyBytes ?? defaultMaxBytes;
+    const text = request.event.body ?? '';
+    // Refuse before decoding: UTF-8 needs at least one byte per UTF-16 unit; base64 yields 3 bytes per 4 chars.
+    const leastBytes = request.event.isBase64Encoded ? Math.floor((text.length * 3) / 4) - 2 : text.length;
+    if (leastBytes > limit) throw tooLarge(limit);
+    let body: Buffer;
+    if (request.event.isBase64Encoded) {
+      if (text.length % 4 !== 0 || !BASE64.test(text)) throw new HttpError(400, 'body_invalid', 'The body is not valid base64.');
+      body = Buffer.from(text, 'base64');
+    } else {
+      body = Buffer.from(text, 'utf8');
+    }
+    if (body.length > limit) throw tooLarge(limit);
+    state.body = body;
+  };
+  return { before: rawBodyBefore };
+};
+
+const tooLarge = (limit: number): HttpError =>
+  new HttpError(413, 'payload_too_large', `The body exceeds ${limit} bytes.`, { details: { limitBytes: limit } });

@@ -1,0 +1,196 @@
+import { DeliveryInProgressError, DuplicateDeliveryError, HttpError } from '../../errors.js';
+import type { SourceConfig } from '../../config/index.js';
+import { clientKeyOf } from '../../net.js';
+import type { RateLimit } from '../../rate-limit/sliding-window.js';
+import type { ClaimResult, DeliveryStore } from '../../stores/delivery-store.js';
+import type { RateDecision, RateLimiter } from '../../stores/rate-limit-store.js';
+import type { Telemetry } from '../../telemetry.js';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+
+/** Options of {@link replayGuard}. */
+export interface ReplayGuardOptions {
+  readonly store: DeliveryStore;
+  /**
+   * `store`: the conditional write is the whole job (Hookwarden's own handler).
+   * `process`: the record is written `processing` before the wrapped handler runs,
+   * completed after it succeeds and removed if it throws, so the provider's retry
+   * is processed, never lost.
+   * @default 'process'
+   */
+  readonly mode?: 'store' | 'process';
+  /**
+   * How long a `processing` record holds off retries before it counts as abandoned.
+   * @default the Lambda's remaining time, else 60 seconds
+   */
+  readonly leaseSeconds?: number;
+  /**
+   * Counts authenticated deliveries against the source's `rateLimit` and
+   * `clientRateLimit` (in parallel), before the delivery write: over a limit,
+   * 429 `rate_limited`, nothing written to the deliveries table, nothing counted;
+   * a duplicate gives its count back.
+   * @default none (no app-level limit)
+   */
+  readonly rateLimiter?: RateLimiter;
+  /** For logging a failed cleanup. */
+  readonly telemetry?: Telemetry;
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+// `leaseSeconds`, `rateLimiter` and `telemetry` have no value as default: absent means the remaining time, no limit, no log.
+const defaults: Required<Pick<ReplayGuardOptions, 'mode' | 'now'>> = { mode: 'process', now: Date.now };
+
+/**
+ * Counts the verified delivery against its rate limits (429 when over, nothing
+ * written to the deliveries table), then stores it with one conditional write
+ * keyed `source#deliveryId` (the replay guard): a live copy already stored throws {@link DuplicateDeliveryError}
+ * (200 duplicate); one still being processed throws {@link DeliveryInProgressError}
+ * (409 + Retry-After).
+ */
+export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
+  const options = withDefaults(defaults, opts);
+  const { mode, now } = options;
+
+  const leaseFor = (request: HttpRequest): number | undefined => {
+    if (mode === 'store') return undefined;
+    if (options.leaseSeconds !== undefined) return options.leaseSeconds;
+    const remaining = request.context.getRemainingTimeInMillis?.();
+    return remaining && remaining > 0 ? Math.ceil(remaining / 1000) + 1 : 60;
+  };
+
+  const replayGuardBefore = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    const source = state.source as SourceConfig;
+    const delivery = state.delivery;
+    if (!delivery) throw new Error('replayGuard needs signatureVerifier before it');
+    const nowMs = now();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    const headers: Record<string, string> = {};
+    for (const name of source.scheme.keptHeaders) {
+      const values = state.headers?.get(name);
+      if (values && values.length > 0) headers[name] = values.join(', ').slice(0, 1024);
+    }
+    const eventType = delivery.eventType ?? source.scheme.eventTypeOf?.({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) });
+    const leaseSeconds = leaseFor(request);
+    const limits = limitsFor(source, state.client ? clientKeyOf(state.client.address) : 'unknown');
+    // Counters first: a refused delivery never touches the deliveries table (no item, no stream record).
+    let admissions: RateDecision[] = [];
+    if (options.rateLimiter) {
+      try {
+        admissions = await admit(options.rateLimiter, limits, nowMs);
+      } catch (error) {
+        // A copy of a stored delivery is answered as the duplicate it is, even over the limit (one read, refusals only).
+        if (error instanceof HttpError && error.statusCode === 429) await refuseAsDuplicate(options.store, source.name, delivery.deliveryId, nowSeconds);
+        throw error;
+      }
+    }
+    let result: ClaimResult;
+    try {
+      result = await options.store.claim(
+        {
+          source: source.name,
+          deliveryId: delivery.deliveryId,
+          ...(delivery.providerId ? { providerId: delivery.providerId } : {}),
+          receivedAt: state.receivedAt ?? nowMs,
+          expiresAt: nowSeconds + source.retentionSeconds,
+          ...(eventType ? { eventType } : {}),
+          headers,
+          body: state.body ?? Buffer.alloc(0),
+          clientIp: state.client?.address.ip ?? 'unknown',
+        },
+        leaseSeconds === undefined ? { nowSeconds } : { nowSeconds, leaseSeconds },
+      );
+    } catch (error) {
+      await giveBack(admissions);
+      throw error;
+    }
+    if (result.outcome === 'duplicate') {
+      await giveBack(admissions);
+      throw copyOf(delivery.deliveryId, result, nowSeconds);
+    }
+    state.claim = { token: result.token, deliveryId: delivery.deliveryId };
+  };
+
+  const replayGuardAfter = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    if (mode !== 'process' || !state.claim || !state.source) return;
+    const claim = state.claim;
+    // The handler has done its work: from here on, nothing may remove the record.
+    state.claim = undefined;
+    try {
+      await options.store.complete(state.source.name, claim.deliveryId, claim.token);
+    } catch (error) {
+      // Answering 5xx now would invite a retry; the record stays `processing` until its lease passes.
+      options.telemetry?.logger.error('could not mark delivery processed', { source: state.source.name, deliveryId: claim.deliveryId, error });
+    }
+  };
+
+  const replayGuardOnError = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    // In `store` mode the delivery is durably stored once claimed: keep it, a retry is a duplicate.
+    if (mode !== 'process' || !state.claim || !state.source) return;
+    const claim = state.claim;
+    state.claim = undefined;
+    try {
+      await options.store.release(state.source.name, claim.deliveryId, claim.token);
+    } catch (error) {
+      // The record stays until its lease (or TTL) passes; the sender's retry then succeeds.
+      options.telemetry?.logger.error('could not release delivery record', { source: state.source.name, deliveryId: claim.deliveryId, error });
+    }
+  };
+
+  return { before: replayGuardBefore, after: replayGuardAfter, onError: replayGuardOnError };
+};
+
+/** The limits that apply to a delivery of this source from this client, with their keys. */
+const limitsFor = (source: SourceConfig, clientKey: string): Array<{ key: string; rate: RateLimit; name: string }> => [
+  ...(source.rateLimit ? [{ key: `source:${source.name}`, rate: source.rateLimit, name: 'source' }] : []),
+  ...(source.clientRateLimit ? [{ key: `client:${source.name}:${clientKey}`, rate: source.clientRateLimit, name: 'client' }] : []),
+];
+
+/**
+ * Counts the delivery against every limit that applies, in parallel (one round
+ * trip). Any refusal or store failure gives back the admissions already made
+ * and throws: 429 `rate_limited`, or the store's error (503, fail closed).
+ */
+const admit = async (limiter: RateLimiter, limits: ReadonlyArray<{ key: string; rate: RateLimit }>, nowMs: number): Promise<RateDecision[]> => {
+  if (limits.length === 0) return [];
+  const decisions = await Promise.allSettled(limits.map(({ key, rate }) => limiter.hit(key, rate, nowMs)));
+  const admitted = decisions.flatMap((d) => (d.status === 'fulfilled' && d.value.admitted ? [d.value] : []));
+  const refused = decisions.flatMap((d) => (d.status === 'fulfilled' && !d.value.admitted ? [d.value] : []));
+  const failure = decisions.find((d) => d.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (!failure && refused.length === 0) return admitted;
+  await giveBack(admitted);
+  if (failure) throw failure.reason;
+  throw rateLimited(refused);
+};
+
+/** Throws the duplicate answer when a live copy of this delivery is already stored; a failed read changes nothing. */
+const refuseAsDuplicate = async (store: DeliveryStore, source: string, deliveryId: string, nowSeconds: number): Promise<void> => {
+  const existing = await store.get(source, deliveryId, nowSeconds).catch(() => undefined);
+  if (existing) throw copyOf(deliveryId, existing, nowSeconds);
+};
+
+/** The answer to a copy of a live record: 200 duplicate when stored, 409 + Retry-After while a handler still holds it. */
+const copyOf = (deliveryId: string, existing: { readonly status: 'stored' | 'processing'; readonly leaseExpiresAt?: number }, nowSeconds: number): HttpError =>
+  existing.status === 'stored'
+    ? new DuplicateDeliveryError(deliveryId)
+    : new DeliveryInProgressError(deliveryId, Math.max(1, (existing.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));
+
+/** Undoes admissions of a delivery that was not stored after all (a duplicate, a refusal, a failure). Best effort. */
+const giveBack = async (admitted: readonly RateDecision[]): Promise<void> => {
+  await Promise.allSettled(admitted.map((d) => d.undo()));
+};
+
+/** 429 with `Retry-After` and the IETF draft's `RateLimit-Policy` / `RateLimit` headers for the tightest refusal. */
+const rateLimited = (refused: readonly RateDecision[]): HttpError => {
+  const worst = [...refused].sort((a, b) => b.retryAfterSeconds - a.retryAfterSeconds)[0] as RateDecision;
+  return new HttpError(429, 'rate_limited', 'Too many deliveries; retry later.', {
+    headers: {
+      'Retry-After': String(worst.retryAfterSeconds),
+      'RateLimit-Policy': `"webhooks";q=${worst.limit};w=${worst.windowSeconds}`,
+      RateLimit: `"webhooks";r=0;t=${worst.retryAfterSeconds}`,
+    },
+    details: { limit: worst.limit, windowSeconds: worst.windowSeconds },
+  });
+};

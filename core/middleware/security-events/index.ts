@@ -1,0 +1,63 @@
+import { DuplicateDeliveryError, HttpError } from '../../errors.js';
+import { countMetric, METRIC, printableForLog, reportRejection, UNKNOWN_SOURCE, type Telemetry } from '../../telemetry.js';
+import { requestIdOf, stateOf, type HttpMiddleware, type HttpRequest } from '../types.js';
+
+/** Options of {@link securityEvents}. */
+export interface SecurityEventsOptions {
+  readonly telemetry: Telemetry;
+}
+
+/**
+ * Turns every outcome into one structured log line and a metric: accepted and
+ * duplicate deliveries at info, each rejection as a security event (code,
+ * source, client IP, request id, reason), unexpected errors at error level with
+ * their details (log only). Never logs a secret, signature or body.
+ */
+export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware => {
+  const { telemetry } = options;
+
+  const securityEventsAfter = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    if (!state.delivery || !state.source) return;
+    telemetry.logger.info('webhook accepted', {
+      source: state.source.name,
+      deliveryId: state.delivery.deliveryId,
+      eventType: state.delivery.eventType,
+      clientIp: state.client?.address.ip,
+      requestId: requestIdOf(request),
+    });
+    countMetric(telemetry.metrics, METRIC.accepted, { source: state.source.name });
+  };
+
+  const securityEventsOnError = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    const error = request.error;
+    // Only a configured source names a metric or a log field; an unknown one is a fixed value, and
+    // the path it came from is logged escaped and cut (it is whatever the sender typed).
+    const path = request.event.path;
+    const base = {
+      source: state.source?.name ?? UNKNOWN_SOURCE,
+      ...(state.source || typeof path !== 'string' ? {} : { path: printableForLog(path) }),
+      clientIp: state.client?.address.ip ?? request.event.requestContext?.identity?.sourceIp,
+      requestId: requestIdOf(request),
+    };
+    if (error instanceof DuplicateDeliveryError) {
+      telemetry.logger.info('webhook duplicate', { ...base, deliveryId: error.deliveryId });
+      countMetric(telemetry.metrics, METRIC.duplicate, { source: base.source });
+      return;
+    }
+    // Exposed errors are deliberate answers (4xx, a disabled source), not failures.
+    if (error instanceof HttpError && error.expose) {
+      reportRejection(telemetry, { ...base, code: error.code, statusCode: error.statusCode, reason: error.message, ...error.details });
+      return;
+    }
+    telemetry.logger.error('webhook failed', {
+      ...base,
+      code: error instanceof HttpError ? error.code : 'internal_error',
+      error,
+    });
+    if (error instanceof HttpError) countMetric(telemetry.metrics, METRIC.rejected, { source: base.source, code: error.code });
+  };
+
+  return { after: securityEventsAfter, onError: securityEventsOnError };
+};

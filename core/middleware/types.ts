@@ -1,0 +1,57 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ClientAddress } from '../client-ip.js';
+import type { SourceConfig } from '../config/index.js';
+import type { HeaderMap } from '../headers.js';
+import type { VerifiedDelivery } from '../schemes/types.js';
+
+/** What the middlewares learn about a delivery, in order, for later middlewares and the wrapped handler. */
+export interface WebhookState {
+  /** Set by webhook-route. */
+  source?: SourceConfig;
+  /** Lower-case header map, set by webhook-route. */
+  headers?: HeaderMap;
+  /** Set by ip-allowlist. */
+  client?: ClientAddress;
+  /** Raw body bytes, set by raw-body. */
+  body?: Buffer;
+  /** Set by signature once the delivery is authentic and fresh. */
+  delivery?: VerifiedDelivery;
+  /** Set by replay-guard when this invocation holds the delivery record. */
+  claim?: { readonly token: string; readonly deliveryId: string };
+  /** Epoch ms at which the pipeline started, for stored `receivedAt`. */
+  receivedAt?: number;
+}
+
+/** The Lambda context as Hookwarden's middlewares extend it. */
+export interface WebhookContext extends Context {
+  hookwarden: WebhookState;
+}
+
+/** A Middy request of an API Gateway REST handler with Hookwarden's context. */
+export type HttpRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, WebhookContext>;
+/** A Middy middleware of the HTTP pipeline. */
+export type HttpMiddleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, WebhookContext>;
+
+/** The state of this request, created on first use. */
+export const stateOf = (request: HttpRequest): WebhookState => {
+  const context = request.context as Partial<WebhookContext>;
+  context.hookwarden ??= {};
+  return context.hookwarden;
+};
+
+/** The API Gateway request id (what a caller can quote), else the Lambda one. */
+export const requestIdOf = (request: HttpRequest): string =>
+  request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
+
+/**
+ * A factory's options over its complete `defaults`, merged once at cold start
+ * (Middy's `{ ...defaults, ...opts }`), except that an option passed as
+ * `undefined` keeps its default instead of erasing it.
+ * @example const options = withDefaults(defaults, opts);
+ */
+export const withDefaults = <D extends object, O extends object>(defaults: D, options: O): Omit<O, keyof D> & D => {
+  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  return merged as Omit<O, keyof D> & D;
+};

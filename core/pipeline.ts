@@ -1,0 +1,151 @@
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { HookwardenConfig } from './config/index.js';
+import { HttpError } from './errors.js';
+import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
+import { errorResponder } from './middleware/error-responder/index.js';
+import { ipAllowlist } from './middleware/ip-allowlist/index.js';
+import { rawBody } from './middleware/raw-body/index.js';
+import { replayGuard, type ReplayGuardOptions } from './middleware/replay-guard/index.js';
+import { securityEvents } from './middleware/security-events/index.js';
+import { securityHeaders } from './middleware/security-headers/index.js';
+import { signatureVerifier } from './middleware/signature/index.js';
+import type { HttpMiddleware, WebhookContext } from './middleware/types.js';
+import { webhookRoute } from './middleware/webhook-route/index.js';
+import { bypassMonitor } from './middleware/bypass-monitor/index.js';
+import { containment } from './middleware/containment/index.js';
+import type { SecretProviderFactory } from './secrets/index.js';
+import type { ControlsCache } from './stores/controls-cache.js';
+import type { DeliveryStore } from './stores/delivery-store.js';
+import type { RateLimiter } from './stores/rate-limit-store.js';
+import type { Telemetry } from './telemetry.js';
+import { wireDependencies, type WiringOptions } from './wiring.js';
+
+/** What a pipeline needs, built once per container. */
+export interface PipelineDependencies {
+  readonly config: HookwardenConfig;
+  readonly store: DeliveryStore;
+  readonly telemetry: Telemetry;
+  readonly secretProviders: SecretProviderFactory;
+  /** Sliding-window limits per source and client (sources' `rateLimit` / `clientRateLimit`). @default none */
+  readonly rateLimiter?: RateLimiter;
+  /** Blocklist and source switch. @default none (nothing blocked or disabled) */
+  readonly controls?: ControlsCache;
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A Lambda handler for API Gateway REST proxy events. */
+export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** A handler wrapped by Hookwarden: it runs only for authentic, fresh, first-seen deliveries. */
+export type WebhookHandler = (event: APIGatewayProxyEvent, context: WebhookContext) => Promise<APIGatewayProxyResult>;
+
+const FALLBACK_BODY = JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error.' } });
+
+/**
+ * The middlewares every HTTP route gets, outermost first: a last-resort error
+ * handler, the Lambda context in logs, security headers, CORS, the one error
+ * responder, and security events.
+ */
+export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>): HttpMiddleware[] => [
+  httpErrorHandler({
+    fallbackMessage: FALLBACK_BODY,
+    logger: (error: unknown) => deps.telemetry.logger.error('unhandled error', { error }),
+  }) as HttpMiddleware,
+  injectLambdaContext(deps.telemetry.logger, { resetKeys: true }) as HttpMiddleware,
+  securityHeaders(),
+  corsPolicy({ origins: deps.config.corsOrigins }),
+  errorResponder({ production: deps.config.production }),
+  securityEvents({ telemetry: deps.telemetry }),
+];
+
+/**
+ * The webhook checks in pipeline order: route (404/405), client IP and
+ * allowlist (403), bypass monitoring, containment (503 disabled source, 403
+ * blocked IP), raw body and size (413), signature and timestamp (401), then the
+ * replay guard: the rate-limit counters (429), then the delivery's conditional
+ * write (200 duplicate, 409, 503).
+ */
+export const webhookMiddlewares = (
+  deps: PipelineDependencies,
+  options: Pick<ReplayGuardOptions, 'mode' | 'leaseSeconds'> = {},
+): HttpMiddleware[] => {
+  const { config, now } = deps;
+  return [
+    webhookRoute({ sources: config.sources, ...(now ? { now } : {}) }),
+    ipAllowlist({ sources: config.sources, trustedProxies: config.trustedProxies }),
+    bypassMonitor({ telemetry: deps.telemetry, ...(now ? { now } : {}) }),
+    ...(deps.controls ? [containment({ controls: deps.controls })] : []),
+    rawBody(),
+    signatureVerifier({ sources: config.sources, secretProviders: deps.secretProviders, telemetry: deps.telemetry, ...(now ? { now } : {}) }),
+    replayGuard({
+      store: deps.store,
+      telemetry: deps.telemetry,
+      ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
+      ...options,
+      ...(now ? { now } : {}),
+    }),
+  ];
+};
+
+/**
+ * Routes CORS preflights (OPTIONS) to their own handler, everything else to the
+ * webhook pipeline. A preflight for an unknown source is a 404, as its POST would be.
+ */
+const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>, webhook: HttpHandler): HttpHandler => {
+  const answer = preflightHandler({ origins: deps.config.corsOrigins });
+  const sources = deps.config.sources;
+  const knownSourcePreflight = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const name = event.pathParameters?.source;
+    if (name === undefined || !sources.has(name)) throw new HttpError(404, 'not_found', 'Not found.', { details: { reason: 'unknown source' } });
+    return answer(event);
+  };
+  const preflight = middy(knownSourcePreflight).use(httpMiddlewares(deps)) as unknown as HttpHandler;
+  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context));
+};
+
+/** Options of {@link withHookwarden}: the dependencies to inject or drop (see {@link WiringOptions}) and the processing lease. */
+export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOptions, 'leaseSeconds'> {}
+
+/**
+ * Wraps your own handler with every Hookwarden check. The delivery is recorded
+ * before your handler runs and the record removed if it throws, so the
+ * provider's retry is processed, never lost; a copy of a processed delivery
+ * never reaches it. Your handler reads the verified delivery from
+ * `context.hookwarden` (`source`, `delivery.deliveryId`, `body`, `client`).
+ *
+ * Every dependency is built from the environment and the configuration as
+ * Hookwarden's own function builds it (store, telemetry, secrets, blocklist and
+ * source switch, rate limits); inject your own in `options`, or drop one with
+ * an explicit `false` (`{ rateLimiter: false }`, `{ controls: false }`).
+ *
+ * @throws ConfigError at cold start when the configuration is invalid
+ * @example
+ * export const handler = withHookwarden(async (event, context) => {
+ *   await enqueue(context.hookwarden.body);
+ *   return { statusCode: 202, body: '' };
+ * });
+ */
+export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenOptions = {}): HttpHandler => {
+  const deps = wireDependencies(options);
+  const webhook = middy(handler as never)
+    .use(httpMiddlewares(deps))
+    .use(webhookMiddlewares(deps, { mode: 'process', ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }) }));
+  return withPreflight(deps, webhook as unknown as HttpHandler);
+};
+
+/** Hookwarden's own webhook endpoint: the conditional write is the storage; answers 202 with the id. */
+export const createWebhookHandler = (deps: PipelineDependencies): HttpHandler => {
+  const accept = async (_event: APIGatewayProxyEvent, context: WebhookContext): Promise<APIGatewayProxyResult> => ({
+    statusCode: 202,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ status: 'accepted', id: context.hookwarden.delivery?.deliveryId, providerId: context.hookwarden.delivery?.providerId }),
+  });
+  const webhook = middy(accept as never)
+    .use(httpMiddlewares(deps))
+    .use(webhookMiddlewares(deps, { mode: 'store' }));
+  return withPreflight(deps, webhook as unknown as HttpHandler);
+};

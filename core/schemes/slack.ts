@@ -1,0 +1,138 @@
+import { createHmac } from 'node:crypto';
+import { decodeMacs, withSignedId, matchAny } from './compare.js';
+import { jsonObject, stringField } from './ids.js';
+import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
+import type { SignatureScheme, VerifyResult } from './types.js';
+
+const SIGNATURE = 'x-slack-signature';
+const TIMESTAMP = 'x-slack-request-timestamp';
+const PREFIX = 'v0=';
+const EVENT_ID_KEY = Buffer.from('"event_id"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+const isJsonSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/** The index of the quote closing the string opened at `open`, or -1. */
+const stringEnd = (body: Buffer, open: number): number => {
+  let at = open + 1;
+  // Walking a short string is cheaper than a search; long ones go to the native indexOf.
+  for (const stop = Math.min(body.length, at + 32); at < stop; at++) {
+    if (body[at] === BACKSLASH) at++;
+    else if (body[at] === QUOTE) return at;
+  }
+  for (at = body.indexOf(QUOTE, at); at >= 0; at = body.indexOf(QUOTE, at + 1)) {
+    let slashes = 0;
+    while (body[at - 1 - slashes] === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return at;
+  }
+  return -1;
+};
+
+/** Whether the object holding `from` closes with the body's last non-space byte, i.e. is the root. */
+const closesRoot = (body: Buffer, from: number): boolean => {
+  let depth = 0;
+  for (let at = from; at < body.length; at++) {
+    const byte = body[at];
+    if (byte === QUOTE) {
+      at = stringEnd(body, at);
+      if (at < 0) return false;
+    } else if (byte === 0x7b || byte === 0x5b) depth++;
+    else if ((byte === 0x7d || byte === 0x5d) && --depth < 0) {
+      for (at++; at < body.length; at++) if (!isJsonSpace(body[at])) return false;
+      return true;
+    }
+  }
+  return false;
+};
+
+/**
+ * The plain string value of the `event_id` key whose opening quote is at
+ * `keyAt`, if that key is at the root; `null` when unsure (the parser then
+ * decides). A quote after `{` or `,` opens a key: inside a string it would
+ * follow a backslash.
+ */
+const rootValueAt = (body: Buffer, keyAt: number): string | null => {
+  let at = keyAt - 1;
+  while (isJsonSpace(body[at])) at--;
+  if (body[at] !== 0x7b && body[at] !== 0x2c) return null;
+  at = keyAt + EVENT_ID_KEY.length;
+  while (isJsonSpace(body[at])) at++;
+  if (body[at++] !== 0x3a) return null;
+  while (isJsonSpace(body[at])) at++;
+  if (body[at] !== QUOTE) return null;
+  const start = at + 1;
+  // A usable id is 1 to 256 printable ASCII characters; escapes are left to the parser.
+  for (at = start; at <= start + 256; at++) {
+    const byte = body[at];
+    if (byte === QUOTE) return at > start && closesRoot(body, at + 1) ? body.toString('latin1', start, at) : null;
+    if (byte === undefined || byte < 0x21 || byte > 0x7e || byte === BACKSLASH) return null;
+  }
+  return null;
+};
+
+/**
+ * The Events API `event_id`, read after verification without parsing the
+ * body: the envelope puts it after the (possibly large) `event`, so its last
+ * occurrence is checked to be at the root by scanning only the bytes after it.
+ * For a well-formed body the answer is JSON.parse's, which decides anything
+ * unusual; a malformed one may still yield an id, a fixed function of the
+ * signed bytes either way. Form bodies (slash commands) have none.
+ */
+const eventIdOf = (body: Buffer): string | undefined => {
+  let first = 0;
+  while (isJsonSpace(body[first])) first++;
+  if (body[first] !== 0x7b) return undefined;
+  // The envelope's event_id follows the event, so the last occurrence is the likely root one.
+  const at = body.lastIndexOf(EVENT_ID_KEY);
+  if (at < 0) return undefined;
+  return rootValueAt(body, at) ?? stringField(jsonObject(body), 'event_id');
+};
+
+/**
+ * Slack: `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`, with
+ * `X-Slack-Request-Timestamp` checked in both directions; signing secret as
+ * UTF-8. The delivery id is the Events API body's `event_id` (retries carry the
+ * same one); slash commands and other form bodies have none, so the signature
+ * is the nonce. The event type is the body's `event.type`, else `type`.
+ */
+export const slack: SignatureScheme = {
+  name: 'slack',
+  keptHeaders: ['content-type', 'user-agent', 'x-slack-retry-num', 'x-slack-retry-reason'],
+
+  decodeSecret(secret) {
+    if (secret.length === 0) throw new Error('is empty');
+    if (secret.startsWith(PREFIX)) throw new Error(`is a signature (starts with "${PREFIX}"), not a secret`);
+    if (secret.startsWith('xox')) throw new Error('is a Slack token ("xox..."), not the app\'s signing secret');
+    return Buffer.from(secret, 'utf8');
+  },
+
+  verify(request, keys, options): VerifyResult {
+    const { headers } = request;
+    const macs = decodeMacs(headers.get(SIGNATURE), PREFIX, 'hex');
+    if (!macs) return { ok: false, code: 'signature_invalid', reason: `missing ${SIGNATURE}` };
+    if (macs.length === 0) return { ok: false, code: 'signature_invalid', reason: `garbled ${SIGNATURE}` };
+    const text = timestampText(headers, TIMESTAMP);
+    if (typeof text !== 'string') return text;
+    const timestamp = parseUnixSeconds(text, TIMESTAMP);
+    if (typeof timestamp !== 'number') return timestamp;
+    const match = matchAny(keys, macs, `v0:${text}:`, request.body);
+    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
+    const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
+    if (stale) return stale;
+    const eventId = eventIdOf(request.body);
+    return eventId ? { ok: true, deliveryId: eventId, timestampSeconds: timestamp } : withSignedId({ ok: true as const, timestampSeconds: timestamp }, `v0:${text}:`, request.body);
+  },
+
+  eventTypeOf(request) {
+    const body = jsonObject(request.body);
+    return stringField(body?.event, 'type') ?? stringField(body, 'type');
+  },
+
+  /** Slack sends no id header: the id is the body's `event_id`, so `input.id` is ignored. */
+  sign(secret, input) {
+    const timestamp = input.timestampSeconds ?? nowSeconds();
+    const mac = createHmac('sha256', slack.decodeSecret(secret)).update(`v0:${timestamp}:`).update(input.body).digest('hex');
+    return { 'X-Slack-Request-Timestamp': String(timestamp), 'X-Slack-Signature': `${PREFIX}${mac}` };
+  },
+};

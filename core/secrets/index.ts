@@ -1,0 +1,35 @@
+import type { SecretSource } from '../config/index.js';
+
+/**
+ * Supplies the secrets of one source that are valid now (several during a
+ * rotation overlap). Implementations cache: `current()` is called per request.
+ */
+export interface SecretProvider {
+  /**
+   * The valid secrets, as configured (not yet decoded by the scheme). Returns the
+   * same array instance until the set changes, so callers may cache derived keys by identity.
+   * @throws HttpError 503 `unavailable` when the secrets cannot be read and nothing is cached
+   */
+  current(): Promise<readonly string[]>;
+  /**
+   * Where the secret at `index` of the last `current()` answer sits in its
+   * source (`WEBHOOK_SECRET #2`, `keys[1]`), for a log line that names a key without its value.
+   */
+  keyLabel(index: number): string;
+}
+
+/** A provider over fixed values (environment variables, tests); `where` names them in labels. */
+export const staticSecrets = (values: readonly string[], where = 'secret'): SecretProvider => {
+  const frozen = Object.freeze([...values]);
+  const resolved = Promise.resolve(frozen);
+  return { current: () => resolved, keyLabel: (index) => `${where} #${index + 1}` };
+};
+
+/** Builds the provider for a source's {@link SecretSource}. */
+export type SecretProviderFactory = (source: SecretSource) => SecretProvider;
+
+/** The factory for local mode: environment values only; a Secrets Manager source is a configuration error here. */
+export const environmentSecretProviders: SecretProviderFactory = (source) => {
+  if (source.kind === 'env') return staticSecrets(source.values, source.variable);
+  throw new Error(`secret ${source.secretId} lives in Secrets Manager; pass a Secrets Manager provider factory`);
+};

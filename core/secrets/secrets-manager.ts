@@ -1,0 +1,145 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { HttpError } from '../errors.js';
+import { staticSecrets, type SecretProvider, type SecretProviderFactory } from './index.js';
+
+/** Options of {@link secretsManagerProviders}. */
+export interface SecretsManagerProviderOptions {
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  /**
+   * Wait after a failed read before trying again. Meanwhile the last good keys
+   * are served, or (with none) callers get a 503 at once instead of each
+   * waiting on Secrets Manager.
+   * @default 5000
+   */
+  readonly retryAfterFailureMs?: number;
+}
+
+/** The document each secret version holds: every key valid now, each with an optional expiry. */
+export interface SecretDocument {
+  readonly keys: ReadonlyArray<{ readonly secret: string; readonly notAfter?: number }>;
+  /** The document's top-level `"secret"` is the last of `keys`. */
+  readonly generatedLast?: boolean;
+}
+
+/** Why a secret document was refused; names the problem, never the value. */
+export class MalformedSecretError extends Error {
+  override readonly name = 'MalformedSecretError';
+}
+
+/**
+ * Parses `{"keys":[{"secret":"...","notAfter":<epoch seconds>}]}`. A top-level
+ * `"secret"` (what the stack generates at creation: CloudFormation can only
+ * generate a top-level member) counts as one more key without expiry.
+ * @throws MalformedSecretError naming what is wrong (never the secret)
+ */
+export const parseSecretDocument = (text: string | undefined): SecretDocument => {
+  if (!text) throw new MalformedSecretError('secret has no SecretString');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the text: it is not kept.
+    throw new MalformedSecretError('secret is not a JSON document {"keys":[...]}');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedSecretError('secret is not a JSON object {"keys":[...]}');
+  const generated = (value as { secret?: unknown }).secret;
+  const listed = (value as { keys?: unknown }).keys ?? [];
+  if (!Array.isArray(listed)) throw new MalformedSecretError('secret document "keys" must be an array');
+  if (generated !== undefined && (typeof generated !== 'string' || generated.length === 0)) throw new MalformedSecretError('secret document "secret" must be a non-empty string');
+  const keys: unknown[] = typeof generated === 'string' ? [...listed, { secret: generated }] : listed;
+  if (keys.length === 0) throw new MalformedSecretError('secret document has no "keys"');
+  keys.forEach((key, index) => {
+    const { secret, notAfter } = (key ?? {}) as { secret?: unknown; notAfter?: unknown };
+    if (typeof secret !== 'string' || secret.length === 0) throw new MalformedSecretError(`keys[${index}].secret must be a non-empty string`);
+    if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter))) throw new MalformedSecretError(`keys[${index}].notAfter must be epoch seconds`);
+  });
+  return { keys: keys as SecretDocument['keys'], ...(typeof generated === 'string' ? { generatedLast: true } : {}) };
+};
+
+const unavailable = (secretId: string, cause: unknown, problem: string): HttpError =>
+  new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
+    cause,
+    headers: { 'Retry-After': '5' },
+    details: { secretId, problem },
+  });
+
+/** Why a read failed, for the log: the SDK error's name, or the document problem. */
+const problemOf = (error: unknown): string =>
+  error instanceof MalformedSecretError ? error.message : `GetSecretValue failed (${(error as { name?: string })?.name ?? 'error'})`;
+
+/**
+ * Providers for Secrets Manager sources (`staticSecrets` for `env` ones). Each
+ * reads its secret once per `cacheSeconds` per container, concurrent callers
+ * sharing the request; drops keys past `notAfter`; returns the same array until
+ * the set of valid keys changes. A failed or malformed refresh keeps serving
+ * the last good document and is retried after a short backoff; with nothing
+ * good cached, callers get a 503 with `Retry-After`.
+ */
+export const secretsManagerProviders = (client: SecretsManagerClient, options: SecretsManagerProviderOptions = {}): SecretProviderFactory => {
+  const now = options.now ?? Date.now;
+  const retryAfterFailureMs = options.retryAfterFailureMs ?? 5_000;
+  return (source) => {
+    if (source.kind === 'env') return staticSecrets(source.values, source.variable);
+    const { secretId, cacheSeconds } = source;
+    let document: SecretDocument | undefined;
+    let failure: { cause: unknown; problem: string } | undefined;
+    let current: readonly string[] = Object.freeze([]);
+    let labels: readonly string[] = [];
+    let currentKey = '';
+    let refreshAt = 0;
+    let lastReadAt = Number.NEGATIVE_INFINITY;
+    let inFlight: Promise<void> | undefined;
+
+    const select = (): readonly string[] => {
+      const nowSeconds = now() / 1000;
+      const keys = document?.keys ?? [];
+      const positions = keys.flatMap((key, index) => (key.notAfter === undefined || key.notAfter > nowSeconds ? [index] : []));
+      const valid = positions.map((index) => (keys[index] as SecretDocument['keys'][number]).secret);
+      const key = valid.join('\u0000');
+      if (key !== currentKey) {
+        current = Object.freeze(valid);
+        // The position in the document an operator edits (the generated top-level "secret" is parsed last).
+        labels = positions.map((index) => (document?.generatedLast && index === keys.length - 1 ? `${secretId} "secret"` : `${secretId} keys[${index}]`));
+        currentKey = key;
+      }
+      return current;
+    };
+
+    const read = async (): Promise<void> => {
+      lastReadAt = now();
+      try {
+        const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+        document = parseSecretDocument(result.SecretString);
+        failure = undefined;
+        refreshAt = now() + cacheSeconds * 1000;
+      } catch (error) {
+        // Stale-on-error: the last good document stays; the next try is after a backoff, not per request.
+        failure = { cause: error, problem: problemOf(error) };
+        refreshAt = now() + retryAfterFailureMs;
+      }
+    };
+
+    const refresh = (): Promise<void> =>
+      (inFlight ??= read().finally(() => {
+        inFlight = undefined;
+      }));
+
+    return {
+      current: async () => {
+        if (now() >= refreshAt) await refresh();
+        let valid = select();
+        if (valid.length === 0 && document && now() - lastReadAt >= retryAfterFailureMs) {
+          // Every cached key has expired (a rotation overlap ended): read the new document now, not at the end of the cache period.
+          await refresh();
+          valid = select();
+        }
+        if (valid.length > 0) return valid;
+        throw failure
+          ? unavailable(secretId, failure.cause, failure.problem)
+          : unavailable(secretId, undefined, 'every key in the secret document has expired');
+      },
+      keyLabel: (index) => labels[index] ?? `${secretId} key #${index + 1}`,
+    } satisfies SecretProvider;
+  };
+};

@@ -1,0 +1,108 @@
+import { StoreUnavailableError } from '../errors.js';
+import { addressMatcher, describeInvalidRange, type Address, type AddressMatcher } from '../net.js';
+import type { Controls, ControlsStore } from './controls-store.js';
+
+/** Options of {@link ControlsCache}. */
+export interface ControlsCacheOptions {
+  readonly store: ControlsStore;
+  /** How old the cached state may get before a background refresh. @default 15000 */
+  readonly refreshMs?: number;
+  /**
+   * The containment bound: a state older than this is never used; the request
+   * waits for a fresh read instead (only after an idle period: with traffic the
+   * background refresh keeps the state younger). @default 2 × refreshMs (30000)
+   */
+  readonly maxAgeMs?: number;
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+  /** Told about a failed background refresh (the last good state stays in use). */
+  readonly onRefreshError?: (error: unknown) => void;
+}
+
+/** The state a request is checked against. */
+export interface ControlsSnapshot {
+  readonly controls: Controls;
+  readonly blocked: AddressMatcher;
+  readonly disabled: ReadonlyMap<string, string>;
+}
+
+/**
+ * Blocklist and source switch as the request path sees them: loaded once per
+ * container (the first request waits for it), refreshed in the background when
+ * older than `refreshMs` (15 s), and read again before use when older than
+ * `maxAgeMs` (30 s). So a block or unblock takes effect within 30 s of the
+ * change whatever the traffic, and a steady flow of deliveries (one at least
+ * every 15 s) never waits for a read. Expired blocks drop out on their own,
+ * even between refreshes.
+ */
+export class ControlsCache {
+  readonly #store: ControlsStore;
+  readonly #refreshMs: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  readonly #onRefreshError: (error: unknown) => void;
+  #snapshot: ControlsSnapshot | undefined;
+  #loadedAt = 0;
+  #nextExpiry = Infinity;
+  #inFlight: Promise<void> | undefined;
+
+  constructor(options: ControlsCacheOptions) {
+    this.#store = options.store;
+    this.#refreshMs = options.refreshMs ?? 15_000;
+    this.#maxAgeMs = options.maxAgeMs ?? 2 * this.#refreshMs;
+    this.#now = options.now ?? Date.now;
+    this.#onRefreshError = options.onRefreshError ?? (() => undefined);
+  }
+
+  /**
+   * The current state, never older than `maxAgeMs`: waits for the first load
+   * and for a read after an idle period (a store failure then propagates: fail
+   * closed rather than apply a state older than the promise).
+   */
+  async current(): Promise<ControlsSnapshot> {
+    // A refresh already in flight may have started before the bound: check again after it.
+    for (let attempt = 0; !this.#snapshot || this.#now() - this.#loadedAt >= this.#maxAgeMs; attempt++) {
+      if (attempt === 2) throw new StoreUnavailableError(new Error('the blocklist read took longer than its bound'));
+      await this.#refresh();
+    }
+    const now = this.#now();
+    if (now - this.#loadedAt >= this.#refreshMs) {
+      this.#refresh().catch(this.#onRefreshError);
+    }
+    if (now / 1000 >= this.#nextExpiry) this.#build((this.#snapshot as ControlsSnapshot).controls);
+    return this.#snapshot as ControlsSnapshot;
+  }
+
+  /** Whether an address is blocked now. */
+  static isBlocked(snapshot: ControlsSnapshot, address: Address): boolean {
+    return snapshot.blocked.contains(address);
+  }
+
+  #refresh(): Promise<void> {
+    if (this.#inFlight) return this.#inFlight;
+    // The state is as new as the moment the (consistent) read was sent, not when it came back.
+    const startedAt = this.#now();
+    this.#inFlight = this.#store
+      .load(Math.floor(startedAt / 1000))
+      .then((controls) => {
+        this.#build(controls);
+        this.#loadedAt = startedAt;
+      })
+      .finally(() => {
+        this.#inFlight = undefined;
+      });
+    return this.#inFlight;
+  }
+
+  #build(controls: Controls): void {
+    const nowSeconds = this.#now() / 1000;
+    // A malformed entry (written by hand) must not take the request path down: it is skipped.
+    const live = controls.blocks.filter((entry) => entry.expiresAt > nowSeconds && describeInvalidRange(entry.range) === undefined);
+    this.#nextExpiry = Math.min(Infinity, ...live.map((entry) => entry.expiresAt));
+    this.#snapshot = {
+      controls: { ...controls, blocks: live },
+      blocked: addressMatcher(live.map((entry) => entry.range)),
+      disabled: new Map(controls.disabledSources.map((entry) => [entry.source, entry.reason])),
+    };
+  }
+}

@@ -1,0 +1,138 @@
+import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { translateStoreError } from './dynamodb-errors.js';
+
+/** A blocked IP or CIDR range. */
+export interface BlockEntry {
+  readonly range: string;
+  /** Epoch seconds; the block ends then. */
+  readonly expiresAt: number;
+  readonly reason: string;
+  /** Epoch seconds. */
+  readonly createdAt: number;
+}
+
+/** A disabled source. */
+export interface DisabledSource {
+  readonly source: string;
+  readonly reason: string;
+  /** Epoch seconds. */
+  readonly since: number;
+}
+
+/** The containment state: blocked ranges and disabled sources (expired blocks already dropped). */
+export interface Controls {
+  readonly blocks: readonly BlockEntry[];
+  readonly disabledSources: readonly DisabledSource[];
+}
+
+/** Where containment lives (the rate-limits table, one item). */
+export interface ControlsStore {
+  load(nowSeconds: number): Promise<Controls>;
+  block(entry: BlockEntry): Promise<void>;
+  unblock(range: string): Promise<boolean>;
+  disable(source: string, reason: string, nowSeconds: number): Promise<void>;
+  enable(source: string): Promise<boolean>;
+}
+
+const KEY = { pk: { S: 'controls' } };
+type Item = Record<string, AttributeValue>;
+
+/**
+ * Containment on DynamoDB: one item (`pk = controls`) with a map of blocks and
+ * a map of disabled sources, so a function reads all of it with one GetItem.
+ */
+export class DynamoDbControlsStore implements ControlsStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+
+  constructor(options: { readonly client: DynamoDBClient; readonly tableName: string }) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+  }
+
+  async load(nowSeconds: number): Promise<Controls> {
+    let item: Item | undefined;
+    try {
+      item = (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: KEY, ConsistentRead: true }))).Item;
+    } catch (error) {
+      translateStoreError(error);
+    }
+    const blocks = Object.entries(item?.blocks?.M ?? {})
+      .map(([range, value]) => ({
+        range,
+        expiresAt: Number(value.M?.expiresAt?.N ?? 0),
+        reason: value.M?.reason?.S ?? '',
+        createdAt: Number(value.M?.createdAt?.N ?? 0),
+      }))
+      .filter((entry) => entry.expiresAt > nowSeconds);
+    const disabledSources = Object.entries(item?.disabled?.M ?? {}).map(([source, value]) => ({
+      source,
+      reason: value.M?.reason?.S ?? '',
+      since: Number(value.M?.since?.N ?? 0),
+    }));
+    return { blocks, disabledSources };
+  }
+
+  async block(entry: BlockEntry): Promise<void> {
+    await this.#setEntry('blocks', entry.range, {
+      expiresAt: { N: String(entry.expiresAt) },
+      reason: { S: entry.reason },
+      createdAt: { N: String(entry.createdAt) },
+    });
+  }
+
+  async unblock(range: string): Promise<boolean> {
+    return this.#removeEntry('blocks', range);
+  }
+
+  async disable(source: string, reason: string, nowSeconds: number): Promise<void> {
+    await this.#setEntry('disabled', source, { reason: { S: reason }, since: { N: String(nowSeconds) } });
+  }
+
+  async enable(source: string): Promise<boolean> {
+    return this.#removeEntry('disabled', source);
+  }
+
+  async #setEntry(map: 'blocks' | 'disabled', key: string, value: Record<string, AttributeValue>): Promise<void> {
+    try {
+      // Create the maps first (a no-op once they exist), then set the entry.
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: KEY,
+          UpdateExpression: 'SET blocks = if_not_exists(blocks, :empty), disabled = if_not_exists(disabled, :empty)',
+          ExpressionAttributeValues: { ':empty': { M: {} } },
+        }),
+      );
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: KEY,
+          UpdateExpression: `SET ${map}.#key = :value`,
+          ExpressionAttributeNames: { '#key': key },
+          ExpressionAttributeValues: { ':value': { M: value } },
+        }),
+      );
+    } catch (error) {
+      translateStoreError(error);
+    }
+  }
+
+  async #removeEntry(map: 'blocks' | 'disabled', key: string): Promise<boolean> {
+    try {
+      const result = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: KEY,
+          UpdateExpression: `REMOVE ${map}.#key`,
+          ConditionExpression: `attribute_exists(${map}.#key)`,
+          ExpressionAttributeNames: { '#key': key },
+        }),
+      );
+      return result !== undefined;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      return translateStoreError(error);
+    }
+  }
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { HttpError } from '../errors.js';
+import { translateStoreError } from './dynamodb-errors.js';
+import {
+  deliveryKey,
+  type ClaimOptions,
+  type ClaimResult,
+  type DeliveryRecord,
+  type DeliveryStore,
+  type StoredDelivery,
+} from './delivery-store.js';
+
+/** DynamoDB's item limit is 400 KB; keep headroom for the other attributes. */
+export const MAX_STORED_BODY_BYTES = 380_000;
+
+/** Options of {@link DynamoDbDeliveryStore}. */
+export interface DynamoDbDeliveryStoreOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
+type Item = Record<string, AttributeValue>;
+
+const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: string, leaseExpiresAt?: number): Item => {
+  const body = gzipSync(record.body);
+  if (body.length > MAX_STORED_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `The body compresses to ${body.length} bytes, more than the ${MAX_STORED_BODY_BYTES} the delivery store holds.`);
+  }
+  const item: Item = {
+    pk: { S: deliveryKey(record.source, record.deliveryId) },
+    source: { S: record.source },
+    deliveryId: { S: record.deliveryId },
+    receivedAt: { N: String(record.receivedAt) },
+    expiresAt: { N: String(record.expiresAt) },
+    headers: { M: Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, { S: v }])) },
+    body: { B: body },
+    bodyEncoding: { S: 'gzip' },
+    bodyBytes: { N: String(record.body.length) },
+    clientIp: { S: record.clientIp },
+    status: { S: status },
+    token: { S: token },
+  };
+  if (record.eventType) item.eventType = { S: record.eventType };
+  if (record.providerId) item.providerId = { S: record.providerId };
+  if (leaseExpiresAt !== undefined) item.leaseExpiresAt = { N: String(leaseExpiresAt) };
+  return item;
+};
+
+const fromItem = (item: Item): StoredDelivery => {
+  const raw = item.body?.B ?? new Uint8Array();
+  const body = item.bodyEncoding?.S === 'gzip' ? gunzipSync(raw) : Buffer.from(raw);
+  const headers = Object.fromEntries(Object.entries(item.headers?.M ?? {}).map(([k, v]) => [k, v.S ?? '']));
+  return {
+    source: item.source?.S ?? '',
+    deliveryId: item.deliveryId?.S ?? '',
+    receivedAt: Number(item.receivedAt?.N ?? 0),
+    expiresAt: Number(item.expiresAt?.N ?? 0),
+    ...(item.eventType?.S ? { eventType: item.eventType.S } : {}),
+    ...(item.providerId?.S ? { providerId: item.providerId.S } : {}),
+    headers,
+    body,
+    clientIp: item.clientIp?.S ?? '',
+    status: item.status?.S === 'processing' ? 'processing' : 'stored',
+    ...(item.leaseExpiresAt?.N ? { leaseExpiresAt: Number(item.leaseExpiresAt.N) } : {}),
+  };
+};
+
+const isLive = (item: Item, nowSeconds: number): boolean => {
+  if (Number(item.expiresAt?.N ?? 0) <= nowSeconds) return false;
+  if (item.status?.S === 'processing' && Number(item.leaseExpiresAt?.N ?? 0) <= nowSeconds) return false;
+  return true;
+};
+
+/**
+ * The delivery store on DynamoDB: one conditional PutItem per delivery, keyed
+ * `source#deliveryId`. The condition treats an expired record (or an expired
+ * processing lease) as absent, because TTL deletion is lazy.
+ */
+export class DynamoDbDeliveryStore implements DeliveryStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+
+  constructor(options: DynamoDbDeliveryStoreOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+  }
+
+  async claim(record: DeliveryRecord, options: ClaimOptions): Promise<ClaimResult> {
+    const token = randomUUID();
+    const lease = options.leaseSeconds === undefined ? undefined : options.nowSeconds + options.leaseSeconds;
+    const item = toItem(record, lease === undefined ? 'stored' : 'processing', token, lease);
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now OR (#status = :processing AND leaseExpiresAt <= :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':now': { N: String(options.nowSeconds) }, ':processing': { S: 'processing' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { outcome: 'claimed', token };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
+      const existing = error.Item ?? (await this.#getItem(record.source, record.deliveryId));
+      // Deleted between the failed write and the read: someone released it; the sender retries.
+      if (!existing) return { outcome: 'duplicate', status: 'processing', leaseExpiresAt: options.nowSeconds + 1 };
+      const stored = fromItem(existing);
+      return {
+        outcome: 'duplicate',
+        status: stored.status,
+        ...(stored.leaseExpiresAt === undefined ? {} : { leaseExpiresAt: stored.leaseExpiresAt }),
+      };
+    }
+  }
+
+  async complete(source: string, deliveryId: string, token: string): Promise<void> {
+    await this.#conditional(
+      new UpdateItemCommand({
+        TableName: this.#tableName,
+        Key: { pk: { S: deliveryKey(source, deliveryId) } },
+        UpdateExpression: 'SET #status = :stored REMOVE leaseExpiresAt',
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
+        ExpressionAttributeValues: { ':stored': { S: 'stored' }, ':token': { S: token } },
+      }),
+    );
+  }
+
+  async release(source: string, deliveryId: string, token: string): Promise<void> {
+    await this.#conditional(
+      new DeleteItemCommand({
+        TableName: this.#tableName,
+        Key: { pk: { S: deliveryKey(source, deliveryId) } },
+        ConditionExpression: '#token = :token',
+        ExpressionAttributeNames: { '#token': 'token' },
+        ExpressionAttributeValues: { ':token': { S: token } },
+      }),
+    );
+  }
+
+  async get(source: string, deliveryId: string, nowSeconds: number): Promise<StoredDelivery | undefined> {
+    const item = await this.#getItem(source, deliveryId);
+    return item && isLive(item, nowSeconds) ? fromItem(item) : undefined;
+  }
+
+  async list(options: { readonly source?: string; readonly limit: number; readonly nowSeconds: number }): Promise<StoredDelivery[]> {
+    const found: StoredDelivery[] = [];
+    let start: Item | undefined;
+    try {
+      do {
+        const page = await this.#client.send(new ScanCommand({ TableName: this.#tableName, ExclusiveStartKey: start }));
+        for (const item of page.Items ?? []) {
+          if (!isLive(item, options.nowSeconds)) continue;
+          if (options.source !== undefined && item.source?.S !== options.source) continue;
+          found.push(fromItem(item));
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    } catch (error) {
+      translateStoreError(error);
+    }
+    return found.sort((a, b) => b.receivedAt - a.receivedAt).slice(0, options.limit);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#client.send(new DescribeTableCommand({ TableName: this.#tableName }));
+    } catch (error) {
+      translateStoreError(error);
+    }
+  }
+
+  async #getItem(source: string, deliveryId: string): Promise<Item | undefined> {
+    try {
+      const result = await this.#client.send(
+        new GetItemCommand({ TableName: this.#tableName, Key: { pk: { S: deliveryKey(source, deliveryId) } }, ConsistentRead: true }),
+      );
+      return result.Item;
+    } catch (error) {
+      return translateStoreError(error);
+    }
+  }
+
+  /** A token-conditioned write: if the token no longer holds the record, there is nothing of ours to change. */
+  async #conditional(command: UpdateItemCommand | DeleteItemCommand): Promise<void> {
+    try {
+      await this.#client.send(command as UpdateItemCommand);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      translateStoreError(error);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { admitThreshold, retryAfterSeconds, windowAt, type RateLimit } from '../rate-limit/sliding-window.js';
+import { translateStoreError } from './dynamodb-errors.js';
+import type { RateDecision, RateLimiter } from './rate-limit-store.js';
+
+/** Options of {@link DynamoDbRateLimiter}. */
+export interface DynamoDbRateLimiterOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Keys whose previous-window count this container remembers. @default 10000 */
+  readonly cacheSize?: number;
+}
+
+type Item = Record<string, AttributeValue>;
+const n = (value: number): AttributeValue => ({ N: String(value) });
+
+/**
+ * The sliding-window counter in one item per key: `w` (window index), `c`
+ * (admitted in window w), `p` (admitted in window w-1), TTL `expiresAt`.
+ *
+ * Steady state is one conditional UpdateItem per request and no read: the
+ * previous window's count is final once its window has passed, so each
+ * container learns it from its first update's answer (ALL_NEW) and keeps it;
+ * the admission test `c ≤ limit − p·(1−f) − 1` is then the write's condition.
+ * A container's first request in a window sends the most permissive condition,
+ * checks the answer and gives the count back if it over-admitted (counting
+ * only admitted requests); the first request of a window rolls `c` into `p`.
+ */
+export class DynamoDbRateLimiter implements RateLimiter {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #cacheSize: number;
+  /** key → the window whose previous count we know, and that count. */
+  readonly #previous = new Map<string, { readonly index: number; readonly count: number }>();
+
+  constructor(options: DynamoDbRateLimiterOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  async hit(key: string, rate: RateLimit, nowMs: number): Promise<RateDecision> {
+    const { index, fraction } = windowAt(nowMs, rate.windowSeconds);
+    const expiresAt = Math.ceil(nowMs / 1000) + 2 * rate.windowSeconds + 60;
+    const known = this.#previous.get(key);
+    if (known?.index === index) {
+      const max = admitThreshold(rate.limit, known.count, fraction) - 1;
+      const item = await this.#update(key, 'SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(max) });
+      return item ? this.#decision(key, rate, index, fraction, item, true) : this.#refused(rate, known.count, fraction, max + 1);
+    }
+    // First request of this container in this window: the permissive probe, then the roll-overs.
+    const attempts: Array<[string, string, Record<string, AttributeValue>]> = [
+      ['SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) }],
+      ['SET p = c, c = :one, w = :w, expiresAt = :exp', 'w = :prev', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) }],
+      ['SET p = :zero, c = :one, w = :w, expiresAt = :exp', 'attribute_not_exists(w) OR w < :prev', { ':zero': n(0), ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) }],
+      // Another container rolled the window between our attempts: probe once more.
+      ['SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) }],
+    ];
+    for (const [update, condition, values] of attempts) {
+      const item = await this.#update(key, update, condition, values);
+      if (item) return this.#decision(key, rate, index, fraction, item, false);
+    }
+    // Even with no previous count the window is full.
+    return this.#refused(rate, 0, fraction, rate.limit);
+  }
+
+  /** Checks an answer against the real threshold; gives back an over-admission. */
+  async #decision(key: string, rate: RateLimit, index: number, fraction: number, item: Item, exact: boolean): Promise<RateDecision> {
+    const previous = Number(item.p?.N ?? 0);
+    const count = Number(item.c?.N ?? 1);
+    this.#remember(key, index, previous);
+    const threshold = admitThreshold(rate.limit, previous, fraction);
+    if (!exact && count > threshold + 1e-9) {
+      await this.#giveBack(key, index);
+      return this.#refused(rate, previous, fraction, threshold, count - 1);
+    }
+    return {
+      admitted: true,
+      limit: rate.limit,
+      windowSeconds: rate.windowSeconds,
+      remaining: Math.max(0, Math.floor(threshold - count)),
+      retryAfterSeconds: 0,
+      undo: () => this.#giveBack(key, index),
+    };
+  }
+
+  #refused(rate: RateLimit, previous: number, fraction: number, threshold: number, current = Math.ceil(threshold)): RateDecision {
+    return {
+      admitted: false,
+      limit: rate.limit,
+      windowSeconds: rate.windowSeconds,
+      remaining: 0,
+      retryAfterSeconds: retryAfterSeconds(rate.limit, previous, Math.max(current, 0), fraction, rate.windowSeconds),
+      undo: async () => undefined,
+    };
+  }
+
+  #remember(key: string, index: number, count: number): void {
+    if (this.#previous.size >= this.#cacheSize && !this.#previous.has(key)) {
+      const oldest = this.#previous.keys().next().value;
+      if (oldest !== undefined) this.#previous.delete(oldest);
+    }
+    this.#previous.set(key, { index, count });
+  }
+
+  async #giveBack(key: string, index: number): Promise<void> {
+    await this.#update(key, 'SET c = c - :one', 'w = :w AND c > :zero', { ':one': n(1), ':w': n(index), ':zero': n(0) });
+  }
+
+  /** One conditional update; `undefined` when the condition failed. */
+  async #update(key: string, update: string, condition: string, values: Record<string, AttributeValue>): Promise<Item | undefined> {
+    try {
+      const result = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: { pk: { S: `rate#${key}` } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ?? {};
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      return translateStoreError(error);
+    }
+  }
+}

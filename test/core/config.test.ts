@@ -1,0 +1,291 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, requireSecrets } from '../../core/config/index.js';
+import { ConfigError } from '../../core/errors.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+
+const GOOD = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
+
+const problemsOf = (env: Record<string, string>, cwd = emptyDir()): readonly string[] => {
+  try {
+    loadConfig(env, cwd);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig from the environment', () => {
+  it('defines one source named default with secure defaults', () => {
+    const config = loadConfig(GOOD, emptyDir());
+    const source = config.sources.get('default');
+    expect(source).toMatchObject({ schemeName: 'standard-webhooks', maxAgeSeconds: 300, maxBodyBytes: 1_048_576, allowedIps: [] });
+    expect(source?.secret).toEqual({ kind: 'env', variable: 'WEBHOOK_SECRET', values: [TEST_SECRETS.standardWebhooks] });
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.trustedProxies).toEqual([]);
+    expect(config.production).toBe(false);
+  });
+
+  it('accepts several comma-separated secrets, all valid', () => {
+    const config = loadConfig({ WEBHOOK_SECRET: `${TEST_SECRETS.standardWebhooks}, ${TEST_SECRETS.standardWebhooksSecond}` }, emptyDir());
+    const secret = config.sources.get('default')?.secret;
+    expect(secret?.kind === 'env' && secret.values).toHaveLength(2);
+  });
+
+  it.each([
+    ['WEBHOOK_MAX_AGE', { WEBHOOK_MAX_AGE: 'five minutes' }],
+    ['WEBHOOK_MAX_AGE', { WEBHOOK_MAX_AGE: '0' }],
+    ['WEBHOOK_MAX_BODY_BYTES', { WEBHOOK_MAX_BODY_BYTES: '-1' }],
+    ['WEBHOOK_MAX_BODY_BYTES', { WEBHOOK_MAX_BODY_BYTES: '99999999999' }],
+    ['WEBHOOK_ALLOWED_IPS', { WEBHOOK_ALLOWED_IPS: '10.0.0.0/33' }],
+    ['WEBHOOK_ALLOWED_IPS', { WEBHOOK_ALLOWED_IPS: 'example.com' }],
+    ['TRUSTED_PROXIES', { TRUSTED_PROXIES: '300.1.1.1' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: '*' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'app.example.com' }],
+    ['WEBHOOK_SCHEME', { WEBHOOK_SCHEME: 'paypal' }],
+    ['WEBHOOK_SECRET', { WEBHOOK_SECRET: 'v1,notasecret' }],
+    ['DEBUG', { DEBUG: 'maybe' }],
+    ['WEBHOOK_RATE_LIMIT', { WEBHOOK_RATE_LIMIT: 'lots' }],
+    ['WEBHOOK_CLIENT_RATE_LIMIT', { WEBHOOK_CLIENT_RATE_LIMIT: '0/1m' }],
+    ['HOOKWARDEN_CONFIG', { HOOKWARDEN_CONFIG: '/nonexistent/hookwarden.json' }],
+  ])('names %s in the error for a bad value', (variable, env) => {
+    const problems = problemsOf({ ...GOOD, ...env });
+    expect(problems.some((p) => p.startsWith(variable))).toBe(true);
+  });
+
+  it('reads rate limits; unset means no app-level limit', () => {
+    expect(loadConfig(GOOD, emptyDir()).sources.get('default')?.rateLimit).toBeUndefined();
+    const source = loadConfig({ ...GOOD, WEBHOOK_RATE_LIMIT: '600/60s', WEBHOOK_CLIENT_RATE_LIMIT: '100/1m' }, emptyDir()).sources.get('default');
+    expect(source?.rateLimit).toEqual({ limit: 600, windowSeconds: 60 });
+    expect(source?.clientRateLimit).toEqual({ limit: 100, windowSeconds: 60 });
+  });
+
+  it('reports every problem at once', () => {
+    const problems = problemsOf({ WEBHOOK_MAX_AGE: 'x', WEBHOOK_ALLOWED_IPS: 'nope', CORS_ORIGINS: '*', DEBUG: 'perhaps', TRUSTED_PROXIES: '1.2.3' });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['WEBHOOK_MAX_AGE', 'WEBHOOK_ALLOWED_IPS', 'CORS_ORIGINS', 'DEBUG', 'TRUSTED_PROXIES']),
+    );
+    expect(problems.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each([
+    ['github', 'Str0ngRandomSecretValue,x', 'key #2 of 2 has 1 byte of key material; at least 16 are needed'],
+    ['shopify', 'fifteen-chars!!', 'key #1 of 1 has 15 bytes of key material; at least 16 are needed'],
+    ['stripe', 'whsec_short1', 'key #1 of 1 has 12 bytes of key material; at least 16 are needed'],
+    ['standard-webhooks', 'whsec_c2hvcnQ=', 'key #1 of 1 decodes to 5 bytes; at least 16 are needed'],
+  ])('refuses a %s key shorter than 16 bytes, naming WEBHOOK_SECRET and its position, never its value', (scheme, secret, message) => {
+    const problems = problemsOf({ WEBHOOK_SCHEME: scheme, WEBHOOK_SECRET: secret });
+    expect(problems).toEqual([`WEBHOOK_SECRET: ${message}`]);
+  });
+
+  it('never echoes a secret in a problem', () => {
+    const problems = problemsOf({ WEBHOOK_SECRET: 'whsec_!!!not-base64-but-secret!!!' });
+    expect(problems.join('\n')).not.toContain('not-base64-but-secret');
+  });
+
+  it.each([
+    [{ NODE_ENV: 'production' }, true],
+    [{ DEBUG: 'false' }, true],
+    [{ NODE_ENV: 'development' }, false],
+    [{ DEBUG: 'true' }, false],
+  ])('production mode for %o is %s', (env, production) => {
+    expect(loadConfig({ ...GOOD, ...env }, emptyDir()).production).toBe(production);
+  });
+
+  it('refuses to run without a secret where there is no development fallback', () => {
+    const config = loadConfig({}, emptyDir());
+    expect(() => requireSecrets(config)).toThrow(/WEBHOOK_SECRET/);
+  });
+});
+
+describe('loadConfig from hookwarden.config.json', () => {
+  const write = (document: unknown): string => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'hookwarden.config.json'), JSON.stringify(document));
+    return dir;
+  };
+
+  it('reads several sources, each with its own secret variable and limits', () => {
+    const dir = write({
+      sources: [
+        { name: 'github', scheme: 'github', secretEnv: 'GH_SECRET', allowedIps: ['192.30.252.0/22'] },
+        { name: 'stripe', scheme: 'stripe', secretEnv: 'STRIPE_SECRET', maxAgeSeconds: 600, maxBodyBytes: 65536 },
+      ],
+      corsOrigins: ['https://app.example.com'],
+      trustedProxies: ['10.0.0.0/8'],
+    });
+    const config = loadConfig({ GH_SECRET: TEST_SECRETS.github, STRIPE_SECRET: TEST_SECRETS.stripe }, dir);
+    expect([...config.sources.keys()]).toEqual(['github', 'stripe']);
+    expect(config.sources.get('stripe')).toMatchObject({ maxAgeSeconds: 600, maxBodyBytes: 65536 });
+    expect(config.sources.get('github')?.allowedIps).toEqual(['192.30.252.0/22']);
+    expect(config.corsOrigins).toEqual(['https://app.example.com']);
+    expect(config.trustedProxies).toEqual(['10.0.0.0/8']);
+  });
+
+  it('lets CORS_ORIGINS and TRUSTED_PROXIES override the file', () => {
+    const dir = write({ sources: [{ name: 'a', scheme: 'github', secretEnv: 'S' }], corsOrigins: ['https://a.example.com'] });
+    const config = loadConfig({ S: TEST_SECRETS.github, CORS_ORIGINS: 'https://b.example.com', TRUSTED_PROXIES: '' }, dir);
+    expect(config.corsOrigins).toEqual(['https://b.example.com']);
+    expect(config.trustedProxies).toEqual([]);
+  });
+
+  it('names each bad key of the file, all at once', () => {
+    const dir = write({
+      sources: [
+        { name: 'Bad Name', scheme: 'github' },
+        { name: 'ok', scheme: 'nope', maxAgeSeconds: -5, allowedIps: ['x'] },
+        { name: 'ok', scheme: 'github', secretEnv: '1BAD' },
+      ],
+      corsOrigins: ['*'],
+    });
+    const text = problemsOf({}, dir).join('\n');
+    expect(text).toContain('sources[0].name');
+    expect(text).toContain('sources[1].scheme');
+    expect(text).toContain('sources[1].maxAgeSeconds');
+    expect(text).toContain('sources[1].allowedIps');
+    expect(text).toContain('sources[2].name');
+    expect(text).toContain('sources[2].secretEnv');
+    expect(text).toContain('corsOrigins');
+  });
+
+  it('refuses a short key in the variable a source\'s secretEnv names', () => {
+    const dir = write({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' }] });
+    expect(problemsOf({ GH_SECRET: `${TEST_SECRETS.github}, tiny` }, dir)).toEqual(['GH_SECRET: key #2 of 2 has 4 bytes of key material; at least 16 are needed']);
+  });
+
+  it('reports a file that is not JSON', () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'hookwarden.config.json'), '{ sources: ');
+    expect(problemsOf({}, dir)[0]).toMatch(/hookwarden\.config\.json: is not valid JSON/);
+  });
+});
+
+describe('hmac options sign what they check (issue 7 item 2)', () => {
+  const HMAC = { WEBHOOK_SCHEME: 'hmac', WEBHOOK_SECRET: TEST_SECRETS.hmac, WEBHOOK_HMAC_HEADER: 'x-signature' };
+
+  it('refuses WEBHOOK_HMAC_TIMESTAMP_HEADER when WEBHOOK_HMAC_TEMPLATE has no {timestamp}, naming both', () => {
+    const problems = problemsOf({ ...HMAC, WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^WEBHOOK_HMAC_TIMESTAMP_HEADER: is set but WEBHOOK_HMAC_TEMPLATE has no \{timestamp\}/);
+  });
+
+  it('refuses WEBHOOK_HMAC_ID_HEADER when WEBHOOK_HMAC_TEMPLATE has no {id}, naming both', () => {
+    const problems = problemsOf({ ...HMAC, WEBHOOK_HMAC_ID_HEADER: 'x-id', WEBHOOK_HMAC_TEMPLATE: '{body}' });
+    expect(problems).toEqual([expect.stringMatching(/^WEBHOOK_HMAC_ID_HEADER: is set but WEBHOOK_HMAC_TEMPLATE has no \{id\}/)]);
+  });
+
+  it('accepts headers whose placeholders are signed', () => {
+    const config = loadConfig({ ...HMAC, WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts', WEBHOOK_HMAC_ID_HEADER: 'x-id', WEBHOOK_HMAC_TEMPLATE: '{id}.{timestamp}.{body}' }, emptyDir());
+    expect(config.sources.get('default')?.schemeName).toBe('hmac');
+  });
+
+  it('refuses the same in the file\'s hmac object, naming both keys', () => {
+    const dir = writeConfig({ sources: [{ name: 'billing', scheme: 'hmac', secretEnv: 'S', hmac: { header: 'x-sig', timestampHeader: 'x-ts', idHeader: 'x-id', template: '{timestamp}.{body}' } }] });
+    const problems = problemsOf({ S: TEST_SECRETS.hmac }, dir);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('sources[0].hmac.idHeader: is set but');
+    expect(problems[0]).toContain('sources[0].hmac.template has no {id}');
+  });
+});
+
+const writeConfig = (document: unknown): string => {
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'hookwarden.config.json'), JSON.stringify(document));
+  return dir;
+};
+
+describe('the config file is checked key by key (issue 8)', () => {
+  const SOURCE = { name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' };
+  const ENV = { GH_SECRET: TEST_SECRETS.github };
+
+  it.each([
+    ['a top-level key', { sources: [SOURCE], trustedProxy: [] }, 'hookwarden.config.json trustedProxy: unknown key; the nearest known key is "trustedProxies"'],
+    ['a source key', { sources: [{ ...SOURCE, allowedIP: ['192.30.252.0/22'] }] }, 'sources[0].allowedIP: unknown key; the nearest known key is "allowedIps"'],
+    ['an hmac key', { sources: [{ ...SOURCE, scheme: 'hmac', hmac: { header: 'x-sig', timestampHeaders: 'x-ts' } }] }, 'sources[0].hmac.timestampHeaders: unknown key; the nearest known key is "timestampHeader"'],
+  ])('refuses an unknown key at every level: %s', (_, document, message) => {
+    expect(problemsOf(ENV, writeConfig(document)).join('\n')).toContain(message);
+  });
+
+  it.each([
+    ['maxAgeSeconds', { maxAgeSeconds: '300' }, 'sources[0].maxAgeSeconds: must be a number from 1 to 86400, got "300"'],
+    ['maxBodyBytes', { maxBodyBytes: true }, 'sources[0].maxBodyBytes: must be a number'],
+    ['retentionSeconds', { retentionSeconds: [7] }, 'sources[0].retentionSeconds: must be a number'],
+    ['allowedIps', { allowedIps: '10.0.0.0/8' }, 'sources[0].allowedIps: must be an array of strings'],
+    ['rateLimit', { rateLimit: 600 }, 'sources[0].rateLimit: must be a string'],
+    ['secretEnv', { secretEnv: 42 }, 'sources[0].secretEnv: must be an environment variable name, got 42'],
+    ['generateSecret', { generateSecret: 'no' }, 'sources[0].generateSecret: must be true or false, got "no"'],
+    ['hmac', { scheme: 'hmac', hmac: 'x-sig' }, 'sources[0].hmac: must be an object'],
+    ['hmac.prefix', { scheme: 'hmac', hmac: { header: 'x-sig', prefix: 1 } }, 'sources[0].hmac.prefix: must be a string, got 1'],
+  ])('checks the type of %s', (_, fields, message) => {
+    expect(problemsOf(ENV, writeConfig({ sources: [{ ...SOURCE, ...fields }] })).join('\n')).toContain(message);
+  });
+
+  it('refuses hmac options on a source whose scheme is not hmac', () => {
+    const problems = problemsOf(ENV, writeConfig({ sources: [{ ...SOURCE, hmac: { header: 'x-sig' } }] }));
+    expect(problems.join('\n')).toContain('sources[0].hmac: is read only with "scheme": "hmac"');
+  });
+
+  it('reports the name and the scheme of one source together', () => {
+    const problems = problemsOf(ENV, writeConfig({ sources: [{ ...SOURCE, name: 'GitHub', scheme: 'gitlab', maxAgeSeconds: 'soon' }] }));
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      expect.stringContaining('sources[0].name'),
+      expect.stringContaining('sources[0].scheme'),
+      expect.stringContaining('sources[0].maxAgeSeconds'),
+    ]);
+  });
+
+  it.each(['WEBHOOK_SECRET', 'WEBHOOK_SCHEME', 'WEBHOOK_ALLOWED_IPS', 'WEBHOOK_MAX_AGE', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_HMAC_HEADER'])(
+    'refuses %s beside a config file, naming both',
+    (variable) => {
+      const problems = problemsOf({ ...ENV, [variable]: variable === 'WEBHOOK_SECRET' ? TEST_SECRETS.standardWebhooks : 'x' }, writeConfig({ sources: [SOURCE] }));
+      expect(problems).toEqual([expect.stringMatching(new RegExp(`^${variable}: is set, but the sources come from .*hookwarden\\.config\\.json`))]);
+    },
+  );
+
+  it('accepts WEBHOOK_SECRET beside a config file when a source names it in secretEnv', () => {
+    const config = loadConfig({ WEBHOOK_SECRET: TEST_SECRETS.github }, writeConfig({ sources: [{ ...SOURCE, secretEnv: 'WEBHOOK_SECRET' }] }));
+    expect(config.sources.get('github')?.secret).toMatchObject({ variable: 'WEBHOOK_SECRET' });
+  });
+
+  it.each(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'aws_access_key_id'])('refuses secretEnv %s (an AWS credential is never a webhook secret)', (variable) => {
+    const problems = problemsOf({ [variable]: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, writeConfig({ sources: [{ ...SOURCE, secretEnv: variable }] }));
+    expect(problems).toEqual([expect.stringContaining(`sources[0].secretEnv: "${variable}" is an AWS variable`)]);
+  });
+});
+
+describe('dangerous values need an acknowledgement (issue 8)', () => {
+  const SOURCE = { name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' };
+  const ENV = { GH_SECRET: TEST_SECRETS.github };
+  const HMAC_SOURCE = { name: 'billing', scheme: 'hmac', secretEnv: 'GH_SECRET', hmac: { header: 'x-sig', timestampHeader: 'x-ts', template: '{timestamp}{body}' } };
+
+  it.each([
+    ['TRUSTED_PROXIES 0.0.0.0/0', { ...GOOD, TRUSTED_PROXIES: '10.0.0.0/8, 0.0.0.0/0' }, 'trust-any-proxy', /^TRUSTED_PROXIES: "0\.0\.0\.0\/0" trusts X-Forwarded-For from every address/],
+    ['TRUSTED_PROXIES ::/0', { ...GOOD, TRUSTED_PROXIES: '::/0' }, 'trust-any-proxy', /^TRUSTED_PROXIES: "::\/0" trusts/],
+    ['an allowlist entry /0', { ...GOOD, WEBHOOK_ALLOWED_IPS: '0.0.0.0/0' }, 'allow-any-ip', /^WEBHOOK_ALLOWED_IPS: "0\.0\.0\.0\/0" allows every address/],
+    ['an hmac template without separator', { WEBHOOK_SCHEME: 'hmac', WEBHOOK_SECRET: TEST_SECRETS.hmac, WEBHOOK_HMAC_HEADER: 'x-sig', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts', WEBHOOK_HMAC_TEMPLATE: '{timestamp}{body}' }, 'hmac-template-without-separator', /^WEBHOOK_HMAC_TEMPLATE: puts \{timestamp\} and \{body\} side by side/],
+  ])('refuses %s unless HOOKWARDEN_ACCEPT_RISKS names it', (_, env, risk, message) => {
+    const problems = problemsOf(env as Record<string, string>);
+    expect(problems).toEqual([expect.stringMatching(message)]);
+    expect(problems[0]).toContain(`"${risk}"`);
+    expect(loadConfig({ ...env, HOOKWARDEN_ACCEPT_RISKS: risk }, emptyDir()).acceptedRisks).toEqual([risk]);
+  });
+
+  it('refuses them in the file unless its acceptRisks names them', () => {
+    const document = { sources: [{ ...SOURCE, allowedIps: ['::/0'] }, HMAC_SOURCE], trustedProxies: ['0.0.0.0/0'] };
+    const text = problemsOf(ENV, writeConfig(document)).join('\n');
+    expect(text).toContain('sources[0].allowedIps: "::/0" allows every address');
+    expect(text).toContain('sources[1].hmac.template: puts {timestamp} and {body} side by side');
+    expect(text).toContain('trustedProxies: "0.0.0.0/0" trusts X-Forwarded-For');
+    const accepted = loadConfig(ENV, writeConfig({ ...document, acceptRisks: ['allow-any-ip', 'hmac-template-without-separator', 'trust-any-proxy'] }));
+    expect(accepted.trustedProxies).toEqual(['0.0.0.0/0']);
+  });
+
+  it('names the nearest risk for an unknown acknowledgement', () => {
+    expect(problemsOf({ ...GOOD, HOOKWARDEN_ACCEPT_RISKS: 'trust-any-proxies' })).toEqual([expect.stringContaining('HOOKWARDEN_ACCEPT_RISKS: unknown risk "trust-any-proxies"; the nearest is "trust-any-proxy"')]);
+  });
+});
+

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { headerMapFromEvent } from '../../../core/headers.js';
+import { ipAllowlist } from '../../../core/middleware/ip-allowlist/index.js';
+import { middyRequest, sourcesFrom } from '../../helpers/middy-request.js';
+import { TEST_SECRETS } from '../../helpers/secrets.js';
+
+const SECRET = TEST_SECRETS.standardWebhooks;
+const allowlisted = sourcesFrom({ WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_IPS: '203.0.113.0/24, 2001:db8::/32' });
+const open = sourcesFrom({ WEBHOOK_SECRET: SECRET });
+
+/** A request as ip-allowlist sees it: webhook-route has resolved the source and the headers. */
+const request = (sources: typeof open, sourceIp: string | undefined, headers: Record<string, string> = {}) => {
+  const req = middyRequest({ headers, requestContext: { requestId: 'r', identity: { sourceIp } } as never });
+  req.context.hookwarden.source = sources.get('default');
+  req.context.hookwarden.headers = headerMapFromEvent(req.event);
+  return req;
+};
+
+describe('ipAllowlist', () => {
+  it('lets an allowlisted peer through and records it as the client', async () => {
+    const req = request(allowlisted, '203.0.113.9');
+    await ipAllowlist({ sources: allowlisted }).before!(req);
+    expect(req.context.hookwarden.client?.address.ip).toBe('203.0.113.9');
+  });
+
+  it.each(['198.51.100.7', '2001:db9::1', '::ffff:198.51.100.7'])('refuses %s outside the allowlist with 403 ip_denied', async (ip) => {
+    await expect(ipAllowlist({ sources: allowlisted }).before!(request(allowlisted, ip))).rejects.toMatchObject({ statusCode: 403, code: 'ip_denied' });
+  });
+
+  it('accepts any address for a source without an allowlist', async () => {
+    await expect(ipAllowlist({ sources: open }).before!(request(open, '198.51.100.7'))).resolves.toBeUndefined();
+  });
+
+  it.each([undefined, '', 'not-an-ip'])('fails closed without a usable peer address (%s): 403', async (ip) => {
+    await expect(ipAllowlist({ sources: open }).before!(request(open, ip))).rejects.toMatchObject({ statusCode: 403, code: 'ip_denied' });
+  });
+
+  it('trusts no proxy by default: X-Forwarded-For cannot claim an allowlisted address', async () => {
+    for (const options of [{ sources: allowlisted }, { sources: allowlisted, trustedProxies: undefined }]) {
+      const req = request(allowlisted, '10.0.0.5', { 'x-forwarded-for': '203.0.113.9' });
+      await expect(ipAllowlist(options).before!(req)).rejects.toMatchObject({ statusCode: 403, code: 'ip_denied' });
+    }
+  });
+
+  it('takes the client from X-Forwarded-For only behind a trusted proxy', async () => {
+    const req = request(allowlisted, '10.0.0.5', { 'x-forwarded-for': '203.0.113.9' });
+    await ipAllowlist({ sources: allowlisted, trustedProxies: ['10.0.0.0/8'] }).before!(req);
+    expect(req.context.hookwarden.client?.address.ip).toBe('203.0.113.9');
+  });
+
+  it('answers a malformed X-Forwarded-For from a trusted proxy with 400 forwarded_header_invalid', async () => {
+    const req = request(allowlisted, '10.0.0.5', { 'x-forwarded-for': 'not-an-address' });
+    await expect(ipAllowlist({ sources: allowlisted, trustedProxies: ['10.0.0.0/8'] }).before!(req)).rejects.toMatchObject({ statusCode: 400, code: 'forwarded_header_invalid' });
+  });
+});

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryInProgressError, DuplicateDeliveryError } from '../../../core/errors.js';
+import { headerMapFromEvent } from '../../../core/headers.js';
+import { replayGuard } from '../../../core/middleware/replay-guard/index.js';
+import { parseAddress } from '../../../core/net.js';
+import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
+import { DynamoDbRateLimiter } from '../../../core/stores/dynamodb-rate-limiter.js';
+import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../../core/stores/tables.js';
+import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { middyRequest, sourcesFrom } from '../../helpers/middy-request.js';
+import { TEST_SECRETS } from '../../helpers/secrets.js';
+
+const NOW = 1_800_000_000_000;
+const NOW_SECONDS = NOW / 1000;
+const sources = sourcesFrom({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks });
+const limited = sourcesFrom({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, WEBHOOK_RATE_LIMIT: '1/60s' });
+let n = 0;
+
+/** A request as the replay guard sees it: authentic (signature verified), from 203.0.113.9. */
+const request = (deliveryId = `msg_rg_${++n}`, source = sources.get('default')) => {
+  const req = middyRequest({ headers: { 'webhook-id': deliveryId } });
+  const state = req.context.hookwarden;
+  state.source = source;
+  state.headers = headerMapFromEvent(req.event);
+  state.body = Buffer.from('{"type":"t"}');
+  state.client = { address: parseAddress('203.0.113.9')! } as never;
+  state.delivery = { ok: true, deliveryId } as never;
+  return req;
+};
+
+describe('replayGuard against dynalite', () => {
+  let local: LocalStore;
+  let store: DynamoDbDeliveryStore;
+  const stored = (id: string) => store.get('default', id, NOW_SECONDS);
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+    store = new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName });
+  });
+  afterAll(() => local?.close());
+
+  it('store mode: one conditional write stores the delivery; a copy is a DuplicateDeliveryError', async () => {
+    const guard = replayGuard({ store, mode: 'store', now: () => NOW });
+    const first = request();
+    await guard.before!(first);
+    const id = first.context.hookwarden.delivery!.deliveryId;
+    expect((await stored(id))?.status).toBe('stored');
+    await expect(guard.before!(request(id))).rejects.toBeInstanceOf(DuplicateDeliveryError);
+  });
+
+  it('process mode (the default): processing until after() completes it; a copy meanwhile is 409 in progress', async () => {
+    const guard = replayGuard({ store, now: () => NOW, leaseSeconds: 30 });
+    const req = request();
+    const id = req.context.hookwarden.delivery!.deliveryId;
+    await guard.before!(req);
+    expect((await stored(id))?.status).toBe('processing');
+    await expect(guard.before!(request(id))).rejects.toBeInstanceOf(DeliveryInProgressError);
+    await guard.after!(req);
+    expect((await stored(id))?.status).toBe('stored');
+    await expect(guard.before!(request(id))).rejects.toBeInstanceOf(DuplicateDeliveryError);
+  });
+
+  it('process mode: onError() removes the record, so the provider retry is processed', async () => {
+    const guard = replayGuard({ store, now: () => NOW, leaseSeconds: 30 });
+    const req = request();
+    const id = req.context.hookwarden.delivery!.deliveryId;
+    await guard.before!(req);
+    await guard.onError!(req);
+    expect(await stored(id)).toBeUndefined();
+    await expect(guard.before!(request(id))).resolves.toBeUndefined();
+  });
+
+  it('store mode: onError() keeps the stored delivery (a retry is a duplicate)', async () => {
+    const guard = replayGuard({ store, mode: 'store', now: () => NOW });
+    const req = request();
+    await guard.before!(req);
+    await guard.onError!(req);
+    expect((await stored(req.context.hookwarden.delivery!.deliveryId))?.status).toBe('stored');
+  });
+
+  it('refuses over the rate limit with 429 before writing, and answers a copy of a stored delivery as duplicate', async () => {
+    const guard = replayGuard({ store, mode: 'store', now: () => NOW + 7 * 60_000, rateLimiter: new DynamoDbRateLimiter({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }) });
+    const source = limited.get('default');
+    const first = request(undefined, source);
+    await guard.before!(first);
+    const over = request(undefined, source);
+    await expect(guard.before!(over)).rejects.toMatchObject({ statusCode: 429, code: 'rate_limited', headers: { 'RateLimit-Policy': '"webhooks";q=1;w=60' } });
+    expect(await stored(over.context.hookwarden.delivery!.deliveryId)).toBeUndefined();
+    await expect(guard.before!(request(first.context.hookwarden.delivery!.deliveryId, source))).rejects.toBeInstanceOf(DuplicateDeliveryError);
+  });
+
+  it('needs the signature verifier before it', async () => {
+    const req = request();
+    req.context.hookwarden.delivery = undefined;
+    await expect(replayGuard({ store }).before!(req)).rejects.toThrow(/signatureVerifier/);
+  });
+});

@@ -1,0 +1,159 @@
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HttpError } from '../../../core/errors.js';
+import { MalformedSecretError, parseSecretDocument, secretsManagerProviders } from '../../../core/secrets/secrets-manager.js';
+
+// Secrets Manager has no local server: aws-sdk-client-mock stands in for it.
+const sm = mockClient(SecretsManagerClient);
+const SECRET_ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hookwarden/default-AbCdEf';
+const SOURCE = { kind: 'secretsManager', secretId: SECRET_ID, cacheSeconds: 300 } as const;
+const doc = (keys: Array<{ secret: string; notAfter?: number }>) => ({ SecretString: JSON.stringify({ keys }) });
+const T0 = 1_800_000_000_000;
+
+describe('secretsManagerProviders', () => {
+  let clock = T0;
+  const now = () => clock;
+  const provider = (options: { retryAfterFailureMs?: number } = {}) => secretsManagerProviders(new SecretsManagerClient({}), { now, ...options })(SOURCE);
+  const calls = () => sm.commandCalls(GetSecretValueCommand).length;
+  beforeEach(() => {
+    sm.reset();
+    clock = T0;
+  });
+
+  it('reads the secret once per cache period, one request shared by concurrent callers', async () => {
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'a' }]));
+    const secrets = provider();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => secrets.current()));
+    expect(calls()).toBe(1);
+    expect(sm.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ID });
+    expect(new Set(answers).size).toBe(1);
+    clock += 299_000;
+    await secrets.current();
+    expect(calls()).toBe(1);
+    clock += 2_000;
+    await secrets.current();
+    expect(calls()).toBe(2);
+  });
+
+  it('returns the same frozen array until the set of valid keys changes', async () => {
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'a' }, { secret: 'b' }]));
+    const secrets = provider();
+    const first = await secrets.current();
+    expect(Object.isFrozen(first)).toBe(true);
+    clock += 301_000; // a refresh that finds the same keys
+    expect(await secrets.current()).toBe(first);
+    expect(calls()).toBe(2);
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'c' }, { secret: 'a' }]));
+    clock += 301_000;
+    const next = await secrets.current();
+    expect(next).not.toBe(first);
+    expect(next).toEqual(['c', 'a']);
+  });
+
+  it('drops keys whose notAfter (epoch seconds) has passed, without another read', async () => {
+    const expiry = T0 / 1000 + 60;
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'new' }, { secret: 'old', notAfter: expiry }]));
+    const secrets = provider();
+    expect(await secrets.current()).toEqual(['new', 'old']);
+    clock = expiry * 1000 - 1;
+    expect(await secrets.current()).toEqual(['new', 'old']);
+    clock = expiry * 1000;
+    expect(await secrets.current()).toEqual(['new']);
+    expect(calls()).toBe(1);
+  });
+
+  it('reads again at once when every cached key has expired (a rotation finished early)', async () => {
+    sm.on(GetSecretValueCommand).resolvesOnce(doc([{ secret: 'old', notAfter: T0 / 1000 + 60 }])).resolves(doc([{ secret: 'new' }]));
+    const secrets = provider();
+    expect(await secrets.current()).toEqual(['old']);
+    clock += 61_000;
+    expect(await secrets.current()).toEqual(['new']);
+    expect(calls()).toBe(2);
+  });
+
+  it('keeps serving the last good keys when a refresh fails, and retries after the backoff only', async () => {
+    sm.on(GetSecretValueCommand).resolvesOnce(doc([{ secret: 'a' }])).rejects(new Error('ThrottlingException'));
+    const secrets = provider({ retryAfterFailureMs: 5_000 });
+    const first = await secrets.current();
+    clock += 301_000;
+    expect(await secrets.current()).toBe(first);
+    expect(calls()).toBe(2);
+    clock += 4_000;
+    await Promise.all([secrets.current(), secrets.current()]);
+    expect(calls()).toBe(2);
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'b' }]));
+    clock += 1_000;
+    expect(await secrets.current()).toEqual(['b']);
+    expect(calls()).toBe(3);
+  });
+
+  it('keeps serving the last good keys when a new version is malformed', async () => {
+    sm.on(GetSecretValueCommand).resolvesOnce(doc([{ secret: 'a' }])).resolves({ SecretString: '{"keys":[]}' });
+    const secrets = provider();
+    const first = await secrets.current();
+    clock += 301_000;
+    expect(await secrets.current()).toBe(first);
+  });
+
+  it('answers 503 with Retry-After and the cause when nothing is cached, without a read per caller', async () => {
+    const denied = new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
+    sm.on(GetSecretValueCommand).rejects(denied);
+    const secrets = provider({ retryAfterFailureMs: 5_000 });
+    const error = (await secrets.current().catch((e: unknown) => e)) as HttpError;
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ statusCode: 503, code: 'unavailable', expose: false, headers: { 'Retry-After': '5' }, cause: denied });
+    expect(error.details).toEqual({ secretId: SECRET_ID, problem: 'GetSecretValue failed (ResourceNotFoundException)' });
+    await expect(secrets.current()).rejects.toMatchObject({ statusCode: 503 });
+    expect(calls()).toBe(1);
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'a' }]));
+    clock += 5_000;
+    expect(await secrets.current()).toEqual(['a']);
+  });
+
+  it.each([
+    ['not JSON', 'whsec_plain-text-value-0123'],
+    ['no keys', '{"keys":[]}'],
+    ['an empty secret', '{"keys":[{"secret":""}]}'],
+  ])('answers 503 for a malformed document (%s), naming the problem and never the value', async (_name, text) => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: text });
+    const error = (await provider().current().catch((e: unknown) => e)) as HttpError;
+    expect(error).toMatchObject({ statusCode: 503, code: 'unavailable' });
+    expect(error.cause).toBeInstanceOf(MalformedSecretError);
+    expect(String(error.details.problem)).toMatch(/JSON|keys/);
+    const everything = JSON.stringify({ message: error.message, details: error.details, cause: String(error.cause), stack: (error.cause as Error).stack });
+    expect(everything).not.toContain('plain-text-value');
+  });
+
+  it('answers 503 once every key has expired and the secret still lists only expired keys', async () => {
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'old', notAfter: T0 / 1000 + 60 }]));
+    const secrets = provider();
+    await secrets.current();
+    clock += 61_000;
+    await expect(secrets.current()).rejects.toMatchObject({ statusCode: 503, details: { problem: 'every key in the secret document has expired' } });
+  });
+
+  it('serves environment sources as fixed values, without Secrets Manager', async () => {
+    const secrets = secretsManagerProviders(new SecretsManagerClient({}))({ kind: 'env', variable: 'WEBHOOK_SECRET', values: ['x', 'y'] });
+    expect(await secrets.current()).toEqual(['x', 'y']);
+    expect(calls()).toBe(0);
+  });
+});
+
+describe('parseSecretDocument', () => {
+  it('reads the keys with their optional expiry', () => {
+    expect(parseSecretDocument('{"keys":[{"secret":"new"},{"secret":"old","notAfter":1800000000}]}').keys).toEqual([{ secret: 'new' }, { secret: 'old', notAfter: 1_800_000_000 }]);
+  });
+
+  it('counts the generated top-level secret as a key, next to listed ones', () => {
+    expect(parseSecretDocument('{"keys":[],"secret":"generated"}').keys).toEqual([{ secret: 'generated' }]);
+    expect(parseSecretDocument('{"keys":[{"secret":"new"}],"secret":"generated"}').keys.map((k) => k.secret)).toEqual(['new', 'generated']);
+  });
+
+  it.each([undefined, '', 'not json', '[]', 'null', '"text"', '{}', '{"keys":[]}', '{"keys":{}}', '{"keys":[null]}', '{"keys":[{"secret":""}]}', '{"keys":[{"secret":7}]}', '{"keys":[{"secret":"x","notAfter":"soon"}]}', '{"keys":[],"secret":""}'])(
+    'refuses %j with a MalformedSecretError',
+    (text) => {
+      expect(() => parseSecretDocument(text)).toThrow(MalformedSecretError);
+    },
+  );
+});
