@@ -9,7 +9,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
-import type { DeployedSource } from '../settings.js';
+import type { ConfigDescription, SourceDescription } from '../../core/config/index.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -34,33 +34,27 @@ export const BUNDLED_CONFIG_FILE = 'hookwarden.config.json';
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /**
- * The configuration document the functions read from {@link BUNDLED_CONFIG_FILE}
- * (the config file's format, each source with `secretArn`: the secret's name
- * or complete ARN, either is a valid `SecretId`).
+ * The description the functions load from {@link BUNDLED_CONFIG_FILE} with the
+ * same parser (core/config): the validated description as deployed, each
+ * source's secret named by `secretArn` (the secret's name or complete ARN,
+ * either is a valid `SecretId`) and no `secretEnv` (the functions read no
+ * secret from their environment). The parser reads it back unchanged.
  */
 export const functionConfigDocument = (
-  sources: readonly DeployedSource[],
+  sources: readonly SourceDescription[],
   secretArnOf: (source: string) => string | undefined,
   corsOrigins: readonly string[],
   trustedProxies: readonly string[],
   acceptRisks: readonly string[] = [],
-) => ({
-  sources: sources.map((s) => ({
-    name: s.name,
-    scheme: s.scheme,
-    secretArn: secretArnOf(s.name),
-    allowedIps: s.allowedIps,
-    maxAgeSeconds: s.maxAgeSeconds,
-    maxBodyBytes: s.maxBodyBytes,
-    retentionSeconds: s.retentionSeconds,
-    ...(s.rateLimit ? { rateLimit: s.rateLimit } : {}),
-    ...(s.clientRateLimit ? { clientRateLimit: s.clientRateLimit } : {}),
-    ...(s.hmac ? { hmac: s.hmac } : {}),
-  })),
+): ConfigDescription => ({
+  sources: sources.map(({ secretEnv: _local, secretArn: _declared, ...source }) => {
+    const secretArn = secretArnOf(source.name);
+    return { ...source, ...(secretArn ? { secretArn } : {}) };
+  }),
   corsOrigins,
   trustedProxies,
   // The functions refuse the same dangerous values unless acknowledged in the same words.
-  ...(acceptRisks.length > 0 ? { acceptRisks } : {}),
+  acceptRisks,
 });
 
 /** Hookwarden's own webhook handler (the default of {@link WebhookFunctionsProps.webhookHandler}). */
@@ -110,7 +104,7 @@ export type WebhookHandler =
 /** Props of {@link WebhookFunctions}. */
 export interface WebhookFunctionsProps {
   /** The sources, written into the configuration file each bundle ships ({@link BUNDLED_CONFIG_FILE}). */
-  readonly sources: readonly DeployedSource[];
+  readonly sources: readonly SourceDescription[];
   /** Each source's secret by source name: the webhook function may read it. */
   readonly secrets: ReadonlyMap<string, ISecret>;
   /**
@@ -172,7 +166,7 @@ export class WebhookFunctions extends Construct {
   /** The health function's log group. */
   public readonly healthLogs: LogGroup;
   /** The configuration document both bundles ship as {@link BUNDLED_CONFIG_FILE}. */
-  public readonly configDocument: ReturnType<typeof functionConfigDocument>;
+  public readonly configDocument: ConfigDescription;
 
   constructor(scope: Construct, id: string, props: WebhookFunctionsProps) {
     super(scope, id);
