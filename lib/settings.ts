@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { configFilePath, DEFAULTS, describeConfig, type SourceDescription } from '../core/config/index.js';
+import { HMAC_VARIABLES } from '../core/config/hmac.js';
 import { list, positiveInt, Problems } from '../core/config/rules.js';
 
 /**
@@ -104,7 +105,7 @@ const wafRateLimit = (problems: Problems, raw: unknown): number => {
  * Never a secret (each source gets its own Secrets Manager secret), never an
  * inline HOOKWARDEN_CONFIG_JSON (the functions' format, not a deploy input).
  */
-const DEPLOY_VARIABLES = ['WEBHOOK_SCHEME', 'WEBHOOK_HMAC_HEADER', 'WEBHOOK_HMAC_PREFIX', 'WEBHOOK_HMAC_ENCODING', 'WEBHOOK_HMAC_TIMESTAMP_HEADER', 'WEBHOOK_HMAC_ID_HEADER', 'WEBHOOK_HMAC_TEMPLATE', 'HOOKWARDEN_ACCEPT_RISKS'] as const;
+const DEPLOY_VARIABLES = ['WEBHOOK_SCHEME', ...Object.values(HMAC_VARIABLES), 'HOOKWARDEN_ACCEPT_RISKS'];
 
 const deployEnvironment = (env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv => {
   const deploy: NodeJS.ProcessEnv = env.HOOKWARDEN_CONFIG ? { HOOKWARDEN_CONFIG: env.HOOKWARDEN_CONFIG } : {};
