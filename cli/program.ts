@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries.js';
 import { sendCommand } from './commands/send.js';
@@ -45,7 +45,11 @@ const secretEnvOption = (): Option =>
 const idOption = (): Option => new Option('--id <id>', 'delivery id, for schemes that send one in a header (default: a random id)');
 const timestampOption = (): Option => new Option('--timestamp <unix-seconds>', 'time to sign, for schemes that sign one (default: now)').argParser(unixSeconds);
 
-const version = (): string => (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The package's version: package.json is one level up from cli/ in the repository, two from dist/cli/ in the package. */
+const version = (): string => {
+  const url = [new URL('../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((candidate) => existsSync(candidate));
+  return url ? (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version : 'unknown';
+};
 
 // Commander wraps descriptions itself: one line per paragraph.
 const ABOUT = [

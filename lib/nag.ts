@@ -1,12 +1,16 @@
 import { Validations, type App } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type * as CdkNag from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { requireOptionalPeer } from './optional-peer.js';
 
 /**
  * Runs cdk-nag's AwsSolutions pack on every synth of `app`: an unacknowledged
- * finding (error or warning) fails the synth.
+ * finding (error or warning) fails the synth. cdk-nag is an optional peer
+ * dependency, loaded here only: the constructs themselves never need it.
+ * @throws MissingPeerError when cdk-nag is not installed
  */
 export const enableNag = (app: App): void => {
+  const { AwsSolutionsChecks } = requireOptionalPeer<typeof CdkNag>('cdk-nag', 'cdk-nag checks (enableNag, createApp)');
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 };
 

@@ -1,0 +1,22 @@
+/**
+ * `hookwarden/cdk`: the CDK constructs, the stack that assembles them and the
+ * app factory behind `cdk synth`. Needs the peer dependencies `aws-cdk-lib`
+ * and `constructs` (your own copies: one `aws-cdk-lib` in your tree), and
+ * `cdk-nag` for {@link createApp} only.
+ */
+export { createApp, DeploymentRefused, stackName, type CreateAppOptions } from './app.js';
+export { HookwardenStack, type HookwardenStackProps } from './hookwarden-stack.js';
+export { acknowledge, enableNag } from './nag.js';
+export { readSettings, type DeployedSource, type DeploymentSettings } from './settings.js';
+export { STACK_OUTPUT, outputKey, sourceOfOutputKey, type SourceOutput, type StackOutput } from './stack-outputs.js';
+export { productionChecklist, stageProblems, CHECKLIST_ITEMS, type ChecklistItem } from './checklist.js';
+
+export { AuditTrail, type AuditTrailProps } from './constructs/audit-trail.js';
+export { EdgeFirewall, type EdgeFirewallProps } from './constructs/edge-firewall.js';
+export { SecretAudit, type SecretAuditProps } from './constructs/secret-audit.js';
+export { SecurityAlarms, type SecurityAlarmsProps } from './constructs/security-alarms.js';
+export { GENERATED_KEY_LENGTH, SourceSecrets, sourceSecretName, type SourceSecretsProps } from './constructs/source-secrets.js';
+export { WebhookTables, type WebhookTablesProps } from './constructs/tables.js';
+export { WebhookApi, type WebhookApiProps } from './constructs/webhook-api.js';
+export { WebhookFunctions, type WebhookFunctionsProps } from './constructs/webhook-functions.js';
+export { MissingPeerError } from './optional-peer.js';
