@@ -10,6 +10,7 @@ const PREFIX = 'v0=';
 const EVENT_ID_KEY = Buffer.from('"event_id"');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const UNICODE_ESCAPE = Buffer.from('\\u');
 
 const isJsonSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
@@ -29,14 +30,24 @@ const stringEnd = (body: Buffer, open: number): number => {
   return -1;
 };
 
-/** Whether the object holding `from` closes with the body's last non-space byte, i.e. is the root. */
+/**
+ * Whether the object holding `from` closes with the body's last non-space
+ * byte, i.e. is the root, and no later string of that object has an escape:
+ * `"\u0065vent_id"` is also an event_id key, and the last duplicate is the one
+ * JSON.parse keeps, so an escaped string after the key leaves the answer to the parser.
+ */
 const closesRoot = (body: Buffer, from: number): boolean => {
   let depth = 0;
   for (let at = from; at < body.length; at++) {
     const byte = body[at];
     if (byte === QUOTE) {
-      at = stringEnd(body, at);
-      if (at < 0) return false;
+      const end = stringEnd(body, at);
+      if (end < 0) return false;
+      if (depth === 0) {
+        const slash = body.indexOf(BACKSLASH, at + 1);
+        if (slash >= 0 && slash < end) return false;
+      }
+      at = end;
     } else if (byte === 0x7b || byte === 0x5b) depth++;
     else if ((byte === 0x7d || byte === 0x5d) && --depth < 0) {
       for (at++; at < body.length; at++) if (!isJsonSpace(body[at])) return false;
@@ -73,20 +84,24 @@ const rootValueAt = (body: Buffer, keyAt: number): string | null => {
 
 /**
  * The Events API `event_id`, read after verification without parsing the
- * body: the envelope puts it after the (possibly large) `event`, so its last
- * occurrence is checked to be at the root by scanning only the bytes after it.
- * For a well-formed body the answer is JSON.parse's, which decides anything
- * unusual; a malformed one may still yield an id, a fixed function of the
- * signed bytes either way. Form bodies (slash commands) have none.
+ * body: the envelope puts it after the (possibly large) `event`, so the last
+ * plain `"event_id"` is checked to be a root key, and the last one, by scanning
+ * only the bytes after it. Whenever the scan is unsure (a key spelled with
+ * escapes, an escaped value, a nested or absent plain key in a body with `\u`
+ * escapes) JSON.parse decides, so a well-formed body always yields JSON.parse's
+ * answer; a malformed one may still yield an id, a fixed function of the signed
+ * bytes either way. Form bodies (slash commands) have none.
  */
 const eventIdOf = (body: Buffer): string | undefined => {
   let first = 0;
   while (isJsonSpace(body[first])) first++;
   if (body[first] !== 0x7b) return undefined;
-  // The envelope's event_id follows the event, so the last occurrence is the likely root one.
   const at = body.lastIndexOf(EVENT_ID_KEY);
-  if (at < 0) return undefined;
-  return rootValueAt(body, at) ?? stringField(jsonObject(body), 'event_id');
+  const plain = at < 0 ? undefined : rootValueAt(body, at);
+  if (typeof plain === 'string') return plain;
+  // Without a plain key and without a \u escape, no key in the body can read "event_id".
+  if (at < 0 && !body.includes(UNICODE_ESCAPE)) return undefined;
+  return stringField(jsonObject(body), 'event_id');
 };
 
 /**
