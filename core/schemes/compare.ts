@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { VerifiedDelivery } from './types.js';
 
 /** Bytes in an HMAC-SHA256. */
 export const MAC_BYTES = 32;
@@ -130,13 +131,54 @@ export const signedId = (head: string, body: Buffer, tail = ''): string => {
   return `sig_${hash.digest('hex').slice(0, 32)}`;
 };
 
+/** What a scheme knows of a delivery besides its replay key. */
+export interface DeliveryFields {
+  readonly providerId?: string | undefined;
+  readonly eventType?: string | undefined;
+  readonly timestampSeconds?: number | undefined;
+}
+
 /**
- * `fields` with a `deliveryId` that is {@link signedId} of the signed bytes,
- * hashed on first read: verification itself stays one HMAC pass over the body
- * (what a flood of forged requests costs), and only an authentic delivery that
- * is stored pays the second pass.
+ * A verified delivery whose `deliveryId` is {@link signedId} of the signed
+ * bytes, hashed on first read: verification itself stays one HMAC pass over
+ * the body (what a flood of forged requests costs). The id is a getter on the
+ * prototype, not an own property: an object literal with a getter, or one made
+ * with `Object.defineProperty`, costs ~2 µs to build in V8 (half a 1 KiB
+ * verification, measured), a class instance ~0.1 µs. So read `deliveryId`;
+ * `{ ...result }` would leave it out (`JSON.stringify` keeps it, via `toJSON`).
  */
-export const withSignedId = <T extends object>(fields: T, head: string, body: Buffer, tail = ''): T & { readonly deliveryId: string } => {
-  let id: string | undefined;
-  return Object.defineProperty({ ...fields }, 'deliveryId', { enumerable: true, get: () => (id ??= signedId(head, body, tail)) }) as T & { readonly deliveryId: string };
-};
+class SignedBytesDelivery implements VerifiedDelivery {
+  readonly ok = true as const;
+  declare readonly providerId?: string;
+  declare readonly eventType?: string;
+  declare readonly timestampSeconds?: number;
+  readonly #head: string;
+  readonly #body: Buffer;
+  readonly #tail: string;
+  #id: string | undefined;
+
+  constructor(fields: DeliveryFields, head: string, body: Buffer, tail: string) {
+    // Only the fields present become properties, as in the literals the other schemes return.
+    if (fields.providerId !== undefined) (this as { providerId?: string }).providerId = fields.providerId;
+    if (fields.eventType !== undefined) (this as { eventType?: string }).eventType = fields.eventType;
+    if (fields.timestampSeconds !== undefined) (this as { timestampSeconds?: number }).timestampSeconds = fields.timestampSeconds;
+    this.#head = head;
+    this.#body = body;
+    this.#tail = tail;
+  }
+
+  get deliveryId(): string {
+    return (this.#id ??= signedId(this.#head, this.#body, this.#tail));
+  }
+
+  toJSON(): VerifiedDelivery {
+    return { ...this, deliveryId: this.deliveryId };
+  }
+}
+
+/**
+ * A verified delivery with `fields` whose replay key is {@link signedId} of the
+ * signed bytes (`head`, `body`, `tail` as {@link matchAny} takes them), hashed
+ * on first read; see {@link SignedBytesDelivery} for why it is a class.
+ */
+export const withSignedId = (fields: DeliveryFields, head: string, body: Buffer, tail = ''): VerifiedDelivery => new SignedBytesDelivery(fields, head, body, tail);

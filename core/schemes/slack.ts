@@ -136,7 +136,7 @@ export const slack: SignatureScheme = {
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const eventId = eventIdOf(request.body);
-    return eventId ? { ok: true, deliveryId: eventId, timestampSeconds: timestamp } : withSignedId({ ok: true as const, timestampSeconds: timestamp }, `v0:${text}:`, request.body);
+    return eventId ? { ok: true, deliveryId: eventId, timestampSeconds: timestamp } : withSignedId({ timestampSeconds: timestamp }, `v0:${text}:`, request.body);
   },
 
   eventTypeOf(request) {
