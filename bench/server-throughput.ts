@@ -160,7 +160,8 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
       }
     }
     const perRound = (name: string) => rates.get(name) as number[];
-    const ratio = median(perRound(hookwarden.name).map((r, i) => r / (perRound(floor.name)[i] as number)));
+    const floorRates = perRound(floor.name);
+    const ratio = median(perRound(hookwarden.name).map((r, i) => r / (floorRates[i] as number)));
     const cpuFloor = cpuPerDelivery.get(floor.name) as number[];
     const cpuRatio = cpuFloor.length === ROUNDS ? median((cpuPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (cpuFloor[i] as number) / c)) : undefined;
     print(`## Local server throughput (${IN_FLIGHT} in flight, 1 KiB Standard Webhooks deliveries, ${ROUNDS} alternated rounds of ${SECONDS_PER_ROUND} s, medians)`);
