@@ -1,16 +1,20 @@
 // The floor of the local-server benchmark: a bare node:http server that does what a delivery needs
-// and nothing else (Standard Webhooks verification with node:crypto, one conditional PutItem to the
-// same embedded store Hookwarden uses, 202). Bundled with esbuild and run with plain node by
-// bench/server-throughput.ts; it prints {"url":...} once listening.
+// and nothing else: Standard Webhooks verification with node:crypto, one conditional PutItem, 202.
+// Like `npm start`, it embeds dynalite in its own process (local/dynamo.ts, on disk, the same tables),
+// and runs under tsx: the two differ in what they do per request, not in where their store lives.
+// Run by bench/server-throughput.ts; prints {"url":...} once listening.
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { startLocalStore } from '../local/dynamo.js';
+import { DELIVERIES_TABLE } from '../core/stores/tables.js';
 
-const { FLOOR_ENDPOINT: endpoint, FLOOR_TABLE: table, FLOOR_SECRET: secret } = process.env;
-if (!endpoint || !table || !secret) throw new Error('server-floor: FLOOR_ENDPOINT, FLOOR_TABLE and FLOOR_SECRET are required');
+const { FLOOR_DATA_DIR: dataDir, FLOOR_SECRET: secret } = process.env;
+if (!dataDir || !secret) throw new Error('server-floor: FLOOR_DATA_DIR and FLOOR_SECRET are required');
 const key = createSecretKey(Buffer.from(secret.slice('whsec_'.length), 'base64'));
-const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+const { client } = await startLocalStore({ dataDir });
+const table = DELIVERIES_TABLE.localName;
 
 const answer = (res: ServerResponse, status: number, body: object): void => {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -51,3 +55,5 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
 });
+// A normal exit on SIGTERM, so that node --cpu-prof writes its profile.
+process.on('SIGTERM', () => process.exit(0));

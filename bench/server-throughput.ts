@@ -1,5 +1,5 @@
-// Local server throughput: Hookwarden's `npm start` against a bare node:http floor writing to the same
-// embedded store, alternated (A B A B) in one run, 16 deliveries in flight, 1 KiB signed bodies.
+// Local server throughput: Hookwarden's `npm start` against a bare node:http floor with the same embedded
+// store (dynalite in its own process, on disk), alternated (A B A B) in one run, 16 in flight, 1 KiB bodies.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { DELIVERIES_TABLE } from '../core/stores/tables.js';
 import { print } from './measure.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,8 +40,8 @@ const waitFor = async <T>(what: string, poll: () => T | undefined, timeoutMs = 9
 };
 
 /** Hookwarden as `npm start` runs it (tsx, its own dynalite on disk, logs to standard output). */
-const startHookwarden = async (dataDir: string): Promise<Server & { dynamoEndpoint: string }> => {
-  // BENCH_PROFILE_DIR=dir writes a CPU profile of the Hookwarden process there (node --cpu-prof).
+const startHookwarden = async (dataDir: string): Promise<Server> => {
+  // BENCH_PROFILE_DIR=dir writes CPU profiles of both servers there (node --cpu-prof; the floor's in dir/floor).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bin/server.ts'], {
     cwd: ROOT,
@@ -51,16 +49,16 @@ const startHookwarden = async (dataDir: string): Promise<Server & { dynamoEndpoi
     stdio: 'ignore',
   });
   const file = join(dataDir, 'server.json');
-  const info = await waitFor('npm start', () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string; dynamoEndpoint: string }) : undefined));
-  return { name: 'hookwarden (npm start)', url: info.url, dynamoEndpoint: info.dynamoEndpoint, child };
+  const info = await waitFor('npm start', () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string }) : undefined));
+  return { name: 'hookwarden (npm start)', url: info.url, child };
 };
 
-/** The floor, bundled and run with plain node, writing to Hookwarden's store. */
-const startFloor = async (dir: string, dynamoEndpoint: string): Promise<Server> => {
-  const outfile = join(dir, 'server-floor.mjs');
-  await build({ entryPoints: [join(ROOT, 'bench/server-floor.ts')], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
-  const child = spawn(process.execPath, [outfile], {
-    env: { ...process.env, FLOOR_ENDPOINT: dynamoEndpoint, FLOOR_TABLE: DELIVERIES_TABLE.localName, FLOOR_SECRET: SECRET },
+/** The floor, with its own embedded store, run as npm start runs (tsx). */
+const startFloor = async (dataDir: string): Promise<Server> => {
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}/floor`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/server-floor.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, FLOOR_DATA_DIR: dataDir, FLOOR_SECRET: SECRET },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
@@ -138,13 +136,13 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
   const hookwarden = await startHookwarden(join(dir, 'data'));
   let floor: Server | undefined;
   try {
-    floor = await startFloor(dir, hookwarden.dynamoEndpoint);
+    floor = await startFloor(join(dir, 'floor'));
     const servers = [floor, hookwarden];
     for (const server of servers) await load(server.url, 1); // warm: JIT, connections, the blocklist cache
     const rates = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     const p50s = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     const cpuPerDelivery = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-    // Both processes count: the store lives in Hookwarden's process and serves the floor's writes too.
+    // Both processes count (the idle one adds little): each holds its own store.
     const cpuOfBoth = (): number | undefined => {
       const [a, b] = servers.map((s) => cpuSecondsOf(s.child.pid));
       return a === undefined || b === undefined ? undefined : a + b;
@@ -176,8 +174,8 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
       print(`| ${server.name} | ${perSecond.toFixed(0)} | ${median(p50s.get(server.name) as number[]).toFixed(1)} ms | ${relative[0]} | ${cpuText} | ${relative[1]} |`);
     }
     print('');
-    print('Ratios are medians of per-round ratios. CPU per delivery counts both server processes (the store is in Hookwarden\'s).');
-    print(`The floor: node:http, Standard Webhooks verification with node:crypto, one conditional PutItem to the same dynalite store; Node ${process.versions.node}.`);
+    print('Ratios are medians of per-round ratios. CPU per delivery: both server processes, each with its own embedded store.');
+    print(`The floor: node:http, Standard Webhooks verification with node:crypto, one conditional PutItem to its own embedded dynalite, as npm start has; Node ${process.versions.node}.`);
     print(ratio >= GOAL ? `Goal met: at least ${GOAL}× the floor.` : `Goal missed: ${ratio.toFixed(2)}× the floor (goal ${GOAL}×).`);
     print('');
   } finally {
