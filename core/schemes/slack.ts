@@ -92,11 +92,32 @@ const rootValueAt = (body: Buffer, keyAt: number): string | null => {
  * answer; a malformed one may still yield an id, a fixed function of the signed
  * bytes either way. Form bodies (slash commands) have none.
  */
+/** How far from the end {@link lastKeyAt} looks byte by byte before asking the native search. */
+const NEAR_END_BYTES = 512;
+
+/**
+ * The index of the last `"event_id"` in the body, or -1. The envelope puts it
+ * a few hundred bytes from the end, where a plain loop finds it sooner than
+ * Buffer#lastIndexOf, whose fixed cost was ~5% of a 1 KiB verification (profile);
+ * further back, the native search takes over.
+ */
+const lastKeyAt = (body: Buffer): number => {
+  const last = body.length - EVENT_ID_KEY.length;
+  const stop = Math.max(0, last - NEAR_END_BYTES);
+  for (let at = last; at >= stop; at--) {
+    if (body[at] !== QUOTE || body[at + 1] !== 0x65) continue;
+    let i = 2;
+    while (i < EVENT_ID_KEY.length && body[at + i] === EVENT_ID_KEY[i]) i++;
+    if (i === EVENT_ID_KEY.length) return at;
+  }
+  return stop > 0 ? body.lastIndexOf(EVENT_ID_KEY, stop - 1) : -1;
+};
+
 const eventIdOf = (body: Buffer): string | undefined => {
   let first = 0;
   while (isJsonSpace(body[first])) first++;
   if (body[first] !== 0x7b) return undefined;
-  const at = body.lastIndexOf(EVENT_ID_KEY);
+  const at = lastKeyAt(body);
   const plain = at < 0 ? undefined : rootValueAt(body, at);
   if (typeof plain === 'string') return plain;
   // Without a plain key and without a \u escape, no key in the body can read "event_id".
