@@ -3,6 +3,7 @@ import { acceptedRisks, proxyRanges, type Risk } from '../core/config/risks.js';
 import { list, positiveInt, Problems, schemeFor, stringArray } from '../core/config/rules.js';
 import { hmacFromEnvironment, readDocument, sourcesFromDocument } from '../core/config/sources.js';
 import type { HmacSchemeOptions } from '../core/schemes/types.js';
+import { DEFAULT_ROTATION, type RotationConfig } from '../core/config/rotation.js';
 
 /** One source as the stack deploys it (validated by the same rules as the local server). */
 export interface DeployedSource {
@@ -37,6 +38,8 @@ export interface DeployedSource {
   readonly clientRateLimit?: string;
   /** Options of the generic `hmac` scheme. @default - none (other schemes) */
   readonly hmac?: HmacSchemeOptions;
+  /** When and how the key changes (`rotation` in the config file). @default {"mode":"manual","every":"90d"} */
+  readonly rotation?: RotationConfig;
 }
 
 /** Everything the CDK app decides from the config file and context. */
@@ -159,6 +162,7 @@ const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: s
         ...(typeof raw.rateLimit === 'string' ? { rateLimit: raw.rateLimit.trim() } : {}),
         ...(typeof raw.clientRateLimit === 'string' ? { clientRateLimit: raw.clientRateLimit.trim() } : {}),
         ...(raw.hmac !== undefined ? { hmac: raw.hmac as HmacSchemeOptions } : {}),
+        rotation: source.rotation,
       },
     ];
   });
@@ -180,6 +184,7 @@ const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv, accepted: Rea
     maxBodyBytes: DEFAULTS.maxBodyBytes,
     retentionSeconds: DEFAULTS.retentionSeconds,
     ...(hmac ? { hmac: JSON.parse(JSON.stringify(hmac)) as HmacSchemeOptions } : {}),
+    rotation: DEFAULT_ROTATION,
   };
 };
 

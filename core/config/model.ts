@@ -1,5 +1,6 @@
 import type { RateLimit } from '../rate-limit/sliding-window.js';
 import type { SignatureScheme } from '../schemes/types.js';
+import type { RotationConfig } from './rotation.js';
 
 /** Where a source's secrets come from. */
 export type SecretSource =
@@ -27,6 +28,8 @@ export interface SourceConfig {
   readonly rateLimit?: RateLimit;
   /** Authenticated deliveries admitted per window per client (IPv4 address or IPv6 /64). @default none */
   readonly clientRateLimit?: RateLimit;
+  /** When and how the key changes (config/rotation.ts). @default {"mode":"manual","every":"90d"} */
+  readonly rotation: RotationConfig;
 }
 
 /** Everything Hookwarden reads from its environment and config file, validated. */
@@ -72,6 +75,7 @@ export interface ConfigDocument {
     clientRateLimit?: unknown;
     hmac?: unknown;
     generateSecret?: unknown;
+    rotation?: unknown;
   }>;
   corsOrigins?: unknown;
   trustedProxies?: unknown;

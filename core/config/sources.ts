@@ -5,6 +5,7 @@ import { checkHmacOptions, HMAC_VARIABLES } from './hmac.js';
 import { isObject, KNOWN_KEYS, unknownKeys } from './keys.js';
 import { DEFAULT_SOURCE, DEFAULTS, SINGLE_SOURCE_VARIABLES, type ConfigDocument, type SecretSource, type SourceConfig } from './model.js';
 import { acceptedRisks, allowedRanges, type Risk } from './risks.js';
+import { DEFAULT_ROTATION, rotationOf } from './rotation.js';
 import { ENV_NAME, envSecrets, hmacFromEnv, jsonInt, limits, list, MAX_BODY_LIMIT, positiveInt, schemeFor, SOURCE_NAME, stringArray, type Problems } from './rules.js';
 
 /** The config document: inline `HOOKWARDEN_CONFIG_JSON`, else the file (`HOOKWARDEN_CONFIG` or `hookwarden.config.json`), if any. */
@@ -87,6 +88,7 @@ const sourceFromDocument = (problems: Problems, raw: unknown, where: string, env
     maxBodyBytes: jsonInt(problems, `${where}.maxBodyBytes`, raw.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
     retentionSeconds: jsonInt(problems, `${where}.retentionSeconds`, raw.retentionSeconds, DEFAULTS.retentionSeconds, 366 * 86_400),
     ...limits(problems, [`${where}.rateLimit`, raw.rateLimit], [`${where}.clientRateLimit`, raw.clientRateLimit]),
+    rotation: rotationOf(problems, `${where}.rotation`, raw.rotation, scheme?.name ?? String(schemeName)),
   };
   return named ? source : undefined;
 };
@@ -162,6 +164,7 @@ export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv
     maxBodyBytes: positiveInt(problems, 'WEBHOOK_MAX_BODY_BYTES', env.WEBHOOK_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
     retentionSeconds: positiveInt(problems, 'WEBHOOK_RETENTION_SECONDS', env.WEBHOOK_RETENTION_SECONDS, DEFAULTS.retentionSeconds, 366 * 86_400),
     ...limits(problems, ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT], ['WEBHOOK_CLIENT_RATE_LIMIT', env.WEBHOOK_CLIENT_RATE_LIMIT]),
+    rotation: DEFAULT_ROTATION,
   };
   return new Map([[DEFAULT_SOURCE, source]]);
 };
