@@ -7,7 +7,9 @@ export type SecretSource =
   /** Locally (and in tests): comma-separated values of an environment variable, all valid at once. */
   | { readonly kind: 'env'; readonly variable: string; readonly values: readonly string[] }
   /** In AWS: a Secrets Manager secret holding `{"keys":[{"secret":"...","notAfter":...}]}`, read through a cache. */
-  | { readonly kind: 'secretsManager'; readonly secretId: string; readonly cacheSeconds: number };
+  | { readonly kind: 'secretsManager'; readonly secretId: string; readonly cacheSeconds: number }
+  /** Locally, for a source without a secret variable: the same key document in a file of the data directory (`secretId` is its path). */
+  | { readonly kind: 'keyFile'; readonly secretId: string; readonly cacheSeconds: number };
 
 /** One webhook sender, served at `/webhooks/{name}`. */
 export interface SourceConfig {
