@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DEFAULTS, type SourceConfig } from '../../core/config/index.js';
-import { durationSeconds, type RotationConfig } from '../../core/config/rotation.js';
+import type { RotationConfig } from '../../core/config/rotation.js';
 import { resolveScheme } from '../../core/schemes/index.js';
 import type { SignatureScheme } from '../../core/schemes/types.js';
 import { DEFAULT_GITHUB_API_URL, githubHookSwitch } from '../../core/secrets/github-hook.js';
@@ -16,6 +16,7 @@ import { readSettings } from '../../lib/settings.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { defaultAwsClients, readStackOutputs, sourceOutput, type AwsClients } from '../targets.js';
+import { parseDuration } from './containment.js';
 
 /** Options of `hookwarden rotate`. */
 export interface RotateOptions {
@@ -27,12 +28,14 @@ export interface RotateOptions {
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
-/** `--overlap`: a duration from 1 minute to 30 days. */
-const overlapOf = (text: string | undefined, rotation: RotationConfig): number => {
+/** `--overlap`: `90s`, `30m`, `24h`, `7d` (at most 366 days); else the source's configured overlap. */
+const overlapOf = (text: string | undefined, rotation: Pick<RotationConfig, 'overlapSeconds'>): number => {
   if (text === undefined) return rotation.overlapSeconds;
-  const seconds = durationSeconds(text);
-  if (seconds === undefined || seconds < 60 || seconds > 30 * 86_400) throw new UsageError(`--overlap "${text}": expected a duration like 30m, 24h or 7d (1m to 30d)`);
-  return seconds;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new UsageError(`--overlap "${text}": expected a duration like 30m, 24h or 7d (up to 366d)`);
+  }
 };
 
 /** The provider's new key from `--secret-env`, checked for the scheme and length; the message names the problem, never the value. */
@@ -156,7 +159,7 @@ export const rotateCommand = async (context: CliContext, source: string, options
     output.line(`started the rotation of source ${source} in stack ${options.stack}: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret (hookwarden keys ${source} --stack ${options.stack} shows the result)`);
     return 0;
   }
-  const overlapSeconds = overlapOf(options.overlap, deployed.rotation ?? { overlapSeconds: 86_400 } as RotationConfig);
+  const overlapSeconds = overlapOf(options.overlap, deployed.rotation ?? { overlapSeconds: 86_400 });
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, deployed.scheme) : undefined;
   const id = await secretId();
   const client = aws.secretsManager();

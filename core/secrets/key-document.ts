@@ -79,13 +79,14 @@ export interface PlanOptions {
 /**
  * A margin on top of the cache period before a staged key is used: clocks
  * differ, and a function may have read the document just before it changed.
+ * One cache period more, at most a minute.
  */
-export const STAGE_MARGIN_SECONDS = 60;
+export const stageMarginSeconds = (cacheSeconds: number): number => Math.min(60, cacheSeconds);
 
 /**
  * Plans a `github` or `shared` rotation so that no delivery is refused: the
  * provider switches only to the staged key, and only once every function has
- * accepted it for a whole cache period (plus {@link STAGE_MARGIN_SECONDS});
+ * accepted it for a whole cache period (plus {@link stageMarginSeconds});
  * the previous key keeps verifying until the overlap ends; a new key is staged
  * for the next rotation. With no staged key old enough, the plan only stages.
  * Expired keys are dropped.
@@ -97,9 +98,9 @@ export const planRotation = (current: KeyDocument, options: PlanOptions): Rotati
   const fresh = (): KeyEntry => ({ id: newKeyId(), secret: options.generate(), createdAt: nowSeconds, next: true });
   if (!staged) {
     const next = fresh();
-    return { document: { keys: [...valid, next] }, staged: next, waitSeconds: options.cacheSeconds + STAGE_MARGIN_SECONDS };
+    return { document: { keys: [...valid, next] }, staged: next, waitSeconds: options.cacheSeconds + stageMarginSeconds(options.cacheSeconds) };
   }
-  const ready = (staged.createdAt ?? 0) + options.cacheSeconds + STAGE_MARGIN_SECONDS;
+  const ready = (staged.createdAt ?? 0) + options.cacheSeconds + stageMarginSeconds(options.cacheSeconds);
   if (ready > nowSeconds) return { document: { keys: valid }, staged, waitSeconds: ready - nowSeconds };
   const until = nowSeconds + options.overlapSeconds;
   const { next: _staged, ...promoted } = staged;

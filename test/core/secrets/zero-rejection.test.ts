@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveScheme } from '../../../core/schemes/index.js';
-import { generateKey, STAGE_MARGIN_SECONDS } from '../../../core/secrets/key-document.js';
+import { generateKey, stageMarginSeconds } from '../../../core/secrets/key-document.js';
 import { rotationSteps, type ProviderSwitch } from '../../../core/secrets/rotation.js';
 import { secretsManagerProviders } from '../../../core/secrets/secrets-manager.js';
 import { secretsManagerKeyStore } from '../../../core/secrets/secrets-manager-store.js';
@@ -95,7 +95,7 @@ describe('rotation without a rejected delivery (github mode, key cache shortened
     await steps.testSecret('token-early');
     await steps.finishSecret('token-early');
     expect(githubKey).toBe(INITIAL);
-    await advance(CACHE_SECONDS + STAGE_MARGIN_SECONDS + 10);
+    await advance(CACHE_SECONDS + stageMarginSeconds(CACHE_SECONDS) + 10);
 
     // Rotation 2: the switch, with deliveries between every step, and createSecret and setSecret retried (Secrets Manager retries a failed step).
     await steps.createSecret('token-2');
