@@ -11,13 +11,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 /**
  * One secret's versions and staging labels, behind aws-sdk-client-mock (Secrets
  * Manager has no local server): GetSecretValue by stage or version id,
- * PutSecretValue with a ClientRequestToken (idempotent for the same token and
+ * a rotation's valueless AWSPENDING version (startRotation), PutSecretValue with a ClientRequestToken (idempotent for the same token and
  * value), DescribeSecret's VersionIdsToStages, UpdateSecretVersionStage moving
  * AWSCURRENT (the former current becomes AWSPREVIOUS), as Secrets Manager documents them.
  */
 export const fakeSecretsManager = (secretId: string, initial: string) => {
   const mock = mockClient(SecretsManagerClient);
-  const versions = new Map<string, { text: string; stages: string[] }>([['v-initial', { text: initial, stages: ['AWSCURRENT'] }]]);
+  const versions = new Map<string, { text: string | undefined; stages: string[] }>([['v-initial', { text: initial, stages: ['AWSCURRENT'] }]]);
   const notFound = (what: string) => new ResourceNotFoundException({ message: `Secrets Manager can't find ${what}`, $metadata: {} });
   const check = (id: string | undefined) => {
     if (id !== secretId) throw notFound(`the secret ${id}`);
@@ -25,7 +25,7 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
   mock.on(GetSecretValueCommand).callsFake((input: { SecretId?: string; VersionId?: string; VersionStage?: string }) => {
     check(input.SecretId);
     const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
-    const found = [...versions].find(([id, v]) => (input.VersionId === undefined || id === input.VersionId) && (stage === undefined || v.stages.includes(stage)));
+    const found = [...versions].find(([id, v]) => v.text !== undefined && (input.VersionId === undefined || id === input.VersionId) && (stage === undefined || v.stages.includes(stage)));
     if (!found) throw notFound(`the version ${input.VersionId ?? ''} ${stage ?? ''}`);
     return { ARN: secretId, VersionId: found[0], SecretString: found[1].text, VersionStages: found[1].stages };
   });
@@ -33,7 +33,7 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
     check(input.SecretId);
     const token = input.ClientRequestToken as string;
     const existing = versions.get(token);
-    if (existing && existing.text !== input.SecretString) throw new Error('ResourceExistsException: a version with this token holds another value');
+    if (existing?.text !== undefined && existing.text !== input.SecretString) throw new Error('ResourceExistsException: a version with this token holds another value');
     const stages = input.VersionStages ?? ['AWSCURRENT'];
     for (const v of versions.values()) v.stages = v.stages.filter((s) => !stages.includes(s));
     versions.set(token, { text: input.SecretString as string, stages: [...new Set([...(existing?.stages ?? []), ...stages])] });
@@ -57,6 +57,11 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
   });
   return {
     mock,
+    /** What RotateSecret does before invoking the function: a version named by the token, labelled AWSPENDING, without a value yet. */
+    startRotation: (token: string) => {
+      for (const v of versions.values()) v.stages = v.stages.filter((s) => s !== 'AWSPENDING');
+      versions.set(token, { text: undefined, stages: ['AWSPENDING'] });
+    },
     client: new SecretsManagerClient({ region: 'us-east-1' }),
     /** The version holding a stage, and its text. */
     version: (stage: string) => [...versions].find(([, v]) => v.stages.includes(stage)),
