@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type HookwardenConfig, type SourceConfig } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
+import { signingKey, toKeyDocument } from '../core/secrets/key-document.js';
+import { keyFilePath } from '../core/secrets/key-files.js';
+import { parseSecretDocument } from '../core/secrets/secrets-manager.js';
 import { developmentSecretsPath, readDevelopmentSecrets } from '../local/dev-secrets.js';
 import { dataDirOf } from '../local/index.js';
 
@@ -104,6 +107,18 @@ export const secretsWithOrigin = (
   if (source.secret?.kind === 'env') return { values: source.secret.values, origin: { label: source.secret.variable, kind: `env:${source.secret.variable}` } };
   if (source.secret?.kind === 'secretsManager') {
     throw new UsageError(`source "${source.name}" keeps its secret in Secrets Manager, which this command does not read: pass --secret-env NAME`);
+  }
+  // The key document npm start keeps for the source: a sender signs with its current key (after a rotation too).
+  const keyFile = keyFilePath(context.dataDir, source.name);
+  if (existsSync(keyFile)) {
+    let signing: string | undefined;
+    try {
+      signing = signingKey(toKeyDocument(parseSecretDocument(readFileSync(keyFile, 'utf8'))), Math.floor(Date.now() / 1000))?.secret;
+    } catch (error) {
+      throw new UsageError(`${keyFile}: ${(error as Error).message}`);
+    }
+    if (!signing) throw new UsageError(`${keyFile}: every key has expired; rotate the source (hookwarden rotate ${source.name})`);
+    return { values: decodable(source, keyFile, [signing]), origin: { label: `the current key in ${keyFile}`, kind: 'development' } };
   }
   let saved: Readonly<Record<string, string>>;
   try {

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment.js';
+import { keysCommand } from './commands/keys.js';
 import { rotateCommand } from './commands/rotate.js';
 import type { CliContext } from './context.js';
 import type { AwsClients } from './targets.js';
@@ -7,7 +8,7 @@ import type { AwsClients } from './targets.js';
 const stackOption = (): Option =>
   new Option('--stack <name>', 'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store');
 
-/** Registers the incident-response commands: block, unblock, blocks, disable, enable, rotate. */
+/** Registers the incident-response commands: block, unblock, blocks, disable, enable, rotate, keys. */
 export const registerIncidentCommands = (program: Command, context: CliContext, exit: { code: number }, aws?: AwsClients): void => {
   program
     .command('block')
@@ -55,12 +56,23 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
 
   program
     .command('rotate')
-    .description("rotate a source's secret on a deployed stack: the new key first, the current ones valid for the overlap")
+    .description(
+      "rotate a source's secret, on the local store (the key document in the data directory) or a deployed stack: github and shared sources switch to the staged key (GitHub through its API, then a ping) and stage the next; manual sources take the provider's new key; the previous key stays valid for the overlap",
+    )
     .argument('<source>', 'source name')
     .addOption(stackOption())
-    .option('--overlap <duration>', 'how long the current keys stay valid: 30m, 24h, 7d', '24h')
-    .option('--secret-env <NAME>', "the provider's new secret, from this environment variable (default: generate one and print it once)")
+    .option('--overlap <duration>', "how long the previous keys stay valid: 30m, 24h, 7d (default: the source's rotation overlap, 24h)")
+    .option('--secret-env <NAME>', "manual sources: the provider's new secret, from this environment variable (with --stack and none given: generate one and print it once)")
     .action(async (source: string, options) => {
       exit.code = await rotateCommand(context, source, options, aws);
+    });
+  program
+    .command('keys')
+    .description("list a source's keys: id, role (current, next, previous, expired), age and expiry; never a value")
+    .argument('<source>', 'source name')
+    .addOption(stackOption())
+    .option('--json', 'print one JSON object: source, where, keys')
+    .action(async (source: string, options) => {
+      exit.code = await keysCommand(context, source, options, aws);
     });
 };

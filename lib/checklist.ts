@@ -1,10 +1,11 @@
+import { DEFAULT_ROTATION } from '../core/config/rotation.js';
 import type { DeploymentSettings } from './settings.js';
 
 /**
  * The items of the hardening guide's "Production Deployment Checklist" that a
  * synth can check, by the name each failure is reported under.
  */
-export const CHECKLIST_ITEMS = ['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail'] as const;
+export const CHECKLIST_ITEMS = ['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail', 'Rotation'] as const;
 
 /** One of {@link CHECKLIST_ITEMS}. */
 export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number];
@@ -20,6 +21,24 @@ const sourcesWithoutSecret = (settings: DeploymentSettings): string[] =>
   settings.sources
     .filter((source) => !source.secretArn && !source.generateSecret)
     .map((source) => item('Secrets', `source "${source.name}" has no secret ("generateSecret": false and no "secretArn")`));
+
+/** The longest rotation period production accepts: every key changes at least once a year. */
+export const MAX_PRODUCTION_ROTATION_DAYS = 365;
+
+/**
+ * The guide's "configure secrets rotation schedule": every source's key has a
+ * due date of at most a year, or rotation is switched off with a written reason.
+ */
+const rotationProblems = (settings: DeploymentSettings): string[] =>
+  settings.sources.flatMap((source) => {
+    const rotation = source.rotation ?? DEFAULT_ROTATION;
+    if (rotation.mode === 'off') {
+      return rotation.reason ? [] : [item('Rotation', `source "${source.name}" has rotation off without a reason (add "reason": "<why this key never rotates>" to its rotation block)`)];
+    }
+    return rotation.everySeconds > MAX_PRODUCTION_ROTATION_DAYS * 86_400
+      ? [item('Rotation', `source "${source.name}" rotates every ${rotation.every}, more than ${MAX_PRODUCTION_ROTATION_DAYS}d`)]
+      : [];
+  });
 
 /**
  * The production deployment checklist, executable: every failing item, by
@@ -41,6 +60,7 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
   if (settings.cloudTrail === 'none') {
     failing.push(item('Audit trail', 'cloudTrail=none: no trail logs management events, so no secret read is ever alerted on (cloudTrail=create, or cloudTrail=existing when the account has one)'));
   }
+  failing.push(...rotationProblems(settings));
   return failing;
 };
 

@@ -30,7 +30,14 @@ const loopbackOf = (url: string): Address => {
   return parseAddress(host === '::' || host === '::1' ? '::1' : '127.0.0.1') as Address;
 };
 
+/** A path as short as it reads: relative to `cwd` when inside it. */
+const relativeTo = (cwd: string, path: string): string => {
+  const near = relative(cwd, path);
+  return near.startsWith('..') ? path : near;
+};
+
 /** The lines `npm start` prints: URL, sources and their allowlists, generated secrets, a ready-to-run signed request. */
+
 export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd()): string[] => {
   const near = relative(cwd, local.dataDir);
   const dataDir = near === '' ? '.' : near.startsWith('..') ? local.dataDir : near;
@@ -38,10 +45,10 @@ export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd())
   const loopback = loopbackOf(local.url);
   const denied: SourceConfig[] = [];
   for (const source of local.config.sources.values()) {
-    const secret = source.secret?.kind === 'env' ? source.secret.variable : 'Secrets Manager';
+    const secret = source.secret?.kind === 'env' ? source.secret.variable : source.secret?.kind === 'keyFile' ? relativeTo(cwd, source.secret.secretId) : 'Secrets Manager';
     lines.push(`  ${source.name.padEnd(12)} ${source.schemeName.padEnd(18)} POST ${local.url}/webhooks/${source.name}   secret: ${secret}`);
     lines.push(`  ${''.padEnd(12)} allowed IPs: ${source.allowedIps.length === 0 ? 'any' : source.allowedIps.join(', ')}`);
-    const key = source.secret?.kind === 'env' ? source.secret.values[0] : undefined;
+    const key = source.secret?.kind === 'env' ? source.secret.values[0] : local.generatedSecrets.get(source.name);
     if (key !== undefined && !signsTimestamp(source, key)) {
       lines.push(`  ${''.padEnd(12)} replay window: ${source.schemeName} signs no timestamp, so a captured delivery is refused as a duplicate for ${duration(source.retentionSeconds)} (retentionSeconds), and accepted again after that until the key is rotated`);
     }
@@ -54,13 +61,15 @@ export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd())
     lines.push('', `Warning: "${source.name}" allows only ${source.allowedIps.join(', ')}: a request from this machine (${loopback.ip}) gets 403 ip_denied. Add ${loopback.ip} to its allowed IPs to try it locally.`);
   }
   for (const [name, secret] of local.generatedSecrets) {
-    lines.push('', `No secret configured for "${name}": generated a development secret (kept in ${dataDir}/dev-secrets.json):`);
+    lines.push('', `No secret configured for "${name}": generated a development secret (kept in ${dataDir}/dev-secrets.json; the key document ${dataDir}/keys/${name}.json holds the keys the server accepts, hookwarden rotate ${name} changes them):`);
     lines.push(`  ${secret}`);
   }
   // The example must work: the first source this machine may reach, with a secret known here.
-  const example = [...local.config.sources.values()].find((s) => !denied.includes(s) && s.secret?.kind === 'env' && s.secret.values[0]);
-  if (example?.secret?.kind === 'env' && example.secret.values[0]) {
-    const key = example.secret.values[0];
+  const keyOf = (s: SourceConfig): string | undefined => (s.secret?.kind === 'env' ? s.secret.values[0] : local.generatedSecrets.get(s.name));
+  const example = [...local.config.sources.values()].find((s) => !denied.includes(s) && keyOf(s));
+  const exampleKey = example && keyOf(example);
+  if (example && exampleKey) {
+    const key = exampleKey;
     const body = sampleBody(example.schemeName);
     const headers = example.scheme.sign(key, { body: Buffer.from(body) });
     const flags = Object.entries(headers).map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`);

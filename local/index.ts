@@ -2,7 +2,9 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join, resolve } from 'node:path';
 import { loadConfig, type HookwardenConfig } from '../core/config/index.js';
 import { rateLimitsDependencies } from '../core/wiring.js';
-import { environmentSecretProviders } from '../core/secrets/index.js';
+import { environmentSecretProviders, type SecretProviderFactory } from '../core/secrets/index.js';
+import { readKeyFile } from '../core/secrets/key-files.js';
+import { cachedKeyDocumentProviders } from '../core/secrets/secrets-manager.js';
 import { DynamoDbDeliveryStore } from '../core/stores/dynamodb-delivery-store.js';
 import { createTelemetry, type Telemetry } from '../core/telemetry.js';
 import { withDevelopmentSecrets } from './dev-secrets.js';
@@ -112,7 +114,11 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     throw new ConfigError(problems);
   }
   if (!options.inMemory) restrictDataDir(dataDir);
-  const { config, generated } = withDevelopmentSecrets(loaded, options.inMemory ? undefined : dataDir);
+  // The key documents of the data directory are read through the functions' cache, for as long (WEBHOOK_SECRET_CACHE_SECONDS shortens it in tests and demos).
+  const cacheSeconds = /^\d{1,5}$/.test(env.WEBHOOK_SECRET_CACHE_SECONDS ?? '') && Number(env.WEBHOOK_SECRET_CACHE_SECONDS) > 0 ? Number(env.WEBHOOK_SECRET_CACHE_SECONDS) : undefined;
+  const { config, generated } = withDevelopmentSecrets(loaded, options.inMemory ? undefined : dataDir, cacheSeconds);
+  const keyFiles = cachedKeyDocumentProviders(readKeyFile);
+  const secretProviders: SecretProviderFactory = (source) => (source.kind === 'keyFile' ? keyFiles(source) : environmentSecretProviders(source));
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
   const telemetry = options.telemetry ?? createTelemetry();
   let http: LocalHttpServer;
@@ -122,7 +128,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         config,
         telemetry,
         store: new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }),
-        secretProviders: environmentSecretProviders,
+        secretProviders,
         // HOOKWARDEN_CONTROLS_REFRESH_SECONDS shortens the 15 s blocklist cache (tests, demos).
         ...rateLimitsDependencies(store.client, config, telemetry, env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {}),
       },

@@ -1,11 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DEFAULTS, type SourceConfig } from '../../core/config/index.js';
+import type { RotationConfig } from '../../core/config/rotation.js';
 import { resolveScheme } from '../../core/schemes/index.js';
 import type { SignatureScheme } from '../../core/schemes/types.js';
+import { DEFAULT_GITHUB_API_URL, githubHookSwitch } from '../../core/secrets/github-hook.js';
+import { generateKey, planManualRotation, serializeKeyDocument, summarizeKeys, toKeyDocument, type KeyDocument } from '../../core/secrets/key-document.js';
+import { fileKeyStore, keyFilePath, writePrivateFile } from '../../core/secrets/key-files.js';
 import { decodeKey } from '../../core/secrets/keys.js';
+import { rotateNow, rotationSteps } from '../../core/secrets/rotation.js';
 import { parseSecretDocument } from '../../core/secrets/secrets-manager.js';
+import { ensureKeyDocument, generateSecret } from '../../local/dev-secrets.js';
 import { readSettings } from '../../lib/settings.js';
-import { UsageError, type CliContext } from '../context.js';
+import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { defaultAwsClients, readStackOutputs, sourceOutput, type AwsClients } from '../targets.js';
 import { parseDuration } from './containment.js';
@@ -13,66 +21,155 @@ import { parseDuration } from './containment.js';
 /** Options of `hookwarden rotate`. */
 export interface RotateOptions {
   stack?: string;
-  overlap: string;
+  /** @default the source's rotation overlap (24h) */
+  overlap?: string;
   secretEnv?: string;
 }
 
+const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+/** `--overlap`: `90s`, `30m`, `24h`, `7d` (at most 366 days); else the source's configured overlap. */
+const overlapOf = (text: string | undefined, rotation: Pick<RotationConfig, 'overlapSeconds'>): number => {
+  if (text === undefined) return rotation.overlapSeconds;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new UsageError(`--overlap "${text}": expected a duration like 30m, 24h or 7d (up to 366d)`);
+  }
+};
+
+/** The provider's new key from `--secret-env`, checked for the scheme and length; the message names the problem, never the value. */
+const providerKey = (context: CliContext, name: string, scheme: SignatureScheme): string => {
+  const fresh = context.env[name]?.trim();
+  if (!fresh) throw new UsageError(`--secret-env ${name}: the variable is not set`);
+  try {
+    decodeKey(scheme, fresh);
+  } catch (error) {
+    throw new UsageError(`--secret-env ${name}: the new key ${(error as Error).message} (scheme ${scheme.name}); nothing was written`);
+  }
+  return fresh;
+};
+
+/** The functions' key cache period locally: `WEBHOOK_SECRET_CACHE_SECONDS`, else 300 s. */
+const localCacheSeconds = (env: NodeJS.ProcessEnv): number => {
+  const raw = env.WEBHOOK_SECRET_CACHE_SECONDS;
+  return raw && /^\d{1,5}$/.test(raw) && Number(raw) > 0 ? Number(raw) : DEFAULTS.secretCacheSeconds;
+};
+
 /**
- * The scheme a source was deployed with: read from the config file the CDK app
+ * The scheme and rotation a source was deployed with: read from the config file the CDK app
  * deploys from (the working directory's, or `HOOKWARDEN_CONFIG`), else `WEBHOOK_SCHEME` for `default`.
  * @throws UsageError when the source is not in that configuration
  */
-const deployedScheme = (context: CliContext, source: string): SignatureScheme => {
+const deployedSource = (context: CliContext, source: string): { scheme: SignatureScheme; rotation?: RotationConfig } => {
   const { settings } = readSettings(() => undefined, context.env, context.cwd);
   const deployed = settings.sources.find((s) => s.name === source);
   if (!deployed) {
     throw new UsageError(`source "${source}" is not in ${settings.origin === 'environment' ? 'the environment (no hookwarden.config.json here)' : settings.origin}; run rotate where you deploy from, to check the new key for the source's scheme`);
   }
   try {
-    return resolveScheme(deployed.scheme, deployed.hmac);
+    return { scheme: resolveScheme(deployed.scheme, deployed.hmac), ...(deployed.rotation ? { rotation: deployed.rotation } : {}) };
   } catch (error) {
     throw new UsageError(`source "${source}": ${(error as Error).message}`);
   }
 };
 
+const printDocument = (document: KeyDocument, nowSeconds: number): void => {
+  for (const key of summarizeKeys(document, nowSeconds)) {
+    output.line(`  ${key.id.padEnd(12)} ${key.role.padEnd(8)} ${key.notAfter === undefined ? '' : `valid until ${iso(key.notAfter)}`}`.trimEnd());
+  }
+};
+
+/** `rotate <source>` on the local store: the key document in the data directory, the same steps as the rotation function. */
+const rotateLocally = async (context: CliContext, name: string, options: RotateOptions): Promise<number> => {
+  const config = configOf(context);
+  const source: SourceConfig = sourceOf(config, name);
+  if (source.secret?.kind === 'env') {
+    throw new UsageError(
+      `source "${name}" takes its secret from the environment variable ${source.secret.variable}, which this tool cannot change: put the new key first in ${source.secret.variable} (comma-separated, the current one after it until the provider has switched) and restart, or unset ${source.secret.variable} to keep the source's keys in the data directory's key document, which rotate changes`,
+    );
+  }
+  if (source.secret?.kind === 'secretsManager') throw new UsageError(`source "${name}" keeps its keys in Secrets Manager (${source.secret.secretId}): rotate it with --stack <name>`);
+  const { rotation } = source;
+  const overlapSeconds = overlapOf(options.overlap, rotation);
+  const manual = rotation.mode === 'manual' || rotation.mode === 'off';
+  if (manual && options.secretEnv === undefined) {
+    throw new UsageError(`source "${name}" rotates manually: issue a new secret in the provider's dashboard, export it, and pass its variable with --secret-env NAME`);
+  }
+  if (!manual && options.secretEnv !== undefined) {
+    throw new UsageError(`source "${name}" rotates in "${rotation.mode}" mode, where Hookwarden makes the key: --secret-env is for manual sources`);
+  }
+  const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, source.scheme) : undefined;
+  const path = keyFilePath(context.dataDir, name);
+  if (!existsSync(path)) ensureKeyDocument(context.dataDir, source, () => generateSecret(source.schemeName));
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const cacheSeconds = localCacheSeconds(context.env);
+  if (fresh !== undefined) {
+    const current = toKeyDocument(parseSecretDocument(readFileSync(path, 'utf8')));
+    const plan = planManualRotation(current, fresh, nowSeconds, overlapSeconds);
+    writePrivateFile(path, serializeKeyDocument(plan.document));
+    output.line(`rotated source ${name} in ${path}: the provider's new key is current; the previous keys stay valid until ${iso(nowSeconds + overlapSeconds)}`);
+    output.line(`the server accepts the new key within its key cache period (${cacheSeconds} s)`);
+    printDocument(plan.document, nowSeconds);
+    return 0;
+  }
+  let provider;
+  if (rotation.mode === 'github') {
+    const token = rotation.tokenEnv ? context.env[rotation.tokenEnv] : undefined;
+    if (!token) throw new UsageError(`source "${name}": the GitHub token variable ${rotation.tokenEnv ?? '(rotation.tokenEnv)'} is not set`);
+    provider = githubHookSwitch({ hook: rotation.github as NonNullable<RotationConfig['github']>, token, apiUrl: context.env.HOOKWARDEN_GITHUB_API_URL || DEFAULT_GITHUB_API_URL });
+  }
+  const store = fileKeyStore(path);
+  const steps = rotationSteps({ store, ...(provider ? { provider } : {}), generate: () => generateKey(source.schemeName), cacheSeconds, overlapSeconds });
+  let outcome;
+  try {
+    outcome = await rotateNow(steps, store, randomUUID());
+  } catch (error) {
+    throw new CommandFailed(`rotation of source ${name} failed, nothing was switched after the failing step: ${(error as Error).message}`);
+  }
+  if (outcome.switchedTo) {
+    const switched = provider ? `${provider.name} now signs with` : 'the sender now signs with';
+    output.line(`rotated source ${name}: ${switched} key ${outcome.switchedTo.id ?? ''}${provider ? ' (its ping was accepted)' : ''}; the previous key stays valid until ${iso(nowSeconds + overlapSeconds)}`);
+  } else {
+    output.line(`source ${name}: staged key ${outcome.staged?.id ?? ''} for the next rotation; the provider switches to it only once the server has accepted it for a whole key cache period (${cacheSeconds} s): run rotate again after that`);
+  }
+  printDocument(outcome.document, nowSeconds);
+  return 0;
+};
+
 /**
- * `hookwarden rotate <source> --stack <name>`: puts a new key first in the
- * source's key document and keeps the current keys valid for the overlap
- * (`notAfter`), so deliveries signed with either verify while the provider
- * switches. The new key is the provider's (`--secret-env NAME`) or generated
- * (printed once, to give to the provider). A provider's key is checked for the
- * source's scheme and length (at least 16 bytes) before anything is read or written.
+ * `hookwarden rotate <source>`: locally by default (the key document in the
+ * data directory, as `block` acts on the local store), on a deployed stack with
+ * `--stack`. `github` and `shared` sources run the rotation steps (on AWS: the
+ * stack's rotation function, started with RotateSecret); `manual` ones take the
+ * provider's new key from `--secret-env NAME`, checked for the scheme first.
  */
 export const rotateCommand = async (context: CliContext, source: string, options: RotateOptions, aws: AwsClients = defaultAwsClients): Promise<number> => {
-  if (!options.stack) {
-    throw new UsageError('rotate works on a deployed stack (--stack <name>); locally, list the new and the old secret in WEBHOOK_SECRET (comma-separated) and restart');
+  if (!options.stack) return rotateLocally(context, source, options);
+  const deployed = deployedSource(context, source);
+  const mode = deployed.rotation?.mode ?? 'manual';
+  const secretId = async (): Promise<string> => {
+    const id = sourceOutput(await readStackOutputs(aws, options.stack as string), 'secretArn', source);
+    if (!id) throw new UsageError(`stack ${options.stack} has no secret for source "${source}"`);
+    return id;
+  };
+  if ((mode === 'github' || mode === 'shared') && options.secretEnv === undefined) {
+    const id = await secretId();
+    await aws.secretsManager().send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));
+    output.line(`started the rotation of source ${source} in stack ${options.stack}: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret (hookwarden keys ${source} --stack ${options.stack} shows the result)`);
+    return 0;
   }
-  const overlapSeconds = parseDuration(options.overlap);
-  const scheme = deployedScheme(context, source);
-  let fresh: string | undefined;
-  if (options.secretEnv !== undefined) {
-    fresh = context.env[options.secretEnv]?.trim();
-    if (!fresh) throw new UsageError(`--secret-env ${options.secretEnv}: the variable is not set`);
-    try {
-      decodeKey(scheme, fresh);
-    } catch (error) {
-      // The problem, never the value.
-      throw new UsageError(`--secret-env ${options.secretEnv}: the new key ${(error as Error).message} (scheme ${scheme.name}); nothing was written`);
-    }
-  }
-  const secretId = sourceOutput(await readStackOutputs(aws, options.stack), 'secretArn', source);
-  if (!secretId) throw new UsageError(`stack ${options.stack} has no secret for source "${source}"`);
+  const overlapSeconds = overlapOf(options.overlap, deployed.rotation ?? { overlapSeconds: 86_400 });
+  const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, deployed.scheme) : undefined;
+  const id = await secretId();
   const client = aws.secretsManager();
-  const current = parseSecretDocument((await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString);
+  const current = toKeyDocument(parseSecretDocument((await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString));
   const now = Math.floor(Date.now() / 1000);
-  const until = now + overlapSeconds;
   const generated = fresh === undefined;
-  const key = fresh ?? `${scheme.name === 'standard-webhooks' ? 'whsec_' : ''}${randomBytes(24).toString('base64')}`;
-  const kept = current.keys
-    .filter((k) => (k.notAfter === undefined || k.notAfter > now) && k.secret !== key)
-    .map((k) => ({ secret: k.secret, notAfter: Math.min(k.notAfter ?? until, until) }));
-  await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ keys: [{ secret: key }, ...kept] }) }));
-  output.line(`rotated source ${source} in stack ${options.stack}: ${kept.length} previous key(s) stay valid until ${new Date(until * 1000).toISOString()}`);
+  const key = fresh ?? `${deployed.scheme.name === 'standard-webhooks' ? 'whsec_' : ''}${randomBytes(24).toString('base64')}`;
+  const plan = planManualRotation(current, key, now, overlapSeconds);
+  await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: serializeKeyDocument(plan.document) }));
+  output.line(`rotated source ${source} in stack ${options.stack}: ${plan.document.keys.length - 1} previous key(s) stay valid until ${iso(now + overlapSeconds)}`);
   output.line('functions pick the new key set up within their secret cache period (5 minutes by default)');
   if (generated) {
     output.line('new secret (give it to the provider now; it is not shown again):');

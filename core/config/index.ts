@@ -5,6 +5,7 @@ import type { SignatureScheme } from '../schemes/types.js';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, tableName } from '../stores/tables.js';
 import { describeSources, type DescribeOverrides } from './describe.js';
 import { DEFAULT_SOURCE, DEFAULTS, type ConfigDescription, type HookwardenConfig, type SecretSource, type SourceConfig, type SourceDescription } from './model.js';
+import { rotationFromDescription } from './rotation.js';
 import { envSecrets, positiveInt, Problems } from './rules.js';
 
 export * from './model.js';
@@ -73,6 +74,7 @@ const resolveSource = (problems: Problems, source: SourceDescription, env: NodeJ
     retentionSeconds: source.retentionSeconds,
     ...(rateLimit ? { rateLimit } : {}),
     ...(clientRateLimit ? { clientRateLimit } : {}),
+    rotation: rotationFromDescription(source.rotation, source.scheme),
   };
 };
 

@@ -4,7 +4,7 @@ import type { Problems } from './rules.js';
 export const KNOWN_KEYS = {
   top: ['sources', 'corsOrigins', 'trustedProxies', 'acceptRisks'],
   // `generateSecret` is read by the CDK app only; the functions accept and ignore it.
-  source: ['name', 'scheme', 'secretEnv', 'secretArn', 'generateSecret', 'allowedIps', 'maxAgeSeconds', 'maxBodyBytes', 'retentionSeconds', 'rateLimit', 'clientRateLimit', 'hmac'],
+  source: ['name', 'scheme', 'secretEnv', 'secretArn', 'generateSecret', 'allowedIps', 'maxAgeSeconds', 'maxBodyBytes', 'retentionSeconds', 'rateLimit', 'clientRateLimit', 'hmac', 'rotation'],
   hmac: ['header', 'prefix', 'encoding', 'timestampHeader', 'idHeader', 'template'],
 } as const;
 

@@ -1,12 +1,15 @@
 import type { RateLimit } from '../rate-limit/sliding-window.js';
 import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types.js';
+import type { RotationConfig, RotationDescription } from './rotation.js';
 
 /** Where a source's secrets come from. */
 export type SecretSource =
   /** Locally (and in tests): comma-separated values of an environment variable, all valid at once. */
   | { readonly kind: 'env'; readonly variable: string; readonly values: readonly string[] }
   /** In AWS: a Secrets Manager secret holding `{"keys":[{"secret":"...","notAfter":...}]}`, read through a cache. */
-  | { readonly kind: 'secretsManager'; readonly secretId: string; readonly cacheSeconds: number };
+  | { readonly kind: 'secretsManager'; readonly secretId: string; readonly cacheSeconds: number }
+  /** Locally, for a source without a secret variable: the same key document in a file of the data directory (`secretId` is its path). */
+  | { readonly kind: 'keyFile'; readonly secretId: string; readonly cacheSeconds: number };
 
 /** One webhook sender, served at `/webhooks/{name}`. */
 export interface SourceConfig {
@@ -27,6 +30,8 @@ export interface SourceConfig {
   readonly rateLimit?: RateLimit;
   /** Authenticated deliveries admitted per window per client (IPv4 address or IPv6 /64). @default none */
   readonly clientRateLimit?: RateLimit;
+  /** When and how the key changes (config/rotation.ts). @default {"mode":"manual","every":"90d"} */
+  readonly rotation: RotationConfig;
 }
 
 /**
@@ -60,6 +65,8 @@ export interface SourceDescription {
   readonly rateLimit?: string;
   /** As written. @default - no per-client limit */
   readonly clientRateLimit?: string;
+  /** When and how the key changes, as written with its defaults filled in. @default - {"mode":"manual","every":"90d","overlap":"24h"} */
+  readonly rotation?: RotationDescription;
 }
 
 /** The sources and the settings around them, as the one parser describes them: a valid config document. */
@@ -118,6 +125,7 @@ export interface ConfigDocument {
     clientRateLimit?: unknown;
     hmac?: unknown;
     generateSecret?: unknown;
+    rotation?: unknown;
   }>;
   corsOrigins?: unknown;
   trustedProxies?: unknown;

@@ -50,9 +50,13 @@ export const parseSecretDocument = (text: string | undefined): SecretDocument =>
   const keys: unknown[] = typeof generated === 'string' ? [...listed, { secret: generated }] : listed;
   if (keys.length === 0) throw new MalformedSecretError('secret document has no "keys"');
   keys.forEach((key, index) => {
-    const { secret, notAfter } = (key ?? {}) as { secret?: unknown; notAfter?: unknown };
+    const { secret, notAfter, id, createdAt, next } = (key ?? {}) as { secret?: unknown; notAfter?: unknown; id?: unknown; createdAt?: unknown; next?: unknown };
     if (typeof secret !== 'string' || secret.length === 0) throw new MalformedSecretError(`keys[${index}].secret must be a non-empty string`);
     if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter))) throw new MalformedSecretError(`keys[${index}].notAfter must be epoch seconds`);
+    // Rotation's bookkeeping (core/secrets/key-document.ts): checked so that a rotation never plans from a wrong reading.
+    if (createdAt !== undefined && (typeof createdAt !== 'number' || !Number.isFinite(createdAt))) throw new MalformedSecretError(`keys[${index}].createdAt must be epoch seconds`);
+    if (id !== undefined && typeof id !== 'string') throw new MalformedSecretError(`keys[${index}].id must be a string`);
+    if (next !== undefined && typeof next !== 'boolean') throw new MalformedSecretError(`keys[${index}].next must be true or false`);
   });
   return { keys: keys as SecretDocument['keys'], ...(typeof generated === 'string' ? { generatedLast: true } : {}) };
 };
@@ -65,8 +69,12 @@ const unavailable = (secretId: string, cause: unknown, problem: string): HttpErr
   });
 
 /** Why a read failed, for the log: the SDK error's name, or the document problem. */
-const problemOf = (error: unknown): string =>
-  error instanceof MalformedSecretError ? error.message : `GetSecretValue failed (${(error as { name?: string })?.name ?? 'error'})`;
+const problemOf = (error: unknown): string => {
+  if (error instanceof MalformedSecretError) return error.message;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  // A local key file's system error (ENOENT, EACCES), else the SDK error's name.
+  return code ? `cannot read the key file (${code})` : `GetSecretValue failed (${(error as { name?: string })?.name ?? 'error'})`;
+};
 
 /**
  * Providers for Secrets Manager sources (`staticSecrets` for `env` ones). Each
@@ -76,7 +84,15 @@ const problemOf = (error: unknown): string =>
  * the last good document and is retried after a short backoff; with nothing
  * good cached, callers get a 503 with `Retry-After`.
  */
-export const secretsManagerProviders = (client: SecretsManagerClient, options: SecretsManagerProviderOptions = {}): SecretProviderFactory => {
+export const secretsManagerProviders = (client: SecretsManagerClient, options: SecretsManagerProviderOptions = {}): SecretProviderFactory =>
+  cachedKeyDocumentProviders(async (secretId) => (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString, options);
+
+/**
+ * The caching provider of {@link secretsManagerProviders} over any reader of
+ * key documents by id: Secrets Manager on AWS, the data directory's key files
+ * locally (one code path). `env` sources get `staticSecrets`.
+ */
+export const cachedKeyDocumentProviders = (readDocument: (secretId: string) => Promise<string | undefined>, options: SecretsManagerProviderOptions = {}): SecretProviderFactory => {
   const now = options.now ?? Date.now;
   const retryAfterFailureMs = options.retryAfterFailureMs ?? 5_000;
   return (source) => {
@@ -109,8 +125,7 @@ export const secretsManagerProviders = (client: SecretsManagerClient, options: S
     const read = async (): Promise<void> => {
       lastReadAt = now();
       try {
-        const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-        document = parseSecretDocument(result.SecretString);
+        document = parseSecretDocument(await readDocument(secretId));
         failure = undefined;
         refreshAt = now() + cacheSeconds * 1000;
       } catch (error) {

@@ -39,6 +39,8 @@ describe('the production checklist', () => {
     expect(refusal(SAFE_PROD)).toEqual([]);
     expect(refusal(SAFE_PROD, { sources: [source], corsOrigins: ['https://ignored.example.com'] })).toEqual([]);
     expect(refusal({})).toEqual([]);
+    expect(refusal(SAFE_PROD, { sources: [{ ...source, rotation: { every: '365d' } }] })).toEqual([]);
+    expect(refusal(SAFE_PROD, { sources: [{ ...source, rotation: { mode: 'off', reason: 'a test receiver; its key never leaves the account' } }] })).toEqual([]);
   });
 
   it.each([
@@ -53,6 +55,8 @@ describe('the production checklist', () => {
     ['debug on', { ...SAFE_PROD, debug: 'true' }, undefined, /^Debug: debug is on/],
     ['WAF disabled without acknowledgement', { ...SAFE_PROD, wafEnabled: 'false' }, undefined, /^WAF: disabled without an acknowledgement/],
     ['no trail for the secret-access audit', { ...SAFE_PROD, cloudTrail: 'none' }, undefined, /^Audit trail: cloudTrail=none/],
+    ['a rotation period over a year', SAFE_PROD, { sources: [{ ...source, rotation: { every: '366d' } }] }, /^Rotation: source "github" rotates every 366d, more than 365d/],
+    ['rotation off without a reason', SAFE_PROD, { sources: [{ ...source, rotation: { mode: 'off' } }] }, /^Rotation: source "github" has rotation off without a reason/],
   ])('refuses %s, naming that item only', (_name, context, config, expected) => {
     const problems = refusal(context, config);
     expect(problems).toHaveLength(1);
@@ -60,8 +64,8 @@ describe('the production checklist', () => {
   });
 
   it('lists every failing item at once', () => {
-    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true', cloudTrail: 'none' }, { sources: [{ ...source, generateSecret: false }] });
-    expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail']);
+    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true', cloudTrail: 'none' }, { sources: [{ ...source, generateSecret: false, rotation: { every: '500d' } }] });
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail', 'Rotation']);
     expect(new Set(problems.map((p) => p.split(':')[0]))).toEqual(new Set(CHECKLIST_ITEMS));
   });
 

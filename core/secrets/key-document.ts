@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import type { SecretDocument } from './secrets-manager.js';
+
+/**
+ * One key of a key document, as stored locally and in Secrets Manager:
+ * `{"id":"k-1a2b3c4d","secret":"...","createdAt":1767225600,"notAfter":1767312000,"next":true}`.
+ * Every key that has not passed `notAfter` verifies. `next` marks the staged
+ * key: accepted by the functions, not yet used by the provider.
+ */
+export interface KeyEntry {
+  readonly secret: string;
+  /** Epoch seconds after which the key no longer verifies. @default - no expiry */
+  readonly notAfter?: number;
+  /** A name for the key, shown by `hookwarden keys` (never the value). @default - its position */
+  readonly id?: string;
+  /** When the key entered the document, epoch seconds. @default - unknown (older documents) */
+  readonly createdAt?: number;
+  /** Staged for the next switch: verified already, not yet used by the provider. @default false */
+  readonly next?: boolean;
+}
+
+/** A key document: the keys valid now, the provider's current key first. */
+export interface KeyDocument {
+  readonly keys: readonly KeyEntry[];
+}
+
+/** What a rotation changes: the document to write, and the key the provider switches to (if it switches now). */
+export interface RotationPlan {
+  readonly document: KeyDocument;
+  /** The key the provider must sign with from now on; `undefined` when this rotation only stages a key. */
+  readonly switchTo?: KeyEntry;
+  /** The key staged for the next rotation. */
+  readonly staged?: KeyEntry;
+  /** With nothing to switch to yet: seconds until the staged key has been accepted for a whole cache period. */
+  readonly waitSeconds?: number;
+}
+
+/** A fresh key id: `k-` and 8 hex digits, unrelated to the key's value. */
+export const newKeyId = (): string => `k-${randomBytes(4).toString('hex')}`;
+
+/**
+ * A fresh key in the format the scheme expects: Standard Webhooks `whsec_` +
+ * base64, Stripe `whsec_` + hex, anything else 48 hex digits (24 bytes).
+ */
+export const generateKey = (schemeName: string): string => {
+  const bytes = randomBytes(24);
+  if (schemeName === 'standard-webhooks') return `whsec_${bytes.toString('base64')}`;
+  if (schemeName === 'stripe') return `whsec_${bytes.toString('hex')}`;
+  return bytes.toString('hex');
+};
+
+/** The parsed Secrets Manager document as a key document (the generated top-level `secret` becomes a key without expiry). */
+export const toKeyDocument = (parsed: SecretDocument): KeyDocument => ({ keys: parsed.keys as readonly KeyEntry[] });
+
+/** Whether the key still verifies at `nowSeconds`. */
+export const isValid = (key: KeyEntry, nowSeconds: number): boolean => key.notAfter === undefined || key.notAfter > nowSeconds;
+
+/**
+ * The key the provider signs with: the first valid key that is not staged.
+ * A `shared` sender reads the document and signs with this one.
+ */
+export const signingKey = (document: KeyDocument, nowSeconds: number): KeyEntry | undefined =>
+  document.keys.find((key) => !key.next && isValid(key, nowSeconds));
+
+/** The staged key, if any. */
+export const stagedKey = (document: KeyDocument, nowSeconds: number): KeyEntry | undefined => document.keys.find((key) => key.next && isValid(key, nowSeconds));
+
+/** Options of {@link planRotation}. */
+export interface PlanOptions {
+  readonly nowSeconds: number;
+  /** The functions' key cache period: a staged key is switched to only once it has been in the document this long. */
+  readonly cacheSeconds: number;
+  /** How long the previous key keeps verifying after the switch. */
+  readonly overlapSeconds: number;
+  /** Makes the key staged for the next rotation. */
+  readonly generate: () => string;
+}
+
+/**
+ * A margin on top of the cache period before a staged key is used: clocks
+ * differ, and a function may have read the document just before it changed.
+ * One cache period more, at most a minute.
+ */
+export const stageMarginSeconds = (cacheSeconds: number): number => Math.min(60, cacheSeconds);
+
+/**
+ * Plans a `github` or `shared` rotation so that no delivery is refused: the
+ * provider switches only to the staged key, and only once every function has
+ * accepted it for a whole cache period (plus {@link stageMarginSeconds});
+ * the previous key keeps verifying until the overlap ends; a new key is staged
+ * for the next rotation. With no staged key old enough, the plan only stages.
+ * Expired keys are dropped.
+ */
+export const planRotation = (current: KeyDocument, options: PlanOptions): RotationPlan => {
+  const { nowSeconds } = options;
+  const valid = current.keys.filter((key) => isValid(key, nowSeconds));
+  const staged = stagedKey(current, nowSeconds);
+  const fresh = (): KeyEntry => ({ id: newKeyId(), secret: options.generate(), createdAt: nowSeconds, next: true });
+  if (!staged) {
+    const next = fresh();
+    return { document: { keys: [...valid, next] }, staged: next, waitSeconds: options.cacheSeconds + stageMarginSeconds(options.cacheSeconds) };
+  }
+  const ready = (staged.createdAt ?? 0) + options.cacheSeconds + stageMarginSeconds(options.cacheSeconds);
+  if (ready > nowSeconds) return { document: { keys: valid }, staged, waitSeconds: ready - nowSeconds };
+  const until = nowSeconds + options.overlapSeconds;
+  const { next: _staged, ...promoted } = staged;
+  const next = fresh();
+  // The provider's current key and any older ones verify until the overlap ends (never longer than they already would).
+  const retiring = valid.filter((key) => key !== staged).map((key) => ({ ...key, notAfter: Math.min(key.notAfter ?? until, until) }));
+  return { document: { keys: [promoted, next, ...retiring] }, switchTo: promoted, staged: next };
+};
+
+/**
+ * A `manual` rotation: the provider's new key (already issued in its
+ * dashboard) first, every other valid key kept until the overlap ends.
+ */
+export const planManualRotation = (current: KeyDocument, secret: string, nowSeconds: number, overlapSeconds: number): RotationPlan => {
+  const until = nowSeconds + overlapSeconds;
+  const fresh: KeyEntry = { id: newKeyId(), secret, createdAt: nowSeconds };
+  const kept = current.keys
+    .filter((key) => isValid(key, nowSeconds) && key.secret !== secret)
+    .map(({ next: _next, ...key }) => ({ ...key, notAfter: Math.min(key.notAfter ?? until, until) }));
+  return { document: { keys: [fresh, ...kept] }, switchTo: fresh };
+};
+
+/** The document as stored: JSON, keys in order. */
+export const serializeKeyDocument = (document: KeyDocument): string => JSON.stringify({ keys: document.keys });
+
+/** A key as `hookwarden keys` shows it: id, role, age, expiry; never the value. */
+export interface KeySummary {
+  readonly id: string;
+  readonly role: 'current' | 'next' | 'previous' | 'expired';
+  readonly createdAt?: number;
+  readonly ageSeconds?: number;
+  readonly notAfter?: number;
+}
+
+/** Summaries of every key of the document, in order. */
+export const summarizeKeys = (document: KeyDocument, nowSeconds: number): KeySummary[] => {
+  const signing = signingKey(document, nowSeconds);
+  return document.keys.map((key, index) => ({
+    id: key.id ?? `keys[${index}]`,
+    role: !isValid(key, nowSeconds) ? 'expired' : key.next ? 'next' : key === signing ? 'current' : 'previous',
+    ...(key.createdAt !== undefined ? { createdAt: key.createdAt, ageSeconds: Math.max(0, nowSeconds - key.createdAt) } : {}),
+    ...(key.notAfter !== undefined ? { notAfter: key.notAfter } : {}),
+  }));
+};

@@ -1,0 +1,51 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KeyDocumentStore } from './rotation.js';
+
+/** The folder of the data directory that holds local key documents. */
+export const KEY_FILES_DIR = 'keys';
+
+/** Where a source's key document sits in the data directory: `<dataDir>/keys/<source>.json`. */
+export const keyFilePath = (dataDir: string, source: string): string => join(dataDir, KEY_FILES_DIR, `${source}.json`);
+
+const pendingPath = (path: string): string => path.replace(/\.json$/, '.pending.json');
+
+/** Writes a file readable by its owner only (0600), atomically: a reader sees the old document or the new one. */
+export const writePrivateFile = (path: string, text: string): void => {
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text, { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+};
+
+/** Reads a key file for the caching provider: its text, or the system error (ENOENT, EACCES) thrown. */
+export const readKeyFile = (path: string): Promise<string> => readFile(path, 'utf8');
+
+/**
+ * A local key document as a {@link KeyDocumentStore}: the current document in
+ * `<source>.json`, the pending one of a rotation in `<source>.pending.json`
+ * (with its token), both 0600. The same format as the Secrets Manager secret.
+ */
+export const fileKeyStore = (path: string): KeyDocumentStore => {
+  const pending = pendingPath(path);
+  const readPendingFile = (): { token: string; text: string } | undefined => {
+    if (!existsSync(pending)) return undefined;
+    return JSON.parse(readFileSync(pending, 'utf8')) as { token: string; text: string };
+  };
+  return {
+    readCurrent: async () => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),
+    readPending: async (token) => {
+      const found = readPendingFile();
+      return found?.token === token ? found.text : undefined;
+    },
+    writePending: async (token, text) => writePrivateFile(pending, JSON.stringify({ token, text })),
+    promote: async (token) => {
+      const found = readPendingFile();
+      if (found?.token !== token) return;
+      writePrivateFile(path, found.text);
+      rmSync(pending, { force: true });
+    },
+  };
+};

@@ -1,0 +1,94 @@
+import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { GitHubHook, RotationMode } from '../config/rotation.js';
+import { DEFAULT_GITHUB_API_URL, githubHookSwitch } from './github-hook.js';
+import { generateKey } from './key-document.js';
+import { rotationSteps, type ProviderSwitch, type RotationSteps } from './rotation.js';
+import { secretsManagerKeyStore } from './secrets-manager-store.js';
+
+/** The event Secrets Manager invokes a rotation function with. */
+export interface RotationEvent {
+  readonly Step: 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+}
+
+/** One source the rotation function rotates (`HOOKWARDEN_ROTATION_SOURCES`, written by the stack). */
+export interface RotatedSource {
+  readonly source: string;
+  /** The secret's name (the event carries its ARN, which ends in the name and a 6-character suffix). */
+  readonly secretName: string;
+  readonly scheme: string;
+  readonly mode: Extract<RotationMode, 'github' | 'shared'>;
+  readonly overlapSeconds: number;
+  readonly github?: GitHubHook;
+  /** The secret holding the GitHub API token: the plain token, or `{"token":"..."}`. */
+  readonly tokenSecretArn?: string;
+}
+
+/** Dependencies of {@link createRotationHandler}. */
+export interface RotationHandlerOptions {
+  readonly client: SecretsManagerClient;
+  readonly sources: readonly RotatedSource[];
+  /** The webhook function's key cache period, seconds. */
+  readonly cacheSeconds: number;
+  /** @default https://api.github.com */
+  readonly githubApiUrl?: string;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Why a step was refused before it ran. */
+export class RotationRefused extends Error {
+  override readonly name = 'RotationRefused';
+}
+
+/** The source whose secret the event names (by ARN, name or partial ARN). */
+export const rotatedSourceOf = (sources: readonly RotatedSource[], secretId: string): RotatedSource | undefined =>
+  sources.find((s) => secretId === s.secretName || secretId.endsWith(`:secret:${s.secretName}`) || new RegExp(`:secret:${s.secretName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(secretId));
+
+const tokenOf = async (client: SecretsManagerClient, arn: string): Promise<string> => {
+  const text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString?.trim() ?? '';
+  if (text.startsWith('{')) {
+    const token = (JSON.parse(text) as { token?: unknown }).token;
+    if (typeof token === 'string' && token) return token;
+    throw new RotationRefused(`the GitHub token secret ${arn} is JSON without a "token" string`);
+  }
+  if (!text) throw new RotationRefused(`the GitHub token secret ${arn} is empty`);
+  return text;
+};
+
+/**
+ * The rotation function: checks the event as Secrets Manager's own rotation
+ * templates do (rotation enabled, the token a version of the secret, pending
+ * and not yet current), then runs that one step of {@link rotationSteps} for
+ * the source (`github`: GitHub's API; `shared`: the document only). Each step
+ * is safe to run again.
+ * @returns the steps' outcome: `done` or `already current`
+ */
+export const createRotationHandler = (options: RotationHandlerOptions) => async (event: RotationEvent): Promise<'done' | 'already current'> => {
+  const { Step, SecretId, ClientRequestToken: token } = event;
+  if (!['createSecret', 'setSecret', 'testSecret', 'finishSecret'].includes(Step)) throw new RotationRefused(`unknown rotation step ${JSON.stringify(Step)}`);
+  const source = rotatedSourceOf(options.sources, SecretId);
+  if (!source) throw new RotationRefused(`secret ${SecretId} belongs to no source this function rotates`);
+  const described = await options.client.send(new DescribeSecretCommand({ SecretId }));
+  if (!described.RotationEnabled) throw new RotationRefused(`secret ${SecretId} does not have rotation enabled`);
+  const stages = described.VersionIdsToStages?.[token];
+  if (!stages) throw new RotationRefused(`secret version ${token} has no stage for rotation of secret ${SecretId}`);
+  if (stages.includes('AWSCURRENT')) return 'already current';
+  if (!stages.includes('AWSPENDING')) throw new RotationRefused(`secret version ${token} is not set as AWSPENDING for rotation of secret ${SecretId}`);
+  let provider: ProviderSwitch | undefined;
+  if (source.mode === 'github' && source.github && (Step === 'setSecret' || Step === 'testSecret')) {
+    if (!source.tokenSecretArn) throw new RotationRefused(`source ${source.source} has github rotation without tokenSecretArn`);
+    provider = githubHookSwitch({ hook: source.github, token: await tokenOf(options.client, source.tokenSecretArn), apiUrl: options.githubApiUrl ?? DEFAULT_GITHUB_API_URL });
+  }
+  const steps: RotationSteps = rotationSteps({
+    store: secretsManagerKeyStore(options.client, SecretId),
+    ...(provider ? { provider } : {}),
+    generate: () => generateKey(source.scheme),
+    cacheSeconds: options.cacheSeconds,
+    overlapSeconds: source.overlapSeconds,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await steps[Step](token);
+  return 'done';
+};

@@ -1,0 +1,122 @@
+import { parseSecretDocument } from './secrets-manager.js';
+import { planRotation, serializeKeyDocument, signingKey, toKeyDocument, type KeyDocument, type KeyEntry } from './key-document.js';
+
+/**
+ * Where a source's key document lives, with Secrets Manager's versions: the
+ * current document (what the functions read) and a pending one per rotation
+ * token. Secrets Manager locally is a pair of files (core/secrets/key-files.ts).
+ */
+export interface KeyDocumentStore {
+  /** The document the functions read (`AWSCURRENT`). */
+  readCurrent(): Promise<string | undefined>;
+  /** The pending document of this rotation (`AWSPENDING` with this version id), if written. */
+  readPending(token: string): Promise<string | undefined>;
+  /** Writes the pending document of this rotation. */
+  writePending(token: string, text: string): Promise<void>;
+  /** Makes the pending document current; nothing when it already is. */
+  promote(token: string): Promise<void>;
+}
+
+/** What the provider side of a rotation does: set its copy of the key, and prove a delivery signed with it is accepted. */
+export interface ProviderSwitch {
+  /** Describes the provider in messages (`GitHub hook acme/shop #42`). */
+  readonly name: string;
+  /** Makes the provider sign with `secret` (GitHub: PATCH the hook's config). Safe to repeat. */
+  set(secret: string): Promise<void>;
+  /** Proves the pipeline accepts the provider's deliveries now (GitHub: a ping, answered 2xx). */
+  test(): Promise<void>;
+}
+
+/** Options of {@link rotationSteps}. */
+export interface RotationStepsOptions {
+  readonly store: KeyDocumentStore;
+  /** `undefined` for `shared`: the sender reads the key document itself. */
+  readonly provider?: ProviderSwitch;
+  /** Makes a new key in the source scheme's format. */
+  readonly generate: () => string;
+  /** The functions' key cache period, seconds. */
+  readonly cacheSeconds: number;
+  /** How long the previous key keeps verifying, seconds. */
+  readonly overlapSeconds: number;
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The four steps of a Secrets Manager rotation, each safe to run again with the same token. */
+export interface RotationSteps {
+  /** Plans the rotation and writes the pending document (nothing when this token's pending document exists). */
+  createSecret(token: string): Promise<void>;
+  /** Switches the provider to the pending document's current key (nothing when the rotation only stages). */
+  setSecret(token: string): Promise<void>;
+  /** Proves the provider's deliveries are accepted (after a switch). */
+  testSecret(token: string): Promise<void>;
+  /** Makes the pending document current. */
+  finishSecret(token: string): Promise<void>;
+}
+
+const documentOf = (text: string | undefined): KeyDocument => toKeyDocument(parseSecretDocument(text));
+
+/** The key the provider signs with in the pending document when it differs from the current one: the switch this rotation makes. */
+const switchOf = async (store: KeyDocumentStore, token: string, nowSeconds: number): Promise<KeyEntry | undefined> => {
+  const pending = await store.readPending(token);
+  if (pending === undefined) throw new Error(`rotation ${token}: no pending key document (createSecret has not run)`);
+  const next = signingKey(documentOf(pending), nowSeconds);
+  const before = signingKey(documentOf(await store.readCurrent()), nowSeconds);
+  return next && next.secret !== before?.secret ? next : undefined;
+};
+
+/**
+ * The rotation steps over a {@link KeyDocumentStore}, shared by the rotation
+ * function (Secrets Manager calls each step) and `hookwarden rotate` (which
+ * runs them in order). The plan is {@link planRotation}: the provider only
+ * ever switches to a key every function has accepted for a cache period.
+ */
+export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
+  const now = options.now ?? Date.now;
+  const seconds = (): number => Math.floor(now() / 1000);
+  return {
+    createSecret: async (token) => {
+      if ((await options.store.readPending(token)) !== undefined) return;
+      const plan = planRotation(documentOf(await options.store.readCurrent()), {
+        nowSeconds: seconds(),
+        cacheSeconds: options.cacheSeconds,
+        overlapSeconds: options.overlapSeconds,
+        generate: options.generate,
+      });
+      await options.store.writePending(token, serializeKeyDocument(plan.document));
+    },
+    setSecret: async (token) => {
+      const key = await switchOf(options.store, token, seconds());
+      if (key && options.provider) await options.provider.set(key.secret);
+    },
+    testSecret: async (token) => {
+      const key = await switchOf(options.store, token, seconds());
+      if (key && options.provider) await options.provider.test();
+    },
+    finishSecret: async (token) => {
+      await options.store.promote(token);
+    },
+  };
+};
+
+/** What one complete rotation did, for the command line. */
+export interface RotationOutcome {
+  /** The key the provider now signs with, when this rotation switched. */
+  readonly switchedTo?: KeyEntry;
+  /** The key staged for the next rotation. */
+  readonly staged?: KeyEntry;
+  /** The document now current. */
+  readonly document: KeyDocument;
+}
+
+/** Runs the four steps in order with one token, as Secrets Manager would. */
+export const rotateNow = async (steps: RotationSteps, store: KeyDocumentStore, token: string, now: () => number = Date.now): Promise<RotationOutcome> => {
+  await steps.createSecret(token);
+  const switched = await switchOf(store, token, Math.floor(now() / 1000));
+  await steps.setSecret(token);
+  await steps.testSecret(token);
+  await steps.finishSecret(token);
+  const document = documentOf(await store.readCurrent());
+  const staged = document.keys.find((key) => key.next);
+  return { document, ...(switched ? { switchedTo: switched } : {}), ...(staged ? { staged } : {}) };
+};

@@ -1,0 +1,26 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createRotationHandler, type RotatedSource, type RotationEvent } from '../../core/secrets/rotation-function.js';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookwarden' });
+// Cold start: the sources this function rotates, written by the stack (never a secret value).
+const sources = JSON.parse(process.env.HOOKWARDEN_ROTATION_SOURCES ?? '[]') as RotatedSource[];
+const rotate = createRotationHandler({
+  client: new SecretsManagerClient({}),
+  sources,
+  cacheSeconds: Number(process.env.WEBHOOK_SECRET_CACHE_SECONDS ?? 300),
+  ...(process.env.HOOKWARDEN_GITHUB_API_URL ? { githubApiUrl: process.env.HOOKWARDEN_GITHUB_API_URL } : {}),
+});
+
+/** Secrets Manager's rotation function for `github` and `shared` sources: createSecret, setSecret, testSecret, finishSecret. */
+export const handler = async (event: RotationEvent): Promise<void> => {
+  const where = { step: event.Step, secretId: event.SecretId, version: event.ClientRequestToken };
+  try {
+    const outcome = await rotate(event);
+    logger.info(`rotation step ${event.Step}: ${outcome}`, where);
+  } catch (error) {
+    // The step fails, Secrets Manager retries it and reports RotationFailed: the alarms pick both up.
+    logger.error(`rotation step ${event.Step} failed`, { ...where, error });
+    throw error;
+  }
+};

@@ -1,0 +1,124 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRotationHandler, RotationRefused, type RotatedSource, type RotationEvent } from '../../../core/secrets/rotation-function.js';
+import { fakeSecretsManager } from '../../helpers/fake-secrets-manager.js';
+import { startGitHubStandIn, type GitHubStandIn } from '../../helpers/github-stand-in.js';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:Hookwarden-prod/gh/keys-AbCdEf';
+const TOKEN_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:github-token-XyZ123';
+const TOKEN = 'ghp_token_of_the_rotation_function';
+const T0 = 1_900_000_000_000;
+const CACHE = 300;
+
+type Doc = { keys: Array<{ id?: string; secret: string; createdAt?: number; next?: boolean; notAfter?: number }> };
+
+describe('the rotation function: Secrets Manager\'s four steps against a Secrets Manager double', () => {
+  let github: GitHubStandIn;
+  let receiver: Server;
+  let sm: ReturnType<typeof fakeSecretsManager>;
+  let clock = T0;
+  const current = (): Doc => JSON.parse(sm.version('AWSCURRENT')?.[1].text ?? '{}') as Doc;
+
+  beforeAll(async () => {
+    github = await startGitHubStandIn(TOKEN);
+    // The pipeline as GitHub's ping sees it: accepts a signature made with any key of the current document.
+    receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const signature = request.headers['x-hub-signature-256'];
+        const ok = current().keys.some((k) => `sha256=${createHmac('sha256', k.secret).update(body).digest('hex')}` === signature);
+        response.writeHead(ok ? 202 : 401).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    github.hooks.set('repos/acme/shop/hooks/42', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/gh` });
+  });
+  afterAll(async () => {
+    await github.close();
+    await new Promise((resolve) => receiver.close(resolve));
+  });
+  afterEach(() => sm.mock.restore());
+
+  const sources: RotatedSource[] = [
+    { source: 'gh', secretName: 'Hookwarden-prod/gh/keys', scheme: 'github', mode: 'github', overlapSeconds: 3600, github: { repository: 'acme/shop', hookId: 42 }, tokenSecretArn: TOKEN_ARN },
+  ];
+  /** The secret as the stack deploys it (generated top-level "secret"), rotation enabled, plus the token secret. */
+  const deploy = (document: unknown) => {
+    sm = fakeSecretsManager(ARN, JSON.stringify(document));
+    sm.mock.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: JSON.stringify({ token: TOKEN }) });
+    return createRotationHandler({ client: new SecretsManagerClient({ region: 'eu-west-1' }), sources, cacheSeconds: CACHE, githubApiUrl: github.url, now: () => clock });
+  };
+  const run = async (rotate: ReturnType<typeof deploy>, token: string, steps: ReadonlyArray<RotationEvent['Step']> = ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) => {
+    if (steps[0] === 'createSecret') sm.startRotation(token);
+    for (const Step of steps) await rotate({ Step, SecretId: ARN, ClientRequestToken: token });
+  };
+
+  it('first rotation: stages a key (GitHub untouched); a later one switches GitHub to it through PATCH and a ping, then makes it current', async () => {
+    const rotate = deploy({ keys: [], secret: 'GeneratedAtDeploy0123456789abcdef' });
+    // RotateSecret labels the token's version AWSPENDING without a value: createSecret writes it, the other steps find it.
+    sm.startRotation('v1');
+    await rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v1' });
+    expect(sm.version('AWSPENDING')?.[0]).toBe('v1');
+    await run(rotate, 'v1', ['setSecret', 'testSecret', 'finishSecret']);
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
+    const staged = current();
+    expect(staged.keys.map((k) => [k.secret === 'GeneratedAtDeploy0123456789abcdef', k.next ?? false])).toEqual([[true, false], [false, true]]);
+
+    clock += (2 * CACHE + 1) * 1000;
+    await run(rotate, 'v2');
+    const next = staged.keys[1]?.secret as string;
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toEqual([{ method: 'PATCH', path: '/repos/acme/shop/hooks/42/config', body: { secret: next } }]);
+    expect(github.deliveries.get('repos/acme/shop/hooks/42')?.[0]).toMatchObject({ event: 'ping', status_code: 202 });
+    const after = current();
+    expect(after.keys[0]?.secret).toBe(next);
+    expect(after.keys[1]?.next).toBe(true);
+    expect(after.keys[2]).toMatchObject({ secret: 'GeneratedAtDeploy0123456789abcdef', notAfter: Math.floor(clock / 1000) + 3600 });
+    expect(sm.version('AWSCURRENT')?.[0]).toBe('v2');
+    expect(sm.version('AWSPREVIOUS')?.[0]).toBe('v1');
+  });
+
+  it('is idempotent per step: a retried createSecret keeps its pending document, a retried finishSecret changes nothing', async () => {
+    const rotate = deploy({ keys: [{ id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 }, { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true }] });
+    sm.startRotation('v9');
+    await rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v9' });
+    const pending = sm.version('AWSPENDING')?.[1].text;
+    await rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v9' });
+    expect(sm.version('AWSPENDING')?.[1].text).toBe(pending);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    await run(rotate, 'v9', ['setSecret', 'setSecret', 'testSecret', 'finishSecret']);
+    expect(current().keys[0]?.id).toBe('k-2');
+    // Retried after it succeeded: the version is current, nothing is moved again.
+    expect(await rotate({ Step: 'finishSecret', SecretId: ARN, ClientRequestToken: 'v9' })).toBe('already current');
+    expect(sm.mock.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+  });
+
+  it('fails testSecret when the ping signed with the new key is refused, and leaves the current version alone', async () => {
+    const rotate = deploy({ keys: [{ id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 }, { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true }] });
+    const before = sm.version('AWSCURRENT')?.[1].text;
+    await run(rotate, 'v5', ['createSecret', 'setSecret']);
+    // The hook now signs with a key no function has (someone changed it by hand).
+    github.hooks.set('repos/acme/shop/hooks/42', { ...(github.hooks.get('repos/acme/shop/hooks/42') as { url: string }), secret: 'SomethingElse0123456789abcdefghij' });
+    await expect(rotate({ Step: 'testSecret', SecretId: ARN, ClientRequestToken: 'v5' })).rejects.toThrow(/the ping signed with the new secret was answered 401, not 2xx/);
+    expect(sm.version('AWSCURRENT')?.[1].text).toBe(before);
+  });
+
+  it.each([
+    ['rotation disabled', { RotationEnabled: false, VersionIdsToStages: { v1: ['AWSPENDING'] } }, /does not have rotation enabled/],
+    ['an unknown version', { RotationEnabled: true, VersionIdsToStages: { other: ['AWSCURRENT'] } }, /has no stage for rotation/],
+    ['a version not pending', { RotationEnabled: true, VersionIdsToStages: { v1: ['AWSPREVIOUS'] } }, /is not set as AWSPENDING/],
+  ])('refuses %s, as Secrets Manager\'s templates do', async (_, described, message) => {
+    const rotate = deploy({ keys: [{ secret: 'CurrentKey0123456789abcdefghijkl' }] });
+    sm.mock.on(DescribeSecretCommand).resolves(described);
+    await expect(rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v1' })).rejects.toThrow(RotationRefused);
+    await expect(rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v1' })).rejects.toThrow(message);
+  });
+
+  it('refuses a secret of no source it rotates', async () => {
+    const rotate = deploy({ keys: [{ secret: 'CurrentKey0123456789abcdefghijkl' }] });
+    await expect(rotate({ Step: 'createSecret', SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf', ClientRequestToken: 'v1' })).rejects.toThrow(/belongs to no source/);
+  });
+});
