@@ -1,4 +1,4 @@
-import { DEFAULT_ROTATION } from '../core/config/rotation.js';
+import { rotationFromDescription } from '../core/config/rotation.js';
 import type { DeploymentSettings } from './settings.js';
 
 /**
@@ -31,7 +31,7 @@ export const MAX_PRODUCTION_ROTATION_DAYS = 365;
  */
 const rotationProblems = (settings: DeploymentSettings): string[] =>
   settings.sources.flatMap((source) => {
-    const rotation = source.rotation ?? DEFAULT_ROTATION;
+    const rotation = rotationFromDescription(source.rotation, source.scheme);
     if (rotation.mode === 'off') {
       return rotation.reason ? [] : [item('Rotation', `source "${source.name}" has rotation off without a reason (add "reason": "<why this key never rotates>" to its rotation block)`)];
     }

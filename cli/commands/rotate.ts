@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DEFAULTS, type SourceConfig } from '../../core/config/index.js';
-import type { RotationConfig } from '../../core/config/rotation.js';
+import { rotationFromDescription, type RotationConfig } from '../../core/config/rotation.js';
 import { resolveScheme } from '../../core/schemes/index.js';
 import type { SignatureScheme } from '../../core/schemes/types.js';
 import { DEFAULT_GITHUB_API_URL, githubHookSwitch } from '../../core/secrets/github-hook.js';
@@ -68,7 +68,7 @@ const deployedSource = (context: CliContext, source: string): { scheme: Signatur
     throw new UsageError(`source "${source}" is not in ${settings.origin === 'environment' ? 'the environment (no hookwarden.config.json here)' : settings.origin}; run rotate where you deploy from, to check the new key for the source's scheme`);
   }
   try {
-    return { scheme: resolveScheme(deployed.scheme, deployed.hmac), ...(deployed.rotation ? { rotation: deployed.rotation } : {}) };
+    return { scheme: resolveScheme(deployed.scheme, deployed.hmac), rotation: rotationFromDescription(deployed.rotation, deployed.scheme) };
   } catch (error) {
     throw new UsageError(`source "${source}": ${(error as Error).message}`);
   }

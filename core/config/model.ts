@@ -65,7 +65,7 @@ export interface SourceDescription {
   readonly rateLimit?: string;
   /** As written. @default - no per-client limit */
   readonly clientRateLimit?: string;
-  /** When and how the key changes, as written with its defaults filled in. @default - {"mode":"manual","every":"90d","overlap":"24h"} */
+  /** When and how the key changes, as written with its defaults filled in; absent when the source has no block. @default - {"mode":"manual","every":"90d","overlap":"24h"} */
   readonly rotation?: RotationDescription;
 }
 

@@ -27,7 +27,9 @@ export interface RotationConfig {
   readonly every: string;
   /** {@link every} in seconds. */
   readonly everySeconds: number;
-  /** How long the previous key stays valid after a switch. @default 86400 (24h) */
+  /** How long the previous key stays valid after a switch (as written). @default '24h' */
+  readonly overlap: string;
+  /** {@link overlap} in seconds. @default 86400 */
   readonly overlapSeconds: number;
   /** `github` mode only. */
   readonly github?: GitHubHook;
@@ -56,7 +58,7 @@ export interface RotationDescription {
 export const MIN_EVERY_SECONDS = 4 * 3600;
 export const MAX_EVERY_SECONDS = 1000 * 86_400;
 /** What a source without a `rotation` block gets: every secret has a due date. */
-export const DEFAULT_ROTATION: RotationConfig = Object.freeze({ mode: 'manual', every: '90d', everySeconds: 90 * 86_400, overlapSeconds: 86_400, defaulted: true });
+export const DEFAULT_ROTATION: RotationConfig = Object.freeze({ mode: 'manual', every: '90d', everySeconds: 90 * 86_400, overlap: '24h', overlapSeconds: 86_400, defaulted: true });
 
 const DURATION = /^(\d{1,7})(m|h|d)$/;
 const UNIT_SECONDS = { m: 60, h: 3600, d: 86_400 } as const;
@@ -155,6 +157,7 @@ export const rotationOf = (problems: Problems, where: string, raw: unknown, sche
     mode,
     every: typeof raw.every === 'string' ? raw.every.trim() : '90d',
     everySeconds,
+    overlap: typeof raw.overlap === 'string' ? raw.overlap.trim() : '24h',
     overlapSeconds,
     ...(github ? { github } : {}),
     ...(typeof raw.tokenEnv === 'string' ? { tokenEnv: raw.tokenEnv } : {}),
@@ -164,14 +167,11 @@ export const rotationOf = (problems: Problems, where: string, raw: unknown, sche
   };
 };
 
-/** `86400` → `24h`: a whole number of days, hours or minutes. */
-const durationText = (seconds: number): string => (seconds % 86_400 === 0 ? `${seconds / 86_400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : `${seconds / 60}m`);
-
 /** The written form of a validated schedule: what the description carries, and what {@link rotationOf} reads back unchanged. */
 export const describeRotation = (rotation: RotationConfig): RotationDescription => ({
   mode: rotation.mode,
   every: rotation.every,
-  overlap: durationText(rotation.overlapSeconds),
+  overlap: rotation.overlap,
   ...(rotation.github ? { github: rotation.github } : {}),
   ...(rotation.tokenEnv !== undefined ? { tokenEnv: rotation.tokenEnv } : {}),
   ...(rotation.tokenSecretArn !== undefined ? { tokenSecretArn: rotation.tokenSecretArn } : {}),

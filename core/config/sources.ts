@@ -5,7 +5,7 @@ import { checkHmacOptions, HMAC_VARIABLES } from './hmac.js';
 import { isObject, KNOWN_KEYS, unknownKeys } from './keys.js';
 import { DEFAULT_SOURCE, DEFAULTS, SINGLE_SOURCE_VARIABLES, type ConfigDocument, type SourceDescription } from './model.js';
 import { allowedRanges, type Risk } from './risks.js';
-import { DEFAULT_ROTATION, describeRotation, rotationOf } from './rotation.js';
+import { describeRotation, rotationOf } from './rotation.js';
 import { ENV_NAME, hmacFromEnv, jsonInt, limits, list, MAX_BODY_LIMIT, positiveInt, schemeFor, SOURCE_NAME, stringArray, type Problems } from './rules.js';
 
 /** Where the config file is looked for: `HOOKWARDEN_CONFIG`, else `hookwarden.config.json`, in `cwd`. */
@@ -106,7 +106,7 @@ const sourceFromDocument = (problems: Problems, raw: unknown, where: string, acc
   const maxBodyBytes = jsonInt(problems, `${where}.maxBodyBytes`, raw.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT);
   const retentionSeconds = jsonInt(problems, `${where}.retentionSeconds`, raw.retentionSeconds, DEFAULTS.retentionSeconds, 366 * 86_400);
   const checked = limits(problems, [`${where}.rateLimit`, raw.rateLimit], [`${where}.clientRateLimit`, raw.clientRateLimit]);
-  const rotation = describeRotation(rotationOf(problems, `${where}.rotation`, raw.rotation, scheme?.name ?? String(schemeName)));
+  const rotation = rotationOf(problems, `${where}.rotation`, raw.rotation, scheme?.name ?? String(schemeName));
   if (!named) return undefined;
   return {
     name,
@@ -119,7 +119,7 @@ const sourceFromDocument = (problems: Problems, raw: unknown, where: string, acc
     maxBodyBytes,
     retentionSeconds,
     ...optional(hmac, raw.rateLimit, raw.clientRateLimit, checked),
-    rotation,
+    ...(rotation.defaulted ? {} : { rotation: describeRotation(rotation) }),
   };
 };
 
@@ -193,6 +193,5 @@ export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv
     maxBodyBytes,
     retentionSeconds,
     ...optional(hmac, env.WEBHOOK_RATE_LIMIT, env.WEBHOOK_CLIENT_RATE_LIMIT, checked),
-    rotation: describeRotation(DEFAULT_ROTATION),
   };
 };

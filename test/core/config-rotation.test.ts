@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config/index.js';
+import { describeConfig, loadConfig } from '../../core/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
@@ -28,6 +28,19 @@ describe('a source\'s rotation block', () => {
   it('defaults to manual every 90 days with a 24 h overlap, in the file and from the environment', () => {
     expect(loadConfig(env, withFile([github])).sources.get('gh')?.rotation).toMatchObject({ mode: 'manual', every: '90d', everySeconds: 90 * 86_400, overlapSeconds: 86_400, defaulted: true });
     expect(loadConfig({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, emptyDir()).sources.get('default')?.rotation).toMatchObject({ mode: 'manual', every: '90d' });
+  });
+
+  it('is part of the one description: written with its defaults filled in, read back unchanged, the same schedule served', () => {
+    const sources = [{ ...github, rotation: { mode: 'github', every: ' 30d', github: { repository: 'acme/shop', hookId: 42 }, tokenEnv: 'GITHUB_TOKEN' } }, { name: 'plain', scheme: 'github', secretEnv: 'GH_SECRET' }];
+    const { description, problems } = describeConfig(env, withFile(sources));
+    expect(problems).toEqual([]);
+    expect(description.sources[0]?.rotation).toEqual({ mode: 'github', every: '30d', overlap: '24h', github: { repository: 'acme/shop', hookId: 42 }, tokenEnv: 'GITHUB_TOKEN' });
+    expect(description.sources[1]?.rotation).toBeUndefined();
+    const again = describeConfig(env, withFile(JSON.parse(JSON.stringify(description.sources)) as unknown[]));
+    expect(again).toMatchObject({ problems: [], description: { sources: description.sources } });
+    const served = loadConfig(env, withFile(description.sources as unknown[])).sources;
+    expect(served.get('gh')?.rotation).toEqual(loadConfig(env, withFile(sources)).sources.get('gh')?.rotation);
+    expect(served.get('plain')?.rotation).toMatchObject({ mode: 'manual', every: '90d', defaulted: true });
   });
 
   it('reads github, shared and manual modes', () => {
