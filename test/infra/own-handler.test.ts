@@ -6,7 +6,9 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_CONFIG_FILE, type WebhookHandler } from '../../lib/constructs/webhook-functions.js';
+import { createApp } from '../../lib/app.js';
 import { HookwardenStack } from '../../lib/hookwarden-stack.js';
+import { emptyDir } from '../helpers/harness.js';
 import { NO_BUNDLING, prodSettings, synth } from './helpers.js';
 
 const ENTRY = join(import.meta.dirname, 'fixtures', 'own-handler.ts');
@@ -38,7 +40,7 @@ describe('the stack with your own webhook handler', () => {
     expect(own.webhookId).toBe(hookwarden.webhookId);
     expect(Object.keys(own.resources).length).toBeGreaterThan(50);
     expect(own.resources).toEqual(hookwarden.resources);
-  });
+  }, 180_000);
 
   it('bundles your entry (not functions/webhook/handler.ts) with the configuration file beside it', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'hookwarden-own-'));
@@ -67,7 +69,26 @@ describe('the stack with your own webhook handler', () => {
     });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatch(/hookwarden\.config\.json$/);
-  });
+  }, 120_000);
+});
+
+describe('the default app with your own handler', () => {
+  it('createApp reads the same settings, runs the same checklist and builds your function', () => {
+    const built: string[] = [];
+    const { stack } = createApp({
+      appProps: { context: NO_BUNDLING },
+      env: {},
+      cwd: emptyDir(),
+      webhookHandler: {
+        factory: (scope, id, defaults) => {
+          built.push(id);
+          return new NodejsFunction(scope, id, { ...defaults, entry: ENTRY });
+        },
+      },
+    });
+    expect(built).toEqual(['Webhook']);
+    expect(stack.functions.webhook.node.id).toBe('Webhook');
+  }, 120_000);
 });
 
 describe('a function factory', () => {
@@ -79,7 +100,7 @@ describe('a function factory', () => {
     expect(memory).toBe(512);
     expect(rest).toEqual(referenceRest);
     expect({ ...own.resources, [own.webhookId]: undefined }).toEqual({ ...reference.resources, [reference.webhookId]: undefined });
-  });
+  }, 180_000);
 
   it('is refused when it does not use the role it is given (the grants and the audit are on that role)', () => {
     const app = new App({ context: NO_BUNDLING });
