@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // Generous: CI is 2 cores, and a synth or a child process can take tens of seconds there.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
     setupFiles: ['test/setup/capture-logs.ts'],
