@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, UpdateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
-import { TABLES, type TableDefinition } from '../core/stores/tables.js';
+import { TABLES, type IndexDefinition, type TableDefinition } from '../core/stores/tables.js';
 
 /** A running embedded DynamoDB-compatible store. */
 export interface LocalStore {
@@ -85,17 +85,53 @@ export const startLocalStore = async (options: LocalStoreOptions = {}): Promise<
   };
 };
 
-/** Creates the tables that do not exist yet (on-demand, string partition key). */
+const indexSpec = (index: IndexDefinition) => ({
+  IndexName: index.name,
+  KeySchema: [
+    { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] },
+});
+
+const attributesOf = (table: TableDefinition) => [
+  { AttributeName: table.partitionKey, AttributeType: 'S' as const },
+  ...(table.indexes ?? []).flatMap((index) => [
+    { AttributeName: index.partitionKey, AttributeType: 'S' as const },
+    { AttributeName: index.sortKey, AttributeType: 'S' as const },
+  ]),
+];
+
+/**
+ * Creates the tables that do not exist yet (on-demand, string keys, with their
+ * indexes), and adds an index a table made by an earlier version lacks (its
+ * older items, which lack the index keys, stay out of the index).
+ */
 export const createTables = async (client: DynamoDBClient, tables: readonly TableDefinition[]): Promise<void> => {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   for (const table of tables) {
-    if (existing.has(table.localName)) continue;
+    if (existing.has(table.localName)) {
+      const described = await client.send(new DescribeTableCommand({ TableName: table.localName }));
+      const present = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+      for (const index of table.indexes ?? []) {
+        if (present.has(index.name)) continue;
+        await client.send(
+          new UpdateTableCommand({
+            TableName: table.localName,
+            AttributeDefinitions: attributesOf(table),
+            GlobalSecondaryIndexUpdates: [{ Create: indexSpec(index) }],
+          }),
+        );
+      }
+      continue;
+    }
     await client.send(
       new CreateTableCommand({
         TableName: table.localName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: table.partitionKey, AttributeType: 'S' }],
+        AttributeDefinitions: attributesOf(table),
         KeySchema: [{ AttributeName: table.partitionKey, KeyType: 'HASH' }],
+        ...(table.indexes?.length ? { GlobalSecondaryIndexes: table.indexes.map(indexSpec) } : {}),
       }),
     );
   }

@@ -6,6 +6,9 @@ import { environmentSecretProviders } from '../core/secrets/index.js';
 import { DynamoDbDeliveryStore } from '../core/stores/dynamodb-delivery-store.js';
 import { createTelemetry, type Telemetry } from '../core/telemetry.js';
 import { withDevelopmentSecrets } from './dev-secrets.js';
+import { ensureDevelopmentToken } from './dev-token.js';
+import { DynamoDbTokenStore } from '../core/stores/token-store.js';
+import { TOKENS_TABLE, tableName } from '../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from './dynamo.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server.js';
 
@@ -115,6 +118,9 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const { config, generated } = withDevelopmentSecrets(loaded, options.inMemory ? undefined : dataDir);
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
   const telemetry = options.telemetry ?? createTelemetry();
+  const tokens = new DynamoDbTokenStore({ client: store.client, tableName: tableName(TOKENS_TABLE, env) });
+  // The command-line consumers read the local server with this token, no setup needed.
+  if (!options.inMemory) await ensureDevelopmentToken(dataDir, tokens);
   let http: LocalHttpServer;
   try {
     http = await startHttpServer(
