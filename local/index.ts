@@ -7,10 +7,18 @@ import { DynamoDbDeliveryStore } from '../core/stores/dynamodb-delivery-store.js
 import { createTelemetry, type Telemetry } from '../core/telemetry.js';
 import { withDevelopmentSecrets } from './dev-secrets.js';
 import { ensureDevelopmentToken } from './dev-token.js';
+import { LocalNotifier } from './notifier.js';
+import { createEventsHandler } from '../core/reader/events.js';
+import { createDeliveriesHandler } from '../core/reader/routes.js';
+import { readerSettings } from '../core/reader/settings.js';
+import { readerDependencies } from '../core/reader/wiring.js';
 import { DynamoDbTokenStore } from '../core/stores/token-store.js';
 import { TOKENS_TABLE, tableName } from '../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from './dynamo.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server.js';
+
+/** How long a local stream waits before sending a delivery (`HOOKWARDEN_STREAM_SETTLE_MS` overrides). */
+export const LOCAL_SETTLE_MS = 250;
 
 /** The file a running local server leaves in its data directory, so the CLI can reach its store. */
 export const SERVER_FILE = 'server.json';
@@ -114,6 +122,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const { ConfigError } = await import('../core/errors.js');
     throw new ConfigError(problems);
   }
+  // Locally the writer and the streams share one clock and dynalite indexes as it writes: a short settle suffices.
+  const settings = readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), ...env });
   if (!options.inMemory) restrictDataDir(dataDir);
   const { config, generated } = withDevelopmentSecrets(loaded, options.inMemory ? undefined : dataDir);
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
@@ -121,6 +131,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const tokens = new DynamoDbTokenStore({ client: store.client, tableName: tableName(TOKENS_TABLE, env) });
   // The command-line consumers read the local server with this token, no setup needed.
   if (!options.inMemory) await ensureDevelopmentToken(dataDir, tokens);
+  const notifier = new LocalNotifier();
+  const reader = readerDependencies({ config, telemetry, client: store.client, env, settings, notifier });
   let http: LocalHttpServer;
   try {
     http = await startHttpServer(
@@ -132,7 +144,12 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         // HOOKWARDEN_CONTROLS_REFRESH_SECONDS shortens the 15 s blocklist cache (tests, demos).
         ...rateLimitsDependencies(store.client, config, telemetry, env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {}),
       },
-      { port, requestTimeoutMs: timeoutSeconds * 1000 },
+      {
+        port,
+        requestTimeoutMs: timeoutSeconds * 1000,
+        reader: { deliveries: createDeliveriesHandler(reader), events: createEventsHandler(reader) },
+        onAccepted: () => notifier.notify(),
+      },
     );
   } catch (error) {
     await store.close();
