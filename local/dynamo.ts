@@ -111,8 +111,12 @@ const withIndexKeys = (item: Item): Item =>
     ? { ...item, feed: { S: FEED }, seq: { S: seqOf(Number(item.receivedAt?.N ?? 0), item.source.S, item.deliveryId.S) } }
     : item;
 
-const createTable = (client: DynamoDBClient, table: TableDefinition) =>
-  client.send(
+/**
+ * Creates a table and waits until it is ACTIVE: dynalite turns it ACTIVE a tick
+ * later, and a store closed before that keeps it CREATING on disk for good.
+ */
+const createTable = async (client: DynamoDBClient, table: TableDefinition): Promise<void> => {
+  await client.send(
     new CreateTableCommand({
       TableName: table.localName,
       BillingMode: 'PAY_PER_REQUEST',
@@ -121,6 +125,12 @@ const createTable = (client: DynamoDBClient, table: TableDefinition) =>
       ...(table.indexes?.length ? { GlobalSecondaryIndexes: table.indexes.map(indexSpec) } : {}),
     }),
   );
+  for (let i = 0; i < 200; i++) {
+    const described = await client.send(new DescribeTableCommand({ TableName: table.localName }));
+    if (described.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
 
 /**
  * Gives a table made by an earlier version the indexes it lacks. dynalite

@@ -8,10 +8,7 @@ import { createTelemetry, type Telemetry } from '../core/telemetry.js';
 import { withDevelopmentSecrets } from './dev-secrets.js';
 import { ensureDevelopmentToken } from './dev-token.js';
 import { LocalNotifier } from './notifier.js';
-import { createEventsHandler } from '../core/reader/events.js';
-import { createDeliveriesHandler } from '../core/reader/routes.js';
 import { readerSettings } from '../core/reader/settings.js';
-import { readerDependencies } from '../core/reader/wiring.js';
 import { DynamoDbTokenStore } from '../core/stores/token-store.js';
 import { TOKENS_TABLE, tableName } from '../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from './dynamo.js';
@@ -131,6 +128,12 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const tokens = new DynamoDbTokenStore({ client: store.client, tableName: tableName(TOKENS_TABLE, env) });
   // The command-line consumers read the local server with this token, no setup needed.
   if (!options.inMemory) await ensureDevelopmentToken(dataDir, tokens);
+  // Loaded here, not at the top: the CLI imports this module and never serves the API.
+  const [{ createEventsHandler }, { createDeliveriesHandler }, { readerDependencies }] = await Promise.all([
+    import('../core/reader/events.js'),
+    import('../core/reader/routes.js'),
+    import('../core/reader/wiring.js'),
+  ]);
   const notifier = new LocalNotifier();
   const reader = readerDependencies({ config, telemetry, client: store.client, env, settings, notifier });
   let http: LocalHttpServer;

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createHealthHandler } from '../functions/health/app.js';
 import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../core/pipeline.js';
-import { isStreamBody, type StreamingHandler } from '../core/reader/events.js';
+import { Readable } from 'node:stream';
+import type { StreamingHandler } from '../core/reader/events.js';
 import { localContext, readBody, requestUrl, sendResult, sendStream, toProxyEvent } from './http-adapter.js';
 import { answerClientError, ownError, writeRawError } from './own-errors.js';
 
@@ -113,7 +114,7 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       const readerContext = localContext(reader.resource === '/events' ? 'hookwarden-events' : 'hookwarden-reader');
       try {
         const result = reader.resource === '/events' ? await options.reader.events(readerEvent, readerContext) : await options.reader.deliveries(readerEvent, readerContext);
-        if (isStreamBody(result.body)) {
+        if (result.body instanceof Readable) {
           if (res.destroyed) result.body.destroy();
           else sendStream(res, result as typeof result & { body: typeof result.body });
         } else answer(result as APIGatewayProxyResult);

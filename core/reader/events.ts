@@ -153,6 +153,3 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
   const preflight = readerPreflight(deps) as unknown as StreamingHandler;
   return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : reader(event, context));
 };
-
-/** The local server's way to tell whether an answer streams. */
-export const isStreamBody = (body: unknown): body is Readable => body instanceof Readable;

@@ -38,7 +38,7 @@ describe('hookwarden token on the local store', () => {
 
   it('creates a token printed once, lists it without the token, and revokes it', async () => {
     const created = await cli(['token', 'create', '--name', 'laptop', '--ttl', '7d', '--sources', 'default']);
-    expect(created.code).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(TOKEN_FORMAT);
     const { id } = hashToken(token);
@@ -58,6 +58,7 @@ describe('hookwarden token on the local store', () => {
 
   it('--json create includes the token once, with every source by default and a 30-day ttl', async () => {
     const created = await cli(['token', 'create', '--name', 'ci', '--json']);
+    expect(created.code, created.stderr).toBe(0);
     const body = JSON.parse(created.stdout) as Record<string, string>;
     expect(body.token).toMatch(TOKEN_FORMAT);
     expect(body).toMatchObject({ name: 'ci', sources: [], status: 'active' });
