@@ -67,6 +67,8 @@ export const METRIC = {
   secretKeyUnusable: 'SecretKeyUnusable',
   /** An untrusted `X-Forwarded-For` or requests spread over one IPv6 /64; by `code`. */
   bypassAttempt: 'BypassAttempt',
+  /** A refused request to the deliveries API (`GET /deliveries`, `/events`); by `code`. */
+  apiRejected: 'ApiRequestRejected',
 } as const;
 
 /** A metric name the functions can emit. */
@@ -92,6 +94,7 @@ export const METRIC_DIMENSIONS = {
   BlockedRequest: [],
   SecretKeyUnusable: [],
   BypassAttempt: ['code'],
+  ApiRequestRejected: ['code'],
 } as const satisfies Record<MetricName, readonly DimensionName[]>;
 
 /** The dimension values one count of metric `N` takes. */

@@ -9,6 +9,7 @@ export const STACK_OUTPUT = {
   apiUrl: 'ApiUrl',
   deliveriesTable: 'DeliveriesTableName',
   rateLimitsTable: 'RateLimitsTableName',
+  tokensTable: 'TokensTableName',
   alarmTopic: 'AlarmTopicArn',
   blockedIpv4Set: 'BlockedIpv4SetArn',
   blockedIpv6Set: 'BlockedIpv6SetArn',

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ListTablesCommand, PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FEED, seqOf } from '../core/stores/delivery-feed.js';
 import dynalite from 'dynalite';
 import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
-import { TABLES, type TableDefinition } from '../core/stores/tables.js';
+import { TABLES, type IndexDefinition, type TableDefinition } from '../core/stores/tables.js';
 
 /** A running embedded DynamoDB-compatible store. */
 export interface LocalStore {
@@ -85,18 +86,82 @@ export const startLocalStore = async (options: LocalStoreOptions = {}): Promise<
   };
 };
 
-/** Creates the tables that do not exist yet (on-demand, string partition key). */
+const indexSpec = (index: IndexDefinition) => ({
+  IndexName: index.name,
+  KeySchema: [
+    { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+  ],
+  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] },
+});
+
+const attributesOf = (table: TableDefinition) => [
+  { AttributeName: table.partitionKey, AttributeType: 'S' as const },
+  ...(table.indexes ?? []).flatMap((index) => [
+    { AttributeName: index.partitionKey, AttributeType: 'S' as const },
+    { AttributeName: index.sortKey, AttributeType: 'S' as const },
+  ]),
+];
+
+type Item = Record<string, AttributeValue>;
+
+/** A stored delivery written before the byTime index existed gets its index keys (store time: its receivedAt). */
+const withIndexKeys = (item: Item): Item =>
+  item.status?.S === 'stored' && !item.seq && item.source?.S && item.deliveryId?.S
+    ? { ...item, feed: { S: FEED }, seq: { S: seqOf(Number(item.receivedAt?.N ?? 0), item.source.S, item.deliveryId.S) } }
+    : item;
+
+/**
+ * Creates a table and waits until it is ACTIVE: dynalite turns it ACTIVE a tick
+ * later, and a store closed before that keeps it CREATING on disk for good.
+ */
+const createTable = async (client: DynamoDBClient, table: TableDefinition): Promise<void> => {
+  await client.send(
+    new CreateTableCommand({
+      TableName: table.localName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: attributesOf(table),
+      KeySchema: [{ AttributeName: table.partitionKey, KeyType: 'HASH' }],
+      ...(table.indexes?.length ? { GlobalSecondaryIndexes: table.indexes.map(indexSpec) } : {}),
+    }),
+  );
+  for (let i = 0; i < 200; i++) {
+    const described = await client.send(new DescribeTableCommand({ TableName: table.localName }));
+    if (described.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+/**
+ * Gives a table made by an earlier version the indexes it lacks. dynalite
+ * cannot add an index to a table, so the table is read, made again with its
+ * indexes, and its items written back (deliveries with their index keys).
+ * Local data only, and small.
+ */
+const addMissingIndexes = async (client: DynamoDBClient, table: TableDefinition): Promise<void> => {
+  const described = await client.send(new DescribeTableCommand({ TableName: table.localName }));
+  const present = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  if ((table.indexes ?? []).every((index) => present.has(index.name))) return;
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table.localName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  await client.send(new DeleteTableCommand({ TableName: table.localName }));
+  await createTable(client, table);
+  for (const item of items) await client.send(new PutItemCommand({ TableName: table.localName, Item: withIndexKeys(item) }));
+};
+
+/**
+ * Creates the tables that do not exist yet (on-demand, string keys, with their
+ * indexes), and gives one made by an earlier version the indexes it lacks.
+ */
 export const createTables = async (client: DynamoDBClient, tables: readonly TableDefinition[]): Promise<void> => {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
   for (const table of tables) {
-    if (existing.has(table.localName)) continue;
-    await client.send(
-      new CreateTableCommand({
-        TableName: table.localName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: table.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: table.partitionKey, KeyType: 'HASH' }],
-      }),
-    );
+    if (existing.has(table.localName)) await addMissingIndexes(client, table);
+    else await createTable(client, table);
   }
 };

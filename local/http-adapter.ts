@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 
 /** What reading a body gave: the bytes, a refusal past the limit, or a client that went away. */
@@ -144,4 +145,17 @@ export const sendResult = (res: ServerResponse, result: APIGatewayProxyResult): 
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) res.setHeader(name, values.map(String));
   res.statusCode = result.statusCode;
   res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+};
+
+/**
+ * Writes a streaming answer (the event stream): status and headers at once,
+ * then the body as it comes; a client that goes away ends the stream (and so
+ * its polling).
+ */
+export const sendStream = (res: ServerResponse, result: { readonly statusCode: number; readonly headers?: APIGatewayProxyResult['headers']; readonly body: Readable }): void => {
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
+  res.statusCode = result.statusCode;
+  res.flushHeaders();
+  res.on('close', () => result.body.destroy());
+  result.body.pipe(res);
 };

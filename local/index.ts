@@ -8,8 +8,16 @@ import { cachedKeyDocumentProviders } from '../core/secrets/secrets-manager.js';
 import { DynamoDbDeliveryStore } from '../core/stores/dynamodb-delivery-store.js';
 import { createTelemetry, type Telemetry } from '../core/telemetry.js';
 import { withDevelopmentSecrets } from './dev-secrets.js';
+import { ensureDevelopmentToken } from './dev-token.js';
+import { LocalNotifier } from './notifier.js';
+import { readerSettings } from '../core/reader/settings.js';
+import { DynamoDbTokenStore } from '../core/stores/token-store.js';
+import { TOKENS_TABLE, tableName } from '../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from './dynamo.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server.js';
+
+/** How long a local stream waits before sending a delivery (`HOOKWARDEN_STREAM_SETTLE_MS` overrides). */
+export const LOCAL_SETTLE_MS = 250;
 
 /** The file a running local server leaves in its data directory, so the CLI can reach its store. */
 export const SERVER_FILE = 'server.json';
@@ -113,6 +121,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const { ConfigError } = await import('../core/errors.js');
     throw new ConfigError(problems);
   }
+  // Locally the writer and the streams share one clock and dynalite indexes as it writes: a short settle suffices.
+  const settings = readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), ...env });
   if (!options.inMemory) restrictDataDir(dataDir);
   // The key documents of the data directory are read through the functions' cache, for as long (WEBHOOK_SECRET_CACHE_SECONDS shortens it in tests and demos).
   const cacheSeconds = /^\d{1,5}$/.test(env.WEBHOOK_SECRET_CACHE_SECONDS ?? '') && Number(env.WEBHOOK_SECRET_CACHE_SECONDS) > 0 ? Number(env.WEBHOOK_SECRET_CACHE_SECONDS) : undefined;
@@ -121,6 +131,17 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const secretProviders: SecretProviderFactory = (source) => (source.kind === 'keyFile' ? keyFiles(source) : environmentSecretProviders(source));
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
   const telemetry = options.telemetry ?? createTelemetry();
+  const tokens = new DynamoDbTokenStore({ client: store.client, tableName: tableName(TOKENS_TABLE, env) });
+  // The command-line consumers read the local server with this token, no setup needed.
+  if (!options.inMemory) await ensureDevelopmentToken(dataDir, tokens);
+  // Loaded here, not at the top: the CLI imports this module and never serves the API.
+  const [{ createEventsHandler }, { createDeliveriesHandler }, { readerDependencies }] = await Promise.all([
+    import('../core/reader/events.js'),
+    import('../core/reader/routes.js'),
+    import('../core/reader/wiring.js'),
+  ]);
+  const notifier = new LocalNotifier();
+  const reader = readerDependencies({ config, telemetry, client: store.client, env, settings, notifier });
   let http: LocalHttpServer;
   try {
     http = await startHttpServer(
@@ -132,7 +153,12 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         // HOOKWARDEN_CONTROLS_REFRESH_SECONDS shortens the 15 s blocklist cache (tests, demos).
         ...rateLimitsDependencies(store.client, config, telemetry, env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {}),
       },
-      { port, requestTimeoutMs: timeoutSeconds * 1000 },
+      {
+        port,
+        requestTimeoutMs: timeoutSeconds * 1000,
+        reader: { deliveries: createDeliveriesHandler(reader), events: createEventsHandler(reader) },
+        onAccepted: () => notifier.notify(),
+      },
     );
   } catch (error) {
     await store.close();

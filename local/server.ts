@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createHealthHandler } from '../functions/health/app.js';
 import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../core/pipeline.js';
-import { localContext, readBody, requestUrl, sendResult, toProxyEvent } from './http-adapter.js';
+import { Readable } from 'node:stream';
+import type { StreamingHandler } from '../core/reader/events.js';
+import { localContext, readBody, requestUrl, sendResult, sendStream, toProxyEvent } from './http-adapter.js';
 import { answerClientError, ownError, writeRawError } from './own-errors.js';
 
 /** API Gateway REST's payload limit: larger requests never reach a function. */
@@ -34,9 +36,32 @@ export interface HttpServerOptions {
   readonly requestTimeoutMs?: number;
   /** Longest time to receive the request headers (408 after); never more than `requestTimeoutMs`. @default 10 000 */
   readonly headersTimeoutMs?: number;
+  /** The deliveries API: `GET /deliveries`, `GET /deliveries/{source}/{id}` and `GET /events`. @default not served */
+  readonly reader?: { readonly deliveries: HttpHandler; readonly events: StreamingHandler };
+  /** Told after each accepted delivery (202), to wake open event streams. */
+  readonly onAccepted?: () => void;
 }
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/;
+const DELIVERIES_PATH = /^\/deliveries\/?$/;
+const DELIVERY_PATH = /^\/deliveries\/([^/]+)\/([^/]+)\/?$/;
+const EVENTS_PATH = /^\/events\/?$/;
+
+const decoded = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+
+/** The deliveries API route a path names, as API Gateway would resolve it, or `undefined`. */
+const readerRoute = (pathname: string): { resource: string; pathParameters: Record<string, string> | null } | undefined => {
+  if (DELIVERIES_PATH.test(pathname)) return { resource: '/deliveries', pathParameters: null };
+  if (EVENTS_PATH.test(pathname)) return { resource: '/events', pathParameters: null };
+  const match = DELIVERY_PATH.exec(pathname);
+  return match ? { resource: '/deliveries/{source}/{id}', pathParameters: { source: decoded(match[1] as string), id: decoded(match[2] as string) } } : undefined;
+};
 
 /** The largest body any source accepts: a larger one is refused before it is read. */
 export const bodyLimitOf = (deps: Pick<PipelineDependencies, 'config'>): number =>
@@ -83,6 +108,24 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       logger.info('client closed the connection before the request ended (or timed out)', { requestId, httpMethod: req.method, path: url.pathname });
       return;
     }
+    const reader = options.reader && !match ? readerRoute(url.pathname) : undefined;
+    if (reader && options.reader) {
+      const readerEvent = toProxyEvent(req, read.body, reader, requestId);
+      const readerContext = localContext(reader.resource === '/events' ? 'hookwarden-events' : 'hookwarden-reader');
+      try {
+        const result = reader.resource === '/events' ? await options.reader.events(readerEvent, readerContext) : await options.reader.deliveries(readerEvent, readerContext);
+        if (result.body instanceof Readable) {
+          if (res.destroyed) result.body.destroy();
+          else sendStream(res, result as typeof result & { body: typeof result.body });
+        } else answer(result as APIGatewayProxyResult);
+      } catch (error) {
+        const logger = deps.telemetry.logger.createChild();
+        logger.addContext(readerContext);
+        logger.error('local server failed a request', { error, requestId });
+        answer(ownError(502, 'bad_gateway', 'Bad gateway.', requestId));
+      }
+      return;
+    }
     let event;
     let handler: HttpHandler;
     if (match) {
@@ -99,7 +142,9 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       handler = health;
     }
     try {
-      answer(await handler(event, context));
+      const result = await handler(event, context);
+      answer(result);
+      if (match && result.statusCode === 202) options.onAccepted?.();
     } catch (error) {
       const logger = deps.telemetry.logger.createChild();
       logger.addContext(context);

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { HttpError } from '../errors.js';
 import { translateStoreError } from './dynamodb-errors.js';
+import { FEED, seqOf } from './delivery-feed.js';
 import {
   deliveryKey,
   type ClaimOptions,
@@ -29,11 +30,13 @@ export const MAX_STORED_BODY_BYTES = 380_000;
 export interface DynamoDbDeliveryStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
+  /** Clock for the time-ordered index key (`seq`), epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
 }
 
 type Item = Record<string, AttributeValue>;
 
-const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: string, leaseExpiresAt?: number): Item => {
+const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: string, nowMs: number, leaseExpiresAt?: number): Item => {
   const body = gzipSync(record.body);
   if (body.length > MAX_STORED_BODY_BYTES) {
     throw new HttpError(413, 'payload_too_large', `The body compresses to ${body.length} bytes, more than the ${MAX_STORED_BODY_BYTES} the delivery store holds.`);
@@ -53,10 +56,15 @@ const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: 
     token: { S: token },
   };
   if (record.eventType) item.eventType = { S: record.eventType };
+  // Only a complete record enters the time-ordered index (a held one enters when completed).
+  if (status === 'stored') Object.assign(item, indexKeys(record.source, record.deliveryId, nowMs));
   if (record.providerId) item.providerId = { S: record.providerId };
   if (leaseExpiresAt !== undefined) item.leaseExpiresAt = { N: String(leaseExpiresAt) };
   return item;
 };
+
+/** The byTime index keys of a delivery stored at `nowMs`. */
+const indexKeys = (source: string, deliveryId: string, nowMs: number): Item => ({ feed: { S: FEED }, seq: { S: seqOf(nowMs, source, deliveryId) } });
 
 const fromItem = (item: Item): StoredDelivery => {
   const raw = item.body?.B ?? new Uint8Array();
@@ -91,16 +99,18 @@ const isLive = (item: Item, nowSeconds: number): boolean => {
 export class DynamoDbDeliveryStore implements DeliveryStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
+  readonly #now: () => number;
 
   constructor(options: DynamoDbDeliveryStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
+    this.#now = options.now ?? Date.now;
   }
 
   async claim(record: DeliveryRecord, options: ClaimOptions): Promise<ClaimResult> {
     const token = randomUUID();
     const lease = options.leaseSeconds === undefined ? undefined : options.nowSeconds + options.leaseSeconds;
-    const item = toItem(record, lease === undefined ? 'stored' : 'processing', token, lease);
+    const item = toItem(record, lease === undefined ? 'stored' : 'processing', token, this.#now(), lease);
     try {
       await this.#client.send(
         new PutItemCommand({
@@ -132,10 +142,10 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       new UpdateItemCommand({
         TableName: this.#tableName,
         Key: { pk: { S: deliveryKey(source, deliveryId) } },
-        UpdateExpression: 'SET #status = :stored REMOVE leaseExpiresAt',
+        UpdateExpression: 'SET #status = :stored, feed = :feed, seq = :seq REMOVE leaseExpiresAt',
         ConditionExpression: '#token = :token',
         ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-        ExpressionAttributeValues: { ':stored': { S: 'stored' }, ':token': { S: token } },
+        ExpressionAttributeValues: { ':stored': { S: 'stored' }, ':token': { S: token }, ':feed': { S: FEED }, ':seq': { S: seqOf(this.#now(), source, deliveryId) } },
       }),
     );
   }

@@ -1,0 +1,155 @@
+import { Readable } from 'node:stream';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { HttpError } from '../errors.js';
+import { headerMapFromEvent, singleHeader } from '../headers.js';
+import { decodeCursor, encodeCursor, parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
+import type { Telemetry } from '../telemetry.js';
+import { readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
+import { deliverySummary, sourcesAsked } from './routes.js';
+import type { ReaderSettings } from './settings.js';
+import { readerStateOf } from './state.js';
+
+/** Items one index query returns at most (before filtering). */
+const QUERY_LIMIT = 500;
+
+/** The stream's answer before its body: what the client sees first. */
+export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-store',
+  // Proxies (nginx) must not hold events back.
+  'X-Accel-Buffering': 'no',
+};
+
+/** Where a stream starts: after the `Last-Event-ID` cursor, else after what was stored before it opened. */
+const startOf = (event: APIGatewayProxyEvent, nowMs: number, settleMs: number): string => {
+  const last = singleHeader(headerMapFromEvent(event), 'last-event-id');
+  if (last === undefined || last === '') return seqCeiling(nowMs - settleMs);
+  const seq = last === null ? undefined : decodeCursor(last);
+  if (seq === undefined) throw new HttpError(400, 'cursor_invalid', 'Last-Event-ID is not an event id this API gave out.');
+  return seq;
+};
+
+/** The time part of a sort key or bound (`seqFloor`, `seqCeiling` or a delivery's). */
+const msOf = (seq: string): number => parseSeq(seq)?.storedAtMs ?? Number(seq.slice(0, 13));
+
+interface StreamOptions {
+  readonly feed: DeliveryFeed;
+  readonly settings: ReaderSettings;
+  readonly sources: readonly string[];
+  readonly start: string;
+  readonly now: () => number;
+  readonly notifier?: DeliveryNotifier;
+  readonly telemetry: Telemetry;
+}
+
+/**
+ * One open stream. Every `pollMs` (or sooner, when the local server says a
+ * delivery was stored) it reads the index, oldest first, from `lookBackMs`
+ * behind its position up to `settleMs` before now, and sends each delivery it
+ * has not sent yet. An event's id is the stream's position after it (the
+ * highest sort key sent), so resuming with `Last-Event-ID` never repeats one;
+ * a delivery stored late (a slow writer, index lag) is still sent while it
+ * falls inside the look-back window. Ends by itself after `streamMaxMs`.
+ */
+const openStream = (options: StreamOptions): Readable => {
+  const { feed, settings, now, sources } = options;
+  const floor = options.start;
+  let position = floor;
+  let continueFrom: string | undefined;
+  const sent = new Map<string, number>();
+  const opened = now();
+  let lastWrite = opened;
+  let wake: (() => void) | undefined;
+  const stream = new Readable({ read: () => undefined });
+  const write = (text: string): void => {
+    lastWrite = now();
+    stream.push(text);
+  };
+  const unsubscribe = options.notifier?.subscribe(() => {
+    // A delivery was just stored: look once it has settled.
+    setTimeout(() => wake?.(), settings.settleMs + 5).unref?.();
+  });
+
+  const poll = async (): Promise<void> => {
+    const cutoff = now() - settings.settleMs;
+    const lowest = seqFloor(msOf(position) - settings.lookBackMs);
+    const after = continueFrom ?? (lowest > floor ? lowest : floor);
+    const page = await feed.between({ sources, after, upTo: seqCeiling(cutoff), limit: QUERY_LIMIT, nowSeconds: Math.floor(now() / 1000) });
+    continueFrom = page.next;
+    for (const entry of page.entries) {
+      if (entry.seq <= floor || sent.has(entry.seq)) continue;
+      sent.set(entry.seq, msOf(entry.seq));
+      if (entry.seq > position) position = entry.seq;
+      write(`event: delivery\nid: ${encodeCursor(position)}\ndata: ${JSON.stringify(deliverySummary(entry))}\n\n`);
+    }
+    const forgetBefore = msOf(position) - settings.lookBackMs - 1;
+    for (const [seq, ms] of sent) if (ms < forgetBefore) sent.delete(seq);
+  };
+
+  const run = async (): Promise<void> => {
+    // Tells EventSource-like clients how soon to come back, and sends the headers at once.
+    write('retry: 1000\n\n');
+    try {
+      while (!stream.destroyed && now() - opened < settings.streamMaxMs) {
+        await poll();
+        if (now() - lastWrite >= settings.keepAliveMs) write(': keep-alive\n\n');
+        const untilKeepAlive = settings.keepAliveMs - (now() - lastWrite);
+        const untilEnd = settings.streamMaxMs - (now() - opened);
+        const pause = continueFrom ? settings.pollMs : Math.max(0, Math.min(settings.pollMs, untilKeepAlive, untilEnd));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      if (!stream.destroyed) write(': the stream ends here; reconnect with Last-Event-ID to go on\n\n');
+    } catch (error) {
+      options.telemetry.logger.error('event stream stopped: the index could not be read', { error });
+    } finally {
+      unsubscribe?.();
+      if (!stream.destroyed) stream.push(null);
+    }
+  };
+  stream.on('close', () => wake?.());
+  void run();
+  return stream;
+};
+
+/** Options of {@link createEventsHandler}. */
+export interface EventsHandlerOptions {
+  /**
+   * Wrap with Lambda response streaming (`awslambda.streamifyResponse`, through
+   * Middy): for the deployed function. The local server reads the body stream itself.
+   * @default false
+   */
+  readonly streamifyResponse?: boolean;
+}
+
+/** A handler whose 200 answer's body is a stream (the local server pipes it; Lambda streams it). */
+export type StreamingHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<Omit<APIGatewayProxyResult, 'body'> & { body: string | Readable }>;
+
+/**
+ * `GET /events?source=`: server-sent events, one `delivery` event per stored
+ * delivery (`id:` a cursor, `data:` source, id, receivedAt, eventType, size),
+ * a comment line at least every `keepAliveMs`, resumable with `Last-Event-ID`.
+ * Everything is checked before the first byte (origin, token, scope, cursor):
+ * a refusal is an ordinary JSON error, never a stream.
+ */
+export const createEventsHandler = (deps: ReaderDependencies, options: EventsHandlerOptions = {}): StreamingHandler => {
+  const now = deps.now ?? Date.now;
+  const events = async (event: APIGatewayProxyEvent, context: Context) => {
+    if (event.httpMethod !== 'GET') throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
+    const sources = sourcesAsked(event, readerStateOf(context).token?.sources ?? []);
+    const start = startOf(event, now(), deps.settings.settleMs);
+    const body = openStream({ feed: deps.feed, settings: deps.settings, sources, start, now, telemetry: deps.telemetry, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
+    return { statusCode: 200, headers: { ...EVENT_STREAM_HEADERS }, body };
+  };
+  const reader = middy(events as never, { streamifyResponse: options.streamifyResponse ?? false }).use(readerMiddlewares(deps)) as unknown as StreamingHandler;
+  if (options.streamifyResponse) return reader;
+  const preflight = readerPreflight(deps) as unknown as StreamingHandler;
+  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : reader(event, context));
+};

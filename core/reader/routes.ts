@@ -1,0 +1,92 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { SOURCE_NAME } from '../config/rules.js';
+import { HttpError } from '../errors.js';
+import { requireScope } from '../middleware/read-token/index.js';
+import type { HttpHandler } from '../pipeline.js';
+import { jsonResponse } from '../responses.js';
+import { decodeCursor, encodeCursor, type FeedEntry } from '../stores/delivery-feed.js';
+import { readerMiddlewares, readerPreflight, type ReaderDependencies } from './pipeline.js';
+import { readerStateOf } from './state.js';
+
+/** `GET /deliveries`: how many per page, by default and at most. */
+export const LIST_LIMIT = { default: 50, max: 100 } as const;
+
+const badRequest = (code: string, message: string): HttpError => new HttpError(400, code, message);
+
+/** `?source=` checked: a source name the token covers, or `undefined` for every source the token covers. */
+export const sourcesAsked = (event: APIGatewayProxyEvent, tokenSources: readonly string[]): readonly string[] => {
+  const source = event.queryStringParameters?.source;
+  if (source === undefined) return tokenSources;
+  if (!SOURCE_NAME.test(source)) throw badRequest('source_invalid', 'source must be a source name.');
+  requireScope(tokenSources, source);
+  return [source];
+};
+
+const summary = (entry: FeedEntry) => ({
+  source: entry.source,
+  id: entry.deliveryId,
+  receivedAt: new Date(entry.receivedAt).toISOString(),
+  eventType: entry.eventType ?? null,
+  size: entry.size,
+});
+
+/** A delivery as the list and the stream show it. */
+export const deliverySummary = summary;
+
+/** Whether the bytes are UTF-8 text (a round trip that changes them means they were not). */
+const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'utf8').equals(body);
+
+/**
+ * `GET /deliveries?source&limit&cursor` (newest first, `next` an opaque cursor
+ * or null) and `GET /deliveries/{source}/{id}` (kept headers and the body, as
+ * UTF-8 text or base64 with `bodyEncoding`), behind the reader pipeline.
+ */
+export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler => {
+  const now = deps.now ?? Date.now;
+
+  const list = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const token = readerStateOf(context).token;
+    const sources = sourcesAsked(event, token?.sources ?? []);
+    const query = event.queryStringParameters ?? {};
+    let limit: number = LIST_LIMIT.default;
+    if (query.limit !== undefined) {
+      limit = /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : 0;
+      if (limit < 1 || limit > LIST_LIMIT.max) throw badRequest('limit_invalid', `limit must be a whole number from 1 to ${LIST_LIMIT.max}.`);
+    }
+    let before: string | undefined;
+    if (query.cursor !== undefined) {
+      before = decodeCursor(query.cursor);
+      if (before === undefined) throw badRequest('cursor_invalid', 'cursor is not one this API gave out.');
+    }
+    const page = await deps.feed.newest({ sources, limit, nowSeconds: Math.floor(now() / 1000), ...(before === undefined ? {} : { before }) });
+    return jsonResponse(200, { deliveries: page.entries.map(summary), next: page.next === undefined ? null : encodeCursor(page.next) });
+  };
+
+  const get = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const token = readerStateOf(context).token;
+    const source = event.pathParameters?.source ?? '';
+    const id = event.pathParameters?.id ?? '';
+    if (!SOURCE_NAME.test(source) || id.length === 0 || id.length > 1024) throw new HttpError(404, 'not_found', 'Not found.');
+    requireScope(token?.sources ?? [], source);
+    const delivery = await deps.store.get(source, id, Math.floor(now() / 1000));
+    if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');
+    const text = isUtf8(delivery.body);
+    return jsonResponse(200, {
+      source: delivery.source,
+      id: delivery.deliveryId,
+      receivedAt: new Date(delivery.receivedAt).toISOString(),
+      eventType: delivery.eventType ?? null,
+      headers: delivery.headers,
+      ...(text ? { body: delivery.body.toString('utf8') } : { body: delivery.body.toString('base64'), bodyEncoding: 'base64' }),
+    });
+  };
+
+  const route = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    if (event.httpMethod !== 'GET') throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
+    return event.resource === '/deliveries' ? list(event, context) : get(event, context);
+  };
+  const reader = middy(route).use(readerMiddlewares(deps)) as unknown as HttpHandler;
+  const preflight = readerPreflight(deps);
+  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : reader(event, context));
+};

@@ -1,0 +1,20 @@
+import type { Context } from 'aws-lambda';
+import type { TokenRecord } from '../stores/token-store.js';
+
+/** What the deliveries API's middlewares learn about a request. */
+export interface ReaderState {
+  /** The bearer token's record, set by readToken. */
+  token?: TokenRecord;
+}
+
+const states = new WeakMap<object, ReaderState>();
+
+/** The reader state of the request this Lambda context belongs to, created on first use. */
+export const readerStateOf = (context: Context | object): ReaderState => {
+  let state = states.get(context);
+  if (!state) {
+    state = {};
+    states.set(context, state);
+  }
+  return state;
+};

@@ -1,0 +1,56 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { HookwardenConfig } from '../config/index.js';
+import { DynamoDbDeliveryFeed } from '../stores/delivery-feed.js';
+import { DynamoDbDeliveryStore } from '../stores/dynamodb-delivery-store.js';
+import { DynamoDbRateLimiter } from '../stores/dynamodb-rate-limiter.js';
+import { TOKENS_TABLE, tableName } from '../stores/tables.js';
+import { TokenCache } from '../stores/token-cache.js';
+import { DynamoDbTokenStore } from '../stores/token-store.js';
+import type { Telemetry } from '../telemetry.js';
+import type { DeliveryNotifier, ReaderDependencies } from './pipeline.js';
+import { readerSettings, type ReaderSettings } from './settings.js';
+
+/** Options of {@link readerDependencies}. */
+export interface ReaderWiringOptions {
+  readonly config: HookwardenConfig;
+  readonly telemetry: Telemetry;
+  readonly client: DynamoDBClient;
+  /** Table names and settings come from here. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** @default readerSettings(env) */
+  readonly settings?: ReaderSettings;
+  readonly notifier?: DeliveryNotifier;
+  /** Token lookups are reused this long. @default 15000 */
+  readonly tokenCacheMs?: number;
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Everything the deliveries API needs on one DynamoDB client: the deliveries
+ * table (get) and its byTime index (list, stream), the tokens table behind a
+ * 15 s cache, and the per-token counters on the rate-limits table. The reader
+ * function and the local server wire it the same way.
+ * @throws ConfigError for a bad HOOKWARDEN_API_RATE_LIMIT or stream setting
+ */
+export const readerDependencies = (options: ReaderWiringOptions): ReaderDependencies => {
+  const { config, telemetry, client } = options;
+  const env = options.env ?? process.env;
+  const tokens = new TokenCache({
+    store: new DynamoDbTokenStore({ client, tableName: tableName(TOKENS_TABLE, env) }),
+    ...(options.tokenCacheMs === undefined ? {} : { maxAgeMs: options.tokenCacheMs }),
+    ...(options.now ? { now: options.now } : {}),
+    onTouchError: (error) => telemetry.logger.warn('could not record a token use', { error }),
+  });
+  return {
+    config,
+    telemetry,
+    store: new DynamoDbDeliveryStore({ client, tableName: config.tables.deliveries }),
+    feed: new DynamoDbDeliveryFeed({ client, tableName: config.tables.deliveries }),
+    tokens,
+    rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
+    settings: options.settings ?? readerSettings(env),
+    ...(options.notifier ? { notifier: options.notifier } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+};

@@ -1,0 +1,164 @@
+import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { translateStoreError } from './dynamodb-errors.js';
+import { DELIVERIES_BY_TIME } from './tables.js';
+
+/** The one value of the index partition key `feed`. */
+export const FEED = 'all';
+
+const MS_DIGITS = 13;
+const SEQ = /^(\d{13})#([a-z0-9][a-z0-9_-]{0,62})#([\s\S]+)$/;
+/** Longest cursor text accepted (a delivery id is at most a few hundred characters). */
+const MAX_SEQ_CHARS = 1200;
+
+/**
+ * The index sort key of a delivery stored at `storedAtMs`:
+ * `<13-digit epoch ms>#<source>#<deliveryId>`. Unique (the id is the item's
+ * key) and ordered by store time, ties broken by source and id.
+ */
+export const seqOf = (storedAtMs: number, source: string, deliveryId: string): string =>
+  `${String(Math.max(0, Math.floor(storedAtMs))).padStart(MS_DIGITS, '0')}#${source}#${deliveryId}`;
+
+/** The lowest sort key at `ms`: every delivery stored at or after `ms` sorts after it. */
+export const seqFloor = (ms: number): string => String(Math.max(0, Math.floor(ms))).padStart(MS_DIGITS, '0');
+/** The highest sort key at `ms`: every delivery stored at `ms` or before sorts before it. */
+export const seqCeiling = (ms: number): string => `${seqFloor(ms)}#~`;
+
+/** A sort key's parts, or `undefined` when it is not one. */
+export const parseSeq = (seq: string): { readonly storedAtMs: number; readonly source: string; readonly deliveryId: string } | undefined => {
+  if (seq.length > MAX_SEQ_CHARS) return undefined;
+  const match = SEQ.exec(seq);
+  if (!match) return undefined;
+  return { storedAtMs: Number(match[1]), source: match[2] as string, deliveryId: match[3] as string };
+};
+
+/** An opaque cursor: the sort key in base64url. */
+export const encodeCursor = (seq: string): string => Buffer.from(seq, 'utf8').toString('base64url');
+
+/** The sort key a cursor names, or `undefined` when the text is not a cursor this API gave out. */
+export const decodeCursor = (cursor: string): string | undefined => {
+  if (cursor.length === 0 || cursor.length > 2 * MAX_SEQ_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  const seq = Buffer.from(cursor, 'base64url').toString('utf8');
+  // Only the exact encoding of a well-formed key: no padding tricks, no invalid UTF-8.
+  return parseSeq(seq) && encodeCursor(seq) === cursor ? seq : undefined;
+};
+
+/** One delivery as the index holds it: no body, no headers. */
+export interface FeedEntry {
+  readonly seq: string;
+  readonly source: string;
+  readonly deliveryId: string;
+  readonly providerId?: string;
+  /** Epoch milliseconds. */
+  readonly receivedAt: number;
+  readonly eventType?: string;
+  /** Body bytes. */
+  readonly size: number;
+}
+
+/** Which deliveries a query returns. */
+export interface FeedFilter {
+  /** Only these sources (empty or absent: every source). */
+  readonly sources?: readonly string[];
+  /** Now, epoch seconds: expired deliveries are left out. */
+  readonly nowSeconds: number;
+}
+
+/** A page of the feed and where the next one starts (a sort key), if anywhere. */
+export interface FeedPage {
+  readonly entries: readonly FeedEntry[];
+  readonly next?: string;
+}
+
+/** Reads deliveries in store order from the time-ordered index. */
+export interface DeliveryFeed {
+  /** Newest first, strictly before `before` when given: at most `limit` entries. */
+  newest(filter: FeedFilter & { readonly limit: number; readonly before?: string }): Promise<FeedPage>;
+  /**
+   * Oldest first, with sort keys strictly after `after` and at most `upTo`: one
+   * Query of at most `limit` items (before filtering); `next` when more remain.
+   */
+  between(filter: FeedFilter & { readonly after: string; readonly upTo: string; readonly limit: number }): Promise<FeedPage>;
+}
+
+type Item = Record<string, AttributeValue>;
+
+const fromItem = (item: Item): FeedEntry => ({
+  seq: item.seq?.S ?? '',
+  source: item.source?.S ?? '',
+  deliveryId: item.deliveryId?.S ?? '',
+  ...(item.providerId?.S ? { providerId: item.providerId.S } : {}),
+  receivedAt: Number(item.receivedAt?.N ?? 0),
+  ...(item.eventType?.S ? { eventType: item.eventType.S } : {}),
+  size: Number(item.bodyBytes?.N ?? 0),
+});
+
+/** Pages one `newest` call reads at most, so a rare source among many others cannot make one request scan the index. */
+const MAX_PAGES = 10;
+
+/**
+ * The feed on the deliveries table's `byTime` index: one partition (`feed`),
+ * sorted by `seq`. Expired deliveries and other sources are filtered out
+ * after the read (a filter costs the items read, not the items returned).
+ */
+export class DynamoDbDeliveryFeed implements DeliveryFeed {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+
+  constructor(options: { readonly client: DynamoDBClient; readonly tableName: string }) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+  }
+
+  async newest(options: FeedFilter & { readonly limit: number; readonly before?: string }): Promise<FeedPage> {
+    const entries: FeedEntry[] = [];
+    const range = options.before === undefined ? undefined : { condition: 'seq < :before', values: { ':before': { S: options.before } } };
+    let start: Item | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.#query(options, range, { ScanIndexForward: false, Limit: options.limit - entries.length, ...(start ? { ExclusiveStartKey: start } : {}) });
+      entries.push(...result.entries);
+      start = result.last;
+      if (!start) return { entries };
+      if (entries.length >= options.limit) return { entries, next: (entries[entries.length - 1] as FeedEntry).seq };
+    }
+    return { entries, next: start?.seq?.S as string };
+  }
+
+  async between(options: FeedFilter & { readonly after: string; readonly upTo: string; readonly limit: number }): Promise<FeedPage> {
+    if (options.after >= options.upTo) return { entries: [] };
+    // BETWEEN is inclusive: the entry at `after` itself (already seen) is dropped here.
+    const range = { condition: 'seq BETWEEN :after AND :upTo', values: { ':after': { S: options.after }, ':upTo': { S: options.upTo } } };
+    const result = await this.#query(options, range, { ScanIndexForward: true, Limit: options.limit });
+    return { entries: result.entries.filter((e) => e.seq !== options.after), ...(result.last?.seq?.S ? { next: result.last.seq.S } : {}) };
+  }
+
+  async #query(
+    filter: FeedFilter,
+    range: { readonly condition: string; readonly values: Record<string, AttributeValue> } | undefined,
+    page: { ScanIndexForward: boolean; Limit: number; ExclusiveStartKey?: Item },
+  ): Promise<{ entries: FeedEntry[]; last?: Item }> {
+    const values: Record<string, AttributeValue> = { ':feed': { S: FEED }, ':now': { N: String(filter.nowSeconds) }, ...range?.values };
+    const conditions = ['expiresAt > :now'];
+    const sources = filter.sources ?? [];
+    if (sources.length > 0) {
+      sources.forEach((source, i) => (values[`:s${i}`] = { S: source }));
+      conditions.push(`#source IN (${sources.map((_, i) => `:s${i}`).join(', ')})`);
+    }
+    const key = range ? `feed = :feed AND ${range.condition}` : 'feed = :feed';
+    try {
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: DELIVERIES_BY_TIME.name,
+          KeyConditionExpression: key,
+          FilterExpression: conditions.join(' AND '),
+          ExpressionAttributeValues: values,
+          ...(sources.length > 0 ? { ExpressionAttributeNames: { '#source': 'source' } } : {}),
+          ...page,
+        }),
+      );
+      return { entries: (result.Items ?? []).map(fromItem), ...(result.LastEvaluatedKey ? { last: result.LastEvaluatedKey } : {}) };
+    } catch (error) {
+      return translateStoreError(error);
+    }
+  }
+}

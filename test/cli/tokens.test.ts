@@ -1,0 +1,121 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/program.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { TOKENS_TABLE } from '../../core/stores/tables.js';
+import { DynamoDbTokenStore, hashToken, TOKEN_FORMAT } from '../../core/stores/token-store.js';
+import { outputKey } from '../../lib/stack-outputs.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+
+const capture = async (work: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> => {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await work(), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+};
+
+describe('hookwarden token on the local store', () => {
+  const dataDir = emptyDir();
+  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_DATA_DIR: dataDir };
+  const cli = (args: string[]) => capture(() => run(['node', 'hookwarden', ...args], { env, cwd: emptyDir(), dataDir }));
+
+  beforeAll(async () => {
+    // The store npm start would have created.
+    await (await startLocalStore({ dataDir: join(dataDir, 'dynamodb') })).close();
+  });
+
+  it('creates a token printed once, lists it without the token, and revokes it', async () => {
+    const created = await cli(['token', 'create', '--name', 'laptop', '--ttl', '7d', '--sources', 'default']);
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(TOKEN_FORMAT);
+    const { id } = hashToken(token);
+    expect(created.stderr).toContain(`created read token ${id} "laptop" for sources default`);
+    const listed = await cli(['token', 'list', '--json']);
+    const rows = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    expect(rows).toEqual([expect.objectContaining({ id, name: 'laptop', sources: ['default'], status: 'active', lastUsedAt: null })]);
+    expect(listed.stdout).not.toContain(token.slice(4));
+    const expires = Date.parse(rows[0]?.expiresAt as string) - Date.parse(rows[0]?.createdAt as string);
+    expect(expires).toBe(7 * 86_400_000);
+    expect((await cli(['token', 'revoke', id])).stdout).toMatch(/^revoked token [0-9a-f]{16} in the local store .* takes effect within 30 s/);
+    expect((await cli(['token', 'list'])).stdout).toMatch(new RegExp(`^${id}  laptop  default  expires \\S+  never used  revoked`, 'm'));
+    const again = await cli(['token', 'revoke', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/no active token/);
+  });
+
+  it('--json create includes the token once, with every source by default and a 30-day ttl', async () => {
+    const created = await cli(['token', 'create', '--name', 'ci', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const body = JSON.parse(created.stdout) as Record<string, string>;
+    expect(body.token).toMatch(TOKEN_FORMAT);
+    expect(body).toMatchObject({ name: 'ci', sources: [], status: 'active' });
+    expect(Date.parse(body.expiresAt as string) - Date.parse(body.createdAt as string)).toBe(30 * 86_400_000);
+  });
+
+  it.each([
+    [['token', 'create', '--name', 'x', '--ttl', '1 week'], /--ttl "1 week": expected a duration/],
+    [['token', 'create', '--name', 'x', '--ttl', '400d'], /up to 366d|1m to 366d/],
+    [['token', 'create', '--name', 'x', '--sources', 'nope'], /unknown source "nope"/],
+    [['token', 'create', '--name', 'x', '--sources', 'Bad!'], /not a source name/],
+    [['token', 'create', '--name', '\u001b[2J'], /printable/],
+    [['token', 'create'], /--name/],
+    [['token', 'revoke', 'not-an-id'], /not a token id/],
+  ])('%j exits 2 with a clear message', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('hookwarden token --stack', () => {
+  const cfn = mockClient(CloudFormationClient);
+  let local: LocalStore;
+  beforeAll(async () => {
+    local = await startLocalStore();
+    cfn.on(DescribeStacksCommand, { StackName: 'Hookwarden-prod' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Hookwarden-prod',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: outputKey('tokensTable'), OutputValue: TOKENS_TABLE.localName },
+            { OutputKey: outputKey('webhookUrl', 'billing'), OutputValue: 'https://x/prod/webhooks/billing' },
+          ],
+        },
+      ],
+    });
+  });
+  afterAll(() => local.close());
+  const aws = () => ({
+    cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+    dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+    wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
+    secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
+  });
+  const cli = (args: string[]) => capture(() => run(['node', 'hookwarden', ...args, '--stack', 'Hookwarden-prod'], { env: {}, cwd: emptyDir(), dataDir: emptyDir() }, aws()));
+
+  it('creates, lists and revokes in the stack tokens table, sources checked against the stack', async () => {
+    const created = await cli(['token', 'create', '--name', 'prod-tail', '--sources', 'billing']);
+    expect(created.code).toBe(0);
+    const { id, hash } = hashToken(created.stdout.trim());
+    const store = new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName });
+    expect(await store.find(id, hash)).toMatchObject({ name: 'prod-tail', sources: ['billing'] });
+    expect((await cli(['token', 'create', '--name', 'x', '--sources', 'default'])).stderr).toMatch(/unknown source "default" in stack Hookwarden-prod/);
+    expect((await cli(['token', 'revoke', id])).stdout).toMatch(/revoked token .* in stack Hookwarden-prod/);
+    expect((await store.find(id, hash))?.revokedAt).toBeDefined();
+  });
+});

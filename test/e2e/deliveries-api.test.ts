@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../core/stores/delivery-feed.js';
+import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { rawRequest } from '../helpers/raw-http.js';
+import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
+
+const ORIGIN = 'https://app.example.com';
+
+interface ListBody {
+  deliveries: Array<{ source: string; id: string; receivedAt: string; eventType: string | null; size: number }>;
+  next: string | null;
+}
+
+describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dynalite', () => {
+  let h: ReaderHarness;
+  let all: string;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    h = await startReaderHarness({ env: { CORS_ORIGINS: ORIGIN }, settings: { apiRateLimit: { limit: 1000, windowSeconds: 60 } }, tokenCacheMs: 200 });
+    all = (await h.token()).token;
+    // Alternating sources, one at a time so that store order is send order.
+    for (let i = 0; i < 7; i++) {
+      const d = await h.deliver(i % 2 === 0 ? 'default' : 'billing', JSON.stringify({ type: `order.${i}`, i }));
+      expect(d.status).toBe(202);
+      ids.push(d.id);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+  });
+  afterAll(() => h.close());
+
+  const list = async (query: string, token = all): Promise<ListBody> => {
+    const res = await h.get(`/deliveries${query}`, token);
+    expect(res.status).toBe(200);
+    return (await res.json()) as ListBody;
+  };
+
+  it('lists newest first with ISO times, event types and sizes; pages with an opaque cursor until next is null', async () => {
+    const first = await list('?limit=3');
+    expect(first.deliveries.map((d) => d.id)).toEqual([ids[6], ids[5], ids[4]]);
+    expect(first.deliveries[0]).toEqual({ source: 'default', id: ids[6], receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), eventType: 'order.6', size: JSON.stringify({ type: 'order.6', i: 6 }).length });
+    expect(first.next).toMatch(/^[A-Za-z0-9_-]+$/);
+    const second = await list(`?limit=3&cursor=${first.next}`);
+    expect(second.deliveries.map((d) => d.id)).toEqual([ids[3], ids[2], ids[1]]);
+    const third = await list(`?limit=3&cursor=${second.next}`);
+    expect(third.deliveries.map((d) => d.id)).toEqual([ids[0]]);
+    expect(third.next).toBeNull();
+    expect((await list('')).deliveries).toHaveLength(7);
+  });
+
+  it('filters by source, across pages', async () => {
+    const page = await list('?source=billing&limit=2');
+    expect(page.deliveries.map((d) => d.id)).toEqual([ids[5], ids[3]]);
+    const rest = await list(`?source=billing&limit=2&cursor=${page.next}`);
+    expect(rest.deliveries.map((d) => d.id)).toEqual([ids[1]]);
+  });
+
+  it.each([
+    ['?cursor=not-a-cursor!', 'cursor_invalid'],
+    [`?cursor=${encodeCursor('hello')}`, 'cursor_invalid'],
+    [`?cursor=${encodeCursor('0001700000000000#default#x')}=`, 'cursor_invalid'],
+    ['?limit=0', 'limit_invalid'],
+    ['?limit=101', 'limit_invalid'],
+    ['?limit=ten', 'limit_invalid'],
+    ['?source=Not%20A%20Source', 'source_invalid'],
+  ])('%s is 400 %s in the error shape', async (query, code) => {
+    const res = await h.get(`/deliveries${query}`, all);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code, message: expect.any(String), requestId: expect.any(String) } });
+  });
+
+  it('gets one delivery with its kept headers and UTF-8 body; 404 not_found otherwise', async () => {
+    const res = await h.get(`/deliveries/default/${ids[0]}`, all);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ source: 'default', id: ids[0], eventType: 'order.0', body: JSON.stringify({ type: 'order.0', i: 0 }) });
+    expect(body.bodyEncoding).toBeUndefined();
+    expect(body.headers).toEqual(expect.objectContaining({ 'content-type': 'application/json' }));
+    expect((await h.get(`/deliveries/billing/${ids[0]}`, all)).status).toBe(404);
+    const missing = await h.get('/deliveries/default/nope', all);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  it('gives a body that is not UTF-8 as base64 with bodyEncoding', async () => {
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
+    const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
+    const now = Date.now();
+    await store.claim({ source: 'default', deliveryId: 'bin_1', receivedAt: now, expiresAt: Math.floor(now / 1000) + 600, headers: {}, body: bytes, clientIp: '127.0.0.1' }, { nowSeconds: Math.floor(now / 1000) });
+    const body = (await (await h.get('/deliveries/default/bin_1', all)).json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ bodyEncoding: 'base64', body: bytes.toString('base64') });
+  });
+
+  it('a token scoped to some sources: 403 token_scope for another, and a list of its own sources only', async () => {
+    const { token } = await h.token({ sources: ['billing'] });
+    for (const path of ['/deliveries?source=default', `/deliveries/default/${ids[0]}`]) {
+      const res = await h.get(path, token);
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('token_scope');
+    }
+    const own = await list('', token);
+    expect(new Set(own.deliveries.map((d) => d.source))).toEqual(new Set(['billing']));
+    expect((await h.get(`/deliveries/billing/${ids[1]}`, token)).status).toBe(200);
+  });
+
+  it.each([
+    ['no Authorization', undefined, 'token_missing'],
+    ['a Basic credential', 'Basic dXNlcjpwYXNz', 'token_missing'],
+    ['a malformed token', 'Bearer hwk_short', 'token_invalid'],
+    ['an unknown well-formed token', `Bearer hwk_${'A'.repeat(43)}`, 'token_invalid'],
+  ])('%s is 401 %s with WWW-Authenticate', async (_label, authorization, code) => {
+    const res = await fetch(`${h.url}/deliveries`, { headers: authorization ? { authorization } : {} });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+
+  it('an expired or revoked token is 401 token_invalid', async () => {
+    const expired = await h.token({ ttlSeconds: 1 });
+    const revoked = await h.token();
+    expect((await h.get('/deliveries', revoked.token)).status).toBe(200);
+    await h.tokens.revoke(revoked.id, Math.floor(Date.now() / 1000));
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    for (const token of [expired.token, revoked.token]) {
+      const res = await h.get('/deliveries', token);
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('token_invalid');
+    }
+  });
+
+  it('an Origin not in CORS_ORIGINS is 403 origin_denied; an allowed one is echoed with Vary: Origin, never a wildcard', async () => {
+    const denied = await h.get('/deliveries', all, { origin: 'https://evil.example' });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { error: { code: string } }).error.code).toBe('origin_denied');
+    expect(denied.headers.get('access-control-allow-origin')).toBeNull();
+    const allowed = await h.get('/deliveries', all, { origin: ORIGIN });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(allowed.headers.get('vary')).toBe('Origin');
+    expect(allowed.headers.get('x-content-type-options')).toBe('nosniff');
+    const twice = await rawRequest(`${h.url}/deliveries`, 'GET', [['Authorization', `Bearer ${all}`], ['Origin', ORIGIN], ['Origin', 'https://evil.example']]);
+    expect(twice.status).toBe(403);
+    for (const answer of [denied, allowed]) expect(answer.headers.get('access-control-allow-origin')).not.toBe('*');
+  });
+
+  it('preflights allow GET with Authorization and Last-Event-ID only', async () => {
+    const preflight = (method: string, headers: string, origin = ORIGIN) =>
+      fetch(`${h.url}/events`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+    const ok = await preflight('GET', 'authorization, last-event-id');
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-methods')).toBe('GET');
+    expect(ok.headers.get('access-control-allow-headers')).toBe('authorization, last-event-id');
+    expect(ok.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    for (const [method, headers, origin] of [['POST', 'authorization', ORIGIN], ['GET', 'authorization, x-extra', ORIGIN], ['GET', 'authorization', 'https://evil.example']] as const) {
+      const res = await preflight(method, headers, origin);
+      expect(res.status, `${method} ${headers} ${origin}`).toBe(403);
+    }
+  });
+});
+
+describe('the per-token limit', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    h = await startReaderHarness({ settings: { apiRateLimit: { limit: 3, windowSeconds: 3600 } } });
+  });
+  afterAll(() => h.close());
+
+  it('answers 429 rate_limited with Retry-After and RateLimit headers past the token\'s window; another token is unaffected', async () => {
+    const a = await h.token();
+    const b = await h.token();
+    for (let i = 0; i < 3; i++) expect((await h.get('/deliveries', a.token)).status).toBe(200);
+    const refused = await h.get('/deliveries', a.token);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"api";q=3;w=3600');
+    expect(refused.headers.get('ratelimit')).toMatch(/^"api";r=0;t=\d+$/);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    expect((await h.get('/events', a.token)).status).toBe(429);
+    expect((await h.get('/deliveries', b.token)).status).toBe(200);
+  });
+});

@@ -1,0 +1,99 @@
+import { loadConfig, type HookwardenConfig } from '../../core/config/index.js';
+import { createWebhookHandler, type PipelineDependencies } from '../../core/pipeline.js';
+import { createEventsHandler } from '../../core/reader/events.js';
+import type { ReaderDependencies } from '../../core/reader/pipeline.js';
+import { createDeliveriesHandler } from '../../core/reader/routes.js';
+import { READER_DEFAULTS, type ReaderSettings } from '../../core/reader/settings.js';
+import { readerDependencies } from '../../core/reader/wiring.js';
+import { environmentSecretProviders } from '../../core/secrets/index.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { TOKENS_TABLE } from '../../core/stores/tables.js';
+import { DynamoDbTokenStore, generateToken } from '../../core/stores/token-store.js';
+import { createTelemetry } from '../../core/telemetry.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { LocalNotifier } from '../../local/notifier.js';
+import { startHttpServer, type LocalHttpServer } from '../../local/server.js';
+import { emptyDir } from './harness.js';
+import { standardWebhooksSender } from './signed.js';
+import { TEST_SECRETS } from './secrets.js';
+
+/** A local server with the webhook route and the deliveries API on dynalite, and helpers to feed and read it. */
+export interface ReaderHarness {
+  readonly url: string;
+  readonly config: HookwardenConfig;
+  readonly local: LocalStore;
+  readonly tokens: DynamoDbTokenStore;
+  readonly reader: ReaderDependencies;
+  readonly http: LocalHttpServer;
+  /** A new read token (every source unless `sources`), live for `ttlSeconds`. */
+  token(options?: { sources?: string[]; ttlSeconds?: number }): Promise<{ token: string; id: string }>;
+  /** Signs and posts one Standard Webhooks delivery to `source`; resolves to the status and the stored id. */
+  deliver(source?: string, body?: string): Promise<{ status: number; id: string }>;
+  /** GET with a bearer token and extra headers. */
+  get(path: string, token: string | undefined, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts the harness. Sources: `default` and `billing`, both Standard Webhooks with the test secret. */
+export const startReaderHarness = async (options: { env?: Record<string, string>; settings?: Partial<ReaderSettings>; notifier?: boolean; tokenCacheMs?: number } = {}): Promise<ReaderHarness> => {
+  const env = {
+    HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'default', secretEnv: 'TEST_SECRET' }, { name: 'billing', secretEnv: 'TEST_SECRET' }] }),
+    TEST_SECRET: TEST_SECRETS.standardWebhooks,
+    ...options.env,
+  };
+  const config = loadConfig(env, emptyDir());
+  const local = await startLocalStore();
+  const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', maxAttempts: 2 });
+  const telemetry = createTelemetry();
+  const deps: PipelineDependencies = {
+    config,
+    telemetry,
+    store: new DynamoDbDeliveryStore({ client, tableName: config.tables.deliveries }),
+    secretProviders: environmentSecretProviders,
+  };
+  const notifier = new LocalNotifier();
+  const reader = readerDependencies({
+    config,
+    telemetry,
+    client,
+    env: {},
+    settings: { ...READER_DEFAULTS, settleMs: 100, pollMs: 200, ...options.settings },
+    ...(options.notifier === false ? {} : { notifier }),
+    ...(options.tokenCacheMs === undefined ? {} : { tokenCacheMs: options.tokenCacheMs }),
+  });
+  const http = await startHttpServer(deps, {
+    port: 0,
+    webhookHandler: createWebhookHandler(deps),
+    reader: { deliveries: createDeliveriesHandler(reader), events: createEventsHandler(reader) },
+    onAccepted: () => notifier.notify(),
+  });
+  const tokens = new DynamoDbTokenStore({ client, tableName: TOKENS_TABLE.localName });
+  const sign = standardWebhooksSender({ prefix: 'msg_reader' });
+  return {
+    url: http.url,
+    config,
+    local,
+    tokens,
+    reader,
+    http,
+    token: async ({ sources = [], ttlSeconds = 3600 } = {}) => {
+      const { token, id, hash } = generateToken();
+      const now = Math.floor(Date.now() / 1000);
+      await tokens.create({ id, name: 'test', sources, createdAt: now, expiresAt: now + ttlSeconds }, hash);
+      return { token, id };
+    },
+    deliver: async (source = 'default', body) => {
+      const d = sign(body === undefined ? {} : { body });
+      const res = await fetch(`${http.url}/webhooks/${source}`, { method: 'POST', body: d.body, headers: { 'content-type': 'application/json', ...d.headers } });
+      await res.arrayBuffer();
+      return { status: res.status, id: d.id };
+    },
+    get: (path, token, headers = {}) => fetch(`${http.url}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }),
+    close: async () => {
+      await http.close();
+      client.destroy();
+      await local.close();
+    },
+  };
+};
