@@ -1,0 +1,136 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCursor } from '../../core/stores/delivery-feed.js';
+import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { openSse, type SseEvent } from '../helpers/sse.js';
+import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
+
+const ORIGIN = 'https://app.example.com';
+const data = (e: SseEvent) => JSON.parse(e.data) as { source: string; id: string; receivedAt: string; eventType: string | null; size: number };
+
+describe('GET /events over real HTTP on dynalite', () => {
+  let h: ReaderHarness;
+  let token: string;
+  beforeAll(async () => {
+    h = await startReaderHarness({ env: { CORS_ORIGINS: ORIGIN }, settings: { keepAliveMs: 300, apiRateLimit: { limit: 10_000, windowSeconds: 60 } } });
+    token = (await h.token()).token;
+  });
+  afterAll(() => h.close());
+  const auth = () => ({ authorization: `Bearer ${token}` });
+
+  it('sends each accepted delivery as one event with a cursor id, and keep-alive comments', async () => {
+    const stream = await openSse(`${h.url}/events`, auth());
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toBe('text/event-stream');
+    expect(stream.headers['cache-control']).toBe('no-store');
+    const sent = [await h.deliver('default', '{"type":"a.b"}'), await h.deliver('billing')];
+    const events = await stream.waitFor(2);
+    expect(events.map((e) => data(e).id)).toEqual(sent.map((d) => d.id));
+    expect(data(events[0] as SseEvent)).toEqual({ source: 'default', id: sent[0]?.id, receivedAt: expect.stringMatching(/Z$/), eventType: 'a.b', size: 14 });
+    for (const e of events) expect(decodeCursor(e.id as string)).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(stream.comments).toContain('keep-alive');
+    stream.close();
+  });
+
+  it('filters by ?source= and refuses a source outside the token (403 token_scope, no stream)', async () => {
+    const stream = await openSse(`${h.url}/events?source=billing`, auth());
+    await h.deliver('default');
+    const b = await h.deliver('billing');
+    const [only] = await stream.waitFor(1);
+    expect(data(only as SseEvent).id).toBe(b.id);
+    stream.close();
+    const scoped = (await h.token({ sources: ['billing'] })).token;
+    const refused = await openSse(`${h.url}/events?source=default`, { authorization: `Bearer ${scoped}` });
+    expect(refused.status).toBe(403);
+    await refused.ended;
+    expect(JSON.parse(refused.raw()).error.code).toBe('token_scope');
+  });
+
+  it('resumes with Last-Event-ID under concurrent deliveries: every delivery exactly once across connections', async () => {
+    const first = await openSse(`${h.url}/events`, auth());
+    const wave = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => h.deliver(i % 2 ? 'billing' : 'default', JSON.stringify({ type: tag, i }))));
+    const ids = new Set<string>();
+    for (const d of await wave(20, 'w1')) ids.add(d.id);
+    await first.waitFor(5);
+    // Disconnect mid-flow while the next wave is being stored.
+    const second = wave(20, 'w2');
+    first.close();
+    const seen = first.events.filter((e) => e.event === 'delivery');
+    const last = seen[seen.length - 1]?.id as string;
+    for (const d of await second) ids.add(d.id);
+    const resumed = await openSse(`${h.url}/events`, { ...auth(), 'last-event-id': last });
+    for (const d of await wave(10, 'w3')) ids.add(d.id);
+    await resumed.waitFor(ids.size - seen.length);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // anything extra would show up by now
+    resumed.close();
+    const all = [...seen, ...resumed.events.filter((e) => e.event === 'delivery')].map((e) => data(e).id);
+    expect(all.length).toBe(ids.size);
+    expect(new Set(all)).toEqual(ids);
+  });
+
+  it('sends a delivery that became visible late (a slow writer) once, with an id that never moves the cursor back', async () => {
+    const stream = await openSse(`${h.url}/events`, auth());
+    // The stream must be older than the slow writer's lag (what was stored before it opened is not sent).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const [fresh] = await Promise.all([stream.waitFor(1), h.deliver('default')]);
+    const position = (fresh[0] as SseEvent).id as string;
+    // A writer whose store time is 1 s in the past: its sort key is behind what the stream sent.
+    const slow = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries, now: () => Date.now() - 1000 });
+    const nowMs = Date.now();
+    await slow.claim({ source: 'default', deliveryId: 'late_1', receivedAt: nowMs, expiresAt: Math.floor(nowMs / 1000) + 600, headers: {}, body: Buffer.from('{}'), clientIp: '127.0.0.1' }, { nowSeconds: Math.floor(nowMs / 1000) });
+    const events = await stream.waitFor(2);
+    expect(data(events[1] as SseEvent).id).toBe('late_1');
+    expect(events[1]?.id).toBe(position);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(stream.events.filter((e) => e.event === 'delivery')).toHaveLength(2);
+    stream.close();
+  });
+
+  it('an invalid Last-Event-ID is 400 cursor_invalid, before any stream byte', async () => {
+    const res = await openSse(`${h.url}/events`, { ...auth(), 'last-event-id': 'garbage' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toBe('application/json');
+  });
+
+  it('an Origin not in CORS_ORIGINS is 403 origin_denied: status and error body, no event-stream byte on the socket', async () => {
+    const { host, port } = new URL(h.url);
+    const bytes = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), host.split(':')[0] as string, () => {
+        socket.write(`GET /events HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n`);
+      });
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(bytes.startsWith('HTTP/1.1 403 ')).toBe(true);
+    expect(bytes.toLowerCase()).not.toContain('text/event-stream');
+    expect(bytes).not.toMatch(/\r\n\r\n[\s\S]*(event:|retry:)/);
+    expect(JSON.parse(bytes.slice(bytes.indexOf('\r\n\r\n') + 4)).error.code).toBe('origin_denied');
+    const allowed = await openSse(`${h.url}/events`, { ...auth(), origin: ORIGIN });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(allowed.headers.vary).toBe('Origin');
+    allowed.close();
+  });
+});
+
+describe('GET /events without the local notifier: the index query alone', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    h = await startReaderHarness({ notifier: false, settings: { streamMaxMs: 3_000 } });
+  });
+  afterAll(() => h.close());
+
+  it('delivers by polling, and ends the stream by itself after its maximum duration', async () => {
+    const token = (await h.token()).token;
+    const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${token}` });
+    const d = await h.deliver('default');
+    const [event] = await stream.waitFor(1);
+    expect(data(event as SseEvent).id).toBe(d.id);
+    await stream.ended;
+    expect(stream.comments.at(-1)).toMatch(/reconnect with Last-Event-ID/);
+  });
+});
