@@ -23,3 +23,10 @@ export const terminalSafe = (text: string, options: { layout?: boolean } = {}): 
  */
 export const terminalSafeJson = (value: unknown): string =>
   JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * One-line JSON (`tail --json`, one object per line): like
+ * {@link terminalSafeJson} but compact.
+ */
+export const terminalSafeJsonLine = (value: unknown): string =>
+  JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
