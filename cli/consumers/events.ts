@@ -77,7 +77,13 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
       response = undefined;
     }
     if (response?.body) {
-      if (dropped) options.onNotice?.(`reconnected to ${target.where}${lastEventId === undefined ? '' : ' (resuming after the last delivery)'}`);
+      if (dropped) {
+        options.onNotice?.(
+          lastEventId === undefined
+            ? `reconnected to ${target.where} (no delivery seen before the drop, so there is no position to resume from: deliveries stored while disconnected are not shown; see hookwarden deliveries)`
+            : `reconnected to ${target.where} (resuming after the last delivery)`,
+        );
+      }
       else if (!connected) options.onNotice?.(`connected to ${target.where}`);
       connected = true;
       dropped = false;
