@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './constructs/audit-trail.js';
+import { DeliveriesApi } from './constructs/deliveries-api.js';
 import { EdgeFirewall } from './constructs/edge-firewall.js';
 import { metricsIdentity } from '../core/telemetry.js';
 import { SecretAudit } from './constructs/secret-audit.js';
@@ -32,6 +33,8 @@ export class HookwardenStack extends Stack {
   public readonly functions: WebhookFunctions;
   /** The REST API and its stage. */
   public readonly api: WebhookApi;
+  /** The deliveries API: reader and events functions, `GET /deliveries…` and `GET /events`. */
+  public readonly deliveriesApi: DeliveriesApi;
   /** Absent when WAF is disabled (dev default, or prod with `wafDisabledReason`). */
   public readonly firewall?: EdgeFirewall;
   /** Alarm topic, alarms and dashboard. */
@@ -71,6 +74,17 @@ export class HookwardenStack extends Stack {
       production,
       tracing: settings.tracing,
       cloudWatchRole: settings.apiGatewayCloudWatchRole === 'create',
+    });
+    this.deliveriesApi = new DeliveriesApi(this, 'DeliveriesApi', {
+      api: this.api.api,
+      validator: this.api.validator,
+      deliveries: this.tables.deliveries,
+      tokens: this.tables.tokens,
+      rateLimits: this.tables.rateLimits,
+      corsOrigins: settings.corsOrigins,
+      production,
+      debug: settings.debug,
+      metrics,
     });
     if (settings.wafEnabled) {
       this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes, metricPrefix: id.toLowerCase() });
@@ -116,6 +130,7 @@ export class HookwardenStack extends Stack {
     }
     new CfnOutput(this, outputKey('deliveriesTable'), { value: this.tables.deliveries.tableName, description: 'Deliveries table (stream: NEW_IMAGE)' });
     new CfnOutput(this, outputKey('rateLimitsTable'), { value: this.tables.rateLimits.tableName, description: 'Rate limits, blocklist and source switches' });
+    new CfnOutput(this, outputKey('tokensTable'), { value: this.tables.tokens.tableName, description: 'Read tokens of the deliveries API (hashes only)' });
     new CfnOutput(this, outputKey('alarmTopic'), { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
     if (this.firewall) {
       const ipv4 = outputKey('blockedIpv4Set');

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, type TableDefinition } from '../../core/stores/tables.js';
+import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE, type TableDefinition } from '../../core/stores/tables.js';
 
 /** Props of {@link WebhookTables}. */
 export interface WebhookTablesProps {
@@ -14,7 +14,8 @@ export interface WebhookTablesProps {
 
 /**
  * The deliveries table (replay guard and store, TTL `expiresAt`, a NEW_IMAGE
- * stream for consumers, point-in-time recovery) and the rate-limits table, both
+ * stream for consumers, the time-ordered `byTime` index of the deliveries API,
+ * point-in-time recovery), the rate-limits table and the read-tokens table, all
  * on-demand and built from the definitions the local store uses.
  */
 export class WebhookTables extends Construct {
@@ -22,6 +23,8 @@ export class WebhookTables extends Construct {
   public readonly deliveries: TableV2;
   /** Sliding-window counters, blocklist entries and source switches. */
   public readonly rateLimits: TableV2;
+  /** Read tokens of the deliveries API (only their hashes). */
+  public readonly tokens: TableV2;
 
   constructor(scope: Construct, id: string, props: WebhookTablesProps = {}) {
     super(scope, id);
@@ -31,6 +34,17 @@ export class WebhookTables extends Construct {
         partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
         timeToLiveAttribute: definition.ttlAttribute,
         ...(definition.stream ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
+        ...(definition.indexes?.length
+          ? {
+              globalSecondaryIndexes: definition.indexes.map((index) => ({
+                indexName: index.name,
+                partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+                sortKey: { name: index.sortKey, type: AttributeType.STRING },
+                projectionType: ProjectionType.INCLUDE,
+                nonKeyAttributes: [...index.include],
+              })),
+            }
+          : {}),
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: TableEncryptionV2.awsManagedKey(),
         deletionProtection: production,
@@ -38,5 +52,6 @@ export class WebhookTables extends Construct {
       });
     this.deliveries = table(DELIVERIES_TABLE);
     this.rateLimits = table(RATE_LIMITS_TABLE);
+    this.tokens = table(TOKENS_TABLE);
   }
 }

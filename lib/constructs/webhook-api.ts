@@ -79,6 +79,8 @@ export class WebhookApi extends Construct {
   public readonly accessLogs: LogGroup;
   /** POST and OPTIONS `/webhooks/{source}`, GET `/health`, GET `/health/ready`. */
   public readonly methods: readonly Method[];
+  /** Validates path parameters (and any body model): shared by every method. */
+  public readonly validator: RequestValidator;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -112,6 +114,7 @@ export class WebhookApi extends Construct {
     // Body validation has no model to apply (bodies are opaque signed bytes: JSON, forms, anything);
     // it is on so any model added later is enforced. Parameters are validated (the {source} path).
     const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestParameters: true, validateRequestBody: true });
+    this.validator = validator;
     // No console test-invoke permission: the functions are invocable from the deployed stage only.
     const webhook = new LambdaIntegration(props.webhookFunction, { allowTestInvoke: false });
     const health = new LambdaIntegration(props.healthFunction, { allowTestInvoke: false });

@@ -200,7 +200,8 @@ export class WebhookFunctions extends Construct {
     this.healthLogs = health.logGroup;
 
     // The delivery store's calls (claim, read, complete, release): no Scan, no batch, no stream.
-    props.deliveries.grant(this.webhook, ...WEBHOOK_DELIVERIES_ACTIONS);
+    // On the table alone: grant() would add its indexes (index/*), where these item actions mean nothing.
+    this.webhook.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: [...WEBHOOK_DELIVERIES_ACTIONS], resources: [props.deliveries.tableArn] }));
     // Rate-limit counters (UpdateItem) and the blocklist / source switch item (GetItem): nothing else.
     props.rateLimits.grant(this.webhook, ...WEBHOOK_RATE_LIMITS_ACTIONS);
     for (const secret of props.secrets.values()) secret.grantRead(this.webhook);

@@ -60,8 +60,8 @@ describe('the production stack', () => {
     t = inspect(template);
   });
 
-  it('builds both tables from the shared definitions: on demand, TTL on expiresAt, PITR, encrypted, deletion protection and RETAIN', () => {
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 2);
+  it('builds the tables from the shared definitions: on demand, TTL on expiresAt, PITR, encrypted, deletion protection and RETAIN', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 3);
     template.allResourcesProperties('AWS::DynamoDB::GlobalTable', {
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -71,13 +71,15 @@ describe('the production stack', () => {
     });
     // Only the deliveries table streams (new images, for consumers).
     const streams = t.ofType('AWS::DynamoDB::GlobalTable').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties.StreamSpecification]);
-    expect(Object.fromEntries(streams)).toEqual({ TablesDeliveries: { StreamViewType: 'NEW_IMAGE' }, TablesRateLimits: undefined });
+    expect(Object.fromEntries(streams)).toEqual({ TablesDeliveries: { StreamViewType: 'NEW_IMAGE' }, TablesRateLimits: undefined, TablesTokens: undefined });
     template.allResources('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
   it('runs Node.js 24 on arm64 with 256 MB and 10 s, source maps, production errors, Powertools names', () => {
-    expect(t.functions).toHaveLength(2);
-    for (const [, fn] of t.functions) {
+    // The webhook and health functions (the deliveries API's have their own test: test/infra/deliveries-api.test.ts).
+    const webhookFunctions = t.functions.filter(([id]) => id.startsWith('Functions'));
+    expect(webhookFunctions).toHaveLength(2);
+    for (const [, fn] of webhookFunctions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -103,8 +105,8 @@ describe('the production stack', () => {
   it('gives each function its own role and log group with a retention (no default role, no logRetention custom resource)', () => {
     const roles = new Set(t.functions.map(([, fn]) => JSON.stringify(fn.Properties.Role)));
     const logGroups = new Set(t.functions.map(([, fn]) => JSON.stringify((fn.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup)));
-    expect(roles.size).toBe(2);
-    expect(logGroups.size).toBe(2);
+    expect(roles.size).toBe(4);
+    expect(logGroups.size).toBe(4);
     for (const [, role] of t.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Functions'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     template.resourceCountIs('Custom::LogRetention', 0);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
@@ -189,10 +191,10 @@ describe('the production stack', () => {
     expect(resolveScheme('standard-webhooks').decodeSecret(`whsec_${generatedLike}`)).toHaveLength(24);
   });
 
-  it('exposes exactly POST and OPTIONS /webhooks/{source}, GET /health and GET /health/ready, all to Lambda', () => {
+  it('exposes exactly POST and OPTIONS /webhooks/{source}, GET /health and GET /health/ready, and the deliveries API\'s GET and OPTIONS, all to Lambda', () => {
     const paths = new Map(t.ofType('AWS::ApiGateway::Resource').map(([id, r]) => [id, r.Properties.PathPart as string]));
     const methods = t.ofType('AWS::ApiGateway::Method').map(([, m]) => `${m.Properties.HttpMethod} ${paths.get((m.Properties.ResourceId as { Ref: string }).Ref)}`);
-    expect(methods.sort()).toEqual(['GET health', 'GET ready', 'OPTIONS {source}', 'POST {source}']);
+    expect(methods.sort()).toEqual(['GET deliveries', 'GET events', 'GET health', 'GET ready', 'GET {id}', 'OPTIONS deliveries', 'OPTIONS events', 'OPTIONS {id}', 'OPTIONS {source}', 'POST {source}']);
     template.allResourcesProperties('AWS::ApiGateway::Method', { Integration: Match.objectLike({ Type: 'AWS_PROXY' }), RequestValidatorId: Match.anyValue() });
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true, ValidateRequestBody: true });
@@ -201,7 +203,7 @@ describe('the production stack', () => {
 
   it('lets only the deployed stage invoke the functions, per method (no console test-invoke)', () => {
     const permissions = t.ofType('AWS::Lambda::Permission').map(([, p]) => JSON.stringify(p.Properties.SourceArn));
-    expect(permissions).toHaveLength(4);
+    expect(permissions).toHaveLength(10);
     for (const arn of permissions) {
       expect(arn).not.toContain('test-invoke-stage');
       expect(arn).toMatch(/ApiDeploymentStageprod/);
@@ -354,7 +356,7 @@ describe('the production stack', () => {
   it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (keys from outputKey, which the CLI reads)', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Description?: string; Export?: { Name: string } }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn', 'DeliveriesTableName', 'RateLimitsTableName', 'SecretArndefault', 'SecretArngithub', 'WebhookUrldefault', 'WebhookUrlgithub'].concat(
+      ['AlarmTopicArn', 'ApiUrl', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn', 'DeliveriesTableName', 'RateLimitsTableName', 'SecretArndefault', 'SecretArngithub', 'TokensTableName', 'WebhookUrldefault', 'WebhookUrlgithub'].concat(
         Object.keys(outputs).filter((k) => k.startsWith('ApiEndpoint')),
       ).sort(),
     );

@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { LambdaIntegration, ResponseTransferMode, type Method, type RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DELIVERIES_BY_TIME, DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE } from '../../core/stores/tables.js';
+import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
+import { acknowledge } from '../nag.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** How long the events function may run: Lambda's maximum; streams end by themselves before (HOOKWARDEN_STREAM_MAX_SECONDS, 840). */
+export const EVENTS_TIMEOUT = Duration.minutes(15);
+
+/** Props of {@link DeliveriesApi}. */
+export interface DeliveriesApiProps {
+  /** The REST API the three routes are added to. */
+  readonly api: RestApi;
+  /** Validates the path parameters. */
+  readonly validator: RequestValidator;
+  /** Read only: GetItem on the table, Query on its byTime index. */
+  readonly deliveries: ITableV2;
+  /** GetItem, and UpdateItem of `lastUsedAt` only. */
+  readonly tokens: ITableV2;
+  /** UpdateItem of the per-token counters. */
+  readonly rateLimits: ITableV2;
+  /** Exact origins allowed by CORS and by the origin guard. @default [] (no browser origin) */
+  readonly corsOrigins?: readonly string[];
+  /** `NODE_ENV=production` and log groups kept on stack deletion. @default true */
+  readonly production?: boolean;
+  /** `DEBUG=true`: error details in answers. Never in production. @default false */
+  readonly debug?: boolean;
+  /** Where the functions report metrics. @default metricsIdentity(stack name) */
+  readonly metrics?: MetricsIdentity;
+  /** @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
+}
+
+const BEARER_IN_FUNCTION =
+  'The deliveries API authenticates a bearer read token in the function (SHA-256 lookup in the tokens table, scope, expiry, revocation within 30 s, a per-token rate limit), like any token API; a Cognito or IAM authorizer would not know these tokens, and a Lambda authorizer would add an invocation per request (and per stream) for the same check.';
+const PREFLIGHT =
+  'A CORS preflight (OPTIONS) never carries credentials (Fetch standard); the function answers it with exact-origin matching, GET and the Authorization and Last-Event-ID headers only, and no data.';
+
+/**
+ * The deliveries API on AWS: `GET /deliveries`, `GET /deliveries/{source}/{id}`
+ * (the reader function) and `GET /events` (the events function, streamed:
+ * `ResponseTransferMode.STREAM`, Lambda response streaming, up to 15 minutes),
+ * their CORS preflights (the reader function), each function with its own
+ * role and log group and read-only grants: nothing here can write a delivery.
+ */
+export class DeliveriesApi extends Construct {
+  /** `GET /deliveries`, `GET /deliveries/{source}/{id}`, and the preflights (functions/reader/handler.ts). */
+  public readonly reader: NodejsFunction;
+  /** `GET /events` (functions/events/handler.ts), streamed. */
+  public readonly events: NodejsFunction;
+  public readonly readerRole: Role;
+  public readonly eventsRole: Role;
+  public readonly readerLogs: LogGroup;
+  public readonly eventsLogs: LogGroup;
+  /** GET and OPTIONS of the three routes. */
+  public readonly methods: readonly Method[];
+
+  constructor(scope: Construct, id: string, props: DeliveriesApiProps) {
+    super(scope, id);
+    const production = props.production ?? true;
+    const metrics = props.metrics ?? metricsIdentity(Stack.of(this).stackName);
+    const environment: Record<string, string> = {
+      [DELIVERIES_TABLE.tableNameEnv]: props.deliveries.tableName,
+      [RATE_LIMITS_TABLE.tableNameEnv]: props.rateLimits.tableName,
+      [TOKENS_TABLE.tableNameEnv]: props.tokens.tableName,
+      CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
+      NODE_ENV: production ? 'production' : 'development',
+      DEBUG: props.debug ? 'true' : 'false',
+      ...metricsEnvironment(metrics),
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const make = (name: string, entry: string, timeout: Duration) => {
+      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Hookwarden ${name} function (deliveries API, read only)` });
+      const logGroup = new LogGroup(this, `${name}Logs`, {
+        retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      logGroup.grantWrite(role);
+      const fn = new NodejsFunction(this, name, {
+        entry: join(ROOT, entry),
+        handler: 'handler',
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 256,
+        timeout,
+        role,
+        logGroup,
+        environment,
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        bundling: {
+          format: OutputFormat.ESM,
+          minify: true,
+          sourceMap: true,
+          target: 'node24',
+          mainFields: ['module', 'main'],
+          externalModules: [],
+          banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+          forceDockerBundling: false,
+        },
+      });
+      return { fn, role, logGroup };
+    };
+    const reader = make('Reader', 'functions/reader/handler.ts', Duration.seconds(10));
+    const events = make('Events', 'functions/events/handler.ts', EVENTS_TIMEOUT);
+    this.reader = reader.fn;
+    this.readerRole = reader.role;
+    this.readerLogs = reader.logGroup;
+    this.events = events.fn;
+    this.eventsRole = events.role;
+    this.eventsLogs = events.logGroup;
+
+    const indexArn = `${props.deliveries.tableArn}/index/${DELIVERIES_BY_TIME.name}`;
+    // Exact resources, no wildcard: GetItem on the table (one delivery), Query on the one index (list, stream).
+    reader.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.deliveries.tableArn] }));
+    for (const role of [reader.role, events.role]) {
+      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: [indexArn] }));
+      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.tokens.tableArn] }));
+      // The token's last use, and nothing else of it.
+      role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:UpdateItem'],
+          resources: [props.tokens.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'lastUsedAt'] }, StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } },
+        }),
+      );
+      // The per-token sliding-window counters.
+      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:UpdateItem'], resources: [props.rateLimits.tableArn] }));
+    }
+
+    const readerIntegration = new LambdaIntegration(reader.fn, { allowTestInvoke: false });
+    const eventsIntegration = new LambdaIntegration(events.fn, {
+      allowTestInvoke: false,
+      responseTransferMode: ResponseTransferMode.STREAM,
+      // With streaming, the integration may run up to 15 minutes (the stream's own limit).
+      timeout: EVENTS_TIMEOUT,
+    });
+    const list = props.api.root.addResource('deliveries');
+    const one = list.addResource('{source}').addResource('{id}');
+    const eventsResource = props.api.root.addResource('events');
+    const pathParameters = { 'method.request.path.source': true, 'method.request.path.id': true };
+    const gets = [
+      list.addMethod('GET', readerIntegration, { requestValidator: props.validator }),
+      one.addMethod('GET', readerIntegration, { requestValidator: props.validator, requestParameters: pathParameters }),
+      eventsResource.addMethod('GET', eventsIntegration, { requestValidator: props.validator }),
+    ];
+    const preflights = [
+      list.addMethod('OPTIONS', readerIntegration, { requestValidator: props.validator }),
+      one.addMethod('OPTIONS', readerIntegration, { requestValidator: props.validator, requestParameters: pathParameters }),
+      eventsResource.addMethod('OPTIONS', readerIntegration, { requestValidator: props.validator }),
+    ];
+    this.methods = [...gets, ...preflights];
+    for (const method of gets) {
+      acknowledge(method, 'AwsSolutions-APIG4', BEARER_IN_FUNCTION);
+      acknowledge(method, 'AwsSolutions-COG4', BEARER_IN_FUNCTION);
+    }
+    for (const method of preflights) acknowledge(method, 'AwsSolutions-APIG4', PREFLIGHT);
+  }
+}
