@@ -6,6 +6,7 @@ import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
 import { registerIncidentCommands } from './incident-commands.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerConsumerCommands } from './consumer-commands.js';
 import { cliContext, UsageError, type CliContext } from './context.js';
 import { output } from './output.js';
 import type { AwsClients } from './targets.js';
@@ -156,6 +157,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 
   registerIncidentCommands(program, context, exit, aws);
   registerTokenCommands(program, context, exit, aws);
+  registerConsumerCommands(program, context, exit, aws);
 
   return program;
 };

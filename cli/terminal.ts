@@ -35,3 +35,10 @@ export const terminalSafe = (text: string, options: { layout?: boolean } = {}): 
  */
 export const terminalSafeJson = (value: unknown): string =>
   JSON.stringify(value, null, 2).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * One-line JSON (`tail --json`, one object per line): like
+ * {@link terminalSafeJson} but compact.
+ */
+export const terminalSafeJsonLine = (value: unknown): string =>
+  JSON.stringify(value).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -78,6 +78,7 @@ export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd())
     lines.push(`  curl -i -X POST ${local.url}/webhooks/${example.name} -H 'content-type: application/json' ${flags.join(' ')} --data ${shellQuote(body)}`);
     lines.push('', 'Or sign at send time (any time):', `  npx hookwarden send ${example.name}`);
   }
-  lines.push('', `Health: ${local.url}/health  ${local.url}/health/ready`, 'Stored deliveries: npx hookwarden deliveries', 'Press Ctrl+C to stop.');
+  lines.push('', `Console: ${local.url}/ (deliveries and rejections as they happen; this machine only)`);
+  lines.push(`Health: ${local.url}/health  ${local.url}/health/ready`, 'Stored deliveries: npx hookwarden deliveries', 'Press Ctrl+C to stop.');
   return lines;
 };

@@ -14,6 +14,7 @@ import { readerSettings } from '../core/reader/settings.js';
 import { DynamoDbTokenStore } from '../core/stores/token-store.js';
 import { TOKENS_TABLE, tableName } from '../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from './dynamo.js';
+import { startConsole, type LocalConsole } from './console/index.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server.js';
 
 /** How long a local stream waits before sending a delivery (`HOOKWARDEN_STREAM_SETTLE_MS` overrides). */
@@ -132,8 +133,9 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
   const telemetry = options.telemetry ?? createTelemetry();
   const tokens = new DynamoDbTokenStore({ client: store.client, tableName: tableName(TOKENS_TABLE, env) });
-  // The command-line consumers read the local server with this token, no setup needed.
-  if (!options.inMemory) await ensureDevelopmentToken(dataDir, tokens);
+  // The command-line consumers and the console read the local server with this token, no setup needed.
+  const devToken = options.inMemory ? undefined : await ensureDevelopmentToken(dataDir, tokens);
+  const localConsole: LocalConsole = await startConsole(tokens, devToken);
   // Loaded here, not at the top: the CLI imports this module and never serves the API.
   const [{ createEventsHandler }, { createDeliveriesHandler }, { readerDependencies }] = await Promise.all([
     import('../core/reader/events.js'),
@@ -158,12 +160,15 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         requestTimeoutMs: timeoutSeconds * 1000,
         reader: { deliveries: createDeliveriesHandler(reader), events: createEventsHandler(reader) },
         onAccepted: () => notifier.notify(),
+        onWebhookAnswer: (answer) => localConsole.rejections.recordAnswer(answer),
+        localRoutes: (req, res, url) => localConsole.routes(req, res, url),
       },
     );
   } catch (error) {
     await store.close();
     throw error;
   }
+  localConsole.listening(Number(new URL(http.url).port));
   const infoPath = join(dataDir, SERVER_FILE);
   if (!options.inMemory) {
     const sources = [...config.sources.values()].map((source) => ({

@@ -40,6 +40,10 @@ export interface HttpServerOptions {
   readonly reader?: { readonly deliveries: HttpHandler; readonly events: StreamingHandler };
   /** Told after each accepted delivery (202), to wake open event streams. */
   readonly onAccepted?: () => void;
+  /** Told every answer of the webhook route (the local console keeps the recent refusals). */
+  readonly onWebhookAnswer?: (answer: { readonly source: string; readonly clientIp: string; readonly requestId: string; readonly result: APIGatewayProxyResult }) => void;
+  /** Routes the local server adds before all others (the console): answers and returns true for its paths. */
+  readonly localRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
 
 const WEBHOOK_PATH = /^\/webhooks\/([^/]+)\/?$/;
@@ -97,6 +101,7 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
     if (!url) return answer(ownError(400, 'bad_request', 'The request target is not a valid URL.', requestId));
     // Node would answer this itself, outside the error shape (requireHostHeader is off so that it reaches us).
     if (req.httpVersionMinor >= 1 && req.headers.host === undefined) return answer(ownError(400, 'bad_request', 'An HTTP/1.1 request needs a Host header.', requestId));
+    if (options.localRoutes?.(req, res, url)) return;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return answer(tooLarge(limit, requestId));
     const read = await readBody(req, limit);
@@ -145,6 +150,7 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       const result = await handler(event, context);
       answer(result);
       if (match && result.statusCode === 202) options.onAccepted?.();
+      if (match) options.onWebhookAnswer?.({ source: event.pathParameters?.source ?? '', clientIp: req.socket.remoteAddress ?? '', requestId, result });
     } catch (error) {
       const logger = deps.telemetry.logger.createChild();
       logger.addContext(context);

@@ -1,0 +1,61 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { replayCommand } from './commands/replay.js';
+import { listenCommand, tailCommand } from './commands/stream.js';
+import type { CliContext } from './context.js';
+import type { AwsClients } from './targets.js';
+
+/** `--to` / `--forward-to`: an absolute http(s) URL, kept exactly as given. */
+export const receiverUrl = (value: string): string => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('Expected an http(s) URL such as http://127.0.0.1:8080/webhooks.');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('Expected an http or https URL.');
+  return value;
+};
+
+const stackOption = (): Option =>
+  new Option('--stack <name>', 'read from a deployed stack (API URL from its outputs) instead of the running local server; needs --token-env');
+const tokenEnvOption = (): Option =>
+  new Option('--token-env <NAME>', 'the environment variable holding a read token (default locally: the development token npm start keeps)');
+
+/** Registers the consumers of the deliveries API: `replay`, `tail` and `listen`. */
+export const registerConsumerCommands = (program: Command, context: CliContext, exit: { code: number }, aws?: AwsClients): void => {
+  program
+    .command('replay')
+    .description('send one stored delivery again: its original body bytes and kept headers, plus Hookwarden-Source and Hookwarden-Delivery-Id, POSTed to --to; print the status (exit 1 unless 2xx)')
+    .argument('<source>', 'source name')
+    .argument('<id>', 'delivery id, as GET /deliveries or hookwarden deliveries shows it')
+    .requiredOption('--to <url>', 'where to POST it', receiverUrl)
+    .addOption(stackOption())
+    .addOption(tokenEnvOption())
+    .option('--json', 'print one JSON object: source, id, to, status, statusText, bytes')
+    .action(async (source: string, id: string, options) => {
+      exit.code = await replayCommand(context, source, id, options, aws);
+    });
+
+  program
+    .command('tail')
+    .description('print one line per delivery as it is stored (GET /events), until Ctrl+C; reconnects with Last-Event-ID after a dropped connection')
+    .option('--source <name>', 'only this source')
+    .addOption(stackOption())
+    .addOption(tokenEnvOption())
+    .option('--json', 'one JSON object per line: source, id, receivedAt, eventType, size')
+    .action(async (options) => {
+      exit.code = await tailCommand(context, options, aws);
+    });
+
+  program
+    .command('listen')
+    .description('forward each delivery as it is stored to --forward-to, like replay (original body bytes, kept headers, Hookwarden-Source, Hookwarden-Delivery-Id), in order; one line per forward with the status; reconnects with Last-Event-ID without skipping or repeating; Ctrl+C stops it (exit 0)')
+    .requiredOption('--forward-to <url>', 'where to POST each delivery', receiverUrl)
+    .option('--source <name>', 'only this source')
+    .addOption(stackOption())
+    .addOption(tokenEnvOption())
+    .option('--json', 'one JSON object per forward: source, id, receivedAt, to, status and statusText (or error)')
+    .action(async (options) => {
+      exit.code = await listenCommand(context, options, aws);
+    });
+};

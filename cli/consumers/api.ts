@@ -1,0 +1,92 @@
+import { readDevelopmentToken, developmentTokenPath } from '../../local/dev-token.js';
+import { runningServer } from '../../local/index.js';
+import { outputKey } from '../../lib/stack-outputs.js';
+import { CommandFailed, UsageError, type CliContext } from '../context.js';
+import { terminalSafe } from '../terminal.js';
+import { defaultAwsClients, readStackOutputs, type AwsClients } from '../targets.js';
+
+/** How long one API call or one forward may take. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Where the command-line consumers read deliveries: the API's base URL and a read token. */
+export interface ApiTarget {
+  /** Base URL without a trailing slash (`http://127.0.0.1:3000`, `https://…/prod`). */
+  readonly url: string;
+  readonly token: string;
+  /** For messages: `the local server at …` or `stack …`. */
+  readonly where: string;
+}
+
+/** Options every consumer takes. */
+export interface ApiTargetOptions {
+  /** A deployed stack: URL from its `ApiUrl` output. */
+  stack?: string;
+  /** The environment variable holding a read token (required with `--stack`). */
+  tokenEnv?: string;
+}
+
+const tokenFromEnv = (context: CliContext, name: string): string => {
+  if (!ENV_NAME.test(name)) throw new UsageError(`--token-env takes the name of an environment variable, got "${terminalSafe(name)}"`);
+  const token = (context.env[name] ?? '').trim();
+  if (token === '') throw new UsageError(`--token-env ${name}: the variable is not set or empty (hookwarden token create prints a token)`);
+  return token;
+};
+
+/**
+ * The API the consumers talk to. Without `--stack`: the running local server
+ * (its `server.json` in the data directory) and the development token
+ * `npm start` keeps beside it, unless `--token-env` names another. With
+ * `--stack`: the stack's `ApiUrl` output and the token in `--token-env`.
+ * @throws UsageError for a missing token variable; CommandFailed when there is no server or output
+ */
+export const apiTargetOf = async (context: CliContext, options: ApiTargetOptions, aws: AwsClients = defaultAwsClients): Promise<ApiTarget> => {
+  if (options.stack) {
+    if (options.tokenEnv === undefined) throw new UsageError('--stack needs --token-env NAME: the environment variable holding a read token (hookwarden token create --stack … prints one)');
+    const token = tokenFromEnv(context, options.tokenEnv);
+    const outputs = await readStackOutputs(aws, options.stack);
+    const url = outputs.get(outputKey('apiUrl'));
+    if (!url) throw new CommandFailed(`stack ${options.stack} has no ${outputKey('apiUrl')} output: is it a Hookwarden stack?`);
+    return { url: url.replace(/\/+$/, ''), token, where: `stack ${options.stack}` };
+  }
+  const server = runningServer(context.dataDir);
+  if (!server) throw new CommandFailed(`no local server is running with data directory ${context.dataDir}: start one with npm start (or pass --stack NAME --token-env NAME)`);
+  let token: string | undefined;
+  if (options.tokenEnv !== undefined) token = tokenFromEnv(context, options.tokenEnv);
+  else token = readDevelopmentToken(context.dataDir);
+  if (!token) throw new CommandFailed(`no development token in ${developmentTokenPath(context.dataDir)}: restart npm start to create one, or pass --token-env NAME`);
+  return { url: server.url.replace(/\/+$/, ''), token, where: `the local server at ${server.url}` };
+};
+
+/** The API's error answer (`{"error":{code,message}}`) as one line, escaped. */
+export const apiErrorOf = async (response: Response): Promise<string> => {
+  const text = await response.text().catch(() => '');
+  try {
+    const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (error && typeof error.code === 'string') return terminalSafe(`${response.status} ${error.code}: ${String(error.message ?? '')}`);
+  } catch {
+    // not the API's error shape: the status alone
+  }
+  return `${response.status} ${terminalSafe(response.statusText)}`;
+};
+
+/** GET `path` on the API with the read token. @throws CommandFailed when nothing answers */
+export const apiGet = async (target: ApiTarget, path: string, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> => {
+  try {
+    return await fetch(`${target.url}${path}`, {
+      headers: { authorization: `Bearer ${target.token}`, accept: 'application/json', ...init.headers },
+      signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      redirect: 'error',
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError' && init.signal?.aborted) throw error;
+    throw new CommandFailed(`cannot reach ${target.where} (${target.url}${path}): ${causeOf(error)}`);
+  }
+};
+
+/** A network error's useful part: undici hides it in `cause`. */
+export const causeOf = (error: unknown): string => {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+};

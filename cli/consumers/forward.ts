@@ -1,0 +1,94 @@
+import { CommandFailed } from '../context.js';
+import { terminalSafe } from '../terminal.js';
+import { apiErrorOf, apiGet, causeOf, REQUEST_TIMEOUT_MS, type ApiTarget } from './api.js';
+
+/** One stored delivery as `GET /deliveries/{source}/{id}` answers it, the body as bytes. */
+export interface FetchedDelivery {
+  readonly source: string;
+  readonly id: string;
+  readonly receivedAt: string;
+  readonly eventType: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+interface DeliveryAnswer {
+  source: string;
+  id: string;
+  receivedAt: string;
+  eventType: string | null;
+  headers?: Record<string, unknown>;
+  body: string;
+  bodyEncoding?: string;
+}
+
+/** `GET /deliveries/{source}/{id}`, the body decoded to its original bytes. @throws CommandFailed for any answer but 200 */
+export const fetchDelivery = async (target: ApiTarget, source: string, id: string, signal?: AbortSignal): Promise<FetchedDelivery> => {
+  const path = `/deliveries/${encodeURIComponent(source)}/${encodeURIComponent(id)}`;
+  const response = await apiGet(target, path, signal ? { signal } : {});
+  if (response.status !== 200) throw new CommandFailed(`cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`);
+  const answer = (await response.json()) as DeliveryAnswer;
+  if (typeof answer.body !== 'string') throw new CommandFailed(`${target.where} answered delivery ${terminalSafe(`${source}/${id}`)} without a body`);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers ?? {})) if (typeof value === 'string') headers[name] = value;
+  return {
+    source: answer.source,
+    id: answer.id,
+    receivedAt: answer.receivedAt,
+    eventType: answer.eventType ?? null,
+    headers,
+    body: answer.bodyEncoding === 'base64' ? Buffer.from(answer.body, 'base64') : Buffer.from(answer.body, 'utf8'),
+  };
+};
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Connection-level headers belong to the hop they came on; the transport sets its own.
+const HOP_BY_HOP = new Set(['connection', 'content-length', 'expect', 'host', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/**
+ * The headers a forward sends: the kept headers of the delivery (minus
+ * hop-by-hop ones and anything not sendable as a header), then
+ * `Hookwarden-Source` and `Hookwarden-Delivery-Id`, which no stored header can replace.
+ */
+export const forwardHeaders = (delivery: Pick<FetchedDelivery, 'source' | 'id' | 'headers'>): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(delivery.headers)) {
+    const lower = name.toLowerCase();
+    // eslint-disable-next-line no-control-regex -- a header value cannot carry these
+    if (!TOKEN.test(name) || HOP_BY_HOP.has(lower) || lower.startsWith('hookwarden-') || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) continue;
+    headers[lower] = value;
+  }
+  headers['hookwarden-source'] = delivery.source;
+  headers['hookwarden-delivery-id'] = delivery.id;
+  return headers;
+};
+
+/** What the receiver answered. */
+export interface ForwardResult {
+  readonly status: number;
+  readonly statusText: string;
+}
+
+/**
+ * POSTs the delivery's original body bytes and headers to `to`. Redirects are
+ * not followed (a POST would turn into a GET): the 3xx is the answer.
+ * @throws CommandFailed when the receiver cannot be reached
+ */
+export const forwardDelivery = async (delivery: FetchedDelivery, to: string, signal?: AbortSignal): Promise<ForwardResult> => {
+  let response: Response;
+  try {
+    response = await fetch(to, {
+      method: 'POST',
+      headers: forwardHeaders(delivery),
+      body: new Uint8Array(delivery.body),
+      redirect: 'manual',
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new CommandFailed(`cannot reach ${terminalSafe(to)}: ${causeOf(error)}`);
+  }
+  // The receiver's body is not ours to print; reading it frees the connection.
+  await response.arrayBuffer().catch(() => undefined);
+  return { status: response.status, statusText: response.statusText };
+};

@@ -1,0 +1,154 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../cli/program.js';
+import type { CliContext } from '../../cli/context.js';
+import { outputKey } from '../../lib/stack-outputs.js';
+import { readDevelopmentToken } from '../../local/dev-token.js';
+import { startLocal, type LocalHookwarden } from '../../local/index.js';
+import { capture } from '../helpers/capture.js';
+import { emptyDir } from '../helpers/harness.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+
+describe('hookwarden replay against the real local server', () => {
+  const dataDir = emptyDir();
+  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_DATA_DIR: dataDir, PORT: '0' };
+  const context: CliContext = { env, cwd: emptyDir(), dataDir };
+  let local: LocalHookwarden;
+  let receiver: Receiver;
+  let n = 0;
+
+  const cli = (args: string[], ctx: CliContext = context, aws?: Parameters<typeof run>[2]) => capture(() => run(['node', 'hookwarden', ...args], ctx, aws));
+
+  /** Posts a signed Standard Webhooks delivery with exactly these body bytes; returns its id. */
+  const deliver = async (body: Buffer, contentType = 'application/json'): Promise<string> => {
+    const source = local.config.sources.get('default');
+    if (!source) throw new Error('no default source');
+    n += 1;
+    const id = `msg_replay_${Date.now()}_${n}`;
+    const headers = source.scheme.sign(TEST_SECRETS.standardWebhooks, { body, id });
+    const res = await fetch(`${local.url}/webhooks/default`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': contentType, 'user-agent': 'replay-test/1', ...headers } });
+    expect(res.status).toBe(202);
+    return id;
+  };
+
+  beforeAll(async () => {
+    local = await startLocal({ env, cwd: context.cwd });
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await local?.close();
+  });
+
+  it('POSTs the original UTF-8 body bytes and kept headers, plus Hookwarden-Source and Hookwarden-Delivery-Id, and prints the status', async () => {
+    const body = Buffer.from('{"type":"invoice.paid","note":"caf\u00e9 \u2603","n":1}', 'utf8');
+    const id = await deliver(body);
+    const before = receiver.received.length;
+    const result = await cli(['replay', 'default', id, '--to', receiver.url]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`replayed default/${id} (${body.length} B) to ${receiver.url}: 200 OK\n`);
+    const got = receiver.received[before];
+    expect(got?.method).toBe('POST');
+    expect(got?.path).toBe('/hooks');
+    expect(got?.body.equals(body)).toBe(true);
+    expect(got?.headers).toMatchObject({ 'content-type': 'application/json', 'user-agent': 'replay-test/1', 'webhook-id': id, 'hookwarden-source': 'default', 'hookwarden-delivery-id': id });
+    // The signature is not a kept header: a receiver cannot mistake a replay for the provider's delivery.
+    expect(got?.headers['webhook-signature']).toBeUndefined();
+  });
+
+  it('replays a body that is not UTF-8 byte for byte (the API carries it as base64)', async () => {
+    const body = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x7b, 0x0a, 0xed, 0xa0, 0x80, 0xf8]);
+    const id = await deliver(body, 'application/octet-stream');
+    const before = receiver.received.length;
+    const result = await cli(['replay', 'default', id, '--to', receiver.url, '--json']);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ source: 'default', id, to: receiver.url, status: 200, statusText: 'OK', bytes: body.length });
+    const got = receiver.received[before];
+    expect(got?.body.equals(body)).toBe(true);
+    expect(got?.headers['content-type']).toBe('application/octet-stream');
+  });
+
+  it('exits 1 when the receiver answers non-2xx, still printing the status', async () => {
+    const id = await deliver(Buffer.from('{"n":"fail"}'));
+    receiver.status = 500;
+    try {
+      const result = await cli(['replay', 'default', id, '--to', receiver.url]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/: 500 Internal Server Error\n$/);
+    } finally {
+      receiver.status = 200;
+    }
+  });
+
+  it('exits 1 with the API error for an unknown delivery, sending nothing', async () => {
+    const before = receiver.received.length;
+    const result = await cli(['replay', 'default', 'msg_nope\u001b[2J', '--to', receiver.url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot read delivery default\/msg_nope\\x1b\[2J from the local server at http:\/\/127\.0\.0\.1:\d+: 404 not_found/);
+    expect(receiver.received.length).toBe(before);
+  });
+
+  it('exits 1 when the receiver cannot be reached, naming it', async () => {
+    const id = await deliver(Buffer.from('{"n":"unreachable"}'));
+    const closed = await startReceiver();
+    await closed.close();
+    const result = await cli(['replay', 'default', id, '--to', closed.url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`cannot reach ${closed.url}: ECONNREFUSED`);
+  });
+
+  it('says how to start a server when none runs in the data directory', async () => {
+    const other = emptyDir();
+    const result = await cli(['replay', 'default', 'x', '--to', receiver.url], { env: { HOOKWARDEN_DATA_DIR: other }, cwd: other, dataDir: other });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no local server is running with data directory');
+    expect(result.stderr).toContain('npm start');
+  });
+
+  it.each([
+    [['--to', 'ftp://example.com/x'], /Expected an http or https URL/],
+    [['--to', 'not a url'], /Expected an http\(s\) URL/],
+    [['--to', 'http://127.0.0.1:1/x', '--stack', 'prod'], /--stack needs --token-env NAME/],
+    [['--to', 'http://127.0.0.1:1/x', '--stack', 'prod', '--token-env', 'UNSET_TOKEN'], /--token-env UNSET_TOKEN: the variable is not set or empty/],
+    [['--to', 'http://127.0.0.1:1/x', '--token-env', 'bad name'], /--token-env takes the name of an environment variable/],
+  ])('refuses bad usage with exit 2: %j', async (args, message) => {
+    const result = await cli(['replay', 'default', 'x', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('--stack reads the API URL from the stack outputs and the token from --token-env', async () => {
+    const cfn = mockClient(CloudFormationClient);
+    cfn.on(DescribeStacksCommand, { StackName: 'hookwarden-prod' }).resolves({
+      Stacks: [{ StackName: 'hookwarden-prod', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: outputKey('apiUrl'), OutputValue: `${local.url}/` }] }],
+    });
+    const aws = {
+      cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+      dynamodb: () => ({}) as DynamoDBClient,
+      wafv2: () => ({}) as WAFV2Client,
+      secretsManager: () => ({}) as SecretsManagerClient,
+    };
+    try {
+      const id = await deliver(Buffer.from('{"n":"stack"}'));
+      const token = readDevelopmentToken(dataDir) as string;
+      const before = receiver.received.length;
+      // A data directory with no server in it: only the stack can answer.
+      const other = emptyDir();
+      const result = await cli(['replay', 'default', id, '--to', receiver.url, '--stack', 'hookwarden-prod', '--token-env', 'HW_TOKEN'], { env: { HW_TOKEN: token }, cwd: other, dataDir: other }, aws);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(receiver.received[before]?.body.toString()).toBe('{"n":"stack"}');
+      const wrong = await cli(['replay', 'default', id, '--to', receiver.url, '--stack', 'hookwarden-prod', '--token-env', 'HW_TOKEN'], { env: { HW_TOKEN: 'hwk_wrong' }, cwd: other, dataDir: other }, aws);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/stack hookwarden-prod: 401 token_invalid/);
+    } finally {
+      cfn.restore();
+    }
+  });
+});
