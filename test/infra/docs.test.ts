@@ -36,7 +36,7 @@ describe('docs/deploy.md', () => {
     { door: 'HTTP API', table: /^\| request kind \(HTTP API\) \|/m, api: 1.0 },
   ];
 
-  it.each(FRONT_DOORS)('prices each request kind as base + writes × $0.625 (the $door cost table adds up)', ({ table, api }) => {
+  it.each(FRONT_DOORS)('prices each request kind as base + writes × 0.625 dollars (the $door cost table adds up)', ({ table, api }) => {
     const money = (value: number) => `$${(Math.round(value * 100 + 1e-9) / 100).toFixed(2)}`;
     const start = DOC.search(table);
     expect(start).toBeGreaterThan(0);
