@@ -55,7 +55,14 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
   failing.push(...sourcesWithoutSecret(settings));
   if (settings.debug) failing.push(item('Debug', 'debug is on (context debug); production answers must be generic'));
   if (!settings.wafEnabled && !settings.wafDisabledReason) {
-    failing.push(item('WAF', 'disabled without an acknowledgement (context wafDisabledReason="<why it is safe>")'));
+    failing.push(
+      item(
+        'WAF',
+        settings.frontDoor === 'http-api'
+          ? 'frontDoor=http-api cannot carry a WAF: acknowledge running without one (context wafDisabledReason="<why it is safe>"), or use frontDoor=rest'
+          : 'disabled without an acknowledgement (context wafDisabledReason="<why it is safe>")',
+      ),
+    );
   }
   if (settings.cloudTrail === 'none') {
     failing.push(item('Audit trail', 'cloudTrail=none: no trail logs management events, so no secret read is ever alerted on (cloudTrail=create, or cloudTrail=existing when the account has one)'));

@@ -9,6 +9,7 @@ import { SecurityAlarms } from './constructs/security-alarms.js';
 import { SourceSecrets } from './constructs/source-secrets.js';
 import { WebhookTables } from './constructs/tables.js';
 import { WebhookApi } from './constructs/webhook-api.js';
+import { WebhookHttpApi } from './constructs/webhook-http-api.js';
 import { WebhookFunctions, type WebhookHandler } from './constructs/webhook-functions.js';
 import { acknowledge } from './nag.js';
 import type { DeploymentSettings } from './settings.js';
@@ -38,10 +39,13 @@ export class HookwardenStack extends Stack {
   public readonly secrets: SourceSecrets;
   /** Webhook and health functions, their roles and log groups. */
   public readonly functions: WebhookFunctions;
-  /** The REST API and its stage. */
-  public readonly api: WebhookApi;
-  /** The deliveries API: reader and events functions, `GET /deliveries…` and `GET /events`. */
-  public readonly deliveriesApi: DeliveriesApi;
+  /** The REST API and its stage, or the HTTP API (context `frontDoor=http-api`). */
+  public readonly api: WebhookApi | WebhookHttpApi;
+  /**
+   * The deliveries API: reader and events functions, `GET /deliveries…` and `GET /events`.
+   * On the REST front door only: `/events` needs REST's response streaming, which an HTTP API lacks.
+   */
+  public readonly deliveriesApi?: DeliveriesApi;
   /** Absent when WAF is disabled (dev default, or prod with `wafDisabledReason`). */
   public readonly firewall?: EdgeFirewall;
   /** Alarm topic, alarms and dashboard. */
@@ -74,35 +78,40 @@ export class HookwardenStack extends Stack {
       metrics,
       ...(props.webhookHandler ? { webhookHandler: props.webhookHandler } : {}),
     });
-    this.api = new WebhookApi(this, 'Api', {
-      webhookFunction: this.functions.webhook,
-      healthFunction: this.functions.health,
-      restApiName: id,
-      stageName: settings.stage,
-      production,
-      tracing: settings.tracing,
-      cloudWatchRole: settings.apiGatewayCloudWatchRole === 'create',
-    });
-    this.deliveriesApi = new DeliveriesApi(this, 'DeliveriesApi', {
-      api: this.api.api,
-      validator: this.api.validator,
-      deliveries: this.tables.deliveries,
-      tokens: this.tables.tokens,
-      rateLimits: this.tables.rateLimits,
-      corsOrigins: settings.corsOrigins,
-      production,
-      debug: settings.debug,
-      metrics,
-    });
-    if (settings.wafEnabled) {
-      this.firewall = new EdgeFirewall(this, 'Firewall', { stage: this.api.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes, metricPrefix: id.toLowerCase() });
+    const apiProps = { webhookFunction: this.functions.webhook, healthFunction: this.functions.health, production };
+    if (settings.frontDoor === 'http-api') {
+      // An HTTP API cannot carry a WAF: prod needs wafDisabledReason (the checklist), and none is created.
+      this.api = new WebhookHttpApi(this, 'HttpApi', { ...apiProps, apiName: id });
     } else {
-      acknowledge(
-        this.api.api.deploymentStage,
-        'AwsSolutions-APIG3',
-        settings.wafDisabledReason ??
-          'Development stage without WAF (the default outside prod; context wafEnabled=true adds it): stage throttling, the in-function IP allowlist, signature check and rate limits still apply. Production refuses to synthesize without WAF unless wafDisabledReason explains why.',
-      );
+      const rest = new WebhookApi(this, 'Api', {
+        ...apiProps,
+        restApiName: id,
+        stageName: settings.stage,
+        tracing: settings.tracing,
+        cloudWatchRole: settings.apiGatewayCloudWatchRole === 'create',
+      });
+      this.api = rest;
+      this.deliveriesApi = new DeliveriesApi(this, 'DeliveriesApi', {
+        api: rest.api,
+        validator: rest.validator,
+        deliveries: this.tables.deliveries,
+        tokens: this.tables.tokens,
+        rateLimits: this.tables.rateLimits,
+        corsOrigins: settings.corsOrigins,
+        production,
+        debug: settings.debug,
+        metrics,
+      });
+      if (settings.wafEnabled) {
+        this.firewall = new EdgeFirewall(this, 'Firewall', { stage: rest.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes, metricPrefix: id.toLowerCase() });
+      } else {
+        acknowledge(
+          rest.api.deploymentStage,
+          'AwsSolutions-APIG3',
+          settings.wafDisabledReason ??
+            'Development stage without WAF (the default outside prod; context wafEnabled=true adds it): stage throttling, the in-function IP allowlist, signature check and rate limits still apply. Production refuses to synthesize without WAF unless wafDisabledReason explains why.',
+        );
+      }
     }
     this.alarms = new SecurityAlarms(this, 'Alarms', {
       api: this.api.api,
@@ -129,7 +138,7 @@ export class HookwardenStack extends Stack {
 
   /** What operators and the `hookwarden` CLI read: keys from {@link outputKey}, the CLI's lookup; descriptions for people. */
   private outputs(settings: DeploymentSettings, id: string): void {
-    const url = this.api.api.url;
+    const url = this.api instanceof WebhookHttpApi ? this.api.url : this.api.api.url;
     new CfnOutput(this, outputKey('apiUrl'), { value: url, description: 'Base URL of the API' });
     for (const source of settings.sources) {
       new CfnOutput(this, outputKey('webhookUrl', source.name), { value: `${url}webhooks/${source.name}`, description: `Webhook URL for source "${source.name}"` });

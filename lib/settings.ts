@@ -21,7 +21,14 @@ export interface DeploymentSettings {
   readonly trustedProxies: readonly string[];
   /** Subscribed to the alarm topic. @default - no subscription (refused in prod) */
   readonly alarmEmail?: string;
-  /** @default true in prod, false in dev */
+  /**
+   * Context `frontDoor`: the API Gateway in front of the functions, a `rest`
+   * API (WAF-capable) or an `http-api` (HTTP API: $1.00 per million requests
+   * against REST's $3.50, and no WAF). Same routes and handlers either way.
+   * @default 'rest'
+   */
+  readonly frontDoor: FrontDoor;
+  /** @default true in prod with the REST front door, false otherwise (an HTTP API cannot carry a WAF) */
   readonly wafEnabled: boolean;
   /**
    * Requests per client IP per 5 minutes before WAF blocks it (context
@@ -62,6 +69,11 @@ export interface DeploymentSettings {
   /** The file's `acceptRisks`, passed on to the functions' configuration. @default [] */
   readonly acceptRisks?: readonly string[];
 }
+
+/** The kinds of API Gateway the stack can put in front of the functions (context `frontDoor`). */
+export const FRONT_DOORS = ['rest', 'http-api'] as const;
+/** One of {@link FRONT_DOORS}. */
+export type FrontDoor = (typeof FRONT_DOORS)[number];
 
 /** What {@link readSettings} found: the settings, and every problem with the inputs. */
 export interface SettingsResult {
@@ -120,7 +132,8 @@ const deployEnvironment = (env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessE
  * reads (or the path in `HOOKWARDEN_CONFIG`), validated by the same rules; with
  * no file, one `default` source from `WEBHOOK_SCHEME`. Context: `stage` (`dev`
  * or `prod`), `alarmEmail`, `corsOrigins` (comma-separated, overrides the file),
- * `wafEnabled` (default true in prod), `wafRateLimit` (per IP per 5 minutes,
+ * `frontDoor` (`rest` or `http-api`, default `rest`), `wafEnabled` (default true in prod with the
+ * REST front door), `wafRateLimit` (per IP per 5 minutes,
  * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`, `tracing`, `apiGatewayCloudWatchRole`.
  *
  * Secrets never come from here: each source gets its own Secrets Manager secret.
@@ -148,19 +161,27 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   const rawRole = context('apiGatewayCloudWatchRole') ?? 'create';
   if (rawRole !== 'create' && rawRole !== 'existing') problems.add('context apiGatewayCloudWatchRole', `must be "create" or "existing", got ${JSON.stringify(rawRole)}`);
   const cloudTrail = rawTrail === 'create' || rawTrail === 'none' ? rawTrail : 'existing';
+  const rawDoor = context('frontDoor') ?? 'rest';
+  if (!FRONT_DOORS.includes(rawDoor as FrontDoor)) problems.add('context frontDoor', `must be "rest" or "http-api", got ${JSON.stringify(rawDoor)}`);
+  const frontDoor: FrontDoor = rawDoor === 'http-api' ? 'http-api' : 'rest';
+  const wafEnabled = contextBool(problems, 'wafEnabled', context('wafEnabled'), stage === 'prod' && frontDoor === 'rest');
+  if (wafEnabled && frontDoor === 'http-api') problems.add('context wafEnabled', 'an HTTP API (frontDoor=http-api) cannot carry a WAF: use frontDoor=rest, or drop wafEnabled');
+  const tracing = contextBool(problems, 'tracing', context('tracing'), false);
+  if (tracing && frontDoor === 'http-api') problems.add('context tracing', 'an HTTP API (frontDoor=http-api) has no X-Ray tracing: use frontDoor=rest, or drop tracing');
   const settings: DeploymentSettings = {
     stage,
     sources,
     corsOrigins,
     trustedProxies,
     ...(alarmEmail ? { alarmEmail } : {}),
-    wafEnabled: contextBool(problems, 'wafEnabled', context('wafEnabled'), stage === 'prod'),
+    frontDoor,
+    wafEnabled,
     wafRateLimitPer5Minutes: wafRateLimit(problems, context('wafRateLimit')),
     ...(wafDisabledReason ? { wafDisabledReason } : {}),
     debug: contextBool(problems, 'debug', context('debug'), false),
     secretCacheSeconds: positiveInt(problems, 'context secretCacheSeconds', context('secretCacheSeconds'), DEFAULTS.secretCacheSeconds, 86_400),
     cloudTrail,
-    tracing: contextBool(problems, 'tracing', context('tracing'), false),
+    tracing,
     apiGatewayCloudWatchRole: rawRole === 'existing' ? 'existing' : 'create',
     origin: described.origin,
     acceptRisks,

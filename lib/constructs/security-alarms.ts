@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
   ComparisonOperator,
@@ -22,8 +23,8 @@ import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsIdentity, type DimensionsO
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {
-  /** Its 5xx count is alarmed on and graphed. */
-  readonly api: RestApi;
+  /** Its 5xx count is alarmed on and graphed: the REST API, or the HTTP API (context `frontDoor=http-api`), by its own metrics. */
+  readonly api: Pick<RestApi | HttpApi, 'metricServerError' | 'metricClientError'>;
   /** Their errors and throttles are alarmed on and graphed. */
   readonly functions: readonly IFunction[];
   /** Their read and write throttles are alarmed on. */

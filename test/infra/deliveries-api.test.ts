@@ -31,7 +31,7 @@ const statementsOf = (roleId: string): Array<{ Action: string | string[]; Resour
 const dynamoActions = (roleId: string): string[] => statementsOf(roleId).flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('dynamodb:'));
 
 describe('the deliveries API in the synthesized stack', () => {
-  const api = stack.deliveriesApi;
+  const api = stack.deliveriesApi as NonNullable<typeof stack.deliveriesApi>;
   const readerId = idOf(api.reader);
   const eventsId = idOf(api.events);
 

@@ -30,17 +30,33 @@ describe('docs/deploy.md', () => {
     expect(message.split('\n').slice(1)).toEqual(shown);
   });
 
-  it('prices each request kind as base + writes × $0.625 (the cost table adds up)', () => {
+  // REST + WAF: $3.50 + $0.60; HTTP API (frontDoor=http-api): $1.00 and no WAF. Then Lambda $0.20 + $0.17.
+  const FRONT_DOORS = [
+    { door: 'REST + WAF', table: /^\| request kind \|/m, api: 3.5 + 0.6 },
+    { door: 'HTTP API', table: /^\| request kind \(HTTP API\) \|/m, api: 1.0 },
+  ];
+
+  it.each(FRONT_DOORS)('prices each request kind as base + writes × 0.625 dollars (the $door cost table adds up)', ({ table, api }) => {
     const money = (value: number) => `$${(Math.round(value * 100 + 1e-9) / 100).toFixed(2)}`;
-    const rows = [...DOC.matchAll(/^\| (admitted|duplicate|refused|forged)[^|]*\| ([–\d]+) \/ (\d+) \/ (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
+    const start = DOC.search(table);
+    expect(start).toBeGreaterThan(0);
+    const end = DOC.indexOf('\n\n', start);
+    const section = DOC.slice(start, end === -1 ? undefined : end);
+    const rows = [...section.matchAll(/^\| (admitted|duplicate|refused|forged)[^|]*\| ([–\d]+) \/ (\d+) \/ (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
     expect(rows.map((r) => r[1])).toEqual(['admitted', 'duplicate', 'refused', 'forged']);
     for (const row of rows) {
-      // A 2xx answer logs about 1.4 KB, a refusal about 2 KB: $0.70 or $1.00 of ingestion on the $4.47 base.
-      const base = 3.5 + 0.6 + 0.2 + 0.17 + (row[1] === 'admitted' || row[1] === 'duplicate' ? 0.7 : 1.0);
+      // A 2xx answer logs about 1.4 KB, a refusal about 2 KB: $0.70 or $1.00 of ingestion.
+      const base = api + 0.2 + 0.17 + (row[1] === 'admitted' || row[1] === 'duplicate' ? 0.7 : 1.0);
       [row[2], row[3], row[4]].forEach((writes, i) => {
         const shown = row[5 + i]?.trim();
         expect(shown, `${row[1]} column ${i}`).toBe(writes === '–' ? '–' : money(base + Number(writes) * 0.625));
       });
     }
+  });
+
+  it('adds up the HTTP API base and its 2xx and refusal totals', () => {
+    const shown = /\$1\.00 \+ \$0\.20 \+ \$0\.17 = \$([\d.]+), plus logs: \*\*\$([\d.]+)\*\* for a 2xx answer and \*\*\$([\d.]+)\*\* for a refusal/.exec(DOC);
+    const base = 1.0 + 0.2 + 0.17;
+    expect(shown?.slice(1).map(Number)).toEqual([base, base + 0.7, base + 1.0].map((v) => Math.round(v * 100) / 100));
   });
 });

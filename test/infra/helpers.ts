@@ -24,6 +24,7 @@ export const settingsFor = (overrides: Partial<DeploymentSettings> = {}): Deploy
   sources: [sourceFor()],
   corsOrigins: [],
   trustedProxies: [],
+  frontDoor: 'rest',
   wafEnabled: false,
   wafRateLimitPer5Minutes: 10_000,
   debug: false,

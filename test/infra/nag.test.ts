@@ -10,6 +10,8 @@ const STACKS: Array<[string, DeploymentSettings]> = [
   ['dev', settingsFor()],
   ['prod', prodSettings()],
   ['prod without WAF, acknowledged', prodSettings({ wafEnabled: false, wafDisabledReason: 'CloudFront with its own web ACL and rate rules sits in front of this regional API (test).' })],
+  ['dev behind an HTTP API', settingsFor({ frontDoor: 'http-api' })],
+  ['prod behind an HTTP API, WAF absence acknowledged', prodSettings({ frontDoor: 'http-api', wafEnabled: false, wafDisabledReason: 'The HTTP API cannot carry a WAF; the app-level allowlist, blocklist, rate limits and signature check apply (test).' })],
   [
     'prod with several sources and an imported secret',
     prodSettings({ sources: [sourceFor(), sourceFor({ name: 'stripe', scheme: 'stripe', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-AbCdEf', generateSecret: false })] }),
