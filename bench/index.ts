@@ -1,13 +1,17 @@
-// npm run bench: every benchmark section, in one process. `npm run bench:security`
-// (tsx bench/index.ts security) runs only the hostile-traffic section, which is long.
+// npm run bench: every benchmark section but the long hostile-traffic one, in one process.
+// Sections by name run alone: `npm run bench -- verify`; `npm run bench:security` runs the hostile-traffic one.
 import '../local/quiet-aws-sdk.js';
+import { coldStartBenchmark } from './cold-start.js';
 import { dynamoCallsBenchmark } from './dynamodb-calls.js';
 import { rateLimitAccuracyBenchmark } from './rate-limit-accuracy.js';
 import { securityBenchmark } from './security.js';
+import { serverThroughputBenchmark } from './server-throughput.js';
 import { verifyBenchmark } from './verify.js';
 
-const sections: ReadonlyArray<() => Promise<void>> = process.argv.includes('security')
-  ? [securityBenchmark]
-  : [verifyBenchmark, dynamoCallsBenchmark, rateLimitAccuracyBenchmark];
+const ALL = { verify: verifyBenchmark, dynamodb: dynamoCallsBenchmark, 'rate-limit': rateLimitAccuracyBenchmark, server: serverThroughputBenchmark, 'cold-start': coldStartBenchmark, security: securityBenchmark } as const;
+const DEFAULT: ReadonlyArray<keyof typeof ALL> = ['verify', 'server', 'cold-start', 'dynamodb', 'rate-limit'];
+const named = process.argv.slice(2).filter((name): name is keyof typeof ALL => name in ALL);
+const unknown = process.argv.slice(2).filter((name) => !(name in ALL));
+if (unknown.length > 0) throw new Error(`bench: unknown section ${unknown.join(', ')} (known: ${Object.keys(ALL).join(', ')})`);
 
-for (const section of sections) await section();
+for (const name of named.length > 0 ? named : DEFAULT) await ALL[name]();

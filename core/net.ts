@@ -77,6 +77,36 @@ export const addressMatcher = (entries: readonly string[]): AddressMatcher => {
   };
 };
 
+/**
+ * The families whose every address the valid entries cover together: one `/0`,
+ * or ranges that add up to the whole space (`0.0.0.0/1` with `128.0.0.0/1`).
+ * Invalid entries are ignored (they are reported elsewhere).
+ */
+export const familiesCovered = (entries: readonly string[]): ReadonlyArray<'ipv4' | 'ipv6'> => {
+  const spans: Record<'ipv4' | 'ipv6', Array<[bigint, bigint]>> = { ipv4: [], ipv6: [] };
+  for (const entry of entries) {
+    if (describeInvalidRange(entry) !== undefined) continue;
+    const [ip, prefix] = entry.trim().split('/');
+    const address = parseAddress(ip as string) as Address;
+    const bits = address.family === 'ipv4' ? 32 : 128;
+    const value = address.family === 'ipv4'
+      ? address.ip.split('.').reduce((n, octet) => (n << 8n) | BigInt(octet), 0n)
+      : ipv6Groups(address.ip).reduce((n, group) => (n << 16n) | BigInt(group), 0n);
+    const host = BigInt(bits - (prefix === undefined ? bits : Number(prefix)));
+    const start = (value >> host) << host;
+    spans[address.family].push([start, start + (1n << host) - 1n]);
+  }
+  return (['ipv4', 'ipv6'] as const).filter((family) => {
+    const last = (1n << BigInt(family === 'ipv4' ? 32 : 128)) - 1n;
+    let next = 0n;
+    for (const [start, end] of spans[family].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+      if (start > next) return false;
+      if (end + 1n > next) next = end + 1n;
+    }
+    return next > last;
+  });
+};
+
 /** The eight 16-bit groups of an IPv6 address (with an embedded IPv4 tail expanded). */
 const ipv6Groups = (ip: string): number[] => {
   let text = ip;

@@ -1,5 +1,6 @@
 import { App, type AppProps } from 'aws-cdk-lib';
 import { stageProblems } from './checklist.js';
+import type { WebhookHandler } from './constructs/webhook-functions.js';
 import { HookwardenStack } from './hookwarden-stack.js';
 import { enableNag } from './nag.js';
 import { readSettings, type DeploymentSettings } from './settings.js';
@@ -22,6 +23,8 @@ export interface CreateAppOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Where `hookwarden.config.json` is looked for. @default process.cwd() */
   readonly cwd?: string;
+  /** Your own webhook handler, deployed with everything Hookwarden's gets. @default - Hookwarden's own handler */
+  readonly webhookHandler?: WebhookHandler;
 }
 
 /** The stack's name for a stage: one stack per stage, so dev and prod can share an account. */
@@ -39,6 +42,7 @@ export const createApp = (options: CreateAppOptions = {}): { app: App; stack: Ho
   if (refused.length > 0) throw new DeploymentRefused(settings.stage, refused);
   const stack = new HookwardenStack(app, stackName(settings.stage), {
     settings,
+    ...(options.webhookHandler ? { webhookHandler: options.webhookHandler } : {}),
     description: `Hookwarden (${settings.stage}): secure front door for webhooks`,
   });
   enableNag(app);

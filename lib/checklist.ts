@@ -1,4 +1,3 @@
-import { describeInvalidOrigin } from '../core/config/index.js';
 import type { DeploymentSettings } from './settings.js';
 
 /**
@@ -11,13 +10,6 @@ export const CHECKLIST_ITEMS = ['CORS origins', 'Alarms', 'Secrets', 'Debug', 'W
 export type ChecklistItem = (typeof CHECKLIST_ITEMS)[number];
 
 const item = (name: ChecklistItem, problem: string): string => `${name}: ${problem}`;
-
-/** Origins the function itself would refuse at cold start (any stage): wildcards, paths, non-origins. */
-const invalidOrigins = (settings: DeploymentSettings): string[] =>
-  settings.corsOrigins.flatMap((origin) => {
-    const problem = describeInvalidOrigin(origin);
-    return problem ? [item('CORS origins', problem)] : [];
-  });
 
 /**
  * Sources whose secret cannot be provisioned: no `secretArn` and
@@ -36,9 +28,9 @@ const sourcesWithoutSecret = (settings: DeploymentSettings): string[] =>
 export const productionChecklist = (settings: DeploymentSettings): string[] => {
   const failing: string[] = [];
   if (settings.corsOrigins.length === 0) failing.push(item('CORS origins', 'none configured (context corsOrigins, or corsOrigins in the config file)'));
-  failing.push(...invalidOrigins(settings));
+  // The parser accepts exact http and https origins only (and has refused anything else): production wants https.
   for (const origin of settings.corsOrigins) {
-    if (!describeInvalidOrigin(origin) && !origin.startsWith('https://')) failing.push(item('CORS origins', `"${origin}" is not https`));
+    if (origin.startsWith('http://')) failing.push(item('CORS origins', `"${origin}" is not https`));
   }
   if (!settings.alarmEmail) failing.push(item('Alarms', 'no alarmEmail (context alarmEmail) to notify'));
   failing.push(...sourcesWithoutSecret(settings));
@@ -53,10 +45,10 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
 };
 
 /**
- * What refuses a synth of this stage: in prod the whole checklist; in dev
- * only what would stop the deployed function from starting. (The number of
- * sources is not limited: the configuration ships in the bundle, not in the
- * 4 KB environment.)
+ * What refuses a synth of this stage beyond the configuration's own problems
+ * (the parser's, in `readSettings`): in prod the whole checklist; in dev only
+ * a source the stack cannot give a secret. (The number of sources is not
+ * limited: the configuration ships in the bundle, not in the 4 KB environment.)
  */
 export const stageProblems = (settings: DeploymentSettings): string[] =>
-  settings.stage === 'prod' ? productionChecklist(settings) : [...invalidOrigins(settings), ...sourcesWithoutSecret(settings)];
+  settings.stage === 'prod' ? productionChecklist(settings) : sourcesWithoutSecret(settings);

@@ -8,7 +8,7 @@ import { SecurityAlarms } from './constructs/security-alarms.js';
 import { SourceSecrets } from './constructs/source-secrets.js';
 import { WebhookTables } from './constructs/tables.js';
 import { WebhookApi } from './constructs/webhook-api.js';
-import { WebhookFunctions } from './constructs/webhook-functions.js';
+import { WebhookFunctions, type WebhookHandler } from './constructs/webhook-functions.js';
 import { acknowledge } from './nag.js';
 import type { DeploymentSettings } from './settings.js';
 import { outputKey } from './stack-outputs.js';
@@ -17,6 +17,13 @@ import { outputKey } from './stack-outputs.js';
 export interface HookwardenStackProps extends StackProps {
   /** What to deploy: sources, CORS, stage, alarm email, WAF (see `readSettings`). */
   readonly settings: DeploymentSettings;
+  /**
+   * The webhook function's code: your own handler (a file, or a factory) gets
+   * the same tables, secrets, grants, API routes, WAF, alarms and audit as Hookwarden's.
+   * @default - Hookwarden's own handler (functions/webhook/handler.ts)
+   * @example new HookwardenStack(app, 'Webhooks', { settings, webhookHandler: { entry: 'src/webhook.ts' } })
+   */
+  readonly webhookHandler?: WebhookHandler;
 }
 
 /**
@@ -62,6 +69,7 @@ export class HookwardenStack extends Stack {
       debug: settings.debug,
       secretCache: Duration.seconds(settings.secretCacheSeconds),
       metrics,
+      ...(props.webhookHandler ? { webhookHandler: props.webhookHandler } : {}),
     });
     this.api = new WebhookApi(this, 'Api', {
       webhookFunction: this.functions.webhook,

@@ -18,5 +18,5 @@ export { SecurityAlarms, type SecurityAlarmsProps } from './constructs/security-
 export { GENERATED_KEY_LENGTH, SourceSecrets, sourceSecretName, type SourceSecretsProps } from './constructs/source-secrets.js';
 export { WebhookTables, type WebhookTablesProps } from './constructs/tables.js';
 export { WebhookApi, type WebhookApiProps } from './constructs/webhook-api.js';
-export { WebhookFunctions, type WebhookFunctionsProps } from './constructs/webhook-functions.js';
+export { HOOKWARDEN_WEBHOOK_ENTRY, WebhookFunctions, type WebhookFunctionDefaults, type WebhookFunctionsProps, type WebhookHandler } from './constructs/webhook-functions.js';
 export { MissingPeerError } from './optional-peer.js';

@@ -1,43 +1,13 @@
-import { DEFAULT_SOURCE, DEFAULTS, type ConfigDocument } from '../core/config/index.js';
-import { acceptedRisks, proxyRanges, type Risk } from '../core/config/risks.js';
-import { list, positiveInt, Problems, schemeFor, stringArray } from '../core/config/rules.js';
-import { hmacFromEnvironment, readDocument, sourcesFromDocument } from '../core/config/sources.js';
-import type { HmacSchemeOptions } from '../core/schemes/types.js';
+import { existsSync } from 'node:fs';
+import { configFilePath, DEFAULTS, describeConfig, type SourceDescription } from '../core/config/index.js';
+import { HMAC_VARIABLES } from '../core/config/hmac.js';
+import { list, positiveInt, Problems } from '../core/config/rules.js';
 
-/** One source as the stack deploys it (validated by the same rules as the local server). */
-export interface DeployedSource {
-  /** Served at `/webhooks/{name}`. */
-  readonly name: string;
-  /** Signature scheme preset name. */
-  readonly scheme: string;
-  /**
-   * An existing Secrets Manager secret (complete ARN) holding the source's key
-   * document; the stack then creates none and grants read on this one.
-   * @default - a secret is generated for the source
-   */
-  readonly secretArn?: string;
-  /**
-   * Whether the stack generates a secret when no `secretArn` is given
-   * (`"generateSecret": false` in the config file). A source with neither has
-   * no secret: the function would refuse to start, so every stage refuses it.
-   * @default true
-   */
-  readonly generateSecret: boolean;
-  /** IPs and CIDRs allowed to deliver; empty allows any. @default [] */
-  readonly allowedIps: readonly string[];
-  /** Timestamp tolerance, past and future. @default 300 */
-  readonly maxAgeSeconds: number;
-  /** Largest accepted body. @default 1048576 (1 MiB) */
-  readonly maxBodyBytes: number;
-  /** How long a stored delivery (and its replay guard) is kept. @default 604800 (7 days) */
-  readonly retentionSeconds: number;
-  /** As written in the config file, e.g. `600/60s`. @default - no source-wide limit */
-  readonly rateLimit?: string;
-  /** As written in the config file. @default - no per-client limit */
-  readonly clientRateLimit?: string;
-  /** Options of the generic `hmac` scheme. @default - none (other schemes) */
-  readonly hmac?: HmacSchemeOptions;
-}
+/**
+ * One source as the stack deploys it: the one parser's description
+ * (core/config), checked by the same rules as the local server and the functions.
+ */
+export type DeployedSource = SourceDescription;
 
 /** Everything the CDK app decides from the config file and context. */
 export interface DeploymentSettings {
@@ -103,8 +73,6 @@ export interface SettingsResult {
 /** Reads one CDK context value. */
 export type ContextReader = (key: string) => unknown;
 
-/** A complete secret ARN, with the 6-character suffix Secrets Manager appends to the name. */
-const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 /** Requests per client IP per 5 minutes. */
 const WAF_RATE_LIMIT_DEFAULT = 10_000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -131,56 +99,19 @@ const wafRateLimit = (problems: Problems, raw: unknown): number => {
   return value;
 };
 
-type RawSource = NonNullable<ConfigDocument['sources']>[number] & { generateSecret?: unknown };
+/**
+ * What the deploy reads of the deployer's environment: the config file's path
+ * and, without a file, the `default` source's scheme and acknowledged risks.
+ * Never a secret (each source gets its own Secrets Manager secret), never an
+ * inline HOOKWARDEN_CONFIG_JSON (the functions' format, not a deploy input).
+ */
+const DEPLOY_VARIABLES = ['WEBHOOK_SCHEME', ...Object.values(HMAC_VARIABLES), 'HOOKWARDEN_ACCEPT_RISKS'];
 
-/** The sources of the config file, checked by the local server's own rules (secret values are never read). */
-const sourcesFromFile = (problems: Problems, document: ConfigDocument, origin: string, accepted: ReadonlySet<Risk>): DeployedSource[] => {
-  // An empty environment: `secretEnv` names a local variable, never read at deploy time.
-  const checked = sourcesFromDocument(problems, document, origin, {}, accepted);
-  const raws = Array.isArray(document.sources) ? (document.sources as RawSource[]) : [];
-  return raws.flatMap((raw, index) => {
-    const source = typeof raw?.name === 'string' ? checked.get(raw.name) : undefined;
-    if (!source) return [];
-    const where = `${origin} sources[${index}]`;
-    const secretArn = typeof raw.secretArn === 'string' && raw.secretArn ? raw.secretArn : undefined;
-    if (secretArn && !COMPLETE_SECRET_ARN.test(secretArn)) {
-      problems.add(`${where}.secretArn`, 'must be the complete secret ARN, with its 6-character suffix (aws secretsmanager describe-secret prints it)');
-    }
-    return [
-      {
-        name: source.name,
-        scheme: source.schemeName,
-        ...(secretArn ? { secretArn } : {}),
-        generateSecret: raw.generateSecret !== false,
-        allowedIps: source.allowedIps,
-        maxAgeSeconds: source.maxAgeSeconds,
-        maxBodyBytes: source.maxBodyBytes,
-        retentionSeconds: source.retentionSeconds,
-        ...(typeof raw.rateLimit === 'string' ? { rateLimit: raw.rateLimit.trim() } : {}),
-        ...(typeof raw.clientRateLimit === 'string' ? { clientRateLimit: raw.clientRateLimit.trim() } : {}),
-        ...(raw.hmac !== undefined ? { hmac: raw.hmac as HmacSchemeOptions } : {}),
-      },
-    ];
-  });
-};
-
-/** Without a config file: one `default` source, scheme from `WEBHOOK_SCHEME` (and `WEBHOOK_HMAC_*` for `hmac`). */
-const defaultSource = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk>): DeployedSource => {
-  const name = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
-  // The same checks as the functions' (config/hmac.ts): they would refuse at cold start what is deployed here.
-  const checked = hmacFromEnvironment(problems, env, name, accepted);
-  schemeFor(problems, 'WEBHOOK_SCHEME', name, checked);
-  const hmac = checked || undefined;
-  return {
-    name: DEFAULT_SOURCE,
-    scheme: name,
-    generateSecret: true,
-    allowedIps: [],
-    maxAgeSeconds: DEFAULTS.maxAgeSeconds,
-    maxBodyBytes: DEFAULTS.maxBodyBytes,
-    retentionSeconds: DEFAULTS.retentionSeconds,
-    ...(hmac ? { hmac: JSON.parse(JSON.stringify(hmac)) as HmacSchemeOptions } : {}),
-  };
+const deployEnvironment = (env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv => {
+  const deploy: NodeJS.ProcessEnv = env.HOOKWARDEN_CONFIG ? { HOOKWARDEN_CONFIG: env.HOOKWARDEN_CONFIG } : {};
+  if (existsSync(configFilePath(env, cwd))) return deploy;
+  for (const variable of DEPLOY_VARIABLES) if (env[variable] !== undefined) deploy[variable] = env[variable];
+  return deploy;
 };
 
 /**
@@ -200,15 +131,14 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   if (rawStage !== 'dev' && rawStage !== 'prod') problems.add('context stage', `must be "dev" or "prod", got ${JSON.stringify(rawStage)}`);
   const stage = rawStage === 'prod' ? 'prod' : 'dev';
 
-  // Only the file: an inline HOOKWARDEN_CONFIG_JSON in the deployer's shell is the functions' format, not a deploy input.
-  const file = readDocument(problems, env.HOOKWARDEN_CONFIG ? { HOOKWARDEN_CONFIG: env.HOOKWARDEN_CONFIG } : {}, cwd);
-  // Acknowledgements come with the sources (the file's, else HOOKWARDEN_ACCEPT_RISKS) and travel on to the functions.
-  const accepted = acceptedRisks(problems, file ? {} : { HOOKWARDEN_ACCEPT_RISKS: env.HOOKWARDEN_ACCEPT_RISKS }, file?.document, file?.origin);
-  const sources = file ? sourcesFromFile(problems, file.document, file.origin, accepted) : [defaultSource(problems, env, accepted)];
-  const where = file?.origin ?? 'config';
-  const trustedProxies = proxyRanges(problems, `${where} trustedProxies`, stringArray(problems, `${where} trustedProxies`, file?.document.trustedProxies), accepted);
   const corsContext = context('corsOrigins');
-  const corsOrigins = corsContext !== undefined ? contextList(corsContext) : stringArray(problems, `${where} corsOrigins`, file?.document.corsOrigins);
+  // The one parser; context corsOrigins stands in for the file's, under the checklist item's name.
+  const described = describeConfig(deployEnvironment(env, cwd), cwd, {
+    completeSecretArns: true,
+    ...(corsContext !== undefined ? { corsOrigins: { values: contextList(corsContext), where: 'CORS origins' } } : {}),
+  });
+  problems.items.push(...described.problems);
+  const { sources, corsOrigins, trustedProxies, acceptRisks } = described.description;
 
   const alarmEmail = contextString(context('alarmEmail'));
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.add('context alarmEmail', `"${alarmEmail}" is not an email address`);
@@ -232,8 +162,8 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     cloudTrail,
     tracing: contextBool(problems, 'tracing', context('tracing'), false),
     apiGatewayCloudWatchRole: rawRole === 'existing' ? 'existing' : 'create',
-    origin: file?.origin ?? 'environment',
-    acceptRisks: [...accepted],
+    origin: described.origin,
+    acceptRisks,
   };
   return { settings, problems: problems.items };
 };

@@ -1,39 +1,97 @@
 import { ConfigError } from '../errors.js';
-import { DEFAULT_SOURCE, type HookwardenConfig } from './model.js';
-import { acceptedRisks, proxyRanges } from './risks.js';
-import { list, origins, Problems, stringArray } from './rules.js';
-import { ignoredVariables, readDocument, sourceFromEnvironment, sourcesFromDocument } from './sources.js';
+import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window.js';
+import { resolveScheme } from '../schemes/index.js';
+import type { SignatureScheme } from '../schemes/types.js';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, tableName } from '../stores/tables.js';
+import { describeSources, type DescribeOverrides } from './describe.js';
+import { DEFAULT_SOURCE, DEFAULTS, type ConfigDescription, type HookwardenConfig, type SecretSource, type SourceConfig, type SourceDescription } from './model.js';
+import { envSecrets, positiveInt, Problems } from './rules.js';
 
 export * from './model.js';
+export type { DescribeOverrides } from './describe.js';
+export { configFilePath } from './sources.js';
 export { describeInvalidOrigin } from './rules.js';
 
 const BOOLEAN = /^(true|false|1|0|yes|no)$/i;
 
+/** What {@link describeConfig} found. */
+export interface ConfigDescriptionResult {
+  /** Plain JSON, a valid config document: what the CDK app deploys and ships in each bundle. */
+  readonly description: ConfigDescription;
+  /** The config file's path, `HOOKWARDEN_CONFIG_JSON`, or `environment`. */
+  readonly origin: string;
+  /** Every problem, each naming its key or variable; empty when the configuration is valid. */
+  readonly problems: readonly string[];
+}
+
 /**
- * Reads and validates the whole configuration once (cold start).
- * Sources come from `hookwarden.config.json` (or `HOOKWARDEN_CONFIG`, or inline
- * `HOOKWARDEN_CONFIG_JSON`) when present, else from the `WEBHOOK_*` variables as
- * one source named `default`. `CORS_ORIGINS` and `TRUSTED_PROXIES` override the file.
+ * The one parser, for those that deploy or inspect rather than serve (the CDK
+ * app, the checklist, the CLI): the sources and their settings from
+ * `hookwarden.config.json` (or `HOOKWARDEN_CONFIG`, or inline
+ * `HOOKWARDEN_CONFIG_JSON`), else from the `WEBHOOK_*` variables as one source
+ * named `default`, with every problem. Secret values are never read.
+ *
+ * @example const { description, problems } = describeConfig(process.env);
+ */
+export const describeConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), overrides: DescribeOverrides = {}): ConfigDescriptionResult => {
+  const problems = new Problems();
+  const { description, origin } = describeSources(problems, env, cwd, overrides);
+  return { description, origin, problems: problems.items };
+};
+
+/** A rate limit the parser accepted, as the middleware reads it. */
+const rateOf = (written: string | undefined): RateLimit | undefined => {
+  const parsed = written === undefined ? undefined : parseRateLimit(written);
+  return typeof parsed === 'object' ? parsed : undefined;
+};
+
+/**
+ * A described source, ready to serve: its scheme built, its secrets read (each
+ * checked for the scheme, a problem naming its variable), its limits parsed.
+ * Nothing is validated again: the description is the parser's.
+ */
+const resolveSource = (problems: Problems, source: SourceDescription, env: NodeJS.ProcessEnv, cacheSeconds: number): SourceConfig => {
+  let scheme: SignatureScheme | undefined;
+  try {
+    scheme = resolveScheme(source.scheme, source.hmac);
+  } catch {
+    // Already a problem of the description (config/rules.ts schemeFor).
+  }
+  let secret: SecretSource | undefined;
+  if (source.secretArn) secret = { kind: 'secretsManager', secretId: source.secretArn, cacheSeconds };
+  else if (source.secretEnv) secret = envSecrets(problems, source.secretEnv, scheme, env);
+  const rateLimit = rateOf(source.rateLimit);
+  const clientRateLimit = rateOf(source.clientRateLimit);
+  return {
+    name: source.name,
+    schemeName: source.scheme,
+    scheme: scheme as SignatureScheme,
+    secret,
+    allowedIps: source.allowedIps,
+    maxAgeSeconds: source.maxAgeSeconds,
+    maxBodyBytes: source.maxBodyBytes,
+    retentionSeconds: source.retentionSeconds,
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(clientRateLimit ? { clientRateLimit } : {}),
+  };
+};
+
+/**
+ * Reads and validates the whole configuration once (cold start): the one
+ * parser's description ({@link describeConfig}), then the secrets and the
+ * environment's runtime settings (`DEBUG`, `NODE_ENV`, table names).
+ * `CORS_ORIGINS` and `TRUSTED_PROXIES` override the file.
  *
  * @throws ConfigError listing every problem, each naming the variable or key
  * @example const config = loadConfig(process.env);
  */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): HookwardenConfig => {
   const problems = new Problems();
-  const file = readDocument(problems, env, cwd);
-  const accepted = acceptedRisks(problems, env, file?.document, file?.origin);
-  if (file) ignoredVariables(problems, file.document, file.origin, env);
-  const sources = file ? sourcesFromDocument(problems, file.document, file.origin, env, accepted) : sourceFromEnvironment(problems, env, accepted);
-
-  const corsOrigins =
-    env.CORS_ORIGINS !== undefined
-      ? origins(problems, 'CORS_ORIGINS', list(env.CORS_ORIGINS))
-      : origins(problems, `${file?.origin ?? 'config'} corsOrigins`, stringArray(problems, `${file?.origin} corsOrigins`, file?.document.corsOrigins));
-  const trustedProxies =
-    env.TRUSTED_PROXIES !== undefined
-      ? proxyRanges(problems, 'TRUSTED_PROXIES', list(env.TRUSTED_PROXIES), accepted)
-      : proxyRanges(problems, `${file?.origin} trustedProxies`, stringArray(problems, `${file?.origin} trustedProxies`, file?.document.trustedProxies), accepted);
+  const { description, origin } = describeSources(problems, env, cwd);
+  // Read by Secrets Manager sources; a config file may have them, the WEBHOOK_* variables never do.
+  const cacheSeconds =
+    origin === 'environment' ? DEFAULTS.secretCacheSeconds : positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
+  const sources = new Map(description.sources.map((source) => [source.name, resolveSource(problems, source, env, cacheSeconds)]));
 
   if (env.DEBUG !== undefined && env.DEBUG !== '' && !BOOLEAN.test(env.DEBUG)) {
     problems.add('DEBUG', `must be true or false, got ${JSON.stringify(env.DEBUG)}`);
@@ -42,13 +100,14 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
 
   if (problems.items.length > 0) throw new ConfigError(problems.items);
   return {
+    description,
     sources,
-    corsOrigins,
-    trustedProxies,
+    corsOrigins: description.corsOrigins,
+    trustedProxies: description.trustedProxies,
     production: env.NODE_ENV === 'production' || debugOff,
     tables: { deliveries: tableName(DELIVERIES_TABLE, env), rateLimits: tableName(RATE_LIMITS_TABLE, env) },
-    origin: file?.origin ?? 'environment',
-    acceptedRisks: [...accepted],
+    origin,
+    acceptedRisks: description.acceptRisks,
   };
 };
 

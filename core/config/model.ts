@@ -1,5 +1,5 @@
 import type { RateLimit } from '../rate-limit/sliding-window.js';
-import type { SignatureScheme } from '../schemes/types.js';
+import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types.js';
 
 /** Where a source's secrets come from. */
 export type SecretSource =
@@ -29,8 +29,54 @@ export interface SourceConfig {
   readonly clientRateLimit?: RateLimit;
 }
 
+/**
+ * One source as the one parser ({@link describeConfig}) describes it: plain
+ * JSON in the config file's own keys, every default filled in, secrets named
+ * (never their values). Fed back to the parser it comes out unchanged, so the
+ * CDK app ships it in each bundle and the functions read it with the same rules.
+ */
+export interface SourceDescription {
+  /** Served at `/webhooks/{name}`. */
+  readonly name: string;
+  /** Signature scheme preset name. @default 'standard-webhooks' */
+  readonly scheme: string;
+  /** Options of the generic `hmac` scheme. @default - none (other schemes) */
+  readonly hmac?: HmacSchemeOptions;
+  /** The variable holding the source's secrets (comma-separated). @default - none; `WEBHOOK_SECRET` for the `default` source */
+  readonly secretEnv?: string;
+  /** A Secrets Manager secret (name or ARN) holding the key document; wins over `secretEnv`. @default - none */
+  readonly secretArn?: string;
+  /** Whether the CDK app generates a secret for a source without `secretArn` (the functions ignore it). @default true */
+  readonly generateSecret: boolean;
+  /** IPs and CIDRs allowed to deliver; empty allows any. @default [] */
+  readonly allowedIps: readonly string[];
+  /** Timestamp tolerance, past and future. @default 300 */
+  readonly maxAgeSeconds: number;
+  /** Largest accepted body. @default 1048576 (1 MiB) */
+  readonly maxBodyBytes: number;
+  /** How long a stored delivery (and its replay guard) is kept. @default 604800 (7 days) */
+  readonly retentionSeconds: number;
+  /** As written, e.g. `600/60s`. @default - no source-wide limit */
+  readonly rateLimit?: string;
+  /** As written. @default - no per-client limit */
+  readonly clientRateLimit?: string;
+}
+
+/** The sources and the settings around them, as the one parser describes them: a valid config document. */
+export interface ConfigDescription {
+  readonly sources: readonly SourceDescription[];
+  /** Exact origins allowed by CORS; empty allows none. */
+  readonly corsOrigins: readonly string[];
+  /** Peers whose `X-Forwarded-For` is believed; empty trusts none. */
+  readonly trustedProxies: readonly string[];
+  /** Dangerous values acknowledged (`acceptRisks`, `HOOKWARDEN_ACCEPT_RISKS`). */
+  readonly acceptRisks: readonly string[];
+}
+
 /** Everything Hookwarden reads from its environment and config file, validated. */
 export interface HookwardenConfig {
+  /** What the sources were built from (the parser's output, plain JSON). */
+  readonly description: ConfigDescription;
   readonly sources: ReadonlyMap<string, SourceConfig>;
   /** Exact origins allowed by CORS; empty allows none. */
   readonly corsOrigins: readonly string[];

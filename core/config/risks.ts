@@ -1,4 +1,4 @@
-import { describeInvalidRange } from '../net.js';
+import { familiesCovered } from '../net.js';
 import { isObject, nearest } from './keys.js';
 import { list, ranges, stringArray, type Problems } from './rules.js';
 
@@ -29,21 +29,28 @@ export const unlessAccepted = (problems: Problems, accepted: ReadonlySet<Risk>, 
   if (!accepted.has(risk)) problems.add(where, `${what}; if that is really intended, acknowledge it with "${risk}" in acceptRisks or HOOKWARDEN_ACCEPT_RISKS`);
 };
 
-/** A valid range with prefix length 0: every address of its family. */
-const everyAddress = (entry: string): boolean => describeInvalidRange(entry) === undefined && /\/0+$/.test(entry.trim());
+/**
+ * Every IPv4 or every IPv6 address, covered by the list: one `/0` named as it is, or
+ * several ranges that add up to it (`0.0.0.0/1, 128.0.0.0/1`) named together.
+ */
+const everyAddress = (entries: readonly string[]): string[] =>
+  familiesCovered(entries).map((family) => {
+    const zero = entries.find((entry) => familiesCovered([entry]).includes(family));
+    return zero !== undefined ? `"${zero}"` : `together, its ${family === 'ipv4' ? 'IPv4' : 'IPv6'} ranges`;
+  });
 
-/** Trusted proxies: valid ranges, and no /0 unless acknowledged (it would let any client choose its own address). */
+/** Trusted proxies: valid ranges, and not every address unless acknowledged (it would let any client choose its own address). */
 export const proxyRanges = (problems: Problems, where: string, entries: readonly string[], accepted: ReadonlySet<Risk>): readonly string[] => {
-  for (const entry of entries.filter(everyAddress)) {
-    unlessAccepted(problems, accepted, 'trust-any-proxy', where, `"${entry}" trusts X-Forwarded-For from every address, so any client can choose the address the allowlist, blocklist and rate limits see`);
+  for (const what of everyAddress(entries)) {
+    unlessAccepted(problems, accepted, 'trust-any-proxy', where, `${what} trust${what.startsWith('"') ? 's' : ''} X-Forwarded-For from every address, so any client can choose the address the allowlist, blocklist and rate limits see`);
   }
   return ranges(problems, where, entries);
 };
 
-/** An allowlist: valid ranges, and no /0 unless acknowledged (it allows everyone while looking like a restriction). */
+/** An allowlist: valid ranges, and not every address unless acknowledged (it allows everyone while looking like a restriction). */
 export const allowedRanges = (problems: Problems, where: string, entries: readonly string[], accepted: ReadonlySet<Risk>): readonly string[] => {
-  for (const entry of entries.filter(everyAddress)) {
-    unlessAccepted(problems, accepted, 'allow-any-ip', where, `"${entry}" allows every address, so the allowlist restricts nothing (leave it empty to allow any address)`);
+  for (const what of everyAddress(entries)) {
+    unlessAccepted(problems, accepted, 'allow-any-ip', where, `${what} allow${what.startsWith('"') ? 's' : ''} every address, so the allowlist restricts nothing (leave it empty to allow any address)`);
   }
   return ranges(problems, where, entries);
 };

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types.js';
+import type { HmacSchemeOptions } from '../schemes/types.js';
 import { checkHmacOptions, HMAC_VARIABLES } from './hmac.js';
 import { isObject, KNOWN_KEYS, unknownKeys } from './keys.js';
-import { DEFAULT_SOURCE, DEFAULTS, SINGLE_SOURCE_VARIABLES, type ConfigDocument, type SecretSource, type SourceConfig } from './model.js';
-import { acceptedRisks, allowedRanges, type Risk } from './risks.js';
-import { ENV_NAME, envSecrets, hmacFromEnv, jsonInt, limits, list, MAX_BODY_LIMIT, positiveInt, schemeFor, SOURCE_NAME, stringArray, type Problems } from './rules.js';
+import { DEFAULT_SOURCE, DEFAULTS, SINGLE_SOURCE_VARIABLES, type ConfigDocument, type SourceDescription } from './model.js';
+import { allowedRanges, type Risk } from './risks.js';
+import { ENV_NAME, hmacFromEnv, jsonInt, limits, list, MAX_BODY_LIMIT, positiveInt, schemeFor, SOURCE_NAME, stringArray, type Problems } from './rules.js';
+
+/** Where the config file is looked for: `HOOKWARDEN_CONFIG`, else `hookwarden.config.json`, in `cwd`. */
+export const configFilePath = (env: NodeJS.ProcessEnv, cwd: string): string => resolve(cwd, env.HOOKWARDEN_CONFIG || DEFAULTS.configFile);
 
 /** The config document: inline `HOOKWARDEN_CONFIG_JSON`, else the file (`HOOKWARDEN_CONFIG` or `hookwarden.config.json`), if any. */
 export const readDocument = (
@@ -19,7 +22,7 @@ export const readDocument = (
     text = env.HOOKWARDEN_CONFIG_JSON;
     origin = 'HOOKWARDEN_CONFIG_JSON';
   } else {
-    const path = resolve(cwd, env.HOOKWARDEN_CONFIG || DEFAULTS.configFile);
+    const path = configFilePath(env, cwd);
     if (!existsSync(path)) {
       if (env.HOOKWARDEN_CONFIG) problems.add('HOOKWARDEN_CONFIG', `file ${path} does not exist`);
       return undefined;
@@ -47,9 +50,25 @@ export const readDocument = (
 
 /** A `secretEnv` that names an AWS variable (credentials, runtime settings): never a webhook secret. */
 const AWS_VARIABLE = /^AWS_/i;
+/** A complete secret ARN, with the 6-character suffix Secrets Manager appends to the name. */
+const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 
-/** One source of the document, every key checked; the source is `undefined` when its name is unusable. */
-const sourceFromDocument = (problems: Problems, raw: unknown, where: string, env: NodeJS.ProcessEnv, cacheSeconds: number, accepted: ReadonlySet<Risk>): SourceConfig | undefined => {
+/** Options with a value only (the environment's unset variables dropped), so the description is plain JSON. */
+const defined = (options: HmacSchemeOptions): HmacSchemeOptions =>
+  Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as unknown as HmacSchemeOptions;
+
+/** A rate limit as written (trimmed), once checked. */
+const written = (raw: unknown): string | undefined => (typeof raw === 'string' && raw.trim() ? raw.trim() : undefined);
+
+/** The optional keys of a description: each only when it has a value. */
+const optional = (hmac: HmacSchemeOptions | undefined | false, rateLimit: unknown, clientRateLimit: unknown, checked: object) => ({
+  ...(hmac ? { hmac: defined(hmac) } : {}),
+  ...('rateLimit' in checked && written(rateLimit) ? { rateLimit: written(rateLimit) as string } : {}),
+  ...('clientRateLimit' in checked && written(clientRateLimit) ? { clientRateLimit: written(clientRateLimit) as string } : {}),
+});
+
+/** One source of the document, every key checked; `undefined` when its name is unusable. */
+const sourceFromDocument = (problems: Problems, raw: unknown, where: string, accepted: ReadonlySet<Risk>, completeArn: boolean): SourceDescription | undefined => {
   if (!isObject(raw)) {
     problems.add(where, 'must be an object');
     return undefined;
@@ -67,28 +86,38 @@ const sourceFromDocument = (problems: Problems, raw: unknown, where: string, env
   }
   const scheme = schemeFor(problems, `${where}.scheme`, schemeName, hmac);
   if (raw.generateSecret !== undefined && typeof raw.generateSecret !== 'boolean') problems.add(`${where}.generateSecret`, `must be true or false, got ${JSON.stringify(raw.generateSecret)}`);
-  let secret: SecretSource | undefined;
+  let secretArn: string | undefined;
   if (raw.secretArn !== undefined) {
     if (typeof raw.secretArn !== 'string' || raw.secretArn.length === 0) problems.add(`${where}.secretArn`, 'must be a secret ARN or name');
-    else secret = { kind: 'secretsManager', secretId: raw.secretArn, cacheSeconds };
+    else secretArn = raw.secretArn;
+    if (secretArn && completeArn && !COMPLETE_SECRET_ARN.test(secretArn)) {
+      problems.add(`${where}.secretArn`, 'must be the complete secret ARN, with its 6-character suffix (aws secretsmanager describe-secret prints it)');
+    }
   }
+  let secretEnv: string | undefined;
   if (raw.secretEnv !== undefined) {
     if (typeof raw.secretEnv !== 'string' || !ENV_NAME.test(raw.secretEnv)) problems.add(`${where}.secretEnv`, `must be an environment variable name, got ${JSON.stringify(raw.secretEnv)}`);
     else if (AWS_VARIABLE.test(raw.secretEnv)) problems.add(`${where}.secretEnv`, `"${raw.secretEnv}" is an AWS variable (credentials or runtime settings), never a webhook secret: name the variable that holds the provider's signing secret`);
-    else if (secret === undefined) secret = envSecrets(problems, raw.secretEnv, scheme, env);
+    else secretEnv = raw.secretEnv;
   }
-  const source: SourceConfig = {
-    name: named ? name : '',
-    schemeName: scheme?.name ?? String(schemeName),
-    scheme: scheme as SignatureScheme,
-    secret,
-    allowedIps: allowedRanges(problems, `${where}.allowedIps`, stringArray(problems, `${where}.allowedIps`, raw.allowedIps), accepted),
-    maxAgeSeconds: jsonInt(problems, `${where}.maxAgeSeconds`, raw.maxAgeSeconds, DEFAULTS.maxAgeSeconds, 86_400),
-    maxBodyBytes: jsonInt(problems, `${where}.maxBodyBytes`, raw.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
-    retentionSeconds: jsonInt(problems, `${where}.retentionSeconds`, raw.retentionSeconds, DEFAULTS.retentionSeconds, 366 * 86_400),
-    ...limits(problems, [`${where}.rateLimit`, raw.rateLimit], [`${where}.clientRateLimit`, raw.clientRateLimit]),
+  const allowedIps = allowedRanges(problems, `${where}.allowedIps`, stringArray(problems, `${where}.allowedIps`, raw.allowedIps), accepted);
+  const maxAgeSeconds = jsonInt(problems, `${where}.maxAgeSeconds`, raw.maxAgeSeconds, DEFAULTS.maxAgeSeconds, 86_400);
+  const maxBodyBytes = jsonInt(problems, `${where}.maxBodyBytes`, raw.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT);
+  const retentionSeconds = jsonInt(problems, `${where}.retentionSeconds`, raw.retentionSeconds, DEFAULTS.retentionSeconds, 366 * 86_400);
+  const checked = limits(problems, [`${where}.rateLimit`, raw.rateLimit], [`${where}.clientRateLimit`, raw.clientRateLimit]);
+  if (!named) return undefined;
+  return {
+    name,
+    scheme: scheme?.name ?? String(schemeName),
+    ...(secretEnv ? { secretEnv } : {}),
+    ...(secretArn ? { secretArn } : {}),
+    generateSecret: raw.generateSecret !== false,
+    allowedIps,
+    maxAgeSeconds,
+    maxBodyBytes,
+    retentionSeconds,
+    ...optional(hmac, raw.rateLimit, raw.clientRateLimit, checked),
   };
-  return named ? source : undefined;
 };
 
 /**
@@ -96,28 +125,21 @@ const sourceFromDocument = (problems: Problems, raw: unknown, where: string, env
  * one pass: unknown keys (naming the nearest known one), wrong types, bad
  * values, and dangerous values not acknowledged in `accepted`.
  */
-export const sourcesFromDocument = (
-  problems: Problems,
-  document: ConfigDocument,
-  origin: string,
-  env: NodeJS.ProcessEnv,
-  accepted: ReadonlySet<Risk> = acceptedRisks(problems, {}, document, origin),
-): Map<string, SourceConfig> => {
-  const sources = new Map<string, SourceConfig>();
+export const sourcesFromDocument = (problems: Problems, document: ConfigDocument, origin: string, accepted: ReadonlySet<Risk>, completeArns = false): SourceDescription[] => {
   unknownKeys(problems, (key) => `${origin} ${key}`, document, KNOWN_KEYS.top);
   if (!Array.isArray(document.sources) || document.sources.length === 0) {
     problems.add(`${origin} sources`, 'must be a non-empty array');
-    return sources;
+    return [];
   }
-  const cacheSeconds = positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
+  const sources = new Map<string, SourceDescription>();
   document.sources.forEach((raw: unknown, index) => {
     const where = `${origin} sources[${index}]`;
-    const source = sourceFromDocument(problems, raw, where, env, cacheSeconds, accepted);
+    const source = sourceFromDocument(problems, raw, where, accepted, completeArns);
     if (!source) return;
     if (sources.has(source.name)) problems.add(`${where}.name`, `"${source.name}" is listed twice`);
     sources.set(source.name, source);
   });
-  return sources;
+  return [...sources.values()];
 };
 
 /**
@@ -137,7 +159,7 @@ export const ignoredVariables = (problems: Problems, document: ConfigDocument, o
  * The `WEBHOOK_HMAC_*` options of the `default` source, checked (config/hmac.ts):
  * `false` when refused, `undefined` when not set. Set without `WEBHOOK_SCHEME=hmac`, they are a problem.
  */
-export const hmacFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, schemeName: string, accepted: ReadonlySet<Risk>): HmacSchemeOptions | undefined | false => {
+const hmacFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, schemeName: string, accepted: ReadonlySet<Risk>): HmacSchemeOptions | undefined | false => {
   if (schemeName !== 'hmac') {
     for (const variable of Object.values(HMAC_VARIABLES)) {
       if (env[variable]) problems.add(variable, `is read only with WEBHOOK_SCHEME=hmac, and WEBHOOK_SCHEME is ${JSON.stringify(schemeName)}`);
@@ -148,20 +170,25 @@ export const hmacFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, 
   return raw && (checkHmacOptions(problems, raw, (key) => HMAC_VARIABLES[key], 'WEBHOOK_HMAC_*', accepted) ?? false);
 };
 
-/** The one `default` source the `WEBHOOK_*` variables describe. */
-export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk> = new Set()): Map<string, SourceConfig> => {
+/** The one `default` source the `WEBHOOK_*` variables describe (its secrets are in `WEBHOOK_SECRET`). */
+export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, accepted: ReadonlySet<Risk>): SourceDescription => {
   const schemeName = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
-  const scheme = schemeFor(problems, 'WEBHOOK_SCHEME', schemeName, hmacFromEnvironment(problems, env, schemeName, accepted));
-  const source: SourceConfig = {
+  const hmac = hmacFromEnvironment(problems, env, schemeName, accepted);
+  const scheme = schemeFor(problems, 'WEBHOOK_SCHEME', schemeName, hmac);
+  const allowedIps = allowedRanges(problems, 'WEBHOOK_ALLOWED_IPS', list(env.WEBHOOK_ALLOWED_IPS), accepted);
+  const maxAgeSeconds = positiveInt(problems, 'WEBHOOK_MAX_AGE', env.WEBHOOK_MAX_AGE, DEFAULTS.maxAgeSeconds, 86_400);
+  const maxBodyBytes = positiveInt(problems, 'WEBHOOK_MAX_BODY_BYTES', env.WEBHOOK_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT);
+  const retentionSeconds = positiveInt(problems, 'WEBHOOK_RETENTION_SECONDS', env.WEBHOOK_RETENTION_SECONDS, DEFAULTS.retentionSeconds, 366 * 86_400);
+  const checked = limits(problems, ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT], ['WEBHOOK_CLIENT_RATE_LIMIT', env.WEBHOOK_CLIENT_RATE_LIMIT]);
+  return {
     name: DEFAULT_SOURCE,
-    schemeName: scheme?.name ?? String(env.WEBHOOK_SCHEME),
-    scheme: scheme as SignatureScheme,
-    secret: envSecrets(problems, 'WEBHOOK_SECRET', scheme, env),
-    allowedIps: allowedRanges(problems, 'WEBHOOK_ALLOWED_IPS', list(env.WEBHOOK_ALLOWED_IPS), accepted),
-    maxAgeSeconds: positiveInt(problems, 'WEBHOOK_MAX_AGE', env.WEBHOOK_MAX_AGE, DEFAULTS.maxAgeSeconds, 86_400),
-    maxBodyBytes: positiveInt(problems, 'WEBHOOK_MAX_BODY_BYTES', env.WEBHOOK_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT),
-    retentionSeconds: positiveInt(problems, 'WEBHOOK_RETENTION_SECONDS', env.WEBHOOK_RETENTION_SECONDS, DEFAULTS.retentionSeconds, 366 * 86_400),
-    ...limits(problems, ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT], ['WEBHOOK_CLIENT_RATE_LIMIT', env.WEBHOOK_CLIENT_RATE_LIMIT]),
+    scheme: scheme?.name ?? String(env.WEBHOOK_SCHEME),
+    secretEnv: 'WEBHOOK_SECRET',
+    generateSecret: true,
+    allowedIps,
+    maxAgeSeconds,
+    maxBodyBytes,
+    retentionSeconds,
+    ...optional(hmac, env.WEBHOOK_RATE_LIMIT, env.WEBHOOK_CLIENT_RATE_LIMIT, checked),
   };
-  return new Map([[DEFAULT_SOURCE, source]]);
 };

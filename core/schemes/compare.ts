@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { VerifiedDelivery } from './types.js';
 
 /** Bytes in an HMAC-SHA256. */
 export const MAC_BYTES = 32;
@@ -87,6 +88,23 @@ export const decodeMacs = (values: readonly string[] | undefined, prefix: string
 const expected = Buffer.alloc(MAC_BYTES);
 
 /**
+ * Each key as a KeyObject, made on first use. Node 24 (the Lambda runtime)
+ * imports a Buffer key into OpenSSL on every `createHmac`: 34k HMACs/s over
+ * 1 KiB against 234k/s with a KeyObject, measured on the same machine (Node 20
+ * runs both at the same speed). Keys are decoded once at cold start, so the
+ * same Buffer comes back on every request; a WeakMap lets a dropped key go.
+ */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+const keyObjectOf = (key: Buffer): KeyObject => {
+  let keyObject = keyObjects.get(key);
+  if (keyObject === undefined) {
+    keyObject = createSecretKey(key);
+    keyObjects.set(key, keyObject);
+  }
+  return keyObject;
+};
+
+/**
  * Tries every key against every candidate MAC over `head + body + tail` (strings
  * as UTF-8), fed to the HMAC in parts so the body is never copied or decoded to
  * a string.
@@ -95,7 +113,7 @@ const expected = Buffer.alloc(MAC_BYTES);
 export const matchAny = (keys: readonly Buffer[], candidates: readonly Buffer[], head: string, body: Buffer, tail = ''): number => {
   let found = -1;
   for (const key of keys) {
-    const mac = createHmac('sha256', key);
+    const mac = createHmac('sha256', keyObjectOf(key));
     if (head.length > 0) mac.update(head);
     mac.update(body);
     if (tail.length > 0) mac.update(tail);
@@ -130,13 +148,54 @@ export const signedId = (head: string, body: Buffer, tail = ''): string => {
   return `sig_${hash.digest('hex').slice(0, 32)}`;
 };
 
+/** What a scheme knows of a delivery besides its replay key. */
+export interface DeliveryFields {
+  readonly providerId?: string | undefined;
+  readonly eventType?: string | undefined;
+  readonly timestampSeconds?: number | undefined;
+}
+
 /**
- * `fields` with a `deliveryId` that is {@link signedId} of the signed bytes,
- * hashed on first read: verification itself stays one HMAC pass over the body
- * (what a flood of forged requests costs), and only an authentic delivery that
- * is stored pays the second pass.
+ * A verified delivery whose `deliveryId` is {@link signedId} of the signed
+ * bytes, hashed on first read: verification itself stays one HMAC pass over
+ * the body (what a flood of forged requests costs). The id is a getter on the
+ * prototype, not an own property: an object literal with a getter, or one made
+ * with `Object.defineProperty`, costs ~2 µs to build in V8 (half a 1 KiB
+ * verification, measured), a class instance ~0.1 µs. So read `deliveryId`;
+ * `{ ...result }` would leave it out (`JSON.stringify` keeps it, via `toJSON`).
  */
-export const withSignedId = <T extends object>(fields: T, head: string, body: Buffer, tail = ''): T & { readonly deliveryId: string } => {
-  let id: string | undefined;
-  return Object.defineProperty({ ...fields }, 'deliveryId', { enumerable: true, get: () => (id ??= signedId(head, body, tail)) }) as T & { readonly deliveryId: string };
-};
+class SignedBytesDelivery implements VerifiedDelivery {
+  readonly ok = true as const;
+  declare readonly providerId?: string;
+  declare readonly eventType?: string;
+  declare readonly timestampSeconds?: number;
+  readonly #head: string;
+  readonly #body: Buffer;
+  readonly #tail: string;
+  #id: string | undefined;
+
+  constructor(fields: DeliveryFields, head: string, body: Buffer, tail: string) {
+    // Only the fields present become properties, as in the literals the other schemes return.
+    if (fields.providerId !== undefined) (this as { providerId?: string }).providerId = fields.providerId;
+    if (fields.eventType !== undefined) (this as { eventType?: string }).eventType = fields.eventType;
+    if (fields.timestampSeconds !== undefined) (this as { timestampSeconds?: number }).timestampSeconds = fields.timestampSeconds;
+    this.#head = head;
+    this.#body = body;
+    this.#tail = tail;
+  }
+
+  get deliveryId(): string {
+    return (this.#id ??= signedId(this.#head, this.#body, this.#tail));
+  }
+
+  toJSON(): VerifiedDelivery {
+    return { ...this, deliveryId: this.deliveryId };
+  }
+}
+
+/**
+ * A verified delivery with `fields` whose replay key is {@link signedId} of the
+ * signed bytes (`head`, `body`, `tail` as {@link matchAny} takes them), hashed
+ * on first read; see {@link SignedBytesDelivery} for why it is a class.
+ */
+export const withSignedId = (fields: DeliveryFields, head: string, body: Buffer, tail = ''): VerifiedDelivery => new SignedBytesDelivery(fields, head, body, tail);

@@ -36,7 +36,7 @@ export const github: SignatureScheme = {
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
     // X-GitHub-Delivery is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
     const event = singleHeader(headers, EVENT);
-    return withSignedId({ ok: true as const, ...(id ? { providerId: id } : {}), ...(event && isValidId(event) ? { eventType: event } : {}) }, '', request.body);
+    return withSignedId({ providerId: id || undefined, eventType: event && isValidId(event) ? event : undefined }, '', request.body);
   },
 
   /** Adds `X-GitHub-Event: ping`, the first event GitHub sends to a new hook, so the message is complete. */

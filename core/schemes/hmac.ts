@@ -122,9 +122,8 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
       // An id outside the template is not signed: a replay could carry a fresh one, so it is only displayed.
       const stale = timestamp === undefined ? undefined : checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds);
       if (stale) return stale;
-      const fields = { ok: true as const, ...(timestamp === undefined ? {} : { timestampSeconds: timestamp }) };
-      if (c.signsId && id !== undefined) return { ...fields, deliveryId: id };
-      return withSignedId({ ...fields, ...(id ? { providerId: id } : {}) }, head, request.body, tail);
+      if (c.signsId && id !== undefined) return timestamp === undefined ? { ok: true, deliveryId: id } : { ok: true, deliveryId: id, timestampSeconds: timestamp };
+      return withSignedId({ timestampSeconds: timestamp, providerId: id || undefined }, head, request.body, tail);
     },
 
     sign(secret, input) {

@@ -35,7 +35,7 @@ export const shopify: SignatureScheme = {
     if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
     // X-Shopify-Webhook-Id is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
     const topic = singleHeader(headers, TOPIC);
-    return withSignedId({ ok: true as const, ...(id ? { providerId: id } : {}), ...(topic && isValidId(topic) ? { eventType: topic } : {}) }, '', request.body);
+    return withSignedId({ providerId: id || undefined, eventType: topic && isValidId(topic) ? topic : undefined }, '', request.body);
   },
 
   /** Adds `X-Shopify-Topic: orders/create`, so the message is complete. */

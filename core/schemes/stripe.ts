@@ -108,7 +108,7 @@ export const stripe: SignatureScheme = {
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const id = eventId(request.body);
-    return id ? { ok: true, deliveryId: id, timestampSeconds: timestamp } : withSignedId({ ok: true as const, timestampSeconds: timestamp }, `${header.t}.`, request.body);
+    return id ? { ok: true, deliveryId: id, timestampSeconds: timestamp } : withSignedId({ timestampSeconds: timestamp }, `${header.t}.`, request.body);
   },
 
   eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),

@@ -25,7 +25,9 @@ export interface VerifiedDelivery {
    * the signature covers it (Standard Webhooks' `webhook-id`, Stripe's and
    * Slack's body ids, an `hmac` template with `{id}`), else `sig_` and a
    * one-way hash of the signed bytes (see {@link signedId}). An unsigned id
-   * would let a captured delivery be replayed under a fresh id.
+   * would let a captured delivery be replayed under a fresh id. A hash is
+   * computed on first read, by a getter on the prototype: read the field,
+   * never spread the result (`{ ...result }` leaves it out).
    */
   readonly deliveryId: string;
   /**

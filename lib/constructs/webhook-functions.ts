@@ -1,15 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
-import type { DeployedSource } from '../settings.js';
+import type { ConfigDescription, SourceDescription } from '../../core/config/index.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -34,39 +34,77 @@ export const BUNDLED_CONFIG_FILE = 'hookwarden.config.json';
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /**
- * The configuration document the functions read from {@link BUNDLED_CONFIG_FILE}
- * (the config file's format, each source with `secretArn`: the secret's name
- * or complete ARN, either is a valid `SecretId`).
+ * The description the functions load from {@link BUNDLED_CONFIG_FILE} with the
+ * same parser (core/config): the validated description as deployed, each
+ * source's secret named by `secretArn` (the secret's name or complete ARN,
+ * either is a valid `SecretId`) and no `secretEnv` (the functions read no
+ * secret from their environment). The parser reads it back unchanged.
  */
 export const functionConfigDocument = (
-  sources: readonly DeployedSource[],
+  sources: readonly SourceDescription[],
   secretArnOf: (source: string) => string | undefined,
   corsOrigins: readonly string[],
   trustedProxies: readonly string[],
   acceptRisks: readonly string[] = [],
-) => ({
-  sources: sources.map((s) => ({
-    name: s.name,
-    scheme: s.scheme,
-    secretArn: secretArnOf(s.name),
-    allowedIps: s.allowedIps,
-    maxAgeSeconds: s.maxAgeSeconds,
-    maxBodyBytes: s.maxBodyBytes,
-    retentionSeconds: s.retentionSeconds,
-    ...(s.rateLimit ? { rateLimit: s.rateLimit } : {}),
-    ...(s.clientRateLimit ? { clientRateLimit: s.clientRateLimit } : {}),
-    ...(s.hmac ? { hmac: s.hmac } : {}),
-  })),
+): ConfigDescription => ({
+  sources: sources.map(({ secretEnv: _local, secretArn: _declared, ...source }) => {
+    const secretArn = secretArnOf(source.name);
+    return { ...source, ...(secretArn ? { secretArn } : {}) };
+  }),
   corsOrigins,
   trustedProxies,
   // The functions refuse the same dangerous values unless acknowledged in the same words.
-  ...(acceptRisks.length > 0 ? { acceptRisks } : {}),
+  acceptRisks,
 });
+
+/** Hookwarden's own webhook handler (the default of {@link WebhookFunctionsProps.webhookHandler}). */
+export const HOOKWARDEN_WEBHOOK_ENTRY = join(ROOT, 'functions', 'webhook', 'handler.ts');
+
+/**
+ * What {@link WebhookFunctions} gives a webhook function it does not build
+ * itself: the props of Hookwarden's own (role, log group, environment with the
+ * tables and `HOOKWARDEN_CONFIG`, runtime, bundling that ships the
+ * configuration file), and where that file is.
+ */
+export interface WebhookFunctionDefaults extends NodejsFunctionProps {
+  /** The function's own role: the grants (tables, secrets) and the secret-read audit are on it. */
+  readonly role: Role;
+  /** The function's log group: the saved queries read it. */
+  readonly logGroup: LogGroup;
+  readonly environment: Record<string, string>;
+  /**
+   * The validated configuration the function loads at cold start; a function
+   * bundled otherwise than by these props must ship it as {@link BUNDLED_CONFIG_FILE}
+   * in its task root.
+   */
+  readonly configFile: string;
+}
+
+/**
+ * The webhook function's code: a handler file (bundled by `NodejsFunction`
+ * exactly like Hookwarden's own), or a factory that builds the function from
+ * {@link WebhookFunctionDefaults} (it must use the given role).
+ *
+ * @example { entry: 'src/webhook.ts' }
+ * @example { factory: (scope, id, defaults) => new NodejsFunction(scope, id, { ...defaults, entry: 'src/webhook.ts', memorySize: 512 }) }
+ */
+export type WebhookHandler =
+  | {
+      /** The handler file (TypeScript or JavaScript), e.g. one that exports `withHookwarden(yourHandler)`. */
+      readonly entry: string;
+      /** The exported name. @default 'handler' */
+      readonly handler?: string;
+      /** For esbuild: the root of the consumer's project. @default - Hookwarden's repository */
+      readonly projectRoot?: string;
+      /** @default - `package-lock.json` in `projectRoot` */
+      readonly depsLockFilePath?: string;
+    }
+  | { readonly factory: (scope: Construct, id: string, defaults: WebhookFunctionDefaults) => IFunction };
 
 /** Props of {@link WebhookFunctions}. */
 export interface WebhookFunctionsProps {
   /** The sources, written into the configuration file each bundle ships ({@link BUNDLED_CONFIG_FILE}). */
-  readonly sources: readonly DeployedSource[];
+  readonly sources: readonly SourceDescription[];
   /** Each source's secret by source name: the webhook function may read it. */
   readonly secrets: ReadonlyMap<string, ISecret>;
   /**
@@ -101,6 +139,12 @@ export interface WebhookFunctionsProps {
   readonly memorySize?: number;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
+  /**
+   * The webhook function's code: your own handler gets the same environment,
+   * tables, secrets, grants, and (in {@link HookwardenStack}) API routes, WAF and alarms.
+   * @default { entry: HOOKWARDEN_WEBHOOK_ENTRY } (Hookwarden's own handler)
+   */
+  readonly webhookHandler?: WebhookHandler;
 }
 
 /**
@@ -109,10 +153,10 @@ export interface WebhookFunctionsProps {
  * group, granted only what it uses.
  */
 export class WebhookFunctions extends Construct {
-  /** `POST /webhooks/{source}` and its CORS preflight (functions/webhook/handler.ts). */
-  public readonly webhook: NodejsFunction;
+  /** `POST /webhooks/{source}` and its CORS preflight (functions/webhook/handler.ts, or {@link WebhookFunctionsProps.webhookHandler}). */
+  public readonly webhook: IFunction;
   /** `GET /health`, `GET /health/ready` (functions/health/handler.ts). */
-  public readonly health: NodejsFunction;
+  public readonly health: IFunction;
   /** The webhook function's own role. */
   public readonly webhookRole: Role;
   /** The health function's own role. */
@@ -122,7 +166,7 @@ export class WebhookFunctions extends Construct {
   /** The health function's log group. */
   public readonly healthLogs: LogGroup;
   /** The configuration document both bundles ship as {@link BUNDLED_CONFIG_FILE}. */
-  public readonly configDocument: ReturnType<typeof functionConfigDocument>;
+  public readonly configDocument: ConfigDescription;
 
   constructor(scope: Construct, id: string, props: WebhookFunctionsProps) {
     super(scope, id);
@@ -148,7 +192,7 @@ export class WebhookFunctions extends Construct {
       ...metricsEnvironment(metrics),
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const make = (name: string, entry: string): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {
+    const make = (name: string, code: WebhookHandler): { fn: IFunction; role: Role; logGroup: LogGroup } => {
       const role = new Role(this, `${name}Role`, {
         assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
         description: `Hookwarden ${name} function`,
@@ -158,8 +202,7 @@ export class WebhookFunctions extends Construct {
         removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
       logGroup.grantWrite(role);
-      const fn = new NodejsFunction(this, name, {
-        entry: join(ROOT, entry),
+      const defaults: WebhookFunctionDefaults = {
         handler: 'handler',
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
@@ -187,11 +230,25 @@ export class WebhookFunctions extends Construct {
             afterBundling: (_inputDir: string, outputDir: string) => [`cp ${shellQuote(configPath)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_FILE))}`],
           },
         },
+        configFile: configPath,
+      };
+      if ('factory' in code) {
+        const fn = code.factory(this, name, defaults);
+        if (fn.role !== role) throw new Error(`the ${name} function factory must build the function with the role it is given (defaults.role): the grants and the secret-read audit are on that role`);
+        return { fn, role, logGroup };
+      }
+      const { configFile: _configFile, ...functionProps } = defaults;
+      const fn = new NodejsFunction(this, name, {
+        ...functionProps,
+        entry: resolve(code.entry),
+        handler: code.handler ?? 'handler',
+        ...(code.projectRoot ? { projectRoot: code.projectRoot, depsLockFilePath: code.depsLockFilePath ?? join(code.projectRoot, 'package-lock.json') } : {}),
+        ...(code.depsLockFilePath ? { depsLockFilePath: code.depsLockFilePath } : {}),
       });
       return { fn, role, logGroup };
     };
-    const webhook = make('Webhook', 'functions/webhook/handler.ts');
-    const health = make('Health', 'functions/health/handler.ts');
+    const webhook = make('Webhook', props.webhookHandler ?? { entry: HOOKWARDEN_WEBHOOK_ENTRY });
+    const health = make('Health', { entry: join(ROOT, 'functions', 'health', 'handler.ts') });
     this.webhook = webhook.fn;
     this.webhookRole = webhook.role;
     this.webhookLogs = webhook.logGroup;

@@ -266,6 +266,8 @@ describe('dangerous values need an acknowledgement (issue 8)', () => {
     ['TRUSTED_PROXIES 0.0.0.0/0', { ...GOOD, TRUSTED_PROXIES: '10.0.0.0/8, 0.0.0.0/0' }, 'trust-any-proxy', /^TRUSTED_PROXIES: "0\.0\.0\.0\/0" trusts X-Forwarded-For from every address/],
     ['TRUSTED_PROXIES ::/0', { ...GOOD, TRUSTED_PROXIES: '::/0' }, 'trust-any-proxy', /^TRUSTED_PROXIES: "::\/0" trusts/],
     ['an allowlist entry /0', { ...GOOD, WEBHOOK_ALLOWED_IPS: '0.0.0.0/0' }, 'allow-any-ip', /^WEBHOOK_ALLOWED_IPS: "0\.0\.0\.0\/0" allows every address/],
+    ['an allowlist whose halves cover IPv4', { ...GOOD, WEBHOOK_ALLOWED_IPS: '128.0.0.0/1, 10.0.0.1, 0.0.0.0/1' }, 'allow-any-ip', /^WEBHOOK_ALLOWED_IPS: together, its IPv4 ranges allow every address/],
+    ['trusted proxies that cover IPv6 in pieces', { ...GOOD, TRUSTED_PROXIES: '::/1, 8000::/2, c000::/2' }, 'trust-any-proxy', /^TRUSTED_PROXIES: together, its IPv6 ranges trust X-Forwarded-For from every address/],
     ['an hmac template without separator', { WEBHOOK_SCHEME: 'hmac', WEBHOOK_SECRET: TEST_SECRETS.hmac, WEBHOOK_HMAC_HEADER: 'x-sig', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts', WEBHOOK_HMAC_TEMPLATE: '{timestamp}{body}' }, 'hmac-template-without-separator', /^WEBHOOK_HMAC_TEMPLATE: puts \{timestamp\} and \{body\} side by side/],
   ])('refuses %s unless HOOKWARDEN_ACCEPT_RISKS names it', (_, env, risk, message) => {
     const problems = problemsOf(env as Record<string, string>);
@@ -273,6 +275,13 @@ describe('dangerous values need an acknowledgement (issue 8)', () => {
     expect(problems[0]).toContain(`"${risk}"`);
     expect(loadConfig({ ...env, HOOKWARDEN_ACCEPT_RISKS: risk }, emptyDir()).acceptedRisks).toEqual([risk]);
   });
+
+  it.each(['0.0.0.0/1, 128.0.0.0/2', '0.0.0.0/1, 128.0.0.0/2, 192.0.0.0/3', '::/1, 8000::/2, c000::/3', '10.0.0.0/8', '::/1'])(
+    'does not take ranges that leave an address out for every address: %s',
+    (allowed) => {
+      expect(loadConfig({ ...GOOD, WEBHOOK_ALLOWED_IPS: allowed }, emptyDir()).acceptedRisks).toEqual([]);
+    },
+  );
 
   it('refuses them in the file unless its acceptRisks names them', () => {
     const document = { sources: [{ ...SOURCE, allowedIps: ['::/0'] }, HMAC_SOURCE], trustedProxies: ['0.0.0.0/0'] };

@@ -45,7 +45,8 @@ describe('the production checklist', () => {
     ['missing CORS origins', { ...SAFE_PROD, corsOrigins: undefined }, undefined, /^CORS origins: none configured/],
     ['missing CORS origins (empty in the file)', { ...SAFE_PROD, corsOrigins: undefined }, { sources: [source], corsOrigins: [] }, /^CORS origins: none configured/],
     ['a wildcard CORS origin', { ...SAFE_PROD, corsOrigins: '*' }, undefined, /^CORS origins: "\*" contains a wildcard/],
-    ['a wildcard CORS origin in the file', { ...SAFE_PROD, corsOrigins: undefined }, { sources: [source], corsOrigins: ['https://*.example.com'] }, /^CORS origins: .*wildcard/],
+    // Named by its key, as the one parser names every key of the file (the checklist no longer re-checks origins).
+    ['a wildcard CORS origin in the file', { ...SAFE_PROD, corsOrigins: undefined }, { sources: [source], corsOrigins: ['https://*.example.com'] }, /hookwarden\.config\.json corsOrigins: .*wildcard/],
     ['a non-https CORS origin', { ...SAFE_PROD, corsOrigins: 'http://app.example.com' }, undefined, /^CORS origins: "http:\/\/app.example.com" is not https/],
     ['no alarm email', { ...SAFE_PROD, alarmEmail: undefined }, undefined, /^Alarms: no alarmEmail/],
     ['a source without a secret', SAFE_PROD, { sources: [{ ...source, generateSecret: false }] }, /^Secrets: source "github" has no secret/],

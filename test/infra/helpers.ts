@@ -4,6 +4,7 @@ import { stackName } from '../../lib/app.js';
 import { HookwardenStack } from '../../lib/hookwarden-stack.js';
 import { enableNag } from '../../lib/nag.js';
 import type { DeployedSource, DeploymentSettings } from '../../lib/settings.js';
+import type { WebhookHandler } from '../../lib/constructs/webhook-functions.js';
 
 /** The `default` source a clean clone deploys, with overrides. */
 export const sourceFor = (overrides: Partial<DeployedSource> = {}): DeployedSource => ({
@@ -45,9 +46,9 @@ export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
  * Builds the stack with cdk-nag's AwsSolutions pack registered, as the app
  * does. Bundling is skipped unless asked for.
  */
-export const synth = (settings: DeploymentSettings, options: { bundle?: boolean; outdir?: string } = {}) => {
+export const synth = (settings: DeploymentSettings, options: { bundle?: boolean; outdir?: string; webhookHandler?: WebhookHandler } = {}) => {
   const app = new App({ context: options.bundle ? {} : NO_BUNDLING, ...(options.outdir ? { outdir: options.outdir } : {}) });
-  const stack = new HookwardenStack(app, stackName(settings.stage), { settings });
+  const stack = new HookwardenStack(app, stackName(settings.stage), { settings, ...(options.webhookHandler ? { webhookHandler: options.webhookHandler } : {}) });
   enableNag(app);
   return { app, stack, template: () => Template.fromStack(stack) };
 };

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMac, decodeBase64, decodeHex, decodeMac, decodeMacs, matchAny, safeEqual, signedId } from '../../../core/schemes/compare.js';
+import { addMac, decodeBase64, decodeHex, decodeMac, decodeMacs, matchAny, safeEqual, signedId, withSignedId } from '../../../core/schemes/compare.js';
 
 const HEX_MAC = /^[0-9a-fA-F]{64}$/;
 const BASE64_MAC = /^[A-Za-z0-9+/]{43}=$/;
@@ -105,5 +105,19 @@ describe('signedId', () => {
     expect(signedId('1.', body)).not.toBe(signedId('2.', body));
     expect(signedId('', body, '.a')).not.toBe(signedId('', body, '.b'));
     expect(signedId('', body)).toBe(signedId('', Buffer.from('Hello, World!')));
+  });
+});
+
+describe('withSignedId', () => {
+  const body = Buffer.from('Hello, World!');
+  it('reads as signedId of the signed parts, keeps only the fields given, and JSON carries the id', () => {
+    const delivery = withSignedId({ providerId: 'p-1', eventType: undefined, timestampSeconds: 7 }, 'v0:7:', body, '.t');
+    expect(delivery.deliveryId).toBe(signedId('v0:7:', body, '.t'));
+    expect(delivery.deliveryId).toBe(delivery.deliveryId);
+    expect(Object.keys(delivery).sort()).toEqual(['ok', 'providerId', 'timestampSeconds']);
+    expect(JSON.parse(JSON.stringify(delivery))).toEqual({ ok: true, providerId: 'p-1', timestampSeconds: 7, deliveryId: signedId('v0:7:', body, '.t') });
+  });
+  it('holds no reference a spread would expose: the signed bytes stay private', () => {
+    expect(Object.values({ ...withSignedId({}, '', body) })).toEqual([true]);
   });
 });

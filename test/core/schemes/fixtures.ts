@@ -10,7 +10,11 @@ export const NOW = Math.floor(Date.now() / 1000);
 export const headerMap = (headers: Record<string, string | string[]>): HeaderMap =>
   new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v : [v]]));
 
-/** Verifies with keys decoded by the scheme itself, as the signature middleware does at cold start. */
+/**
+ * Verifies with keys decoded by the scheme itself, as the signature middleware
+ * does at cold start. The result is copied into a plain object with its
+ * `deliveryId` read, so `toEqual` sees it (a signed-bytes id is a getter on the prototype).
+ */
 export const verifyWith = (
   scheme: SignatureScheme,
   secrets: readonly string[],
@@ -18,12 +22,14 @@ export const verifyWith = (
   body: string | Buffer,
   nowSeconds: number = NOW,
   maxAgeSeconds = 300,
-): VerifyResult =>
-  scheme.verify(
+): VerifyResult => {
+  const result = scheme.verify(
     { headers: headerMap(headers), body: typeof body === 'string' ? Buffer.from(body) : body },
     secrets.map((s) => scheme.decodeSecret(s)),
     { nowSeconds, maxAgeSeconds },
   );
+  return result.ok ? { ...result, deliveryId: result.deliveryId } : result;
+};
 
 /** Flips one bit of one byte of the body. */
 export const flipByte = (body: string, index = 0): Buffer => {

@@ -1,0 +1,187 @@
+// Local server throughput: Hookwarden's `npm start` against a bare node:http floor with the same embedded
+// store (dynalite in its own process, on disk), alternated (A B A B) in one run, 16 in flight, 1 KiB bodies.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { print } from './measure.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const KEY = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+const IN_FLIGHT = Number(process.env.BENCH_SERVER_IN_FLIGHT ?? 16);
+const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 5);
+const SECONDS_PER_ROUND = Number(process.env.BENCH_SERVER_SECONDS ?? 3);
+const GOAL = 0.75;
+const BODY = (() => {
+  const head = '{"type":"invoice.paid","data":{"note":"';
+  const tail = '"}}';
+  return Buffer.from(head + 'x'.repeat(1024 - head.length - tail.length) + tail);
+})();
+
+interface Server {
+  readonly name: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+const waitFor = async <T>(what: string, poll: () => T | undefined, timeoutMs = 90_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = poll();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`bench: ${what} did not start within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+/** Hookwarden as `npm start` runs it (tsx, its own dynalite on disk, logs to standard output). */
+const startHookwarden = async (dataDir: string): Promise<Server> => {
+  // BENCH_PROFILE_DIR=dir writes CPU profiles of both servers there (node --cpu-prof; the floor's in dir/floor).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bin/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, WEBHOOK_SECRET: SECRET, PORT: '0', HOOKWARDEN_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'INFO' },
+    stdio: 'ignore',
+  });
+  const file = join(dataDir, 'server.json');
+  const info = await waitFor('npm start', () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string }) : undefined));
+  return { name: 'hookwarden (npm start)', url: info.url, child };
+};
+
+/** The floor, with its own embedded store, run as npm start runs (tsx). */
+const startFloor = async (dataDir: string): Promise<Server> => {
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}/floor`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/server-floor.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, FLOOR_DATA_DIR: dataDir, FLOOR_SECRET: SECRET },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench: the floor server exited (${code})`)));
+  });
+  return { name: 'bare node:http floor', url: (JSON.parse(line) as { url: string }).url, child };
+};
+
+const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+
+const send = (url: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const id = `msg_${randomUUID()}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', KEY).update(`${id}.${timestamp}.`).update(BODY).digest('base64');
+    const req = request(
+      `${url}/webhooks/default`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': BODY.length, 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(BODY);
+  });
+
+/** Deliveries per second and latencies over about `seconds`, `IN_FLIGHT` at a time; every answer must be 202. */
+const load = async (url: string, seconds: number): Promise<{ perSecond: number; latencies: number[] }> => {
+  const latencies: number[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const sent = performance.now();
+      const status = await send(url);
+      if (status !== 202) throw new Error(`bench: ${url} answered ${status}, not 202`);
+      latencies.push(performance.now() - sent);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return { perSecond: latencies.length / ((performance.now() - start) / 1000), latencies };
+};
+
+/**
+ * CPU seconds a process has used (Linux /proc; `undefined` elsewhere). Throughput on a shared machine
+ * moves with its neighbours' load; CPU time per delivery moves far less, so it is printed beside it.
+ */
+const cpuSecondsOf = (pid: number | undefined): number | undefined => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+};
+
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+const stop = (child: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+
+/** Prints both servers' throughput and p50 latency, the median of per-round ratios, and whether the goal holds. */
+export const serverThroughputBenchmark = async (): Promise<void> => {
+  const dir = mkdtempSync(join(tmpdir(), 'hookwarden-bench-'));
+  const hookwarden = await startHookwarden(join(dir, 'data'));
+  let floor: Server | undefined;
+  try {
+    floor = await startFloor(join(dir, 'floor'));
+    const servers = [floor, hookwarden];
+    for (const server of servers) await load(server.url, 1); // warm: JIT, connections, the blocklist cache
+    const rates = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    const p50s = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    const cpuPerDelivery = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    // Both processes count (the idle one adds little): each holds its own store.
+    const cpuOfBoth = (): number | undefined => {
+      const [a, b] = servers.map((s) => cpuSecondsOf(s.child.pid));
+      return a === undefined || b === undefined ? undefined : a + b;
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const server of servers) {
+        const cpuBefore = cpuOfBoth();
+        const { perSecond, latencies } = await load(server.url, SECONDS_PER_ROUND);
+        const cpuAfter = cpuOfBoth();
+        rates.get(server.name)?.push(perSecond);
+        p50s.get(server.name)?.push(median(latencies));
+        if (cpuBefore !== undefined && cpuAfter !== undefined) cpuPerDelivery.get(server.name)?.push((cpuAfter - cpuBefore) / latencies.length);
+      }
+    }
+    const perRound = (name: string) => rates.get(name) as number[];
+    const floorRates = perRound(floor.name);
+    const ratio = median(perRound(hookwarden.name).map((r, i) => r / (floorRates[i] as number)));
+    const cpuFloor = cpuPerDelivery.get(floor.name) as number[];
+    const cpuRatio = cpuFloor.length === ROUNDS ? median((cpuPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (cpuFloor[i] as number) / c)) : undefined;
+    print(`## Local server throughput (${IN_FLIGHT} in flight, 1 KiB Standard Webhooks deliveries, ${ROUNDS} alternated rounds of ${SECONDS_PER_ROUND} s, medians)`);
+    print('');
+    print('| server | deliveries/s | p50 latency | ÷ floor | server CPU per delivery | floor CPU ÷ this |');
+    print('|---|---|---|---|---|---|');
+    for (const server of servers) {
+      const perSecond = median(perRound(server.name));
+      const cpu = cpuPerDelivery.get(server.name) as number[];
+      const cpuText = cpu.length === ROUNDS ? `${(median(cpu) * 1e3).toFixed(2)} ms` : '-';
+      const relative = server === floor ? ['1.00', '1.00'] : [ratio.toFixed(2), cpuRatio?.toFixed(2) ?? '-'];
+      print(`| ${server.name} | ${perSecond.toFixed(0)} | ${median(p50s.get(server.name) as number[]).toFixed(1)} ms | ${relative[0]} | ${cpuText} | ${relative[1]} |`);
+    }
+    print('');
+    print('Ratios are medians of per-round ratios. CPU per delivery: both server processes, each with its own embedded store.');
+    print(`The floor: node:http, Standard Webhooks verification with node:crypto, one conditional PutItem to its own embedded dynalite, as npm start has; Node ${process.versions.node}.`);
+    print(ratio >= GOAL ? `Goal met: at least ${GOAL}× the floor.` : `Goal missed: ${ratio.toFixed(2)}× the floor (goal ${GOAL}×).`);
+    print('');
+  } finally {
+    agent.destroy();
+    if (floor) await stop(floor.child);
+    await stop(hookwarden.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
