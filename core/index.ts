@@ -61,8 +61,8 @@ export { environmentSecretProviders, staticSecrets, type SecretProvider, type Se
 export { MalformedSecretError, parseSecretDocument, secretsManagerProviders, type SecretDocument, type SecretsManagerProviderOptions } from './secrets/secrets-manager.js';
 
 // Configuration: one loader, one model.
-export { loadConfig, requireSecrets } from './config/index.js';
-export type { ConfigDocument, HookwardenConfig, SecretSource, SourceConfig } from './config/index.js';
+export { configFilePath, describeConfig, loadConfig, requireSecrets, type ConfigDescriptionResult, type DescribeOverrides } from './config/index.js';
+export type { ConfigDescription, ConfigDocument, HookwardenConfig, SecretSource, SourceConfig, SourceDescription } from './config/index.js';
 
 // Errors, telemetry and answers.
 export {
