@@ -67,6 +67,8 @@ export const METRIC = {
   secretKeyUnusable: 'SecretKeyUnusable',
   /** An untrusted `X-Forwarded-For` or requests spread over one IPv6 /64; by `code`. */
   bypassAttempt: 'BypassAttempt',
+  /** The age of a manual source's current key, published daily by the key-age check; by `source`. */
+  secretKeyAge: 'SecretKeyAgeSeconds',
 } as const;
 
 /** A metric name the functions can emit. */
@@ -92,6 +94,7 @@ export const METRIC_DIMENSIONS = {
   BlockedRequest: [],
   SecretKeyUnusable: [],
   BypassAttempt: ['code'],
+  SecretKeyAgeSeconds: ['source'],
 } as const satisfies Record<MetricName, readonly DimensionName[]>;
 
 /** The dimension values one count of metric `N` takes. */
