@@ -69,6 +69,8 @@ export const METRIC = {
   bypassAttempt: 'BypassAttempt',
   /** A refused request to the deliveries API (`GET /deliveries`, `/events`); by `code`. */
   apiRejected: 'ApiRequestRejected',
+  /** The age of a manual source's current key, published daily by the key-age check; by `source`. */
+  secretKeyAge: 'SecretKeyAgeSeconds',
 } as const;
 
 /** A metric name the functions can emit. */
@@ -95,6 +97,7 @@ export const METRIC_DIMENSIONS = {
   SecretKeyUnusable: [],
   BypassAttempt: ['code'],
   ApiRequestRejected: ['code'],
+  SecretKeyAgeSeconds: ['source'],
 } as const satisfies Record<MetricName, readonly DimensionName[]>;
 
 /** The dimension values one count of metric `N` takes. */

@@ -5,6 +5,7 @@ import { DeliveriesApi } from './constructs/deliveries-api.js';
 import { EdgeFirewall } from './constructs/edge-firewall.js';
 import { metricsIdentity } from '../core/telemetry.js';
 import { SecretAudit } from './constructs/secret-audit.js';
+import { SecretRotation } from './constructs/secret-rotation.js';
 import { SecurityAlarms } from './constructs/security-alarms.js';
 import { SourceSecrets } from './constructs/source-secrets.js';
 import { WebhookTables } from './constructs/tables.js';
@@ -52,6 +53,8 @@ export class HookwardenStack extends Stack {
   public readonly alarms: SecurityAlarms;
   /** Secret-read audit rule and saved queries. */
   public readonly audit: SecretAudit;
+  /** Rotation schedules (github, shared), key-age alarms (manual), rotation-failure alarms. */
+  public readonly rotation: SecretRotation;
   /** The trail that feeds the audit (context `cloudTrail=create`, the prod default); absent when the account's own trail is relied on. */
   public readonly trail?: AuditTrail;
 
@@ -131,6 +134,18 @@ export class HookwardenStack extends Stack {
       topicKey: this.alarms.topicKey,
       functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
       queryPrefix: id,
+    });
+    this.rotation = new SecretRotation(this, 'Rotation', {
+      sources: settings.sources,
+      secrets: this.secrets.secrets,
+      secretIds: this.secrets.secretIds,
+      topic: this.alarms.topic,
+      topicKey: this.alarms.topicKey,
+      alarmNamePrefix: id,
+      stackName: id,
+      metrics,
+      secretCache: Duration.seconds(settings.secretCacheSeconds),
+      production,
     });
     if (settings.cloudTrail === 'create') this.trail = new AuditTrail(this, 'Trail');
     this.outputs(settings, id);

@@ -131,6 +131,8 @@ export const rotationOf = (problems: Problems, where: string, raw: unknown, sche
     else problems.add(`${where}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${JSON.stringify(raw.mode)}${typeof raw.mode === 'string' ? ` (the nearest is "${nearest(raw.mode, ROTATION_MODES)}")` : ''}`);
   }
   const everySeconds = duration(problems, `${where}.every`, raw.every, '90d', MIN_EVERY_SECONDS, MAX_EVERY_SECONDS);
+  // Secrets Manager schedules in whole hours or days (rate(N hours)).
+  if (everySeconds % 3600 !== 0) problems.add(`${where}.every`, `must be whole hours or days (Secrets Manager schedules rotation in hours or days), got ${JSON.stringify(raw.every)}`);
   const overlapSeconds = duration(problems, `${where}.overlap`, raw.overlap, '24h', 60, 30 * 86_400);
   if (overlapSeconds >= everySeconds) problems.add(`${where}.overlap`, `must be shorter than "every" (${String(raw.every ?? '90d')}): a key would still be valid when the next one is retired`);
   const onlyFor = (key: 'github' | 'tokenEnv' | 'tokenSecretArn' | 'reason', modes: readonly RotationMode[]): void => {

@@ -32,9 +32,9 @@ export const sourceSecretName = (prefix: string, source: string): string => `${p
  */
 export const GENERATED_KEY_LENGTH = 32;
 
-/** Why the secrets have no scheduled rotation Lambda: a reviewer's question, answered once. */
+/** Why a `manual` source's secret has no scheduled rotation Lambda: a reviewer's question, answered once. */
 const NO_SCHEDULED_ROTATION =
-  'A webhook signing secret is shared with the provider, and a scheduled rotation cannot change the provider\'s copy: rotation is operator-driven (`hookwarden rotate`: new key first, old keys kept valid until their notAfter), so deliveries never fail mid-rotation. Reads are audited (SecretAudit).';
+  'A manual source\'s signing secret is issued by the provider in its dashboard, and no schedule can change the provider\'s copy: a daily key-age check alarms when it is due (rotation.every) with the exact hookwarden rotate command, and rotation keeps the old key valid until its notAfter, so deliveries never fail mid-rotation. Reads are audited (SecretAudit).';
 
 /**
  * One Secrets Manager secret per source, holding the key document the function
@@ -86,7 +86,10 @@ export class SourceSecrets extends Construct {
         },
         removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
-      acknowledge(secret, 'AwsSolutions-SMG4', NO_SCHEDULED_ROTATION);
+      // github and shared sources get a RotationSchedule (SecretRotation): the finding applies to manual ones only.
+      const mode = source.rotation?.mode ?? 'manual';
+      if (mode === 'manual') acknowledge(secret, 'AwsSolutions-SMG4', NO_SCHEDULED_ROTATION);
+      if (mode === 'off') acknowledge(secret, 'AwsSolutions-SMG4', `Rotation is off for source "${source.name}": ${source.rotation?.reason ?? 'no reason given (refused in prod)'}`);
       secrets.set(source.name, secret);
       generated.set(source.name, secret);
       secretIds.set(source.name, sourceSecretName(prefix, source.name));

@@ -1,5 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { writeFileSync } from 'node:fs';
@@ -177,6 +177,17 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(lines.join('')).not.toContain(key);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('starts the stack\'s rotation function for a github or shared source, and writes nothing itself', async () => {
+    sm.reset();
+    sm.on(RotateSecretCommand).resolves({});
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared' } }] }));
+    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod'], {}, cwd)).toBe(0);
+    expect(sm.commandCalls(RotateSecretCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ARN, RotateImmediately: true });
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(lines.join('')).toMatch(/started the rotation of source default in stack Hookwarden-prod: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret/);
   });
 
   it('writes a provider key that fits the source scheme first', async () => {

@@ -64,6 +64,7 @@ describe('a source\'s rotation block', () => {
     ['a period without a unit', { every: '90' }, /sources\[0\]\.rotation\.every: must be a duration like 30m, 24h or 90d, from 4h to 1000d, got "90"/],
     ['a period under 4 hours', { every: '1h' }, /sources\[0\]\.rotation\.every: .*from 4h to 1000d/],
     ['a period over 1000 days', { every: '1001d' }, /sources\[0\]\.rotation\.every: .*from 4h to 1000d/],
+    ['a period in minutes that is not whole hours', { every: '250m' }, /sources\[0\]\.rotation\.every: must be whole hours or days/],
     ['an overlap as long as the period', { every: '1d', overlap: '24h' }, /sources\[0\]\.rotation\.overlap: must be shorter than "every"/],
     ['github mode without the hook', { mode: 'github', tokenEnv: 'T' }, /sources\[0\]\.rotation\.github: is required with "mode": "github"/],
     ['github mode without a token', { mode: 'github', github: { repository: 'acme/shop', hookId: 1 } }, /sources\[0\]\.rotation: needs "tokenEnv" \(locally\) or "tokenSecretArn"/],

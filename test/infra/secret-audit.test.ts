@@ -39,7 +39,8 @@ describe('the secret-access audit rule, run on CloudTrail events', () => {
   const resources = template().toJSON().Resources as Record<string, Resource>;
   // Deployed role ARNs: what CloudFormation names them (stack name, logical id, a suffix).
   const roleArn = (id: string) => `arn:aws:iam::${ACCOUNT}:role/${stack.stackName}-${id.slice(0, 40)}-1A2B3C4D5E6F`;
-  const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
+  // The audit's rule (the rotation construct's daily and RotationFailed rules are asserted in rotation.test.ts).
+  const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? {}).includes('GetSecretValue'));
   const pattern = resolveIntrinsics(rules[0]?.Properties.EventPattern, (id, attribute) => (attribute === 'Arn' && resources[id]?.Type === 'AWS::IAM::Role' ? roleArn(id) : `${id}.${attribute}`)) as Record<string, unknown>;
   const webhookRole = roleArn(Object.keys(resources).find((id) => id.startsWith('FunctionsWebhookRole')) as string);
   const matches = (event: unknown) => matchesPattern(pattern, event);

@@ -25,7 +25,8 @@ const resolve = (value: unknown): string => {
 const inspect = (template: Template) => {
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-  const functions = ofType('AWS::Lambda::Function').filter(([, r]) => String(r.Properties.Runtime).startsWith('nodejs'));
+  // The webhook and health functions (the rotation construct's functions are asserted in rotation.test.ts).
+  const functions = ofType('AWS::Lambda::Function').filter(([id, r]) => id.startsWith('Functions') && String(r.Properties.Runtime).startsWith('nodejs'));
   const functionNamed = (name: string) => functions.find(([id]) => id.startsWith(`Functions${name}`))?.[1] as Resource;
   const policyOf = (role: string) =>
     (ofType('AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))?.[1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
@@ -202,7 +203,7 @@ describe('the production stack', () => {
   });
 
   it('lets only the deployed stage invoke the functions, per method (no console test-invoke)', () => {
-    const permissions = t.ofType('AWS::Lambda::Permission').map(([, p]) => JSON.stringify(p.Properties.SourceArn));
+    const permissions = t.ofType('AWS::Lambda::Permission').filter(([id]) => !id.startsWith('Rotation')).map(([, p]) => JSON.stringify(p.Properties.SourceArn));
     expect(permissions).toHaveLength(10);
     for (const arn of permissions) {
       expect(arn).not.toContain('test-invoke-stage');
@@ -295,14 +296,16 @@ describe('the production stack', () => {
     for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     const byMetric = (name: string) => alarms.filter(([, a]) => JSON.stringify(a.Properties).includes(`"${name}"`)).length;
     expect(byMetric('5XXError')).toBe(1);
-    expect(byMetric('Errors')).toBe(2);
+    // The webhook and health functions, and the daily key-age check (rotation.test.ts).
+    expect(byMetric('Errors')).toBe(3);
     expect(byMetric('Throttles')).toBe(2);
     expect(byMetric('WriteThrottleEvents')).toBe(2);
     expect(byMetric('RateLimited')).toBe(1);
     expect(byMetric('BlockedRequest')).toBe(1);
     expect(byMetric('SecretKeyUnusable')).toBe(1);
-    // 1 authentication, 1 unusable key, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables.
-    expect(alarms).toHaveLength(11);
+    expect(byMetric('SecretKeyAgeSeconds')).toBe(2);
+    // 1 authentication, 1 unusable key, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables; key due for 2 manual sources and the key-age check's errors.
+    expect(alarms).toHaveLength(14);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {

@@ -65,7 +65,8 @@ const readByAlarms = (s: Stage): Array<MetricId & { alarm: string }> =>
 
 /** Whether an alarm reading `read` would see datapoints of `source` (same namespace, every dimension it names equal). */
 const sees = (read: MetricId, source: MetricId): boolean =>
-  read.namespace === source.namespace && Object.entries(read.dimensions).every(([k, v]) => source.dimensions[k] === v);
+  // A `source` dimension names a webhook source, never a stage (namespace and service carry the stage).
+  read.namespace === source.namespace && Object.entries(read.dimensions).every(([k, v]) => k === 'source' || source.dimensions[k] === v);
 
 describe('dev and prod in one account and region', () => {
   const sources = [sourceFor(), sourceFor({ name: 'github', scheme: 'github' })];

@@ -1,0 +1,30 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { signingKey, toKeyDocument } from './key-document.js';
+import { parseSecretDocument } from './secrets-manager.js';
+
+import { METRIC } from '../telemetry.js';
+
+/** The metric the daily key-age check publishes per `manual` source (dimensions `service` and `source`). */
+export const KEY_AGE_METRIC = METRIC.secretKeyAge;
+
+/** One manual source the daily check looks at (`HOOKWARDEN_KEY_AGE_SOURCES`, written by the stack). */
+export interface AgedSource {
+  readonly source: string;
+  readonly secretId: string;
+}
+
+/**
+ * The age of the key a source's provider signs with now, in seconds: from its
+ * `createdAt`, else (a document written before keys carried one) from the
+ * secret version's creation date.
+ * @throws MalformedSecretError for a document that is not a key document
+ */
+export const currentKeyAgeSeconds = async (client: SecretsManagerClient, secretId: string, nowSeconds: number): Promise<number> => {
+  const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  const key = signingKey(toKeyDocument(parseSecretDocument(result.SecretString)), nowSeconds);
+  const since = key?.createdAt ?? (result.CreatedDate ? Math.floor(result.CreatedDate.getTime() / 1000) : nowSeconds);
+  return Math.max(0, nowSeconds - since);
+};
+
+/** The command the on-call runs when a manual source's key is due, as the alarm states it. */
+export const rotateCommandFor = (source: string, stack: string): string => `hookwarden rotate ${source} --stack ${stack} --secret-env NEW_SECRET`;

@@ -1,0 +1,204 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret, type ISecret, type RotationSchedule } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { rotationFromDescription, type RotationConfig } from '../../core/config/rotation.js';
+import { KEY_AGE_METRIC, rotateCommandFor, type AgedSource } from '../../core/secrets/key-age.js';
+import type { RotatedSource } from '../../core/secrets/rotation-function.js';
+import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
+import { acknowledge } from '../nag.js';
+import type { DeployedSource } from '../settings.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Props of {@link SecretRotation}. */
+export interface SecretRotationProps {
+  readonly sources: readonly DeployedSource[];
+  /** Each source's secret, by source name. */
+  readonly secrets: ReadonlyMap<string, ISecret>;
+  /** What the functions pass as `SecretId` (a name known at synth, or a complete ARN), by source name. */
+  readonly secretIds: ReadonlyMap<string, string>;
+  /** Every alarm and the rotation-failed rule notify it. */
+  readonly topic: ITopic;
+  /** The topic's key: EventBridge may use it to publish. */
+  readonly topicKey: IKey;
+  /** Alarms are named `<alarmNamePrefix>-<id>` (the topic admits exactly these). */
+  readonly alarmNamePrefix: string;
+  /** The stack the on-call passes to `hookwarden rotate --stack`. */
+  readonly stackName: string;
+  /** Where the key-age metric goes (the functions' namespace and service). */
+  readonly metrics: MetricsIdentity;
+  /** The webhook function's key cache period: a staged key is switched to only after it. @default Duration.minutes(5) */
+  readonly secretCache?: Duration;
+  /** @default false */
+  readonly production?: boolean;
+}
+
+const rotationOf = (source: DeployedSource): RotationConfig => rotationFromDescription(source.rotation, source.scheme);
+
+/** The name in a complete secret ARN (without the 6-character suffix), or the id itself when it is a name. */
+const secretNameOf = (secretId: string): string => (/^arn:/.test(secretId) ? secretId.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '') : secretId);
+
+/**
+ * Rotation schedules where the provider allows them, due-date alarms where it
+ * does not. `github` and `shared` sources get an `AWS::SecretsManager::RotationSchedule`
+ * every `every` with one rotation function (functions/rotation/handler.ts),
+ * allowed only their secrets and the GitHub token secrets; `manual` sources get
+ * a daily key-age metric and an alarm past `every` naming the source and the
+ * `hookwarden rotate` command. Rotation function errors and Secrets Manager's
+ * `RotationFailed` events notify the alarm topic.
+ */
+export class SecretRotation extends Construct {
+  /** The rotation function; absent without `github` or `shared` sources. */
+  public readonly rotationFunction?: NodejsFunction;
+  /** The daily key-age check; absent without `manual` sources. */
+  public readonly keyAgeFunction?: NodejsFunction;
+  /** One schedule per `github` or `shared` source, by source name. */
+  public readonly schedules: ReadonlyMap<string, RotationSchedule>;
+  /** Key due (per manual source), function errors. */
+  public readonly alarms: readonly IAlarm[];
+  /** Secrets Manager's `RotationFailed` events, to the topic. */
+  public readonly rotationFailed: Rule;
+
+  constructor(scope: Construct, id: string, props: SecretRotationProps) {
+    super(scope, id);
+    const production = props.production ?? false;
+    const alarms: IAlarm[] = [];
+    const schedules = new Map<string, RotationSchedule>();
+    const action = new SnsAction(props.topic);
+    const withSecret = props.sources.filter((s) => props.secrets.has(s.name) && props.secretIds.has(s.name));
+    const rotated = withSecret.filter((s) => rotationOf(s).mode === 'github' || rotationOf(s).mode === 'shared');
+    const manual = withSecret.filter((s) => rotationOf(s).mode === 'manual');
+
+    const make = (name: string, entry: string, environment: Record<string, string>, timeout: Duration): NodejsFunction => {
+      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Hookwarden ${name} function` });
+      const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
+      logGroup.grantWrite(role);
+      const fn = new NodejsFunction(this, name, {
+        entry: join(ROOT, entry),
+        handler: 'handler',
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 256,
+        timeout,
+        role,
+        logGroup,
+        environment: { ...environment, ...metricsEnvironment(props.metrics), NODE_OPTIONS: '--enable-source-maps' },
+        projectRoot: ROOT,
+        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        bundling: {
+          format: OutputFormat.ESM,
+          minify: true,
+          sourceMap: true,
+          target: 'node24',
+          mainFields: ['module', 'main'],
+          externalModules: [],
+          banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+          forceDockerBundling: false,
+        },
+      });
+      const errors = new Alarm(this, `${name}Errors`, {
+        alarmName: `${props.alarmNamePrefix}-${name}Errors`,
+        alarmDescription: `The ${name} function failed (Secrets Manager retries a rotation step, then reports RotationFailed): read its log group for the step and the reason.`,
+        metric: fn.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      errors.addAlarmAction(action);
+      alarms.push(errors);
+      return fn;
+    };
+
+    if (rotated.length > 0) {
+      const sources: RotatedSource[] = rotated.map((s) => {
+        const rotation = rotationOf(s);
+        return {
+          source: s.name,
+          secretName: secretNameOf(props.secretIds.get(s.name) as string),
+          scheme: s.scheme,
+          mode: rotation.mode as RotatedSource['mode'],
+          overlapSeconds: rotation.overlapSeconds,
+          ...(rotation.github ? { github: rotation.github } : {}),
+          ...(rotation.tokenSecretArn ? { tokenSecretArn: rotation.tokenSecretArn } : {}),
+        };
+      });
+      // A ping is awaited up to 30 s in testSecret.
+      const fn = make('Rotation', 'functions/rotation/handler.ts', {
+        HOOKWARDEN_ROTATION_SOURCES: JSON.stringify(sources),
+        WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
+      }, Duration.seconds(60));
+      this.rotationFunction = fn;
+      const tokens = new Set<string>();
+      for (const source of rotated) {
+        const rotation = rotationOf(source);
+        const secret = props.secrets.get(source.name) as ISecret;
+        // Grants the function DescribeSecret, GetSecretValue, PutSecretValue and UpdateSecretVersionStage on this secret, and Secrets Manager the invoke.
+        schedules.set(source.name, secret.addRotationSchedule(`${source.name}Rotation`, { rotationLambda: fn, automaticallyAfter: Duration.seconds(rotation.everySeconds) }));
+        if (rotation.tokenSecretArn && !tokens.has(rotation.tokenSecretArn)) {
+          tokens.add(rotation.tokenSecretArn);
+          Secret.fromSecretCompleteArn(this, `${source.name}GitHubToken`, rotation.tokenSecretArn).grantRead(fn);
+        }
+      }
+      acknowledge(
+        fn.role as Role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'Only secretsmanager:GetRandomPassword is on "*" (a test asserts it): the CDK RotationSchedule adds it for every rotation function, and GetRandomPassword reads no resource (it returns random bytes), so it has no resource to scope to. The function makes its keys with node:crypto.',
+      );
+    }
+
+    if (manual.length > 0) {
+      const aged: AgedSource[] = manual.map((s) => ({ source: s.name, secretId: props.secretIds.get(s.name) as string }));
+      const fn = make('KeyAge', 'functions/key-age/handler.ts', { HOOKWARDEN_KEY_AGE_SOURCES: JSON.stringify(aged) }, Duration.seconds(30));
+      this.keyAgeFunction = fn;
+      for (const source of manual) (props.secrets.get(source.name) as ISecret).grantRead(fn);
+      new Rule(this, 'DailyKeyAge', { description: 'Hookwarden: the daily key-age check of manual sources', schedule: Schedule.rate(Duration.days(1)), targets: [new LambdaFunction(fn, { retryAttempts: 2 })] });
+      for (const source of manual) {
+        const rotation = rotationOf(source);
+        const due = new Alarm(this, `KeyDue${source.name}`, {
+          alarmName: `${props.alarmNamePrefix}-KeyDue-${source.name}`,
+          alarmDescription: `Source "${source.name}": its current key is older than ${rotation.every} (rotation.every). Issue a new secret in the provider's dashboard, export it as NEW_SECRET, and run: ${rotateCommandFor(source.name, props.stackName)}`,
+          metric: new Metric({ namespace: props.metrics.namespace, metricName: KEY_AGE_METRIC, dimensionsMap: { [DIMENSION.service]: props.metrics.service, [DIMENSION.source]: source.name }, statistic: 'Maximum', period: Duration.days(1) }),
+          threshold: rotation.everySeconds,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          // A check that did not run raises the KeyAge errors alarm instead.
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+        due.addAlarmAction(action);
+        alarms.push(due);
+      }
+    }
+
+    this.rotationFailed = new Rule(this, 'RotationFailed', {
+      description: 'Hookwarden: Secrets Manager reported a failed rotation',
+      eventPattern: { source: ['aws.secretsmanager'], detailType: ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationFailed'] } },
+    });
+    // As the audit rule: this rule only may publish to the topic.
+    this.rotationFailed.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });
+    props.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowRotationFailedRule',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [props.topic.topicArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': this.rotationFailed.ruleArn } },
+      }),
+    );
+    props.topicKey.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.schedules = schedules;
+    this.alarms = alarms;
+  }
+}
