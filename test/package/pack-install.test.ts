@@ -268,7 +268,7 @@ describe('the packed package installed offline into fresh projects', () => {
     await node(process.execPath, ['app.mjs', out], cdkApp);
     const template = JSON.parse(readFileSync(join(out, 'Consumer.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
     const types = Object.values(template.Resources).map((resource) => resource.Type);
-    expect(types.filter((type) => type === 'AWS::DynamoDB::GlobalTable')).toHaveLength(2);
+    expect(types.filter((type) => type === 'AWS::DynamoDB::GlobalTable')).toHaveLength(3); // deliveries, rate limits, read tokens
     expect(types.filter((type) => type === 'AWS::SecretsManager::Secret')).toHaveLength(1);
 
     expect(copiesOf(join(cdkApp, 'node_modules'), 'aws-cdk-lib')).toEqual([join(cdkApp, 'node_modules', 'aws-cdk-lib')]);
