@@ -80,7 +80,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
       if (dropped) {
         options.onNotice?.(
           lastEventId === undefined
-            ? `reconnected to ${target.where} (no delivery seen before the drop, so there is no position to resume from: deliveries stored while disconnected are not shown; see hookwarden deliveries)`
+            ? `reconnected to ${target.where} (the server gave no position before the drop, so deliveries stored while disconnected are not shown; see hookwarden deliveries)`
             : `reconnected to ${target.where} (resuming after the last delivery)`,
         );
       }
@@ -112,7 +112,12 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
               else if (field === 'data') data.push(text);
               else if (field === 'retry' && /^\d{1,6}$/.test(text)) retryMs = Math.max(250, Number(text));
             }
-            if (event !== 'delivery' || data.length === 0) continue;
+            if (data.length === 0) {
+              // An id with no data (the stream's opening position) moves the resume point only.
+              if (id !== undefined) lastEventId = id;
+              continue;
+            }
+            if (event !== 'delivery') continue;
             let parsed: unknown;
             try {
               parsed = JSON.parse(data.join('\n'));

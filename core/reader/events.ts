@@ -88,8 +88,10 @@ const openStream = (options: StreamOptions): Readable => {
   };
 
   const run = async (): Promise<void> => {
-    // Tells EventSource-like clients how soon to come back, and sends the headers at once.
-    write('retry: 1000\n\n');
+    // Tells EventSource-like clients how soon to come back, sends the headers at once, and
+    // gives the opening position as the last event id: a client dropped before its first
+    // delivery resumes from here too, so nothing stored meanwhile is missed.
+    write(`retry: 1000\nid: ${encodeCursor(position)}\n\n`);
     try {
       while (!stream.destroyed && now() - opened < settings.streamMaxMs) {
         await poll();

@@ -7,6 +7,8 @@ export const FEED = 'all';
 
 const MS_DIGITS = 13;
 const SEQ = /^(\d{13})#([a-z0-9][a-z0-9_-]{0,62})#([\s\S]+)$/;
+/** A position between deliveries: after everything stored up to that millisecond ({@link seqCeiling}). */
+const OPENING = /^\d{13}#~$/;
 /** Longest cursor text accepted (a delivery id is at most a few hundred characters). */
 const MAX_SEQ_CHARS = 1200;
 
@@ -38,8 +40,9 @@ export const encodeCursor = (seq: string): string => Buffer.from(seq, 'utf8').to
 export const decodeCursor = (cursor: string): string | undefined => {
   if (cursor.length === 0 || cursor.length > 2 * MAX_SEQ_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   const seq = Buffer.from(cursor, 'base64url').toString('utf8');
-  // Only the exact encoding of a well-formed key: no padding tricks, no invalid UTF-8.
-  return parseSeq(seq) && encodeCursor(seq) === cursor ? seq : undefined;
+  // Only the exact encoding of a well-formed key (or of a stream's opening position,
+  // `seqCeiling`): no padding tricks, no invalid UTF-8.
+  return (parseSeq(seq) || OPENING.test(seq)) && encodeCursor(seq) === cursor ? seq : undefined;
 };
 
 /** One delivery as the index holds it: no body, no headers. */

@@ -69,6 +69,22 @@ describe('GET /events over real HTTP on dynalite', () => {
     expect(new Set(all)).toEqual(ids);
   });
 
+  it('opens with its position as the last event id: a client dropped before any delivery resumes from it and misses nothing', async () => {
+    const first = await openSse(`${h.url}/events`, auth());
+    for (let i = 0; i < 50 && !/^retry: \d+\nid: /.test(first.raw()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const opening = /^retry: \d+\nid: ([A-Za-z0-9_-]+)\n\n/.exec(first.raw())?.[1];
+    expect(opening, 'the opening block carries an id').toBeDefined();
+    expect(decodeCursor(opening as string)).toBeDefined();
+    first.close();
+    const sent = await Promise.all([h.deliver('default'), h.deliver('billing'), h.deliver('default')]);
+    const resumed = await openSse(`${h.url}/events`, { ...auth(), 'last-event-id': opening as string });
+    const events = await resumed.waitFor(3);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // anything extra would show up by now
+    resumed.close();
+    expect(resumed.events.filter((e) => e.event === 'delivery')).toHaveLength(3);
+    expect(new Set(events.map((e) => data(e).id))).toEqual(new Set(sent.map((d) => d.id)));
+  });
+
   it('sends a delivery that became visible late (a slow writer) once, with an id that never moves the cursor back', async () => {
     const stream = await openSse(`${h.url}/events`, auth());
     // The stream must be older than the slow writer's lag (what was stored before it opened is not sent).

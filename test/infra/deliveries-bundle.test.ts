@@ -112,7 +112,7 @@ describe('the bundled reader and events handlers', () => {
     );
     await running;
     expect(stream.metadata).toMatchObject({ statusCode: 200, headers: expect.objectContaining({ 'Content-Type': 'text/event-stream', 'Access-Control-Allow-Origin': ORIGIN, Vary: 'Origin' }) });
-    expect(stream.body).toMatch(/^retry: 1000\n\n/);
+    expect(stream.body).toMatch(/^retry: 1000\nid: [A-Za-z0-9_-]+\n\n/);
     expect(stream.body).toContain('event: delivery\nid: ');
     expect(stream.body).toContain('"id":"msg_bundle_1"');
     expect(stream.body, stream.body).toMatch(/reconnect with Last-Event-ID to go on\n\n$/);
