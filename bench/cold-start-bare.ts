@@ -11,7 +11,13 @@ const client = new DynamoDBClient({});
 
 /** Stores the body with one conditional PutItem and answers 202. */
 export const handler = middy(async (event: { body: string | null }) => {
-  await client.send(new PutItemCommand({ TableName: 'deliveries', Item: { pk: { S: 'id' }, body: { S: event.body ?? '' } }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  await client.send(
+    new PutItemCommand({
+      TableName: 'deliveries',
+      Item: { pk: { S: 'id' }, body: { S: event.body ?? '' } },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
   logger.info('stored');
   metrics.addMetric('Stored', MetricUnit.Count, 1);
   metrics.publishStoredMetrics();

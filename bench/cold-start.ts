@@ -14,7 +14,8 @@ const GOAL = 1.2;
 /** What the webhook function's init needs to succeed without AWS: one source whose secret is in the environment. */
 const ENV = { WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', AWS_REGION: 'us-east-1', NODE_OPTIONS: '--enable-source-maps' };
 // Wall time and this process's CPU time of the import, which runs every top-level statement of the bundle.
-const PROBE = "const c = process.cpuUsage(); const t = performance.now(); await import(process.argv[1]); const u = process.cpuUsage(c); console.log(JSON.stringify({ wall: performance.now() - t, cpu: (u.user + u.system) / 1e3 }));";
+const PROBE =
+  'const c = process.cpuUsage(); const t = performance.now(); await import(process.argv[1]); const u = process.cpuUsage(c); console.log(JSON.stringify({ wall: performance.now() - t, cpu: (u.user + u.system) / 1e3 }));';
 
 interface Init {
   readonly wall: number;
@@ -50,18 +51,29 @@ export const coldStartBenchmark = async (): Promise<void> => {
     }
     const ratio = (field: keyof Init) => median(samples.ours.map((s, i) => s[field] / (samples.bare[i] as Init)[field]));
     const gz = (bundle: Bundle) => gzipSync(readFileSync(bundle.file)).length;
-    print(`## Cold start (module init in a fresh ${version} process, ${ROUNDS} alternated pairs, medians; bundles built as the CDK builds them, source maps on)`);
+    print(
+      `## Cold start (module init in a fresh ${version} process, ${ROUNDS} alternated pairs, medians; bundles built as the CDK builds them, source maps on)`,
+    );
     print('');
     print('| bundle | minified | gzip | init (wall) | init (CPU) |');
     print('|---|---|---|---|---|');
-    for (const [name, bundle, runs] of [['bare Middy + Powertools + DynamoDB client', bare, samples.bare], ['Hookwarden webhook function', ours, samples.ours]] as const) {
-      print(`| ${name} | ${kb(bundle.bytes)} | ${kb(gz(bundle))} | ${median(runs.map((r) => r.wall)).toFixed(0)} ms | ${median(runs.map((r) => r.cpu)).toFixed(0)} ms |`);
+    for (const [name, bundle, runs] of [
+      ['bare Middy + Powertools + DynamoDB client', bare, samples.bare],
+      ['Hookwarden webhook function', ours, samples.ours],
+    ] as const) {
+      print(
+        `| ${name} | ${kb(bundle.bytes)} | ${kb(gz(bundle))} | ${median(runs.map((r) => r.wall)).toFixed(0)} ms | ${median(runs.map((r) => r.cpu)).toFixed(0)} ms |`,
+      );
     }
     print('');
     const wall = ratio('wall');
     const cpu = ratio('cpu');
     print(`Ours ÷ bare: ${wall.toFixed(2)}× wall, ${cpu.toFixed(2)}× CPU; Hookwarden adds ${kb(ours.bytes - bare.bytes)} minified.`);
-    print(wall <= GOAL ? `Goal met: at most ${GOAL}× the bare bundle's init.` : `Goal missed: ${wall.toFixed(2)}× the bare bundle's init (goal ${GOAL}×).`);
+    print(
+      wall <= GOAL
+        ? `Goal met: at most ${GOAL}× the bare bundle's init.`
+        : `Goal missed: ${wall.toFixed(2)}× the bare bundle's init (goal ${GOAL}×).`,
+    );
     print('');
   } finally {
     rmSync(dir, { recursive: true, force: true });

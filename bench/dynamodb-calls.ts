@@ -21,11 +21,20 @@ export const dynamoCallsBenchmark = async (): Promise<void> => {
   const local = await startLocalStore();
   const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
   const calls: Array<{ name: string; table: string }> = [];
-  client.middlewareStack.add((next, context) => async (args) => {
-    calls.push({ name: String(context.commandName).replace(/Command$/, ''), table: String((args.input as { TableName?: string }).TableName ?? '') });
-    return next(args);
-  }, { step: 'initialize', name: 'count' });
-  const config = loadConfig({ WEBHOOK_SECRET: SECRET, WEBHOOK_RATE_LIMIT: '20/60s', WEBHOOK_CLIENT_RATE_LIMIT: '1000/60s' }, '/nonexistent-dir-for-bench');
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push({
+        name: String(context.commandName).replace(/Command$/, ''),
+        table: String((args.input as { TableName?: string }).TableName ?? ''),
+      });
+      return next(args);
+    },
+    { step: 'initialize', name: 'count' },
+  );
+  const config = loadConfig(
+    { WEBHOOK_SECRET: SECRET, WEBHOOK_RATE_LIMIT: '20/60s', WEBHOOK_CLIENT_RATE_LIMIT: '1000/60s' },
+    '/nonexistent-dir-for-bench',
+  );
   const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
   const tableOf = (table: string): string => (table === config.tables.deliveries ? 'deliveries' : 'rateLimits');
   const http = await startHttpServer(
@@ -47,7 +56,12 @@ export const dynamoCallsBenchmark = async (): Promise<void> => {
     return fetch(`${http.url}/webhooks/default`, {
       method: 'POST',
       body: tamper ? `${body} ` : body,
-      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': sender.sign(id, at, body) },
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': sender.sign(id, at, body),
+      },
     });
   };
   const measureCalls = async (label: string, request: () => Promise<Response>, count: number): Promise<void> => {
@@ -55,11 +69,14 @@ export const dynamoCallsBenchmark = async (): Promise<void> => {
     const statuses = new Set<number>();
     for (let i = 0; i < count; i++) statuses.add((await request()).status);
     const made = calls.slice(start);
-    const per = (filter: (c: { name: string; table: string }) => boolean): string => (made.filter(filter).length / count).toFixed(2).replace(/\.00$/, '');
+    const per = (filter: (c: { name: string; table: string }) => boolean): string =>
+      (made.filter(filter).length / count).toFixed(2).replace(/\.00$/, '');
     const kinds = [...new Set(made.map((c) => `${c.name} ${tableOf(c.table)}`))];
     const which = kinds.map((k) => `${k} ×${per((c) => `${c.name} ${tableOf(c.table)}` === k)}`).join(', ');
     const writes = (table: string) => per((c) => WRITES.has(c.name) && tableOf(c.table) === table);
-    print(`| ${label} | ${[...statuses].join('/')} | ${per(() => true)} | ${writes('deliveries')} | ${writes('rateLimits')} | ${which || 'none'} |`);
+    print(
+      `| ${label} | ${[...statuses].join('/')} | ${per(() => true)} | ${writes('deliveries')} | ${writes('rateLimits')} | ${which || 'none'} |`,
+    );
   };
 
   await send(); // warm: the blocklist cache and the limiter's previous-window count

@@ -5,13 +5,16 @@ import { openSse } from '../test/helpers/sse.js';
 import { startReaderHarness } from '../test/helpers/reader-harness.js';
 import { print } from './measure.js';
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 
 /** Prints the stream's delay and throughput. */
 export const eventStreamBenchmark = async (): Promise<void> => {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  const h = await startReaderHarness({ settings: { settleMs: LOCAL_SETTLE_MS, pollMs: 1000, apiRateLimit: { limit: 1_000_000, windowSeconds: 60 } } });
+  const h = await startReaderHarness({
+    settings: { settleMs: LOCAL_SETTLE_MS, pollMs: 1000, apiRateLimit: { limit: 1_000_000, windowSeconds: 60 } },
+  });
   try {
     const { token } = await h.token();
     const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${token}` });
@@ -36,8 +39,12 @@ export const eventStreamBenchmark = async (): Promise<void> => {
     const streamedMs = performance.now() - start;
     stream.close();
     print('event stream (local server, dynalite; GET /events)');
-    print(`  delay from 202 to the event (60 deliveries, one at a time): p50 ${percentile(delays, 50).toFixed(0)} ms, p99 ${percentile(delays, 99).toFixed(0)} ms (settle ${LOCAL_SETTLE_MS} ms)`);
-    print(`  ${total} deliveries, 20 in flight: accepted at ${((total / postedMs) * 1000).toFixed(0)}/s, all on the stream after ${streamedMs.toFixed(0)} ms: ${((total / streamedMs) * 1000).toFixed(0)} events/s`);
+    print(
+      `  delay from 202 to the event (60 deliveries, one at a time): p50 ${percentile(delays, 50).toFixed(0)} ms, p99 ${percentile(delays, 99).toFixed(0)} ms (settle ${LOCAL_SETTLE_MS} ms)`,
+    );
+    print(
+      `  ${total} deliveries, 20 in flight: accepted at ${((total / postedMs) * 1000).toFixed(0)}/s, all on the stream after ${streamedMs.toFixed(0)} ms: ${((total / streamedMs) * 1000).toFixed(0)} events/s`,
+    );
   } finally {
     await h.close();
   }

@@ -9,7 +9,15 @@ import { securityBenchmark } from './security.js';
 import { serverThroughputBenchmark } from './server-throughput.js';
 import { verifyBenchmark } from './verify.js';
 
-const ALL = { verify: verifyBenchmark, dynamodb: dynamoCallsBenchmark, 'rate-limit': rateLimitAccuracyBenchmark, server: serverThroughputBenchmark, 'cold-start': coldStartBenchmark, stream: eventStreamBenchmark, security: securityBenchmark } as const;
+const ALL = {
+  verify: verifyBenchmark,
+  dynamodb: dynamoCallsBenchmark,
+  'rate-limit': rateLimitAccuracyBenchmark,
+  server: serverThroughputBenchmark,
+  'cold-start': coldStartBenchmark,
+  stream: eventStreamBenchmark,
+  security: securityBenchmark,
+} as const;
 const DEFAULT: ReadonlyArray<keyof typeof ALL> = ['verify', 'server', 'cold-start', 'dynamodb', 'rate-limit', 'stream'];
 const named = process.argv.slice(2).filter((name): name is keyof typeof ALL => name in ALL);
 const unknown = process.argv.slice(2).filter((name) => !(name in ALL));

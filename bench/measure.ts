@@ -45,4 +45,5 @@ export const print = (line = ''): void => {
 };
 
 /** Formats ops/s compactly. */
-export const ops = (value: number | undefined): string => (value === undefined ? '-' : value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : `${(value / 1e3).toFixed(1)}k`);
+export const ops = (value: number | undefined): string =>
+  value === undefined ? '-' : value >= 1e6 ? `${(value / 1e6).toFixed(2)}M` : `${(value / 1e3).toFixed(1)}k`;

@@ -17,6 +17,8 @@ export const rateLimitAccuracyBenchmark = async (): Promise<void> => {
   const boundary = 11 * windowSeconds * 1000;
   const burst = Array.from({ length: 3 * limit }, (_, i) => boundary - 500 + i / 1.8);
   print('');
-  print(`Burst of ${3 * limit} within 1 s around a window boundary: ${simulate(burst, limit, windowSeconds).counter} admitted (${(simulate(burst, limit, windowSeconds).counter / limit).toFixed(3)}× the limit).`);
+  print(
+    `Burst of ${3 * limit} within 1 s around a window boundary: ${simulate(burst, limit, windowSeconds).counter} admitted (${(simulate(burst, limit, windowSeconds).counter / limit).toFixed(3)}× the limit).`,
+  );
   print('');
 };

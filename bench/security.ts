@@ -24,13 +24,20 @@ export const securityBenchmark = async (): Promise<void> => {
   for (const family of FAMILIES) {
     const started = performance.now();
     const result = await sendAll(hostileCases(family, perFamily, seed, target.sources), { port: target.port, forbidden: target.forbidden });
-    const counts = [...result.counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${status}: ${n}`).join(', ');
+    const counts = [...result.counts.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, n]) => `${status}: ${n}`)
+      .join(', ');
     print(`| ${family} | ${counts} | ${result.findings.length} | ${((performance.now() - started) / 1000).toFixed(0)} |`);
     findings.push(...result.findings);
   }
   print('');
   const healthy = await target.validDeliveries();
-  print(`A valid signed delivery afterwards, per source: ${Object.entries(healthy).map(([source, status]) => `${source} ${status}`).join(', ')}`);
+  print(
+    `A valid signed delivery afterwards, per source: ${Object.entries(healthy)
+      .map(([source, status]) => `${source} ${status}`)
+      .join(', ')}`,
+  );
   print('');
   print(findings.length === 0 ? 'No findings.' : 'Findings (count × problems | kind: example):');
   for (const line of summarize(findings).slice(0, 40)) print(`- ${line}`);

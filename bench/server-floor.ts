@@ -29,7 +29,8 @@ const server = createServer((req, res) => {
     const id = req.headers['webhook-id'];
     const timestamp = req.headers['webhook-timestamp'];
     const signatures = req.headers['webhook-signature'];
-    if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return answer(res, 401, { code: 'signature_invalid' });
+    if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string')
+      return answer(res, 401, { code: 'signature_invalid' });
     if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return answer(res, 401, { code: 'timestamp_out_of_range' });
     const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
     const ok = signatures.split(' ').some((s) => {
@@ -48,7 +49,10 @@ const server = createServer((req, res) => {
       )
       .then(
         () => answer(res, 202, { status: 'accepted', id }),
-        (error: unknown) => (error instanceof ConditionalCheckFailedException ? answer(res, 200, { status: 'duplicate', id }) : answer(res, 503, { code: 'store_unavailable' })),
+        (error: unknown) =>
+          error instanceof ConditionalCheckFailedException
+            ? answer(res, 200, { status: 'duplicate', id })
+            : answer(res, 503, { code: 'store_unavailable' }),
       );
   });
 });

@@ -49,7 +49,9 @@ const startHookwarden = async (dataDir: string): Promise<Server> => {
     stdio: 'ignore',
   });
   const file = join(dataDir, 'server.json');
-  const info = await waitFor('npm start', () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string }) : undefined));
+  const info = await waitFor('npm start', () =>
+    existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string }) : undefined,
+  );
   return { name: 'hookwarden (npm start)', url: info.url, child };
 };
 
@@ -80,7 +82,13 @@ const send = (url: string): Promise<number> =>
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': BODY.length, 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': BODY.length,
+          'webhook-id': id,
+          'webhook-timestamp': timestamp,
+          'webhook-signature': `v1,${signature}`,
+        },
       },
       (res) => {
         res.resume();
@@ -154,15 +162,21 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
         const cpuAfter = cpuOfBoth();
         rates.get(server.name)?.push(perSecond);
         p50s.get(server.name)?.push(median(latencies));
-        if (cpuBefore !== undefined && cpuAfter !== undefined) cpuPerDelivery.get(server.name)?.push((cpuAfter - cpuBefore) / latencies.length);
+        if (cpuBefore !== undefined && cpuAfter !== undefined)
+          cpuPerDelivery.get(server.name)?.push((cpuAfter - cpuBefore) / latencies.length);
       }
     }
     const perRound = (name: string) => rates.get(name) as number[];
     const floorRates = perRound(floor.name);
     const ratio = median(perRound(hookwarden.name).map((r, i) => r / (floorRates[i] as number)));
     const cpuFloor = cpuPerDelivery.get(floor.name) as number[];
-    const cpuRatio = cpuFloor.length === ROUNDS ? median((cpuPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (cpuFloor[i] as number) / c)) : undefined;
-    print(`## Local server throughput (${IN_FLIGHT} in flight, 1 KiB Standard Webhooks deliveries, ${ROUNDS} alternated rounds of ${SECONDS_PER_ROUND} s, medians)`);
+    const cpuRatio =
+      cpuFloor.length === ROUNDS
+        ? median((cpuPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (cpuFloor[i] as number) / c))
+        : undefined;
+    print(
+      `## Local server throughput (${IN_FLIGHT} in flight, 1 KiB Standard Webhooks deliveries, ${ROUNDS} alternated rounds of ${SECONDS_PER_ROUND} s, medians)`,
+    );
     print('');
     print('| server | deliveries/s | p50 latency | ÷ floor | server CPU per delivery | floor CPU ÷ this |');
     print('|---|---|---|---|---|---|');
@@ -171,11 +185,15 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
       const cpu = cpuPerDelivery.get(server.name) as number[];
       const cpuText = cpu.length === ROUNDS ? `${(median(cpu) * 1e3).toFixed(2)} ms` : '-';
       const relative = server === floor ? ['1.00', '1.00'] : [ratio.toFixed(2), cpuRatio?.toFixed(2) ?? '-'];
-      print(`| ${server.name} | ${perSecond.toFixed(0)} | ${median(p50s.get(server.name) as number[]).toFixed(1)} ms | ${relative[0]} | ${cpuText} | ${relative[1]} |`);
+      print(
+        `| ${server.name} | ${perSecond.toFixed(0)} | ${median(p50s.get(server.name) as number[]).toFixed(1)} ms | ${relative[0]} | ${cpuText} | ${relative[1]} |`,
+      );
     }
     print('');
     print('Ratios are medians of per-round ratios. CPU per delivery: both server processes, each with its own embedded store.');
-    print(`The floor: node:http, Standard Webhooks verification with node:crypto, one conditional PutItem to its own embedded dynalite, as npm start has; Node ${process.versions.node}.`);
+    print(
+      `The floor: node:http, Standard Webhooks verification with node:crypto, one conditional PutItem to its own embedded dynalite, as npm start has; Node ${process.versions.node}.`,
+    );
     print(ratio >= GOAL ? `Goal met: at least ${GOAL}× the floor.` : `Goal missed: ${ratio.toFixed(2)}× the floor (goal ${GOAL}×).`);
     print('');
   } finally {

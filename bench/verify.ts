@@ -19,7 +19,13 @@ const SECRETS: Record<SchemeName, string> = {
   shopify: 'shpss_bench_shopify_secret',
   hmac: 'bench hmac secret',
 };
-const HMAC_OPTIONS = { header: 'X-Signature', prefix: 'sha256=', timestampHeader: 'X-Timestamp', idHeader: 'X-Delivery', template: '{timestamp}.{body}' };
+const HMAC_OPTIONS = {
+  header: 'X-Signature',
+  prefix: 'sha256=',
+  timestampHeader: 'X-Timestamp',
+  idHeader: 'X-Delivery',
+  template: '{timestamp}.{body}',
+};
 /** Rounds interleave every case of one row, so load from elsewhere hits them alike; ~300 ms per case in all. */
 const ROUNDS = 15;
 const SLICE_SECONDS = 0.02;
@@ -28,8 +34,14 @@ const GOAL = { oursOverRaw: 0.85, oursOverPeer: 1 };
 
 /** Where the shape matters: Stripe writes the event id first, Slack the event_id after the event. */
 const SHAPES: Partial<Record<SchemeName, readonly [string, string]>> = {
-  stripe: ['{\n  "id": "evt_1NG8Du2eZvKYlo2CUI79vXWy",\n  "object": "event",\n  "type": "invoice.paid",\n  "data": {\n    "object": {\n      "lines": [', ']\n    }\n  }\n}'],
-  slack: ['{"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":"A123ABC456","event":{"type":"message","blocks":[', ']},"type":"event_callback","event_id":"Ev123ABC456","event_time":1700000000}'],
+  stripe: [
+    '{\n  "id": "evt_1NG8Du2eZvKYlo2CUI79vXWy",\n  "object": "event",\n  "type": "invoice.paid",\n  "data": {\n    "object": {\n      "lines": [',
+    ']\n    }\n  }\n}',
+  ],
+  slack: [
+    '{"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":"A123ABC456","event":{"type":"message","blocks":[',
+    ']},"type":"event_callback","event_id":"Ev123ABC456","event_time":1700000000}',
+  ],
 };
 
 /** A JSON body of exactly `size` bytes, shaped like the provider's. */
@@ -97,8 +109,15 @@ export const casesFor = (schemeName: SchemeName, size: number): Case[] => {
     case 'standard-webhooks': {
       const sw = new StandardWebhook(secret);
       const svix = new SvixWebhook(secret);
-      const svixHeaders = { 'svix-id': field('webhook-id'), 'svix-timestamp': field('webhook-timestamp'), 'svix-signature': field('webhook-signature') };
-      cases.push({ name: 'standardwebhooks', kind: 'peer', run: () => sw.verify(text, lower) }, { name: 'svix', kind: 'peer', run: () => svix.verify(text, svixHeaders) });
+      const svixHeaders = {
+        'svix-id': field('webhook-id'),
+        'svix-timestamp': field('webhook-timestamp'),
+        'svix-signature': field('webhook-signature'),
+      };
+      cases.push(
+        { name: 'standardwebhooks', kind: 'peer', run: () => sw.verify(text, lower) },
+        { name: 'svix', kind: 'peer', run: () => svix.verify(text, svixHeaders) },
+      );
       cases.push(rawCase(key, `msg_2b1Xq0Zc.${now}.`, body, Buffer.from(field('webhook-signature').slice(3), 'base64')));
       break;
     }
@@ -112,7 +131,11 @@ export const casesFor = (schemeName: SchemeName, size: number): Case[] => {
     case 'github': {
       const signature = field('x-hub-signature-256');
       // Async by design: awaiting each call is part of its cost.
-      cases.push({ name: '@octokit/webhooks-methods', kind: 'peer', run: async () => check(await octokitVerify(secret, text, signature), 'octokit') });
+      cases.push({
+        name: '@octokit/webhooks-methods',
+        kind: 'peer',
+        run: async () => check(await octokitVerify(secret, text, signature), 'octokit'),
+      });
       cases.push(rawCase(key, '', body, Buffer.from(signature.slice('sha256='.length), 'hex')));
       break;
     }
@@ -207,9 +230,12 @@ export const verifyBenchmark = async (): Promise<void> => {
       const row = await measureRow(casesFor(schemeName, size));
       const peers = row.peers.map((p) => `${p.name} ${ops(p.ops)}`).join(', ') || 'none installed';
       const overPeer = row.overPeer === undefined ? '-' : row.overPeer.toFixed(2);
-      print(`| ${schemeName} | ${size / 1024} KiB | ${ops(row.ours)} | ${ops(row.raw)} | ${peers} | ${row.overRaw.toFixed(2)} | ${overPeer} |`);
+      print(
+        `| ${schemeName} | ${size / 1024} KiB | ${ops(row.ours)} | ${ops(row.raw)} | ${peers} | ${row.overRaw.toFixed(2)} | ${overPeer} |`,
+      );
       if (row.overRaw < GOAL.oursOverRaw) misses.push(`${schemeName} ${size / 1024} KiB: ${row.overRaw.toFixed(2)}× raw`);
-      if (row.overPeer !== undefined && row.overPeer < GOAL.oursOverPeer) misses.push(`${schemeName} ${size / 1024} KiB: ${row.overPeer.toFixed(2)}× the fastest peer`);
+      if (row.overPeer !== undefined && row.overPeer < GOAL.oursOverPeer)
+        misses.push(`${schemeName} ${size / 1024} KiB: ${row.overPeer.toFixed(2)}× the fastest peer`);
     }
   }
   print('');

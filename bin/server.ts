@@ -33,7 +33,8 @@ const main = async (): Promise<void> => {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) output.error(`hookwarden: ${configMessage(error)}`);
   else if (error instanceof StoreInUseError) output.error(`hookwarden: ${error.message}`);
-  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') output.error(`hookwarden: port ${process.env.PORT || 3000} is in use: set PORT to another port (PORT=0 picks a free one)`);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+    output.error(`hookwarden: port ${process.env.PORT || 3000} is in use: set PORT to another port (PORT=0 picks a free one)`);
   else output.error(`hookwarden: failed to start: ${(error as Error).stack ?? String(error)}`);
   process.exit(1);
 });

@@ -17,15 +17,23 @@ export const receiverUrl = (value: string): string => {
 };
 
 const stackOption = (): Option =>
-  new Option('--stack <name>', 'read from a deployed stack (API URL from its outputs) instead of the running local server; needs --token-env');
+  new Option(
+    '--stack <name>',
+    'read from a deployed stack (API URL from its outputs) instead of the running local server; needs --token-env',
+  );
 const tokenEnvOption = (): Option =>
-  new Option('--token-env <NAME>', 'the environment variable holding a read token (default locally: the development token npm start keeps)');
+  new Option(
+    '--token-env <NAME>',
+    'the environment variable holding a read token (default locally: the development token npm start keeps)',
+  );
 
 /** Registers the consumers of the deliveries API: `replay`, `tail` and `listen`. */
 export const registerConsumerCommands = (program: Command, context: CliContext, exit: { code: number }, aws?: AwsClients): void => {
   program
     .command('replay')
-    .description('send one stored delivery again: its original body bytes and kept headers, plus Hookwarden-Source and Hookwarden-Delivery-Id, POSTed to --to; print the status (exit 1 unless 2xx)')
+    .description(
+      'send one stored delivery again: its original body bytes and kept headers, plus Hookwarden-Source and Hookwarden-Delivery-Id, POSTed to --to; print the status (exit 1 unless 2xx)',
+    )
     .argument('<source>', 'source name')
     .argument('<id>', 'delivery id, as GET /deliveries or hookwarden deliveries shows it')
     .requiredOption('--to <url>', 'where to POST it', receiverUrl)
@@ -38,7 +46,9 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
 
   program
     .command('tail')
-    .description('print one line per delivery as it is stored (GET /events), until Ctrl+C; reconnects with Last-Event-ID after a dropped connection')
+    .description(
+      'print one line per delivery as it is stored (GET /events), until Ctrl+C; reconnects with Last-Event-ID after a dropped connection',
+    )
     .option('--source <name>', 'only this source')
     .addOption(stackOption())
     .addOption(tokenEnvOption())
@@ -49,7 +59,9 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
 
   program
     .command('listen')
-    .description('forward each delivery as it is stored to --forward-to, like replay (original body bytes, kept headers, Hookwarden-Source, Hookwarden-Delivery-Id), in order; one line per forward with the status; reconnects with Last-Event-ID without skipping or repeating; Ctrl+C stops it (exit 0)')
+    .description(
+      'forward each delivery as it is stored to --forward-to, like replay (original body bytes, kept headers, Hookwarden-Source, Hookwarden-Delivery-Id), in order; one line per forward with the status; reconnects with Last-Event-ID without skipping or repeating; Ctrl+C stops it (exit 0)',
+    )
     .requiredOption('--forward-to <url>', 'where to POST each delivery', receiverUrl)
     .option('--source <name>', 'only this source')
     .addOption(stackOption())

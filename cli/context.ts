@@ -100,13 +100,22 @@ export const secretsWithOrigin = (
 ): { values: readonly string[]; origin: SecretsOrigin } => {
   if (secretEnv !== undefined) {
     if (!ENV_NAME.test(secretEnv)) throw new UsageError(`--secret-env takes the name of an environment variable, got "${secretEnv}"`);
-    const values = (context.env[secretEnv] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const values = (context.env[secretEnv] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (values.length === 0) throw new UsageError(`--secret-env ${secretEnv}: the variable is not set or empty`);
-    return { values: decodable(source, `--secret-env ${secretEnv}`, values), origin: { label: `${secretEnv} (--secret-env)`, kind: 'explicit' } };
+    return {
+      values: decodable(source, `--secret-env ${secretEnv}`, values),
+      origin: { label: `${secretEnv} (--secret-env)`, kind: 'explicit' },
+    };
   }
-  if (source.secret?.kind === 'env') return { values: source.secret.values, origin: { label: source.secret.variable, kind: `env:${source.secret.variable}` } };
+  if (source.secret?.kind === 'env')
+    return { values: source.secret.values, origin: { label: source.secret.variable, kind: `env:${source.secret.variable}` } };
   if (source.secret?.kind === 'secretsManager') {
-    throw new UsageError(`source "${source.name}" keeps its secret in Secrets Manager, which this command does not read: pass --secret-env NAME`);
+    throw new UsageError(
+      `source "${source.name}" keeps its secret in Secrets Manager, which this command does not read: pass --secret-env NAME`,
+    );
   }
   // The key document npm start keeps for the source: a sender signs with its current key (after a rotation too).
   const keyFile = keyFilePath(context.dataDir, source.name);
@@ -128,7 +137,8 @@ export const secretsWithOrigin = (
   }
   const path = developmentSecretsPath(context.dataDir);
   const secret = saved[`${source.name}:${source.schemeName}`];
-  if (secret !== undefined) return { values: decodable(source, path, [secret]), origin: { label: `the development secret in ${path}`, kind: 'development' } };
+  if (secret !== undefined)
+    return { values: decodable(source, path, [secret]), origin: { label: `the development secret in ${path}`, kind: 'development' } };
   const configured = config.origin === 'environment' ? 'set WEBHOOK_SECRET' : `set its secretEnv variable (see ${config.origin})`;
   throw new UsageError(
     `no secret for source "${source.name}": ${configured}, pass --secret-env NAME, or run npm start once with the same data directory (it generates a development secret and saves it in ${path})`,

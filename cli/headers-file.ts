@@ -33,7 +33,8 @@ export const parseHeadersFile = (text: string, where = 'headers file'): HeaderMa
     } catch {
       throw new UsageError(`${where}: looks like JSON but does not parse`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`${where}: JSON must be an object of name → value`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new UsageError(`${where}: JSON must be an object of name → value`);
     for (const [name, value] of Object.entries(parsed)) {
       if (!TOKEN.test(name)) throw new UsageError(`${where}: "${name}" is not a header name`);
       const values: unknown[] = Array.isArray(value) ? value : [value];

@@ -6,7 +6,10 @@ import type { CliContext } from './context.js';
 import type { AwsClients } from './targets.js';
 
 const stackOption = (): Option =>
-  new Option('--stack <name>', 'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store');
+  new Option(
+    '--stack <name>',
+    'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store',
+  );
 
 /** Registers the incident-response commands: block, unblock, blocks, disable, enable, rotate, keys. */
 export const registerIncidentCommands = (program: Command, context: CliContext, exit: { code: number }, aws?: AwsClients): void => {
@@ -62,7 +65,10 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .argument('<source>', 'source name')
     .addOption(stackOption())
     .option('--overlap <duration>', "how long the previous keys stay valid: 30m, 24h, 7d (default: the source's rotation overlap, 24h)")
-    .option('--secret-env <NAME>', "manual sources: the provider's new secret, from this environment variable (with --stack and none given: generate one and print it once)")
+    .option(
+      '--secret-env <NAME>',
+      "manual sources: the provider's new secret, from this environment variable (with --stack and none given: generate one and print it once)",
+    )
     .action(async (source: string, options) => {
       exit.code = await rotateCommand(context, source, options, aws);
     });

@@ -13,11 +13,13 @@ import type { AwsClients } from './targets.js';
 
 const HINT = '(run with --help for usage)';
 
-const wholeNumber = (min: number, max: number, expected = `a whole number from ${min} to ${max}`) => (value: string): number => {
-  const n = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= min && n <= max)) throw new InvalidArgumentError(`Expected ${expected}.`);
-  return n;
-};
+const wholeNumber =
+  (min: number, max: number, expected = `a whole number from ${min} to ${max}`) =>
+  (value: string): number => {
+    const n = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max)) throw new InvalidArgumentError(`Expected ${expected}.`);
+    return n;
+  };
 // Milliseconds are accepted on purpose: signing one is how to test that the receiver refuses it.
 const unixSeconds = wholeNumber(0, Number.MAX_SAFE_INTEGER, 'Unix seconds (a whole number)');
 
@@ -45,11 +47,14 @@ const fileOption = (): Option => new Option('--file <path>', 'read the body from
 const secretEnvOption = (): Option =>
   new Option('--secret-env <NAME>', 'use the secret(s) in this environment variable (comma-separated) instead of the configured ones');
 const idOption = (): Option => new Option('--id <id>', 'delivery id, for schemes that send one in a header (default: a random id)');
-const timestampOption = (): Option => new Option('--timestamp <unix-seconds>', 'time to sign, for schemes that sign one (default: now)').argParser(unixSeconds);
+const timestampOption = (): Option =>
+  new Option('--timestamp <unix-seconds>', 'time to sign, for schemes that sign one (default: now)').argParser(unixSeconds);
 
 /** The package's version: package.json is one level up from cli/ in the repository, two from dist/cli/ in the package. */
 const version = (): string => {
-  const url = [new URL('../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((candidate) => existsSync(candidate));
+  const url = [new URL('../package.json', import.meta.url), new URL('../../package.json', import.meta.url)].find((candidate) =>
+    existsSync(candidate),
+  );
   return url ? (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version : 'unknown';
 };
 
@@ -107,7 +112,9 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
 
   program
     .command('send')
-    .description("sign a body like the provider and POST it to <base>/webhooks/<source>; say which secret signed it (stderr), print the status line and the response body, and a development server's reason for a refusal (exit 1 unless 2xx; exit 2 when the running local server verifies with another source, scheme or secret)")
+    .description(
+      "sign a body like the provider and POST it to <base>/webhooks/<source>; say which secret signed it (stderr), print the status line and the response body, and a development server's reason for a refusal (exit 1 unless 2xx; exit 2 when the running local server verifies with another source, scheme or secret)",
+    )
     .argument('<source>', 'configured source name')
     .addOption(dataOption())
     .addOption(fileOption())
@@ -125,7 +132,10 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .command('verify')
     .description("check a captured request against the source's secrets and time tolerance; print valid or invalid (exit 1 when invalid)")
     .argument('<source>', 'configured source name')
-    .requiredOption('--headers <file>', "'Name: value' lines (# comments and a leading request line skipped) or a JSON object of name to value(s)")
+    .requiredOption(
+      '--headers <file>',
+      "'Name: value' lines (# comments and a leading request line skipped) or a JSON object of name to value(s)",
+    )
     .requiredOption('--body <file>', 'the body, read as raw bytes')
     .option('--now <unix-seconds>', 'check the signed timestamp against this time (default: now)', unixSeconds)
     .addOption(secretEnvOption())
@@ -148,8 +158,11 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .command('show')
     .description('show one stored delivery: summary and kept headers (control characters from the request escaped)')
     .argument('<source>', 'source name')
-    .argument('<id>', 'delivery id: the replay key, or the provider\'s own id (X-GitHub-Delivery, ...)')
-    .option('--body', 'write exactly the stored body bytes to stdout (the summary goes to stderr); on a terminal, with control characters escaped')
+    .argument('<id>', "delivery id: the replay key, or the provider's own id (X-GitHub-Delivery, ...)")
+    .option(
+      '--body',
+      'write exactly the stored body bytes to stdout (the summary goes to stderr); on a terminal, with control characters escaped',
+    )
     .option('--json', 'print one JSON object (with --body, the body as body or bodyBase64)')
     .action(async (source: string, id: string, options) => {
       exit.code = await showDeliveryCommand(context, source, id, options);

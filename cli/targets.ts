@@ -32,7 +32,9 @@ export const defaultAwsClients: AwsClients = {
 export const readStackOutputs = async (aws: AwsClients, stack: string): Promise<ReadonlyMap<string, string>> => {
   try {
     const described = await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: stack }));
-    return new Map((described.Stacks?.[0]?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])));
+    return new Map(
+      (described.Stacks?.[0]?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])),
+    );
   } catch (error) {
     throw new CommandFailed(`cannot read stack ${stack}: ${(error as Error).message}`);
   }

@@ -4,11 +4,16 @@ import type { CliContext } from './context.js';
 import type { AwsClients } from './targets.js';
 
 const stackOption = (): Option =>
-  new Option('--stack <name>', 'act on a deployed stack (tokens table from its outputs; AWS credentials from the environment) instead of the local store');
+  new Option(
+    '--stack <name>',
+    'act on a deployed stack (tokens table from its outputs; AWS credentials from the environment) instead of the local store',
+  );
 
 /** Registers `hookwarden token create|list|revoke` (read tokens for the deliveries API). */
 export const registerTokenCommands = (program: Command, context: CliContext, exit: { code: number }, aws?: AwsClients): void => {
-  const token = program.command('token').description('read tokens for GET /deliveries and GET /events: create (printed once, only a hash stored), list, revoke');
+  const token = program
+    .command('token')
+    .description('read tokens for GET /deliveries and GET /events: create (printed once, only a hash stored), list, revoke');
   token
     .command('create')
     .description('create a read token and print it once (hwk_…)')

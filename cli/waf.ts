@@ -9,7 +9,8 @@ const parseIpSetArn = (arn: string): { Name: string; Id: string; Scope: 'REGIONA
 };
 
 /** WAF wants CIDR notation: a single address becomes /32 or /128. */
-export const wafCidr = (range: string, address: Address): string => (range.includes('/') ? range : `${address.ip}/${address.family === 'ipv4' ? 32 : 128}`);
+export const wafCidr = (range: string, address: Address): string =>
+  range.includes('/') ? range : `${address.ip}/${address.family === 'ipv4' ? 32 : 128}`;
 
 /**
  * Adds or removes one CIDR in a WAF IP set (read, change, write with the lock

@@ -26,7 +26,11 @@ export const resolveClientAddress = (
   if (!peer) return undefined;
   const forwarded = headers.get('x-forwarded-for');
   if (!forwarded || forwarded.length === 0) return { address: peer, peer, untrustedForwardedFor: false };
-  const hops = forwarded.join(',').split(',').map((hop) => hop.trim()).filter((hop) => hop.length > 0);
+  const hops = forwarded
+    .join(',')
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter((hop) => hop.length > 0);
   if (!trustedProxies.contains(peer)) {
     // API Gateway appends the caller itself as the last hop; anything more came from the client.
     const claimed = hops.length > 0 && parseAddress(hops[hops.length - 1] as string)?.ip === peer.ip ? hops.length - 1 : hops.length;

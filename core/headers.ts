@@ -8,9 +8,7 @@ export type HeaderMap = ReadonlyMap<string, readonly string[]>;
  * `multiValueHeaders` wins when present (it keeps duplicates); names are
  * case-insensitive, so they are lower-cased here once.
  */
-export const headerMapFromEvent = (
-  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
-): HeaderMap => {
+export const headerMapFromEvent = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>): HeaderMap => {
   const map = new Map<string, string[]>();
   const multi = event.multiValueHeaders;
   if (multi && Object.keys(multi).length > 0) {

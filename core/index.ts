@@ -49,7 +49,14 @@ export type * from './schemes/types.js';
 // Stores.
 export { ControlsCache, type ControlsCacheOptions, type ControlsSnapshot } from './stores/controls-cache.js';
 export { DynamoDbControlsStore, type BlockEntry, type Controls, type ControlsStore, type DisabledSource } from './stores/controls-store.js';
-export { deliveryKey, type ClaimOptions, type ClaimResult, type DeliveryRecord, type DeliveryStore, type StoredDelivery } from './stores/delivery-store.js';
+export {
+  deliveryKey,
+  type ClaimOptions,
+  type ClaimResult,
+  type DeliveryRecord,
+  type DeliveryStore,
+  type StoredDelivery,
+} from './stores/delivery-store.js';
 export { createDynamoDbClient, type DynamoDbClientOptions } from './stores/dynamodb-client.js';
 export { DynamoDbDeliveryStore, MAX_STORED_BODY_BYTES, type DynamoDbDeliveryStoreOptions } from './stores/dynamodb-delivery-store.js';
 export { DynamoDbRateLimiter, type DynamoDbRateLimiterOptions } from './stores/dynamodb-rate-limiter.js';
@@ -58,10 +65,23 @@ export { DELIVERIES_TABLE, RATE_LIMITS_TABLE, TABLES, tableName, type TableDefin
 
 // Secrets.
 export { environmentSecretProviders, staticSecrets, type SecretProvider, type SecretProviderFactory } from './secrets/index.js';
-export { MalformedSecretError, parseSecretDocument, secretsManagerProviders, type SecretDocument, type SecretsManagerProviderOptions } from './secrets/secrets-manager.js';
+export {
+  MalformedSecretError,
+  parseSecretDocument,
+  secretsManagerProviders,
+  type SecretDocument,
+  type SecretsManagerProviderOptions,
+} from './secrets/secrets-manager.js';
 
 // Configuration: one loader, one model.
-export { configFilePath, describeConfig, loadConfig, requireSecrets, type ConfigDescriptionResult, type DescribeOverrides } from './config/index.js';
+export {
+  configFilePath,
+  describeConfig,
+  loadConfig,
+  requireSecrets,
+  type ConfigDescriptionResult,
+  type DescribeOverrides,
+} from './config/index.js';
 export type { ConfigDescription, ConfigDocument, HookwardenConfig, SecretSource, SourceConfig, SourceDescription } from './config/index.js';
 
 // Errors, telemetry and answers.

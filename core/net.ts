@@ -41,7 +41,8 @@ export const describeInvalidRange = (entry: string): string | undefined => {
   if (!address) return `"${entry}" is not an IP address or CIDR range`;
   if (prefix === undefined) return undefined;
   // A mapped range (::ffff:10.0.0.0/104) would need its prefix translated: ask for the IPv4 form instead.
-  if (address.family === 'ipv4' && ip.includes(':')) return `"${entry}" is an IPv4-mapped range: write it as IPv4 (${address.ip}/<prefix − 96>)`;
+  if (address.family === 'ipv4' && ip.includes(':'))
+    return `"${entry}" is an IPv4-mapped range: write it as IPv4 (${address.ip}/<prefix − 96>)`;
   const max = address.family === 'ipv4' ? 32 : 128;
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) {
     return `"${entry}" has an invalid prefix length (0 to ${max} for ${address.family === 'ipv4' ? 'IPv4' : 'IPv6'})`;
@@ -89,9 +90,10 @@ export const familiesCovered = (entries: readonly string[]): ReadonlyArray<'ipv4
     const [ip, prefix] = entry.trim().split('/');
     const address = parseAddress(ip as string) as Address;
     const bits = address.family === 'ipv4' ? 32 : 128;
-    const value = address.family === 'ipv4'
-      ? address.ip.split('.').reduce((n, octet) => (n << 8n) | BigInt(octet), 0n)
-      : ipv6Groups(address.ip).reduce((n, group) => (n << 16n) | BigInt(group), 0n);
+    const value =
+      address.family === 'ipv4'
+        ? address.ip.split('.').reduce((n, octet) => (n << 8n) | BigInt(octet), 0n)
+        : ipv6Groups(address.ip).reduce((n, group) => (n << 16n) | BigInt(group), 0n);
     const host = BigInt(bits - (prefix === undefined ? bits : Number(prefix)));
     const start = (value >> host) << host;
     spans[address.family].push([start, start + (1n << host) - 1n]);
@@ -129,6 +131,8 @@ const ipv6Groups = (ip: string): number[] => {
  */
 export const clientKeyOf = (address: Address): string => {
   if (address.family === 'ipv4') return address.ip;
-  const groups = ipv6Groups(address.ip).slice(0, 4).map((g) => g.toString(16));
+  const groups = ipv6Groups(address.ip)
+    .slice(0, 4)
+    .map((g) => g.toString(16));
   return `${groups.join(':')}::/64`;
 };

@@ -80,7 +80,12 @@ export const webhookMiddlewares = (
     bypassMonitor({ telemetry: deps.telemetry, ...(now ? { now } : {}) }),
     ...(deps.controls ? [containment({ controls: deps.controls })] : []),
     rawBody(),
-    signatureVerifier({ sources: config.sources, secretProviders: deps.secretProviders, telemetry: deps.telemetry, ...(now ? { now } : {}) }),
+    signatureVerifier({
+      sources: config.sources,
+      secretProviders: deps.secretProviders,
+      telemetry: deps.telemetry,
+      ...(now ? { now } : {}),
+    }),
     replayGuard({
       store: deps.store,
       telemetry: deps.telemetry,
@@ -100,7 +105,8 @@ const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>,
   const sources = deps.config.sources;
   const knownSourcePreflight = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const name = event.pathParameters?.source;
-    if (name === undefined || !sources.has(name)) throw new HttpError(404, 'not_found', 'Not found.', { details: { reason: 'unknown source' } });
+    if (name === undefined || !sources.has(name))
+      throw new HttpError(404, 'not_found', 'Not found.', { details: { reason: 'unknown source' } });
     return answer(event);
   };
   const preflight = middy(knownSourcePreflight).use(httpMiddlewares(deps)) as unknown as HttpHandler;
@@ -133,7 +139,9 @@ export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenO
   const deps = wireDependencies(options);
   const webhook = middy(handler as never)
     .use(httpMiddlewares(deps))
-    .use(webhookMiddlewares(deps, { mode: 'process', ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }) }));
+    .use(
+      webhookMiddlewares(deps, { mode: 'process', ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }) }),
+    );
   return withPreflight(deps, webhook as unknown as HttpHandler);
 };
 
@@ -142,7 +150,11 @@ export const createWebhookHandler = (deps: PipelineDependencies): HttpHandler =>
   const accept = async (_event: APIGatewayProxyEvent, context: WebhookContext): Promise<APIGatewayProxyResult> => ({
     statusCode: 202,
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ status: 'accepted', id: context.hookwarden.delivery?.deliveryId, providerId: context.hookwarden.delivery?.providerId }),
+    body: JSON.stringify({
+      status: 'accepted',
+      id: context.hookwarden.delivery?.deliveryId,
+      providerId: context.hookwarden.delivery?.providerId,
+    }),
   });
   const webhook = middy(accept as never)
     .use(httpMiddlewares(deps))

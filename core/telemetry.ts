@@ -32,7 +32,9 @@ export const DEFAULT_METRICS_IDENTITY: MetricsIdentity = { namespace: 'Hookwarde
 export const metricsIdentity = (stackName: string): MetricsIdentity => ({ namespace: stackName, service: stackName.toLowerCase() });
 
 /** The environment variables that give a function `identity` (read back by {@link createTelemetry}). */
-export const metricsEnvironment = (identity: MetricsIdentity): { POWERTOOLS_SERVICE_NAME: string; POWERTOOLS_METRICS_NAMESPACE: string } => ({
+export const metricsEnvironment = (
+  identity: MetricsIdentity,
+): { POWERTOOLS_SERVICE_NAME: string; POWERTOOLS_METRICS_NAMESPACE: string } => ({
   POWERTOOLS_SERVICE_NAME: identity.service,
   POWERTOOLS_METRICS_NAMESPACE: identity.namespace,
 });
@@ -115,8 +117,9 @@ export const UNKNOWN_SOURCE = '(unknown)';
 export const LOGGED_TEXT_MAX_CHARS = 128;
 
 // C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, lone surrogates, and the escape character itself.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Request-controlled text as a log line may carry it: unprintable and

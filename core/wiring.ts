@@ -17,7 +17,12 @@ import { createTelemetry, type Telemetry } from './telemetry.js';
  * The rate limiter and the containment cache on the rate-limits table, as the
  * Lambda handler and the local server both wire them.
  */
-export const rateLimitsDependencies = (client: DynamoDBClient, config: HookwardenConfig, telemetry: Telemetry, options: { readonly refreshMs?: number } = {}) => ({
+export const rateLimitsDependencies = (
+  client: DynamoDBClient,
+  config: HookwardenConfig,
+  telemetry: Telemetry,
+  options: { readonly refreshMs?: number } = {},
+) => ({
   rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
   controls: new ControlsCache({
     store: new DynamoDbControlsStore({ client, tableName: config.tables.rateLimits }),
@@ -66,7 +71,8 @@ export const wireDependencies = (options: WiringOptions = {}): PipelineDependenc
   let client = options.dynamoDb;
   // Built only when some store needs it, so fully injected dependencies open no client.
   const dynamoDb = (): DynamoDBClient => (client ??= createDynamoDbClient());
-  const limits = options.rateLimiter === undefined || options.controls === undefined ? rateLimitsDependencies(dynamoDb(), config, telemetry) : undefined;
+  const limits =
+    options.rateLimiter === undefined || options.controls === undefined ? rateLimitsDependencies(dynamoDb(), config, telemetry) : undefined;
   const rateLimiter = options.rateLimiter ?? limits?.rateLimiter;
   const controls = options.controls ?? limits?.controls;
   return {

@@ -33,7 +33,14 @@ const rotationProblems = (settings: DeploymentSettings): string[] =>
   settings.sources.flatMap((source) => {
     const rotation = rotationFromDescription(source.rotation, source.scheme);
     if (rotation.mode === 'off') {
-      return rotation.reason ? [] : [item('Rotation', `source "${source.name}" has rotation off without a reason (add "reason": "<why this key never rotates>" to its rotation block)`)];
+      return rotation.reason
+        ? []
+        : [
+            item(
+              'Rotation',
+              `source "${source.name}" has rotation off without a reason (add "reason": "<why this key never rotates>" to its rotation block)`,
+            ),
+          ];
     }
     return rotation.everySeconds > MAX_PRODUCTION_ROTATION_DAYS * 86_400
       ? [item('Rotation', `source "${source.name}" rotates every ${rotation.every}, more than ${MAX_PRODUCTION_ROTATION_DAYS}d`)]
@@ -46,7 +53,8 @@ const rotationProblems = (settings: DeploymentSettings): string[] =>
  */
 export const productionChecklist = (settings: DeploymentSettings): string[] => {
   const failing: string[] = [];
-  if (settings.corsOrigins.length === 0) failing.push(item('CORS origins', 'none configured (context corsOrigins, or corsOrigins in the config file)'));
+  if (settings.corsOrigins.length === 0)
+    failing.push(item('CORS origins', 'none configured (context corsOrigins, or corsOrigins in the config file)'));
   // The parser accepts exact http and https origins only (and has refused anything else): production wants https.
   for (const origin of settings.corsOrigins) {
     if (origin.startsWith('http://')) failing.push(item('CORS origins', `"${origin}" is not https`));
@@ -65,7 +73,12 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
     );
   }
   if (settings.cloudTrail === 'none') {
-    failing.push(item('Audit trail', 'cloudTrail=none: no trail logs management events, so no secret read is ever alerted on (cloudTrail=create, or cloudTrail=existing when the account has one)'));
+    failing.push(
+      item(
+        'Audit trail',
+        'cloudTrail=none: no trail logs management events, so no secret read is ever alerted on (cloudTrail=create, or cloudTrail=existing when the account has one)',
+      ),
+    );
   }
   failing.push(...rotationProblems(settings));
   return failing;

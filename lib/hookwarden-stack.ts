@@ -106,7 +106,11 @@ export class HookwardenStack extends Stack {
         metrics,
       });
       if (settings.wafEnabled) {
-        this.firewall = new EdgeFirewall(this, 'Firewall', { stage: rest.api.deploymentStage, rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes, metricPrefix: id.toLowerCase() });
+        this.firewall = new EdgeFirewall(this, 'Firewall', {
+          stage: rest.api.deploymentStage,
+          rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes,
+          metricPrefix: id.toLowerCase(),
+        });
       } else {
         acknowledge(
           rest.api.deploymentStage,
@@ -156,19 +160,43 @@ export class HookwardenStack extends Stack {
     const url = this.api instanceof WebhookHttpApi ? this.api.url : this.api.api.url;
     new CfnOutput(this, outputKey('apiUrl'), { value: url, description: 'Base URL of the API' });
     for (const source of settings.sources) {
-      new CfnOutput(this, outputKey('webhookUrl', source.name), { value: `${url}webhooks/${source.name}`, description: `Webhook URL for source "${source.name}"` });
+      new CfnOutput(this, outputKey('webhookUrl', source.name), {
+        value: `${url}webhooks/${source.name}`,
+        description: `Webhook URL for source "${source.name}"`,
+      });
       const secret = this.secrets.secrets.get(source.name);
-      if (secret) new CfnOutput(this, outputKey('secretArn', source.name), { value: secret.secretArn, description: `Secret holding the keys of source "${source.name}"` });
+      if (secret)
+        new CfnOutput(this, outputKey('secretArn', source.name), {
+          value: secret.secretArn,
+          description: `Secret holding the keys of source "${source.name}"`,
+        });
     }
-    new CfnOutput(this, outputKey('deliveriesTable'), { value: this.tables.deliveries.tableName, description: 'Deliveries table (stream: NEW_IMAGE)' });
-    new CfnOutput(this, outputKey('rateLimitsTable'), { value: this.tables.rateLimits.tableName, description: 'Rate limits, blocklist and source switches' });
-    new CfnOutput(this, outputKey('tokensTable'), { value: this.tables.tokens.tableName, description: 'Read tokens of the deliveries API (hashes only)' });
+    new CfnOutput(this, outputKey('deliveriesTable'), {
+      value: this.tables.deliveries.tableName,
+      description: 'Deliveries table (stream: NEW_IMAGE)',
+    });
+    new CfnOutput(this, outputKey('rateLimitsTable'), {
+      value: this.tables.rateLimits.tableName,
+      description: 'Rate limits, blocklist and source switches',
+    });
+    new CfnOutput(this, outputKey('tokensTable'), {
+      value: this.tables.tokens.tableName,
+      description: 'Read tokens of the deliveries API (hashes only)',
+    });
     new CfnOutput(this, outputKey('alarmTopic'), { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' });
     if (this.firewall) {
       const ipv4 = outputKey('blockedIpv4Set');
       const ipv6 = outputKey('blockedIpv6Set');
-      new CfnOutput(this, ipv4, { value: this.firewall.blockedIpv4.attrArn, exportName: `${id}-${ipv4}`, description: 'WAF IP set of blocked IPv4 addresses' });
-      new CfnOutput(this, ipv6, { value: this.firewall.blockedIpv6.attrArn, exportName: `${id}-${ipv6}`, description: 'WAF IP set of blocked IPv6 addresses' });
+      new CfnOutput(this, ipv4, {
+        value: this.firewall.blockedIpv4.attrArn,
+        exportName: `${id}-${ipv4}`,
+        description: 'WAF IP set of blocked IPv4 addresses',
+      });
+      new CfnOutput(this, ipv6, {
+        value: this.firewall.blockedIpv6.attrArn,
+        exportName: `${id}-${ipv6}`,
+        description: 'WAF IP set of blocked IPv6 addresses',
+      });
     }
   }
 }

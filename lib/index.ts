@@ -19,5 +19,11 @@ export { GENERATED_KEY_LENGTH, SourceSecrets, sourceSecretName, type SourceSecre
 export { WebhookTables, type WebhookTablesProps } from './constructs/tables.js';
 export { WebhookApi, type WebhookApiProps } from './constructs/webhook-api.js';
 export { WebhookHttpApi, type WebhookHttpApiProps } from './constructs/webhook-http-api.js';
-export { HOOKWARDEN_WEBHOOK_ENTRY, WebhookFunctions, type WebhookFunctionDefaults, type WebhookFunctionsProps, type WebhookHandler } from './constructs/webhook-functions.js';
+export {
+  HOOKWARDEN_WEBHOOK_ENTRY,
+  WebhookFunctions,
+  type WebhookFunctionDefaults,
+  type WebhookFunctionsProps,
+  type WebhookHandler,
+} from './constructs/webhook-functions.js';
 export { MissingPeerError } from './optional-peer.js';

@@ -18,6 +18,9 @@ export const requireOptionalPeer = <T>(name: string, feature: string): T => {
     return requireHere(name) as T;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
-    throw new MissingPeerError(`${feature} needs the package "${name}", an optional peer dependency of hookwarden: npm install --save-dev ${name}`, { cause: error });
+    throw new MissingPeerError(
+      `${feature} needs the package "${name}", an optional peer dependency of hookwarden: npm install --save-dev ${name}`,
+      { cause: error },
+    );
   }
 };

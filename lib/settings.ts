@@ -89,7 +89,8 @@ export type ContextReader = (key: string) => unknown;
 const WAF_RATE_LIMIT_DEFAULT = 10_000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-const contextList = (value: unknown): string[] => (Array.isArray(value) ? value.map((v) => String(v).trim()).filter(Boolean) : list(String(value)));
+const contextList = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map((v) => String(v).trim()).filter(Boolean) : list(String(value));
 
 const contextBool = (problems: Problems, key: string, value: unknown, fallback: boolean): boolean => {
   if (value === undefined) return fallback;
@@ -157,17 +158,22 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.add('context alarmEmail', `"${alarmEmail}" is not an email address`);
   const wafDisabledReason = contextString(context('wafDisabledReason'));
   const rawTrail = context('cloudTrail') ?? (stage === 'prod' ? 'create' : 'existing');
-  if (rawTrail !== 'create' && rawTrail !== 'existing' && rawTrail !== 'none') problems.add('context cloudTrail', `must be "create", "existing" or "none", got ${JSON.stringify(rawTrail)}`);
+  if (rawTrail !== 'create' && rawTrail !== 'existing' && rawTrail !== 'none')
+    problems.add('context cloudTrail', `must be "create", "existing" or "none", got ${JSON.stringify(rawTrail)}`);
   const rawRole = context('apiGatewayCloudWatchRole') ?? 'create';
-  if (rawRole !== 'create' && rawRole !== 'existing') problems.add('context apiGatewayCloudWatchRole', `must be "create" or "existing", got ${JSON.stringify(rawRole)}`);
+  if (rawRole !== 'create' && rawRole !== 'existing')
+    problems.add('context apiGatewayCloudWatchRole', `must be "create" or "existing", got ${JSON.stringify(rawRole)}`);
   const cloudTrail = rawTrail === 'create' || rawTrail === 'none' ? rawTrail : 'existing';
   const rawDoor = context('frontDoor') ?? 'rest';
-  if (!FRONT_DOORS.includes(rawDoor as FrontDoor)) problems.add('context frontDoor', `must be "rest" or "http-api", got ${JSON.stringify(rawDoor)}`);
+  if (!FRONT_DOORS.includes(rawDoor as FrontDoor))
+    problems.add('context frontDoor', `must be "rest" or "http-api", got ${JSON.stringify(rawDoor)}`);
   const frontDoor: FrontDoor = rawDoor === 'http-api' ? 'http-api' : 'rest';
   const wafEnabled = contextBool(problems, 'wafEnabled', context('wafEnabled'), stage === 'prod' && frontDoor === 'rest');
-  if (wafEnabled && frontDoor === 'http-api') problems.add('context wafEnabled', 'an HTTP API (frontDoor=http-api) cannot carry a WAF: use frontDoor=rest, or drop wafEnabled');
+  if (wafEnabled && frontDoor === 'http-api')
+    problems.add('context wafEnabled', 'an HTTP API (frontDoor=http-api) cannot carry a WAF: use frontDoor=rest, or drop wafEnabled');
   const tracing = contextBool(problems, 'tracing', context('tracing'), false);
-  if (tracing && frontDoor === 'http-api') problems.add('context tracing', 'an HTTP API (frontDoor=http-api) has no X-Ray tracing: use frontDoor=rest, or drop tracing');
+  if (tracing && frontDoor === 'http-api')
+    problems.add('context tracing', 'an HTTP API (frontDoor=http-api) has no X-Ray tracing: use frontDoor=rest, or drop tracing');
   const settings: DeploymentSettings = {
     stage,
     sources,
@@ -179,7 +185,13 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     wafRateLimitPer5Minutes: wafRateLimit(problems, context('wafRateLimit')),
     ...(wafDisabledReason ? { wafDisabledReason } : {}),
     debug: contextBool(problems, 'debug', context('debug'), false),
-    secretCacheSeconds: positiveInt(problems, 'context secretCacheSeconds', context('secretCacheSeconds'), DEFAULTS.secretCacheSeconds, 86_400),
+    secretCacheSeconds: positiveInt(
+      problems,
+      'context secretCacheSeconds',
+      context('secretCacheSeconds'),
+      DEFAULTS.secretCacheSeconds,
+      86_400,
+    ),
     cloudTrail,
     tracing,
     apiGatewayCloudWatchRole: rawRole === 'existing' ? 'existing' : 'create',

@@ -25,7 +25,12 @@ export const generateSecret = (schemeName: string): string => {
  * @returns the path and the key a sender signs with now
  * @throws Error naming the file (never quoting it) when it is not a key document
  */
-export const ensureKeyDocument = (dataDir: string, source: SourceConfig, seed: () => string, nowSeconds = Math.floor(Date.now() / 1000)): { path: string; signing: string } => {
+export const ensureKeyDocument = (
+  dataDir: string,
+  source: SourceConfig,
+  seed: () => string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): { path: string; signing: string } => {
   const path = keyFilePath(dataDir, source.name);
   if (!existsSync(path)) {
     const keys = [

@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, ListTablesCommand, PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { FEED, seqOf } from '../core/stores/delivery-feed.js';
 import dynalite from 'dynalite';
 import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
@@ -64,7 +73,9 @@ export const startLocalStore = async (options: LocalStoreOptions = {}): Promise<
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     if (await storeInUse(options.dataDir)) {
-      throw new StoreInUseError(`the store in ${options.dataDir} is in use by another process (another npm start?); stop it or set HOOKWARDEN_DATA_DIR to another directory`);
+      throw new StoreInUseError(
+        `the store in ${options.dataDir} is in use by another process (another npm start?); stop it or set HOOKWARDEN_DATA_DIR to another directory`,
+      );
     }
   }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });

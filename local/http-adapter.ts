@@ -152,7 +152,10 @@ export const sendResult = (res: ServerResponse, result: APIGatewayProxyResult): 
  * then the body as it comes; a client that goes away ends the stream (and so
  * its polling).
  */
-export const sendStream = (res: ServerResponse, result: { readonly statusCode: number; readonly headers?: APIGatewayProxyResult['headers']; readonly body: Readable }): void => {
+export const sendStream = (
+  res: ServerResponse,
+  result: { readonly statusCode: number; readonly headers?: APIGatewayProxyResult['headers']; readonly body: Readable },
+): void => {
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
   res.statusCode = result.statusCode;
   res.flushHeaders();

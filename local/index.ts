@@ -113,10 +113,15 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const loaded = loadConfig(env, cwd);
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
   const problems: string[] = [];
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`PORT: must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
-  const timeoutSeconds = env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS ? Number(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS) : DEFAULT_REQUEST_TIMEOUT_MS / 1000;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    problems.push(`PORT: must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
+  const timeoutSeconds = env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS
+    ? Number(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)
+    : DEFAULT_REQUEST_TIMEOUT_MS / 1000;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
-    problems.push(`HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)}`);
+    problems.push(
+      `HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)}`,
+    );
   }
   if (problems.length > 0) {
     const { ConfigError } = await import('../core/errors.js');
@@ -126,10 +131,14 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const settings = readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), ...env });
   if (!options.inMemory) restrictDataDir(dataDir);
   // The key documents of the data directory are read through the functions' cache, for as long (WEBHOOK_SECRET_CACHE_SECONDS shortens it in tests and demos).
-  const cacheSeconds = /^\d{1,5}$/.test(env.WEBHOOK_SECRET_CACHE_SECONDS ?? '') && Number(env.WEBHOOK_SECRET_CACHE_SECONDS) > 0 ? Number(env.WEBHOOK_SECRET_CACHE_SECONDS) : undefined;
+  const cacheSeconds =
+    /^\d{1,5}$/.test(env.WEBHOOK_SECRET_CACHE_SECONDS ?? '') && Number(env.WEBHOOK_SECRET_CACHE_SECONDS) > 0
+      ? Number(env.WEBHOOK_SECRET_CACHE_SECONDS)
+      : undefined;
   const { config, generated } = withDevelopmentSecrets(loaded, options.inMemory ? undefined : dataDir, cacheSeconds);
   const keyFiles = cachedKeyDocumentProviders(readKeyFile);
-  const secretProviders: SecretProviderFactory = (source) => (source.kind === 'keyFile' ? keyFiles(source) : environmentSecretProviders(source));
+  const secretProviders: SecretProviderFactory = (source) =>
+    source.kind === 'keyFile' ? keyFiles(source) : environmentSecretProviders(source);
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
   const telemetry = options.telemetry ?? createTelemetry();
   const tokens = new DynamoDbTokenStore({ client: store.client, tableName: tableName(TOKENS_TABLE, env) });
@@ -153,7 +162,12 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         store: new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }),
         secretProviders,
         // HOOKWARDEN_CONTROLS_REFRESH_SECONDS shortens the 15 s blocklist cache (tests, demos).
-        ...rateLimitsDependencies(store.client, config, telemetry, env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {}),
+        ...rateLimitsDependencies(
+          store.client,
+          config,
+          telemetry,
+          env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {},
+        ),
       },
       {
         port,
@@ -174,7 +188,11 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const sources = [...config.sources.values()].map((source) => ({
       name: source.name,
       scheme: source.schemeName,
-      secret: generated.has(source.name) ? 'development' : source.secret?.kind === 'env' ? `env:${source.secret.variable}` : 'secretsManager',
+      secret: generated.has(source.name)
+        ? 'development'
+        : source.secret?.kind === 'env'
+          ? `env:${source.secret.variable}`
+          : 'secretsManager',
     }));
     const info: ServerInfo = { pid: process.pid, url: http.url, dynamoEndpoint: store.endpoint, sources };
     writeFileSync(infoPath, JSON.stringify(info, null, 2), { mode: 0o600 });

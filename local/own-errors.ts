@@ -47,7 +47,15 @@ export const answerClientError = (error: NodeJS.ErrnoException, socket: Duplex, 
 };
 
 /** Writes a complete error answer on a raw socket (no ServerResponse exists for it) and closes it; `head`: the headers only. */
-export const writeRawError = (socket: Duplex, status: number, code: string, message: string, requestId: string, headers: Readonly<Record<string, string>> = {}, head = false): void => {
+export const writeRawError = (
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  headers: Readonly<Record<string, string>> = {},
+  head = false,
+): void => {
   const result = ownError(status, code, message, requestId, { ...headers, Connection: 'close' });
   const body = Buffer.from(result.body);
   const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd()];

@@ -41,7 +41,12 @@ export interface HttpServerOptions {
   /** Told after each accepted delivery (202), to wake open event streams. */
   readonly onAccepted?: () => void;
   /** Told every answer of the webhook route (the local console keeps the recent refusals). */
-  readonly onWebhookAnswer?: (answer: { readonly source: string; readonly clientIp: string; readonly requestId: string; readonly result: APIGatewayProxyResult }) => void;
+  readonly onWebhookAnswer?: (answer: {
+    readonly source: string;
+    readonly clientIp: string;
+    readonly requestId: string;
+    readonly result: APIGatewayProxyResult;
+  }) => void;
   /** Routes the local server adds before all others (the console): answers and returns true for its paths. */
   readonly localRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 }
@@ -64,7 +69,9 @@ const readerRoute = (pathname: string): { resource: string; pathParameters: Reco
   if (DELIVERIES_PATH.test(pathname)) return { resource: '/deliveries', pathParameters: null };
   if (EVENTS_PATH.test(pathname)) return { resource: '/events', pathParameters: null };
   const match = DELIVERY_PATH.exec(pathname);
-  return match ? { resource: '/deliveries/{source}/{id}', pathParameters: { source: decoded(match[1] as string), id: decoded(match[2] as string) } } : undefined;
+  return match
+    ? { resource: '/deliveries/{source}/{id}', pathParameters: { source: decoded(match[1] as string), id: decoded(match[2] as string) } }
+    : undefined;
 };
 
 /** The largest body any source accepts: a larger one is refused before it is read. */
@@ -100,7 +107,8 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
     };
     if (!url) return answer(ownError(400, 'bad_request', 'The request target is not a valid URL.', requestId));
     // Node would answer this itself, outside the error shape (requireHostHeader is off so that it reaches us).
-    if (req.httpVersionMinor >= 1 && req.headers.host === undefined) return answer(ownError(400, 'bad_request', 'An HTTP/1.1 request needs a Host header.', requestId));
+    if (req.httpVersionMinor >= 1 && req.headers.host === undefined)
+      return answer(ownError(400, 'bad_request', 'An HTTP/1.1 request needs a Host header.', requestId));
     if (options.localRoutes?.(req, res, url)) return;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return answer(tooLarge(limit, requestId));
@@ -110,7 +118,11 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       // The client's doing, not the server's: no stack, and this request's own context.
       const logger = deps.telemetry.logger.createChild();
       logger.addContext(context);
-      logger.info('client closed the connection before the request ended (or timed out)', { requestId, httpMethod: req.method, path: url.pathname });
+      logger.info('client closed the connection before the request ended (or timed out)', {
+        requestId,
+        httpMethod: req.method,
+        path: url.pathname,
+      });
       return;
     }
     const reader = options.reader && !match ? readerRoute(url.pathname) : undefined;
@@ -118,7 +130,10 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       const readerEvent = toProxyEvent(req, read.body, reader, requestId);
       const readerContext = localContext(reader.resource === '/events' ? 'hookwarden-events' : 'hookwarden-reader');
       try {
-        const result = reader.resource === '/events' ? await options.reader.events(readerEvent, readerContext) : await options.reader.deliveries(readerEvent, readerContext);
+        const result =
+          reader.resource === '/events'
+            ? await options.reader.events(readerEvent, readerContext)
+            : await options.reader.deliveries(readerEvent, readerContext);
         if (result.body instanceof Readable) {
           if (res.destroyed) result.body.destroy();
           else sendStream(res, result as typeof result & { body: typeof result.body });
@@ -150,7 +165,13 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       const result = await handler(event, context);
       answer(result);
       if (match && result.statusCode === 202) options.onAccepted?.();
-      if (match) options.onWebhookAnswer?.({ source: event.pathParameters?.source ?? '', clientIp: req.socket.remoteAddress ?? '', requestId, result });
+      if (match)
+        options.onWebhookAnswer?.({
+          source: event.pathParameters?.source ?? '',
+          clientIp: req.socket.remoteAddress ?? '',
+          requestId,
+          result,
+        });
     } catch (error) {
       const logger = deps.telemetry.logger.createChild();
       logger.addContext(context);
@@ -161,7 +182,12 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
 
   const server = createServer(
     // Node checks the timeouts every connectionsCheckingInterval: keep it well under them.
-    { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)), requireHostHeader: false },
+    {
+      requestTimeout,
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeout / 2)),
+      requireHostHeader: false,
+    },
     (req, res) => void handle(req, res),
   );
   // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): refuse an oversized body before inviting it.

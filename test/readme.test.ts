@@ -11,12 +11,21 @@ describe('README stays true', () => {
     const example = /```json\n([\s\S]*?)\n```/.exec(README)?.[1] as string;
     const dir = emptyDir();
     writeFileSync(join(dir, 'hookwarden.config.json'), example);
-    const config = loadConfig({ GITHUB_WEBHOOK_SECRET: 'gh-example-secret-0123', STRIPE_WEBHOOK_SECRET: 'whsec_stripe_example', BILLING_SECRET: 'billing-example-secret' }, dir);
+    const config = loadConfig(
+      {
+        GITHUB_WEBHOOK_SECRET: 'gh-example-secret-0123',
+        STRIPE_WEBHOOK_SECRET: 'whsec_stripe_example',
+        BILLING_SECRET: 'billing-example-secret',
+      },
+      dir,
+    );
     expect([...config.sources.keys()]).toEqual(['github', 'stripe', 'billing']);
   });
 
   it('documents every environment variable the configuration reads', () => {
-    const source = ['index.ts', 'rules.ts', 'sources.ts'].map((f) => readFileSync(join(import.meta.dirname, '..', 'core', 'config', f), 'utf8')).join('\n');
+    const source = ['index.ts', 'rules.ts', 'sources.ts']
+      .map((f) => readFileSync(join(import.meta.dirname, '..', 'core', 'config', f), 'utf8'))
+      .join('\n');
     const read = new Set([...source.matchAll(/env\.([A-Z_]{4,})/g), ...source.matchAll(/'(WEBHOOK_[A-Z_]+)'/g)].map((m) => m[1] as string));
     for (const name of read) expect(README, name).toContain(name);
   });

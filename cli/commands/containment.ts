@@ -38,7 +38,12 @@ export interface TargetOptions {
 }
 
 /** `hookwarden block <ip|cidr> --for 24h --reason "..."`. */
-export const blockCommand = async (context: CliContext, text: string, options: TargetOptions & { for: string; reason?: string }, aws?: AwsClients): Promise<number> => {
+export const blockCommand = async (
+  context: CliContext,
+  text: string,
+  options: TargetOptions & { for: string; reason?: string },
+  aws?: AwsClients,
+): Promise<number> => {
   const { range, family, cidr } = parseRange(text);
   const seconds = parseDuration(options.for);
   const now = Math.floor(Date.now() / 1000);
@@ -46,7 +51,12 @@ export const blockCommand = async (context: CliContext, text: string, options: T
     context,
     options.stack,
     async (target) => {
-      await target.controls.block({ range, expiresAt: now + seconds, reason: options.reason ?? 'blocked from the command line', createdAt: now });
+      await target.controls.block({
+        range,
+        expiresAt: now + seconds,
+        reason: options.reason ?? 'blocked from the command line',
+        createdAt: now,
+      });
       output.line(`blocked ${range} until ${new Date((now + seconds) * 1000).toISOString()} in ${target.where}; ${TAKES_EFFECT}`);
       const arn = wafSet(target, family);
       if (target.waf && arn) {
@@ -69,7 +79,9 @@ export const unblockCommand = async (context: CliContext, text: string, options:
       const removed = await target.controls.unblock(range);
       const arn = wafSet(target, family);
       const fromWaf = target.waf && arn ? await updateIpSet(target.waf.client, arn, cidr, 'remove') : false;
-      output.line(removed || fromWaf ? `unblocked ${range} in ${target.where}; ${TAKES_EFFECT}` : `${range} was not blocked in ${target.where}`);
+      output.line(
+        removed || fromWaf ? `unblocked ${range} in ${target.where}; ${TAKES_EFFECT}` : `${range} was not blocked in ${target.where}`,
+      );
       return 0;
     },
     aws,
@@ -94,7 +106,8 @@ export const blocksCommand = async (context: CliContext, options: TargetOptions 
       }
       if (controls.blocks.length === 0) output.line('no blocked addresses');
       for (const block of controls.blocks) output.line(terminalSafe(`${block.range}  until ${iso(block.expiresAt)}  ${block.reason}`));
-      for (const source of controls.disabledSources) output.line(terminalSafe(`source ${source.source} disabled since ${iso(source.since)}  ${source.reason}`));
+      for (const source of controls.disabledSources)
+        output.line(terminalSafe(`source ${source.source} disabled since ${iso(source.since)}  ${source.reason}`));
       return 0;
     },
     aws,
@@ -107,7 +120,12 @@ const knownSource = (target: ContainmentTarget, source: string): void => {
 };
 
 /** `hookwarden disable <source>`: answers 503 source_disabled with Retry-After, so providers retry later. */
-export const disableCommand = async (context: CliContext, source: string, options: TargetOptions & { reason?: string }, aws?: AwsClients): Promise<number> =>
+export const disableCommand = async (
+  context: CliContext,
+  source: string,
+  options: TargetOptions & { reason?: string },
+  aws?: AwsClients,
+): Promise<number> =>
   withContainmentTarget(
     context,
     options.stack,
@@ -128,7 +146,9 @@ export const enableCommand = async (context: CliContext, source: string, options
     async (target) => {
       knownSource(target, source);
       const changed = await target.controls.enable(source);
-      output.line(changed ? `enabled source ${source} in ${target.where}; ${TAKES_EFFECT}` : `source ${source} was not disabled in ${target.where}`);
+      output.line(
+        changed ? `enabled source ${source} in ${target.where}; ${TAKES_EFFECT}` : `source ${source} was not disabled in ${target.where}`,
+      );
       return 0;
     },
     aws,

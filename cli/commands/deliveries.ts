@@ -31,9 +31,14 @@ export const withStoreClient = async <T>(context: CliContext, work: (client: Dyn
     }
   }
   const dir = join(context.dataDir, 'dynamodb');
-  if (!existsSync(dir)) throw new CommandFailed(`no local store in ${context.dataDir} yet: npm start creates it (set HOOKWARDEN_DATA_DIR if it runs elsewhere)`);
+  if (!existsSync(dir))
+    throw new CommandFailed(
+      `no local store in ${context.dataDir} yet: npm start creates it (set HOOKWARDEN_DATA_DIR if it runs elsewhere)`,
+    );
   if (await storeInUse(dir)) {
-    throw new CommandFailed(`the store in ${dir} is in use by another process but no running server is recorded in ${context.dataDir}: retry in a moment`);
+    throw new CommandFailed(
+      `the store in ${dir} is in use by another process but no running server is recorded in ${context.dataDir}: retry in a moment`,
+    );
   }
   const local = await startLocalStore({ dataDir: dir });
   try {
@@ -74,7 +79,8 @@ export const listDeliveriesCommand = async (context: CliContext, options: ListOp
     output.json(rows);
     return 0;
   }
-  if (found.length === 0) output.line(options.source === undefined ? 'no deliveries stored' : `no deliveries stored for "${options.source}"`);
+  if (found.length === 0)
+    output.line(options.source === undefined ? 'no deliveries stored' : `no deliveries stored for "${options.source}"`);
   for (const delivery of found) output.line(summary(delivery));
   return 0;
 };
@@ -101,7 +107,10 @@ export const showDeliveryCommand = async (context: CliContext, source: string, i
   const delivery = await withLocalStore(context, async (store) => {
     const now = nowSeconds();
     // The replay key, else the provider's own (unsigned) id: a scan, fine for a local command.
-    return (await store.get(source, id, now)) ?? (await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now })).find((d) => d.providerId === id);
+    return (
+      (await store.get(source, id, now)) ??
+      (await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now })).find((d) => d.providerId === id)
+    );
   });
   if (!delivery) throw new CommandFailed(`no stored delivery "${id}" for source "${source}" (see hookwarden deliveries)`);
   if (options.json) {

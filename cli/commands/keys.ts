@@ -26,16 +26,25 @@ const age = (seconds: number): string => {
 };
 
 /** The key document's text and where it was read, locally or from a stack. */
-const documentOf = async (context: CliContext, source: string, options: KeysOptions, aws: AwsClients): Promise<{ text: string | undefined; where: string }> => {
+const documentOf = async (
+  context: CliContext,
+  source: string,
+  options: KeysOptions,
+  aws: AwsClients,
+): Promise<{ text: string | undefined; where: string }> => {
   if (options.stack) {
     const secretId = sourceOutput(await readStackOutputs(aws, options.stack), 'secretArn', source);
     if (!secretId) throw new UsageError(`stack ${options.stack} has no secret for source "${source}"`);
     return { text: (await aws.secretsManager().send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString, where: secretId };
   }
   const configured = sourceOf(configOf(context), source);
-  if (configured.secret?.kind === 'env') throw new UsageError(`source "${source}" takes its keys from the environment variable ${configured.secret.variable}; there is no key document to list`);
+  if (configured.secret?.kind === 'env')
+    throw new UsageError(
+      `source "${source}" takes its keys from the environment variable ${configured.secret.variable}; there is no key document to list`,
+    );
   const path = keyFilePath(context.dataDir, source);
-  if (!existsSync(path)) throw new UsageError(`no key document for source "${source}" at ${path}: npm start creates it for a source without a secret variable`);
+  if (!existsSync(path))
+    throw new UsageError(`no key document for source "${source}" at ${path}: npm start creates it for a source without a secret variable`);
   return { text: readFileSync(path, 'utf8'), where: path };
 };
 
@@ -43,7 +52,12 @@ const documentOf = async (context: CliContext, source: string, options: KeysOpti
  * `hookwarden keys <source>`: the ids of the source's keys, their role
  * (current, next, previous, expired), age and expiry. Never a value.
  */
-export const keysCommand = async (context: CliContext, source: string, options: KeysOptions, aws: AwsClients = defaultAwsClients): Promise<number> => {
+export const keysCommand = async (
+  context: CliContext,
+  source: string,
+  options: KeysOptions,
+  aws: AwsClients = defaultAwsClients,
+): Promise<number> => {
   const { text, where } = await documentOf(context, source, options, aws);
   let keys: KeySummary[];
   try {
@@ -55,7 +69,12 @@ export const keysCommand = async (context: CliContext, source: string, options: 
     output.json({
       source,
       where,
-      keys: keys.map((k) => ({ id: k.id, role: k.role, ...(k.createdAt !== undefined ? { createdAt: iso(k.createdAt), ageSeconds: k.ageSeconds } : {}), ...(k.notAfter !== undefined ? { notAfter: iso(k.notAfter) } : {}) })),
+      keys: keys.map((k) => ({
+        id: k.id,
+        role: k.role,
+        ...(k.createdAt !== undefined ? { createdAt: iso(k.createdAt), ageSeconds: k.ageSeconds } : {}),
+        ...(k.notAfter !== undefined ? { notAfter: iso(k.notAfter) } : {}),
+      })),
     });
     return 0;
   }

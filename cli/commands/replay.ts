@@ -18,12 +18,31 @@ export interface ReplayOptions extends ApiTargetOptions {
  * the URL; prints the receiver's status.
  * @returns 0 when the receiver answered 2xx, else 1
  */
-export const replayCommand = async (context: CliContext, source: string, id: string, options: ReplayOptions, aws?: AwsClients): Promise<number> => {
+export const replayCommand = async (
+  context: CliContext,
+  source: string,
+  id: string,
+  options: ReplayOptions,
+  aws?: AwsClients,
+): Promise<number> => {
   const target = await apiTargetOf(context, options, aws);
   const delivery = await fetchDelivery(target, source, id);
   const result = await forwardDelivery(delivery, options.to);
   const ok = result.status >= 200 && result.status < 300;
-  if (options.json) output.json({ source: delivery.source, id: delivery.id, to: options.to, status: result.status, statusText: result.statusText, bytes: delivery.body.length });
-  else output.line(terminalSafe(`replayed ${delivery.source}/${delivery.id} (${delivery.body.length} B) to ${options.to}: ${result.status} ${result.statusText}`));
+  if (options.json)
+    output.json({
+      source: delivery.source,
+      id: delivery.id,
+      to: options.to,
+      status: result.status,
+      statusText: result.statusText,
+      bytes: delivery.body.length,
+    });
+  else
+    output.line(
+      terminalSafe(
+        `replayed ${delivery.source}/${delivery.id} (${delivery.body.length} B) to ${options.to}: ${result.status} ${result.statusText}`,
+      ),
+    );
   return ok ? 0 : 1;
 };

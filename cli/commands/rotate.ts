@@ -6,7 +6,14 @@ import { rotationFromDescription, type RotationConfig } from '../../core/config/
 import { resolveScheme } from '../../core/schemes/index.js';
 import type { SignatureScheme } from '../../core/schemes/types.js';
 import { DEFAULT_GITHUB_API_URL, githubHookSwitch } from '../../core/secrets/github-hook.js';
-import { generateKey, planManualRotation, serializeKeyDocument, summarizeKeys, toKeyDocument, type KeyDocument } from '../../core/secrets/key-document.js';
+import {
+  generateKey,
+  planManualRotation,
+  serializeKeyDocument,
+  summarizeKeys,
+  toKeyDocument,
+  type KeyDocument,
+} from '../../core/secrets/key-document.js';
 import { fileKeyStore, keyFilePath, writePrivateFile } from '../../core/secrets/key-files.js';
 import { decodeKey } from '../../core/secrets/keys.js';
 import { rotateNow, rotationSteps } from '../../core/secrets/rotation.js';
@@ -65,7 +72,9 @@ const deployedSource = (context: CliContext, source: string): { scheme: Signatur
   const { settings } = readSettings(() => undefined, context.env, context.cwd);
   const deployed = settings.sources.find((s) => s.name === source);
   if (!deployed) {
-    throw new UsageError(`source "${source}" is not in ${settings.origin === 'environment' ? 'the environment (no hookwarden.config.json here)' : settings.origin}; run rotate where you deploy from, to check the new key for the source's scheme`);
+    throw new UsageError(
+      `source "${source}" is not in ${settings.origin === 'environment' ? 'the environment (no hookwarden.config.json here)' : settings.origin}; run rotate where you deploy from, to check the new key for the source's scheme`,
+    );
   }
   try {
     return { scheme: resolveScheme(deployed.scheme, deployed.hmac), rotation: rotationFromDescription(deployed.rotation, deployed.scheme) };
@@ -76,7 +85,9 @@ const deployedSource = (context: CliContext, source: string): { scheme: Signatur
 
 const printDocument = (document: KeyDocument, nowSeconds: number): void => {
   for (const key of summarizeKeys(document, nowSeconds)) {
-    output.line(`  ${key.id.padEnd(12)} ${key.role.padEnd(8)} ${key.notAfter === undefined ? '' : `valid until ${iso(key.notAfter)}`}`.trimEnd());
+    output.line(
+      `  ${key.id.padEnd(12)} ${key.role.padEnd(8)} ${key.notAfter === undefined ? '' : `valid until ${iso(key.notAfter)}`}`.trimEnd(),
+    );
   }
 };
 
@@ -89,15 +100,20 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
       `source "${name}" takes its secret from the environment variable ${source.secret.variable}, which this tool cannot change: put the new key first in ${source.secret.variable} (comma-separated, the current one after it until the provider has switched) and restart, or unset ${source.secret.variable} to keep the source's keys in the data directory's key document, which rotate changes`,
     );
   }
-  if (source.secret?.kind === 'secretsManager') throw new UsageError(`source "${name}" keeps its keys in Secrets Manager (${source.secret.secretId}): rotate it with --stack <name>`);
+  if (source.secret?.kind === 'secretsManager')
+    throw new UsageError(`source "${name}" keeps its keys in Secrets Manager (${source.secret.secretId}): rotate it with --stack <name>`);
   const { rotation } = source;
   const overlapSeconds = overlapOf(options.overlap, rotation);
   const manual = rotation.mode === 'manual' || rotation.mode === 'off';
   if (manual && options.secretEnv === undefined) {
-    throw new UsageError(`source "${name}" rotates manually: issue a new secret in the provider's dashboard, export it, and pass its variable with --secret-env NAME`);
+    throw new UsageError(
+      `source "${name}" rotates manually: issue a new secret in the provider's dashboard, export it, and pass its variable with --secret-env NAME`,
+    );
   }
   if (!manual && options.secretEnv !== undefined) {
-    throw new UsageError(`source "${name}" rotates in "${rotation.mode}" mode, where Hookwarden makes the key: --secret-env is for manual sources`);
+    throw new UsageError(
+      `source "${name}" rotates in "${rotation.mode}" mode, where Hookwarden makes the key: --secret-env is for manual sources`,
+    );
   }
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, source.scheme) : undefined;
   const path = keyFilePath(context.dataDir, name);
@@ -108,7 +124,9 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
     const current = toKeyDocument(parseSecretDocument(readFileSync(path, 'utf8')));
     const plan = planManualRotation(current, fresh, nowSeconds, overlapSeconds);
     writePrivateFile(path, serializeKeyDocument(plan.document));
-    output.line(`rotated source ${name} in ${path}: the provider's new key is current; the previous keys stay valid until ${iso(nowSeconds + overlapSeconds)}`);
+    output.line(
+      `rotated source ${name} in ${path}: the provider's new key is current; the previous keys stay valid until ${iso(nowSeconds + overlapSeconds)}`,
+    );
     output.line(`the server accepts the new key within its key cache period (${cacheSeconds} s)`);
     printDocument(plan.document, nowSeconds);
     return 0;
@@ -116,11 +134,22 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   let provider;
   if (rotation.mode === 'github') {
     const token = rotation.tokenEnv ? context.env[rotation.tokenEnv] : undefined;
-    if (!token) throw new UsageError(`source "${name}": the GitHub token variable ${rotation.tokenEnv ?? '(rotation.tokenEnv)'} is not set`);
-    provider = githubHookSwitch({ hook: rotation.github as NonNullable<RotationConfig['github']>, token, apiUrl: context.env.HOOKWARDEN_GITHUB_API_URL || DEFAULT_GITHUB_API_URL });
+    if (!token)
+      throw new UsageError(`source "${name}": the GitHub token variable ${rotation.tokenEnv ?? '(rotation.tokenEnv)'} is not set`);
+    provider = githubHookSwitch({
+      hook: rotation.github as NonNullable<RotationConfig['github']>,
+      token,
+      apiUrl: context.env.HOOKWARDEN_GITHUB_API_URL || DEFAULT_GITHUB_API_URL,
+    });
   }
   const store = fileKeyStore(path);
-  const steps = rotationSteps({ store, ...(provider ? { provider } : {}), generate: () => generateKey(source.schemeName), cacheSeconds, overlapSeconds });
+  const steps = rotationSteps({
+    store,
+    ...(provider ? { provider } : {}),
+    generate: () => generateKey(source.schemeName),
+    cacheSeconds,
+    overlapSeconds,
+  });
   let outcome;
   try {
     outcome = await rotateNow(steps, store, randomUUID());
@@ -129,9 +158,13 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   }
   if (outcome.switchedTo) {
     const switched = provider ? `${provider.name} now signs with` : 'the sender now signs with';
-    output.line(`rotated source ${name}: ${switched} key ${outcome.switchedTo.id ?? ''}${provider ? ' (its ping was accepted)' : ''}; the previous key stays valid until ${iso(nowSeconds + overlapSeconds)}`);
+    output.line(
+      `rotated source ${name}: ${switched} key ${outcome.switchedTo.id ?? ''}${provider ? ' (its ping was accepted)' : ''}; the previous key stays valid until ${iso(nowSeconds + overlapSeconds)}`,
+    );
   } else {
-    output.line(`source ${name}: staged key ${outcome.staged?.id ?? ''} for the next rotation; the provider switches to it only once the server has accepted it for a whole key cache period (${cacheSeconds} s): run rotate again after that`);
+    output.line(
+      `source ${name}: staged key ${outcome.staged?.id ?? ''} for the next rotation; the provider switches to it only once the server has accepted it for a whole key cache period (${cacheSeconds} s): run rotate again after that`,
+    );
   }
   printDocument(outcome.document, nowSeconds);
   return 0;
@@ -144,7 +177,12 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
  * stack's rotation function, started with RotateSecret); `manual` ones take the
  * provider's new key from `--secret-env NAME`, checked for the scheme first.
  */
-export const rotateCommand = async (context: CliContext, source: string, options: RotateOptions, aws: AwsClients = defaultAwsClients): Promise<number> => {
+export const rotateCommand = async (
+  context: CliContext,
+  source: string,
+  options: RotateOptions,
+  aws: AwsClients = defaultAwsClients,
+): Promise<number> => {
   if (!options.stack) return rotateLocally(context, source, options);
   const deployed = deployedSource(context, source);
   const mode = deployed.rotation?.mode ?? 'manual';
@@ -156,7 +194,9 @@ export const rotateCommand = async (context: CliContext, source: string, options
   if ((mode === 'github' || mode === 'shared') && options.secretEnv === undefined) {
     const id = await secretId();
     await aws.secretsManager().send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));
-    output.line(`started the rotation of source ${source} in stack ${options.stack}: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret (hookwarden keys ${source} --stack ${options.stack} shows the result)`);
+    output.line(
+      `started the rotation of source ${source} in stack ${options.stack}: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret (hookwarden keys ${source} --stack ${options.stack} shows the result)`,
+    );
     return 0;
   }
   const overlapSeconds = overlapOf(options.overlap, deployed.rotation ?? { overlapSeconds: 86_400 });
@@ -169,7 +209,9 @@ export const rotateCommand = async (context: CliContext, source: string, options
   const key = fresh ?? `${deployed.scheme.name === 'standard-webhooks' ? 'whsec_' : ''}${randomBytes(24).toString('base64')}`;
   const plan = planManualRotation(current, key, now, overlapSeconds);
   await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: serializeKeyDocument(plan.document) }));
-  output.line(`rotated source ${source} in stack ${options.stack}: ${plan.document.keys.length - 1} previous key(s) stay valid until ${iso(now + overlapSeconds)}`);
+  output.line(
+    `rotated source ${source} in stack ${options.stack}: ${plan.document.keys.length - 1} previous key(s) stay valid until ${iso(now + overlapSeconds)}`,
+  );
   output.line('functions pick the new key set up within their secret cache period (5 minutes by default)');
   if (generated) {
     output.line('new secret (give it to the provider now; it is not shown again):');

@@ -16,7 +16,11 @@ export interface SendOptions extends SignOptions {
 const TIMEOUT_MS = 30_000;
 
 const describeSecret = (kind: string, context: CliContext): string =>
-  kind.startsWith('env:') ? `${kind.slice(4)} from its environment` : kind === 'development' ? `the development secret in ${developmentSecretsPath(context.dataDir)}` : 'Secrets Manager';
+  kind.startsWith('env:')
+    ? `${kind.slice(4)} from its environment`
+    : kind === 'development'
+      ? `the development secret in ${developmentSecretsPath(context.dataDir)}`
+      : 'Secrets Manager';
 
 /**
  * Refuses to send to the running local server when this shell's configuration
@@ -26,15 +30,25 @@ const describeSecret = (kind: string, context: CliContext): string =>
  * and is not second-guessed.
  * @throws UsageError naming both sides and the fix
  */
-const checkAgainstServer = (context: CliContext, server: ServerInfo, sourceName: string, scheme: string, signedWith: SecretsOrigin): void => {
+const checkAgainstServer = (
+  context: CliContext,
+  server: ServerInfo,
+  sourceName: string,
+  scheme: string,
+  signedWith: SecretsOrigin,
+): void => {
   if (!server.sources) return;
   const theirs = server.sources.find((s) => s.name === sourceName);
   const at = `the server at ${server.url}`;
   if (!theirs) {
-    throw new UsageError(`${at} has no source "${sourceName}" (its sources: ${server.sources.map((s) => s.name).join(', ')}): it was started with another configuration than this shell's`);
+    throw new UsageError(
+      `${at} has no source "${sourceName}" (its sources: ${server.sources.map((s) => s.name).join(', ')}): it was started with another configuration than this shell's`,
+    );
   }
   if (theirs.scheme !== scheme) {
-    throw new UsageError(`${at} verifies "${sourceName}" as ${theirs.scheme}, but this shell's configuration says ${scheme}: it was started with another configuration`);
+    throw new UsageError(
+      `${at} verifies "${sourceName}" as ${theirs.scheme}, but this shell's configuration says ${scheme}: it was started with another configuration`,
+    );
   }
   if (signedWith.kind === 'explicit' || theirs.secret === signedWith.kind) return;
   const fix = theirs.secret.startsWith('env:')
@@ -42,7 +56,9 @@ const checkAgainstServer = (context: CliContext, server: ServerInfo, sourceName:
     : theirs.secret === 'development'
       ? `unset ${signedWith.label} here, or restart npm start with it set`
       : 'pass --secret-env NAME';
-  throw new UsageError(`${at} verifies "${sourceName}" with ${describeSecret(theirs.secret, context)}, but this shell would sign with ${signedWith.label}: ${fix}`);
+  throw new UsageError(
+    `${at} verifies "${sourceName}" with ${describeSecret(theirs.secret, context)}, but this shell would sign with ${signedWith.label}: ${fix}`,
+  );
 };
 
 /** `{"error":{"reason":…}}` of a development server's refusal, if the answer has one. */
@@ -92,7 +108,14 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
     } catch {
       // not JSON: kept as text
     }
-    output.json({ url, status: response.status, statusText: response.statusText, signedWith: signedWith.label, body: parsed, ...(reason ? { reason } : {}) });
+    output.json({
+      url,
+      status: response.status,
+      statusText: response.statusText,
+      signedWith: signedWith.label,
+      body: parsed,
+      ...(reason ? { reason } : {}),
+    });
     return response.ok ? 0 : 1;
   }
   output.line(`HTTP ${response.status} ${terminalSafe(response.statusText)}`.trimEnd());

@@ -68,9 +68,15 @@ export const signCommand = (context: CliContext, sourceName: string, options: Si
     return 0;
   }
   const url = webhookUrl(options.url ?? defaultBaseUrl(context), sourceName);
-  const flags = [`-H ${shellQuote(`content-type: ${contentTypeOf(body)}`)}`, ...Object.entries(headers).map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`)];
+  const flags = [
+    `-H ${shellQuote(`content-type: ${contentTypeOf(body)}`)}`,
+    ...Object.entries(headers).map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`),
+  ];
   // A file goes by path so binary bodies reach curl byte for byte; inline text uses --data-raw, where a leading @ is not a file name.
-  const data = options.file !== undefined ? `--data-binary ${shellQuote(`@${resolve(context.cwd, options.file)}`)}` : `--data-raw ${shellQuote(body.toString('utf8'))}`;
+  const data =
+    options.file !== undefined
+      ? `--data-binary ${shellQuote(`@${resolve(context.cwd, options.file)}`)}`
+      : `--data-raw ${shellQuote(body.toString('utf8'))}`;
   output.line(`curl -i -X POST ${shellQuote(url)} ${flags.join(' ')} ${data}`);
   return 0;
 };

@@ -47,7 +47,11 @@ const summary = (d: DeliveryEvent): string => terminalSafe([d.receivedAt, d.sour
 export const tailCommand = async (context: CliContext, options: TailOptions, aws?: AwsClients): Promise<number> => {
   checkSource(options.source);
   const target = await apiTargetOf(context, options, aws);
-  output.error(terminalSafe(`following ${options.source === undefined ? 'every source' : `source ${options.source}`} on ${target.where}; Ctrl+C to stop`));
+  output.error(
+    terminalSafe(
+      `following ${options.source === undefined ? 'every source' : `source ${options.source}`} on ${target.where}; Ctrl+C to stop`,
+    ),
+  );
   await untilInterrupted((signal) =>
     followEvents(target, {
       signal,
@@ -69,7 +73,11 @@ export const tailCommand = async (context: CliContext, options: TailOptions, aws
 export const listenCommand = async (context: CliContext, options: ListenOptions, aws?: AwsClients): Promise<number> => {
   checkSource(options.source);
   const target = await apiTargetOf(context, options, aws);
-  output.error(terminalSafe(`forwarding ${options.source === undefined ? 'every source' : `source ${options.source}`} from ${target.where} to ${options.forwardTo}; Ctrl+C to stop`));
+  output.error(
+    terminalSafe(
+      `forwarding ${options.source === undefined ? 'every source' : `source ${options.source}`} from ${target.where} to ${options.forwardTo}; Ctrl+C to stop`,
+    ),
+  );
   await untilInterrupted((signal) =>
     followEvents(target, {
       signal,
@@ -86,8 +94,22 @@ export const listenCommand = async (context: CliContext, options: ListenOptions,
           if (signal.aborted) throw error;
           problem = (error as Error).message;
         }
-        if (options.json) output.line(terminalSafeJsonLine({ source: d.source, id: d.id, receivedAt: d.receivedAt, to: options.forwardTo, ...(status === undefined ? { error: problem } : { status, statusText }) }));
-        else output.line(terminalSafe(`${d.receivedAt}  ${d.source}  ${d.id}  -> ${status === undefined ? `failed: ${problem}` : `${status} ${statusText}`}`));
+        if (options.json)
+          output.line(
+            terminalSafeJsonLine({
+              source: d.source,
+              id: d.id,
+              receivedAt: d.receivedAt,
+              to: options.forwardTo,
+              ...(status === undefined ? { error: problem } : { status, statusText }),
+            }),
+          );
+        else
+          output.line(
+            terminalSafe(
+              `${d.receivedAt}  ${d.source}  ${d.id}  -> ${status === undefined ? `failed: ${problem}` : `${status} ${statusText}`}`,
+            ),
+          );
       },
     }),
   );

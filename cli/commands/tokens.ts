@@ -1,6 +1,13 @@
 import { SOURCE_NAME } from '../../core/config/rules.js';
 import { TOKENS_TABLE, tableName } from '../../core/stores/tables.js';
-import { DynamoDbTokenStore, generateToken, TOKEN_ID, tokenLive, type TokenRecord, type TokenStore } from '../../core/stores/token-store.js';
+import {
+  DynamoDbTokenStore,
+  generateToken,
+  TOKEN_ID,
+  tokenLive,
+  type TokenRecord,
+  type TokenStore,
+} from '../../core/stores/token-store.js';
 import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs.js';
 import { withStoreClient } from './deliveries.js';
 import { CommandFailed, configOf, UsageError, type CliContext } from '../context.js';
@@ -16,7 +23,8 @@ const TAKES_EFFECT = 'takes effect within 30 s (functions cache a token lookup f
 export const parseTtl = (text: string): number => {
   const match = DURATION.exec(text.trim());
   const seconds = match ? Number(match[1]) * SECONDS[match[2] as keyof typeof SECONDS] : 0;
-  if (seconds < 60 || seconds > 366 * 86_400) throw new UsageError(`--ttl "${text}": expected a duration like 90m, 24h or 30d (1m to 366d)`);
+  if (seconds < 60 || seconds > 366 * 86_400)
+    throw new UsageError(`--ttl "${text}": expected a duration like 90m, 24h or 30d (1m to 366d)`);
   return seconds;
 };
 
@@ -28,7 +36,12 @@ interface TokenTarget {
 }
 
 /** Runs `work` against the local store, or with `--stack` against a deployed stack's tokens table. */
-const withTokenTarget = async <T>(context: CliContext, stack: string | undefined, work: (target: TokenTarget) => Promise<T>, aws: AwsClients = defaultAwsClients): Promise<T> => {
+const withTokenTarget = async <T>(
+  context: CliContext,
+  stack: string | undefined,
+  work: (target: TokenTarget) => Promise<T>,
+  aws: AwsClients = defaultAwsClients,
+): Promise<T> => {
   if (!stack) {
     const config = configOf(context);
     return withStoreClient(context, (client) =>
@@ -41,7 +54,8 @@ const withTokenTarget = async <T>(context: CliContext, stack: string | undefined
   }
   const outputs = await readStackOutputs(aws, stack);
   const table = outputs.get(outputKey('tokensTable'));
-  if (!table) throw new CommandFailed(`stack ${stack} has no ${outputKey('tokensTable')} output: is it a Hookwarden stack with the deliveries API?`);
+  if (!table)
+    throw new CommandFailed(`stack ${stack} has no ${outputKey('tokensTable')} output: is it a Hookwarden stack with the deliveries API?`);
   const client = aws.dynamodb();
   try {
     return await work({
@@ -93,16 +107,23 @@ export interface TokenTargetOptions {
 export const tokenCreateCommand = async (context: CliContext, options: TokenCreateOptions, aws?: AwsClients): Promise<number> => {
   const name = options.name.trim();
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  if (name.length === 0 || name.length > 64 || /[\u0000-\u001f\u007f-\u009f]/.test(name)) throw new UsageError('--name: 1 to 64 printable characters');
+  if (name.length === 0 || name.length > 64 || /[\u0000-\u001f\u007f-\u009f]/.test(name))
+    throw new UsageError('--name: 1 to 64 printable characters');
   const ttlSeconds = parseTtl(options.ttl);
-  const sources = (options.sources ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const sources = (options.sources ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const source of sources) if (!SOURCE_NAME.test(source)) throw new UsageError(`--sources: "${source}" is not a source name`);
   return withTokenTarget(
     context,
     options.stack,
     async (target) => {
       const unknown = sources.filter((s) => target.sources.size > 0 && !target.sources.has(s));
-      if (unknown.length > 0) throw new UsageError(`--sources: unknown source ${unknown.map((s) => `"${s}"`).join(', ')} in ${target.where} (configured: ${[...target.sources].join(', ')})`);
+      if (unknown.length > 0)
+        throw new UsageError(
+          `--sources: unknown source ${unknown.map((s) => `"${s}"`).join(', ')} in ${target.where} (configured: ${[...target.sources].join(', ')})`,
+        );
       const now = Math.floor(Date.now() / 1000);
       const { token, id, hash } = generateToken();
       const record: TokenRecord = { id, name, sources: [...new Set(sources)], createdAt: now, expiresAt: now + ttlSeconds };
@@ -138,7 +159,11 @@ export const tokenListCommand = async (context: CliContext, options: TokenTarget
       if (records.length === 0) output.line(`no read tokens in ${target.where}`);
       for (const r of records) {
         const used = r.lastUsedAt === undefined ? 'never used' : `last used ${iso(r.lastUsedAt)}`;
-        output.line(terminalSafe(`${r.id}  ${r.name}  ${r.sources.length ? r.sources.join(',') : '*'}  expires ${iso(r.expiresAt)}  ${used}  ${statusOf(r, now)}`));
+        output.line(
+          terminalSafe(
+            `${r.id}  ${r.name}  ${r.sources.length ? r.sources.join(',') : '*'}  expires ${iso(r.expiresAt)}  ${used}  ${statusOf(r, now)}`,
+          ),
+        );
       }
       return 0;
     },
@@ -146,7 +171,12 @@ export const tokenListCommand = async (context: CliContext, options: TokenTarget
   );
 
 /** `hookwarden token revoke <id>`: refused from then on (within 30 s everywhere). */
-export const tokenRevokeCommand = async (context: CliContext, id: string, options: TokenTargetOptions, aws?: AwsClients): Promise<number> => {
+export const tokenRevokeCommand = async (
+  context: CliContext,
+  id: string,
+  options: TokenTargetOptions,
+  aws?: AwsClients,
+): Promise<number> => {
   if (!TOKEN_ID.test(id)) throw new UsageError(`"${terminalSafe(id)}" is not a token id (16 hex digits, as token list shows)`);
   return withTokenTarget(
     context,

@@ -41,9 +41,16 @@ const tokenFromEnv = (context: CliContext, name: string): string => {
  * `--stack`: the stack's `ApiUrl` output and the token in `--token-env`.
  * @throws UsageError for a missing token variable; CommandFailed when there is no server or output
  */
-export const apiTargetOf = async (context: CliContext, options: ApiTargetOptions, aws: AwsClients = defaultAwsClients): Promise<ApiTarget> => {
+export const apiTargetOf = async (
+  context: CliContext,
+  options: ApiTargetOptions,
+  aws: AwsClients = defaultAwsClients,
+): Promise<ApiTarget> => {
   if (options.stack) {
-    if (options.tokenEnv === undefined) throw new UsageError('--stack needs --token-env NAME: the environment variable holding a read token (hookwarden token create --stack … prints one)');
+    if (options.tokenEnv === undefined)
+      throw new UsageError(
+        '--stack needs --token-env NAME: the environment variable holding a read token (hookwarden token create --stack … prints one)',
+      );
     const token = tokenFromEnv(context, options.tokenEnv);
     const outputs = await readStackOutputs(aws, options.stack);
     const url = outputs.get(outputKey('apiUrl'));
@@ -51,11 +58,17 @@ export const apiTargetOf = async (context: CliContext, options: ApiTargetOptions
     return { url: url.replace(/\/+$/, ''), token, where: `stack ${options.stack}` };
   }
   const server = runningServer(context.dataDir);
-  if (!server) throw new CommandFailed(`no local server is running with data directory ${context.dataDir}: start one with npm start (or pass --stack NAME --token-env NAME)`);
+  if (!server)
+    throw new CommandFailed(
+      `no local server is running with data directory ${context.dataDir}: start one with npm start (or pass --stack NAME --token-env NAME)`,
+    );
   let token: string | undefined;
   if (options.tokenEnv !== undefined) token = tokenFromEnv(context, options.tokenEnv);
   else token = readDevelopmentToken(context.dataDir);
-  if (!token) throw new CommandFailed(`no development token in ${developmentTokenPath(context.dataDir)}: restart npm start to create one, or pass --token-env NAME`);
+  if (!token)
+    throw new CommandFailed(
+      `no development token in ${developmentTokenPath(context.dataDir)}: restart npm start to create one, or pass --token-env NAME`,
+    );
   return { url: server.url.replace(/\/+$/, ''), token, where: `the local server at ${server.url}` };
 };
 
@@ -72,7 +85,11 @@ export const apiErrorOf = async (response: Response): Promise<string> => {
 };
 
 /** GET `path` on the API with the read token. @throws CommandFailed when nothing answers */
-export const apiGet = async (target: ApiTarget, path: string, init: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> => {
+export const apiGet = async (
+  target: ApiTarget,
+  path: string,
+  init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<Response> => {
   try {
     return await fetch(`${target.url}${path}`, {
       headers: { authorization: `Bearer ${target.token}`, accept: 'application/json', ...init.headers },

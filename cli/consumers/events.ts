@@ -58,7 +58,11 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
     let response: Response | undefined;
     try {
       response = await fetch(`${target.url}${path}`, {
-        headers: { authorization: `Bearer ${target.token}`, accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) },
+        headers: {
+          authorization: `Bearer ${target.token}`,
+          accept: 'text/event-stream',
+          ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+        },
         signal,
         redirect: 'error',
       });
@@ -83,8 +87,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
             ? `reconnected to ${target.where} (the server gave no position before the drop, so deliveries stored while disconnected are not shown; see hookwarden deliveries)`
             : `reconnected to ${target.where} (resuming after the last delivery)`,
         );
-      }
-      else if (!connected) options.onNotice?.(`connected to ${target.where}`);
+      } else if (!connected) options.onNotice?.(`connected to ${target.where}`);
       connected = true;
       dropped = false;
       failures = 0;

@@ -26,9 +26,11 @@ interface DeliveryAnswer {
 export const fetchDelivery = async (target: ApiTarget, source: string, id: string, signal?: AbortSignal): Promise<FetchedDelivery> => {
   const path = `/deliveries/${encodeURIComponent(source)}/${encodeURIComponent(id)}`;
   const response = await apiGet(target, path, signal ? { signal } : {});
-  if (response.status !== 200) throw new CommandFailed(`cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`);
+  if (response.status !== 200)
+    throw new CommandFailed(`cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`);
   const answer = (await response.json()) as DeliveryAnswer;
-  if (typeof answer.body !== 'string') throw new CommandFailed(`${target.where} answered delivery ${terminalSafe(`${source}/${id}`)} without a body`);
+  if (typeof answer.body !== 'string')
+    throw new CommandFailed(`${target.where} answered delivery ${terminalSafe(`${source}/${id}`)} without a body`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(answer.headers ?? {})) if (typeof value === 'string') headers[name] = value;
   return {
@@ -43,7 +45,19 @@ export const fetchDelivery = async (target: ApiTarget, source: string, id: strin
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Connection-level headers belong to the hop they came on; the transport sets its own.
-const HOP_BY_HOP = new Set(['connection', 'content-length', 'expect', 'host', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'content-length',
+  'expect',
+  'host',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /**
  * The headers a forward sends: the kept headers of the delivery (minus
@@ -55,7 +69,8 @@ export const forwardHeaders = (delivery: Pick<FetchedDelivery, 'source' | 'id' |
   for (const [name, value] of Object.entries(delivery.headers)) {
     const lower = name.toLowerCase();
     // eslint-disable-next-line no-control-regex -- a header value cannot carry these
-    if (!TOKEN.test(name) || HOP_BY_HOP.has(lower) || lower.startsWith('hookwarden-') || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) continue;
+    if (!TOKEN.test(name) || HOP_BY_HOP.has(lower) || lower.startsWith('hookwarden-') || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value))
+      continue;
     headers[lower] = value;
   }
   headers['hookwarden-source'] = delivery.source;

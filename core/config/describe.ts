@@ -28,17 +28,28 @@ export const describeSources = (problems: Problems, env: NodeJS.ProcessEnv, cwd:
   const file = readDocument(problems, env, cwd);
   const accepted = acceptedRisks(problems, env, file?.document, file?.origin);
   if (file) ignoredVariables(problems, file.document, file.origin, env);
-  const sources = file ? sourcesFromDocument(problems, file.document, file.origin, accepted, overrides.completeSecretArns ?? false) : [sourceFromEnvironment(problems, env, accepted)];
+  const sources = file
+    ? sourcesFromDocument(problems, file.document, file.origin, accepted, overrides.completeSecretArns ?? false)
+    : [sourceFromEnvironment(problems, env, accepted)];
 
   const corsOrigins = overrides.corsOrigins
     ? origins(problems, overrides.corsOrigins.where, overrides.corsOrigins.values)
     : env.CORS_ORIGINS !== undefined
       ? origins(problems, 'CORS_ORIGINS', list(env.CORS_ORIGINS))
-      : origins(problems, `${file?.origin ?? 'config'} corsOrigins`, stringArray(problems, `${file?.origin} corsOrigins`, file?.document.corsOrigins));
+      : origins(
+          problems,
+          `${file?.origin ?? 'config'} corsOrigins`,
+          stringArray(problems, `${file?.origin} corsOrigins`, file?.document.corsOrigins),
+        );
   const trustedProxies =
     env.TRUSTED_PROXIES !== undefined
       ? proxyRanges(problems, 'TRUSTED_PROXIES', list(env.TRUSTED_PROXIES), accepted)
-      : proxyRanges(problems, `${file?.origin} trustedProxies`, stringArray(problems, `${file?.origin} trustedProxies`, file?.document.trustedProxies), accepted);
+      : proxyRanges(
+          problems,
+          `${file?.origin} trustedProxies`,
+          stringArray(problems, `${file?.origin} trustedProxies`, file?.document.trustedProxies),
+          accepted,
+        );
 
   return {
     description: { sources, corsOrigins, trustedProxies, acceptRisks: [...accepted] },

@@ -26,7 +26,13 @@ const ADJACENT = /\{(id|timestamp|body)\}\{(id|timestamp|body)\}/;
  * side let different values sign the same text.
  * @returns the options, or `undefined` when they are not even of the right types (the scheme is then not built)
  */
-export const checkHmacOptions = (problems: Problems, raw: unknown, names: HmacKeyNames, objectWhere: string, accepted: ReadonlySet<Risk>): HmacSchemeOptions | undefined => {
+export const checkHmacOptions = (
+  problems: Problems,
+  raw: unknown,
+  names: HmacKeyNames,
+  objectWhere: string,
+  accepted: ReadonlySet<Risk>,
+): HmacSchemeOptions | undefined => {
   if (!isObject(raw)) {
     problems.add(objectWhere, 'must be an object like {"header":"x-signature","template":"{timestamp}.{body}"}');
     return undefined;
@@ -43,14 +49,26 @@ export const checkHmacOptions = (problems: Problems, raw: unknown, names: HmacKe
   const options = raw as unknown as HmacSchemeOptions;
   const template = options.template || '{body}';
   if (options.timestampHeader && !template.includes('{timestamp}')) {
-    problems.add(names('timestampHeader'), `is set but ${names('template')} has no {timestamp}: the timestamp would not be signed, and a capture with the header rewritten would pass as fresh; add {timestamp} to ${names('template')} or unset ${names('timestampHeader')}`);
+    problems.add(
+      names('timestampHeader'),
+      `is set but ${names('template')} has no {timestamp}: the timestamp would not be signed, and a capture with the header rewritten would pass as fresh; add {timestamp} to ${names('template')} or unset ${names('timestampHeader')}`,
+    );
   }
   if (options.idHeader && !template.includes('{id}')) {
-    problems.add(names('idHeader'), `is set but ${names('template')} has no {id}: the id would not be signed, so anyone could change it; add {id} to ${names('template')} or unset ${names('idHeader')}`);
+    problems.add(
+      names('idHeader'),
+      `is set but ${names('template')} has no {id}: the id would not be signed, so anyone could change it; add {id} to ${names('template')} or unset ${names('idHeader')}`,
+    );
   }
   const adjacent = ADJACENT.exec(template);
   if (adjacent) {
-    unlessAccepted(problems, accepted, 'hmac-template-without-separator', names('template'), `puts {${adjacent[1]}} and {${adjacent[2]}} side by side, so two different pairs of values sign the same text; put a separator such as "." between them`);
+    unlessAccepted(
+      problems,
+      accepted,
+      'hmac-template-without-separator',
+      names('template'),
+      `puts {${adjacent[1]}} and {${adjacent[2]}} side by side, so two different pairs of values sign the same text; put a separator such as "." between them`,
+    );
   }
   return options;
 };

@@ -4,7 +4,15 @@ import { resolveScheme } from '../schemes/index.js';
 import type { SignatureScheme } from '../schemes/types.js';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, tableName } from '../stores/tables.js';
 import { describeSources, type DescribeOverrides } from './describe.js';
-import { DEFAULT_SOURCE, DEFAULTS, type ConfigDescription, type HookwardenConfig, type SecretSource, type SourceConfig, type SourceDescription } from './model.js';
+import {
+  DEFAULT_SOURCE,
+  DEFAULTS,
+  type ConfigDescription,
+  type HookwardenConfig,
+  type SecretSource,
+  type SourceConfig,
+  type SourceDescription,
+} from './model.js';
 import { rotationFromDescription } from './rotation.js';
 import { envSecrets, positiveInt, Problems } from './rules.js';
 
@@ -34,7 +42,11 @@ export interface ConfigDescriptionResult {
  *
  * @example const { description, problems } = describeConfig(process.env);
  */
-export const describeConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), overrides: DescribeOverrides = {}): ConfigDescriptionResult => {
+export const describeConfig = (
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+  overrides: DescribeOverrides = {},
+): ConfigDescriptionResult => {
   const problems = new Problems();
   const { description, origin } = describeSources(problems, env, cwd, overrides);
   return { description, origin, problems: problems.items };
@@ -92,7 +104,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const { description, origin } = describeSources(problems, env, cwd);
   // Read by Secrets Manager sources; a config file may have them, the WEBHOOK_* variables never do.
   const cacheSeconds =
-    origin === 'environment' ? DEFAULTS.secretCacheSeconds : positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
+    origin === 'environment'
+      ? DEFAULTS.secretCacheSeconds
+      : positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
   const sources = new Map(description.sources.map((source) => [source.name, resolveSource(problems, source, env, cacheSeconds)]));
 
   if (env.DEBUG !== undefined && env.DEBUG !== '' && !BOOLEAN.test(env.DEBUG)) {

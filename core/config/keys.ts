@@ -4,7 +4,21 @@ import type { Problems } from './rules.js';
 export const KNOWN_KEYS = {
   top: ['sources', 'corsOrigins', 'trustedProxies', 'acceptRisks'],
   // `generateSecret` is read by the CDK app only; the functions accept and ignore it.
-  source: ['name', 'scheme', 'secretEnv', 'secretArn', 'generateSecret', 'allowedIps', 'maxAgeSeconds', 'maxBodyBytes', 'retentionSeconds', 'rateLimit', 'clientRateLimit', 'hmac', 'rotation'],
+  source: [
+    'name',
+    'scheme',
+    'secretEnv',
+    'secretArn',
+    'generateSecret',
+    'allowedIps',
+    'maxAgeSeconds',
+    'maxBodyBytes',
+    'retentionSeconds',
+    'rateLimit',
+    'clientRateLimit',
+    'hmac',
+    'rotation',
+  ],
   hmac: ['header', 'prefix', 'encoding', 'timestampHeader', 'idHeader', 'template'],
 } as const;
 
@@ -16,7 +30,11 @@ const distance = (a: string, b: string): number => {
   for (let i = 1; i <= x.length; i++) {
     const row = [i];
     for (let j = 1; j <= y.length; j++) {
-      row[j] = Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (previous[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1),
+      );
     }
     previous = row;
   }
@@ -35,4 +53,5 @@ export const unknownKeys = (problems: Problems, where: (key: string) => string, 
 };
 
 /** Whether a JSON value is a plain object (not an array, not null). */
-export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

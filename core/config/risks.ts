@@ -14,7 +14,9 @@ export type Risk = (typeof RISKS)[number];
 export const acceptedRisks = (problems: Problems, env: NodeJS.ProcessEnv, document: unknown, origin = 'config'): ReadonlySet<Risk> => {
   const names = [
     ...list(env.HOOKWARDEN_ACCEPT_RISKS).map((name) => ['HOOKWARDEN_ACCEPT_RISKS', name] as const),
-    ...(isObject(document) ? stringArray(problems, `${origin} acceptRisks`, document.acceptRisks) : []).map((name) => [`${origin} acceptRisks`, name] as const),
+    ...(isObject(document) ? stringArray(problems, `${origin} acceptRisks`, document.acceptRisks) : []).map(
+      (name) => [`${origin} acceptRisks`, name] as const,
+    ),
   ];
   const accepted = new Set<Risk>();
   for (const [where, name] of names) {
@@ -26,7 +28,8 @@ export const acceptedRisks = (problems: Problems, env: NodeJS.ProcessEnv, docume
 
 /** Adds the problem unless the risk is acknowledged. */
 export const unlessAccepted = (problems: Problems, accepted: ReadonlySet<Risk>, risk: Risk, where: string, what: string): void => {
-  if (!accepted.has(risk)) problems.add(where, `${what}; if that is really intended, acknowledge it with "${risk}" in acceptRisks or HOOKWARDEN_ACCEPT_RISKS`);
+  if (!accepted.has(risk))
+    problems.add(where, `${what}; if that is really intended, acknowledge it with "${risk}" in acceptRisks or HOOKWARDEN_ACCEPT_RISKS`);
 };
 
 /**
@@ -40,17 +43,39 @@ const everyAddress = (entries: readonly string[]): string[] =>
   });
 
 /** Trusted proxies: valid ranges, and not every address unless acknowledged (it would let any client choose its own address). */
-export const proxyRanges = (problems: Problems, where: string, entries: readonly string[], accepted: ReadonlySet<Risk>): readonly string[] => {
+export const proxyRanges = (
+  problems: Problems,
+  where: string,
+  entries: readonly string[],
+  accepted: ReadonlySet<Risk>,
+): readonly string[] => {
   for (const what of everyAddress(entries)) {
-    unlessAccepted(problems, accepted, 'trust-any-proxy', where, `${what} trust${what.startsWith('"') ? 's' : ''} X-Forwarded-For from every address, so any client can choose the address the allowlist, blocklist and rate limits see`);
+    unlessAccepted(
+      problems,
+      accepted,
+      'trust-any-proxy',
+      where,
+      `${what} trust${what.startsWith('"') ? 's' : ''} X-Forwarded-For from every address, so any client can choose the address the allowlist, blocklist and rate limits see`,
+    );
   }
   return ranges(problems, where, entries);
 };
 
 /** An allowlist: valid ranges, and not every address unless acknowledged (it allows everyone while looking like a restriction). */
-export const allowedRanges = (problems: Problems, where: string, entries: readonly string[], accepted: ReadonlySet<Risk>): readonly string[] => {
+export const allowedRanges = (
+  problems: Problems,
+  where: string,
+  entries: readonly string[],
+  accepted: ReadonlySet<Risk>,
+): readonly string[] => {
   for (const what of everyAddress(entries)) {
-    unlessAccepted(problems, accepted, 'allow-any-ip', where, `${what} allow${what.startsWith('"') ? 's' : ''} every address, so the allowlist restricts nothing (leave it empty to allow any address)`);
+    unlessAccepted(
+      problems,
+      accepted,
+      'allow-any-ip',
+      where,
+      `${what} allow${what.startsWith('"') ? 's' : ''} every address, so the allowlist restricts nothing (leave it empty to allow any address)`,
+    );
   }
   return ranges(problems, where, entries);
 };

@@ -58,7 +58,14 @@ export interface RotationDescription {
 export const MIN_EVERY_SECONDS = 4 * 3600;
 export const MAX_EVERY_SECONDS = 1000 * 86_400;
 /** What a source without a `rotation` block gets: every secret has a due date. */
-export const DEFAULT_ROTATION: RotationConfig = Object.freeze({ mode: 'manual', every: '90d', everySeconds: 90 * 86_400, overlap: '24h', overlapSeconds: 86_400, defaulted: true });
+export const DEFAULT_ROTATION: RotationConfig = Object.freeze({
+  mode: 'manual',
+  every: '90d',
+  everySeconds: 90 * 86_400,
+  overlap: '24h',
+  overlapSeconds: 86_400,
+  defaulted: true,
+});
 
 const DURATION = /^(\d{1,7})(m|h|d)$/;
 const UNIT_SECONDS = { m: 60, h: 3600, d: 86_400 } as const;
@@ -128,15 +135,31 @@ export const rotationOf = (problems: Problems, where: string, raw: unknown, sche
   let mode: RotationMode = 'manual';
   if (raw.mode !== undefined) {
     if (typeof raw.mode === 'string' && (ROTATION_MODES as readonly string[]).includes(raw.mode)) mode = raw.mode as RotationMode;
-    else problems.add(`${where}.mode`, `must be one of ${ROTATION_MODES.join(', ')}, got ${JSON.stringify(raw.mode)}${typeof raw.mode === 'string' ? ` (the nearest is "${nearest(raw.mode, ROTATION_MODES)}")` : ''}`);
+    else
+      problems.add(
+        `${where}.mode`,
+        `must be one of ${ROTATION_MODES.join(', ')}, got ${JSON.stringify(raw.mode)}${typeof raw.mode === 'string' ? ` (the nearest is "${nearest(raw.mode, ROTATION_MODES)}")` : ''}`,
+      );
   }
   const everySeconds = duration(problems, `${where}.every`, raw.every, '90d', MIN_EVERY_SECONDS, MAX_EVERY_SECONDS);
   // Secrets Manager schedules in whole hours or days (rate(N hours)).
-  if (everySeconds % 3600 !== 0) problems.add(`${where}.every`, `must be whole hours or days (Secrets Manager schedules rotation in hours or days), got ${JSON.stringify(raw.every)}`);
+  if (everySeconds % 3600 !== 0)
+    problems.add(
+      `${where}.every`,
+      `must be whole hours or days (Secrets Manager schedules rotation in hours or days), got ${JSON.stringify(raw.every)}`,
+    );
   const overlapSeconds = duration(problems, `${where}.overlap`, raw.overlap, '24h', 60, 30 * 86_400);
-  if (overlapSeconds >= everySeconds) problems.add(`${where}.overlap`, `must be shorter than "every" (${String(raw.every ?? '90d')}): a key would still be valid when the next one is retired`);
+  if (overlapSeconds >= everySeconds)
+    problems.add(
+      `${where}.overlap`,
+      `must be shorter than "every" (${String(raw.every ?? '90d')}): a key would still be valid when the next one is retired`,
+    );
   const onlyFor = (key: 'github' | 'tokenEnv' | 'tokenSecretArn' | 'reason', modes: readonly RotationMode[]): void => {
-    if (raw[key] !== undefined && !modes.includes(mode)) problems.add(`${where}.${key}`, `is read only with "mode": ${modes.map((m) => JSON.stringify(m)).join(' or ')}, and this mode is ${JSON.stringify(mode)}`);
+    if (raw[key] !== undefined && !modes.includes(mode))
+      problems.add(
+        `${where}.${key}`,
+        `is read only with "mode": ${modes.map((m) => JSON.stringify(m)).join(' or ')}, and this mode is ${JSON.stringify(mode)}`,
+      );
   };
   onlyFor('github', ['github']);
   onlyFor('tokenEnv', ['github']);
@@ -144,17 +167,26 @@ export const rotationOf = (problems: Problems, where: string, raw: unknown, sche
   onlyFor('reason', ['off']);
   let github: GitHubHook | undefined;
   if (mode === 'github') {
-    if (schemeName !== 'github') problems.add(`${where}.mode`, `"github" sets a GitHub hook's secret, and this source's scheme is ${JSON.stringify(schemeName)}`);
-    if (raw.github === undefined) problems.add(`${where}.github`, 'is required with "mode": "github": {"repository":"owner/repo","hookId":123} or {"organization":"org","hookId":123}');
+    if (schemeName !== 'github')
+      problems.add(`${where}.mode`, `"github" sets a GitHub hook's secret, and this source's scheme is ${JSON.stringify(schemeName)}`);
+    if (raw.github === undefined)
+      problems.add(
+        `${where}.github`,
+        'is required with "mode": "github": {"repository":"owner/repo","hookId":123} or {"organization":"org","hookId":123}',
+      );
     else github = githubHook(problems, `${where}.github`, raw.github);
-    if (raw.tokenEnv === undefined && raw.tokenSecretArn === undefined) problems.add(where, 'needs "tokenEnv" (locally) or "tokenSecretArn" (on AWS): the GitHub API token that may set the hook\'s secret');
-    if (raw.tokenEnv !== undefined && (typeof raw.tokenEnv !== 'string' || !ENV_NAME.test(raw.tokenEnv))) problems.add(`${where}.tokenEnv`, `must be an environment variable name, got ${JSON.stringify(raw.tokenEnv)}`);
-    if (raw.tokenSecretArn !== undefined && (typeof raw.tokenSecretArn !== 'string' || !raw.tokenSecretArn.startsWith('arn:'))) problems.add(`${where}.tokenSecretArn`, `must be a Secrets Manager secret ARN, got ${JSON.stringify(raw.tokenSecretArn)}`);
+    if (raw.tokenEnv === undefined && raw.tokenSecretArn === undefined)
+      problems.add(where, 'needs "tokenEnv" (locally) or "tokenSecretArn" (on AWS): the GitHub API token that may set the hook\'s secret');
+    if (raw.tokenEnv !== undefined && (typeof raw.tokenEnv !== 'string' || !ENV_NAME.test(raw.tokenEnv)))
+      problems.add(`${where}.tokenEnv`, `must be an environment variable name, got ${JSON.stringify(raw.tokenEnv)}`);
+    if (raw.tokenSecretArn !== undefined && (typeof raw.tokenSecretArn !== 'string' || !raw.tokenSecretArn.startsWith('arn:')))
+      problems.add(`${where}.tokenSecretArn`, `must be a Secrets Manager secret ARN, got ${JSON.stringify(raw.tokenSecretArn)}`);
   }
   if (mode === 'shared' && PROVIDER_ISSUED.has(schemeName)) {
     problems.add(`${where}.mode`, `"shared" generates the key, and ${schemeName} issues its own secret in its dashboard: use "manual"`);
   }
-  if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.trim() === '')) problems.add(`${where}.reason`, 'must be a non-empty string: why this key never rotates');
+  if (raw.reason !== undefined && (typeof raw.reason !== 'string' || raw.reason.trim() === ''))
+    problems.add(`${where}.reason`, 'must be a non-empty string: why this key never rotates');
   return {
     mode,
     every: typeof raw.every === 'string' ? raw.every.trim() : '90d',

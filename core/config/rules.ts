@@ -46,13 +46,7 @@ export class Problems {
 }
 
 /** A whole number in 1..max from a variable or key; a problem otherwise (the fallback is returned). */
-export const positiveInt = (
-  problems: Problems,
-  where: string,
-  raw: unknown,
-  fallback: number,
-  max: number,
-): number => {
+export const positiveInt = (problems: Problems, where: string, raw: unknown, fallback: number, max: number): number => {
   if (raw === undefined || raw === '') return fallback;
   const value = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
@@ -181,4 +175,3 @@ export const hmacFromEnv = (env: NodeJS.ProcessEnv): HmacSchemeOptions | undefin
     template: env.WEBHOOK_HMAC_TEMPLATE,
   };
 };
-

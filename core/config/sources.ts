@@ -6,7 +6,19 @@ import { isObject, KNOWN_KEYS, unknownKeys } from './keys.js';
 import { DEFAULT_SOURCE, DEFAULTS, SINGLE_SOURCE_VARIABLES, type ConfigDocument, type SourceDescription } from './model.js';
 import { allowedRanges, type Risk } from './risks.js';
 import { describeRotation, rotationOf } from './rotation.js';
-import { ENV_NAME, hmacFromEnv, jsonInt, limits, list, MAX_BODY_LIMIT, positiveInt, schemeFor, SOURCE_NAME, stringArray, type Problems } from './rules.js';
+import {
+  ENV_NAME,
+  hmacFromEnv,
+  jsonInt,
+  limits,
+  list,
+  MAX_BODY_LIMIT,
+  positiveInt,
+  schemeFor,
+  SOURCE_NAME,
+  stringArray,
+  type Problems,
+} from './rules.js';
 
 /** Where the config file is looked for: `HOOKWARDEN_CONFIG`, else `hookwarden.config.json`, in `cwd`. */
 export const configFilePath = (env: NodeJS.ProcessEnv, cwd: string): string => resolve(cwd, env.HOOKWARDEN_CONFIG || DEFAULTS.configFile);
@@ -69,7 +81,13 @@ const optional = (hmac: HmacSchemeOptions | undefined | false, rateLimit: unknow
 });
 
 /** One source of the document, every key checked; `undefined` when its name is unusable. */
-const sourceFromDocument = (problems: Problems, raw: unknown, where: string, accepted: ReadonlySet<Risk>, completeArn: boolean): SourceDescription | undefined => {
+const sourceFromDocument = (
+  problems: Problems,
+  raw: unknown,
+  where: string,
+  accepted: ReadonlySet<Risk>,
+  completeArn: boolean,
+): SourceDescription | undefined => {
   if (!isObject(raw)) {
     problems.add(where, 'must be an object');
     return undefined;
@@ -86,19 +104,28 @@ const sourceFromDocument = (problems: Problems, raw: unknown, where: string, acc
     hmac = checkHmacOptions(problems, raw.hmac, (key) => `${where}.hmac.${key}`, `${where}.hmac`, accepted) ?? false;
   }
   const scheme = schemeFor(problems, `${where}.scheme`, schemeName, hmac);
-  if (raw.generateSecret !== undefined && typeof raw.generateSecret !== 'boolean') problems.add(`${where}.generateSecret`, `must be true or false, got ${JSON.stringify(raw.generateSecret)}`);
+  if (raw.generateSecret !== undefined && typeof raw.generateSecret !== 'boolean')
+    problems.add(`${where}.generateSecret`, `must be true or false, got ${JSON.stringify(raw.generateSecret)}`);
   let secretArn: string | undefined;
   if (raw.secretArn !== undefined) {
     if (typeof raw.secretArn !== 'string' || raw.secretArn.length === 0) problems.add(`${where}.secretArn`, 'must be a secret ARN or name');
     else secretArn = raw.secretArn;
     if (secretArn && completeArn && !COMPLETE_SECRET_ARN.test(secretArn)) {
-      problems.add(`${where}.secretArn`, 'must be the complete secret ARN, with its 6-character suffix (aws secretsmanager describe-secret prints it)');
+      problems.add(
+        `${where}.secretArn`,
+        'must be the complete secret ARN, with its 6-character suffix (aws secretsmanager describe-secret prints it)',
+      );
     }
   }
   let secretEnv: string | undefined;
   if (raw.secretEnv !== undefined) {
-    if (typeof raw.secretEnv !== 'string' || !ENV_NAME.test(raw.secretEnv)) problems.add(`${where}.secretEnv`, `must be an environment variable name, got ${JSON.stringify(raw.secretEnv)}`);
-    else if (AWS_VARIABLE.test(raw.secretEnv)) problems.add(`${where}.secretEnv`, `"${raw.secretEnv}" is an AWS variable (credentials or runtime settings), never a webhook secret: name the variable that holds the provider's signing secret`);
+    if (typeof raw.secretEnv !== 'string' || !ENV_NAME.test(raw.secretEnv))
+      problems.add(`${where}.secretEnv`, `must be an environment variable name, got ${JSON.stringify(raw.secretEnv)}`);
+    else if (AWS_VARIABLE.test(raw.secretEnv))
+      problems.add(
+        `${where}.secretEnv`,
+        `"${raw.secretEnv}" is an AWS variable (credentials or runtime settings), never a webhook secret: name the variable that holds the provider's signing secret`,
+      );
     else secretEnv = raw.secretEnv;
   }
   const allowedIps = allowedRanges(problems, `${where}.allowedIps`, stringArray(problems, `${where}.allowedIps`, raw.allowedIps), accepted);
@@ -128,7 +155,13 @@ const sourceFromDocument = (problems: Problems, raw: unknown, where: string, acc
  * one pass: unknown keys (naming the nearest known one), wrong types, bad
  * values, and dangerous values not acknowledged in `accepted`.
  */
-export const sourcesFromDocument = (problems: Problems, document: ConfigDocument, origin: string, accepted: ReadonlySet<Risk>, completeArns = false): SourceDescription[] => {
+export const sourcesFromDocument = (
+  problems: Problems,
+  document: ConfigDocument,
+  origin: string,
+  accepted: ReadonlySet<Risk>,
+  completeArns = false,
+): SourceDescription[] => {
   unknownKeys(problems, (key) => `${origin} ${key}`, document, KNOWN_KEYS.top);
   if (!Array.isArray(document.sources) || document.sources.length === 0) {
     problems.add(`${origin} sources`, 'must be a non-empty array');
@@ -150,11 +183,16 @@ export const sourcesFromDocument = (problems: Problems, document: ConfigDocument
  * silently ignored. A variable a source names in `secretEnv` is in use, not ignored.
  */
 export const ignoredVariables = (problems: Problems, document: ConfigDocument, origin: string, env: NodeJS.ProcessEnv): void => {
-  const used = new Set((Array.isArray(document.sources) ? document.sources : []).map((raw: unknown) => (isObject(raw) ? raw.secretEnv : undefined)));
+  const used = new Set(
+    (Array.isArray(document.sources) ? document.sources : []).map((raw: unknown) => (isObject(raw) ? raw.secretEnv : undefined)),
+  );
   for (const variable of SINGLE_SOURCE_VARIABLES) {
     if (!env[variable] || used.has(variable)) continue;
     const instead = variable === 'WEBHOOK_SECRET' ? ` (or name ${variable} in a source's "secretEnv")` : '';
-    problems.add(variable, `is set, but the sources come from ${origin}, which this variable does not change; configure the source there and unset ${variable}${instead}`);
+    problems.add(
+      variable,
+      `is set, but the sources come from ${origin}, which this variable does not change; configure the source there and unset ${variable}${instead}`,
+    );
   }
 };
 
@@ -162,10 +200,16 @@ export const ignoredVariables = (problems: Problems, document: ConfigDocument, o
  * The `WEBHOOK_HMAC_*` options of the `default` source, checked (config/hmac.ts):
  * `false` when refused, `undefined` when not set. Set without `WEBHOOK_SCHEME=hmac`, they are a problem.
  */
-const hmacFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv, schemeName: string, accepted: ReadonlySet<Risk>): HmacSchemeOptions | undefined | false => {
+const hmacFromEnvironment = (
+  problems: Problems,
+  env: NodeJS.ProcessEnv,
+  schemeName: string,
+  accepted: ReadonlySet<Risk>,
+): HmacSchemeOptions | undefined | false => {
   if (schemeName !== 'hmac') {
     for (const variable of Object.values(HMAC_VARIABLES)) {
-      if (env[variable]) problems.add(variable, `is read only with WEBHOOK_SCHEME=hmac, and WEBHOOK_SCHEME is ${JSON.stringify(schemeName)}`);
+      if (env[variable])
+        problems.add(variable, `is read only with WEBHOOK_SCHEME=hmac, and WEBHOOK_SCHEME is ${JSON.stringify(schemeName)}`);
     }
     return undefined;
   }
@@ -181,8 +225,18 @@ export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv
   const allowedIps = allowedRanges(problems, 'WEBHOOK_ALLOWED_IPS', list(env.WEBHOOK_ALLOWED_IPS), accepted);
   const maxAgeSeconds = positiveInt(problems, 'WEBHOOK_MAX_AGE', env.WEBHOOK_MAX_AGE, DEFAULTS.maxAgeSeconds, 86_400);
   const maxBodyBytes = positiveInt(problems, 'WEBHOOK_MAX_BODY_BYTES', env.WEBHOOK_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT);
-  const retentionSeconds = positiveInt(problems, 'WEBHOOK_RETENTION_SECONDS', env.WEBHOOK_RETENTION_SECONDS, DEFAULTS.retentionSeconds, 366 * 86_400);
-  const checked = limits(problems, ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT], ['WEBHOOK_CLIENT_RATE_LIMIT', env.WEBHOOK_CLIENT_RATE_LIMIT]);
+  const retentionSeconds = positiveInt(
+    problems,
+    'WEBHOOK_RETENTION_SECONDS',
+    env.WEBHOOK_RETENTION_SECONDS,
+    DEFAULTS.retentionSeconds,
+    366 * 86_400,
+  );
+  const checked = limits(
+    problems,
+    ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT],
+    ['WEBHOOK_CLIENT_RATE_LIMIT', env.WEBHOOK_CLIENT_RATE_LIMIT],
+  );
   return {
     name: DEFAULT_SOURCE,
     scheme: scheme?.name ?? String(env.WEBHOOK_SCHEME),

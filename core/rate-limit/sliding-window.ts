@@ -33,15 +33,20 @@ export const windowAt = (nowMs: number, windowSeconds: number): { readonly index
  * of it still inside the sliding window, plus the current window's count. A
  * request is admitted when the current count is below this threshold.
  */
-export const admitThreshold = (limit: number, previousCount: number, fraction: number): number =>
-  limit - previousCount * (1 - fraction);
+export const admitThreshold = (limit: number, previousCount: number, fraction: number): number => limit - previousCount * (1 - fraction);
 
 /** Whether a request is admitted with `currentCount` already admitted in this window. */
 export const admits = (limit: number, previousCount: number, currentCount: number, fraction: number): boolean =>
   currentCount + 1 <= admitThreshold(limit, previousCount, fraction) + 1e-9;
 
 /** Seconds until the estimate drops enough to admit one more (at least 1), for `Retry-After`. */
-export const retryAfterSeconds = (limit: number, previousCount: number, currentCount: number, fraction: number, windowSeconds: number): number => {
+export const retryAfterSeconds = (
+  limit: number,
+  previousCount: number,
+  currentCount: number,
+  fraction: number,
+  windowSeconds: number,
+): number => {
   // Admission needs previous × (1 − f') + current + 1 ≤ limit at a later fraction f' of this window…
   if (previousCount > 0) {
     const needed = 1 - (limit - currentCount - 1) / previousCount;

@@ -132,7 +132,10 @@ export interface EventsHandlerOptions {
 }
 
 /** A handler whose 200 answer's body is a stream (the local server pipes it; Lambda streams it). */
-export type StreamingHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<Omit<APIGatewayProxyResult, 'body'> & { body: string | Readable }>;
+export type StreamingHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<Omit<APIGatewayProxyResult, 'body'> & { body: string | Readable }>;
 
 /**
  * `GET /events?source=`: server-sent events, one `delivery` event per stored
@@ -144,13 +147,24 @@ export type StreamingHandler = (event: APIGatewayProxyEvent, context: Context) =
 export const createEventsHandler = (deps: ReaderDependencies, options: EventsHandlerOptions = {}): StreamingHandler => {
   const now = deps.now ?? Date.now;
   const events = async (event: APIGatewayProxyEvent, context: Context) => {
-    if (event.httpMethod !== 'GET') throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
+    if (event.httpMethod !== 'GET')
+      throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
     const sources = sourcesAsked(event, readerStateOf(context).token?.sources ?? []);
     const start = startOf(event, now(), deps.settings.settleMs);
-    const body = openStream({ feed: deps.feed, settings: deps.settings, sources, start, now, telemetry: deps.telemetry, ...(deps.notifier ? { notifier: deps.notifier } : {}) });
+    const body = openStream({
+      feed: deps.feed,
+      settings: deps.settings,
+      sources,
+      start,
+      now,
+      telemetry: deps.telemetry,
+      ...(deps.notifier ? { notifier: deps.notifier } : {}),
+    });
     return { statusCode: 200, headers: { ...EVENT_STREAM_HEADERS }, body };
   };
-  const reader = middy(events as never, { streamifyResponse: options.streamifyResponse ?? false }).use(readerMiddlewares(deps)) as unknown as StreamingHandler;
+  const reader = middy(events as never, { streamifyResponse: options.streamifyResponse ?? false }).use(
+    readerMiddlewares(deps),
+  ) as unknown as StreamingHandler;
   if (options.streamifyResponse) return reader;
   const preflight = readerPreflight(deps) as unknown as StreamingHandler;
   return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : reader(event, context));

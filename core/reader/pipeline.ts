@@ -43,7 +43,10 @@ export interface ReaderDependencies {
 }
 
 /** The deliveries API's CORS: GET only, and only the two request headers a reader sends. */
-export const READER_CORS: Required<Pick<CorsPolicyOptions, 'methods' | 'headers'>> = { methods: ['GET'], headers: ['authorization', 'last-event-id'] };
+export const READER_CORS: Required<Pick<CorsPolicyOptions, 'methods' | 'headers'>> = {
+  methods: ['GET'],
+  headers: ['authorization', 'last-event-id'],
+};
 
 const FALLBACK_BODY = JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error.' } });
 
@@ -70,11 +73,18 @@ const outerMiddlewares = (deps: Pick<ReaderDependencies, 'config' | 'telemetry'>
 export const readerMiddlewares = (deps: ReaderDependencies): HttpMiddleware[] => [
   ...outerMiddlewares(deps),
   originGuard({ origins: deps.config.corsOrigins }),
-  readToken({ tokens: deps.tokens, rate: deps.settings.apiRateLimit, ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}), ...(deps.now ? { now: deps.now } : {}) }),
+  readToken({
+    tokens: deps.tokens,
+    rate: deps.settings.apiRateLimit,
+    ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  }),
 ];
 
 /** Answers CORS preflights (OPTIONS) of the deliveries API: exact origin, GET, `Authorization` and `Last-Event-ID` only. */
 export const readerPreflight = (deps: Pick<ReaderDependencies, 'config' | 'telemetry'>): HttpHandler => {
   const answer = preflightHandler({ origins: deps.config.corsOrigins, ...READER_CORS });
-  return middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => answer(event)).use(outerMiddlewares(deps)) as unknown as HttpHandler;
+  return middy(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => answer(event)).use(
+    outerMiddlewares(deps),
+  ) as unknown as HttpHandler;
 };

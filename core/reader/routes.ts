@@ -52,14 +52,20 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
     let limit: number = LIST_LIMIT.default;
     if (query.limit !== undefined) {
       limit = /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : 0;
-      if (limit < 1 || limit > LIST_LIMIT.max) throw badRequest('limit_invalid', `limit must be a whole number from 1 to ${LIST_LIMIT.max}.`);
+      if (limit < 1 || limit > LIST_LIMIT.max)
+        throw badRequest('limit_invalid', `limit must be a whole number from 1 to ${LIST_LIMIT.max}.`);
     }
     let before: string | undefined;
     if (query.cursor !== undefined) {
       before = decodeCursor(query.cursor);
       if (before === undefined) throw badRequest('cursor_invalid', 'cursor is not one this API gave out.');
     }
-    const page = await deps.feed.newest({ sources, limit, nowSeconds: Math.floor(now() / 1000), ...(before === undefined ? {} : { before }) });
+    const page = await deps.feed.newest({
+      sources,
+      limit,
+      nowSeconds: Math.floor(now() / 1000),
+      ...(before === undefined ? {} : { before }),
+    });
     return jsonResponse(200, { deliveries: page.entries.map(summary), next: page.next === undefined ? null : encodeCursor(page.next) });
   };
 
@@ -83,7 +89,8 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
   };
 
   const route = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
-    if (event.httpMethod !== 'GET') throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
+    if (event.httpMethod !== 'GET')
+      throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
     return event.resource === '/deliveries' ? list(event, context) : get(event, context);
   };
   const reader = middy(route).use(readerMiddlewares(deps)) as unknown as HttpHandler;

@@ -30,7 +30,15 @@ export const READER_DEFAULTS: ReaderSettings = {
   lookBackMs: 30_000,
 };
 
-const whole = (problems: string[], name: string, raw: string | undefined, min: number, max: number, fallback: number, scale = 1): number => {
+const whole = (
+  problems: string[],
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+  fallback: number,
+  scale = 1,
+): number => {
   if (raw === undefined || raw === '') return fallback;
   const value = /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(value >= min && value <= max)) {
@@ -55,9 +63,25 @@ export const readerSettings = (env: NodeJS.ProcessEnv = process.env): ReaderSett
   const settings: ReaderSettings = {
     apiRateLimit,
     // 14 min 30 s at most: Lambda stops at 15 min.
-    streamMaxMs: whole(problems, 'HOOKWARDEN_STREAM_MAX_SECONDS', env.HOOKWARDEN_STREAM_MAX_SECONDS, 1, 870, READER_DEFAULTS.streamMaxMs, 1000),
+    streamMaxMs: whole(
+      problems,
+      'HOOKWARDEN_STREAM_MAX_SECONDS',
+      env.HOOKWARDEN_STREAM_MAX_SECONDS,
+      1,
+      870,
+      READER_DEFAULTS.streamMaxMs,
+      1000,
+    ),
     // Regional API Gateway drops a connection idle for 5 minutes; keep well under it.
-    keepAliveMs: whole(problems, 'HOOKWARDEN_STREAM_KEEPALIVE_SECONDS', env.HOOKWARDEN_STREAM_KEEPALIVE_SECONDS, 1, 60, READER_DEFAULTS.keepAliveMs, 1000),
+    keepAliveMs: whole(
+      problems,
+      'HOOKWARDEN_STREAM_KEEPALIVE_SECONDS',
+      env.HOOKWARDEN_STREAM_KEEPALIVE_SECONDS,
+      1,
+      60,
+      READER_DEFAULTS.keepAliveMs,
+      1000,
+    ),
     pollMs: whole(problems, 'HOOKWARDEN_STREAM_POLL_MS', env.HOOKWARDEN_STREAM_POLL_MS, 50, 60_000, READER_DEFAULTS.pollMs),
     settleMs: whole(problems, 'HOOKWARDEN_STREAM_SETTLE_MS', env.HOOKWARDEN_STREAM_SETTLE_MS, 0, 60_000, READER_DEFAULTS.settleMs),
     lookBackMs: whole(problems, 'HOOKWARDEN_STREAM_LOOKBACK_MS', env.HOOKWARDEN_STREAM_LOOKBACK_MS, 0, 600_000, READER_DEFAULTS.lookBackMs),

@@ -17,8 +17,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * Decodes hex strictly: `undefined` for empty, odd-length or non-hex text
  * (`Buffer.from` would silently stop at the first bad character).
  */
-export const decodeHex = (text: string): Buffer | undefined =>
-  text.length > 0 && HEX.test(text) ? Buffer.from(text, 'hex') : undefined;
+export const decodeHex = (text: string): Buffer | undefined => (text.length > 0 && HEX.test(text) ? Buffer.from(text, 'hex') : undefined);
 
 /**
  * Decodes padded standard base64 strictly: `undefined` for empty text, the
@@ -198,4 +197,5 @@ class SignedBytesDelivery implements VerifiedDelivery {
  * signed bytes (`head`, `body`, `tail` as {@link matchAny} takes them), hashed
  * on first read; see {@link SignedBytesDelivery} for why it is a class.
  */
-export const withSignedId = (fields: DeliveryFields, head: string, body: Buffer, tail = ''): VerifiedDelivery => new SignedBytesDelivery(fields, head, body, tail);
+export const withSignedId = (fields: DeliveryFields, head: string, body: Buffer, tail = ''): VerifiedDelivery =>
+  new SignedBytesDelivery(fields, head, body, tail);

@@ -16,7 +16,9 @@ type Part = string | typeof ID | typeof TIMESTAMP;
 
 /** Splits a template's text around its `{id}` and `{timestamp}` placeholders. */
 const partsOf = (text: string): Part[] =>
-  text.split(/(\{id\}|\{timestamp\})/).flatMap((piece): Part[] => (piece === '{id}' ? [ID] : piece === '{timestamp}' ? [TIMESTAMP] : piece ? [piece] : []));
+  text
+    .split(/(\{id\}|\{timestamp\})/)
+    .flatMap((piece): Part[] => (piece === '{id}' ? [ID] : piece === '{timestamp}' ? [TIMESTAMP] : piece ? [piece] : []));
 
 /** Builds the signed text around the body; the usual template has no part at all and costs nothing. */
 const fill = (parts: readonly Part[], id: string, timestamp: string): string => {
@@ -50,8 +52,11 @@ const compile = (options: HmacSchemeOptions) => {
   if (typeof template !== 'string') throw new Error(`scheme "hmac": ${[...problems, 'template must be a string'].join('; ')}`);
   const placeholders = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]);
   if (placeholders.filter((p) => p === 'body').length !== 1) problems.push('template must contain {body} exactly once');
-  for (const p of new Set(placeholders)) if (p !== 'body' && p !== 'id' && p !== 'timestamp') problems.push(`template has an unknown placeholder {${p}} (use {id}, {timestamp}, {body})`);
-  if (placeholders.includes('timestamp') && timestampHeader === undefined) problems.push('template uses {timestamp} but timestampHeader is not set');
+  for (const p of new Set(placeholders))
+    if (p !== 'body' && p !== 'id' && p !== 'timestamp')
+      problems.push(`template has an unknown placeholder {${p}} (use {id}, {timestamp}, {body})`);
+  if (placeholders.includes('timestamp') && timestampHeader === undefined)
+    problems.push('template uses {timestamp} but timestampHeader is not set');
   if (placeholders.includes('id') && idHeader === undefined) problems.push('template uses {id} but idHeader is not set');
   // Freshness checked on a header the MAC does not cover proves nothing: anyone can rewrite it.
   if (timestampHeader !== undefined && !placeholders.includes('timestamp')) problems.push(UNSIGNED_TIMESTAMP);
@@ -122,7 +127,8 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
       // An id outside the template is not signed: a replay could carry a fresh one, so it is only displayed.
       const stale = timestamp === undefined ? undefined : checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds);
       if (stale) return stale;
-      if (c.signsId && id !== undefined) return timestamp === undefined ? { ok: true, deliveryId: id } : { ok: true, deliveryId: id, timestampSeconds: timestamp };
+      if (c.signsId && id !== undefined)
+        return timestamp === undefined ? { ok: true, deliveryId: id } : { ok: true, deliveryId: id, timestampSeconds: timestamp };
       return withSignedId({ timestampSeconds: timestamp, providerId: id || undefined }, head, request.body, tail);
     },
 

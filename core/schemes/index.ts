@@ -30,7 +30,8 @@ export const PRESET_NAMES: readonly string[] = [...PRESETS.keys(), 'hmac'];
  */
 export const resolveScheme = (name: string, hmac?: HmacSchemeOptions): SignatureScheme => {
   if (name === 'hmac') {
-    if (hmac === undefined || hmac === null) throw new Error('scheme "hmac" needs hmac options: header is required (config "hmac", or WEBHOOK_HMAC_HEADER)');
+    if (hmac === undefined || hmac === null)
+      throw new Error('scheme "hmac" needs hmac options: header is required (config "hmac", or WEBHOOK_HMAC_HEADER)');
     return createHmacScheme(hmac);
   }
   const preset = PRESETS.get(name);

@@ -17,7 +17,15 @@ const TOPIC = 'x-shopify-topic';
  */
 export const shopify: SignatureScheme = {
   name: 'shopify',
-  keptHeaders: ['content-type', 'user-agent', TOPIC, WEBHOOK_ID, 'x-shopify-shop-domain', 'x-shopify-api-version', 'x-shopify-triggered-at'],
+  keptHeaders: [
+    'content-type',
+    'user-agent',
+    TOPIC,
+    WEBHOOK_ID,
+    'x-shopify-shop-domain',
+    'x-shopify-api-version',
+    'x-shopify-triggered-at',
+  ],
 
   decodeSecret(secret) {
     if (secret.length === 0) throw new Error('is empty');

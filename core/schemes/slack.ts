@@ -157,7 +157,9 @@ export const slack: SignatureScheme = {
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const eventId = eventIdOf(request.body);
-    return eventId ? { ok: true, deliveryId: eventId, timestampSeconds: timestamp } : withSignedId({ timestampSeconds: timestamp }, `v0:${text}:`, request.body);
+    return eventId
+      ? { ok: true, deliveryId: eventId, timestampSeconds: timestamp }
+      : withSignedId({ timestampSeconds: timestamp }, `v0:${text}:`, request.body);
   },
 
   eventTypeOf(request) {

@@ -20,7 +20,7 @@ const v1Signatures = (values: readonly string[]): Buffer[] => {
   const found: Buffer[] = [];
   for (const value of values) {
     // indexOf rather than split: no array per request for the usual single entry.
-    for (let start = 0; start < value.length; ) {
+    for (let start = 0; start < value.length;) {
       let end = value.indexOf(' ', start);
       if (end < 0) end = value.length;
       if (value.startsWith('v1,', start)) addMac(found, value.slice(start + 3, end), 'base64');
@@ -62,7 +62,8 @@ export const standardWebhooks: SignatureScheme = {
     }
     if (!values?.length) return { ok: false, code: 'signature_invalid', reason: `missing ${names.signature}` };
     const signatures = v1Signatures(values);
-    if (signatures.length === 0) return { ok: false, code: 'signature_invalid', reason: `no well-formed v1 signature in ${names.signature}` };
+    if (signatures.length === 0)
+      return { ok: false, code: 'signature_invalid', reason: `no well-formed v1 signature in ${names.signature}` };
     const id = idFromHeader(headers, names.id);
     if (id === undefined) return { ok: false, code: 'signature_invalid', reason: `missing ${names.id}` };
     if (typeof id !== 'string') return id;
@@ -74,7 +75,9 @@ export const standardWebhooks: SignatureScheme = {
     if (matchAny(keys, signatures, `${id}.${text}.`, request.body) < 0) {
       return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret' };
     }
-    return checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds) ?? { ok: true, deliveryId: id, timestampSeconds: timestamp };
+    return (
+      checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds) ?? { ok: true, deliveryId: id, timestampSeconds: timestamp }
+    );
   },
 
   eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),
@@ -82,7 +85,10 @@ export const standardWebhooks: SignatureScheme = {
   sign(secret, input) {
     const id = input.id ?? `msg_${randomBytes(12).toString('hex')}`;
     const timestamp = input.timestampSeconds ?? nowSeconds();
-    const mac = createHmac('sha256', standardWebhooks.decodeSecret(secret)).update(`${id}.${timestamp}.`).update(input.body).digest('base64');
+    const mac = createHmac('sha256', standardWebhooks.decodeSecret(secret))
+      .update(`${id}.${timestamp}.`)
+      .update(input.body)
+      .digest('base64');
     return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${mac}` };
   },
 };

@@ -23,7 +23,7 @@ const parseSignatureHeader = (values: readonly string[]): SignatureHeader => {
   const v1: Buffer[] = [];
   for (const value of values) {
     // indexOf and slice rather than split and trim: this runs on every request.
-    for (let start = 0; start < value.length; ) {
+    for (let start = 0; start < value.length;) {
       let end = value.indexOf(',', start);
       if (end < 0) end = value.length;
       while (value.charCodeAt(start) === 0x20) start++;
@@ -108,7 +108,9 @@ export const stripe: SignatureScheme = {
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const id = eventId(request.body);
-    return id ? { ok: true, deliveryId: id, timestampSeconds: timestamp } : withSignedId({ timestampSeconds: timestamp }, `${header.t}.`, request.body);
+    return id
+      ? { ok: true, deliveryId: id, timestampSeconds: timestamp }
+      : withSignedId({ timestampSeconds: timestamp }, `${header.t}.`, request.body);
   },
 
   eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),

@@ -34,7 +34,8 @@ export const parseUnixSeconds = (text: string, name: string): number | RejectedD
   const value = text.length <= 13 ? digitsValue(text) : -1;
   // Up to 10 digits is Unix seconds until the year 2286; 13 is what Date.now() gives.
   if (value >= 0 && text.length <= 10) return value;
-  if (value >= 0 && text.length === 13) return { ok: false, code: 'timestamp_invalid', reason: `${name} looks like milliseconds; Unix seconds expected` };
+  if (value >= 0 && text.length === 13)
+    return { ok: false, code: 'timestamp_invalid', reason: `${name} looks like milliseconds; Unix seconds expected` };
   return { ok: false, code: 'timestamp_invalid', reason: `${name} is not Unix seconds` };
 };
 
@@ -45,8 +46,10 @@ export const parseUnixSeconds = (text: string, name: string): number | RejectedD
  */
 export const checkFreshness = (timestamp: number, nowSeconds: number, maxAgeSeconds: number): RejectedDelivery | undefined => {
   const age = nowSeconds - timestamp;
-  if (age > maxAgeSeconds) return { ok: false, code: 'timestamp_out_of_range', reason: `timestamp is ${age} s old (limit ${maxAgeSeconds} s)` };
-  if (-age > maxAgeSeconds) return { ok: false, code: 'timestamp_out_of_range', reason: `timestamp is ${-age} s in the future (limit ${maxAgeSeconds} s)` };
+  if (age > maxAgeSeconds)
+    return { ok: false, code: 'timestamp_out_of_range', reason: `timestamp is ${age} s old (limit ${maxAgeSeconds} s)` };
+  if (-age > maxAgeSeconds)
+    return { ok: false, code: 'timestamp_out_of_range', reason: `timestamp is ${-age} s in the future (limit ${maxAgeSeconds} s)` };
   return undefined;
 };
 

@@ -56,15 +56,19 @@ export const githubHookSwitch = (options: GitHubHookSwitchOptions): ProviderSwit
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new GitHubApiError(`${method} ${path}${suffix}: GitHub's API is unreachable at ${base} (${(error as Error).message})`, { cause: error });
+      throw new GitHubApiError(`${method} ${path}${suffix}: GitHub's API is unreachable at ${base} (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     if (!response.ok) {
-      const hint = response.status === 404 || response.status === 403 ? ': check the hook id and that the token may administer the hook' : '';
+      const hint =
+        response.status === 404 || response.status === 403 ? ': check the hook id and that the token may administer the hook' : '';
       throw new GitHubApiError(`${method} ${path}${suffix}: GitHub answered ${response.status}${hint}`);
     }
     return response.status === 204 ? undefined : response.json();
   };
-  const deliveries = async (): Promise<HookDelivery[]> => ((await call('GET', '/deliveries?per_page=30')) as HookDelivery[] | undefined) ?? [];
+  const deliveries = async (): Promise<HookDelivery[]> =>
+    ((await call('GET', '/deliveries?per_page=30')) as HookDelivery[] | undefined) ?? [];
   const name = `GitHub hook ${options.hook.repository ?? options.hook.organization} #${options.hook.hookId}`;
   return {
     name,
@@ -76,12 +80,17 @@ export const githubHookSwitch = (options: GitHubHookSwitchOptions): ProviderSwit
       await call('POST', '/pings');
       const deadline = Date.now() + (options.confirmTimeoutMs ?? 30_000);
       for (;;) {
-        const ping = (await deliveries()).find((d) => !seen.has(d.id) && d.event === 'ping' && d.status_code !== undefined && d.status_code !== 0);
+        const ping = (await deliveries()).find(
+          (d) => !seen.has(d.id) && d.event === 'ping' && d.status_code !== undefined && d.status_code !== 0,
+        );
         if (ping) {
           if (ping.status_code !== undefined && ping.status_code >= 200 && ping.status_code < 300) return;
           throw new GitHubApiError(`${name}: the ping signed with the new secret was answered ${ping.status_code}, not 2xx`);
         }
-        if (Date.now() > deadline) throw new GitHubApiError(`${name}: no answered ping in the hook's deliveries after ${(options.confirmTimeoutMs ?? 30_000) / 1000} s`);
+        if (Date.now() > deadline)
+          throw new GitHubApiError(
+            `${name}: no answered ping in the hook's deliveries after ${(options.confirmTimeoutMs ?? 30_000) / 1000} s`,
+          );
         await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 1_000));
       }
     },

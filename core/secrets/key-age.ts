@@ -27,4 +27,5 @@ export const currentKeyAgeSeconds = async (client: SecretsManagerClient, secretI
 };
 
 /** The command the on-call runs when a manual source's key is due, as the alarm states it. */
-export const rotateCommandFor = (source: string, stack: string): string => `hookwarden rotate ${source} --stack ${stack} --secret-env NEW_SECRET`;
+export const rotateCommandFor = (source: string, stack: string): string =>
+  `hookwarden rotate ${source} --stack ${stack} --secret-env NEW_SECRET`;

@@ -63,7 +63,8 @@ export const signingKey = (document: KeyDocument, nowSeconds: number): KeyEntry 
   document.keys.find((key) => !key.next && isValid(key, nowSeconds));
 
 /** The staged key, if any. */
-export const stagedKey = (document: KeyDocument, nowSeconds: number): KeyEntry | undefined => document.keys.find((key) => key.next && isValid(key, nowSeconds));
+export const stagedKey = (document: KeyDocument, nowSeconds: number): KeyEntry | undefined =>
+  document.keys.find((key) => key.next && isValid(key, nowSeconds));
 
 /** Options of {@link planRotation}. */
 export interface PlanOptions {
@@ -98,7 +99,11 @@ export const planRotation = (current: KeyDocument, options: PlanOptions): Rotati
   const fresh = (): KeyEntry => ({ id: newKeyId(), secret: options.generate(), createdAt: nowSeconds, next: true });
   if (!staged) {
     const next = fresh();
-    return { document: { keys: [...valid, next] }, staged: next, waitSeconds: options.cacheSeconds + stageMarginSeconds(options.cacheSeconds) };
+    return {
+      document: { keys: [...valid, next] },
+      staged: next,
+      waitSeconds: options.cacheSeconds + stageMarginSeconds(options.cacheSeconds),
+    };
   }
   const ready = (staged.createdAt ?? 0) + options.cacheSeconds + stageMarginSeconds(options.cacheSeconds);
   if (ready > nowSeconds) return { document: { keys: valid }, staged, waitSeconds: ready - nowSeconds };

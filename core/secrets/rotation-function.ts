@@ -44,7 +44,12 @@ export class RotationRefused extends Error {
 
 /** The source whose secret the event names (by ARN, name or partial ARN). */
 export const rotatedSourceOf = (sources: readonly RotatedSource[], secretId: string): RotatedSource | undefined =>
-  sources.find((s) => secretId === s.secretName || secretId.endsWith(`:secret:${s.secretName}`) || new RegExp(`:secret:${s.secretName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(secretId));
+  sources.find(
+    (s) =>
+      secretId === s.secretName ||
+      secretId.endsWith(`:secret:${s.secretName}`) ||
+      new RegExp(`:secret:${s.secretName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[A-Za-z0-9]{6}$`).test(secretId),
+  );
 
 const tokenOf = async (client: SecretsManagerClient, arn: string): Promise<string> => {
   const text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString?.trim() ?? '';
@@ -65,30 +70,38 @@ const tokenOf = async (client: SecretsManagerClient, arn: string): Promise<strin
  * is safe to run again.
  * @returns the steps' outcome: `done` or `already current`
  */
-export const createRotationHandler = (options: RotationHandlerOptions) => async (event: RotationEvent): Promise<'done' | 'already current'> => {
-  const { Step, SecretId, ClientRequestToken: token } = event;
-  if (!['createSecret', 'setSecret', 'testSecret', 'finishSecret'].includes(Step)) throw new RotationRefused(`unknown rotation step ${JSON.stringify(Step)}`);
-  const source = rotatedSourceOf(options.sources, SecretId);
-  if (!source) throw new RotationRefused(`secret ${SecretId} belongs to no source this function rotates`);
-  const described = await options.client.send(new DescribeSecretCommand({ SecretId }));
-  if (!described.RotationEnabled) throw new RotationRefused(`secret ${SecretId} does not have rotation enabled`);
-  const stages = described.VersionIdsToStages?.[token];
-  if (!stages) throw new RotationRefused(`secret version ${token} has no stage for rotation of secret ${SecretId}`);
-  if (stages.includes('AWSCURRENT')) return 'already current';
-  if (!stages.includes('AWSPENDING')) throw new RotationRefused(`secret version ${token} is not set as AWSPENDING for rotation of secret ${SecretId}`);
-  let provider: ProviderSwitch | undefined;
-  if (source.mode === 'github' && source.github && (Step === 'setSecret' || Step === 'testSecret')) {
-    if (!source.tokenSecretArn) throw new RotationRefused(`source ${source.source} has github rotation without tokenSecretArn`);
-    provider = githubHookSwitch({ hook: source.github, token: await tokenOf(options.client, source.tokenSecretArn), apiUrl: options.githubApiUrl ?? DEFAULT_GITHUB_API_URL });
-  }
-  const steps: RotationSteps = rotationSteps({
-    store: secretsManagerKeyStore(options.client, SecretId),
-    ...(provider ? { provider } : {}),
-    generate: () => generateKey(source.scheme),
-    cacheSeconds: options.cacheSeconds,
-    overlapSeconds: source.overlapSeconds,
-    ...(options.now ? { now: options.now } : {}),
-  });
-  await steps[Step](token);
-  return 'done';
-};
+export const createRotationHandler =
+  (options: RotationHandlerOptions) =>
+  async (event: RotationEvent): Promise<'done' | 'already current'> => {
+    const { Step, SecretId, ClientRequestToken: token } = event;
+    if (!['createSecret', 'setSecret', 'testSecret', 'finishSecret'].includes(Step))
+      throw new RotationRefused(`unknown rotation step ${JSON.stringify(Step)}`);
+    const source = rotatedSourceOf(options.sources, SecretId);
+    if (!source) throw new RotationRefused(`secret ${SecretId} belongs to no source this function rotates`);
+    const described = await options.client.send(new DescribeSecretCommand({ SecretId }));
+    if (!described.RotationEnabled) throw new RotationRefused(`secret ${SecretId} does not have rotation enabled`);
+    const stages = described.VersionIdsToStages?.[token];
+    if (!stages) throw new RotationRefused(`secret version ${token} has no stage for rotation of secret ${SecretId}`);
+    if (stages.includes('AWSCURRENT')) return 'already current';
+    if (!stages.includes('AWSPENDING'))
+      throw new RotationRefused(`secret version ${token} is not set as AWSPENDING for rotation of secret ${SecretId}`);
+    let provider: ProviderSwitch | undefined;
+    if (source.mode === 'github' && source.github && (Step === 'setSecret' || Step === 'testSecret')) {
+      if (!source.tokenSecretArn) throw new RotationRefused(`source ${source.source} has github rotation without tokenSecretArn`);
+      provider = githubHookSwitch({
+        hook: source.github,
+        token: await tokenOf(options.client, source.tokenSecretArn),
+        apiUrl: options.githubApiUrl ?? DEFAULT_GITHUB_API_URL,
+      });
+    }
+    const steps: RotationSteps = rotationSteps({
+      store: secretsManagerKeyStore(options.client, SecretId),
+      ...(provider ? { provider } : {}),
+      generate: () => generateKey(source.scheme),
+      cacheSeconds: options.cacheSeconds,
+      overlapSeconds: source.overlapSeconds,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    await steps[Step](token);
+    return 'done';
+  };

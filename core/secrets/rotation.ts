@@ -110,7 +110,12 @@ export interface RotationOutcome {
 }
 
 /** Runs the four steps in order with one token, as Secrets Manager would. */
-export const rotateNow = async (steps: RotationSteps, store: KeyDocumentStore, token: string, now: () => number = Date.now): Promise<RotationOutcome> => {
+export const rotateNow = async (
+  steps: RotationSteps,
+  store: KeyDocumentStore,
+  token: string,
+  now: () => number = Date.now,
+): Promise<RotationOutcome> => {
   await steps.createSecret(token);
   const switched = await switchOf(store, token, Math.floor(now() / 1000));
   await steps.setSecret(token);

@@ -22,19 +22,29 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
   readCurrent: async () => (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }))).SecretString,
   readPending: async (token) => {
     try {
-      return (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: 'AWSPENDING' }))).SecretString;
+      return (await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionId: token, VersionStage: 'AWSPENDING' })))
+        .SecretString;
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
       throw error;
     }
   },
   writePending: async (token, text) => {
-    await client.send(new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: text, VersionStages: ['AWSPENDING'] }));
+    await client.send(
+      new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: text, VersionStages: ['AWSPENDING'] }),
+    );
   },
   promote: async (token) => {
     const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
     const current = versionWith(described.VersionIdsToStages, 'AWSCURRENT');
     if (current === token) return;
-    await client.send(new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT', MoveToVersionId: token, ...(current ? { RemoveFromVersionId: current } : {}) }));
+    await client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: token,
+        ...(current ? { RemoveFromVersionId: current } : {}),
+      }),
+    );
   },
 });

@@ -42,19 +42,30 @@ export const parseSecretDocument = (text: string | undefined): SecretDocument =>
     // The parser's message quotes the text: it is not kept.
     throw new MalformedSecretError('secret is not a JSON document {"keys":[...]}');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedSecretError('secret is not a JSON object {"keys":[...]}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MalformedSecretError('secret is not a JSON object {"keys":[...]}');
   const generated = (value as { secret?: unknown }).secret;
   const listed = (value as { keys?: unknown }).keys ?? [];
   if (!Array.isArray(listed)) throw new MalformedSecretError('secret document "keys" must be an array');
-  if (generated !== undefined && (typeof generated !== 'string' || generated.length === 0)) throw new MalformedSecretError('secret document "secret" must be a non-empty string');
+  if (generated !== undefined && (typeof generated !== 'string' || generated.length === 0))
+    throw new MalformedSecretError('secret document "secret" must be a non-empty string');
   const keys: unknown[] = typeof generated === 'string' ? [...listed, { secret: generated }] : listed;
   if (keys.length === 0) throw new MalformedSecretError('secret document has no "keys"');
   keys.forEach((key, index) => {
-    const { secret, notAfter, id, createdAt, next } = (key ?? {}) as { secret?: unknown; notAfter?: unknown; id?: unknown; createdAt?: unknown; next?: unknown };
-    if (typeof secret !== 'string' || secret.length === 0) throw new MalformedSecretError(`keys[${index}].secret must be a non-empty string`);
-    if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter))) throw new MalformedSecretError(`keys[${index}].notAfter must be epoch seconds`);
+    const { secret, notAfter, id, createdAt, next } = (key ?? {}) as {
+      secret?: unknown;
+      notAfter?: unknown;
+      id?: unknown;
+      createdAt?: unknown;
+      next?: unknown;
+    };
+    if (typeof secret !== 'string' || secret.length === 0)
+      throw new MalformedSecretError(`keys[${index}].secret must be a non-empty string`);
+    if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter)))
+      throw new MalformedSecretError(`keys[${index}].notAfter must be epoch seconds`);
     // Rotation's bookkeeping (core/secrets/key-document.ts): checked so that a rotation never plans from a wrong reading.
-    if (createdAt !== undefined && (typeof createdAt !== 'number' || !Number.isFinite(createdAt))) throw new MalformedSecretError(`keys[${index}].createdAt must be epoch seconds`);
+    if (createdAt !== undefined && (typeof createdAt !== 'number' || !Number.isFinite(createdAt)))
+      throw new MalformedSecretError(`keys[${index}].createdAt must be epoch seconds`);
     if (id !== undefined && typeof id !== 'string') throw new MalformedSecretError(`keys[${index}].id must be a string`);
     if (next !== undefined && typeof next !== 'boolean') throw new MalformedSecretError(`keys[${index}].next must be true or false`);
   });
@@ -85,14 +96,20 @@ const problemOf = (error: unknown): string => {
  * good cached, callers get a 503 with `Retry-After`.
  */
 export const secretsManagerProviders = (client: SecretsManagerClient, options: SecretsManagerProviderOptions = {}): SecretProviderFactory =>
-  cachedKeyDocumentProviders(async (secretId) => (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString, options);
+  cachedKeyDocumentProviders(
+    async (secretId) => (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString,
+    options,
+  );
 
 /**
  * The caching provider of {@link secretsManagerProviders} over any reader of
  * key documents by id: Secrets Manager on AWS, the data directory's key files
  * locally (one code path). `env` sources get `staticSecrets`.
  */
-export const cachedKeyDocumentProviders = (readDocument: (secretId: string) => Promise<string | undefined>, options: SecretsManagerProviderOptions = {}): SecretProviderFactory => {
+export const cachedKeyDocumentProviders = (
+  readDocument: (secretId: string) => Promise<string | undefined>,
+  options: SecretsManagerProviderOptions = {},
+): SecretProviderFactory => {
   const now = options.now ?? Date.now;
   const retryAfterFailureMs = options.retryAfterFailureMs ?? 5_000;
   return (source) => {
@@ -116,7 +133,9 @@ export const cachedKeyDocumentProviders = (readDocument: (secretId: string) => P
       if (key !== currentKey) {
         current = Object.freeze(valid);
         // The position in the document an operator edits (the generated top-level "secret" is parsed last).
-        labels = positions.map((index) => (document?.generatedLast && index === keys.length - 1 ? `${secretId} "secret"` : `${secretId} keys[${index}]`));
+        labels = positions.map((index) =>
+          document?.generatedLast && index === keys.length - 1 ? `${secretId} "secret"` : `${secretId} keys[${index}]`,
+        );
         currentKey = key;
       }
       return current;

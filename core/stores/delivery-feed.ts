@@ -26,7 +26,9 @@ export const seqFloor = (ms: number): string => String(Math.max(0, Math.floor(ms
 export const seqCeiling = (ms: number): string => `${seqFloor(ms)}#~`;
 
 /** A sort key's parts, or `undefined` when it is not one. */
-export const parseSeq = (seq: string): { readonly storedAtMs: number; readonly source: string; readonly deliveryId: string } | undefined => {
+export const parseSeq = (
+  seq: string,
+): { readonly storedAtMs: number; readonly source: string; readonly deliveryId: string } | undefined => {
   if (seq.length > MAX_SEQ_CHARS) return undefined;
   const match = SEQ.exec(seq);
   if (!match) return undefined;
@@ -117,7 +119,11 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
     const range = options.before === undefined ? undefined : { condition: 'seq < :before', values: { ':before': { S: options.before } } };
     let start: Item | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await this.#query(options, range, { ScanIndexForward: false, Limit: options.limit - entries.length, ...(start ? { ExclusiveStartKey: start } : {}) });
+      const result = await this.#query(options, range, {
+        ScanIndexForward: false,
+        Limit: options.limit - entries.length,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
       entries.push(...result.entries);
       start = result.last;
       if (!start) return { entries };

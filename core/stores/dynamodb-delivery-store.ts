@@ -39,7 +39,11 @@ type Item = Record<string, AttributeValue>;
 const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: string, nowMs: number, leaseExpiresAt?: number): Item => {
   const body = gzipSync(record.body);
   if (body.length > MAX_STORED_BODY_BYTES) {
-    throw new HttpError(413, 'payload_too_large', `The body compresses to ${body.length} bytes, more than the ${MAX_STORED_BODY_BYTES} the delivery store holds.`);
+    throw new HttpError(
+      413,
+      'payload_too_large',
+      `The body compresses to ${body.length} bytes, more than the ${MAX_STORED_BODY_BYTES} the delivery store holds.`,
+    );
   }
   const item: Item = {
     pk: { S: deliveryKey(record.source, record.deliveryId) },
@@ -64,7 +68,10 @@ const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: 
 };
 
 /** The byTime index keys of a delivery stored at `nowMs`. */
-const indexKeys = (source: string, deliveryId: string, nowMs: number): Item => ({ feed: { S: FEED }, seq: { S: seqOf(nowMs, source, deliveryId) } });
+const indexKeys = (source: string, deliveryId: string, nowMs: number): Item => ({
+  feed: { S: FEED },
+  seq: { S: seqOf(nowMs, source, deliveryId) },
+});
 
 const fromItem = (item: Item): StoredDelivery => {
   const raw = item.body?.B ?? new Uint8Array();
@@ -145,7 +152,12 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
         UpdateExpression: 'SET #status = :stored, feed = :feed, seq = :seq REMOVE leaseExpiresAt',
         ConditionExpression: '#token = :token',
         ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-        ExpressionAttributeValues: { ':stored': { S: 'stored' }, ':token': { S: token }, ':feed': { S: FEED }, ':seq': { S: seqOf(this.#now(), source, deliveryId) } },
+        ExpressionAttributeValues: {
+          ':stored': { S: 'stored' },
+          ':token': { S: token },
+          ':feed': { S: FEED },
+          ':seq': { S: seqOf(this.#now(), source, deliveryId) },
+        },
       }),
     );
   }

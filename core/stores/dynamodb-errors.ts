@@ -20,7 +20,11 @@ export const isUnavailable = (error: unknown): boolean => {
   if (e.name && UNAVAILABLE.has(e.name)) return true;
   if (e.code && NETWORK.has(e.code)) return true;
   if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
-  return e.$metadata?.httpStatusCode === undefined && e.name !== undefined && /timeout|abort|socket|network/i.test(e.name + ' ' + (error as Error).message);
+  return (
+    e.$metadata?.httpStatusCode === undefined &&
+    e.name !== undefined &&
+    /timeout|abort|socket|network/i.test(e.name + ' ' + (error as Error).message)
+  );
 };
 
 /**

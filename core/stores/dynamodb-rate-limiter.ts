@@ -45,16 +45,37 @@ export class DynamoDbRateLimiter implements RateLimiter {
     const known = this.#previous.get(key);
     if (known?.index === index) {
       const max = admitThreshold(rate.limit, known.count, fraction) - 1;
-      const item = await this.#update(key, 'SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(max) });
+      const item = await this.#update(key, 'SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', {
+        ':one': n(1),
+        ':exp': n(expiresAt),
+        ':w': n(index),
+        ':max': n(max),
+      });
       return item ? this.#decision(key, rate, index, fraction, item, true) : this.#refused(rate, known.count, fraction, max + 1);
     }
     // First request of this container in this window: the permissive probe, then the roll-overs.
     const attempts: Array<[string, string, Record<string, AttributeValue>]> = [
-      ['SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) }],
-      ['SET p = c, c = :one, w = :w, expiresAt = :exp', 'w = :prev', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) }],
-      ['SET p = :zero, c = :one, w = :w, expiresAt = :exp', 'attribute_not_exists(w) OR w < :prev', { ':zero': n(0), ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) }],
+      [
+        'SET c = c + :one, expiresAt = :exp',
+        'w = :w AND c <= :max',
+        { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) },
+      ],
+      [
+        'SET p = c, c = :one, w = :w, expiresAt = :exp',
+        'w = :prev',
+        { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) },
+      ],
+      [
+        'SET p = :zero, c = :one, w = :w, expiresAt = :exp',
+        'attribute_not_exists(w) OR w < :prev',
+        { ':zero': n(0), ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) },
+      ],
       // Another container rolled the window between our attempts: probe once more.
-      ['SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) }],
+      [
+        'SET c = c + :one, expiresAt = :exp',
+        'w = :w AND c <= :max',
+        { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) },
+      ],
     ];
     for (const [update, condition, values] of attempts) {
       const item = await this.#update(key, update, condition, values);

@@ -49,7 +49,8 @@ export const generateToken = (): { readonly token: string; readonly id: string; 
 };
 
 /** Whether a token is usable now: not revoked, not expired. */
-export const tokenLive = (record: TokenRecord, nowSeconds: number): boolean => record.revokedAt === undefined && record.expiresAt > nowSeconds;
+export const tokenLive = (record: TokenRecord, nowSeconds: number): boolean =>
+  record.revokedAt === undefined && record.expiresAt > nowSeconds;
 
 /** Where read tokens live. */
 export interface TokenStore {

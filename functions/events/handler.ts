@@ -9,4 +9,7 @@ import { createTelemetry } from '../../core/telemetry.js';
  * (`awslambda.streamifyResponse`, by Middy), behind API Gateway's
  * `ResponseTransferMode.STREAM`.
  */
-export const handler = createEventsHandler(readerDependencies({ config: loadConfig(), telemetry: createTelemetry(), client: createDynamoDbClient() }), { streamifyResponse: true });
+export const handler = createEventsHandler(
+  readerDependencies({ config: loadConfig(), telemetry: createTelemetry(), client: createDynamoDbClient() }),
+  { streamifyResponse: true },
+);

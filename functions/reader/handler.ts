@@ -6,4 +6,6 @@ import { createTelemetry } from '../../core/telemetry.js';
 
 // Cold start: the configuration (CORS origins, tables, API limits) is validated once; a bad one fails the init.
 /** `GET /deliveries`, `GET /deliveries/{source}/{id}`, and the CORS preflights of the deliveries API (`/events` too). */
-export const handler = createDeliveriesHandler(readerDependencies({ config: loadConfig(), telemetry: createTelemetry(), client: createDynamoDbClient() }));
+export const handler = createDeliveriesHandler(
+  readerDependencies({ config: loadConfig(), telemetry: createTelemetry(), client: createDynamoDbClient() }),
+);

@@ -29,7 +29,11 @@ export class AuditTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditTrailProps = {}) {
     super(scope, id);
-    this.key = new Key(this, 'Key', { enableKeyRotation: true, description: 'Hookwarden audit trail', removalPolicy: RemovalPolicy.RETAIN });
+    this.key = new Key(this, 'Key', {
+      enableKeyRotation: true,
+      description: 'Hookwarden audit trail',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.bucket = new Bucket(this, 'Bucket', {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,

@@ -79,7 +79,10 @@ export class DeliveriesApi extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: string, entry: string, timeout: Duration) => {
-      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Hookwarden ${name} function (deliveries API, read only)` });
+      const role = new Role(this, `${name}Role`, {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: `Hookwarden ${name} function (deliveries API, read only)`,
+      });
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
         removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -121,7 +124,9 @@ export class DeliveriesApi extends Construct {
 
     const indexArn = `${props.deliveries.tableArn}/index/${DELIVERIES_BY_TIME.name}`;
     // Exact resources, no wildcard: GetItem on the table (one delivery), Query on the one index (list, stream).
-    reader.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.deliveries.tableArn] }));
+    reader.role.addToPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.deliveries.tableArn] }),
+    );
     for (const role of [reader.role, events.role]) {
       role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: [indexArn] }));
       role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.tokens.tableArn] }));
@@ -131,11 +136,16 @@ export class DeliveriesApi extends Construct {
           effect: Effect.ALLOW,
           actions: ['dynamodb:UpdateItem'],
           resources: [props.tokens.tableArn],
-          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'lastUsedAt'] }, StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } },
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'lastUsedAt'] },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          },
         }),
       );
       // The per-token sliding-window counters.
-      role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:UpdateItem'], resources: [props.rateLimits.tableArn] }));
+      role.addToPolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:UpdateItem'], resources: [props.rateLimits.tableArn] }),
+      );
     }
 
     const readerIntegration = new LambdaIntegration(reader.fn, { allowTestInvoke: false });

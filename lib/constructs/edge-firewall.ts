@@ -39,10 +39,24 @@ export class EdgeFirewall extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeFirewallProps) {
     super(scope, id);
-    this.blockedIpv4 = new CfnIPSet(this, 'BlockedIpv4', { scope: 'REGIONAL', ipAddressVersion: 'IPV4', addresses: [], description: 'Hookwarden blocked client addresses IPv4' });
-    this.blockedIpv6 = new CfnIPSet(this, 'BlockedIpv6', { scope: 'REGIONAL', ipAddressVersion: 'IPV6', addresses: [], description: 'Hookwarden blocked client addresses IPv6' });
+    this.blockedIpv4 = new CfnIPSet(this, 'BlockedIpv4', {
+      scope: 'REGIONAL',
+      ipAddressVersion: 'IPV4',
+      addresses: [],
+      description: 'Hookwarden blocked client addresses IPv4',
+    });
+    this.blockedIpv6 = new CfnIPSet(this, 'BlockedIpv6', {
+      scope: 'REGIONAL',
+      ipAddressVersion: 'IPV6',
+      addresses: [],
+      description: 'Hookwarden blocked client addresses IPv6',
+    });
     const prefix = props.metricPrefix ?? Stack.of(this).stackName.toLowerCase();
-    const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${prefix}-${name}` });
+    const visibility = (name: string) => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName: `${prefix}-${name}`,
+    });
     this.webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
@@ -54,7 +68,10 @@ export class EdgeFirewall extends Construct {
           action: { block: {} },
           statement: {
             orStatement: {
-              statements: [{ ipSetReferenceStatement: { arn: this.blockedIpv4.attrArn } }, { ipSetReferenceStatement: { arn: this.blockedIpv6.attrArn } }],
+              statements: [
+                { ipSetReferenceStatement: { arn: this.blockedIpv4.attrArn } },
+                { ipSetReferenceStatement: { arn: this.blockedIpv6.attrArn } },
+              ],
             },
           },
           visibilityConfig: visibility('blocked-ips'),

@@ -37,7 +37,8 @@ export interface SecretAuditProps {
  * strings, or `{ prefix }`.
  */
 export const secretIdPatterns = (stack: Stack, secretNamePrefix: string, importedSecretArns: readonly string[] = []): unknown[] => {
-  const arnOf = (name: string) => stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const arnOf = (name: string) =>
+    stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   const imported = importedSecretArns.flatMap((arn) => {
     const name = Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string;
     const withoutSuffix = name.replace(/-[A-Za-z0-9]{6}$/, '');
@@ -75,7 +76,11 @@ export class SecretAudit extends Construct {
           // A field named in a pattern must be present: `anything-but` on the session issuer alone never
           // matches IAM users, root or AWS services, which have none. So: another issuer, or none at all.
           $or: [
-            { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': props.expectedReaders.map((r) => r.roleArn) }] } } } },
+            {
+              userIdentity: {
+                sessionContext: { sessionIssuer: { arn: [{ 'anything-but': props.expectedReaders.map((r) => r.roleArn) }] } },
+              },
+            },
             { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
           ],
         },
@@ -101,7 +106,12 @@ export class SecretAudit extends Construct {
       new QueryDefinition(this, name.replace(/[^A-Za-z]/g, ''), {
         queryDefinitionName: `${props.queryPrefix ?? 'hookwarden'}/${name}`,
         logGroups: [...props.functionLogs],
-        queryString: new QueryString({ fields: ['@timestamp', 'securityEvent.code', 'securityEvent.source', 'securityEvent.clientIp', 'securityEvent.reason'], filterStatements: lines, sort: '@timestamp desc', limit: 200 }),
+        queryString: new QueryString({
+          fields: ['@timestamp', 'securityEvent.code', 'securityEvent.source', 'securityEvent.clientIp', 'securityEvent.reason'],
+          filterStatements: lines,
+          sort: '@timestamp desc',
+          limit: 200,
+        }),
       });
     this.queries = [
       query('security events', ['ispresent(securityEvent.code)']),

@@ -47,7 +47,8 @@ export interface SecretRotationProps {
 const rotationOf = (source: DeployedSource): RotationConfig => rotationFromDescription(source.rotation, source.scheme);
 
 /** The name in a complete secret ARN (without the 6-character suffix), or the id itself when it is a name. */
-const secretNameOf = (secretId: string): string => (/^arn:/.test(secretId) ? secretId.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '') : secretId);
+const secretNameOf = (secretId: string): string =>
+  /^arn:/.test(secretId) ? secretId.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '') : secretId;
 
 /**
  * Rotation schedules where the provider allows them, due-date alarms where it
@@ -81,8 +82,14 @@ export class SecretRotation extends Construct {
     const manual = withSecret.filter((s) => rotationOf(s).mode === 'manual');
 
     const make = (name: string, entry: string, environment: Record<string, string>, timeout: Duration): NodejsFunction => {
-      const role = new Role(this, `${name}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Hookwarden ${name} function` });
-      const logGroup = new LogGroup(this, `${name}Logs`, { retention: RetentionDays.THREE_MONTHS, removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
+      const role = new Role(this, `${name}Role`, {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: `Hookwarden ${name} function`,
+      });
+      const logGroup = new LogGroup(this, `${name}Logs`, {
+        retention: RetentionDays.THREE_MONTHS,
+        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
       logGroup.grantWrite(role);
       const fn = new NodejsFunction(this, name, {
         entry: join(ROOT, entry),
@@ -135,17 +142,28 @@ export class SecretRotation extends Construct {
         };
       });
       // A ping is awaited up to 30 s in testSecret.
-      const fn = make('Rotation', 'functions/rotation/handler.ts', {
-        HOOKWARDEN_ROTATION_SOURCES: JSON.stringify(sources),
-        WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
-      }, Duration.seconds(60));
+      const fn = make(
+        'Rotation',
+        'functions/rotation/handler.ts',
+        {
+          HOOKWARDEN_ROTATION_SOURCES: JSON.stringify(sources),
+          WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
+        },
+        Duration.seconds(60),
+      );
       this.rotationFunction = fn;
       const tokens = new Set<string>();
       for (const source of rotated) {
         const rotation = rotationOf(source);
         const secret = props.secrets.get(source.name) as ISecret;
         // Grants the function DescribeSecret, GetSecretValue, PutSecretValue and UpdateSecretVersionStage on this secret, and Secrets Manager the invoke.
-        schedules.set(source.name, secret.addRotationSchedule(`${source.name}Rotation`, { rotationLambda: fn, automaticallyAfter: Duration.seconds(rotation.everySeconds) }));
+        schedules.set(
+          source.name,
+          secret.addRotationSchedule(`${source.name}Rotation`, {
+            rotationLambda: fn,
+            automaticallyAfter: Duration.seconds(rotation.everySeconds),
+          }),
+        );
         if (rotation.tokenSecretArn && !tokens.has(rotation.tokenSecretArn)) {
           tokens.add(rotation.tokenSecretArn);
           Secret.fromSecretCompleteArn(this, `${source.name}GitHubToken`, rotation.tokenSecretArn).grantRead(fn);
@@ -163,13 +181,23 @@ export class SecretRotation extends Construct {
       const fn = make('KeyAge', 'functions/key-age/handler.ts', { HOOKWARDEN_KEY_AGE_SOURCES: JSON.stringify(aged) }, Duration.seconds(30));
       this.keyAgeFunction = fn;
       for (const source of manual) (props.secrets.get(source.name) as ISecret).grantRead(fn);
-      new Rule(this, 'DailyKeyAge', { description: 'Hookwarden: the daily key-age check of manual sources', schedule: Schedule.rate(Duration.days(1)), targets: [new LambdaFunction(fn, { retryAttempts: 2 })] });
+      new Rule(this, 'DailyKeyAge', {
+        description: 'Hookwarden: the daily key-age check of manual sources',
+        schedule: Schedule.rate(Duration.days(1)),
+        targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+      });
       for (const source of manual) {
         const rotation = rotationOf(source);
         const due = new Alarm(this, `KeyDue${source.name}`, {
           alarmName: `${props.alarmNamePrefix}-KeyDue-${source.name}`,
           alarmDescription: `Source "${source.name}": its current key is older than ${rotation.every} (rotation.every). Issue a new secret in the provider's dashboard, export it as NEW_SECRET, and run: ${rotateCommandFor(source.name, props.stackName)}`,
-          metric: new Metric({ namespace: props.metrics.namespace, metricName: KEY_AGE_METRIC, dimensionsMap: { [DIMENSION.service]: props.metrics.service, [DIMENSION.source]: source.name }, statistic: 'Maximum', period: Duration.days(1) }),
+          metric: new Metric({
+            namespace: props.metrics.namespace,
+            metricName: KEY_AGE_METRIC,
+            dimensionsMap: { [DIMENSION.service]: props.metrics.service, [DIMENSION.source]: source.name },
+            statistic: 'Maximum',
+            period: Duration.days(1),
+          }),
           threshold: rotation.everySeconds,
           evaluationPeriods: 1,
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -183,7 +211,11 @@ export class SecretRotation extends Construct {
 
     this.rotationFailed = new Rule(this, 'RotationFailed', {
       description: 'Hookwarden: Secrets Manager reported a failed rotation',
-      eventPattern: { source: ['aws.secretsmanager'], detailType: ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationFailed'] } },
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: { eventName: ['RotationFailed'] },
+      },
     });
     // As the audit rule: this rule only may publish to the topic.
     this.rotationFailed.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });

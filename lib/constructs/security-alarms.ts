@@ -19,7 +19,15 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsIdentity, type DimensionsOf, type MetricName, type MetricsIdentity } from '../../core/telemetry.js';
+import {
+  DIMENSION,
+  METRIC,
+  METRIC_DIMENSIONS,
+  metricsIdentity,
+  type DimensionsOf,
+  type MetricName,
+  type MetricsIdentity,
+} from '../../core/telemetry.js';
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {
@@ -58,7 +66,6 @@ export interface SecurityAlarmsProps {
  */
 const searchSchema = (namespace: string, name: MetricName): string =>
   [namespace, ...[...METRIC_DIMENSIONS[name], DIMENSION.service].sort()].join(',');
-
 
 /**
  * The alarm topic (KMS-encrypted, TLS-only) and the alarms on webhook
@@ -99,7 +106,14 @@ export class SecurityAlarms extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${prefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${prefix}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );
@@ -122,7 +136,8 @@ export class SecurityAlarms extends Construct {
     const authFailures = customMetric(METRIC.authenticationFailure, {});
     this.authenticationFailures = new Alarm(this, 'AuthenticationFailures', {
       ...named('AuthenticationFailures'),
-      alarmDescription: 'Webhook signature or timestamp rejections above the threshold in 5 minutes: forged or replayed deliveries, or a secret out of sync.',
+      alarmDescription:
+        'Webhook signature or timestamp rejections above the threshold in 5 minutes: forged or replayed deliveries, or a secret out of sync.',
       metric: authFailures,
       threshold: props.authenticationFailureThreshold ?? 20,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -134,7 +149,7 @@ export class SecurityAlarms extends Construct {
     this.secretKeyUnusable = customMetric(METRIC.secretKeyUnusable, {}).createAlarm(this, 'SecretKeyUnusable', {
       ...named('SecretKeyUnusable'),
       alarmDescription:
-        'A key in a source\'s Secrets Manager key document cannot be used (undecodable or too short) and is skipped: fix the document (hookwarden keys / rotate). Counted when a function loads the key set, so it can return to OK while the key is still broken.',
+        "A key in a source's Secrets Manager key document cannot be used (undecodable or too short) and is skipped: fix the document (hookwarden keys / rotate). Counted when a function loads the key set, so it can return to OK while the key is still broken.",
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -168,8 +183,20 @@ export class SecurityAlarms extends Construct {
     );
     props.functions.forEach((fn, index) => {
       alarms.push(
-        fn.metricErrors({ period: fiveMinutes }).createAlarm(this, `FunctionErrors${index}`, { ...named(`FunctionErrors${index}`), alarmDescription: 'A Hookwarden function threw.', threshold: 1, evaluationPeriods: 1, treatMissingData: TreatMissingData.NOT_BREACHING }),
-        fn.metricThrottles({ period: fiveMinutes }).createAlarm(this, `FunctionThrottles${index}`, { ...named(`FunctionThrottles${index}`), alarmDescription: 'A Hookwarden function was throttled.', threshold: 1, evaluationPeriods: 1, treatMissingData: TreatMissingData.NOT_BREACHING }),
+        fn.metricErrors({ period: fiveMinutes }).createAlarm(this, `FunctionErrors${index}`, {
+          ...named(`FunctionErrors${index}`),
+          alarmDescription: 'A Hookwarden function threw.',
+          threshold: 1,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        fn.metricThrottles({ period: fiveMinutes }).createAlarm(this, `FunctionThrottles${index}`, {
+          ...named(`FunctionThrottles${index}`),
+          alarmDescription: 'A Hookwarden function was throttled.',
+          threshold: 1,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
       );
     });
     props.tables.forEach((table, index) => {
@@ -182,13 +209,20 @@ export class SecurityAlarms extends Construct {
         period: fiveMinutes,
       });
       alarms.push(
-        throttles.createAlarm(this, `TableThrottles${index}`, { ...named(`TableThrottles${index}`), alarmDescription: 'DynamoDB throttled Hookwarden.', threshold: 1, evaluationPeriods: 1, treatMissingData: TreatMissingData.NOT_BREACHING }),
+        throttles.createAlarm(this, `TableThrottles${index}`, {
+          ...named(`TableThrottles${index}`),
+          alarmDescription: 'DynamoDB throttled Hookwarden.',
+          threshold: 1,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
       );
     });
     for (const alarm of alarms) alarm.addAlarmAction(action);
     this.alarms = alarms;
 
-    const bySource = (name: typeof METRIC.accepted | typeof METRIC.duplicate) => props.sources.map((source) => customMetric(name, { [DIMENSION.source]: source }, source));
+    const bySource = (name: typeof METRIC.accepted | typeof METRIC.duplicate) =>
+      props.sources.map((source) => customMetric(name, { [DIMENSION.source]: source }, source));
     const search = (name: MetricName) => `SEARCH('{${searchSchema(metrics.namespace, name)}} MetricName="${name}"', 'Sum', 300)`;
     const rejectedByReason = new MathExpression({
       expression: search(METRIC.rejected),
@@ -204,9 +238,21 @@ export class SecurityAlarms extends Construct {
           new GraphWidget({ title: 'Rejected deliveries by source and reason', left: [rejectedByReason], width: 8 }),
         ],
         [
-          new GraphWidget({ title: 'Authentication failures and unusable keys', left: [authFailures, customMetric(METRIC.secretKeyUnusable, {})], width: 8 }),
-          new GraphWidget({ title: 'API 4xx / 5xx', left: [props.api.metricClientError({ period: fiveMinutes }), props.api.metricServerError({ period: fiveMinutes })], width: 8 }),
-          new GraphWidget({ title: 'Function errors and throttles', left: props.functions.flatMap((fn) => [fn.metricErrors(), fn.metricThrottles()]), width: 8 }),
+          new GraphWidget({
+            title: 'Authentication failures and unusable keys',
+            left: [authFailures, customMetric(METRIC.secretKeyUnusable, {})],
+            width: 8,
+          }),
+          new GraphWidget({
+            title: 'API 4xx / 5xx',
+            left: [props.api.metricClientError({ period: fiveMinutes }), props.api.metricServerError({ period: fiveMinutes })],
+            width: 8,
+          }),
+          new GraphWidget({
+            title: 'Function errors and throttles',
+            left: props.functions.flatMap((fn) => [fn.metricErrors(), fn.metricThrottles()]),
+            width: 8,
+          }),
         ],
         [
           new GraphWidget({

@@ -34,7 +34,7 @@ export const GENERATED_KEY_LENGTH = 32;
 
 /** Why a `manual` source's secret has no scheduled rotation Lambda: a reviewer's question, answered once. */
 const NO_SCHEDULED_ROTATION =
-  'A manual source\'s signing secret is issued by the provider in its dashboard, and no schedule can change the provider\'s copy: a daily key-age check alarms when it is due (rotation.every) with the exact hookwarden rotate command, and rotation keeps the old key valid until its notAfter, so deliveries never fail mid-rotation. Reads are audited (SecretAudit).';
+  "A manual source's signing secret is issued by the provider in its dashboard, and no schedule can change the provider's copy: a daily key-age check alarms when it is due (rotation.every) with the exact hookwarden rotate command, and rotation keeps the old key valid until its notAfter, so deliveries never fail mid-rotation. Reads are audited (SecretAudit).";
 
 /**
  * One Secrets Manager secret per source, holding the key document the function
@@ -89,7 +89,12 @@ export class SourceSecrets extends Construct {
       // github and shared sources get a RotationSchedule (SecretRotation): the finding applies to manual ones only.
       const mode = source.rotation?.mode ?? 'manual';
       if (mode === 'manual') acknowledge(secret, 'AwsSolutions-SMG4', NO_SCHEDULED_ROTATION);
-      if (mode === 'off') acknowledge(secret, 'AwsSolutions-SMG4', `Rotation is off for source "${source.name}": ${source.rotation?.reason ?? 'no reason given (refused in prod)'}`);
+      if (mode === 'off')
+        acknowledge(
+          secret,
+          'AwsSolutions-SMG4',
+          `Rotation is off for source "${source.name}": ${source.rotation?.reason ?? 'no reason given (refused in prod)'}`,
+        );
       secrets.set(source.name, secret);
       generated.set(source.name, secret);
       secretIds.set(source.name, sourceSecretName(prefix, source.name));

@@ -64,7 +64,7 @@ const HEALTH_IS_PUBLIC =
   'Health checks are called by load balancers, uptime monitors and deploy scripts that hold no credentials; they answer a fixed status (no data), and WAF and stage throttling sit in front.';
 
 const ACCOUNT_LOGGING_ROLE =
-  'API Gateway\'s account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented (and only) way to enable access and execution logging; it grants log writes only.';
+  "API Gateway's account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented (and only) way to enable access and execution logging; it grants log writes only.";
 
 /**
  * The regional REST API: `POST /webhooks/{source}` (and its CORS preflight,
@@ -107,13 +107,20 @@ export class WebhookApi extends Construct {
         throttlingRateLimit: props.throttlingRateLimit ?? 100,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
         methodOptions: {
-          '/health/ready/GET': { throttlingRateLimit: props.readinessRateLimit ?? 10, throttlingBurstLimit: 2 * (props.readinessRateLimit ?? 10) },
+          '/health/ready/GET': {
+            throttlingRateLimit: props.readinessRateLimit ?? 10,
+            throttlingBurstLimit: 2 * (props.readinessRateLimit ?? 10),
+          },
         },
       },
     });
     // Body validation has no model to apply (bodies are opaque signed bytes: JSON, forms, anything);
     // it is on so any model added later is enforced. Parameters are validated (the {source} path).
-    const validator = new RequestValidator(this, 'Validator', { restApi: this.api, validateRequestParameters: true, validateRequestBody: true });
+    const validator = new RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
     this.validator = validator;
     // No console test-invoke permission: the functions are invocable from the deployed stage only.
     const webhook = new LambdaIntegration(props.webhookFunction, { allowTestInvoke: false });
@@ -130,14 +137,22 @@ export class WebhookApi extends Construct {
     acknowledge(post, 'AwsSolutions-APIG4', PUBLIC_BY_DESIGN);
     acknowledge(post, 'AwsSolutions-COG4', PUBLIC_BY_DESIGN);
     // A CORS preflight carries no credentials by definition (Fetch standard); cdk-nag exempts OPTIONS from COG4 only.
-    acknowledge(preflight, 'AwsSolutions-APIG4', 'A CORS preflight (OPTIONS) never carries credentials (Fetch standard); the function answers it with exact-origin matching and no data.');
+    acknowledge(
+      preflight,
+      'AwsSolutions-APIG4',
+      'A CORS preflight (OPTIONS) never carries credentials (Fetch standard); the function answers it with exact-origin matching and no data.',
+    );
     for (const method of [live, ready]) {
       acknowledge(method, 'AwsSolutions-APIG4', HEALTH_IS_PUBLIC);
       acknowledge(method, 'AwsSolutions-COG4', HEALTH_IS_PUBLIC);
     }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
-      acknowledge(cloudWatchRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]', ACCOUNT_LOGGING_ROLE);
+      acknowledge(
+        cloudWatchRole,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        ACCOUNT_LOGGING_ROLE,
+      );
     }
   }
 }

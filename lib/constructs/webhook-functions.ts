@@ -174,9 +174,16 @@ export class WebhookFunctions extends Construct {
     const debug = props.debug ?? false;
     const metrics = props.metrics ?? metricsIdentity(Stack.of(this).stackName);
     for (const [name, secretId] of props.secretIds) {
-      if (Stack.of(this).resolve(secretId) !== secretId) throw new Error(`the secret id of source "${name}" must be known at synth (a name or a complete ARN), not a deploy-time token`);
+      if (Stack.of(this).resolve(secretId) !== secretId)
+        throw new Error(`the secret id of source "${name}" must be known at synth (a name or a complete ARN), not a deploy-time token`);
     }
-    this.configDocument = functionConfigDocument(props.sources, (name) => props.secretIds.get(name), props.corsOrigins ?? [], props.trustedProxies ?? [], props.acceptRisks ?? []);
+    this.configDocument = functionConfigDocument(
+      props.sources,
+      (name) => props.secretIds.get(name),
+      props.corsOrigins ?? [],
+      props.trustedProxies ?? [],
+      props.acceptRisks ?? [],
+    );
     // Written beside the cloud assembly and copied into each bundle after esbuild; the asset hash covers it.
     const configDir = join(Stage.of(this)?.outdir ?? ROOT, 'hookwarden-config', this.node.addr);
     mkdirSync(configDir, { recursive: true });
@@ -227,14 +234,19 @@ export class WebhookFunctions extends Construct {
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
-            afterBundling: (_inputDir: string, outputDir: string) => [`cp ${shellQuote(configPath)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_FILE))}`],
+            afterBundling: (_inputDir: string, outputDir: string) => [
+              `cp ${shellQuote(configPath)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_FILE))}`,
+            ],
           },
         },
         configFile: configPath,
       };
       if ('factory' in code) {
         const fn = code.factory(this, name, defaults);
-        if (fn.role !== role) throw new Error(`the ${name} function factory must build the function with the role it is given (defaults.role): the grants and the secret-read audit are on that role`);
+        if (fn.role !== role)
+          throw new Error(
+            `the ${name} function factory must build the function with the role it is given (defaults.role): the grants and the secret-read audit are on that role`,
+          );
         return { fn, role, logGroup };
       }
       const { configFile: _configFile, ...functionProps } = defaults;
@@ -242,7 +254,9 @@ export class WebhookFunctions extends Construct {
         ...functionProps,
         entry: resolve(code.entry),
         handler: code.handler ?? 'handler',
-        ...(code.projectRoot ? { projectRoot: code.projectRoot, depsLockFilePath: code.depsLockFilePath ?? join(code.projectRoot, 'package-lock.json') } : {}),
+        ...(code.projectRoot
+          ? { projectRoot: code.projectRoot, depsLockFilePath: code.depsLockFilePath ?? join(code.projectRoot, 'package-lock.json') }
+          : {}),
         ...(code.depsLockFilePath ? { depsLockFilePath: code.depsLockFilePath } : {}),
       });
       return { fn, role, logGroup };
@@ -258,7 +272,9 @@ export class WebhookFunctions extends Construct {
 
     // The delivery store's calls (claim, read, complete, release): no Scan, no batch, no stream.
     // On the table alone: grant() would add its indexes (index/*), where these item actions mean nothing.
-    this.webhook.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: [...WEBHOOK_DELIVERIES_ACTIONS], resources: [props.deliveries.tableArn] }));
+    this.webhook.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: [...WEBHOOK_DELIVERIES_ACTIONS], resources: [props.deliveries.tableArn] }),
+    );
     // Rate-limit counters (UpdateItem) and the blocklist / source switch item (GetItem): nothing else.
     props.rateLimits.grant(this.webhook, ...WEBHOOK_RATE_LIMITS_ACTIONS);
     for (const secret of props.secrets.values()) secret.grantRead(this.webhook);

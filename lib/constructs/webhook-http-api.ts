@@ -112,11 +112,17 @@ export class WebhookHttpApi extends Construct {
     });
     const readiness = props.readinessRateLimit ?? 10;
     // RouteSettings is a JSON map in CloudFormation: CDK passes it as written, so the keys are CloudFormation's own.
-    (this.stage.node.defaultChild as CfnStage).routeSettings = { [READY_ROUTE]: { ThrottlingRateLimit: readiness, ThrottlingBurstLimit: 2 * readiness } };
+    (this.stage.node.defaultChild as CfnStage).routeSettings = {
+      [READY_ROUTE]: { ThrottlingRateLimit: readiness, ThrottlingBurstLimit: 2 * readiness },
+    };
 
     const webhook = new HttpLambdaIntegration('Webhook', props.webhookFunction, { payloadFormatVersion: HTTP_API_PAYLOAD_FORMAT });
     const health = new HttpLambdaIntegration('Health', props.healthFunction, { payloadFormatVersion: HTTP_API_PAYLOAD_FORMAT });
-    const [post, preflight] = this.api.addRoutes({ path: '/webhooks/{source}', methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration: webhook });
+    const [post, preflight] = this.api.addRoutes({
+      path: '/webhooks/{source}',
+      methods: [HttpMethod.POST, HttpMethod.OPTIONS],
+      integration: webhook,
+    });
     const [live] = this.api.addRoutes({ path: '/health', methods: [HttpMethod.GET], integration: health });
     const [ready] = this.api.addRoutes({ path: '/health/ready', methods: [HttpMethod.GET], integration: health });
     this.routes = [post, preflight, live, ready].filter((route): route is HttpRoute => route !== undefined);

@@ -26,7 +26,10 @@ export const startConsole = async (tokens: TokenStore, developmentToken: string 
   if (token === undefined) {
     const generated = generateToken();
     const now = Math.floor(Date.now() / 1000);
-    await tokens.create({ id: generated.id, name: 'console', sources: [], createdAt: now, expiresAt: now + EPHEMERAL_TOKEN_SECONDS }, generated.hash);
+    await tokens.create(
+      { id: generated.id, name: 'console', sources: [], createdAt: now, expiresAt: now + EPHEMERAL_TOKEN_SECONDS },
+      generated.hash,
+    );
     token = generated.token;
   }
   let port = -1;

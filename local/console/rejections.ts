@@ -36,7 +36,15 @@ export class RecentRejections {
   }
 
   /** Records the answer of the webhook route when it is a refusal (4xx or 5xx); ignores the rest. */
-  recordAnswer(answer: { readonly source: string; readonly clientIp: string; readonly requestId: string; readonly result: Pick<APIGatewayProxyResult, 'statusCode' | 'body'> }, nowMs: number = Date.now()): void {
+  recordAnswer(
+    answer: {
+      readonly source: string;
+      readonly clientIp: string;
+      readonly requestId: string;
+      readonly result: Pick<APIGatewayProxyResult, 'statusCode' | 'body'>;
+    },
+    nowMs: number = Date.now(),
+  ): void {
     const { statusCode, body } = answer.result;
     if (statusCode < 400) return;
     let error: Record<string, unknown> = {};

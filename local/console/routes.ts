@@ -11,7 +11,8 @@ import type { RecentRejections } from './rejections.js';
  * The page's policy: its own script, style and API only; no inline script, no
  * frames, no forms, no plugins, no base tag tricks.
  */
-export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** Options of {@link consoleRoutes}. */
 export interface ConsoleOptions {
@@ -53,10 +54,20 @@ export const consoleRoutes = (options: ConsoleOptions) => {
     };
     const host = (req.headers.host ?? '').toLowerCase();
     if (!LOOPBACK_PEER.test(req.socket.remoteAddress ?? '') || !hosts().has(host)) {
-      return refuse(403, 'host_denied', 'The console answers only on this machine, at http://127.0.0.1:<port>/ or http://localhost:<port>/.');
+      return refuse(
+        403,
+        'host_denied',
+        'The console answers only on this machine, at http://127.0.0.1:<port>/ or http://localhost:<port>/.',
+      );
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(405, 'method_not_allowed', 'Only GET is accepted here.', { Allow: 'GET, HEAD' });
-    const headers = { ...SECURITY_HEADERS, 'Content-Security-Policy': CONSOLE_CSP, 'Cross-Origin-Resource-Policy': 'same-origin', 'Cross-Origin-Opener-Policy': 'same-origin' };
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return refuse(405, 'method_not_allowed', 'Only GET is accepted here.', { Allow: 'GET, HEAD' });
+    const headers = {
+      ...SECURITY_HEADERS,
+      'Content-Security-Policy': CONSOLE_CSP,
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+    };
     const send = (type: string, body: string): true => {
       sendResult(res, { statusCode: 200, headers: { ...headers, 'Content-Type': type }, body });
       return true;

@@ -37,7 +37,11 @@ describe('CORS in headless Chromium', () => {
   const rawPreflight = (origin: string, method: string, headers?: string) =>
     fetch(webhookUrl(), {
       method: 'OPTIONS',
-      headers: { Origin: origin, 'Access-Control-Request-Method': method, ...(headers ? { 'Access-Control-Request-Headers': headers } : {}) },
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': method,
+        ...(headers ? { 'Access-Control-Request-Headers': headers } : {}),
+      },
     });
 
   beforeAll(async () => {
@@ -94,7 +98,9 @@ describe('CORS in headless Chromium', () => {
     const { page } = await visit(other.origin);
     const seen = await browserFetch(page, webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
-    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', origin: other.origin, requestMethod: 'POST', status: 403 })]);
+    expect(await log.take()).toEqual([
+      expect.objectContaining({ method: 'OPTIONS', origin: other.origin, requestMethod: 'POST', status: 403 }),
+    ]);
 
     const raw = await rawPreflight(other.origin, 'POST', 'content-type');
     expect(raw.status).toBe(403);
@@ -114,7 +120,13 @@ describe('CORS in headless Chromium', () => {
 
     const [preflight, post, ...rest] = await log.take();
     expect(rest).toEqual([]);
-    expect(preflight).toMatchObject({ method: 'OPTIONS', path: '/webhooks/default', origin: allowed.origin, requestMethod: 'POST', status: 204 });
+    expect(preflight).toMatchObject({
+      method: 'OPTIONS',
+      path: '/webhooks/default',
+      origin: allowed.origin,
+      requestMethod: 'POST',
+      status: 204,
+    });
     expect(tokens(preflight?.requestHeaders ?? null)).toEqual(expect.arrayContaining(['content-type', 'webhook-id']));
     expect(post).toMatchObject({ method: 'POST', path: '/webhooks/default', origin: allowed.origin, status: 401 });
   });
@@ -124,7 +136,9 @@ describe('CORS in headless Chromium', () => {
     const seen = await browserFetch(page, webhookUrl(), { method: 'DELETE' });
     expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
     // Only the preflight arrived, and it was denied: the DELETE itself was never sent.
-    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', origin: allowed.origin, requestMethod: 'DELETE', status: 403 })]);
+    expect(await log.take()).toEqual([
+      expect.objectContaining({ method: 'OPTIONS', origin: allowed.origin, requestMethod: 'DELETE', status: 403 }),
+    ]);
     await expect.poll(() => consoleErrors.join('\n')).toMatch(/blocked by CORS policy.*preflight/);
 
     const raw = await rawPreflight(allowed.origin, 'DELETE');
@@ -137,7 +151,9 @@ describe('CORS in headless Chromium', () => {
     const { page, consoleErrors } = await visit(allowed.origin);
     const seen = await browserFetch(page, webhookUrl(), { method: 'POST', headers: { 'x-custom-thing': '1' }, body: '{}' });
     expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
-    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', origin: allowed.origin, requestHeaders: 'x-custom-thing', status: 403 })]);
+    expect(await log.take()).toEqual([
+      expect.objectContaining({ method: 'OPTIONS', origin: allowed.origin, requestHeaders: 'x-custom-thing', status: 403 }),
+    ]);
     await expect.poll(() => consoleErrors.join('\n')).toMatch(/blocked by CORS policy.*preflight/);
 
     const raw = await rawPreflight(allowed.origin, 'POST', 'content-type, x-custom-thing');
@@ -175,9 +191,15 @@ describe('CORS in headless Chromium', () => {
 
   it('refuses a preflighted POST to an unknown source at preflight (404): the POST is never sent', async () => {
     const { page, consoleErrors } = await visit(allowed.origin);
-    const seen = await browserFetch(page, `${h.url}/webhooks/no-such-source`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const seen = await browserFetch(page, `${h.url}/webhooks/no-such-source`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(seen).toMatchObject({ ok: false, name: 'TypeError' });
-    expect(await log.take()).toEqual([expect.objectContaining({ method: 'OPTIONS', path: '/webhooks/no-such-source', origin: allowed.origin, status: 404 })]);
+    expect(await log.take()).toEqual([
+      expect.objectContaining({ method: 'OPTIONS', path: '/webhooks/no-such-source', origin: allowed.origin, status: 404 }),
+    ]);
     await expect.poll(() => consoleErrors.join('\n')).toMatch(/blocked by CORS policy.*preflight/);
   });
 

@@ -4,7 +4,9 @@ import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harnes
 import { launchChromium, openPage, recordRequests, startPageServer, type OriginPage, type PageServer, type RequestLog } from './helpers.js';
 
 /** What the page's script could read of the stream: its first delivery event, or the error the browser raised. */
-type StreamOutcome = { readonly ok: true; readonly status: number; readonly contentType: string | null; readonly firstEvent: string } | { readonly ok: false; readonly name: string; readonly message: string };
+type StreamOutcome =
+  | { readonly ok: true; readonly status: number; readonly contentType: string | null; readonly firstEvent: string }
+  | { readonly ok: false; readonly name: string; readonly message: string };
 
 /** Reads `GET /events` with fetch (EventSource cannot send Authorization) until the first delivery event. */
 const readFirstEvent = (page: OriginPage['page'], url: string, token: string): Promise<StreamOutcome> =>
@@ -77,10 +79,12 @@ describe('the event stream across origins in headless Chromium', () => {
       expect(sent).toContain(data.id);
       const requests = await log.take();
       // The preflight (Authorization is not a simple header) was allowed, then the stream answered.
-      expect(requests).toEqual(expect.arrayContaining([
-        expect.objectContaining({ method: 'OPTIONS', path: '/events', origin: allowed.origin, status: 204 }),
-        expect.objectContaining({ method: 'GET', path: '/events', origin: allowed.origin, status: 200 }),
-      ]));
+      expect(requests).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ method: 'OPTIONS', path: '/events', origin: allowed.origin, status: 204 }),
+          expect.objectContaining({ method: 'GET', path: '/events', origin: allowed.origin, status: 200 }),
+        ]),
+      );
     } finally {
       await page.close();
     }

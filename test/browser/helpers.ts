@@ -5,7 +5,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 // Our own flags, never the package's `sparticuz.args`: those include --disable-web-security, which turns CORS off.
 // Without the background-networking flags Chromium's own connections are refused on a closed network.
-const FLAGS = ['--headless', '--no-sandbox', '--no-zygote', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--no-zygote',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * Launches headless Chromium from the `@sparticuz/chromium` npm package (the
@@ -74,7 +84,11 @@ export type BrowserOutcome =
   | { readonly ok: false; readonly name: string; readonly message: string };
 
 /** Runs `fetch(url, init)` inside the page, as the page's own script would. */
-export const browserFetch = (page: Page, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<BrowserOutcome> =>
+export const browserFetch = (
+  page: Page,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<BrowserOutcome> =>
   page.evaluate(
     async ({ target, options }): Promise<BrowserOutcome> => {
       try {

@@ -31,15 +31,20 @@ const exitOf = (child: ChildProcess, ms = 15_000): Promise<number | null> =>
 const SW = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
 
 describe.concurrent('hookwarden --help and bad usage', () => {
-  it.each([[['--help']], [['sign', '--help']], [['send', '--help']], [['verify', '--help']], [['deliveries', '--help']], [['deliveries', 'show', '--help']], [['help', 'send']]])(
-    '%j prints usage on stdout and exits 0',
-    async (args) => {
-      const r = await cli(args, {}, tempDir());
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: hookwarden/);
-      expect(r.stderr).toBe('');
-    },
-  );
+  it.each([
+    [['--help']],
+    [['sign', '--help']],
+    [['send', '--help']],
+    [['verify', '--help']],
+    [['deliveries', '--help']],
+    [['deliveries', 'show', '--help']],
+    [['help', 'send']],
+  ])('%j prints usage on stdout and exits 0', async (args) => {
+    const r = await cli(args, {}, tempDir());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: hookwarden/);
+    expect(r.stderr).toBe('');
+  });
 
   it('with no command prints usage on stderr and exits 2', async () => {
     const r = await cli([], {}, tempDir());
@@ -61,13 +66,21 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['send', 'default', '--url', 'ftp://x'], SW, /--url <base>' argument 'ftp:\/\/x' is invalid/],
     [['send', 'default', '-H', 'no colon'], SW, /--header <name:value>' argument 'no colon' is invalid/],
     [['verify', 'default', '--body', 'b.bin'], SW, /required option '--headers <file>' not specified/],
-    [['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin', '--now', 'later'], SW, /--now <unix-seconds>' argument 'later' is invalid/],
+    [
+      ['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin', '--now', 'later'],
+      SW,
+      /--now <unix-seconds>' argument 'later' is invalid/,
+    ],
     [['verify', 'default', '--headers', 'missing.txt', '--body', 'missing.bin'], SW, /cannot read \S+missing\.txt \(ENOENT\)/],
     [['deliveries', '--limit', 'ten'], SW, /--limit <n>' argument 'ten' is invalid/],
     [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
     [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
     [['deliveries', 'show', 'default'], SW, /missing required argument 'id'/],
-    [['sign', 'default'], { ...SW, WEBHOOK_MAX_AGE: 'x', CORS_ORIGINS: '*' }, /WEBHOOK_MAX_AGE: must be a whole number[\s\S]*CORS_ORIGINS: "\*" contains a wildcard/],
+    [
+      ['sign', 'default'],
+      { ...SW, WEBHOOK_MAX_AGE: 'x', CORS_ORIGINS: '*' },
+      /WEBHOOK_MAX_AGE: must be a whole number[\s\S]*CORS_ORIGINS: "\*" contains a wildcard/,
+    ],
   ])('%j exits 2 with a message and a --help hint', async (args, env, message) => {
     const r = await cli(args, env, tempDir());
     expect(r.code).toBe(2);
@@ -112,7 +125,12 @@ describe.concurrent('hookwarden --help and bad usage', () => {
 });
 
 describe('sign → verify round trip per scheme', () => {
-  const HMAC = { WEBHOOK_HMAC_HEADER: 'x-signature', WEBHOOK_HMAC_PREFIX: 'sha256=', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-timestamp', WEBHOOK_HMAC_TEMPLATE: '{timestamp}.{body}' };
+  const HMAC = {
+    WEBHOOK_HMAC_HEADER: 'x-signature',
+    WEBHOOK_HMAC_PREFIX: 'sha256=',
+    WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-timestamp',
+    WEBHOOK_HMAC_TEMPLATE: '{timestamp}.{body}',
+  };
   const schemes: Array<[string, string, Record<string, string>]> = [
     ['standard-webhooks', TEST_SECRETS.standardWebhooks, {}],
     ['github', TEST_SECRETS.github, {}],
@@ -151,14 +169,26 @@ describe('sign → verify round trip per scheme', () => {
     const signed = await cli(['sign', 'default', '--data', '{"type":"old"}', '--id', 'msg_old', '--timestamp', '1700000000'], SW, dir);
     expect(signed.code).toBe(0);
     // The JSON form of a capture, with a name in another case and a one-element array.
-    const captured = Object.fromEntries(signed.stdout.trim().split('\n').map((line) => line.split(': ') as [string, string]));
-    writeFileSync(join(dir, 'h.json'), JSON.stringify({ ...captured, 'Webhook-Signature': [captured['webhook-signature']], 'webhook-signature': undefined }));
+    const captured = Object.fromEntries(
+      signed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(': ') as [string, string]),
+    );
+    writeFileSync(
+      join(dir, 'h.json'),
+      JSON.stringify({ ...captured, 'Webhook-Signature': [captured['webhook-signature']], 'webhook-signature': undefined }),
+    );
     writeFileSync(join(dir, 'b.bin'), '{"type":"old"}');
     const args = ['verify', 'default', '--headers', 'h.json', '--body', 'b.bin'];
     const stale = await cli(args, SW, dir);
     expect(stale.code).toBe(1);
     expect(stale.stdout).toMatch(/^invalid: timestamp_out_of_range: /);
-    const then = await cli([...args, '--now', '1700000100', '--secret-env', 'ROTATING'], { ...SW, ROTATING: `${TEST_SECRETS.standardWebhooksSecond},${TEST_SECRETS.standardWebhooks}` }, dir);
+    const then = await cli(
+      [...args, '--now', '1700000100', '--secret-env', 'ROTATING'],
+      { ...SW, ROTATING: `${TEST_SECRETS.standardWebhooksSecond},${TEST_SECRETS.standardWebhooks}` },
+      dir,
+    );
     expect(then.stdout).toBe('valid: id=msg_old event=old\n');
     expect(then.code).toBe(0);
   });
@@ -174,7 +204,13 @@ describe('npm start with no secret configured', () => {
     server = spawn('npm', ['start', '--silent'], {
       cwd: ROOT,
       detached: true,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOOKWARDEN_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PORT: '0',
+        HOOKWARDEN_DATA_DIR: dataDir,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server.stderr?.on('data', (d: Buffer) => (printed += d.toString()));
@@ -250,7 +286,9 @@ describe('send and deliveries against a running local server', () => {
   it('lists through the server while it runs, stops cleanly on SIGTERM, then reads the data directory directly', async () => {
     const live = await cli(['deliveries'], env, cwd);
     expect(live.code).toBe(0);
-    expect(live.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+Z {2}default {2}msg_bin {2}- {2}4 B {2}stored\n\S+ {2}default {2}msg_cli_1 {2}cli\.sent {2}19 B {2}stored\n$/);
+    expect(live.stdout).toMatch(
+      /^\d{4}-\d\d-\d\dT\S+Z {2}default {2}msg_bin {2}- {2}4 B {2}stored\n\S+ {2}default {2}msg_cli_1 {2}cli\.sent {2}19 B {2}stored\n$/,
+    );
 
     // Without server.json the store's lock is still held: a clear refusal, not a crash.
     const info = join(dataDir, 'server.json');
@@ -266,7 +304,9 @@ describe('send and deliveries against a running local server', () => {
 
     const stored = await cli(['deliveries', '--json', '--source', 'default', '--limit', '1'], env, cwd);
     expect(stored.code).toBe(0);
-    expect(JSON.parse(stored.stdout)).toEqual([expect.objectContaining({ source: 'default', deliveryId: 'msg_bin', bodyBytes: 4, status: 'stored' })]);
+    expect(JSON.parse(stored.stdout)).toEqual([
+      expect.objectContaining({ source: 'default', deliveryId: 'msg_bin', bodyBytes: 4, status: 'stored' }),
+    ]);
     const shown = await cli(['deliveries', 'show', 'default', 'msg_cli_1'], env, cwd);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^\S+ {2}default {2}msg_cli_1 {2}cli\.sent /);

@@ -91,15 +91,36 @@ describe('--stack: the same commands against a deployed stack', () => {
           StackStatus: 'CREATE_COMPLETE',
           // Found by key: descriptions are for people and may say anything.
           Outputs: [
-            { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName, Description: 'Webhook URL for source "decoy"' },
+            {
+              OutputKey: outputKey('rateLimitsTable'),
+              OutputValue: RATE_LIMITS_TABLE.localName,
+              Description: 'Webhook URL for source "decoy"',
+            },
             { OutputKey: outputKey('blockedIpv4Set'), OutputValue: IPV4_SET },
-            { OutputKey: outputKey('webhookUrl', 'default'), OutputValue: 'https://x/prod/webhooks/default', Description: 'Where the default provider posts' },
-            { OutputKey: outputKey('secretArn', 'default'), OutputValue: SECRET_ARN, Description: 'Secret holding the keys of source "nope"' },
+            {
+              OutputKey: outputKey('webhookUrl', 'default'),
+              OutputValue: 'https://x/prod/webhooks/default',
+              Description: 'Where the default provider posts',
+            },
+            {
+              OutputKey: outputKey('secretArn', 'default'),
+              OutputValue: SECRET_ARN,
+              Description: 'Secret holding the keys of source "nope"',
+            },
           ],
         },
       ],
     });
-    waf.on(GetIPSetCommand).resolves({ IPSet: { Name: 'FirewallBlockedIpv4-abc', Id: '1111-2222', ARN: IPV4_SET, IPAddressVersion: 'IPV4', Addresses: ['198.51.100.0/24'] }, LockToken: 'lock-1' });
+    waf.on(GetIPSetCommand).resolves({
+      IPSet: {
+        Name: 'FirewallBlockedIpv4-abc',
+        Id: '1111-2222',
+        ARN: IPV4_SET,
+        IPAddressVersion: 'IPV4',
+        Addresses: ['198.51.100.0/24'],
+      },
+      LockToken: 'lock-1',
+    });
     waf.on(UpdateIPSetCommand).resolves({ NextLockToken: 'lock-2' });
   });
   afterAll(() => local.close());
@@ -130,7 +151,9 @@ describe('--stack: the same commands against a deployed stack', () => {
 
   it('blocks in the stack table (found through the outputs) and adds the CIDR to the WAF IP set with its lock token', async () => {
     expect(await runCli(['block', '203.0.113.7', '--for', '24h', '--reason', 'scanner', '--stack', 'Hookwarden-prod'])).toBe(0);
-    const controls = await new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }).load(Math.floor(Date.now() / 1000));
+    const controls = await new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }).load(
+      Math.floor(Date.now() / 1000),
+    );
     expect(controls.blocks).toEqual([expect.objectContaining({ range: '203.0.113.7', reason: 'scanner' })]);
     const update = waf.commandCalls(UpdateIPSetCommand)[0]?.args[0].input;
     expect(update).toMatchObject({ Name: 'FirewallBlockedIpv4-abc', Id: '1111-2222', Scope: 'REGIONAL', LockToken: 'lock-1' });
@@ -142,7 +165,9 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(await runCli(['disable', 'nope', '--stack', 'Hookwarden-prod'])).toBe(2);
     // A description naming a source makes no source: outputs are read by key.
     expect(await runCli(['disable', 'decoy', '--stack', 'Hookwarden-prod'])).toBe(2);
-    cfn.on(DescribeStacksCommand, { StackName: 'Other' }).resolves({ Stacks: [{ StackName: 'Other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] });
+    cfn
+      .on(DescribeStacksCommand, { StackName: 'Other' })
+      .resolves({ Stacks: [{ StackName: 'Other', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [] }] });
     expect(await runCli(['blocks', '--stack', 'Other'])).toBe(1);
     expect(lines.join('')).toMatch(/no RateLimitsTableName output/);
   });
@@ -152,7 +177,9 @@ describe('--stack: the same commands against a deployed stack', () => {
     sm.on(PutSecretValueCommand).resolves({});
     const before = Math.floor(Date.now() / 1000);
     expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--overlap', '2h'])).toBe(0);
-    const written = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString as string) as { keys: Array<{ secret: string; notAfter?: number }> };
+    const written = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString as string) as {
+      keys: Array<{ secret: string; notAfter?: number }>;
+    };
     expect(written.keys).toHaveLength(2);
     expect(written.keys[0]?.notAfter).toBeUndefined();
     expect(written.keys[1]).toMatchObject({ secret: 'generated-at-deploy' });
@@ -165,8 +192,18 @@ describe('--stack: the same commands against a deployed stack', () => {
   });
 
   it.each([
-    ['a key too short for a github source', 'github', 'Str0ng', /the new key has 6 bytes of key material; at least 16 are needed \(scheme github\); nothing was written/],
-    ['a key that is not a Standard Webhooks secret', 'standard-webhooks', 'not base64 at all, but long enough', /the new key is not a Standard Webhooks secret .*nothing was written/],
+    [
+      'a key too short for a github source',
+      'github',
+      'Str0ng',
+      /the new key has 6 bytes of key material; at least 16 are needed \(scheme github\); nothing was written/,
+    ],
+    [
+      'a key that is not a Standard Webhooks secret',
+      'standard-webhooks',
+      'not base64 at all, but long enough',
+      /the new key is not a Standard Webhooks secret .*nothing was written/,
+    ],
   ])('refuses %s from --secret-env before reading or writing the secret', async (_, scheme, key, message) => {
     sm.reset();
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [{ secret: 'current-key-of-the-source' }] }) });
@@ -179,15 +216,20 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
-  it('starts the stack\'s rotation function for a github or shared source, and writes nothing itself', async () => {
+  it("starts the stack's rotation function for a github or shared source, and writes nothing itself", async () => {
     sm.reset();
     sm.on(RotateSecretCommand).resolves({});
     const cwd = emptyDir();
-    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared' } }] }));
+    writeFileSync(
+      join(cwd, 'hookwarden.config.json'),
+      JSON.stringify({ sources: [{ name: 'default', scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared' } }] }),
+    );
     expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod'], {}, cwd)).toBe(0);
     expect(sm.commandCalls(RotateSecretCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ARN, RotateImmediately: true });
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    expect(lines.join('')).toMatch(/started the rotation of source default in stack Hookwarden-prod: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret/);
+    expect(lines.join('')).toMatch(
+      /started the rotation of source default in stack Hookwarden-prod: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret/,
+    );
   });
 
   it('writes a provider key that fits the source scheme first', async () => {
@@ -196,8 +238,12 @@ describe('--stack: the same commands against a deployed stack', () => {
     sm.on(PutSecretValueCommand).resolves({});
     const cwd = emptyDir();
     writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme: 'github' }] }));
-    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--secret-env', 'NEW_KEY'], { NEW_KEY: TEST_SECRETS.github }, cwd)).toBe(0);
-    const written = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString as string) as { keys: Array<{ secret: string }> };
+    expect(
+      await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--secret-env', 'NEW_KEY'], { NEW_KEY: TEST_SECRETS.github }, cwd),
+    ).toBe(0);
+    const written = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString as string) as {
+      keys: Array<{ secret: string }>;
+    };
     expect(written.keys.map((k) => k.secret)).toEqual([TEST_SECRETS.github, 'current-key-of-the-source']);
   });
 });

@@ -6,7 +6,8 @@ const asObject = (map: ReadonlyMap<string, readonly string[]>) => Object.fromEnt
 
 describe('parseHeadersFile', () => {
   it('reads a capture: request line skipped, comments and blank lines ignored, names lower-cased, repeats kept', () => {
-    const text = '\uFEFFPOST /webhooks/default HTTP/1.1\r\n# from the proxy log\r\n\r\nWebhook-Id: msg_1\r\nX-Multi: a\r\nx-multi: b\r\nEmpty:\r\nColons: a:b:c\r\n';
+    const text =
+      '\uFEFFPOST /webhooks/default HTTP/1.1\r\n# from the proxy log\r\n\r\nWebhook-Id: msg_1\r\nX-Multi: a\r\nx-multi: b\r\nEmpty:\r\nColons: a:b:c\r\n';
     expect(asObject(parseHeadersFile(text))).toEqual({ 'webhook-id': ['msg_1'], 'x-multi': ['a', 'b'], empty: [''], colons: ['a:b:c'] });
   });
 

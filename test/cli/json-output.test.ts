@@ -26,10 +26,20 @@ describe('--json on verify and blocks', () => {
     const args = ['verify', 'default', '--headers', 'headers.txt', '--body', 'body.json', '--json'];
     const valid = await cli([...args, '--now', '1700000010'], env, cwd);
     expect(valid.code).toBe(0);
-    expect(JSON.parse(valid.stdout)).toEqual({ valid: true, deliveryId: 'msg_json_1', eventType: 'invoice.paid', secrets: 'WEBHOOK_SECRET' });
+    expect(JSON.parse(valid.stdout)).toEqual({
+      valid: true,
+      deliveryId: 'msg_json_1',
+      eventType: 'invoice.paid',
+      secrets: 'WEBHOOK_SECRET',
+    });
     const stale = await cli([...args, '--now', '1700003600'], env, cwd);
     expect(stale.code).toBe(1);
-    expect(JSON.parse(stale.stdout)).toEqual({ valid: false, code: 'timestamp_out_of_range', reason: 'timestamp is 3600 s old (limit 300 s)', secrets: 'WEBHOOK_SECRET' });
+    expect(JSON.parse(stale.stdout)).toEqual({
+      valid: false,
+      code: 'timestamp_out_of_range',
+      reason: 'timestamp is 3600 s old (limit 300 s)',
+      secrets: 'WEBHOOK_SECRET',
+    });
   });
 
   it('blocks --json lists blocks and disabled sources; the plain list escapes control characters', async () => {

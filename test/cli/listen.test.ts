@@ -96,7 +96,11 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
     if (!scheme) throw new Error(`no source ${source}`);
     n += 1;
     const id = `msg_listen_${Date.now()}_${n}`;
-    const res = await fetch(`${local.url}/webhooks/${source}`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/octet-stream', ...scheme.sign(TEST_SECRETS.standardWebhooks, { body, id }) } });
+    const res = await fetch(`${local.url}/webhooks/${source}`, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { 'content-type': 'application/octet-stream', ...scheme.sign(TEST_SECRETS.standardWebhooks, { body, id }) },
+    });
     expect(res.status).toBe(202);
     return id;
   };
@@ -104,7 +108,10 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
   const follow = async (args: string[]): Promise<Running> => {
     const cmd = startCli(args, { HOOKWARDEN_DATA_DIR: dataDir });
     running.push(cmd);
-    await Promise.race([cmd.stderrHas(/^connected to /m), cmd.exited.then((code) => Promise.reject(new Error(`exited ${code}: ${cmd.stderr()}`)))]);
+    await Promise.race([
+      cmd.stderrHas(/^connected to /m),
+      cmd.exited.then((code) => Promise.reject(new Error(`exited ${code}: ${cmd.stderr()}`))),
+    ]);
     return cmd;
   };
   const interrupt = async (cmd: Running): Promise<number | null> => {
@@ -114,7 +121,15 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
 
   beforeAll(async () => {
     local = await startLocal({
-      env: { ...env, HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'default', secretEnv: 'WEBHOOK_SECRET' }, { name: 'billing', secretEnv: 'WEBHOOK_SECRET' }] }) },
+      env: {
+        ...env,
+        HOOKWARDEN_CONFIG_JSON: JSON.stringify({
+          sources: [
+            { name: 'default', secretEnv: 'WEBHOOK_SECRET' },
+            { name: 'billing', secretEnv: 'WEBHOOK_SECRET' },
+          ],
+        }),
+      },
       cwd: emptyDir(),
     });
     local.http.server.on('request', (req: IncomingMessage) => {
@@ -130,81 +145,80 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
     await local?.close();
   });
 
-  it(
-    'listen forwards each delivery byte for byte with its headers, one line per forward with the status; Ctrl+C exits 0',
-    async () => {
-      const cmd = await follow(['listen', '--forward-to', receiver.url]);
-      const before = receiver.received.length;
-      const bodies = [Buffer.from('{"type":"invoice.paid","n":1}'), Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x0a, 0xc3, 0x28]), Buffer.from('caf\u00e9 \u2603', 'utf8')];
-      const ids: string[] = [];
-      for (const body of bodies) ids.push(await deliver(body));
-      const lines = await cmd.lines(3);
-      const got = (await receiver.waitFor(before + 3)).slice(before);
-      expect(got.map((r) => r.headers['hookwarden-delivery-id'])).toEqual(ids);
-      got.forEach((r, i) => {
-        expect(r.body.equals(bodies[i] as Buffer), `body ${i}`).toBe(true);
-        expect(r.headers).toMatchObject({ 'hookwarden-source': 'default', 'webhook-id': ids[i], 'content-type': 'application/octet-stream' });
-      });
-      lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^\\d{4}-\\S+Z  default  ${ids[i]}  -> 200 OK$`)));
-      expect(await interrupt(cmd)).toBe(0);
-      expect(cmd.stderr()).toMatch(/stopped\n$/);
-    },
-    90_000,
-  );
+  it('listen forwards each delivery byte for byte with its headers, one line per forward with the status; Ctrl+C exits 0', async () => {
+    const cmd = await follow(['listen', '--forward-to', receiver.url]);
+    const before = receiver.received.length;
+    const bodies = [
+      Buffer.from('{"type":"invoice.paid","n":1}'),
+      Buffer.from([0xff, 0x00, 0xfe, 0x80, 0x0a, 0xc3, 0x28]),
+      Buffer.from('caf\u00e9 \u2603', 'utf8'),
+    ];
+    const ids: string[] = [];
+    for (const body of bodies) ids.push(await deliver(body));
+    const lines = await cmd.lines(3);
+    const got = (await receiver.waitFor(before + 3)).slice(before);
+    expect(got.map((r) => r.headers['hookwarden-delivery-id'])).toEqual(ids);
+    got.forEach((r, i) => {
+      expect(r.body.equals(bodies[i] as Buffer), `body ${i}`).toBe(true);
+      expect(r.headers).toMatchObject({ 'hookwarden-source': 'default', 'webhook-id': ids[i], 'content-type': 'application/octet-stream' });
+    });
+    lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^\\d{4}-\\S+Z  default  ${ids[i]}  -> 200 OK$`)));
+    expect(await interrupt(cmd)).toBe(0);
+    expect(cmd.stderr()).toMatch(/stopped\n$/);
+  }, 90_000);
 
-  it(
-    'listen resumes after its connection is cut mid-stream, under concurrent deliveries: every delivery forwarded exactly once, in order',
-    async () => {
-      const cmd = await follow(['listen', '--forward-to', receiver.url, '--json']);
-      const before = receiver.received.length;
-      const sent: string[] = [];
-      const wave = async (count: number, tag: string) => {
-        for (const id of await Promise.all(Array.from({ length: count }, (_, i) => deliver(Buffer.from(JSON.stringify({ tag, i })))))) sent.push(id);
-      };
-      await wave(10, 'w1');
-      await receiver.waitFor(before + 3);
-      // Cut the stream while more deliveries are being stored, three times.
-      for (let cut = 0; cut < 3; cut++) {
-        const storing = wave(8, `w${cut + 2}`);
-        for (const socket of streams) socket.destroy();
-        await storing;
-        await cmd.stderrHas(new RegExp(`(?:reconnected[\\s\\S]*?){${cut + 1}}`));
-      }
-      await wave(5, 'last');
-      const got = (await receiver.waitFor(before + sent.length, 60_000)).slice(before);
-      // Give a repeat every chance to show up.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const forwarded = receiver.received.slice(before).map((r) => r.headers['hookwarden-delivery-id'] as string);
-      expect(forwarded).toHaveLength(sent.length);
-      expect(new Set(forwarded)).toEqual(new Set(sent));
-      expect(got.length).toBe(sent.length);
-      const printed = (await cmd.lines(sent.length)).map((line) => JSON.parse(line) as { id: string; status: number });
-      expect(printed.map((p) => p.id)).toEqual(forwarded);
-      expect(printed.every((p) => p.status === 200)).toBe(true);
-      expect(cmd.stderr()).toMatch(/dropped[\s\S]*reconnected to the local server at .* \(resuming after the last delivery\)/);
-      expect(await interrupt(cmd)).toBe(0);
-    },
-    120_000,
-  );
+  it('listen resumes after its connection is cut mid-stream, under concurrent deliveries: every delivery forwarded exactly once, in order', async () => {
+    const cmd = await follow(['listen', '--forward-to', receiver.url, '--json']);
+    const before = receiver.received.length;
+    const sent: string[] = [];
+    const wave = async (count: number, tag: string) => {
+      for (const id of await Promise.all(Array.from({ length: count }, (_, i) => deliver(Buffer.from(JSON.stringify({ tag, i }))))))
+        sent.push(id);
+    };
+    await wave(10, 'w1');
+    await receiver.waitFor(before + 3);
+    // Cut the stream while more deliveries are being stored, three times.
+    for (let cut = 0; cut < 3; cut++) {
+      const storing = wave(8, `w${cut + 2}`);
+      for (const socket of streams) socket.destroy();
+      await storing;
+      await cmd.stderrHas(new RegExp(`(?:reconnected[\\s\\S]*?){${cut + 1}}`));
+    }
+    await wave(5, 'last');
+    const got = (await receiver.waitFor(before + sent.length, 60_000)).slice(before);
+    // Give a repeat every chance to show up.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const forwarded = receiver.received.slice(before).map((r) => r.headers['hookwarden-delivery-id'] as string);
+    expect(forwarded).toHaveLength(sent.length);
+    expect(new Set(forwarded)).toEqual(new Set(sent));
+    expect(got.length).toBe(sent.length);
+    const printed = (await cmd.lines(sent.length)).map((line) => JSON.parse(line) as { id: string; status: number });
+    expect(printed.map((p) => p.id)).toEqual(forwarded);
+    expect(printed.every((p) => p.status === 200)).toBe(true);
+    expect(cmd.stderr()).toMatch(/dropped[\s\S]*reconnected to the local server at .* \(resuming after the last delivery\)/);
+    expect(await interrupt(cmd)).toBe(0);
+  }, 120_000);
 
-  it(
-    'tail prints one line per delivery, --source filters, --json is one object per line; Ctrl+C exits 0',
-    async () => {
-      const all = await follow(['tail']);
-      const billing = await follow(['tail', '--source', 'billing', '--json']);
-      const a = await deliver(Buffer.from('{"type":"order.created"}'));
-      const b = await deliver(Buffer.from('{"type":"invoice.paid"}'), 'billing');
-      const lines = await all.lines(2);
-      expect(lines[0]).toMatch(new RegExp(`^\\d{4}-\\S+Z  default  ${a}  order\\.created  24 B$`));
-      expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\S+Z  billing  ${b}  invoice\\.paid  23 B$`));
-      const [only] = await billing.lines(1);
-      expect(JSON.parse(only as string)).toEqual({ source: 'billing', id: b, receivedAt: expect.stringMatching(/Z$/), eventType: 'invoice.paid', size: 23 });
-      expect(await interrupt(all)).toBe(0);
-      expect(await interrupt(billing)).toBe(0);
-      expect(billing.stdout().trim().split('\n')).toHaveLength(1);
-    },
-    90_000,
-  );
+  it('tail prints one line per delivery, --source filters, --json is one object per line; Ctrl+C exits 0', async () => {
+    const all = await follow(['tail']);
+    const billing = await follow(['tail', '--source', 'billing', '--json']);
+    const a = await deliver(Buffer.from('{"type":"order.created"}'));
+    const b = await deliver(Buffer.from('{"type":"invoice.paid"}'), 'billing');
+    const lines = await all.lines(2);
+    expect(lines[0]).toMatch(new RegExp(`^\\d{4}-\\S+Z  default  ${a}  order\\.created  24 B$`));
+    expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\S+Z  billing  ${b}  invoice\\.paid  23 B$`));
+    const [only] = await billing.lines(1);
+    expect(JSON.parse(only as string)).toEqual({
+      source: 'billing',
+      id: b,
+      receivedAt: expect.stringMatching(/Z$/),
+      eventType: 'invoice.paid',
+      size: 23,
+    });
+    expect(await interrupt(all)).toBe(0);
+    expect(await interrupt(billing)).toBe(0);
+    expect(billing.stdout().trim().split('\n')).toHaveLength(1);
+  }, 90_000);
 
   it('exits 1 with the API error when the token is refused, and 2 for a bad --source', async () => {
     const refused = startCli(['tail', '--token-env', 'HW_TOKEN'], { HOOKWARDEN_DATA_DIR: dataDir, HW_TOKEN: 'hwk_not_a_real_token' });

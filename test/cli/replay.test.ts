@@ -22,7 +22,8 @@ describe('hookwarden replay against the real local server', () => {
   let receiver: Receiver;
   let n = 0;
 
-  const cli = (args: string[], ctx: CliContext = context, aws?: Parameters<typeof run>[2]) => capture(() => run(['node', 'hookwarden', ...args], ctx, aws));
+  const cli = (args: string[], ctx: CliContext = context, aws?: Parameters<typeof run>[2]) =>
+    capture(() => run(['node', 'hookwarden', ...args], ctx, aws));
 
   /** Posts a signed Standard Webhooks delivery with exactly these body bytes; returns its id. */
   const deliver = async (body: Buffer, contentType = 'application/json'): Promise<string> => {
@@ -31,7 +32,11 @@ describe('hookwarden replay against the real local server', () => {
     n += 1;
     const id = `msg_replay_${Date.now()}_${n}`;
     const headers = source.scheme.sign(TEST_SECRETS.standardWebhooks, { body, id });
-    const res = await fetch(`${local.url}/webhooks/default`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': contentType, 'user-agent': 'replay-test/1', ...headers } });
+    const res = await fetch(`${local.url}/webhooks/default`, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { 'content-type': contentType, 'user-agent': 'replay-test/1', ...headers },
+    });
     expect(res.status).toBe(202);
     return id;
   };
@@ -57,7 +62,13 @@ describe('hookwarden replay against the real local server', () => {
     expect(got?.method).toBe('POST');
     expect(got?.path).toBe('/hooks');
     expect(got?.body.equals(body)).toBe(true);
-    expect(got?.headers).toMatchObject({ 'content-type': 'application/json', 'user-agent': 'replay-test/1', 'webhook-id': id, 'hookwarden-source': 'default', 'hookwarden-delivery-id': id });
+    expect(got?.headers).toMatchObject({
+      'content-type': 'application/json',
+      'user-agent': 'replay-test/1',
+      'webhook-id': id,
+      'hookwarden-source': 'default',
+      'hookwarden-delivery-id': id,
+    });
     // The signature is not a kept header: a receiver cannot mistake a replay for the provider's delivery.
     expect(got?.headers['webhook-signature']).toBeUndefined();
   });
@@ -68,7 +79,14 @@ describe('hookwarden replay against the real local server', () => {
     const before = receiver.received.length;
     const result = await cli(['replay', 'default', id, '--to', receiver.url, '--json']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ source: 'default', id, to: receiver.url, status: 200, statusText: 'OK', bytes: body.length });
+    expect(JSON.parse(result.stdout)).toEqual({
+      source: 'default',
+      id,
+      to: receiver.url,
+      status: 200,
+      statusText: 'OK',
+      bytes: body.length,
+    });
     const got = receiver.received[before];
     expect(got?.body.equals(body)).toBe(true);
     expect(got?.headers['content-type']).toBe('application/octet-stream');
@@ -90,7 +108,9 @@ describe('hookwarden replay against the real local server', () => {
     const before = receiver.received.length;
     const result = await cli(['replay', 'default', 'msg_nope\u001b[2J', '--to', receiver.url]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/cannot read delivery default\/msg_nope\\x1b\[2J from the local server at http:\/\/127\.0\.0\.1:\d+: 404 not_found/);
+    expect(result.stderr).toMatch(
+      /cannot read delivery default\/msg_nope\\x1b\[2J from the local server at http:\/\/127\.0\.0\.1:\d+: 404 not_found/,
+    );
     expect(receiver.received.length).toBe(before);
   });
 
@@ -105,7 +125,11 @@ describe('hookwarden replay against the real local server', () => {
 
   it('says how to start a server when none runs in the data directory', async () => {
     const other = emptyDir();
-    const result = await cli(['replay', 'default', 'x', '--to', receiver.url], { env: { HOOKWARDEN_DATA_DIR: other }, cwd: other, dataDir: other });
+    const result = await cli(['replay', 'default', 'x', '--to', receiver.url], {
+      env: { HOOKWARDEN_DATA_DIR: other },
+      cwd: other,
+      dataDir: other,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('no local server is running with data directory');
     expect(result.stderr).toContain('npm start');
@@ -115,7 +139,10 @@ describe('hookwarden replay against the real local server', () => {
     [['--to', 'ftp://example.com/x'], /Expected an http or https URL/],
     [['--to', 'not a url'], /Expected an http\(s\) URL/],
     [['--to', 'http://127.0.0.1:1/x', '--stack', 'prod'], /--stack needs --token-env NAME/],
-    [['--to', 'http://127.0.0.1:1/x', '--stack', 'prod', '--token-env', 'UNSET_TOKEN'], /--token-env UNSET_TOKEN: the variable is not set or empty/],
+    [
+      ['--to', 'http://127.0.0.1:1/x', '--stack', 'prod', '--token-env', 'UNSET_TOKEN'],
+      /--token-env UNSET_TOKEN: the variable is not set or empty/,
+    ],
     [['--to', 'http://127.0.0.1:1/x', '--token-env', 'bad name'], /--token-env takes the name of an environment variable/],
   ])('refuses bad usage with exit 2: %j', async (args, message) => {
     const result = await cli(['replay', 'default', 'x', ...args]);
@@ -126,7 +153,14 @@ describe('hookwarden replay against the real local server', () => {
   it('--stack reads the API URL from the stack outputs and the token from --token-env', async () => {
     const cfn = mockClient(CloudFormationClient);
     cfn.on(DescribeStacksCommand, { StackName: 'hookwarden-prod' }).resolves({
-      Stacks: [{ StackName: 'hookwarden-prod', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: outputKey('apiUrl'), OutputValue: `${local.url}/` }] }],
+      Stacks: [
+        {
+          StackName: 'hookwarden-prod',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: outputKey('apiUrl'), OutputValue: `${local.url}/` }],
+        },
+      ],
     });
     const aws = {
       cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
@@ -140,11 +174,19 @@ describe('hookwarden replay against the real local server', () => {
       const before = receiver.received.length;
       // A data directory with no server in it: only the stack can answer.
       const other = emptyDir();
-      const result = await cli(['replay', 'default', id, '--to', receiver.url, '--stack', 'hookwarden-prod', '--token-env', 'HW_TOKEN'], { env: { HW_TOKEN: token }, cwd: other, dataDir: other }, aws);
+      const result = await cli(
+        ['replay', 'default', id, '--to', receiver.url, '--stack', 'hookwarden-prod', '--token-env', 'HW_TOKEN'],
+        { env: { HW_TOKEN: token }, cwd: other, dataDir: other },
+        aws,
+      );
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       expect(receiver.received[before]?.body.toString()).toBe('{"n":"stack"}');
-      const wrong = await cli(['replay', 'default', id, '--to', receiver.url, '--stack', 'hookwarden-prod', '--token-env', 'HW_TOKEN'], { env: { HW_TOKEN: 'hwk_wrong' }, cwd: other, dataDir: other }, aws);
+      const wrong = await cli(
+        ['replay', 'default', id, '--to', receiver.url, '--stack', 'hookwarden-prod', '--token-env', 'HW_TOKEN'],
+        { env: { HW_TOKEN: 'hwk_wrong' }, cwd: other, dataDir: other },
+        aws,
+      );
       expect(wrong.code).toBe(1);
       expect(wrong.stderr).toMatch(/stack hookwarden-prod: 401 token_invalid/);
     } finally {

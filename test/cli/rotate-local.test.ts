@@ -12,7 +12,12 @@ const setup = (source: Record<string, unknown>) => {
   const cwd = emptyDir();
   const dataDir = emptyDir();
   writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'src', ...source }] }));
-  return { cwd, env: { HOOKWARDEN_DATA_DIR: dataDir }, keyFile: () => JSON.parse(readFileSync(join(dataDir, 'keys', 'src.json'), 'utf8')) as KeyFile, path: join(dataDir, 'keys', 'src.json') };
+  return {
+    cwd,
+    env: { HOOKWARDEN_DATA_DIR: dataDir },
+    keyFile: () => JSON.parse(readFileSync(join(dataDir, 'keys', 'src.json'), 'utf8')) as KeyFile,
+    path: join(dataDir, 'keys', 'src.json'),
+  };
 };
 
 describe('hookwarden rotate and keys on the local store', () => {
@@ -20,23 +25,29 @@ describe('hookwarden rotate and keys on the local store', () => {
     const { cwd, env } = setup({ scheme: 'github', secretEnv: 'GITHUB_WEBHOOK_SECRET' });
     const r = await cli(['rotate', 'src'], { ...env, GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github }, cwd);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/source "src" takes its secret from the environment variable GITHUB_WEBHOOK_SECRET, which this tool cannot change/);
+    expect(r.stderr).toMatch(
+      /source "src" takes its secret from the environment variable GITHUB_WEBHOOK_SECRET, which this tool cannot change/,
+    );
     expect(r.stderr).not.toContain(TEST_SECRETS.github);
     const listed = await cli(['keys', 'src'], { ...env, GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github }, cwd);
     expect(listed.code).toBe(2);
     expect(listed.stderr).toMatch(/environment variable GITHUB_WEBHOOK_SECRET/);
   });
 
-  it('manual: takes the provider\'s new key from --secret-env, checked for the scheme, and keeps the old keys for the overlap', async () => {
+  it("manual: takes the provider's new key from --secret-env, checked for the scheme, and keeps the old keys for the overlap", async () => {
     const { cwd, env, keyFile, path } = setup({ scheme: 'github' });
     expect((await cli(['rotate', 'src'], env, cwd)).stderr).toMatch(/rotates manually: .* --secret-env NAME/);
     const short = await cli(['rotate', 'src', '--secret-env', 'NEW_KEY'], { ...env, NEW_KEY: 'Str0ng' }, cwd);
     expect(short.code).toBe(2);
-    expect(short.stderr).toMatch(/--secret-env NEW_KEY: the new key has 6 bytes of key material; at least 16 are needed \(scheme github\); nothing was written/);
+    expect(short.stderr).toMatch(
+      /--secret-env NEW_KEY: the new key has 6 bytes of key material; at least 16 are needed \(scheme github\); nothing was written/,
+    );
     const before = Math.floor(Date.now() / 1000);
     const r = await cli(['rotate', 'src', '--secret-env', 'NEW_KEY', '--overlap', '2h'], { ...env, NEW_KEY: TEST_SECRETS.github }, cwd);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^rotated source src in .*keys\/src\.json: the provider's new key is current; the previous keys stay valid until /);
+    expect(r.stdout).toMatch(
+      /^rotated source src in .*keys\/src\.json: the provider's new key is current; the previous keys stay valid until /,
+    );
     expect(r.stdout).not.toContain(TEST_SECRETS.github);
     const document = keyFile();
     expect(document.keys[0]).toMatchObject({ secret: TEST_SECRETS.github });
@@ -57,10 +68,15 @@ describe('hookwarden rotate and keys on the local store', () => {
     const staged = keyFile().keys.find((k) => k.next) as KeyFile['keys'][number];
     const current = keyFile().keys[0] as KeyFile['keys'][number];
     // Age the staged key past the cache period and its margin (as if the server had run for ten minutes).
-    writeFileSync(join(env.HOOKWARDEN_DATA_DIR, 'keys', 'src.json'), JSON.stringify({ keys: keyFile().keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }));
+    writeFileSync(
+      join(env.HOOKWARDEN_DATA_DIR, 'keys', 'src.json'),
+      JSON.stringify({ keys: keyFile().keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }),
+    );
     const second = await cli(['rotate', 'src', '--overlap', '1h'], env, cwd);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toMatch(new RegExp(`^rotated source src: the sender now signs with key ${staged.id}; the previous key stays valid until `, 'm'));
+    expect(second.stdout).toMatch(
+      new RegExp(`^rotated source src: the sender now signs with key ${staged.id}; the previous key stays valid until `, 'm'),
+    );
     const after = keyFile();
     expect(after.keys.map((k) => k.id)).toEqual([staged.id, expect.stringMatching(/^k-/), current.id]);
     expect(after.keys[1]?.next).toBe(true);

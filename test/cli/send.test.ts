@@ -13,7 +13,9 @@ describe('send says which secret it signs with, and refuses what it can tell wil
 
   beforeAll(async () => {
     // A development secret left by an earlier `npm start` without WEBHOOK_SECRET.
-    writeFileSync(join(dataDir, 'dev-secrets.json'), JSON.stringify({ 'default:standard-webhooks': TEST_SECRETS.standardWebhooksSecond }), { mode: 0o600 });
+    writeFileSync(join(dataDir, 'dev-secrets.json'), JSON.stringify({ 'default:standard-webhooks': TEST_SECRETS.standardWebhooksSecond }), {
+      mode: 0o600,
+    });
     server = await startServer(serverEnv, cwd);
   });
   afterAll(() => {
@@ -23,7 +25,9 @@ describe('send says which secret it signs with, and refuses what it can tell wil
   it('refuses to sign with the stale development secret when the server reads WEBHOOK_SECRET (exit 2, naming both)', async () => {
     const r = await cli(['send', 'default'], { HOOKWARDEN_DATA_DIR: dataDir }, cwd);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/verifies "default" with WEBHOOK_SECRET from its environment, but this shell would sign with the development secret in \S+dev-secrets\.json: export WEBHOOK_SECRET here too, or pass --secret-env NAME/);
+    expect(r.stderr).toMatch(
+      /verifies "default" with WEBHOOK_SECRET from its environment, but this shell would sign with the development secret in \S+dev-secrets\.json: export WEBHOOK_SECRET here too, or pass --secret-env NAME/,
+    );
     expect(r.stdout).toBe('');
   });
 
@@ -34,7 +38,11 @@ describe('send says which secret it signs with, and refuses what it can tell wil
   });
 
   it('refuses a scheme the server does not use for the source', async () => {
-    const r = await cli(['send', 'default'], { HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: TEST_SECRETS.github }, cwd);
+    const r = await cli(
+      ['send', 'default'],
+      { HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: TEST_SECRETS.github },
+      cwd,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/verifies "default" as standard-webhooks, but this shell's configuration says github/);
   });
@@ -55,7 +63,11 @@ describe('send says which secret it signs with, and refuses what it can tell wil
   });
 
   it('--json prints one object with the status, the secret it signed with, the answer and the reason', async () => {
-    const r = await cli(['send', 'default', '--json', '--secret-env', 'OTHER', '--timestamp', '1700000000'], { ...serverEnv, OTHER: TEST_SECRETS.standardWebhooks }, cwd);
+    const r = await cli(
+      ['send', 'default', '--json', '--secret-env', 'OTHER', '--timestamp', '1700000000'],
+      { ...serverEnv, OTHER: TEST_SECRETS.standardWebhooks },
+      cwd,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
@@ -63,7 +75,14 @@ describe('send says which secret it signs with, and refuses what it can tell wil
       status: 401,
       statusText: 'Unauthorized',
       signedWith: 'OTHER (--secret-env)',
-      body: { error: { code: 'timestamp_out_of_range', message: expect.any(String), requestId: expect.any(String), reason: expect.stringMatching(/^timestamp is \d+ s old \(limit 300 s\)$/) } },
+      body: {
+        error: {
+          code: 'timestamp_out_of_range',
+          message: expect.any(String),
+          requestId: expect.any(String),
+          reason: expect.stringMatching(/^timestamp is \d+ s old \(limit 300 s\)$/),
+        },
+      },
       reason: expect.stringMatching(/^timestamp is \d+ s old/),
     });
   });

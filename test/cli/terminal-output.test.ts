@@ -23,7 +23,11 @@ describe('deliveries print what came from a request without letting it drive the
   beforeAll(async () => {
     server = await startServer(env, cwd);
     writeFileSync(join(cwd, 'hostile.json'), HOSTILE_BODY);
-    const sent = await cli(['send', 'default', '--id', 'hostile-1', '--file', 'hostile.json', '-H', `x-github-event: ${HOSTILE_EVENT}`], env, cwd);
+    const sent = await cli(
+      ['send', 'default', '--id', 'hostile-1', '--file', 'hostile.json', '-H', `x-github-event: ${HOSTILE_EVENT}`],
+      env,
+      cwd,
+    );
     expect(sent.stdout).toMatch(/^HTTP 202/);
     writeFileSync(join(cwd, 'binary.bin'), Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x9b, 0x41, 0x0a]));
     expect((await cli(['send', 'default', '--id', 'binary-1', '--file', 'binary.bin'], env, cwd)).stdout).toMatch(/^HTTP 202/);
@@ -43,7 +47,10 @@ describe('deliveries print what came from a request without letting it drive the
   });
 
   it('show --body writes exactly the stored bytes to a pipe, and the summary to stderr', async () => {
-    for (const [id, file] of [['hostile-1', 'hostile.json'], ['binary-1', 'binary.bin']] as const) {
+    for (const [id, file] of [
+      ['hostile-1', 'hostile.json'],
+      ['binary-1', 'binary.bin'],
+    ] as const) {
       const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'hookwarden-cli.mjs'), 'deliveries', 'show', 'default', id, '--body'], {
         cwd,
         env: { PATH: process.env.PATH ?? '', ...env },
@@ -57,8 +64,14 @@ describe('deliveries print what came from a request without letting it drive the
 
   it('show --body on a terminal shows the body with its control characters escaped', () => {
     // `script` gives the command a pseudo-terminal, as an interactive shell would.
-    const command = [process.execPath, join(ROOT, 'bin', 'hookwarden-cli.mjs'), 'deliveries', 'show', 'default', 'hostile-1', '--body'].map((a) => `'${a}'`).join(' ');
-    const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env }, encoding: 'latin1' });
+    const command = [process.execPath, join(ROOT, 'bin', 'hookwarden-cli.mjs'), 'deliveries', 'show', 'default', 'hostile-1', '--body']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env },
+      encoding: 'latin1',
+    });
     expect(r.status).toBe(0);
     const shown = r.stdout.replaceAll('\r\n', '\n');
     expect(shown).toContain('"title":"\\x1b]0;pwned\\x07"');
@@ -72,8 +85,16 @@ describe('deliveries print what came from a request without letting it drive the
     expect(r.stdout.replaceAll('\n', '')).not.toMatch(RAW_CONTROL);
     const shown = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(shown.deliveryId).toMatch(/^sig_[0-9a-f]{32}$/);
-    expect(shown).toMatchObject({ source: 'default', providerId: 'hostile-1', body: HOSTILE_BODY, bodyBytes: Buffer.byteLength(HOSTILE_BODY) });
-    const binary = JSON.parse((await cli(['deliveries', 'show', 'default', 'binary-1', '--body', '--json'], env, cwd)).stdout) as Record<string, unknown>;
+    expect(shown).toMatchObject({
+      source: 'default',
+      providerId: 'hostile-1',
+      body: HOSTILE_BODY,
+      bodyBytes: Buffer.byteLength(HOSTILE_BODY),
+    });
+    const binary = JSON.parse((await cli(['deliveries', 'show', 'default', 'binary-1', '--body', '--json'], env, cwd)).stdout) as Record<
+      string,
+      unknown
+    >;
     expect(binary.bodyBase64).toBe(Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x9b, 0x41, 0x0a]).toString('base64'));
   });
 });

@@ -2,7 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { terminalSafe, terminalSafeJson } from '../../cli/terminal.js';
 
 /** Every character "Trojan Source" (CVE-2021-42574) reorders text with, and the two separators. */
-const INVISIBLE = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029'];
+const INVISIBLE = [
+  '\u061c',
+  '\u200e',
+  '\u200f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u2028',
+  '\u2029',
+];
 
 describe('terminalSafe', () => {
   it.each(INVISIBLE)('shows U+%s as a visible escape, in a line and in a body', (c) => {

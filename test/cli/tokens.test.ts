@@ -49,7 +49,9 @@ describe('hookwarden token on the local store', () => {
     expect(listed.stdout).not.toContain(token.slice(4));
     const expires = Date.parse(rows[0]?.expiresAt as string) - Date.parse(rows[0]?.createdAt as string);
     expect(expires).toBe(7 * 86_400_000);
-    expect((await cli(['token', 'revoke', id])).stdout).toMatch(/^revoked token [0-9a-f]{16} in the local store .* takes effect within 30 s/);
+    expect((await cli(['token', 'revoke', id])).stdout).toMatch(
+      /^revoked token [0-9a-f]{16} in the local store .* takes effect within 30 s/,
+    );
     expect((await cli(['token', 'list'])).stdout).toMatch(new RegExp(`^${id}  laptop  default  expires \\S+  never used  revoked`, 'm'));
     const again = await cli(['token', 'revoke', id]);
     expect(again.code).toBe(1);
@@ -106,7 +108,10 @@ describe('hookwarden token --stack', () => {
     wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
     secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
   });
-  const cli = (args: string[]) => capture(() => run(['node', 'hookwarden', ...args, '--stack', 'Hookwarden-prod'], { env: {}, cwd: emptyDir(), dataDir: emptyDir() }, aws()));
+  const cli = (args: string[]) =>
+    capture(() =>
+      run(['node', 'hookwarden', ...args, '--stack', 'Hookwarden-prod'], { env: {}, cwd: emptyDir(), dataDir: emptyDir() }, aws()),
+    );
 
   it('creates, lists and revokes in the stack tokens table, sources checked against the stack', async () => {
     const created = await cli(['token', 'create', '--name', 'prod-tail', '--sources', 'billing']);
@@ -114,7 +119,9 @@ describe('hookwarden token --stack', () => {
     const { id, hash } = hashToken(created.stdout.trim());
     const store = new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName });
     expect(await store.find(id, hash)).toMatchObject({ name: 'prod-tail', sources: ['billing'] });
-    expect((await cli(['token', 'create', '--name', 'x', '--sources', 'default'])).stderr).toMatch(/unknown source "default" in stack Hookwarden-prod/);
+    expect((await cli(['token', 'create', '--name', 'x', '--sources', 'default'])).stderr).toMatch(
+      /unknown source "default" in stack Hookwarden-prod/,
+    );
     expect((await cli(['token', 'revoke', id])).stdout).toMatch(/revoked token .* in stack Hookwarden-prod/);
     expect((await store.find(id, hash))?.revokedAt).toBeDefined();
   });

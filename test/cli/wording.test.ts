@@ -8,12 +8,16 @@ import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
 const npmStart = (env: Record<string, string>) =>
-  spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')], {
-    cwd: emptyDir(),
-    env: { PATH: process.env.PATH ?? '', HOOKWARDEN_DATA_DIR: emptyDir(), ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')],
+    {
+      cwd: emptyDir(),
+      env: { PATH: process.env.PATH ?? '', HOOKWARDEN_DATA_DIR: emptyDir(), ...env },
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
 
 describe('npm start and the command line speak with one voice: "hookwarden: " and a lower-case message', () => {
   const bad = { WEBHOOK_MAX_AGE: 'five', CORS_ORIGINS: '*' };

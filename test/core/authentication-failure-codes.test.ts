@@ -10,7 +10,9 @@ const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 
 /** Telemetry whose metrics record each count's name instead of printing EMF. */
 const recording = (): { telemetry: Telemetry; counted: string[] } => {
   const counted: string[] = [];
-  const metrics = { singleMetric: () => ({ addDimension: () => undefined, addMetric: (name: string) => counted.push(name) }) } as unknown as Metrics;
+  const metrics = {
+    singleMetric: () => ({ addDimension: () => undefined, addMetric: (name: string) => counted.push(name) }),
+  } as unknown as Metrics;
   return { telemetry: { logger: createTelemetry().logger, metrics }, counted };
 };
 

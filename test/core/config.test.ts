@@ -59,13 +59,21 @@ describe('loadConfig from the environment', () => {
 
   it('reads rate limits; unset means no app-level limit', () => {
     expect(loadConfig(GOOD, emptyDir()).sources.get('default')?.rateLimit).toBeUndefined();
-    const source = loadConfig({ ...GOOD, WEBHOOK_RATE_LIMIT: '600/60s', WEBHOOK_CLIENT_RATE_LIMIT: '100/1m' }, emptyDir()).sources.get('default');
+    const source = loadConfig({ ...GOOD, WEBHOOK_RATE_LIMIT: '600/60s', WEBHOOK_CLIENT_RATE_LIMIT: '100/1m' }, emptyDir()).sources.get(
+      'default',
+    );
     expect(source?.rateLimit).toEqual({ limit: 600, windowSeconds: 60 });
     expect(source?.clientRateLimit).toEqual({ limit: 100, windowSeconds: 60 });
   });
 
   it('reports every problem at once', () => {
-    const problems = problemsOf({ WEBHOOK_MAX_AGE: 'x', WEBHOOK_ALLOWED_IPS: 'nope', CORS_ORIGINS: '*', DEBUG: 'perhaps', TRUSTED_PROXIES: '1.2.3' });
+    const problems = problemsOf({
+      WEBHOOK_MAX_AGE: 'x',
+      WEBHOOK_ALLOWED_IPS: 'nope',
+      CORS_ORIGINS: '*',
+      DEBUG: 'perhaps',
+      TRUSTED_PROXIES: '1.2.3',
+    });
     expect(problems.map((p) => p.split(':')[0])).toEqual(
       expect.arrayContaining(['WEBHOOK_MAX_AGE', 'WEBHOOK_ALLOWED_IPS', 'CORS_ORIGINS', 'DEBUG', 'TRUSTED_PROXIES']),
     );
@@ -152,9 +160,11 @@ describe('loadConfig from hookwarden.config.json', () => {
     expect(text).toContain('corsOrigins');
   });
 
-  it('refuses a short key in the variable a source\'s secretEnv names', () => {
+  it("refuses a short key in the variable a source's secretEnv names", () => {
     const dir = write({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' }] });
-    expect(problemsOf({ GH_SECRET: `${TEST_SECRETS.github}, tiny` }, dir)).toEqual(['GH_SECRET: key #2 of 2 has 4 bytes of key material; at least 16 are needed']);
+    expect(problemsOf({ GH_SECRET: `${TEST_SECRETS.github}, tiny` }, dir)).toEqual([
+      'GH_SECRET: key #2 of 2 has 4 bytes of key material; at least 16 are needed',
+    ]);
   });
 
   it('reports a file that is not JSON', () => {
@@ -179,12 +189,24 @@ describe('hmac options sign what they check (issue 7 item 2)', () => {
   });
 
   it('accepts headers whose placeholders are signed', () => {
-    const config = loadConfig({ ...HMAC, WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts', WEBHOOK_HMAC_ID_HEADER: 'x-id', WEBHOOK_HMAC_TEMPLATE: '{id}.{timestamp}.{body}' }, emptyDir());
+    const config = loadConfig(
+      { ...HMAC, WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts', WEBHOOK_HMAC_ID_HEADER: 'x-id', WEBHOOK_HMAC_TEMPLATE: '{id}.{timestamp}.{body}' },
+      emptyDir(),
+    );
     expect(config.sources.get('default')?.schemeName).toBe('hmac');
   });
 
-  it('refuses the same in the file\'s hmac object, naming both keys', () => {
-    const dir = writeConfig({ sources: [{ name: 'billing', scheme: 'hmac', secretEnv: 'S', hmac: { header: 'x-sig', timestampHeader: 'x-ts', idHeader: 'x-id', template: '{timestamp}.{body}' } }] });
+  it("refuses the same in the file's hmac object, naming both keys", () => {
+    const dir = writeConfig({
+      sources: [
+        {
+          name: 'billing',
+          scheme: 'hmac',
+          secretEnv: 'S',
+          hmac: { header: 'x-sig', timestampHeader: 'x-ts', idHeader: 'x-id', template: '{timestamp}.{body}' },
+        },
+      ],
+    });
     const problems = problemsOf({ S: TEST_SECRETS.hmac }, dir);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('sources[0].hmac.idHeader: is set but');
@@ -203,9 +225,21 @@ describe('the config file is checked key by key (issue 8)', () => {
   const ENV = { GH_SECRET: TEST_SECRETS.github };
 
   it.each([
-    ['a top-level key', { sources: [SOURCE], trustedProxy: [] }, 'hookwarden.config.json trustedProxy: unknown key; the nearest known key is "trustedProxies"'],
-    ['a source key', { sources: [{ ...SOURCE, allowedIP: ['192.30.252.0/22'] }] }, 'sources[0].allowedIP: unknown key; the nearest known key is "allowedIps"'],
-    ['an hmac key', { sources: [{ ...SOURCE, scheme: 'hmac', hmac: { header: 'x-sig', timestampHeaders: 'x-ts' } }] }, 'sources[0].hmac.timestampHeaders: unknown key; the nearest known key is "timestampHeader"'],
+    [
+      'a top-level key',
+      { sources: [SOURCE], trustedProxy: [] },
+      'hookwarden.config.json trustedProxy: unknown key; the nearest known key is "trustedProxies"',
+    ],
+    [
+      'a source key',
+      { sources: [{ ...SOURCE, allowedIP: ['192.30.252.0/22'] }] },
+      'sources[0].allowedIP: unknown key; the nearest known key is "allowedIps"',
+    ],
+    [
+      'an hmac key',
+      { sources: [{ ...SOURCE, scheme: 'hmac', hmac: { header: 'x-sig', timestampHeaders: 'x-ts' } }] },
+      'sources[0].hmac.timestampHeaders: unknown key; the nearest known key is "timestampHeader"',
+    ],
   ])('refuses an unknown key at every level: %s', (_, document, message) => {
     expect(problemsOf(ENV, writeConfig(document)).join('\n')).toContain(message);
   });
@@ -241,34 +275,84 @@ describe('the config file is checked key by key (issue 8)', () => {
   it.each(['WEBHOOK_SECRET', 'WEBHOOK_SCHEME', 'WEBHOOK_ALLOWED_IPS', 'WEBHOOK_MAX_AGE', 'WEBHOOK_RATE_LIMIT', 'WEBHOOK_HMAC_HEADER'])(
     'refuses %s beside a config file, naming both',
     (variable) => {
-      const problems = problemsOf({ ...ENV, [variable]: variable === 'WEBHOOK_SECRET' ? TEST_SECRETS.standardWebhooks : 'x' }, writeConfig({ sources: [SOURCE] }));
-      expect(problems).toEqual([expect.stringMatching(new RegExp(`^${variable}: is set, but the sources come from .*hookwarden\\.config\\.json`))]);
+      const problems = problemsOf(
+        { ...ENV, [variable]: variable === 'WEBHOOK_SECRET' ? TEST_SECRETS.standardWebhooks : 'x' },
+        writeConfig({ sources: [SOURCE] }),
+      );
+      expect(problems).toEqual([
+        expect.stringMatching(new RegExp(`^${variable}: is set, but the sources come from .*hookwarden\\.config\\.json`)),
+      ]);
     },
   );
 
   it('accepts WEBHOOK_SECRET beside a config file when a source names it in secretEnv', () => {
-    const config = loadConfig({ WEBHOOK_SECRET: TEST_SECRETS.github }, writeConfig({ sources: [{ ...SOURCE, secretEnv: 'WEBHOOK_SECRET' }] }));
+    const config = loadConfig(
+      { WEBHOOK_SECRET: TEST_SECRETS.github },
+      writeConfig({ sources: [{ ...SOURCE, secretEnv: 'WEBHOOK_SECRET' }] }),
+    );
     expect(config.sources.get('github')?.secret).toMatchObject({ variable: 'WEBHOOK_SECRET' });
   });
 
-  it.each(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'aws_access_key_id'])('refuses secretEnv %s (an AWS credential is never a webhook secret)', (variable) => {
-    const problems = problemsOf({ [variable]: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, writeConfig({ sources: [{ ...SOURCE, secretEnv: variable }] }));
-    expect(problems).toEqual([expect.stringContaining(`sources[0].secretEnv: "${variable}" is an AWS variable`)]);
-  });
+  it.each(['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'aws_access_key_id'])(
+    'refuses secretEnv %s (an AWS credential is never a webhook secret)',
+    (variable) => {
+      const problems = problemsOf(
+        { [variable]: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+        writeConfig({ sources: [{ ...SOURCE, secretEnv: variable }] }),
+      );
+      expect(problems).toEqual([expect.stringContaining(`sources[0].secretEnv: "${variable}" is an AWS variable`)]);
+    },
+  );
 });
 
 describe('dangerous values need an acknowledgement (issue 8)', () => {
   const SOURCE = { name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' };
   const ENV = { GH_SECRET: TEST_SECRETS.github };
-  const HMAC_SOURCE = { name: 'billing', scheme: 'hmac', secretEnv: 'GH_SECRET', hmac: { header: 'x-sig', timestampHeader: 'x-ts', template: '{timestamp}{body}' } };
+  const HMAC_SOURCE = {
+    name: 'billing',
+    scheme: 'hmac',
+    secretEnv: 'GH_SECRET',
+    hmac: { header: 'x-sig', timestampHeader: 'x-ts', template: '{timestamp}{body}' },
+  };
 
   it.each([
-    ['TRUSTED_PROXIES 0.0.0.0/0', { ...GOOD, TRUSTED_PROXIES: '10.0.0.0/8, 0.0.0.0/0' }, 'trust-any-proxy', /^TRUSTED_PROXIES: "0\.0\.0\.0\/0" trusts X-Forwarded-For from every address/],
+    [
+      'TRUSTED_PROXIES 0.0.0.0/0',
+      { ...GOOD, TRUSTED_PROXIES: '10.0.0.0/8, 0.0.0.0/0' },
+      'trust-any-proxy',
+      /^TRUSTED_PROXIES: "0\.0\.0\.0\/0" trusts X-Forwarded-For from every address/,
+    ],
     ['TRUSTED_PROXIES ::/0', { ...GOOD, TRUSTED_PROXIES: '::/0' }, 'trust-any-proxy', /^TRUSTED_PROXIES: "::\/0" trusts/],
-    ['an allowlist entry /0', { ...GOOD, WEBHOOK_ALLOWED_IPS: '0.0.0.0/0' }, 'allow-any-ip', /^WEBHOOK_ALLOWED_IPS: "0\.0\.0\.0\/0" allows every address/],
-    ['an allowlist whose halves cover IPv4', { ...GOOD, WEBHOOK_ALLOWED_IPS: '128.0.0.0/1, 10.0.0.1, 0.0.0.0/1' }, 'allow-any-ip', /^WEBHOOK_ALLOWED_IPS: together, its IPv4 ranges allow every address/],
-    ['trusted proxies that cover IPv6 in pieces', { ...GOOD, TRUSTED_PROXIES: '::/1, 8000::/2, c000::/2' }, 'trust-any-proxy', /^TRUSTED_PROXIES: together, its IPv6 ranges trust X-Forwarded-For from every address/],
-    ['an hmac template without separator', { WEBHOOK_SCHEME: 'hmac', WEBHOOK_SECRET: TEST_SECRETS.hmac, WEBHOOK_HMAC_HEADER: 'x-sig', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts', WEBHOOK_HMAC_TEMPLATE: '{timestamp}{body}' }, 'hmac-template-without-separator', /^WEBHOOK_HMAC_TEMPLATE: puts \{timestamp\} and \{body\} side by side/],
+    [
+      'an allowlist entry /0',
+      { ...GOOD, WEBHOOK_ALLOWED_IPS: '0.0.0.0/0' },
+      'allow-any-ip',
+      /^WEBHOOK_ALLOWED_IPS: "0\.0\.0\.0\/0" allows every address/,
+    ],
+    [
+      'an allowlist whose halves cover IPv4',
+      { ...GOOD, WEBHOOK_ALLOWED_IPS: '128.0.0.0/1, 10.0.0.1, 0.0.0.0/1' },
+      'allow-any-ip',
+      /^WEBHOOK_ALLOWED_IPS: together, its IPv4 ranges allow every address/,
+    ],
+    [
+      'trusted proxies that cover IPv6 in pieces',
+      { ...GOOD, TRUSTED_PROXIES: '::/1, 8000::/2, c000::/2' },
+      'trust-any-proxy',
+      /^TRUSTED_PROXIES: together, its IPv6 ranges trust X-Forwarded-For from every address/,
+    ],
+    [
+      'an hmac template without separator',
+      {
+        WEBHOOK_SCHEME: 'hmac',
+        WEBHOOK_SECRET: TEST_SECRETS.hmac,
+        WEBHOOK_HMAC_HEADER: 'x-sig',
+        WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts',
+        WEBHOOK_HMAC_TEMPLATE: '{timestamp}{body}',
+      },
+      'hmac-template-without-separator',
+      /^WEBHOOK_HMAC_TEMPLATE: puts \{timestamp\} and \{body\} side by side/,
+    ],
   ])('refuses %s unless HOOKWARDEN_ACCEPT_RISKS names it', (_, env, risk, message) => {
     const problems = problemsOf(env as Record<string, string>);
     expect(problems).toEqual([expect.stringMatching(message)]);
@@ -289,12 +373,16 @@ describe('dangerous values need an acknowledgement (issue 8)', () => {
     expect(text).toContain('sources[0].allowedIps: "::/0" allows every address');
     expect(text).toContain('sources[1].hmac.template: puts {timestamp} and {body} side by side');
     expect(text).toContain('trustedProxies: "0.0.0.0/0" trusts X-Forwarded-For');
-    const accepted = loadConfig(ENV, writeConfig({ ...document, acceptRisks: ['allow-any-ip', 'hmac-template-without-separator', 'trust-any-proxy'] }));
+    const accepted = loadConfig(
+      ENV,
+      writeConfig({ ...document, acceptRisks: ['allow-any-ip', 'hmac-template-without-separator', 'trust-any-proxy'] }),
+    );
     expect(accepted.trustedProxies).toEqual(['0.0.0.0/0']);
   });
 
   it('names the nearest risk for an unknown acknowledgement', () => {
-    expect(problemsOf({ ...GOOD, HOOKWARDEN_ACCEPT_RISKS: 'trust-any-proxies' })).toEqual([expect.stringContaining('HOOKWARDEN_ACCEPT_RISKS: unknown risk "trust-any-proxies"; the nearest is "trust-any-proxy"')]);
+    expect(problemsOf({ ...GOOD, HOOKWARDEN_ACCEPT_RISKS: 'trust-any-proxies' })).toEqual([
+      expect.stringContaining('HOOKWARDEN_ACCEPT_RISKS: unknown risk "trust-any-proxies"; the nearest is "trust-any-proxy"'),
+    ]);
   });
 });
-

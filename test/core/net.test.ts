@@ -130,9 +130,12 @@ describe('IPv4-mapped IPv6 in every spelling is the IPv4 address', () => {
     expect(clientKeyOf(parseAddress(raw)!)).toBe(key);
   });
 
-  it.each(['::c633:6415', '::ffff:0:c633:6415', '64:ff9b::c633:6415', '1::ffff:c633:6415'])('leaves %s IPv6 (not in ::ffff:0:0/96)', (raw) => {
-    expect(parseAddress(raw)?.family).toBe('ipv6');
-  });
+  it.each(['::c633:6415', '::ffff:0:c633:6415', '64:ff9b::c633:6415', '1::ffff:c633:6415'])(
+    'leaves %s IPv6 (not in ::ffff:0:0/96)',
+    (raw) => {
+      expect(parseAddress(raw)?.family).toBe('ipv6');
+    },
+  );
 
   it('asks for the IPv4 form of a mapped range instead of misreading its prefix', () => {
     expect(describeInvalidRange('::ffff:c633:6400/120')).toMatch(/IPv4-mapped range: write it as IPv4 \(198\.51\.100\.0/);

@@ -36,7 +36,10 @@ describe('admission cost and order, both limits, over real HTTP and dynalite', (
   };
 
   beforeAll(async () => {
-    h = await startHarness({ WEBHOOK_SECRET: SECRET, WEBHOOK_RATE_LIMIT: '4/60s', WEBHOOK_CLIENT_RATE_LIMIT: '100/60s' }, { now: () => clock, containment: true });
+    h = await startHarness(
+      { WEBHOOK_SECRET: SECRET, WEBHOOK_RATE_LIMIT: '4/60s', WEBHOOK_CLIENT_RATE_LIMIT: '100/60s' },
+      { now: () => clock, containment: true },
+    );
     const warm = signed();
     await h.post('/webhooks/default', warm.body, warm.headers);
   });
@@ -76,7 +79,9 @@ describe('admission cost and order, both limits, over real HTTP and dynalite', (
     clock += 120_000;
     const deliveries = Array.from({ length: 12 }, () => signed());
     // Three copies of each, all at once: the limit (4) refuses most of them.
-    const answers = await Promise.all(deliveries.flatMap((d) => [0, 1, 2].map(async () => ({ d, status: (await h.post('/webhooks/default', d.body, d.headers)).status }))));
+    const answers = await Promise.all(
+      deliveries.flatMap((d) => [0, 1, 2].map(async () => ({ d, status: (await h.post('/webhooks/default', d.body, d.headers)).status }))),
+    );
     const nowSeconds = Math.floor(clock / 1000);
     for (const { d, status } of answers) {
       const stored = await h.store.get('default', d.id, nowSeconds);

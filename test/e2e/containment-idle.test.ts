@@ -24,7 +24,12 @@ describe('containment after an idle period, over real HTTP and dynalite', () => 
   it('refuses the very first request after the idle period when a block was made meanwhile', async () => {
     expect((await post()).status).toBe(202);
     clock += 10 * 60_000; // idle: no request for ten minutes
-    await controls.block({ range: '127.0.0.0/8', expiresAt: Math.floor(clock / 1000) + 3600, reason: 'made while idle', createdAt: Math.floor(clock / 1000) });
+    await controls.block({
+      range: '127.0.0.0/8',
+      expiresAt: Math.floor(clock / 1000) + 3600,
+      reason: 'made while idle',
+      createdAt: Math.floor(clock / 1000),
+    });
     clock += 1_000;
     const res = await post();
     expect(res.status).toBe(403);

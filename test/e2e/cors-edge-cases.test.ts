@@ -26,18 +26,21 @@ describe('CORS edge cases over real HTTP (two origins configured)', () => {
   });
   afterAll(() => h.close());
 
-  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('never echoes the prototype name %j as an origin', async (origin) => {
-    for (const [method, path] of [
-      ['GET', '/health'],
-      ['POST', '/webhooks/default'],
-    ] as const) {
-      const answer = await rawRequest(`${h.url}${path}`, method, [['Origin', origin]], method === 'POST' ? '{}' : undefined);
-      expect(answer.all('access-control-allow-origin')).toEqual([]);
-    }
-    const preflight = await rawRequest(`${h.url}/webhooks/default`, 'OPTIONS', preflightLines(origin, 'content-type'));
-    expect(preflight.status).toBe(403);
-    expect(preflight.all('access-control-allow-origin')).toEqual([]);
-  });
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'never echoes the prototype name %j as an origin',
+    async (origin) => {
+      for (const [method, path] of [
+        ['GET', '/health'],
+        ['POST', '/webhooks/default'],
+      ] as const) {
+        const answer = await rawRequest(`${h.url}${path}`, method, [['Origin', origin]], method === 'POST' ? '{}' : undefined);
+        expect(answer.all('access-control-allow-origin')).toEqual([]);
+      }
+      const preflight = await rawRequest(`${h.url}/webhooks/default`, 'OPTIONS', preflightLines(origin, 'content-type'));
+      expect(preflight.status).toBe(403);
+      expect(preflight.all('access-control-allow-origin')).toEqual([]);
+    },
+  );
 
   it.each([
     ['GET', '/health', 200],
@@ -86,9 +89,12 @@ describe('CORS edge cases over real HTTP (two origins configured)', () => {
     if (status === 403) expect(JSON.parse(answer.body).error.code).toBe('cors_preflight_denied');
   });
 
-  it.each(['unknown-source', '__proto__', 'constructor'])('answers OPTIONS on the unknown source %j with 404, from an allowed origin too', async (source) => {
-    const answer = await rawRequest(`${h.url}/webhooks/${source}`, 'OPTIONS', preflightLines(APP, 'content-type'));
-    expect(answer.status).toBe(404);
-    expect(JSON.parse(answer.body).error.code).toBe('not_found');
-  });
+  it.each(['unknown-source', '__proto__', 'constructor'])(
+    'answers OPTIONS on the unknown source %j with 404, from an allowed origin too',
+    async (source) => {
+      const answer = await rawRequest(`${h.url}/webhooks/${source}`, 'OPTIONS', preflightLines(APP, 'content-type'));
+      expect(answer.status).toBe(404);
+      expect(JSON.parse(answer.body).error.code).toBe('not_found');
+    },
+  );
 });

@@ -17,7 +17,11 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
   const ids: string[] = [];
 
   beforeAll(async () => {
-    h = await startReaderHarness({ env: { CORS_ORIGINS: ORIGIN }, settings: { apiRateLimit: { limit: 1000, windowSeconds: 60 } }, tokenCacheMs: 200 });
+    h = await startReaderHarness({
+      env: { CORS_ORIGINS: ORIGIN },
+      settings: { apiRateLimit: { limit: 1000, windowSeconds: 60 } },
+      tokenCacheMs: 200,
+    });
     all = (await h.token()).token;
     // Alternating sources, one at a time so that store order is send order.
     for (let i = 0; i < 7; i++) {
@@ -38,7 +42,13 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
   it('lists newest first with ISO times, event types and sizes; pages with an opaque cursor until next is null', async () => {
     const first = await list('?limit=3');
     expect(first.deliveries.map((d) => d.id)).toEqual([ids[6], ids[5], ids[4]]);
-    expect(first.deliveries[0]).toEqual({ source: 'default', id: ids[6], receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), eventType: 'order.6', size: JSON.stringify({ type: 'order.6', i: 6 }).length });
+    expect(first.deliveries[0]).toEqual({
+      source: 'default',
+      id: ids[6],
+      receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      eventType: 'order.6',
+      size: JSON.stringify({ type: 'order.6', i: 6 }).length,
+    });
     expect(first.next).toMatch(/^[A-Za-z0-9_-]+$/);
     const second = await list(`?limit=3&cursor=${first.next}`);
     expect(second.deliveries.map((d) => d.id)).toEqual([ids[3], ids[2], ids[1]]);
@@ -86,7 +96,18 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
     const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
     const now = Date.now();
-    await store.claim({ source: 'default', deliveryId: 'bin_1', receivedAt: now, expiresAt: Math.floor(now / 1000) + 600, headers: {}, body: bytes, clientIp: '127.0.0.1' }, { nowSeconds: Math.floor(now / 1000) });
+    await store.claim(
+      {
+        source: 'default',
+        deliveryId: 'bin_1',
+        receivedAt: now,
+        expiresAt: Math.floor(now / 1000) + 600,
+        headers: {},
+        body: bytes,
+        clientIp: '127.0.0.1',
+      },
+      { nowSeconds: Math.floor(now / 1000) },
+    );
     const body = (await (await h.get('/deliveries/default/bin_1', all)).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ bodyEncoding: 'base64', body: bytes.toString('base64') });
   });
@@ -138,20 +159,31 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     expect(allowed.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(allowed.headers.get('vary')).toBe('Origin');
     expect(allowed.headers.get('x-content-type-options')).toBe('nosniff');
-    const twice = await rawRequest(`${h.url}/deliveries`, 'GET', [['Authorization', `Bearer ${all}`], ['Origin', ORIGIN], ['Origin', 'https://evil.example']]);
+    const twice = await rawRequest(`${h.url}/deliveries`, 'GET', [
+      ['Authorization', `Bearer ${all}`],
+      ['Origin', ORIGIN],
+      ['Origin', 'https://evil.example'],
+    ]);
     expect(twice.status).toBe(403);
     for (const answer of [denied, allowed]) expect(answer.headers.get('access-control-allow-origin')).not.toBe('*');
   });
 
   it('preflights allow GET with Authorization and Last-Event-ID only', async () => {
     const preflight = (method: string, headers: string, origin = ORIGIN) =>
-      fetch(`${h.url}/events`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+      fetch(`${h.url}/events`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers },
+      });
     const ok = await preflight('GET', 'authorization, last-event-id');
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-methods')).toBe('GET');
     expect(ok.headers.get('access-control-allow-headers')).toBe('authorization, last-event-id');
     expect(ok.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-    for (const [method, headers, origin] of [['POST', 'authorization', ORIGIN], ['GET', 'authorization, x-extra', ORIGIN], ['GET', 'authorization', 'https://evil.example']] as const) {
+    for (const [method, headers, origin] of [
+      ['POST', 'authorization', ORIGIN],
+      ['GET', 'authorization, x-extra', ORIGIN],
+      ['GET', 'authorization', 'https://evil.example'],
+    ] as const) {
       const res = await preflight(method, headers, origin);
       expect(res.status, `${method} ${headers} ${origin}`).toBe(403);
     }
@@ -165,7 +197,7 @@ describe('the per-token limit', () => {
   });
   afterAll(() => h.close());
 
-  it('answers 429 rate_limited with Retry-After and RateLimit headers past the token\'s window; another token is unaffected', async () => {
+  it("answers 429 rate_limited with Retry-After and RateLimit headers past the token's window; another token is unaffected", async () => {
     const a = await h.token();
     const b = await h.token();
     for (let i = 0; i < 3; i++) expect((await h.get('/deliveries', a.token)).status).toBe(200);

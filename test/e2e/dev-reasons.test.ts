@@ -9,7 +9,9 @@ const SECRET = TEST_SECRETS.standardWebhooks;
 const signed = standardWebhooksSender({ prefix: 'msg_reason' });
 /** The MAC the receiver computes for a delivery: it must never appear in an answer. */
 const expectedMac = (d: ReturnType<typeof signed>): string =>
-  createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64')).update(`${d.id}.${Math.floor(d.at.getTime() / 1000)}.${d.body}`).digest('base64');
+  createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64'))
+    .update(`${d.id}.${Math.floor(d.at.getTime() / 1000)}.${d.body}`)
+    .digest('base64');
 
 describe.each([
   ['development', {}, true],
@@ -22,8 +24,19 @@ describe.each([
   afterAll(() => h.close());
 
   it.each([
-    ['a signature made with another secret', (d: ReturnType<typeof signed>) => ({ ...d.headers, 'webhook-signature': new Webhook(TEST_SECRETS.standardWebhooksSecond).sign(d.id, d.at, d.body) }), /no signature matches any secret/],
-    ['no signature header', (d: ReturnType<typeof signed>) => ({ 'webhook-id': d.id, 'webhook-timestamp': d.headers['webhook-timestamp'] }), /missing webhook-signature/],
+    [
+      'a signature made with another secret',
+      (d: ReturnType<typeof signed>) => ({
+        ...d.headers,
+        'webhook-signature': new Webhook(TEST_SECRETS.standardWebhooksSecond).sign(d.id, d.at, d.body),
+      }),
+      /no signature matches any secret/,
+    ],
+    [
+      'no signature header',
+      (d: ReturnType<typeof signed>) => ({ 'webhook-id': d.id, 'webhook-timestamp': d.headers['webhook-timestamp'] }),
+      /missing webhook-signature/,
+    ],
   ])('%s', async (_case, headers, reason) => {
     const d = signed();
     const res = await h.post('/webhooks/default', d.body, headers(d));
@@ -41,7 +54,8 @@ describe.each([
     expect(res.status).toBe(401);
     const body = await readJson(res);
     expect(body.error.code).toBe('timestamp_out_of_range');
-    if (showsReason) expect((body.error as unknown as Record<string, unknown>).reason).toMatch(/^timestamp is 360\d s old \(limit 300 s\)$/);
+    if (showsReason)
+      expect((body.error as unknown as Record<string, unknown>).reason).toMatch(/^timestamp is 360\d s old \(limit 300 s\)$/);
     else expect(body.error).not.toHaveProperty('reason');
   });
 });

@@ -6,13 +6,17 @@ import { openSse, type SseEvent } from '../helpers/sse.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 
 const ORIGIN = 'https://app.example.com';
-const data = (e: SseEvent) => JSON.parse(e.data) as { source: string; id: string; receivedAt: string; eventType: string | null; size: number };
+const data = (e: SseEvent) =>
+  JSON.parse(e.data) as { source: string; id: string; receivedAt: string; eventType: string | null; size: number };
 
 describe('GET /events over real HTTP on dynalite', () => {
   let h: ReaderHarness;
   let token: string;
   beforeAll(async () => {
-    h = await startReaderHarness({ env: { CORS_ORIGINS: ORIGIN }, settings: { keepAliveMs: 300, apiRateLimit: { limit: 10_000, windowSeconds: 60 } } });
+    h = await startReaderHarness({
+      env: { CORS_ORIGINS: ORIGIN },
+      settings: { keepAliveMs: 300, apiRateLimit: { limit: 10_000, windowSeconds: 60 } },
+    });
     token = (await h.token()).token;
   });
   afterAll(() => h.close());
@@ -26,7 +30,13 @@ describe('GET /events over real HTTP on dynalite', () => {
     const sent = [await h.deliver('default', '{"type":"a.b"}'), await h.deliver('billing')];
     const events = await stream.waitFor(2);
     expect(events.map((e) => data(e).id)).toEqual(sent.map((d) => d.id));
-    expect(data(events[0] as SseEvent)).toEqual({ source: 'default', id: sent[0]?.id, receivedAt: expect.stringMatching(/Z$/), eventType: 'a.b', size: 14 });
+    expect(data(events[0] as SseEvent)).toEqual({
+      source: 'default',
+      id: sent[0]?.id,
+      receivedAt: expect.stringMatching(/Z$/),
+      eventType: 'a.b',
+      size: 14,
+    });
     for (const e of events) expect(decodeCursor(e.id as string)).toBeDefined();
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(stream.comments).toContain('keep-alive');
@@ -49,7 +59,8 @@ describe('GET /events over real HTTP on dynalite', () => {
 
   it('resumes with Last-Event-ID under concurrent deliveries: every delivery exactly once across connections', async () => {
     const first = await openSse(`${h.url}/events`, auth());
-    const wave = (n: number, tag: string) => Promise.all(Array.from({ length: n }, (_, i) => h.deliver(i % 2 ? 'billing' : 'default', JSON.stringify({ type: tag, i }))));
+    const wave = (n: number, tag: string) =>
+      Promise.all(Array.from({ length: n }, (_, i) => h.deliver(i % 2 ? 'billing' : 'default', JSON.stringify({ type: tag, i }))));
     const ids = new Set<string>();
     for (const d of await wave(20, 'w1')) ids.add(d.id);
     await first.waitFor(5);
@@ -94,7 +105,18 @@ describe('GET /events over real HTTP on dynalite', () => {
     // A writer whose store time is 1 s in the past: its sort key is behind what the stream sent.
     const slow = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries, now: () => Date.now() - 1000 });
     const nowMs = Date.now();
-    await slow.claim({ source: 'default', deliveryId: 'late_1', receivedAt: nowMs, expiresAt: Math.floor(nowMs / 1000) + 600, headers: {}, body: Buffer.from('{}'), clientIp: '127.0.0.1' }, { nowSeconds: Math.floor(nowMs / 1000) });
+    await slow.claim(
+      {
+        source: 'default',
+        deliveryId: 'late_1',
+        receivedAt: nowMs,
+        expiresAt: Math.floor(nowMs / 1000) + 600,
+        headers: {},
+        body: Buffer.from('{}'),
+        clientIp: '127.0.0.1',
+      },
+      { nowSeconds: Math.floor(nowMs / 1000) },
+    );
     const events = await stream.waitFor(2);
     expect(data(events[1] as SseEvent).id).toBe('late_1');
     expect(events[1]?.id).toBe(position);
@@ -113,7 +135,9 @@ describe('GET /events over real HTTP on dynalite', () => {
     const { host, port } = new URL(h.url);
     const bytes = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), host.split(':')[0] as string, () => {
-        socket.write(`GET /events HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n`);
+        socket.write(
+          `GET /events HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n`,
+        );
       });
       let received = '';
       socket.setEncoding('latin1');

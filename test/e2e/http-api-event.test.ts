@@ -21,7 +21,13 @@ const signed = standardWebhooksSender({ prefix: 'msg_httpapi', type: 'invoice.pa
 const httpApiV1Event = (
   method: string,
   path: string,
-  options: { resource?: string; pathParameters?: Record<string, string> | null; headers?: Record<string, string>; body?: Buffer; base64?: boolean } = {},
+  options: {
+    resource?: string;
+    pathParameters?: Record<string, string> | null;
+    headers?: Record<string, string>;
+    body?: Buffer;
+    base64?: boolean;
+  } = {},
 ): APIGatewayProxyEvent => {
   const sourceIp = '198.51.100.7';
   const headers: Record<string, string> = {
@@ -82,7 +88,12 @@ const httpApiV1Event = (
   } as unknown as APIGatewayProxyEvent;
 };
 
-const webhookEvent = (delivery: { body: string; headers: Record<string, string> }, base64 = false, method = 'POST', extraHeaders: Record<string, string> = {}) =>
+const webhookEvent = (
+  delivery: { body: string; headers: Record<string, string> },
+  base64 = false,
+  method = 'POST',
+  extraHeaders: Record<string, string> = {},
+) =>
   httpApiV1Event(method, '/webhooks/default', {
     resource: '/webhooks/{source}',
     pathParameters: { source: 'default' },

@@ -19,7 +19,12 @@ describe('one client, whatever spelling of its IPv4-mapped address, over real HT
   };
   beforeAll(async () => {
     h = await startHarness(
-      { WEBHOOK_SECRET: SECRET, TRUSTED_PROXIES: '127.0.0.1', WEBHOOK_ALLOWED_IPS: '198.51.100.0/24', WEBHOOK_CLIENT_RATE_LIMIT: `${SPELLINGS.length}/60s` },
+      {
+        WEBHOOK_SECRET: SECRET,
+        TRUSTED_PROXIES: '127.0.0.1',
+        WEBHOOK_ALLOWED_IPS: '198.51.100.0/24',
+        WEBHOOK_CLIENT_RATE_LIMIT: `${SPELLINGS.length}/60s`,
+      },
       { now: () => clock, containment: true },
     );
   });
@@ -41,7 +46,12 @@ describe('one client, whatever spelling of its IPv4-mapped address, over real HT
     expect((await post('::ffff:c633:6415')).status).toBe(202);
     expect((await post('::ffff:c633:7415')).status).toBe(403); // 198.51.116.21: outside the allowlist
     const controls = new DynamoDbControlsStore({ client: h.client, tableName: h.config.tables.rateLimits });
-    await controls.block({ range: '198.51.100.21', expiresAt: Math.floor(clock / 1000) + 3600, reason: 'mapped', createdAt: Math.floor(clock / 1000) });
+    await controls.block({
+      range: '198.51.100.21',
+      expiresAt: Math.floor(clock / 1000) + 3600,
+      reason: 'mapped',
+      createdAt: Math.floor(clock / 1000),
+    });
     clock += 31_000;
     for (const spelling of SPELLINGS) {
       const res = await post(spelling);
@@ -50,7 +60,12 @@ describe('one client, whatever spelling of its IPv4-mapped address, over real HT
     }
     await controls.unblock('198.51.100.21');
     // A block written in the hex spelling (by hand, or by an older CLI) covers the dotted address too.
-    await controls.block({ range: '::ffff:c633:6415', expiresAt: Math.floor(clock / 1000) + 3600, reason: 'mapped', createdAt: Math.floor(clock / 1000) });
+    await controls.block({
+      range: '::ffff:c633:6415',
+      expiresAt: Math.floor(clock / 1000) + 3600,
+      reason: 'mapped',
+      createdAt: Math.floor(clock / 1000),
+    });
     clock += 31_000;
     const res = await post('198.51.100.21');
     expect(res.status).toBe(403);

@@ -33,7 +33,11 @@ describe('IP allowlist without trusted proxies', () => {
 describe('IP allowlist behind a trusted proxy', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_IPS: '203.0.113.0/24,2001:db8::/32', TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8' });
+    h = await startHarness({
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOWED_IPS: '203.0.113.0/24,2001:db8::/32',
+      TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8',
+    });
   });
   afterAll(() => h.close());
 

@@ -24,7 +24,9 @@ describe.each([
     const res = await h.post('/webhooks/default', d.body, d.headers);
     expect(res.status).toBe(500);
     const text = await res.text();
-    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: 'Internal server error.', requestId: expect.any(String) } });
+    expect(JSON.parse(text)).toEqual({
+      error: { code: 'internal_error', message: 'Internal server error.', requestId: expect.any(String) },
+    });
     for (const leak of ['ResourceNotFound', 'Exception', 'hookwarden-deliveries', 'at ', 'stack', '.ts', 'dynamodb', 'Table']) {
       expect(text).not.toContain(leak);
     }

@@ -72,7 +72,12 @@ describe('blocklist and source switch', () => {
   afterAll(() => h.close());
 
   it('refuses a blocked client with 403 ip_blocked once the cache refreshes (15 s), and lets it back after unblock', async () => {
-    await controls.block({ range: '127.0.0.0/8', expiresAt: Math.floor(clock / 1000) + 3600, reason: 'incident 42', createdAt: Math.floor(clock / 1000) });
+    await controls.block({
+      range: '127.0.0.0/8',
+      expiresAt: Math.floor(clock / 1000) + 3600,
+      reason: 'incident 42',
+      createdAt: Math.floor(clock / 1000),
+    });
     // Within the refresh interval the cached state still applies: no read per request.
     expect((await eventually(202)).status).toBe(202);
     clock += 15_000;
@@ -85,7 +90,12 @@ describe('blocklist and source switch', () => {
   });
 
   it('drops an expired block without waiting for a refresh', async () => {
-    await controls.block({ range: '127.0.0.1', expiresAt: Math.floor(clock / 1000) + 20, reason: 'short', createdAt: Math.floor(clock / 1000) });
+    await controls.block({
+      range: '127.0.0.1',
+      expiresAt: Math.floor(clock / 1000) + 20,
+      reason: 'short',
+      createdAt: Math.floor(clock / 1000),
+    });
     clock += 15_000;
     await eventually(403);
     clock += 6_000;

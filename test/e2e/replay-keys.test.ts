@@ -25,7 +25,11 @@ const CASES: Case[] = [
   {
     name: 'github (X-GitHub-Delivery unsigned)',
     env: { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: TEST_SECRETS.github },
-    headers: async (body, id) => ({ 'x-github-delivery': id, 'x-github-event': 'push', 'x-hub-signature-256': await octokitSign(TEST_SECRETS.github, body) }),
+    headers: async (body, id) => ({
+      'x-github-delivery': id,
+      'x-github-event': 'push',
+      'x-hub-signature-256': await octokitSign(TEST_SECRETS.github, body),
+    }),
     signsId: false,
   },
   {
@@ -47,7 +51,13 @@ const CASES: Case[] = [
   },
   {
     name: 'hmac with {id} in the template',
-    env: { WEBHOOK_SCHEME: 'hmac', WEBHOOK_SECRET: TEST_SECRETS.hmac, WEBHOOK_HMAC_HEADER: 'x-sig', WEBHOOK_HMAC_ID_HEADER: 'x-id', WEBHOOK_HMAC_TEMPLATE: '{id}.{body}' },
+    env: {
+      WEBHOOK_SCHEME: 'hmac',
+      WEBHOOK_SECRET: TEST_SECRETS.hmac,
+      WEBHOOK_HMAC_HEADER: 'x-sig',
+      WEBHOOK_HMAC_ID_HEADER: 'x-id',
+      WEBHOOK_HMAC_TEMPLATE: '{id}.{body}',
+    },
     headers: async (body, id) => ({ 'x-id': id, 'x-sig': hmacMac(`${id}.${body}`) }),
     signsId: true,
   },

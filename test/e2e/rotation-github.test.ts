@@ -20,7 +20,12 @@ describe('hookwarden rotate <github source> against a local stand-in for GitHub,
   let github: GitHubStandIn;
   let server: RunningServer;
   let url = '';
-  const env = () => ({ HOOKWARDEN_DATA_DIR: dataDir, GH_TOKEN: TOKEN, HOOKWARDEN_GITHUB_API_URL: github.url, WEBHOOK_SECRET_CACHE_SECONDS: '1' });
+  const env = () => ({
+    HOOKWARDEN_DATA_DIR: dataDir,
+    GH_TOKEN: TOKEN,
+    HOOKWARDEN_GITHUB_API_URL: github.url,
+    WEBHOOK_SECRET_CACHE_SECONDS: '1',
+  });
   const keyFile = () => JSON.parse(readFileSync(join(dataDir, 'keys', 'gh.json'), 'utf8')) as KeyFile;
 
   /** A push delivery signed with `secret` as GitHub signs (a fresh body each time: GitHub's replay key is the signed bytes). */
@@ -28,7 +33,12 @@ describe('hookwarden rotate <github source> against a local stand-in for GitHub,
     const body = JSON.stringify({ ref: 'refs/heads/main', after: randomUUID() });
     const response = await fetch(`${url}/webhooks/gh`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` },
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+      },
       body,
     });
     await response.arrayBuffer();
@@ -39,7 +49,15 @@ describe('hookwarden rotate <github source> against a local stand-in for GitHub,
     github = await startGitHubStandIn(TOKEN);
     writeFileSync(
       join(cwd, 'hookwarden.config.json'),
-      JSON.stringify({ sources: [{ name: 'gh', scheme: 'github', rotation: { mode: 'github', every: '30d', github: { repository: 'acme/shop', hookId: 42 }, tokenEnv: 'GH_TOKEN' } }] }),
+      JSON.stringify({
+        sources: [
+          {
+            name: 'gh',
+            scheme: 'github',
+            rotation: { mode: 'github', every: '30d', github: { repository: 'acme/shop', hookId: 42 }, tokenEnv: 'GH_TOKEN' },
+          },
+        ],
+      }),
     );
     server = await startServer(env(), cwd);
     url = /^Hookwarden is listening on (http:\/\/\S+)$/m.exec(server.output())?.[1] ?? '';
@@ -67,7 +85,9 @@ describe('hookwarden rotate <github source> against a local stand-in for GitHub,
       rotated = await cli(['rotate', 'gh', '--overlap', `${OVERLAP_SECONDS}s`], env(), cwd);
     }
     expect(rotated.code, rotated.stderr).toBe(0);
-    expect(rotated.stdout).toMatch(/^rotated source gh: GitHub hook acme\/shop #42 now signs with key k-[0-9a-f]{8} \(its ping was accepted\)/m);
+    expect(rotated.stdout).toMatch(
+      /^rotated source gh: GitHub hook acme\/shop #42 now signs with key k-[0-9a-f]{8} \(its ping was accepted\)/m,
+    );
     // GitHub got exactly the staged key, through PATCH …/hooks/42/config.
     const patches = github.requests.filter((r) => r.method === 'PATCH');
     expect(patches).toEqual([{ method: 'PATCH', path: '/repos/acme/shop/hooks/42/config', body: { secret: staged } }]);

@@ -24,7 +24,13 @@ describe('security events and metrics', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       level: 'WARN',
-      securityEvent: { code: 'signature_invalid', statusCode: 401, source: 'default', clientIp: '127.0.0.1', requestId: expect.any(String) },
+      securityEvent: {
+        code: 'signature_invalid',
+        statusCode: 401,
+        source: 'default',
+        clientIp: '127.0.0.1',
+        requestId: expect.any(String),
+      },
     });
     const text = JSON.stringify(lines);
     expect(text).not.toContain(signature.slice(3));
@@ -53,7 +59,9 @@ describe('bypass-attempt monitoring', () => {
   it('counts an X-Forwarded-For from an untrusted peer (ignored for identity)', async () => {
     h = await startHarness({ WEBHOOK_SECRET: SECRET });
     const lines = await jsonLinesDuring(() => h.post('/webhooks/default', '{}', { 'X-Forwarded-For': '203.0.113.50' }));
-    expect(lines.find((l) => l.message === 'bypass attempt')).toMatchObject({ securityEvent: { code: 'forwarded_header_untrusted', clientIp: '127.0.0.1', peer: '127.0.0.1' } });
+    expect(lines.find((l) => l.message === 'bypass attempt')).toMatchObject({
+      securityEvent: { code: 'forwarded_header_untrusted', clientIp: '127.0.0.1', peer: '127.0.0.1' },
+    });
     expect(lines.find((l) => 'BypassAttempt' in l)).toMatchObject({ BypassAttempt: 1, code: 'forwarded_header_untrusted' });
     const rejected = lines.find((l) => l.message === 'webhook rejected') as { securityEvent: { clientIp: string } };
     expect(rejected.securityEvent.clientIp).toBe('127.0.0.1');

@@ -26,7 +26,8 @@ describe('a request for an unknown source never becomes a metric dimension', () 
     ['a very long name', 'x'.repeat(4000)],
   ])('%s: 404, counted under one fixed source, logged escaped and cut', async (_name, segment) => {
     const lines = await jsonLinesDuring(async () => {
-      for (const method of ['POST', 'GET']) expect((await fetch(`${h.url}/webhooks/${segment}`, { method, body: method === 'POST' ? '{}' : null })).status).toBe(404);
+      for (const method of ['POST', 'GET'])
+        expect((await fetch(`${h.url}/webhooks/${segment}`, { method, body: method === 'POST' ? '{}' : null })).status).toBe(404);
     });
     const metrics = metricsOf(lines);
     expect(metrics.filter((m) => 'DeliveryRejected' in m)).toHaveLength(2);

@@ -42,7 +42,9 @@ describe('POST /webhooks/{source} over real HTTP and dynalite', () => {
 
   it('stores exactly one of 100 concurrent copies', async () => {
     const d = signed();
-    const statuses = await Promise.all(Array.from({ length: 100 }, () => h.post('/webhooks/default', d.body, d.headers).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 100 }, () => h.post('/webhooks/default', d.body, d.headers).then((r) => r.status)),
+    );
     expect(statuses.filter((s) => s === 202)).toHaveLength(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(99);
   });
@@ -80,7 +82,9 @@ describe('POST /webhooks/{source} over real HTTP and dynalite', () => {
     const res = await h.post('/webhooks/default', d.body, { ...d.headers, 'webhook-signature': 'v1,garbage' });
     expect(res.status).toBe(401);
     const body = await res.json();
-    expect(body).toEqual({ error: { code: 'signature_invalid', message: expect.any(String), requestId: expect.any(String), reason: expect.any(String) } });
+    expect(body).toEqual({
+      error: { code: 'signature_invalid', message: expect.any(String), requestId: expect.any(String), reason: expect.any(String) },
+    });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('strict-transport-security')).toContain('max-age=');
@@ -107,8 +111,15 @@ describe('POST /webhooks/{source} over real HTTP and dynalite', () => {
     const { createHmac } = await import('node:crypto');
     const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
     const ts = String(Math.floor(at.getTime() / 1000));
-    const mac = createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${ts}.`), bytes])).digest('base64');
-    const res = await h.post('/webhooks/default', bytes, { 'content-type': 'application/octet-stream', 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': `v1,${mac}` });
+    const mac = createHmac('sha256', key)
+      .update(Buffer.concat([Buffer.from(`${id}.${ts}.`), bytes]))
+      .digest('base64');
+    const res = await h.post('/webhooks/default', bytes, {
+      'content-type': 'application/octet-stream',
+      'webhook-id': id,
+      'webhook-timestamp': ts,
+      'webhook-signature': `v1,${mac}`,
+    });
     expect(res.status).toBe(202);
     const stored = await h.store.get('default', id, Math.floor(Date.now() / 1000));
     expect(stored?.body.equals(bytes)).toBe(true);

@@ -26,12 +26,21 @@ const event = (sourceIp: string): APIGatewayProxyEvent => {
     stageVariables: null,
     body,
     isBase64Encoded: false,
-    requestContext: { requestId: `api-${id}`, stage: 'prod', resourcePath: '/webhooks/{source}', httpMethod: 'POST', identity: { sourceIp } },
+    requestContext: {
+      requestId: `api-${id}`,
+      stage: 'prod',
+      resourcePath: '/webhooks/{source}',
+      httpMethod: 'POST',
+      identity: { sourceIp },
+    },
   } as unknown as APIGatewayProxyEvent;
 };
 
 const context = { awsRequestId: 'lambda-request', functionName: 'team-handler' } as Context;
-const accept: WebhookHandler = async (_event, ctx) => ({ statusCode: 202, body: JSON.stringify({ processed: ctx.hookwarden.delivery?.deliveryId }) });
+const accept: WebhookHandler = async (_event, ctx) => ({
+  statusCode: 202,
+  body: JSON.stringify({ processed: ctx.hookwarden.delivery?.deliveryId }),
+});
 const codeOf = (body: string): string | undefined => (JSON.parse(body) as { error?: { code?: string } }).error?.code;
 
 /**
@@ -54,7 +63,12 @@ describe('withHookwarden(handler) built from the environment alone', () => {
     vi.stubEnv('WEBHOOK_RATE_LIMIT', '2/60s');
     // Blocked before the cold start: the first request loads the blocklist.
     const now = Math.floor(Date.now() / 1000);
-    await new DynamoDbControlsStore({ client: store.client, tableName: RATE_LIMITS_TABLE.localName }).block({ range: `${BLOCKED}/32`, expiresAt: now + 3600, reason: 'test', createdAt: now });
+    await new DynamoDbControlsStore({ client: store.client, tableName: RATE_LIMITS_TABLE.localName }).block({
+      range: `${BLOCKED}/32`,
+      expiresAt: now + 3600,
+      reason: 'test',
+      createdAt: now,
+    });
     wrapped = withHookwarden(accept);
   });
   afterAll(async () => {

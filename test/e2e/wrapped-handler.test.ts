@@ -67,7 +67,8 @@ describe('a team handler wrapped with withHookwarden', () => {
     slow.set(d.id, new Promise<void>((resolve) => (release = resolve)));
     const first = h.post('/webhooks/default', d.body, d.headers);
     // Wait until the first invocation holds the record.
-    for (let i = 0; i < 100 && !(await h.store.get('default', d.id, Math.floor(Date.now() / 1000))); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && !(await h.store.get('default', d.id, Math.floor(Date.now() / 1000))); i++)
+      await new Promise((r) => setTimeout(r, 10));
     const copy = await h.post('/webhooks/default', d.body, d.headers);
     expect(copy.status).toBe(409);
     expect(Number(copy.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -39,7 +39,11 @@ export interface RunningServer {
 /** Starts bin/server.ts as `npm start` would, waiting for its banner. */
 export const startServer = async (env: Record<string, string>, cwd: string): Promise<RunningServer> => {
   const loader = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', loader, join(ROOT, 'bin', 'server.ts')], { cwd, env: { ...BASE_ENV, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', loader, join(ROOT, 'bin', 'server.ts')], {
+    cwd,
+    env: { ...BASE_ENV, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let printed = '';
   child.stderr?.on('data', (d: Buffer) => (printed += d.toString()));
   await new Promise<void>((resolve, reject) => {

@@ -17,7 +17,9 @@ import { mockClient } from 'aws-sdk-client-mock';
  */
 export const fakeSecretsManager = (secretId: string, initial: string) => {
   const mock = mockClient(SecretsManagerClient);
-  const versions = new Map<string, { text: string | undefined; stages: string[] }>([['v-initial', { text: initial, stages: ['AWSCURRENT'] }]]);
+  const versions = new Map<string, { text: string | undefined; stages: string[] }>([
+    ['v-initial', { text: initial, stages: ['AWSCURRENT'] }],
+  ]);
   const notFound = (what: string) => new ResourceNotFoundException({ message: `Secrets Manager can't find ${what}`, $metadata: {} });
   const check = (id: string | undefined) => {
     if (id !== secretId) throw notFound(`the secret ${id}`);
@@ -25,36 +27,50 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
   mock.on(GetSecretValueCommand).callsFake((input: { SecretId?: string; VersionId?: string; VersionStage?: string }) => {
     check(input.SecretId);
     const stage = input.VersionStage ?? (input.VersionId ? undefined : 'AWSCURRENT');
-    const found = [...versions].find(([id, v]) => v.text !== undefined && (input.VersionId === undefined || id === input.VersionId) && (stage === undefined || v.stages.includes(stage)));
+    const found = [...versions].find(
+      ([id, v]) =>
+        v.text !== undefined &&
+        (input.VersionId === undefined || id === input.VersionId) &&
+        (stage === undefined || v.stages.includes(stage)),
+    );
     if (!found) throw notFound(`the version ${input.VersionId ?? ''} ${stage ?? ''}`);
     return { ARN: secretId, VersionId: found[0], SecretString: found[1].text, VersionStages: found[1].stages };
   });
-  mock.on(PutSecretValueCommand).callsFake((input: { SecretId?: string; ClientRequestToken?: string; SecretString?: string; VersionStages?: string[] }) => {
-    check(input.SecretId);
-    const token = input.ClientRequestToken as string;
-    const existing = versions.get(token);
-    if (existing?.text !== undefined && existing.text !== input.SecretString) throw new Error('ResourceExistsException: a version with this token holds another value');
-    const stages = input.VersionStages ?? ['AWSCURRENT'];
-    for (const v of versions.values()) v.stages = v.stages.filter((s) => !stages.includes(s));
-    versions.set(token, { text: input.SecretString as string, stages: [...new Set([...(existing?.stages ?? []), ...stages])] });
-    return { ARN: secretId, VersionId: token, VersionStages: stages };
-  });
+  mock
+    .on(PutSecretValueCommand)
+    .callsFake((input: { SecretId?: string; ClientRequestToken?: string; SecretString?: string; VersionStages?: string[] }) => {
+      check(input.SecretId);
+      const token = input.ClientRequestToken as string;
+      const existing = versions.get(token);
+      if (existing?.text !== undefined && existing.text !== input.SecretString)
+        throw new Error('ResourceExistsException: a version with this token holds another value');
+      const stages = input.VersionStages ?? ['AWSCURRENT'];
+      for (const v of versions.values()) v.stages = v.stages.filter((s) => !stages.includes(s));
+      versions.set(token, { text: input.SecretString as string, stages: [...new Set([...(existing?.stages ?? []), ...stages])] });
+      return { ARN: secretId, VersionId: token, VersionStages: stages };
+    });
   mock.on(DescribeSecretCommand).callsFake((input: { SecretId?: string }) => {
     check(input.SecretId);
-    return { ARN: secretId, RotationEnabled: true, VersionIdsToStages: Object.fromEntries([...versions].map(([id, v]) => [id, [...v.stages]])) };
+    return {
+      ARN: secretId,
+      RotationEnabled: true,
+      VersionIdsToStages: Object.fromEntries([...versions].map(([id, v]) => [id, [...v.stages]])),
+    };
   });
-  mock.on(UpdateSecretVersionStageCommand).callsFake((input: { SecretId?: string; VersionStage?: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
-    check(input.SecretId);
-    const target = versions.get(input.MoveToVersionId as string);
-    if (!target) throw notFound(`the version ${input.MoveToVersionId}`);
-    const from = input.RemoveFromVersionId ? versions.get(input.RemoveFromVersionId) : undefined;
-    if (input.VersionStage === 'AWSCURRENT') {
-      for (const v of versions.values()) v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS');
-      if (from) from.stages = [...from.stages.filter((s) => s !== 'AWSCURRENT'), 'AWSPREVIOUS'];
-    } else if (from) from.stages = from.stages.filter((s) => s !== input.VersionStage);
-    target.stages = [...new Set([...target.stages, input.VersionStage as string])];
-    return { ARN: secretId };
-  });
+  mock
+    .on(UpdateSecretVersionStageCommand)
+    .callsFake((input: { SecretId?: string; VersionStage?: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
+      check(input.SecretId);
+      const target = versions.get(input.MoveToVersionId as string);
+      if (!target) throw notFound(`the version ${input.MoveToVersionId}`);
+      const from = input.RemoveFromVersionId ? versions.get(input.RemoveFromVersionId) : undefined;
+      if (input.VersionStage === 'AWSCURRENT') {
+        for (const v of versions.values()) v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS');
+        if (from) from.stages = [...from.stages.filter((s) => s !== 'AWSCURRENT'), 'AWSPREVIOUS'];
+      } else if (from) from.stages = from.stages.filter((s) => s !== input.VersionStage);
+      target.stages = [...new Set([...target.stages, input.VersionStage as string])];
+      return { ARN: secretId };
+    });
   return {
     mock,
     /** What RotateSecret does before invoking the function: a version named by the token, labelled AWSPENDING, without a value yet. */

@@ -60,14 +60,27 @@ export const startGitHubStandIn = async (token: string): Promise<GitHubStandIn> 
   };
   const ping = async (path: string, hook: StandInHook): Promise<void> => {
     const hookId = Number(path.split('/').pop());
-    const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: hookId, hook: { type: path.startsWith('orgs/') ? 'Organization' : 'Repository', id: hookId, events: ['push'], active: true } });
+    const body = JSON.stringify({
+      zen: 'Keep it logically awesome.',
+      hook_id: hookId,
+      hook: { type: path.startsWith('orgs/') ? 'Organization' : 'Repository', id: hookId, events: ['push'], active: true },
+    });
     const guid = randomUUID();
-    const signature = `sha256=${createHmac('sha256', hook.secret ?? '').update(body).digest('hex')}`;
+    const signature = `sha256=${createHmac('sha256', hook.secret ?? '')
+      .update(body)
+      .digest('hex')}`;
     let status = 0;
     try {
       const answer = await fetch(hook.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'GitHub-Hookshot/stand-in', 'x-github-event': 'ping', 'x-github-delivery': guid, 'x-github-hook-id': String(hookId), 'x-hub-signature-256': signature },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'GitHub-Hookshot/stand-in',
+          'x-github-event': 'ping',
+          'x-github-delivery': guid,
+          'x-github-hook-id': String(hookId),
+          'x-hub-signature-256': signature,
+        },
         body,
       });
       status = answer.status;
@@ -84,8 +97,13 @@ export const startGitHubStandIn = async (token: string): Promise<GitHubStandIn> 
       const url = new URL(request.url ?? '/', 'http://stand-in');
       const text = await readBody(request);
       const match = HOOK.exec(url.pathname);
-      requests.push({ method: request.method ?? '', path: url.pathname, ...(request.method === 'PATCH' && text ? { body: JSON.parse(text) as unknown } : {}) });
-      if (request.headers.authorization !== `Bearer ${token}`) return json(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+      requests.push({
+        method: request.method ?? '',
+        path: url.pathname,
+        ...(request.method === 'PATCH' && text ? { body: JSON.parse(text) as unknown } : {}),
+      });
+      if (request.headers.authorization !== `Bearer ${token}`)
+        return json(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
       const hook = match ? hooks.get(match[1] as string) : undefined;
       if (!match || !hook) return json(response, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
       const path = match[1] as string;
@@ -95,7 +113,12 @@ export const startGitHubStandIn = async (token: string): Promise<GitHubStandIn> 
         if (typeof patch.secret === 'string') hook.secret = patch.secret;
         if (typeof patch.url === 'string') hook.url = patch.url;
         // GitHub answers the config without the secret's value.
-        return json(response, 200, { content_type: 'json', insecure_ssl: '0', url: hook.url, ...(hook.secret ? { secret: '********' } : {}) });
+        return json(response, 200, {
+          content_type: 'json',
+          insecure_ssl: '0',
+          url: hook.url,
+          ...(hook.secret ? { secret: '********' } : {}),
+        });
       }
       if (action === 'POST /pings') {
         json(response, 204);

@@ -22,13 +22,18 @@ export interface DynamoCall {
 }
 
 /** Counts every DynamoDB call a client makes, with the table each names. */
-export const countCalls = (client: DynamoDBClient): { readonly count: () => number; readonly names: string[]; readonly calls: DynamoCall[] } => {
+export const countCalls = (
+  client: DynamoDBClient,
+): { readonly count: () => number; readonly names: string[]; readonly calls: DynamoCall[] } => {
   const names: string[] = [];
   const calls: DynamoCall[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
       names.push(String(context.commandName));
-      calls.push({ command: String(context.commandName).replace(/Command$/, ''), table: String((args.input as { TableName?: string }).TableName ?? '') });
+      calls.push({
+        command: String(context.commandName).replace(/Command$/, ''),
+        table: String((args.input as { TableName?: string }).TableName ?? ''),
+      });
       return next(args);
     },
     { step: 'initialize', name: 'countCalls' },
@@ -62,7 +67,12 @@ export interface Harness {
 /** Starts dynalite and the local HTTP server for a configuration given as environment variables. */
 export const startHarness = async (
   env: Record<string, string>,
-  options: { now?: () => number; webhookHandler?: (deps: PipelineDependencies) => HttpHandler; containment?: boolean; requestTimeoutMs?: number } = {},
+  options: {
+    now?: () => number;
+    webhookHandler?: (deps: PipelineDependencies) => HttpHandler;
+    containment?: boolean;
+    requestTimeoutMs?: number;
+  } = {},
 ): Promise<Harness> => {
   const config = loadConfig({ ...env }, emptyDir());
   let local: LocalStore | undefined = await startLocalStore();
@@ -80,7 +90,10 @@ export const startHarness = async (
     ...(options.containment
       ? {
           rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
-          controls: new ControlsCache({ store: new DynamoDbControlsStore({ client, tableName: config.tables.rateLimits }), ...(options.now ? { now: options.now } : {}) }),
+          controls: new ControlsCache({
+            store: new DynamoDbControlsStore({ client, tableName: config.tables.rateLimits }),
+            ...(options.now ? { now: options.now } : {}),
+          }),
         }
       : {}),
   };
@@ -107,7 +120,11 @@ export const startHarness = async (
       await createTables(local.client, TABLES);
     },
     post: (path, body, headers = {}) =>
-      fetch(`${http.url}${path}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'application/json', ...headers } }),
+      fetch(`${http.url}${path}`, {
+        method: 'POST',
+        body: typeof body === 'string' ? body : new Uint8Array(body),
+        headers: { 'content-type': 'application/json', ...headers },
+      }),
     close: async () => {
       await http.close();
       client.destroy();

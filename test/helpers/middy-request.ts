@@ -11,24 +11,25 @@ export const sourcesFrom = (env: Record<string, string>): ReadonlyMap<string, So
  * build the same object): a POST to `/webhooks/default` from 203.0.113.9,
  * with `event` fields and the Hookwarden state the earlier middlewares set overridden.
  */
-export const middyRequest = (event: Partial<APIGatewayProxyEvent> = {}, state: WebhookState = {}): HttpRequest => ({
-  event: {
-    httpMethod: 'POST',
-    path: '/webhooks/default',
-    resource: '/webhooks/{source}',
-    pathParameters: { source: 'default' },
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    body: '{}',
-    isBase64Encoded: false,
-    requestContext: { requestId: 'api-request-1', identity: { sourceIp: '203.0.113.9' } },
-    ...event,
-  } as APIGatewayProxyEvent,
-  context: { awsRequestId: 'lambda-request-1', getRemainingTimeInMillis: () => 10_000, hookwarden: state } as unknown as WebhookContext,
-  response: undefined,
-  error: undefined,
-  internal: {},
-} as unknown as HttpRequest);
+export const middyRequest = (event: Partial<APIGatewayProxyEvent> = {}, state: WebhookState = {}): HttpRequest =>
+  ({
+    event: {
+      httpMethod: 'POST',
+      path: '/webhooks/default',
+      resource: '/webhooks/{source}',
+      pathParameters: { source: 'default' },
+      headers: { 'content-type': 'application/json' },
+      multiValueHeaders: {},
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      stageVariables: null,
+      body: '{}',
+      isBase64Encoded: false,
+      requestContext: { requestId: 'api-request-1', identity: { sourceIp: '203.0.113.9' } },
+      ...event,
+    } as APIGatewayProxyEvent,
+    context: { awsRequestId: 'lambda-request-1', getRemainingTimeInMillis: () => 10_000, hookwarden: state } as unknown as WebhookContext,
+    response: undefined,
+    error: undefined,
+    internal: {},
+  }) as unknown as HttpRequest;

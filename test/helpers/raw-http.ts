@@ -15,7 +15,12 @@ export interface RawAnswer {
  * one name on several lines), which `fetch` cannot: it lower-cases names and
  * joins repeats.
  */
-export const rawRequest = (url: string, method: string, lines: ReadonlyArray<readonly [string, string]>, body?: string): Promise<RawAnswer> =>
+export const rawRequest = (
+  url: string,
+  method: string,
+  lines: ReadonlyArray<readonly [string, string]>,
+  body?: string,
+): Promise<RawAnswer> =>
   new Promise((resolve, reject) => {
     const host = new URL(url).host;
     const req = request(url, { method, headers: [['Host', host], ...lines].flatMap(([name, value]) => [name, value]) }, (res) => {

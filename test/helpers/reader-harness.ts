@@ -36,9 +36,16 @@ export interface ReaderHarness {
 }
 
 /** Starts the harness. Sources: `default` and `billing`, both Standard Webhooks with the test secret. */
-export const startReaderHarness = async (options: { env?: Record<string, string>; settings?: Partial<ReaderSettings>; notifier?: boolean; tokenCacheMs?: number } = {}): Promise<ReaderHarness> => {
+export const startReaderHarness = async (
+  options: { env?: Record<string, string>; settings?: Partial<ReaderSettings>; notifier?: boolean; tokenCacheMs?: number } = {},
+): Promise<ReaderHarness> => {
   const env = {
-    HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'default', secretEnv: 'TEST_SECRET' }, { name: 'billing', secretEnv: 'TEST_SECRET' }] }),
+    HOOKWARDEN_CONFIG_JSON: JSON.stringify({
+      sources: [
+        { name: 'default', secretEnv: 'TEST_SECRET' },
+        { name: 'billing', secretEnv: 'TEST_SECRET' },
+      ],
+    }),
     TEST_SECRET: TEST_SECRETS.standardWebhooks,
     ...options.env,
   };
@@ -85,11 +92,16 @@ export const startReaderHarness = async (options: { env?: Record<string, string>
     },
     deliver: async (source = 'default', body) => {
       const d = sign(body === undefined ? {} : { body });
-      const res = await fetch(`${http.url}/webhooks/${source}`, { method: 'POST', body: d.body, headers: { 'content-type': 'application/json', ...d.headers } });
+      const res = await fetch(`${http.url}/webhooks/${source}`, {
+        method: 'POST',
+        body: d.body,
+        headers: { 'content-type': 'application/json', ...d.headers },
+      });
       await res.arrayBuffer();
       return { status: res.status, id: d.id };
     },
-    get: (path, token, headers = {}) => fetch(`${http.url}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }),
+    get: (path, token, headers = {}) =>
+      fetch(`${http.url}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }),
     close: async () => {
       await http.close();
       client.destroy();

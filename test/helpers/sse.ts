@@ -47,7 +47,8 @@ export const openSse = (url: string, headers: Record<string, string>): Promise<S
             if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
           }
         }
-        if (fields.data !== undefined) events.push({ event: fields.event ?? 'message', ...(fields.id === undefined ? {} : { id: fields.id }), data: fields.data });
+        if (fields.data !== undefined)
+          events.push({ event: fields.event ?? 'message', ...(fields.id === undefined ? {} : { id: fields.id }), data: fields.data });
       }
       for (const waiter of [...waiters]) waiter();
     };
@@ -72,7 +73,10 @@ export const openSse = (url: string, headers: Record<string, string>): Promise<S
           new Promise((done, fail) => {
             const deliveries = () => events.filter((e) => e.event === 'delivery');
             if (deliveries().length >= count) return done(deliveries());
-            const timer = setTimeout(() => fail(new Error(`only ${deliveries().length} of ${count} events after ${timeoutMs} ms:\n${text}`)), timeoutMs);
+            const timer = setTimeout(
+              () => fail(new Error(`only ${deliveries().length} of ${count} events after ${timeoutMs} ms:\n${text}`)),
+              timeoutMs,
+            );
             const check = (): void => {
               if (deliveries().length < count) return;
               clearTimeout(timer);

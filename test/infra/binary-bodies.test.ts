@@ -18,10 +18,19 @@ const server = createServer((req: IncomingMessage, res) => {
 });
 const send = (body: Buffer, contentType: string): Promise<APIGatewayProxyEvent> =>
   new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/webhooks/default', headers: { 'Content-Type': contentType, 'Content-Length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(last as APIGatewayProxyEvent));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/webhooks/default',
+        headers: { 'Content-Type': contentType, 'Content-Length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(last as APIGatewayProxyEvent));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -37,7 +46,9 @@ describe('request bodies arrive byte-exact', () => {
     ['prod', prodSettings()],
     ['dev', settingsFor()],
   ])('the %s REST API declares every media type binary (*/*), so API Gateway base64-encodes every body', (_stage, settings) => {
-    const api = Object.values(synth(settings).template().toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
+    const api = Object.values(
+      synth(settings).template().toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).find((r) => r.Type === 'AWS::ApiGateway::RestApi');
     expect(api?.Properties.BinaryMediaTypes).toEqual(['*/*']);
   });
 

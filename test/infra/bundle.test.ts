@@ -37,13 +37,21 @@ describe('the bundled handlers', () => {
     const { app, stack } = (built = synth(prodSettings(), { bundle: true, outdir }));
     const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<string, LambdaResource>;
     for (const name of ['Webhook', 'Health'] as const) {
-      const [, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`Functions${name}`)) as [string, LambdaResource];
+      const [, fn] = Object.entries(resources).find(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`Functions${name}`),
+      ) as [string, LambdaResource];
       bundles[name] = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
     }
     // The functions read their whole configuration at cold start, as in Lambda: from the file their bundle ships.
     delete process.env.HOOKWARDEN_CONFIG_JSON;
     process.env.HOOKWARDEN_CONFIG = join(bundles.Webhook, BUNDLED_CONFIG_FILE);
-    Object.assign(process.env, { AWS_REGION: 'us-east-1', NODE_ENV: 'production', DEBUG: 'false', DELIVERIES_TABLE_NAME: 'd', RATE_LIMITS_TABLE_NAME: 'r' });
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      NODE_ENV: 'production',
+      DEBUG: 'false',
+      DELIVERIES_TABLE_NAME: 'd',
+      RATE_LIMITS_TABLE_NAME: 'r',
+    });
   }, 120_000);
 
   afterAll(() => {
@@ -110,7 +118,14 @@ describe('the bundled handlers', () => {
   it('runs the bundled webhook handler: an unsigned delivery is refused before any AWS call', async () => {
     const webhook = await load('Webhook');
     const answer = await webhook(
-      event({ httpMethod: 'POST', path: '/webhooks/nope', resource: '/webhooks/{source}', pathParameters: { source: 'nope' }, body: '{}', headers: { 'Content-Type': 'application/json' } }),
+      event({
+        httpMethod: 'POST',
+        path: '/webhooks/nope',
+        resource: '/webhooks/{source}',
+        pathParameters: { source: 'nope' },
+        body: '{}',
+        headers: { 'Content-Type': 'application/json' },
+      }),
       context,
     );
     expect(answer.statusCode).toBe(404);

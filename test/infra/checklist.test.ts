@@ -17,7 +17,8 @@ afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true 
 const workdir = (config?: unknown): string => {
   const dir = mkdtempSync(join(tmpdir(), 'hookwarden-infra-'));
   dirs.push(dir);
-  if (config !== undefined) writeFileSync(join(dir, 'hookwarden.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  if (config !== undefined)
+    writeFileSync(join(dir, 'hookwarden.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
   return dir;
 };
 
@@ -40,23 +41,57 @@ describe('the production checklist', () => {
     expect(refusal(SAFE_PROD, { sources: [source], corsOrigins: ['https://ignored.example.com'] })).toEqual([]);
     expect(refusal({})).toEqual([]);
     expect(refusal(SAFE_PROD, { sources: [{ ...source, rotation: { every: '365d' } }] })).toEqual([]);
-    expect(refusal(SAFE_PROD, { sources: [{ ...source, rotation: { mode: 'off', reason: 'a test receiver; its key never leaves the account' } }] })).toEqual([]);
+    expect(
+      refusal(SAFE_PROD, {
+        sources: [{ ...source, rotation: { mode: 'off', reason: 'a test receiver; its key never leaves the account' } }],
+      }),
+    ).toEqual([]);
   });
 
   it.each([
     ['missing CORS origins', { ...SAFE_PROD, corsOrigins: undefined }, undefined, /^CORS origins: none configured/],
-    ['missing CORS origins (empty in the file)', { ...SAFE_PROD, corsOrigins: undefined }, { sources: [source], corsOrigins: [] }, /^CORS origins: none configured/],
+    [
+      'missing CORS origins (empty in the file)',
+      { ...SAFE_PROD, corsOrigins: undefined },
+      { sources: [source], corsOrigins: [] },
+      /^CORS origins: none configured/,
+    ],
     ['a wildcard CORS origin', { ...SAFE_PROD, corsOrigins: '*' }, undefined, /^CORS origins: "\*" contains a wildcard/],
     // Named by its key, as the one parser names every key of the file (the checklist no longer re-checks origins).
-    ['a wildcard CORS origin in the file', { ...SAFE_PROD, corsOrigins: undefined }, { sources: [source], corsOrigins: ['https://*.example.com'] }, /hookwarden\.config\.json corsOrigins: .*wildcard/],
-    ['a non-https CORS origin', { ...SAFE_PROD, corsOrigins: 'http://app.example.com' }, undefined, /^CORS origins: "http:\/\/app.example.com" is not https/],
+    [
+      'a wildcard CORS origin in the file',
+      { ...SAFE_PROD, corsOrigins: undefined },
+      { sources: [source], corsOrigins: ['https://*.example.com'] },
+      /hookwarden\.config\.json corsOrigins: .*wildcard/,
+    ],
+    [
+      'a non-https CORS origin',
+      { ...SAFE_PROD, corsOrigins: 'http://app.example.com' },
+      undefined,
+      /^CORS origins: "http:\/\/app.example.com" is not https/,
+    ],
     ['no alarm email', { ...SAFE_PROD, alarmEmail: undefined }, undefined, /^Alarms: no alarmEmail/],
-    ['a source without a secret', SAFE_PROD, { sources: [{ ...source, generateSecret: false }] }, /^Secrets: source "github" has no secret/],
+    [
+      'a source without a secret',
+      SAFE_PROD,
+      { sources: [{ ...source, generateSecret: false }] },
+      /^Secrets: source "github" has no secret/,
+    ],
     ['debug on', { ...SAFE_PROD, debug: 'true' }, undefined, /^Debug: debug is on/],
     ['WAF disabled without acknowledgement', { ...SAFE_PROD, wafEnabled: 'false' }, undefined, /^WAF: disabled without an acknowledgement/],
     ['no trail for the secret-access audit', { ...SAFE_PROD, cloudTrail: 'none' }, undefined, /^Audit trail: cloudTrail=none/],
-    ['a rotation period over a year', SAFE_PROD, { sources: [{ ...source, rotation: { every: '366d' } }] }, /^Rotation: source "github" rotates every 366d, more than 365d/],
-    ['rotation off without a reason', SAFE_PROD, { sources: [{ ...source, rotation: { mode: 'off' } }] }, /^Rotation: source "github" has rotation off without a reason/],
+    [
+      'a rotation period over a year',
+      SAFE_PROD,
+      { sources: [{ ...source, rotation: { every: '366d' } }] },
+      /^Rotation: source "github" rotates every 366d, more than 365d/,
+    ],
+    [
+      'rotation off without a reason',
+      SAFE_PROD,
+      { sources: [{ ...source, rotation: { mode: 'off' } }] },
+      /^Rotation: source "github" has rotation off without a reason/,
+    ],
   ])('refuses %s, naming that item only', (_name, context, config, expected) => {
     const problems = refusal(context, config);
     expect(problems).toHaveLength(1);
@@ -64,13 +99,17 @@ describe('the production checklist', () => {
   });
 
   it('lists every failing item at once', () => {
-    const problems = refusal({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true', cloudTrail: 'none' }, { sources: [{ ...source, generateSecret: false, rotation: { every: '500d' } }] });
+    const problems = refusal(
+      { stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true', cloudTrail: 'none' },
+      { sources: [{ ...source, generateSecret: false, rotation: { every: '500d' } }] },
+    );
     expect(problems.map((p) => p.split(':')[0])).toEqual(['CORS origins', 'Alarms', 'Secrets', 'Debug', 'WAF', 'Audit trail', 'Rotation']);
     expect(new Set(problems.map((p) => p.split(':')[0]))).toEqual(new Set(CHECKLIST_ITEMS));
   });
 
   it('creates a trail for the audit in prod unless told the account has one, and never in dev unless asked', () => {
-    const trail = (context: Record<string, unknown>) => createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings.cloudTrail;
+    const trail = (context: Record<string, unknown>) =>
+      createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings.cloudTrail;
     expect(trail(SAFE_PROD)).toBe('create');
     expect(trail({ ...SAFE_PROD, cloudTrail: 'existing' })).toBe('existing');
     expect(trail({})).toBe('existing');
@@ -79,9 +118,13 @@ describe('the production checklist', () => {
   });
 
   it('reads tracing (default off) and the API Gateway CloudWatch role choice (default create) from context', () => {
-    const settings = (context: Record<string, unknown>) => createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings;
+    const settings = (context: Record<string, unknown>) =>
+      createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env: {}, cwd: workdir() }).settings;
     expect(settings(SAFE_PROD)).toMatchObject({ tracing: false, apiGatewayCloudWatchRole: 'create' });
-    expect(settings({ tracing: 'true', apiGatewayCloudWatchRole: 'existing' })).toMatchObject({ tracing: true, apiGatewayCloudWatchRole: 'existing' });
+    expect(settings({ tracing: 'true', apiGatewayCloudWatchRole: 'existing' })).toMatchObject({
+      tracing: true,
+      apiGatewayCloudWatchRole: 'existing',
+    });
   });
 
   it('accepts WAF disabled with an acknowledgement', () => {
@@ -95,9 +138,18 @@ describe('the production checklist', () => {
     expect(refusal({ corsOrigins: 'http://localhost:5173' })).toEqual([]);
   });
 
-  it('refuses an invalid config file or context in any stage, with the local server\'s wording', () => {
+  it("refuses an invalid config file or context in any stage, with the local server's wording", () => {
     const problems = refusal(
-      { stage: 'production', wafEnabled: 'yes please', wafRateLimit: '5', alarmEmail: 'ops', secretCacheSeconds: '0', cloudTrail: 'maybe', tracing: 'sometimes', apiGatewayCloudWatchRole: 'mine' },
+      {
+        stage: 'production',
+        wafEnabled: 'yes please',
+        wafRateLimit: '5',
+        alarmEmail: 'ops',
+        secretCacheSeconds: '0',
+        cloudTrail: 'maybe',
+        tracing: 'sometimes',
+        apiGatewayCloudWatchRole: 'mine',
+      },
       {
         sources: [
           { name: 'Bad Name', scheme: 'github' },
@@ -109,14 +161,35 @@ describe('the production checklist', () => {
       },
     );
     const text = problems.join('\n');
-    for (const expected of [/context stage: must be "dev" or "prod"/, /sources\[0\]\.name/, /sources\[1\]\.scheme: unknown scheme "paypal"/, /sources\[2\]\.allowedIps/, /sources\[2\]\.rateLimit/, /sources\[3\]\.secretArn: must be the complete secret ARN/, /trustedProxies/, /context alarmEmail/, /context wafEnabled/, /context wafRateLimit/, /context secretCacheSeconds/, /context cloudTrail: must be "create", "existing" or "none"/, /context tracing: must be true or false/, /context apiGatewayCloudWatchRole: must be "create" or "existing"/]) {
+    for (const expected of [
+      /context stage: must be "dev" or "prod"/,
+      /sources\[0\]\.name/,
+      /sources\[1\]\.scheme: unknown scheme "paypal"/,
+      /sources\[2\]\.allowedIps/,
+      /sources\[2\]\.rateLimit/,
+      /sources\[3\]\.secretArn: must be the complete secret ARN/,
+      /trustedProxies/,
+      /context alarmEmail/,
+      /context wafEnabled/,
+      /context wafRateLimit/,
+      /context secretCacheSeconds/,
+      /context cloudTrail: must be "create", "existing" or "none"/,
+      /context tracing: must be true or false/,
+      /context apiGatewayCloudWatchRole: must be "create" or "existing"/,
+    ]) {
       expect(text).toMatch(expected);
     }
     expect(refusal({}, '{ not json')).toEqual([expect.stringMatching(/hookwarden\.config\.json: is not valid JSON/)]);
   });
 
   it('accepts 50 sources in any stage: the configuration ships in the bundle, not in the 4 KB environment', () => {
-    const sources = { sources: Array.from({ length: 50 }, (_, i) => ({ name: `source-${i}`, scheme: 'github', allowedIps: ['192.30.252.0/22', '185.199.108.0/22'] })) };
+    const sources = {
+      sources: Array.from({ length: 50 }, (_, i) => ({
+        name: `source-${i}`,
+        scheme: 'github',
+        allowedIps: ['192.30.252.0/22', '185.199.108.0/22'],
+      })),
+    };
     expect(refusal({}, sources)).toEqual([]);
     expect(refusal(SAFE_PROD, sources)).toEqual([]);
   });
@@ -126,27 +199,45 @@ describe('the production checklist', () => {
     const text = refusal({}, risky).join('\n');
     expect(text).toMatch(/sources\[0\]\.allowedIps: "0\.0\.0\.0\/0" allows every address/);
     expect(text).toMatch(/trustedProxies: "::\/0" trusts X-Forwarded-For/);
-    const { stack } = createApp({ appProps: { context: NO_BUNDLING }, env: {}, cwd: workdir({ ...risky, acceptRisks: ['allow-any-ip', 'trust-any-proxy'] }) });
+    const { stack } = createApp({
+      appProps: { context: NO_BUNDLING },
+      env: {},
+      cwd: workdir({ ...risky, acceptRisks: ['allow-any-ip', 'trust-any-proxy'] }),
+    });
     // The functions read the document their bundle ships.
     expect(stack.functions.configDocument.acceptRisks).toEqual(['allow-any-ip', 'trust-any-proxy']);
   });
 
   it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
-    const { settings } = createApp({ appProps: { context: NO_BUNDLING }, env: { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: 'never-read' }, cwd: workdir() });
+    const { settings } = createApp({
+      appProps: { context: NO_BUNDLING },
+      env: { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: 'never-read' },
+      cwd: workdir(),
+    });
     expect(settings.sources).toEqual([expect.objectContaining({ name: 'default', scheme: 'github', generateSecret: true })]);
     expect(refusal({}, undefined, { WEBHOOK_SCHEME: 'paypal' })).toEqual([expect.stringMatching(/^WEBHOOK_SCHEME: unknown scheme/)]);
     const unsigned = { WEBHOOK_SCHEME: 'hmac', WEBHOOK_HMAC_HEADER: 'x-sig', WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts' };
-    expect(refusal({}, undefined, unsigned)).toEqual([expect.stringMatching(/^WEBHOOK_HMAC_TIMESTAMP_HEADER: is set but WEBHOOK_HMAC_TEMPLATE has no \{timestamp\}/)]);
+    expect(refusal({}, undefined, unsigned)).toEqual([
+      expect.stringMatching(/^WEBHOOK_HMAC_TIMESTAMP_HEADER: is set but WEBHOOK_HMAC_TEMPLATE has no \{timestamp\}/),
+    ]);
   });
 
   it('makes `cdk synth -c stage=prod` exit non-zero, listing every failing item by name', () => {
     // From an empty directory: no config file, so only the context decides.
-    const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'hookwarden.ts')], {
-      cwd: workdir(),
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true' }), CDK_OUTDIR: join(workdir(), 'cdk.out') },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'hookwarden.ts')],
+      {
+        cwd: workdir(),
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ stage: 'prod', corsOrigins: '*', wafEnabled: 'false', debug: 'true' }),
+          CDK_OUTDIR: join(workdir(), 'cdk.out'),
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^Refusing to synthesize the prod stack:/);
     for (const name of ['CORS origins', 'Alarms', 'Debug', 'WAF']) expect(result.stderr).toContain(`  - ${name}:`);

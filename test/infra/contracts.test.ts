@@ -32,15 +32,30 @@ const alarmReads = (): Read[] =>
       Metrics?: Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Dimension[] } } }>;
     };
     const dims = (list: Dimension[] = []) => Object.fromEntries(list.map((d) => [d.Name, d.Value]));
-    const single = p.Namespace ? [{ where: id, namespace: p.Namespace, metricName: p.MetricName as string, dimensions: dims(p.Dimensions) }] : [];
-    const math = (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [{ where: id, namespace: m.MetricStat.Metric.Namespace, metricName: m.MetricStat.Metric.MetricName, dimensions: dims(m.MetricStat.Metric.Dimensions) }] : []));
+    const single = p.Namespace
+      ? [{ where: id, namespace: p.Namespace, metricName: p.MetricName as string, dimensions: dims(p.Dimensions) }]
+      : [];
+    const math = (p.Metrics ?? []).flatMap((m) =>
+      m.MetricStat
+        ? [
+            {
+              where: id,
+              namespace: m.MetricStat.Metric.Namespace,
+              metricName: m.MetricStat.Metric.MetricName,
+              dimensions: dims(m.MetricStat.Metric.Dimensions),
+            },
+          ]
+        : [],
+    );
     return [...single, ...math].filter((read) => custom(read.namespace));
   });
 
 /** The dashboard's widgets' metric rows (`[namespace, name, dim, value, ..., options?]`) and expressions. */
 const dashboard = () => {
   const [[, board] = []] = ofType('AWS::CloudWatch::Dashboard');
-  const body = JSON.parse(resolveIntrinsics(board?.Properties.DashboardBody) as string) as { widgets: Array<{ properties: { metrics?: unknown[][] } }> };
+  const body = JSON.parse(resolveIntrinsics(board?.Properties.DashboardBody) as string) as {
+    widgets: Array<{ properties: { metrics?: unknown[][] } }>;
+  };
   const rows = body.widgets.flatMap((w) => w.properties.metrics ?? []);
   const reads: Read[] = rows
     .filter((row) => typeof row[0] === 'string' && custom(row[0]))
@@ -50,7 +65,9 @@ const dashboard = () => {
       for (let i = 0; i + 1 < rest.length; i += 2) dimensions[rest[i] as string] = rest[i + 1] as string;
       return { where: 'Dashboard', namespace: namespace as string, metricName: metricName as string, dimensions };
     });
-  const expressions = rows.flatMap((row) => row.flatMap((cell) => (typeof cell === 'object' && cell !== null && 'expression' in cell ? [String(cell.expression)] : [])));
+  const expressions = rows.flatMap((row) =>
+    row.flatMap((cell) => (typeof cell === 'object' && cell !== null && 'expression' in cell ? [String(cell.expression)] : [])),
+  );
   return { reads, expressions };
 };
 
@@ -59,26 +76,36 @@ const expectEmitted = (read: Read): void => {
   const label = `${read.where} reads ${read.metricName} ${JSON.stringify(read.dimensions)}`;
   expect(emitted.has(read.metricName), `${label}: no such metric in telemetry's METRIC`).toBe(true);
   expect(read.namespace, label).toBe(identity.namespace);
-  expect(Object.keys(read.dimensions).sort(), label).toEqual([DIMENSION.service, ...METRIC_DIMENSIONS[read.metricName as MetricName]].sort());
+  expect(Object.keys(read.dimensions).sort(), label).toEqual(
+    [DIMENSION.service, ...METRIC_DIMENSIONS[read.metricName as MetricName]].sort(),
+  );
   expect(read.dimensions[DIMENSION.service], label).toBe(identity.service);
 };
 
 describe('the metrics contract between the functions and the alarms', () => {
-  it('gives every function the stack\'s metrics identity', () => {
+  it("gives every function the stack's metrics identity", () => {
     const functions = ofType('AWS::Lambda::Function').filter(([, fn]) => JSON.stringify(fn.Properties).includes('POWERTOOLS_'));
     expect(functions.length).toBeGreaterThanOrEqual(2);
-    for (const [, fn] of functions) expect((fn.Properties.Environment as { Variables: object }).Variables).toMatchObject(metricsEnvironment(identity));
+    for (const [, fn] of functions)
+      expect((fn.Properties.Environment as { Variables: object }).Variables).toMatchObject(metricsEnvironment(identity));
   });
 
   it('alarms only on metrics the functions emit, with their exact dimensions', () => {
     const reads = alarmReads();
-    expect([...new Set(reads.map((r) => r.metricName))].sort()).toEqual([METRIC.authenticationFailure, METRIC.blocked, METRIC.rateLimited, METRIC.secretKeyUnusable, METRIC.secretKeyAge].sort());
+    expect([...new Set(reads.map((r) => r.metricName))].sort()).toEqual(
+      [METRIC.authenticationFailure, METRIC.blocked, METRIC.rateLimited, METRIC.secretKeyUnusable, METRIC.secretKeyAge].sort(),
+    );
     reads.forEach(expectEmitted);
   });
 
   it('alarms as soon as one key in a key document is unusable', () => {
     const [[, alarm] = []] = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === METRIC.secretKeyUnusable);
-    expect(alarm?.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum', AlarmActions: [expect.anything()] });
+    expect(alarm?.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Statistic: 'Sum',
+      AlarmActions: [expect.anything()],
+    });
   });
 
   it('graphs only metrics the functions emit, and searches each by its exact dimension set', () => {
@@ -98,7 +125,9 @@ describe('the metrics contract between the functions and the alarms', () => {
 
 describe('the authentication-failure codes in the stack', () => {
   it('are exactly what the saved "authentication failures" query looks for', () => {
-    const [[, query] = []] = ofType('AWS::Logs::QueryDefinition').filter(([, q]) => String(q.Properties.Name).endsWith('/authentication failures'));
+    const [[, query] = []] = ofType('AWS::Logs::QueryDefinition').filter(([, q]) =>
+      String(q.Properties.Name).endsWith('/authentication failures'),
+    );
     const listed = /securityEvent\.code in \[([^\]]*)\]/.exec(String(query?.Properties.QueryString))?.[1];
     expect(JSON.parse(`[${listed}]`)).toEqual([...AUTHENTICATION_FAILURE_CODES]);
   });
@@ -113,9 +142,20 @@ describe('the output keys between the stack and the CLI', () => {
   const described = (): AwsClients => {
     const cfn = mockClient(CloudFormationClient);
     cfn.on(DescribeStacksCommand, { StackName: 'Deployed' }).resolves({
-      Stacks: [{ StackName: 'Deployed', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: Object.keys(outputs).map((key) => ({ OutputKey: key, OutputValue: value(key), Description: 'reworded for people' })) }],
+      Stacks: [
+        {
+          StackName: 'Deployed',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: Object.keys(outputs).map((key) => ({ OutputKey: key, OutputValue: value(key), Description: 'reworded for people' })),
+        },
+      ],
     });
-    return { ...defaultAwsClients, cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }), dynamodb: () => createDynamoDbClient({ endpoint: 'http://127.0.0.1:9', region: 'local' }) };
+    return {
+      ...defaultAwsClients,
+      cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+      dynamodb: () => createDynamoDbClient({ endpoint: 'http://127.0.0.1:9', region: 'local' }),
+    };
   };
   afterAll(() => mockClient(CloudFormationClient).restore());
 

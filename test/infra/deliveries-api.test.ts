@@ -8,7 +8,8 @@ const { stack, template } = synth(prodSettings());
 const t = template();
 const json = t.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 const resources = Object.entries(json.Resources);
-const idOf = (construct: { node: { defaultChild?: unknown } }): string => stack.getLogicalId((construct.node.defaultChild ?? construct) as never);
+const idOf = (construct: { node: { defaultChild?: unknown } }): string =>
+  stack.getLogicalId((construct.node.defaultChild ?? construct) as never);
 
 /** The path of an API Gateway resource, from its PathPart chain. */
 const pathOf = (ref: unknown): string => {
@@ -20,15 +21,26 @@ const pathOf = (ref: unknown): string => {
 };
 const methods = resources
   .filter(([, r]) => r.Type === 'AWS::ApiGateway::Method')
-  .map(([, r]) => ({ path: pathOf(r.Properties.ResourceId), method: r.Properties.HttpMethod as string, integration: r.Properties.Integration as Record<string, unknown> }));
+  .map(([, r]) => ({
+    path: pathOf(r.Properties.ResourceId),
+    method: r.Properties.HttpMethod as string,
+    integration: r.Properties.Integration as Record<string, unknown>,
+  }));
 const uriText = (integration: Record<string, unknown>): string => JSON.stringify(integration.Uri);
 
 /** Every statement of a role's policies. */
 const statementsOf = (roleId: string): Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> =>
   resources
     .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
-    .flatMap(([, r]) => (r.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> }).Statement);
-const dynamoActions = (roleId: string): string[] => statementsOf(roleId).flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('dynamodb:'));
+    .flatMap(
+      ([, r]) =>
+        (r.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> })
+          .Statement,
+    );
+const dynamoActions = (roleId: string): string[] =>
+  statementsOf(roleId)
+    .flatMap((s) => [s.Action].flat())
+    .filter((a) => a.startsWith('dynamodb:'));
 
 describe('the deliveries API in the synthesized stack', () => {
   const api = stack.deliveriesApi as NonNullable<typeof stack.deliveriesApi>;
@@ -53,35 +65,67 @@ describe('the deliveries API in the synthesized stack', () => {
     expect(events?.integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM', TimeoutInMillis: 900_000 });
     expect(uriText(events?.integration ?? {})).toContain('/response-streaming-invocations');
     expect(uriText(events?.integration ?? {})).toContain(eventsId);
-    t.hasResourceProperties('AWS::Lambda::Function', { Timeout: 900, Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Role: { 'Fn::GetAtt': [idOf(api.eventsRole), 'Arn'] } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 900,
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Role: { 'Fn::GetAtt': [idOf(api.eventsRole), 'Arn'] },
+    });
   });
 
   it('grants the reader and events functions read-only access: no write on deliveries, exact resources', () => {
     for (const role of [api.readerRole, api.eventsRole]) {
       const actions = dynamoActions(idOf(role));
       expect(actions).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
-      for (const write of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']) expect(actions).not.toContain(write);
+      for (const write of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan'])
+        expect(actions).not.toContain(write);
       const statements = statementsOf(idOf(role)).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
       for (const s of statements) expect(JSON.stringify(s.Resource)).not.toContain('*');
       const deliveries = idOf(stack.tables.deliveries);
       const onDeliveries = statements.filter((s) => JSON.stringify(s.Resource).includes(deliveries));
-      expect(new Set(onDeliveries.flatMap((s) => [s.Action].flat()))).toEqual(new Set(role === api.readerRole ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:Query']));
+      expect(new Set(onDeliveries.flatMap((s) => [s.Action].flat()))).toEqual(
+        new Set(role === api.readerRole ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:Query']),
+      );
       const query = onDeliveries.find((s) => [s.Action].flat().includes('dynamodb:Query'));
       expect(JSON.stringify(query?.Resource)).toContain(`/index/${DELIVERIES_BY_TIME.name}`);
-      const tokenUpdate = statements.find((s) => JSON.stringify(s.Resource).includes(idOf(stack.tables.tokens)) && [s.Action].flat().includes('dynamodb:UpdateItem'));
-      expect(tokenUpdate?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'lastUsedAt'] }, StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' } });
+      const tokenUpdate = statements.find(
+        (s) => JSON.stringify(s.Resource).includes(idOf(stack.tables.tokens)) && [s.Action].flat().includes('dynamodb:UpdateItem'),
+      );
+      expect(tokenUpdate?.Condition).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'lastUsedAt'] },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+      });
     }
   });
 
   it('creates the tokens table and the byTime index from the shared definitions, and outputs the tokens table', () => {
     t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
-      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byTime', KeySchema: [{ AttributeName: 'feed', KeyType: 'HASH' }, { AttributeName: 'seq', KeyType: 'RANGE' }], Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DELIVERIES_BY_TIME.include] } })],
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byTime',
+          KeySchema: [
+            { AttributeName: 'feed', KeyType: 'HASH' },
+            { AttributeName: 'seq', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DELIVERIES_BY_TIME.include] },
+        }),
+      ],
     });
-    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
     t.hasOutput(outputKey('tokensTable'), { Value: { Ref: idOf(stack.tables.tokens) } });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Role: { 'Fn::GetAtt': [idOf(api.readerRole), 'Arn'] },
-      Environment: { Variables: Match.objectLike({ TOKENS_TABLE_NAME: { Ref: idOf(stack.tables.tokens) }, CORS_ORIGINS: 'https://app.example.com', NODE_ENV: 'production' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          TOKENS_TABLE_NAME: { Ref: idOf(stack.tables.tokens) },
+          CORS_ORIGINS: 'https://app.example.com',
+          NODE_ENV: 'production',
+        }),
+      },
     });
   });
 });

@@ -54,7 +54,9 @@ describe('the bundled reader and events handlers', () => {
     const { app, stack } = synth(prodSettings(), { bundle: true, outdir });
     const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<string, LambdaResource>;
     for (const name of ['Reader', 'Events'] as const) {
-      const [, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`DeliveriesApi${name}`)) as [string, LambdaResource];
+      const [, fn] = Object.entries(resources).find(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`DeliveriesApi${name}`),
+      ) as [string, LambdaResource];
       bundles[name] = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs');
     }
     local = await startLocalStore();
@@ -80,7 +82,10 @@ describe('the bundled reader and events handlers', () => {
     };
     const created = generateToken();
     const now = Math.floor(Date.now() / 1000);
-    await new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName }).create({ id: created.id, name: 'bundle', sources: [], createdAt: now, expiresAt: now + 600 }, created.hash);
+    await new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName }).create(
+      { id: created.id, name: 'bundle', sources: [], createdAt: now, expiresAt: now + 600 },
+      created.hash,
+    );
     token = created.token;
   }, 180_000);
 
@@ -107,11 +112,22 @@ describe('the bundled reader and events handlers', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const nowMs = Date.now();
     await new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName }).claim(
-      { source: 'default', deliveryId: 'msg_bundle_1', receivedAt: nowMs, expiresAt: Math.floor(nowMs / 1000) + 600, headers: {}, body: Buffer.from('{}'), clientIp: '203.0.113.1' },
+      {
+        source: 'default',
+        deliveryId: 'msg_bundle_1',
+        receivedAt: nowMs,
+        expiresAt: Math.floor(nowMs / 1000) + 600,
+        headers: {},
+        body: Buffer.from('{}'),
+        clientIp: '203.0.113.1',
+      },
       { nowSeconds: Math.floor(nowMs / 1000) },
     );
     await running;
-    expect(stream.metadata).toMatchObject({ statusCode: 200, headers: expect.objectContaining({ 'Content-Type': 'text/event-stream', 'Access-Control-Allow-Origin': ORIGIN, Vary: 'Origin' }) });
+    expect(stream.metadata).toMatchObject({
+      statusCode: 200,
+      headers: expect.objectContaining({ 'Content-Type': 'text/event-stream', 'Access-Control-Allow-Origin': ORIGIN, Vary: 'Origin' }),
+    });
     expect(stream.body).toMatch(/^retry: 1000\nid: [A-Za-z0-9_-]+\n\n/);
     expect(stream.body).toContain('event: delivery\nid: ');
     expect(stream.body).toContain('"id":"msg_bundle_1"');

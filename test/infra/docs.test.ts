@@ -14,7 +14,11 @@ describe('docs/deploy.md', () => {
   it('shows a config file that deploys to prod as documented', () => {
     const example = /```json\n([\s\S]*?)```/.exec(DOC)?.[1] as string;
     writeFileSync(join(dir, 'hookwarden.config.json'), example);
-    const { settings } = createApp({ appProps: { context: { ...NO_BUNDLING, stage: 'prod', alarmEmail: 'ops@example.com' } }, env: {}, cwd: dir });
+    const { settings } = createApp({
+      appProps: { context: { ...NO_BUNDLING, stage: 'prod', alarmEmail: 'ops@example.com' } },
+      env: {},
+      cwd: dir,
+    });
     expect(settings.sources.map((s) => s.name)).toEqual(['github', 'stripe', 'billing']);
   });
 
@@ -22,7 +26,11 @@ describe('docs/deploy.md', () => {
     const shown = /Refusing to synthesize the prod stack:\n((?: {2}- .*\n)+)/.exec(DOC)?.[1]?.trimEnd().split('\n') as string[];
     let message = '';
     try {
-      createApp({ appProps: { context: { ...NO_BUNDLING, stage: 'prod', corsOrigins: '*', wafEnabled: 'false' } }, env: {}, cwd: mkdtempSync(join(dir, 'empty-')) });
+      createApp({
+        appProps: { context: { ...NO_BUNDLING, stage: 'prod', corsOrigins: '*', wafEnabled: 'false' } },
+        env: {},
+        cwd: mkdtempSync(join(dir, 'empty-')),
+      });
     } catch (error) {
       if (!(error instanceof DeploymentRefused)) throw error;
       message = error.message;
@@ -42,7 +50,11 @@ describe('docs/deploy.md', () => {
     expect(start).toBeGreaterThan(0);
     const end = DOC.indexOf('\n\n', start);
     const section = DOC.slice(start, end === -1 ? undefined : end);
-    const rows = [...section.matchAll(/^\| (admitted|duplicate|refused|forged)[^|]*\| ([–\d]+) \/ (\d+) \/ (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)];
+    const rows = [
+      ...section.matchAll(
+        /^\| (admitted|duplicate|refused|forged)[^|]*\| ([–\d]+) \/ (\d+) \/ (\d+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm,
+      ),
+    ];
     expect(rows.map((r) => r[1])).toEqual(['admitted', 'duplicate', 'refused', 'forged']);
     for (const row of rows) {
       // A 2xx answer logs about 1.4 KB, a refusal about 2 KB: $0.70 or $1.00 of ingestion.
@@ -55,7 +67,10 @@ describe('docs/deploy.md', () => {
   });
 
   it('adds up the HTTP API base and its 2xx and refusal totals', () => {
-    const shown = /\$1\.00 \+ \$0\.20 \+ \$0\.17 = \$([\d.]+), plus logs: \*\*\$([\d.]+)\*\* for a 2xx answer and \*\*\$([\d.]+)\*\* for a refusal/.exec(DOC);
+    const shown =
+      /\$1\.00 \+ \$0\.20 \+ \$0\.17 = \$([\d.]+), plus logs: \*\*\$([\d.]+)\*\* for a 2xx answer and \*\*\$([\d.]+)\*\* for a refusal/.exec(
+        DOC,
+      );
     const base = 1.0 + 0.2 + 0.17;
     expect(shown?.slice(1).map(Number)).toEqual([base, base + 0.7, base + 1.0].map((v) => Math.round(v * 100) / 100));
   });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { matchesPattern } from './event-pattern.js';
 
-const event = { source: 'aws.x', detail: { name: 'GetSecretValue', id: 'arn:a:b', tags: ['t1', 't2'], count: 3, nothing: null, who: { role: 'r1' } } };
+const event = {
+  source: 'aws.x',
+  detail: { name: 'GetSecretValue', id: 'arn:a:b', tags: ['t1', 't2'], count: 3, nothing: null, who: { role: 'r1' } },
+};
 
 describe('matchesPattern (the EventBridge subset the stack uses)', () => {
   it.each([
@@ -22,7 +25,11 @@ describe('matchesPattern (the EventBridge subset the stack uses)', () => {
     ['anything-but, the value', { detail: { name: [{ 'anything-but': ['GetSecretValue'] }] } }, false],
     ['anything-but, a scalar', { detail: { name: [{ 'anything-but': 'GetSecretValue' }] } }, false],
     ['anything-but on a missing field does not match', { detail: { who: { issuer: [{ 'anything-but': ['r1'] }] } } }, false],
-    ['anything-but under a missing parent does not match', { detail: { session: { issuer: { arn: [{ 'anything-but': ['r1'] }] } } } }, false],
+    [
+      'anything-but under a missing parent does not match',
+      { detail: { session: { issuer: { arn: [{ 'anything-but': ['r1'] }] } } } },
+      false,
+    ],
     ['exists true', { detail: { who: { role: [{ exists: true }] } } }, true],
     ['exists true, missing', { detail: { who: { issuer: [{ exists: true }] } } }, false],
     ['exists false, missing', { detail: { who: { issuer: [{ exists: false }] } } }, true],

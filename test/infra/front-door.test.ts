@@ -47,15 +47,21 @@ describe('context frontDoor', () => {
   });
 
   it('in prod, http-api without wafDisabledReason is refused naming WAF; with it, accepted', () => {
-    expect(refusal({ ...SAFE_PROD, frontDoor: 'http-api' })).toEqual([expect.stringMatching(/^WAF: frontDoor=http-api cannot carry a WAF: acknowledge .*wafDisabledReason/)]);
+    expect(refusal({ ...SAFE_PROD, frontDoor: 'http-api' })).toEqual([
+      expect.stringMatching(/^WAF: frontDoor=http-api cannot carry a WAF: acknowledge .*wafDisabledReason/),
+    ]);
     expect(refusal({ ...SAFE_PROD, frontDoor: 'http-api', wafDisabledReason: REASON })).toEqual([]);
     // The REST default still ships with WAF and needs no acknowledgement.
     expect(refusal(SAFE_PROD)).toEqual([]);
   });
 
   it('refuses what an HTTP API cannot do: a WAF, X-Ray tracing', () => {
-    expect(refusal({ frontDoor: 'http-api', wafEnabled: 'true' })).toEqual([expect.stringMatching(/^context wafEnabled: an HTTP API .*cannot carry a WAF/)]);
-    expect(refusal({ frontDoor: 'http-api', tracing: 'true' })).toEqual([expect.stringMatching(/^context tracing: an HTTP API .*no X-Ray tracing/)]);
+    expect(refusal({ frontDoor: 'http-api', wafEnabled: 'true' })).toEqual([
+      expect.stringMatching(/^context wafEnabled: an HTTP API .*cannot carry a WAF/),
+    ]);
+    expect(refusal({ frontDoor: 'http-api', tracing: 'true' })).toEqual([
+      expect.stringMatching(/^context tracing: an HTTP API .*no X-Ray tracing/),
+    ]);
   });
 });
 
@@ -84,12 +90,15 @@ describe('frontDoor=http-api: the template', () => {
   it('integrates both functions as Lambda proxies with payload format 1.0 (the REST proxy event shape)', () => {
     const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
     expect(integrations).toHaveLength(2);
-    for (const integration of integrations) expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '1.0' });
+    for (const integration of integrations)
+      expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '1.0' });
     const targets = integrations.map((i) => JSON.stringify(i.Properties.IntegrationUri));
     expect(targets.some((t) => t.includes('FunctionsWebhook'))).toBe(true);
     expect(targets.some((t) => t.includes('FunctionsHealth'))).toBe(true);
     // Each route may invoke its function (one permission per route).
-    const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'apigateway.amazonaws.com' } }));
+    const permissions = Object.values(
+      template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'apigateway.amazonaws.com' } }),
+    );
     expect(permissions).toHaveLength(4);
   });
 
@@ -109,8 +118,17 @@ describe('frontDoor=http-api: the template', () => {
     expect(logGroup).toBeDefined();
     expect(stage.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logGroup, 'Arn'] });
     const format = JSON.parse(stage.AccessLogSettings.Format as string) as Record<string, string>;
-    expect(format).toMatchObject({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', routeKey: '$context.routeKey', status: '$context.status' });
-    expect(template.findResources('AWS::Logs::LogGroup')[logGroup as string]).toMatchObject({ Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+    });
+    expect(template.findResources('AWS::Logs::LogGroup')[logGroup as string]).toMatchObject({
+      Properties: { RetentionInDays: 90 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   it("alarms on and graphs the HTTP API's own 5xx metric", () => {

@@ -38,7 +38,14 @@ export const settingsFor = (overrides: Partial<DeploymentSettings> = {}): Deploy
 
 /** Production settings that pass the checklist. */
 export const prodSettings = (overrides: Partial<DeploymentSettings> = {}): DeploymentSettings =>
-  settingsFor({ stage: 'prod', corsOrigins: ['https://app.example.com'], alarmEmail: 'ops@example.com', wafEnabled: true, cloudTrail: 'create', ...overrides });
+  settingsFor({
+    stage: 'prod',
+    corsOrigins: ['https://app.example.com'],
+    alarmEmail: 'ops@example.com',
+    wafEnabled: true,
+    cloudTrail: 'create',
+    ...overrides,
+  });
 
 /** Skips asset bundling for every stack (seconds per function); the bundle test opts back in. */
 export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
@@ -47,9 +54,15 @@ export const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] } as const;
  * Builds the stack with cdk-nag's AwsSolutions pack registered, as the app
  * does. Bundling is skipped unless asked for.
  */
-export const synth = (settings: DeploymentSettings, options: { bundle?: boolean; outdir?: string; webhookHandler?: WebhookHandler } = {}) => {
+export const synth = (
+  settings: DeploymentSettings,
+  options: { bundle?: boolean; outdir?: string; webhookHandler?: WebhookHandler } = {},
+) => {
   const app = new App({ context: options.bundle ? {} : NO_BUNDLING, ...(options.outdir ? { outdir: options.outdir } : {}) });
-  const stack = new HookwardenStack(app, stackName(settings.stage), { settings, ...(options.webhookHandler ? { webhookHandler: options.webhookHandler } : {}) });
+  const stack = new HookwardenStack(app, stackName(settings.stage), {
+    settings,
+    ...(options.webhookHandler ? { webhookHandler: options.webhookHandler } : {}),
+  });
   enableNag(app);
   return { app, stack, template: () => Template.fromStack(stack) };
 };

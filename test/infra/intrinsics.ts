@@ -26,7 +26,10 @@ export const resolveIntrinsics = (value: unknown, references: ReferenceResolver 
     if (key === 'Ref') return PSEUDO[argument as string] ?? references(argument as string);
     if (key === 'Fn::GetAtt') return references(...(argument as [string, string]));
     if (key === 'Fn::Sub' && typeof argument === 'string') {
-      return argument.replace(/\$\{([^}]+)\}/g, (_all, name: string) => PSEUDO[name] ?? references(...(name.split('.') as [string, string?])));
+      return argument.replace(
+        /\$\{([^}]+)\}/g,
+        (_all, name: string) => PSEUDO[name] ?? references(...(name.split('.') as [string, string?])),
+      );
     }
     if (key === 'Fn::Join') {
       const [separator, parts] = argument as [string, unknown[]];
@@ -39,4 +42,9 @@ export const resolveIntrinsics = (value: unknown, references: ReferenceResolver 
 
 /** IAM's `ArnLike` / `StringLike`: `*` any run of characters, `?` one. */
 export const likeMatches = (pattern: string, value: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(value);

@@ -9,7 +9,11 @@ const { handler } = await import(pathToFileURL(bundle).href);
 const events = JSON.parse(readFileSync(eventsFile, 'utf8'));
 const answers = [];
 for (const [index, event] of events.entries()) {
-  const context = { awsRequestId: `request-${index}`, functionName: process.env.AWS_LAMBDA_FUNCTION_NAME, getRemainingTimeInMillis: () => 10_000 };
+  const context = {
+    awsRequestId: `request-${index}`,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    getRemainingTimeInMillis: () => 10_000,
+  };
   const answer = await handler(event, context);
   answers.push({ statusCode: answer.statusCode, body: answer.body });
 }

@@ -9,12 +9,36 @@ import { NO_BUNDLING, prodSettings, settingsFor, sourceFor, synth } from './help
 const STACKS: Array<[string, DeploymentSettings]> = [
   ['dev', settingsFor()],
   ['prod', prodSettings()],
-  ['prod without WAF, acknowledged', prodSettings({ wafEnabled: false, wafDisabledReason: 'CloudFront with its own web ACL and rate rules sits in front of this regional API (test).' })],
+  [
+    'prod without WAF, acknowledged',
+    prodSettings({
+      wafEnabled: false,
+      wafDisabledReason: 'CloudFront with its own web ACL and rate rules sits in front of this regional API (test).',
+    }),
+  ],
   ['dev behind an HTTP API', settingsFor({ frontDoor: 'http-api' })],
-  ['prod behind an HTTP API, WAF absence acknowledged', prodSettings({ frontDoor: 'http-api', wafEnabled: false, wafDisabledReason: 'The HTTP API cannot carry a WAF; the app-level allowlist, blocklist, rate limits and signature check apply (test).' })],
+  [
+    'prod behind an HTTP API, WAF absence acknowledged',
+    prodSettings({
+      frontDoor: 'http-api',
+      wafEnabled: false,
+      wafDisabledReason:
+        'The HTTP API cannot carry a WAF; the app-level allowlist, blocklist, rate limits and signature check apply (test).',
+    }),
+  ],
   [
     'prod with several sources and an imported secret',
-    prodSettings({ sources: [sourceFor(), sourceFor({ name: 'stripe', scheme: 'stripe', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-AbCdEf', generateSecret: false })] }),
+    prodSettings({
+      sources: [
+        sourceFor(),
+        sourceFor({
+          name: 'stripe',
+          scheme: 'stripe',
+          secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-AbCdEf',
+          generateSecret: false,
+        }),
+      ],
+    }),
   ],
 ];
 
@@ -23,7 +47,13 @@ const acknowledgements = (stack: Stack): Array<{ path: string; id: string; reaso
   stack.node.findAll().flatMap((construct) =>
     construct.node.metadata
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ path: construct.node.path, id: id.replace(/^Annotation::/, ''), reason }))),
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^Annotation::/, ''),
+          reason,
+        })),
+      ),
   );
 
 describe("cdk-nag's AwsSolutions pack", () => {

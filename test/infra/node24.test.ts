@@ -37,8 +37,14 @@ const secretsManager = (documents: Record<string, string>) => {
       res.end(
         JSON.stringify(
           document
-            ? { ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`, Name: SecretId, SecretString: document, VersionId: 'v1', VersionStages: ['AWSCURRENT'] }
-            : { __type: 'ResourceNotFoundException', message: 'Secrets Manager can\'t find the specified secret.' },
+            ? {
+                ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${SecretId}-AbCdEf`,
+                Name: SecretId,
+                SecretString: document,
+                VersionId: 'v1',
+                VersionStages: ['AWSCURRENT'],
+              }
+            : { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." },
         ),
       );
     });
@@ -56,7 +62,10 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
   beforeAll(async () => {
     const { app, stack } = synth(prodSettings(), { bundle: true, outdir: join(dir, 'cdk.out') });
     const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<string, Resource>;
-    const [, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('FunctionsWebhook')) as [string, Resource];
+    const [, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('FunctionsWebhook')) as [
+      string,
+      Resource,
+    ];
     bundle = join(dir, 'cdk.out', `asset.${(fn.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`);
     // The template's environment, as Lambda hands it over: a table reference becomes that table's name (dynalite's here).
     const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -65,7 +74,8 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
         if (typeof value === 'string') return [name, value];
         const table = TABLES.find((t) => t.tableNameEnv === name);
         const ref = (value as { Ref?: string }).Ref;
-        if (!table || !ref || resources[ref]?.Type !== 'AWS::DynamoDB::GlobalTable') throw new Error(`${name}: unexpected value ${JSON.stringify(value)}`);
+        if (!table || !ref || resources[ref]?.Type !== 'AWS::DynamoDB::GlobalTable')
+          throw new Error(`${name}: unexpected value ${JSON.stringify(value)}`);
         return [name, table.localName];
       }),
     );
@@ -88,21 +98,26 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
     const answersFile = `${eventsFile}.answers`;
     writeFileSync(eventsFile, JSON.stringify(events));
     const status = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(NODE_24, [DRIVER, join(bundle, 'index.mjs'), eventsFile, answersFile], {
-      cwd: bundle,
-      env: {
-        ...environment,
-        PATH: process.env.PATH,
-        AWS_REGION: 'us-east-1',
-        AWS_LAMBDA_FUNCTION_NAME: 'Hookwarden-prod-FunctionsWebhook',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secrets.server.address() as AddressInfo).port}`,
-      },
-      encoding: 'utf8',
-      timeout: 30_000,
-      }, (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }));
+      const child = execFile(
+        NODE_24,
+        [DRIVER, join(bundle, 'index.mjs'), eventsFile, answersFile],
+        {
+          cwd: bundle,
+          env: {
+            ...environment,
+            PATH: process.env.PATH,
+            AWS_REGION: 'us-east-1',
+            AWS_LAMBDA_FUNCTION_NAME: 'Hookwarden-prod-FunctionsWebhook',
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+            AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secrets.server.address() as AddressInfo).port}`,
+          },
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
+        (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+      );
     });
     expect(status.code, status.stderr).toBe(0);
     return JSON.parse(readFileSync(answersFile, 'utf8')) as { node: string; answers: Answer[] };
@@ -117,7 +132,12 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
       path: '/prod/webhooks/default',
       resource: '/webhooks/{source}',
       pathParameters: { source: 'default' },
-      headers: { 'Content-Type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)), 'webhook-signature': signature },
+      headers: {
+        'Content-Type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+        'webhook-signature': signature,
+      },
       multiValueHeaders: {},
       queryStringParameters: null,
       multiValueQueryStringParameters: null,
@@ -125,11 +145,17 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
       // The API declares */* binary: every body arrives base64.
       body: Buffer.from(body).toString('base64'),
       isBase64Encoded: true,
-      requestContext: { requestId: `api-${id}`, stage: 'prod', resourcePath: '/webhooks/{source}', httpMethod: 'POST', identity: { sourceIp: '203.0.113.9' } },
+      requestContext: {
+        requestId: `api-${id}`,
+        stage: 'prod',
+        resourcePath: '/webhooks/{source}',
+        httpMethod: 'POST',
+        identity: { sourceIp: '203.0.113.9' },
+      },
     };
   };
 
-  it('accepts a signed delivery (202), refuses a forged one (401), answers a duplicate 200, with the template\'s environment and bundled configuration', async () => {
+  it("accepts a signed delivery (202), refuses a forged one (401), answers a duplicate 200, with the template's environment and bundled configuration", async () => {
     const signed = delivery('msg_node24_1');
     const forged = delivery('msg_node24_2', `whsec_${randomBytes(24).toString('base64')}`);
     const { node, answers } = await invoke([signed, forged, signed], { dynamodb: store.endpoint });

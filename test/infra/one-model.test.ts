@@ -10,11 +10,15 @@ import { withConfigFile as withFile } from '../helpers/config-file.js';
 import { emptyDir as dir } from '../helpers/harness.js';
 import { NO_BUNDLING, prodSettings, settingsFor } from './helpers.js';
 
-
 const DOCUMENT = {
   sources: [
     { name: 'github', scheme: 'github', secretEnv: 'GH_SECRET', allowedIps: ['192.30.252.0/22'], rateLimit: '600/60s' },
-    { name: 'billing', scheme: 'hmac', hmac: { header: 'x-sig', timestampHeader: 'x-ts', template: '{timestamp}.{body}' }, clientRateLimit: '60/1m' },
+    {
+      name: 'billing',
+      scheme: 'hmac',
+      hmac: { header: 'x-sig', timestampHeader: 'x-ts', template: '{timestamp}.{body}' },
+      clientRateLimit: '60/1m',
+    },
     { name: 'stripe', scheme: 'stripe', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-keys-AbCdEf' },
   ],
   corsOrigins: ['https://app.example.com'],

@@ -46,13 +46,19 @@ describe('the stack with your own webhook handler', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'hookwarden-own-'));
     try {
       const { app, stack } = synth(prodSettings(), { bundle: true, outdir, webhookHandler: { entry: ENTRY } });
-      const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<string, { Properties: { Code: { S3Key: string } } }>;
+      const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<
+        string,
+        { Properties: { Code: { S3Key: string } } }
+      >;
       const webhookId = webhookLogicalId(stack);
       const bundle = join(outdir, `asset.${resources[webhookId]?.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
       const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
       // Booleans, not the strings: a failure would otherwise print megabytes of bundle.
       expect(code.includes('queued'), 'the fixture’s own answer is in the bundle').toBe(true);
-      expect(readFileSync(join(bundle, 'index.mjs.map'), 'utf8').includes('fixtures/own-handler.ts'), 'the source map names the fixture').toBe(true);
+      expect(
+        readFileSync(join(bundle, 'index.mjs.map'), 'utf8').includes('fixtures/own-handler.ts'),
+        'the source map names the fixture',
+      ).toBe(true);
       expect(JSON.parse(readFileSync(join(bundle, BUNDLED_CONFIG_FILE), 'utf8'))).toEqual(stack.functions.configDocument);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
@@ -93,7 +99,9 @@ describe('the default app with your own handler', () => {
 
 describe('a function factory', () => {
   it('builds the webhook function from the defaults, keeping every grant, route and alarm', () => {
-    const own = resourcesOf({ factory: (scope, id, defaults) => new NodejsFunction(scope, id, { ...defaults, entry: ENTRY, memorySize: 512 }) });
+    const own = resourcesOf({
+      factory: (scope, id, defaults) => new NodejsFunction(scope, id, { ...defaults, entry: ENTRY, memorySize: 512 }),
+    });
     const reference = resourcesOf();
     const { MemorySize: memory, ...rest } = (own.resources[own.webhookId] as Resource).Properties;
     const { MemorySize: _referenceMemory, ...referenceRest } = (reference.resources[reference.webhookId] as Resource).Properties;
@@ -105,8 +113,15 @@ describe('a function factory', () => {
   it('is refused when it does not use the role it is given (the grants and the audit are on that role)', () => {
     const app = new App({ context: NO_BUNDLING });
     const factory: WebhookHandler = {
-      factory: (scope, id, defaults) => new NodejsFunction(scope, id, { ...defaults, entry: ENTRY, role: new Role(scope, `${id}Other`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }) }),
+      factory: (scope, id, defaults) =>
+        new NodejsFunction(scope, id, {
+          ...defaults,
+          entry: ENTRY,
+          role: new Role(scope, `${id}Other`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') }),
+        }),
     };
-    expect(() => new HookwardenStack(app, 'Hookwarden-prod', { settings: prodSettings(), webhookHandler: factory })).toThrow(/must build the function with the role it is given/);
+    expect(() => new HookwardenStack(app, 'Hookwarden-prod', { settings: prodSettings(), webhookHandler: factory })).toThrow(
+      /must build the function with the role it is given/,
+    );
   });
 });

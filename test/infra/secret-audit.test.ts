@@ -13,7 +13,9 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
  * guides): an administrator's SSO role reading a webhook secret by complete ARN.
  * Each case changes exactly one thing.
  */
-const FIXTURE = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'cloudtrail-get-secret-value.json'), 'utf8')) as { detail: Record<string, unknown> };
+const FIXTURE = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'cloudtrail-get-secret-value.json'), 'utf8')) as {
+  detail: Record<string, unknown>;
+};
 const ACCOUNT = '123456789012';
 const ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:`;
 
@@ -35,13 +37,24 @@ const assumedRole = (roleArn: string, session: string) => ({
 
 describe('the secret-access audit rule, run on CloudTrail events', () => {
   const imported = `${ARN}billing-XyZ123`;
-  const { stack, template } = synth(prodSettings({ sources: [sourceFor({ name: 'github', scheme: 'github' }), sourceFor({ name: 'billing', secretArn: imported, generateSecret: false })] }));
+  const { stack, template } = synth(
+    prodSettings({
+      sources: [
+        sourceFor({ name: 'github', scheme: 'github' }),
+        sourceFor({ name: 'billing', secretArn: imported, generateSecret: false }),
+      ],
+    }),
+  );
   const resources = template().toJSON().Resources as Record<string, Resource>;
   // Deployed role ARNs: what CloudFormation names them (stack name, logical id, a suffix).
   const roleArn = (id: string) => `arn:aws:iam::${ACCOUNT}:role/${stack.stackName}-${id.slice(0, 40)}-1A2B3C4D5E6F`;
   // The audit's rule (the rotation construct's daily and RotationFailed rules are asserted in rotation.test.ts).
-  const rules = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? {}).includes('GetSecretValue'));
-  const pattern = resolveIntrinsics(rules[0]?.Properties.EventPattern, (id, attribute) => (attribute === 'Arn' && resources[id]?.Type === 'AWS::IAM::Role' ? roleArn(id) : `${id}.${attribute}`)) as Record<string, unknown>;
+  const rules = Object.values(resources).filter(
+    (r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? {}).includes('GetSecretValue'),
+  );
+  const pattern = resolveIntrinsics(rules[0]?.Properties.EventPattern, (id, attribute) =>
+    attribute === 'Arn' && resources[id]?.Type === 'AWS::IAM::Role' ? roleArn(id) : `${id}.${attribute}`,
+  ) as Record<string, unknown>;
   const webhookRole = roleArn(Object.keys(resources).find((id) => id.startsWith('FunctionsWebhookRole')) as string);
   const matches = (event: unknown) => matchesPattern(pattern, event);
 
@@ -63,14 +76,51 @@ describe('the secret-access audit rule, run on CloudTrail events', () => {
   });
 
   it.each([
-    ['another role (an SSO administrator)', assumedRole('arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef', 'alice')],
-    ["another stage's webhook function role", assumedRole(`arn:aws:iam::${ACCOUNT}:role/Hookwarden-dev-FunctionsWebhookRole-1A2B3C4D5E6F`, 'Hookwarden-dev-FunctionsWebhook')],
-    ['an IAM user with a long-term access key (no session context)', { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/ci`, accountId: ACCOUNT, accessKeyId: 'AKIAEXAMPLE', userName: 'ci' }],
+    [
+      'another role (an SSO administrator)',
+      assumedRole(
+        'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef',
+        'alice',
+      ),
+    ],
+    [
+      "another stage's webhook function role",
+      assumedRole(`arn:aws:iam::${ACCOUNT}:role/Hookwarden-dev-FunctionsWebhookRole-1A2B3C4D5E6F`, 'Hookwarden-dev-FunctionsWebhook'),
+    ],
+    [
+      'an IAM user with a long-term access key (no session context)',
+      {
+        type: 'IAMUser',
+        principalId: 'AIDAEXAMPLE',
+        arn: `arn:aws:iam::${ACCOUNT}:user/ci`,
+        accountId: ACCOUNT,
+        accessKeyId: 'AKIAEXAMPLE',
+        userName: 'ci',
+      },
+    ],
     [
       'an IAM user in the console (session attributes, no issuer)',
-      { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${ACCOUNT}:user/bob`, accountId: ACCOUNT, accessKeyId: 'ASIAEXAMPLE', userName: 'bob', sessionContext: { attributes: { creationDate: '2026-11-29T13:00:00Z', mfaAuthenticated: 'true' } } },
+      {
+        type: 'IAMUser',
+        principalId: 'AIDAEXAMPLE',
+        arn: `arn:aws:iam::${ACCOUNT}:user/bob`,
+        accountId: ACCOUNT,
+        accessKeyId: 'ASIAEXAMPLE',
+        userName: 'bob',
+        sessionContext: { attributes: { creationDate: '2026-11-29T13:00:00Z', mfaAuthenticated: 'true' } },
+      },
     ],
-    ['the root user', { type: 'Root', principalId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:root`, accountId: ACCOUNT, accessKeyId: 'ASIAEXAMPLE', sessionContext: { attributes: { creationDate: '2026-11-29T13:00:00Z', mfaAuthenticated: 'true' } } }],
+    [
+      'the root user',
+      {
+        type: 'Root',
+        principalId: ACCOUNT,
+        arn: `arn:aws:iam::${ACCOUNT}:root`,
+        accountId: ACCOUNT,
+        accessKeyId: 'ASIAEXAMPLE',
+        sessionContext: { attributes: { creationDate: '2026-11-29T13:00:00Z', mfaAuthenticated: 'true' } },
+      },
+    ],
     ['an AWS service', { type: 'AWSService', invokedBy: 'lambda.amazonaws.com' }],
   ])('alerts on a read by %s', (_name, identity) => {
     expect(matches(by(identity))).toBe(true);
@@ -78,7 +128,12 @@ describe('the secret-access audit rule, run on CloudTrail events', () => {
 
   it("stays quiet for the webhook function's own reads, however it names the secret", () => {
     for (const secretId of ['Hookwarden-prod/github/keys', `${ARN}Hookwarden-prod/github/keys-AbCdEf`, imported]) {
-      expect(matches({ ...readOf(secretId), detail: { ...readOf(secretId).detail, userIdentity: assumedRole(webhookRole, 'Hookwarden-prod-FunctionsWebhook') } })).toBe(false);
+      expect(
+        matches({
+          ...readOf(secretId),
+          detail: { ...readOf(secretId).detail, userIdentity: assumedRole(webhookRole, 'Hookwarden-prod-FunctionsWebhook') },
+        }),
+      ).toBe(false);
     }
   });
 

@@ -26,10 +26,16 @@ const inspect = (template: Template) => {
   const resources = template.toJSON().Resources as Record<string, Resource>;
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   // The webhook and health functions (the rotation construct's functions are asserted in rotation.test.ts).
-  const functions = ofType('AWS::Lambda::Function').filter(([id, r]) => id.startsWith('Functions') && String(r.Properties.Runtime).startsWith('nodejs'));
+  const functions = ofType('AWS::Lambda::Function').filter(
+    ([id, r]) => id.startsWith('Functions') && String(r.Properties.Runtime).startsWith('nodejs'),
+  );
   const functionNamed = (name: string) => functions.find(([id]) => id.startsWith(`Functions${name}`))?.[1] as Resource;
   const policyOf = (role: string) =>
-    (ofType('AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))?.[1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    (
+      ofType('AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))?.[1].Properties.PolicyDocument as {
+        Statement: Statement[];
+      }
+    ).Statement;
   const envOf = (name: string) => (functionNamed(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
   return { resources, ofType, functions, functionNamed, policyOf, envOf };
 };
@@ -52,7 +58,10 @@ describe('the production stack', () => {
 
   beforeAll(() => {
     const settings = prodSettings({
-      sources: [sourceFor(), sourceFor({ name: 'github', scheme: 'github', rateLimit: '600/60s', clientRateLimit: '60/60s', allowedIps: ['192.30.252.0/22'] })],
+      sources: [
+        sourceFor(),
+        sourceFor({ name: 'github', scheme: 'github', rateLimit: '600/60s', clientRateLimit: '60/60s', allowedIps: ['192.30.252.0/22'] }),
+      ],
       trustedProxies: ['10.0.0.0/8'],
     });
     const built = synth(settings);
@@ -67,12 +76,20 @@ describe('the production stack', () => {
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       SSESpecification: { SSEEnabled: true },
-      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+      Replicas: [
+        Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
+      ],
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     });
     // Only the deliveries table streams (new images, for consumers).
-    const streams = t.ofType('AWS::DynamoDB::GlobalTable').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties.StreamSpecification]);
-    expect(Object.fromEntries(streams)).toEqual({ TablesDeliveries: { StreamViewType: 'NEW_IMAGE' }, TablesRateLimits: undefined, TablesTokens: undefined });
+    const streams = t
+      .ofType('AWS::DynamoDB::GlobalTable')
+      .map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties.StreamSpecification]);
+    expect(Object.fromEntries(streams)).toEqual({
+      TablesDeliveries: { StreamViewType: 'NEW_IMAGE' },
+      TablesRateLimits: undefined,
+      TablesTokens: undefined,
+    });
     template.allResources('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 
@@ -107,12 +124,15 @@ describe('the production stack', () => {
     // Every function of the stack: webhook, health, the deliveries API's reader and events, the rotation ones.
     const all = t.ofType('AWS::Lambda::Function').filter(([, r]) => String(r.Properties.Runtime).startsWith('nodejs'));
     const roles = new Set(all.map(([, fn]) => JSON.stringify(fn.Properties.Role)));
-    const logGroups = new Set(all.map(([, fn]) => JSON.stringify((fn.Properties.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup)));
+    const logGroups = new Set(
+      all.map(([, fn]) => JSON.stringify((fn.Properties.LoggingConfig as { LogGroup?: unknown } | undefined)?.LogGroup)),
+    );
     expect(all.length).toBeGreaterThanOrEqual(4);
     expect(roles.size).toBe(all.length);
     expect(logGroups.size).toBe(all.length);
     expect(logGroups.has(undefined as unknown as string)).toBe(false);
-    for (const [, role] of t.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Functions'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const [, role] of t.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('Functions')))
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     template.resourceCountIs('Custom::LogRetention', 0);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
@@ -133,13 +153,18 @@ describe('the production stack', () => {
     expect(config).toMatchObject({ corsOrigins: ['https://app.example.com'], trustedProxies: ['10.0.0.0/8'], production: true });
   });
 
-  it('deploys 50 sources: the environment stays the same, far below Lambda\'s 4 KB, and the bundled file holds them all', () => {
-    const many = Array.from({ length: 50 }, (_, i) => sourceFor({ name: `source-${i}`, scheme: 'github', allowedIps: ['192.30.252.0/22', '185.199.108.0/22'] }));
+  it("deploys 50 sources: the environment stays the same, far below Lambda's 4 KB, and the bundled file holds them all", () => {
+    const many = Array.from({ length: 50 }, (_, i) =>
+      sourceFor({ name: `source-${i}`, scheme: 'github', allowedIps: ['192.30.252.0/22', '185.199.108.0/22'] }),
+    );
     const big = synth(prodSettings({ sources: many }));
     const env = inspect(big.template()).envOf('Webhook');
     expect(env).toEqual(t.envOf('Webhook'));
     // Table names at their longest (255 characters) still leave room.
-    const bytes = Object.entries(env).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 255), 0);
+    const bytes = Object.entries(env).reduce(
+      (sum, [k, v]) => sum + Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 255),
+      0,
+    );
     expect(bytes).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
     const config = coldStart(big.stack, env);
     expect(config.sources.size).toBe(50);
@@ -157,7 +182,11 @@ describe('the production stack', () => {
 
   it('lets the webhook function use its table items and read its secrets, nothing else', () => {
     const statements = t.policyOf('FunctionsWebhookRole');
-    const on = (fragment: string) => statements.filter((s) => JSON.stringify(s.Resource).includes(fragment)).flatMap((s) => [s.Action].flat()).sort();
+    const on = (fragment: string) =>
+      statements
+        .filter((s) => JSON.stringify(s.Resource).includes(fragment))
+        .flatMap((s) => [s.Action].flat())
+        .sort();
     expect(on('TablesDeliveries')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(on('TablesRateLimits')).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     expect(on('Secretsdefault')).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
@@ -167,22 +196,38 @@ describe('the production stack', () => {
     const known = ['TablesDeliveries', 'TablesRateLimits', 'Secretsdefault', 'Secretsgithub', 'FunctionsWebhookLogs'];
     for (const statement of statements) {
       expect(statement.Effect).toBe('Allow');
-      for (const resource of [statement.Resource].flat()) expect(known.some((k) => JSON.stringify(resource).includes(k)), JSON.stringify(resource)).toBe(true);
+      for (const resource of [statement.Resource].flat())
+        expect(
+          known.some((k) => JSON.stringify(resource).includes(k)),
+          JSON.stringify(resource),
+        ).toBe(true);
     }
   });
 
   it('lets the health function describe the deliveries table and write its logs, nothing else', () => {
     const statements = t.policyOf('FunctionsHealthRole');
     expect(statements).toEqual([
-      expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FunctionsHealthLogs/), 'Arn'] } }),
-      expect.objectContaining({ Action: 'dynamodb:DescribeTable', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TablesDeliveries/), 'Arn'] } }),
+      expect.objectContaining({
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^FunctionsHealthLogs/), 'Arn'] },
+      }),
+      expect.objectContaining({
+        Action: 'dynamodb:DescribeTable',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TablesDeliveries/), 'Arn'] },
+      }),
     ]);
   });
 
   it('generates one secret per source in the key-document format, valid for every scheme, never in the template', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.allResourcesProperties('AWS::SecretsManager::Secret', {
-      GenerateSecretString: { SecretStringTemplate: '{"keys":[]}', GenerateStringKey: 'secret', ExcludePunctuation: true, IncludeSpace: false, PasswordLength: GENERATED_KEY_LENGTH },
+      GenerateSecretString: {
+        SecretStringTemplate: '{"keys":[]}',
+        GenerateStringKey: 'secret',
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+        PasswordLength: GENERATED_KEY_LENGTH,
+      },
     });
     for (const [, secret] of t.ofType('AWS::SecretsManager::Secret')) expect(secret.Properties.SecretString).toBeUndefined();
     template.allResources('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
@@ -196,18 +241,40 @@ describe('the production stack', () => {
     expect(resolveScheme('standard-webhooks').decodeSecret(`whsec_${generatedLike}`)).toHaveLength(24);
   });
 
-  it('exposes exactly POST and OPTIONS /webhooks/{source}, GET /health and GET /health/ready, and the deliveries API\'s GET and OPTIONS, all to Lambda', () => {
+  it("exposes exactly POST and OPTIONS /webhooks/{source}, GET /health and GET /health/ready, and the deliveries API's GET and OPTIONS, all to Lambda", () => {
     const paths = new Map(t.ofType('AWS::ApiGateway::Resource').map(([id, r]) => [id, r.Properties.PathPart as string]));
-    const methods = t.ofType('AWS::ApiGateway::Method').map(([, m]) => `${m.Properties.HttpMethod} ${paths.get((m.Properties.ResourceId as { Ref: string }).Ref)}`);
-    expect(methods.sort()).toEqual(['GET deliveries', 'GET events', 'GET health', 'GET ready', 'GET {id}', 'OPTIONS deliveries', 'OPTIONS events', 'OPTIONS {id}', 'OPTIONS {source}', 'POST {source}']);
-    template.allResourcesProperties('AWS::ApiGateway::Method', { Integration: Match.objectLike({ Type: 'AWS_PROXY' }), RequestValidatorId: Match.anyValue() });
+    const methods = t
+      .ofType('AWS::ApiGateway::Method')
+      .map(([, m]) => `${m.Properties.HttpMethod} ${paths.get((m.Properties.ResourceId as { Ref: string }).Ref)}`);
+    expect(methods.sort()).toEqual([
+      'GET deliveries',
+      'GET events',
+      'GET health',
+      'GET ready',
+      'GET {id}',
+      'OPTIONS deliveries',
+      'OPTIONS events',
+      'OPTIONS {id}',
+      'OPTIONS {source}',
+      'POST {source}',
+    ]);
+    template.allResourcesProperties('AWS::ApiGateway::Method', {
+      Integration: Match.objectLike({ Type: 'AWS_PROXY' }),
+      RequestValidatorId: Match.anyValue(),
+    });
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestParameters: true, ValidateRequestBody: true });
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', RequestParameters: { 'method.request.path.source': true } });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      RequestParameters: { 'method.request.path.source': true },
+    });
   });
 
   it('lets only the deployed stage invoke the functions, per method (no console test-invoke)', () => {
-    const permissions = t.ofType('AWS::Lambda::Permission').filter(([id]) => !id.startsWith('Rotation')).map(([, p]) => JSON.stringify(p.Properties.SourceArn));
+    const permissions = t
+      .ofType('AWS::Lambda::Permission')
+      .filter(([id]) => !id.startsWith('Rotation'))
+      .map(([, p]) => JSON.stringify(p.Properties.SourceArn));
     expect(permissions).toHaveLength(10);
     for (const arn of permissions) {
       expect(arn).not.toContain('test-invoke-stage');
@@ -218,30 +285,48 @@ describe('the production stack', () => {
   it('leaves X-Ray off unless context tracing=true ($5 per million traces)', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: false });
     for (const [, fn] of t.functions) expect(fn.Properties.TracingConfig).toBeUndefined();
-    synth(prodSettings({ tracing: true })).template().hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
+    synth(prodSettings({ tracing: true }))
+      .template()
+      .hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
   });
 
-  it('creates API Gateway\'s account-level CloudWatch role unless context apiGatewayCloudWatchRole=existing', () => {
+  it("creates API Gateway's account-level CloudWatch role unless context apiGatewayCloudWatchRole=existing", () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
     const existing = synth(prodSettings({ apiGatewayCloudWatchRole: 'existing' })).template();
     existing.resourceCountIs('AWS::ApiGateway::Account', 0);
     // Execution logging still on: it uses the account's role.
-    existing.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]) });
+    existing.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ LoggingLevel: 'ERROR' })]),
+    });
   });
 
   it('logs access as JSON and throttles the stage (and the readiness check harder)', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.serializedJson(Match.objectLike({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', status: '$context.status' })) },
+      AccessLogSetting: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.serializedJson(
+          Match.objectLike({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', status: '$context.status' }),
+        ),
+      },
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, DataTraceEnabled: false }),
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
+          DataTraceEnabled: false,
+        }),
         Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1health~1ready', ThrottlingRateLimit: 10 }),
       ]),
     });
   });
 
   it('associates a WAF web ACL with the stage: managed common rules, a rate rule per IP, blocked IP sets', () => {
-    const [, acl] = t.ofType('AWS::WAFv2::WebACL')[0] as unknown as [string, { Properties: { Scope: string; Rules: Array<{ Statement: Record<string, unknown> }> } }];
+    const [, acl] = t.ofType('AWS::WAFv2::WebACL')[0] as unknown as [
+      string,
+      { Properties: { Scope: string; Rules: Array<{ Statement: Record<string, unknown> }> } },
+    ];
     expect(acl.Properties.Scope).toBe('REGIONAL');
     expect(acl.Properties.Rules.map((rule) => rule.Statement)).toEqual([
       { OrStatement: { Statements: [{ IPSetReferenceStatement: expect.anything() }, { IPSetReferenceStatement: expect.anything() }] } },
@@ -251,7 +336,10 @@ describe('the production stack', () => {
           VendorName: 'AWS',
           Name: 'AWSManagedRulesCommonRuleSet',
           // Body rules only count: WAF must not drop a signed delivery for its content.
-          RuleActionOverrides: expect.arrayContaining([{ Name: 'CrossSiteScripting_BODY', ActionToUse: { Count: {} } }, { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]),
+          RuleActionOverrides: expect.arrayContaining([
+            { Name: 'CrossSiteScripting_BODY', ActionToUse: { Count: {} } },
+            { Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } },
+          ]),
         }),
       },
     ]);
@@ -266,14 +354,18 @@ describe('the production stack', () => {
 
   it('takes the WAF rate per IP from the settings (context wafRateLimit)', () => {
     const limited = synth(prodSettings({ wafRateLimitPer5Minutes: 500 })).template();
-    limited.hasResourceProperties('AWS::WAFv2::WebACL', { Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 500 } } })]) });
+    limited.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Rules: Match.arrayWith([Match.objectLike({ Statement: { RateBasedStatement: { AggregateKeyType: 'IP', Limit: 500 } } })]),
+    });
   });
 
   it('encrypts the alarm topic with KMS, refuses plain HTTP, and subscribes the alarm email', () => {
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
@@ -316,7 +408,16 @@ describe('the production stack', () => {
     const [, dashboard] = t.ofType('AWS::CloudWatch::Dashboard')[0] as [string, Resource];
     expect(dashboard.Properties.DashboardName).toBe('Hookwarden-prod');
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const text of ['DeliveryAccepted', 'DeliveryDuplicate', 'DeliveryRejected', 'AuthenticationFailure', 'github', 'default', 'code,service,source']) expect(body).toContain(text);
+    for (const text of [
+      'DeliveryAccepted',
+      'DeliveryDuplicate',
+      'DeliveryRejected',
+      'AuthenticationFailure',
+      'github',
+      'default',
+      'code,service,source',
+    ])
+      expect(body).toContain(text);
   });
 
   it('notifies the topic when anyone but the webhook function reads a source secret (CloudTrail management events)', () => {
@@ -326,7 +427,14 @@ describe('the production stack', () => {
       State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
       EventPattern: Match.objectLike({
         source: ['aws.secretsmanager'],
-        detail: Match.objectLike({ eventName: ['GetSecretValue'], $or: Match.arrayWith([{ userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } } }]) }),
+        detail: Match.objectLike({
+          eventName: ['GetSecretValue'],
+          $or: Match.arrayWith([
+            {
+              userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } },
+            },
+          ]),
+        }),
       }),
       Targets: [Match.objectLike({ Arn: { Ref: topic } })],
     });
@@ -349,23 +457,44 @@ describe('the production stack', () => {
     template.hasResource('AWS::S3::Bucket', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         BucketEncryption: Match.anyValue(),
       }),
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
     // context cloudTrail=existing: the account's trail feeds the rule, and the stack creates none.
-    synth(prodSettings({ cloudTrail: 'existing' })).template().resourceCountIs('AWS::CloudTrail::Trail', 0);
+    synth(prodSettings({ cloudTrail: 'existing' }))
+      .template()
+      .resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
   it('outputs the URLs, table names, secret ARNs, topic and exported IP set ARNs (keys from outputKey, which the CLI reads)', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Description?: string; Export?: { Name: string } }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'BlockedIpv4SetArn', 'BlockedIpv6SetArn', 'DeliveriesTableName', 'RateLimitsTableName', 'SecretArndefault', 'SecretArngithub', 'TokensTableName', 'WebhookUrldefault', 'WebhookUrlgithub'].concat(
-        Object.keys(outputs).filter((k) => k.startsWith('ApiEndpoint')),
-      ).sort(),
+      [
+        'AlarmTopicArn',
+        'ApiUrl',
+        'BlockedIpv4SetArn',
+        'BlockedIpv6SetArn',
+        'DeliveriesTableName',
+        'RateLimitsTableName',
+        'SecretArndefault',
+        'SecretArngithub',
+        'TokensTableName',
+        'WebhookUrldefault',
+        'WebhookUrlgithub',
+      ]
+        .concat(Object.keys(outputs).filter((k) => k.startsWith('ApiEndpoint')))
+        .sort(),
     );
     expect(outputs.WebhookUrlgithub?.Description).toBe('Webhook URL for source "github"');
     expect(outputs.SecretArngithub?.Description).toBe('Secret holding the keys of source "github"');

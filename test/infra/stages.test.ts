@@ -15,7 +15,8 @@ type MetricId = { namespace: string; metricName?: string; dimensions: Dimensions
 const stage = (settings: DeploymentSettings) => {
   const { stack, template } = synth(settings);
   const resources = template().toJSON().Resources as Record<string, Resource>;
-  const resolved = (value: unknown) => resolveIntrinsics(value, (id, attribute) => `${stack.stackName}:${id}${attribute ? `.${attribute}` : ''}`);
+  const resolved = (value: unknown) =>
+    resolveIntrinsics(value, (id, attribute) => `${stack.stackName}:${id}${attribute ? `.${attribute}` : ''}`);
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   return { name: stack.stackName, resources, resolved, ofType };
 };
@@ -31,7 +32,8 @@ const physicalNames = (s: Stage): string[] => {
       if (/Name$/.test(key) && typeof value === 'string' && !scoped.has(`${r.Type}.${key}`)) names.push(`${r.Type}.${key} = ${value}`);
     }
   }
-  for (const [, acl] of s.ofType('AWS::WAFv2::WebACL')) names.push(...[...JSON.stringify(acl.Properties).matchAll(/"MetricName":"([^"]+)"/g)].map((m) => `WAF metric = ${m[1]}`));
+  for (const [, acl] of s.ofType('AWS::WAFv2::WebACL'))
+    names.push(...[...JSON.stringify(acl.Properties).matchAll(/"MetricName":"([^"]+)"/g)].map((m) => `WAF metric = ${m[1]}`));
   return names;
 };
 
@@ -40,11 +42,15 @@ const emitted = (s: Stage): MetricId[] => [
   ...s.ofType('AWS::Lambda::Function').flatMap(([id, fn]): MetricId[] => {
     const env = (fn.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ?? {};
     return [
-      ...(env.POWERTOOLS_METRICS_NAMESPACE ? [{ namespace: env.POWERTOOLS_METRICS_NAMESPACE, dimensions: { service: env.POWERTOOLS_SERVICE_NAME as string } }] : []),
+      ...(env.POWERTOOLS_METRICS_NAMESPACE
+        ? [{ namespace: env.POWERTOOLS_METRICS_NAMESPACE, dimensions: { service: env.POWERTOOLS_SERVICE_NAME as string } }]
+        : []),
       { namespace: 'AWS/Lambda', dimensions: { FunctionName: `${s.name}:${id}` } },
     ];
   }),
-  ...s.ofType('AWS::ApiGateway::RestApi').map(([, api]) => ({ namespace: 'AWS/ApiGateway', dimensions: { ApiName: api.Properties.Name as string } })),
+  ...s
+    .ofType('AWS::ApiGateway::RestApi')
+    .map(([, api]) => ({ namespace: 'AWS/ApiGateway', dimensions: { ApiName: api.Properties.Name as string } })),
   ...s.ofType('AWS::DynamoDB::GlobalTable').map(([id]) => ({ namespace: 'AWS/DynamoDB', dimensions: { TableName: `${s.name}:${id}` } })),
 ];
 
@@ -55,11 +61,26 @@ const readByAlarms = (s: Stage): Array<MetricId & { alarm: string }> =>
       Namespace?: string;
       MetricName?: string;
       Dimensions?: Array<{ Name: string; Value: string }>;
-      Metrics?: Array<{ MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }> } } }>;
+      Metrics?: Array<{
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }> } };
+      }>;
     };
     const dims = (list: Array<{ Name: string; Value: string }> = []) => Object.fromEntries(list.map((d) => [d.Name, d.Value]));
-    const single = p.Namespace ? [{ alarm: id, namespace: p.Namespace, metricName: p.MetricName as string, dimensions: dims(p.Dimensions) }] : [];
-    const math = (p.Metrics ?? []).flatMap((m) => (m.MetricStat ? [{ alarm: id, namespace: m.MetricStat.Metric.Namespace, metricName: m.MetricStat.Metric.MetricName, dimensions: dims(m.MetricStat.Metric.Dimensions) }] : []));
+    const single = p.Namespace
+      ? [{ alarm: id, namespace: p.Namespace, metricName: p.MetricName as string, dimensions: dims(p.Dimensions) }]
+      : [];
+    const math = (p.Metrics ?? []).flatMap((m) =>
+      m.MetricStat
+        ? [
+            {
+              alarm: id,
+              namespace: m.MetricStat.Metric.Namespace,
+              metricName: m.MetricStat.Metric.MetricName,
+              dimensions: dims(m.MetricStat.Metric.Dimensions),
+            },
+          ]
+        : [],
+    );
     return [...single, ...math];
   });
 
@@ -79,7 +100,8 @@ describe('dev and prod in one account and region', () => {
     expect(prodNames.length).toBeGreaterThan(10);
     const shared = prodNames.filter((name) => devNames.some((other) => other.split(' = ')[1] === name.split(' = ')[1]));
     expect(shared).toEqual([]);
-    for (const name of [...devNames, ...prodNames]) expect(name, 'every name carries the stack (and so the stage)').toMatch(/hookwarden-(dev|prod)/i);
+    for (const name of [...devNames, ...prodNames])
+      expect(name, 'every name carries the stack (and so the stage)').toMatch(/hookwarden-(dev|prod)/i);
   });
 
   it("never let an alarm of one stage read a metric the other stage's resources emit", () => {
@@ -90,11 +112,18 @@ describe('dev and prod in one account and region', () => {
       const reads = readByAlarms(reader);
       expect(reads.length).toBeGreaterThan(10);
       // Each alarm reads its own stage's metrics (so the check below is not vacuous)...
-      for (const read of reads) expect(emitted(reader).some((source) => sees(read, source)), `${reader.name} ${read.alarm} reads nothing of its own`).toBe(true);
+      for (const read of reads)
+        expect(
+          emitted(reader).some((source) => sees(read, source)),
+          `${reader.name} ${read.alarm} reads nothing of its own`,
+        ).toBe(true);
       // ...and none of the other stage's.
       for (const read of reads) {
         const crossed = emitted(other).filter((source) => sees(read, source));
-        expect(crossed, `${reader.name} alarm ${read.alarm} reads ${read.namespace} ${JSON.stringify(read.dimensions)} that ${other.name} emits`).toEqual([]);
+        expect(
+          crossed,
+          `${reader.name} alarm ${read.alarm} reads ${read.namespace} ${JSON.stringify(read.dimensions)} that ${other.name} emits`,
+        ).toEqual([]);
       }
     }
   });

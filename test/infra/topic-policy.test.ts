@@ -3,13 +3,20 @@ import { resolveIntrinsics, likeMatches, PSEUDO } from './intrinsics.js';
 import { prodSettings, settingsFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-type Statement = { Effect: string; Principal: unknown; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+type Statement = {
+  Effect: string;
+  Principal: unknown;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
 
 /** Resources as a deployed account sees them: a reference is the resource's ARN-ish name. */
 const resolved = (resources: Record<string, Resource>, value: unknown): unknown =>
   resolveIntrinsics(value, (id, attribute) => {
     const resource = resources[id];
-    if (attribute === 'Arn' && resource?.Type === 'AWS::Events::Rule') return `arn:aws:events:${PSEUDO['AWS::Region']}:${PSEUDO['AWS::AccountId']}:rule/${id}`;
+    if (attribute === 'Arn' && resource?.Type === 'AWS::Events::Rule')
+      return `arn:aws:events:${PSEUDO['AWS::Region']}:${PSEUDO['AWS::AccountId']}:rule/${id}`;
     return attribute ? `${id}.${attribute}` : id;
   });
 
@@ -17,13 +24,18 @@ const resolved = (resources: Record<string, Resource>, value: unknown): unknown 
 const publishersOf = (resources: Record<string, Resource>, topic: string): Array<{ what: string; service: string; sourceArn: string }> =>
   Object.entries(resources).flatMap(([id, resource]) => {
     const text = JSON.stringify(resource.Properties ?? {});
-    if (!text.includes(`{"Ref":"${topic}"}`) || resource.Type === 'AWS::SNS::TopicPolicy' || resource.Type === 'AWS::SNS::Subscription') return [];
+    if (!text.includes(`{"Ref":"${topic}"}`) || resource.Type === 'AWS::SNS::TopicPolicy' || resource.Type === 'AWS::SNS::Subscription')
+      return [];
     if (resource.Type === 'AWS::CloudWatch::Alarm') {
       const name = resource.Properties.AlarmName as string;
-      return [{ what: `alarm ${id}`, service: 'cloudwatch.amazonaws.com', sourceArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}` }];
+      return [
+        { what: `alarm ${id}`, service: 'cloudwatch.amazonaws.com', sourceArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}` },
+      ];
     }
     if (resource.Type === 'AWS::Events::Rule') {
-      return [{ what: `rule ${id}`, service: 'events.amazonaws.com', sourceArn: resolved(resources, { 'Fn::GetAtt': [id, 'Arn'] }) as string }];
+      return [
+        { what: `rule ${id}`, service: 'events.amazonaws.com', sourceArn: resolved(resources, { 'Fn::GetAtt': [id, 'Arn'] }) as string },
+      ];
     }
     // A new kind of publisher (S3 notifications, a Lambda destination, ...) must be taught here and allowed in the policy.
     throw new Error(`${resource.Type} ${id} refers to the alarm topic: which service publishes for it?`);
@@ -50,9 +62,13 @@ describe.each([
   ['dev', settingsFor()],
 ])('the alarm topic policy (%s)', (_stage, settings) => {
   const resources = synth(settings).template().toJSON().Resources as Record<string, Resource>;
-  const topics = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SNS::Topic').map(([id]) => id);
+  const topics = Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::SNS::Topic')
+    .map(([id]) => id);
   const policyOf = (topic: string): Statement[] => {
-    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties.Topics) === JSON.stringify([{ Ref: topic }]));
+    const policies = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::SNS::TopicPolicy' && JSON.stringify(r.Properties.Topics) === JSON.stringify([{ Ref: topic }]),
+    );
     expect(policies, `exactly one policy on ${topic}`).toHaveLength(1);
     return resolved(resources, (policies[0]?.Properties.PolicyDocument as { Statement: unknown }).Statement) as Statement[];
   };
@@ -70,12 +86,17 @@ describe.each([
       const publishers = publishersOf(resources, topic);
       expect(publishers.map((p) => p.service)).toEqual(expect.arrayContaining(['cloudwatch.amazonaws.com', 'events.amazonaws.com']));
       for (const publisher of publishers) {
-        expect(statements.some((s) => allows(s, topic, publisher.service, publisher.sourceArn)), `${publisher.what} may not publish to ${topic}`).toBe(true);
+        expect(
+          statements.some((s) => allows(s, topic, publisher.service, publisher.sourceArn)),
+          `${publisher.what} may not publish to ${topic}`,
+        ).toBe(true);
       }
       // Scoped: another account's alarm, or an alarm of another stack, may not publish.
       for (const statement of statements.filter((s) => s.Effect === 'Allow')) {
         expect(statement.Condition, JSON.stringify(statement)).toBeDefined();
-        expect(allows(statement, topic, 'cloudwatch.amazonaws.com', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:SomeoneElses-Alarm')).toBe(false);
+        expect(
+          allows(statement, topic, 'cloudwatch.amazonaws.com', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:SomeoneElses-Alarm'),
+        ).toBe(false);
         expect(allows(statement, topic, 'events.amazonaws.com', 'arn:aws:events:us-east-1:123456789012:rule/SomeoneElses')).toBe(false);
       }
     }
@@ -84,7 +105,13 @@ describe.each([
   it('still refuses every publish without TLS', () => {
     for (const topic of topics) {
       expect(policyOf(topic)).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: topic, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sns:Publish',
+          Resource: topic,
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
       );
     }
   });

@@ -21,11 +21,23 @@ describe('the console’s recent rejections', () => {
     const ring = new RecentRejections();
     ring.recordAnswer(answer(202));
     ring.recordAnswer(answer(200));
-    ring.recordAnswer(answer(401, { code: 'signature_invalid', message: 'Unauthorized.', reason: 'no signature matches any secret', requestId: 'r1' }), Date.UTC(2026, 0, 1));
+    ring.recordAnswer(
+      answer(401, { code: 'signature_invalid', message: 'Unauthorized.', reason: 'no signature matches any secret', requestId: 'r1' }),
+      Date.UTC(2026, 0, 1),
+    );
     ring.recordAnswer(answer(429, { code: 'rate_limited', message: 'Too many requests.', requestId: 'r2' }));
     ring.recordAnswer({ ...answer(502), result: { statusCode: 502, body: 'not json' } });
     expect(ring.after(0)).toEqual([
-      { seq: 1, at: '2026-01-01T00:00:00.000Z', source: 'default', status: 401, code: 'signature_invalid', reason: 'no signature matches any secret', requestId: 'r1', clientIp: '127.0.0.1' },
+      {
+        seq: 1,
+        at: '2026-01-01T00:00:00.000Z',
+        source: 'default',
+        status: 401,
+        code: 'signature_invalid',
+        reason: 'no signature matches any secret',
+        requestId: 'r1',
+        clientIp: '127.0.0.1',
+      },
       expect.objectContaining({ seq: 2, code: 'rate_limited', reason: 'Too many requests.', requestId: 'r2' }),
       expect.objectContaining({ seq: 3, status: 502, code: 'unknown', reason: '', requestId: 'local-request' }),
     ]);

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
-const SECURITY_HEADERS = ['x-content-type-options', 'cache-control', 'strict-transport-security', 'x-frame-options', 'content-security-policy', 'referrer-policy'];
+const SECURITY_HEADERS = [
+  'x-content-type-options',
+  'cache-control',
+  'strict-transport-security',
+  'x-frame-options',
+  'content-security-policy',
+  'referrer-policy',
+];
 
 /** Sends raw bytes and returns everything the server answers until it closes the connection (or `keepOpen` bytes were written). */
 const raw = (url: string, chunks: Array<string | Buffer>, options: { end?: boolean } = {}): Promise<string> =>
@@ -12,7 +19,9 @@ const raw = (url: string, chunks: Array<string | Buffer>, options: { end?: boole
     const socket = connect(Number(port), hostname);
     let answer = '';
     socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(answer) : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? resolve(answer) : reject(error),
+    );
     socket.on('close', () => resolve(answer));
     socket.on('connect', async () => {
       for (const chunk of chunks) {
@@ -44,7 +53,10 @@ describe('local server: header and query names from the prototype', () => {
     'a header, a repeated header and a query parameter named %s get a 4xx, never a 5xx',
     async (name) => {
       for (const path of ['/webhooks/default', '/health', '/nowhere']) {
-        const headers = new Headers([[name, 'x'], [name, 'y']]);
+        const headers = new Headers([
+          [name, 'x'],
+          [name, 'y'],
+        ]);
         const res = await fetch(`${h.url}${path}?${name}=1&${name}=2`, { method: 'POST', headers, body: '{}' });
         expect(res.status, `${name} on ${path}`).toBeLessThan(500);
         expect(res.status).toBeGreaterThanOrEqual(400);
@@ -62,14 +74,20 @@ describe('local server: size limits and slow clients', () => {
 
   it('refuses a Content-Length above the largest source limit before any body is sent', async () => {
     // No body follows the headers: an answer proves the server did not wait for it.
-    const answer = parse(await raw(h.url, ['POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 11534336\r\n\r\n']));
+    const answer = parse(
+      await raw(h.url, [
+        'POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 11534336\r\n\r\n',
+      ]),
+    );
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual(errorShape('payload_too_large'));
     for (const name of SECURITY_HEADERS) expect(answer.headers.has(name), name).toBe(true);
   });
 
   it('answers a large body announced with Expect: 100-continue with 413 instead of inviting it', async () => {
-    const answer = await raw(h.url, ['POST /webhooks/default HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11534336\r\n\r\n']);
+    const answer = await raw(h.url, [
+      'POST /webhooks/default HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 11534336\r\n\r\n',
+    ]);
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(parse(answer).body).toEqual(errorShape('payload_too_large'));
   });
@@ -77,7 +95,9 @@ describe('local server: size limits and slow clients', () => {
   it('stops reading a chunked body once it passes the limit (answers 413 while the body is still open)', async () => {
     const chunk = `${(4096).toString(16)}\r\n${'a'.repeat(4096)}\r\n`;
     // 8 KiB then silence, never the terminating chunk: only a server that stopped at the limit answers.
-    const answer = parse(await raw(h.url, ['POST /webhooks/default HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', chunk, chunk]));
+    const answer = parse(
+      await raw(h.url, ['POST /webhooks/default HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', chunk, chunk]),
+    );
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual(errorShape('payload_too_large'));
   });
@@ -110,7 +130,12 @@ describe("local server: its own errors use the pipeline's shape and security hea
 
   it.each([
     ['a bad request line', 'GARBAGE\r\n\r\n', 400, 'bad_request'],
-    ['conflicting Content-Length', 'POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400, 'bad_request'],
+    [
+      'conflicting Content-Length',
+      'POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}',
+      400,
+      'bad_request',
+    ],
     ['a bad chunk size', 'POST /webhooks/default HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400, 'bad_request'],
     ['a control character in a header', 'GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\u0001b\r\n\r\n', 400, 'bad_request'],
     ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405, 'method_not_allowed'],
@@ -123,7 +148,10 @@ describe("local server: its own errors use the pipeline's shape and security hea
   });
 
   it('a handler failure is 502 in the error shape, with the security headers', async () => {
-    const failing = await startHarness({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, { webhookHandler: () => () => Promise.reject(new Error('boom at /secret/path.ts')) });
+    const failing = await startHarness(
+      { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks },
+      { webhookHandler: () => () => Promise.reject(new Error('boom at /secret/path.ts')) },
+    );
     try {
       const res = await failing.post('/webhooks/default', '{}');
       expect(res.status).toBe(502);

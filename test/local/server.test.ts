@@ -9,12 +9,21 @@ import { TEST_SECRETS } from '../helpers/secrets.js';
 import { emptyDir } from '../helpers/harness.js';
 
 const start = (env: Record<string, string>, cwd = emptyDir()) =>
-  spawnSync(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', HOOKWARDEN_DATA_DIR: emptyDir(), ...env },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')],
+    {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        HOOKWARDEN_DATA_DIR: emptyDir(),
+        ...env,
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
 
 describe('npm start with a bad configuration', () => {
   it('refuses to start, naming every bad variable at once', () => {
@@ -26,11 +35,19 @@ describe('npm start with a bad configuration', () => {
 
   it('refuses a config file with a typo in a key, and a WEBHOOK_SECRET it would ignore, naming both at once', () => {
     const cwd = emptyDir();
-    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET', allowedIP: ['192.30.252.0/22'] }] }));
-    const result = start({ GH_SECRET: 'a-github-secret-long-enough', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', PORT: '0' }, cwd);
+    writeFileSync(
+      join(cwd, 'hookwarden.config.json'),
+      JSON.stringify({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET', allowedIP: ['192.30.252.0/22'] }] }),
+    );
+    const result = start(
+      { GH_SECRET: 'a-github-secret-long-enough', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', PORT: '0' },
+      cwd,
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/ {2}- WEBHOOK_SECRET: is set, but the sources come from .*hookwarden\.config\.json/);
-    expect(result.stderr).toMatch(/ {2}- .*hookwarden\.config\.json sources\[0\]\.allowedIP: unknown key; the nearest known key is "allowedIps"/);
+    expect(result.stderr).toMatch(
+      / {2}- .*hookwarden\.config\.json sources\[0\]\.allowedIP: unknown key; the nearest known key is "allowedIps"/,
+    );
     expect(result.stderr).not.toContain('MfKQ9r8');
     expect(result.stdout).not.toContain('listening');
   });
@@ -128,7 +145,7 @@ describe('npm start and the CLI on Node 20', () => {
 });
 
 describe('npm start and a client that goes away mid-upload', () => {
-  it('logs a client event with that request\'s own context, not an ERROR with a stack', async () => {
+  it("logs a client event with that request's own context, not an ERROR with a stack", async () => {
     const server = await startServer({ HOOKWARDEN_DATA_DIR: emptyDir(), WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, emptyDir());
     try {
       const url = new URL(/listening on (\S+)/.exec(server.output())?.[1] as string);
@@ -136,16 +153,21 @@ describe('npm start and a client that goes away mid-upload', () => {
       expect((await fetch(`${url.origin}/health`)).status).toBe(200);
       await new Promise<void>((resolve) => {
         const socket = connect(Number(url.port), url.hostname, () => {
-          socket.write('POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"partial":', () => setImmediate(() => {
-            socket.destroy();
-            resolve();
-          }));
+          socket.write('POST /webhooks/default HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"partial":', () =>
+            setImmediate(() => {
+              socket.destroy();
+              resolve();
+            }),
+          );
         });
       });
       const line = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no log line:\n${server.output()}`)), 10_000);
         const look = (): void => {
-          const found = server.output().split('\n').find((l) => l.includes('client closed the connection'));
+          const found = server
+            .output()
+            .split('\n')
+            .find((l) => l.includes('client closed the connection'));
           if (found) {
             clearTimeout(timer);
             resolve(found);

@@ -23,8 +23,13 @@ describe('a data directory made by an earlier version', () => {
     );
     const now = Date.now();
     const item = (id: string, status: string) => ({
-      pk: { S: `default#${id}` }, source: { S: 'default' }, deliveryId: { S: id }, receivedAt: { N: String(now) },
-      expiresAt: { N: String(Math.floor(now / 1000) + 600) }, status: { S: status }, bodyBytes: { N: '2' },
+      pk: { S: `default#${id}` },
+      source: { S: 'default' },
+      deliveryId: { S: id },
+      receivedAt: { N: String(now) },
+      expiresAt: { N: String(Math.floor(now / 1000) + 600) },
+      status: { S: status },
+      bodyBytes: { N: '2' },
     });
     await local.client.send(new PutItemCommand({ TableName: name, Item: item('old_1', 'stored') }));
     await local.client.send(new PutItemCommand({ TableName: name, Item: item('held_1', 'processing') }));

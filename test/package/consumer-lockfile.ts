@@ -19,7 +19,10 @@ interface Lockfile {
 const resolveIn = (packages: Lockfile['packages'], from: string, name: string): string | undefined => {
   const chain = from === '' ? [] : from.split(/(?:^|\/)node_modules\//).filter(Boolean);
   for (let depth = chain.length; depth >= 0; depth -= 1) {
-    const base = chain.slice(0, depth).map((segment) => `node_modules/${segment}`).join('/');
+    const base = chain
+      .slice(0, depth)
+      .map((segment) => `node_modules/${segment}`)
+      .join('/');
     const candidate = `${base ? `${base}/` : ''}node_modules/${name}`;
     if (packages[candidate]) return candidate;
   }
@@ -102,6 +105,12 @@ export const consumerLockfile = (options: ConsumerLockfileOptions): { packageJso
   const packageJson = { name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies: rootDeps };
   return {
     packageJson,
-    lockfile: { name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'consumer', version: '1.0.0', dependencies: rootDeps }, ...packages } },
+    lockfile: {
+      name: 'consumer',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      requires: true,
+      packages: { '': { name: 'consumer', version: '1.0.0', dependencies: rootDeps }, ...packages },
+    },
   };
 };

@@ -23,7 +23,17 @@ const MB = 1024 * 1024;
 /** The issue's target for `npm install hookwarden` used for its middleware only. */
 const MIDDLEWARE_INSTALL_LIMIT_MB = 40;
 /** Packages only the CDK, the command line or the local server need: none may land in a middleware-only install. */
-const NOT_FOR_MIDDLEWARE = ['aws-cdk-lib', 'constructs', 'cdk-nag', 'commander', 'dynalite', 'tsx', 'esbuild', '@aws-sdk/client-cloudformation', '@aws-sdk/client-wafv2'];
+const NOT_FOR_MIDDLEWARE = [
+  'aws-cdk-lib',
+  'constructs',
+  'cdk-nag',
+  'commander',
+  'dynalite',
+  'tsx',
+  'esbuild',
+  '@aws-sdk/client-cloudformation',
+  '@aws-sdk/client-wafv2',
+];
 
 /** What the command line needs besides the package's own dependencies (optional peers). */
 const CLI_PEERS = ['commander', 'dynalite', '@aws-sdk/client-cloudformation', '@aws-sdk/client-wafv2'];
@@ -31,7 +41,9 @@ const CLI_PEERS = ['commander', 'dynalite', '@aws-sdk/client-cloudformation', '@
 /** Node.js versions to run the installed package on: this one, and Node 24 from the repository's `node` devDependency. */
 const NODES: readonly (readonly [string, string])[] = [
   [process.versions.node, process.execPath],
-  ...(existsSync(join(ROOT, 'node_modules', 'node', 'bin', 'node')) ? [['24', join(ROOT, 'node_modules', 'node', 'bin', 'node')] as const] : []),
+  ...(existsSync(join(ROOT, 'node_modules', 'node', 'bin', 'node'))
+    ? [['24', join(ROOT, 'node_modules', 'node', 'bin', 'node')] as const]
+    : []),
 ];
 
 /** npm as a user runs it: the outer `npm test`'s npm_* variables would otherwise steer the inner npm. */
@@ -49,7 +61,13 @@ const npm = async (args: string[], cwd: string): Promise<string> => {
 /** Runs a file with a given node binary in `cwd` and a minimal environment; fails with its stderr. */
 const node = async (binary: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> => {
   try {
-    return (await run(binary, args, { cwd, env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, maxBuffer: 16 * MB })).stdout;
+    return (
+      await run(binary, args, {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        maxBuffer: 16 * MB,
+      })
+    ).stdout;
   } catch (error) {
     const { stderr } = error as { stderr?: string };
     throw new Error(`${binary} ${args.join(' ')} failed in ${cwd}:\n${(stderr ?? String(error)).slice(-4000)}`);
@@ -104,7 +122,10 @@ describe('the packed package installed offline into fresh projects', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(process.env.HOOKWARDEN_TEST_TMP ?? tmpdir(), 'hookwarden-pack-'));
-    const [pack] = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], ROOT)) as { filename: string; files: { path: string }[] }[];
+    const [pack] = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], ROOT)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     tarball = pack!.filename;
     files = pack!.files.map((file) => file.path);
     packed = JSON.parse(execFileSync('tar', ['-xzOf', join(dir, tarball), 'package/package.json'], { encoding: 'utf8' })) as typeof packed;
@@ -117,7 +138,16 @@ describe('the packed package installed offline into fresh projects', () => {
   }, 300_000);
 
   it('holds compiled ESM and declarations for both entry points, no TypeScript sources or tests, and no install script', () => {
-    for (const file of ['dist/core/index.js', 'dist/core/index.d.ts', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/bin/cli.js', 'bin/hookwarden-cli.mjs', 'package.json', 'README.md']) {
+    for (const file of [
+      'dist/core/index.js',
+      'dist/core/index.d.ts',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'dist/bin/cli.js',
+      'bin/hookwarden-cli.mjs',
+      'package.json',
+      'README.md',
+    ]) {
       expect(files, file).toContain(file);
     }
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
@@ -136,9 +166,21 @@ describe('the packed package installed offline into fresh projects', () => {
   });
 
   it.each(NODES)('(a) imports withHookwarden with import and with require() on Node %s', async (_version, binary) => {
-    const esm = await node(binary, ['--input-type=module', '-e', "import { withHookwarden, standardWebhooks } from 'hookwarden'; process.stdout.write(typeof withHookwarden + ' ' + typeof standardWebhooks.verify + ' ' + typeof standardWebhooks.sign);"], app);
+    const esm = await node(
+      binary,
+      [
+        '--input-type=module',
+        '-e',
+        "import { withHookwarden, standardWebhooks } from 'hookwarden'; process.stdout.write(typeof withHookwarden + ' ' + typeof standardWebhooks.verify + ' ' + typeof standardWebhooks.sign);",
+      ],
+      app,
+    );
     expect(esm).toBe('function function function');
-    const cjs = await node(binary, ['-e', "const { withHookwarden } = require('hookwarden'); process.stdout.write(typeof withHookwarden);"], app);
+    const cjs = await node(
+      binary,
+      ['-e', "const { withHookwarden } = require('hookwarden'); process.stdout.write(typeof withHookwarden);"],
+      app,
+    );
     expect(cjs).toBe('function');
   });
 
@@ -164,7 +206,15 @@ describe('the packed package installed offline into fresh projects', () => {
       Object.entries(modes).map(async ([mode, options]) => {
         const config = join(app, `tsconfig.${mode}.json`);
         // A consumer brings its own @types/node (the repository's here); everything else resolves from the consumer's node_modules.
-        const compilerOptions = { ...options, target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] };
+        const compilerOptions = {
+          ...options,
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [join(ROOT, 'node_modules', '@types')],
+        };
         writeFileSync(config, JSON.stringify({ compilerOptions, files: ['src/handler.ts'] }, null, 2));
         await expect(node(process.execPath, [tsc, '-p', config], app), mode).resolves.toBe('');
       }),
@@ -185,7 +235,7 @@ describe('the packed package installed offline into fresh projects', () => {
           "const context = { awsRequestId: 'consumer-request', functionName: 'consumer' };",
           'const answers = [];',
           'for (const _ of [1, 2]) { const answer = await handler(event, context); answers.push({ statusCode: answer.statusCode, body: JSON.parse(answer.body) }); }',
-          "process.stdout.write(`\\nANSWERS ${JSON.stringify(answers)}\\n`);",
+          'process.stdout.write(`\\nANSWERS ${JSON.stringify(answers)}\\n`);',
           '',
         ].join('\n'),
       );
@@ -209,7 +259,13 @@ describe('the packed package installed offline into fresh projects', () => {
         stageVariables: null,
         body,
         isBase64Encoded: false,
-        requestContext: { requestId: `api-${id}`, stage: 'prod', resourcePath: '/webhooks/{source}', httpMethod: 'POST', identity: { sourceIp: '198.51.100.7' } },
+        requestContext: {
+          requestId: `api-${id}`,
+          stage: 'prod',
+          resourcePath: '/webhooks/{source}',
+          httpMethod: 'POST',
+          identity: { sourceIp: '198.51.100.7' },
+        },
       };
       const eventFile = join(app, `event-${id}.json`);
       writeFileSync(eventFile, JSON.stringify(event));
@@ -229,8 +285,10 @@ describe('the packed package installed offline into fresh projects', () => {
     });
   });
 
-  it("the command line, without its optional peers, names what to install (exit 2, no stack trace)", async () => {
-    const result = await run(process.execPath, [join(app, 'node_modules', '.bin', 'hookwarden'), '--help'], { cwd: app }).catch((error: { code: number; stderr: string }) => error);
+  it('the command line, without its optional peers, names what to install (exit 2, no stack trace)', async () => {
+    const result = await run(process.execPath, [join(app, 'node_modules', '.bin', 'hookwarden'), '--help'], { cwd: app }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect('code' in result ? result.code : 0).toBe(2);
     expect(result.stderr).toContain(`npm install --save-dev ${CLI_PEERS.join(' ')}`);
     expect(result.stderr).not.toContain('    at ');
@@ -266,7 +324,9 @@ describe('the packed package installed offline into fresh projects', () => {
     );
     const out = join(cdkApp, 'cdk.out');
     await node(process.execPath, ['app.mjs', out], cdkApp);
-    const template = JSON.parse(readFileSync(join(out, 'Consumer.template.json'), 'utf8')) as { Resources: Record<string, { Type: string }> };
+    const template = JSON.parse(readFileSync(join(out, 'Consumer.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string }>;
+    };
     const types = Object.values(template.Resources).map((resource) => resource.Type);
     expect(types.filter((type) => type === 'AWS::DynamoDB::GlobalTable')).toHaveLength(3); // deliveries, rate limits, read tokens
     expect(types.filter((type) => type === 'AWS::SecretsManager::Secret')).toHaveLength(1);

@@ -4,7 +4,16 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOC = readFileSync(join(ROOT, 'docs', 'security.md'), 'utf8');
-const CASES = ['Replay', 'Forged signature', 'Timing attacks on the compare', 'Oversized payload', 'IP spoofing via `X-Forwarded-For`', 'Rate abuse', 'Secret leakage', 'CORS misuse'];
+const CASES = [
+  'Replay',
+  'Forged signature',
+  'Timing attacks on the compare',
+  'Oversized payload',
+  'IP spoofing via `X-Forwarded-For`',
+  'Rate abuse',
+  'Secret leakage',
+  'CORS misuse',
+];
 
 /** The table's rows: abuse case → the `file` › "test name" references of its last cell. */
 const rows = (): Map<string, Array<{ file: string; name: string }>> => {
@@ -12,7 +21,10 @@ const rows = (): Map<string, Array<{ file: string; name: string }>> => {
   const table = new Map<string, Array<{ file: string; name: string }>>();
   for (const line of section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| abuse case'))) {
     const cells = line.split(' | ');
-    const references = [...(cells.at(-1) ?? '').matchAll(/`(test\/[^`]+)` › "([^"]+)"/g)].map((m) => ({ file: m[1] as string, name: m[2] as string }));
+    const references = [...(cells.at(-1) ?? '').matchAll(/`(test\/[^`]+)` › "([^"]+)"/g)].map((m) => ({
+      file: m[1] as string,
+      name: m[2] as string,
+    }));
     table.set((cells[0] as string).slice(2), references);
   }
   return table;
@@ -31,7 +43,7 @@ describe('docs/security.md: the abuse-case table', () => {
         const path = join(ROOT, file);
         const source = existsSync(path) ? readFileSync(path, 'utf8') : '';
         // A test name is the first argument of it(...), test(...) or it.each(...)(...): a string literal right after "(".
-        if (!['\'', '"', '`'].some((q) => source.includes(`(${q}${name}${q}`))) missing.push(`${file} › ${name}`);
+        if (!["'", '"', '`'].some((q) => source.includes(`(${q}${name}${q}`))) missing.push(`${file} › ${name}`);
       }
     }
     expect(missing).toEqual([]);

@@ -18,13 +18,21 @@ describe(`generated hostile traffic against the real local server (seed ${SEED})
   });
   afterAll(() => target?.close());
 
-  it.each(FAMILIES)('%s: no 5xx, no internals or secrets, the error shape and security headers on every answer', async (family) => {
-    const result = await sendAll(hostileCases(family, PER_FAMILY[family], SEED, target.sources), { port: target.port, forbidden: target.forbidden, concurrency: 4 });
-    const answered = [...result.counts.entries()].filter(([status]) => /^\d+$/.test(status)).reduce((sum, [, n]) => sum + n, 0);
-    // A family the server never answered would prove nothing.
-    expect(answered).toBeGreaterThan(PER_FAMILY[family] / 2);
-    expect(summarize(result.findings)).toEqual([]);
-  }, FAMILY_TIMEOUT_MS);
+  it.each(FAMILIES)(
+    '%s: no 5xx, no internals or secrets, the error shape and security headers on every answer',
+    async (family) => {
+      const result = await sendAll(hostileCases(family, PER_FAMILY[family], SEED, target.sources), {
+        port: target.port,
+        forbidden: target.forbidden,
+        concurrency: 4,
+      });
+      const answered = [...result.counts.entries()].filter(([status]) => /^\d+$/.test(status)).reduce((sum, [, n]) => sum + n, 0);
+      // A family the server never answered would prove nothing.
+      expect(answered).toBeGreaterThan(PER_FAMILY[family] / 2);
+      expect(summarize(result.findings)).toEqual([]);
+    },
+    FAMILY_TIMEOUT_MS,
+  );
 
   it('leaves a healthy server: a valid signed delivery of every scheme still gets 202', async () => {
     expect(await target.validDeliveries()).toEqual(Object.fromEntries(target.sources.map((s) => [s.name, 202])));

@@ -11,7 +11,14 @@ import { exchange, httpRequest } from './wire.js';
 import { Rng } from './rng.js';
 import { signedLines } from './signed.js';
 
-const HMAC = { header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', timestampHeader: 'X-Timestamp', idHeader: 'X-Id', template: '{id}.{timestamp}.{body}' } as const;
+const HMAC = {
+  header: 'X-Signature',
+  prefix: 'sha256=',
+  encoding: 'hex',
+  timestampHeader: 'X-Timestamp',
+  idHeader: 'X-Id',
+  template: '{id}.{timestamp}.{body}',
+} as const;
 
 /** One source per scheme; bodies up to 4 MiB, so that 2 MB strings reach the signature check and the store. */
 const SOURCES = [
@@ -55,7 +62,11 @@ export const startSecurityTarget = async (telemetry?: Telemetry): Promise<Securi
     ...Object.fromEntries(SOURCES.map((s) => [s.secretEnv, s.secret])),
   };
   const local = await startLocal({ env, cwd: tmpdir(), port: 0, inMemory: true, ...(telemetry ? { telemetry } : {}) });
-  const sources: SignedSource[] = SOURCES.map((s) => ({ name: s.name, scheme: resolveScheme(s.scheme, 'hmac' in s ? s.hmac : undefined), secret: s.secret }));
+  const sources: SignedSource[] = SOURCES.map((s) => ({
+    name: s.name,
+    scheme: resolveScheme(s.scheme, 'hmac' in s ? s.hmac : undefined),
+    secret: s.secret,
+  }));
   const secrets = sources.flatMap((s) => {
     const key = s.scheme.decodeSecret(s.secret);
     return [s.secret, key.toString('hex'), key.toString('base64'), key.toString('base64url')].filter((v) => v.length >= 12);
@@ -71,7 +82,11 @@ export const startSecurityTarget = async (telemetry?: Telemetry): Promise<Securi
       const statuses: Record<string, number | string> = {};
       for (const source of sources) {
         const body = Buffer.from(JSON.stringify({ id: `evt_${rng.hex(12)}`, event_id: `Ev${rng.hex(10)}`, type: 'health.check' }));
-        const result = await exchange(port, httpRequest('POST', `/webhooks/${source.name}`, [...signedLines(source, body, rng), ['Content-Type', 'application/json']], body), 10_000);
+        const result = await exchange(
+          port,
+          httpRequest('POST', `/webhooks/${source.name}`, [...signedLines(source, body, rng), ['Content-Type', 'application/json']], body),
+          10_000,
+        );
         statuses[source.name] = result.answers[0]?.status ?? result.outcome;
       }
       return statuses;

@@ -46,7 +46,9 @@ export const problemsOf = (answer: WireAnswer, request: Buffer, forbidden: Forbi
   if (answer.status < 200) return problems;
   const text = answer.body.toString('latin1');
   const sent = request.toString('latin1');
-  const everything = `${Object.entries(answer.headers).map(([n, v]) => `${n}: ${v}`).join('\n')}\n${text}`;
+  const everything = `${Object.entries(answer.headers)
+    .map(([n, v]) => `${n}: ${v}`)
+    .join('\n')}\n${text}`;
   if (answer.status >= 500) {
     let code: unknown;
     try {
@@ -58,7 +60,8 @@ export const problemsOf = (answer: WireAnswer, request: Buffer, forbidden: Forbi
   }
   for (const pattern of INTERNALS) if (pattern.test(text) && !pattern.test(sent)) problems.push(`internals ${pattern.source}`);
   const paths = [process.cwd(), tmpdir(), homedir(), '/work/', '/home/'];
-  for (const name of [...forbidden.names, ...paths]) if (text.includes(name) && !sent.includes(name)) problems.push(`internal name ${name}`);
+  for (const name of [...forbidden.names, ...paths])
+    if (text.includes(name) && !sent.includes(name)) problems.push(`internal name ${name}`);
   if (forbidden.secrets.some((secret) => everything.includes(secret))) problems.push('secret');
   // A HEAD answer has no body by definition.
   if (answer.status >= 400 && !head && !isErrorShape(answer.body)) problems.push(`${answer.status} not in the error shape`);
@@ -107,7 +110,12 @@ export const sendAll = async (cases: Iterable<HostileCase>, options: SendOptions
   const worker = async (): Promise<void> => {
     for (let next = iterator.next(); !next.done; next = iterator.next()) {
       const hostile = next.value;
-      const result = await exchange(options.port, hostile.bytes, hostile.mayHold ? (options.holdMs ?? 500) : (options.answerMs ?? 30_000), hostile.head);
+      const result = await exchange(
+        options.port,
+        hostile.bytes,
+        hostile.mayHold ? (options.holdMs ?? 500) : (options.answerMs ?? 30_000),
+        hostile.head,
+      );
       const report = (problem: string, status: string, answer = ''): void => {
         findings.push({ kind: hostile.kind, problem, status, request: excerpt(hostile.bytes), answer });
       };
@@ -140,7 +148,10 @@ export const summarize = (findings: readonly Finding[]): string[] => {
     .sort((a, b) => b[1].count - a[1].count)
     .map(([problem, { count, kinds, example }]) => {
       const top = [...kinds.entries()].sort((a, b) => b[1] - a[1]);
-      const named = top.slice(0, 6).map(([kind, n]) => `${kind} ${n}`).join(', ');
+      const named = top
+        .slice(0, 6)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(', ');
       return `${count} × ${problem} [${named}${top.length > 6 ? `, +${top.length - 6} more kinds` : ''}] e.g. ${example.request} answered ${example.answer}`;
     });
 };

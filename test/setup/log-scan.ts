@@ -41,7 +41,8 @@ export const teardown = (): void => {
     });
   }
   // A scan of nothing proves nothing: the whole suite (npm test) rejects many requests, each logged.
-  if (rejections < 10 && process.env.npm_lifecycle_event === 'test') problems.push(`only ${rejections} "webhook rejected" log lines were captured; is logging captured?`);
+  if (rejections < 10 && process.env.npm_lifecycle_event === 'test')
+    problems.push(`only ${rejections} "webhook rejected" log lines were captured; is logging captured?`);
   if (problems.length > 0) {
     throw new Error(`Log scan failed:\n${problems.slice(0, 20).join('\n')}`);
   }

@@ -59,7 +59,12 @@ export const corsPolicy = (opts: CorsPolicyOptions): HttpMiddleware => {
     if (origin && !nameIn(headers, 'Access-Control-Allow-Origin')) headers['Access-Control-Allow-Origin'] = origin;
     const vary = nameIn(headers, 'Vary');
     if (!vary) headers.Vary = 'Origin';
-    else if (!String(headers[vary]).split(',').some((token) => ['origin', '*'].includes(token.trim().toLowerCase()))) headers[vary] = `${String(headers[vary])}, Origin`;
+    else if (
+      !String(headers[vary])
+        .split(',')
+        .some((token) => ['origin', '*'].includes(token.trim().toLowerCase()))
+    )
+      headers[vary] = `${String(headers[vary])}, Origin`;
     request.response.headers = headers;
   };
   return { after: corsPolicyAfter, onError: corsPolicyAfter };

@@ -34,11 +34,21 @@ export const readToken = (opts: ReadTokenOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
   const readTokenBefore = async (request: HttpRequest): Promise<void> => {
     const values = headerMapFromEvent(request.event).get('authorization') ?? [];
-    if (values.length === 0) throw new HttpError(401, 'token_missing', 'A read token is required: Authorization: Bearer hwk_….', { headers: { 'WWW-Authenticate': 'Bearer' } });
+    if (values.length === 0)
+      throw new HttpError(401, 'token_missing', 'A read token is required: Authorization: Bearer hwk_….', {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+      });
     const match = values.length === 1 ? BEARER.exec(values[0] as string) : null;
-    if (!match) throw new HttpError(401, 'token_missing', 'A read token is required: Authorization: Bearer hwk_….', { headers: { 'WWW-Authenticate': 'Bearer' }, details: { reason: 'not a single Bearer credential' } });
+    if (!match)
+      throw new HttpError(401, 'token_missing', 'A read token is required: Authorization: Bearer hwk_….', {
+        headers: { 'WWW-Authenticate': 'Bearer' },
+        details: { reason: 'not a single Bearer credential' },
+      });
     const record = await options.tokens.verify(match[1] as string);
-    if (!record) throw new HttpError(401, 'token_invalid', 'The read token is invalid, expired or revoked.', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+    if (!record)
+      throw new HttpError(401, 'token_invalid', 'The read token is invalid, expired or revoked.', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
     readerStateOf(request.context).token = record;
     if (!options.rateLimiter) return;
     const decision = await options.rateLimiter.hit(`token:${record.id}`, options.rate, options.now());
@@ -61,5 +71,6 @@ export const readToken = (opts: ReadTokenOptions): HttpMiddleware => {
  * A token with no sources reads every source.
  */
 export const requireScope = (sources: readonly string[], source: string): void => {
-  if (sources.length > 0 && !sources.includes(source)) throw new HttpError(403, 'token_scope', 'This read token does not cover that source.');
+  if (sources.length > 0 && !sources.includes(source))
+    throw new HttpError(403, 'token_scope', 'This read token does not cover that source.');
 };

@@ -20,7 +20,9 @@ export const readerEvents = (options: { readonly telemetry: Telemetry }): HttpMi
       requestId: requestIdOf(request),
     };
     if (error instanceof HttpError && error.expose) {
-      telemetry.logger.warn('api request rejected', { securityEvent: { ...base, code: error.code, statusCode: error.statusCode, reason: error.message, ...error.details } });
+      telemetry.logger.warn('api request rejected', {
+        securityEvent: { ...base, code: error.code, statusCode: error.statusCode, reason: error.message, ...error.details },
+      });
       countMetric(telemetry.metrics, METRIC.apiRejected, { code: error.code });
       return;
     }

@@ -70,7 +70,8 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
       const values = state.headers?.get(name);
       if (values && values.length > 0) headers[name] = values.join(', ').slice(0, 1024);
     }
-    const eventType = delivery.eventType ?? source.scheme.eventTypeOf?.({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) });
+    const eventType =
+      delivery.eventType ?? source.scheme.eventTypeOf?.({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) });
     const leaseSeconds = leaseFor(request);
     const limits = limitsFor(source, state.client ? clientKeyOf(state.client.address) : 'unknown');
     // Counters first: a refused delivery never touches the deliveries table (no item, no stream record).
@@ -80,7 +81,8 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
         admissions = await admit(options.rateLimiter, limits, nowMs);
       } catch (error) {
         // A copy of a stored delivery is answered as the duplicate it is, even over the limit (one read, refusals only).
-        if (error instanceof HttpError && error.statusCode === 429) await refuseAsDuplicate(options.store, source.name, delivery.deliveryId, nowSeconds);
+        if (error instanceof HttpError && error.statusCode === 429)
+          await refuseAsDuplicate(options.store, source.name, delivery.deliveryId, nowSeconds);
         throw error;
       }
     }
@@ -121,7 +123,11 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
       await options.store.complete(state.source.name, claim.deliveryId, claim.token);
     } catch (error) {
       // Answering 5xx now would invite a retry; the record stays `processing` until its lease passes.
-      options.telemetry?.logger.error('could not mark delivery processed', { source: state.source.name, deliveryId: claim.deliveryId, error });
+      options.telemetry?.logger.error('could not mark delivery processed', {
+        source: state.source.name,
+        deliveryId: claim.deliveryId,
+        error,
+      });
     }
   };
 
@@ -135,7 +141,11 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
       await options.store.release(state.source.name, claim.deliveryId, claim.token);
     } catch (error) {
       // The record stays until its lease (or TTL) passes; the sender's retry then succeeds.
-      options.telemetry?.logger.error('could not release delivery record', { source: state.source.name, deliveryId: claim.deliveryId, error });
+      options.telemetry?.logger.error('could not release delivery record', {
+        source: state.source.name,
+        deliveryId: claim.deliveryId,
+        error,
+      });
     }
   };
 
@@ -153,7 +163,11 @@ const limitsFor = (source: SourceConfig, clientKey: string): Array<{ key: string
  * trip). Any refusal or store failure gives back the admissions already made
  * and throws: 429 `rate_limited`, or the store's error (503, fail closed).
  */
-const admit = async (limiter: RateLimiter, limits: ReadonlyArray<{ key: string; rate: RateLimit }>, nowMs: number): Promise<RateDecision[]> => {
+const admit = async (
+  limiter: RateLimiter,
+  limits: ReadonlyArray<{ key: string; rate: RateLimit }>,
+  nowMs: number,
+): Promise<RateDecision[]> => {
   if (limits.length === 0) return [];
   const decisions = await Promise.allSettled(limits.map(({ key, rate }) => limiter.hit(key, rate, nowMs)));
   const admitted = decisions.flatMap((d) => (d.status === 'fulfilled' && d.value.admitted ? [d.value] : []));
@@ -172,7 +186,11 @@ const refuseAsDuplicate = async (store: DeliveryStore, source: string, deliveryI
 };
 
 /** The answer to a copy of a live record: 200 duplicate when stored, 409 + Retry-After while a handler still holds it. */
-const copyOf = (deliveryId: string, existing: { readonly status: 'stored' | 'processing'; readonly leaseExpiresAt?: number }, nowSeconds: number): HttpError =>
+const copyOf = (
+  deliveryId: string,
+  existing: { readonly status: 'stored' | 'processing'; readonly leaseExpiresAt?: number },
+  nowSeconds: number,
+): HttpError =>
   existing.status === 'stored'
     ? new DuplicateDeliveryError(deliveryId)
     : new DeliveryInProgressError(deliveryId, Math.max(1, (existing.leaseExpiresAt ?? nowSeconds + 1) - nowSeconds));

@@ -48,7 +48,9 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
   /** One unusable key: a security event naming its position (never its value) and a metric, once per key set. */
   const reportUnusable = (source: SourceConfig, key: string, problem: string): void => {
     if (!options.telemetry) return;
-    options.telemetry.logger.error('secret key unusable', { securityEvent: { code: 'secret_key_unusable', source: source.name, key, problem } });
+    options.telemetry.logger.error('secret key unusable', {
+      securityEvent: { code: 'secret_key_unusable', source: source.name, key, problem },
+    });
     countMetric(options.telemetry.metrics, METRIC.secretKeyUnusable, {});
   };
 
@@ -70,7 +72,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     if (entry.keys.length === 0) {
       throw new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
         headers: { 'Retry-After': '5' },
-        details: { problem: 'no usable key in the source\'s secrets' },
+        details: { problem: "no usable key in the source's secrets" },
       });
     }
     return entry.keys;
@@ -80,11 +82,10 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     const state = stateOf(request);
     const source = state.source as SourceConfig;
     const keys = await keysFor(source);
-    const result = source.scheme.verify(
-      { headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) },
-      keys,
-      { nowSeconds: Math.floor(now() / 1000), maxAgeSeconds: source.maxAgeSeconds },
-    );
+    const result = source.scheme.verify({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) }, keys, {
+      nowSeconds: Math.floor(now() / 1000),
+      maxAgeSeconds: source.maxAgeSeconds,
+    });
     if (!result.ok) {
       throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason: result.reason } });
     }

@@ -16,13 +16,16 @@ const request = (sourceIp: string, headers: Record<string, string> = {}) => {
   req.context.hookwarden.client = resolveClientAddress(sourceIp, headerMapFromEvent(req.event), addressMatcher([]));
   return req;
 };
-const events = (lines: Array<Record<string, unknown>>) => lines.flatMap((l) => (l.message === 'bypass attempt' ? [l.securityEvent as Record<string, unknown>] : []));
+const events = (lines: Array<Record<string, unknown>>) =>
+  lines.flatMap((l) => (l.message === 'bypass attempt' ? [l.securityEvent as Record<string, unknown>] : []));
 
 describe('bypassMonitor', () => {
   it('reports an X-Forwarded-For from an untrusted peer, and lets the request through', async () => {
     const monitor = bypassMonitor({ telemetry, now: () => NOW });
     const lines = await jsonLinesDuring(() => monitor.before!(request('198.51.100.7', { 'x-forwarded-for': '203.0.113.9' })));
-    expect(events(lines)).toEqual([expect.objectContaining({ code: 'forwarded_header_untrusted', clientIp: '198.51.100.7', peer: '198.51.100.7' })]);
+    expect(events(lines)).toEqual([
+      expect.objectContaining({ code: 'forwarded_header_untrusted', clientIp: '198.51.100.7', peer: '198.51.100.7' }),
+    ]);
     expect(lines.find((l) => 'BypassAttempt' in l)).toMatchObject({ BypassAttempt: 1, code: 'forwarded_header_untrusted' });
   });
 
@@ -32,7 +35,10 @@ describe('bypassMonitor', () => {
   });
 
   it('reports once when one IPv6 /64 reaches the threshold of distinct addresses within a minute (16 by default)', async () => {
-    for (const options of [{ telemetry, now: () => NOW }, { telemetry, now: () => NOW, ipv6SpreadThreshold: undefined }]) {
+    for (const options of [
+      { telemetry, now: () => NOW },
+      { telemetry, now: () => NOW, ipv6SpreadThreshold: undefined },
+    ]) {
       const monitor = bypassMonitor(options);
       const lines = await jsonLinesDuring(async () => {
         for (let i = 1; i <= 20; i++) await monitor.before!(request(`2001:db8:1:2::${i.toString(16)}`));

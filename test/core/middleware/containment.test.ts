@@ -45,8 +45,15 @@ describe('containment against dynalite', () => {
 
   it('answers a disabled source with 503 source_disabled and Retry-After 300 by default, or as configured', async () => {
     await store.disable('default', 'maintenance', NOW / 1000);
-    await expect(containment({ controls: cache() }).before!(request())).rejects.toMatchObject({ statusCode: 503, code: 'source_disabled', expose: true, headers: { 'Retry-After': '300' } });
-    await expect(containment({ controls: cache(), disabledRetryAfterSeconds: 60 }).before!(request())).rejects.toMatchObject({ headers: { 'Retry-After': '60' } });
+    await expect(containment({ controls: cache() }).before!(request())).rejects.toMatchObject({
+      statusCode: 503,
+      code: 'source_disabled',
+      expose: true,
+      headers: { 'Retry-After': '300' },
+    });
+    await expect(containment({ controls: cache(), disabledRetryAfterSeconds: 60 }).before!(request())).rejects.toMatchObject({
+      headers: { 'Retry-After': '60' },
+    });
     await store.enable('default');
     await expect(containment({ controls: cache() }).before!(request())).resolves.toBeUndefined();
   });

@@ -24,12 +24,15 @@ describe('corsPolicy', () => {
     });
   });
 
-  it.each([undefined, 'https://evil.example.com', `${ORIGIN}.evil.com`, 'null', `${ORIGIN}/`])('allows no other origin (%s), and still varies on Origin', async (origin) => {
-    const req = answered(origin);
-    await corsPolicy({ origins: [ORIGIN] }).after!(req);
-    expect(req.response!.headers).not.toHaveProperty('Access-Control-Allow-Origin');
-    expect(req.response!.headers?.Vary).toBe('Origin');
-  });
+  it.each([undefined, 'https://evil.example.com', `${ORIGIN}.evil.com`, 'null', `${ORIGIN}/`])(
+    'allows no other origin (%s), and still varies on Origin',
+    async (origin) => {
+      const req = answered(origin);
+      await corsPolicy({ origins: [ORIGIN] }).after!(req);
+      expect(req.response!.headers).not.toHaveProperty('Access-Control-Allow-Origin');
+      expect(req.response!.headers?.Vary).toBe('Origin');
+    },
+  );
 
   it('allows no origin until configured', async () => {
     const req = answered(ORIGIN);
@@ -51,7 +54,11 @@ describe('corsPolicy', () => {
   it('takes configured methods, headers and max age over the defaults, an undefined one keeping its default', async () => {
     const req = answered(ORIGIN);
     await corsPolicy({ origins: [ORIGIN], methods: ['POST'], headers: undefined, maxAgeSeconds: 60 }).after!(req);
-    expect(req.response!.headers).toMatchObject({ 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'content-type, webhook-id, webhook-timestamp, webhook-signature', 'Access-Control-Max-Age': '60' });
+    expect(req.response!.headers).toMatchObject({
+      'Access-Control-Allow-Methods': 'POST',
+      'Access-Control-Allow-Headers': 'content-type, webhook-id, webhook-timestamp, webhook-signature',
+      'Access-Control-Max-Age': '60',
+    });
   });
 });
 
@@ -60,7 +67,9 @@ describe('preflightHandler', () => {
   const ask = (headers: Record<string, string>) => preflight(middyRequest({ httpMethod: 'OPTIONS', headers }).event);
 
   it('answers an allowed preflight with 204', async () => {
-    await expect(ask({ Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'Content-Type, Webhook-Signature' })).resolves.toMatchObject({ statusCode: 204 });
+    await expect(
+      ask({ Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'Content-Type, Webhook-Signature' }),
+    ).resolves.toMatchObject({ statusCode: 204 });
   });
 
   it.each([
@@ -68,7 +77,10 @@ describe('preflightHandler', () => {
     ['no origin', { 'Access-Control-Request-Method': 'POST' }],
     ['a method not allowed', { Origin: ORIGIN, 'Access-Control-Request-Method': 'DELETE' }],
     ['no method', { Origin: ORIGIN }],
-    ['a header not allowed', { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type, authorization' }],
+    [
+      'a header not allowed',
+      { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type, authorization' },
+    ],
   ])('refuses %s with 403 cors_preflight_denied', async (_case, headers) => {
     await expect(ask(headers)).rejects.toMatchObject({ statusCode: 403, code: 'cors_preflight_denied' });
   });

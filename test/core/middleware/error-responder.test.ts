@@ -16,7 +16,9 @@ describe('errorResponder', () => {
     const req = failed(new HttpError(429, 'rate_limited', 'Too many deliveries; retry later.', { headers: { 'Retry-After': '7' } }));
     await errorResponder().onError!(req);
     expect(req.response).toMatchObject({ statusCode: 429, headers: { 'Content-Type': 'application/json', 'Retry-After': '7' } });
-    expect(bodyOf(req)).toEqual({ error: { code: 'rate_limited', message: 'Too many deliveries; retry later.', requestId: 'api-request-1' } });
+    expect(bodyOf(req)).toEqual({
+      error: { code: 'rate_limited', message: 'Too many deliveries; retry later.', requestId: 'api-request-1' },
+    });
   });
 
   it('answers a duplicate delivery with 200 duplicate and its id', async () => {

@@ -24,7 +24,10 @@ describe('ipAllowlist', () => {
   });
 
   it.each(['198.51.100.7', '2001:db9::1', '::ffff:198.51.100.7'])('refuses %s outside the allowlist with 403 ip_denied', async (ip) => {
-    await expect(ipAllowlist({ sources: allowlisted }).before!(request(allowlisted, ip))).rejects.toMatchObject({ statusCode: 403, code: 'ip_denied' });
+    await expect(ipAllowlist({ sources: allowlisted }).before!(request(allowlisted, ip))).rejects.toMatchObject({
+      statusCode: 403,
+      code: 'ip_denied',
+    });
   });
 
   it('accepts any address for a source without an allowlist', async () => {
@@ -50,6 +53,9 @@ describe('ipAllowlist', () => {
 
   it('answers a malformed X-Forwarded-For from a trusted proxy with 400 forwarded_header_invalid', async () => {
     const req = request(allowlisted, '10.0.0.5', { 'x-forwarded-for': 'not-an-address' });
-    await expect(ipAllowlist({ sources: allowlisted, trustedProxies: ['10.0.0.0/8'] }).before!(req)).rejects.toMatchObject({ statusCode: 400, code: 'forwarded_header_invalid' });
+    await expect(ipAllowlist({ sources: allowlisted, trustedProxies: ['10.0.0.0/8'] }).before!(req)).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'forwarded_header_invalid',
+    });
   });
 });

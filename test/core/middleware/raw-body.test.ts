@@ -53,7 +53,12 @@ describe('rawBody', () => {
   it('applies 1 MiB without a source, and defaultMaxBytes when given', async () => {
     await expect(rawBody().before!(request('x'.repeat(1024 * 1024), false, false))).resolves.toBeUndefined();
     await expect(rawBody().before!(request('x'.repeat(1024 * 1024 + 1), false, false))).rejects.toMatchObject({ statusCode: 413 });
-    await expect(rawBody({ defaultMaxBytes: undefined }).before!(request('x'.repeat(1024 * 1024 + 1), false, false))).rejects.toMatchObject({ statusCode: 413 });
-    await expect(rawBody({ defaultMaxBytes: 4 }).before!(request('x'.repeat(5), false, false))).rejects.toMatchObject({ statusCode: 413, details: { limitBytes: 4 } });
+    await expect(rawBody({ defaultMaxBytes: undefined }).before!(request('x'.repeat(1024 * 1024 + 1), false, false))).rejects.toMatchObject(
+      { statusCode: 413 },
+    );
+    await expect(rawBody({ defaultMaxBytes: 4 }).before!(request('x'.repeat(5), false, false))).rejects.toMatchObject({
+      statusCode: 413,
+      details: { limitBytes: 4 },
+    });
   });
 });

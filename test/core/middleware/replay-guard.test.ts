@@ -79,14 +79,25 @@ describe('replayGuard against dynalite', () => {
   });
 
   it('refuses over the rate limit with 429 before writing, and answers a copy of a stored delivery as duplicate', async () => {
-    const guard = replayGuard({ store, mode: 'store', now: () => NOW + 7 * 60_000, rateLimiter: new DynamoDbRateLimiter({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }) });
+    const guard = replayGuard({
+      store,
+      mode: 'store',
+      now: () => NOW + 7 * 60_000,
+      rateLimiter: new DynamoDbRateLimiter({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }),
+    });
     const source = limited.get('default');
     const first = request(undefined, source);
     await guard.before!(first);
     const over = request(undefined, source);
-    await expect(guard.before!(over)).rejects.toMatchObject({ statusCode: 429, code: 'rate_limited', headers: { 'RateLimit-Policy': '"webhooks";q=1;w=60' } });
+    await expect(guard.before!(over)).rejects.toMatchObject({
+      statusCode: 429,
+      code: 'rate_limited',
+      headers: { 'RateLimit-Policy': '"webhooks";q=1;w=60' },
+    });
     expect(await stored(over.context.hookwarden.delivery!.deliveryId)).toBeUndefined();
-    await expect(guard.before!(request(first.context.hookwarden.delivery!.deliveryId, source))).rejects.toBeInstanceOf(DuplicateDeliveryError);
+    await expect(guard.before!(request(first.context.hookwarden.delivery!.deliveryId, source))).rejects.toBeInstanceOf(
+      DuplicateDeliveryError,
+    );
   });
 
   it('needs the signature verifier before it', async () => {

@@ -24,16 +24,26 @@ describe('securityEvents', () => {
     const req = request();
     req.context.hookwarden.delivery = { ok: true, deliveryId: 'msg_1', eventType: 'invoice.paid' } as never;
     const lines = await jsonLinesDuring(() => events.after!(req));
-    expect(lines.find((l) => l.message === 'webhook accepted')).toMatchObject({ level: 'INFO', source: 'default', deliveryId: 'msg_1', requestId: 'api-request-1' });
+    expect(lines.find((l) => l.message === 'webhook accepted')).toMatchObject({
+      level: 'INFO',
+      source: 'default',
+      deliveryId: 'msg_1',
+      requestId: 'api-request-1',
+    });
     expect(lines.find((l) => 'DeliveryAccepted' in l)).toMatchObject({ DeliveryAccepted: 1, source: 'default' });
   });
 
   it('logs a rejection as one security event with code, status and reason, never the body', async () => {
-    const error = new HttpError(401, 'signature_invalid', 'The webhook signature is missing or invalid.', { details: { reason: 'no signature matches any secret' } });
+    const error = new HttpError(401, 'signature_invalid', 'The webhook signature is missing or invalid.', {
+      details: { reason: 'no signature matches any secret' },
+    });
     const lines = await jsonLinesDuring(() => events.onError!(request(error)));
     const rejected = lines.filter((l) => l.message === 'webhook rejected');
     expect(rejected).toHaveLength(1);
-    expect(rejected[0]).toMatchObject({ level: 'WARN', securityEvent: { code: 'signature_invalid', statusCode: 401, source: 'default', clientIp: '203.0.113.9' } });
+    expect(rejected[0]).toMatchObject({
+      level: 'WARN',
+      securityEvent: { code: 'signature_invalid', statusCode: 401, source: 'default', clientIp: '203.0.113.9' },
+    });
     expect(JSON.stringify(lines)).not.toContain('4242424242424242');
   });
 

@@ -21,7 +21,10 @@ const request = (headers: Record<string, string>, body: string) => {
 };
 
 /** One valid signed delivery; each test breaks exactly one thing. */
-const valid = (at = new Date(NOW), id = 'msg_sig_1', body = '{"type":"invoice.paid"}') => ({ headers: standardWebhooksHeaders(SECRET, id, at, body), body });
+const valid = (at = new Date(NOW), id = 'msg_sig_1', body = '{"type":"invoice.paid"}') => ({
+  headers: standardWebhooksHeaders(SECRET, id, at, body),
+  body,
+});
 
 describe('signatureVerifier', () => {
   it('accepts an authentic, fresh delivery and records it', async () => {
@@ -33,9 +36,24 @@ describe('signatureVerifier', () => {
 
   it.each([
     ['a body changed by one byte', (d: ReturnType<typeof valid>) => ({ ...d, body: `${d.body} ` }), 'signature_invalid'],
-    ['another secret', (d: ReturnType<typeof valid>) => ({ ...d, headers: standardWebhooksHeaders(TEST_SECRETS.standardWebhooksSecond, 'msg_sig_1', new Date(NOW), d.body) }), 'signature_invalid'],
-    ['no signature header', (d: ReturnType<typeof valid>) => ({ ...d, headers: { ...d.headers, 'webhook-signature': '' } }), 'signature_invalid'],
-    ['a malformed timestamp', (d: ReturnType<typeof valid>) => ({ ...d, headers: { ...d.headers, 'webhook-timestamp': 'soon' } }), 'timestamp_invalid'],
+    [
+      'another secret',
+      (d: ReturnType<typeof valid>) => ({
+        ...d,
+        headers: standardWebhooksHeaders(TEST_SECRETS.standardWebhooksSecond, 'msg_sig_1', new Date(NOW), d.body),
+      }),
+      'signature_invalid',
+    ],
+    [
+      'no signature header',
+      (d: ReturnType<typeof valid>) => ({ ...d, headers: { ...d.headers, 'webhook-signature': '' } }),
+      'signature_invalid',
+    ],
+    [
+      'a malformed timestamp',
+      (d: ReturnType<typeof valid>) => ({ ...d, headers: { ...d.headers, 'webhook-timestamp': 'soon' } }),
+      'timestamp_invalid',
+    ],
   ])('refuses %s with 401', async (_case, breakIt, code) => {
     const d = breakIt(valid());
     const req = request(d.headers, d.body);
@@ -50,17 +68,25 @@ describe('signatureVerifier', () => {
 
   it('reads the clock from Date.now by default, also when `now` is passed as undefined', async () => {
     const d = valid(new Date());
-    await expect(signatureVerifier({ sources, secretProviders: environmentSecretProviders, now: undefined }).before!(request(d.headers, d.body))).resolves.toBeUndefined();
+    await expect(
+      signatureVerifier({ sources, secretProviders: environmentSecretProviders, now: undefined }).before!(request(d.headers, d.body)),
+    ).resolves.toBeUndefined();
   });
 
   it('answers 503 with Retry-After when no key of the source is usable', async () => {
     const d = valid();
     const noKeys = signatureVerifier({ sources, secretProviders: () => staticSecrets([]), now: () => NOW });
-    await expect(noKeys.before!(request(d.headers, d.body))).rejects.toMatchObject({ statusCode: 503, code: 'unavailable', headers: { 'Retry-After': '5' } });
+    await expect(noKeys.before!(request(d.headers, d.body))).rejects.toMatchObject({
+      statusCode: 503,
+      code: 'unavailable',
+      headers: { 'Retry-After': '5' },
+    });
   });
 
   it('refuses at cold start a source without a secret', () => {
     const source = { ...sources.get('default')!, secret: undefined };
-    expect(() => signatureVerifier({ sources: new Map([['default', source as never]]), secretProviders: environmentSecretProviders })).toThrow(/no secret/);
+    expect(() =>
+      signatureVerifier({ sources: new Map([['default', source as never]]), secretProviders: environmentSecretProviders }),
+    ).toThrow(/no secret/);
   });
 });

@@ -27,7 +27,11 @@ describe('webhookRoute', () => {
   });
 
   it.each(['GET', 'PUT', 'DELETE', 'PATCH'])('answers %s with 405 and Allow: POST, OPTIONS', async (httpMethod) => {
-    await expect(route.before!(middyRequest({ httpMethod }))).rejects.toMatchObject({ statusCode: 405, code: 'method_not_allowed', headers: { Allow: 'POST, OPTIONS' } });
+    await expect(route.before!(middyRequest({ httpMethod }))).rejects.toMatchObject({
+      statusCode: 405,
+      code: 'method_not_allowed',
+      headers: { Allow: 'POST, OPTIONS' },
+    });
   });
 
   it('reads the clock from Date.now by default', async () => {

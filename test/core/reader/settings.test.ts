@@ -11,7 +11,13 @@ describe('readerSettings', () => {
   });
 
   it('reads HOOKWARDEN_API_RATE_LIMIT like WEBHOOK_RATE_LIMIT and the stream settings', () => {
-    expect(readerSettings({ HOOKWARDEN_API_RATE_LIMIT: '100/1m', HOOKWARDEN_STREAM_MAX_SECONDS: '60', HOOKWARDEN_STREAM_KEEPALIVE_SECONDS: '5' })).toMatchObject({
+    expect(
+      readerSettings({
+        HOOKWARDEN_API_RATE_LIMIT: '100/1m',
+        HOOKWARDEN_STREAM_MAX_SECONDS: '60',
+        HOOKWARDEN_STREAM_KEEPALIVE_SECONDS: '5',
+      }),
+    ).toMatchObject({
       apiRateLimit: { limit: 100, windowSeconds: 60 },
       streamMaxMs: 60_000,
       keepAliveMs: 5_000,

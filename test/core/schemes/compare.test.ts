@@ -1,7 +1,17 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMac, decodeBase64, decodeHex, decodeMac, decodeMacs, matchAny, safeEqual, signedId, withSignedId } from '../../../core/schemes/compare.js';
+import {
+  addMac,
+  decodeBase64,
+  decodeHex,
+  decodeMac,
+  decodeMacs,
+  matchAny,
+  safeEqual,
+  signedId,
+  withSignedId,
+} from '../../../core/schemes/compare.js';
 
 const HEX_MAC = /^[0-9a-fA-F]{64}$/;
 const BASE64_MAC = /^[A-Za-z0-9+/]{43}=$/;
@@ -11,13 +21,23 @@ const expected = createHmac('sha256', key).update('head.').update(body).update('
 
 /** Text mostly made of the characters a MAC is written in, so that the strict checks are really exercised. */
 const macLike = (alphabet: string, length: number) =>
-  fc.array(fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...alphabet) }, { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) }), { minLength: length, maxLength: length }).map((chars) => chars.join(''));
+  fc
+    .array(
+      fc.oneof(
+        { weight: 20, arbitrary: fc.constantFrom(...alphabet) },
+        { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) },
+      ),
+      { minLength: length, maxLength: length },
+    )
+    .map((chars) => chars.join(''));
 
 describe('safeEqual', () => {
   it('is byte equality, and never throws on unequal lengths', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), (a, b) => {
-      expect(safeEqual(a, b)).toBe(Buffer.from(a).equals(Buffer.from(b)));
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 40 }), (a, b) => {
+        expect(safeEqual(a, b)).toBe(Buffer.from(a).equals(Buffer.from(b)));
+      }),
+    );
     expect(safeEqual(Buffer.alloc(32), Buffer.alloc(31))).toBe(false);
   });
 });
@@ -45,19 +65,29 @@ describe('strict decoders', () => {
   it('decodeMac accepts exactly the strict spellings of 32 bytes, whatever the input (property)', () => {
     const check = (text: string, encoding: 'hex' | 'base64', pattern: RegExp) => {
       const mac = decodeMac(text, encoding);
-      expect(mac?.toString(encoding === 'hex' ? 'hex' : 'base64')).toBe(pattern.test(text) ? Buffer.from(text, encoding).toString(encoding) : undefined);
+      expect(mac?.toString(encoding === 'hex' ? 'hex' : 'base64')).toBe(
+        pattern.test(text) ? Buffer.from(text, encoding).toString(encoding) : undefined,
+      );
       expect(decodeMac(text, encoding, Buffer.alloc(32))?.equals(Buffer.from(text, encoding))).toBe(pattern.test(text) ? true : undefined);
     };
-    fc.assert(fc.property(macLike('0123456789abcdefABCDEF', 64), (text) => {
-      check(text, 'hex', HEX_MAC);
-    }), { numRuns: 500 });
-    fc.assert(fc.property(macLike('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= ', 44), (text) => {
-      check(`${text.slice(0, 43)}=`, 'base64', BASE64_MAC);
-    }), { numRuns: 500 });
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 70 }), (text) => {
-      check(text, 'hex', HEX_MAC);
-      check(text, 'base64', BASE64_MAC);
-    }));
+    fc.assert(
+      fc.property(macLike('0123456789abcdefABCDEF', 64), (text) => {
+        check(text, 'hex', HEX_MAC);
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(macLike('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= ', 44), (text) => {
+        check(`${text.slice(0, 43)}=`, 'base64', BASE64_MAC);
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 70 }), (text) => {
+        check(text, 'hex', HEX_MAC);
+        check(text, 'base64', BASE64_MAC);
+      }),
+    );
   });
 
   it.each([
@@ -115,7 +145,12 @@ describe('withSignedId', () => {
     expect(delivery.deliveryId).toBe(signedId('v0:7:', body, '.t'));
     expect(delivery.deliveryId).toBe(delivery.deliveryId);
     expect(Object.keys(delivery).sort()).toEqual(['ok', 'providerId', 'timestampSeconds']);
-    expect(JSON.parse(JSON.stringify(delivery))).toEqual({ ok: true, providerId: 'p-1', timestampSeconds: 7, deliveryId: signedId('v0:7:', body, '.t') });
+    expect(JSON.parse(JSON.stringify(delivery))).toEqual({
+      ok: true,
+      providerId: 'p-1',
+      timestampSeconds: 7,
+      deliveryId: signedId('v0:7:', body, '.t'),
+    });
   });
   it('holds no reference a spread would expose: the signed bytes stay private', () => {
     expect(Object.values({ ...withSignedId({}, '', body) })).toEqual([true]);

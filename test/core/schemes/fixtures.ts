@@ -51,8 +51,7 @@ export const expectRefused = (result: VerifyResult, code: string, leaks: readonl
 };
 
 /** Every signature-looking piece of a header value (`v1,<mac>`, `v1=<mac>`, `sha256=<mac>`, a bare MAC). */
-export const signatureParts = (value: string): string[] =>
-  [value, ...value.split(/[ ,=]+/)].filter((part) => part.length >= 16);
+export const signatureParts = (value: string): string[] => [value, ...value.split(/[ ,=]+/)].filter((part) => part.length >= 16);
 
 /**
  * The replay key Hookwarden derives where the signature covers no id (an

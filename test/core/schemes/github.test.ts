@@ -19,7 +19,7 @@ const valid = async (secret: string = SECRET) => ({
 });
 
 describe('github: accepted', () => {
-  it('the published vector; the replay key is the signed bytes\' hash, never the MAC', () => {
+  it("the published vector; the replay key is the signed bytes' hash, never the MAC", () => {
     expect(verifyWith(github, [SECRET], { 'X-Hub-Signature-256': VECTOR.signature }, VECTOR.body)).toEqual({
       ok: true,
       deliveryId: signedIdOf(VECTOR.body),
@@ -27,7 +27,12 @@ describe('github: accepted', () => {
   });
 
   it('a delivery signed by @octokit/webhooks-methods; the unsigned X-GitHub-Delivery is only displayed', async () => {
-    expect(verifyWith(github, [SECRET], await valid(), body)).toEqual({ ok: true, deliveryId: signedIdOf(body), providerId: DELIVERY, eventType: 'ping' });
+    expect(verifyWith(github, [SECRET], await valid(), body)).toEqual({
+      ok: true,
+      deliveryId: signedIdOf(body),
+      providerId: DELIVERY,
+      eventType: 'ping',
+    });
   });
 
   it('a replay under a fresh X-GitHub-Delivery has the same replay key', async () => {
@@ -44,7 +49,9 @@ describe('github: accepted', () => {
   it('any of several signature header values', async () => {
     const headers = await valid();
     const wrong = await octokitSign('the old secret', body);
-    expect(verifyWith(github, [SECRET], { ...headers, 'X-Hub-Signature-256': ['sha256=zz', wrong, headers['X-Hub-Signature-256']] }, body).ok).toBe(true);
+    expect(
+      verifyWith(github, [SECRET], { ...headers, 'X-Hub-Signature-256': ['sha256=zz', wrong, headers['X-Hub-Signature-256']] }, body).ok,
+    ).toBe(true);
   });
 
   it('is not timestamped: an old delivery still verifies (the delivery id guards replays)', async () => {
@@ -60,18 +67,34 @@ describe('github: refused', () => {
     ['one flipped body byte', async () => verifyWith(github, [SECRET], await valid(), flipByte(body, 3))],
     ['no signature header', async () => verifyWith(github, [SECRET], { 'X-GitHub-Delivery': DELIVERY }, body)],
     ['the SHA-1 header only', async () => verifyWith(github, [SECRET], { 'X-Hub-Signature': 'sha1=abc' }, body)],
-    ['no sha256= prefix', async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-Hub-Signature-256': (await valid())['X-Hub-Signature-256'].slice(7) }, body)],
+    [
+      'no sha256= prefix',
+      async () =>
+        verifyWith(github, [SECRET], { ...(await valid()), 'X-Hub-Signature-256': (await valid())['X-Hub-Signature-256'].slice(7) }, body),
+    ],
     ['a garbled signature', async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-Hub-Signature-256': 'sha256=zz' }, body)],
-    ['a signature of another length', async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-Hub-Signature-256': 'sha256=abcd' }, body)],
-    ['a delivery id with a space', async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': 'has space' }, body)],
-    ['a delivery id of 257 characters', async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': 'd'.repeat(257) }, body)],
+    [
+      'a signature of another length',
+      async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-Hub-Signature-256': 'sha256=abcd' }, body),
+    ],
+    [
+      'a delivery id with a space',
+      async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': 'has space' }, body),
+    ],
+    [
+      'a delivery id of 257 characters',
+      async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': 'd'.repeat(257) }, body),
+    ],
     ['two different delivery ids', async () => verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': ['a', 'b'] }, body)],
   ])('%s', async (_name, run) => {
     expectRefused(await run(), 'signature_invalid', await leaks());
   });
 
   it('names a malformed delivery header in the reason', async () => {
-    expect(verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': '' }, body)).toMatchObject({ ok: false, reason: expect.stringContaining('x-github-delivery') });
+    expect(verifyWith(github, [SECRET], { ...(await valid()), 'X-GitHub-Delivery': '' }, body)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('x-github-delivery'),
+    });
   });
 });
 
@@ -87,6 +110,8 @@ describe('github: secrets and sign', () => {
     expect(sent['X-Hub-Signature-256']).toBe(await octokitSign(SECRET, body));
     expect(await octokitVerify(SECRET, body, sent['X-Hub-Signature-256'] as string)).toBe(true);
     expect(sent['X-GitHub-Delivery']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(github.keptHeaders).toEqual(expect.arrayContaining(['content-type', 'user-agent', 'x-github-event', 'x-github-delivery', 'x-github-hook-id']));
+    expect(github.keptHeaders).toEqual(
+      expect.arrayContaining(['content-type', 'user-agent', 'x-github-event', 'x-github-delivery', 'x-github-hook-id']),
+    );
   });
 });

@@ -13,7 +13,7 @@ describe('hmac: prefix and hex over the body', () => {
   const scheme = resolveScheme('hmac', { header: 'X-Signature', prefix: 'sha256=' });
   const valid = () => ({ 'x-signature': `sha256=${mac(body)}` });
 
-  it('verifies; with no id header the key is the signed bytes\' hash', () => {
+  it("verifies; with no id header the key is the signed bytes' hash", () => {
     expect(verifyWith(scheme, [SECRET], valid(), body)).toEqual({ ok: true, deliveryId: signedIdOf(body) });
     expect(verifyWith(scheme, ['old secret', SECRET], valid(), body).ok).toBe(true);
   });
@@ -34,7 +34,13 @@ describe('hmac: prefix and hex over the body', () => {
 });
 
 describe('hmac: base64 over a template with id and timestamp', () => {
-  const options: HmacSchemeOptions = { header: 'x-sig', encoding: 'base64', timestampHeader: 'X-Ts', idHeader: 'X-Id', template: 'v1:{id}:{timestamp}:{body}:end' };
+  const options: HmacSchemeOptions = {
+    header: 'x-sig',
+    encoding: 'base64',
+    timestampHeader: 'X-Ts',
+    idHeader: 'X-Id',
+    template: 'v1:{id}:{timestamp}:{body}:end',
+  };
   const scheme = resolveScheme('hmac', options);
   const valid = (at = NOW, id = 'd-1') => ({ 'x-id': id, 'x-ts': String(at), 'x-sig': mac(`v1:${id}:${at}:${body}:end`, 'base64') });
 
@@ -59,7 +65,11 @@ describe('hmac: base64 over a template with id and timestamp', () => {
     ['no id (it is signed)', () => verifyWith(scheme, [SECRET], { ...valid(), 'x-id': [] }, body), 'signature_invalid'],
     ['a malformed id', () => verifyWith(scheme, [SECRET], valid(NOW, 'd 1'), body), 'signature_invalid'],
     ['no timestamp', () => verifyWith(scheme, [SECRET], { ...valid(), 'x-ts': [] }, body), 'signature_invalid'],
-    ['hex instead of base64', () => verifyWith(scheme, [SECRET], { ...valid(), 'x-sig': mac(`v1:d-1:${NOW}:${body}:end`) }, body), 'signature_invalid'],
+    [
+      'hex instead of base64',
+      () => verifyWith(scheme, [SECRET], { ...valid(), 'x-sig': mac(`v1:d-1:${NOW}:${body}:end`) }, body),
+      'signature_invalid',
+    ],
   ])('refuses %s', (_name, run, code) => {
     expectRefused(run(), code, [SECRET, valid()['x-sig']]);
   });
@@ -68,9 +78,17 @@ describe('hmac: base64 over a template with id and timestamp', () => {
 describe('hmac: an id header that is not signed', () => {
   const scheme = createHmacScheme({ header: 'x-sig', idHeader: 'x-delivery' });
 
-  it('is displayed only: the replay key is the signed bytes\' hash, whatever id a replay carries', () => {
-    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body), 'x-delivery': 'abc' }, body)).toEqual({ ok: true, deliveryId: signedIdOf(body), providerId: 'abc' });
-    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body), 'x-delivery': 'fresh' }, body)).toEqual({ ok: true, deliveryId: signedIdOf(body), providerId: 'fresh' });
+  it("is displayed only: the replay key is the signed bytes' hash, whatever id a replay carries", () => {
+    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body), 'x-delivery': 'abc' }, body)).toEqual({
+      ok: true,
+      deliveryId: signedIdOf(body),
+      providerId: 'abc',
+    });
+    expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body), 'x-delivery': 'fresh' }, body)).toEqual({
+      ok: true,
+      deliveryId: signedIdOf(body),
+      providerId: 'fresh',
+    });
     expect(verifyWith(scheme, [SECRET], { 'x-sig': mac(body) }, body)).toEqual({ ok: true, deliveryId: signedIdOf(body) });
   });
 });
@@ -84,7 +102,9 @@ describe('resolveScheme', () => {
   });
 
   it('refuses an unknown name, listing the valid ones', () => {
-    expect(() => resolveScheme('paypal')).toThrow('unknown scheme "paypal" (one of standard-webhooks, github, stripe, slack, shopify, hmac)');
+    expect(() => resolveScheme('paypal')).toThrow(
+      'unknown scheme "paypal" (one of standard-webhooks, github, stripe, slack, shopify, hmac)',
+    );
   });
 
   it.each([
@@ -98,14 +118,20 @@ describe('resolveScheme', () => {
     ['an unknown placeholder', { header: 'x-sig', template: '{ts}.{body}' }, /unknown placeholder \{ts\}/],
     ['{timestamp} without its header', { header: 'x-sig', template: '{timestamp}.{body}' }, /timestampHeader is not set/],
     ['{id} without its header', { header: 'x-sig', template: '{id}.{body}' }, /idHeader is not set/],
-    ['a timestamp header the template does not sign', { header: 'x-sig', timestampHeader: 'x-ts' }, /timestampHeader is set but template has no \{timestamp\}/],
+    [
+      'a timestamp header the template does not sign',
+      { header: 'x-sig', timestampHeader: 'x-ts' },
+      /timestampHeader is set but template has no \{timestamp\}/,
+    ],
     ['a template that is not a string', { header: 'x-sig', template: 42 }, /template must be a string/],
   ])('refuses hmac options with %s, in configuration terms', (_name, options, message) => {
     expect(() => resolveScheme('hmac', options as HmacSchemeOptions)).toThrow(message);
   });
 
   it('reports every problem of the options at once', () => {
-    expect(() => resolveScheme('hmac', { header: 'x sig', encoding: 'base32' as 'hex', template: '{body}{body}' })).toThrow(/header.*; encoding.*; template/);
+    expect(() => resolveScheme('hmac', { header: 'x sig', encoding: 'base32' as 'hex', template: '{body}{body}' })).toThrow(
+      /header.*; encoding.*; template/,
+    );
   });
 
   it('builds a new generic scheme for each set of options', () => {

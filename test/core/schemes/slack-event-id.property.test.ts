@@ -14,7 +14,8 @@ const ID = /^[\x21-\x7e]{1,256}$/;
 /** The id Hookwarden must key a Slack delivery with: JSON.parse's root event_id when usable, else the signed bytes' hash. */
 const expectedId = (body: string): string => {
   const parsed: unknown = JSON.parse(body);
-  const id = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>).event_id : undefined;
+  const id =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>).event_id : undefined;
   return typeof id === 'string' && ID.test(id) ? id : signedIdOf(`v0:${NOW}:${body}`);
 };
 
@@ -29,7 +30,13 @@ const spellings = (text: string): fc.Arbitrary<string> =>
     [...text]
       .map((ch, i) => {
         const hex = ch.charCodeAt(0).toString(16).padStart(4, '0');
-        return how[i] === 'lower' ? `\\u${hex}` : how[i] === 'upper' ? `\\u${hex.toUpperCase()}` : ch === '"' || ch === '\\' ? `\\${ch}` : ch;
+        return how[i] === 'lower'
+          ? `\\u${hex}`
+          : how[i] === 'upper'
+            ? `\\u${hex.toUpperCase()}`
+            : ch === '"' || ch === '\\'
+              ? `\\${ch}`
+              : ch;
       })
       .join(''),
   );
@@ -45,14 +52,27 @@ const idText = fc.stringMatching(/^[\x21-\x7e]{1,12}$/);
 const scalar = fc.oneof(
   idText.map((s) => JSON.stringify(s)),
   idText.chain(spellings).map((s) => `"${s}"`),
-  fc.constantFrom('""', '42', 'null', 'true', '"Ev\\"Q"', '"Ev\\\\"', '"é"', `"${'E'.repeat(257)}"`, '"Ev ID"', '"\\",\\"event_id\\":\\"EvINSTRING\\"}"'),
+  fc.constantFrom(
+    '""',
+    '42',
+    'null',
+    'true',
+    '"Ev\\"Q"',
+    '"Ev\\\\"',
+    '"é"',
+    `"${'E'.repeat(257)}"`,
+    '"Ev ID"',
+    '"\\",\\"event_id\\":\\"EvINSTRING\\"}"',
+  ),
   fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.stringify(v)),
   fc.nat(1500).map((n) => `"${'x'.repeat(n)}"`),
 );
 const entryText = ([a, k, b, c, v, d]: readonly [string, string, string, string, string, string]): string => `${a}${k}${b}:${c}${v}${d}`;
 const objectText = (entries: readonly string[], inner: string): string => `{${entries.length === 0 ? inner : entries.join(',')}}`;
 const { value } = fc.letrec<{ object: string; value: string; array: string }>((tie) => ({
-  object: fc.tuple(fc.array(fc.tuple(space, key, space, space, tie('value'), space).map(entryText), { maxLength: 4 }), space).map(([entries, inner]) => objectText(entries, inner)),
+  object: fc
+    .tuple(fc.array(fc.tuple(space, key, space, space, tie('value'), space).map(entryText), { maxLength: 4 }), space)
+    .map(([entries, inner]) => objectText(entries, inner)),
   value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('object'), tie('array')),
   array: fc.array(tie('value'), { maxLength: 3 }).map((values) => `[${values.join(',')}]`),
 }));
@@ -61,7 +81,19 @@ const entry = fc.tuple(space, key, space, space, value, space).map(entryText);
 const root = fc
   .tuple(
     fc.array(entry, { maxLength: 4 }),
-    fc.option(fc.tuple(space, fc.oneof({ arbitrary: fc.constant('"event_id"'), weight: 5 }, key), space, space, idText.map((s) => JSON.stringify(s)), space).map(entryText), { freq: 4 }),
+    fc.option(
+      fc
+        .tuple(
+          space,
+          fc.oneof({ arbitrary: fc.constant('"event_id"'), weight: 5 }, key),
+          space,
+          space,
+          idText.map((s) => JSON.stringify(s)),
+          space,
+        )
+        .map(entryText),
+      { freq: 4 },
+    ),
     fc.array(entry, { maxLength: 3 }),
     space,
   )

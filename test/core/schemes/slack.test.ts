@@ -12,13 +12,20 @@ const VECTOR = {
   signature: 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503',
 };
 // An Events API envelope, in Slack's key order: event_id after the event.
-const event = JSON.stringify({ token: 'XXYYZZ', team_id: 'T1', event: { type: 'app_mention', text: '"event_id":"EvFAKE"' }, type: 'event_callback', event_id: 'Ev08MFMKH6', event_time: 1 });
+const event = JSON.stringify({
+  token: 'XXYYZZ',
+  team_id: 'T1',
+  event: { type: 'app_mention', text: '"event_id":"EvFAKE"' },
+  type: 'event_callback',
+  event_id: 'Ev08MFMKH6',
+  event_time: 1,
+});
 
 /** The one valid delivery; each test breaks one thing. */
 const valid = (secret: string = SECRET, at = NOW, body = event) => slack.sign(secret, { body: Buffer.from(body), timestampSeconds: at });
 
 describe('slack: accepted', () => {
-  it('the published vector; a slash command has no id, so the key is the signed bytes\' hash', () => {
+  it("the published vector; a slash command has no id, so the key is the signed bytes' hash", () => {
     const headers = { 'X-Slack-Request-Timestamp': String(VECTOR.timestamp), 'X-Slack-Signature': VECTOR.signature };
     expect(verifyWith(slack, [SECRET], headers, VECTOR.body, VECTOR.timestamp)).toEqual({
       ok: true,
@@ -63,7 +70,10 @@ describe('slack: accepted', () => {
   it('reads the same event_id as JSON.parse for any JSON object (property)', () => {
     const id = fc.stringMatching(/^[\x21-\x7e]{1,20}$/);
     const value = fc.jsonValue({ maxDepth: 3 });
-    const object = fc.record({ before: fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 4 }), after: fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 4 }) });
+    const object = fc.record({
+      before: fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 4 }),
+      after: fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 4 }),
+    });
     fc.assert(
       fc.property(object, id, fc.boolean(), fc.boolean(), fc.nat(1500), ({ before, after }, eventId, withId, nest, padding) => {
         const root: Record<string, unknown> = { ...before, ...(nest ? { event: { event_id: 'EvNESTED', ...after } } : {}) };
@@ -89,14 +99,44 @@ describe('slack: refused', () => {
     ['one flipped body byte', () => verifyWith(slack, [SECRET], valid(), flipByte(event, 5)), 'signature_invalid'],
     ['stale by 301 s', () => verifyWith(slack, [SECRET], valid(SECRET, NOW - 301), event), 'timestamp_out_of_range'],
     ['future by 301 s', () => verifyWith(slack, [SECRET], valid(SECRET, NOW + 301), event), 'timestamp_out_of_range'],
-    ['a millisecond timestamp', () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Request-Timestamp': String(NOW * 1000) }, event), 'timestamp_invalid'],
+    [
+      'a millisecond timestamp',
+      () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Request-Timestamp': String(NOW * 1000) }, event),
+      'timestamp_invalid',
+    ],
     ['a signed millisecond timestamp', () => verifyWith(slack, [SECRET], valid(SECRET, NOW * 1000), event), 'timestamp_invalid'],
-    ['a timestamp with a space', () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Request-Timestamp': ` ${NOW}` }, event), 'timestamp_invalid'],
-    ['no timestamp', () => verifyWith(slack, [SECRET], { 'X-Slack-Signature': valid()['X-Slack-Signature'] as string }, event), 'signature_invalid'],
+    [
+      'a timestamp with a space',
+      () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Request-Timestamp': ` ${NOW}` }, event),
+      'timestamp_invalid',
+    ],
+    [
+      'no timestamp',
+      () => verifyWith(slack, [SECRET], { 'X-Slack-Signature': valid()['X-Slack-Signature'] as string }, event),
+      'signature_invalid',
+    ],
     ['no signature', () => verifyWith(slack, [SECRET], { 'X-Slack-Request-Timestamp': String(NOW) }, event), 'signature_invalid'],
-    ['a garbled signature', () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Signature': 'v0=nothex' }, event), 'signature_invalid'],
-    ['a signature of another length', () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Signature': `v0=${'ab'.repeat(31)}` }, event), 'signature_invalid'],
-    ['another version', () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Signature': (valid()['X-Slack-Signature'] as string).replace('v0=', 'v1=') }, event), 'signature_invalid'],
+    [
+      'a garbled signature',
+      () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Signature': 'v0=nothex' }, event),
+      'signature_invalid',
+    ],
+    [
+      'a signature of another length',
+      () => verifyWith(slack, [SECRET], { ...valid(), 'X-Slack-Signature': `v0=${'ab'.repeat(31)}` }, event),
+      'signature_invalid',
+    ],
+    [
+      'another version',
+      () =>
+        verifyWith(
+          slack,
+          [SECRET],
+          { ...valid(), 'X-Slack-Signature': (valid()['X-Slack-Signature'] as string).replace('v0=', 'v1=') },
+          event,
+        ),
+      'signature_invalid',
+    ],
   ])('%s', (_name, run, code) => {
     expectRefused(run(), code, leaks);
   });
@@ -104,7 +144,9 @@ describe('slack: refused', () => {
 
 describe('slack: secrets, sign and event type', () => {
   it('signs the published vector exactly', () => {
-    expect(slack.sign(SECRET, { body: Buffer.from(VECTOR.body), timestampSeconds: VECTOR.timestamp })['X-Slack-Signature']).toBe(VECTOR.signature);
+    expect(slack.sign(SECRET, { body: Buffer.from(VECTOR.body), timestampSeconds: VECTOR.timestamp })['X-Slack-Signature']).toBe(
+      VECTOR.signature,
+    );
   });
 
   it('refuses a pasted signature or a bot token as the signing secret', () => {

@@ -74,18 +74,56 @@ describe('standard-webhooks: refused', () => {
     ['a changed id', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-id': 'msg_other' }, body), 'signature_invalid'],
     ['stale by 301 s', () => verifyWith(standardWebhooks, [SECRET], valid(SECRET, NOW - 301), body), 'timestamp_out_of_range'],
     ['future by 301 s', () => verifyWith(standardWebhooks, [SECRET], valid(SECRET, NOW + 301), body), 'timestamp_out_of_range'],
-    ['a millisecond timestamp', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-timestamp': String(NOW * 1000) }, body), 'timestamp_invalid'],
-    ['a signed millisecond timestamp', () => verifyWith(standardWebhooks, [SECRET], standardWebhooks.sign(SECRET, { body: Buffer.from(body), id: ID, timestampSeconds: NOW * 1000 }), body), 'timestamp_invalid'],
-    ['a decimal timestamp', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-timestamp': `${NOW}.5` }, body), 'timestamp_invalid'],
-    ['a garbled signature', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-signature': 'v1,!!!' }, body), 'signature_invalid'],
-    ['a signature of another length', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-signature': 'v1,AAAA' }, body), 'signature_invalid'],
-    ['v1a (ed25519) only', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-signature': 'v1a,ZWQyNTUxOQ==' }, body), 'signature_invalid'],
-    ['no signature header', () => verifyWith(standardWebhooks, [SECRET], { 'webhook-id': ID, 'webhook-timestamp': String(NOW) }, body), 'signature_invalid'],
+    [
+      'a millisecond timestamp',
+      () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-timestamp': String(NOW * 1000) }, body),
+      'timestamp_invalid',
+    ],
+    [
+      'a signed millisecond timestamp',
+      () =>
+        verifyWith(
+          standardWebhooks,
+          [SECRET],
+          standardWebhooks.sign(SECRET, { body: Buffer.from(body), id: ID, timestampSeconds: NOW * 1000 }),
+          body,
+        ),
+      'timestamp_invalid',
+    ],
+    [
+      'a decimal timestamp',
+      () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-timestamp': `${NOW}.5` }, body),
+      'timestamp_invalid',
+    ],
+    [
+      'a garbled signature',
+      () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-signature': 'v1,!!!' }, body),
+      'signature_invalid',
+    ],
+    [
+      'a signature of another length',
+      () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-signature': 'v1,AAAA' }, body),
+      'signature_invalid',
+    ],
+    [
+      'v1a (ed25519) only',
+      () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-signature': 'v1a,ZWQyNTUxOQ==' }, body),
+      'signature_invalid',
+    ],
+    [
+      'no signature header',
+      () => verifyWith(standardWebhooks, [SECRET], { 'webhook-id': ID, 'webhook-timestamp': String(NOW) }, body),
+      'signature_invalid',
+    ],
     ['no id', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-id': [] }, body), 'signature_invalid'],
     ['an empty id', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-id': '' }, body), 'signature_invalid'],
     ['an id with a space', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-id': 'msg 1' }, body), 'signature_invalid'],
     ['no timestamp', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-timestamp': [] }, body), 'signature_invalid'],
-    ['two different timestamps', () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-timestamp': [String(NOW), String(NOW - 1)] }, body), 'signature_invalid'],
+    [
+      'two different timestamps',
+      () => verifyWith(standardWebhooks, [SECRET], { ...valid(), 'webhook-timestamp': [String(NOW), String(NOW - 1)] }, body),
+      'signature_invalid',
+    ],
   ])('%s', (_name, run, code) => {
     expectRefused(run(), code, leaks);
   });
@@ -129,7 +167,11 @@ describe('standard-webhooks: secrets', () => {
 
 describe('standard-webhooks: sign and event type', () => {
   it('signs the published vector exactly, and defaults to a msg_ id and now', () => {
-    const signed = standardWebhooks.sign(VECTOR.secret, { body: Buffer.from(VECTOR.body), id: VECTOR.id, timestampSeconds: VECTOR.timestamp });
+    const signed = standardWebhooks.sign(VECTOR.secret, {
+      body: Buffer.from(VECTOR.body),
+      id: VECTOR.id,
+      timestampSeconds: VECTOR.timestamp,
+    });
     expect(signed['webhook-signature']).toBe(VECTOR.signature);
     const fresh = standardWebhooks.sign(SECRET, { body: Buffer.from(body) });
     expect(fresh['webhook-id']).toMatch(/^msg_[0-9a-f]{24}$/);

@@ -46,7 +46,11 @@ describe('timestampText', () => {
     expect(timestampText(headerMap({ 'x-ts': '1' }), 'x-ts')).toBe('1');
     expect(timestampText(headerMap({ 'x-ts': ['1', '1'] }), 'x-ts')).toBe('1');
     expect(timestampText(headerMap({}), 'x-ts')).toMatchObject({ ok: false, code: 'signature_invalid', reason: 'missing x-ts' });
-    expect(timestampText(headerMap({ 'x-ts': ['1', '2'] }), 'x-ts')).toMatchObject({ ok: false, code: 'signature_invalid', reason: 'conflicting x-ts headers' });
+    expect(timestampText(headerMap({ 'x-ts': ['1', '2'] }), 'x-ts')).toMatchObject({
+      ok: false,
+      code: 'signature_invalid',
+      reason: 'conflicting x-ts headers',
+    });
   });
 });
 
@@ -60,6 +64,10 @@ describe('checkFreshness', () => {
     [-301, /301 s in the future/],
     [86400, /86400 s old/],
   ])('refuses %i s of skew, saying which way', (skew, reason) => {
-    expect(checkFreshness(NOW - skew, NOW, 300)).toEqual({ ok: false, code: 'timestamp_out_of_range', reason: expect.stringMatching(reason) });
+    expect(checkFreshness(NOW - skew, NOW, 300)).toEqual({
+      ok: false,
+      code: 'timestamp_out_of_range',
+      reason: expect.stringMatching(reason),
+    });
   });
 });

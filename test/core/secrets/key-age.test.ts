@@ -11,14 +11,23 @@ const NOW = 1_900_000_000;
 describe('the daily key-age check', () => {
   it('measures the key the provider signs with (not the staged one, not a retiring one) from its createdAt', async () => {
     sm.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({ keys: [{ secret: 'a'.repeat(32), createdAt: NOW - 91 * 86_400 }, { secret: 'b'.repeat(32), createdAt: NOW - 60, next: true }, { secret: 'c'.repeat(32), createdAt: NOW - 400 * 86_400, notAfter: NOW + 60 }] }),
+      SecretString: JSON.stringify({
+        keys: [
+          { secret: 'a'.repeat(32), createdAt: NOW - 91 * 86_400 },
+          { secret: 'b'.repeat(32), createdAt: NOW - 60, next: true },
+          { secret: 'c'.repeat(32), createdAt: NOW - 400 * 86_400, notAfter: NOW + 60 },
+        ],
+      }),
       CreatedDate: new Date((NOW - 10) * 1000),
     });
     expect(await currentKeyAgeSeconds(client, 'x', NOW)).toBe(91 * 86_400);
   });
 
-  it('falls back to the version\'s creation date for a document without createdAt (as the stack generates it)', async () => {
-    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [], secret: 'GeneratedAtDeploy0123456789abcdef' }), CreatedDate: new Date((NOW - 3 * 86_400) * 1000) });
+  it("falls back to the version's creation date for a document without createdAt (as the stack generates it)", async () => {
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ keys: [], secret: 'GeneratedAtDeploy0123456789abcdef' }),
+      CreatedDate: new Date((NOW - 3 * 86_400) * 1000),
+    });
     expect(await currentKeyAgeSeconds(client, 'x', NOW)).toBe(3 * 86_400);
   });
 

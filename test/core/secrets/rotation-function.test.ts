@@ -1,7 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationHandler, RotationRefused, type RotatedSource, type RotationEvent } from '../../../core/secrets/rotation-function.js';
 import { fakeSecretsManager } from '../../helpers/fake-secrets-manager.js';
@@ -15,7 +21,7 @@ const CACHE = 300;
 
 type Doc = { keys: Array<{ id?: string; secret: string; createdAt?: number; next?: boolean; notAfter?: number }> };
 
-describe('the rotation function: Secrets Manager\'s four steps against a Secrets Manager double', () => {
+describe("the rotation function: Secrets Manager's four steps against a Secrets Manager double", () => {
   let github: GitHubStandIn;
   let receiver: Server;
   let sm: ReturnType<typeof fakeSecretsManager>;
@@ -44,15 +50,33 @@ describe('the rotation function: Secrets Manager\'s four steps against a Secrets
   afterEach(() => sm.mock.restore());
 
   const sources: RotatedSource[] = [
-    { source: 'gh', secretName: 'Hookwarden-prod/gh/keys', scheme: 'github', mode: 'github', overlapSeconds: 3600, github: { repository: 'acme/shop', hookId: 42 }, tokenSecretArn: TOKEN_ARN },
+    {
+      source: 'gh',
+      secretName: 'Hookwarden-prod/gh/keys',
+      scheme: 'github',
+      mode: 'github',
+      overlapSeconds: 3600,
+      github: { repository: 'acme/shop', hookId: 42 },
+      tokenSecretArn: TOKEN_ARN,
+    },
   ];
   /** The secret as the stack deploys it (generated top-level "secret"), rotation enabled, plus the token secret. */
   const deploy = (document: unknown) => {
     sm = fakeSecretsManager(ARN, JSON.stringify(document));
     sm.mock.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: JSON.stringify({ token: TOKEN }) });
-    return createRotationHandler({ client: new SecretsManagerClient({ region: 'eu-west-1' }), sources, cacheSeconds: CACHE, githubApiUrl: github.url, now: () => clock });
+    return createRotationHandler({
+      client: new SecretsManagerClient({ region: 'eu-west-1' }),
+      sources,
+      cacheSeconds: CACHE,
+      githubApiUrl: github.url,
+      now: () => clock,
+    });
   };
-  const run = async (rotate: ReturnType<typeof deploy>, token: string, steps: ReadonlyArray<RotationEvent['Step']> = ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) => {
+  const run = async (
+    rotate: ReturnType<typeof deploy>,
+    token: string,
+    steps: ReadonlyArray<RotationEvent['Step']> = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'],
+  ) => {
     if (steps[0] === 'createSecret') sm.startRotation(token);
     for (const Step of steps) await rotate({ Step, SecretId: ARN, ClientRequestToken: token });
   };
@@ -66,12 +90,17 @@ describe('the rotation function: Secrets Manager\'s four steps against a Secrets
     await run(rotate, 'v1', ['setSecret', 'testSecret', 'finishSecret']);
     expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
     const staged = current();
-    expect(staged.keys.map((k) => [k.secret === 'GeneratedAtDeploy0123456789abcdef', k.next ?? false])).toEqual([[true, false], [false, true]]);
+    expect(staged.keys.map((k) => [k.secret === 'GeneratedAtDeploy0123456789abcdef', k.next ?? false])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
 
     clock += (2 * CACHE + 1) * 1000;
     await run(rotate, 'v2');
     const next = staged.keys[1]?.secret as string;
-    expect(github.requests.filter((r) => r.method === 'PATCH')).toEqual([{ method: 'PATCH', path: '/repos/acme/shop/hooks/42/config', body: { secret: next } }]);
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toEqual([
+      { method: 'PATCH', path: '/repos/acme/shop/hooks/42/config', body: { secret: next } },
+    ]);
     expect(github.deliveries.get('repos/acme/shop/hooks/42')?.[0]).toMatchObject({ event: 'ping', status_code: 202 });
     const after = current();
     expect(after.keys[0]?.secret).toBe(next);
@@ -82,7 +111,12 @@ describe('the rotation function: Secrets Manager\'s four steps against a Secrets
   });
 
   it('is idempotent per step: a retried createSecret keeps its pending document, a retried finishSecret changes nothing', async () => {
-    const rotate = deploy({ keys: [{ id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 }, { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true }] });
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
     sm.startRotation('v9');
     await rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v9' });
     const pending = sm.version('AWSPENDING')?.[1].text;
@@ -97,12 +131,22 @@ describe('the rotation function: Secrets Manager\'s four steps against a Secrets
   });
 
   it('fails testSecret when the ping signed with the new key is refused, and leaves the current version alone', async () => {
-    const rotate = deploy({ keys: [{ id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 }, { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true }] });
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
     const before = sm.version('AWSCURRENT')?.[1].text;
     await run(rotate, 'v5', ['createSecret', 'setSecret']);
     // The hook now signs with a key no function has (someone changed it by hand).
-    github.hooks.set('repos/acme/shop/hooks/42', { ...(github.hooks.get('repos/acme/shop/hooks/42') as { url: string }), secret: 'SomethingElse0123456789abcdefghij' });
-    await expect(rotate({ Step: 'testSecret', SecretId: ARN, ClientRequestToken: 'v5' })).rejects.toThrow(/the ping signed with the new secret was answered 401, not 2xx/);
+    github.hooks.set('repos/acme/shop/hooks/42', {
+      ...(github.hooks.get('repos/acme/shop/hooks/42') as { url: string }),
+      secret: 'SomethingElse0123456789abcdefghij',
+    });
+    await expect(rotate({ Step: 'testSecret', SecretId: ARN, ClientRequestToken: 'v5' })).rejects.toThrow(
+      /the ping signed with the new secret was answered 401, not 2xx/,
+    );
     expect(sm.version('AWSCURRENT')?.[1].text).toBe(before);
   });
 
@@ -110,7 +154,7 @@ describe('the rotation function: Secrets Manager\'s four steps against a Secrets
     ['rotation disabled', { RotationEnabled: false, VersionIdsToStages: { v1: ['AWSPENDING'] } }, /does not have rotation enabled/],
     ['an unknown version', { RotationEnabled: true, VersionIdsToStages: { other: ['AWSCURRENT'] } }, /has no stage for rotation/],
     ['a version not pending', { RotationEnabled: true, VersionIdsToStages: { v1: ['AWSPREVIOUS'] } }, /is not set as AWSPENDING/],
-  ])('refuses %s, as Secrets Manager\'s templates do', async (_, described, message) => {
+  ])("refuses %s, as Secrets Manager's templates do", async (_, described, message) => {
     const rotate = deploy({ keys: [{ secret: 'CurrentKey0123456789abcdefghijkl' }] });
     sm.mock.on(DescribeSecretCommand).resolves(described);
     await expect(rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v1' })).rejects.toThrow(RotationRefused);
@@ -119,6 +163,12 @@ describe('the rotation function: Secrets Manager\'s four steps against a Secrets
 
   it('refuses a secret of no source it rotates', async () => {
     const rotate = deploy({ keys: [{ secret: 'CurrentKey0123456789abcdefghijkl' }] });
-    await expect(rotate({ Step: 'createSecret', SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf', ClientRequestToken: 'v1' })).rejects.toThrow(/belongs to no source/);
+    await expect(
+      rotate({
+        Step: 'createSecret',
+        SecretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf',
+        ClientRequestToken: 'v1',
+      }),
+    ).rejects.toThrow(/belongs to no source/);
   });
 });

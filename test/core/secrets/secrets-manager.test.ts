@@ -14,7 +14,8 @@ const T0 = 1_800_000_000_000;
 describe('secretsManagerProviders', () => {
   let clock = T0;
   const now = () => clock;
-  const provider = (options: { retryAfterFailureMs?: number } = {}) => secretsManagerProviders(new SecretsManagerClient({}), { now, ...options })(SOURCE);
+  const provider = (options: { retryAfterFailureMs?: number } = {}) =>
+    secretsManagerProviders(new SecretsManagerClient({}), { now, ...options })(SOURCE);
   const calls = () => sm.commandCalls(GetSecretValueCommand).length;
   beforeEach(() => {
     sm.reset();
@@ -64,7 +65,9 @@ describe('secretsManagerProviders', () => {
   });
 
   it('reads again at once when every cached key has expired (a rotation finished early)', async () => {
-    sm.on(GetSecretValueCommand).resolvesOnce(doc([{ secret: 'old', notAfter: T0 / 1000 + 60 }])).resolves(doc([{ secret: 'new' }]));
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce(doc([{ secret: 'old', notAfter: T0 / 1000 + 60 }]))
+      .resolves(doc([{ secret: 'new' }]));
     const secrets = provider();
     expect(await secrets.current()).toEqual(['old']);
     clock += 61_000;
@@ -73,7 +76,9 @@ describe('secretsManagerProviders', () => {
   });
 
   it('keeps serving the last good keys when a refresh fails, and retries after the backoff only', async () => {
-    sm.on(GetSecretValueCommand).resolvesOnce(doc([{ secret: 'a' }])).rejects(new Error('ThrottlingException'));
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce(doc([{ secret: 'a' }]))
+      .rejects(new Error('ThrottlingException'));
     const secrets = provider({ retryAfterFailureMs: 5_000 });
     const first = await secrets.current();
     clock += 301_000;
@@ -89,7 +94,9 @@ describe('secretsManagerProviders', () => {
   });
 
   it('keeps serving the last good keys when a new version is malformed', async () => {
-    sm.on(GetSecretValueCommand).resolvesOnce(doc([{ secret: 'a' }])).resolves({ SecretString: '{"keys":[]}' });
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce(doc([{ secret: 'a' }]))
+      .resolves({ SecretString: '{"keys":[]}' });
     const secrets = provider();
     const first = await secrets.current();
     clock += 301_000;
@@ -117,11 +124,18 @@ describe('secretsManagerProviders', () => {
     ['an empty secret', '{"keys":[{"secret":""}]}'],
   ])('answers 503 for a malformed document (%s), naming the problem and never the value', async (_name, text) => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: text });
-    const error = (await provider().current().catch((e: unknown) => e)) as HttpError;
+    const error = (await provider()
+      .current()
+      .catch((e: unknown) => e)) as HttpError;
     expect(error).toMatchObject({ statusCode: 503, code: 'unavailable' });
     expect(error.cause).toBeInstanceOf(MalformedSecretError);
     expect(String(error.details.problem)).toMatch(/JSON|keys/);
-    const everything = JSON.stringify({ message: error.message, details: error.details, cause: String(error.cause), stack: (error.cause as Error).stack });
+    const everything = JSON.stringify({
+      message: error.message,
+      details: error.details,
+      cause: String(error.cause),
+      stack: (error.cause as Error).stack,
+    });
     expect(everything).not.toContain('plain-text-value');
   });
 
@@ -130,7 +144,10 @@ describe('secretsManagerProviders', () => {
     const secrets = provider();
     await secrets.current();
     clock += 61_000;
-    await expect(secrets.current()).rejects.toMatchObject({ statusCode: 503, details: { problem: 'every key in the secret document has expired' } });
+    await expect(secrets.current()).rejects.toMatchObject({
+      statusCode: 503,
+      details: { problem: 'every key in the secret document has expired' },
+    });
   });
 
   it('serves environment sources as fixed values, without Secrets Manager', async () => {
@@ -142,7 +159,10 @@ describe('secretsManagerProviders', () => {
 
 describe('parseSecretDocument', () => {
   it('reads the keys with their optional expiry', () => {
-    expect(parseSecretDocument('{"keys":[{"secret":"new"},{"secret":"old","notAfter":1800000000}]}').keys).toEqual([{ secret: 'new' }, { secret: 'old', notAfter: 1_800_000_000 }]);
+    expect(parseSecretDocument('{"keys":[{"secret":"new"},{"secret":"old","notAfter":1800000000}]}').keys).toEqual([
+      { secret: 'new' },
+      { secret: 'old', notAfter: 1_800_000_000 },
+    ]);
   });
 
   it('counts the generated top-level secret as a key, next to listed ones', () => {
@@ -150,10 +170,22 @@ describe('parseSecretDocument', () => {
     expect(parseSecretDocument('{"keys":[{"secret":"new"}],"secret":"generated"}').keys.map((k) => k.secret)).toEqual(['new', 'generated']);
   });
 
-  it.each([undefined, '', 'not json', '[]', 'null', '"text"', '{}', '{"keys":[]}', '{"keys":{}}', '{"keys":[null]}', '{"keys":[{"secret":""}]}', '{"keys":[{"secret":7}]}', '{"keys":[{"secret":"x","notAfter":"soon"}]}', '{"keys":[],"secret":""}'])(
-    'refuses %j with a MalformedSecretError',
-    (text) => {
-      expect(() => parseSecretDocument(text)).toThrow(MalformedSecretError);
-    },
-  );
+  it.each([
+    undefined,
+    '',
+    'not json',
+    '[]',
+    'null',
+    '"text"',
+    '{}',
+    '{"keys":[]}',
+    '{"keys":{}}',
+    '{"keys":[null]}',
+    '{"keys":[{"secret":""}]}',
+    '{"keys":[{"secret":7}]}',
+    '{"keys":[{"secret":"x","notAfter":"soon"}]}',
+    '{"keys":[],"secret":""}',
+  ])('refuses %j with a MalformedSecretError', (text) => {
+    expect(() => parseSecretDocument(text)).toThrow(MalformedSecretError);
+  });
 });

@@ -20,11 +20,21 @@ describe('rotation without a rejected delivery (github mode, key cache shortened
   let clock = T0;
   const now = () => clock;
   // Three warm function containers, each with its own cache, first read at different moments.
-  const functions = [0, 1, 2].map(() => secretsManagerProviders(sm.client, { now })({ kind: 'secretsManager', secretId: SECRET_ID, cacheSeconds: CACHE_SECONDS }));
+  const functions = [0, 1, 2].map(() =>
+    secretsManagerProviders(sm.client, { now })({ kind: 'secretsManager', secretId: SECRET_ID, cacheSeconds: CACHE_SECONDS }),
+  );
 
   // GitHub as the rotation sees it: it signs every delivery with the last secret set (GitHub never retries a refused delivery).
   let githubKey = INITIAL;
-  const counts = { providerSigned: 0, providerRejected: 0, oldAccepted: 0, oldRefused: 0, newAccepted: 0, newBeforeSwitch: 0, newBeforeSwitchRefused: 0 };
+  const counts = {
+    providerSigned: 0,
+    providerRejected: 0,
+    oldAccepted: 0,
+    oldRefused: 0,
+    newAccepted: 0,
+    newBeforeSwitch: 0,
+    newBeforeSwitchRefused: 0,
+  };
   const accepts = async (fn: (typeof functions)[number], key: string): Promise<boolean> => {
     const body = Buffer.from(`{"zen":"t=${clock}"}`);
     const headers = new Map(Object.entries(github.sign(key, { body })).map(([k, v]) => [k.toLowerCase(), [v]] as const));
@@ -40,7 +50,14 @@ describe('rotation without a rejected delivery (github mode, key cache shortened
       for (const fn of functions) expect(await accepts(fn, githubKey)).toBe(true);
     },
   };
-  const steps = rotationSteps({ store: secretsManagerKeyStore(sm.client, SECRET_ID), provider, generate: () => generateKey('github'), cacheSeconds: CACHE_SECONDS, overlapSeconds: OVERLAP_SECONDS, now });
+  const steps = rotationSteps({
+    store: secretsManagerKeyStore(sm.client, SECRET_ID),
+    provider,
+    generate: () => generateKey('github'),
+    cacheSeconds: CACHE_SECONDS,
+    overlapSeconds: OVERLAP_SECONDS,
+    now,
+  });
 
   const oldKey = INITIAL;
   let newKey: string | undefined;
@@ -73,7 +90,8 @@ describe('rotation without a rejected delivery (github mode, key cache shortened
       await deliver();
     }
   };
-  const staged = () => JSON.parse(sm.version('AWSCURRENT')?.[1].text ?? '{}').keys?.find((k: { next?: boolean }) => k.next)?.secret as string | undefined;
+  const staged = () =>
+    JSON.parse(sm.version('AWSCURRENT')?.[1].text ?? '{}').keys?.find((k: { next?: boolean }) => k.next)?.secret as string | undefined;
 
   it('switches GitHub only to a key every function has accepted for a cache period; the old key verifies until the overlap ends', async () => {
     // Stagger the containers' first reads across a cache period.
@@ -108,7 +126,9 @@ describe('rotation without a rejected delivery (github mode, key cache shortened
     await steps.testSecret('token-2');
     await advance(5);
     await steps.finishSecret('token-2');
-    const current = JSON.parse(sm.version('AWSCURRENT')?.[1].text ?? '{}') as { keys: Array<{ secret: string; notAfter?: number; next?: boolean }> };
+    const current = JSON.parse(sm.version('AWSCURRENT')?.[1].text ?? '{}') as {
+      keys: Array<{ secret: string; notAfter?: number; next?: boolean }>;
+    };
     expect(current.keys[0]?.secret).toBe(newKey);
     expect(current.keys[1]?.next).toBe(true);
     oldNotAfter = current.keys.find((k) => k.secret === INITIAL)?.notAfter as number;

@@ -60,7 +60,12 @@ describe('ControlsCache against dynalite, with an injected clock', () => {
     return { store, clock, cache };
   };
   const block = (store: ControlsStore, nowMs: number) =>
-    store.block({ range: '203.0.113.7', expiresAt: Math.floor(nowMs / 1000) + 3600, reason: 'incident', createdAt: Math.floor(nowMs / 1000) });
+    store.block({
+      range: '203.0.113.7',
+      expiresAt: Math.floor(nowMs / 1000) + 3600,
+      reason: 'incident',
+      createdAt: Math.floor(nowMs / 1000),
+    });
 
   it('enforces a block made while idle on the first request after the idle period', async () => {
     const { store, clock, cache } = await setup();

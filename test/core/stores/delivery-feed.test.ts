@@ -37,7 +37,15 @@ describe('the byTime index on dynalite', () => {
     const feed = new DynamoDbDeliveryFeed({ client: local.client, tableName: DELIVERIES_TABLE.localName });
     const nowSeconds = Math.floor(clock / 1000);
     const claimed = await store.claim(
-      { source: 'default', deliveryId: 'held_1', receivedAt: clock, expiresAt: nowSeconds + 600, headers: {}, body: Buffer.from('{}'), clientIp: '127.0.0.1' },
+      {
+        source: 'default',
+        deliveryId: 'held_1',
+        receivedAt: clock,
+        expiresAt: nowSeconds + 600,
+        headers: {},
+        body: Buffer.from('{}'),
+        clientIp: '127.0.0.1',
+      },
       { nowSeconds, leaseSeconds: 60 },
     );
     expect((await feed.newest({ limit: 10, nowSeconds })).entries).toEqual([]);

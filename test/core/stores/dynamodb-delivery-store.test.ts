@@ -33,7 +33,13 @@ describe('DynamoDbDeliveryStore against dynalite', () => {
     const r = record({ eventType: 'push' });
     expect((await store.claim(r, { nowSeconds: NOW })).outcome).toBe('claimed');
     const stored = await store.get(r.source, r.deliveryId, NOW);
-    expect(stored).toMatchObject({ source: 'default', deliveryId: r.deliveryId, eventType: 'push', status: 'stored', clientIp: '203.0.113.1' });
+    expect(stored).toMatchObject({
+      source: 'default',
+      deliveryId: r.deliveryId,
+      eventType: 'push',
+      status: 'stored',
+      clientIp: '203.0.113.1',
+    });
     expect(stored?.body.equals(r.body)).toBe(true);
   });
 
@@ -56,7 +62,11 @@ describe('DynamoDbDeliveryStore against dynalite', () => {
     const r = record();
     const first = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
     if (first.outcome !== 'claimed') throw new Error('expected a claim');
-    expect(await store.claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 })).toEqual({ outcome: 'duplicate', status: 'processing', leaseExpiresAt: NOW + 30 });
+    expect(await store.claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 })).toEqual({
+      outcome: 'duplicate',
+      status: 'processing',
+      leaseExpiresAt: NOW + 30,
+    });
     await store.release(r.source, r.deliveryId, 'someone-else');
     expect(await store.get(r.source, r.deliveryId, NOW)).toBeDefined();
     await store.complete(r.source, r.deliveryId, first.token);
@@ -87,7 +97,10 @@ describe('DynamoDbDeliveryStore against dynalite', () => {
   });
 
   it('turns an unreachable store into StoreUnavailableError (503 + Retry-After)', async () => {
-    const down = new DynamoDbDeliveryStore({ client: createDynamoDbClient({ endpoint: 'http://127.0.0.1:9', region: 'local', maxAttempts: 1 }), tableName: 'x' });
+    const down = new DynamoDbDeliveryStore({
+      client: createDynamoDbClient({ endpoint: 'http://127.0.0.1:9', region: 'local', maxAttempts: 1 }),
+      tableName: 'x',
+    });
     await expect(down.claim(record(), { nowSeconds: NOW })).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(down.ping()).rejects.toMatchObject({ statusCode: 503, headers: { 'Retry-After': expect.any(String) } });
   });

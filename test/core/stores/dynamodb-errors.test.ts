@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { HttpError, StoreUnavailableError } from '../../../core/errors.js';
 import { isUnavailable, translateStoreError } from '../../../core/stores/dynamodb-errors.js';
 
-const sdkError = (name: string, status?: number) => Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
+const sdkError = (name: string, status?: number) =>
+  Object.assign(new Error(name), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}) });
 
 describe('translating DynamoDB errors at the store boundary', () => {
   it.each([
