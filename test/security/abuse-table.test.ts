@@ -42,8 +42,10 @@ describe('docs/security.md: the abuse-case table', () => {
       for (const { file, name } of references) {
         const path = join(ROOT, file);
         const source = existsSync(path) ? readFileSync(path, 'utf8') : '';
-        // A test name is the first argument of it(...), test(...) or it.each(...)(...): a string literal right after "(".
-        if (!["'", '"', '`'].some((q) => source.includes(`(${q}${name}${q}`))) missing.push(`${file} › ${name}`);
+        // A test name is the first argument of it(...), test(...) or it.each(...)(...): a string literal right after "("
+        // (the formatter may break the line there).
+        const literal = (q: string): RegExp => new RegExp(`\\(\\s*${q}${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}${q}`);
+        if (!["'", '"', '`'].some((q) => literal(q).test(source))) missing.push(`${file} › ${name}`);
       }
     }
     expect(missing).toEqual([]);
