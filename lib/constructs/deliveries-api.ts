@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LambdaIntegration, ResponseTransferMode, type Method, type RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -10,8 +9,7 @@ import { Construct } from 'constructs';
 import { DELIVERIES_BY_TIME, DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE } from '../../core/stores/tables.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { bundlingRoot, functionEntry } from './paths.js';
 
 /** How long the events function may run: Lambda's maximum; streams end by themselves before (HOOKWARDEN_STREAM_MAX_SECONDS, 840). */
 export const EVENTS_TIMEOUT = Duration.minutes(15);
@@ -89,7 +87,7 @@ export class DeliveriesApi extends Construct {
       });
       logGroup.grantWrite(role);
       const fn = new NodejsFunction(this, name, {
-        entry: join(ROOT, entry),
+        entry: functionEntry(entry),
         handler: 'handler',
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
@@ -98,8 +96,7 @@ export class DeliveriesApi extends Construct {
         role,
         logGroup,
         environment,
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        ...bundlingRoot(),
         bundling: {
           format: OutputFormat.ESM,
           minify: true,
@@ -113,8 +110,8 @@ export class DeliveriesApi extends Construct {
       });
       return { fn, role, logGroup };
     };
-    const reader = make('Reader', 'functions/reader/handler.ts', Duration.seconds(10));
-    const events = make('Events', 'functions/events/handler.ts', EVENTS_TIMEOUT);
+    const reader = make('Reader', 'functions/reader/handler', Duration.seconds(10));
+    const events = make('Events', 'functions/events/handler', EVENTS_TIMEOUT);
     this.reader = reader.fn;
     this.readerRole = reader.role;
     this.readerLogs = reader.logGroup;

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,8 +17,7 @@ import type { RotatedSource } from '../../core/secrets/rotation-function.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import type { DeployedSource } from '../settings.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { bundlingRoot, functionEntry } from './paths.js';
 
 /** Props of {@link SecretRotation}. */
 export interface SecretRotationProps {
@@ -92,7 +90,7 @@ export class SecretRotation extends Construct {
       });
       logGroup.grantWrite(role);
       const fn = new NodejsFunction(this, name, {
-        entry: join(ROOT, entry),
+        entry: functionEntry(entry),
         handler: 'handler',
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
@@ -101,8 +99,7 @@ export class SecretRotation extends Construct {
         role,
         logGroup,
         environment: { ...environment, ...metricsEnvironment(props.metrics), NODE_OPTIONS: '--enable-source-maps' },
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        ...bundlingRoot(),
         bundling: {
           format: OutputFormat.ESM,
           minify: true,
@@ -144,7 +141,7 @@ export class SecretRotation extends Construct {
       // A ping is awaited up to 30 s in testSecret.
       const fn = make(
         'Rotation',
-        'functions/rotation/handler.ts',
+        'functions/rotation/handler',
         {
           HOOKWARDEN_ROTATION_SOURCES: JSON.stringify(sources),
           WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
@@ -178,7 +175,7 @@ export class SecretRotation extends Construct {
 
     if (manual.length > 0) {
       const aged: AgedSource[] = manual.map((s) => ({ source: s.name, secretId: props.secretIds.get(s.name) as string }));
-      const fn = make('KeyAge', 'functions/key-age/handler.ts', { HOOKWARDEN_KEY_AGE_SOURCES: JSON.stringify(aged) }, Duration.seconds(30));
+      const fn = make('KeyAge', 'functions/key-age/handler', { HOOKWARDEN_KEY_AGE_SOURCES: JSON.stringify(aged) }, Duration.seconds(30));
       this.keyAgeFunction = fn;
       for (const source of manual) (props.secrets.get(source.name) as ISecret).grantRead(fn);
       new Rule(this, 'DailyKeyAge', {

@@ -11,8 +11,7 @@ import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
 import type { ConfigDescription, SourceDescription } from '../../core/config/index.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
-
-const ROOT = join(import.meta.dirname, '..', '..');
+import { bundlingRoot, functionEntry, ROOT } from './paths.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
 const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -58,7 +57,7 @@ export const functionConfigDocument = (
 });
 
 /** Hookwarden's own webhook handler (the default of {@link WebhookFunctionsProps.webhookHandler}). */
-export const HOOKWARDEN_WEBHOOK_ENTRY = join(ROOT, 'functions', 'webhook', 'handler.ts');
+export const HOOKWARDEN_WEBHOOK_ENTRY = functionEntry('functions/webhook/handler');
 
 /**
  * What {@link WebhookFunctions} gives a webhook function it does not build
@@ -218,8 +217,7 @@ export class WebhookFunctions extends Construct {
         role,
         logGroup,
         environment,
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
+        ...bundlingRoot(),
         bundling: {
           format: OutputFormat.ESM,
           minify: true,
@@ -262,7 +260,7 @@ export class WebhookFunctions extends Construct {
       return { fn, role, logGroup };
     };
     const webhook = make('Webhook', props.webhookHandler ?? { entry: HOOKWARDEN_WEBHOOK_ENTRY });
-    const health = make('Health', { entry: join(ROOT, 'functions', 'health', 'handler.ts') });
+    const health = make('Health', { entry: functionEntry('functions/health/handler') });
     this.webhook = webhook.fn;
     this.webhookRole = webhook.role;
     this.webhookLogs = webhook.logGroup;

@@ -129,7 +129,7 @@ describe('the packed package installed offline into fresh projects', () => {
     tarball = pack!.filename;
     files = pack!.files.map((file) => file.path);
     packed = JSON.parse(execFileSync('tar', ['-xzOf', join(dir, tarball), 'package/package.json'], { encoding: 'utf8' })) as typeof packed;
-    [app, cdkApp] = await Promise.all([project('middleware'), project('full', ['aws-cdk-lib', 'constructs', ...CLI_PEERS])]);
+    [app, cdkApp] = await Promise.all([project('middleware'), project('full', ['aws-cdk-lib', 'constructs', 'esbuild', ...CLI_PEERS])]);
   }, 300_000);
 
   // Asynchronous: two node_modules (one with aws-cdk-lib) are many files, and a synchronous removal would stall the worker.
@@ -300,7 +300,7 @@ describe('the packed package installed offline into fresh projects', () => {
     expect(version.trim()).toBe(packed.version);
   });
 
-  it('(d) synthesizes a consumer CDK app with its own aws-cdk-lib and the hookwarden/cdk constructs, one copy of aws-cdk-lib in the tree', async () => {
+  it('(d) synthesizes a consumer CDK app: its own aws-cdk-lib, the installed stack deploying its own handler (bundled by its esbuild, no Docker), one copy of aws-cdk-lib', async () => {
     // The regression guard: aws-cdk-lib and constructs are the consumer's (optional peers), never the package's own dependencies.
     const { dependencies = {}, peerDependencies = {}, peerDependenciesMeta = {} } = packed as Record<string, Record<string, unknown>>;
     for (const name of ['aws-cdk-lib', 'constructs']) {
@@ -308,16 +308,27 @@ describe('the packed package installed offline into fresh projects', () => {
       expect(Object.keys(peerDependencies), `${name} is a peer dependency`).toContain(name);
       expect(peerDependenciesMeta[name], `${name} is an optional peer`).toEqual({ optional: true });
     }
-    // The construct for the consumer's own handler does not exist yet: the tables and secrets are what a consumer stack can use today.
+    // The consumer's own handler, wrapped with the installed package, deployed by the installed
+    // package's stack with everything Hookwarden's own function gets. esbuild (the consumer's,
+    // as NodejsFunction expects) bundles it and Hookwarden's compiled handlers: no Docker.
+    const marker = `consumer-handler-${Date.now()}`;
+    writeFileSync(
+      join(cdkApp, 'webhook.mjs'),
+      [
+        "import { withHookwarden } from 'hookwarden';",
+        `export const handler = withHookwarden(async () => ({ statusCode: 202, body: ${JSON.stringify(marker)} }));`,
+        '',
+      ].join('\n'),
+    );
     writeFileSync(
       join(cdkApp, 'app.mjs'),
       [
-        "import { App, Stack } from 'aws-cdk-lib';",
-        "import { SourceSecrets, WebhookTables } from 'hookwarden/cdk';",
+        "import { App } from 'aws-cdk-lib';",
+        "import { HookwardenStack, readSettings } from 'hookwarden/cdk';",
         'const app = new App({ outdir: process.argv[2] });',
-        "const stack = new Stack(app, 'Consumer');",
-        "new WebhookTables(stack, 'Tables');",
-        "new SourceSecrets(stack, 'Secrets', { sources: [{ name: 'billing', scheme: 'standard-webhooks', generateSecret: true }] });",
+        'const { settings, problems } = readSettings((key) => app.node.tryGetContext(key));',
+        "if (problems.length > 0) throw new Error(problems.join('\\n'));",
+        "new HookwardenStack(app, 'Consumer', { settings, webhookHandler: { entry: 'webhook.mjs' } });",
         'app.synth();',
         '',
       ].join('\n'),
@@ -325,11 +336,26 @@ describe('the packed package installed offline into fresh projects', () => {
     const out = join(cdkApp, 'cdk.out');
     await node(process.execPath, ['app.mjs', out], cdkApp);
     const template = JSON.parse(readFileSync(join(out, 'Consumer.template.json'), 'utf8')) as {
-      Resources: Record<string, { Type: string }>;
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
     const types = Object.values(template.Resources).map((resource) => resource.Type);
     expect(types.filter((type) => type === 'AWS::DynamoDB::GlobalTable')).toHaveLength(3); // deliveries, rate limits, read tokens
     expect(types.filter((type) => type === 'AWS::SecretsManager::Secret')).toHaveLength(1);
+    expect(types).toContain('AWS::ApiGateway::RestApi');
+    // The webhook function's bundle is the consumer's handler (with the configuration beside it); health is Hookwarden's own.
+    const [webhookId, webhook] =
+      Object.entries(template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('FunctionsWebhook')) ?? [];
+    expect(webhookId, 'a webhook function').toBeDefined();
+    const asset = (webhook?.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+    const bundle = readdirSync(join(out, `asset.${asset}`));
+    expect(bundle).toContain('hookwarden.config.json');
+    const code = bundle
+      .filter((file) => /\.m?js$/.test(file))
+      .map((file) => readFileSync(join(out, `asset.${asset}`, file), 'utf8'))
+      .join('\n');
+    expect(code).toContain(marker);
+    const functions = types.filter((type) => type === 'AWS::Lambda::Function').length;
+    expect(functions, 'webhook, health, reader, events and the key-age check, all bundled from the package').toBeGreaterThanOrEqual(5);
 
     expect(copiesOf(join(cdkApp, 'node_modules'), 'aws-cdk-lib')).toEqual([join(cdkApp, 'node_modules', 'aws-cdk-lib')]);
     expect(copiesOf(join(cdkApp, 'node_modules'), 'constructs')).toEqual([join(cdkApp, 'node_modules', 'constructs')]);
