@@ -16,6 +16,12 @@ export interface SecretProvider {
    * source (`WEBHOOK_SECRET #2`, `keys[1]`), for a log line that names a key without its value.
    */
   keyLabel(index: number): string;
+  /**
+   * Entries of the last document read that were left out as malformed (a key
+   * document entry without a string secret, a bad `notAfter`), each by its
+   * label and problem, never its value: reported like a key the scheme cannot decode.
+   */
+  unusable?(): ReadonlyArray<{ readonly label: string; readonly problem: string }>;
 }
 
 /** A provider over fixed values (environment variables, tests); `where` names them in labels. */

@@ -20,6 +20,24 @@ export interface SecretDocument {
   readonly keys: ReadonlyArray<{ readonly secret: string; readonly notAfter?: number }>;
   /** The document's top-level `"secret"` is the last of `keys`. */
   readonly generatedLast?: boolean;
+  /**
+   * With `skipMalformed`: the entries left out of `keys`, by their position in the
+   * document, and why (never the value). `keys` then keeps only the others, and
+   * `positions` gives each kept key's position.
+   */
+  readonly malformed?: ReadonlyArray<{ readonly position: number; readonly problem: string }>;
+  readonly positions?: readonly number[];
+}
+
+/** Options of {@link parseSecretDocument}. */
+export interface ParseSecretDocumentOptions {
+  /**
+   * Leave a malformed entry out (listed in `malformed`) instead of refusing the
+   * whole document: the serving path, where one bad entry must not take the
+   * source down. Rotation reads strictly (the default), so it never plans from a wrong reading.
+   * @default false
+   */
+  readonly skipMalformed?: boolean;
 }
 
 /** Why a secret document was refused; names the problem, never the value. */
@@ -33,7 +51,7 @@ export class MalformedSecretError extends Error {
  * generate a top-level member) counts as one more key without expiry.
  * @throws MalformedSecretError naming what is wrong (never the secret)
  */
-export const parseSecretDocument = (text: string | undefined): SecretDocument => {
+export const parseSecretDocument = (text: string | undefined, options: ParseSecretDocumentOptions = {}): SecretDocument => {
   if (!text) throw new MalformedSecretError('secret has no SecretString');
   let value: unknown;
   try {
@@ -51,7 +69,7 @@ export const parseSecretDocument = (text: string | undefined): SecretDocument =>
     throw new MalformedSecretError('secret document "secret" must be a non-empty string');
   const keys: unknown[] = typeof generated === 'string' ? [...listed, { secret: generated }] : listed;
   if (keys.length === 0) throw new MalformedSecretError('secret document has no "keys"');
-  keys.forEach((key, index) => {
+  const problemOf = (key: unknown, index: number): string | undefined => {
     const { secret, notAfter, id, createdAt, next } = (key ?? {}) as {
       secret?: unknown;
       notAfter?: unknown;
@@ -59,17 +77,28 @@ export const parseSecretDocument = (text: string | undefined): SecretDocument =>
       createdAt?: unknown;
       next?: unknown;
     };
-    if (typeof secret !== 'string' || secret.length === 0)
-      throw new MalformedSecretError(`keys[${index}].secret must be a non-empty string`);
+    if (typeof secret !== 'string' || secret.length === 0) return `keys[${index}].secret must be a non-empty string`;
     if (notAfter !== undefined && (typeof notAfter !== 'number' || !Number.isFinite(notAfter)))
-      throw new MalformedSecretError(`keys[${index}].notAfter must be epoch seconds`);
+      return `keys[${index}].notAfter must be epoch seconds`;
     // Rotation's bookkeeping (core/secrets/key-document.ts): checked so that a rotation never plans from a wrong reading.
     if (createdAt !== undefined && (typeof createdAt !== 'number' || !Number.isFinite(createdAt)))
-      throw new MalformedSecretError(`keys[${index}].createdAt must be epoch seconds`);
-    if (id !== undefined && typeof id !== 'string') throw new MalformedSecretError(`keys[${index}].id must be a string`);
-    if (next !== undefined && typeof next !== 'boolean') throw new MalformedSecretError(`keys[${index}].next must be true or false`);
+      return `keys[${index}].createdAt must be epoch seconds`;
+    if (id !== undefined && typeof id !== 'string') return `keys[${index}].id must be a string`;
+    if (next !== undefined && typeof next !== 'boolean') return `keys[${index}].next must be true or false`;
+    return undefined;
+  };
+  const malformed: Array<{ position: number; problem: string }> = [];
+  const positions: number[] = [];
+  keys.forEach((key, index) => {
+    const problem = problemOf(key, index);
+    if (problem === undefined) positions.push(index);
+    else if (options.skipMalformed) malformed.push({ position: index, problem });
+    else throw new MalformedSecretError(problem);
   });
-  return { keys: keys as SecretDocument['keys'], ...(typeof generated === 'string' ? { generatedLast: true } : {}) };
+  if (positions.length === 0) throw new MalformedSecretError(`secret document has no well-formed key (${malformed[0]?.problem})`);
+  const generatedLast = typeof generated === 'string' ? { generatedLast: true } : {};
+  if (malformed.length === 0) return { keys: keys as SecretDocument['keys'], ...generatedLast };
+  return { keys: positions.map((index) => keys[index]) as SecretDocument['keys'], ...generatedLast, malformed, positions };
 };
 
 const unavailable = (secretId: string, cause: unknown, problem: string): HttpError =>
@@ -134,7 +163,9 @@ export const cachedKeyDocumentProviders = (
         current = Object.freeze(valid);
         // The position in the document an operator edits (the generated top-level "secret" is parsed last).
         labels = positions.map((index) =>
-          document?.generatedLast && index === keys.length - 1 ? `${secretId} "secret"` : `${secretId} keys[${index}]`,
+          document?.generatedLast && index === keys.length - 1
+            ? `${secretId} "secret"`
+            : `${secretId} keys[${document?.positions?.[index] ?? index}]`,
         );
         currentKey = key;
       }
@@ -144,7 +175,7 @@ export const cachedKeyDocumentProviders = (
     const read = async (): Promise<void> => {
       lastReadAt = now();
       try {
-        document = parseSecretDocument(await readDocument(secretId));
+        document = parseSecretDocument(await readDocument(secretId), { skipMalformed: true });
         failure = undefined;
         refreshAt = now() + cacheSeconds * 1000;
       } catch (error) {
@@ -174,6 +205,7 @@ export const cachedKeyDocumentProviders = (
           : unavailable(secretId, undefined, 'every key in the secret document has expired');
       },
       keyLabel: (index) => labels[index] ?? `${secretId} key #${index + 1}`,
+      unusable: () => (document?.malformed ?? []).map(({ position, problem }) => ({ label: `${secretId} keys[${position}]`, problem })),
     } satisfies SecretProvider;
   };
 };

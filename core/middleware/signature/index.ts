@@ -59,6 +59,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     const secrets = await entry.provider.current();
     if (secrets !== entry.secrets) {
       // A key a rotation got wrong is skipped, not fatal: the others keep the source working.
+      for (const { label, problem } of entry.provider.unusable?.() ?? []) reportUnusable(source, label, problem);
       entry.keys = secrets.flatMap((secret, index) => {
         try {
           return [decodeKey(source.scheme, secret)];

@@ -43,7 +43,7 @@ describe('a Secrets Manager key document with an unusable key', () => {
   let n = 0;
 
   /** A fresh handler (cold start) over the document the mock serves. */
-  const coldStart = (keys: Array<{ secret: string }>, scheme = 'standard-webhooks'): void => {
+  const coldStart = (keys: unknown[], scheme = 'standard-webhooks'): void => {
     sm.reset();
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys }) });
     const config = loadConfig(
@@ -111,5 +111,36 @@ describe('a Secrets Manager key document with an unusable key', () => {
     expect(metricNames).toContain(METRIC.secretKeyUnusable);
     const good = event(body, github.sign(TEST_SECRETS.github, { body: Buffer.from(body) }));
     expect((await handler(good, localContext('test'))).statusCode).toBe(202);
+  });
+
+  it('skips a malformed entry (no string secret, a bad notAfter) like an undecodable key, instead of taking the source down', async () => {
+    coldStart([
+      { secret: 42 },
+      { secret: TEST_SECRETS.standardWebhooks },
+      { secret: TEST_SECRETS.standardWebhooksSecond, notAfter: 'tomorrow' },
+    ]);
+    const errors = vi.spyOn(telemetry.logger, 'error');
+    for (let i = 0; i < 2; i++) expect((await handler(signed(), localContext('test'))).statusCode).toBe(202);
+    const events = errors.mock.calls.filter(([message]) => message === 'secret key unusable').map(([, fields]) => fields);
+    expect(events).toEqual([
+      {
+        securityEvent: expect.objectContaining({
+          code: 'secret_key_unusable',
+          source: 'default',
+          key: `${SECRET_ID} keys[0]`,
+          problem: 'keys[0].secret must be a non-empty string',
+        }),
+      },
+      { securityEvent: expect.objectContaining({ key: `${SECRET_ID} keys[2]`, problem: 'keys[2].notAfter must be epoch seconds' }) },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(TEST_SECRETS.standardWebhooksSecond);
+    expect(metricNames.filter((name) => name === METRIC.secretKeyUnusable)).toHaveLength(2);
+  });
+
+  it('answers 503 unavailable when no entry of the document is well-formed', async () => {
+    coldStart([{ secret: 42 }, { notAfter: 1 }]);
+    const answer = await handler(signed(), localContext('test'));
+    expect(answer.statusCode).toBe(503);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'unavailable' } });
   });
 });
