@@ -1,14 +1,14 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { LambdaIntegration, ResponseTransferMode, type Method, type RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DELIVERIES_BY_TIME, DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE } from '../../core/stores/tables.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
+import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
 import { bundlingRoot, functionEntry } from './paths.js';
 
 /** How long the events function may run: Lambda's maximum; streams end by themselves before (HOOKWARDEN_STREAM_MAX_SECONDS, 840). */
@@ -77,36 +77,21 @@ export class DeliveriesApi extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: string, entry: string, timeout: Duration) => {
-      const role = new Role(this, `${name}Role`, {
-        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      const { role, logGroup } = ownRoleAndLogs(this, name, {
         description: `Hookwarden ${name} function (deliveries API, read only)`,
+        ...(props.logRetention ? { retention: props.logRetention } : {}),
+        production,
       });
-      const logGroup = new LogGroup(this, `${name}Logs`, {
-        retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
-        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      });
-      logGroup.grantWrite(role);
       const fn = new NodejsFunction(this, name, {
+        ...FUNCTION_RUNTIME,
         entry: functionEntry(entry),
-        handler: 'handler',
-        runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
         memorySize: 256,
         timeout,
         role,
         logGroup,
         environment,
         ...bundlingRoot(),
-        bundling: {
-          format: OutputFormat.ESM,
-          minify: true,
-          sourceMap: true,
-          target: 'node24',
-          mainFields: ['module', 'main'],
-          externalModules: [],
-          banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-          forceDockerBundling: false,
-        },
+        bundling: functionBundling(),
       });
       return { fn, role, logGroup };
     };

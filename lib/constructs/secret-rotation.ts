@@ -1,13 +1,11 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Secret, type ISecret, type RotationSchedule } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -17,6 +15,7 @@ import type { RotatedSource } from '../../core/secrets/rotation-function.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import type { DeployedSource } from '../settings.js';
+import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
 import { bundlingRoot, functionEntry } from './paths.js';
 
 /** Props of {@link SecretRotation}. */
@@ -80,36 +79,17 @@ export class SecretRotation extends Construct {
     const manual = withSecret.filter((s) => rotationOf(s).mode === 'manual');
 
     const make = (name: string, entry: string, environment: Record<string, string>, timeout: Duration): NodejsFunction => {
-      const role = new Role(this, `${name}Role`, {
-        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-        description: `Hookwarden ${name} function`,
-      });
-      const logGroup = new LogGroup(this, `${name}Logs`, {
-        retention: RetentionDays.THREE_MONTHS,
-        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      });
-      logGroup.grantWrite(role);
+      const { role, logGroup } = ownRoleAndLogs(this, name, { description: `Hookwarden ${name} function`, production });
       const fn = new NodejsFunction(this, name, {
+        ...FUNCTION_RUNTIME,
         entry: functionEntry(entry),
-        handler: 'handler',
-        runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
         memorySize: 256,
         timeout,
         role,
         logGroup,
         environment: { ...environment, ...metricsEnvironment(props.metrics), NODE_OPTIONS: '--enable-source-maps' },
         ...bundlingRoot(),
-        bundling: {
-          format: OutputFormat.ESM,
-          minify: true,
-          sourceMap: true,
-          target: 'node24',
-          mainFields: ['module', 'main'],
-          externalModules: [],
-          banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-          forceDockerBundling: false,
-        },
+        bundling: functionBundling(),
       });
       const errors = new Alarm(this, `${name}Errors`, {
         alarmName: `${props.alarmNamePrefix}-${name}Errors`,

@@ -1,16 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
+import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
+import { type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
 import type { ConfigDescription, SourceDescription } from '../../core/config/index.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
+import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
@@ -199,44 +200,26 @@ export class WebhookFunctions extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: string, code: WebhookHandler): { fn: IFunction; role: Role; logGroup: LogGroup } => {
-      const role = new Role(this, `${name}Role`, {
-        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      const { role, logGroup } = ownRoleAndLogs(this, name, {
         description: `Hookwarden ${name} function`,
+        ...(props.logRetention ? { retention: props.logRetention } : {}),
+        production,
       });
-      const logGroup = new LogGroup(this, `${name}Logs`, {
-        retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
-        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      });
-      logGroup.grantWrite(role);
       const defaults: WebhookFunctionDefaults = {
-        handler: 'handler',
-        runtime: Runtime.NODEJS_24_X,
-        architecture: Architecture.ARM_64,
+        ...FUNCTION_RUNTIME,
         memorySize: props.memorySize ?? 256,
         timeout: props.timeout ?? Duration.seconds(10),
         role,
         logGroup,
         environment,
         ...bundlingRoot(),
-        bundling: {
-          format: OutputFormat.ESM,
-          minify: true,
-          sourceMap: true,
-          target: 'node24',
-          mainFields: ['module', 'main'],
-          // Ship the pinned SDK (package-lock.json) rather than the runtime's: the code deployed is the code tested.
-          externalModules: [],
-          // Some CommonJS dependencies call require(); give the ESM bundle one.
-          banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-          forceDockerBundling: false,
-          commandHooks: {
-            beforeBundling: () => [],
-            beforeInstall: () => [],
-            afterBundling: (_inputDir: string, outputDir: string) => [
-              `cp ${shellQuote(configPath)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_FILE))}`,
-            ],
-          },
-        },
+        bundling: functionBundling({
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [
+            `cp ${shellQuote(configPath)} ${shellQuote(join(outputDir, BUNDLED_CONFIG_FILE))}`,
+          ],
+        }),
         configFile: configPath,
       };
       if ('factory' in code) {

@@ -1,0 +1,56 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** What every Hookwarden function runs on: Node.js 24 on arm64, the module's `handler` export. */
+export const FUNCTION_RUNTIME = { handler: 'handler', runtime: Runtime.NODEJS_24_X, architecture: Architecture.ARM_64 } as const;
+
+/**
+ * How every Hookwarden function is bundled: minified ESM with source maps, by
+ * the local esbuild (never Docker), with `hooks` when given (the webhook
+ * function copies its configuration beside the bundle).
+ */
+export const functionBundling = (hooks?: ICommandHooks): BundlingOptions => ({
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  // Ship the pinned SDK (package-lock.json) rather than the runtime's: the code deployed is the code tested.
+  externalModules: [],
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  forceDockerBundling: false,
+  ...(hooks ? { commandHooks: hooks } : {}),
+});
+
+/** Options of {@link ownRoleAndLogs}. */
+export interface OwnRoleAndLogsOptions {
+  /** The role's description. */
+  readonly description: string;
+  /** @default RetentionDays.THREE_MONTHS */
+  readonly retention?: RetentionDays;
+  /** Production keeps the log group when the stack goes. */
+  readonly production: boolean;
+}
+
+/**
+ * A function's own role (no managed policy: each grant is added where it is
+ * needed) and its own log group with a retention, which the role may write:
+ * `<name>Role` and `<name>Logs` in `scope`.
+ */
+export const ownRoleAndLogs = (scope: Construct, name: string, options: OwnRoleAndLogsOptions): { role: Role; logGroup: LogGroup } => {
+  const role = new Role(scope, `${name}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: options.description,
+  });
+  const logGroup = new LogGroup(scope, `${name}Logs`, {
+    retention: options.retention ?? RetentionDays.THREE_MONTHS,
+    removalPolicy: options.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+  });
+  logGroup.grantWrite(role);
+  return { role, logGroup };
+};
