@@ -53,6 +53,20 @@ export interface ContainmentTarget {
 }
 
 /**
+ * Runs `work` with a client for the local store (a running server's endpoint,
+ * else the data directory), the configured sources and how to name that store.
+ */
+export const withLocalStore = <T>(
+  context: CliContext,
+  work: (client: DynamoDBClient, local: { readonly sources: ReadonlySet<string>; readonly where: string }) => Promise<T>,
+): Promise<T> => {
+  const config = configOf(context);
+  return withStoreClient(context, (client) =>
+    work(client, { sources: new Set(config.sources.keys()), where: `the local store in ${context.dataDir}` }),
+  );
+};
+
+/**
  * Runs `work` against the local store (a running server's endpoint, else the
  * data directory) or, with `--stack`, against a deployed stack found through its
  * CloudFormation outputs. One code path: DynamoDB commands either way.
@@ -64,13 +78,8 @@ export const withContainmentTarget = async <T>(
   aws: AwsClients = defaultAwsClients,
 ): Promise<T> => {
   if (!stack) {
-    const config = configOf(context);
-    return withStoreClient(context, (client) =>
-      work({
-        controls: new DynamoDbControlsStore({ client, tableName: tableName(RATE_LIMITS_TABLE, context.env) }),
-        sources: new Set(config.sources.keys()),
-        where: `the local store in ${context.dataDir}`,
-      }),
+    return withLocalStore(context, (client, local) =>
+      work({ controls: new DynamoDbControlsStore({ client, tableName: tableName(RATE_LIMITS_TABLE, context.env) }), ...local }),
     );
   }
   const outputs = await readStackOutputs(aws, stack);

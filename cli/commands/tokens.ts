@@ -9,11 +9,10 @@ import {
   type TokenStore,
 } from '../../core/stores/token-store.js';
 import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs.js';
-import { withStoreClient } from './deliveries.js';
-import { CommandFailed, configOf, UsageError, type CliContext } from '../context.js';
+import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
-import { defaultAwsClients, readStackOutputs, type AwsClients } from '../targets.js';
+import { defaultAwsClients, readStackOutputs, withLocalStore, type AwsClients } from '../targets.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -43,13 +42,8 @@ const withTokenTarget = async <T>(
   aws: AwsClients = defaultAwsClients,
 ): Promise<T> => {
   if (!stack) {
-    const config = configOf(context);
-    return withStoreClient(context, (client) =>
-      work({
-        tokens: new DynamoDbTokenStore({ client, tableName: tableName(TOKENS_TABLE, context.env) }),
-        sources: new Set(config.sources.keys()),
-        where: `the local store in ${context.dataDir}`,
-      }),
+    return withLocalStore(context, (client, local) =>
+      work({ tokens: new DynamoDbTokenStore({ client, tableName: tableName(TOKENS_TABLE, context.env) }), ...local }),
     );
   }
   const outputs = await readStackOutputs(aws, stack);

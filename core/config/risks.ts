@@ -42,40 +42,29 @@ const everyAddress = (entries: readonly string[]): string[] =>
     return zero !== undefined ? `"${zero}"` : `together, its ${family === 'ipv4' ? 'IPv4' : 'IPv6'} ranges`;
   });
 
-/** Trusted proxies: valid ranges, and not every address unless acknowledged (it would let any client choose its own address). */
-export const proxyRanges = (
-  problems: Problems,
-  where: string,
-  entries: readonly string[],
-  accepted: ReadonlySet<Risk>,
-): readonly string[] => {
-  for (const what of everyAddress(entries)) {
-    unlessAccepted(
-      problems,
-      accepted,
-      'trust-any-proxy',
-      where,
-      `${what} trust${what.startsWith('"') ? 's' : ''} X-Forwarded-For from every address, so any client can choose the address the allowlist, blocklist and rate limits see`,
-    );
-  }
-  return ranges(problems, where, entries);
-};
+/**
+ * Valid ranges, and not every address unless `risk` is acknowledged; `verb` and
+ * `consequence` complete the problem (`"0.0.0.0/0" allows every address, so …`).
+ */
+const rangesUnlessEveryAddress =
+  (risk: Risk, verb: string, consequence: string) =>
+  (problems: Problems, where: string, entries: readonly string[], accepted: ReadonlySet<Risk>): readonly string[] => {
+    for (const what of everyAddress(entries)) {
+      unlessAccepted(problems, accepted, risk, where, `${what} ${verb}${what.startsWith('"') ? 's' : ''} ${consequence}`);
+    }
+    return ranges(problems, where, entries);
+  };
 
-/** An allowlist: valid ranges, and not every address unless acknowledged (it allows everyone while looking like a restriction). */
-export const allowedRanges = (
-  problems: Problems,
-  where: string,
-  entries: readonly string[],
-  accepted: ReadonlySet<Risk>,
-): readonly string[] => {
-  for (const what of everyAddress(entries)) {
-    unlessAccepted(
-      problems,
-      accepted,
-      'allow-any-ip',
-      where,
-      `${what} allow${what.startsWith('"') ? 's' : ''} every address, so the allowlist restricts nothing (leave it empty to allow any address)`,
-    );
-  }
-  return ranges(problems, where, entries);
-};
+/** Trusted proxies: not every address (it would let any client choose its own address). */
+export const proxyRanges = rangesUnlessEveryAddress(
+  'trust-any-proxy',
+  'trust',
+  'X-Forwarded-For from every address, so any client can choose the address the allowlist, blocklist and rate limits see',
+);
+
+/** An allowlist: not every address (it allows everyone while looking like a restriction). */
+export const allowedRanges = rangesUnlessEveryAddress(
+  'allow-any-ip',
+  'allow',
+  'every address, so the allowlist restricts nothing (leave it empty to allow any address)',
+);
