@@ -1,6 +1,7 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { printableForLog } from '../../core/telemetry.js';
+import { describe, expect, it, vi } from 'vitest';
+import { countMetric, METRIC, printableForLog } from '../../core/telemetry.js';
 
 const UNPRINTABLE =
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -35,5 +36,64 @@ describe('printableForLog', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('countMetric', () => {
+  /** The EMF lines `counts` prints, parsed. */
+  const emitted = (counts: (metrics: Metrics) => void, metrics: Metrics): Record<string, unknown>[] => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      counts(metrics);
+    } finally {
+      write.mockRestore();
+    }
+    return lines
+      .flatMap((text) => text.split('\n'))
+      .filter((line) => line.includes('_aws'))
+      .map((line) => JSON.parse(line));
+  };
+
+  it('prints one EMF line per count with exactly its own dimensions, and builds its emitter once', () => {
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'svc' });
+    const singleMetric = vi.spyOn(metrics, 'singleMetric');
+    const lines = emitted((m) => {
+      countMetric(m, METRIC.rejected, { source: 'github', code: 'signature_invalid' });
+      countMetric(m, METRIC.accepted, { source: 'stripe' });
+      countMetric(m, METRIC.authenticationFailure, {});
+    }, metrics);
+    expect(
+      lines.map((line) => [(line._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]?.Dimensions]),
+    ).toEqual([[[['service', 'source', 'code']]], [[['service', 'source']]], [[['service']]]]);
+    expect(lines[0]).toMatchObject({ service: 'svc', source: 'github', code: 'signature_invalid', DeliveryRejected: 1 });
+    expect(lines[1]).toMatchObject({ service: 'svc', source: 'stripe', DeliveryAccepted: 1 });
+    expect(lines[1]).not.toHaveProperty('code');
+    expect(lines[2]).toMatchObject({ service: 'svc', AuthenticationFailure: 1 });
+    expect(lines[2]).not.toHaveProperty('source');
+    // singleMetric() builds a Metrics and a Console each call (~50 µs): once per Metrics is enough.
+    expect(singleMetric).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the counts of two Metrics apart', () => {
+    const a = new Metrics({ namespace: 'A', serviceName: 'a' });
+    const b = new Metrics({ namespace: 'B', serviceName: 'b' });
+    const lines = emitted(() => {
+      countMetric(a, METRIC.accepted, { source: 'x' });
+      countMetric(b, METRIC.accepted, { source: 'y' });
+    }, a);
+    expect(
+      lines.map((line) => [
+        (line._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace,
+        line.service,
+        line.source,
+      ]),
+    ).toEqual([
+      ['A', 'a', 'x'],
+      ['B', 'b', 'y'],
+    ]);
   });
 });
