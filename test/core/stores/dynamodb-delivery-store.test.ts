@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError, StoreUnavailableError } from '../../../core/errors.js';
-import type { DeliveryRecord } from '../../../core/stores/delivery-store.js';
+import { deliveryKey, type DeliveryRecord } from '../../../core/stores/delivery-store.js';
 import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
@@ -80,6 +81,30 @@ describe('DynamoDbDeliveryStore against dynalite', () => {
     const claim = await store.claim(released, { nowSeconds: NOW, leaseSeconds: 5 });
     await store.release(released.source, released.deliveryId, (claim as { token: string }).token);
     expect(await store.get(released.source, released.deliveryId, NOW)).toBeUndefined();
+  });
+
+  it('claims over a lapsed lease only while the record is still processing (AND before OR in the condition)', async () => {
+    // A completed record that still carries a past lease (no version writes one, but the condition must not rely on that).
+    const r = record();
+    await local.client.send(
+      new PutItemCommand({
+        TableName: DELIVERIES_TABLE.localName,
+        Item: {
+          pk: { S: deliveryKey(r.source, r.deliveryId) },
+          source: { S: r.source },
+          deliveryId: { S: r.deliveryId },
+          expiresAt: { N: String(NOW + 3600) },
+          status: { S: 'stored' },
+          leaseExpiresAt: { N: String(NOW - 60) },
+          token: { S: 'earlier' },
+        },
+      }),
+    );
+    expect(await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 })).toMatchObject({ outcome: 'duplicate', status: 'stored' });
+    // Still processing, lease run out: taken over.
+    const held = record();
+    await store.claim(held, { nowSeconds: NOW - 100, leaseSeconds: 30 });
+    expect((await store.claim(held, { nowSeconds: NOW, leaseSeconds: 30 })).outcome).toBe('claimed');
   });
 
   it('lists live deliveries newest first, by source', async () => {
