@@ -1,5 +1,5 @@
 import { HttpError } from '../../errors.js';
-import { headerMapFromEvent, singleHeader } from '../../headers.js';
+import { headerMapFromEvent, headerValuesFromEvent, singleHeader, singleValue } from '../../headers.js';
 import { withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link corsPolicy}. */
@@ -23,14 +23,18 @@ const defaults: Required<Omit<CorsPolicyOptions, 'origins'>> = {
 /** The allowed origin a request names, or `undefined`: one exact `Origin` (header name in any case) that is configured. */
 const allowedOriginOf = (origins: ReadonlySet<string>, event: HttpRequest['event']): string | undefined => {
   // A Set, not an object: `__proto__` or `constructor` is not an origin.
-  const origin = singleHeader(headerMapFromEvent(event), 'origin');
+  const origin = singleValue(headerValuesFromEvent(event, 'origin'));
   return typeof origin === 'string' && origins.has(origin) ? origin : undefined;
 };
 
-/** The response header's name as the response spells it, whatever the case. */
-const nameIn = (headers: Readonly<Record<string, unknown>>, name: string): string | undefined => {
-  const lower = name.toLowerCase();
-  return Object.keys(headers).find((key) => key.toLowerCase() === lower);
+/** The response's header names by their lower-case form, as the response spells them (the first spelling wins). */
+const namesOf = (headers: Readonly<Record<string, unknown>>): Map<string, string> => {
+  const names = new Map<string, string>();
+  for (const key of Object.keys(headers)) {
+    const lower = key.toLowerCase();
+    if (!names.has(lower)) names.set(lower, key);
+  }
+  return names;
 };
 
 /**
@@ -45,19 +49,20 @@ export const corsPolicy = (opts: CorsPolicyOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
   if (options.origins.some((origin) => origin.includes('*'))) throw new Error('CORS origins must be exact; "*" is refused');
   const origins = new Set(options.origins);
-  const fixed = {
+  const fixed = Object.entries({
     'Access-Control-Allow-Methods': options.methods.join(', '),
     'Access-Control-Allow-Headers': options.headers.join(', '),
     'Access-Control-Max-Age': String(options.maxAgeSeconds),
-  };
+  }).map(([name, value]) => [name, name.toLowerCase(), value] as const);
 
   const corsPolicyAfter = async (request: HttpRequest): Promise<void> => {
     if (!request.response) return;
     const headers: Record<string, string | number | boolean> = { ...request.response.headers };
-    for (const [name, value] of Object.entries(fixed)) if (!nameIn(headers, name)) headers[name] = value;
+    const names = namesOf(headers);
+    for (const [name, lower, value] of fixed) if (!names.has(lower)) headers[name] = value;
     const origin = allowedOriginOf(origins, request.event);
-    if (origin && !nameIn(headers, 'Access-Control-Allow-Origin')) headers['Access-Control-Allow-Origin'] = origin;
-    const vary = nameIn(headers, 'Vary');
+    if (origin && !names.has('access-control-allow-origin')) headers['Access-Control-Allow-Origin'] = origin;
+    const vary = names.get('vary');
     if (!vary) headers.Vary = 'Origin';
     else if (
       !String(headers[vary])
