@@ -49,8 +49,9 @@ export const toProxyEvent = (
   body: Buffer,
   route: { readonly resource: string; readonly pathParameters: Record<string, string> | null },
   requestId: string = randomUUID(),
+  /** The request's URL when the caller has parsed it already (the local server has, to route). */
+  url: URL = requestUrl(req) ?? new URL('http://localhost/'),
 ): APIGatewayProxyEvent => {
-  const url = requestUrl(req) ?? new URL('http://localhost/');
   // Keyed by names the client chose: no prototype, so `__proto__` or `constructor` is just a name.
   const headers = Object.create(null) as Record<string, string>;
   const multiValueHeaders = Object.create(null) as Record<string, string[]>;

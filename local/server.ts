@@ -127,7 +127,7 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
     }
     const reader = options.reader && !match ? readerRoute(url.pathname) : undefined;
     if (reader && options.reader) {
-      const readerEvent = toProxyEvent(req, read.body, reader, requestId);
+      const readerEvent = toProxyEvent(req, read.body, reader, requestId, url);
       const readerContext = localContext(reader.resource === '/events' ? 'hookwarden-events' : 'hookwarden-reader');
       try {
         const result =
@@ -155,10 +155,10 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       } catch {
         source = match[1] as string;
       }
-      event = toProxyEvent(req, read.body, { resource: '/webhooks/{source}', pathParameters: { source } }, requestId);
+      event = toProxyEvent(req, read.body, { resource: '/webhooks/{source}', pathParameters: { source } }, requestId, url);
       handler = webhook;
     } else {
-      event = toProxyEvent(req, read.body, { resource: url.pathname, pathParameters: null }, requestId);
+      event = toProxyEvent(req, read.body, { resource: url.pathname, pathParameters: null }, requestId, url);
       handler = health;
     }
     try {
