@@ -116,6 +116,16 @@ describe('slack: the event_id scan agrees with JSON.parse', () => {
     expect(idOf(text)).toBe(expectedId(text));
   });
 
+  it('finds the key at every distance from the end, across the hand-over to the native search at 512 bytes', () => {
+    for (let tail = 0; tail <= 1100; tail += tail < 460 || tail > 560 ? 37 : 1) {
+      const text = `{"event":{"type":"message"},"event_id":"Ev${tail}","note":"${'x'.repeat(tail)}"}`;
+      expect(idOf(text)).toBe(`Ev${tail}`);
+      // A decoy later in a string value is never the key.
+      const decoy = `{"event_id":"Ev${tail}","note":"${'e'.repeat(tail)}\\"event_id\\""}`;
+      expect(idOf(decoy)).toBe(expectedId(decoy));
+    }
+  });
+
   it('for generated JSON text: escapes in keys and values, whitespace, duplicates, nesting (property)', () => {
     fc.assert(
       fc.property(body, (text) => {
