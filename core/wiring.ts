@@ -1,5 +1,4 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig, requireSecrets, type HookwardenConfig } from './config/index.js';
 import type { PipelineDependencies } from './pipeline.js';
 import type { SecretProviderFactory } from './secrets/index.js';
@@ -79,7 +78,10 @@ export const wireDependencies = (options: WiringOptions = {}): PipelineDependenc
     config,
     telemetry,
     store: options.store ?? new DynamoDbDeliveryStore({ client: dynamoDb(), tableName: config.tables.deliveries }),
-    secretProviders: options.secretProviders ?? secretsManagerProviders(new SecretsManagerClient({})),
+    // Made on the first Secrets Manager read, if any: environment secrets never load it.
+    secretProviders:
+      options.secretProviders ??
+      secretsManagerProviders(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({})),
     ...(rateLimiter ? { rateLimiter } : {}),
     ...(controls ? { controls } : {}),
     ...(options.now ? { now: options.now } : {}),

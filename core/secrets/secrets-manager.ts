@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { HttpError } from '../errors.js';
 import { staticSecrets, type SecretProvider, type SecretProviderFactory } from './index.js';
 
@@ -123,12 +123,24 @@ const problemOf = (error: unknown): string => {
  * the set of valid keys changes. A failed or malformed refresh keeps serving
  * the last good document and is retried after a short backoff; with nothing
  * good cached, callers get a 503 with `Retry-After`.
+ *
+ * `client` may be a function that makes the client on the first read: the
+ * webhook function passes one, so a container whose sources all take their
+ * secret from the environment never loads the Secrets Manager client (its
+ * module and its construction were a tenth of the function's cold start).
+ * The SDK module itself is imported on the first read, for the same reason.
  */
-export const secretsManagerProviders = (client: SecretsManagerClient, options: SecretsManagerProviderOptions = {}): SecretProviderFactory =>
-  cachedKeyDocumentProviders(
-    async (secretId) => (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString,
-    options,
-  );
+export const secretsManagerProviders = (
+  client: SecretsManagerClient | (() => SecretsManagerClient | Promise<SecretsManagerClient>),
+  options: SecretsManagerProviderOptions = {},
+): SecretProviderFactory => {
+  let made: Promise<SecretsManagerClient> | undefined;
+  const clientOf = (): Promise<SecretsManagerClient> => (made ??= Promise.resolve(typeof client === 'function' ? client() : client));
+  return cachedKeyDocumentProviders(async (secretId) => {
+    const [{ GetSecretValueCommand }, sm] = await Promise.all([import('@aws-sdk/client-secrets-manager'), clientOf()]);
+    return (await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  }, options);
+};
 
 /**
  * The caching provider of {@link secretsManagerProviders} over any reader of

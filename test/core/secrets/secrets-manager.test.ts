@@ -155,6 +155,23 @@ describe('secretsManagerProviders', () => {
     expect(await secrets.current()).toEqual(['x', 'y']);
     expect(calls()).toBe(0);
   });
+
+  it('makes a lazily given client on the first Secrets Manager read only, once, and never for environment sources', async () => {
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'a' }]));
+    let made = 0;
+    const factory = secretsManagerProviders(async () => {
+      made += 1;
+      return new SecretsManagerClient({});
+    });
+    const fromEnv = factory({ kind: 'env', variable: 'WEBHOOK_SECRET', values: ['x'] });
+    const fromSm = factory(SOURCE);
+    const other = factory({ ...SOURCE, secretId: `${SECRET_ID}-other` });
+    expect(await fromEnv.current()).toEqual(['x']);
+    expect(made).toBe(0);
+    await Promise.all([fromSm.current(), other.current(), fromSm.current()]);
+    expect(made).toBe(1);
+    expect(calls()).toBe(2);
+  });
 });
 
 describe('parseSecretDocument', () => {
