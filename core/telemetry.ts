@@ -163,8 +163,15 @@ export const countMetric = <N extends MetricName>(metrics: Metrics, name: N, dim
     single = metrics.singleMetric();
     emitters.set(metrics, single);
   }
-  for (const [key, value] of Object.entries<string>(dimensions)) single.addDimension(key, value);
-  single.addMetric(name, MetricUnit.Count, 1);
+  try {
+    for (const [key, value] of Object.entries<string>(dimensions)) single.addDimension(key, value);
+    single.addMetric(name, MetricUnit.Count, 1);
+  } catch (error) {
+    // Publishing clears the emitter; a throw before it must not leave this count's dimensions on the next one.
+    single.clearDimensions();
+    single.clearMetrics();
+    throw error;
+  }
 };
 
 /** What one rejection looks like in the log. Never carries a secret, signature or body. */

@@ -58,6 +58,11 @@ describe('countMetric', () => {
       .map((line) => JSON.parse(line));
   };
 
+  const spied = (metrics: Metrics): Metrics => {
+    vi.spyOn(metrics, 'singleMetric');
+    return metrics;
+  };
+
   it('prints one EMF line per count with exactly its own dimensions, and builds its emitter once', () => {
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'svc' });
     const singleMetric = vi.spyOn(metrics, 'singleMetric');
@@ -76,6 +81,23 @@ describe('countMetric', () => {
     expect(lines[2]).not.toHaveProperty('source');
     // singleMetric() builds a Metrics and a Console each call (~50 µs): once per Metrics is enough.
     expect(singleMetric).toHaveBeenCalledTimes(1);
+  });
+
+  it('a count that throws leaves nothing behind for the next one', () => {
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'svc' });
+    const lines = emitted((m) => {
+      countMetric(m, METRIC.accepted, { source: 'warm' });
+      const emitter = vi.mocked(m.singleMetric).mock.results[0]?.value as Metrics;
+      vi.spyOn(emitter, 'addMetric').mockImplementationOnce(() => {
+        throw new Error('refused');
+      });
+      expect(() => countMetric(m, METRIC.rejected, { source: 'github', code: 'signature_invalid' })).toThrow('refused');
+      countMetric(m, METRIC.authenticationFailure, {});
+    }, spied(metrics));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ service: 'svc', AuthenticationFailure: 1 });
+    expect(lines[1]).not.toHaveProperty('source');
+    expect(lines[1]).not.toHaveProperty('code');
   });
 
   it('keeps the counts of two Metrics apart', () => {
