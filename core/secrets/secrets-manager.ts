@@ -135,7 +135,14 @@ export const secretsManagerProviders = (
   options: SecretsManagerProviderOptions = {},
 ): SecretProviderFactory => {
   let made: Promise<SecretsManagerClient> | undefined;
-  const clientOf = (): Promise<SecretsManagerClient> => (made ??= Promise.resolve(typeof client === 'function' ? client() : client));
+  // A client that could not be made is tried again on the next read (after the providers' backoff), not cached as a failure.
+  const clientOf = (): Promise<SecretsManagerClient> =>
+    (made ??= Promise.resolve()
+      .then(() => (typeof client === 'function' ? client() : client))
+      .catch((error: unknown) => {
+        made = undefined;
+        throw error;
+      }));
   return cachedKeyDocumentProviders(async (secretId) => {
     const [{ GetSecretValueCommand }, sm] = await Promise.all([import('@aws-sdk/client-secrets-manager'), clientOf()]);
     return (await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;

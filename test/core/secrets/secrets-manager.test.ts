@@ -174,6 +174,28 @@ describe('secretsManagerProviders', () => {
   });
 });
 
+describe('secretsManagerProviders with a client made on first use', () => {
+  beforeEach(() => sm.reset());
+
+  it('tries again to make a client that failed, after the backoff, instead of failing for good', async () => {
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'a' }]));
+    let clock = T0;
+    let attempts = 0;
+    const secrets = secretsManagerProviders(
+      () => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('no region');
+        return new SecretsManagerClient({});
+      },
+      { now: () => clock, retryAfterFailureMs: 1000 },
+    )(SOURCE);
+    await expect(secrets.current()).rejects.toMatchObject({ statusCode: 503 });
+    clock += 1_001;
+    expect(await secrets.current()).toEqual(['a']);
+    expect(attempts).toBe(2);
+  });
+});
+
 describe('parseSecretDocument', () => {
   it('reads the keys with their optional expiry', () => {
     expect(parseSecretDocument('{"keys":[{"secret":"new"},{"secret":"old","notAfter":1800000000}]}').keys).toEqual([
