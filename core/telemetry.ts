@@ -65,7 +65,10 @@ export const METRIC = {
   authenticationFailure: 'AuthenticationFailure',
   rateLimited: 'RateLimited',
   blocked: 'BlockedRequest',
-  /** A configured key that cannot be used (undecodable or too short); service dimension only, for an alarm. */
+  /**
+   * How many configured keys cannot be used (undecodable, too short, malformed), over every source,
+   * published each time a function loads a source's key set, 0 included; service dimension only, for an alarm.
+   */
   secretKeyUnusable: 'SecretKeyUnusable',
   /** An untrusted `X-Forwarded-For` or requests spread over one IPv6 /64; by `code`. */
   bypassAttempt: 'BypassAttempt',
@@ -156,8 +159,8 @@ const ALARMED: ReadonlyMap<string, typeof METRIC.rateLimited | typeof METRIC.blo
  */
 const emitters = new WeakMap<Metrics, Metrics>();
 
-/** Publishes one count with its own dimensions (EMF line), immediately. */
-export const countMetric = <N extends MetricName>(metrics: Metrics, name: N, dimensions: DimensionsOf<N>): void => {
+/** Publishes one count (`value`, 1 unless given) with its own dimensions (EMF line), immediately. */
+export const countMetric = <N extends MetricName>(metrics: Metrics, name: N, dimensions: DimensionsOf<N>, value = 1): void => {
   let single = emitters.get(metrics);
   if (single === undefined) {
     single = metrics.singleMetric();
@@ -165,7 +168,7 @@ export const countMetric = <N extends MetricName>(metrics: Metrics, name: N, dim
   }
   try {
     for (const [key, value] of Object.entries<string>(dimensions)) single.addDimension(key, value);
-    single.addMetric(name, MetricUnit.Count, 1);
+    single.addMetric(name, MetricUnit.Count, value);
   } catch (error) {
     // Publishing clears the emitter; a throw before it must not leave this count's dimensions on the next one.
     single.clearDimensions();

@@ -7,7 +7,8 @@ import type { SecretSource } from '../config/index.js';
 export interface SecretProvider {
   /**
    * The valid secrets, as configured (not yet decoded by the scheme). Returns the
-   * same array instance until the set changes, so callers may cache derived keys by identity.
+   * same array instance until the set changes (or the {@link unusable} entries do),
+   * so callers may cache derived keys, and reports about the set, by identity.
    * @throws HttpError 503 `unavailable` when the secrets cannot be read and nothing is cached
    */
   current(): Promise<readonly string[]>;

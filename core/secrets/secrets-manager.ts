@@ -120,7 +120,7 @@ const problemOf = (error: unknown): string => {
  * Providers for Secrets Manager sources (`staticSecrets` for `env` ones). Each
  * reads its secret once per `cacheSeconds` per container, concurrent callers
  * sharing the request; drops keys past `notAfter`; returns the same array until
- * the set of valid keys changes. A failed or malformed refresh keeps serving
+ * the set of valid keys or of malformed entries changes. A failed or malformed refresh keeps serving
  * the last good document and is retried after a short backoff; with nothing
  * good cached, callers get a 503 with `Retry-After`.
  *
@@ -177,7 +177,9 @@ export const cachedKeyDocumentProviders = (
       const keys = document?.keys ?? [];
       const positions = keys.flatMap((key, index) => (key.notAfter === undefined || key.notAfter > nowSeconds ? [index] : []));
       const valid = positions.map((index) => (keys[index] as SecretDocument['keys'][number]).secret);
-      const key = valid.join('\u0000');
+      // The malformed entries count too: removing one must reach the caller (as a new array) so its report can clear.
+      const malformed = (document?.malformed ?? []).map(({ position, problem }) => `${position}:${problem}`);
+      const key = `${valid.join('\u0000')}\u0001${malformed.join('\u0000')}`;
       if (key !== currentKey) {
         current = Object.freeze(valid);
         // The position in the document an operator edits (the generated top-level "secret" is parsed last).

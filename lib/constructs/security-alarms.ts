@@ -146,14 +146,17 @@ export class SecurityAlarms extends Construct {
     });
     // No anomaly band: AuthenticationFailure is emitted only on failures, so it is zero or missing in almost
     // every period and the band learns nothing (a ratio would need a per-request metric in every log line).
-    this.secretKeyUnusable = customMetric(METRIC.secretKeyUnusable, {}).createAlarm(this, 'SecretKeyUnusable', {
+    // A level, not a count: each function publishes how many of its keys are unusable whenever it loads a
+    // key set (0 included). Missing data keeps the state, so the alarm stays on until a fixed set is loaded.
+    const unusableKeys = customMetric(METRIC.secretKeyUnusable, {}).with({ statistic: 'Maximum' });
+    this.secretKeyUnusable = unusableKeys.createAlarm(this, 'SecretKeyUnusable', {
       ...named('SecretKeyUnusable'),
       alarmDescription:
-        "A key in a source's Secrets Manager key document cannot be used (undecodable or too short) and is skipped: fix the document (hookwarden keys / rotate). Counted when a function loads the key set, so it can return to OK while the key is still broken.",
+        "A key in a source's key document cannot be used (undecodable, too short or malformed) and is skipped: fix the document (hookwarden keys / rotate). Functions publish their count of unusable keys whenever they load a key set; the alarm keeps its state between loads and returns to OK when a function loads a set with none.",
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      treatMissingData: TreatMissingData.IGNORE,
     });
     const alarms: Alarm[] = [this.authenticationFailures, this.secretKeyUnusable];
     alarms.push(
@@ -240,7 +243,7 @@ export class SecurityAlarms extends Construct {
         [
           new GraphWidget({
             title: 'Authentication failures and unusable keys',
-            left: [authFailures, customMetric(METRIC.secretKeyUnusable, {})],
+            left: [authFailures, unusableKeys],
             width: 8,
           }),
           new GraphWidget({

@@ -22,6 +22,8 @@ interface SourceKeys {
   readonly provider: SecretProvider;
   secrets?: readonly string[];
   keys: readonly Buffer[];
+  /** Keys of the loaded set that cannot be used. */
+  unusable: number;
 }
 
 const MESSAGES: Readonly<Record<AuthenticationFailureCode, string>> = {
@@ -42,16 +44,27 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
   const perSource = new Map<string, SourceKeys>();
   for (const [name, source] of options.sources) {
     if (!source.secret) throw new Error(`source "${name}" has no secret configured`);
-    perSource.set(name, { provider: options.secretProviders(source.secret), keys: [] });
+    perSource.set(name, { provider: options.secretProviders(source.secret), keys: [], unusable: 0 });
   }
 
-  /** One unusable key: a security event naming its position (never its value) and a metric, once per key set. */
+  /** One unusable key: a security event naming its position (never its value), once per key set. */
   const reportUnusable = (source: SourceConfig, key: string, problem: string): void => {
-    if (!options.telemetry) return;
-    options.telemetry.logger.error('secret key unusable', {
+    options.telemetry?.logger.error('secret key unusable', {
       securityEvent: { code: 'secret_key_unusable', source: source.name, key, problem },
     });
-    countMetric(options.telemetry.metrics, METRIC.secretKeyUnusable, {});
+  };
+
+  /**
+   * The number of unusable keys over every source this function has loaded,
+   * published on each load, 0 included: the alarm (which keeps its state while
+   * no datapoint comes) goes off with a broken key and back to OK only once a
+   * function has loaded key sets with none.
+   */
+  const publishUnusable = (): void => {
+    if (!options.telemetry) return;
+    let total = 0;
+    for (const entry of perSource.values()) total += entry.unusable;
+    countMetric(options.telemetry.metrics, METRIC.secretKeyUnusable, {}, total);
   };
 
   const keysFor = async (source: SourceConfig): Promise<readonly Buffer[]> => {
@@ -59,16 +72,23 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     const secrets = await entry.provider.current();
     if (secrets !== entry.secrets) {
       // A key a rotation got wrong is skipped, not fatal: the others keep the source working.
-      for (const { label, problem } of entry.provider.unusable?.() ?? []) reportUnusable(source, label, problem);
+      let unusable = 0;
+      for (const { label, problem } of entry.provider.unusable?.() ?? []) {
+        reportUnusable(source, label, problem);
+        unusable += 1;
+      }
       entry.keys = secrets.flatMap((secret, index) => {
         try {
           return [decodeKey(source.scheme, secret)];
         } catch (error) {
           reportUnusable(source, entry.provider.keyLabel(index), (error as Error).message);
+          unusable += 1;
           return [];
         }
       });
       entry.secrets = secrets;
+      entry.unusable = unusable;
+      publishUnusable();
     }
     if (entry.keys.length === 0) {
       throw new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {

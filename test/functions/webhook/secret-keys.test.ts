@@ -40,10 +40,12 @@ describe('a Secrets Manager key document with an unusable key', () => {
   let telemetry: Telemetry;
   let handler: HttpHandler;
   let metricNames: string[];
+  /** The values SecretKeyUnusable was published with, in order. */
+  let unusableCounts: number[];
   let n = 0;
 
   /** A fresh handler (cold start) over the document the mock serves. */
-  const coldStart = (keys: unknown[], scheme = 'standard-webhooks'): void => {
+  const coldStart = (keys: unknown[], scheme = 'standard-webhooks', now?: () => number): void => {
     sm.reset();
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys }) });
     const config = loadConfig(
@@ -52,12 +54,14 @@ describe('a Secrets Manager key document with an unusable key', () => {
     );
     telemetry = createTelemetry();
     metricNames = [];
+    unusableCounts = [];
     const single = telemetry.metrics.singleMetric.bind(telemetry.metrics);
     vi.spyOn(telemetry.metrics, 'singleMetric').mockImplementation(() => {
       const metric = single();
       const add = metric.addMetric.bind(metric);
       vi.spyOn(metric, 'addMetric').mockImplementation((name, ...rest) => {
         metricNames.push(name);
+        if (name === METRIC.secretKeyUnusable) unusableCounts.push(rest[1] as number);
         return add(name, ...rest);
       });
       return metric;
@@ -66,7 +70,7 @@ describe('a Secrets Manager key document with an unusable key', () => {
       config,
       store: new DynamoDbDeliveryStore({ client: local.client, tableName: config.tables.deliveries }),
       telemetry,
-      secretProviders: secretsManagerProviders(new SecretsManagerClient({})),
+      secretProviders: secretsManagerProviders(new SecretsManagerClient({}), now ? { now } : {}),
     });
   };
 
@@ -91,7 +95,7 @@ describe('a Secrets Manager key document with an unusable key', () => {
       securityEvent: expect.objectContaining({ code: 'secret_key_unusable', source: 'default', key: `${SECRET_ID} keys[0]` }),
     });
     expect(JSON.stringify(events)).not.toContain('c2hvcnQ');
-    expect(metricNames.filter((name) => name === METRIC.secretKeyUnusable)).toHaveLength(1);
+    expect(unusableCounts).toEqual([1]); // once per key set, not per request
   });
 
   it('answers 503 unavailable, never 500, when no key in the document is usable', async () => {
@@ -100,7 +104,7 @@ describe('a Secrets Manager key document with an unusable key', () => {
     expect(answer.statusCode).toBe(503);
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'unavailable' } });
     expect(answer.headers?.['Retry-After']).toBe('5');
-    expect(metricNames.filter((name) => name === METRIC.secretKeyUnusable)).toHaveLength(2);
+    expect(unusableCounts).toEqual([2]);
   });
 
   it('refuses a key shorter than 16 bytes in the document, as it would from the environment', async () => {
@@ -134,7 +138,24 @@ describe('a Secrets Manager key document with an unusable key', () => {
       { securityEvent: expect.objectContaining({ key: `${SECRET_ID} keys[2]`, problem: 'keys[2].notAfter must be epoch seconds' }) },
     ]);
     expect(JSON.stringify(events)).not.toContain(TEST_SECRETS.standardWebhooksSecond);
-    expect(metricNames.filter((name) => name === METRIC.secretKeyUnusable)).toHaveLength(2);
+    expect(unusableCounts).toEqual([2]);
+  });
+
+  it('publishes 0 unusable keys once the document is fixed, even by deleting the bad entry, so the alarm can clear (and only then)', async () => {
+    // The secrets cache's clock, moved by hand; signing and verification keep the real one.
+    let clock = Date.now();
+    coldStart([{ secret: 42 }, { secret: TEST_SECRETS.standardWebhooks }], 'standard-webhooks', () => clock);
+    for (let i = 0; i < 3; i++) expect((await handler(signed(), localContext('test'))).statusCode).toBe(202);
+    // Re-read after the cache period, still broken: no new datapoint, and the alarm (missing data ignored) stays in ALARM.
+    clock += 301_000;
+    expect((await handler(signed(), localContext('test'))).statusCode).toBe(202);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(unusableCounts).toEqual([1]);
+    // Fixed by deleting the malformed entry: the valid keys are the same, the report is not.
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [{ secret: TEST_SECRETS.standardWebhooks }] }) });
+    clock += 301_000;
+    expect((await handler(signed(), localContext('test'))).statusCode).toBe(202);
+    expect(unusableCounts).toEqual([1, 0]);
   });
 
   it('answers 503 unavailable when no entry of the document is well-formed', async () => {
