@@ -122,7 +122,12 @@ export class HookwardenStack extends Stack {
     }
     this.alarms = new SecurityAlarms(this, 'Alarms', {
       api: this.api.api,
-      functions: [this.functions.webhook, this.functions.health],
+      // The deliveries API's functions too, when it is served (REST front door): a failing reader or stream alarms like the webhook.
+      functions: [
+        this.functions.webhook,
+        this.functions.health,
+        ...(this.deliveriesApi ? [this.deliveriesApi.reader, this.deliveriesApi.events] : []),
+      ],
       tables: [this.tables.deliveries, this.tables.rateLimits],
       sources: settings.sources.map((s) => s.name),
       dashboardName: id,

@@ -392,16 +392,35 @@ describe('the production stack', () => {
     for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic }]);
     const byMetric = (name: string) => alarms.filter(([, a]) => JSON.stringify(a.Properties).includes(`"${name}"`)).length;
     expect(byMetric('5XXError')).toBe(1);
-    // The webhook and health functions, and the daily key-age check (rotation.test.ts).
-    expect(byMetric('Errors')).toBe(3);
-    expect(byMetric('Throttles')).toBe(2);
+    // The webhook, health, reader and events functions, and the daily key-age check (rotation.test.ts).
+    expect(byMetric('Errors')).toBe(5);
+    expect(byMetric('Throttles')).toBe(4);
+    const functionsAlarmed = (metric: string) =>
+      alarms
+        .filter(([, a]) => a.Properties.MetricName === metric)
+        .map(([, a]) => JSON.stringify(a.Properties.Dimensions))
+        .sort();
+    // Each of the four API functions by its own name (the deliveries API's two included), and only once;
+    // the key-age check has its own errors alarm.
+    for (const [metric, count] of [
+      ['Errors', 5],
+      ['Throttles', 4],
+    ] as const) {
+      const names = functionsAlarmed(metric);
+      expect(new Set(names).size).toBe(count);
+      for (const logical of ['Webhook', 'Health', 'Reader', 'Events'])
+        expect(
+          names.some((d) => d.includes(logical)),
+          `${metric} alarm for the ${logical} function`,
+        ).toBe(true);
+    }
     expect(byMetric('WriteThrottleEvents')).toBe(2);
     expect(byMetric('RateLimited')).toBe(1);
     expect(byMetric('BlockedRequest')).toBe(1);
     expect(byMetric('SecretKeyUnusable')).toBe(1);
     expect(byMetric('SecretKeyAgeSeconds')).toBe(2);
-    // 1 authentication, 1 unusable key, 2 rate-limit/blocked, 1 API, 2 × 2 functions, 2 tables; key due for 2 manual sources and the key-age check's errors.
-    expect(alarms).toHaveLength(14);
+    // 1 authentication, 1 unusable key, 2 rate-limit/blocked, 1 API, 4 × 2 functions, 2 tables; key due for 2 manual sources and the key-age check's errors.
+    expect(alarms).toHaveLength(18);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {
