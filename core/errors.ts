@@ -96,6 +96,13 @@ export const AUTHENTICATION_FAILURE_CODES = ['signature_invalid', 'timestamp_inv
 /** One of {@link AUTHENTICATION_FAILURE_CODES}. */
 export type AuthenticationFailureCode = (typeof AUTHENTICATION_FAILURE_CODES)[number];
 
+/**
+ * The codes of a deliveries-API request refused for its read token (401): no
+ * token, or one that is malformed, unknown, expired or revoked. Counted as
+ * `ApiRequestRejected` by code; the CDK alarms on their sum (token probing).
+ */
+export const READ_TOKEN_REFUSAL_CODES = ['token_missing', 'token_invalid'] as const;
+
 /** Whether a rejection's `code` is an authentication failure. */
 export const isAuthenticationFailure = (code: string): code is AuthenticationFailureCode =>
   (AUTHENTICATION_FAILURE_CODES as readonly string[]).includes(code);

@@ -130,6 +130,8 @@ export class HookwardenStack extends Stack {
       ],
       tables: [this.tables.deliveries, this.tables.rateLimits],
       sources: settings.sources.map((s) => s.name),
+      // The deliveries API serves webhook bodies: probing it for tokens alarms like forged deliveries do.
+      ...(this.deliveriesApi ? { apiTokenRefusalThreshold: 20 } : {}),
       dashboardName: id,
       alarmNamePrefix: id,
       metrics,

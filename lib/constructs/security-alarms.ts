@@ -28,6 +28,7 @@ import {
   type MetricName,
   type MetricsIdentity,
 } from '../../core/telemetry.js';
+import { READ_TOKEN_REFUSAL_CODES } from '../../core/errors.js';
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {
@@ -58,6 +59,12 @@ export interface SecurityAlarmsProps {
   readonly rateLimitedThreshold?: number;
   /** Requests from blocked addresses in 5 minutes that raise the alarm. @default 50 */
   readonly blockedThreshold?: number;
+  /**
+   * Alarm on deliveries-API requests refused for their read token (`token_missing`, `token_invalid`)
+   * above this many in 5 minutes: someone probing the API for tokens. Set it when the stack serves the
+   * deliveries API. @default no such alarm
+   */
+  readonly apiTokenRefusalThreshold?: number;
 }
 
 /**
@@ -159,6 +166,27 @@ export class SecurityAlarms extends Construct {
       treatMissingData: TreatMissingData.IGNORE,
     });
     const alarms: Alarm[] = [this.authenticationFailures, this.secretKeyUnusable];
+    if (props.apiTokenRefusalThreshold !== undefined) {
+      // One metric per code (CloudWatch matches exact dimension sets), summed; a code with no datapoint counts 0.
+      const byCode = Object.fromEntries(READ_TOKEN_REFUSAL_CODES.map((code, i) => [`m${i}`, customMetric(METRIC.apiRejected, { code })]));
+      alarms.push(
+        new MathExpression({
+          expression: Object.keys(byCode)
+            .map((id) => `FILL(${id}, 0)`)
+            .join(' + '),
+          usingMetrics: byCode,
+          label: 'read-token refusals',
+          period: fiveMinutes,
+        }).createAlarm(this, 'ApiTokenRefusals', {
+          ...named('ApiTokenRefusals'),
+          alarmDescription: `Deliveries API requests refused for their read token (${READ_TOKEN_REFUSAL_CODES.join(', ')}) above the threshold in 5 minutes: someone probing for tokens, or a consumer with a revoked or expired one. The log's "api request rejected" events name the client IP and token id.`,
+          threshold: props.apiTokenRefusalThreshold,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
     alarms.push(
       customMetric(METRIC.rateLimited, {}).createAlarm(this, 'RateLimitedSpike', {
         ...named('RateLimitedSpike'),

@@ -5,7 +5,7 @@ import type { CliContext } from '../../cli/context.js';
 import { defaultAwsClients, readStackOutputs, sourceOutput, withContainmentTarget, type AwsClients } from '../../cli/targets.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs.js';
-import { AUTHENTICATION_FAILURE_CODES } from '../../core/errors.js';
+import { AUTHENTICATION_FAILURE_CODES, READ_TOKEN_REFUSAL_CODES } from '../../core/errors.js';
 import { DIMENSION, METRIC, METRIC_DIMENSIONS, metricsEnvironment, metricsIdentity, type MetricName } from '../../core/telemetry.js';
 import { resolveIntrinsics } from './intrinsics.js';
 import { prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
@@ -93,9 +93,30 @@ describe('the metrics contract between the functions and the alarms', () => {
   it('alarms only on metrics the functions emit, with their exact dimensions', () => {
     const reads = alarmReads();
     expect([...new Set(reads.map((r) => r.metricName))].sort()).toEqual(
-      [METRIC.authenticationFailure, METRIC.blocked, METRIC.rateLimited, METRIC.secretKeyUnusable, METRIC.secretKeyAge].sort(),
+      [
+        METRIC.authenticationFailure,
+        METRIC.blocked,
+        METRIC.rateLimited,
+        METRIC.secretKeyUnusable,
+        METRIC.secretKeyAge,
+        METRIC.apiRejected,
+      ].sort(),
     );
     reads.forEach(expectEmitted);
+  });
+
+  it('alarms on the sum of read-token refusals, one metric per code the read-token middleware answers', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.Properties).includes(METRIC.apiRejected));
+    expect(alarms).toHaveLength(1);
+    const [, alarm] = alarms[0] as (typeof alarms)[number];
+    const codes = alarmReads()
+      .filter((read) => read.metricName === METRIC.apiRejected)
+      .map((read) => read.dimensions.code)
+      .sort();
+    expect(codes).toEqual([...READ_TOKEN_REFUSAL_CODES].sort());
+    expect(alarm.Properties).toMatchObject({ Threshold: 20, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'notBreaching' });
+    const expression = (alarm.Properties.Metrics as Array<{ Expression?: string }>).find((m) => m.Expression)?.Expression;
+    expect(expression).toBe('FILL(m0, 0) + FILL(m1, 0)');
   });
 
   it('alarms as soon as one key in a key document is unusable, and stays on until a fixed set is loaded', () => {

@@ -419,8 +419,10 @@ describe('the production stack', () => {
     expect(byMetric('BlockedRequest')).toBe(1);
     expect(byMetric('SecretKeyUnusable')).toBe(1);
     expect(byMetric('SecretKeyAgeSeconds')).toBe(2);
-    // 1 authentication, 1 unusable key, 2 rate-limit/blocked, 1 API, 4 × 2 functions, 2 tables; key due for 2 manual sources and the key-age check's errors.
-    expect(alarms).toHaveLength(18);
+    expect(byMetric('ApiRequestRejected')).toBe(1);
+    // 1 authentication, 1 unusable key, 1 read-token refusals, 2 rate-limit/blocked, 1 API, 4 × 2 functions, 2 tables;
+    // key due for 2 manual sources and the key-age check's errors.
+    expect(alarms).toHaveLength(19);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {

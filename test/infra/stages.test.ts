@@ -86,8 +86,9 @@ const readByAlarms = (s: Stage): Array<MetricId & { alarm: string }> =>
 
 /** Whether an alarm reading `read` would see datapoints of `source` (same namespace, every dimension it names equal). */
 const sees = (read: MetricId, source: MetricId): boolean =>
-  // A `source` dimension names a webhook source, never a stage (namespace and service carry the stage).
-  read.namespace === source.namespace && Object.entries(read.dimensions).every(([k, v]) => k === 'source' || source.dimensions[k] === v);
+  // A `source` or `code` dimension names a webhook source or a refusal code, never a stage (namespace and service carry the stage).
+  read.namespace === source.namespace &&
+  Object.entries(read.dimensions).every(([k, v]) => k === 'source' || k === 'code' || source.dimensions[k] === v);
 
 describe('dev and prod in one account and region', () => {
   const sources = [sourceFor(), sourceFor({ name: 'github', scheme: 'github' })];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { READ_TOKEN_REFUSAL_CODES } from '../../../core/errors.js';
 import { readToken, requireScope } from '../../../core/middleware/read-token/index.js';
 import { readerStateOf } from '../../../core/reader/state.js';
 import type { RateDecision, RateLimiter } from '../../../core/stores/rate-limit-store.js';
@@ -96,6 +97,24 @@ describe('readToken', () => {
       statusCode: 401,
       code: 'token_invalid',
     });
+  });
+
+  it('refuses a missing or bad token only with the codes the CDK alarm sums (READ_TOKEN_REFUSAL_CODES)', async () => {
+    const { tokens } = await setup();
+    const codes = new Set<string>();
+    const cases: Record<string, string[]>[] = [
+      {},
+      { Authorization: ['Bearer hwk_short'] },
+      { Authorization: [`Bearer ${generateToken().token}`] },
+    ];
+    for (const headers of cases) {
+      const refused = await readToken({ tokens, now: () => NOW }).before!(get(headers)).then(
+        () => undefined,
+        (error: { code: string }) => error,
+      );
+      codes.add((refused as { code: string }).code);
+    }
+    expect([...codes].sort()).toEqual([...READ_TOKEN_REFUSAL_CODES].sort());
   });
 
   it('counts each request against the token id (never the token), and answers 429 with the webhook route headers over the limit', async () => {
