@@ -1,5 +1,4 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/index.js';
@@ -9,6 +8,7 @@ import { wireDependencies } from '../../core/wiring.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { localContext } from '../../local/http-adapter.js';
 import { emptyDir } from '../helpers/harness.js';
+import { webhookPost } from '../helpers/proxy-event.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
 // The webhook function's own wiring (wireDependencies with no secret providers given), whose
@@ -18,22 +18,9 @@ const sm = mockClient(SecretsManagerClient);
 const SECRET_ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hookwarden/default-AbCdEf';
 
 let n = 0;
-const signed = (): APIGatewayProxyEvent => {
+const signed = () => {
   const body = JSON.stringify({ type: 'ping', n: (n += 1) });
-  return {
-    resource: '/webhooks/{source}',
-    path: '/webhooks/default',
-    httpMethod: 'POST',
-    headers: { 'content-type': 'application/json', ...standardWebhooks.sign(TEST_SECRETS.standardWebhooks, { body: Buffer.from(body) }) },
-    multiValueHeaders: {},
-    pathParameters: { source: 'default' },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: { requestId: 'req-wiring', identity: { sourceIp: '203.0.113.9' } },
-  } as unknown as APIGatewayProxyEvent;
+  return webhookPost(body, standardWebhooks.sign(TEST_SECRETS.standardWebhooks, { body: Buffer.from(body) }), 'req-wiring');
 };
 
 describe("the webhook function's wiring and Secrets Manager", () => {

@@ -1,5 +1,4 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../core/config/index.js';
@@ -11,6 +10,7 @@ import { createTelemetry, METRIC, type Telemetry } from '../../../core/telemetry
 import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
 import { localContext } from '../../../local/http-adapter.js';
 import { emptyDir } from '../../helpers/harness.js';
+import { webhookPost } from '../../helpers/proxy-event.js';
 import { TEST_SECRETS } from '../../helpers/secrets.js';
 
 // Secrets Manager has no local server: aws-sdk-client-mock stands in for it; deliveries go to dynalite.
@@ -19,21 +19,7 @@ const SECRET_ID = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hookward
 /** Decodes to 5 bytes: a key a hurried rotation could paste. */
 const UNDECODABLE = 'whsec_c2hvcnQ=';
 
-const event = (body: string, headers: Record<string, string>): APIGatewayProxyEvent =>
-  ({
-    resource: '/webhooks/{source}',
-    path: '/webhooks/default',
-    httpMethod: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    multiValueHeaders: {},
-    pathParameters: { source: 'default' },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: { requestId: 'req-keys', identity: { sourceIp: '203.0.113.9' } },
-  }) as unknown as APIGatewayProxyEvent;
+const event = (body: string, headers: Record<string, string>) => webhookPost(body, headers, 'req-keys');
 
 describe('a Secrets Manager key document with an unusable key', () => {
   let local: LocalStore;
