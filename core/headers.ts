@@ -33,8 +33,8 @@ export const headerMapFromEvent = (event: Pick<APIGatewayProxyEvent, 'headers' |
 
 /**
  * Every value of one header in an event, as `headerMapFromEvent(event).get(name)`
- * gives them, without building the whole map: for middlewares that read one
- * header (CORS reads `Origin` on every answer).
+ * gives them, without building the whole map: for code that reads one header
+ * (CORS and the origin guard read `Origin`, the read token `Authorization`).
  * @param name the header name in lower case
  */
 export const headerValuesFromEvent = (

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { HttpError } from '../errors.js';
-import { headerMapFromEvent, singleHeader } from '../headers.js';
+import { headerValuesFromEvent, singleValue } from '../headers.js';
 import { decodeCursor, encodeCursor, parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
 import { readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
@@ -23,7 +23,7 @@ export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
 
 /** Where a stream starts: after the `Last-Event-ID` cursor, else after what was stored before it opened. */
 const startOf = (event: APIGatewayProxyEvent, nowMs: number, settleMs: number): string => {
-  const last = singleHeader(headerMapFromEvent(event), 'last-event-id');
+  const last = singleValue(headerValuesFromEvent(event, 'last-event-id'));
   if (last === undefined || last === '') return seqCeiling(nowMs - settleMs);
   const seq = last === null ? undefined : decodeCursor(last);
   if (seq === undefined) throw new HttpError(400, 'cursor_invalid', 'Last-Event-ID is not an event id this API gave out.');

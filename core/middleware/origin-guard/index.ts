@@ -1,5 +1,5 @@
 import { HttpError } from '../../errors.js';
-import { headerMapFromEvent } from '../../headers.js';
+import { headerValuesFromEvent } from '../../headers.js';
 import type { HttpMiddleware, HttpRequest } from '../types.js';
 
 /** Options of {@link originGuard}. */
@@ -20,7 +20,7 @@ export const originGuard = (options: OriginGuardOptions): HttpMiddleware => {
   if (options.origins.some((origin) => origin.includes('*'))) throw new Error('origins must be exact; "*" is refused');
   const origins = new Set(options.origins);
   const originGuardBefore = async (request: HttpRequest): Promise<void> => {
-    const values = headerMapFromEvent(request.event).get('origin');
+    const values = headerValuesFromEvent(request.event, 'origin');
     if (values === undefined || values.length === 0) return;
     if (values.length === 1 && origins.has(values[0] as string)) return;
     throw new HttpError(403, 'origin_denied', 'Origin not allowed.', { details: { reason: 'the Origin is not one of CORS_ORIGINS' } });

@@ -1,5 +1,5 @@
 import { HttpError } from '../../errors.js';
-import { headerMapFromEvent } from '../../headers.js';
+import { headerValuesFromEvent } from '../../headers.js';
 import type { RateLimit } from '../../rate-limit/sliding-window.js';
 import { readerStateOf } from '../../reader/state.js';
 import type { RateLimiter } from '../../stores/rate-limit-store.js';
@@ -33,7 +33,7 @@ const BEARER = /^Bearer +(\S+) *$/i;
 export const readToken = (opts: ReadTokenOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
   const readTokenBefore = async (request: HttpRequest): Promise<void> => {
-    const values = headerMapFromEvent(request.event).get('authorization') ?? [];
+    const values = headerValuesFromEvent(request.event, 'authorization') ?? [];
     if (values.length === 0)
       throw new HttpError(401, 'token_missing', 'A read token is required: Authorization: Bearer hwk_….', {
         headers: { 'WWW-Authenticate': 'Bearer' },
