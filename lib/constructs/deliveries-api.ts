@@ -2,14 +2,13 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { LambdaIntegration, ResponseTransferMode, type Method, type RequestValidator, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DELIVERIES_BY_TIME, DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE } from '../../core/stores/tables.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
-import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
-import { bundlingRoot, functionEntry } from './paths.js';
+import { ownFunction } from './function-defaults.js';
 
 /** How long the events function may run: Lambda's maximum; streams end by themselves before (HOOKWARDEN_STREAM_MAX_SECONDS, 840). */
 export const EVENTS_TIMEOUT = Duration.minutes(15);
@@ -76,25 +75,15 @@ export class DeliveriesApi extends Construct {
       ...metricsEnvironment(metrics),
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const make = (name: string, entry: string, timeout: Duration) => {
-      const { role, logGroup } = ownRoleAndLogs(this, name, {
+    const make = (name: string, entry: string, timeout: Duration) =>
+      ownFunction(this, name, {
         description: `Hookwarden ${name} function (deliveries API, read only)`,
         ...(props.logRetention ? { retention: props.logRetention } : {}),
         production,
-      });
-      const fn = new NodejsFunction(this, name, {
-        ...FUNCTION_RUNTIME,
-        entry: functionEntry(entry),
-        memorySize: 256,
+        entry,
         timeout,
-        role,
-        logGroup,
         environment,
-        ...bundlingRoot(),
-        bundling: functionBundling(),
       });
-      return { fn, role, logGroup };
-    };
     const reader = make('Reader', 'functions/reader/handler', Duration.seconds(10));
     const events = make('Events', 'functions/events/handler', EVENTS_TIMEOUT);
     this.reader = reader.fn;

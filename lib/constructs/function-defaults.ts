@@ -1,9 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { bundlingRoot, functionEntry } from './paths.js';
 
 /** What every Hookwarden function runs on: Node.js 24 on arm64, the module's `handler` export. */
 export const FUNCTION_RUNTIME = { handler: 'handler', runtime: Runtime.NODEJS_24_X, architecture: Architecture.ARM_64 } as const;
@@ -53,4 +54,38 @@ export const ownRoleAndLogs = (scope: Construct, name: string, options: OwnRoleA
   });
   logGroup.grantWrite(role);
   return { role, logGroup };
+};
+
+/** Options of {@link ownFunction}. */
+export interface OwnFunctionOptions extends OwnRoleAndLogsOptions {
+  /** The handler module, relative to the repository and without its extension, e.g. `functions/reader/handler`. */
+  readonly entry: string;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+}
+
+/**
+ * One of Hookwarden's own functions (not the webhook function, which a team may
+ * replace): 256 MB, {@link FUNCTION_RUNTIME}, {@link functionBundling}, with its
+ * own role and log group ({@link ownRoleAndLogs}): `<name>`, `<name>Role` and
+ * `<name>Logs` in `scope`.
+ */
+export const ownFunction = (
+  scope: Construct,
+  name: string,
+  options: OwnFunctionOptions,
+): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {
+  const { role, logGroup } = ownRoleAndLogs(scope, name, options);
+  const fn = new NodejsFunction(scope, name, {
+    ...FUNCTION_RUNTIME,
+    entry: functionEntry(options.entry),
+    memorySize: 256,
+    timeout: options.timeout,
+    role,
+    logGroup,
+    environment: options.environment,
+    ...bundlingRoot(),
+    bundling: functionBundling(),
+  });
+  return { fn, role, logGroup };
 };

@@ -5,7 +5,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Secret, type ISecret, type RotationSchedule } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -15,8 +15,7 @@ import type { RotatedSource } from '../../core/secrets/rotation-function.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import type { DeployedSource } from '../settings.js';
-import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
-import { bundlingRoot, functionEntry } from './paths.js';
+import { ownFunction } from './function-defaults.js';
 
 /** Props of {@link SecretRotation}. */
 export interface SecretRotationProps {
@@ -79,17 +78,12 @@ export class SecretRotation extends Construct {
     const manual = withSecret.filter((s) => rotationOf(s).mode === 'manual');
 
     const make = (name: string, entry: string, environment: Record<string, string>, timeout: Duration): NodejsFunction => {
-      const { role, logGroup } = ownRoleAndLogs(this, name, { description: `Hookwarden ${name} function`, production });
-      const fn = new NodejsFunction(this, name, {
-        ...FUNCTION_RUNTIME,
-        entry: functionEntry(entry),
-        memorySize: 256,
+      const { fn } = ownFunction(this, name, {
+        description: `Hookwarden ${name} function`,
+        production,
+        entry,
         timeout,
-        role,
-        logGroup,
         environment: { ...environment, ...metricsEnvironment(props.metrics), NODE_OPTIONS: '--enable-source-maps' },
-        ...bundlingRoot(),
-        bundling: functionBundling(),
       });
       const errors = new Alarm(this, `${name}Errors`, {
         alarmName: `${props.alarmNamePrefix}-${name}Errors`,
