@@ -26,8 +26,8 @@ const HMAC_OPTIONS = {
   idHeader: 'X-Delivery',
   template: '{timestamp}.{body}',
 };
-/** Rounds interleave every case of one row, so load from elsewhere hits them alike; ~300 ms per case in all. */
-const ROUNDS = 15;
+/** Rounds interleave every case of one row, so load from elsewhere hits them alike; ~600 ms per case in all. */
+const ROUNDS = Number(process.env.BENCH_VERIFY_ROUNDS ?? 31);
 const SLICE_SECONDS = 0.02;
 const WARM_UP_SECONDS = 0.05;
 const GOAL = { oursOverRaw: 0.85, oursOverPeer: 1 };
@@ -207,6 +207,26 @@ const batchSize = async (c: Case): Promise<number> => {
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 /**
+ * A young-generation collection (`npm run bench` runs with --expose-gc), before
+ * every slice. Without it a case pays for the garbage of the case timed before
+ * it: the peer libraries allocate several times what the others do, and a
+ * 20 ms slice that starts with their leftovers can spend much of its time
+ * scavenging them. With it, each case pays for its own allocations only.
+ */
+const exposedGc = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
+const collectYoung = (): void => exposedGc?.({ type: 'minor' });
+
+/**
+ * The order of round `round`: rotated each round and reversed every other one,
+ * so no case always follows the same one (a plain rotation keeps each case's
+ * predecessor fixed, and with it whatever that predecessor leaves behind).
+ */
+const orderOf = <T>(cases: readonly T[], round: number): T[] => {
+  const rotated = cases.map((_, i) => cases[(round + i) % cases.length] as T);
+  return round % 2 === 0 ? rotated : rotated.reverse();
+};
+
+/**
  * Median ops/s per case, and the median of per-round ratios: ours and the
  * others are timed back to back in every round (in rotating order), so a busy
  * neighbour skews a round's ratio far less than it skews the raw figures.
@@ -219,8 +239,8 @@ const measureRow = async (cases: readonly Case[]) => {
   }
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < cases.length; i++) {
-      const c = cases[(round + i) % cases.length] as Case;
+    for (const c of orderOf(cases, round)) {
+      collectYoung();
       samples.get(c.name)?.push(await slice(c, batches.get(c.name) as number, SLICE_SECONDS));
     }
   }
@@ -265,6 +285,11 @@ export const verifyBenchmark = async (): Promise<void> => {
   print('');
   print(
     'Raw: node:crypto decoding the received MAC, HMAC over the signed bytes, timingSafeEqual. HMAC alone: the same with the MAC decoded in advance.',
+  );
+  print(
+    exposedGc
+      ? `Each 20 ms slice starts after a young-generation collection; ${ROUNDS} rounds, alternating direction; Node ${process.versions.node}.`
+      : `Without --expose-gc (npm run bench passes it), slices were not isolated: a case pays for the garbage of the one before it. Node ${process.versions.node}.`,
   );
   print(
     misses.length === 0
