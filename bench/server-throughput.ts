@@ -126,12 +126,17 @@ const load = async (url: string, seconds: number): Promise<{ perSecond: number; 
 };
 
 /**
- * CPU seconds a process has used (Linux /proc; `undefined` elsewhere). Throughput on a shared machine
- * moves with its neighbours' load; CPU time per delivery moves far less, so it is printed beside it.
+ * CPU seconds a process has used, or with `mainThread` only its main (JavaScript) thread (Linux /proc;
+ * `undefined` elsewhere). Throughput on a shared machine moves with its neighbours' load; CPU time per
+ * delivery moves far less, so it is printed beside it. Each server saturates its main thread under this
+ * load (LevelDB's work runs on other threads), so that thread's time per delivery is what bounds its rate.
  */
-const cpuSecondsOf = (pid: number | undefined): number | undefined => {
+const cpuSecondsOf = (pid: number | undefined, mainThread = false): number | undefined => {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const fields =
+      readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
+        .split(') ')[1]
+        ?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
@@ -160,6 +165,7 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
     const rates = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     const p50s = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     const cpuPerDelivery = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+    const mainPerDelivery = new Map<string, number[]>(servers.map((s) => [s.name, []]));
     // Both processes count (the idle one adds little): each holds its own store.
     const cpuOfBoth = (): number | undefined => {
       const [a, b] = servers.map((s) => cpuSecondsOf(s.child.pid));
@@ -168,8 +174,12 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
     for (let round = 0; round < ROUNDS; round++) {
       for (const server of servers) {
         const cpuBefore = cpuOfBoth();
+        const mainBefore = cpuSecondsOf(server.child.pid, true);
         const { perSecond, latencies } = await load(server.url, SECONDS_PER_ROUND);
         const cpuAfter = cpuOfBoth();
+        const mainAfter = cpuSecondsOf(server.child.pid, true);
+        if (mainBefore !== undefined && mainAfter !== undefined)
+          mainPerDelivery.get(server.name)?.push((mainAfter - mainBefore) / latencies.length);
         rates.get(server.name)?.push(perSecond);
         p50s.get(server.name)?.push(median(latencies));
         if (cpuBefore !== undefined && cpuAfter !== undefined)
@@ -184,26 +194,35 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
       cpuFloor.length === ROUNDS
         ? median((cpuPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (cpuFloor[i] as number) / c))
         : undefined;
+    const mainFloor = mainPerDelivery.get(floor.name) as number[];
+    const mainRatio =
+      mainFloor.length === ROUNDS
+        ? median((mainPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (mainFloor[i] as number) / c))
+        : undefined;
     print(
       `## Local server throughput (${IN_FLIGHT} in flight, 1 KiB Standard Webhooks deliveries, ${ROUNDS} alternated rounds of ${SECONDS_PER_ROUND} s, medians)`,
     );
     print('');
-    print('| server | deliveries/s | p50 latency | ÷ floor | server CPU per delivery | floor CPU ÷ this |');
-    print('|---|---|---|---|---|---|');
+    print('| server | deliveries/s | p50 latency | ÷ floor | CPU per delivery | floor ÷ this | main thread per delivery | floor ÷ this |');
+    print('|---|---|---|---|---|---|---|---|');
     for (const server of servers) {
       const perSecond = median(perRound(server.name));
       const cpu = cpuPerDelivery.get(server.name) as number[];
-      const cpuText = cpu.length === ROUNDS ? `${(median(cpu) * 1e3).toFixed(2)} ms` : '-';
-      const relative = server === floor ? ['1.00', '1.00'] : [ratio.toFixed(2), cpuRatio?.toFixed(2) ?? '-'];
+      const main = mainPerDelivery.get(server.name) as number[];
+      const msText = (values: number[]) => (values.length === ROUNDS ? `${(median(values) * 1e3).toFixed(2)} ms` : '-');
+      const relative =
+        server === floor ? ['1.00', '1.00', '1.00'] : [ratio.toFixed(2), cpuRatio?.toFixed(2) ?? '-', mainRatio?.toFixed(2) ?? '-'];
       print(
-        `| ${server.name} | ${perSecond.toFixed(0)} | ${median(p50s.get(server.name) as number[]).toFixed(1)} ms | ${relative[0]} | ${cpuText} | ${relative[1]} |`,
+        `| ${server.name} | ${perSecond.toFixed(0)} | ${median(p50s.get(server.name) as number[]).toFixed(1)} ms | ${relative[0]} | ${msText(cpu)} | ${relative[1]} | ${msText(main)} | ${relative[2]} |`,
       );
     }
     print('');
     print(
       `Ratios are medians of per-round ratios (this run's, in order: ${perRound(hookwarden.name)
         .map((r, i) => (r / (floorRates[i] as number)).toFixed(2))
-        .join(', ')}). CPU per delivery: both server processes, each with its own embedded store.`,
+        .join(
+          ', ',
+        )}). CPU per delivery: both server processes, each with its own embedded store; main thread: the loaded server's JavaScript thread alone, which bounds its rate.`,
     );
     print(`Each server had ${WARM_UP_SECONDS} s of load before the rounds.`);
     print(
