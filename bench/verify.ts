@@ -252,7 +252,7 @@ const measureRounds = async (cases: readonly Case[]): Promise<Map<string, number
  * node:crypto in rounds of its own, and against the peer libraries in others:
  * the peers allocate several times what the rest do, and their heap state
  * outlasts a young-generation collection: timed in the same rounds, Standard
- * Webhooks at 1 KiB ranged 0.92-1.31× raw over four runs, 0.81-0.96× in
+ * Webhooks at 1 KiB ranged 0.92-1.31× raw over five runs, 0.81-0.96× in
  * rounds of their own (the spread that is left is the machine's).
  */
 const measureRow = async (cases: readonly Case[]) => {
