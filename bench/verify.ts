@@ -28,6 +28,8 @@ const HMAC_OPTIONS = {
 };
 /** Rounds interleave every case of one row, so load from elsewhere hits them alike; ~600 ms per case in all. */
 const ROUNDS = Number(process.env.BENCH_VERIFY_ROUNDS ?? 31);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error(`BENCH_VERIFY_ROUNDS: a whole number of rounds, at least 1, expected; got ${process.env.BENCH_VERIFY_ROUNDS}`);
 const SLICE_SECONDS = 0.02;
 const WARM_UP_SECONDS = 0.05;
 const GOAL = { oursOverRaw: 0.85, oursOverPeer: 1 };
@@ -210,7 +212,7 @@ const median = (values: readonly number[]): number => [...values].sort((a, b) =>
  * A young-generation collection (`npm run bench` runs with --expose-gc), before
  * every slice. Without it a case pays for the garbage of the case timed before
  * it: the peer libraries allocate several times what the others do, and a
- * 20 ms slice that starts with their leftovers can spend much of its time
+ * 20 ms slice that starts with their leftovers may spend part of itself
  * scavenging them. With it, each case pays for its own allocations only.
  */
 const exposedGc = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
@@ -307,7 +309,7 @@ export const verifyBenchmark = async (): Promise<void> => {
   );
   print(
     exposedGc
-      ? `Each 20 ms slice starts after a young-generation collection; ${ROUNDS} rounds, alternating direction; Node ${process.versions.node}.`
+      ? `Each ${SLICE_SECONDS * 1000} ms slice starts after a young-generation collection; ${ROUNDS} rounds, alternating direction; Node ${process.versions.node}.`
       : `Without --expose-gc (npm run bench passes it), slices were not isolated: a case pays for the garbage of the one before it. Node ${process.versions.node}.`,
   );
   print(
