@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { decodeMacs, withSignedId, matchAny } from './compare.js';
-import { jsonObject, stringField } from './ids.js';
+import { BACKSLASH, isJsonSpace, jsonPath, jsonStringAt, QUOTE, stringEnd } from './json-scan.js';
 import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
 import type { SignatureScheme, VerifyResult } from './types.js';
 
@@ -8,27 +8,10 @@ const SIGNATURE = 'x-slack-signature';
 const TIMESTAMP = 'x-slack-request-timestamp';
 const PREFIX = 'v0=';
 const EVENT_ID_KEY = Buffer.from('"event_id"');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const UNICODE_ESCAPE = Buffer.from('\\u');
-
-const isJsonSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-
-/** The index of the quote closing the string opened at `open`, or -1. */
-const stringEnd = (body: Buffer, open: number): number => {
-  let at = open + 1;
-  // Walking a short string is cheaper than a search; long ones go to the native indexOf.
-  for (const stop = Math.min(body.length, at + 32); at < stop; at++) {
-    if (body[at] === BACKSLASH) at++;
-    else if (body[at] === QUOTE) return at;
-  }
-  for (at = body.indexOf(QUOTE, at); at >= 0; at = body.indexOf(QUOTE, at + 1)) {
-    let slashes = 0;
-    while (body[at - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return at;
-  }
-  return -1;
-};
+const EVENT_ID = jsonPath('event_id');
+const EVENT_TYPE = jsonPath('event', 'type');
+const TYPE = jsonPath('type');
 
 /**
  * Whether the object holding `from` closes with the body's last non-space
@@ -82,16 +65,6 @@ const rootValueAt = (body: Buffer, keyAt: number): string | null => {
   return null;
 };
 
-/**
- * The Events API `event_id`, read after verification without parsing the
- * body: the envelope puts it after the (possibly large) `event`, so the last
- * plain `"event_id"` is checked to be a root key, and the last one, by scanning
- * only the bytes after it. Whenever the scan is unsure (a key spelled with
- * escapes, an escaped value, a nested or absent plain key in a body with `\u`
- * escapes) JSON.parse decides, so a well-formed body always yields JSON.parse's
- * answer; a malformed one may still yield an id, a fixed function of the signed
- * bytes either way. Form bodies (slash commands) have none.
- */
 /** How far from the end {@link lastKeyAt} scans in JavaScript before asking the native search. */
 const NEAR_END_BYTES = 512;
 
@@ -125,6 +98,17 @@ const lastKeyAt = (body: Buffer): number => {
   return stop > 0 ? body.lastIndexOf(EVENT_ID_KEY, stop - 1) : -1;
 };
 
+/**
+ * The Events API `event_id`, read after verification without parsing the
+ * body: the envelope puts it after the (possibly large) `event`, so the last
+ * plain `"event_id"` is checked to be a root key, and the last one, by scanning
+ * only the bytes after it. Whenever the scan is unsure (a key spelled with
+ * escapes, an escaped value, a nested or absent plain key in a body with `\u`
+ * escapes) the forward scan of {@link jsonStringAt} decides, with JSON.parse
+ * behind it, so a well-formed body always yields JSON.parse's answer; a
+ * malformed one may still yield an id, a fixed function of the signed bytes
+ * either way. Form bodies (slash commands) have none.
+ */
 const eventIdOf = (body: Buffer): string | undefined => {
   let first = 0;
   while (isJsonSpace(body[first])) first++;
@@ -134,7 +118,7 @@ const eventIdOf = (body: Buffer): string | undefined => {
   if (typeof plain === 'string') return plain;
   // Without a plain key and without a \u escape, no key in the body can read "event_id".
   if (at < 0 && !body.includes(UNICODE_ESCAPE)) return undefined;
-  return stringField(jsonObject(body), 'event_id');
+  return jsonStringAt(body, EVENT_ID);
 };
 
 /**
@@ -174,10 +158,7 @@ export const slack: SignatureScheme = {
       : withSignedId({ timestampSeconds: timestamp }, `v0:${text}:`, request.body);
   },
 
-  eventTypeOf(request) {
-    const body = jsonObject(request.body);
-    return stringField(body?.event, 'type') ?? stringField(body, 'type');
-  },
+  eventTypeOf: (request) => jsonStringAt(request.body, EVENT_TYPE) ?? jsonStringAt(request.body, TYPE),
 
   /** Slack sends no id header: the id is the body's `event_id`, so `input.id` is ignored. */
   sign(secret, input) {

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { addMac, decodeBase64, matchAny } from './compare.js';
-import { idFromHeader, jsonObject, stringField } from './ids.js';
+import { idFromHeader } from './ids.js';
+import { jsonPath, jsonStringAt } from './json-scan.js';
 import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
 import type { SignatureScheme, VerifyResult } from './types.js';
 
@@ -10,6 +11,7 @@ const MIN_KEY_BYTES = 16;
 /** The standard header names, and the `svix-*` ones Svix also sends; built once, not per request. */
 const STANDARD = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
 const SVIX = { id: 'svix-id', timestamp: 'svix-timestamp', signature: 'svix-signature' } as const;
+const TYPE = jsonPath('type');
 
 /**
  * The `v1,` (HMAC-SHA256) entries of every header value. Entries are
@@ -80,7 +82,7 @@ export const standardWebhooks: SignatureScheme = {
     );
   },
 
-  eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),
+  eventTypeOf: (request) => jsonStringAt(request.body, TYPE),
 
   sign(secret, input) {
     const id = input.id ?? `msg_${randomBytes(12).toString('hex')}`;

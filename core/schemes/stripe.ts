@@ -1,11 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { addMac, withSignedId, matchAny } from './compare.js';
-import { jsonObject, stringField } from './ids.js';
+import { isJsonSpace, jsonPath, jsonStringAt } from './json-scan.js';
 import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp.js';
 import type { SignatureScheme, VerifyResult } from './types.js';
 
 const SIGNATURE = 'stripe-signature';
 const T_NAME = `${SIGNATURE} t`;
+const ID = jsonPath('id');
+const TYPE = jsonPath('type');
 /** The parts of `Stripe-Signature` this scheme uses: `t` (`null` when sent twice, differently) and the v1 MACs. */
 interface SignatureHeader {
   readonly t: string | undefined | null;
@@ -40,8 +42,6 @@ const parseSignatureHeader = (values: readonly string[]): SignatureHeader => {
   return { t, v1 };
 };
 
-const isJsonSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-
 /**
  * The event `id` when it is the body's first key, as Stripe writes it
  * (`{\n  "id": "evt_..."`): a first key is at the root by construction, so a
@@ -70,7 +70,7 @@ const leadingId = (body: Buffer): string | null => {
 };
 
 /** The root-level event `id` (`evt_...`), read only after the signature matched. */
-const eventId = (body: Buffer): string | undefined => leadingId(body) ?? stringField(jsonObject(body), 'id');
+const eventId = (body: Buffer): string | undefined => leadingId(body) ?? jsonStringAt(body, ID);
 
 /**
  * Stripe: `Stripe-Signature: t=<secs>,v1=<hex>[,v1=...]` over `{t}.{body}`. The
@@ -113,7 +113,7 @@ export const stripe: SignatureScheme = {
       : withSignedId({ timestampSeconds: timestamp }, `${header.t}.`, request.body);
   },
 
-  eventTypeOf: (request) => stringField(jsonObject(request.body), 'type'),
+  eventTypeOf: (request) => jsonStringAt(request.body, TYPE),
 
   /** The id is the body's; `input.id` is ignored. */
   sign(secret, input) {
