@@ -4,6 +4,7 @@ import '../local/quiet-aws-sdk.js';
 import { coldStartBenchmark } from './cold-start.js';
 import { dynamoCallsBenchmark } from './dynamodb-calls.js';
 import { eventStreamBenchmark } from './event-stream.js';
+import { eventTypeBenchmark } from './event-type.js';
 import { rateLimitAccuracyBenchmark } from './rate-limit-accuracy.js';
 import { securityBenchmark } from './security.js';
 import { serverThroughputBenchmark } from './server-throughput.js';
@@ -11,6 +12,7 @@ import { verifyBenchmark } from './verify.js';
 
 const ALL = {
   verify: verifyBenchmark,
+  'event-type': eventTypeBenchmark,
   dynamodb: dynamoCallsBenchmark,
   'rate-limit': rateLimitAccuracyBenchmark,
   server: serverThroughputBenchmark,
@@ -18,7 +20,7 @@ const ALL = {
   stream: eventStreamBenchmark,
   security: securityBenchmark,
 } as const;
-const DEFAULT: ReadonlyArray<keyof typeof ALL> = ['verify', 'server', 'cold-start', 'dynamodb', 'rate-limit', 'stream'];
+const DEFAULT: ReadonlyArray<keyof typeof ALL> = ['verify', 'event-type', 'server', 'cold-start', 'dynamodb', 'rate-limit', 'stream'];
 const named = process.argv.slice(2).filter((name): name is keyof typeof ALL => name in ALL);
 const unknown = process.argv.slice(2).filter((name) => !(name in ALL));
 if (unknown.length > 0) throw new Error(`bench: unknown section ${unknown.join(', ')} (known: ${Object.keys(ALL).join(', ')})`);

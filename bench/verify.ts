@@ -9,7 +9,7 @@ import { resolveScheme, type SignatureScheme } from '../core/schemes/index.js';
 import { ops, print } from './measure.js';
 
 const SCHEMES = ['standard-webhooks', 'stripe', 'github', 'slack', 'shopify', 'hmac'] as const;
-type SchemeName = (typeof SCHEMES)[number];
+export type SchemeName = (typeof SCHEMES)[number];
 const SIZES = [1024, 64 * 1024];
 const SECRETS: Record<SchemeName, string> = {
   'standard-webhooks': 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
@@ -49,7 +49,7 @@ const SHAPES: Partial<Record<SchemeName, readonly [string, string]>> = {
 };
 
 /** A JSON body of exactly `size` bytes, shaped like the provider's. */
-const bodyOf = (scheme: SchemeName, size: number): string => {
+export const bodyOf = (scheme: SchemeName, size: number): string => {
   const [head, tail] = SHAPES[scheme] ?? ['{"type":"invoice.paid","data":{"items":[', ']}}'];
   const items: string[] = [];
   let length = head.length + tail.length;
@@ -64,7 +64,7 @@ const bodyOf = (scheme: SchemeName, size: number): string => {
   return head + items.join(',') + tail;
 };
 
-interface Case {
+export interface Case {
   readonly name: string;
   readonly kind: 'ours' | 'peer' | 'raw';
   readonly run: () => unknown;
@@ -206,7 +206,7 @@ const batchSize = async (c: Case): Promise<number> => {
   }
 };
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+export const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 /**
  * A young-generation collection (`npm run bench` runs with --expose-gc), before
@@ -233,7 +233,7 @@ const orderOf = <T>(cases: readonly T[], round: number): T[] => {
  * round (in alternating order), so a busy neighbour skews a round's ratio far
  * less than it skews the raw figures.
  */
-const measureRounds = async (cases: readonly Case[]): Promise<Map<string, number[]>> => {
+export const measureRounds = async (cases: readonly Case[]): Promise<Map<string, number[]>> => {
   const batches = new Map<string, number>();
   for (const c of cases) {
     batches.set(c.name, await batchSize(c));
