@@ -11,7 +11,7 @@ import { print } from './measure.js';
 const NODE_24 = join(ROOT, 'node_modules/node/bin/node');
 /**
  * Pairs of imports. With 11, nine runs of the same code gave 1.04-1.37× wall (one run of the nine
- * over the goal); with 31, four runs gave 1.00-1.18×. A pair takes about 0.4 s.
+ * over the goal); with 31, six runs gave 1.00-1.18×. A pair takes about 0.4 s.
  */
 const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 31);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
