@@ -211,3 +211,38 @@ describe('the per-token limit', () => {
     expect((await h.get('/deliveries', b.token)).status).toBe(200);
   });
 });
+
+describe('the stored event type, read by a scan of the signed body', () => {
+  let h: ReaderHarness;
+  let token: string;
+  beforeAll(async () => {
+    h = await startReaderHarness({ settings: { apiRateLimit: { limit: 1000, windowSeconds: 60 } } });
+    token = (await h.token()).token;
+  });
+  afterAll(() => h.close());
+
+  // Bodies a sender could sign to make the stored type differ from what its consumer's JSON.parse reads.
+  it.each([
+    ['a later duplicate spelled with an escape', '{"type":"first","\\u0074ype":"last"}', 'last'],
+    ['an earlier escaped key, the plain one last', '{"\\u0074ype":"first","type":"last"}', 'last'],
+    ['the key text inside a string value', '{"note":"\\",\\"type\\":\\"FAKE\\"","type":"real"}', 'real'],
+    ['only a nested type', '{"data":{"type":"nested"}}', null],
+    ['a later duplicate that is not a string', '{"type":"first","type":{"type":"x"}}', null],
+    ['an escaped value', '{"type":"invoice\\u002epaid"}', 'invoice.paid'],
+    ['no object', '["type","x"]', null],
+    [
+      'a large body, the type last after a nested decoy',
+      `{"data":{"note":"${'x\\"'.repeat(100_000)}","type":"decoy"},"type":"big.last"}`,
+      'big.last',
+    ],
+  ])('%s: the type JSON.parse reads', async (_name, body, expected) => {
+    const parsed: unknown = JSON.parse(body);
+    const type = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { type?: unknown }).type : undefined;
+    expect(typeof type === 'string' ? type : null).toBe(expected);
+    const delivered = await h.deliver('default', body);
+    expect(delivered.status).toBe(202);
+    const res = await h.get(`/deliveries/default/${delivered.id}`, token);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { eventType?: string | null }).eventType ?? null).toBe(expected);
+  });
+});
