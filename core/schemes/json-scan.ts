@@ -135,7 +135,8 @@ const sameBytes = (body: Buffer, at: number, wanted: Buffer): boolean => {
   return true;
 };
 
-const hasBackslash = (body: Buffer, start: number, end: number): boolean => {
+/** Whether a backslash lies between `start` and `end`. */
+export const hasBackslash = (body: Buffer, start: number, end: number): boolean => {
   for (let at = start; at < end; at++) if (body[at] === BACKSLASH) return true;
   return false;
 };
