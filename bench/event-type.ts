@@ -1,5 +1,5 @@
 // The event type read after verification: Hookwarden's scan of the body against JSON.parse of it, in one process.
-import { jsonObject, stringField } from '../core/schemes/ids.js';
+import { parsedStringAt } from '../core/schemes/json-scan.js';
 import { resolveScheme } from '../core/schemes/index.js';
 import { print } from './measure.js';
 import { bodyOf, median, measureRounds, type Case, type SchemeName } from './verify.js';
@@ -12,13 +12,6 @@ const PATHS: ReadonlyArray<readonly [SchemeName, readonly [string, ...string[]]]
 ];
 const SIZES = [1024, 64 * 1024, 256 * 1024];
 
-/** What every scheme did before the scan: parse the whole body, then read the field. */
-const parsedAt = (body: Buffer, path: readonly string[]): string | undefined => {
-  let value: unknown = jsonObject(body);
-  for (const key of path.slice(0, -1)) value = (value as Record<string, unknown> | undefined)?.[key];
-  return stringField(value, path[path.length - 1] as string);
-};
-
 /** Prints, per scheme and body size, the scan's reads per CPU-second against JSON.parse's. */
 export const eventTypeBenchmark = async (): Promise<void> => {
   print('## Event type, read after verification (reads per CPU-second, medians of per-round ratios)');
@@ -29,12 +22,13 @@ export const eventTypeBenchmark = async (): Promise<void> => {
     const scheme = resolveScheme(schemeName);
     for (const size of SIZES) {
       const request = { headers: new Map(), body: Buffer.from(bodyOf(schemeName, size)) };
-      const expected = parsedAt(request.body, path);
+      const expected = parsedStringAt(request.body, path);
       if (!expected || scheme.eventTypeOf?.(request) !== expected)
         throw new Error(`bench: ${schemeName} reads no event type, or another one`);
       const cases: Case[] = [
         { name: 'scan', kind: 'ours', run: () => scheme.eventTypeOf?.(request) },
-        { name: 'JSON.parse', kind: 'raw', run: () => parsedAt(request.body, path) },
+        // What every scheme did before the scan: parse the whole body, then read the field.
+        { name: 'JSON.parse', kind: 'raw', run: () => parsedStringAt(request.body, path) },
       ];
       const rounds = await measureRounds(cases);
       const scan = rounds.get('scan') as number[];

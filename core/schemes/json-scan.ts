@@ -221,9 +221,12 @@ export const jsonStringAt = (body: Buffer, path: JsonPath): string | undefined =
   // JSON.parse makes an object only of text that opens with `{`.
   if (body[first] !== OPEN_OBJECT) return undefined;
   const scan = scanObject(body, first, path.bytes, 0);
-  if (scan && scan.found !== null && skipSpace(body, scan.end) === body.length) return scan.found;
+  return scan && scan.found !== null && skipSpace(body, scan.end) === body.length ? scan.found : parsedStringAt(body, path.keys);
+};
+
+/** What {@link jsonStringAt} answers, read the slow way: JSON.parse of the whole body, then the path. */
+export const parsedStringAt = (body: Buffer, keys: readonly [string, ...string[]]): string | undefined => {
   let value: unknown = jsonObject(body);
-  const { keys } = path;
   for (let level = 0; level < keys.length - 1; level++) value = (value as Record<string, unknown> | undefined)?.[keys[level] as string];
   return stringField(value, keys[keys.length - 1] as string);
 };

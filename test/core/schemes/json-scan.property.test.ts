@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { jsonPath, jsonStringAt } from '../../../core/schemes/json-scan.js';
 import { slack, standardWebhooks, stripe } from '../../../core/schemes/index.js';
+import { entryText, idText, jsonValues, objectText, space, spellings } from './json-text.js';
 
 // The event type (and Slack's event_id, Stripe's id when it is not the first
 // key) is read by a scan, not JSON.parse: these bodies are JSON text written by
@@ -24,20 +25,6 @@ const parsedStringAt = (text: string, path: Path): string | undefined => {
   return typeof value === 'string' && USABLE.test(value) ? value : undefined;
 };
 
-/** Each character of `text` written as itself or as a \u escape (either hex case): still the same JSON string. */
-const spellings = (text: string): fc.Arbitrary<string> =>
-  fc.array(fc.constantFrom('plain', 'plain', 'lower', 'upper'), { minLength: text.length, maxLength: text.length }).map((how) =>
-    [...text]
-      .map((ch, i) => {
-        const hex = ch.charCodeAt(0).toString(16).padStart(4, '0');
-        if (how[i] === 'lower') return `\\u${hex}`;
-        if (how[i] === 'upper') return `\\u${hex.toUpperCase()}`;
-        return ch === '"' || ch === '\\' ? `\\${ch}` : ch;
-      })
-      .join(''),
-  );
-
-const space = fc.constantFrom('', '', ' ', '\n', '\t', '\r\n', '  ');
 const NAMES = ['type', 'event', 'id', 'event_id'] as const;
 const key = fc.oneof(
   { arbitrary: fc.constantFrom(...NAMES).map((name) => `"${name}"`), weight: 6 },
@@ -51,7 +38,6 @@ const key = fc.oneof(
   fc.constantFrom('"types"', '"Type"', '"xtype"', '"type "', '"\\"type\\""', '"data"', '""'),
   fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)),
 );
-const idText = fc.stringMatching(/^[\x21-\x7e]{1,12}$/);
 const scalar = fc.oneof(
   idText.map((s) => JSON.stringify(s)),
   idText.chain(spellings).map((s) => `"${s}"`),
@@ -76,15 +62,7 @@ const scalar = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
   fc.nat(1500).map((n) => `"${'x'.repeat(n)}"`),
 );
-const entryText = ([a, k, b, c, v, d]: readonly [string, string, string, string, string, string]): string => `${a}${k}${b}:${c}${v}${d}`;
-const objectText = (entries: readonly string[], inner: string): string => `{${entries.length === 0 ? inner : entries.join(',')}}`;
-const { value, object } = fc.letrec<{ object: string; value: string; array: string }>((tie) => ({
-  object: fc
-    .tuple(fc.array(fc.tuple(space, key, space, space, tie('value'), space).map(entryText), { maxLength: 5 }), space)
-    .map(([entries, inner]) => objectText(entries, inner)),
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('object'), tie('array')),
-  array: fc.array(tie('value'), { maxLength: 3 }).map((values) => `[${values.join(',')}]`),
-}));
+const { value, object } = jsonValues(key, scalar, 5);
 /** A usable string under a plain key, often, so the scan's own answer is exercised and not only the parser behind it. */
 const wantedEntry = fc
   .tuple(

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { slack } from '../../../core/schemes/index.js';
 import { TEST_SECRETS } from '../../helpers/secrets.js';
 import { NOW, signedIdOf, verifyWith } from './fixtures.js';
+import { entryText, idText, jsonValues, objectText, space, spellings } from './json-text.js';
 
 // Slack's event_id is read by a scan of the root object, not JSON.parse: these
 // bodies are JSON text written by hand (escapes in keys, whitespace, duplicate
@@ -24,31 +25,12 @@ const idOf = (body: string): string | false => {
   return result.ok && result.deliveryId;
 };
 
-/** Each character of `text` written as itself or as a \u escape (either hex case): still the same JSON string. */
-const spellings = (text: string): fc.Arbitrary<string> =>
-  fc.array(fc.constantFrom('plain', 'plain', 'lower', 'upper'), { minLength: text.length, maxLength: text.length }).map((how) =>
-    [...text]
-      .map((ch, i) => {
-        const hex = ch.charCodeAt(0).toString(16).padStart(4, '0');
-        return how[i] === 'lower'
-          ? `\\u${hex}`
-          : how[i] === 'upper'
-            ? `\\u${hex.toUpperCase()}`
-            : ch === '"' || ch === '\\'
-              ? `\\${ch}`
-              : ch;
-      })
-      .join(''),
-  );
-
-const space = fc.constantFrom('', '', ' ', '\n', '\t', '\r\n', '  ');
 const key = fc.oneof(
   { arbitrary: fc.constant('"event_id"'), weight: 4 },
   { arbitrary: spellings('event_id').map((s) => `"${s}"`), weight: 2 },
   fc.constantFrom('"event"', '"event_idx"', '"xevent_id"', '"event_id "', '"type"', '"\\"event_id\\""'),
   fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)),
 );
-const idText = fc.stringMatching(/^[\x21-\x7e]{1,12}$/);
 const scalar = fc.oneof(
   idText.map((s) => JSON.stringify(s)),
   idText.chain(spellings).map((s) => `"${s}"`),
@@ -67,15 +49,7 @@ const scalar = fc.oneof(
   fc.jsonValue({ maxDepth: 1 }).map((v) => JSON.stringify(v)),
   fc.nat(1500).map((n) => `"${'x'.repeat(n)}"`),
 );
-const entryText = ([a, k, b, c, v, d]: readonly [string, string, string, string, string, string]): string => `${a}${k}${b}:${c}${v}${d}`;
-const objectText = (entries: readonly string[], inner: string): string => `{${entries.length === 0 ? inner : entries.join(',')}}`;
-const { value } = fc.letrec<{ object: string; value: string; array: string }>((tie) => ({
-  object: fc
-    .tuple(fc.array(fc.tuple(space, key, space, space, tie('value'), space).map(entryText), { maxLength: 4 }), space)
-    .map(([entries, inner]) => objectText(entries, inner)),
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('object'), tie('array')),
-  array: fc.array(tie('value'), { maxLength: 3 }).map((values) => `[${values.join(',')}]`),
-}));
+const { value } = jsonValues(key, scalar, 4);
 const entry = fc.tuple(space, key, space, space, value, space).map(entryText);
 /** A root object; most hold a root event_id with a usable id (plain key, mostly), so the scan's own answer is exercised, not only the fallback. */
 const root = fc
