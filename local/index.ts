@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, type HookwardenConfig } from '../core/config/index.js';
+import { DEFAULTS, loadConfig, type HookwardenConfig } from '../core/config/index.js';
+import { positiveInt, Problems } from '../core/config/rules.js';
+import { ConfigError } from '../core/errors.js';
 import { rateLimitsDependencies } from '../core/wiring.js';
 import { environmentSecretProviders, type SecretProviderFactory } from '../core/secrets/index.js';
 import { readKeyFile } from '../core/secrets/key-files.js';
@@ -110,31 +112,45 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const dataDir = dataDirOf(env, cwd);
-  const loaded = loadConfig(env, cwd);
+  // Every problem at once: the configuration's, the reader's settings and the local server's own variables.
+  const problems = new Problems();
+  const collect = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) problems.items.push(problem);
+      return undefined;
+    }
+  };
+  const loaded = collect(() => loadConfig(env, cwd));
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
-  const problems: string[] = [];
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    problems.push(`PORT: must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
+    problems.add('PORT', `must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
   const timeoutSeconds = env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS
     ? Number(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)
     : DEFAULT_REQUEST_TIMEOUT_MS / 1000;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
-    problems.push(
-      `HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)}`,
+    problems.add(
+      'HOOKWARDEN_REQUEST_TIMEOUT_SECONDS',
+      `must be a whole number of seconds from 1 to 3600, got ${JSON.stringify(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)}`,
     );
   }
-  if (problems.length > 0) {
-    const { ConfigError } = await import('../core/errors.js');
-    throw new ConfigError(problems);
-  }
-  // Locally the writer and the streams share one clock and dynalite indexes as it writes: a short settle suffices.
-  const settings = readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), ...env });
-  if (!options.inMemory) restrictDataDir(dataDir);
+  // Unchecked, a value that is not a number froze the blocklist at its first read, and a negative one made every delivery 503.
+  const refreshSeconds = positiveInt(problems, 'HOOKWARDEN_CONTROLS_REFRESH_SECONDS', env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS, 15, 3600);
   // The key documents of the data directory are read through the functions' cache, for as long (WEBHOOK_SECRET_CACHE_SECONDS shortens it in tests and demos).
-  const cacheSeconds =
-    /^\d{1,5}$/.test(env.WEBHOOK_SECRET_CACHE_SECONDS ?? '') && Number(env.WEBHOOK_SECRET_CACHE_SECONDS) > 0
-      ? Number(env.WEBHOOK_SECRET_CACHE_SECONDS)
-      : undefined;
+  const cacheSeconds = positiveInt(
+    problems,
+    'WEBHOOK_SECRET_CACHE_SECONDS',
+    env.WEBHOOK_SECRET_CACHE_SECONDS,
+    DEFAULTS.secretCacheSeconds,
+    86_400,
+  );
+  // Locally the writer and the streams share one clock and dynalite indexes as it writes: a short settle suffices.
+  const settings = collect(() => readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), ...env }));
+  // loadConfig names a bad WEBHOOK_SECRET_CACHE_SECONDS too when the sources come from a file: once is enough.
+  if (problems.items.length > 0 || !loaded || !settings) throw new ConfigError([...new Set(problems.items)]);
+  if (!options.inMemory) restrictDataDir(dataDir);
   const { config, generated } = withDevelopmentSecrets(loaded, options.inMemory ? undefined : dataDir, cacheSeconds);
   const keyFiles = cachedKeyDocumentProviders(readKeyFile);
   const secretProviders: SecretProviderFactory = (source) =>
@@ -162,12 +178,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         store: new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }),
         secretProviders,
         // HOOKWARDEN_CONTROLS_REFRESH_SECONDS shortens the 15 s blocklist cache (tests, demos).
-        ...rateLimitsDependencies(
-          store.client,
-          config,
-          telemetry,
-          env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS ? { refreshMs: Number(env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS) * 1000 } : {},
-        ),
+        ...rateLimitsDependencies(store.client, config, telemetry, { refreshMs: refreshSeconds * 1000 }),
       },
       {
         port,

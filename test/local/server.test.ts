@@ -64,6 +64,51 @@ describe('npm start with a bad configuration', () => {
     expect(result.stderr).toMatch(/PORT: must be a port number/);
     expect(result.stderr).toMatch(/HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: must be a whole number of seconds/);
   });
+  it('names the configuration, the reader settings and the local variables in one message', () => {
+    const result = start({
+      WEBHOOK_MAX_AGE: 'five',
+      HOOKWARDEN_API_RATE_LIMIT: 'lots',
+      HOOKWARDEN_STREAM_SETTLE_MS: 'soon',
+      PORT: 'eighty',
+      HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: '0',
+      HOOKWARDEN_CONTROLS_REFRESH_SECONDS: 'often',
+      WEBHOOK_SECRET_CACHE_SECONDS: '-1',
+    });
+    expect(result.status).toBe(1);
+    for (const name of [
+      'WEBHOOK_MAX_AGE',
+      'HOOKWARDEN_API_RATE_LIMIT',
+      'HOOKWARDEN_STREAM_SETTLE_MS',
+      'PORT',
+      'HOOKWARDEN_REQUEST_TIMEOUT_SECONDS',
+      'HOOKWARDEN_CONTROLS_REFRESH_SECONDS',
+      'WEBHOOK_SECRET_CACHE_SECONDS',
+    ])
+      expect(result.stderr).toContain(`  - ${name}:`);
+    expect(result.stdout).not.toContain('listening');
+  });
+
+  // Read unchecked, "often" froze the blocklist at its first read (a refresh period of NaN ms is never
+  // reached), and "-1" made every delivery 503 (a state is always older than a negative bound).
+  it.each(['often', '-1', '0', '1.5', '3601'])('refuses HOOKWARDEN_CONTROLS_REFRESH_SECONDS=%s', (value) => {
+    const result = start({ PORT: '0', HOOKWARDEN_CONTROLS_REFRESH_SECONDS: value });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `  - HOOKWARDEN_CONTROLS_REFRESH_SECONDS: must be a whole number from 1 to 3600, got ${JSON.stringify(value)}`,
+    );
+    expect(result.stdout).not.toContain('listening');
+  });
+
+  it('names a bad WEBHOOK_SECRET_CACHE_SECONDS once when the sources come from a config file', () => {
+    const cwd = emptyDir();
+    writeFileSync(
+      join(cwd, 'hookwarden.config.json'),
+      JSON.stringify({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' }] }),
+    );
+    const result = start({ PORT: '0', GH_SECRET: 'a-github-secret-long-enough', WEBHOOK_SECRET_CACHE_SECONDS: 'x' }, cwd);
+    expect(result.status).toBe(1);
+    expect(result.stderr.match(/- WEBHOOK_SECRET_CACHE_SECONDS:/g)).toHaveLength(1);
+  });
 });
 
 describe('npm start on a data directory it cannot use', () => {
