@@ -118,9 +118,9 @@ export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOp
 
 /**
  * Wraps your own handler with every Hookwarden check. The delivery is recorded
- * before your handler runs and the record removed if it throws, so the
- * provider's retry is processed, never lost; a copy of a processed delivery
- * never reaches it. Your handler reads the verified delivery from
+ * before your handler runs and the record removed if it throws or answers
+ * anything but 2xx, so the provider's retry is processed, never lost; a copy
+ * of a processed delivery never reaches it. Your handler reads the verified delivery from
  * `context.hookwarden` (`source`, `delivery.deliveryId`, `body`, `client`).
  *
  * Every dependency is built from the environment and the configuration as

@@ -12,6 +12,7 @@ describe('a team handler wrapped with withHookwarden', () => {
   const processed: string[] = [];
   const failNext = new Set<string>();
   const slow = new Map<string, Promise<void>>();
+  const answerNext = new Map<string, number>();
 
   beforeAll(async () => {
     h = await startHarness(
@@ -22,6 +23,9 @@ describe('a team handler wrapped with withHookwarden', () => {
             const id = context.hookwarden.delivery?.deliveryId as string;
             await slow.get(id);
             if (failNext.delete(id)) throw new Error('downstream queue refused the message');
+            const status = answerNext.get(id);
+            answerNext.delete(id);
+            if (status !== undefined) return { statusCode: status, body: JSON.stringify({ retry: 'later' }) };
             processed.push(id);
             return { statusCode: 202, body: JSON.stringify({ processed: id, bytes: context.hookwarden.body?.length }) };
           }, deps),
@@ -74,6 +78,17 @@ describe('a team handler wrapped with withHookwarden', () => {
     expect(Number(copy.headers.get('retry-after'))).toBeGreaterThan(0);
     release();
     expect((await first).status).toBe(202);
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+  });
+
+  it.each([503, 500, 429, 400])('processes the retry of a delivery the handler answered %i (not 2xx) without throwing', async (status) => {
+    const d = signed();
+    answerNext.set(d.id, status);
+    const refused = await h.post('/webhooks/default', d.body, d.headers);
+    expect(refused.status).toBe(status);
+    expect(await h.store.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
+    const retry = await h.post('/webhooks/default', d.body, d.headers);
+    expect(retry.status).toBe(202);
     expect(processed.filter((id) => id === d.id)).toHaveLength(1);
   });
 });

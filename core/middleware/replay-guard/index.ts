@@ -13,8 +13,8 @@ export interface ReplayGuardOptions {
   /**
    * `store`: the conditional write is the whole job (Hookwarden's own handler).
    * `process`: the record is written `processing` before the wrapped handler runs,
-   * completed after it succeeds and removed if it throws, so the provider's retry
-   * is processed, never lost.
+   * completed after it answers 2xx and removed if it throws or answers anything
+   * else, so the provider's retry is processed, never lost.
    * @default 'process'
    */
   readonly mode?: 'store' | 'process';
@@ -113,24 +113,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     state.claim = { token: result.token, deliveryId: delivery.deliveryId };
   };
 
-  const replayGuardAfter = async (request: HttpRequest): Promise<void> => {
-    const state = stateOf(request);
-    if (mode !== 'process' || !state.claim || !state.source) return;
-    const claim = state.claim;
-    // The handler has done its work: from here on, nothing may remove the record.
-    state.claim = undefined;
-    try {
-      await options.store.complete(state.source.name, claim.deliveryId, claim.token);
-    } catch (error) {
-      // Answering 5xx now would invite a retry; the record stays `processing` until its lease passes.
-      options.telemetry?.logger.error('could not mark delivery processed', {
-        source: state.source.name,
-        deliveryId: claim.deliveryId,
-        error,
-      });
-    }
-  };
-
+  /** Removes the record this invocation holds (the handler threw or refused the delivery), so the provider's retry is processed. */
   const replayGuardOnError = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     // In `store` mode the delivery is durably stored once claimed: keep it, a retry is a duplicate.
@@ -142,6 +125,28 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     } catch (error) {
       // The record stays until its lease (or TTL) passes; the sender's retry then succeeds.
       options.telemetry?.logger.error('could not release delivery record', {
+        source: state.source.name,
+        deliveryId: claim.deliveryId,
+        error,
+      });
+    }
+  };
+
+  const replayGuardAfter = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    if (mode !== 'process' || !state.claim || !state.source) return;
+    const status = request.response?.statusCode;
+    // A handler that answers anything but 2xx has not taken the delivery (the provider retries it): its retry must reach the
+    // handler again, not be told 200 duplicate.
+    if (status === undefined || status < 200 || status > 299) return replayGuardOnError(request);
+    const claim = state.claim;
+    // The handler has done its work: from here on, nothing may remove the record.
+    state.claim = undefined;
+    try {
+      await options.store.complete(state.source.name, claim.deliveryId, claim.token);
+    } catch (error) {
+      // Answering 5xx now would invite a retry; the record stays `processing` until its lease passes.
+      options.telemetry?.logger.error('could not mark delivery processed', {
         source: state.source.name,
         deliveryId: claim.deliveryId,
         error,

@@ -55,6 +55,7 @@ describe('replayGuard against dynalite', () => {
     await guard.before!(req);
     expect((await stored(id))?.status).toBe('processing');
     await expect(guard.before!(request(id))).rejects.toBeInstanceOf(DeliveryInProgressError);
+    req.response = { statusCode: 202, body: '' };
     await guard.after!(req);
     expect((await stored(id))?.status).toBe('stored');
     await expect(guard.before!(request(id))).rejects.toBeInstanceOf(DuplicateDeliveryError);
