@@ -67,7 +67,10 @@ export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'tel
  * allowlist (403), bypass monitoring, containment (503 disabled source, 403
  * blocked IP), raw body and size (413), signature and timestamp (401), then the
  * replay guard: the rate-limit counters (429), then the delivery's conditional
- * write (200 duplicate, 409, 503).
+ * write (200 duplicate, 409, 503). Around a handler of your own (`process`
+ * mode), build it with `middy(handler, { timeoutEarlyInMillis: 0 })`, as
+ * {@link withHookwarden} does, so a handler that outlives the invocation is not
+ * run again while it still runs.
  */
 export const webhookMiddlewares = (
   deps: PipelineDependencies,
@@ -137,7 +140,10 @@ export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOp
  */
 export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenOptions = {}): HttpHandler => {
   const deps = wireDependencies(options);
-  const webhook = middy(handler as never)
+  // No early timeout: Middy's would answer 500 and release the record while the handler still runs (Lambda then
+  // freezes it, not kills it), so the retry would run it a second time. Let Lambda time out and kill the handler;
+  // the record holds copies off (409) until the lease, which outlasts the invocation, then the retry is processed.
+  const webhook = middy(handler as never, { timeoutEarlyInMillis: 0 })
     .use(httpMiddlewares(deps))
     .use(
       webhookMiddlewares(deps, { mode: 'process', ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }) }),

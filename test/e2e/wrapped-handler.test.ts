@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withHookwarden } from '../../core/pipeline.js';
+import { withHookwarden, type HttpHandler } from '../../core/pipeline.js';
+import { localContext } from '../../local/http-adapter.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { webhookPost } from '../helpers/proxy-event.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 
@@ -13,13 +15,14 @@ describe('a team handler wrapped with withHookwarden', () => {
   const failNext = new Set<string>();
   const slow = new Map<string, Promise<void>>();
   const answerNext = new Map<string, number>();
+  let wrapped!: HttpHandler;
 
   beforeAll(async () => {
     h = await startHarness(
       { WEBHOOK_SECRET: SECRET },
       {
         webhookHandler: (deps) =>
-          withHookwarden(async (_event, context) => {
+          (wrapped = withHookwarden(async (_event, context) => {
             const id = context.hookwarden.delivery?.deliveryId as string;
             await slow.get(id);
             if (failNext.delete(id)) throw new Error('downstream queue refused the message');
@@ -28,7 +31,7 @@ describe('a team handler wrapped with withHookwarden', () => {
             if (status !== undefined) return { statusCode: status, body: JSON.stringify({ retry: 'later' }) };
             processed.push(id);
             return { statusCode: 202, body: JSON.stringify({ processed: id, bytes: context.hookwarden.body?.length }) };
-          }, deps),
+          }, deps)),
         containment: true,
       },
     );
@@ -89,6 +92,21 @@ describe('a team handler wrapped with withHookwarden', () => {
     expect(await h.store.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
     const retry = await h.post('/webhooks/default', d.body, d.headers);
     expect(retry.status).toBe(202);
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+  });
+
+  it('never runs the handler twice at once for a delivery whose first run outlives the Lambda deadline', async () => {
+    const d = signed();
+    let release!: () => void;
+    slow.set(d.id, new Promise<void>((resolve) => (release = resolve)));
+    // A function with 300 ms left: the handler is still running when that time is up.
+    const first = wrapped(webhookPost(d.body, d.headers, 'req-late-1'), localContext('webhook', 300));
+    await new Promise((r) => setTimeout(r, 400));
+    slow.delete(d.id);
+    const retry = await wrapped(webhookPost(d.body, d.headers, 'req-late-2'), localContext('webhook'));
+    release();
+    expect(retry.statusCode).toBe(409);
+    expect((await first).statusCode).toBe(202);
     expect(processed.filter((id) => id === d.id)).toHaveLength(1);
   });
 });
