@@ -9,7 +9,8 @@ export interface SecurityEventsOptions {
 
 /**
  * Turns every outcome into one structured log line and a metric: accepted and
- * duplicate deliveries at info, each rejection as a security event (code,
+ * duplicate deliveries at info (a delivery a wrapped handler answered with
+ * anything but 2xx is a warning, not counted as accepted), each rejection as a security event (code,
  * source, client IP, request id, reason), unexpected errors at error level with
  * their details (log only). Never logs a secret, signature or body.
  */
@@ -19,13 +20,20 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
   const securityEventsAfter = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     if (!state.delivery || !state.source) return;
-    telemetry.logger.info('webhook accepted', {
+    const fields = {
       source: state.source.name,
       deliveryId: state.delivery.deliveryId,
       eventType: state.delivery.eventType,
       clientIp: state.client?.address.ip,
       requestId: requestIdOf(request),
-    });
+    };
+    const status = request.response?.statusCode;
+    // A wrapped handler that answers anything but 2xx has not taken the delivery: its record is released for the retry.
+    if (status === undefined || status < 200 || status > 299) {
+      telemetry.logger.warn('webhook declined by the handler', { ...fields, statusCode: status });
+      return;
+    }
+    telemetry.logger.info('webhook accepted', fields);
     countMetric(telemetry.metrics, METRIC.accepted, { source: state.source.name });
   };
 

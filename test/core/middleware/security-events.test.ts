@@ -23,6 +23,7 @@ describe('securityEvents', () => {
   it('logs an accepted delivery at info and counts it by source', async () => {
     const req = request();
     req.context.hookwarden.delivery = { ok: true, deliveryId: 'msg_1', eventType: 'invoice.paid' } as never;
+    req.response = { statusCode: 202, body: '' };
     const lines = await jsonLinesDuring(() => events.after!(req));
     expect(lines.find((l) => l.message === 'webhook accepted')).toMatchObject({
       level: 'INFO',
@@ -31,6 +32,20 @@ describe('securityEvents', () => {
       requestId: 'api-request-1',
     });
     expect(lines.find((l) => 'DeliveryAccepted' in l)).toMatchObject({ DeliveryAccepted: 1, source: 'default' });
+  });
+
+  it.each([503, 400, undefined])('logs a delivery a wrapped handler answered %s as declined, not accepted', async (statusCode) => {
+    const req = request();
+    req.context.hookwarden.delivery = { ok: true, deliveryId: 'msg_3', eventType: 'invoice.paid' } as never;
+    if (statusCode !== undefined) req.response = { statusCode, body: '' };
+    const lines = await jsonLinesDuring(() => events.after!(req));
+    expect(lines.find((l) => l.message === 'webhook declined by the handler')).toMatchObject({
+      level: 'WARN',
+      source: 'default',
+      deliveryId: 'msg_3',
+      ...(statusCode === undefined ? {} : { statusCode }),
+    });
+    expect(lines.some((l) => l.message === 'webhook accepted' || 'DeliveryAccepted' in l)).toBe(false);
   });
 
   it('logs a rejection as one security event with code, status and reason, never the body', async () => {
