@@ -41,6 +41,10 @@ interface StreamOptions {
   readonly now: () => number;
   readonly notifier?: DeliveryNotifier;
   readonly telemetry: Telemetry;
+  /** Whether the stream's token is still live (a revocation reaches it through the token cache). */
+  readonly tokenLive: () => Promise<boolean>;
+  /** For the log line when the token stops being live. */
+  readonly tokenId?: string;
 }
 
 /**
@@ -50,7 +54,8 @@ interface StreamOptions {
  * has not sent yet. An event's id is the stream's position after it (the
  * highest sort key sent), so resuming with `Last-Event-ID` never repeats one;
  * a delivery stored late (a slow writer, index lag) is still sent while it
- * falls inside the look-back window. Ends by itself after `streamMaxMs`.
+ * falls inside the look-back window. Ends by itself after `streamMaxMs`, and
+ * as soon as its token is revoked or expires (checked before every read).
  */
 const openStream = (options: StreamOptions): Readable => {
   const { feed, settings, now, sources } = options;
@@ -94,6 +99,11 @@ const openStream = (options: StreamOptions): Readable => {
     write(`retry: 1000\nid: ${encodeCursor(position)}\n\n`);
     try {
       while (!stream.destroyed && now() - opened < settings.streamMaxMs) {
+        if (!(await options.tokenLive())) {
+          options.telemetry.logger.warn('event stream ended: the read token was revoked or has expired', { tokenId: options.tokenId });
+          if (!stream.destroyed) write(': the read token was revoked or has expired\n\n');
+          return;
+        }
         await poll();
         if (now() - lastWrite >= settings.keepAliveMs) write(': keep-alive\n\n');
         const untilKeepAlive = settings.keepAliveMs - (now() - lastWrite);
@@ -110,7 +120,7 @@ const openStream = (options: StreamOptions): Readable => {
       }
       if (!stream.destroyed) write(': the stream ends here; reconnect with Last-Event-ID to go on\n\n');
     } catch (error) {
-      options.telemetry.logger.error('event stream stopped: the index could not be read', { error });
+      options.telemetry.logger.error('event stream stopped: the store could not be read', { error });
     } finally {
       unsubscribe?.();
       if (!stream.destroyed) stream.push(null);
@@ -149,7 +159,8 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
   const events = async (event: APIGatewayProxyEvent, context: Context) => {
     if (event.httpMethod !== 'GET')
       throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
-    const sources = sourcesAsked(event, readerStateOf(context).token?.sources ?? []);
+    const state = readerStateOf(context);
+    const sources = sourcesAsked(event, state.token?.sources ?? []);
     const start = startOf(event, now(), deps.settings.settleMs);
     const body = openStream({
       feed: deps.feed,
@@ -158,6 +169,9 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
       start,
       now,
       telemetry: deps.telemetry,
+      // Without the token middleware's check (never the case behind readerMiddlewares), nothing to recheck.
+      tokenLive: state.tokenLive ?? (async () => true),
+      ...(state.token ? { tokenId: state.token.id } : {}),
       ...(deps.notifier ? { notifier: deps.notifier } : {}),
     });
     return { statusCode: 200, headers: { ...EVENT_STREAM_HEADERS }, body };

@@ -5,6 +5,11 @@ import type { TokenRecord } from '../stores/token-store.js';
 export interface ReaderState {
   /** The bearer token's record, set by readToken. */
   token?: TokenRecord;
+  /**
+   * Whether the bearer token is still live (not revoked, not expired), through the token cache;
+   * set by readToken, so a long answer (the event stream) can stop when it no longer is.
+   */
+  tokenLive?: () => Promise<boolean>;
 }
 
 const states = new WeakMap<object, ReaderState>();

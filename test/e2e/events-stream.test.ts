@@ -174,3 +174,36 @@ describe('GET /events without the local notifier: the index query alone', () => 
     expect(stream.comments.at(-1)).toMatch(/reconnect with Last-Event-ID/);
   });
 });
+
+describe('GET /events when its token stops being valid', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    h = await startReaderHarness({ settings: { keepAliveMs: 300 }, tokenCacheMs: 200 });
+  });
+  afterAll(() => h.close());
+
+  const within = (ms: number, ended: Promise<void>) =>
+    Promise.race([ended.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+
+  it('ends an open stream once its token is revoked: nothing stored after the revocation is sent', async () => {
+    const { token, id } = await h.token();
+    const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${token}` });
+    const [, before] = await Promise.all([stream.waitFor(1), h.deliver('default')]);
+    await h.tokens.revoke(id, Math.floor(Date.now() / 1000));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past the token cache (200 ms) and a poll
+    await h.deliver('default');
+    expect(await within(3_000, stream.ended), 'the stream ended').toBe(true);
+    expect(stream.events.map((e) => data(e).id)).toEqual([before.id]);
+    expect((await h.get('/events', token)).status).toBe(401);
+  });
+
+  it('ends an open stream once its token expires', async () => {
+    const { token } = await h.token({ ttlSeconds: 2 });
+    const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${token}` });
+    expect(stream.status).toBe(200);
+    expect(await within(4_000, stream.ended), 'the stream ended').toBe(true);
+    const late = await h.deliver('default');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(stream.events.map((e) => data(e).id)).not.toContain(late.id);
+  });
+});

@@ -28,7 +28,8 @@ const BEARER = /^Bearer +(\S+) *$/i;
  * a caller learns nothing about which). Then the token's own sliding window
  * on the shared rate limiter: over it, 429 `rate_limited` with `Retry-After`
  * and the `RateLimit` headers of the webhook route. The record goes to the
- * reader state for the scope check.
+ * reader state for the scope check, with a check that the token is still live
+ * for the event stream, which outlives the request's own check.
  */
 export const readToken = (opts: ReadTokenOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
@@ -49,7 +50,10 @@ export const readToken = (opts: ReadTokenOptions): HttpMiddleware => {
       throw new HttpError(401, 'token_invalid', 'The read token is invalid, expired or revoked.', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
-    readerStateOf(request.context).token = record;
+    const state = readerStateOf(request.context);
+    state.token = record;
+    const credential = match[1] as string;
+    state.tokenLive = async () => (await options.tokens.verify(credential)) !== undefined;
     if (!options.rateLimiter) return;
     const decision = await options.rateLimiter.hit(`token:${record.id}`, options.rate, options.now());
     if (!decision.admitted) {
