@@ -54,7 +54,9 @@ interface StreamOptions {
  * has not sent yet. An event's id is the stream's position after it (the
  * highest sort key sent), so resuming with `Last-Event-ID` never repeats one;
  * a delivery stored late (a slow writer, index lag) is still sent while it
- * falls inside the look-back window. Ends by itself after `streamMaxMs`, and
+ * falls inside the look-back window. Reads the index only while the client
+ * keeps up (under the body's high-water mark, so at most one page more is
+ * held for a client that stops reading). Ends by itself after `streamMaxMs`, and
  * as soon as its token is revoked or expires (checked before every read).
  */
 const openStream = (options: StreamOptions): Readable => {
@@ -66,7 +68,9 @@ const openStream = (options: StreamOptions): Readable => {
   const opened = now();
   let lastWrite = opened;
   let wake: (() => void) | undefined;
-  const stream = new Readable({ read: () => undefined });
+  // Set while the client has not taken what was already sent: its next read wakes the loop.
+  let waitingForReader = false;
+  const stream = new Readable({ read: () => (waitingForReader ? wake?.() : undefined) });
   const write = (text: string): void => {
     lastWrite = now();
     stream.push(text);
@@ -104,7 +108,10 @@ const openStream = (options: StreamOptions): Readable => {
           if (!stream.destroyed) write(': the read token was revoked or has expired\n\n');
           return;
         }
-        await poll();
+        // A client that reads slower than deliveries come (or not at all) is sent no more than the
+        // buffer holds: the index is read for it again once it has taken that.
+        waitingForReader = stream.readableLength >= stream.readableHighWaterMark;
+        if (!waitingForReader) await poll();
         if (now() - lastWrite >= settings.keepAliveMs) write(': keep-alive\n\n');
         const untilKeepAlive = settings.keepAliveMs - (now() - lastWrite);
         const untilEnd = settings.streamMaxMs - (now() - opened);
@@ -117,6 +124,7 @@ const openStream = (options: StreamOptions): Readable => {
           };
         });
         wake = undefined;
+        waitingForReader = false;
       }
       if (!stream.destroyed) write(': the stream ends here; reconnect with Last-Event-ID to go on\n\n');
     } catch (error) {

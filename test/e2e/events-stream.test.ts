@@ -1,9 +1,13 @@
 import { connect } from 'node:net';
+import type { Readable } from 'node:stream';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCursor } from '../../core/stores/delivery-feed.js';
+import { createEventsHandler } from '../../core/reader/events.js';
+import { decodeCursor, encodeCursor, seqCeiling } from '../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { openSse, type SseEvent } from '../helpers/sse.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
+import { localContext } from '../../local/http-adapter.js';
 
 const ORIGIN = 'https://app.example.com';
 const data = (e: SseEvent) =>
@@ -205,5 +209,79 @@ describe('GET /events when its token stops being valid', () => {
     const late = await h.deliver('default');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(stream.events.map((e) => data(e).id)).not.toContain(late.id);
+  });
+});
+
+describe('GET /events for a client that does not read', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    h = await startReaderHarness({ notifier: false, settings: { pollMs: 100 } });
+    const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
+    const nowMs = Date.now();
+    for (let batch = 0; batch < 40; batch++)
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.claim(
+            {
+              source: 'default',
+              deliveryId: `backlog_${batch}_${i}`,
+              receivedAt: nowMs,
+              expiresAt: Math.floor(nowMs / 1000) + 600,
+              headers: {},
+              body: Buffer.from('{}'),
+              clientIp: '127.0.0.1',
+            },
+            { nowSeconds: Math.floor(nowMs / 1000) },
+          ),
+        ),
+      );
+  });
+  afterAll(() => h.close());
+
+  it('reads no further than the client takes: a stream resumed from the start of time holds one page at most, not the backlog', async () => {
+    const { token } = await h.token();
+    const handler = createEventsHandler(h.reader);
+    const event = {
+      resource: '/events',
+      path: '/events',
+      httpMethod: 'GET',
+      headers: { authorization: `Bearer ${token}`, 'last-event-id': encodeCursor(seqCeiling(0)) },
+      multiValueHeaders: { authorization: [`Bearer ${token}`], 'last-event-id': [encodeCursor(seqCeiling(0))] },
+      pathParameters: null,
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      stageVariables: null,
+      body: null,
+      isBase64Encoded: false,
+      requestContext: { requestId: 'req-backlog', identity: { sourceIp: '127.0.0.1' } },
+    } as unknown as APIGatewayProxyEvent;
+    const answer = await handler(event, localContext('hookwarden-events'));
+    expect(answer.statusCode).toBe(200);
+    const body = answer.body as Readable;
+    // 2,000 summaries of about 150 bytes wait in the index; the client never reads one.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // One index page (500 summaries) past the high-water mark at most.
+    expect(body.readableLength).toBeLessThan(body.readableHighWaterMark + 500 * 200);
+    // Once it reads, the same stream sends the whole backlog, each delivery once.
+    const ids: string[] = [];
+    let text = '';
+    body.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${ids.length} of 2000 events`)), 20_000);
+      body.on('data', (chunk: string) => {
+        text += chunk;
+        for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n')) {
+          const data = /^data: (.*)$/m.exec(text.slice(0, at))?.[1];
+          if (data) ids.push((JSON.parse(data) as { id: string }).id);
+          text = text.slice(at + 2);
+        }
+        if (ids.length >= 2000) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    body.destroy();
+    expect(new Set(ids).size).toBe(2000);
   });
 });
