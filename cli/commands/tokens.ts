@@ -108,6 +108,9 @@ export const tokenCreateCommand = async (context: CliContext, options: TokenCrea
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  // No sources stored means every source: an empty --sources must not widen the token it meant to narrow.
+  if (options.sources !== undefined && sources.length === 0)
+    throw new UsageError('--sources: name at least one source (leave --sources out for a token that reads every source)');
   for (const source of sources) if (!SOURCE_NAME.test(source)) throw new UsageError(`--sources: "${source}" is not a source name`);
   return withTokenTarget(
     context,

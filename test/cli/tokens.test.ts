@@ -80,6 +80,16 @@ describe('hookwarden token on the local store', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });
+
+  // An empty list would mean every source: a scope given by mistake as empty (`--sources "$UNSET"`) must not widen the token.
+  it.each(['', ',', ' , '])('--sources %j names no source: exit 2, and no token is created', async (sources) => {
+    const before = JSON.parse((await cli(['token', 'list', '--json'])).stdout) as unknown[];
+    const r = await cli(['token', 'create', '--name', 'scoped', '--sources', sources]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--sources: name at least one source/);
+    expect(r.stdout).not.toMatch(/hwk_/);
+    expect(JSON.parse((await cli(['token', 'list', '--json'])).stdout)).toHaveLength(before.length);
+  });
 });
 
 describe('hookwarden token --stack', () => {
