@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { HttpError } from '../errors.js';
 import { headerValuesFromEvent, singleValue } from '../headers.js';
+import { tokenRateLimited } from '../middleware/read-token/index.js';
 import { decodeCursor, encodeCursor, parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
 import { readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
@@ -170,6 +171,12 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
     const state = readerStateOf(context);
     const sources = sourcesAsked(event, state.token?.sources ?? []);
     const start = startOf(event, now(), deps.settings.settleMs);
+    // Last, so that only a stream about to open is counted.
+    if (deps.rateLimiter && state.token) {
+      const decision = await deps.rateLimiter.hit(`stream:${state.token.id}`, deps.settings.streamRateLimit, now());
+      if (!decision.admitted)
+        throw tokenRateLimited(decision, 'streams', state.token.id, 'Too many streams opened with this token; retry later.');
+    }
     const body = openStream({
       feed: deps.feed,
       settings: deps.settings,

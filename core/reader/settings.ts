@@ -5,6 +5,11 @@ import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window.js'
 export interface ReaderSettings {
   /** Requests per token (`HOOKWARDEN_API_RATE_LIMIT`, like `WEBHOOK_RATE_LIMIT`). @default 600/60s */
   readonly apiRateLimit: RateLimit;
+  /**
+   * Streams per token opened (`HOOKWARDEN_STREAM_RATE_LIMIT`, like `WEBHOOK_RATE_LIMIT`), on top of
+   * `apiRateLimit`: a stream lasts up to `streamMaxMs`, so this bounds how many one token holds open. @default 30/14m
+   */
+  readonly streamRateLimit: RateLimit;
   /** A stream ends by itself after this long; the client resumes (`HOOKWARDEN_STREAM_MAX_SECONDS`). @default 840 (14 min, under Lambda's 15) */
   readonly streamMaxMs: number;
   /** A comment line at least this often (`HOOKWARDEN_STREAM_KEEPALIVE_SECONDS`). @default 15 */
@@ -23,6 +28,7 @@ export interface ReaderSettings {
 /** Every default in one place. */
 export const READER_DEFAULTS: ReaderSettings = {
   apiRateLimit: { limit: 600, windowSeconds: 60 },
+  streamRateLimit: { limit: 30, windowSeconds: 840 },
   streamMaxMs: 840_000,
   keepAliveMs: 15_000,
   pollMs: 1_000,
@@ -60,8 +66,15 @@ export const readerSettings = (env: NodeJS.ProcessEnv = process.env): ReaderSett
     if (typeof parsed === 'string') problems.push(`HOOKWARDEN_API_RATE_LIMIT: ${parsed}`);
     else apiRateLimit = parsed;
   }
+  let streamRateLimit = READER_DEFAULTS.streamRateLimit;
+  if (env.HOOKWARDEN_STREAM_RATE_LIMIT) {
+    const parsed = parseRateLimit(env.HOOKWARDEN_STREAM_RATE_LIMIT);
+    if (typeof parsed === 'string') problems.push(`HOOKWARDEN_STREAM_RATE_LIMIT: ${parsed}`);
+    else streamRateLimit = parsed;
+  }
   const settings: ReaderSettings = {
     apiRateLimit,
+    streamRateLimit,
     // 14 min 30 s at most: Lambda stops at 15 min.
     streamMaxMs: whole(
       problems,

@@ -285,3 +285,36 @@ describe('GET /events for a client that does not read', () => {
     expect(new Set(ids).size).toBe(2000);
   });
 });
+
+describe('GET /events: streams one token may open', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    h = await startReaderHarness({ settings: { streamRateLimit: { limit: 3, windowSeconds: 3600 } } });
+  });
+  afterAll(() => h.close());
+
+  it('answers 429 rate_limited past the stream window, before any stream byte; lists and other tokens are unaffected', async () => {
+    const a = await h.token();
+    const b = await h.token();
+    const open = await Promise.all([1, 2, 3].map(() => openSse(`${h.url}/events`, { authorization: `Bearer ${a.token}` })));
+    expect(open.map((s) => s.status)).toEqual([200, 200, 200]);
+    const refused = await h.get('/events', a.token);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toBe('application/json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"streams";q=3;w=3600');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    expect((await h.get('/deliveries', a.token)).status).toBe(200);
+    const other = await openSse(`${h.url}/events`, { authorization: `Bearer ${b.token}` });
+    expect(other.status).toBe(200);
+    for (const stream of [...open, other]) stream.close();
+  });
+
+  it('a refused request (a bad Last-Event-ID) does not count against the window', async () => {
+    const { token } = await h.token();
+    for (let i = 0; i < 4; i++) expect((await h.get('/events', token, { 'last-event-id': 'garbage' })).status).toBe(400);
+    const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${token}` });
+    expect(stream.status).toBe(200);
+    stream.close();
+  });
+});

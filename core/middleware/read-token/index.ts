@@ -2,7 +2,7 @@ import { HttpError } from '../../errors.js';
 import { headerValuesFromEvent } from '../../headers.js';
 import type { RateLimit } from '../../rate-limit/sliding-window.js';
 import { readerStateOf } from '../../reader/state.js';
-import type { RateLimiter } from '../../stores/rate-limit-store.js';
+import type { RateDecision, RateLimiter } from '../../stores/rate-limit-store.js';
 import type { TokenCache } from '../../stores/token-cache.js';
 import { withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
@@ -56,19 +56,21 @@ export const readToken = (opts: ReadTokenOptions): HttpMiddleware => {
     state.tokenLive = async () => (await options.tokens.verify(credential)) !== undefined;
     if (!options.rateLimiter) return;
     const decision = await options.rateLimiter.hit(`token:${record.id}`, options.rate, options.now());
-    if (!decision.admitted) {
-      throw new HttpError(429, 'rate_limited', 'Too many requests for this token; retry later.', {
-        headers: {
-          'Retry-After': String(decision.retryAfterSeconds),
-          'RateLimit-Policy': `"api";q=${decision.limit};w=${decision.windowSeconds}`,
-          RateLimit: `"api";r=0;t=${decision.retryAfterSeconds}`,
-        },
-        details: { tokenId: record.id, limit: decision.limit, windowSeconds: decision.windowSeconds },
-      });
-    }
+    if (!decision.admitted) throw tokenRateLimited(decision, 'api', record.id, 'Too many requests for this token; retry later.');
   };
   return { before: readTokenBefore };
 };
+
+/** A per-token window's 429 `rate_limited`, with `Retry-After` and the IETF `RateLimit` headers under `policy`'s name. */
+export const tokenRateLimited = (decision: RateDecision, policy: string, tokenId: string, message: string): HttpError =>
+  new HttpError(429, 'rate_limited', message, {
+    headers: {
+      'Retry-After': String(decision.retryAfterSeconds),
+      'RateLimit-Policy': `"${policy}";q=${decision.limit};w=${decision.windowSeconds}`,
+      RateLimit: `"${policy}";r=0;t=${decision.retryAfterSeconds}`,
+    },
+    details: { tokenId, limit: decision.limit, windowSeconds: decision.windowSeconds },
+  });
 
 /**
  * Refuses a source outside the token's scope: 403 `token_scope`.

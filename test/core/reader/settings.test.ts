@@ -14,11 +14,13 @@ describe('readerSettings', () => {
     expect(
       readerSettings({
         HOOKWARDEN_API_RATE_LIMIT: '100/1m',
+        HOOKWARDEN_STREAM_RATE_LIMIT: '5/10m',
         HOOKWARDEN_STREAM_MAX_SECONDS: '60',
         HOOKWARDEN_STREAM_KEEPALIVE_SECONDS: '5',
       }),
     ).toMatchObject({
       apiRateLimit: { limit: 100, windowSeconds: 60 },
+      streamRateLimit: { limit: 5, windowSeconds: 600 },
       streamMaxMs: 60_000,
       keepAliveMs: 5_000,
     });
@@ -27,13 +29,19 @@ describe('readerSettings', () => {
   it('reports every bad variable at once', () => {
     let error: unknown;
     try {
-      readerSettings({ HOOKWARDEN_API_RATE_LIMIT: 'lots', HOOKWARDEN_STREAM_MAX_SECONDS: '900', HOOKWARDEN_STREAM_KEEPALIVE_SECONDS: '0' });
+      readerSettings({
+        HOOKWARDEN_API_RATE_LIMIT: 'lots',
+        HOOKWARDEN_STREAM_RATE_LIMIT: '0/1m',
+        HOOKWARDEN_STREAM_MAX_SECONDS: '900',
+        HOOKWARDEN_STREAM_KEEPALIVE_SECONDS: '0',
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
       expect.stringMatching(/^HOOKWARDEN_API_RATE_LIMIT: "lots" is not a rate/),
+      expect.stringMatching(/^HOOKWARDEN_STREAM_RATE_LIMIT: "0\/1m": the count must be at least 1/),
       expect.stringMatching(/^HOOKWARDEN_STREAM_MAX_SECONDS: must be a whole number from 1 to 870/),
       expect.stringMatching(/^HOOKWARDEN_STREAM_KEEPALIVE_SECONDS: must be a whole number from 1 to 60/),
     ]);
