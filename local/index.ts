@@ -22,6 +22,13 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } fro
 /** How long a local stream waits before sending a delivery (`HOOKWARDEN_STREAM_SETTLE_MS` overrides). */
 export const LOCAL_SETTLE_MS = 250;
 
+/**
+ * Streams a token may open locally (`HOOKWARDEN_STREAM_RATE_LIMIT` overrides): the AWS default (30 per
+ * 14 minutes) bounds the Lambda invocations one token holds; here a stream is a socket, and a page
+ * reloaded while it is being built opens one each time.
+ */
+export const LOCAL_STREAM_RATE_LIMIT = '300/14m';
+
 /** The file a running local server leaves in its data directory, so the CLI can reach its store. */
 export const SERVER_FILE = 'server.json';
 
@@ -147,7 +154,9 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     86_400,
   );
   // Locally the writer and the streams share one clock and dynalite indexes as it writes: a short settle suffices.
-  const settings = collect(() => readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), ...env }));
+  const settings = collect(() =>
+    readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), HOOKWARDEN_STREAM_RATE_LIMIT: LOCAL_STREAM_RATE_LIMIT, ...env }),
+  );
   // loadConfig names a bad WEBHOOK_SECRET_CACHE_SECONDS too when the sources come from a file: once is enough.
   if (problems.items.length > 0 || !loaded || !settings) throw new ConfigError([...new Set(problems.items)]);
   if (!options.inMemory) restrictDataDir(dataDir);
