@@ -104,6 +104,8 @@ const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'ut
  * @returns 0, or throws CommandFailed when there is no such live delivery
  */
 export const showDeliveryCommand = async (context: CliContext, source: string, id: string, options: ShowOptions): Promise<number> => {
+  // The store refuses a longer key (a validation error, not an answer); no delivery id comes near it.
+  if (Buffer.byteLength(id, 'utf8') > 1024) throw new UsageError(`<id>: at most 1024 bytes, got ${Buffer.byteLength(id, 'utf8')}`);
   const delivery = await withLocalStore(context, async (store) => {
     const now = nowSeconds();
     // The replay key, else the provider's own (unsigned) id: a scan, fine for a local command.

@@ -73,7 +73,10 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
     const token = readerStateOf(context).token;
     const source = event.pathParameters?.source ?? '';
     const id = event.pathParameters?.id ?? '';
-    if (!SOURCE_NAME.test(source) || id.length === 0 || id.length > 1024) throw new HttpError(404, 'not_found', 'Not found.');
+    // Bytes, not characters: DynamoDB refuses a key over 2,048 bytes (a ValidationException, so a 500), and 1,024
+    // characters of '€' are 3,072 bytes. Every stored id is at most 256 printable ASCII characters.
+    if (!SOURCE_NAME.test(source) || id.length === 0 || Buffer.byteLength(id, 'utf8') > 1024)
+      throw new HttpError(404, 'not_found', 'Not found.');
     requireScope(token?.sources ?? [], source);
     const delivery = await deps.store.get(source, id, Math.floor(now() / 1000));
     if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');

@@ -76,6 +76,7 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
     [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
     [['deliveries', 'show', 'default'], SW, /missing required argument 'id'/],
+    [['deliveries', 'show', 'default', 'x'.repeat(3000)], SW, /<id>: at most 1024 bytes, got 3000/],
     [
       ['sign', 'default'],
       { ...SW, WEBHOOK_MAX_AGE: 'x', CORS_ORIGINS: '*' },

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeCursor } from '../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -90,6 +90,21 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     const missing = await h.get('/deliveries/default/nope', all);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+
+  // DynamoDB refuses a partition key over 2,048 bytes with a ValidationException (a 500 here); dynalite counts
+  // characters, not bytes, so the test checks that no lookup is sent for an id past 1,024 bytes.
+  it('answers 404 for an id past 1,024 bytes without a lookup, however few characters it has', async () => {
+    const lookups = vi.spyOn(h.reader.store, 'get');
+    try {
+      const wide = await h.get(`/deliveries/default/${encodeURIComponent('€'.repeat(700))}`, all);
+      expect(wide.status).toBe(404);
+      expect(lookups).not.toHaveBeenCalled();
+      expect((await h.get(`/deliveries/default/${'a'.repeat(1024)}`, all)).status).toBe(404);
+      expect(lookups).toHaveBeenCalledTimes(1);
+    } finally {
+      lookups.mockRestore();
+    }
   });
 
   it('gives a body that is not UTF-8 as base64 with bodyEncoding', async () => {
