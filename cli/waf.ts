@@ -8,9 +8,9 @@ const parseIpSetArn = (arn: string): { Name: string; Id: string; Scope: 'REGIONA
   return { Name: match[2] as string, Id: match[3] as string, Scope: match[1] === 'global' ? 'CLOUDFRONT' : 'REGIONAL' };
 };
 
-/** WAF wants CIDR notation: a single address becomes /32 or /128. */
+/** WAF wants CIDR notation: a single address (`range` as the blocklist spells it) becomes /32 or /128. */
 export const wafCidr = (range: string, address: Address): string =>
-  range.includes('/') ? range : `${address.ip}/${address.family === 'ipv4' ? 32 : 128}`;
+  range.includes('/') ? range : `${range}/${address.family === 'ipv4' ? 32 : 128}`;
 
 /**
  * Adds or removes one CIDR in a WAF IP set (read, change, write with the lock

@@ -90,12 +90,8 @@ export const familiesCovered = (entries: readonly string[]): ReadonlyArray<'ipv4
     const [ip, prefix] = entry.trim().split('/');
     const address = parseAddress(ip as string) as Address;
     const bits = address.family === 'ipv4' ? 32 : 128;
-    const value =
-      address.family === 'ipv4'
-        ? address.ip.split('.').reduce((n, octet) => (n << 8n) | BigInt(octet), 0n)
-        : ipv6Groups(address.ip).reduce((n, group) => (n << 16n) | BigInt(group), 0n);
     const host = BigInt(bits - (prefix === undefined ? bits : Number(prefix)));
-    const start = (value >> host) << host;
+    const start = (addressValue(address) >> host) << host;
     spans[address.family].push([start, start + (1n << host) - 1n]);
   }
   return (['ipv4', 'ipv6'] as const).filter((family) => {
@@ -107,6 +103,47 @@ export const familiesCovered = (entries: readonly string[]): ReadonlyArray<'ipv4
     }
     return next > last;
   });
+};
+
+/**
+ * The one spelling of a valid IP or CIDR entry, so that two spellings of one range are one
+ * blocklist key: IPv4-mapped addresses as IPv4, IPv6 in lower case with its longest run of
+ * zero groups as `::` (RFC 5952), a range by its network address, and a full-length prefix
+ * dropped (`203.0.113.7/32` is `203.0.113.7`, `2001:0DB8:0:0::1` is `2001:db8::1`).
+ * @returns the canonical text, or `undefined` for an invalid entry
+ */
+export const canonicalRange = (entry: string): string | undefined => {
+  if (describeInvalidRange(entry) !== undefined) return undefined;
+  const [ip, prefix] = entry.trim().split('/');
+  const address = parseAddress(ip as string) as Address;
+  const bits = address.family === 'ipv4' ? 32 : 128;
+  const length = prefix === undefined ? bits : Number(prefix);
+  const host = BigInt(bits - length);
+  const network = (addressValue(address) >> host) << host;
+  const text = address.family === 'ipv4' ? ipv4Text(network) : ipv6Text(network);
+  return length === bits ? text : `${text}/${length}`;
+};
+
+/** An address as one number: 32 bits for IPv4, 128 for IPv6. */
+const addressValue = (address: Address): bigint =>
+  address.family === 'ipv4'
+    ? address.ip.split('.').reduce((n, octet) => (n << 8n) | BigInt(octet), 0n)
+    : ipv6Groups(address.ip).reduce((n, group) => (n << 16n) | BigInt(group), 0n);
+
+const ipv4Text = (value: bigint): string => [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+
+const ipv6Text = (value: bigint): string => {
+  const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((shift) => Number((value >> shift) & 0xffffn));
+  // RFC 5952: the longest run of two or more zero groups (the first of equal runs) is written `::`.
+  let run = { start: 0, length: 0 };
+  for (let start = 0; start < 8; start++) {
+    let end = start;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - start > run.length) run = { start, length: end - start };
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (run.length < 2) return hex.join(':');
+  return `${hex.slice(0, run.start).join(':')}::${hex.slice(run.start + run.length).join(':')}`;
 };
 
 /** The eight 16-bit groups of an IPv6 address (with an embedded IPv4 tail expanded). */

@@ -1,4 +1,4 @@
-import { describeInvalidRange, parseAddress } from '../../core/net.js';
+import { canonicalRange, describeInvalidRange, parseAddress } from '../../core/net.js';
 import { UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
@@ -16,14 +16,13 @@ export const parseDuration = (text: string): number => {
   return seconds;
 };
 
-/** A validated, normalized IP or CIDR (IPv4-mapped IPv6 becomes IPv4). */
+/** A validated IP or CIDR in its one spelling ({@link canonicalRange}: `2001:DB8:0::1/128` is `2001:db8::1`). */
 export const parseRange = (text: string): { range: string; family: 'ipv4' | 'ipv6'; cidr: string } => {
   const problem = describeInvalidRange(text);
   if (problem) throw new UsageError(problem);
-  const [ip, prefix] = text.trim().split('/');
-  const address = parseAddress(ip as string);
-  if (!address) throw new UsageError(`"${text}" is not an IP address or CIDR range`);
-  const range = prefix === undefined ? address.ip : `${address.ip}/${prefix}`;
+  const address = parseAddress(text.trim().split('/')[0] as string);
+  const range = canonicalRange(text);
+  if (!address || range === undefined) throw new UsageError(`"${text}" is not an IP address or CIDR range`);
   return { range, family: address.family, cidr: wafCidr(range, address) };
 };
 
@@ -76,7 +75,12 @@ export const unblockCommand = async (context: CliContext, text: string, options:
     context,
     options.stack,
     async (target) => {
-      const removed = await target.controls.unblock(range);
+      // A block written in another spelling of the same range (by hand, or before ranges were canonical) is the same block.
+      const stored = (await target.controls.load(Math.floor(Date.now() / 1000))).blocks
+        .map((block) => block.range)
+        .filter((key) => key !== range && canonicalRange(key) === range);
+      const removals = await Promise.all([range, ...stored].map((key) => target.controls.unblock(key)));
+      const removed = removals.includes(true);
       const arn = wafSet(target, family);
       const fromWaf = target.waf && arn ? await updateIpSet(target.waf.client, arn, cidr, 'remove') : false;
       output.line(

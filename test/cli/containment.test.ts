@@ -161,6 +161,32 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(lines.join('')).toMatch(/added 203\.0\.113\.7\/32 to the WAF IP set/);
   });
 
+  it.each([
+    ['203.0.113.8/32', '203.0.113.8'],
+    ['203.0.113.9', '203.0.113.9/32'],
+    ['198.51.100.77/24', '198.51.100.0/24'],
+    ['2001:db8::1', '2001:DB8:0:0:0:0:0:1'],
+    ['2001:0db8:0bad:0::/48', '2001:db8:bad::/48'],
+  ])('unblocks a block made as %s when it is spelled %s: the client is let back in, not only the WAF entry', async (blocked, unblocked) => {
+    const store = new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+    const now = Math.floor(Date.now() / 1000);
+    expect(await runCli(['block', blocked, '--for', '1h', '--stack', 'Hookwarden-prod'])).toBe(0);
+    const [entry] = (await store.load(now)).blocks.filter((b) => b.reason === 'blocked from the command line');
+    expect(entry).toBeDefined();
+    expect(await runCli(['unblock', unblocked, '--stack', 'Hookwarden-prod'])).toBe(0);
+    expect(lines.join('')).toMatch(/^unblocked /);
+    expect((await store.load(now)).blocks.map((b) => b.range)).not.toContain(entry?.range);
+  });
+
+  it('unblocks a block stored under another spelling (by hand, or by an earlier version)', async () => {
+    const store = new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+    const now = Math.floor(Date.now() / 1000);
+    await store.block({ range: '2001:0DB8:0:0::a/128', expiresAt: now + 3600, reason: 'by hand', createdAt: now });
+    expect(await runCli(['unblock', '2001:db8::a', '--stack', 'Hookwarden-prod'])).toBe(0);
+    expect(lines.join('')).toMatch(/^unblocked 2001:db8::a /);
+    expect((await store.load(now)).blocks.filter((b) => b.reason === 'by hand')).toEqual([]);
+  });
+
   it('refuses an unknown source of the stack, and a stack that is not Hookwarden', async () => {
     expect(await runCli(['disable', 'nope', '--stack', 'Hookwarden-prod'])).toBe(2);
     // A description naming a source makes no source: outputs are read by key.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveClientAddress } from '../../core/client-ip.js';
-import { addressMatcher, clientKeyOf, describeInvalidRange, parseAddress } from '../../core/net.js';
+import { addressMatcher, canonicalRange, clientKeyOf, describeInvalidRange, parseAddress } from '../../core/net.js';
 
 const headers = (xff?: string) => new Map(xff === undefined ? [] : [['x-forwarded-for', [xff]]]);
 
@@ -140,5 +140,40 @@ describe('IPv4-mapped IPv6 in every spelling is the IPv4 address', () => {
   it('asks for the IPv4 form of a mapped range instead of misreading its prefix', () => {
     expect(describeInvalidRange('::ffff:c633:6400/120')).toMatch(/IPv4-mapped range: write it as IPv4 \(198\.51\.100\.0/);
     expect(describeInvalidRange('::ffff:c633:6415')).toBeUndefined();
+  });
+});
+
+describe('canonicalRange', () => {
+  it.each([
+    ['203.0.113.7/32', '203.0.113.7'],
+    ['198.51.100.77/24', '198.51.100.0/24'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:0DB8:0:0:0:0:0:1', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:0/128', '2001:db8:0:0:1::'],
+    ['2001:db8:bad:1::/48', '2001:db8:bad::/48'],
+    ['[fe80::1%eth0]', 'fe80::1'],
+    ['1:0:0:1:0:0:0:1', '1:0:0:1::1'],
+    ['1:2:3:4:5:6:0:8', '1:2:3:4:5:6:0:8'],
+    ['::', '::'],
+  ])('spells %s as %s', (entry, canonical) => {
+    expect(canonicalRange(entry)).toBe(canonical);
+  });
+
+  it('covers exactly the addresses of the entry, and is its own canonical form (property)', () => {
+    const v6 = fc
+      .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 })
+      .map((g) => g.map((x) => x.toString(16)).join(':'));
+    const entry = fc.oneof(
+      fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })).map(([ip, prefix]) => `${ip}/${prefix}`),
+      fc.tuple(v6, fc.integer({ min: 0, max: 128 })).map(([ip, prefix]) => `${ip}/${prefix}`),
+    );
+    fc.assert(
+      fc.property(entry, fc.oneof(fc.ipV4(), v6), (range, probe) => {
+        const canonical = canonicalRange(range) as string;
+        const address = parseAddress(probe)!;
+        expect(canonicalRange(canonical)).toBe(canonical);
+        expect(addressMatcher([canonical]).contains(address)).toBe(addressMatcher([range]).contains(address));
+      }),
+    );
   });
 });
