@@ -47,6 +47,8 @@ export interface ServerInfo {
   readonly dynamoEndpoint: string;
   /** Absent in files written by earlier versions. */
   readonly sources?: readonly ServerSourceInfo[];
+  /** How long the server caches key documents (`WEBHOOK_SECRET_CACHE_SECONDS`), which `rotate` must wait out. Absent in earlier files. */
+  readonly secretCacheSeconds?: number;
 }
 
 /** Options of {@link startLocal}. */
@@ -214,7 +216,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
           ? `env:${source.secret.variable}`
           : 'secretsManager',
     }));
-    const info: ServerInfo = { pid: process.pid, url: http.url, dynamoEndpoint: store.endpoint, sources };
+    const info: ServerInfo = { pid: process.pid, url: http.url, dynamoEndpoint: store.endpoint, sources, secretCacheSeconds: cacheSeconds };
     writeFileSync(infoPath, JSON.stringify(info, null, 2), { mode: 0o600 });
   }
   return {

@@ -19,6 +19,7 @@ import { decodeKey } from '../../core/secrets/keys.js';
 import { rotateNow, rotationSteps } from '../../core/secrets/rotation.js';
 import { parseSecretDocument } from '../../core/secrets/secrets-manager.js';
 import { ensureKeyDocument, generateSecret } from '../../local/dev-secrets.js';
+import { runningServer } from '../../local/index.js';
 import { readSettings } from '../../lib/settings.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
@@ -57,10 +58,16 @@ const providerKey = (context: CliContext, name: string, scheme: SignatureScheme)
   return fresh;
 };
 
-/** The functions' key cache period locally: `WEBHOOK_SECRET_CACHE_SECONDS`, else 300 s. */
-const localCacheSeconds = (env: NodeJS.ProcessEnv): number => {
-  const raw = env.WEBHOOK_SECRET_CACHE_SECONDS;
-  return raw && /^\d{1,5}$/.test(raw) && Number(raw) > 0 ? Number(raw) : DEFAULTS.secretCacheSeconds;
+/**
+ * The key cache period locally: `WEBHOOK_SECRET_CACHE_SECONDS` of this shell (else 300 s), or the
+ * running `npm start`'s, whichever is longer: the server may have been started with another value,
+ * and switching the sender before the server has read the staged key would have its deliveries refused.
+ */
+const localCacheSeconds = (context: CliContext): number => {
+  const raw = context.env.WEBHOOK_SECRET_CACHE_SECONDS;
+  const own = raw && /^\d{1,5}$/.test(raw) && Number(raw) > 0 ? Number(raw) : DEFAULTS.secretCacheSeconds;
+  const server = runningServer(context.dataDir)?.secretCacheSeconds;
+  return typeof server === 'number' && Number.isFinite(server) ? Math.max(own, server) : own;
 };
 
 /**
@@ -119,7 +126,7 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   const path = keyFilePath(context.dataDir, name);
   if (!existsSync(path)) ensureKeyDocument(context.dataDir, source, () => generateSecret(source.schemeName));
   const nowSeconds = Math.floor(Date.now() / 1000);
-  const cacheSeconds = localCacheSeconds(context.env);
+  const cacheSeconds = localCacheSeconds(context);
   if (fresh !== undefined) {
     const current = toKeyDocument(parseSecretDocument(readFileSync(path, 'utf8')));
     const plan = planManualRotation(current, fresh, nowSeconds, overlapSeconds);

@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { cli, startServer } from '../helpers/cli.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
@@ -86,5 +86,29 @@ describe('hookwarden rotate and keys on the local store', () => {
     const json = JSON.parse(listed.stdout) as { keys: Array<{ id: string; role: string }> };
     expect(json.keys.map((k) => k.role)).toEqual(['current', 'next', 'previous']);
     for (const key of after.keys) expect(listed.stdout).not.toContain(key.secret);
+  });
+
+  it("waits for the running server's key cache period, not this shell's, before switching the sender", async () => {
+    const { cwd, env, keyFile, path } = setup({
+      scheme: 'hmac',
+      hmac: { header: 'x-signature' },
+      rotation: { mode: 'shared', every: '7d' },
+    });
+    // npm start caches the key document for 15 minutes; the shell running rotate has no WEBHOOK_SECRET_CACHE_SECONDS.
+    const server = await startServer({ ...env, WEBHOOK_SECRET_CACHE_SECONDS: '900' }, cwd);
+    try {
+      const first = await cli(['rotate', 'src'], env, cwd);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(900 s\)/);
+      const signing = keyFile().keys.find((k) => !k.next)?.id;
+      // Ten minutes later: past this shell's 300 s and its margin, inside the server's 900 s.
+      writeFileSync(path, JSON.stringify({ keys: keyFile().keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }));
+      const second = await cli(['rotate', 'src'], env, cwd);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(900 s\): run rotate again after that/);
+      expect(keyFile().keys.find((k) => !k.next)?.id).toBe(signing);
+    } finally {
+      server.process.kill('SIGTERM');
+    }
   });
 });
