@@ -101,6 +101,20 @@ describe('replayGuard against dynalite', () => {
     );
   });
 
+  it('fails closed when the rate-limits store is down: 503 unavailable with Retry-After, nothing stored', async () => {
+    const down = await startLocalStore();
+    await down.close();
+    const guard = replayGuard({
+      store,
+      mode: 'store',
+      now: () => NOW,
+      rateLimiter: new DynamoDbRateLimiter({ client: down.client, tableName: RATE_LIMITS_TABLE.localName }),
+    });
+    const req = request(undefined, limited.get('default'));
+    await expect(guard.before!(req)).rejects.toMatchObject({ statusCode: 503, code: 'unavailable', headers: { 'Retry-After': '5' } });
+    expect(await stored(req.context.hookwarden.delivery!.deliveryId)).toBeUndefined();
+  });
+
   it('needs the signature verifier before it', async () => {
     const req = request();
     req.context.hookwarden.delivery = undefined;
