@@ -198,7 +198,13 @@ export const rotateCommand = async (
     if (!id) throw new UsageError(`stack ${options.stack} has no secret for source "${source}"`);
     return id;
   };
-  if ((mode === 'github' || mode === 'shared') && options.secretEnv === undefined) {
+  // As locally: Hookwarden makes these keys, and a key written beside a rotation in progress would be dropped by its finishSecret.
+  if ((mode === 'github' || mode === 'shared') && options.secretEnv !== undefined) {
+    throw new UsageError(
+      `source "${source}" rotates in "${mode}" mode, where Hookwarden makes the key: --secret-env is for manual sources`,
+    );
+  }
+  if (mode === 'github' || mode === 'shared') {
     const id = await secretId();
     await aws.secretsManager().send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));
     output.line(

@@ -258,6 +258,22 @@ describe('--stack: the same commands against a deployed stack', () => {
     );
   });
 
+  it('refuses --secret-env for a github or shared source, as the local command does, before any Secrets Manager call', async () => {
+    sm.reset();
+    const cwd = emptyDir();
+    writeFileSync(
+      join(cwd, 'hookwarden.config.json'),
+      JSON.stringify({ sources: [{ name: 'default', scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared' } }] }),
+    );
+    const key = TEST_SECRETS.github;
+    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--secret-env', 'NEW_KEY'], { NEW_KEY: key }, cwd)).toBe(2);
+    expect(lines.join('')).toMatch(
+      /source "default" rotates in "shared" mode, where Hookwarden makes the key: --secret-env is for manual sources/,
+    );
+    expect(lines.join('')).not.toContain(key);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
   it('writes a provider key that fits the source scheme first', async () => {
     sm.reset();
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ keys: [{ secret: 'current-key-of-the-source' }] }) });
