@@ -21,6 +21,15 @@ const setup = (source: Record<string, unknown>) => {
 };
 
 describe('hookwarden rotate and keys on the local store', () => {
+  it('refuses a WEBHOOK_SECRET_CACHE_SECONDS npm start would refuse, rather than waiting 300 s', async () => {
+    // No config file: the default source with the development key document npm start would use.
+    const env = { HOOKWARDEN_DATA_DIR: emptyDir(), WEBHOOK_SECRET_CACHE_SECONDS: 'five minutes', NEW_KEY: TEST_SECRETS.standardWebhooks };
+    const r = await cli(['rotate', 'default', '--secret-env', 'NEW_KEY'], env, emptyDir());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/WEBHOOK_SECRET_CACHE_SECONDS: must be a whole number from 1 to 86400, got "five minutes"/);
+    expect(r.stderr).not.toContain(TEST_SECRETS.standardWebhooks);
+  });
+
   it('refuses a source whose secret is an environment variable, naming the variable', async () => {
     const { cwd, env } = setup({ scheme: 'github', secretEnv: 'GITHUB_WEBHOOK_SECRET' });
     const r = await cli(['rotate', 'src'], { ...env, GITHUB_WEBHOOK_SECRET: TEST_SECRETS.github }, cwd);
