@@ -137,15 +137,6 @@ export class HookwardenStack extends Stack {
       metrics,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
-    this.audit = new SecretAudit(this, 'Audit', {
-      secretNamePrefix: id,
-      importedSecretArns: settings.sources.flatMap((s) => (s.secretArn ? [s.secretArn] : [])),
-      expectedReaders: [this.functions.webhookRole],
-      topic: this.alarms.topic,
-      topicKey: this.alarms.topicKey,
-      functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
-      queryPrefix: id,
-    });
     this.rotation = new SecretRotation(this, 'Rotation', {
       sources: settings.sources,
       secrets: this.secrets.secrets,
@@ -157,6 +148,16 @@ export class HookwardenStack extends Stack {
       metrics,
       secretCache: Duration.seconds(settings.secretCacheSeconds),
       production,
+    });
+    this.audit = new SecretAudit(this, 'Audit', {
+      secretNamePrefix: id,
+      importedSecretArns: settings.sources.flatMap((s) => (s.secretArn ? [s.secretArn] : [])),
+      // The stack's own readers: the key-age check reads every manual source's secret daily, the rotation function its sources'.
+      expectedReaders: [this.functions.webhookRole, ...this.rotation.secretReaders],
+      topic: this.alarms.topic,
+      topicKey: this.alarms.topicKey,
+      functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
+      queryPrefix: id,
     });
     if (settings.cloudTrail === 'create') this.trail = new AuditTrail(this, 'Trail');
     this.outputs(settings, id);

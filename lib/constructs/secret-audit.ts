@@ -18,7 +18,7 @@ export interface SecretAuditProps {
   readonly secretNamePrefix: string;
   /** Complete ARNs of imported secrets: a read by name, partial ARN or complete ARN is watched. @default [] */
   readonly importedSecretArns?: readonly string[];
-  /** Roles expected to read the secrets (the webhook function's). */
+  /** Roles expected to read the secrets (the webhook function's, and the rotation and key-age functions'). */
   readonly expectedReaders: readonly IRole[];
   /** Notified of unexpected reads. */
   readonly topic: ITopic;
@@ -66,7 +66,7 @@ export class SecretAudit extends Construct {
   constructor(scope: Construct, id: string, props: SecretAuditProps) {
     super(scope, id);
     this.rule = new Rule(this, 'UnexpectedSecretAccess', {
-      description: 'Hookwarden: a webhook secret was read by a principal other than the webhook function',
+      description: "Hookwarden: a webhook secret was read by a principal other than the stack's own functions",
       eventPattern: {
         source: ['aws.secretsmanager'],
         detailType: ['AWS API Call via CloudTrail'],

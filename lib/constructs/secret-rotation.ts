@@ -3,7 +3,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, ServicePrincipal, type Role } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal, type IRole, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Secret, type ISecret, type RotationSchedule } from 'aws-cdk-lib/aws-secretsmanager';
@@ -66,6 +66,8 @@ export class SecretRotation extends Construct {
   public readonly alarms: readonly IAlarm[];
   /** Secrets Manager's `RotationFailed` events, to the topic. */
   public readonly rotationFailed: Rule;
+  /** The roles of the functions above, which read the sources' secrets by design: the secret-read audit expects them. */
+  public readonly secretReaders: readonly IRole[];
 
   constructor(scope: Construct, id: string, props: SecretRotationProps) {
     super(scope, id);
@@ -203,5 +205,6 @@ export class SecretRotation extends Construct {
     props.topicKey.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.schedules = schedules;
     this.alarms = alarms;
+    this.secretReaders = [this.rotationFunction?.role, this.keyAgeFunction?.role].filter((role): role is IRole => role !== undefined);
   }
 }

@@ -42,6 +42,8 @@ describe('the secret-access audit rule, run on CloudTrail events', () => {
       sources: [
         sourceFor({ name: 'github', scheme: 'github' }),
         sourceFor({ name: 'billing', secretArn: imported, generateSecret: false }),
+        // A shared source, so the stack has a rotation function beside the daily key-age check of the manual ones.
+        sourceFor({ name: 'team', rotation: { mode: 'shared', every: '7d', overlap: '24h' } }),
       ],
     }),
   );
@@ -133,6 +135,20 @@ describe('the secret-access audit rule, run on CloudTrail events', () => {
           ...readOf(secretId),
           detail: { ...readOf(secretId).detail, userIdentity: assumedRole(webhookRole, 'Hookwarden-prod-FunctionsWebhook') },
         }),
+      ).toBe(false);
+    }
+  });
+
+  it("stays quiet for the stack's own rotation function and daily key-age check (by default every source is manual: a read a day)", () => {
+    const ownRole = (prefix: string) => roleArn(Object.keys(resources).find((id) => id.startsWith(prefix)) as string);
+    const reads: Array<[string, string]> = [
+      [ownRole('RotationKeyAgeRole'), 'Hookwarden-prod/github/keys'],
+      [ownRole('RotationRotationRole'), `${ARN}Hookwarden-prod/team/keys-AbCdEf`],
+    ];
+    for (const [role, secretId] of reads) {
+      expect(
+        matches({ ...readOf(secretId), detail: { ...readOf(secretId).detail, userIdentity: assumedRole(role, 'own-function') } }),
+        role,
       ).toBe(false);
     }
   });

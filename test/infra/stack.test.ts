@@ -441,9 +441,9 @@ describe('the production stack', () => {
       expect(body).toContain(text);
   });
 
-  it('notifies the topic when anyone but the webhook function reads a source secret (CloudTrail management events)', () => {
+  it("notifies the topic when anyone but the stack's own functions reads a source secret (CloudTrail management events)", () => {
     const topic = t.ofType('AWS::SNS::Topic')[0]?.[0] as string;
-    const webhookRole = t.ofType('AWS::IAM::Role').find(([id]) => id.startsWith('FunctionsWebhookRole'))?.[0] as string;
+    const roleArn = (prefix: string) => ({ 'Fn::GetAtt': [t.ofType('AWS::IAM::Role').find(([id]) => id.startsWith(prefix))?.[0], 'Arn'] });
     template.hasResourceProperties('AWS::Events::Rule', {
       State: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
       EventPattern: Match.objectLike({
@@ -452,7 +452,12 @@ describe('the production stack', () => {
           eventName: ['GetSecretValue'],
           $or: Match.arrayWith([
             {
-              userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [{ 'Fn::GetAtt': [webhookRole, 'Arn'] }] }] } } },
+              // The default source is manual: the daily key-age check reads its secret too.
+              userIdentity: {
+                sessionContext: {
+                  sessionIssuer: { arn: [{ 'anything-but': [roleArn('FunctionsWebhookRole'), roleArn('RotationKeyAgeRole')] }] },
+                },
+              },
             },
           ]),
         }),
