@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { HttpError } from '../errors.js';
 import { headerValuesFromEvent, singleValue } from '../headers.js';
 import { tokenRateLimited } from '../middleware/read-token/index.js';
+import { READER_LIMIT_KEYS } from '../stores/tables.js';
 import { decodeCursor, encodeCursor, parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
 import { readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
@@ -173,7 +174,7 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
     const start = startOf(event, now(), deps.settings.settleMs);
     // Last, so that only a stream about to open is counted.
     if (deps.rateLimiter && state.token) {
-      const decision = await deps.rateLimiter.hit(`stream:${state.token.id}`, deps.settings.streamRateLimit, now());
+      const decision = await deps.rateLimiter.hit(`${READER_LIMIT_KEYS.stream}${state.token.id}`, deps.settings.streamRateLimit, now());
       if (!decision.admitted)
         throw tokenRateLimited(decision, 'streams', state.token.id, 'Too many streams opened with this token; retry later.');
     }

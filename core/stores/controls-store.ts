@@ -1,5 +1,6 @@
 import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { translateStoreError } from './dynamodb-errors.js';
+import { RATE_LIMITS_KEYS } from './tables.js';
 
 /** A blocked IP or CIDR range. */
 export interface BlockEntry {
@@ -34,7 +35,7 @@ export interface ControlsStore {
   enable(source: string): Promise<boolean>;
 }
 
-const KEY = { pk: { S: 'controls' } };
+const KEY = { pk: { S: RATE_LIMITS_KEYS.controls } };
 type Item = Record<string, AttributeValue>;
 
 /**

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue
 import { admitThreshold, retryAfterSeconds, windowAt, type RateLimit } from '../rate-limit/sliding-window.js';
 import { translateStoreError } from './dynamodb-errors.js';
 import type { RateDecision, RateLimiter } from './rate-limit-store.js';
+import { RATE_LIMITS_KEYS } from './tables.js';
 
 /** Options of {@link DynamoDbRateLimiter}. */
 export interface DynamoDbRateLimiterOptions {
@@ -134,7 +135,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
       const result = await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
-          Key: { pk: { S: `rate#${key}` } },
+          Key: { pk: { S: `${RATE_LIMITS_KEYS.counterPrefix}${key}` } },
           UpdateExpression: update,
           ConditionExpression: condition,
           ExpressionAttributeValues: values,

@@ -67,6 +67,17 @@ export const RATE_LIMITS_TABLE: TableDefinition = {
   localName: 'hookwarden-rate-limits',
 };
 
+/**
+ * The partition keys of the rate-limits table: one sliding-window counter per
+ * limit key (`rate#<key>`), and the containment item (blocklist, disabled
+ * sources) the CLI writes. The functions' IAM policies allow UpdateItem on
+ * counter keys only, so none of them can lift a block or enable a source.
+ */
+export const RATE_LIMITS_KEYS = { counterPrefix: 'rate#', controls: 'controls' } as const;
+
+/** The deliveries API's limit keys: `token:<id>` per request, `stream:<id>` per opened stream. */
+export const READER_LIMIT_KEYS = { token: 'token:', stream: 'stream:' } as const;
+
 /** Read tokens for the deliveries API: key `token#<id>`, only a hash of each token stored; TTL at the token's expiry. */
 export const TOKENS_TABLE: TableDefinition = {
   id: 'Tokens',

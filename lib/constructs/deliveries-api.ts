@@ -5,7 +5,14 @@ import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DELIVERIES_BY_TIME, DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE } from '../../core/stores/tables.js';
+import {
+  DELIVERIES_BY_TIME,
+  DELIVERIES_TABLE,
+  RATE_LIMITS_KEYS,
+  RATE_LIMITS_TABLE,
+  READER_LIMIT_KEYS,
+  TOKENS_TABLE,
+} from '../../core/stores/tables.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import { ownFunction } from './function-defaults.js';
@@ -113,9 +120,18 @@ export class DeliveriesApi extends Construct {
           },
         }),
       );
-      // The per-token sliding-window counters.
+      // The per-token sliding-window counters, and no other item of the table (not the blocklist, not a webhook source's counter).
       role.addToPolicy(
-        new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:UpdateItem'], resources: [props.rateLimits.tableArn] }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:UpdateItem'],
+          resources: [props.rateLimits.tableArn],
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': Object.values(READER_LIMIT_KEYS).map((key) => `${RATE_LIMITS_KEYS.counterPrefix}${key}*`),
+            },
+          },
+        }),
       );
     }
 

@@ -8,7 +8,7 @@ import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
+import { DELIVERIES_TABLE, RATE_LIMITS_KEYS, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
 import type { ConfigDescription, SourceDescription } from '../../core/config/index.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
@@ -19,8 +19,6 @@ const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'
 
 /** What the webhook function may do on the deliveries table: exactly the delivery store's calls. */
 export const WEBHOOK_DELIVERIES_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
-/** What the webhook function may do on the rate-limits table: counters (UpdateItem) and the controls item (GetItem). */
-export const WEBHOOK_RATE_LIMITS_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 
 /**
  * Where the configuration document sits in each bundle, relative to the task
@@ -256,8 +254,19 @@ export class WebhookFunctions extends Construct {
     this.webhook.addToRolePolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: [...WEBHOOK_DELIVERIES_ACTIONS], resources: [props.deliveries.tableArn] }),
     );
-    // Rate-limit counters (UpdateItem) and the blocklist / source switch item (GetItem): nothing else.
-    props.rateLimits.grant(this.webhook, ...WEBHOOK_RATE_LIMITS_ACTIONS);
+    // Rate-limit counters (UpdateItem) and the blocklist / source switch item (GetItem): nothing else. The function
+    // reads the containment item but may not write it: a compromised function must not lift a block or enable a source.
+    this.webhook.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:GetItem'], resources: [props.rateLimits.tableArn] }),
+    );
+    this.webhook.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.rateLimits.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_LIMITS_KEYS.counterPrefix}*`] } },
+      }),
+    );
     for (const secret of props.secrets.values()) secret.grantRead(this.webhook);
     this.health.addToRolePolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:DescribeTable'], resources: [props.deliveries.tableArn] }),

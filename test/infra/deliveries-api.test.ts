@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { DELIVERIES_BY_TIME } from '../../core/stores/tables.js';
+import { DELIVERIES_BY_TIME, RATE_LIMITS_KEYS, READER_LIMIT_KEYS } from '../../core/stores/tables.js';
 import { outputKey } from '../../lib/stack-outputs.js';
 import { prodSettings, synth } from './helpers.js';
 
@@ -97,6 +97,35 @@ describe('the deliveries API in the synthesized stack', () => {
         StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
       });
     }
+  });
+
+  it('lets no API function rewrite the containment item (blocklist, disabled sources): UpdateItem of counters only', () => {
+    const rateLimits = idOf(stack.tables.rateLimits);
+    /** Whether a role's UpdateItem on the rate-limits table may reach the item with partition key `pk`. */
+    const mayUpdate = (roleId: string, pk: string): boolean =>
+      statementsOf(roleId)
+        .filter((s) => JSON.stringify(s.Resource).includes(rateLimits) && [s.Action].flat().includes('dynamodb:UpdateItem'))
+        .some((s) => {
+          if (s.Condition === undefined) return true;
+          const { 'ForAllValues:StringLike': like, ...other } = s.Condition as Record<string, Record<string, string[]>>;
+          expect(other, 'only a LeadingKeys condition is evaluated here').toEqual({});
+          const patterns = like?.['dynamodb:LeadingKeys'] ?? [];
+          // StringLike with one trailing `*` (a key prefix) is all this evaluates.
+          return patterns.some((p) => (p.indexOf('*') === p.length - 1 ? pk.startsWith(p.slice(0, -1)) : pk === p));
+        });
+    // The item `hookwarden block` / `disable` write (core/stores/controls-store.ts), and the counters each function keeps.
+    const { controls, counterPrefix } = RATE_LIMITS_KEYS;
+    const counter = (key: string) => `${counterPrefix}${key}`;
+    for (const role of [api.readerRole, api.eventsRole]) {
+      expect(mayUpdate(idOf(role), controls), 'controls').toBe(false);
+      expect(mayUpdate(idOf(role), counter('source:stripe')), "a webhook source's counter").toBe(false);
+    }
+    expect(mayUpdate(idOf(api.readerRole), counter(`${READER_LIMIT_KEYS.token}3f9c0a7e51d2b846`))).toBe(true);
+    expect(mayUpdate(idOf(api.eventsRole), counter(`${READER_LIMIT_KEYS.token}3f9c0a7e51d2b846`))).toBe(true);
+    expect(mayUpdate(idOf(api.eventsRole), counter(`${READER_LIMIT_KEYS.stream}3f9c0a7e51d2b846`))).toBe(true);
+    const webhookRole = idOf(stack.functions.webhookRole);
+    expect(mayUpdate(webhookRole, controls), 'controls').toBe(false);
+    expect(mayUpdate(webhookRole, counter('source:stripe'))).toBe(true);
   });
 
   it('creates the tokens table and the byTime index from the shared definitions, and outputs the tokens table', () => {

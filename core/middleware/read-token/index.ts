@@ -3,6 +3,7 @@ import { headerValuesFromEvent } from '../../headers.js';
 import type { RateLimit } from '../../rate-limit/sliding-window.js';
 import { readerStateOf } from '../../reader/state.js';
 import type { RateDecision, RateLimiter } from '../../stores/rate-limit-store.js';
+import { READER_LIMIT_KEYS } from '../../stores/tables.js';
 import type { TokenCache } from '../../stores/token-cache.js';
 import { withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
@@ -55,7 +56,7 @@ export const readToken = (opts: ReadTokenOptions): HttpMiddleware => {
     const credential = match[1] as string;
     state.tokenLive = async () => (await options.tokens.verify(credential)) !== undefined;
     if (!options.rateLimiter) return;
-    const decision = await options.rateLimiter.hit(`token:${record.id}`, options.rate, options.now());
+    const decision = await options.rateLimiter.hit(`${READER_LIMIT_KEYS.token}${record.id}`, options.rate, options.now());
     if (!decision.admitted) throw tokenRateLimited(decision, 'api', record.id, 'Too many requests for this token; retry later.');
   };
   return { before: readTokenBefore };
