@@ -156,7 +156,12 @@ export class HookwardenStack extends Stack {
       expectedReaders: [this.functions.webhookRole, ...this.rotation.secretReaders],
       topic: this.alarms.topic,
       topicKey: this.alarms.topicKey,
-      functionLogs: [this.functions.webhookLogs, this.functions.healthLogs],
+      // The deliveries API's refusals (bad tokens, scope, rate) are security events too.
+      functionLogs: [
+        this.functions.webhookLogs,
+        this.functions.healthLogs,
+        ...(this.deliveriesApi ? [this.deliveriesApi.readerLogs, this.deliveriesApi.eventsLogs] : []),
+      ],
       queryPrefix: id,
     });
     if (settings.cloudTrail === 'create') this.trail = new AuditTrail(this, 'Trail');

@@ -466,6 +466,14 @@ describe('the production stack', () => {
     });
     const names = t.ofType('AWS::Logs::QueryDefinition').map(([, q]) => q.Properties.Name);
     expect(names).toEqual(expect.arrayContaining(['Hookwarden-prod/security events', 'Hookwarden-prod/authentication failures']));
+    // Every saved query reads the deliveries API's logs too: a refused token or scope is a security event there.
+    const apiLogs = t
+      .ofType('AWS::Logs::LogGroup')
+      .map(([id]) => id)
+      .filter((id) => id.startsWith('DeliveriesApi'));
+    expect(apiLogs).toHaveLength(2);
+    for (const [, query] of t.ofType('AWS::Logs::QueryDefinition'))
+      expect(query.Properties.LogGroupNames).toEqual(expect.arrayContaining(apiLogs.map((id) => ({ Ref: id }))));
   });
 
   it('creates a trail of management events for the audit: all regions, KMS-encrypted, validated, into its own private, TLS-only, retained bucket', () => {
