@@ -20,11 +20,40 @@ const partsOf = (text: string): Part[] =>
     .split(/(\{id\}|\{timestamp\})/)
     .flatMap((piece): Part[] => (piece === '{id}' ? [ID] : piece === '{timestamp}' ? [TIMESTAMP] : piece ? [piece] : []));
 
+/** Whether `text` holds any character of `chars` (usually none or one: no regex, no allocation). */
+const holdsAny = (text: string, chars: string): boolean => {
+  for (let i = 0; i < chars.length; i++) if (text.includes(chars[i] as string)) return true;
+  return false;
+};
+
 /** Builds the signed text around the body; the usual template has no part at all and costs nothing. */
 const fill = (parts: readonly Part[], id: string, timestamp: string): string => {
   let text = '';
   for (const part of parts) text += part === ID ? id : part === TIMESTAMP ? timestamp : part;
   return text;
+};
+
+/**
+ * The characters a signed id must not hold: the first of the text between an
+ * `{id}` and a `{body}` after it, the last of the text between a `{body}` and
+ * an `{id}` after it. An id may hold any printable character, so in
+ * `{id}.{body}` the id `a.b` with body `c` signs the same text as the id `a`
+ * with body `b.c`: a capture replayed with the boundary moved would verify
+ * under another replay key. With these characters refused, the id ends at the
+ * first one (the last one when the body comes first). A `{timestamp}` in
+ * between (digits only) already fixes the boundary.
+ */
+const idStopsOf = (template: string): string => {
+  const pieces = template.split(/(\{id\}|\{timestamp\}|\{body\})/);
+  let stops = '';
+  for (let i = 1; i < pieces.length; i += 2) {
+    if (pieces[i] !== '{id}') continue;
+    const after = pieces[i + 1] as string;
+    const before = pieces[i - 1] as string;
+    if (pieces[i + 2] === '{body}' && after.length > 0) stops += after[0];
+    if (pieces[i - 2] === '{body}' && before.length > 0) stops += before[before.length - 1];
+  }
+  return stops;
 };
 
 const isHeaderName = (value: unknown): value is string => typeof value === 'string' && HEADER_NAME.test(value);
@@ -71,6 +100,7 @@ const compile = (options: HmacSchemeOptions) => {
     timestampHeader: timestampHeader?.toLowerCase(),
     idHeader: idHeader?.toLowerCase(),
     signsId: placeholders.includes('id'),
+    idStops: idStopsOf(template),
     head: partsOf(before),
     tail: partsOf(after),
   };
@@ -108,6 +138,12 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
         const read = idFromHeader(headers, c.idHeader);
         if (typeof read === 'object') return read;
         if (read === undefined && c.signsId) return { ok: false, code: 'signature_invalid', reason: `missing ${c.idHeader}` };
+        if (read !== undefined && holdsAny(read, c.idStops))
+          return {
+            ok: false,
+            code: 'signature_invalid',
+            reason: `${c.idHeader} holds a character that separates {id} from {body} in the template`,
+          };
         id = read;
       }
       let text = '';
@@ -133,7 +169,8 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
     },
 
     sign(secret, input) {
-      const id = input.id ?? randomUUID();
+      // A UUID's "-" may be what separates {id} from {body} (`{id}-{body}`): verification would refuse it.
+      const id = input.id ?? (c.idStops.includes('-') ? randomUUID().replaceAll('-', '') : randomUUID());
       const timestamp = String(input.timestampSeconds ?? nowSeconds());
       const mac = createHmac('sha256', decodeSecret(secret))
         .update(fill(c.head, id, timestamp))

@@ -138,3 +138,32 @@ describe('resolveScheme', () => {
     expect(resolveScheme('hmac', { header: 'x-a' })).not.toBe(resolveScheme('hmac', { header: 'x-a' }));
   });
 });
+
+describe('hmac: a signed id next to {body} ends where the template says', () => {
+  // The id is the replay key and may hold any printable character: a capture replayed with the
+  // id/body boundary moved signs the same text, and must not verify as a new delivery.
+  it.each([
+    ['{id}.{body}', 'd-1', body, 'd-1.{"event":"charge', 'succeeded"}'],
+    ['{body}.{id}', 'd-1', body, 'succeeded"}.d-1', '{"event":"charge'],
+    ['{timestamp}.{id}.{body}', 'd-1', body, 'd-1.{"event":"charge', 'succeeded"}'],
+    ['{id}::{body}', 'd-1', `:${body}`, 'd-1:', body],
+  ])('%s: a capture replayed with the boundary moved is refused', (template, id, sentBody, movedId, movedBody) => {
+    const timestamp = template.includes('{timestamp}') ? { timestampHeader: 'x-ts' } : {};
+    const scheme = createHmacScheme({ header: 'x-sig', idHeader: 'x-id', template, ...timestamp });
+    const sent = scheme.sign(SECRET, { body: Buffer.from(sentBody), id, timestampSeconds: NOW });
+    expect(verifyWith(scheme, [SECRET], sent, sentBody)).toMatchObject({ ok: true, deliveryId: id });
+    const replay: Record<string, string> = { ...sent, 'x-id': movedId };
+    expect(replay['x-sig']).toBe(scheme.sign(SECRET, { body: Buffer.from(movedBody), id: movedId, timestampSeconds: NOW })['x-sig']);
+    expectRefused(verifyWith(scheme, [SECRET], replay, movedBody), 'signature_invalid', [SECRET, sent['x-sig'] as string]);
+  });
+
+  it('refuses only the separating character, only next to {body}: a timestamp between fixes the boundary', () => {
+    const scheme = createHmacScheme({ header: 'x-sig', idHeader: 'x-id', timestampHeader: 'x-ts', template: '{id}.{timestamp}.{body}' });
+    const sent = scheme.sign(SECRET, { body: Buffer.from(body), id: 'evt.1:2', timestampSeconds: NOW });
+    expect(verifyWith(scheme, [SECRET], sent, body)).toMatchObject({ ok: true, deliveryId: 'evt.1:2' });
+    const dashed = createHmacScheme({ header: 'x-sig', idHeader: 'x-id', template: '{id}-{body}' });
+    const signed = dashed.sign(SECRET, { body: Buffer.from(body) });
+    expect(verifyWith(dashed, [SECRET], signed, body)).toMatchObject({ ok: true, deliveryId: signed['x-id'] });
+    expect(verifyWith(dashed, [SECRET], dashed.sign(SECRET, { body: Buffer.from(body), id: 'a.b:c' }), body).ok).toBe(true);
+  });
+});
