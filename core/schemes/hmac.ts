@@ -78,6 +78,13 @@ const compile = (options: HmacSchemeOptions) => {
   if (encoding !== 'hex' && encoding !== 'base64') problems.push('encoding must be "hex" or "base64"');
   if (timestampHeader !== undefined && !isHeaderName(timestampHeader)) problems.push('timestampHeader must be a header name');
   if (idHeader !== undefined && !isHeaderName(idHeader)) problems.push('idHeader must be a header name');
+  // The signature header carries a MAC: as the timestamp it is never digits, as a signed id it would sign itself.
+  for (const [key, name] of [
+    ['timestampHeader', timestampHeader],
+    ['idHeader', idHeader],
+  ] as const)
+    if (typeof header === 'string' && typeof name === 'string' && name.toLowerCase() === header.toLowerCase())
+      problems.push(`${key} names the same header as header: one header cannot carry both`);
   if (typeof template !== 'string') throw new Error(`scheme "hmac": ${[...problems, 'template must be a string'].join('; ')}`);
   const placeholders = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]);
   if (placeholders.filter((p) => p === 'body').length !== 1) problems.push('template must contain {body} exactly once');

@@ -124,6 +124,16 @@ describe('resolveScheme', () => {
       /timestampHeader is set but template has no \{timestamp\}/,
     ],
     ['a template that is not a string', { header: 'x-sig', template: 42 }, /template must be a string/],
+    [
+      'the signature header as the timestamp header (never verifies)',
+      { header: 'X-Sig', timestampHeader: 'x-sig', template: '{timestamp}.{body}' },
+      /timestampHeader names the same header as header/,
+    ],
+    [
+      'the signature header as the id header (never verifies; unsigned, its MAC would be the displayed id)',
+      { header: 'x-sig', idHeader: 'X-SIG', template: '{id}.{body}' },
+      /idHeader names the same header as header/,
+    ],
   ])('refuses hmac options with %s, in configuration terms', (_name, options, message) => {
     expect(() => resolveScheme('hmac', options as HmacSchemeOptions)).toThrow(message);
   });
