@@ -132,6 +132,31 @@ export const schemeFor = (
   }
 };
 
+/** Whether a source's scheme signs a timestamp, so that freshness (`maxAgeSeconds`) bounds when a copy verifies. */
+export const signsTimestamp = (schemeName: unknown, hmac: HmacSchemeOptions | undefined | false): boolean =>
+  schemeName === 'standard-webhooks' ||
+  schemeName === 'stripe' ||
+  schemeName === 'slack' ||
+  (schemeName === 'hmac' && !!hmac && !!hmac.timestampHeader);
+
+/**
+ * A signed timestamp is fresh from `maxAge` before now to `maxAge` after, so a
+ * copy of a delivery verifies for up to twice `maxAge` after the first one
+ * arrives. Its record (the replay guard) must outlive that, or the copy is
+ * stored and processed again.
+ */
+export const retentionCoversFreshness = (
+  problems: Problems,
+  [retentionWhere, retention]: readonly [string, number],
+  [maxAgeWhere, maxAge]: readonly [string, number],
+): void => {
+  if (retention < 2 * maxAge)
+    problems.add(
+      retentionWhere,
+      `must be at least twice ${maxAgeWhere} (${2 * maxAge} s): a copy of a delivery stays fresh that long, and one arriving after its record expired would be stored and processed again; got ${retention}`,
+    );
+};
+
 /** A whole number from the config file: a JSON number, never a string like "300". */
 export const jsonInt = (problems: Problems, where: string, raw: unknown, fallback: number, max: number): number => {
   if (raw !== undefined && typeof raw !== 'number') {

@@ -14,7 +14,9 @@ import {
   list,
   MAX_BODY_LIMIT,
   positiveInt,
+  retentionCoversFreshness,
   schemeFor,
+  signsTimestamp,
   SOURCE_NAME,
   stringArray,
   type Problems,
@@ -132,6 +134,8 @@ const sourceFromDocument = (
   const maxAgeSeconds = jsonInt(problems, `${where}.maxAgeSeconds`, raw.maxAgeSeconds, DEFAULTS.maxAgeSeconds, 86_400);
   const maxBodyBytes = jsonInt(problems, `${where}.maxBodyBytes`, raw.maxBodyBytes, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT);
   const retentionSeconds = jsonInt(problems, `${where}.retentionSeconds`, raw.retentionSeconds, DEFAULTS.retentionSeconds, 366 * 86_400);
+  if (signsTimestamp(schemeName, hmac))
+    retentionCoversFreshness(problems, [`${where}.retentionSeconds`, retentionSeconds], ['maxAgeSeconds', maxAgeSeconds]);
   const checked = limits(problems, [`${where}.rateLimit`, raw.rateLimit], [`${where}.clientRateLimit`, raw.clientRateLimit]);
   const rotation = rotationOf(problems, `${where}.rotation`, raw.rotation, scheme?.name ?? String(schemeName));
   if (!named) return undefined;
@@ -232,6 +236,8 @@ export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv
     DEFAULTS.retentionSeconds,
     366 * 86_400,
   );
+  if (signsTimestamp(schemeName, hmac))
+    retentionCoversFreshness(problems, ['WEBHOOK_RETENTION_SECONDS', retentionSeconds], ['WEBHOOK_MAX_AGE', maxAgeSeconds]);
   const checked = limits(
     problems,
     ['WEBHOOK_RATE_LIMIT', env.WEBHOOK_RATE_LIMIT],

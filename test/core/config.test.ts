@@ -386,3 +386,45 @@ describe('dangerous values need an acknowledgement (issue 8)', () => {
     ]);
   });
 });
+
+describe('a delivery is remembered as long as a copy of it stays fresh', () => {
+  const HMAC_TIMESTAMPED = {
+    WEBHOOK_HMAC_HEADER: 'x-sig',
+    WEBHOOK_HMAC_TIMESTAMP_HEADER: 'x-ts',
+    WEBHOOK_HMAC_TEMPLATE: '{timestamp}.{body}',
+  };
+  // A signed timestamp is accepted from maxAge before now to maxAge after: a copy stays fresh for
+  // up to twice maxAge after the first one arrives. A record kept less long lets a replay (or a
+  // late retry) past the replay guard, stored and processed a second time.
+  it.each([
+    ['standard-webhooks', {}],
+    ['stripe', { WEBHOOK_SECRET: TEST_SECRETS.stripe }],
+    ['slack', { WEBHOOK_SECRET: TEST_SECRETS.slack }],
+    ['hmac', { WEBHOOK_SECRET: TEST_SECRETS.hmac, ...HMAC_TIMESTAMPED }],
+  ])('%s: refuses a retention shorter than twice the maximum age, naming both', (scheme, env) => {
+    const base = { ...GOOD, WEBHOOK_SCHEME: scheme, ...env, WEBHOOK_MAX_AGE: '300' };
+    expect(problemsOf({ ...base, WEBHOOK_RETENTION_SECONDS: '599' })).toEqual([
+      expect.stringMatching(/^WEBHOOK_RETENTION_SECONDS: must be at least twice WEBHOOK_MAX_AGE \(600 s\).*got 599$/),
+    ]);
+    expect(loadConfig({ ...base, WEBHOOK_RETENTION_SECONDS: '600' }, emptyDir()).sources.get('default')?.retentionSeconds).toBe(600);
+  });
+
+  it('leaves a scheme without a signed timestamp alone (its replay window is the retention, as documented)', () => {
+    const github = { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: TEST_SECRETS.github, WEBHOOK_RETENTION_SECONDS: '60' };
+    expect(loadConfig(github, emptyDir()).sources.get('default')?.retentionSeconds).toBe(60);
+    const hmac = {
+      WEBHOOK_SCHEME: 'hmac',
+      WEBHOOK_SECRET: TEST_SECRETS.hmac,
+      WEBHOOK_HMAC_HEADER: 'x-sig',
+      WEBHOOK_RETENTION_SECONDS: '60',
+    };
+    expect(loadConfig(hmac, emptyDir()).sources.get('default')?.retentionSeconds).toBe(60);
+  });
+
+  it('checks each source of the file with its own keys', () => {
+    const document = { sources: [{ name: 'stripe', scheme: 'stripe', secretEnv: 'S', maxAgeSeconds: 3600, retentionSeconds: 3600 }] };
+    expect(problemsOf({ S: TEST_SECRETS.stripe }, writeConfig(document))).toEqual([
+      expect.stringContaining('sources[0].retentionSeconds: must be at least twice maxAgeSeconds (7200 s): '),
+    ]);
+  });
+});
