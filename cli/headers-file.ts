@@ -1,5 +1,6 @@
 import type { HeaderMap } from '../core/headers.js';
 import { UsageError } from './context.js';
+import { terminalSafe } from './terminal.js';
 
 /** `POST /webhooks/x HTTP/1.1` as the first line of a capture (curl -v, a proxy log, an HTTP client's export). */
 const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/\d(\.\d)?$/;
@@ -36,7 +37,8 @@ export const parseHeadersFile = (text: string, where = 'headers file'): HeaderMa
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new UsageError(`${where}: JSON must be an object of name → value`);
     for (const [name, value] of Object.entries(parsed)) {
-      if (!TOKEN.test(name)) throw new UsageError(`${where}: "${name}" is not a header name`);
+      // The name came from a captured request: escaped, so the error message cannot drive the terminal.
+      if (!TOKEN.test(name)) throw new UsageError(`${where}: "${terminalSafe(name)}" is not a header name`);
       const values: unknown[] = Array.isArray(value) ? value : [value];
       for (const item of values) {
         if (typeof item !== 'string') throw new UsageError(`${where}: "${name}" must be a string or an array of strings`);

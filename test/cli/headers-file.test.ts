@@ -34,6 +34,11 @@ describe('parseHeadersFile', () => {
     expect(() => parseHeadersFile('v1,c2lnbmF0dXJlLXZhbHVl')).toThrow(/^headers file line 1: expected "Name: value"$/);
   });
 
+  it('escapes a JSON name it refuses: a captured request must not drive the terminal through the error message', () => {
+    const text = JSON.stringify({ '\u001b]0;owned\u0007\u001b[2J\u009b1m': 'x' });
+    expect(() => parseHeadersFile(text, 'h.json')).toThrow('h.json: "\\x1b]0;owned\\x07\\x1b[2J\\x9b1m" is not a header name');
+  });
+
   it('gives back every header written as lines, in order (property)', () => {
     // Any token, except that a line starting with # is a comment.
     const name = fc.stringMatching(/^[A-Za-z0-9!$%&'*+.^_`|~-][A-Za-z0-9!#$%&'*+.^_`|~-]{0,19}$/);
