@@ -35,18 +35,34 @@ const baseUrl = (value: string): string => {
   return value.replace(/\/+$/, '');
 };
 
+/**
+ * What an HTTP header value can carry: tab, visible ASCII, space and Latin-1. CR and LF would end
+ * the header (printed by `sign`, an injected line); fetch refuses them and anything above U+00FF.
+ */
+// eslint-disable-next-line no-control-regex -- the controls a header value cannot hold
+const HEADER_VALUE = /^[^\u0000-\u0008\u000a-\u001f\u007f\u0100-\uffff]*$/;
+const HEADER_VALUE_EXPECTED = 'a header value (no CR, LF or other control characters, nothing above U+00FF)';
+
 const header = (value: string, previous: Array<[string, string]> = []): Array<[string, string]> => {
   const colon = value.indexOf(':');
   const name = value.slice(0, Math.max(colon, 0)).trim();
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new InvalidArgumentError('Expected "Name: value".');
-  return [...previous, [name, value.slice(colon + 1).trim()]];
+  const text = value.slice(colon + 1).trim();
+  if (!HEADER_VALUE.test(text)) throw new InvalidArgumentError(`Expected "Name: value" with ${HEADER_VALUE_EXPECTED}.`);
+  return [...previous, [name, text]];
+};
+
+const deliveryId = (value: string): string => {
+  if (!HEADER_VALUE.test(value)) throw new InvalidArgumentError(`Expected ${HEADER_VALUE_EXPECTED}.`);
+  return value;
 };
 
 const dataOption = (): Option => new Option('--data <text>', 'the body (default: a sample payload for the scheme)').conflicts('file');
 const fileOption = (): Option => new Option('--file <path>', 'read the body from a file, as raw bytes');
 const secretEnvOption = (): Option =>
   new Option('--secret-env <NAME>', 'use the secret(s) in this environment variable (comma-separated) instead of the configured ones');
-const idOption = (): Option => new Option('--id <id>', 'delivery id, for schemes that send one in a header (default: a random id)');
+const idOption = (): Option =>
+  new Option('--id <id>', 'delivery id, for schemes that send one in a header (default: a random id)').argParser(deliveryId);
 const timestampOption = (): Option =>
   new Option('--timestamp <unix-seconds>', 'time to sign, for schemes that sign one (default: now)').argParser(unixSeconds);
 

@@ -65,6 +65,16 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['sign', 'default', '--secret-env', 'BAD'], { BAD: 'plain-text' }, /--secret-env BAD: secret #1 is not a Standard Webhooks secret/],
     [['send', 'default', '--url', 'ftp://x'], SW, /--url <base>' argument 'ftp:\/\/x' is invalid/],
     [['send', 'default', '-H', 'no colon'], SW, /--header <name:value>' argument 'no colon' is invalid/],
+    // A header value cannot carry CR, LF or other controls, nor a character fetch cannot send: refused before signing, not
+    // printed as an extra header line by sign, nor turned into a TypeError (exit 1) by send.
+    [['sign', 'default', '--id', 'msg_1\r\nx-injected: 1'], SW, /--id <id>' argument [\s\S]* is invalid. Expected a header value/],
+    [['send', 'default', '--id', 'msg_1\nx: 1', '--url', 'http://127.0.0.1:9'], SW, /--id <id>' argument [\s\S]* is invalid/],
+    [
+      ['send', 'default', '-H', 'X-A: a\r\nx-injected: 1', '--url', 'http://127.0.0.1:9'],
+      SW,
+      /--header <name:value>' argument [\s\S]* is invalid/,
+    ],
+    [['send', 'default', '-H', 'X-A: \u2603', '--url', 'http://127.0.0.1:9'], SW, /Expected "Name: value" with a header value/],
     [['verify', 'default', '--body', 'b.bin'], SW, /required option '--headers <file>' not specified/],
     [
       ['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin', '--now', 'later'],
