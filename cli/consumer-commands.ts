@@ -13,6 +13,9 @@ export const receiverUrl = (value: string): string => {
     throw new InvalidArgumentError('Expected an http(s) URL such as http://127.0.0.1:8080/webhooks.');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('Expected an http or https URL.');
+  // fetch refuses such a URL: every forward would fail, and listen would pass every delivery by.
+  if (url.username !== '' || url.password !== '')
+    throw new InvalidArgumentError('Expected a URL without user:password@ (fetch cannot send credentials in a URL).');
   return value;
 };
 

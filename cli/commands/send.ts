@@ -81,9 +81,15 @@ const reasonOf = (text: string): string | undefined => {
  * @throws CommandFailed naming the URL when nothing answers (exit 1)
  */
 export const sendCommand = async (context: CliContext, sourceName: string, options: SendOptions): Promise<number> => {
+  const base = options.url ?? defaultBaseUrl(context);
+  // fetch refuses it (sign --curl may print it: curl sends it). Not echoed: the password is a secret.
+  const { username, password } = new URL(base);
+  if (username !== '' || password !== '')
+    throw new UsageError(
+      '--url: a URL with user:password@ cannot be sent (fetch refuses credentials in a URL); pass -H "Authorization: …"',
+    );
   const { body, headers, source, signedWith } = signedRequest(context, sourceName, options);
   const server = runningServer(context.dataDir);
-  const base = options.url ?? defaultBaseUrl(context);
   if (server && base === server.url) checkAgainstServer(context, server, sourceName, source.schemeName, signedWith);
   // Headers is case-insensitive, so `-H Content-Type:...` replaces the default instead of doubling it.
   const sent = new Headers({ 'content-type': contentTypeOf(body), ...headers });

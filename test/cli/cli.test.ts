@@ -116,6 +116,13 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     expect(r.stderr).not.toContain('not-base64');
   });
 
+  it('send refuses a --url with credentials (which fetch cannot send) with exit 2, without echoing them', async () => {
+    const r = await cli(['send', 'default', '--url', 'http://user:hunter2@127.0.0.1:9'], SW, tempDir());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^hookwarden: --url: a URL with user:password@ cannot be sent/);
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
   it('exits 1 naming the URL when nothing answers', async () => {
     // A port that was free a moment ago (fetch refuses low "bad" ports before connecting, which would test something else).
     const probe = createServer().listen(0, '127.0.0.1');

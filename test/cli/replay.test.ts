@@ -138,6 +138,8 @@ describe('hookwarden replay against the real local server', () => {
   it.each([
     [['--to', 'ftp://example.com/x'], /Expected an http or https URL/],
     [['--to', 'not a url'], /Expected an http\(s\) URL/],
+    // fetch refuses a URL with credentials: every forward would fail ("cannot reach", exit 1; listen would drop them all).
+    [['--to', 'http://user:pw@127.0.0.1:1/x'], /Expected a URL without user:password@/],
     [['--to', 'http://127.0.0.1:1/x', '--stack', 'prod'], /--stack needs --token-env NAME/],
     [
       ['--to', 'http://127.0.0.1:1/x', '--stack', 'prod', '--token-env', 'UNSET_TOKEN'],
