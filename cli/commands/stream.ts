@@ -68,7 +68,8 @@ export const tailCommand = async (context: CliContext, options: TailOptions, aws
  * `hookwarden listen --forward-to <url> [--source …]`: each delivery as it
  * arrives is read (`GET /deliveries/{source}/{id}`) and POSTed to the URL like
  * `replay` does, one at a time in order; one line per forward with the status.
- * A forward that fails is reported and not retried; the stream goes on.
+ * A forward that fails is reported and not retried; the stream goes on. A read the API refuses
+ * for now (429, 5xx) is waited out and made again: a burst over the token's limit skips nothing.
  */
 export const listenCommand = async (context: CliContext, options: ListenOptions, aws?: AwsClients): Promise<number> => {
   checkSource(options.source);
@@ -88,7 +89,10 @@ export const listenCommand = async (context: CliContext, options: ListenOptions,
         let statusText = '';
         let problem: string | undefined;
         try {
-          const delivery = await fetchDelivery(target, d.source, d.id, signal);
+          const delivery = await fetchDelivery(target, d.source, d.id, {
+            signal,
+            onRetry: (problem, pauseMs) => output.error(`${problem}; reading it again in ${Math.ceil(pauseMs / 1000)} s`),
+          });
           ({ status, statusText } = await forwardDelivery(delivery, options.forwardTo, signal));
         } catch (error) {
           if (signal.aborted) throw error;

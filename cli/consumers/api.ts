@@ -8,6 +8,15 @@ import { defaultAwsClients, readStackOutputs, type AwsClients } from '../targets
 /** How long one API call or one forward may take. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
+/** API answers worth coming back after: the server is busy, restarting or limiting this token. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
+
+/** The pause a `Retry-After` header asks for, in ms (at most a minute), or 0 without a usable one. */
+export const retryAfterMs = (response: Response): number => {
+  const seconds = Number(response.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 60_000) : 0;
+};
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Where the command-line consumers read deliveries: the API's base URL and a read token. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../context.js';
 import { terminalSafe } from '../terminal.js';
-import { apiErrorOf, causeOf, type ApiTarget } from './api.js';
+import { apiErrorOf, causeOf, retryAfterMs, RETRYABLE_STATUSES, type ApiTarget } from './api.js';
 
 /** A delivery as `GET /events` announces it. */
 export interface DeliveryEvent {
@@ -29,8 +29,6 @@ export interface FollowOptions {
   onNotice?(text: string): void;
 }
 
-/** Statuses worth coming back after: the server is busy, restarting or limiting us. */
-const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_BACKOFF_MS = 10_000;
 
 const isDeliveryEvent = (value: unknown): value is DeliveryEvent => {
@@ -73,11 +71,10 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
     }
     if (response && response.status !== 200) {
       const problem = await apiErrorOf(response);
-      if (!RETRYABLE.has(response.status)) throw new CommandFailed(`GET ${path} on ${target.where}: ${problem}`);
+      if (!RETRYABLE_STATUSES.has(response.status)) throw new CommandFailed(`GET ${path} on ${target.where}: ${problem}`);
       if (!dropped) options.onNotice?.(`GET ${path} on ${target.where}: ${problem}; retrying`);
       dropped = true;
-      const retryAfter = Number(response.headers.get('retry-after'));
-      if (Number.isFinite(retryAfter) && retryAfter > 0) retryMs = Math.max(retryMs, Math.min(retryAfter * 1000, 60_000));
+      retryMs = Math.max(retryMs, retryAfterMs(response));
       response = undefined;
     }
     if (response?.body) {

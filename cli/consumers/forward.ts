@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../context.js';
 import { terminalSafe } from '../terminal.js';
-import { apiErrorOf, apiGet, causeOf, REQUEST_TIMEOUT_MS, type ApiTarget } from './api.js';
+import { apiErrorOf, apiGet, causeOf, REQUEST_TIMEOUT_MS, retryAfterMs, RETRYABLE_STATUSES, type ApiTarget } from './api.js';
 
 /** One stored delivery as `GET /deliveries/{source}/{id}` answers it, the body as bytes. */
 export interface FetchedDelivery {
@@ -22,12 +23,38 @@ interface DeliveryAnswer {
   bodyEncoding?: string;
 }
 
-/** `GET /deliveries/{source}/{id}`, the body decoded to its original bytes. @throws CommandFailed for any answer but 200 */
-export const fetchDelivery = async (target: ApiTarget, source: string, id: string, signal?: AbortSignal): Promise<FetchedDelivery> => {
+/** Options of {@link fetchDelivery}. */
+export interface FetchDeliveryOptions {
+  /** Stops the read and any wait (Ctrl+C). */
+  readonly signal?: AbortSignal;
+  /**
+   * Waits out a 429 or 5xx (its `Retry-After`, else a growing pause) and reads again, until answered or
+   * `signal` aborts, telling this first (`listen`: a burst over the token's rate limit must delay a
+   * delivery, not skip it). Without it the first refusal throws (`replay`).
+   */
+  readonly onRetry?: (problem: string, pauseMs: number) => void;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+/** `GET /deliveries/{source}/{id}`, the body decoded to its original bytes. @throws CommandFailed for any answer but 200 (see `onRetry`) */
+export const fetchDelivery = async (
+  target: ApiTarget,
+  source: string,
+  id: string,
+  options: FetchDeliveryOptions = {},
+): Promise<FetchedDelivery> => {
+  const { signal, onRetry } = options;
   const path = `/deliveries/${encodeURIComponent(source)}/${encodeURIComponent(id)}`;
-  const response = await apiGet(target, path, signal ? { signal } : {});
-  if (response.status !== 200)
-    throw new CommandFailed(`cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`);
+  let response = await apiGet(target, path, signal ? { signal } : {});
+  for (let failures = 0; response.status !== 200; failures += 1) {
+    const problem = `cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`;
+    if (!onRetry || !RETRYABLE_STATUSES.has(response.status)) throw new CommandFailed(problem);
+    const pauseMs = Math.max(retryAfterMs(response), Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures, 4)));
+    onRetry(problem, pauseMs);
+    await sleep(pauseMs, undefined, signal ? { signal } : {});
+    response = await apiGet(target, path, signal ? { signal } : {});
+  }
   const answer = (await response.json()) as DeliveryAnswer;
   if (typeof answer.body !== 'string')
     throw new CommandFailed(`${target.where} answered delivery ${terminalSafe(`${source}/${id}`)} without a body`);

@@ -229,3 +229,47 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
     expect(bad.stderr()).toContain('is not a source name');
   }, 60_000);
 });
+
+describe('hookwarden listen when its own reads are rate limited (HOOKWARDEN_API_RATE_LIMIT)', () => {
+  const dataDir = emptyDir();
+  // Three reads per token in any 2 s: a burst of deliveries outruns it at once.
+  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_DATA_DIR: dataDir, PORT: '0', HOOKWARDEN_API_RATE_LIMIT: '3/2s' };
+  let local: LocalHookwarden;
+  let receiver: Receiver;
+  let cmd: Running | undefined;
+
+  beforeAll(async () => {
+    local = await startLocal({ env, cwd: emptyDir() });
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    cmd?.child.kill('SIGKILL');
+    await receiver?.close();
+    await local?.close();
+  });
+
+  it('waits out a 429 on reading a delivery and forwards it, instead of passing it by: every delivery once, in order', async () => {
+    cmd = startCli(['listen', '--forward-to', receiver.url, '--json'], { HOOKWARDEN_DATA_DIR: dataDir });
+    await cmd.stderrHas(/^connected to /m);
+    const scheme = local.config.sources.get('default')?.scheme;
+    if (!scheme) throw new Error('no default source');
+    const ids = Array.from({ length: 6 }, (_, i) => `msg_limited_${Date.now()}_${i}`);
+    for (const id of ids) {
+      const body = Buffer.from(JSON.stringify({ id }));
+      const res = await fetch(`${local.url}/webhooks/default`, {
+        method: 'POST',
+        body: new Uint8Array(body),
+        headers: { 'content-type': 'application/json', ...scheme.sign(TEST_SECRETS.standardWebhooks, { body, id }) },
+      });
+      expect(res.status).toBe(202);
+    }
+    const printed = (await cmd.lines(ids.length, 60_000)).map(
+      (line) => JSON.parse(line) as { id: string; status?: number; error?: string },
+    );
+    expect(printed.filter((p) => p.error !== undefined)).toEqual([]);
+    expect(printed.map((p) => p.id)).toEqual(ids);
+    expect(receiver.received.map((r) => r.headers['hookwarden-delivery-id'])).toEqual(ids);
+    cmd.child.kill('SIGINT');
+    expect(await cmd.exited).toBe(0);
+  }, 90_000);
+});
