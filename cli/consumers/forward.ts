@@ -88,7 +88,8 @@ const HOP_BY_HOP = new Set([
 
 /**
  * The headers a forward sends: the kept headers of the delivery (minus
- * hop-by-hop ones and anything not sendable as a header), then
+ * hop-by-hop ones and anything not sendable as a header; a character above
+ * U+00FF goes as its UTF-8 bytes), then
  * `Hookwarden-Source` and `Hookwarden-Delivery-Id`, which no stored header can replace.
  */
 export const forwardHeaders = (delivery: Pick<FetchedDelivery, 'source' | 'id' | 'headers'>): Record<string, string> => {
@@ -98,7 +99,9 @@ export const forwardHeaders = (delivery: Pick<FetchedDelivery, 'source' | 'id' |
     // eslint-disable-next-line no-control-regex -- a header value cannot carry these
     if (!TOKEN.test(name) || HOP_BY_HOP.has(lower) || lower.startsWith('hookwarden-') || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value))
       continue;
-    headers[lower] = value;
+    // A header on the wire is bytes, and fetch sends a string's characters as Latin-1 bytes, refusing any above
+    // U+00FF (which a JSON string from the API may hold): send those as their UTF-8 bytes rather than fail the forward.
+    headers[lower] = /[\u0100-\uffff]/.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
   }
   headers['hookwarden-source'] = delivery.source;
   headers['hookwarden-delivery-id'] = delivery.id;
