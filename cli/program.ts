@@ -43,10 +43,26 @@ const baseUrl = (value: string): string => {
 const HEADER_VALUE = /^[^\u0000-\u0008\u000a-\u001f\u007f\u0100-\uffff]*$/;
 const HEADER_VALUE_EXPECTED = 'a header value (no CR, LF or other control characters, nothing above U+00FF)';
 
+/** Headers of the connection, not of the request: fetch drops `Host` without a word and fails or hangs on the others. */
+const CONNECTION_HEADERS = new Set([
+  'connection',
+  'content-length',
+  'expect',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
 const header = (value: string, previous: Array<[string, string]> = []): Array<[string, string]> => {
   const colon = value.indexOf(':');
   const name = value.slice(0, Math.max(colon, 0)).trim();
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new InvalidArgumentError('Expected "Name: value".');
+  if (CONNECTION_HEADERS.has(name.toLowerCase()))
+    throw new InvalidArgumentError(`Expected a header of the request: ${name} belongs to the connection, which sets it.`);
   const text = value.slice(colon + 1).trim();
   if (!HEADER_VALUE.test(text)) throw new InvalidArgumentError(`Expected "Name: value" with ${HEADER_VALUE_EXPECTED}.`);
   return [...previous, [name, text]];
@@ -137,7 +153,11 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .addOption(idOption())
     .addOption(timestampOption())
     .option('--url <base>', 'base URL (default: the running local server, else http://127.0.0.1:$PORT)', baseUrl)
-    .option('-H, --header <name:value>', 'an extra header, replacing a signed one of the same name (repeatable)', header)
+    .option(
+      '-H, --header <name:value>',
+      'an extra header, replacing a signed one of the same name (repeatable; not Host, Content-Length or another connection header)',
+      header,
+    )
     .addOption(secretEnvOption())
     .option('--json', 'print one JSON object: url, status, statusText, signedWith, body, reason')
     .action(async (source: string, options) => {

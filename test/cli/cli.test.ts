@@ -75,6 +75,9 @@ describe.concurrent('hookwarden --help and bad usage', () => {
       /--header <name:value>' argument [\s\S]* is invalid/,
     ],
     [['send', 'default', '-H', 'X-A: \u2603', '--url', 'http://127.0.0.1:9'], SW, /Expected "Name: value" with a header value/],
+    // fetch silently drops Host, and waits out its 30 s timeout on a Content-Length that is not the body's.
+    [['send', 'default', '-H', 'Host: other.example', '--url', 'http://127.0.0.1:9'], SW, /Host belongs to the connection/],
+    [['send', 'default', '-H', 'content-length: 1', '--url', 'http://127.0.0.1:9'], SW, /content-length belongs to the connection/],
     [['verify', 'default', '--body', 'b.bin'], SW, /required option '--headers <file>' not specified/],
     [
       ['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin', '--now', 'later'],
