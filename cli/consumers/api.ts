@@ -97,12 +97,14 @@ export const apiErrorOf = async (response: Response): Promise<string> => {
 export const apiGet = async (
   target: ApiTarget,
   path: string,
-  init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+  init: { headers?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<Response> => {
+  // Ctrl+C's signal does not replace the timeout: an API that takes the connection and never answers must not stop `listen` for good.
+  const timeout = AbortSignal.timeout(init.timeoutMs ?? REQUEST_TIMEOUT_MS);
   try {
     return await fetch(`${target.url}${path}`, {
       headers: { authorization: `Bearer ${target.token}`, accept: 'application/json', ...init.headers },
-      signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
       redirect: 'error',
     });
   } catch (error) {
