@@ -90,11 +90,16 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
       failures = 0;
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
+      // A CR that ends a chunk may be the first half of a CRLF split across chunks: kept until the next one says.
+      let carriedCr = '';
       try {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          buffer += value.replace(/\r\n?/g, '\n');
+          let text = carriedCr + value;
+          carriedCr = text.endsWith('\r') ? '\r' : '';
+          if (carriedCr) text = text.slice(0, -1);
+          buffer += text.replace(/\r\n?/g, '\n');
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, end);
