@@ -75,6 +75,11 @@ const compile = (options: HmacSchemeOptions) => {
   if (header === undefined) problems.push('header is required');
   else if (!isHeaderName(header)) problems.push('header must be a header name');
   if (options.prefix !== undefined && typeof options.prefix !== 'string') problems.push('prefix must be a string');
+  // eslint-disable-next-line no-control-regex -- the characters a received header value never starts with or holds
+  else if (options.prefix !== undefined && /^[\t ]|[\u0000-\u0008\u000a-\u001f\u007f]/.test(options.prefix))
+    problems.push(
+      'prefix cannot start with a space or tab or hold a control character: header values arrive without them, so no signature would match',
+    );
   if (encoding !== 'hex' && encoding !== 'base64') problems.push('encoding must be "hex" or "base64"');
   if (timestampHeader !== undefined && !isHeaderName(timestampHeader)) problems.push('timestampHeader must be a header name');
   if (idHeader !== undefined && !isHeaderName(idHeader)) problems.push('idHeader must be a header name');

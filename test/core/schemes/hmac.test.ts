@@ -112,6 +112,9 @@ describe('resolveScheme', () => {
     ['no header', { prefix: 'x' }, /header is required/],
     ['a header name with a space', { header: 'x sig' }, /header must be a header name/],
     ['a bad encoding', { header: 'x-sig', encoding: 'base32' }, /encoding must be "hex" or "base64"/],
+    // Header values arrive trimmed and without control characters: such a prefix refused every delivery with 401.
+    ['a prefix starting with a space', { header: 'x-sig', prefix: ' sha256=' }, /prefix cannot start with a space or tab/],
+    ['a prefix holding a newline', { header: 'x-sig', prefix: 'sha256=\n' }, /hold a control character/],
     ['a bad timestamp header', { header: 'x-sig', timestampHeader: 'x:ts' }, /timestampHeader must be a header name/],
     ['a template without {body}', { header: 'x-sig', template: '{timestamp}', timestampHeader: 'x-ts' }, /exactly once/],
     ['a template with {body} twice', { header: 'x-sig', template: '{body}.{body}' }, /exactly once/],
