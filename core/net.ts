@@ -59,22 +59,25 @@ export interface AddressMatcher {
 }
 
 /**
- * Builds an {@link AddressMatcher} from validated entries with `node:net`'s BlockList.
+ * Builds an {@link AddressMatcher} from validated entries with `node:net`'s BlockList,
+ * one per family: a BlockList matches an IPv4 address against any IPv6 range that holds
+ * `::ffff:0:0/96` (`::/1`, `::/64`), so one list would let such a range admit every IPv4
+ * client. Mapped addresses are IPv4 already ({@link parseAddress}) and mapped ranges are refused.
  * @throws Error when an entry is invalid (configuration is validated before this runs)
  */
 export const addressMatcher = (entries: readonly string[]): AddressMatcher => {
-  const list = new BlockList();
+  const lists = { ipv4: new BlockList(), ipv6: new BlockList() };
   for (const entry of entries) {
     const problem = describeInvalidRange(entry);
     if (problem) throw new Error(problem);
     const [ip, prefix] = entry.trim().split('/');
     const address = parseAddress(ip as string) as Address;
-    if (prefix === undefined) list.addAddress(address.ip, address.family);
-    else list.addSubnet(address.ip, Number(prefix), address.family);
+    if (prefix === undefined) lists[address.family].addAddress(address.ip, address.family);
+    else lists[address.family].addSubnet(address.ip, Number(prefix), address.family);
   }
   return {
     size: entries.length,
-    contains: (address) => entries.length > 0 && list.check(address.ip, address.family),
+    contains: (address) => entries.length > 0 && lists[address.family].check(address.ip, address.family),
   };
 };
 

@@ -51,6 +51,25 @@ describe('ipAllowlist', () => {
     expect(req.context.hookwarden.client?.address.ip).toBe('203.0.113.9');
   });
 
+  // node:net's BlockList matches an IPv4 address against any IPv6 range holding ::ffff:0:0/96, so `::/1` (which the parser
+  // does not count as every address, no acknowledgement needed) would admit every IPv4 client and trust every IPv4 peer.
+  it.each(['::/1', '::/64', '::/80'])('does not let the IPv6 range %s admit an IPv4 client', async (range) => {
+    const sources = sourcesFrom({ WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_IPS: range });
+    await expect(ipAllowlist({ sources }).before!(request(sources, '198.51.100.7'))).rejects.toMatchObject({
+      statusCode: 403,
+      code: 'ip_denied',
+    });
+    await expect(ipAllowlist({ sources }).before!(request(sources, '::1'))).resolves.toBeUndefined();
+  });
+
+  it.each(['::/1', '::/64'])('does not let the IPv6 trusted proxy range %s vouch for an IPv4 peer', async (range) => {
+    const req = request(allowlisted, '198.51.100.7', { 'x-forwarded-for': '203.0.113.9' });
+    await expect(ipAllowlist({ sources: allowlisted, trustedProxies: [range] }).before!(req)).rejects.toMatchObject({
+      statusCode: 403,
+      code: 'ip_denied',
+    });
+  });
+
   it('answers a malformed X-Forwarded-For from a trusted proxy with 400 forwarded_header_invalid', async () => {
     const req = request(allowlisted, '10.0.0.5', { 'x-forwarded-for': 'not-an-address' });
     await expect(ipAllowlist({ sources: allowlisted, trustedProxies: ['10.0.0.0/8'] }).before!(req)).rejects.toMatchObject({
