@@ -43,6 +43,18 @@ describe('containment against dynalite', () => {
     await store.unblock('203.0.113.0/28');
   });
 
+  it('fails closed without webhookRoute and ipAllowlist before it', async () => {
+    await store.block({ range: '203.0.113.9', expiresAt: NOW / 1000 + 3600, reason: 'incident', createdAt: NOW / 1000 });
+    try {
+      // The blocked peer, but the client was never resolved: the block must not be silently skipped.
+      const guard = containment({ controls: cache() });
+      await expect(guard.before!(middyRequest({}, { source: sources.get('default') }))).rejects.toThrow(/ipAllowlist/);
+      await expect(guard.before!(middyRequest())).rejects.toThrow(/webhookRoute/);
+    } finally {
+      await store.unblock('203.0.113.9');
+    }
+  });
+
   it('answers a disabled source with 503 source_disabled and Retry-After 300 by default, or as configured', async () => {
     await store.disable('default', 'maintenance', NOW / 1000);
     await expect(containment({ controls: cache() }).before!(request())).rejects.toMatchObject({

@@ -38,6 +38,17 @@ describe('ipAllowlist', () => {
     await expect(ipAllowlist({ sources: open }).before!(request(open, ip))).rejects.toMatchObject({ statusCode: 403, code: 'ip_denied' });
   });
 
+  // Composed before webhookRoute (or given other sources than it), there is no allowlist to read: refuse rather than
+  // let every address through.
+  it('fails closed without webhookRoute before it', async () => {
+    const req = middyRequest({ requestContext: { requestId: 'r', identity: { sourceIp: '198.51.100.7' } } as never });
+    await expect(ipAllowlist({ sources: allowlisted }).before!(req)).rejects.toThrow(/webhookRoute/);
+  });
+
+  it('fails closed for a source it was not given', async () => {
+    await expect(ipAllowlist({ sources: new Map() }).before!(request(allowlisted, '198.51.100.7'))).rejects.toThrow(/"default"/);
+  });
+
   it('trusts no proxy by default: X-Forwarded-For cannot claim an allowlisted address', async () => {
     for (const options of [{ sources: allowlisted }, { sources: allowlisted, trustedProxies: undefined }]) {
       const req = request(allowlisted, '10.0.0.5', { 'x-forwarded-for': '203.0.113.9' });
