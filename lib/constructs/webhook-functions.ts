@@ -9,7 +9,8 @@ import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_KEYS, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
-import type { ConfigDescription, SourceDescription } from '../../core/config/index.js';
+import { describeConfig, type ConfigDescription, type SourceDescription } from '../../core/config/index.js';
+import { ConfigError } from '../../core/errors.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
@@ -182,6 +183,15 @@ export class WebhookFunctions extends Construct {
       props.trustedProxies ?? [],
       props.acceptRisks ?? [],
     );
+    // The functions read this document with the one parser at every cold start: what they would refuse (a 5xx on every
+    // delivery after a deploy that succeeded) is refused here, at synth, every problem at once.
+    const problems = [
+      ...describeConfig({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(this.configDocument) }).problems,
+      ...this.configDocument.sources.flatMap((source) =>
+        source.secretArn ? [] : [`source "${source.name}": has no secret id (secretIds has no entry for it)`],
+      ),
+    ];
+    if (problems.length > 0) throw new ConfigError(problems);
     // Written beside the cloud assembly and copied into each bundle after esbuild; the asset hash covers it.
     const configDir = join(Stage.of(this)?.outdir ?? ROOT, 'hookwarden-config', this.node.addr);
     mkdirSync(configDir, { recursive: true });
