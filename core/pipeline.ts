@@ -29,8 +29,11 @@ export interface PipelineDependencies {
   readonly store: DeliveryStore;
   readonly telemetry: Telemetry;
   readonly secretProviders: SecretProviderFactory;
-  /** Sliding-window limits per source and client (sources' `rateLimit` / `clientRateLimit`). @default none */
-  readonly rateLimiter?: RateLimiter;
+  /**
+   * Sliding-window limits per source and client (sources' `rateLimit` / `clientRateLimit`). `false`: not
+   * enforced, on purpose. Left out while a source sets a limit, its deliveries fail (500) rather than pass unlimited.
+   */
+  readonly rateLimiter?: RateLimiter | false;
   /** Blocklist and source switch. @default none (nothing blocked or disabled) */
   readonly controls?: ControlsCache;
   /** Clock, epoch milliseconds. @default Date.now */
@@ -92,7 +95,7 @@ export const webhookMiddlewares = (
     replayGuard({
       store: deps.store,
       telemetry: deps.telemetry,
-      ...(deps.rateLimiter ? { rateLimiter: deps.rateLimiter } : {}),
+      ...(deps.rateLimiter === undefined ? {} : { rateLimiter: deps.rateLimiter }),
       ...options,
       ...(now ? { now } : {}),
     }),

@@ -82,7 +82,8 @@ export const wireDependencies = (options: WiringOptions = {}): PipelineDependenc
     secretProviders:
       options.secretProviders ??
       secretsManagerProviders(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({})),
-    ...(rateLimiter ? { rateLimiter } : {}),
+    // An explicit `false` is passed on: the pipeline then knows the limits are off on purpose.
+    ...(rateLimiter === undefined ? {} : { rateLimiter }),
     ...(controls ? { controls } : {}),
     ...(options.now ? { now: options.now } : {}),
   };

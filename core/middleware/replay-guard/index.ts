@@ -27,10 +27,11 @@ export interface ReplayGuardOptions {
    * Counts authenticated deliveries against the source's `rateLimit` and
    * `clientRateLimit` (in parallel), before the delivery write: over a limit,
    * 429 `rate_limited`, nothing written to the deliveries table, nothing counted;
-   * a duplicate gives its count back.
-   * @default none (no app-level limit)
+   * a duplicate gives its count back. `false` leaves the limits unenforced, on
+   * purpose; left out while the source sets a limit, every delivery fails (500)
+   * rather than pass unlimited.
    */
-  readonly rateLimiter?: RateLimiter;
+  readonly rateLimiter?: RateLimiter | false;
   /** For logging a failed cleanup. */
   readonly telemetry?: Telemetry;
   /** Clock, epoch milliseconds. @default Date.now */
@@ -76,6 +77,11 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     const limits = limitsFor(source, state.client ? clientKeyOf(state.client.address) : 'unknown');
     // Counters first: a refused delivery never touches the deliveries table (no item, no stream record).
     let admissions: RateDecision[] = [];
+    // A limit the configuration sets is never skipped because a chain was composed without a limiter.
+    if (limits.length > 0 && options.rateLimiter === undefined)
+      throw new Error(
+        `replayGuard: source "${source.name}" sets a rate limit but no rateLimiter was given (pass one, or false to leave it unenforced)`,
+      );
     if (options.rateLimiter) {
       try {
         admissions = await admit(options.rateLimiter, limits, nowMs);

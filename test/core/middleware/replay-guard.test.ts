@@ -120,4 +120,17 @@ describe('replayGuard against dynalite', () => {
     req.context.hookwarden.delivery = undefined;
     await expect(replayGuard({ store }).before!(req)).rejects.toThrow(/signatureVerifier/);
   });
+
+  // A chain composed with webhookMiddlewares() or replayGuard() and no limiter ignored the source's
+  // rateLimit without a word: every delivery passed unlimited.
+  it('refuses to run a source that sets a rate limit without a rateLimiter, and leaves it unenforced only for an explicit false', async () => {
+    const source = limited.get('default');
+    const refused = request(undefined, source);
+    await expect(replayGuard({ store, mode: 'store', now: () => NOW }).before!(refused)).rejects.toThrow(
+      /source "default" sets a rate limit but no rateLimiter was given/,
+    );
+    expect(await stored(refused.context.hookwarden.delivery!.deliveryId)).toBeUndefined();
+    const unlimited = replayGuard({ store, mode: 'store', rateLimiter: false, now: () => NOW });
+    for (const req of [request(undefined, source), request(undefined, source)]) await unlimited.before!(req);
+  });
 });
