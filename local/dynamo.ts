@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -65,6 +66,31 @@ export class StoreInUseError extends Error {
 }
 
 /**
+ * Serves the store only to the server's and the CLI's own clients. dynalite
+ * answers any `Origin` with `Access-Control-Allow-Origin: *` (preflights
+ * included) and checks no `Host`, so a web page the developer visits, or a
+ * DNS-rebinding one, could read every stored body and write the tokens and the
+ * blocklist once it found the port. A DynamoDB client names the endpoint
+ * (`127.0.0.1:<port>`, or `localhost:<port>`) and sends no `Origin` or
+ * `Sec-Fetch-*`; anything else gets 403.
+ */
+const guardFromBrowsers = (server: Server, port: () => number): void => {
+  const serve = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const browser =
+      req.headers.origin !== undefined || req.headers['sec-fetch-mode'] !== undefined || req.headers['sec-fetch-site'] !== undefined;
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (browser || (host !== `127.0.0.1:${port()}` && host !== `localhost:${port()}`)) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' });
+      res.end('The local store answers only Hookwarden on this machine.\n');
+      return;
+    }
+    for (const listener of serve) listener(req, res);
+  });
+};
+
+/**
  * Starts dynalite in-process on loopback and creates the tables from the same
  * definitions the CDK constructs use (dynalite has no TTL: expiry is checked in code).
  * @throws StoreInUseError when another process has the data directory open
@@ -79,6 +105,7 @@ export const startLocalStore = async (options: LocalStoreOptions = {}): Promise<
     }
   }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
+  guardFromBrowsers(server, () => (server.address() as AddressInfo).port);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
