@@ -95,8 +95,9 @@ export const runningServer = (dataDir: string): ServerInfo | undefined => {
  * Makes the data directory private to its owner, at every start: it holds
  * delivery bodies and development secrets. The directory and its
  * subdirectories become 0700, the files in them 0600, whatever an earlier
- * version, a copy or the umask left behind. (Files the store creates later
- * sit inside the 0700 directory.)
+ * version, a copy or the umask left behind. Called again once the store has
+ * opened its files; the files it creates after that sit inside the 0700
+ * directory.
  */
 export const restrictDataDir = (dataDir: string): void => {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -167,6 +168,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const secretProviders: SecretProviderFactory = (source) =>
     source.kind === 'keyFile' ? keyFiles(source) : environmentSecretProviders(source);
   const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
+  // The store has just made its directory and files with the umask's modes (0755, 0644 in a new data directory): close them too.
+  if (!options.inMemory) restrictDataDir(dataDir);
   const telemetry = options.telemetry ?? createTelemetry();
   const tokens = new DynamoDbTokenStore({ client: store.client, tableName: tableName(TOKENS_TABLE, env) });
   // The command-line consumers and the console read the local server with this token, no setup needed.

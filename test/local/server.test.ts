@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cli, ROOT, startServer } from '../helpers/cli.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { emptyDir } from '../helpers/harness.js';
+import { startLocal } from '../../local/index.js';
 
 const start = (env: Record<string, string>, cwd = emptyDir()) =>
   spawnSync(
@@ -166,6 +167,29 @@ describe('npm start keeps its data directory private', () => {
       expect(stored.length).toBeGreaterThan(0);
     } finally {
       server.process.kill('SIGKILL');
+    }
+  });
+});
+
+/** Every directory and file under `dir`, with its mode, as `700 path`. */
+const modesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return [`${modeOf(path)} ${path}`, ...(entry.isDirectory() ? modesUnder(path) : [])];
+  });
+
+describe('npm start in a new data directory', () => {
+  it('leaves no directory above 0700 and no file above 0600 once it has started, the store’s own included', async () => {
+    const dataDir = join(emptyDir(), 'data');
+    const local = await startLocal({ env: { HOOKWARDEN_DATA_DIR: dataDir, PORT: '0' }, cwd: emptyDir() });
+    try {
+      const modes = modesUnder(dataDir);
+      expect(modes.some((line) => line.includes(join('dynamodb', 'CURRENT')))).toBe(true);
+      expect(modes.some((line) => line.includes(join('keys', 'default.json')))).toBe(true);
+      expect(modeOf(dataDir)).toBe('700');
+      expect(modes.filter((line) => !/^(700|600) /.test(line))).toEqual([]);
+    } finally {
+      await local.close();
     }
   });
 });
