@@ -58,7 +58,8 @@ export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'tel
     fallbackMessage: FALLBACK_BODY,
     logger: (error: unknown) => deps.telemetry.logger.error('unhandled error', { error }),
   }) as HttpMiddleware,
-  injectLambdaContext(deps.telemetry.logger, { resetKeys: true }) as HttpMiddleware,
+  // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds signatures, read tokens and the body.
+  injectLambdaContext(deps.telemetry.logger, { resetKeys: true, logEvent: false }) as HttpMiddleware,
   securityHeaders(),
   corsPolicy({ origins: deps.config.corsOrigins }),
   errorResponder({ production: deps.config.production }),

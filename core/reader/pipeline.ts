@@ -56,7 +56,8 @@ const outerMiddlewares = (deps: Pick<ReaderDependencies, 'config' | 'telemetry'>
     fallbackMessage: FALLBACK_BODY,
     logger: (error: unknown) => deps.telemetry.logger.error('unhandled error', { error }),
   }) as HttpMiddleware,
-  injectLambdaContext(deps.telemetry.logger, { resetKeys: true }) as HttpMiddleware,
+  // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds signatures, read tokens and the body.
+  injectLambdaContext(deps.telemetry.logger, { resetKeys: true, logEvent: false }) as HttpMiddleware,
   securityHeaders(),
   corsPolicy({ origins: deps.config.corsOrigins, ...READER_CORS }),
   errorResponder({ production: deps.config.production }),
