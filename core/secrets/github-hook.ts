@@ -33,6 +33,15 @@ export const hookPath = (hook: GitHubHook): string =>
   hook.repository ? `/repos/${hook.repository}/hooks/${hook.hookId}` : `/orgs/${hook.organization}/hooks/${hook.hookId}`;
 
 /**
+ * Why `token` (trimmed) cannot be a GitHub token, naming the problem and never
+ * the value; `undefined` when it can be. Checked before any request: fetch
+ * refuses a header value with a line break or NUL inside and quotes the whole
+ * value, token included, in its error.
+ */
+export const tokenProblem = (token: string): string | undefined =>
+  /^[\x21-\x7e]+$/.test(token.trim()) ? undefined : 'holds a space, a line break or another character a token cannot have';
+
+/**
  * The GitHub side of a `github` rotation, through the REST API: `set` PATCHes
  * the hook's config with the new secret; `test` requests a ping and waits until
  * the hook's delivery log shows it answered with a 2xx (GitHub delivers it
@@ -41,6 +50,9 @@ export const hookPath = (hook: GitHubHook): string =>
 export const githubHookSwitch = (options: GitHubHookSwitchOptions): ProviderSwitch => {
   const base = (options.apiUrl ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
   const path = hookPath(options.hook);
+  const problem = tokenProblem(options.token);
+  if (problem) throw new GitHubApiError(`the GitHub token ${problem}`);
+  const token = options.token.trim();
   const call = async (method: string, suffix: string, body?: unknown): Promise<unknown> => {
     let response: Response;
     try {
@@ -48,7 +60,7 @@ export const githubHookSwitch = (options: GitHubHookSwitchOptions): ProviderSwit
         method,
         headers: {
           Accept: 'application/vnd.github+json',
-          Authorization: `Bearer ${options.token}`,
+          Authorization: `Bearer ${token}`,
           'X-GitHub-Api-Version': '2022-11-28',
           'User-Agent': 'hookwarden-rotation',
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),

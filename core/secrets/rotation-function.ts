@@ -1,6 +1,6 @@
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { GitHubHook, RotationMode } from '../config/rotation.js';
-import { DEFAULT_GITHUB_API_URL, githubHookSwitch } from './github-hook.js';
+import { DEFAULT_GITHUB_API_URL, githubHookSwitch, tokenProblem } from './github-hook.js';
 import { generateKey } from './key-document.js';
 import { rotationSteps, type ProviderSwitch, type RotationSteps } from './rotation.js';
 import { secretsManagerKeyStore } from './secrets-manager-store.js';
@@ -53,13 +53,20 @@ export const rotatedSourceOf = (sources: readonly RotatedSource[], secretId: str
 
 const tokenOf = async (client: SecretsManagerClient, arn: string): Promise<string> => {
   const text = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString?.trim() ?? '';
+  let token: unknown = text;
   if (text.startsWith('{')) {
-    const token = (JSON.parse(text) as { token?: unknown }).token;
-    if (typeof token === 'string' && token) return token;
-    throw new RotationRefused(`the GitHub token secret ${arn} is JSON without a "token" string`);
+    try {
+      token = (JSON.parse(text) as { token?: unknown }).token;
+    } catch {
+      // The parser's message quotes the text around the error: the token.
+      throw new RotationRefused(`the GitHub token secret ${arn} starts with "{" but is not JSON`);
+    }
+    if (typeof token !== 'string' || !token) throw new RotationRefused(`the GitHub token secret ${arn} is JSON without a "token" string`);
   }
-  if (!text) throw new RotationRefused(`the GitHub token secret ${arn} is empty`);
-  return text;
+  if (!token) throw new RotationRefused(`the GitHub token secret ${arn} is empty`);
+  const problem = tokenProblem(token as string);
+  if (problem) throw new RotationRefused(`the GitHub token secret ${arn} ${problem}`);
+  return (token as string).trim();
 };
 
 /**

@@ -161,6 +161,28 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     await expect(rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v1' })).rejects.toThrow(message);
   });
 
+  it.each([
+    ['JSON that does not parse', '{"token": ghp_leakedTokenValue0123456789}'],
+    ['a line break inside the token', JSON.stringify({ token: 'ghp_leakedTokenValue\r\nghp_0123456789' })],
+    ['a line break inside the plain token', 'ghp_leakedTokenValue\nghp_0123456789'],
+  ])('refuses a GitHub token secret holding %s, naming the secret and never the token', async (_, text) => {
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
+    sm.mock.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: text });
+    await run(rotate, 'v7', ['createSecret']);
+    const requests = github.requests.length;
+    const failure = await rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v7' }).catch((error: unknown) => error as Error);
+    // The handler logs the error (message, stack, cause) and returns it to Secrets Manager.
+    const told = `${String(failure)} ${(failure as Error).stack ?? ''} ${String((failure as Error).cause ?? '')}`;
+    expect(told).toContain(TOKEN_ARN);
+    expect(told).not.toMatch(/leaked|ghp_/);
+    expect(github.requests).toHaveLength(requests);
+  });
+
   it('refuses a secret of no source it rotates', async () => {
     const rotate = deploy({ keys: [{ secret: 'CurrentKey0123456789abcdefghijkl' }] });
     await expect(
