@@ -148,6 +148,7 @@ export class HookwardenStack extends Stack {
       metrics,
       secretCache: Duration.seconds(settings.secretCacheSeconds),
       production,
+      ...(settings.githubApiUrl ? { githubApiUrl: settings.githubApiUrl } : {}),
     });
     this.audit = new SecretAudit(this, 'Audit', {
       secretNamePrefix: id,

@@ -68,6 +68,12 @@ export interface DeploymentSettings {
   readonly origin: string;
   /** The file's `acceptRisks`, passed on to the functions' configuration. @default [] */
   readonly acceptRisks?: readonly string[];
+  /**
+   * `HOOKWARDEN_GITHUB_API_URL` of the deployer's environment: the REST API the
+   * rotation function sets `github` hooks' secrets through (GitHub Enterprise
+   * Server's `https://<host>/api/v3`). @default - https://api.github.com
+   */
+  readonly githubApiUrl?: string;
 }
 
 /** The kinds of API Gateway the stack can put in front of the functions (context `frontDoor`). */
@@ -174,6 +180,16 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   const tracing = contextBool(problems, 'tracing', context('tracing'), false);
   if (tracing && frontDoor === 'http-api')
     problems.add('context tracing', 'an HTTP API (frontDoor=http-api) has no X-Ray tracing: use frontDoor=rest, or drop tracing');
+  const githubApiUrl = env.HOOKWARDEN_GITHUB_API_URL?.trim() || undefined;
+  if (githubApiUrl !== undefined) {
+    const url = URL.canParse(githubApiUrl) ? new URL(githubApiUrl) : undefined;
+    if (url?.protocol !== 'https:' || url.username || url.password)
+      problems.add(
+        'HOOKWARDEN_GITHUB_API_URL',
+        // Not echoed: a mistyped value may hold a password.
+        'must be an https URL without user or password (GitHub Enterprise Server: https://<host>/api/v3)',
+      );
+  }
   const settings: DeploymentSettings = {
     stage,
     sources,
@@ -197,6 +213,7 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     apiGatewayCloudWatchRole: rawRole === 'existing' ? 'existing' : 'create',
     origin: described.origin,
     acceptRisks,
+    ...(githubApiUrl ? { githubApiUrl } : {}),
   };
   return { settings, problems: problems.items };
 };

@@ -38,6 +38,8 @@ export interface SecretRotationProps {
   readonly secretCache?: Duration;
   /** @default false */
   readonly production?: boolean;
+  /** The REST API of `github` rotations (GitHub Enterprise Server), given to the rotation function as `HOOKWARDEN_GITHUB_API_URL`. @default https://api.github.com */
+  readonly githubApiUrl?: string;
 }
 
 const rotationOf = (source: DeployedSource): RotationConfig => rotationFromDescription(source.rotation, source.scheme);
@@ -121,6 +123,7 @@ export class SecretRotation extends Construct {
         {
           HOOKWARDEN_ROTATION_SOURCES: JSON.stringify(sources),
           WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
+          ...(props.githubApiUrl ? { HOOKWARDEN_GITHUB_API_URL: props.githubApiUrl } : {}),
         },
         Duration.seconds(60),
       );

@@ -1,7 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROTATION, type RotationConfig } from '../../core/config/rotation.js';
+import { readSettings } from '../../lib/settings.js';
 import { prodSettings, sourceFor, synth } from './helpers.js';
 
 const TOKEN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:github-token-AbCdEf';
@@ -149,4 +153,35 @@ describe('secret rotation in the synthesized stack', () => {
       ]);
     expect(() => app.synth()).not.toThrow();
   });
+});
+
+describe('GitHub Enterprise Server: HOOKWARDEN_GITHUB_API_URL at deploy', () => {
+  const settingsWith = (url: string) =>
+    readSettings(() => undefined, { HOOKWARDEN_GITHUB_API_URL: url }, mkdtempSync(join(tmpdir(), 'hookwarden-ghes-')));
+
+  it('reaches the rotation function, which would otherwise send the Enterprise token to api.github.com', () => {
+    const { settings, problems } = settingsWith('https://ghe.example.com/api/v3');
+    expect(problems).toEqual([]);
+    const { stack, template } = synth(
+      prodSettings({ sources: SOURCES, ...(settings.githubApiUrl ? { githubApiUrl: settings.githubApiUrl } : {}) }),
+    );
+    template().hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          HOOKWARDEN_ROTATION_SOURCES: Match.anyValue(),
+          HOOKWARDEN_GITHUB_API_URL: 'https://ghe.example.com/api/v3',
+        }),
+      },
+    });
+    expect(stack.rotation.rotationFunction).toBeDefined();
+  });
+
+  it.each(['http://ghe.example.com/api/v3', 'https://user:pass@ghe.example.com/api/v3', 'user:pass@ghe.example.com', 'ghe.example.com'])(
+    'refuses %s, naming the variable',
+    (url) => {
+      const { problems } = settingsWith(url);
+      expect(problems.some((p) => p.startsWith('HOOKWARDEN_GITHUB_API_URL: must be an https URL'))).toBe(true);
+      expect(JSON.stringify(problems)).not.toContain('pass@');
+    },
+  );
 });
