@@ -33,6 +33,31 @@ export const hookPath = (hook: GitHubHook): string =>
   hook.repository ? `/repos/${hook.repository}/hooks/${hook.hookId}` : `/orgs/${hook.organization}/hooks/${hook.hookId}`;
 
 /**
+ * What a refusal means for the on-call: a rate limit (403 with
+ * `x-ratelimit-remaining: 0`, or 403/429 with `retry-after`) is no permission
+ * problem, and says when to try again; another 403 or a 404 is the hook id or
+ * the token's permission.
+ */
+const refusalHint = (response: Response): string => {
+  const retryAfter = response.headers.get('retry-after');
+  const reset = Number(response.headers.get('x-ratelimit-reset'));
+  if (
+    response.status === 429 ||
+    (response.status === 403 && (retryAfter !== null || response.headers.get('x-ratelimit-remaining') === '0'))
+  ) {
+    // GitHub sends whole seconds; anything else is not copied into the log.
+    const when =
+      retryAfter !== null && /^\d{1,6}$/.test(retryAfter)
+        ? `, retry after ${retryAfter} s`
+        : Number.isFinite(reset) && reset > 0
+          ? ` until ${new Date(reset * 1000).toISOString()}`
+          : '';
+    return `: rate limited${when}, not a permission problem`;
+  }
+  return response.status === 404 || response.status === 403 ? ': check the hook id and that the token may administer the hook' : '';
+};
+
+/**
  * Why `token` (trimmed) cannot be a GitHub token, naming the problem and never
  * the value; `undefined` when it can be. Checked before any request: fetch
  * refuses a header value with a line break or NUL inside and quotes the whole
@@ -73,9 +98,7 @@ export const githubHookSwitch = (options: GitHubHookSwitchOptions): ProviderSwit
       });
     }
     if (!response.ok) {
-      const hint =
-        response.status === 404 || response.status === 403 ? ': check the hook id and that the token may administer the hook' : '';
-      throw new GitHubApiError(`${method} ${path}${suffix}: GitHub answered ${response.status}${hint}`);
+      throw new GitHubApiError(`${method} ${path}${suffix}: GitHub answered ${response.status}${refusalHint(response)}`);
     }
     return response.status === 204 ? undefined : response.json();
   };

@@ -27,6 +27,12 @@ export interface GitHubStandIn {
   /** Every request, in order: method and path, and for PATCH the JSON body. */
   readonly requests: Array<{ method: string; path: string; body?: unknown }>;
   readonly deliveries: Map<string, StandInDelivery[]>;
+  /**
+   * When set, every request is refused as GitHub refuses a client over its rate
+   * limit: `primary` answers 403 with `x-ratelimit-remaining: 0` and
+   * `x-ratelimit-reset`; `secondary` answers 429 with `retry-after`.
+   */
+  rateLimited: 'primary' | 'secondary' | undefined;
   close(): Promise<void>;
 }
 
@@ -102,6 +108,22 @@ export const startGitHubStandIn = async (token: string): Promise<GitHubStandIn> 
         path: url.pathname,
         ...(request.method === 'PATCH' && text ? { body: JSON.parse(text) as unknown } : {}),
       });
+      if (standIn.rateLimited === 'primary') {
+        response.setHeader('x-ratelimit-limit', '5000');
+        response.setHeader('x-ratelimit-remaining', '0');
+        response.setHeader('x-ratelimit-reset', String(Math.floor(Date.now() / 1000) + 1800));
+        return json(response, 403, {
+          message: 'API rate limit exceeded for user ID 1.',
+          documentation_url: 'https://docs.github.com/rest',
+        });
+      }
+      if (standIn.rateLimited === 'secondary') {
+        response.setHeader('retry-after', '60');
+        return json(response, 429, {
+          message: 'You have exceeded a secondary rate limit.',
+          documentation_url: 'https://docs.github.com/rest',
+        });
+      }
       if (request.headers.authorization !== `Bearer ${token}`)
         return json(response, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
       const hook = match ? hooks.get(match[1] as string) : undefined;
@@ -131,11 +153,13 @@ export const startGitHubStandIn = async (token: string): Promise<GitHubStandIn> 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const standIn: GitHubStandIn = {
     url: `http://127.0.0.1:${port}`,
     hooks,
     requests,
     deliveries,
+    rateLimited: undefined,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return standIn;
 };
