@@ -7,7 +7,9 @@ import { generateKey, newKeyId, serializeKeyDocument, signingKey, toKeyDocument 
 import { decodeKey } from '../core/secrets/keys.js';
 import { parseSecretDocument } from '../core/secrets/secrets-manager.js';
 
-const FILE = 'dev-secrets.json';
+/** The development secrets' file in the data directory. */
+export const DEV_SECRETS_FILE = 'dev-secrets.json';
+const FILE = DEV_SECRETS_FILE;
 
 /** A fresh secret in the format the scheme expects (Standard Webhooks: `whsec_` + base64). */
 export const generateSecret = (schemeName: string): string => {

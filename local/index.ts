@@ -5,12 +5,12 @@ import { positiveInt, Problems } from '../core/config/rules.js';
 import { ConfigError } from '../core/errors.js';
 import { rateLimitsDependencies } from '../core/wiring.js';
 import { environmentSecretProviders, type SecretProviderFactory } from '../core/secrets/index.js';
-import { readKeyFile } from '../core/secrets/key-files.js';
+import { KEY_FILES_DIR, readKeyFile } from '../core/secrets/key-files.js';
 import { cachedKeyDocumentProviders } from '../core/secrets/secrets-manager.js';
 import { DynamoDbDeliveryStore } from '../core/stores/dynamodb-delivery-store.js';
 import { createTelemetry, type Telemetry } from '../core/telemetry.js';
-import { withDevelopmentSecrets } from './dev-secrets.js';
-import { ensureDevelopmentToken } from './dev-token.js';
+import { DEV_SECRETS_FILE, withDevelopmentSecrets } from './dev-secrets.js';
+import { DEV_TOKEN_FILE, ensureDevelopmentToken } from './dev-token.js';
 import { LocalNotifier } from './notifier.js';
 import { readerSettings } from '../core/reader/settings.js';
 import { DynamoDbTokenStore } from '../core/stores/token-store.js';
@@ -28,6 +28,9 @@ export const LOCAL_SETTLE_MS = 250;
  * reloaded while it is being built opens one each time.
  */
 export const LOCAL_STREAM_RATE_LIMIT = '300/14m';
+
+/** The directory of the embedded store inside the data directory. */
+export const STORE_DIR = 'dynamodb';
 
 /** The file a running local server leaves in its data directory, so the CLI can reach its store. */
 export const SERVER_FILE = 'server.json';
@@ -91,25 +94,31 @@ export const runningServer = (dataDir: string): ServerInfo | undefined => {
   }
 };
 
+/** What Hookwarden keeps in a data directory: {@link restrictDataDir} closes these and leaves anything else alone. */
+const DATA_DIR_ENTRIES: ReadonlySet<string> = new Set([STORE_DIR, KEY_FILES_DIR, SERVER_FILE, DEV_TOKEN_FILE, DEV_SECRETS_FILE]);
+
 /**
  * Makes the data directory private to its owner, at every start: it holds
- * delivery bodies and development secrets. The directory and its
- * subdirectories become 0700, the files in them 0600, whatever an earlier
- * version, a copy or the umask left behind. Called again once the store has
- * opened its files; the files it creates after that sit inside the 0700
- * directory.
+ * delivery bodies and development secrets. The directory and Hookwarden's
+ * own entries in it (the store, the key files, the development secrets and
+ * token, `server.json`) become 0700 for directories and 0600 for files,
+ * whatever an earlier version, a copy or the umask left behind; anything else
+ * is left as it is (`HOOKWARDEN_DATA_DIR=.` must not turn a project's scripts
+ * into 0600 files). Called again once the store has opened its files; the
+ * files it creates after that sit inside the 0700 directory.
  */
 export const restrictDataDir = (dataDir: string): void => {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const walk = (dir: string): void => {
+  const walk = (dir: string, only?: ReadonlySet<string>): void => {
     chmodSync(dir, 0o700);
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (only && !only.has(entry.name)) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.isFile()) chmodSync(path, 0o600);
     }
   };
-  walk(dataDir);
+  walk(dataDir, DATA_DIR_ENTRIES);
 };
 
 /**
@@ -167,7 +176,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const keyFiles = cachedKeyDocumentProviders(readKeyFile);
   const secretProviders: SecretProviderFactory = (source) =>
     source.kind === 'keyFile' ? keyFiles(source) : environmentSecretProviders(source);
-  const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
+  const store = await startLocalStore(options.inMemory ? {} : { dataDir: join(dataDir, STORE_DIR) });
   // The store has just made its directory and files with the umask's modes (0755, 0644 in a new data directory): close them too.
   if (!options.inMemory) restrictDataDir(dataDir);
   const telemetry = options.telemetry ?? createTelemetry();

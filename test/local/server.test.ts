@@ -194,6 +194,34 @@ describe('npm start in a new data directory', () => {
   });
 });
 
+describe('npm start in a directory that holds other files', () => {
+  // HOOKWARDEN_DATA_DIR=. (a project folder): every file under it became 0600 and every directory 0700,
+  // scripts and node_modules/.bin included.
+  it('closes its own entries and leaves everything else in the directory as it was', async () => {
+    const dataDir = emptyDir();
+    writeFileSync(join(dataDir, 'build.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    chmodSync(join(dataDir, 'build.sh'), 0o755);
+    mkdirSync(join(dataDir, 'src'), { mode: 0o755 });
+    chmodSync(join(dataDir, 'src'), 0o755);
+    writeFileSync(join(dataDir, 'src', 'index.ts'), '', { mode: 0o644 });
+    chmodSync(join(dataDir, 'src', 'index.ts'), 0o644);
+    const local = await startLocal({ env: { HOOKWARDEN_DATA_DIR: dataDir, PORT: '0' }, cwd: emptyDir() });
+    try {
+      expect([modeOf(join(dataDir, 'build.sh')), modeOf(join(dataDir, 'src')), modeOf(join(dataDir, 'src', 'index.ts'))]).toEqual([
+        '755',
+        '755',
+        '644',
+      ]);
+      expect(modeOf(dataDir)).toBe('700');
+      const own = modesUnder(dataDir).filter((line) => !line.includes('build.sh') && !line.includes(`${join(dataDir, 'src')}`));
+      expect(own.some((line) => line.includes(join('keys', 'default.json')))).toBe(true);
+      expect(own.filter((line) => !/^(700|600) /.test(line))).toEqual([]);
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe('npm start and the CLI on Node 20', () => {
   // An empty value is what a user who never heard of the variable has (the test runner itself sets it).
   const unset = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '' };
