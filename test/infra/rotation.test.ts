@@ -4,12 +4,18 @@ import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ROTATION, type RotationConfig } from '../../core/config/rotation.js';
+import type { RotationDescription } from '../../core/config/rotation.js';
 import { readSettings } from '../../lib/settings.js';
 import { prodSettings, sourceFor, synth } from './helpers.js';
 
 const TOKEN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:github-token-AbCdEf';
-const rotation = (overrides: Partial<RotationConfig>): RotationConfig => ({ ...DEFAULT_ROTATION, defaulted: false, ...overrides });
+// The description the config parser makes (what readSettings hands the stack, and the functions read back).
+const rotation = (overrides: Partial<RotationDescription>): RotationDescription => ({
+  mode: 'manual',
+  every: '90d',
+  overlap: '24h',
+  ...overrides,
+});
 const SOURCES = [
   sourceFor({
     name: 'gh',
@@ -17,7 +23,6 @@ const SOURCES = [
     rotation: rotation({
       mode: 'github',
       every: '30d',
-      everySeconds: 30 * 86_400,
       github: { repository: 'acme/shop', hookId: 42 },
       tokenSecretArn: TOKEN_ARN,
     }),
@@ -26,10 +31,10 @@ const SOURCES = [
     name: 'team',
     scheme: 'hmac',
     hmac: { header: 'x-signature' },
-    rotation: rotation({ mode: 'shared', every: '7d', everySeconds: 7 * 86_400 }),
+    rotation: rotation({ mode: 'shared', every: '7d' }),
   }),
   sourceFor({ name: 'stripe', scheme: 'stripe' }),
-  sourceFor({ name: 'slack', scheme: 'slack', rotation: rotation({ mode: 'manual', every: '180d', everySeconds: 180 * 86_400 }) }),
+  sourceFor({ name: 'slack', scheme: 'slack', rotation: rotation({ mode: 'manual', every: '180d' }) }),
 ];
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
