@@ -63,6 +63,8 @@ export const readDocument = (
   }
 };
 
+/** A `secretEnv` that is a Standard Webhooks or Stripe secret (`whsec_…`), a valid variable name by its letters. */
+const SECRET_LOOKALIKE = /^whsec_/i;
 /** A `secretEnv` that names an AWS variable (credentials, runtime settings): never a webhook secret. */
 const AWS_VARIABLE = /^AWS_/i;
 /** A complete secret ARN, with the 6-character suffix Secrets Manager appends to the name. */
@@ -121,8 +123,14 @@ const sourceFromDocument = (
   }
   let secretEnv: string | undefined;
   if (raw.secretEnv !== undefined) {
-    if (typeof raw.secretEnv !== 'string' || !ENV_NAME.test(raw.secretEnv))
+    // A string that is no variable name may be the secret itself, pasted in the wrong place: never shown.
+    if (typeof raw.secretEnv !== 'string')
       problems.add(`${where}.secretEnv`, `must be an environment variable name, got ${JSON.stringify(raw.secretEnv)}`);
+    else if (!ENV_NAME.test(raw.secretEnv) || SECRET_LOOKALIKE.test(raw.secretEnv))
+      problems.add(
+        `${where}.secretEnv`,
+        'must name the environment variable that holds the secret (letters, digits and _), not hold the secret: the value is not shown',
+      );
     else if (AWS_VARIABLE.test(raw.secretEnv))
       problems.add(
         `${where}.secretEnv`,

@@ -160,6 +160,17 @@ describe('loadConfig from hookwarden.config.json', () => {
     expect(text).toContain('corsOrigins');
   });
 
+  // The secret itself pasted into secretEnv was echoed in the problem: on the terminal, in CI logs.
+  it.each([
+    ['a secret with + and /', 'k3y+with/slashes=='],
+    ['a whsec_ secret, a valid variable name by its letters', TEST_SECRETS.standardWebhooks],
+  ])('refuses %s in secretEnv without showing it', (_, value) => {
+    const text = problemsOf({}, write({ sources: [{ name: 'a', scheme: 'standard-webhooks', secretEnv: value }] })).join('\n');
+    expect(text).toContain('sources[0].secretEnv: must name the environment variable that holds the secret');
+    expect(text).not.toContain(value);
+    expect(text).not.toContain(value.slice(6, 20));
+  });
+
   it("refuses a short key in the variable a source's secretEnv names", () => {
     const dir = write({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' }] });
     expect(problemsOf({ GH_SECRET: `${TEST_SECRETS.github}, tiny` }, dir)).toEqual([
