@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { HmacSchemeOptions } from '../schemes/types.js';
 import { checkHmacOptions, HMAC_VARIABLES } from './hmac.js';
@@ -44,6 +44,11 @@ export const readDocument = (
     }
     origin = path;
     try {
+      // A FIFO or a device would block the read (and the start) for good: only a regular file is read.
+      if (!statSync(path).isFile()) {
+        problems.add(path, 'is not a regular file');
+        return undefined;
+      }
       text = readFileSync(path, 'utf8');
     } catch (error) {
       problems.add(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
@@ -58,7 +63,12 @@ export const readDocument = (
     }
     return { document: document as ConfigDocument, origin };
   } catch (error) {
-    problems.add(origin, `is not valid JSON (${(error as Error).message})`);
+    // V8 quotes the text around the error ('Unexpected token 's', "{"secretEnv": whsec_…" is not valid JSON'): a secret
+    // pasted in by mistake must not be shown, so only what went wrong (and where, when V8 says) is kept.
+    problems.add(
+      origin,
+      `is not valid JSON (${(error as Error).message.replace(/,?\s*(\.\.\.)?"[\s\S]*"(\.\.\.)? is not valid JSON$/, '')})`,
+    );
     return undefined;
   }
 };

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -182,6 +183,23 @@ describe('loadConfig from hookwarden.config.json', () => {
     const dir = emptyDir();
     writeFileSync(join(dir, 'hookwarden.config.json'), '{ sources: ');
     expect(problemsOf({}, dir)[0]).toMatch(/hookwarden\.config\.json: is not valid JSON/);
+  });
+
+  // V8's message quotes the text around the error: a secret pasted unquoted into the file was shown.
+  it('says where a file is not JSON without quoting its text', () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'hookwarden.config.json'), `{ "sources": [{ "name": "a", "secretEnv": ${TEST_SECRETS.standardWebhooks} }] }`);
+    const [problem] = problemsOf({}, dir);
+    expect(problem).toMatch(/hookwarden\.config\.json: is not valid JSON \(Unexpected token/);
+    // V8 quotes about ten characters on each side: 'whsec_MfKQ' was in the message.
+    expect(problem).not.toContain('whsec_');
+  });
+
+  // A FIFO (or a device) as the config path blocked the start on the read, with no message.
+  it('refuses a config path that is not a regular file, without reading it', () => {
+    const dir = emptyDir();
+    execFileSync('mkfifo', [join(dir, 'hookwarden.config.json')]);
+    expect(problemsOf({}, dir)).toEqual([`${join(dir, 'hookwarden.config.json')}: is not a regular file`]);
   });
 });
 
