@@ -99,7 +99,14 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: sent, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    // A redirect is answered, not followed: the signed delivery goes to the URL given, never to one a server names.
+    response = await fetch(url, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: sent,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      redirect: 'manual',
+    });
     text = await response.text();
   } catch (error) {
     const cause = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
@@ -127,5 +134,7 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
   output.line(`HTTP ${response.status} ${terminalSafe(response.statusText)}`.trimEnd());
   if (text !== '') output.line(terminalSafe(text, { layout: true }));
   if (reason !== undefined) output.error(`reason: ${terminalSafe(reason)}`);
+  const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+  if (location !== null) output.error(`not followed: the answer redirects to ${terminalSafe(location)} (send it there with --url)`);
   return response.ok ? 0 : 1;
 };

@@ -1,8 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, startServer, type RunningServer } from '../helpers/cli.js';
 import { emptyDir } from '../helpers/harness.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
 describe('send says which secret it signs with, and refuses what it can tell will fail', () => {
@@ -85,5 +88,34 @@ describe('send says which secret it signs with, and refuses what it can tell wil
       },
       reason: expect.stringMatching(/^timestamp is \d+ s old/),
     });
+  });
+});
+
+describe('send and a redirect', () => {
+  let receiver: Receiver;
+  let redirector: Server;
+  let redirectorUrl = '';
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    redirector = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: `${receiver.url}/webhooks/default` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    redirectorUrl = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await new Promise((resolve) => redirector?.close(resolve));
+  });
+
+  // fetch followed a 307 with the same method and body: the signed delivery went to whatever host the server named.
+  it('does not follow it: prints the 3xx and where it points, exit 1, nothing sent there', async () => {
+    const r = await cli(['send', 'default', '--url', redirectorUrl], { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, emptyDir());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^HTTP 307/m);
+    expect(r.stderr).toContain(`not followed: the answer redirects to ${receiver.url}/webhooks/default`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(receiver.received).toHaveLength(0);
   });
 });
