@@ -43,7 +43,10 @@ export const fileKeyStore = (path: string): KeyDocumentStore => {
     writePending: async (token, text) => writePrivateFile(pending, JSON.stringify({ token, text })),
     promote: async (token) => {
       const found = readPendingFile();
-      if (found?.token !== token) return;
+      // Promoted already (a repeated finish): nothing to do. Another rotation's pending document: this one did not finish.
+      if (found === undefined) return;
+      if (found.token !== token)
+        throw new Error("another rotation of this source replaced this one's pending key document before it finished: run rotate again");
       writePrivateFile(path, found.text);
       rmSync(pending, { force: true });
     },

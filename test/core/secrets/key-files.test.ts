@@ -1,0 +1,23 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fileKeyStore } from '../../../core/secrets/key-files.js';
+import { emptyDir } from '../../helpers/harness.js';
+
+describe('fileKeyStore: the local key document and its pending rotation', () => {
+  // Two local rotations at once: the second overwrote the pending file, and the first one's promote did
+  // nothing without a word, so it reported "rotated" with the document unchanged.
+  it("refuses to promote when another rotation replaced this one's pending document, and promotes that one's", async () => {
+    const path = join(emptyDir(), 'default.json');
+    const store = fileKeyStore(path);
+    await store.writePending('first', '{"keys":[{"secret":"one"}]}');
+    await store.writePending('second', '{"keys":[{"secret":"two"}]}');
+    await expect(store.promote('first')).rejects.toThrow(/another rotation of this source replaced this one's pending key document/);
+    expect(existsSync(path)).toBe(false);
+    await store.promote('second');
+    expect(readFileSync(path, 'utf8')).toBe('{"keys":[{"secret":"two"}]}');
+    // A repeated finish of the rotation that was promoted does nothing.
+    await store.promote('second');
+    expect(await store.readCurrent()).toBe('{"keys":[{"secret":"two"}]}');
+  });
+});
