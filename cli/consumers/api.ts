@@ -11,6 +11,12 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 /** API answers worth coming back after: the server is busy, restarting or limiting this token. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
+/** The longest of the growing pauses between tries. */
+const MAX_BACKOFF_MS = 10_000;
+
+/** The pause before try `retry` + 1 (0 for the first retry): `baseMs`, doubled each time, at most 10 s. */
+export const growingPauseMs = (baseMs: number, retry: number): number => Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(retry, 4));
+
 /** The pause a `Retry-After` header asks for, in ms (at most a minute), or 0 without a usable one. */
 export const retryAfterMs = (response: Response): number => {
   const seconds = Number(response.headers.get('retry-after'));

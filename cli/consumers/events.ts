@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../context.js';
 import { terminalSafe } from '../terminal.js';
-import { apiErrorOf, causeOf, retryAfterMs, RETRYABLE_STATUSES, type ApiTarget } from './api.js';
+import { apiErrorOf, causeOf, growingPauseMs, retryAfterMs, RETRYABLE_STATUSES, type ApiTarget } from './api.js';
 
 /** A delivery as `GET /events` announces it. */
 export interface DeliveryEvent {
@@ -28,8 +28,6 @@ export interface FollowOptions {
   /** Told when the stream is first open (deliveries stored from then on are sent), when it drops and when it is back (for standard error). */
   onNotice?(text: string): void;
 }
-
-const MAX_BACKOFF_MS = 10_000;
 
 const isDeliveryEvent = (value: unknown): value is DeliveryEvent => {
   const v = value as Partial<DeliveryEvent> | null;
@@ -150,7 +148,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
       }
     }
     failures += 1;
-    const pause = Math.min(MAX_BACKOFF_MS, retryMs * 2 ** Math.min(failures - 1, 4));
+    const pause = growingPauseMs(retryMs, failures - 1);
     await sleep(pause, undefined, { signal }).catch(() => undefined);
   }
 };

@@ -1,7 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../context.js';
 import { terminalSafe } from '../terminal.js';
-import { apiErrorOf, apiGet, causeOf, REQUEST_TIMEOUT_MS, retryAfterMs, RETRYABLE_STATUSES, type ApiTarget } from './api.js';
+import {
+  apiErrorOf,
+  apiGet,
+  causeOf,
+  growingPauseMs,
+  REQUEST_TIMEOUT_MS,
+  retryAfterMs,
+  RETRYABLE_STATUSES,
+  type ApiTarget,
+} from './api.js';
 
 /** One stored delivery as `GET /deliveries/{source}/{id}` answers it, the body as bytes. */
 export interface FetchedDelivery {
@@ -35,8 +44,6 @@ export interface FetchDeliveryOptions {
   readonly onRetry?: (problem: string, pauseMs: number) => void;
 }
 
-const MAX_BACKOFF_MS = 10_000;
-
 /** `GET /deliveries/{source}/{id}`, the body decoded to its original bytes. @throws CommandFailed for any answer but 200 (see `onRetry`) */
 export const fetchDelivery = async (
   target: ApiTarget,
@@ -50,7 +57,7 @@ export const fetchDelivery = async (
   for (let failures = 0; response.status !== 200; failures += 1) {
     const problem = `cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`;
     if (!onRetry || !RETRYABLE_STATUSES.has(response.status)) throw new CommandFailed(problem);
-    const pauseMs = Math.max(retryAfterMs(response), Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(failures, 4)));
+    const pauseMs = Math.max(retryAfterMs(response), growingPauseMs(1000, failures));
     onRetry(problem, pauseMs);
     await sleep(pauseMs, undefined, signal ? { signal } : {});
     response = await apiGet(target, path, signal ? { signal } : {});

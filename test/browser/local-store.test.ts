@@ -1,9 +1,9 @@
-import { request } from 'node:http';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocal, type LocalHookwarden } from '../../local/index.js';
 import { emptyDir } from '../helpers/harness.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 import { browserFetch, launchChromium, openPage, startPageServer, type PageServer } from './helpers.js';
@@ -16,22 +16,9 @@ const dynamoHeaders = (operation: string): Record<string, string> => ({
   authorization: 'AWS4-HMAC-SHA256 Credential=x/20260101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
 });
 
-/** A POST with an explicit Host header (fetch cannot set one), as a DNS-rebinding page's request arrives. */
-const postWithHost = (
-  url: string,
-  host: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<{ status: number; body: string }> =>
-  new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, host } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** A POST naming the store by `host` (fetch cannot set Host), as a DNS-rebinding page's request arrives. */
+const postWithHost = (url: string, host: string, headers: Record<string, string>, body: string) =>
+  rawRequest(url, 'POST', [['Host', host], ...Object.entries(headers)], body);
 
 // The embedded store listens on loopback for the server and the CLI. dynalite itself answers any
 // Origin with `Access-Control-Allow-Origin: *` and checks no Host: left alone, any page the developer

@@ -1,15 +1,32 @@
 import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsHandler } from '../../core/reader/events.js';
 import { decodeCursor, encodeCursor, seqCeiling } from '../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { readerGet } from '../helpers/proxy-event.js';
 import { openSse, type SseEvent } from '../helpers/sse.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 import { localContext } from '../../local/http-adapter.js';
 
 const ORIGIN = 'https://app.example.com';
+
+/** Stores an empty delivery of `default` straight through `store` (its own clock decides the index position). */
+const claimStored = (store: DynamoDbDeliveryStore, deliveryId: string) => {
+  const nowMs = Date.now();
+  return store.claim(
+    {
+      source: 'default',
+      deliveryId,
+      receivedAt: nowMs,
+      expiresAt: Math.floor(nowMs / 1000) + 600,
+      headers: {},
+      body: Buffer.from('{}'),
+      clientIp: '127.0.0.1',
+    },
+    { nowSeconds: Math.floor(nowMs / 1000) },
+  );
+};
 const data = (e: SseEvent) =>
   JSON.parse(e.data) as { source: string; id: string; receivedAt: string; eventType: string | null; size: number };
 
@@ -108,19 +125,7 @@ describe('GET /events over real HTTP on dynalite', () => {
     const position = (fresh[0] as SseEvent).id as string;
     // A writer whose store time is 1 s in the past: its sort key is behind what the stream sent.
     const slow = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries, now: () => Date.now() - 1000 });
-    const nowMs = Date.now();
-    await slow.claim(
-      {
-        source: 'default',
-        deliveryId: 'late_1',
-        receivedAt: nowMs,
-        expiresAt: Math.floor(nowMs / 1000) + 600,
-        headers: {},
-        body: Buffer.from('{}'),
-        clientIp: '127.0.0.1',
-      },
-      { nowSeconds: Math.floor(nowMs / 1000) },
-    );
+    await claimStored(slow, 'late_1');
     const events = await stream.waitFor(2);
     expect(data(events[1] as SseEvent).id).toBe('late_1');
     expect(events[1]?.id).toBe(position);
@@ -217,44 +222,15 @@ describe('GET /events for a client that does not read', () => {
   beforeAll(async () => {
     h = await startReaderHarness({ notifier: false, settings: { pollMs: 100 } });
     const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
-    const nowMs = Date.now();
     for (let batch = 0; batch < 40; batch++)
-      await Promise.all(
-        Array.from({ length: 50 }, (_, i) =>
-          store.claim(
-            {
-              source: 'default',
-              deliveryId: `backlog_${batch}_${i}`,
-              receivedAt: nowMs,
-              expiresAt: Math.floor(nowMs / 1000) + 600,
-              headers: {},
-              body: Buffer.from('{}'),
-              clientIp: '127.0.0.1',
-            },
-            { nowSeconds: Math.floor(nowMs / 1000) },
-          ),
-        ),
-      );
+      await Promise.all(Array.from({ length: 50 }, (_, i) => claimStored(store, `backlog_${batch}_${i}`)));
   });
   afterAll(() => h.close());
 
   it('reads no further than the client takes: a stream resumed from the start of time holds one page at most, not the backlog', async () => {
     const { token } = await h.token();
     const handler = createEventsHandler(h.reader);
-    const event = {
-      resource: '/events',
-      path: '/events',
-      httpMethod: 'GET',
-      headers: { authorization: `Bearer ${token}`, 'last-event-id': encodeCursor(seqCeiling(0)) },
-      multiValueHeaders: { authorization: [`Bearer ${token}`], 'last-event-id': [encodeCursor(seqCeiling(0))] },
-      pathParameters: null,
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
-      stageVariables: null,
-      body: null,
-      isBase64Encoded: false,
-      requestContext: { requestId: 'req-backlog', identity: { sourceIp: '127.0.0.1' } },
-    } as unknown as APIGatewayProxyEvent;
+    const event = readerGet('/events', { authorization: `Bearer ${token}`, 'last-event-id': encodeCursor(seqCeiling(0)) }, 'req-backlog');
     const answer = await handler(event, localContext('hookwarden-events'));
     expect(answer.statusCode).toBe(200);
     const body = answer.body as Readable;

@@ -13,7 +13,8 @@ export interface RawAnswer {
 /**
  * Sends a request whose header lines are exactly `lines` (names in any case,
  * one name on several lines), which `fetch` cannot: it lower-cases names and
- * joins repeats.
+ * joins repeats. A `Host` line in `lines` replaces the one made from the URL
+ * (a DNS-rebinding request names another host).
  */
 export const rawRequest = (
   url: string,
@@ -22,8 +23,9 @@ export const rawRequest = (
   body?: string,
 ): Promise<RawAnswer> =>
   new Promise((resolve, reject) => {
-    const host = new URL(url).host;
-    const req = request(url, { method, headers: [['Host', host], ...lines].flatMap(([name, value]) => [name, value]) }, (res) => {
+    const named = lines.some(([name]) => name.toLowerCase() === 'host');
+    const all = named ? lines : [['Host', new URL(url).host] as const, ...lines];
+    const req = request(url, { method, headers: all.flatMap(([name, value]) => [name, value]) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

@@ -8,6 +8,7 @@ import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE } from '../../core/stores/tables.js';
 import { DynamoDbTokenStore, generateToken } from '../../core/stores/token-store.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { readerGet } from '../helpers/proxy-event.js';
 import { prodSettings, synth } from './helpers.js';
 
 type LambdaResource = { Type: string; Properties: { Code: { S3Key: string } } };
@@ -25,20 +26,7 @@ class ResponseStream extends Writable {
 }
 
 const ORIGIN = 'https://app.example.com';
-const event = (path: string, headers: Record<string, string>) => ({
-  resource: path,
-  path,
-  httpMethod: 'GET',
-  headers,
-  multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-  queryStringParameters: null,
-  multiValueQueryStringParameters: null,
-  pathParameters: null,
-  stageVariables: null,
-  body: null,
-  isBase64Encoded: false,
-  requestContext: { requestId: 'api-1', identity: { sourceIp: '203.0.113.9' } },
-});
+const event = (path: string, headers: Record<string, string>) => readerGet(path, headers, 'api-1');
 const context = { awsRequestId: 'a1', functionName: 'fn', getRemainingTimeInMillis: () => 900_000 };
 
 // The shipped reader and events bundles, loaded as the Lambda runtime loads them (a stand-in for its

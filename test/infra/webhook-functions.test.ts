@@ -4,17 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { SourceDescription } from '../../core/config/index.js';
 import { WebhookFunctions, type WebhookFunctionsProps } from '../../lib/constructs/webhook-functions.js';
 import { WebhookTables } from '../../lib/constructs/tables.js';
-import { NO_BUNDLING } from './helpers.js';
+import { NO_BUNDLING, sourceFor } from './helpers.js';
 
-const SOURCE: SourceDescription = {
-  name: 'default',
-  scheme: 'standard-webhooks',
-  generateSecret: true,
-  allowedIps: [],
-  maxAgeSeconds: 300,
-  maxBodyBytes: 1_048_576,
-  retentionSeconds: 604_800,
-};
+const SOURCE: SourceDescription = sourceFor();
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks-default-AbCdEf';
 
 /** WebhookFunctions used on its own, as a team composing its own stack would. */
