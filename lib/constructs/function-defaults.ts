@@ -1,4 +1,6 @@
-import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { RemovalPolicy, Stack, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -27,6 +29,52 @@ export const functionBundling = (hooks?: ICommandHooks): BundlingOptions => ({
   forceDockerBundling: false,
   ...(hooks ? { commandHooks: hooks } : {}),
 });
+
+/** Where to look for esbuild, and the environment to run it in (tests give their own). */
+export interface EsbuildLookup {
+  /** A file whose `node_modules` chain is searched. @default aws-cdk-lib's package.json, where NodejsFunction searches */
+  readonly from?: string;
+  /** The environment `esbuild --version` runs in (its PATH). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The version of the esbuild NodejsFunction would bundle with locally, found as
+ * it finds one: installed where aws-cdk-lib can require it, else an `esbuild`
+ * on the PATH. `undefined` when there is none, and NodejsFunction would then
+ * switch to Docker.
+ */
+export const localEsbuildVersion = (lookup: EsbuildLookup = {}): string | undefined => {
+  try {
+    const from = lookup.from ?? createRequire(import.meta.url).resolve('aws-cdk-lib/package.json');
+    return (createRequire(from)('esbuild/package.json') as { version: string }).version;
+  } catch {
+    // Not installed beside aws-cdk-lib: try the PATH, as NodejsFunction does.
+  }
+  const run = spawnSync('esbuild', ['--version'], { env: lookup.env ?? process.env, encoding: 'utf8' });
+  return run.status === 0 && !run.error ? run.stdout.trim() : undefined;
+};
+
+let foundEsbuild: string | undefined;
+
+/**
+ * Fails the synth with what to do when a stack that bundles has no local
+ * esbuild: NodejsFunction would otherwise print "Switching to Docker bundling"
+ * and fail on a machine without Docker, or bundle in a container Hookwarden
+ * never tested. Stacks that skip bundling (`cdk destroy`, `cdk ls`, `--exclusively`
+ * another stack) need no esbuild.
+ * @throws Error naming the package to install
+ */
+export const requireLocalEsbuild = (scope: Construct, find: () => string | undefined = localEsbuildVersion): void => {
+  if (!Stack.of(scope).bundlingRequired) return;
+  // Looked up once per synth (it may spawn a process); an injected finder is asked every time.
+  const version = find === localEsbuildVersion ? (foundEsbuild ??= find()) : find();
+  if (version === undefined) {
+    throw new Error(
+      'Hookwarden bundles its functions with a local esbuild, never Docker, and this project has none: install it beside aws-cdk-lib (npm install --save-dev esbuild)',
+    );
+  }
+};
 
 /** Options of {@link ownRoleAndLogs}. */
 export interface OwnRoleAndLogsOptions {
@@ -76,6 +124,7 @@ export const ownFunction = (
   options: OwnFunctionOptions,
 ): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {
   const { role, logGroup } = ownRoleAndLogs(scope, name, options);
+  requireLocalEsbuild(scope);
   const fn = new NodejsFunction(scope, name, {
     ...FUNCTION_RUNTIME,
     entry: functionEntry(options.entry),

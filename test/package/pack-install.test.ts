@@ -301,9 +301,9 @@ describe('the packed package installed offline into fresh projects', () => {
   });
 
   it('(d) synthesizes a consumer CDK app: its own aws-cdk-lib, the installed stack deploying its own handler (bundled by its esbuild, no Docker), one copy of aws-cdk-lib', async () => {
-    // The regression guard: aws-cdk-lib and constructs are the consumer's (optional peers), never the package's own dependencies.
+    // The regression guard: aws-cdk-lib, constructs and esbuild are the consumer's (optional peers), never the package's own dependencies.
     const { dependencies = {}, peerDependencies = {}, peerDependenciesMeta = {} } = packed as Record<string, Record<string, unknown>>;
-    for (const name of ['aws-cdk-lib', 'constructs']) {
+    for (const name of ['aws-cdk-lib', 'constructs', 'esbuild']) {
       expect(Object.keys(dependencies), `${name} is not a dependency`).not.toContain(name);
       expect(Object.keys(peerDependencies), `${name} is a peer dependency`).toContain(name);
       expect(peerDependenciesMeta[name], `${name} is an optional peer`).toEqual({ optional: true });
