@@ -1,92 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookHandler } from '../../core/pipeline.js';
 import { createHealthHandler } from '../../functions/health/app.js';
 import { localContext } from '../../local/http-adapter.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { httpApiV1Event } from '../helpers/http-api-event.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 
 const ORIGIN = 'https://app.example.com';
 const signed = standardWebhooksSender({ prefix: 'msg_httpapi', type: 'invoice.paid' });
-
-/**
- * An event as an API Gateway HTTP API builds it with payload format 1.0 on the
- * `$default` stage (the shape of AWS's documented example): `version: '1.0'`,
- * lower-case header names, the caller appended to `x-forwarded-for`, a
- * `requestContext` with `routeKey`-era fields and `identity.sourceIp`, and a
- * JSON body passed as text (`isBase64Encoded: false`) unless binary.
- */
-const httpApiV1Event = (
-  method: string,
-  path: string,
-  options: {
-    resource?: string;
-    pathParameters?: Record<string, string> | null;
-    headers?: Record<string, string>;
-    body?: Buffer;
-    base64?: boolean;
-  } = {},
-): APIGatewayProxyEvent => {
-  const sourceIp = '198.51.100.7';
-  const headers: Record<string, string> = {
-    'content-length': String(options.body?.length ?? 0),
-    host: 'abc123.execute-api.us-east-1.amazonaws.com',
-    'user-agent': 'provider-sender/1.0',
-    'x-amzn-trace-id': 'Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e',
-    'x-forwarded-for': sourceIp,
-    'x-forwarded-port': '443',
-    'x-forwarded-proto': 'https',
-    ...Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
-  };
-  const base64 = options.base64 ?? false;
-  return {
-    version: '1.0',
-    resource: options.resource ?? path,
-    path,
-    httpMethod: method,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: options.pathParameters ?? null,
-    stageVariables: null,
-    body: options.body === undefined ? null : base64 ? options.body.toString('base64') : options.body.toString('utf8'),
-    isBase64Encoded: options.body !== undefined && base64,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: { claims: null, scopes: null },
-      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      extendedRequestId: `ext-${randomUUID()}`,
-      httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        caller: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent: 'provider-sender/1.0',
-        userArn: null,
-      },
-      path,
-      protocol: 'HTTP/1.1',
-      requestId: `req-${randomUUID()}`,
-      requestTime: '29/Nov/2026:18:30:00 +0000',
-      requestTimeEpoch: Date.now(),
-      resourceId: null,
-      resourcePath: options.resource ?? path,
-      stage: '$default',
-    },
-  } as unknown as APIGatewayProxyEvent;
-};
 
 const webhookEvent = (
   delivery: { body: string; headers: Record<string, string> },
@@ -94,10 +16,12 @@ const webhookEvent = (
   method = 'POST',
   extraHeaders: Record<string, string> = {},
 ) =>
-  httpApiV1Event(method, '/webhooks/default', {
+  httpApiV1Event({
+    method,
+    path: '/webhooks/default',
     resource: '/webhooks/{source}',
     pathParameters: { source: 'default' },
-    headers: { 'content-type': 'application/json', ...delivery.headers, ...extraHeaders },
+    headers: Object.entries({ 'content-type': 'application/json', ...delivery.headers, ...extraHeaders }),
     body: Buffer.from(delivery.body),
     base64,
   });
@@ -146,10 +70,15 @@ describe('the handlers behind an HTTP API (payload format 1.0), against dynalite
   it('answers the CORS preflight through the OPTIONS route with the exact origin', async () => {
     const handler = createWebhookHandler(h.deps);
     const res = await handler(
-      httpApiV1Event('OPTIONS', '/webhooks/default', {
+      httpApiV1Event({
+        method: 'OPTIONS',
+        path: '/webhooks/default',
         resource: '/webhooks/{source}',
         pathParameters: { source: 'default' },
-        headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+        headers: [
+          ['origin', ORIGIN],
+          ['access-control-request-method', 'POST'],
+        ],
       }),
       localContext('webhook'),
     );
@@ -160,8 +89,8 @@ describe('the handlers behind an HTTP API (payload format 1.0), against dynalite
 
   it('answers GET /health and GET /health/ready', async () => {
     const health = createHealthHandler(h.deps);
-    expect((await health(httpApiV1Event('GET', '/health'), localContext('health'))).statusCode).toBe(200);
-    const ready = await health(httpApiV1Event('GET', '/health/ready'), localContext('health'));
+    expect((await health(httpApiV1Event({ method: 'GET', path: '/health' }), localContext('health'))).statusCode).toBe(200);
+    const ready = await health(httpApiV1Event({ method: 'GET', path: '/health/ready' }), localContext('health'));
     expect(ready.statusCode).toBe(200);
     expect(JSON.parse(ready.body)).toEqual({ status: 'ready' });
   });
