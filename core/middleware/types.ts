@@ -45,6 +45,21 @@ export const requestIdOf = (request: HttpRequest): string =>
   request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
 
 /**
+ * Refuses an API Gateway HTTP API payload format 2.0 event (`version: '2.0'`, what CDK's
+ * `HttpLambdaIntegration` sends unless told otherwise): the handlers read the REST proxy
+ * event, which payload format 1.0 gives. A 2.0 event has no `httpMethod`, so a signed POST
+ * was answered 405, blaming the sender; this error is a 500 (a server fault, retried by
+ * senders that retry) whose logged message names the fix.
+ * @throws Error for a payload format 2.0 event
+ */
+export const refuseHttpApiV2Event = (event: unknown): void => {
+  if ((event as { version?: unknown } | null | undefined)?.version === '2.0')
+    throw new Error(
+      'an API Gateway payload format 2.0 event: integrate this function with payloadFormatVersion 1.0 (the REST proxy event it reads)',
+    );
+};
+
+/**
  * A factory's options over its complete `defaults`, merged once at cold start
  * (Middy's `{ ...defaults, ...opts }`), except that an option passed as
  * `undefined` keeps its default instead of erasing it.

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError } from '../../core/errors.js';
 import { jsonResponse } from '../../core/responses.js';
+import { refuseHttpApiV2Event } from '../../core/middleware/types.js';
 import { httpMiddlewares, type HttpHandler, type PipelineDependencies } from '../../core/pipeline.js';
 
 /**
@@ -10,6 +11,7 @@ import { httpMiddlewares, type HttpHandler, type PipelineDependencies } from '..
  */
 export const createHealthHandler = (deps: Pick<PipelineDependencies, 'config' | 'telemetry' | 'store'>): HttpHandler => {
   const health = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    refuseHttpApiV2Event(event);
     if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD') {
       throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, HEAD' } });
     }

@@ -1,11 +1,13 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookHandler, type HttpHandler } from '../../core/pipeline.js';
 import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
+import { createHealthHandler } from '../../functions/health/app.js';
 import { localContext } from '../../local/http-adapter.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { httpApiV1Event, httpApiWebhookEvent } from '../helpers/http-api-event.js';
+import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender, type SignedDelivery } from '../helpers/signed.js';
 
@@ -36,6 +38,35 @@ const signBytes = (id: string, timestamp: number, body: Buffer): Lines => {
     ['webhook-signature', `v1,${mac}`],
   ];
 };
+
+/**
+ * The same webhook as an HTTP API builds it with payload format 2.0 (CDK's default for
+ * `HttpLambdaIntegration`), after AWS's documented example: no `httpMethod`, no
+ * `multiValueHeaders` (repeated headers joined with commas), `requestContext.http`.
+ */
+const httpApiV2Event = (d: SignedDelivery): APIGatewayProxyEvent =>
+  ({
+    version: '2.0',
+    routeKey: 'POST /webhooks/{source}',
+    rawPath: '/webhooks/default',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', ...d.headers, 'x-forwarded-for': ALLOWED },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method: 'POST', path: '/webhooks/default', protocol: 'HTTP/1.1', sourceIp: ALLOWED, userAgent: 'provider-sender/1.0' },
+      requestId: `req-${randomUUID()}`,
+      routeKey: 'POST /webhooks/{source}',
+      stage: '$default',
+      time: '30/Nov/2026:04:30:00 +0000',
+      timeEpoch: Date.now(),
+    },
+    pathParameters: { source: 'default' },
+    body: d.body,
+    isBase64Encoded: false,
+  }) as unknown as APIGatewayProxyEvent;
 
 // frontDoor=http-api hands the functions payload format 1.0 events: each attack below gets the answer it gets
 // through the REST API (test/e2e/network.test.ts, webhook.test.ts, cors-edge-cases.test.ts), never a pass.
@@ -150,6 +181,21 @@ describe('attacks through the HTTP API front door (payload format 1.0), against 
     );
     expect(res).toMatchObject({ status: 403, code: 'cors_preflight_denied' });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('refuses a payload format 2.0 event (CDK’s default integration) with a 500 naming the fix in the log, never a 405 to a POST', async () => {
+    const d = signed();
+    const before = h.dynamoCalls();
+    const health = createHealthHandler(h.deps);
+    const probe = { ...httpApiV2Event(d), routeKey: 'GET /health', rawPath: '/health', pathParameters: null, body: null } as never;
+    const lines = await jsonLinesDuring(async () => {
+      expect(await answer(handler, httpApiV2Event(d))).toMatchObject({ status: 500, code: 'internal_error' });
+      expect(await answer(health, probe)).toMatchObject({ status: 500, code: 'internal_error' });
+    });
+    expect(h.dynamoCalls()).toBe(before);
+    const failures = lines.filter((l) => l.message === 'webhook failed');
+    expect(failures).toHaveLength(2);
+    for (const line of failures) expect(JSON.stringify(line)).toContain('payloadFormatVersion 1.0');
   });
 });
 
