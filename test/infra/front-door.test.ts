@@ -131,6 +131,17 @@ describe('frontDoor=http-api: the template', () => {
     });
   });
 
+  it('logs request metadata only: no header, query string, body or authorizer variable (signatures, tokens, bodies)', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]?.Properties;
+    const format = stage.AccessLogSettings.Format as string;
+    const variables = [...format.matchAll(/\$[A-Za-z][\w.]*/g)].map((m) => m[0]);
+    expect(variables.length).toBeGreaterThan(0);
+    for (const variable of variables) {
+      expect(variable, variable).toMatch(/^\$context\./);
+      expect(variable, variable).not.toMatch(/header|body|input|query|authorizer|request\.|stageVariables/i);
+    }
+  });
+
   it("alarms on and graphs the HTTP API's own 5xx metric", () => {
     const apiId = logicalId(template, 'AWS::ApiGatewayV2::Api');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
