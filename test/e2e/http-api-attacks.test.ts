@@ -237,3 +237,31 @@ describe('the blocklist and a trusted proxy through the HTTP API front door', ()
     expect(res.status).toBe(status);
   });
 });
+
+describe('a per-client rate limit through the HTTP API front door', () => {
+  let h: Harness;
+  let handler: HttpHandler;
+  beforeAll(async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET, WEBHOOK_CLIENT_RATE_LIMIT: '2/60s' }, { containment: true });
+    handler = createWebhookHandler(h.deps);
+  });
+  afterAll(() => h.close());
+
+  it('counts one untrusted peer once, whatever X-Forwarded-For each request claims: the third is 429', async () => {
+    const statuses: number[] = [];
+    for (const claimed of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
+      const d = signed();
+      const res = await answer(
+        handler,
+        httpApiWebhookEvent('default', [...linesOf(d), ['X-Forwarded-For', claimed]], Buffer.from(d.body), { sourceIp: OUTSIDE }),
+      );
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([202, 202, 429]);
+    // Another peer has its own count.
+    const d = signed();
+    expect((await answer(handler, httpApiWebhookEvent('default', linesOf(d), Buffer.from(d.body), { sourceIp: ALLOWED }))).status).toBe(
+      202,
+    );
+  });
+});
