@@ -3,6 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createHealthHandler } from '../functions/health/app.js';
+import { resolveClientAddress } from '../core/client-ip.js';
+import { headerMapFromEvent } from '../core/headers.js';
+import { addressMatcher } from '../core/net.js';
 import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../core/pipeline.js';
 import { Readable } from 'node:stream';
 import type { StreamingHandler } from '../core/reader/events.js';
@@ -43,6 +46,7 @@ export interface HttpServerOptions {
   /** Told every answer of the webhook route (the local console keeps the recent refusals). */
   readonly onWebhookAnswer?: (answer: {
     readonly source: string;
+    /** The client as the pipeline resolves it (`TRUSTED_PROXIES`, `X-Forwarded-For`); the TCP peer when it cannot be resolved. */
     readonly clientIp: string;
     readonly requestId: string;
     readonly result: APIGatewayProxyResult;
@@ -96,6 +100,12 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
   const limit = bodyLimitOf(deps);
   const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
+  const trustedProxies = addressMatcher(deps.config.trustedProxies);
+  // The address the allowlist, blocklist and rate limits see and the stored delivery keeps, not the proxy in front.
+  const clientIpOf = (event: ReturnType<typeof toProxyEvent>): string => {
+    const peer = event.requestContext.identity.sourceIp;
+    return resolveClientAddress(peer, headerMapFromEvent(event), trustedProxies)?.address.ip ?? peer;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
@@ -168,7 +178,7 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       if (match)
         options.onWebhookAnswer?.({
           source: event.pathParameters?.source ?? '',
-          clientIp: req.socket.remoteAddress ?? '',
+          clientIp: clientIpOf(event),
           requestId,
           result,
         });

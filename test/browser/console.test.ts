@@ -27,7 +27,8 @@ const getWithHost = (
 
 describe('the local console at / (npm start), in headless Chromium', () => {
   const dataDir = emptyDir();
-  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_DATA_DIR: dataDir, PORT: '0' };
+  // The test's requests come from 127.0.0.1: trusted, it stands for a proxy, and the client is the one it forwards for.
+  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, TRUSTED_PROXIES: '127.0.0.1', HOOKWARDEN_DATA_DIR: dataDir, PORT: '0' };
   const sign = standardWebhooksSender({ prefix: 'msg_console' });
   let local: LocalHookwarden;
   let browser: Browser;
@@ -64,6 +65,7 @@ describe('the local console at / (npm start), in headless Chromium', () => {
           'content-type': 'application/json',
           ...forged.headers,
           'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+          'x-forwarded-for': '203.0.113.7',
         },
       }),
     ]);
@@ -87,7 +89,8 @@ describe('the local console at / (npm start), in headless Chromium', () => {
       '401',
       refusal.error.code,
       expect.stringMatching(/no signature matches any secret/),
-      '127.0.0.1',
+      // The resolved client (what the allowlist, blocklist and rate limits see), not the proxy's 127.0.0.1.
+      '203.0.113.7',
       refusal.error.requestId,
     ]);
     expect(refusal.error.code).toBe('signature_invalid');
