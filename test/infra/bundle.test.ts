@@ -8,7 +8,10 @@ import { BUNDLED_CONFIG_FILE } from '../../lib/constructs/webhook-functions.js';
 import { prodSettings, synth } from './helpers.js';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, string>; body: string }>;
-type LambdaResource = { Type: string; Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> } } };
+type LambdaResource = {
+  Type: string;
+  Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, unknown> }; Runtime?: string };
+};
 
 const ORIGIN = 'https://app.example.com';
 const event = (overrides: Record<string, unknown>) => ({
@@ -30,6 +33,8 @@ const context = { awsRequestId: 'a1', functionName: 'fn', getRemainingTimeInMill
 describe('the bundled handlers', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'hookwarden-bundle-'));
   const bundles: Record<'Webhook' | 'Health', string> = { Webhook: '', Health: '' };
+  /** Every function of the stack: its logical id, runtime and bundle directory. */
+  const functions: { id: string; runtime: string | undefined; dir: string }[] = [];
   const saved = { ...process.env };
   let built: ReturnType<typeof synth> | undefined;
 
@@ -41,6 +46,10 @@ describe('the bundled handlers', () => {
         ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`Functions${name}`),
       ) as [string, LambdaResource];
       bundles[name] = join(outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    }
+    for (const [id, r] of Object.entries(resources)) {
+      if (r.Type === 'AWS::Lambda::Function' && r.Properties.Code.S3Key)
+        functions.push({ id, runtime: r.Properties.Runtime, dir: join(outdir, `asset.${r.Properties.Code.S3Key.replace(/\.zip$/, '')}`) });
     }
     // The functions read their whole configuration at cold start, as in Lambda: from the file their bundle ships.
     delete process.env.HOOKWARDEN_CONFIG_JSON;
@@ -87,6 +96,34 @@ describe('the bundled handlers', () => {
   it('ships the configuration file in each bundle (not in the environment)', () => {
     for (const dir of Object.values(bundles)) {
       expect(JSON.parse(readFileSync(join(dir, BUNDLED_CONFIG_FILE), 'utf8'))).toEqual(built?.stack.functions.configDocument);
+    }
+  });
+
+  // Lambda's nodejs24.x takes a handler with three or more parameters for a callback handler and fails the
+  // init (Runtime.CallbackHandlerDeprecated); Node 20 and 22 ran it. Only a response-streaming handler, marked
+  // by awslambda.streamifyResponse, has three: (event, responseStream, context).
+  it('exports from every Node.js 24 bundle a handler Lambda accepts: (event, context) at most, or marked as streaming', async () => {
+    const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+    const globals = globalThis as Record<string, unknown>;
+    // A stand-in for the runtime's global, marking as the runtime's own streamifyResponse does.
+    globals.awslambda = {
+      streamifyResponse: (fn: object) => Object.assign(fn, { [STREAMING]: 'response' }),
+      HttpResponseStream: { from: (stream: unknown) => stream },
+    };
+    try {
+      expect(functions.map((f) => f.runtime)).toEqual(functions.map(() => 'nodejs24.x'));
+      const shapes: Record<string, string> = {};
+      for (const { id, dir } of functions) {
+        const { handler } = (await import(pathToFileURL(join(dir, 'index.mjs')).href)) as {
+          handler: ((...args: unknown[]) => unknown) & { [STREAMING]?: string };
+        };
+        shapes[id] = handler[STREAMING] === 'response' ? 'streaming' : handler.length <= 2 ? 'async' : `${handler.length} parameters`;
+      }
+      expect(Object.keys(shapes).length).toBeGreaterThanOrEqual(5);
+      expect(Object.values(shapes).filter((shape) => shape === 'streaming')).toHaveLength(1);
+      expect(Object.entries(shapes).filter(([, shape]) => shape !== 'async' && shape !== 'streaming')).toEqual([]);
+    } finally {
+      delete globals.awslambda;
     }
   });
 
