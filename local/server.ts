@@ -175,10 +175,14 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       const result = await handler(event, context);
       answer(result);
       if (match && result.statusCode === 202) options.onAccepted?.();
+      const webhookEvent = event;
       if (match)
         options.onWebhookAnswer?.({
           source: event.pathParameters?.source ?? '',
-          clientIp: clientIpOf(event),
+          // Resolved when read: the console reads it for refusals, not on every accepted delivery's path.
+          get clientIp() {
+            return clientIpOf(webhookEvent);
+          },
           requestId,
           result,
         });
