@@ -75,6 +75,15 @@ export interface PlanOptions {
   readonly overlapSeconds: number;
   /** Makes the key staged for the next rotation. */
   readonly generate: () => string;
+  /**
+   * When the current document became current (epoch seconds): its promotion,
+   * which a late finishing rotation puts hours after the staged key's
+   * `createdAt`. A function may hold the previous document for a cache period
+   * after that, so the staged key counts as accepted from the later of the two.
+   * Pass the latest time the promotion may have happened: a later one only delays a switch.
+   * @default - `createdAt` alone (a store that records promotion times should always pass it)
+   */
+  readonly currentSinceSeconds?: number;
 }
 
 /**
@@ -87,7 +96,8 @@ export const stageMarginSeconds = (cacheSeconds: number): number => Math.min(60,
 /**
  * Plans a `github` or `shared` rotation so that no delivery is refused: the
  * provider switches only to the staged key, and only once every function has
- * accepted it for a whole cache period (plus {@link stageMarginSeconds});
+ * accepted it for a whole cache period (plus {@link stageMarginSeconds}),
+ * counted from the later of its `createdAt` and `currentSinceSeconds`;
  * the previous key keeps verifying until the overlap ends; a new key is staged
  * for the next rotation. With no staged key old enough, the plan only stages.
  * Expired keys are dropped.
@@ -105,7 +115,9 @@ export const planRotation = (current: KeyDocument, options: PlanOptions): Rotati
       waitSeconds: options.cacheSeconds + stageMarginSeconds(options.cacheSeconds),
     };
   }
-  const ready = (staged.createdAt ?? 0) + options.cacheSeconds + stageMarginSeconds(options.cacheSeconds);
+  // Accepted since it was in a current document: not before it entered it (createdAt), nor before that document became current.
+  const acceptedSince = Math.max(staged.createdAt ?? 0, options.currentSinceSeconds ?? 0);
+  const ready = acceptedSince + options.cacheSeconds + stageMarginSeconds(options.cacheSeconds);
   if (ready > nowSeconds) return { document: { keys: valid }, staged, waitSeconds: ready - nowSeconds };
   const until = nowSeconds + options.overlapSeconds;
   const { next: _staged, ...promoted } = staged;

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyDocumentStore } from './rotation.js';
@@ -27,6 +27,8 @@ export const readKeyFile = (path: string): Promise<string> => readFile(path, 'ut
  * A local key document as a {@link KeyDocumentStore}: the current document in
  * `<source>.json`, the pending one of a rotation in `<source>.pending.json`
  * (with its token), both 0600. The same format as the Secrets Manager secret.
+ * The current document became current when its file was last written: its
+ * modification time (a promotion, a manual rotation or an edit all rewrite it).
  */
 export const fileKeyStore = (path: string): KeyDocumentStore => {
   const pending = pendingPath(path);
@@ -50,5 +52,7 @@ export const fileKeyStore = (path: string): KeyDocumentStore => {
       writePrivateFile(path, found.text);
       rmSync(pending, { force: true });
     },
+    // Rounded up: never earlier than the write. A running server reads the file again within its cache period after it.
+    currentSince: async () => (existsSync(path) ? Math.ceil(statSync(path).mtimeMs / 1000) : undefined),
   };
 };

@@ -89,7 +89,12 @@ export const createRotationHandler =
     if (!described.RotationEnabled) throw new RotationRefused(`secret ${SecretId} does not have rotation enabled`);
     const stages = described.VersionIdsToStages?.[token];
     if (!stages) throw new RotationRefused(`secret version ${token} has no stage for rotation of secret ${SecretId}`);
-    if (stages.includes('AWSCURRENT')) return 'already current';
+    const store = secretsManagerKeyStore(options.client, SecretId, options.now ?? Date.now);
+    if (stages.includes('AWSCURRENT')) {
+      // A finishSecret retried after the label moved but before its time was recorded: record it now (later only delays a switch).
+      if (Step === 'finishSecret') await store.promote(token);
+      return 'already current';
+    }
     if (!stages.includes('AWSPENDING'))
       throw new RotationRefused(`secret version ${token} is not set as AWSPENDING for rotation of secret ${SecretId}`);
     let provider: ProviderSwitch | undefined;
@@ -102,7 +107,7 @@ export const createRotationHandler =
       });
     }
     const steps: RotationSteps = rotationSteps({
-      store: secretsManagerKeyStore(options.client, SecretId),
+      store,
       ...(provider ? { provider } : {}),
       generate: () => generateKey(source.scheme),
       cacheSeconds: options.cacheSeconds,

@@ -15,7 +15,24 @@ export interface KeyDocumentStore {
   writePending(token: string, text: string): Promise<void>;
   /** Makes the pending document current; nothing when it already is. */
   promote(token: string): Promise<void>;
+  /**
+   * When the current document became current, epoch seconds: the latest time
+   * its promotion may have happened, never an earlier one (a later answer only
+   * delays a switch; an earlier one could switch the provider to a key some
+   * functions do not have yet). `undefined` when the store cannot tell: the
+   * rotation then counts the document as current from now.
+   */
+  currentSince(): Promise<number | undefined>;
 }
+
+/**
+ * The tag a promotion writes on the secret: `<version id>@<epoch seconds>`, the
+ * version it made current and a time taken after the label moved. A version's
+ * value cannot change once written, and Secrets Manager records no time of a
+ * label move: the next rotation reads this to know since when the functions
+ * have been given the current document.
+ */
+export const CURRENT_SINCE_TAG = 'hookwarden:current-since';
 
 /** What the provider side of a rotation does: set its copy of the key, and prove a delivery signed with it is accepted. */
 export interface ProviderSwitch {
@@ -69,7 +86,9 @@ const switchOf = async (store: KeyDocumentStore, token: string, nowSeconds: numb
  * The rotation steps over a {@link KeyDocumentStore}, shared by the rotation
  * function (Secrets Manager calls each step) and `hookwarden rotate` (which
  * runs them in order). The plan is {@link planRotation}: the provider only
- * ever switches to a key every function has accepted for a cache period.
+ * ever switches to a key every function has accepted for a cache period,
+ * counted from when the document holding it became current (the store's
+ * {@link KeyDocumentStore.currentSince}), not from when it was written.
  */
 export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
   const now = options.now ?? Date.now;
@@ -77,11 +96,16 @@ export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
   return {
     createSecret: async (token) => {
       if ((await options.store.readPending(token)) !== undefined) return;
-      const plan = planRotation(documentOf(await options.store.readCurrent()), {
-        nowSeconds: seconds(),
+      const current = documentOf(await options.store.readCurrent());
+      const nowSeconds = seconds();
+      // A rotation that finished late made its document current long after its staged key's createdAt.
+      const currentSinceSeconds = (await options.store.currentSince()) ?? nowSeconds;
+      const plan = planRotation(current, {
+        nowSeconds,
         cacheSeconds: options.cacheSeconds,
         overlapSeconds: options.overlapSeconds,
         generate: options.generate,
+        currentSinceSeconds,
       });
       await options.store.writePending(token, serializeKeyDocument(plan.document));
     },

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { rotationFromDescription, type RotationConfig } from '../../core/config/rotation.js';
 import { KEY_AGE_METRIC, rotateCommandFor, type AgedSource } from '../../core/secrets/key-age.js';
 import type { RotatedSource } from '../../core/secrets/rotation-function.js';
+import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import type { DeployedSource } from '../settings.js';
@@ -138,6 +139,14 @@ export class SecretRotation extends Construct {
           secret.addRotationSchedule(`${source.name}Rotation`, {
             rotationLambda: fn,
             automaticallyAfter: Duration.seconds(rotation.everySeconds),
+          }),
+        );
+        // finishSecret records when it made a version current in one tag (core/secrets/secrets-manager-store.ts): that tag only.
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:TagResource'],
+            resources: [secret.secretArn],
+            conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } },
           }),
         );
         if (rotation.tokenSecretArn && !tokens.has(rotation.tokenSecretArn)) {

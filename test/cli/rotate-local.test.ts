@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, startServer } from '../helpers/cli.js';
@@ -18,6 +18,13 @@ const setup = (source: Record<string, unknown>) => {
     keyFile: () => JSON.parse(readFileSync(join(dataDir, 'keys', 'src.json'), 'utf8')) as KeyFile,
     path: join(dataDir, 'keys', 'src.json'),
   };
+};
+
+/** Rewrites the key document as it was ten minutes ago: its keys' createdAt, and when it became current (the file's time). */
+const ageTenMinutes = (path: string, document: KeyFile): void => {
+  writeFileSync(path, JSON.stringify({ keys: document.keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }));
+  const then = Date.now() / 1000 - 600;
+  utimesSync(path, then, then);
 };
 
 describe('hookwarden rotate and keys on the local store', () => {
@@ -76,11 +83,8 @@ describe('hookwarden rotate and keys on the local store', () => {
     expect(first.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(300 s\)/);
     const staged = keyFile().keys.find((k) => k.next) as KeyFile['keys'][number];
     const current = keyFile().keys[0] as KeyFile['keys'][number];
-    // Age the staged key past the cache period and its margin (as if the server had run for ten minutes).
-    writeFileSync(
-      join(env.HOOKWARDEN_DATA_DIR, 'keys', 'src.json'),
-      JSON.stringify({ keys: keyFile().keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }),
-    );
+    // Age the staged key and the document past the cache period and its margin (as if the server had run for ten minutes).
+    ageTenMinutes(join(env.HOOKWARDEN_DATA_DIR, 'keys', 'src.json'), keyFile());
     const second = await cli(['rotate', 'src', '--overlap', '1h'], env, cwd);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(
@@ -97,6 +101,22 @@ describe('hookwarden rotate and keys on the local store', () => {
     for (const key of after.keys) expect(listed.stdout).not.toContain(key.secret);
   });
 
+  it('counts a staged key from when the key document was last written (it became current then), not from its createdAt', async () => {
+    const { cwd, env, keyFile, path } = setup({
+      scheme: 'hmac',
+      hmac: { header: 'x-signature' },
+      rotation: { mode: 'shared', every: '7d' },
+    });
+    expect((await cli(['rotate', 'src'], env, cwd)).code).toBe(0);
+    const signing = keyFile().keys.find((k) => !k.next)?.id;
+    // The staged key is ten minutes old, but the document holding it was written just now (a late promotion, an edit).
+    writeFileSync(path, JSON.stringify({ keys: keyFile().keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }));
+    const second = await cli(['rotate', 'src'], env, cwd);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(300 s\): run rotate again after that/);
+    expect(keyFile().keys.find((k) => !k.next)?.id).toBe(signing);
+  });
+
   it("waits for the running server's key cache period, not this shell's, before switching the sender", async () => {
     const { cwd, env, keyFile, path } = setup({
       scheme: 'hmac',
@@ -111,7 +131,7 @@ describe('hookwarden rotate and keys on the local store', () => {
       expect(first.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(900 s\)/);
       const signing = keyFile().keys.find((k) => !k.next)?.id;
       // Ten minutes later: past this shell's 300 s and its margin, inside the server's 900 s.
-      writeFileSync(path, JSON.stringify({ keys: keyFile().keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }));
+      ageTenMinutes(path, keyFile());
       const second = await cli(['rotate', 'src'], env, cwd);
       expect(second.code, second.stderr).toBe(0);
       expect(second.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(900 s\): run rotate again after that/);

@@ -4,7 +4,9 @@ import {
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
+  TagResourceCommand,
   UpdateSecretVersionStageCommand,
+  type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -14,12 +16,22 @@ import { mockClient } from 'aws-sdk-client-mock';
  * a rotation's valueless AWSPENDING version (startRotation), PutSecretValue with a ClientRequestToken (idempotent for the same token and
  * value), DescribeSecret's VersionIdsToStages, UpdateSecretVersionStage moving
  * AWSCURRENT (the former current becomes AWSPREVIOUS), as Secrets Manager documents them.
+ * Dates on the clock `now`: each version's CreatedDate, and the secret's
+ * LastChangedDate, moved by every change (a new version, a label, a tag, a
+ * rotation started: the most conservative reading of "modified in any way").
+ * TagResource sets tags, which DescribeSecret returns. The initial version
+ * (`v-initial`) was created, and the secret last changed, at `deployedAt`.
  */
-export const fakeSecretsManager = (secretId: string, initial: string) => {
+export const fakeSecretsManager = (secretId: string, initial: string, now: () => number = Date.now, deployedAt: number = now()) => {
   const mock = mockClient(SecretsManagerClient);
-  const versions = new Map<string, { text: string | undefined; stages: string[] }>([
-    ['v-initial', { text: initial, stages: ['AWSCURRENT'] }],
+  const versions = new Map<string, { text: string | undefined; stages: string[]; created: number }>([
+    ['v-initial', { text: initial, stages: ['AWSCURRENT'], created: deployedAt }],
   ]);
+  const tags = new Map<string, string>();
+  let lastChanged = deployedAt;
+  const changed = () => {
+    lastChanged = now();
+  };
   const notFound = (what: string) => new ResourceNotFoundException({ message: `Secrets Manager can't find ${what}`, $metadata: {} });
   const check = (id: string | undefined) => {
     if (id !== secretId) throw notFound(`the secret ${id}`);
@@ -34,7 +46,13 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
         (stage === undefined || v.stages.includes(stage)),
     );
     if (!found) throw notFound(`the version ${input.VersionId ?? ''} ${stage ?? ''}`);
-    return { ARN: secretId, VersionId: found[0], SecretString: found[1].text, VersionStages: found[1].stages };
+    return {
+      ARN: secretId,
+      VersionId: found[0],
+      SecretString: found[1].text,
+      VersionStages: found[1].stages,
+      CreatedDate: new Date(found[1].created),
+    };
   });
   mock
     .on(PutSecretValueCommand)
@@ -46,7 +64,12 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
         throw new Error('ResourceExistsException: a version with this token holds another value');
       const stages = input.VersionStages ?? ['AWSCURRENT'];
       for (const v of versions.values()) v.stages = v.stages.filter((s) => !stages.includes(s));
-      versions.set(token, { text: input.SecretString as string, stages: [...new Set([...(existing?.stages ?? []), ...stages])] });
+      versions.set(token, {
+        text: input.SecretString as string,
+        stages: [...new Set([...(existing?.stages ?? []), ...stages])],
+        created: existing?.text !== undefined ? existing.created : now(),
+      });
+      changed();
       return { ARN: secretId, VersionId: token, VersionStages: stages };
     });
   mock.on(DescribeSecretCommand).callsFake((input: { SecretId?: string }) => {
@@ -55,7 +78,15 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
       ARN: secretId,
       RotationEnabled: true,
       VersionIdsToStages: Object.fromEntries([...versions].map(([id, v]) => [id, [...v.stages]])),
+      LastChangedDate: new Date(lastChanged),
+      ...(tags.size > 0 ? { Tags: [...tags].map(([Key, Value]) => ({ Key, Value })) } : {}),
     };
+  });
+  mock.on(TagResourceCommand).callsFake((input: { SecretId?: string; Tags?: Tag[] }) => {
+    check(input.SecretId);
+    for (const tag of input.Tags ?? []) tags.set(tag.Key as string, tag.Value as string);
+    changed();
+    return {};
   });
   mock
     .on(UpdateSecretVersionStageCommand)
@@ -69,6 +100,7 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
         if (from) from.stages = [...from.stages.filter((s) => s !== 'AWSCURRENT'), 'AWSPREVIOUS'];
       } else if (from) from.stages = from.stages.filter((s) => s !== input.VersionStage);
       target.stages = [...new Set([...target.stages, input.VersionStage as string])];
+      changed();
       return { ARN: secretId };
     });
   return {
@@ -76,11 +108,13 @@ export const fakeSecretsManager = (secretId: string, initial: string) => {
     /** What RotateSecret does before invoking the function: a version named by the token, labelled AWSPENDING, without a value yet. */
     startRotation: (token: string) => {
       for (const v of versions.values()) v.stages = v.stages.filter((s) => s !== 'AWSPENDING');
-      versions.set(token, { text: undefined, stages: ['AWSPENDING'] });
+      versions.set(token, { text: undefined, stages: ['AWSPENDING'], created: now() });
+      changed();
     },
     client: new SecretsManagerClient({ region: 'us-east-1' }),
     /** The version holding a stage, and its text. */
     version: (stage: string) => [...versions].find(([, v]) => v.stages.includes(stage)),
     versions,
+    tags,
   };
 };

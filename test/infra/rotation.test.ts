@@ -6,6 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { RotationDescription } from '../../core/config/rotation.js';
 import { readSettings } from '../../lib/settings.js';
+import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
 import { prodSettings, sourceFor, synth } from './helpers.js';
 
 const TOKEN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:github-token-AbCdEf';
@@ -85,6 +86,19 @@ describe('secret rotation in the synthesized stack', () => {
       Action: 'lambda:InvokeFunction',
       Principal: 'secretsmanager.amazonaws.com',
     });
+  });
+
+  it('lets the rotation function tag only its rotated secrets, and with the current-since tag only (finishSecret records the promotion)', () => {
+    const roleId = stack.getLogicalId(stack.rotation.rotationFunction?.role?.node.defaultChild as never);
+    const tagging = ofType('AWS::IAM::Policy')
+      .filter(([, r]) => (r.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === roleId))
+      .flatMap(([, r]) => (r.Properties.PolicyDocument as { Statement: Array<Statement & { Condition?: unknown }> }).Statement)
+      .filter((s) => [s.Action].flat().includes('secretsmanager:TagResource'));
+    expect(tagging.map((s) => s.Resource)).toEqual([{ Ref: secretLogicalId('gh') }, { Ref: secretLogicalId('team') }]);
+    for (const s of tagging) {
+      expect(s.Action).toBe('secretsmanager:TagResource');
+      expect(s.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } });
+    }
   });
 
   it('checks manual sources\' key age daily and alarms past "every", naming the source and the exact rotate command', () => {

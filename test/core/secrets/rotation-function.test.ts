@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationHandler, RotationRefused, type RotatedSource, type RotationEvent } from '../../../core/secrets/rotation-function.js';
+import { CURRENT_SINCE_TAG } from '../../../core/secrets/secrets-manager-store.js';
 import { fakeSecretsManager } from '../../helpers/fake-secrets-manager.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../helpers/github-stand-in.js';
 
@@ -60,9 +61,14 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
       tokenSecretArn: TOKEN_ARN,
     },
   ];
-  /** The secret as the stack deploys it (generated top-level "secret"), rotation enabled, plus the token secret. */
+  /**
+   * The secret as the stack deploys it (generated top-level "secret"), rotation enabled, plus the token secret.
+   * Its document has been current for a day, made so by an earlier rotation's finishSecret (which recorded when).
+   */
   const deploy = (document: unknown) => {
-    sm = fakeSecretsManager(ARN, JSON.stringify(document));
+    const dayAgo = clock - 86_400_000;
+    sm = fakeSecretsManager(ARN, JSON.stringify(document), () => clock, dayAgo);
+    sm.tags.set(CURRENT_SINCE_TAG, `v-initial@${dayAgo / 1000}`);
     sm.mock.on(GetSecretValueCommand, { SecretId: TOKEN_ARN }).resolves({ SecretString: JSON.stringify({ token: TOKEN }) });
     return createRotationHandler({
       client: new SecretsManagerClient({ region: 'eu-west-1' }),
@@ -128,6 +134,28 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     // Retried after it succeeded: the version is current, nothing is moved again.
     expect(await rotate({ Step: 'finishSecret', SecretId: ARN, ClientRequestToken: 'v9' })).toBe('already current');
     expect(sm.mock.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(1);
+  });
+
+  it('records when the version became current on a finishSecret retried after the label moved but before the record', async () => {
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
+    await run(rotate, 'v8', ['createSecret', 'setSecret', 'testSecret']);
+    // The first finishSecret moved the label, then failed before recording the time; Secrets Manager retries it.
+    await sm.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: ARN,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: 'v8',
+        RemoveFromVersionId: 'v-initial',
+      }),
+    );
+    clock += 1000;
+    expect(await rotate({ Step: 'finishSecret', SecretId: ARN, ClientRequestToken: 'v8' })).toBe('already current');
+    expect(sm.tags.get(CURRENT_SINCE_TAG)).toBe(`v8@${clock / 1000}`);
   });
 
   it('fails testSecret when the ping signed with the new key is refused, and leaves the current version alone', async () => {

@@ -15,10 +15,10 @@ const T0 = 1_900_000_000_000;
 const INITIAL = 'InitialDeployKey0123456789abcdef';
 
 describe('rotation without a rejected delivery (github mode, key cache shortened to 30 s)', () => {
-  const sm = fakeSecretsManager(SECRET_ID, JSON.stringify({ keys: [], secret: INITIAL }));
-  afterAll(() => sm.mock.restore());
   let clock = T0;
   const now = () => clock;
+  const sm = fakeSecretsManager(SECRET_ID, JSON.stringify({ keys: [], secret: INITIAL }), now);
+  afterAll(() => sm.mock.restore());
   // Three warm function containers, each with its own cache, first read at different moments.
   const functions = [0, 1, 2].map(() =>
     secretsManagerProviders(sm.client, { now })({ kind: 'secretsManager', secretId: SECRET_ID, cacheSeconds: CACHE_SECONDS }),
@@ -51,7 +51,7 @@ describe('rotation without a rejected delivery (github mode, key cache shortened
     },
   };
   const steps = rotationSteps({
-    store: secretsManagerKeyStore(sm.client, SECRET_ID),
+    store: secretsManagerKeyStore(sm.client, SECRET_ID, now),
     provider,
     generate: () => generateKey('github'),
     cacheSeconds: CACHE_SECONDS,
