@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -48,6 +48,23 @@ const rotationOf = (source: DeployedSource): RotationConfig => rotationFromDescr
 /** The name in a complete secret ARN (without the 6-character suffix), or the id itself when it is a name. */
 const secretNameOf = (secretId: string): string =>
   /^arn:/.test(secretId) ? secretId.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '') : secretId;
+
+/**
+ * How a CloudTrail `RotationFailed` event may name one of the stack's secrets
+ * (`detail.additionalEventData.SecretId`, the complete ARN in the events seen):
+ * the name, or any ARN of it (partial, or complete with its random 6-character
+ * suffix, which is unknown at synth for a generated secret). EventBridge values:
+ * exact strings or `{ prefix }`. A prefix may also match a longer name that starts
+ * the same (`<stack>/<source>/keys…`): one alert too many, never one too few.
+ */
+export const rotationFailedSecretIds = (stack: Stack, secretIds: readonly string[]): unknown[] =>
+  secretIds.flatMap((secretId) => {
+    const name = secretNameOf(secretId);
+    const arn = /^arn:/.test(secretId)
+      ? secretId.slice(0, secretId.indexOf(':secret:') + ':secret:'.length) + name
+      : stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return [name, { prefix: arn }];
+  });
 
 /**
  * Rotation schedules where the provider allows them, due-date alarms where it
@@ -194,12 +211,23 @@ export class SecretRotation extends Construct {
       }
     }
 
+    // Only this stack's secrets: another stack's failed rotation is not this on-call's page. Where the event
+    // names its secret (additionalEventData.SecretId; requestParameters.secretId, in case) it must be one of ours;
+    // an event naming it in neither field still alerts, so a failure of ours is never missed for a shape not seen before.
+    const own = rotationFailedSecretIds(
+      Stack.of(this),
+      withSecret.map((s) => props.secretIds.get(s.name) as string),
+    );
+    const unnamed = { additionalEventData: { SecretId: [{ exists: false }] }, requestParameters: { secretId: [{ exists: false }] } };
     this.rotationFailed = new Rule(this, 'RotationFailed', {
-      description: 'Hookwarden: Secrets Manager reported a failed rotation',
+      description: "Hookwarden: Secrets Manager reported a failed rotation of one of this stack's secrets",
       eventPattern: {
         source: ['aws.secretsmanager'],
         detailType: ['AWS Service Event via CloudTrail'],
-        detail: { eventName: ['RotationFailed'] },
+        detail: {
+          eventName: ['RotationFailed'],
+          $or: own.length > 0 ? [{ additionalEventData: { SecretId: own } }, { requestParameters: { secretId: own } }, unnamed] : [unnamed],
+        },
       },
     });
     // As the audit rule: this rule only may publish to the topic.

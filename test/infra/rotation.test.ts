@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import type { RotationDescription } from '../../core/config/rotation.js';
 import { readSettings } from '../../lib/settings.js';
 import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
+import { matchesPattern } from './event-pattern.js';
 import { prodSettings, sourceFor, synth } from './helpers.js';
+import { resolveIntrinsics } from './intrinsics.js';
 
 const TOKEN_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:github-token-AbCdEf';
 // The description the config parser makes (what readSettings hands the stack, and the functions read back).
@@ -203,4 +205,84 @@ describe('GitHub Enterprise Server: HOOKWARDEN_GITHUB_API_URL at deploy', () => 
       expect(JSON.stringify(problems)).not.toContain('pass@');
     },
   );
+});
+
+/**
+ * Secrets Manager's `RotationFailed` as EventBridge receives it from CloudTrail: an AWS service event
+ * (no caller, `requestParameters` null) naming the secret by complete ARN in `additionalEventData.SecretId`.
+ * The shape is not in the Secrets Manager user guide's samples; it is what others report from real events
+ * (see the report of this change), so the rule also alerts on an event that names its secret nowhere it looks.
+ */
+const rotationFailed = (additionalEventData: Record<string, unknown> | undefined) => ({
+  version: '0',
+  id: '7bf73129-1428-4cd3-a780-95db273d1602',
+  'detail-type': 'AWS Service Event via CloudTrail',
+  source: 'aws.secretsmanager',
+  account: '123456789012',
+  time: '2026-11-29T14:00:00Z',
+  region: 'us-east-1',
+  resources: [],
+  detail: {
+    eventVersion: '1.08',
+    userIdentity: { accountId: '123456789012', invokedBy: 'secretsmanager.amazonaws.com' },
+    eventTime: '2026-11-29T14:00:00Z',
+    eventSource: 'secretsmanager.amazonaws.com',
+    eventName: 'RotationFailed',
+    awsRegion: 'us-east-1',
+    sourceIPAddress: 'secretsmanager.amazonaws.com',
+    userAgent: 'secretsmanager.amazonaws.com',
+    requestParameters: null,
+    responseElements: null,
+    ...(additionalEventData ? { additionalEventData } : {}),
+    requestID: 'b2f9e7a0-0c5d-4f0e-9f43-6b0d2c1e5a11',
+    eventID: '0c0b51dc-c68a-4c9c-8205-c5e630875d23',
+    readOnly: false,
+    eventType: 'AwsServiceEvent',
+    managementEvent: true,
+    recipientAccountId: '123456789012',
+    eventCategory: 'Management',
+  },
+});
+
+describe("the RotationFailed rule: this stack's secrets only", () => {
+  const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:';
+  const imported = `${ARN}billing-keys-XyZ123`;
+  const { stack, template } = synth(
+    prodSettings({ sources: [...SOURCES, sourceFor({ name: 'billing', secretArn: imported, generateSecret: false })] }),
+  );
+  const resources = template().toJSON().Resources as Record<string, Resource>;
+  const rule = resources[stack.getLogicalId(stack.rotation.rotationFailed.node.defaultChild as never)];
+  const pattern = resolveIntrinsics(rule?.Properties.EventPattern) as Record<string, unknown>;
+  const matches = (event: unknown) => matchesPattern(pattern, event);
+
+  it.each([
+    ['a github source by complete ARN', `${ARN}Hookwarden-prod/gh/keys-AbCdEf`],
+    ['a shared source by complete ARN', `${ARN}Hookwarden-prod/team/keys-Q1w2E3`],
+    ['a manual source by complete ARN (rotation enabled by hand)', `${ARN}Hookwarden-prod/stripe/keys-Zz9Yy8`],
+    ['a generated secret by name', 'Hookwarden-prod/gh/keys'],
+    ['a generated secret by partial ARN', `${ARN}Hookwarden-prod/gh/keys`],
+    ['an imported secret by complete ARN', imported],
+    ['an imported secret by name', 'billing-keys'],
+  ])('alerts on %s', (_name, SecretId) => {
+    expect(matches(rotationFailed({ SecretId }))).toBe(true);
+  });
+
+  it.each([
+    ["another stack's secret", `${ARN}Hookwarden-dev/gh/keys-AbCdEf`],
+    ["another application's secret", `${ARN}rds-db-credentials/cluster-ABC/admin-Q1w2E3`],
+    ['the same name in another account', 'arn:aws:secretsmanager:us-east-1:210987654321:secret:Hookwarden-prod/gh/keys-AbCdEf'],
+    ['the same name in another region', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:Hookwarden-prod/gh/keys-AbCdEf'],
+  ])('stays silent on %s', (_name, SecretId) => {
+    expect(matches(rotationFailed({ SecretId }))).toBe(false);
+  });
+
+  it('alerts on a RotationFailed that names its secret in neither field it reads (a shape not seen before is never missed)', () => {
+    expect(matches(rotationFailed(undefined))).toBe(true);
+    expect(matches(rotationFailed({ somethingElse: 'x' }))).toBe(true);
+  });
+
+  it('stays silent on other Secrets Manager events', () => {
+    const succeeded = rotationFailed({ SecretId: `${ARN}Hookwarden-prod/gh/keys-AbCdEf` });
+    expect(matches({ ...succeeded, detail: { ...succeeded.detail, eventName: 'RotationSucceeded' } })).toBe(false);
+  });
 });
