@@ -211,14 +211,19 @@ export class SecretRotation extends Construct {
       }
     }
 
-    // Only this stack's secrets: another stack's failed rotation is not this on-call's page. Where the event
-    // names its secret (additionalEventData.SecretId; requestParameters.secretId, in case) it must be one of ours;
-    // an event naming it in neither field still alerts, so a failure of ours is never missed for a shape not seen before.
+    // Only this stack's secrets: another stack's failed rotation is not this on-call's page. Where the event names
+    // its secret (additionalEventData.SecretId; serviceEventDetails.secretId or requestParameters.secretId, reported
+    // for other events) it must be one of ours; an event naming it in none of them still alerts, so a failure of
+    // ours is never missed for a shape not seen before.
     const own = rotationFailedSecretIds(
       Stack.of(this),
       withSecret.map((s) => props.secretIds.get(s.name) as string),
     );
-    const unnamed = { additionalEventData: { SecretId: [{ exists: false }] }, requestParameters: { secretId: [{ exists: false }] } };
+    const unnamed = {
+      additionalEventData: { SecretId: [{ exists: false }] },
+      serviceEventDetails: { secretId: [{ exists: false }] },
+      requestParameters: { secretId: [{ exists: false }] },
+    };
     this.rotationFailed = new Rule(this, 'RotationFailed', {
       description: "Hookwarden: Secrets Manager reported a failed rotation of one of this stack's secrets",
       eventPattern: {
@@ -226,7 +231,15 @@ export class SecretRotation extends Construct {
         detailType: ['AWS Service Event via CloudTrail'],
         detail: {
           eventName: ['RotationFailed'],
-          $or: own.length > 0 ? [{ additionalEventData: { SecretId: own } }, { requestParameters: { secretId: own } }, unnamed] : [unnamed],
+          $or:
+            own.length > 0
+              ? [
+                  { additionalEventData: { SecretId: own } },
+                  { serviceEventDetails: { secretId: own } },
+                  { requestParameters: { secretId: own } },
+                  unnamed,
+                ]
+              : [unnamed],
         },
       },
     });

@@ -276,9 +276,21 @@ describe("the RotationFailed rule: this stack's secrets only", () => {
     expect(matches(rotationFailed({ SecretId }))).toBe(false);
   });
 
-  it('alerts on a RotationFailed that names its secret in neither field it reads (a shape not seen before is never missed)', () => {
+  it('alerts on a RotationFailed that names its secret in no field it reads (a shape not seen before is never missed)', () => {
     expect(matches(rotationFailed(undefined))).toBe(true);
     expect(matches(rotationFailed({ somethingElse: 'x' }))).toBe(true);
+  });
+
+  it.each([
+    ['serviceEventDetails.secretId', 'serviceEventDetails'],
+    ['requestParameters.secretId', 'requestParameters'],
+  ])("reads %s too: ours alerts, another stack's does not", (_name, field) => {
+    const named = (secretId: string) => {
+      const event = rotationFailed(undefined);
+      return { ...event, detail: { ...event.detail, [field]: { secretId } } };
+    };
+    expect(matches(named(`${ARN}Hookwarden-prod/team/keys-Q1w2E3`))).toBe(true);
+    expect(matches(named(`${ARN}Hookwarden-dev/team/keys-Q1w2E3`))).toBe(false);
   });
 
   it('stays silent on other Secrets Manager events', () => {
