@@ -15,6 +15,7 @@ import type { RotatedSource } from '../../core/secrets/rotation-function.js';
 import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
+import { secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
 
@@ -50,21 +51,21 @@ const secretNameOf = (secretId: string): string =>
   /^arn:/.test(secretId) ? secretId.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '') : secretId;
 
 /**
- * How a CloudTrail `RotationFailed` event may name one of the stack's secrets
- * (`detail.additionalEventData.SecretId`, the complete ARN in the events seen):
- * the name, or any ARN of it (partial, or complete with its random 6-character
- * suffix, which is unknown at synth for a generated secret). EventBridge values:
- * exact strings or `{ prefix }`. A prefix may also match a longer name that starts
- * the same (`<stack>/<source>/keys…`): one alert too many, never one too few.
+ * How a CloudTrail `RotationFailed` event may name one of the stack's secrets in
+ * `detail.additionalEventData.SecretId` (the complete ARN in the events seen):
+ * as the secret audit matches reads ({@link secretIdPatterns}), any name or ARN
+ * under the stack's `<stackName>/` prefix, and each imported ARN (complete,
+ * partial, or its name); other names the stack was given, by name or ARN prefix.
+ * The prefixes keep the pattern's size the same whatever the number of sources:
+ * EventBridge refuses a pattern over 2,048 characters at deploy.
  */
-export const rotationFailedSecretIds = (stack: Stack, secretIds: readonly string[]): unknown[] =>
-  secretIds.flatMap((secretId) => {
-    const name = secretNameOf(secretId);
-    const arn = /^arn:/.test(secretId)
-      ? secretId.slice(0, secretId.indexOf(':secret:') + ':secret:'.length) + name
-      : stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    return [name, { prefix: arn }];
-  });
+export const rotationFailedSecretIds = (stack: Stack, stackName: string, secretIds: readonly string[]): unknown[] => {
+  const imported = secretIds.filter((id) => /^arn:/.test(id));
+  const otherNames = secretIds.filter((id) => !/^arn:/.test(id) && !id.startsWith(`${stackName}/`));
+  const arnOf = (name: string) =>
+    stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return [...secretIdPatterns(stack, stackName, imported), ...otherNames.flatMap((name) => [name, { prefix: arnOf(name) }])];
+};
 
 /**
  * Rotation schedules where the provider allows them, due-date alarms where it
@@ -211,19 +212,14 @@ export class SecretRotation extends Construct {
       }
     }
 
-    // Only this stack's secrets: another stack's failed rotation is not this on-call's page. Where the event names
-    // its secret (additionalEventData.SecretId; serviceEventDetails.secretId or requestParameters.secretId, reported
-    // for other events) it must be one of ours; an event naming it in none of them still alerts, so a failure of
-    // ours is never missed for a shape not seen before.
+    // Only this stack's secrets: another stack's failed rotation is not this on-call's page. Where the event names its
+    // secret (additionalEventData.SecretId) it must be one of ours; an event that does not name it there (a shape not
+    // seen before) still alerts: one alert too many, never a failure of ours missed.
     const own = rotationFailedSecretIds(
       Stack.of(this),
+      props.stackName,
       withSecret.map((s) => props.secretIds.get(s.name) as string),
     );
-    const unnamed = {
-      additionalEventData: { SecretId: [{ exists: false }] },
-      serviceEventDetails: { secretId: [{ exists: false }] },
-      requestParameters: { secretId: [{ exists: false }] },
-    };
     this.rotationFailed = new Rule(this, 'RotationFailed', {
       description: "Hookwarden: Secrets Manager reported a failed rotation of one of this stack's secrets",
       eventPattern: {
@@ -231,15 +227,7 @@ export class SecretRotation extends Construct {
         detailType: ['AWS Service Event via CloudTrail'],
         detail: {
           eventName: ['RotationFailed'],
-          $or:
-            own.length > 0
-              ? [
-                  { additionalEventData: { SecretId: own } },
-                  { serviceEventDetails: { secretId: own } },
-                  { requestParameters: { secretId: own } },
-                  unnamed,
-                ]
-              : [unnamed],
+          $or: [{ additionalEventData: { SecretId: own } }, { additionalEventData: { SecretId: [{ exists: false }] } }],
         },
       },
     });
