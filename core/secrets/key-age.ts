@@ -7,7 +7,14 @@ import { METRIC } from '../telemetry.js';
 /** The metric the daily key-age check publishes per `manual` source (dimensions `service` and `source`). */
 export const KEY_AGE_METRIC = METRIC.secretKeyAge;
 
-/** One manual source the daily check looks at (`HOOKWARDEN_KEY_AGE_SOURCES`, written by the stack). */
+/**
+ * The file in the key-age check's bundle that lists its sources (a JSON array of
+ * {@link AgedSource}), named by `HOOKWARDEN_KEY_AGE_SOURCES_FILE`: the list grows
+ * with the number of sources, and Lambda allows 4 KB of environment in all.
+ */
+export const KEY_AGE_SOURCES_FILE = 'key-age-sources.json';
+
+/** One manual source the daily check looks at ({@link KEY_AGE_SOURCES_FILE}, written by the stack). */
 export interface AgedSource {
   readonly source: string;
   readonly secretId: string;

@@ -12,7 +12,14 @@ export interface RotationEvent {
   readonly ClientRequestToken: string;
 }
 
-/** One source the rotation function rotates (`HOOKWARDEN_ROTATION_SOURCES`, written by the stack). */
+/**
+ * The file in the rotation function's bundle that lists its sources (a JSON
+ * array of {@link RotatedSource}), named by `HOOKWARDEN_ROTATION_SOURCES_FILE`:
+ * the list grows with the number of sources, and Lambda allows 4 KB of environment in all.
+ */
+export const ROTATION_SOURCES_FILE = 'rotation-sources.json';
+
+/** One source the rotation function rotates ({@link ROTATION_SOURCES_FILE}, written by the stack). */
 export interface RotatedSource {
   readonly source: string;
   /** The secret's name (the event carries its ARN, which ends in the name and a 6-character suffix). */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -7,8 +8,9 @@ import { DIMENSION } from '../../core/telemetry.js';
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookwarden' });
 const metrics = new Metrics();
 const client = new SecretsManagerClient({});
-// Cold start: the manual sources and their secrets, written by the stack.
-const sources = JSON.parse(process.env.HOOKWARDEN_KEY_AGE_SOURCES ?? '[]') as AgedSource[];
+// Cold start: the manual sources and their secrets, written by the stack into the bundle (the working directory).
+const sourcesFile = process.env.HOOKWARDEN_KEY_AGE_SOURCES_FILE;
+const sources = sourcesFile ? (JSON.parse(readFileSync(sourcesFile, 'utf8')) as AgedSource[]) : [];
 
 /** Daily: publishes each manual source's current-key age; the stack alarms when it passes the source's `every`. */
 export const handler = async (): Promise<void> => {

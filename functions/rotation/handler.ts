@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createRotationHandler, type RotatedSource, type RotationEvent } from '../../core/secrets/rotation-function.js';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookwarden' });
-// Cold start: the sources this function rotates, written by the stack (never a secret value).
-const sources = JSON.parse(process.env.HOOKWARDEN_ROTATION_SOURCES ?? '[]') as RotatedSource[];
+// Cold start: the sources this function rotates (never a secret value), written by the stack into the bundle (the working directory).
+const sourcesFile = process.env.HOOKWARDEN_ROTATION_SOURCES_FILE;
+const sources = sourcesFile ? (JSON.parse(readFileSync(sourcesFile, 'utf8')) as RotatedSource[]) : [];
 const rotate = createRotationHandler({
   client: new SecretsManagerClient({}),
   sources,

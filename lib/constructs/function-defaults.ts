@@ -1,12 +1,17 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { RemovalPolicy, Stack, type Duration } from 'aws-cdk-lib';
+import { join } from 'node:path';
+import { RemovalPolicy, Stack, Stage, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { bundlingRoot, functionEntry } from './paths.js';
+import { bundlingRoot, functionEntry, ROOT } from './paths.js';
+
+/** One POSIX shell word (local bundling runs the hooks in bash). */
+const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /** What every Hookwarden function runs on: Node.js 24 on arm64, the module's `handler` export. */
 export const FUNCTION_RUNTIME = { handler: 'handler', runtime: Runtime.NODEJS_24_X, architecture: Architecture.ARM_64 } as const;
@@ -110,7 +115,26 @@ export interface OwnFunctionOptions extends OwnRoleAndLogsOptions {
   readonly entry: string;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
+  /**
+   * Files shipped beside the bundle (name → content), which the function reads
+   * from its working directory: data that grows with the number of sources goes
+   * here, not in the environment (Lambda allows 4 KB of it in all). @default none
+   */
+  readonly files?: Readonly<Record<string, string>>;
 }
+
+/** Writes `files` beside the cloud assembly and returns the hooks that copy them into the bundle after esbuild (the asset hash covers them). */
+const copyFilesHooks = (scope: Construct, name: string, files: Readonly<Record<string, string>>): ICommandHooks => {
+  const dir = join(Stage.of(scope)?.outdir ?? ROOT, 'hookwarden-config', `${scope.node.addr}-${name}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), content);
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) =>
+      Object.keys(files).map((file) => `cp ${shellQuote(join(dir, file))} ${shellQuote(join(outputDir, file))}`),
+  };
+};
 
 /**
  * One of Hookwarden's own functions (not the webhook function, which a team may
@@ -134,7 +158,7 @@ export const ownFunction = (
     logGroup,
     environment: options.environment,
     ...bundlingRoot(),
-    bundling: functionBundling(),
+    bundling: functionBundling(options.files ? copyFilesHooks(scope, name, options.files) : undefined),
   });
   return { fn, role, logGroup };
 };

@@ -10,8 +10,8 @@ import { Secret, type ISecret, type RotationSchedule } from 'aws-cdk-lib/aws-sec
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { rotationFromDescription, type RotationConfig } from '../../core/config/rotation.js';
-import { KEY_AGE_METRIC, rotateCommandFor, type AgedSource } from '../../core/secrets/key-age.js';
-import type { RotatedSource } from '../../core/secrets/rotation-function.js';
+import { KEY_AGE_METRIC, KEY_AGE_SOURCES_FILE, rotateCommandFor, type AgedSource } from '../../core/secrets/key-age.js';
+import { ROTATION_SOURCES_FILE, type RotatedSource } from '../../core/secrets/rotation-function.js';
 import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
@@ -89,6 +89,10 @@ export class SecretRotation extends Construct {
   public readonly rotationFailed: Rule;
   /** The roles of the functions above, which read the sources' secrets by design: the secret-read audit expects them. */
   public readonly secretReaders: readonly IRole[];
+  /** What the rotation function's bundle ships as {@link ROTATION_SOURCES_FILE}: one entry per `github` or `shared` source. */
+  public readonly rotatedSources: readonly RotatedSource[];
+  /** What the key-age check's bundle ships as {@link KEY_AGE_SOURCES_FILE}: one entry per `manual` source. */
+  public readonly agedSources: readonly AgedSource[];
 
   constructor(scope: Construct, id: string, props: SecretRotationProps) {
     super(scope, id);
@@ -100,13 +104,21 @@ export class SecretRotation extends Construct {
     const rotated = withSecret.filter((s) => rotationOf(s).mode === 'github' || rotationOf(s).mode === 'shared');
     const manual = withSecret.filter((s) => rotationOf(s).mode === 'manual');
 
-    const make = (name: string, entry: string, environment: Record<string, string>, timeout: Duration): NodejsFunction => {
+    // The source lists grow with the number of sources: they ship in the bundle, the environment only names the file.
+    const make = (
+      name: string,
+      entry: string,
+      environment: Record<string, string>,
+      timeout: Duration,
+      files: Record<string, string>,
+    ): NodejsFunction => {
       const { fn } = ownFunction(this, name, {
         description: `Hookwarden ${name} function`,
         production,
         entry,
         timeout,
         environment: { ...environment, ...metricsEnvironment(props.metrics), NODE_OPTIONS: '--enable-source-maps' },
+        files,
       });
       const errors = new Alarm(this, `${name}Errors`, {
         alarmName: `${props.alarmNamePrefix}-${name}Errors`,
@@ -122,29 +134,32 @@ export class SecretRotation extends Construct {
       return fn;
     };
 
+    this.rotatedSources = rotated.map((s): RotatedSource => {
+      const rotation = rotationOf(s);
+      return {
+        source: s.name,
+        secretName: secretNameOf(props.secretIds.get(s.name) as string),
+        scheme: s.scheme,
+        mode: rotation.mode as RotatedSource['mode'],
+        overlapSeconds: rotation.overlapSeconds,
+        ...(rotation.github ? { github: rotation.github } : {}),
+        ...(rotation.tokenSecretArn ? { tokenSecretArn: rotation.tokenSecretArn } : {}),
+      };
+    });
+    this.agedSources = manual.map((s) => ({ source: s.name, secretId: props.secretIds.get(s.name) as string }));
+
     if (rotated.length > 0) {
-      const sources: RotatedSource[] = rotated.map((s) => {
-        const rotation = rotationOf(s);
-        return {
-          source: s.name,
-          secretName: secretNameOf(props.secretIds.get(s.name) as string),
-          scheme: s.scheme,
-          mode: rotation.mode as RotatedSource['mode'],
-          overlapSeconds: rotation.overlapSeconds,
-          ...(rotation.github ? { github: rotation.github } : {}),
-          ...(rotation.tokenSecretArn ? { tokenSecretArn: rotation.tokenSecretArn } : {}),
-        };
-      });
       // A ping is awaited up to 30 s in testSecret.
       const fn = make(
         'Rotation',
         'functions/rotation/handler',
         {
-          HOOKWARDEN_ROTATION_SOURCES: JSON.stringify(sources),
+          HOOKWARDEN_ROTATION_SOURCES_FILE: ROTATION_SOURCES_FILE,
           WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
           ...(props.githubApiUrl ? { HOOKWARDEN_GITHUB_API_URL: props.githubApiUrl } : {}),
         },
         Duration.seconds(60),
+        { [ROTATION_SOURCES_FILE]: `${JSON.stringify(this.rotatedSources)}\n` },
       );
       this.rotationFunction = fn;
       const tokens = new Set<string>();
@@ -180,8 +195,13 @@ export class SecretRotation extends Construct {
     }
 
     if (manual.length > 0) {
-      const aged: AgedSource[] = manual.map((s) => ({ source: s.name, secretId: props.secretIds.get(s.name) as string }));
-      const fn = make('KeyAge', 'functions/key-age/handler', { HOOKWARDEN_KEY_AGE_SOURCES: JSON.stringify(aged) }, Duration.seconds(30));
+      const fn = make(
+        'KeyAge',
+        'functions/key-age/handler',
+        { HOOKWARDEN_KEY_AGE_SOURCES_FILE: KEY_AGE_SOURCES_FILE },
+        Duration.seconds(30),
+        { [KEY_AGE_SOURCES_FILE]: `${JSON.stringify(this.agedSources)}\n` },
+      );
       this.keyAgeFunction = fn;
       for (const source of manual) (props.secrets.get(source.name) as ISecret).grantRead(fn);
       new Rule(this, 'DailyKeyAge', {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleLikeCdk } from '../../bench/bundle.js';
+import { KEY_AGE_SOURCES_FILE } from '../../core/secrets/key-age.js';
 import { BUNDLED_CONFIG_FILE } from '../../lib/constructs/webhook-functions.js';
 import { prodSettings, synth } from './helpers.js';
 
@@ -97,6 +98,13 @@ describe('the bundled handlers', () => {
     for (const dir of Object.values(bundles)) {
       expect(JSON.parse(readFileSync(join(dir, BUNDLED_CONFIG_FILE), 'utf8'))).toEqual(built?.stack.functions.configDocument);
     }
+  });
+
+  it("ships the key-age check's list of sources in its bundle, named by its environment (not in it)", () => {
+    const keyAge = functions.find((f) => f.id.startsWith('RotationKeyAge'));
+    expect(keyAge).toBeDefined();
+    expect(JSON.parse(readFileSync(join(keyAge?.dir as string, KEY_AGE_SOURCES_FILE), 'utf8'))).toEqual(built?.stack.rotation.agedSources);
+    expect(built?.stack.rotation.agedSources.map((s) => s.source)).toEqual(['default']);
   });
 
   // Lambda's nodejs24.x takes a handler with three or more parameters for a callback handler and fails the

@@ -5,6 +5,9 @@ import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { RotationDescription } from '../../core/config/rotation.js';
+import { KEY_AGE_SOURCES_FILE } from '../../core/secrets/key-age.js';
+import { ROTATION_SOURCES_FILE } from '../../core/secrets/rotation-function.js';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions.js';
 import { readSettings } from '../../lib/settings.js';
 import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
 import { matchesPattern } from './event-pattern.js';
@@ -133,7 +136,38 @@ describe('secret rotation in the synthesized stack', () => {
     const env = (
       resources[stack.getLogicalId(keyAge?.node.defaultChild as never)]?.Properties.Environment as { Variables: Record<string, string> }
     ).Variables;
-    expect(JSON.parse(env.HOOKWARDEN_KEY_AGE_SOURCES as string).map((s: { source: string }) => s.source)).toEqual(['stripe', 'slack']);
+    expect(env.HOOKWARDEN_KEY_AGE_SOURCES_FILE).toBe(KEY_AGE_SOURCES_FILE);
+    expect(stack.rotation.agedSources.map((s) => s.source)).toEqual(['stripe', 'slack']);
+  });
+
+  // Lambda refuses a function whose environment passes 4 KB (the deploy fails, not the synth): the source lists ship in the bundle.
+  it("keeps every function's environment under Lambda's 4 KB with 90 sources of imported secrets; the lists ship in the bundles", () => {
+    const arn = (i: number) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:hookwarden/provider-source-${i}/keys-AbCdEf`;
+    const many = Array.from({ length: 90 }, (_, i) =>
+      sourceFor({
+        name: `provider-source-${i}`,
+        secretArn: arn(i),
+        generateSecret: false,
+        ...(i % 2 ? { scheme: 'hmac' as const, hmac: { header: 'x-signature' }, rotation: rotation({ mode: 'shared', every: '7d' }) } : {}),
+      }),
+    );
+    const big = synth(prodSettings({ sources: many }));
+    const functions = Object.entries(big.template().toJSON().Resources as Record<string, Resource>).filter(
+      ([, r]) => r.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(6);
+    for (const [id, fn] of functions) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      // A table name (a token here) is at most 255 characters.
+      const bytes = Object.entries(variables).reduce(
+        (sum, [k, v]) => sum + Buffer.byteLength(k) + (typeof v === 'string' ? Buffer.byteLength(v) : 255),
+        0,
+      );
+      expect(bytes, id).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    }
+    expect(big.stack.rotation.agedSources).toHaveLength(45);
+    expect(big.stack.rotation.agedSources[0]).toEqual({ source: 'provider-source-0', secretId: arn(0) });
+    expect(big.stack.rotation.rotatedSources).toHaveLength(45);
   });
 
   it("alarms on rotation function errors and on Secrets Manager's RotationFailed events", () => {
@@ -189,7 +223,7 @@ describe('GitHub Enterprise Server: HOOKWARDEN_GITHUB_API_URL at deploy', () => 
     template().hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          HOOKWARDEN_ROTATION_SOURCES: Match.anyValue(),
+          HOOKWARDEN_ROTATION_SOURCES_FILE: ROTATION_SOURCES_FILE,
           HOOKWARDEN_GITHUB_API_URL: 'https://ghe.example.com/api/v3',
         }),
       },
