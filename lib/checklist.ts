@@ -84,11 +84,31 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
   return failing;
 };
 
+/** CloudFormation's limit on the outputs of one stack: a template with more is refused at deploy. */
+export const CLOUDFORMATION_MAX_OUTPUTS = 200;
+
+/** The stack's outputs that do not depend on the sources, at most: the REST API's endpoint, `ApiUrl`, three tables, the alarm topic, two WAF IP sets. */
+const FIXED_OUTPUTS = 8;
+
+/** The most sources one stack holds: each adds two outputs (`WebhookUrl<source>`, `SecretArn<source>`). */
+export const MAX_SOURCES_PER_STACK = Math.floor((CLOUDFORMATION_MAX_OUTPUTS - FIXED_OUTPUTS) / 2);
+
+/** More sources than one stack's outputs hold: refused at synth, rather than by CloudFormation at deploy. */
+const tooManySources = (settings: DeploymentSettings): string[] =>
+  settings.sources.length > MAX_SOURCES_PER_STACK
+    ? [
+        `sources: ${settings.sources.length} sources need up to ${FIXED_OUTPUTS + 2 * settings.sources.length} stack outputs and CloudFormation allows ${CLOUDFORMATION_MAX_OUTPUTS}: one stack holds at most ${MAX_SOURCES_PER_STACK} sources`,
+      ]
+    : [];
+
 /**
  * What refuses a synth of this stage beyond the configuration's own problems
  * (the parser's, in `readSettings`): in prod the whole checklist; in dev only
- * a source the stack cannot give a secret. (The number of sources is not
- * limited: the configuration ships in the bundle, not in the 4 KB environment.)
+ * a source the stack cannot give a secret. In every stage, more sources than
+ * one stack's outputs hold ({@link MAX_SOURCES_PER_STACK}); the environment
+ * sets no limit (the configuration ships in the bundle, not in the 4 KB environment).
  */
-export const stageProblems = (settings: DeploymentSettings): string[] =>
-  settings.stage === 'prod' ? productionChecklist(settings) : sourcesWithoutSecret(settings);
+export const stageProblems = (settings: DeploymentSettings): string[] => [
+  ...tooManySources(settings),
+  ...(settings.stage === 'prod' ? productionChecklist(settings) : sourcesWithoutSecret(settings)),
+];

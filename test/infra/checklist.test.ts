@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, DeploymentRefused } from '../../lib/app.js';
-import { CHECKLIST_ITEMS } from '../../lib/checklist.js';
+import { CHECKLIST_ITEMS, CLOUDFORMATION_MAX_OUTPUTS, MAX_SOURCES_PER_STACK } from '../../lib/checklist.js';
 import { NO_BUNDLING } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -192,6 +193,26 @@ describe('the production checklist', () => {
     };
     expect(refusal({}, sources)).toEqual([]);
     expect(refusal(SAFE_PROD, sources)).toEqual([]);
+  });
+
+  // CloudFormation refuses a template with more than 200 outputs at deploy; two per source.
+  it("refuses more sources than one stack's 200 CloudFormation outputs hold, in any stage; the most it accepts fits", () => {
+    const sources = (n: number) => ({ sources: Array.from({ length: n }, (_, i) => ({ name: `source-${i}`, scheme: 'github' })) });
+    const over = MAX_SOURCES_PER_STACK + 1;
+    for (const context of [{}, SAFE_PROD]) {
+      expect(refusal(context, sources(over))).toEqual([
+        `sources: ${over} sources need up to ${8 + 2 * over} stack outputs and CloudFormation allows 200: one stack holds at most ${MAX_SOURCES_PER_STACK} sources`,
+      ]);
+    }
+    // The stack with the most outputs (REST with WAF: its IP sets) at the most sources accepted.
+    const { stack } = createApp({
+      appProps: { context: { ...NO_BUNDLING, ...SAFE_PROD } },
+      env: {},
+      cwd: workdir(sources(MAX_SOURCES_PER_STACK)),
+    });
+    const outputs = Object.keys(Template.fromStack(stack).toJSON().Outputs as object).length;
+    expect(outputs).toBeLessThanOrEqual(CLOUDFORMATION_MAX_OUTPUTS);
+    expect(outputs).toBeGreaterThan(CLOUDFORMATION_MAX_OUTPUTS - 2);
   });
 
   it('refuses the dangerous values the functions refuse, and hands an acknowledgement on to them', () => {
