@@ -1,11 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, DeploymentRefused } from '../../lib/app.js';
-import { NO_BUNDLING } from './helpers.js';
+import { CHECKLIST_ITEMS } from '../../lib/checklist.js';
+import { NO_BUNDLING, prodSettings, synth } from './helpers.js';
 
-const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
+const ROOT = join(import.meta.dirname, '..', '..');
+
+const DOC = readFileSync(join(ROOT, 'docs', 'deploy.md'), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'hookwarden-docs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -73,5 +76,41 @@ describe('docs/deploy.md', () => {
       );
     const base = 1.0 + 0.2 + 0.17;
     expect(shown?.slice(1).map(Number)).toEqual([base, base + 0.7, base + 1.0].map((v) => Math.round(v * 100) / 100));
+  });
+
+  it('names every item the production checklist refuses', () => {
+    const named = [...DOC.matchAll(/^- \*\*([^*]+)\*\*/gm)].map((m) => m[1]);
+    expect(named).toEqual(expect.arrayContaining([...CHECKLIST_ITEMS]));
+  });
+
+  it('names every file that acknowledges a cdk-nag finding', () => {
+    const files = ['lib', 'lib/constructs'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir))
+        .filter((file) => file.endsWith('.ts') && file !== 'nag.ts')
+        .filter((file) => /\backnowledge\(/.test(readFileSync(join(ROOT, dir, file), 'utf8')))
+        .map((file) => `${dir}/${file}`),
+    );
+    expect(files.length).toBeGreaterThan(3);
+    const paragraph = DOC.slice(DOC.indexOf('Each acknowledgement covers one construct'), DOC.indexOf('### What gets created'));
+    expect(files.filter((file) => !paragraph.includes(`\`${file}\``))).toEqual([]);
+  });
+
+  describe('against the prod template (REST, WAF, the default source)', () => {
+    const template = synth(prodSettings()).template().toJSON() as { Resources: Record<string, { Type: string }>; Outputs: object };
+
+    it("lists the stack's outputs", () => {
+      const paragraph = /^Stack outputs: [\s\S]*?\n\n/m.exec(DOC)?.[0] ?? '';
+      const named = new Set([...paragraph.matchAll(/`([A-Za-z0-9<>]+)`/g)].map((m) => (m[1] as string).replace('<source>', 'default')));
+      // CDK's RestApi adds its own copy of the URL (`ApiEndpoint…`); the CLI and the docs use ApiUrl.
+      const outputs = Object.keys(template.Outputs).filter((key) => !key.startsWith('ApiEndpoint'));
+      expect(outputs.filter((key) => !named.has(key))).toEqual([]);
+    });
+
+    it('prices the alarms it creates', () => {
+      const [, count, price] = /\$0\.10 per standard alarm \((\d+) alarms: \$([\d.]+)[,)]/.exec(DOC) ?? [];
+      const alarms = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length;
+      expect(Number(count)).toBe(alarms);
+      expect(price).toBe((alarms * 0.1).toFixed(2));
+    });
   });
 });
