@@ -119,3 +119,35 @@ describe('send and a redirect', () => {
     expect(receiver.received).toHaveLength(0);
   });
 });
+
+// docs/deploy.md ("Point a provider at it", Test): how to send the same delivery twice depends on where the scheme keeps its id.
+describe('send twice: a Stripe delivery is the same when its body is (its id is in the body)', () => {
+  const dataDir = emptyDir();
+  const cwd = emptyDir();
+  const env = { STRIPE_SECRET: TEST_SECRETS.stripe, HOOKWARDEN_DATA_DIR: dataDir };
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    writeFileSync(
+      join(cwd, 'hookwarden.config.json'),
+      JSON.stringify({ sources: [{ name: 'stripe', scheme: 'stripe', secretEnv: 'STRIPE_SECRET' }] }),
+    );
+    server = await startServer(env, cwd);
+  });
+  afterAll(() => {
+    server.process.kill('SIGKILL');
+  });
+
+  it('answers 200 duplicate for the same body again, and 202 for a new sample body whatever --id says', async () => {
+    const body = JSON.stringify({ id: 'evt_docs_deploy_same_body', object: 'event', type: 'hookwarden.test' });
+    const first = await cli(['send', 'stripe', '--data', body], env, cwd);
+    const again = await cli(['send', 'stripe', '--data', body], env, cwd);
+    expect([first.stdout, again.stdout].map((out) => out.split('\n')[0])).toEqual(['HTTP 202 Accepted', 'HTTP 200 OK']);
+    expect(again.stdout).toContain('"duplicate"');
+    const samples = [
+      await cli(['send', 'stripe', '--id', 'same-id'], env, cwd),
+      await cli(['send', 'stripe', '--id', 'same-id'], env, cwd),
+    ];
+    expect(samples.map((r) => r.stdout.split('\n')[0])).toEqual(['HTTP 202 Accepted', 'HTTP 202 Accepted']);
+  });
+});
