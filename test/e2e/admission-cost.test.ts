@@ -57,11 +57,13 @@ describe('admission cost and order, both limits, over real HTTP and dynalite', (
     expect(writes.rateLimits).toHaveLength(4); // two counts, two given back
   });
 
-  it('refused: no write at all on the deliveries table, and nothing stored', async () => {
+  it('refused: no write at all on the deliveries table, and nothing stored; three counter writes', async () => {
     for (let i = 0; i < 4; i++) await fill();
     const over = signed();
     const writes = await writesOf(over, 429);
     expect(writes.deliveries).toEqual([]);
+    // Both counts (the refusing one fails its condition, still a billed write), then the admitted one given back: docs/deploy.md's costs.
+    expect(writes.rateLimits).toEqual(['UpdateItem', 'UpdateItem', 'UpdateItem']);
     expect(await h.store.get('default', over.id, Math.floor(clock / 1000))).toBeUndefined();
   });
 
