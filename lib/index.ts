@@ -9,11 +9,20 @@ export { HookwardenStack, type HookwardenStackProps } from './hookwarden-stack.j
 export { acknowledge, enableNag } from './nag.js';
 export { readSettings, type DeployedSource, type DeploymentSettings } from './settings.js';
 export { STACK_OUTPUT, outputKey, sourceOfOutputKey, type SourceOutput, type StackOutput } from './stack-outputs.js';
-export { productionChecklist, stageProblems, CHECKLIST_ITEMS, type ChecklistItem } from './checklist.js';
+export {
+  productionChecklist,
+  stageProblems,
+  CHECKLIST_ITEMS,
+  CLOUDFORMATION_MAX_OUTPUTS,
+  MAX_SOURCES_PER_STACK,
+  type ChecklistItem,
+} from './checklist.js';
 
 export { AuditTrail, type AuditTrailProps } from './constructs/audit-trail.js';
+export { DeliveriesApi, type DeliveriesApiProps } from './constructs/deliveries-api.js';
 export { EdgeFirewall, type EdgeFirewallProps } from './constructs/edge-firewall.js';
 export { SecretAudit, type SecretAuditProps } from './constructs/secret-audit.js';
+export { SecretRotation, type SecretRotationProps } from './constructs/secret-rotation.js';
 export { SecurityAlarms, type SecurityAlarmsProps } from './constructs/security-alarms.js';
 export { GENERATED_KEY_LENGTH, SourceSecrets, sourceSecretName, type SourceSecretsProps } from './constructs/source-secrets.js';
 export { WebhookTables, type WebhookTablesProps } from './constructs/tables.js';

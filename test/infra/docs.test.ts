@@ -83,6 +83,17 @@ describe('docs/deploy.md', () => {
     expect(named).toEqual(expect.arrayContaining([...CHECKLIST_ITEMS]));
   });
 
+  it('names only constructs that hookwarden/cdk exports in its "What gets created" table', async () => {
+    const table = DOC.slice(
+      DOC.indexOf('| construct (`lib/constructs/`) |'),
+      DOC.indexOf('\n\n', DOC.indexOf('| construct (`lib/constructs/`) |')),
+    );
+    const named = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1] as string);
+    expect(named.length).toBeGreaterThan(8);
+    const exported = (await import('../../lib/index.js')) as Record<string, unknown>;
+    expect(named.filter((name) => typeof exported[name] !== 'function')).toEqual([]);
+  });
+
   it('names every file that acknowledges a cdk-nag finding', () => {
     const files = ['lib', 'lib/constructs'].flatMap((dir) =>
       readdirSync(join(ROOT, dir))
