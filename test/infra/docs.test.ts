@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,5 +123,16 @@ describe('docs/deploy.md', () => {
       expect(Number(count)).toBe(alarms);
       expect(price).toBe((alarms * 0.1).toFixed(2));
     });
+  });
+});
+
+describe.each(['deploy.md', 'security.md'])('docs/%s', (doc) => {
+  it('names only files and folders of the repository that exist', () => {
+    const text = readFileSync(join(ROOT, 'docs', doc), 'utf8');
+    const paths = [...text.matchAll(/`((?:test|lib|core|functions|local|cli|bin|bench|\.github|\.ci)\/[^`\s]*)`/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(paths.length).toBeGreaterThan(3);
+    expect(paths.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
   });
 });
