@@ -174,19 +174,20 @@ export class SecretRotation extends Construct {
             automaticallyAfter: Duration.seconds(rotation.everySeconds),
           }),
         );
-        // finishSecret records when it made a version current in one tag (core/secrets/secrets-manager-store.ts): that tag only.
-        fn.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['secretsmanager:TagResource'],
-            resources: [secret.secretArn],
-            conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } },
-          }),
-        );
         if (rotation.tokenSecretArn && !tokens.has(rotation.tokenSecretArn)) {
           tokens.add(rotation.tokenSecretArn);
           Secret.fromSecretCompleteArn(this, `${source.name}GitHubToken`, rotation.tokenSecretArn).grantRead(fn);
         }
       }
+      // finishSecret records when it made a version current in one tag (core/secrets/secrets-manager-store.ts): that tag
+      // only, on the rotated secrets; one statement for all of them, so the role's policy grows by an ARN per source.
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:TagResource'],
+          resources: rotated.map((source) => (props.secrets.get(source.name) as ISecret).secretArn),
+          conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } },
+        }),
+      );
       acknowledge(
         fn.role as Role,
         'AwsSolutions-IAM5[Resource::*]',

@@ -99,11 +99,10 @@ describe('secret rotation in the synthesized stack', () => {
       .filter(([, r]) => (r.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === roleId))
       .flatMap(([, r]) => (r.Properties.PolicyDocument as { Statement: Array<Statement & { Condition?: unknown }> }).Statement)
       .filter((s) => [s.Action].flat().includes('secretsmanager:TagResource'));
-    expect(tagging.map((s) => s.Resource)).toEqual([{ Ref: secretLogicalId('gh') }, { Ref: secretLogicalId('team') }]);
-    for (const s of tagging) {
-      expect(s.Action).toBe('secretsmanager:TagResource');
-      expect(s.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } });
-    }
+    // One statement for every rotated secret: the role's policy grows by an ARN per source, not a statement.
+    expect(tagging.map((s) => s.Resource)).toEqual([[{ Ref: secretLogicalId('gh') }, { Ref: secretLogicalId('team') }]]);
+    expect(tagging[0]?.Action).toBe('secretsmanager:TagResource');
+    expect(tagging[0]?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } });
   });
 
   it('checks manual sources\' key age daily and alarms past "every", naming the source and the exact rotate command', () => {
