@@ -75,7 +75,13 @@ export const listDeliveriesCommand = async (context: CliContext, options: ListOp
     store.list({ limit: options.limit, nowSeconds: nowSeconds(), ...(options.source !== undefined ? { source: options.source } : {}) }),
   );
   if (options.json) {
-    const rows = found.map(({ body, receivedAt, ...rest }) => ({ ...rest, receivedAt: iso(receivedAt), bodyBytes: body.length }));
+    // Times as `deliveries show --json` prints them: ISO 8601, never epoch seconds beside ISO milliseconds.
+    const rows = found.map(({ body, receivedAt, expiresAt, ...rest }) => ({
+      ...rest,
+      receivedAt: iso(receivedAt),
+      expiresAt: iso(expiresAt * 1000),
+      bodyBytes: body.length,
+    }));
     output.json(rows);
     return 0;
   }

@@ -5,7 +5,7 @@ import { cli, startServer, type RunningServer } from '../helpers/cli.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
-describe('--json on verify and blocks', () => {
+describe('--json on verify, deliveries and blocks', () => {
   const dataDir = emptyDir();
   const cwd = emptyDir();
   const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, HOOKWARDEN_DATA_DIR: dataDir };
@@ -40,6 +40,19 @@ describe('--json on verify and blocks', () => {
       reason: 'timestamp is 3600 s old (limit 300 s)',
       secrets: 'WEBHOOK_SECRET',
     });
+  });
+
+  it('deliveries --json gives each delivery as deliveries show --json does: times in ISO 8601', async () => {
+    expect((await cli(['send', 'default', '--id', 'msg_json_list', '--data', '{"type":"a.b"}'], env, cwd)).code).toBe(0);
+    const list = await cli(['deliveries', '--json', '--limit', '1'], env, cwd);
+    expect(list.code).toBe(0);
+    const [row] = JSON.parse(list.stdout) as Record<string, unknown>[];
+    const shown = JSON.parse((await cli(['deliveries', 'show', 'default', 'msg_json_list', '--json'], env, cwd)).stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(row).toEqual(shown);
+    expect(row?.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('blocks --json lists blocks and disabled sources; the plain list escapes control characters', async () => {
