@@ -5,10 +5,11 @@ import { rotateCommand } from './commands/rotate.js';
 import type { CliContext } from './context.js';
 import type { AwsClients } from './targets.js';
 
-const stackOption = (): Option =>
+/** `--stack`, saying what the command reads from the stack's outputs. */
+const stackOption = (reads = 'tables and WAF IP sets'): Option =>
   new Option(
     '--stack <name>',
-    'act on a deployed stack (tables and WAF IP sets from its outputs; AWS credentials from the environment) instead of the local store',
+    `act on a deployed stack (${reads} from its outputs; AWS credentials from the environment) instead of the local store`,
   );
 
 /** Registers the incident-response commands: block, unblock, blocks, disable, enable, rotate, keys. */
@@ -63,7 +64,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
       "rotate a source's secret, on the local store (the key document in the data directory) or a deployed stack: github and shared sources switch to the staged key (GitHub through its API, then a ping) and stage the next; manual sources take the provider's new key; the previous key stays valid for the overlap",
     )
     .argument('<source>', 'source name')
-    .addOption(stackOption())
+    .addOption(stackOption("the source's Secrets Manager secret"))
     .option('--overlap <duration>', "how long the previous keys stay valid: 30m, 24h, 7d (default: the source's rotation overlap, 24h)")
     .option(
       '--secret-env <NAME>',
@@ -76,7 +77,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .command('keys')
     .description("list a source's keys: id, role (current, next, previous, expired), age and expiry; never a value")
     .argument('<source>', 'source name')
-    .addOption(stackOption())
+    .addOption(stackOption("the source's Secrets Manager secret"))
     .option('--json', 'print one JSON object: source, where, keys')
     .action(async (source: string, options) => {
       exit.code = await keysCommand(context, source, options, aws);

@@ -46,6 +46,15 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     expect(r.stderr).toBe('');
   });
 
+  it.each([['keys'], ['rotate']])("%s --help says --stack reads the source's secret, not the blocklist's WAF IP sets", async (command) => {
+    const r = await cli([command, '--help'], {}, tempDir());
+    expect(r.code).toBe(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(
+      "--stack <name> act on a deployed stack (the source's Secrets Manager secret from its outputs",
+    );
+    expect(r.stdout).not.toContain('WAF');
+  });
+
   it('with no command prints usage on stderr and exits 2', async () => {
     const r = await cli([], {}, tempDir());
     expect(r.code).toBe(2);
