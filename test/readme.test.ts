@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createProgram } from '../cli/program.js';
+import { cliContext } from '../cli/context.js';
 import { loadConfig } from '../core/config/index.js';
 import { emptyDir } from './helpers/harness.js';
 
@@ -28,6 +30,27 @@ describe('README stays true', () => {
       .join('\n');
     const read = new Set([...source.matchAll(/env\.([A-Z_]{4,})/g), ...source.matchAll(/'(WEBHOOK_[A-Z_]+)'/g)].map((m) => m[1] as string));
     for (const name of read) expect(README, name).toContain(name);
+  });
+
+  it('its command-line table is one table with one row per command of hookwarden --help', () => {
+    const start = README.indexOf('| command | what it does |');
+    const rows: string[] = [];
+    for (const line of README.slice(start).split('\n').slice(2)) {
+      if (!line.startsWith('|')) break; // a blank line ends the table: rows after it are not in it
+      rows.push(line.split(' | ')[0] as string);
+    }
+    const documented = rows.flatMap((cell) =>
+      [...cell.matchAll(/`hookwarden ([a-z]+(?: (?:show|create|list|revoke)\b)?)/g)].map((m) => m[1]),
+    );
+    const program = createProgram(cliContext({}, emptyDir()), { code: 0 });
+    const commands = program.commands
+      .filter((c) => c.name() !== 'help')
+      .flatMap((c) => {
+        const subcommands = c.commands.filter((s) => s.name() !== 'help').map((s) => `${c.name()} ${s.name()}`);
+        // A command with options of its own (deliveries) is a command too; one that only groups others (token) is not.
+        return c.options.length > 0 || subcommands.length === 0 ? [c.name(), ...subcommands] : subcommands;
+      });
+    expect(documented.sort()).toEqual(commands.sort());
   });
 
   it('shows both commands of a fresh machine', () => {
