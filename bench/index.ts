@@ -23,6 +23,10 @@ const ALL = {
 const DEFAULT: ReadonlyArray<keyof typeof ALL> = ['verify', 'event-type', 'server', 'cold-start', 'dynamodb', 'rate-limit', 'stream'];
 const named = process.argv.slice(2).filter((name): name is keyof typeof ALL => name in ALL);
 const unknown = process.argv.slice(2).filter((name) => !(name in ALL));
-if (unknown.length > 0) throw new Error(`bench: unknown section ${unknown.join(', ')} (known: ${Object.keys(ALL).join(', ')})`);
+// A mistyped section is a usage error, not a crash: one line and exit 2, as the CLI answers bad arguments.
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown section ${unknown.join(', ')} (known: ${Object.keys(ALL).join(', ')})\n`);
+  process.exit(2);
+}
 
 for (const name of named.length > 0 ? named : DEFAULT) await ALL[name]();
