@@ -53,6 +53,16 @@ describe('README stays true', () => {
     expect(documented.sort()).toEqual(commands.sort());
   });
 
+  it('names every section npm run bench runs, in the layout and in the benchmark section', () => {
+    const index = readFileSync(join(import.meta.dirname, '..', 'bench', 'index.ts'), 'utf8');
+    const sections = [.../const DEFAULT[^=]*= \[([^\]]*)\]/.exec(index)![1]!.matchAll(/'([a-z-]+)'/g)].map((m) => m[1] as string);
+    expect(sections.length).toBeGreaterThan(5);
+    const layout = /^bench\/ +npm run bench \(([^)]*)\)/m.exec(README)?.[1]?.split(', ');
+    const oneSection = /`npm run bench -- verify` \(or ([^)]*)\)/.exec(README)?.[1]?.match(/`[a-z-]+`/g);
+    expect(layout?.sort()).toEqual([...sections].sort());
+    expect(['verify', ...(oneSection ?? []).map((s) => s.slice(1, -1))].sort()).toEqual([...sections].sort());
+  });
+
   it('shows both commands of a fresh machine', () => {
     expect(README).toContain('npm ci && npm start');
     expect(README).toContain('npm ci && npm test');
