@@ -1,4 +1,4 @@
-import { developmentSecretsPath } from '../../local/dev-secrets.js';
+import { keyFilePath } from '../../core/secrets/key-files.js';
 import { runningServer, type ServerInfo } from '../../local/index.js';
 import { CommandFailed, UsageError, type CliContext, type SecretsOrigin } from '../context.js';
 import { output } from '../output.js';
@@ -15,11 +15,13 @@ export interface SendOptions extends SignOptions {
 /** How long to wait for an answer: a webhook receiver that takes longer is broken from a provider's point of view too. */
 const TIMEOUT_MS = 30_000;
 
-const describeSecret = (kind: string, context: CliContext): string =>
+// A server that generated the source's secret verifies with the key document it keeps (as its banner says), which
+// dev-secrets.json no longer matches once the source has been rotated.
+const describeSecret = (kind: string, context: CliContext, sourceName: string): string =>
   kind.startsWith('env:')
     ? `${kind.slice(4)} from its environment`
     : kind === 'development'
-      ? `the development secret in ${developmentSecretsPath(context.dataDir)}`
+      ? `the keys in ${keyFilePath(context.dataDir, sourceName)}`
       : 'Secrets Manager';
 
 /**
@@ -57,7 +59,7 @@ const checkAgainstServer = (
       ? `unset ${signedWith.label} here, or restart npm start with it set`
       : 'pass --secret-env NAME';
   throw new UsageError(
-    `${at} verifies "${sourceName}" with ${describeSecret(theirs.secret, context)}, but this shell would sign with ${signedWith.label}: ${fix}`,
+    `${at} verifies "${sourceName}" with ${describeSecret(theirs.secret, context, sourceName)}, but this shell would sign with ${signedWith.label}: ${fix}`,
   );
 };
 

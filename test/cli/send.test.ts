@@ -91,6 +91,28 @@ describe('send says which secret it signs with, and refuses what it can tell wil
   });
 });
 
+describe('send to a server that generated its secret', () => {
+  const dataDir = emptyDir();
+  const cwd = emptyDir();
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    server = await startServer({ HOOKWARDEN_DATA_DIR: dataDir }, cwd);
+  });
+  afterAll(() => {
+    server.process.kill('SIGKILL');
+  });
+
+  it('names the key document the server verifies with (as its banner does), not dev-secrets.json, when this shell has WEBHOOK_SECRET', async () => {
+    const r = await cli(['send', 'default'], { HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `verifies "default" with the keys in ${join(dataDir, 'keys', 'default.json')}, but this shell would sign with WEBHOOK_SECRET: unset WEBHOOK_SECRET here, or restart npm start with it set`,
+    );
+    expect(server.output()).toContain(`secret: ${join(dataDir, 'keys', 'default.json')}`);
+  });
+});
+
 describe('send and a redirect', () => {
   let receiver: Receiver;
   let redirector: Server;
