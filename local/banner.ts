@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { SourceConfig } from '../core/config/index.js';
 import { addressMatcher, parseAddress, type Address } from '../core/net.js';
 import type { LocalHookwarden } from './index.js';
@@ -49,6 +49,10 @@ const relativeTo = (cwd: string, path: string): string => {
 export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd()): string[] => {
   const near = relative(cwd, local.dataDir);
   const dataDir = near === '' ? '.' : near.startsWith('..') ? local.dataDir : near;
+  // The CLI finds this server through the data directory: in another shell it needs the same one (and the same secret
+  // variable), which the hints say rather than leave to a user who exported them in this shell only.
+  const cli =
+    local.dataDir === resolve(cwd, '.hookwarden') ? 'npx hookwarden' : `HOOKWARDEN_DATA_DIR=${shellQuote(dataDir)} npx hookwarden`;
   const lines = [
     `Hookwarden is listening on ${local.url}`,
     `Store: dynalite at ${local.store.endpoint}, data in ${dataDir}/`,
@@ -107,13 +111,10 @@ export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd())
     lines.push(
       `  curl -i -X POST ${local.url}/webhooks/${example.name} -H 'content-type: application/json' ${flags.join(' ')} --data ${shellQuote(body)}`,
     );
-    lines.push('', 'Or sign at send time (any time):', `  npx hookwarden send ${example.name}`);
+    const exported = example.secret?.kind === 'env' ? `; in a shell with ${example.secret.variable} exported` : '';
+    lines.push('', `Or sign at send time (any time${exported}):`, `  ${cli} send ${example.name}`);
   }
   lines.push('', `Console: ${local.url}/ (deliveries and rejections as they happen; this machine only)`);
-  lines.push(
-    `Health: ${local.url}/health  ${local.url}/health/ready`,
-    'Stored deliveries: npx hookwarden deliveries',
-    'Press Ctrl+C to stop.',
-  );
+  lines.push(`Health: ${local.url}/health  ${local.url}/health/ready`, `Stored deliveries: ${cli} deliveries`, 'Press Ctrl+C to stop.');
   return lines;
 };

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../helpers/cli.js';
+import { cli, startServer } from '../helpers/cli.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
@@ -75,6 +75,39 @@ describe('the npm start banner', () => {
       expect(banner).not.toContain('timestamp stays valid');
       expect(banner).toContain('Try it (github signs no timestamp: this request stays valid, and a second copy is a duplicate):');
       expect((await runCurl(banner)).status).toBe(202);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+});
+
+describe("the npm start banner's command-line hints work from another shell", () => {
+  it('name a data directory other than ./.hookwarden and the secret variable, and the printed send is accepted', async () => {
+    const dataDir = emptyDir();
+    const cwd = emptyDir();
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, cwd);
+    try {
+      const banner = server.output();
+      expect(banner).toContain(
+        `Or sign at send time (any time; in a shell with WEBHOOK_SECRET exported):\n  HOOKWARDEN_DATA_DIR='${dataDir}' npx hookwarden send default\n`,
+      );
+      expect(banner).toContain(`Stored deliveries: HOOKWARDEN_DATA_DIR='${dataDir}' npx hookwarden deliveries\n`);
+      // Another shell: only what the hint names, in the same working directory.
+      const sent = await cli(['send', 'default'], { HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks }, cwd);
+      expect(sent.stdout).toMatch(/^HTTP 202 Accepted\n/);
+    } finally {
+      server.process.kill('SIGKILL');
+    }
+  });
+
+  it('stay plain with the default data directory and a generated secret', async () => {
+    const cwd = emptyDir();
+    const server = await startServer({}, cwd);
+    try {
+      const banner = server.output();
+      expect(banner).toContain('Or sign at send time (any time):\n  npx hookwarden send default\n');
+      expect(banner).toContain('Stored deliveries: npx hookwarden deliveries\n');
+      expect((await cli(['send', 'default'], {}, cwd)).stdout).toMatch(/^HTTP 202 Accepted\n/);
     } finally {
       server.process.kill('SIGKILL');
     }
