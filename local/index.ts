@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULTS, loadConfig, type HookwardenConfig } from '../core/config/index.js';
 import { positiveInt, Problems } from '../core/config/rules.js';
 import { ConfigError } from '../core/errors.js';
@@ -122,6 +122,18 @@ export const restrictDataDir = (dataDir: string): void => {
 };
 
 /**
+ * Why `dataDir` cannot be made a data directory, checked before anything is written: it, or the nearest
+ * part of its path that exists, is a file. Found here, it is one line among the configuration's problems
+ * instead of a stack trace from `mkdir`.
+ */
+const dataDirProblem = (dataDir: string): string | undefined => {
+  let existing = dataDir;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!existsSync(existing) || statSync(existing).isDirectory()) return undefined;
+  return existing === dataDir ? `${dataDir} is not a directory` : `${existing} is not a directory, so ${dataDir} cannot be made`;
+};
+
+/**
  * Runs Hookwarden on one machine: validates the configuration (every problem at
  * once), fills in development secrets, starts dynalite on loopback with the
  * shared table definitions, and serves the same handlers as Lambda over HTTP.
@@ -146,6 +158,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     problems.add('PORT', `must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
+  const dataDirUnusable = options.inMemory ? undefined : dataDirProblem(dataDir);
+  if (dataDirUnusable) problems.add('HOOKWARDEN_DATA_DIR', dataDirUnusable);
   const timeoutSeconds = env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS
     ? Number(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)
     : DEFAULT_REQUEST_TIMEOUT_MS / 1000;

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +28,21 @@ describe('npm start and the command line speak with one voice: "hookwarden: " an
     const fromServer = npmStart({ PORT: '0', ...bad });
     for (const stderr of [fromCli.stderr, fromServer.stderr]) {
       expect(stderr).toMatch(/^hookwarden: invalid configuration:\n {2}- WEBHOOK_MAX_AGE: [^\n]+\n {2}- CORS_ORIGINS: /);
+    }
+  });
+
+  it('a data directory that is a file, or under one: a configuration problem listed with the others, never a stack trace', () => {
+    const file = join(emptyDir(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    for (const [dataDir, problem] of [
+      [file, `${file} is not a directory`],
+      [join(file, 'data'), `${file} is not a directory, so ${join(file, 'data')} cannot be made`],
+    ] as const) {
+      const result = npmStart({ PORT: '0', HOOKWARDEN_DATA_DIR: dataDir, WEBHOOK_MAX_AGE: 'five' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        `hookwarden: invalid configuration:\n  - WEBHOOK_MAX_AGE: must be a whole number from 1 to 86400, got "five"\n  - HOOKWARDEN_DATA_DIR: ${problem}\n`,
+      );
     }
   });
 
