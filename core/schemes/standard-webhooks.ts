@@ -49,7 +49,10 @@ export const standardWebhooks: SignatureScheme = {
     if (text.startsWith('v1,')) throw new Error('is a signature (starts with "v1,"), not a secret');
     const key = decodeBase64(text.startsWith(SECRET_PREFIX) ? text.slice(SECRET_PREFIX.length) : text);
     if (!key) throw new Error('is not a Standard Webhooks secret ("whsec_" followed by padded base64)');
-    if (key.length < MIN_KEY_BYTES) throw new Error(`decodes to ${key.length} bytes; at least ${MIN_KEY_BYTES} are needed`);
+    // Worded as decodeKey words it for every other scheme, so one short key reads the same whatever its scheme.
+    if (key.length < MIN_KEY_BYTES) {
+      throw new Error(`has ${key.length} byte${key.length === 1 ? '' : 's'} of key material; at least ${MIN_KEY_BYTES} are needed`);
+    }
     return key;
   },
 

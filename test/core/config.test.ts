@@ -85,7 +85,8 @@ describe('loadConfig from the environment', () => {
     ['github', 'Str0ngRandomSecretValue,x', 'key #2 of 2 has 1 byte of key material; at least 16 are needed'],
     ['shopify', 'fifteen-chars!!', 'key #1 of 1 has 15 bytes of key material; at least 16 are needed'],
     ['stripe', 'whsec_short1', 'key #1 of 1 has 12 bytes of key material; at least 16 are needed'],
-    ['standard-webhooks', 'whsec_c2hvcnQ=', 'key #1 of 1 decodes to 5 bytes; at least 16 are needed'],
+    ['standard-webhooks', 'whsec_c2hvcnQ=', 'key #1 of 1 has 5 bytes of key material; at least 16 are needed'],
+    ['standard-webhooks', 'whsec_AA==', 'key #1 of 1 has 1 byte of key material; at least 16 are needed'],
   ])('refuses a %s key shorter than 16 bytes, naming WEBHOOK_SECRET and its position, never its value', (scheme, secret, message) => {
     const problems = problemsOf({ WEBHOOK_SCHEME: scheme, WEBHOOK_SECRET: secret });
     expect(problems).toEqual([`WEBHOOK_SECRET: ${message}`]);
