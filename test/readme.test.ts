@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createProgram } from '../cli/program.js';
 import { cliContext } from '../cli/context.js';
 import { loadConfig } from '../core/config/index.js';
+import { ConfigError } from '../core/errors.js';
 import { emptyDir } from './helpers/harness.js';
 
 const README = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
@@ -61,6 +62,31 @@ describe('README stays true', () => {
     const oneSection = /`npm run bench -- verify` \(or ([^)]*)\)/.exec(README)?.[1]?.match(/`[a-z-]+`/g);
     expect(layout?.sort()).toEqual([...sections].sort());
     expect(['verify', ...(oneSection ?? []).map((s) => s.slice(1, -1))].sort()).toEqual([...sections].sort());
+  });
+
+  it('its configuration error examples are what the parser reports', () => {
+    const problemsOf = (env: Record<string, string>, dir = emptyDir()): string => {
+      try {
+        loadConfig(env, dir);
+      } catch (error) {
+        if (error instanceof ConfigError) return error.problems.join('\n');
+        throw error;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    // The block under "every problem is reported together".
+    const block = /^hookwarden: invalid configuration:\n((?: {2}- .*\n)+)```/m.exec(README)?.[1] as string;
+    expect(block.trimEnd().replaceAll('  - ', '')).toBe(problemsOf({ WEBHOOK_SECRET: secret, WEBHOOK_MAX_AGE: '5m', CORS_ORIGINS: '*' }));
+    // A short key, in any scheme's wording.
+    const short = /\(`(WEBHOOK_SECRET: key #2 of 2 has 1 byte of key material; at least 16 are needed)`\)/.exec(README)?.[1] as string;
+    expect(problemsOf({ WEBHOOK_SECRET: `${secret},whsec_AA==` })).toBe(short);
+    expect(problemsOf({ WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: 'Str0ngRandomSecretValue,x' })).toBe(short);
+    // A typo in the file.
+    const typo = /\(`(sources\[0\]\.allowedIP: unknown key; [^`]*)`\)/.exec(README)?.[1] as string;
+    const dir = emptyDir();
+    writeFileSync(join(dir, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'a', scheme: 'github', allowedIP: [] }] }));
+    expect(problemsOf({}, dir)).toContain(typo);
   });
 
   it('shows both commands of a fresh machine', () => {
