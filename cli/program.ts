@@ -92,15 +92,16 @@ const version = (): string => {
 
 // Commander wraps descriptions itself: one line per paragraph.
 const ABOUT = [
-  'Act as a webhook provider against Hookwarden, check captured requests, read the local store, and contain an incident (block addresses, disable sources) locally or on a deployed stack.',
-  'Sources, schemes and secrets come from the same configuration as the server (WEBHOOK_* variables, or hookwarden.config.json / HOOKWARDEN_CONFIG); a source without a secret uses the development secret npm start saved in the data directory.',
+  'Act as a webhook provider against Hookwarden, check captured requests, read the local store, contain an incident (block addresses, disable sources), rotate keys, manage read tokens, and follow, replay or forward deliveries, locally or on a deployed stack.',
+  'Sources, schemes and secrets come from the same configuration as the server (WEBHOOK_* variables, or hookwarden.config.json / HOOKWARDEN_CONFIG); a source without a secret uses the current key of the key document npm start keeps for it in the data directory (keys/<source>.json).',
 ].join('\n\n');
 
 // Help text added after is printed as is: lines kept under 80 columns by hand.
 const FOOTER = `
 Environment:
-  HOOKWARDEN_DATA_DIR  npm start's data directory: dev-secrets.json, server.json
-                       and the store (default: ./.hookwarden)
+  HOOKWARDEN_DATA_DIR  npm start's data directory: keys/, dev-secrets.json,
+                       dev-token, server.json and the store (default:
+                       ./.hookwarden)
   PORT                 the port send and sign --curl use when no local server is
                        running (default: 3000)
 
