@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SOURCE_NAME } from '../core/config/rules.js';
 import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries.js';
 import { sendCommand } from './commands/send.js';
 import { signCommand } from './commands/sign.js';
@@ -66,6 +67,12 @@ const header = (value: string, previous: Array<[string, string]> = []): Array<[s
   const text = value.slice(colon + 1).trim();
   if (!HEADER_VALUE.test(text)) throw new InvalidArgumentError(`Expected "Name: value" with ${HEADER_VALUE_EXPECTED}.`);
   return [...previous, [name, text]];
+};
+
+// A name no source can have (`Stripe`) would list nothing and exit 0, as if the source had no deliveries: refused, as the API refuses it (source_invalid).
+const sourceName = (value: string): string => {
+  if (!SOURCE_NAME.test(value)) throw new InvalidArgumentError('Expected a source name: lower-case letters, digits, "-" and "_".');
+  return value;
 };
 
 const deliveryId = (value: string): string => {
@@ -184,7 +191,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
   const deliveries = program
     .command('deliveries')
     .description('list the deliveries stored in the local store, newest first (through the running server if there is one)')
-    .option('--source <name>', 'only this source')
+    .option('--source <name>', 'only this source', sourceName)
     .option('--limit <n>', 'at most this many', wholeNumber(1, 10_000), 20)
     .option('--json', 'print JSON (without bodies)')
     .enablePositionalOptions()

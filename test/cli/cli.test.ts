@@ -97,6 +97,7 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['deliveries', '--limit', 'ten'], SW, /--limit <n>' argument 'ten' is invalid/],
     [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
     [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
+    [['deliveries', '--source', 'Stripe'], SW, /--source <name>' argument 'Stripe' is invalid. Expected a source name/],
     [['deliveries', 'show', 'default'], SW, /missing required argument 'id'/],
     [['deliveries', 'show', 'default', 'x'.repeat(3000)], SW, /<id>: at most 1024 bytes, got 3000/],
     [
