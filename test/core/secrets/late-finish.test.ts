@@ -1,13 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveScheme } from '../../../core/schemes/index.js';
 import { generateKey, stageMarginSeconds } from '../../../core/secrets/key-document.js';
 import { rotationSteps } from '../../../core/secrets/rotation.js';
-import { secretsManagerProviders } from '../../../core/secrets/secrets-manager.js';
 import { secretsManagerKeyStore } from '../../../core/secrets/secrets-manager-store.js';
 import { fakeSecretsManager } from '../../helpers/fake-secrets-manager.js';
+import { githubContainers } from '../../helpers/github-containers.js';
 
 const SECRET_ID = 'hookwarden-test/github/keys';
-const github = resolveScheme('github');
 const CACHE_SECONDS = 30;
 const T0 = 1_900_000_000_000;
 const INITIAL = 'InitialDeployKey0123456789abcdef';
@@ -23,17 +21,9 @@ describe('a rotation that finished late (github mode, key cache 30 s, three cont
   const now = () => clock;
   const sm = fakeSecretsManager(SECRET_ID, JSON.stringify({ keys: [], secret: INITIAL }), now);
   afterAll(() => sm.mock.restore());
-  const functions = [0, 1, 2].map(() =>
-    secretsManagerProviders(sm.client, { now })({ kind: 'secretsManager', secretId: SECRET_ID, cacheSeconds: CACHE_SECONDS }),
-  );
+  const { functions, accepts } = githubContainers({ client: sm.client, secretId: SECRET_ID, cacheSeconds: CACHE_SECONDS, now });
   let githubKey = INITIAL;
   const counts = { signed: 0, refused: 0 };
-  const accepts = async (fn: (typeof functions)[number], key: string): Promise<boolean> => {
-    const body = Buffer.from(`{"zen":"t=${clock}"}`);
-    const headers = new Map(Object.entries(github.sign(key, { body })).map(([k, v]) => [k.toLowerCase(), [v]] as const));
-    const keys = (await fn.current()).map((secret) => github.decodeSecret(secret));
-    return github.verify({ headers, body }, keys, { nowSeconds: Math.floor(clock / 1000), maxAgeSeconds: 300 }).ok;
-  };
   const steps = rotationSteps({
     store: secretsManagerKeyStore(sm.client, SECRET_ID, now),
     provider: {
