@@ -51,6 +51,13 @@ const secretNameOf = (secretId: string): string =>
   /^arn:/.test(secretId) ? secretId.replace(/^arn:[^:]+:secretsmanager:[^:]+:\d+:secret:/, '').replace(/-[A-Za-z0-9]{6}$/, '') : secretId;
 
 /**
+ * The most secrets one TagResource statement of the rotation role lists: CDK counts 150 characters per secret ARN
+ * when it spreads a role's statements over its inline and managed policies (6,000 at most each, under IAM's 6,144),
+ * and it cannot split one statement.
+ */
+export const TAG_GRANT_SECRETS = 30;
+
+/**
  * How a CloudTrail `RotationFailed` event may name one of the stack's secrets in
  * `detail.additionalEventData.SecretId` (the complete ARN in the events seen):
  * as the secret audit matches reads ({@link secretIdPatterns}), any name or ARN
@@ -180,14 +187,18 @@ export class SecretRotation extends Construct {
         }
       }
       // finishSecret records when it made a version current in one tag (core/secrets/secrets-manager-store.ts): that tag
-      // only, on the rotated secrets; one statement for all of them, so the role's policy grows by an ARN per source.
-      fn.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['secretsmanager:TagResource'],
-          resources: rotated.map((source) => (props.secrets.get(source.name) as ISecret).secretArn),
-          conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } },
-        }),
-      );
+      // only, on the rotated secrets. A statement per TAG_GRANT_SECRETS secrets, not per secret (each statement adds to the
+      // role's policy size) nor one for all (CDK cannot split a statement, and IAM stores at most 6,144 characters per managed policy).
+      const arns = rotated.map((source) => (props.secrets.get(source.name) as ISecret).secretArn);
+      for (let start = 0; start < arns.length; start += TAG_GRANT_SECRETS) {
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['secretsmanager:TagResource'],
+            resources: arns.slice(start, start + TAG_GRANT_SECRETS),
+            conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } },
+          }),
+        );
+      }
       acknowledge(
         fn.role as Role,
         'AwsSolutions-IAM5[Resource::*]',

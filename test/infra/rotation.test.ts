@@ -8,6 +8,7 @@ import type { RotationDescription } from '../../core/config/rotation.js';
 import { KEY_AGE_SOURCES_FILE } from '../../core/secrets/key-age.js';
 import { ROTATION_SOURCES_FILE } from '../../core/secrets/rotation-function.js';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions.js';
+import { MAX_SOURCES_PER_STACK } from '../../lib/checklist.js';
 import { readSettings } from '../../lib/settings.js';
 import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
 import { matchesPattern } from './event-pattern.js';
@@ -341,5 +342,53 @@ describe("the RotationFailed rule: this stack's secrets only", () => {
   it('stays silent on other Secrets Manager events', () => {
     const succeeded = rotationFailed({ SecretId: `${ARN}Hookwarden-prod/gh/keys-AbCdEf` });
     expect(matches({ ...succeeded, detail: { ...succeeded.detail, eventName: 'RotationSucceeded' } })).toBe(false);
+  });
+});
+
+// IAM stores each policy with its ARNs resolved: 10,240 characters of inline policy per role, 6,144 per managed policy
+// and 10 managed policies per role (default quotas). CDK splits a role's statements by its own estimate, but cannot split
+// one statement: one TagResource statement listing every rotated secret passed 6,144 at about 60 sources (a failed deploy).
+describe("the rotation role's policies at the most sources a stack holds", () => {
+  const sources = Array.from({ length: MAX_SOURCES_PER_STACK }, (_, i) =>
+    sourceFor({
+      name: `source-${i}`,
+      scheme: 'hmac',
+      hmac: { header: 'x-signature' },
+      rotation: rotation({ mode: 'shared', every: '7d' }),
+    }),
+  );
+  const { stack, template } = synth(prodSettings({ sources }));
+  const resources = template().toJSON().Resources as Record<string, Resource>;
+  // Resolved as IAM stores them: a secret's ARN ends in its name and a 6-character suffix; other references get 100 characters.
+  const resolved = (document: unknown): string =>
+    JSON.stringify(
+      resolveIntrinsics(document, (logicalId) => {
+        const secret = resources[logicalId];
+        return secret?.Type === 'AWS::SecretsManager::Secret'
+          ? `arn:aws:secretsmanager:us-east-1:123456789012:secret:${String(secret.Properties.SecretName)}-AbCdEf`
+          : 'x'.repeat(100);
+      }),
+    );
+  const roleId = stack.getLogicalId(stack.rotation.rotationFunction?.role?.node.defaultChild as never);
+  const ofRole = (type: string) =>
+    Object.values(resources).filter(
+      (r) => r.Type === type && (r.Properties.Roles as Array<{ Ref: string }>).some((ref) => ref.Ref === roleId),
+    );
+
+  it('keeps every policy of the rotation role within IAM quotas, the TagResource grant included', () => {
+    const inline = ofRole('AWS::IAM::Policy').map((r) => resolved(r.Properties.PolicyDocument).length);
+    const managed = ofRole('AWS::IAM::ManagedPolicy').map((r) => resolved(r.Properties.PolicyDocument).length);
+    expect(inline.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10_240);
+    expect(managed.length).toBeLessThanOrEqual(10);
+    for (const size of managed) expect(size).toBeLessThanOrEqual(6_144);
+    // Every rotated secret may still be tagged, with the current-since tag only.
+    const tagged = [...ofRole('AWS::IAM::Policy'), ...ofRole('AWS::IAM::ManagedPolicy')]
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Array<Statement & { Condition?: unknown }> }).Statement)
+      .filter((s) => [s.Action].flat().includes('secretsmanager:TagResource'));
+    for (const s of tagged) expect(s.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': [CURRENT_SINCE_TAG] } });
+    const ids = (refs: string[]) => [...refs].sort();
+    expect(ids(tagged.flatMap((s) => [s.Resource].flat()).map((ref) => (ref as { Ref: string }).Ref))).toEqual(
+      ids(sources.map((s) => stack.getLogicalId(stack.secrets.generated.get(s.name)?.node.defaultChild as never))),
+    );
   });
 });
