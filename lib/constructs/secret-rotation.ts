@@ -1,7 +1,7 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal, type IRole, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -56,6 +56,18 @@ const secretNameOf = (secretId: string): string =>
  * and it cannot split one statement.
  */
 export const TAG_GRANT_SECRETS = 30;
+
+/** EventBridge's default quota on one event pattern, in characters: a rule with a longer one fails the deploy. */
+export const EVENT_PATTERN_MAX_CHARACTERS = 2048;
+
+/**
+ * The characters `pattern` takes once deployed, at most: each unresolved token (partition, region, account) counted as
+ * 20 characters, the longest any of them resolves to, and each key as its kebab-case form (`detail-type`).
+ */
+export const eventPatternSize = (pattern: EventPattern): number =>
+  JSON.stringify(pattern, (_key, value: unknown) =>
+    typeof value === 'string' && Token.isUnresolved(value) ? value.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(20)) : value,
+  ).length + Object.keys(pattern).length;
 
 /**
  * How a CloudTrail `RotationFailed` event may name one of the stack's secrets in
@@ -247,21 +259,29 @@ export class SecretRotation extends Construct {
     // Only this stack's secrets: another stack's failed rotation is not this on-call's page. Where the event names its
     // secret (additionalEventData.SecretId) it must be one of ours; an event that does not name it there (a shape not
     // seen before) still alerts: one alert too many, never a failure of ours missed.
+    // Each imported secret (or one named outside the stack's prefix) is listed: with more than EventBridge's 2,048 characters
+    // hold, the rule matches every RotationFailed in the account and region instead (one alert too many, never a failed deploy).
     const own = rotationFailedSecretIds(
       Stack.of(this),
       props.stackName,
       withSecret.map((s) => props.secretIds.get(s.name) as string),
     );
-    this.rotationFailed = new Rule(this, 'RotationFailed', {
-      description: "Hookwarden: Secrets Manager reported a failed rotation of one of this stack's secrets",
-      eventPattern: {
-        source: ['aws.secretsmanager'],
-        detailType: ['AWS Service Event via CloudTrail'],
-        detail: {
-          eventName: ['RotationFailed'],
-          $or: [{ additionalEventData: { SecretId: own } }, { additionalEventData: { SecretId: [{ exists: false }] } }],
-        },
+    const ours: EventPattern = {
+      source: ['aws.secretsmanager'],
+      detailType: ['AWS Service Event via CloudTrail'],
+      detail: {
+        eventName: ['RotationFailed'],
+        $or: [{ additionalEventData: { SecretId: own } }, { additionalEventData: { SecretId: [{ exists: false }] } }],
       },
+    };
+    const fits = eventPatternSize(ours) <= EVENT_PATTERN_MAX_CHARACTERS;
+    this.rotationFailed = new Rule(this, 'RotationFailed', {
+      description: fits
+        ? "Hookwarden: Secrets Manager reported a failed rotation of one of this stack's secrets"
+        : 'Hookwarden: Secrets Manager reported a failed rotation (any secret: this stack names more than one pattern holds)',
+      eventPattern: fits
+        ? ours
+        : { source: ['aws.secretsmanager'], detailType: ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationFailed'] } },
     });
     // As the audit rule: this rule only may publish to the topic.
     this.rotationFailed.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });

@@ -339,6 +339,23 @@ describe("the RotationFailed rule: this stack's secrets only", () => {
     expect(text.length).toBeLessThan(2048);
   });
 
+  // Each imported secret adds about 220 characters: at eight, the rule passed EventBridge's 2,048 (a failed deploy).
+  it('with more imported secrets than its pattern holds, matches every RotationFailed instead of failing the deploy', () => {
+    const many = Array.from({ length: 20 }, (_, i) =>
+      sourceFor({ name: `provider-source-${i}`, secretArn: `${ARN}hookwarden/provider-source-${i}/keys-AbCdEf`, generateSecret: false }),
+    );
+    const { stack: big, template: bigTemplate } = synth(prodSettings({ sources: [...SOURCES, ...many] }));
+    const bigRule = (bigTemplate().toJSON().Resources as Record<string, Resource>)[
+      big.getLogicalId(big.rotation.rotationFailed.node.defaultChild as never)
+    ];
+    const bigPattern = resolveIntrinsics(bigRule?.Properties.EventPattern) as Record<string, unknown>;
+    expect(JSON.stringify(bigPattern).length).toBeLessThanOrEqual(2048);
+    expect(matchesPattern(bigPattern, rotationFailed({ SecretId: `${ARN}hookwarden/provider-source-19/keys-AbCdEf` }))).toBe(true);
+    expect(matchesPattern(bigPattern, rotationFailed({ SecretId: `${ARN}Hookwarden-prod/gh/keys-AbCdEf` }))).toBe(true);
+    // The stack above, with one imported secret, still names its secrets.
+    expect(JSON.stringify(pattern)).toContain('billing-keys');
+  });
+
   it('stays silent on other Secrets Manager events', () => {
     const succeeded = rotationFailed({ SecretId: `${ARN}Hookwarden-prod/gh/keys-AbCdEf` });
     expect(matches({ ...succeeded, detail: { ...succeeded.detail, eventName: 'RotationSucceeded' } })).toBe(false);
