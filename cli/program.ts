@@ -71,7 +71,10 @@ const header = (value: string, previous: Array<[string, string]> = []): Array<[s
 
 // A name no source can have (`Stripe`) would list nothing and exit 0, as if the source had no deliveries: refused, as the API refuses it (source_invalid).
 const sourceName = (value: string): string => {
-  if (!SOURCE_NAME.test(value)) throw new InvalidArgumentError('Expected a source name: lower-case letters, digits, "-" and "_".');
+  if (!SOURCE_NAME.test(value))
+    throw new InvalidArgumentError(
+      'Expected a source name: 1 to 63 lower-case letters, digits, "-" and "_", starting with a letter or digit.',
+    );
   return value;
 };
 

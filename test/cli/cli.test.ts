@@ -98,6 +98,9 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
     [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
     [['deliveries', '--source', 'Stripe'], SW, /--source <name>' argument 'Stripe' is invalid. Expected a source name/],
+    // Only allowed characters, but not a name: the message says which rule it breaks.
+    [['deliveries', '--source', '_x'], SW, /argument '_x' is invalid. Expected a source name: .*starting with a letter or digit/],
+    [['deliveries', '--source', 'a'.repeat(64)], SW, /Expected a source name: 1 to 63 /],
     [['deliveries', 'show', 'default'], SW, /missing required argument 'id'/],
     [['deliveries', 'show', 'default', 'x'.repeat(3000)], SW, /<id>: at most 1024 bytes, got 3000/],
     [
