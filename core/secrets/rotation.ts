@@ -27,12 +27,20 @@ export interface KeyDocumentStore {
 
 /**
  * The tag a promotion writes on the secret: `<version id>@<epoch seconds>`, the
- * version it made current and a time taken after the label moved. A version's
+ * version it made current and a time taken after the label moved (ahead of the
+ * move, the latest time the move can happen: {@link PROMOTION_WITHIN_SECONDS}). A version's
  * value cannot change once written, and Secrets Manager records no time of a
  * label move: the next rotation reads this to know since when the functions
  * have been given the current document.
  */
 export const CURRENT_SINCE_TAG = 'hookwarden:current-since';
+
+/**
+ * The rotation function's timeout, seconds: a label move it asks for happens within this long of the request, or
+ * not at all. A promotion first tags the secret with this bound ahead of the move, so that a tag that fails after the
+ * move (and a Secrets Manager that does not count a label move in `LastChangedDate`) cannot leave a time before it.
+ */
+export const PROMOTION_WITHIN_SECONDS = 60;
 
 /** What the provider side of a rotation does: set its copy of the key, and prove a delivery signed with it is accepted. */
 export interface ProviderSwitch {

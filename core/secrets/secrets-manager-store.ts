@@ -8,7 +8,7 @@ import {
   type SecretsManagerClient,
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
-import { CURRENT_SINCE_TAG, type KeyDocumentStore } from './rotation.js';
+import { CURRENT_SINCE_TAG, PROMOTION_WITHIN_SECONDS, type KeyDocumentStore } from './rotation.js';
 
 export { CURRENT_SINCE_TAG };
 
@@ -51,7 +51,11 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
   promote: async (token) => {
     const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
     const current = versionWith(described.VersionIdsToStages, 'AWSCURRENT');
+    const tag = (seconds: number) =>
+      client.send(new TagResourceCommand({ SecretId: secretId, Tags: [{ Key: CURRENT_SINCE_TAG, Value: `${token}@${seconds}` }] }));
     if (current !== token) {
+      // Ahead of the move, the latest time it can happen: if the tag after it fails, this one is never earlier than the move.
+      await tag(Math.ceil(now() / 1000) + PROMOTION_WITHIN_SECONDS);
       await client.send(
         new UpdateSecretVersionStageCommand({
           SecretId: secretId,
@@ -62,11 +66,7 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
       );
     }
     // Taken after the move (or, on a repeated finish that finds no marker, later still): never before the promotion.
-    if (current !== token || markerOf(described.Tags)?.versionId !== token) {
-      await client.send(
-        new TagResourceCommand({ SecretId: secretId, Tags: [{ Key: CURRENT_SINCE_TAG, Value: `${token}@${Math.ceil(now() / 1000)}` }] }),
-      );
-    }
+    if (current !== token || markerOf(described.Tags)?.versionId !== token) await tag(Math.ceil(now() / 1000));
   },
   currentSince: async () => {
     const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));

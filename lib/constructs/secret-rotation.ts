@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { rotationFromDescription, type RotationConfig } from '../../core/config/rotation.js';
 import { KEY_AGE_METRIC, KEY_AGE_SOURCES_FILE, rotateCommandFor, type AgedSource } from '../../core/secrets/key-age.js';
 import { ROTATION_SOURCES_FILE, type RotatedSource } from '../../core/secrets/rotation-function.js';
-import { CURRENT_SINCE_TAG } from '../../core/secrets/rotation.js';
+import { CURRENT_SINCE_TAG, PROMOTION_WITHIN_SECONDS } from '../../core/secrets/rotation.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import { secretIdPatterns } from './secret-audit.js';
@@ -177,7 +177,8 @@ export class SecretRotation extends Construct {
           WEBHOOK_SECRET_CACHE_SECONDS: String((props.secretCache ?? Duration.minutes(5)).toSeconds()),
           ...(props.githubApiUrl ? { HOOKWARDEN_GITHUB_API_URL: props.githubApiUrl } : {}),
         },
-        Duration.seconds(60),
+        // finishSecret's tag ahead of the label move counts on the move happening within the invocation.
+        Duration.seconds(PROMOTION_WITHIN_SECONDS),
         { [ROTATION_SOURCES_FILE]: `${JSON.stringify(this.rotatedSources)}\n` },
       );
       this.rotationFunction = fn;

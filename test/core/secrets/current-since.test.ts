@@ -88,9 +88,31 @@ describe('secretsManagerKeyStore: when the current version became current', () =
     expect(sm.tags.get(CURRENT_SINCE_TAG)).toBe(`v2@${clock / 1000}`);
     clock += 60_000;
     expect(await store.currentSince()).toBe(clock / 1000 - 60);
-    // A repeated finish finds the label and the tag in place: nothing is written again.
+    // A repeated finish finds the label and the tag in place: nothing is written again (the bound ahead of the move, the time after it).
     await store.promote('v2');
-    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(1);
+    expect(sm.mock.commandCalls(TagResourceCommand)).toHaveLength(2);
+  });
+
+  it('never answers earlier than the move when the tag after it failed, even if the move did not change LastChangedDate', async () => {
+    const store = setup();
+    sm.startRotation('v2');
+    await store.writePending('v2', serializeKeyDocument(DOCUMENT));
+    const written = clock / 1000;
+    clock += 3 * 3600 * 1000;
+    const moved = clock / 1000;
+    // Throttled once the label has moved; finishSecret fails, and no retry comes before the next rotation.
+    sm.mock.on(TagResourceCommand).callsFake((input: { Tags?: Array<{ Key?: string; Value?: string }> }) => {
+      if (sm.version('AWSCURRENT')?.[0] === 'v2') throw new Error('ThrottlingException: rate exceeded');
+      for (const tag of input.Tags ?? []) sm.tags.set(tag.Key as string, tag.Value as string);
+      return {};
+    });
+    await expect(store.promote('v2')).rejects.toThrow('ThrottlingException');
+    expect(sm.version('AWSCURRENT')?.[0]).toBe('v2');
+    // Secrets Manager does not say that a label move counts as a change: LastChangedDate as the pending write left it.
+    const described = await sm.client.send(new DescribeSecretCommand({ SecretId: SECRET_ID }));
+    sm.mock.on(DescribeSecretCommand).resolves({ ...described, LastChangedDate: new Date(written * 1000) });
+    clock += 10_000;
+    expect(await store.currentSince()).toBeGreaterThanOrEqual(moved);
   });
 
   it('writes the tag on a repeated finish that finds the label moved but no tag for the version (later: only delays)', async () => {
