@@ -28,7 +28,7 @@ export const readKeyFile = (path: string): Promise<string> => readFile(path, 'ut
  * `<source>.json`, the pending one of a rotation in `<source>.pending.json`
  * (with its token), both 0600. The same format as the Secrets Manager secret.
  * The current document became current when its file was last written: its
- * modification time (a promotion, a manual rotation or an edit all rewrite it).
+ * modification time (a promotion that changes it, a manual rotation or an edit all rewrite it).
  */
 export const fileKeyStore = (path: string): KeyDocumentStore => {
   const pending = pendingPath(path);
@@ -49,7 +49,9 @@ export const fileKeyStore = (path: string): KeyDocumentStore => {
       if (found === undefined) return;
       if (found.token !== token)
         throw new Error("another rotation of this source replaced this one's pending key document before it finished: run rotate again");
-      writePrivateFile(path, found.text);
+      // The same document (a rotation that only staged): the server has had it since the file was written, which a
+      // rewrite would move to now, and a rotation run again after its wait would only stage again, for ever.
+      if (!existsSync(path) || readFileSync(path, 'utf8') !== found.text) writePrivateFile(path, found.text);
       rmSync(pending, { force: true });
     },
     // Rounded up: never earlier than the write. A running server reads the file again within its cache period after it.

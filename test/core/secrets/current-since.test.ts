@@ -156,4 +156,24 @@ describe('fileKeyStore: the local document became current when its file was writ
     utimesSync(path, NOW - 0.5, NOW - 0.5);
     expect(await store.currentSince()).toBe(NOW);
   });
+
+  // Run again before its wait was over, a rotation only stages, with the same document: rewriting the file restarted the
+  // wait, so rotate run every few seconds never switched (test/e2e/rotation-github.test.ts).
+  it('keeps the file time when a rotation that only stages promotes the same document', async () => {
+    const path = join(emptyDir(), 'src.json');
+    const store = fileKeyStore(path);
+    await store.writePending('t1', serializeKeyDocument(DOCUMENT));
+    await store.promote('t1');
+    utimesSync(path, NOW - 0.5, NOW - 0.5);
+    await store.writePending('t2', serializeKeyDocument(DOCUMENT));
+    await store.promote('t2');
+    expect(await store.currentSince()).toBe(NOW);
+    expect(await store.readPending('t2')).toBeUndefined();
+    // A document that changes is written, and counts from then.
+    const before = Math.floor(Date.now() / 1000);
+    await store.writePending('t3', serializeKeyDocument({ keys: DOCUMENT.keys.slice(1) }));
+    await store.promote('t3');
+    expect(await store.currentSince()).not.toBe(NOW);
+    expect(await store.currentSince()).toBeGreaterThanOrEqual(before);
+  });
 });
