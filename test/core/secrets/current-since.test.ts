@@ -70,6 +70,9 @@ describe('rotationSteps: a store that cannot tell when its document became curre
   });
 });
 
+// A pending document that differs from the current one (its staged key dropped).
+const CHANGED = serializeKeyDocument({ keys: DOCUMENT.keys.slice(0, 1) });
+
 describe('secretsManagerKeyStore: when the current version became current', () => {
   let sm: ReturnType<typeof fakeSecretsManager>;
   afterEach(() => sm.mock.restore());
@@ -82,7 +85,7 @@ describe('secretsManagerKeyStore: when the current version became current', () =
   it('records the promotion in a tag (version and a time taken after the label moved) and answers it', async () => {
     const store = setup();
     sm.startRotation('v2');
-    await store.writePending('v2', serializeKeyDocument(DOCUMENT));
+    await store.writePending('v2', CHANGED);
     clock += 3 * 3600 * 1000;
     await store.promote('v2');
     expect(sm.tags.get(CURRENT_SINCE_TAG)).toBe(`v2@${clock / 1000}`);
@@ -96,7 +99,7 @@ describe('secretsManagerKeyStore: when the current version became current', () =
   it('never answers earlier than the move when the tag after it failed, even if the move did not change LastChangedDate', async () => {
     const store = setup();
     sm.startRotation('v2');
-    await store.writePending('v2', serializeKeyDocument(DOCUMENT));
+    await store.writePending('v2', CHANGED);
     const written = clock / 1000;
     clock += 3 * 3600 * 1000;
     const moved = clock / 1000;
@@ -118,12 +121,30 @@ describe('secretsManagerKeyStore: when the current version became current', () =
   it('writes the tag on a repeated finish that finds the label moved but no tag for the version (later: only delays)', async () => {
     const store = setup();
     sm.startRotation('v2');
-    await store.writePending('v2', serializeKeyDocument(DOCUMENT));
+    await store.writePending('v2', CHANGED);
     await store.promote('v2');
     sm.tags.set(CURRENT_SINCE_TAG, 'v-initial@1');
     clock += 1000;
     await store.promote('v2');
     expect(sm.tags.get(CURRENT_SINCE_TAG)).toBe(`v2@${clock / 1000}`);
+  });
+
+  // Run again before its wait was over, a rotation only stages, with the same document: counting from its promotion
+  // restarted the wait of the next one, so rotations run at shorter intervals than the wait never switched.
+  it('keeps the time of the current document when a rotation that only stages promotes the same document', async () => {
+    const store = setup();
+    sm.startRotation('v2');
+    await store.writePending('v2', CHANGED);
+    await store.promote('v2');
+    const since = clock / 1000;
+    clock += 60_000;
+    sm.startRotation('v3');
+    await store.writePending('v3', CHANGED);
+    await store.promote('v3');
+    expect(sm.version('AWSCURRENT')?.[0]).toBe('v3');
+    expect(sm.tags.get(CURRENT_SINCE_TAG)).toBe(`v3@${since}`);
+    clock += 60_000;
+    expect(await store.currentSince()).toBe(since);
   });
 
   it('without a tag naming the current version, answers the latest of its CreatedDate, LastChangedDate and LastRotatedDate', async () => {
