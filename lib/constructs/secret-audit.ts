@@ -1,10 +1,10 @@
 import type { CfnResource } from 'aws-cdk-lib';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AUTHENTICATION_FAILURE_CODES } from '../../core/errors.js';
@@ -47,6 +47,21 @@ export const secretIdPatterns = (stack: Stack, secretNamePrefix: string, importe
   return [{ prefix: `${secretNamePrefix}/` }, { prefix: arnOf(`${secretNamePrefix}/`) }, ...imported];
 };
 
+/** EventBridge's default quota on one event pattern, in characters: a rule with a longer one fails the deploy. */
+export const EVENT_PATTERN_MAX_CHARACTERS = 2048;
+
+/**
+ * The characters `pattern` takes once deployed, at most: a token inside a string (a partition, region or account in
+ * an ARN) counted as 20 characters, the longest any of them resolves to; a value that is one token alone (a role's
+ * ARN) as `wholeTokenChars`; and each key as its kebab-case form (`detail-type`).
+ */
+export const eventPatternSize = (pattern: EventPattern, wholeTokenChars = 20): number =>
+  JSON.stringify(pattern, (_key, value: unknown) => {
+    if (typeof value !== 'string' || !Token.isUnresolved(value)) return value;
+    const token = /\$\{Token\[[^\]]*\]\}/g;
+    return value.replace(token, 'x'.repeat(value.replace(token, '') === '' ? wholeTokenChars : 20));
+  }).length + Object.keys(pattern).length;
+
 /**
  * Audit of secret access and saved investigation queries. An EventBridge rule
  * sees every `GetSecretValue` on the sources' secrets, whether the caller named
@@ -65,26 +80,37 @@ export class SecretAudit extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretAuditProps) {
     super(scope, id);
+    const eventPattern: EventPattern = {
+      source: ['aws.secretsmanager'],
+      detailType: ['AWS API Call via CloudTrail'],
+      detail: {
+        eventName: ['GetSecretValue'],
+        requestParameters: { secretId: secretIdPatterns(Stack.of(this), props.secretNamePrefix, props.importedSecretArns) },
+        // A field named in a pattern must be present: `anything-but` on the session issuer alone never
+        // matches IAM users, root or AWS services, which have none. So: another issuer, or none at all.
+        $or: [
+          {
+            userIdentity: {
+              sessionContext: { sessionIssuer: { arn: [{ 'anything-but': props.expectedReaders.map((r) => r.roleArn) }] } },
+            },
+          },
+          { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
+        ],
+      },
+    };
+    // No fallback here (matching every read of every secret would page on-call for other applications): say at synth
+    // what the deploy would refuse, and how to make room.
+    // Its tokens include the expected readers' role ARNs: counted at their longest (a generated role's: 95 characters).
+    const size = eventPatternSize(eventPattern, 95);
+    if (size > EVENT_PATTERN_MAX_CHARACTERS) {
+      Annotations.of(this).addWarningV2(
+        'hookwarden:secretAuditPatternSize',
+        `the secret audit rule's event pattern takes up to ${size} characters with ${(props.importedSecretArns ?? []).length} imported secrets; EventBridge refuses more than ${EVENT_PATTERN_MAX_CHARACTERS} unless the account's "Event pattern size" quota is raised (up to 4,096): raise it before deploying, or import fewer secrets`,
+      );
+    }
     this.rule = new Rule(this, 'UnexpectedSecretAccess', {
       description: "Hookwarden: a webhook secret was read by a principal other than the stack's own functions",
-      eventPattern: {
-        source: ['aws.secretsmanager'],
-        detailType: ['AWS API Call via CloudTrail'],
-        detail: {
-          eventName: ['GetSecretValue'],
-          requestParameters: { secretId: secretIdPatterns(Stack.of(this), props.secretNamePrefix, props.importedSecretArns) },
-          // A field named in a pattern must be present: `anything-but` on the session issuer alone never
-          // matches IAM users, root or AWS services, which have none. So: another issuer, or none at all.
-          $or: [
-            {
-              userIdentity: {
-                sessionContext: { sessionIssuer: { arn: [{ 'anything-but': props.expectedReaders.map((r) => r.roleArn) }] } },
-              },
-            },
-            { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
-          ],
-        },
-      },
+      eventPattern,
     });
     // The SnsTopic target would let any EventBridge rule of any account publish (no condition): this rule only.
     this.rule.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });

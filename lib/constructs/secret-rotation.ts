@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule, type EventPattern } from 'aws-cdk-lib/aws-events';
@@ -15,7 +15,7 @@ import { ROTATION_SOURCES_FILE, type RotatedSource } from '../../core/secrets/ro
 import { CURRENT_SINCE_TAG, PROMOTION_WITHIN_SECONDS } from '../../core/secrets/rotation.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
-import { secretIdPatterns } from './secret-audit.js';
+import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
 
@@ -56,18 +56,6 @@ const secretNameOf = (secretId: string): string =>
  * and it cannot split one statement.
  */
 export const TAG_GRANT_SECRETS = 30;
-
-/** EventBridge's default quota on one event pattern, in characters: a rule with a longer one fails the deploy. */
-export const EVENT_PATTERN_MAX_CHARACTERS = 2048;
-
-/**
- * The characters `pattern` takes once deployed, at most: each unresolved token (partition, region, account) counted as
- * 20 characters, the longest any of them resolves to, and each key as its kebab-case form (`detail-type`).
- */
-export const eventPatternSize = (pattern: EventPattern): number =>
-  JSON.stringify(pattern, (_key, value: unknown) =>
-    typeof value === 'string' && Token.isUnresolved(value) ? value.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(20)) : value,
-  ).length + Object.keys(pattern).length;
 
 /**
  * How a CloudTrail `RotationFailed` event may name one of the stack's secrets in

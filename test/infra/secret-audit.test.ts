@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { matchesPattern } from './event-pattern.js';
 import { resolveIntrinsics } from './intrinsics.js';
@@ -159,5 +160,33 @@ describe('the secret-access audit rule, run on CloudTrail events', () => {
     expect(matches(readOf(`${ARN}Hookwarden-dev/github/keys-AbCdEf`))).toBe(false);
     expect(matches(withDetail({ eventName: 'DescribeSecret' }))).toBe(false);
     expect(matches({ ...FIXTURE, source: 'aws.kms' })).toBe(false);
+  });
+});
+
+describe('the secret-access audit rule with many imported secrets', () => {
+  const warningsOf = (imported: number) => {
+    const sources = Array.from({ length: imported }, (_, i) =>
+      sourceFor({
+        name: `imported-${i}`,
+        secretArn: `${ARN}team-payments/imported-${i}-AbC${String(i).padStart(3, '0')}`,
+        generateSecret: false,
+      }),
+    );
+    const { stack } = synth(prodSettings({ sources: [sourceFor({ name: 'github', scheme: 'github' }), ...sources] }));
+    return Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('secret audit rule'))
+      .map((w) => String(w.entry.data));
+  };
+
+  // EventBridge refuses a pattern over 2,048 characters at deploy; the audit has no safe fallback, so the synth says so.
+  it('warns at synth when its pattern passes what EventBridge accepts, naming the quota to raise', () => {
+    const [warning, ...more] = warningsOf(12);
+    expect(more).toEqual([]);
+    expect(warning).toMatch(/event pattern takes up to \d{4} characters with 12 imported secrets; EventBridge refuses more than 2048/);
+    expect(warning).toMatch(/"Event pattern size" quota .*up to 4,096/);
+  });
+
+  it('says nothing with a few', () => {
+    expect(warningsOf(2)).toEqual([]);
   });
 });
