@@ -78,20 +78,8 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
         // counting from this move would restart the wait of every rotation run again before its wait was over, for ever.
         const same =
           current !== undefined && (await textOf(current)) === (await textOf(token)) ? await sinceOf(described, current) : undefined;
-        if (same !== undefined) {
-          await tag(same);
-          await client.send(
-            new UpdateSecretVersionStageCommand({
-              SecretId: secretId,
-              VersionStage: 'AWSCURRENT',
-              MoveToVersionId: token,
-              RemoveFromVersionId: current,
-            }),
-          );
-          return;
-        }
-        // Ahead of the move, the latest time it can happen: if the tag after it fails, this one is never earlier than the move.
-        await tag(Math.ceil(now() / 1000) + PROMOTION_WITHIN_SECONDS);
+        // Otherwise, ahead of the move, the latest time it can happen: if the tag after it fails, this one is never earlier than the move.
+        await tag(same ?? Math.ceil(now() / 1000) + PROMOTION_WITHIN_SECONDS);
         await client.send(
           new UpdateSecretVersionStageCommand({
             SecretId: secretId,
@@ -100,6 +88,7 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
             ...(current ? { RemoveFromVersionId: current } : {}),
           }),
         );
+        if (same !== undefined) return;
       }
       // Taken after the move (or, on a repeated finish that finds no marker, later still): never before the promotion.
       if (current !== token || markerOf(described.Tags)?.versionId !== token) await tag(Math.ceil(now() / 1000));

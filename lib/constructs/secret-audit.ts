@@ -30,6 +30,10 @@ export interface SecretAuditProps {
   readonly queryPrefix?: string;
 }
 
+/** The partial ARN (no 6-character suffix) of the secret named `name` in `stack`'s account and region. */
+export const secretArnOf = (stack: Stack, name: string): string =>
+  stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
 /**
  * How CloudTrail may record a read of the watched secrets: `requestParameters.secretId`
  * holds whatever the caller passed (the name, the partial ARN without the
@@ -37,14 +41,12 @@ export interface SecretAuditProps {
  * strings, or `{ prefix }`.
  */
 export const secretIdPatterns = (stack: Stack, secretNamePrefix: string, importedSecretArns: readonly string[] = []): unknown[] => {
-  const arnOf = (name: string) =>
-    stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   const imported = importedSecretArns.flatMap((arn) => {
     const name = Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME).resourceName as string;
     const withoutSuffix = name.replace(/-[A-Za-z0-9]{6}$/, '');
     return [withoutSuffix, arn.slice(0, arn.length - name.length) + withoutSuffix, arn];
   });
-  return [{ prefix: `${secretNamePrefix}/` }, { prefix: arnOf(`${secretNamePrefix}/`) }, ...imported];
+  return [{ prefix: `${secretNamePrefix}/` }, { prefix: secretArnOf(stack, `${secretNamePrefix}/`) }, ...imported];
 };
 
 /** EventBridge's default quota on one event pattern, in characters: a rule with a longer one fails the deploy. */

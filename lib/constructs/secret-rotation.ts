@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule, type EventPattern } from 'aws-cdk-lib/aws-events';
@@ -15,7 +15,7 @@ import { ROTATION_SOURCES_FILE, type RotatedSource } from '../../core/secrets/ro
 import { CURRENT_SINCE_TAG, PROMOTION_WITHIN_SECONDS } from '../../core/secrets/rotation.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
-import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretIdPatterns } from './secret-audit.js';
+import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
 
@@ -69,9 +69,7 @@ export const TAG_GRANT_SECRETS = 30;
 export const rotationFailedSecretIds = (stack: Stack, stackName: string, secretIds: readonly string[]): unknown[] => {
   const imported = secretIds.filter((id) => /^arn:/.test(id));
   const otherNames = secretIds.filter((id) => !/^arn:/.test(id) && !id.startsWith(`${stackName}/`));
-  const arnOf = (name: string) =>
-    stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-  return [...secretIdPatterns(stack, stackName, imported), ...otherNames.flatMap((name) => [name, { prefix: arnOf(name) }])];
+  return [...secretIdPatterns(stack, stackName, imported), ...otherNames.flatMap((name) => [name, { prefix: secretArnOf(stack, name) }])];
 };
 
 /**

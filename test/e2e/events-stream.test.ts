@@ -5,6 +5,7 @@ import { createEventsHandler } from '../../core/reader/events.js';
 import { decodeCursor, encodeCursor, seqCeiling } from '../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { readerGet } from '../helpers/proxy-event.js';
+import { claimStored } from '../helpers/stored-delivery.js';
 import { openSse, type SseEvent } from '../helpers/sse.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 import { localContext } from '../../local/http-adapter.js';
@@ -12,21 +13,6 @@ import { localContext } from '../../local/http-adapter.js';
 const ORIGIN = 'https://app.example.com';
 
 /** Stores an empty delivery of `default` straight through `store` (its own clock decides the index position). */
-const claimStored = (store: DynamoDbDeliveryStore, deliveryId: string) => {
-  const nowMs = Date.now();
-  return store.claim(
-    {
-      source: 'default',
-      deliveryId,
-      receivedAt: nowMs,
-      expiresAt: Math.floor(nowMs / 1000) + 600,
-      headers: {},
-      body: Buffer.from('{}'),
-      clientIp: '127.0.0.1',
-    },
-    { nowSeconds: Math.floor(nowMs / 1000) },
-  );
-};
 const data = (e: SseEvent) =>
   JSON.parse(e.data) as { source: string; id: string; receivedAt: string; eventType: string | null; size: number };
 

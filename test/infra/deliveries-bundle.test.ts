@@ -9,6 +9,7 @@ import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE } from '../../core/st
 import { DynamoDbTokenStore, generateToken } from '../../core/stores/token-store.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { readerGet } from '../helpers/proxy-event.js';
+import { claimStored } from '../helpers/stored-delivery.js';
 import { prodSettings, synth } from './helpers.js';
 
 type LambdaResource = { Type: string; Properties: { Code: { S3Key: string } } };
@@ -98,18 +99,10 @@ describe('the bundled reader and events handlers', () => {
     const stream = new ResponseStream();
     const running = handler(event('/events', { Authorization: `Bearer ${token}`, Origin: ORIGIN }), stream, context);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const nowMs = Date.now();
-    await new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName }).claim(
-      {
-        source: 'default',
-        deliveryId: 'msg_bundle_1',
-        receivedAt: nowMs,
-        expiresAt: Math.floor(nowMs / 1000) + 600,
-        headers: {},
-        body: Buffer.from('{}'),
-        clientIp: '203.0.113.1',
-      },
-      { nowSeconds: Math.floor(nowMs / 1000) },
+    await claimStored(
+      new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName }),
+      'msg_bundle_1',
+      '203.0.113.1',
     );
     await running;
     expect(stream.metadata).toMatchObject({
