@@ -33,7 +33,7 @@ export const github: SignatureScheme = {
     const id = idFromHeader(headers, DELIVERY);
     if (typeof id === 'object') return id;
     const match = matchAny(keys, macs, '', request.body);
-    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
+    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret', noKeyMatched: true };
     // X-GitHub-Delivery is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
     const event = singleHeader(headers, EVENT);
     return withSignedId({ providerId: id || undefined, eventType: event && isValidId(event) ? event : undefined }, '', request.body);

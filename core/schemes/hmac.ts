@@ -171,7 +171,7 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
       const head = fill(c.head, id ?? '', text);
       const tail = fill(c.tail, id ?? '', text);
       const match = matchAny(keys, macs, head, request.body, tail);
-      if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
+      if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret', noKeyMatched: true };
       // An id outside the template is not signed: a replay could carry a fresh one, so it is only displayed.
       const stale = timestamp === undefined ? undefined : checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds);
       if (stale) return stale;

@@ -40,7 +40,7 @@ export const shopify: SignatureScheme = {
     const id = idFromHeader(headers, WEBHOOK_ID);
     if (typeof id === 'object') return id;
     const match = matchAny(keys, macs, '', request.body);
-    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
+    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret', noKeyMatched: true };
     // X-Shopify-Webhook-Id is not signed: a replay could carry a fresh one, so the key is the signed bytes'.
     const topic = singleHeader(headers, TOPIC);
     return withSignedId({ providerId: id || undefined, eventType: topic && isValidId(topic) ? topic : undefined }, '', request.body);

@@ -147,7 +147,7 @@ export const slack: SignatureScheme = {
     const timestamp = parseUnixSeconds(text, TIMESTAMP);
     if (typeof timestamp !== 'number') return timestamp;
     const match = matchAny(keys, macs, `v0:${text}:`, request.body);
-    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret' };
+    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret', noKeyMatched: true };
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const eventId = eventIdOf(request.body);

@@ -78,7 +78,7 @@ export const standardWebhooks: SignatureScheme = {
     if (typeof timestamp !== 'number') return timestamp;
     // The timestamp is signed as the text received, never re-serialized.
     if (matchAny(keys, signatures, `${id}.${text}.`, request.body) < 0) {
-      return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret' };
+      return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret', noKeyMatched: true };
     }
     return (
       checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds) ?? { ok: true, deliveryId: id, timestampSeconds: timestamp }

@@ -104,7 +104,7 @@ export const stripe: SignatureScheme = {
     const timestamp = parseUnixSeconds(header.t, T_NAME);
     if (typeof timestamp !== 'number') return timestamp;
     const match = matchAny(keys, header.v1, `${header.t}.`, request.body);
-    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret' };
+    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret', noKeyMatched: true };
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const id = eventId(request.body);

@@ -47,6 +47,12 @@ export interface RejectedDelivery {
   readonly ok: false;
   readonly code: AuthenticationFailureCode;
   readonly reason: string;
+  /**
+   * The signature was well formed but matched none of the keys: the one refusal
+   * a key the verifier has not loaded yet could turn into an acceptance (the
+   * signature middleware answers it 503 while its keys are stale).
+   */
+  readonly noKeyMatched?: true;
 }
 
 /** The outcome of {@link SignatureScheme.verify}. */

@@ -23,6 +23,14 @@ export interface SecretProvider {
    * label and problem, never its value: reported like a key the scheme cannot decode.
    */
   unusable?(): ReadonlyArray<{ readonly label: string; readonly problem: string }>;
+  /**
+   * Whether the secrets of the last `current()` answer are past their cache
+   * period because reading a newer set failed (Secrets Manager unreachable, a
+   * malformed new version). A key staged since may be missing from them, so a
+   * signature none of them matches is "retry later" (503), not invalid (401):
+   * a sender retries a 503, and a rotation's new key is never refused for good.
+   */
+  stale?(): boolean;
 }
 
 /** A provider over fixed values (environment variables, tests); `where` names them in labels. */

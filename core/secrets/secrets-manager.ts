@@ -121,8 +121,8 @@ const problemOf = (error: unknown): string => {
  * reads its secret once per `cacheSeconds` per container, concurrent callers
  * sharing the request; drops keys past `notAfter`; returns the same array until
  * the set of valid keys or of malformed entries changes. A failed or malformed refresh keeps serving
- * the last good document and is retried after a short backoff; with nothing
- * good cached, callers get a 503 with `Retry-After`.
+ * the last good document, marked `stale` until a read succeeds, and is retried
+ * after a short backoff; with nothing good cached, callers get a 503 with `Retry-After`.
  *
  * `client` may be a function that makes the client on the first read: the
  * webhook function passes one, so a container whose sources all take their
@@ -227,6 +227,8 @@ export const cachedKeyDocumentProviders = (
       },
       keyLabel: (index) => labels[index] ?? `${secretId} key #${index + 1}`,
       unusable: () => (document?.malformed ?? []).map(({ position, problem }) => ({ label: `${secretId} keys[${position}]`, problem })),
+      // A refresh runs only once the cache period is over (or every key expired): a failed one leaves keys older than that.
+      stale: () => failure !== undefined && document !== undefined,
     } satisfies SecretProvider;
   };
 };

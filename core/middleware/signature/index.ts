@@ -36,6 +36,8 @@ const MESSAGES: Readonly<Record<AuthenticationFailureCode, string>> = {
  * Proves the delivery authentic and fresh with the source's scheme, against
  * every valid secret: 401 `signature_invalid`, `timestamp_invalid` or
  * `timestamp_out_of_range`. Keys are decoded once per secret set, not per request.
+ * A signature that matches no key while the source's keys are stale (their
+ * refresh failed) is a 503 with `Retry-After`: a newer key may accept it.
  * No store is touched before this passes.
  */
 export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddleware => {
@@ -108,6 +110,13 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
       maxAgeSeconds: source.maxAgeSeconds,
     });
     if (!result.ok) {
+      // Keys that could not be refreshed may lack one staged since (a rotation): the sender is told to retry, not that it is wrong.
+      if (result.noKeyMatched && (perSource.get(source.name) as SourceKeys).provider.stale?.()) {
+        throw new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
+          headers: { 'Retry-After': '5' },
+          details: { problem: 'the signature matches no cached key, and the secret could not be read again to look for a newer one' },
+        });
+      }
       throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason: result.reason } });
     }
     state.delivery = result;

@@ -93,6 +93,29 @@ describe('secretsManagerProviders', () => {
     expect(calls()).toBe(3);
   });
 
+  it('is stale from a failed refresh (its keys are past their cache period) until a read succeeds', async () => {
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce(doc([{ secret: 'a' }]))
+      .rejectsOnce(new Error('ThrottlingException'))
+      .resolvesOnce({ SecretString: '{"keys":[]}' })
+      .resolves(doc([{ secret: 'b' }]));
+    const secrets = provider({ retryAfterFailureMs: 5_000 });
+    await secrets.current();
+    expect(secrets.stale?.()).toBe(false);
+    clock += 299_000;
+    await secrets.current();
+    expect(secrets.stale?.()).toBe(false);
+    clock += 2_000;
+    expect(await secrets.current()).toEqual(['a']);
+    expect(secrets.stale?.()).toBe(true);
+    clock += 5_000; // a malformed new version is no better
+    expect(await secrets.current()).toEqual(['a']);
+    expect(secrets.stale?.()).toBe(true);
+    clock += 5_000;
+    expect(await secrets.current()).toEqual(['b']);
+    expect(secrets.stale?.()).toBe(false);
+  });
+
   it('keeps serving the last good keys when a new version is malformed', async () => {
     sm.on(GetSecretValueCommand)
       .resolvesOnce(doc([{ secret: 'a' }]))
