@@ -128,7 +128,8 @@ export class HookwardenStack extends Stack {
         this.functions.health,
         ...(this.deliveriesApi ? [this.deliveriesApi.reader, this.deliveriesApi.events] : []),
       ],
-      tables: [this.tables.deliveries, this.tables.rateLimits],
+      // The tokens table is read only by the deliveries API: its throttles alarm where that API is served.
+      tables: [this.tables.deliveries, this.tables.rateLimits, ...(this.deliveriesApi ? [this.tables.tokens] : [])],
       sources: settings.sources.map((s) => s.name),
       // The deliveries API serves webhook bodies: probing it for tokens alarms like forged deliveries do.
       ...(this.deliveriesApi ? { apiTokenRefusalThreshold: 20 } : {}),

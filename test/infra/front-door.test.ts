@@ -156,6 +156,14 @@ describe('frontDoor=http-api: the template', () => {
     expect(dashboard).not.toContain('5XXError');
   });
 
+  it('alarms on throttles of the deliveries and rate-limits tables only: nothing reads the tokens table without the deliveries API', () => {
+    const throttled = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((alarm) => JSON.stringify(alarm.Properties))
+      .filter((properties) => properties.includes('"WriteThrottleEvents"'));
+    expect(throttled).toHaveLength(2);
+    expect(throttled.join()).not.toMatch(/"Ref":"TablesTokens/);
+  });
+
   it('keeps the API URL output key the CLI reads, pointing at the $default stage', () => {
     const outputs = template.findOutputs(outputKey('apiUrl'));
     expect(Object.keys(outputs)).toEqual(['ApiUrl']);

@@ -414,15 +414,24 @@ describe('the production stack', () => {
           `${metric} alarm for the ${logical} function`,
         ).toBe(true);
     }
-    expect(byMetric('WriteThrottleEvents')).toBe(2);
+    // The deliveries, rate-limits and tokens tables (the deliveries API reads tokens), each by its own name.
+    expect(byMetric('WriteThrottleEvents')).toBe(3);
+    const tablesAlarmed = alarms
+      .filter(([, a]) => JSON.stringify(a.Properties).includes('"WriteThrottleEvents"'))
+      .map(([, a]) => JSON.stringify(a.Properties.Metrics));
+    for (const table of ['Deliveries', 'RateLimits', 'Tokens'])
+      expect(
+        tablesAlarmed.filter((m) => new RegExp(`"Ref":"Tables${table}[0-9A-F]{8}"`).test(m)),
+        `throttle alarm of the ${table} table`,
+      ).toHaveLength(1);
     expect(byMetric('RateLimited')).toBe(1);
     expect(byMetric('BlockedRequest')).toBe(1);
     expect(byMetric('SecretKeyUnusable')).toBe(1);
     expect(byMetric('SecretKeyAgeSeconds')).toBe(2);
     expect(byMetric('ApiRequestRejected')).toBe(1);
-    // 1 authentication, 1 unusable key, 1 read-token refusals, 2 rate-limit/blocked, 1 API, 4 × 2 functions, 2 tables;
+    // 1 authentication, 1 unusable key, 1 read-token refusals, 2 rate-limit/blocked, 1 API, 4 × 2 functions, 3 tables;
     // key due for 2 manual sources and the key-age check's errors.
-    expect(alarms).toHaveLength(19);
+    expect(alarms).toHaveLength(20);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {
