@@ -87,7 +87,7 @@ export const productionChecklist = (settings: DeploymentSettings): string[] => {
 /** CloudFormation's limit on the outputs of one stack: a template with more is refused at deploy. */
 export const CLOUDFORMATION_MAX_OUTPUTS = 200;
 
-/** The stack's outputs that do not depend on the sources, at most: the REST API's endpoint, `ApiUrl`, three tables, the alarm topic, two WAF IP sets. */
+/** The stack's outputs that do not depend on the sources, at most: the REST API's endpoint, `ApiUrl`, three tables, the alarm topic, two WAF IP sets (an HTTP API stack has six: `ApiUrl`, `FrontDoor`, three tables, the topic). */
 const FIXED_OUTPUTS = 8;
 
 /** The most sources one stack holds: each adds two outputs (`WebhookUrl<source>`, `SecretArn<source>`). */

@@ -14,7 +14,7 @@ import { WebhookHttpApi } from './constructs/webhook-http-api.js';
 import { WebhookFunctions, type WebhookHandler } from './constructs/webhook-functions.js';
 import { acknowledge } from './nag.js';
 import type { DeploymentSettings } from './settings.js';
-import { outputKey } from './stack-outputs.js';
+import { HTTP_API_FRONT_DOOR, outputKey } from './stack-outputs.js';
 
 /** Props of {@link HookwardenStack}. */
 export interface HookwardenStackProps extends StackProps {
@@ -174,6 +174,12 @@ export class HookwardenStack extends Stack {
   private outputs(settings: DeploymentSettings, id: string): void {
     const url = this.api instanceof WebhookHttpApi ? this.api.url : this.api.api.url;
     new CfnOutput(this, outputKey('apiUrl'), { value: url, description: 'Base URL of the API' });
+    // Only where there is no deliveries API, so that the CLI can say why (a REST stack stays within its outputs, FIXED_OUTPUTS).
+    if (this.api instanceof WebhookHttpApi)
+      new CfnOutput(this, outputKey('frontDoor'), {
+        value: HTTP_API_FRONT_DOOR,
+        description: 'Front door: an HTTP API, which serves the webhook and health routes and no deliveries API',
+      });
     for (const source of settings.sources) {
       new CfnOutput(this, outputKey('webhookUrl', source.name), {
         value: `${url}webhooks/${source.name}`,

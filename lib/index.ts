@@ -8,7 +8,7 @@ export { createApp, DeploymentRefused, stackName, type CreateAppOptions } from '
 export { HookwardenStack, type HookwardenStackProps } from './hookwarden-stack.js';
 export { acknowledge, enableNag } from './nag.js';
 export { readSettings, type DeployedSource, type DeploymentSettings } from './settings.js';
-export { STACK_OUTPUT, outputKey, sourceOfOutputKey, type SourceOutput, type StackOutput } from './stack-outputs.js';
+export { HTTP_API_FRONT_DOOR, STACK_OUTPUT, outputKey, sourceOfOutputKey, type SourceOutput, type StackOutput } from './stack-outputs.js';
 export {
   productionChecklist,
   stageProblems,

@@ -13,7 +13,12 @@ export const STACK_OUTPUT = {
   alarmTopic: 'AlarmTopicArn',
   blockedIpv4Set: 'BlockedIpv4SetArn',
   blockedIpv6Set: 'BlockedIpv6SetArn',
+  /** `http-api` on a stack whose front door is an HTTP API (it serves no deliveries API); absent on a REST stack. */
+  frontDoor: 'FrontDoor',
 } as const;
+
+/** The value of the {@link STACK_OUTPUT} `frontDoor` output on an HTTP API stack. */
+export const HTTP_API_FRONT_DOOR = 'http-api';
 
 /** Prefixes of the outputs a stack has once per source. */
 const PER_SOURCE = {

@@ -1,6 +1,6 @@
 import { readDevelopmentToken, developmentTokenPath } from '../../local/dev-token.js';
 import { runningServer } from '../../local/index.js';
-import { outputKey } from '../../lib/stack-outputs.js';
+import { HTTP_API_FRONT_DOOR, outputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { terminalSafe } from '../terminal.js';
 import { defaultAwsClients, readStackOutputs, type AwsClients } from '../targets.js';
@@ -68,6 +68,10 @@ export const apiTargetOf = async (
       );
     const token = tokenFromEnv(context, options.tokenEnv);
     const outputs = await readStackOutputs(aws, options.stack);
+    if (outputs.get(outputKey('frontDoor')) === HTTP_API_FRONT_DOOR)
+      throw new CommandFailed(
+        `stack ${options.stack} has frontDoor=http-api: an HTTP API serves no deliveries API (its event stream needs REST's response streaming), so replay, tail and listen --stack need a stack deployed with frontDoor=rest; its deliveries are in the table its ${outputKey('deliveriesTable')} output names`,
+      );
     const url = outputs.get(outputKey('apiUrl'));
     if (!url) throw new CommandFailed(`stack ${options.stack} has no ${outputKey('apiUrl')} output: is it a Hookwarden stack?`);
     return { url: url.replace(/\/+$/, ''), token, where: `stack ${options.stack}` };

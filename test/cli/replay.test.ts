@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../cli/program.js';
 import type { CliContext } from '../../cli/context.js';
-import { outputKey } from '../../lib/stack-outputs.js';
+import { HTTP_API_FRONT_DOOR, outputKey } from '../../lib/stack-outputs.js';
 import { readDevelopmentToken } from '../../local/dev-token.js';
 import { startLocal, type LocalHookwarden } from '../../local/index.js';
 import { capture } from '../helpers/capture.js';
@@ -150,6 +150,51 @@ describe('hookwarden replay against the real local server', () => {
     const result = await cli(['replay', 'default', 'x', ...args]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('--stack on an HTTP API stack says it serves no deliveries API, for replay, tail and listen alike, before any request', async () => {
+    const cfn = mockClient(CloudFormationClient);
+    cfn.on(DescribeStacksCommand, { StackName: 'hookwarden-cheap' }).resolves({
+      Stacks: [
+        {
+          StackName: 'hookwarden-cheap',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            // The URL answers: were it asked, the command would get the local server's answers, not this refusal.
+            { OutputKey: outputKey('apiUrl'), OutputValue: `${local.url}/` },
+            { OutputKey: outputKey('frontDoor'), OutputValue: HTTP_API_FRONT_DOOR },
+            { OutputKey: outputKey('deliveriesTable'), OutputValue: 'hookwarden-cheap-Deliveries' },
+          ],
+        },
+      ],
+    });
+    const aws = {
+      cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+      dynamodb: () => ({}) as DynamoDBClient,
+      wafv2: () => ({}) as WAFV2Client,
+      secretsManager: () => ({}) as SecretsManagerClient,
+    };
+    const other = emptyDir();
+    const ctx = { env: { HW_TOKEN: readDevelopmentToken(dataDir) as string }, cwd: other, dataDir: other };
+    const stack = ['--stack', 'hookwarden-cheap', '--token-env', 'HW_TOKEN'];
+    try {
+      const before = receiver.received.length;
+      for (const args of [
+        ['replay', 'default', 'msg_x', '--to', receiver.url, ...stack],
+        ['tail', ...stack],
+        ['listen', '--forward-to', receiver.url, ...stack],
+      ]) {
+        const result = await cli(args, ctx, aws);
+        expect(result.code, args[0]).toBe(1);
+        expect(result.stderr, args[0]).toMatch(
+          /stack hookwarden-cheap has frontDoor=http-api: an HTTP API serves no deliveries API .*frontDoor=rest.*DeliveriesTableName/,
+        );
+      }
+      expect(receiver.received.length).toBe(before);
+    } finally {
+      cfn.restore();
+    }
   });
 
   it('--stack reads the API URL from the stack outputs and the token from --token-env', async () => {

@@ -5,7 +5,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, DeploymentRefused } from '../../lib/app.js';
 import { readSettings } from '../../lib/settings.js';
-import { outputKey } from '../../lib/stack-outputs.js';
+import { HTTP_API_FRONT_DOOR, outputKey } from '../../lib/stack-outputs.js';
 import { NO_BUNDLING, prodSettings, settingsFor, synth } from './helpers.js';
 
 const SAFE_PROD = { stage: 'prod', alarmEmail: 'ops@example.com', corsOrigins: 'https://app.example.com' };
@@ -162,6 +162,13 @@ describe('frontDoor=http-api: the template', () => {
       .filter((properties) => properties.includes('"WriteThrottleEvents"'));
     expect(throttled).toHaveLength(2);
     expect(throttled.join()).not.toMatch(/"Ref":"TablesTokens/);
+  });
+
+  it('names its front door in an output, so that the CLI can say there is no deliveries API; a REST stack has none', () => {
+    template.hasOutput(outputKey('frontDoor'), { Value: HTTP_API_FRONT_DOOR });
+    const rest = synth(settingsFor()).template();
+    expect(Object.keys(rest.findOutputs(outputKey('frontDoor')))).toEqual([]);
+    expect(Object.keys(rest.findOutputs(outputKey('apiUrl')))).toEqual(['ApiUrl']);
   });
 
   it('keeps the API URL output key the CLI reads, pointing at the $default stage', () => {
