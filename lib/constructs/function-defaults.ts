@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { RemovalPolicy, Stack, Stage, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  NodejsFunction,
+  OutputFormat,
+  type BundlingOptions,
+  type ICommandHooks,
+  type NodejsFunctionProps,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
@@ -81,6 +87,22 @@ export const requireLocalEsbuild = (scope: Construct, find: () => string | undef
   }
 };
 
+/**
+ * A NodejsFunction, after {@link requireLocalEsbuild}: every function
+ * Hookwarden bundles is made here (`test/infra/local-esbuild.test.ts` finds no
+ * other `new NodejsFunction` in `lib/`), so none can fall back to Docker.
+ * A team's function factory makes its own.
+ */
+export const bundledFunction = (
+  scope: Construct,
+  id: string,
+  props: NodejsFunctionProps,
+  find: () => string | undefined = localEsbuildVersion,
+): NodejsFunction => {
+  requireLocalEsbuild(scope, find);
+  return new NodejsFunction(scope, id, props);
+};
+
 /** Options of {@link ownRoleAndLogs}. */
 export interface OwnRoleAndLogsOptions {
   /** The role's description. */
@@ -148,8 +170,7 @@ export const ownFunction = (
   options: OwnFunctionOptions,
 ): { fn: NodejsFunction; role: Role; logGroup: LogGroup } => {
   const { role, logGroup } = ownRoleAndLogs(scope, name, options);
-  requireLocalEsbuild(scope);
-  const fn = new NodejsFunction(scope, name, {
+  const fn = bundledFunction(scope, name, {
     ...FUNCTION_RUNTIME,
     entry: functionEntry(options.entry),
     memorySize: 256,

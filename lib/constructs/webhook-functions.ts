@@ -4,7 +4,7 @@ import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { type IFunction } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -12,7 +12,7 @@ import { DELIVERIES_TABLE, RATE_LIMITS_KEYS, RATE_LIMITS_TABLE } from '../../cor
 import { describeConfig, type ConfigDescription, type SourceDescription } from '../../core/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
-import { FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs, requireLocalEsbuild } from './function-defaults.js';
+import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
@@ -239,8 +239,7 @@ export class WebhookFunctions extends Construct {
         return { fn, role, logGroup };
       }
       const { configFile: _configFile, ...functionProps } = defaults;
-      requireLocalEsbuild(this);
-      const fn = new NodejsFunction(this, name, {
+      const fn = bundledFunction(this, name, {
         ...functionProps,
         entry: resolve(code.entry),
         handler: code.handler ?? 'handler',

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { localEsbuildVersion, requireLocalEsbuild } from '../../lib/constructs/function-defaults.js';
+import { bundledFunction, localEsbuildVersion, requireLocalEsbuild } from '../../lib/constructs/function-defaults.js';
 import { NO_BUNDLING } from './helpers.js';
 
 const dirs: string[] = [];
@@ -39,6 +39,24 @@ describe('the local esbuild the functions are bundled with', () => {
       /bundles its functions with a local esbuild, never Docker, and this project has none: .*npm install --save-dev esbuild/,
     );
     expect(() => requireLocalEsbuild(stack, () => '0.28.2')).not.toThrow();
+  });
+
+  it('is required by every function Hookwarden bundles: each is made by bundledFunction, which fails before NodejsFunction runs', () => {
+    const stack = new Stack(new App(), 'Bundles');
+    // No entry at all: were NodejsFunction reached, it would fail on that instead.
+    expect(() => bundledFunction(stack, 'Fn', {}, () => undefined)).toThrow(/local esbuild, never Docker/);
+    expect(stack.node.children).toHaveLength(0);
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+      );
+    // Outside comments: a construct that made its own NodejsFunction would skip the check.
+    const makers = sources(join(process.cwd(), 'lib')).filter((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .some((line) => /new NodejsFunction\(/.test(line) && !/^\s*(\*|\/\/)/.test(line)),
+    );
+    expect(makers.map((file) => file.slice(process.cwd().length + 1))).toEqual(['lib/constructs/function-defaults.ts']);
   });
 
   it('missing, does not fail a stack that skips bundling (cdk destroy, cdk ls, another stack --exclusively)', () => {
