@@ -148,6 +148,9 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       const existing = error.Item ?? (await this.#getItem(record.source, record.deliveryId));
       // Deleted between the failed write and the read: someone released it; the sender retries.
       if (!existing) return { outcome: 'duplicate', status: 'processing', leaseExpiresAt: options.nowSeconds + 1 };
+      // Our own write: its answer was lost and the SDK sent the same PutItem again. The claim is ours
+      // (the token is this call's random UUID); calling it a duplicate would hold a wrapped handler off for the whole lease.
+      if (existing.token?.S === token) return { outcome: 'claimed', token };
       const stored = fromItem(existing);
       return {
         outcome: 'duplicate',
