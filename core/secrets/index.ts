@@ -28,7 +28,8 @@ export interface SecretProvider {
    * period because reading a newer set failed (Secrets Manager unreachable, a
    * malformed new version). A key staged since may be missing from them, so a
    * signature none of them matches is "retry later" (503), not invalid (401):
-   * a sender retries a 503, and a rotation's new key is never refused for good.
+   * the operator sees an outage rather than forgeries, and a sender that
+   * retries gets the delivery in once the secret is read again.
    */
   stale?(): boolean;
 }
