@@ -108,9 +108,13 @@ export class DynamoDbTokenStore implements TokenStore {
             expiresAt: { N: String(record.expiresAt) },
           },
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
+      // Our own item: the answer was lost and the SDK sent the same PutItem again. The hash is of 32 random bytes:
+      // only this call wrote it. Failing here would leave a live token whose secret was never shown.
+      if (error instanceof ConditionalCheckFailedException && (await this.#existing(error, record.id))?.hash?.S === hash) return;
       translateStoreError(error);
     }
   }
@@ -158,6 +162,16 @@ export class DynamoDbTokenStore implements TokenStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       return translateStoreError(error);
+    }
+  }
+
+  /** The item a conditional write failed on (DynamoDB returns it; dynalite does not, so it is read). */
+  async #existing(error: ConditionalCheckFailedException, id: string): Promise<Item | undefined> {
+    if (error.Item) return error.Item;
+    try {
+      return (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: keyOf(id), ConsistentRead: true }))).Item;
+    } catch (readError) {
+      return translateStoreError(readError);
     }
   }
 

@@ -1,0 +1,46 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
+import { TOKENS_TABLE } from '../../../core/stores/tables.js';
+import { DynamoDbTokenStore, generateToken } from '../../../core/stores/token-store.js';
+import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { dropAnswers } from '../../helpers/lost-answer.js';
+
+const NOW = 1_800_000_000;
+
+describe('a token write whose first answer is lost on the way back (the SDK sends it again)', () => {
+  let local: LocalStore;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    local = await startLocalStore();
+  });
+  afterEach(() => client?.destroy());
+  afterAll(() => local.close());
+
+  const faulty = (command: string) => {
+    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    const fault = dropAnswers(client, command);
+    return { store: new DynamoDbTokenStore({ client, tableName: TOKENS_TABLE.localName }), fault };
+  };
+  const honest = () => new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName });
+
+  it('create: the token it wrote is created, not a failure that leaves a live token nobody was shown', async () => {
+    const { store, fault } = faulty('PutItemCommand');
+    const { id, hash } = generateToken();
+    // Before: the retry's attribute_not_exists failed on our own item, and `token create` failed without printing the token.
+    await expect(
+      store.create({ id, name: 'ci', sources: ['default'], createdAt: NOW, expiresAt: NOW + 60 }, hash),
+    ).resolves.toBeUndefined();
+    expect(fault.dropped()).toBe(1);
+    expect(await honest().find(id, hash)).toMatchObject({ id, name: 'ci' });
+  });
+
+  it('create: another token under the same id (another hash) is still a failure', async () => {
+    const { id, hash } = generateToken();
+    await honest().create({ id, name: 'first', sources: [], createdAt: NOW, expiresAt: NOW + 60 }, hash);
+    const { store } = faulty('PutItemCommand');
+    const other = generateToken();
+    await expect(store.create({ id, name: 'second', sources: [], createdAt: NOW, expiresAt: NOW + 60 }, other.hash)).rejects.toThrow();
+    expect(await honest().find(id, hash)).toMatchObject({ name: 'first' });
+  });
+});

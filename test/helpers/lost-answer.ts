@@ -1,0 +1,41 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** What {@link dropAnswers} has done so far. */
+export interface DroppedAnswers {
+  /** Answers dropped after the store applied the request. */
+  readonly dropped: () => number;
+  /** Attempts of the matching command that reached the store, retries included. */
+  readonly attempts: () => number;
+}
+
+/**
+ * The network drops the answer to the next `times` requests of `command` (e.g.
+ * `UpdateItemCommand`) after the store has applied them: the SDK sees a reset
+ * connection and sends the same request again, as it does in AWS (the request
+ * path's client makes up to 3 attempts; a request timing out after the write
+ * landed looks the same). `when` picks which requests qualify (default: all).
+ */
+export const dropAnswers = (
+  client: DynamoDBClient,
+  command: string,
+  options: { readonly times?: number; readonly when?: (input: Record<string, unknown>) => boolean } = {},
+): DroppedAnswers => {
+  let dropped = 0;
+  let attempts = 0;
+  const times = options.times ?? 1;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== command) return next(args);
+      attempts += 1;
+      const result = await next(args);
+      if (dropped < times && (options.when?.(args.input as Record<string, unknown>) ?? true)) {
+        dropped += 1;
+        throw Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
+      }
+      return result;
+    },
+    // Inside the retry loop (finalizeRequest), around the sending and parsing of one attempt.
+    { step: 'deserialize', name: `dropAnswers:${command}:${Math.random()}` },
+  );
+  return { dropped: () => dropped, attempts: () => attempts };
+};
