@@ -156,12 +156,14 @@ export class DynamoDbTokenStore implements TokenStore {
           UpdateExpression: 'SET revokedAt = :now',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
           ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      return translateStoreError(error);
+      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
+      // A retry (the SDK resends when an answer is lost) can fail on our own first attempt's revokedAt: still revoked by us.
+      return (error.$metadata.attempts ?? 1) > 1 && (await this.#existing(error, id))?.revokedAt?.N === String(nowSeconds);
     }
   }
 

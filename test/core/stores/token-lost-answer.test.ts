@@ -43,4 +43,24 @@ describe('a token write whose first answer is lost on the way back (the SDK send
     await expect(store.create({ id, name: 'second', sources: [], createdAt: NOW, expiresAt: NOW + 60 }, other.hash)).rejects.toThrow();
     expect(await honest().find(id, hash)).toMatchObject({ name: 'first' });
   });
+
+  it('revoke: the token it revoked is reported revoked, not "no active token"', async () => {
+    const { id, hash } = generateToken();
+    await honest().create({ id, name: 'ci', sources: [], createdAt: NOW, expiresAt: NOW + 60 }, hash);
+    const { store, fault } = faulty('UpdateItemCommand');
+    // Before: false, and `token revoke` exited 1 with "no active token" for a token it had just revoked.
+    expect(await store.revoke(id, NOW + 5)).toBe(true);
+    expect(fault.dropped()).toBe(1);
+    expect(await honest().find(id, hash)).toMatchObject({ revokedAt: NOW + 5 });
+  });
+
+  it('revoke: a token revoked before, or never created, is still not revoked again', async () => {
+    const { id, hash } = generateToken();
+    await honest().create({ id, name: 'ci', sources: [], createdAt: NOW, expiresAt: NOW + 60 }, hash);
+    expect(await honest().revoke(id, NOW + 1)).toBe(true);
+    const { store } = faulty('UpdateItemCommand');
+    expect(await store.revoke(id, NOW + 5)).toBe(false);
+    expect(await store.revoke(generateToken().id, NOW + 5)).toBe(false);
+    expect(await honest().find(id, hash)).toMatchObject({ revokedAt: NOW + 1 });
+  });
 });
