@@ -1,4 +1,11 @@
-import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { admitThreshold, retryAfterSeconds, windowAt, type RateLimit } from '../rate-limit/sliding-window.js';
 import { translateStoreError } from './dynamodb-errors.js';
 import type { RateDecision, RateLimiter } from './rate-limit-store.js';
@@ -26,6 +33,12 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
  * A container's first request in a window sends the most permissive condition,
  * checks the answer and gives the count back if it over-admitted (counting
  * only admitted requests); the first request of a window rolls `c` into `p`.
+ *
+ * Each write also sets `t`, a random name of its own: when its answer is lost
+ * and the SDK sends it again, a retry whose condition fails on this very write
+ * (nothing written since) takes it as its answer, rather than refusing a
+ * request it has counted. A retry that succeeds has counted twice: the limit
+ * only gets stricter, by one, until the window passes.
  */
 export class DynamoDbRateLimiter implements RateLimiter {
   readonly #client: DynamoDBClient;
@@ -129,23 +142,39 @@ export class DynamoDbRateLimiter implements RateLimiter {
     await this.#update(key, 'SET c = c - :one', 'w = :w AND c > :zero', { ':one': n(1), ':w': n(index), ':zero': n(0) });
   }
 
-  /** One conditional update; `undefined` when the condition failed. */
+  /** One conditional update; `undefined` when the condition failed (on anything but this update's own first attempt). */
   async #update(key: string, update: string, condition: string, values: Record<string, AttributeValue>): Promise<Item | undefined> {
+    const token = randomBytes(9).toString('base64url');
+    const Key = { pk: { S: `${RATE_LIMITS_KEYS.counterPrefix}${key}` } };
     try {
       const result = await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
-          Key: { pk: { S: `${RATE_LIMITS_KEYS.counterPrefix}${key}` } },
-          UpdateExpression: update,
+          Key,
+          UpdateExpression: `${update}, t = :t`,
           ConditionExpression: condition,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: { ...values, ':t': { S: token } },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return result.Attributes ?? {};
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      return translateStoreError(error);
+      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
+      // A first attempt's failure is the answer. After a retry, the item may hold this update (its answer lost):
+      // then the item as it stands is what the first attempt would have answered.
+      if ((error.$metadata.attempts ?? 1) < 2) return undefined;
+      const item = error.Item ?? (await this.#read(Key));
+      return item?.t?.S === token ? item : undefined;
+    }
+  }
+
+  /** The item, for dynalite, which returns none with a failed condition; a role without GetItem finds none. */
+  async #read(Key: Item): Promise<Item | undefined> {
+    try {
+      return (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key, ConsistentRead: true }))).Item;
+    } catch {
+      return undefined;
     }
   }
 }

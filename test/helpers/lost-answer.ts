@@ -9,11 +9,12 @@ export interface DroppedAnswers {
 }
 
 /**
- * The network drops the answer to the next `times` requests of `command` (e.g.
- * `UpdateItemCommand`) after the store has applied them: the SDK sees a reset
- * connection and sends the same request again, as it does in AWS (the request
- * path's client makes up to 3 attempts; a request timing out after the write
- * landed looks the same). `when` picks which requests qualify (default: all).
+ * The network drops the answer to the first attempt of the next `times` requests
+ * of `command` (e.g. `UpdateItemCommand`) after the store has applied it: the
+ * SDK sees a reset connection and sends the same request again, as it does in
+ * AWS (the request path's client makes up to 3 attempts; a request timing out
+ * after the write landed looks the same). `when` picks which requests qualify
+ * (default: all).
  */
 export const dropAnswers = (
   client: DynamoDBClient,
@@ -22,13 +23,17 @@ export const dropAnswers = (
 ): DroppedAnswers => {
   let dropped = 0;
   let attempts = 0;
+  // One SDK call keeps its context across its attempts: only its first attempt loses its answer.
+  const seen = new WeakSet<object>();
   const times = options.times ?? 1;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName !== command) return next(args);
       attempts += 1;
+      const first = !seen.has(context);
+      seen.add(context);
       const result = await next(args);
-      if (dropped < times && (options.when?.(args.input as Record<string, unknown>) ?? true)) {
+      if (first && dropped < times && (options.when?.(args.input as Record<string, unknown>) ?? true)) {
         dropped += 1;
         throw Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
       }
