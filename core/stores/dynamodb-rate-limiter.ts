@@ -38,7 +38,9 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
  * and the SDK sends it again, a retry whose condition fails on this very write
  * (nothing written since) takes it as its answer, rather than refusing a
  * request it has counted. A retry that succeeds has counted twice: the limit
- * only gets stricter, by one, until the window passes.
+ * only gets stricter, by one, until the window passes. A give-back's condition
+ * refuses its own name, so it is never applied twice by its retry (unless
+ * another write came between its attempts).
  */
 export class DynamoDbRateLimiter implements RateLimiter {
   readonly #client: DynamoDBClient;
@@ -139,7 +141,8 @@ export class DynamoDbRateLimiter implements RateLimiter {
   }
 
   async #giveBack(key: string, index: number): Promise<void> {
-    await this.#update(key, 'SET c = c - :one', 'w = :w AND c > :zero', { ':one': n(1), ':w': n(index), ':zero': n(0) });
+    // Never twice: the SDK's retry of a give-back whose answer was lost finds its own name (`t`) and changes nothing.
+    await this.#update(key, 'SET c = c - :one', 'w = :w AND c > :zero AND NOT t = :t', { ':one': n(1), ':w': n(index), ':zero': n(0) });
   }
 
   /** One conditional update; `undefined` when the condition failed (on anything but this update's own first attempt). */

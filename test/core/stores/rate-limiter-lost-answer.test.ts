@@ -10,7 +10,8 @@ const T0 = 1_800_000_000_000 - (1_800_000_000_000 % 60_000); // a window boundar
 const MINUTE = 60_000;
 let k = 0;
 const key = () => `lost:${++k}`;
-const isCount = (input: Record<string, unknown>) => !String(input.UpdateExpression).startsWith('SET c = c - ');
+const isGiveBack = (input: Record<string, unknown>) => String(input.UpdateExpression).startsWith('SET c = c - ');
+const isCount = (input: Record<string, unknown>) => !isGiveBack(input);
 
 describe('a rate-limit counter write whose answer is lost on the way back (the SDK sends it again)', () => {
   let local: LocalStore;
@@ -59,6 +60,21 @@ describe('a rate-limit counter write whose answer is lost on the way back (the S
     expect((await limiter.hit(id, rate, T0 + 1_000)).admitted).toBe(true);
     expect(fault.dropped()).toBe(1);
     expect((await honest().hit(id, rate, T0 + 2_000)).admitted).toBe(false);
+  });
+
+  it('a count given back once is given back once: the limit still holds', async () => {
+    const limiter = limiterOn(faultyClient());
+    const id = key();
+    const rate = { limit: 2, windowSeconds: 60 };
+    expect((await limiter.hit(id, rate, T0 + 1_000)).admitted).toBe(true);
+    const second = await limiter.hit(id, rate, T0 + 2_000);
+    expect(second.admitted).toBe(true);
+    const fault = dropAnswers(client, 'UpdateItemCommand', { when: isGiveBack });
+    await second.undo();
+    expect(fault.dropped()).toBe(1);
+    // Before: the retried "c = c - 1" ran twice: two more were admitted, three in a window of two.
+    const after = await Promise.all([0, 1, 2].map((i) => honest().hit(id, rate, T0 + 3_000 + i)));
+    expect(after.filter((d) => d.admitted)).toHaveLength(1);
   });
 
   it('never admits more than the limit when every count is sent twice (a lost answer over-counts, never under-counts)', async () => {
