@@ -1,4 +1,11 @@
-import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import {
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type ConditionalCheckFailedException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { translateStoreError } from './dynamodb-errors.js';
 import { RATE_LIMITS_KEYS } from './tables.js';
 
@@ -52,12 +59,7 @@ export class DynamoDbControlsStore implements ControlsStore {
   }
 
   async load(nowSeconds: number): Promise<Controls> {
-    let item: Item | undefined;
-    try {
-      item = (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: KEY, ConsistentRead: true }))).Item;
-    } catch (error) {
-      translateStoreError(error);
-    }
+    const item = await this.#read();
     const blocks = Object.entries(item?.blocks?.M ?? {})
       .map(([range, value]) => ({
         range,
@@ -119,20 +121,40 @@ export class DynamoDbControlsStore implements ControlsStore {
     }
   }
 
+  /**
+   * Removes an entry; `false` when there was none. The removal names itself
+   * (`lastRemoval`): when its answer is lost and the SDK sends it again, the
+   * retry's failed condition finds that name and reports the removal it made,
+   * not "was not blocked".
+   */
   async #removeEntry(map: 'blocks' | 'disabled', key: string): Promise<boolean> {
+    const removal = randomUUID();
     try {
-      const result = await this.#client.send(
+      await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key: KEY,
-          UpdateExpression: `REMOVE ${map}.#key`,
+          UpdateExpression: `SET lastRemoval = :removal REMOVE ${map}.#key`,
           ConditionExpression: `attribute_exists(${map}.#key)`,
           ExpressionAttributeNames: { '#key': key },
+          ExpressionAttributeValues: { ':removal': { S: removal } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return result !== undefined;
+      return true;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+      const failed = error as ConditionalCheckFailedException;
+      if (failed.name !== 'ConditionalCheckFailedException') return translateStoreError(error);
+      if ((failed.$metadata?.attempts ?? 1) < 2) return false;
+      // DynamoDB returns the item with the failed condition; dynalite does not.
+      return (failed.Item ?? (await this.#read()))?.lastRemoval?.S === removal;
+    }
+  }
+
+  async #read(): Promise<Item | undefined> {
+    try {
+      return (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: KEY, ConsistentRead: true }))).Item;
+    } catch (error) {
       return translateStoreError(error);
     }
   }
