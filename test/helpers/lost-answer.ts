@@ -14,12 +14,17 @@ export interface DroppedAnswers {
  * SDK sees a reset connection and sends the same request again, as it does in
  * AWS (the request path's client makes up to 3 attempts; a request timing out
  * after the write landed looks the same). `when` picks which requests qualify
- * (default: all).
+ * (default: all); `between` runs after the store applied the request and before
+ * the retry (another writer in the gap).
  */
 export const dropAnswers = (
   client: DynamoDBClient,
   command: string,
-  options: { readonly times?: number; readonly when?: (input: Record<string, unknown>) => boolean } = {},
+  options: {
+    readonly times?: number;
+    readonly when?: (input: Record<string, unknown>) => boolean;
+    readonly between?: () => Promise<unknown>;
+  } = {},
 ): DroppedAnswers => {
   let dropped = 0;
   let attempts = 0;
@@ -35,6 +40,7 @@ export const dropAnswers = (
       const result = await next(args);
       if (first && dropped < times && (options.when?.(args.input as Record<string, unknown>) ?? true)) {
         dropped += 1;
+        await options.between?.();
         throw Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
       }
       return result;

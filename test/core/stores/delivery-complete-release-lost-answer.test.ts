@@ -1,0 +1,69 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryRecord } from '../../../core/stores/delivery-store.js';
+import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
+import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
+import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
+import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { dropAnswers } from '../../helpers/lost-answer.js';
+
+const NOW = 1_800_000_000;
+let n = 0;
+const record = (): DeliveryRecord => ({
+  source: 'default',
+  deliveryId: `msg_done_${++n}`,
+  receivedAt: NOW * 1000,
+  expiresAt: NOW + 3600,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(JSON.stringify({ n })),
+  clientIp: '203.0.113.1',
+});
+
+// No change was needed here: these pin down why. Both writes are conditioned on this claim's token, which only this claim holds.
+describe('complete and release whose first answer is lost on the way back (the SDK sends them again)', () => {
+  let local: LocalStore;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    local = await startLocalStore();
+  });
+  afterEach(() => client?.destroy());
+  afterAll(() => local.close());
+
+  const honest = () => new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName });
+  const faulty = () => {
+    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    return new DynamoDbDeliveryStore({ client, tableName: DELIVERIES_TABLE.localName });
+  };
+
+  it('complete: the retry sets the same values again; the record is stored once, without an error', async () => {
+    const r = record();
+    const claimed = await honest().claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    const store = faulty();
+    const fault = dropAnswers(client, 'UpdateItemCommand');
+    await expect(store.complete(r.source, r.deliveryId, claimed.token)).resolves.toBeUndefined();
+    expect(fault.dropped()).toBe(1);
+    expect(fault.attempts()).toBe(2);
+    expect(await honest().get(r.source, r.deliveryId, NOW)).toMatchObject({ status: 'stored' });
+    expect(await honest().claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 })).toMatchObject({ outcome: 'duplicate', status: 'stored' });
+  });
+
+  it("release: the retry finds nothing of its own and deletes nothing, not even the sender's retry claimed in between", async () => {
+    const r = record();
+    const claimed = await honest().claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    const store = faulty();
+    let retried: Awaited<ReturnType<DynamoDbDeliveryStore['claim']>> | undefined;
+    const fault = dropAnswers(client, 'DeleteItemCommand', {
+      between: async () => (retried = await honest().claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 })),
+    });
+    await expect(store.release(r.source, r.deliveryId, claimed.token)).resolves.toBeUndefined();
+    expect(fault.attempts()).toBe(2);
+    expect(retried?.outcome).toBe('claimed');
+    // The sender's retry holds the record: a copy now is in progress, not a new claim.
+    expect(await honest().claim(r, { nowSeconds: NOW + 2, leaseSeconds: 30 })).toMatchObject({
+      outcome: 'duplicate',
+      status: 'processing',
+    });
+  });
+});
