@@ -37,10 +37,11 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
  * Each write also sets `t`, a random name of its own: when its answer is lost
  * and the SDK sends it again, a retry whose condition fails on this very write
  * (nothing written since) takes it as its answer, rather than refusing a
- * request it has counted. A retry that succeeds has counted twice: the limit
- * only gets stricter, by one, until the window passes. A give-back's condition
- * refuses its own name, so it is never applied twice by its retry (unless
- * another write came between its attempts).
+ * request it has counted. The probe and the give-back also refuse their own
+ * name, so their retry never applies them twice (unless another write came
+ * between the attempts). The steady-state count does not (one term less to
+ * parse on every request): its retry may count the request twice, which admits
+ * it all the same and makes the limit stricter, by one, for the window.
  */
 export class DynamoDbRateLimiter implements RateLimiter {
   readonly #client: DynamoDBClient;
@@ -69,11 +70,12 @@ export class DynamoDbRateLimiter implements RateLimiter {
       });
       return item ? this.#decision(key, rate, index, fraction, item, true) : this.#refused(rate, known.count, fraction, max + 1);
     }
-    // First request of this container in this window: the permissive probe, then the roll-overs.
+    // First request of this container in this window: the permissive probe, then the roll-overs. The probe refuses its
+    // own name: under its loose bound the SDK's retry would count the request again and then refuse it for that count.
     const attempts: Array<[string, string, Record<string, AttributeValue>]> = [
       [
         'SET c = c + :one, expiresAt = :exp',
-        'w = :w AND c <= :max',
+        'w = :w AND c <= :max AND NOT t = :t',
         { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) },
       ],
       [
@@ -89,7 +91,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
       // Another container rolled the window between our attempts: probe once more.
       [
         'SET c = c + :one, expiresAt = :exp',
-        'w = :w AND c <= :max',
+        'w = :w AND c <= :max AND NOT t = :t',
         { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) },
       ],
     ];

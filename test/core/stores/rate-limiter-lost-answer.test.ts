@@ -62,6 +62,20 @@ describe('a rate-limit counter write whose answer is lost on the way back (the S
     expect((await honest().hit(id, rate, T0 + 2_000)).admitted).toBe(false);
   });
 
+  it("a container's first request of a window is admitted when the retry of its own count would succeed again", async () => {
+    const id = key();
+    const rate = { limit: 3, windowSeconds: 60 };
+    expect((await honest().hit(id, rate, T0 + 1_000)).admitted).toBe(true);
+    expect((await honest().hit(id, rate, T0 + MINUTE + 1_000)).admitted).toBe(true);
+    const limiter = limiterOn(faultyClient());
+    const fault = dropAnswers(client, 'UpdateItemCommand', { when: isCount });
+    // 1 of the last window weighs 58/60, 1 in this one: one more fits (threshold 2.03). Before: the permissive probe
+    // ("c <= 2") counted it twice, 3 > 2.03, gave one back and refused it.
+    expect((await limiter.hit(id, rate, T0 + MINUTE + 2_000)).admitted).toBe(true);
+    expect(fault.dropped()).toBe(1);
+    expect((await honest().hit(id, rate, T0 + MINUTE + 3_000)).admitted).toBe(false);
+  });
+
   it('a count given back once is given back once: the limit still holds', async () => {
     const limiter = limiterOn(faultyClient());
     const id = key();
