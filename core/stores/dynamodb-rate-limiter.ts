@@ -34,14 +34,16 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
  * checks the answer and gives the count back if it over-admitted (counting
  * only admitted requests); the first request of a window rolls `c` into `p`.
  *
- * Each write also sets `t`, a random name of its own: when its answer is lost
+ * Each count also sets `t`, a random name of its own: when its answer is lost
  * and the SDK sends it again, a retry whose condition fails on this very write
  * (nothing written since) takes it as its answer, rather than refusing a
- * request it has counted. The probe and the give-back also refuse their own
- * name, so their retry never applies them twice (unless another write came
- * between the attempts). The steady-state count does not (one term less to
- * parse on every request): its retry may count the request twice, which admits
- * it all the same and makes the limit stricter, by one, for the window.
+ * request it has counted. The probe also refuses its own name, so its retry
+ * never counts twice (unless another count came between the attempts). The
+ * steady-state count does not (one term less to parse on every request): its
+ * retry may count the request twice, which admits it all the same and makes
+ * the limit stricter, by one, for the window. A give-back names itself in `g`,
+ * which counts leave alone, and refuses that name: its retry never gives back
+ * twice unless another give-back came between the attempts.
  */
 export class DynamoDbRateLimiter implements RateLimiter {
   readonly #client: DynamoDBClient;
@@ -143,12 +145,28 @@ export class DynamoDbRateLimiter implements RateLimiter {
   }
 
   async #giveBack(key: string, index: number): Promise<void> {
-    // Never twice: the SDK's retry of a give-back whose answer was lost finds its own name (`t`) and changes nothing.
-    await this.#update(key, 'SET c = c - :one', 'w = :w AND c > :zero AND NOT t = :t', { ':one': n(1), ':w': n(index), ':zero': n(0) });
+    // Never twice: the SDK's retry of a give-back whose answer was lost finds its own name and changes nothing. In `g`, not
+    // `t`: on a busy key, counts come between the attempts of a request that timed out after its write landed.
+    await this.#update(
+      key,
+      'SET c = c - :one',
+      'w = :w AND c > :zero AND NOT g = :t',
+      { ':one': n(1), ':w': n(index), ':zero': n(0) },
+      'g',
+    );
   }
 
-  /** One conditional update; `undefined` when the condition failed (on anything but this update's own first attempt). */
-  async #update(key: string, update: string, condition: string, values: Record<string, AttributeValue>): Promise<Item | undefined> {
+  /**
+   * One conditional update, naming itself (`:t`) in `name`; `undefined` when the
+   * condition failed (on anything but this update's own first attempt).
+   */
+  async #update(
+    key: string,
+    update: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+    name: 't' | 'g' = 't',
+  ): Promise<Item | undefined> {
     const token = randomBytes(9).toString('base64url');
     const Key = { pk: { S: `${RATE_LIMITS_KEYS.counterPrefix}${key}` } };
     try {
@@ -156,7 +174,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key,
-          UpdateExpression: `${update}, t = :t`,
+          UpdateExpression: `${update}, ${name} = :t`,
           ConditionExpression: condition,
           ExpressionAttributeValues: { ...values, ':t': { S: token } },
           ReturnValues: 'ALL_NEW',
@@ -170,7 +188,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
       // then the item as it stands is what the first attempt would have answered.
       if ((error.$metadata.attempts ?? 1) < 2) return undefined;
       const item = error.Item ?? (await this.#read(Key));
-      return item?.t?.S === token ? item : undefined;
+      return item?.[name]?.S === token ? item : undefined;
     }
   }
 

@@ -91,6 +91,22 @@ describe('a rate-limit counter write whose answer is lost on the way back (the S
     expect(after.filter((d) => d.admitted)).toHaveLength(1);
   });
 
+  it('a count given back once is given back once, also when other requests are counted between its attempts', async () => {
+    const limiter = limiterOn(faultyClient());
+    const id = key();
+    const rate = { limit: 3, windowSeconds: 60 };
+    expect((await limiter.hit(id, rate, T0 + 1_000)).admitted).toBe(true);
+    const second = await limiter.hit(id, rate, T0 + 2_000);
+    expect(second.admitted).toBe(true);
+    // A request timing out after its write landed leaves seconds for others: on a busy key, counts come between.
+    const fault = dropAnswers(client, 'UpdateItemCommand', { when: isGiveBack, between: () => honest().hit(id, rate, T0 + 2_500) });
+    await second.undo();
+    expect(fault.dropped()).toBe(1);
+    // 1 + the one between = 2 counted: one more fits, not two.
+    const after = await Promise.all([0, 1, 2].map((i) => honest().hit(id, rate, T0 + 3_000 + i)));
+    expect(after.filter((d) => d.admitted)).toHaveLength(1);
+  });
+
   it('never admits more than the limit when every count is sent twice (a lost answer over-counts, never under-counts)', async () => {
     const limiter = limiterOn(faultyClient());
     const fault = dropAnswers(client, 'UpdateItemCommand', { when: isCount, times: 20 });
