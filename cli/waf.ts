@@ -12,19 +12,39 @@ const parseIpSetArn = (arn: string): { Name: string; Id: string; Scope: 'REGIONA
 export const wafCidr = (range: string, address: Address): string =>
   range.includes('/') ? range : `${range}/${address.family === 'ipv4' ? 32 : 128}`;
 
+/** How many times a change is recomputed on a fresh read when the set changed between our read and our write. */
+export const IP_SET_ATTEMPTS = 5;
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Adds or removes one CIDR in a WAF IP set (read, change, write with the lock
- * token WAF requires, so a concurrent change is not overwritten).
- * @returns whether the set changed
+ * Adds or removes one CIDR in a WAF IP set: read, change, write with the lock
+ * token WAF requires, so a concurrent change is not overwritten. When WAF
+ * refuses the token (WAFOptimisticLockException: another operator wrote the set
+ * since our read, or our own write was applied and the SDK retried it after its
+ * answer was lost), the change is recomputed on a fresh read, up to
+ * {@link IP_SET_ATTEMPTS} times: adding or removing one member is safe to redo,
+ * and a set that already holds the desired state needs no write.
+ * @returns whether the set changed (here, or concurrently to the same end) since the first read
+ * @throws the SDK's error when WAF refuses for another reason, or the lock after the last attempt
  */
 export const updateIpSet = async (client: WAFV2Client, arn: string, cidr: string, change: 'add' | 'remove'): Promise<boolean> => {
   const id = parseIpSetArn(arn);
-  const current = await client.send(new GetIPSetCommand(id));
-  const addresses = new Set(current.IPSet?.Addresses ?? []);
-  const had = addresses.has(cidr);
-  if (change === 'add') addresses.add(cidr);
-  else addresses.delete(cidr);
-  if (had === (change === 'add')) return false;
-  await client.send(new UpdateIPSetCommand({ ...id, Addresses: [...addresses], LockToken: current.LockToken }));
-  return true;
+  let changing = false;
+  for (let attempt = 1; ; attempt++) {
+    const current = await client.send(new GetIPSetCommand(id));
+    const addresses = new Set(current.IPSet?.Addresses ?? []);
+    if (addresses.has(cidr) === (change === 'add')) return changing;
+    changing = true;
+    if (change === 'add') addresses.add(cidr);
+    else addresses.delete(cidr);
+    try {
+      await client.send(new UpdateIPSetCommand({ ...id, Addresses: [...addresses], LockToken: current.LockToken }));
+      return true;
+    } catch (error) {
+      if ((error as Error).name !== 'WAFOptimisticLockException' || attempt >= IP_SET_ATTEMPTS) throw error;
+      // Two operators retrying in step would collide again: a short random pause spreads them.
+      await pause(Math.random() * 100 * attempt);
+    }
+  }
 };

@@ -1,0 +1,175 @@
+import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetIPSetCommand,
+  UpdateIPSetCommand,
+  WAFV2Client,
+  WAFOptimisticLockException,
+  type UpdateIPSetCommandInput,
+} from '@aws-sdk/client-wafv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/program.js';
+import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
+import { outputKey } from '../../lib/stack-outputs.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { emptyDir } from '../helpers/harness.js';
+
+// WAF and CloudFormation have no local server: aws-sdk-client-mock stands in, with a small fake of
+// WAF's optimistic locking (every write needs the lock token of the last read, and changes it).
+// DynamoDB is dynalite.
+const STACK = 'Hookwarden-prod';
+const IPV4_SET = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv4-abc/1111-2222';
+const IPV6_SET = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv6-abc/3333-4444';
+
+/** One WAF IP set as WAF keeps it: addresses and a lock token that every write changes. */
+class FakeIpSet {
+  addresses: string[] = [];
+  #version = 1;
+  /** Run just before the next UpdateIPSet is judged, one per call: another operator's write, or our own lost answer. */
+  readonly beforeUpdate: Array<(input: UpdateIPSetCommandInput) => void> = [];
+
+  get lockToken(): string {
+    return `lock-${this.#version}`;
+  }
+
+  write(addresses: readonly string[]): void {
+    this.addresses = [...addresses];
+    this.#version += 1;
+  }
+
+  update(input: UpdateIPSetCommandInput): { NextLockToken: string } {
+    this.beforeUpdate.shift()?.(input);
+    if (input.LockToken !== this.lockToken) throw lockException();
+    this.write(input.Addresses ?? []);
+    return { NextLockToken: this.lockToken };
+  }
+}
+
+const lockException = (): WAFOptimisticLockException =>
+  new WAFOptimisticLockException({
+    message:
+      'AWS WAF couldn’t save your changes because you tried to update or delete a resource that has changed since you last retrieved it.',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+describe('block and unblock --stack when the WAF IP set changes under them', () => {
+  const cfn = mockClient(CloudFormationClient);
+  const waf = mockClient(WAFV2Client);
+  let local: LocalStore;
+  let store: DynamoDbControlsStore;
+  let ipv4: FakeIpSet;
+  let lines: string[];
+
+  const outputs = (extra: Output[]): Output[] => [
+    { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName },
+    { OutputKey: outputKey('webhookUrl', 'default'), OutputValue: 'https://x/prod/webhooks/default' },
+    ...extra,
+  ];
+  const stackWith = (extra: Output[]): void => {
+    cfn
+      .on(DescribeStacksCommand, { StackName: STACK })
+      .resolves({ Stacks: [{ StackName: STACK, CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: outputs(extra) }] });
+  };
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+    store = new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+  });
+  afterAll(() => local.close());
+
+  beforeEach(async () => {
+    cfn.reset();
+    waf.reset();
+    stackWith([
+      { OutputKey: outputKey('blockedIpv4Set'), OutputValue: IPV4_SET },
+      { OutputKey: outputKey('blockedIpv6Set'), OutputValue: IPV6_SET },
+    ]);
+    ipv4 = new FakeIpSet();
+    ipv4.addresses = ['198.51.100.0/24'];
+    waf.on(GetIPSetCommand, { Id: '1111-2222' }).callsFake(() => ({
+      IPSet: { Name: 'FirewallBlockedIpv4-abc', Id: '1111-2222', ARN: IPV4_SET, IPAddressVersion: 'IPV4', Addresses: [...ipv4.addresses] },
+      LockToken: ipv4.lockToken,
+    }));
+    waf.on(UpdateIPSetCommand, { Id: '1111-2222' }).callsFake((input: UpdateIPSetCommandInput) => ipv4.update(input));
+    const now = Math.floor(Date.now() / 1000);
+    for (const block of (await store.load(now)).blocks) await store.unblock(block.range);
+  });
+
+  const aws = () => ({
+    cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+    dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+    wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
+    secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
+  });
+  const runCli = async (args: string[]): Promise<number> => {
+    lines = [];
+    const capture = (chunk: unknown): boolean => {
+      lines.push(String(chunk));
+      return true;
+    };
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    try {
+      return await run(['node', 'hookwarden', ...args, '--stack', STACK], { env: {}, cwd: emptyDir(), dataDir: emptyDir() }, aws());
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  };
+  const blockedRanges = async (): Promise<string[]> => (await store.load(Math.floor(Date.now() / 1000))).blocks.map((b) => b.range);
+  /** Another operator's block lands between our read and our write. */
+  const otherOperatorAdds = (cidr: string) => (): void => ipv4.write([...ipv4.addresses, cidr]);
+  /** Our write is applied, its answer lost; the SDK's retry carries the old lock token. */
+  const answerLost = (input: UpdateIPSetCommandInput): void => ipv4.write(input.Addresses ?? []);
+
+  it('block: a second operator wrote the set between our read and our write: re-reads and adds, keeping their address', async () => {
+    ipv4.beforeUpdate.push(otherOperatorAdds('192.0.2.50/32'));
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(0);
+    expect(ipv4.addresses.sort()).toEqual(['192.0.2.50/32', '198.51.100.0/24', '203.0.113.7/32']);
+    expect(await blockedRanges()).toEqual(['203.0.113.7']);
+    expect(lines.join('')).toMatch(/added 203\.0\.113\.7\/32 to the WAF IP set/);
+  });
+
+  it('block: our write was applied and its answer lost (the retry meets a changed lock token): that is success', async () => {
+    ipv4.beforeUpdate.push(answerLost);
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(0);
+    expect(ipv4.addresses.sort()).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
+    expect(waf.commandCalls(UpdateIPSetCommand)).toHaveLength(1);
+    expect(lines.join('')).toMatch(/added 203\.0\.113\.7\/32 to the WAF IP set/);
+  });
+
+  it('unblock: a second operator wrote the set between our read and our write: re-reads and removes, keeping their address', async () => {
+    await runCli(['block', '203.0.113.7', '--for', '1h']);
+    ipv4.beforeUpdate.push(otherOperatorAdds('192.0.2.50/32'));
+    expect(await runCli(['unblock', '203.0.113.7'])).toBe(0);
+    expect(ipv4.addresses.sort()).toEqual(['192.0.2.50/32', '198.51.100.0/24']);
+    expect(await blockedRanges()).toEqual([]);
+    expect(lines.join('')).toMatch(/^unblocked 203\.0\.113\.7 /);
+  });
+
+  it('unblock: our removal was applied and its answer lost: lifted is reported as lifted', async () => {
+    await runCli(['block', '203.0.113.7', '--for', '1h']);
+    ipv4.beforeUpdate.push(answerLost);
+    expect(await runCli(['unblock', '203.0.113.7'])).toBe(0);
+    expect(ipv4.addresses).toEqual(['198.51.100.0/24']);
+    expect(lines.join('')).toMatch(/^unblocked 203\.0\.113\.7 /);
+  });
+
+  it('unblock of an address only at WAF (the app block already gone), whose removal answer was lost: says unblocked, not "was not blocked"', async () => {
+    ipv4.write([...ipv4.addresses, '203.0.113.7/32']);
+    ipv4.beforeUpdate.push(answerLost);
+    expect(await runCli(['unblock', '203.0.113.7'])).toBe(0);
+    expect(ipv4.addresses).toEqual(['198.51.100.0/24']);
+    expect(lines.join('')).toMatch(/^unblocked 203\.0\.113\.7 /);
+  });
+
+  it('gives up after a bounded number of attempts when the set keeps changing', async () => {
+    for (let i = 0; i < 20; i++) ipv4.beforeUpdate.push(otherOperatorAdds(`192.0.2.${i}/32`));
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(1);
+    expect(waf.commandCalls(UpdateIPSetCommand)).toHaveLength(5);
+    expect(ipv4.addresses).not.toContain('203.0.113.7/32');
+  });
+});
