@@ -1,5 +1,6 @@
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { Address } from '../core/net.js';
+import { isUnavailable } from '../core/stores/dynamodb-errors.js';
 
 /** `arn:aws:wafv2:<region>:<account>:regional/ipset/<name>/<id>` → name and id. */
 const parseIpSetArn = (arn: string): { Name: string; Id: string; Scope: 'REGIONAL' | 'CLOUDFRONT' } => {
@@ -7,6 +8,9 @@ const parseIpSetArn = (arn: string): { Name: string; Id: string; Scope: 'REGIONA
   if (!match) throw new Error(`not a WAF IP set ARN: ${arn}`);
   return { Name: match[2] as string, Id: match[3] as string, Scope: match[1] === 'global' ? 'CLOUDFRONT' : 'REGIONAL' };
 };
+
+/** The IP set's name for people (`FirewallBlockedIpv4-abc`), or the ARN as given when it is not an IP set's. */
+export const ipSetName = (arn: string): string => /:(?:regional|global)\/ipset\/([^/]+)\/[^/]+$/.exec(arn)?.[1] ?? arn;
 
 /** WAF wants CIDR notation: a single address (`range` as the blocklist spells it) becomes /32 or /128. */
 export const wafCidr = (range: string, address: Address): string =>
@@ -47,4 +51,16 @@ export const updateIpSet = async (client: WAFV2Client, arn: string, cidr: string
       await pause(Math.random() * 100 * attempt);
     }
   }
+};
+
+/** Why {@link updateIpSet} failed, in an operator's words (the SDK's own message where there is nothing to add). */
+export const ipSetProblem = (error: unknown): string => {
+  const { name, message } = error as Error;
+  if (name === 'WAFOptimisticLockException')
+    return `the set changed between every read and write, ${IP_SET_ATTEMPTS} times (other operators or automation are writing it)`;
+  if (name === 'WAFLimitsExceededException')
+    return 'the set is full (WAF allows 10,000 addresses in an IP set): unblock addresses no longer needed, or block a wider range';
+  if (name === 'WAFNonexistentItemException') return "the IP set does not exist (was the stack's WAF removed?)";
+  if (name === 'WAFUnavailableEntityException' || isUnavailable(error)) return `WAF is throttling or unavailable (${message}); try again`;
+  return message;
 };

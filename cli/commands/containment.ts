@@ -1,9 +1,9 @@
 import { canonicalRange, describeInvalidRange, parseAddress } from '../../core/net.js';
-import { UsageError, type CliContext } from '../context.js';
+import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
 import { withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets.js';
-import { updateIpSet, wafCidr } from '../waf.js';
+import { ipSetName, ipSetProblem, updateIpSet, wafCidr } from '../waf.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -59,8 +59,20 @@ export const blockCommand = async (
       output.line(`blocked ${range} until ${new Date((now + seconds) * 1000).toISOString()} in ${target.where}; ${TAKES_EFFECT}`);
       const arn = wafSet(target, family);
       if (target.waf && arn) {
-        await updateIpSet(target.waf.client, arn, cidr, 'add');
-        output.line(`added ${cidr} to the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`);
+        let added: boolean;
+        try {
+          added = await updateIpSet(target.waf.client, arn, cidr, 'add');
+        } catch (error) {
+          throw new CommandFailed(
+            `${cidr} was NOT added to the WAF IP set ${ipSetName(arn)}: ${ipSetProblem(error)}. ` +
+              `The block above stands in the functions (403 ip_blocked), but the edge still lets ${range} reach Lambda: run the same block again to add it there`,
+          );
+        }
+        output.line(
+          added
+            ? `added ${cidr} to the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`
+            : `${cidr} was already in the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`,
+        );
       }
       return 0;
     },
@@ -79,10 +91,29 @@ export const unblockCommand = async (context: CliContext, text: string, options:
       const stored = (await target.controls.load(Math.floor(Date.now() / 1000))).blocks
         .map((block) => block.range)
         .filter((key) => key !== range && canonicalRange(key) === range);
-      const removals = await Promise.all([range, ...stored].map((key) => target.controls.unblock(key)));
-      const removed = removals.includes(true);
+      // The edge first: if WAF refuses, nothing is lifted anywhere, which is simple to say and to retry.
       const arn = wafSet(target, family);
-      const fromWaf = target.waf && arn ? await updateIpSet(target.waf.client, arn, cidr, 'remove') : false;
+      let fromWaf = false;
+      if (target.waf && arn) {
+        try {
+          fromWaf = await updateIpSet(target.waf.client, arn, cidr, 'remove');
+        } catch (error) {
+          throw new CommandFailed(
+            `${range} is NOT unblocked: ${cidr} could not be removed from the WAF IP set ${ipSetName(arn)}: ${ipSetProblem(error)}. ` +
+              `Nothing was lifted (a block in the functions stays too): run the same unblock again`,
+          );
+        }
+      }
+      let removals: boolean[];
+      try {
+        removals = await Promise.all([range, ...stored].map((key) => target.controls.unblock(key)));
+      } catch (error) {
+        if (!fromWaf) throw error;
+        throw new CommandFailed(
+          `${range} is only partly unblocked: removed ${cidr} from the WAF IP set, but the block in the functions of ${target.where} could not be lifted (${(error as Error).message}): they may still answer 403 ip_blocked; run the same unblock again`,
+        );
+      }
+      const removed = removals.includes(true);
       output.line(
         removed || fromWaf ? `unblocked ${range} in ${target.where}; ${TAKES_EFFECT}` : `${range} was not blocked in ${target.where}`,
       );

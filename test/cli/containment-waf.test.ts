@@ -4,6 +4,7 @@ import {
   GetIPSetCommand,
   UpdateIPSetCommand,
   WAFV2Client,
+  WAFLimitsExceededException,
   WAFOptimisticLockException,
   type UpdateIPSetCommandInput,
 } from '@aws-sdk/client-wafv2';
@@ -62,6 +63,8 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
   let store: DynamoDbControlsStore;
   let ipv4: FakeIpSet;
   let lines: string[];
+  /** Refuse the next DynamoDB UpdateItem calls (a throttled table), on the dynalite client the command gets. */
+  let refuseDynamoUpdates = false;
 
   const outputs = (extra: Output[]): Output[] => [
     { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName },
@@ -83,6 +86,7 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
   beforeEach(async () => {
     cfn.reset();
     waf.reset();
+    refuseDynamoUpdates = false;
     stackWith([
       { OutputKey: outputKey('blockedIpv4Set'), OutputValue: IPV4_SET },
       { OutputKey: outputKey('blockedIpv6Set'), OutputValue: IPV6_SET },
@@ -100,7 +104,21 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
 
   const aws = () => ({
     cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
-    dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+    dynamodb: () => {
+      const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (refuseDynamoUpdates && context.commandName === 'UpdateItemCommand')
+            throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded.'), {
+              name: 'ProvisionedThroughputExceededException',
+              $metadata: { httpStatusCode: 400 },
+            });
+          return next(args);
+        },
+        { step: 'initialize', name: 'refuseUpdates' },
+      );
+      return client;
+    },
     wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
     secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
   });
@@ -171,5 +189,78 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
     expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(1);
     expect(waf.commandCalls(UpdateIPSetCommand)).toHaveLength(5);
     expect(ipv4.addresses).not.toContain('203.0.113.7/32');
+  });
+
+  const text = (): string => lines.join('');
+  const noStackTrace = (): void => expect(text()).not.toMatch(/^\s+at /m);
+
+  it('block: says what stands and what does not when WAF keeps refusing the lock token', async () => {
+    for (let i = 0; i < 20; i++) ipv4.beforeUpdate.push(otherOperatorAdds(`192.0.2.${i}/32`));
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(1);
+    expect(text()).toMatch(/^blocked 203\.0\.113\.7 until /);
+    expect(text()).toMatch(
+      /hookwarden: 203\.0\.113\.7\/32 was NOT added to the WAF IP set FirewallBlockedIpv4-abc: the set changed between every read and write, 5 times .*The block above stands in the functions \(403 ip_blocked\), but the edge still lets 203\.0\.113\.7 reach Lambda: run the same block again/,
+    );
+    noStackTrace();
+    expect(await blockedRanges()).toEqual(['203.0.113.7']);
+  });
+
+  it.each([
+    [
+      'at its quota (WAFLimitsExceededException)',
+      () =>
+        new WAFLimitsExceededException({
+          message: 'AWS WAF couldn’t perform the operation because you exceeded your resource limit.',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      /the set is full \(WAF allows 10,000 addresses in an IP set\): unblock addresses no longer needed, or block a wider range/,
+    ],
+    [
+      'throttling',
+      () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }),
+      /WAF is throttling or unavailable \(Rate exceeded\); try again/,
+    ],
+  ])("block: a set %s is a clear message, exit 1, and the functions' block stands", async (_, error, reason) => {
+    waf.on(UpdateIPSetCommand, { Id: '1111-2222' }).rejects(error());
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(1);
+    expect(text()).toMatch(reason);
+    expect(text()).toMatch(/was NOT added to the WAF IP set FirewallBlockedIpv4-abc: .*The block above stands in the functions/);
+    noStackTrace();
+    expect(await blockedRanges()).toEqual(['203.0.113.7']);
+  });
+
+  it('unblock: when WAF refuses, nothing is lifted and the command says so (not "unblocked")', async () => {
+    await runCli(['block', '203.0.113.7', '--for', '1h']);
+    for (let i = 0; i < 20; i++) ipv4.beforeUpdate.push(otherOperatorAdds(`192.0.2.${i}/32`));
+    expect(await runCli(['unblock', '203.0.113.7'])).toBe(1);
+    expect(text()).not.toMatch(/^unblocked/m);
+    expect(text()).toMatch(
+      /hookwarden: 203\.0\.113\.7 is NOT unblocked: 203\.0\.113\.7\/32 could not be removed from the WAF IP set FirewallBlockedIpv4-abc: .*Nothing was lifted/,
+    );
+    noStackTrace();
+    expect(ipv4.addresses).toContain('203.0.113.7/32');
+    expect(await blockedRanges()).toEqual(['203.0.113.7']);
+  });
+
+  it('unblock: lifted at the edge but the table refuses the write: says it is only partly unblocked', async () => {
+    await runCli(['block', '203.0.113.7', '--for', '1h']);
+    refuseDynamoUpdates = true;
+    expect(await runCli(['unblock', '203.0.113.7'])).toBe(1);
+    expect(text()).toMatch(
+      /hookwarden: 203\.0\.113\.7 is only partly unblocked: removed 203\.0\.113\.7\/32 from the WAF IP set, but the block in the functions of stack Hookwarden-prod could not be lifted .*run the same unblock again/,
+    );
+    noStackTrace();
+    expect(await blockedRanges()).toEqual(['203.0.113.7']);
+    refuseDynamoUpdates = false;
+    expect(await runCli(['unblock', '203.0.113.7'])).toBe(0);
+    expect(text()).toMatch(/^unblocked 203\.0\.113\.7 /);
+    expect(await blockedRanges()).toEqual([]);
+  });
+
+  it('block of an address already in the WAF IP set says so, and writes nothing', async () => {
+    ipv4.write([...ipv4.addresses, '203.0.113.7/32']);
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(0);
+    expect(text()).toMatch(/203\.0\.113\.7\/32 was already in the WAF IP set/);
+    expect(waf.commandCalls(UpdateIPSetCommand)).toHaveLength(0);
   });
 });
