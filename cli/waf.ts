@@ -1,5 +1,5 @@
 import { GetIPSetCommand, UpdateIPSetCommand, type WAFV2Client } from '@aws-sdk/client-wafv2';
-import type { Address } from '../core/net.js';
+import { canonicalRange, type Address } from '../core/net.js';
 import { isUnavailable } from '../core/stores/dynamodb-errors.js';
 
 /** `arn:aws:wafv2:<region>:<account>:regional/ipset/<name>/<id>` → name and id. */
@@ -34,16 +34,19 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export const updateIpSet = async (client: WAFV2Client, arn: string, cidr: string, change: 'add' | 'remove'): Promise<boolean> => {
   const id = parseIpSetArn(arn);
+  const wanted = canonicalRange(cidr) ?? cidr;
   let changing = false;
   for (let attempt = 1; ; attempt++) {
     const current = await client.send(new GetIPSetCommand(id));
-    const addresses = new Set(current.IPSet?.Addresses ?? []);
-    if (addresses.has(cidr) === (change === 'add')) return changing;
+    const addresses = current.IPSet?.Addresses ?? [];
+    // A member added by hand may be spelled otherwise (`2001:DB8:0:0:0:0:0:A/128`): it is the same range.
+    const others = addresses.filter((member) => (canonicalRange(member) ?? member) !== wanted);
+    const present = others.length < addresses.length;
+    if (present === (change === 'add')) return changing;
     changing = true;
-    if (change === 'add') addresses.add(cidr);
-    else addresses.delete(cidr);
+    const next = change === 'add' ? [...others, cidr] : others;
     try {
-      await client.send(new UpdateIPSetCommand({ ...id, Addresses: [...addresses], LockToken: current.LockToken }));
+      await client.send(new UpdateIPSetCommand({ ...id, Addresses: next, LockToken: current.LockToken }));
       return true;
     } catch (error) {
       if ((error as Error).name !== 'WAFOptimisticLockException' || attempt >= IP_SET_ATTEMPTS) throw error;

@@ -56,9 +56,10 @@ const lockException = (): WAFOptimisticLockException =>
     $metadata: { httpStatusCode: 400 },
   });
 
+const cfn = mockClient(CloudFormationClient);
+const waf = mockClient(WAFV2Client);
+
 describe('block and unblock --stack when the WAF IP set changes under them', () => {
-  const cfn = mockClient(CloudFormationClient);
-  const waf = mockClient(WAFV2Client);
   let local: LocalStore;
   let store: DynamoDbControlsStore;
   let ipv4: FakeIpSet;
@@ -261,6 +262,75 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
     ipv4.write([...ipv4.addresses, '203.0.113.7/32']);
     expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(0);
     expect(text()).toMatch(/203\.0\.113\.7\/32 was already in the WAF IP set/);
+    expect(waf.commandCalls(UpdateIPSetCommand)).toHaveLength(0);
+  });
+});
+
+describe('the WAF IP set holds an address in another spelling (added by hand in the console)', () => {
+  let local: LocalStore;
+  let ipv6: FakeIpSet;
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+  });
+  beforeEach(() => {
+    cfn.reset();
+    waf.reset();
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({
+      Stacks: [
+        {
+          StackName: STACK,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName },
+            { OutputKey: outputKey('blockedIpv6Set'), OutputValue: IPV6_SET },
+          ],
+        },
+      ],
+    });
+    ipv6 = new FakeIpSet();
+    waf.on(GetIPSetCommand, { Id: '3333-4444' }).callsFake(() => ({
+      IPSet: { Name: 'FirewallBlockedIpv6-abc', Id: '3333-4444', ARN: IPV6_SET, IPAddressVersion: 'IPV6', Addresses: [...ipv6.addresses] },
+      LockToken: ipv6.lockToken,
+    }));
+    waf.on(UpdateIPSetCommand, { Id: '3333-4444' }).callsFake((input: UpdateIPSetCommandInput) => ipv6.update(input));
+  });
+  afterAll(() => local.close());
+
+  const runCli = async (args: string[]): Promise<number> => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      return await run(
+        ['node', 'hookwarden', ...args, '--stack', STACK],
+        { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
+        {
+          cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+          dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+          wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
+          secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
+        },
+      );
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  };
+
+  it.each([['2001:DB8:0:0:0:0:0:A/128'], ['2001:0db8:0000:0000:0000:0000:0000:000a/128'], ['2001:db8::a/128']])(
+    'unblock 2001:db8::a removes %s from the set: the edge lets the client back in',
+    async (spelled) => {
+      ipv6.write(['2001:db8:bad::/48', spelled]);
+      expect(await runCli(['unblock', '2001:db8::a'])).toBe(0);
+      expect(ipv6.addresses).toEqual(['2001:db8:bad::/48']);
+    },
+  );
+
+  it('block 2001:db8::a adds nothing when the set holds it in another spelling', async () => {
+    ipv6.write(['2001:DB8::A/128']);
+    expect(await runCli(['block', '2001:db8::a', '--for', '1h'])).toBe(0);
+    expect(ipv6.addresses).toEqual(['2001:DB8::A/128']);
     expect(waf.commandCalls(UpdateIPSetCommand)).toHaveLength(0);
   });
 });
