@@ -1,4 +1,5 @@
 import { canonicalRange, describeInvalidRange, parseAddress } from '../../core/net.js';
+import { outputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
@@ -72,6 +73,12 @@ export const blockCommand = async (
           added
             ? `added ${cidr} to the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`
             : `${cidr} was already in the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`,
+        );
+      } else if (options.stack) {
+        // A stage without WAF (the dev default, an HTTP API front door): the operator must not believe the edge drops it.
+        const missing = outputKey(family === 'ipv4' ? 'blockedIpv4Set' : 'blockedIpv6Set');
+        output.line(
+          `stack ${options.stack} has no ${missing} output (no WAF in front): only the functions refuse ${range}, no edge drops it`,
         );
       }
       return 0;

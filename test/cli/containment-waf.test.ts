@@ -258,6 +258,29 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
     expect(await blockedRanges()).toEqual([]);
   });
 
+  it.each([
+    ['no WAF IP set outputs (a stage without WAF)', [], '203.0.113.7', 'BlockedIpv4SetArn'],
+    ['no IPv6 set output', [{ OutputKey: outputKey('blockedIpv4Set'), OutputValue: IPV4_SET }], '2001:db8::7', 'BlockedIpv6SetArn'],
+  ])('block on a stack with %s says that no edge drops the address', async (_, extra, address, missing) => {
+    cfn.reset();
+    stackWith(extra);
+    expect(await runCli(['block', address, '--for', '1h'])).toBe(0);
+    expect(text()).toContain(
+      `stack ${STACK} has no ${missing} output (no WAF in front): only the functions refuse ${address}, no edge drops it`,
+    );
+    expect(waf.calls()).toHaveLength(0);
+    expect(await blockedRanges()).toEqual([address]);
+  });
+
+  it('block on a stack whose IP set output is not an IP set ARN: exit 1, the block stands in the functions, no stack trace', async () => {
+    cfn.reset();
+    stackWith([{ OutputKey: outputKey('blockedIpv4Set'), OutputValue: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y' }]);
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(1);
+    expect(text()).toMatch(/was NOT added to the WAF IP set .*not a WAF IP set ARN.*The block above stands in the functions/);
+    noStackTrace();
+    expect(await blockedRanges()).toEqual(['203.0.113.7']);
+  });
+
   it('block of an address already in the WAF IP set says so, and writes nothing', async () => {
     ipv4.write([...ipv4.addresses, '203.0.113.7/32']);
     expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(0);
