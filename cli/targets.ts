@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { StoreUnavailableError } from '../core/errors.js';
 import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
 import { DynamoDbControlsStore, type ControlsStore } from '../core/stores/controls-store.js';
 import { RATE_LIMITS_TABLE, tableName } from '../core/stores/tables.js';
@@ -43,6 +44,15 @@ export const readStackOutputs = async (aws: AwsClients, stack: string): Promise<
 /** The output of `source` of kind `output` in a stack's outputs, looked up by key. */
 export const sourceOutput = (outputs: ReadonlyMap<string, string>, output: SourceOutput, source: string): string | undefined =>
   [...outputs].find(([key]) => sourceOfOutputKey(output, key) === source)?.[1];
+
+/**
+ * A table's failure in an operator's words: the store translates throttling and timeouts into an
+ * HTTP 503 whose sentence speaks of the delivery store; the cause says what happened.
+ */
+export const tableProblem = (error: unknown, table = 'table'): string =>
+  error instanceof StoreUnavailableError
+    ? `the ${table} is throttling or did not answer (${(error.cause as Error | undefined)?.message ?? 'unavailable'})`
+    : `the ${table} refused it (${(error as Error).message})`;
 
 /** Where containment commands act: the controls item, the known sources, and the WAF IP sets when deployed. */
 export interface ContainmentTarget {
@@ -96,6 +106,11 @@ export const withContainmentTarget = async <T>(
       ...(ipv4SetArn || ipv6SetArn ? { waf: { client: aws.wafv2(), ipv4SetArn, ipv6SetArn } } : {}),
       where: `stack ${stack}`,
     });
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    throw new CommandFailed(
+      `${tableProblem(error, `table ${table}`)}: the change may not have been made; the same command is safe to run again`,
+    );
   } finally {
     client.destroy();
   }

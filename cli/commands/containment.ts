@@ -3,7 +3,7 @@ import { outputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
-import { withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets.js';
+import { tableProblem, withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets.js';
 import { ipSetName, ipSetProblem, updateIpSet, wafCidr } from '../waf.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
@@ -117,7 +117,7 @@ export const unblockCommand = async (context: CliContext, text: string, options:
       } catch (error) {
         if (!fromWaf) throw error;
         throw new CommandFailed(
-          `${range} is only partly unblocked: removed ${cidr} from the WAF IP set, but the block in the functions of ${target.where} could not be lifted (${(error as Error).message}): they may still answer 403 ip_blocked; run the same unblock again`,
+          `${range} is only partly unblocked: removed ${cidr} from the WAF IP set, but the block in the functions of ${target.where} could not be lifted: ${tableProblem(error)}; they may still answer 403 ip_blocked; run the same unblock again`,
         );
       }
       const removed = removals.includes(true);

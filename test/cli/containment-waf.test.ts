@@ -248,7 +248,7 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
     refuseDynamoUpdates = true;
     expect(await runCli(['unblock', '203.0.113.7'])).toBe(1);
     expect(text()).toMatch(
-      /hookwarden: 203\.0\.113\.7 is only partly unblocked: removed 203\.0\.113\.7\/32 from the WAF IP set, but the block in the functions of stack Hookwarden-prod could not be lifted .*run the same unblock again/,
+      /hookwarden: 203\.0\.113\.7 is only partly unblocked: removed 203\.0\.113\.7\/32 from the WAF IP set, but the block in the functions of stack Hookwarden-prod could not be lifted: the table is throttling or did not answer \(The level of configured provisioned throughput .*run the same unblock again/,
     );
     noStackTrace();
     expect(await blockedRanges()).toEqual(['203.0.113.7']);
@@ -279,6 +279,17 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
     expect(text()).toMatch(/was NOT added to the WAF IP set .*not a WAF IP set ARN.*The block above stands in the functions/);
     noStackTrace();
     expect(await blockedRanges()).toEqual(['203.0.113.7']);
+  });
+
+  it('block: the table refuses the write (throttled): WAF untouched, and the command names the table instead of "the delivery store"', async () => {
+    refuseDynamoUpdates = true;
+    expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(1);
+    expect(text()).toMatch(
+      /^hookwarden: the table hookwarden-rate-limits is throttling or did not answer \(The level of configured provisioned throughput for the table was exceeded\.\): the change may not have been made; the same command is safe to run again\n/,
+    );
+    noStackTrace();
+    expect(waf.calls()).toHaveLength(0);
+    expect(await blockedRanges()).toEqual([]);
   });
 
   it('block of an address already in the WAF IP set says so, and writes nothing', async () => {
