@@ -45,6 +45,11 @@ export const blockCommand = async (
   aws?: AwsClients,
 ): Promise<number> => {
   const { range, family, cidr } = parseRange(text);
+  // Every address of a family: WAF IP sets refuse /0, so with --stack it could only be half applied.
+  if (range.endsWith('/0'))
+    throw new UsageError(
+      `${range} is every ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address, which a WAF IP set refuses: to refuse every delivery of a source, disable it (hookwarden disable <source>)`,
+    );
   const seconds = parseDuration(options.for);
   const now = Math.floor(Date.now() / 1000);
   return withContainmentTarget(

@@ -292,6 +292,16 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
     expect(await blockedRanges()).toEqual([]);
   });
 
+  it.each([['0.0.0.0/0'], ['::/0']])(
+    'block %s (every address: WAF IP sets refuse /0) is refused before any write, pointing to disable',
+    async (range) => {
+      expect(await runCli(['block', range, '--for', '1h'])).toBe(2);
+      expect(text()).toMatch(/is every IPv[46] address, which a WAF IP set refuses: to refuse every delivery of a source, disable it/);
+      expect(waf.calls()).toHaveLength(0);
+      expect(await blockedRanges()).toEqual([]);
+    },
+  );
+
   it('block of an address already in the WAF IP set says so, and writes nothing', async () => {
     ipv4.write([...ipv4.addresses, '203.0.113.7/32']);
     expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(0);
