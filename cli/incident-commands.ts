@@ -34,9 +34,9 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     });
   program
     .command('blocks')
-    .description('list blocked addresses and disabled sources')
+    .description('list blocked addresses and disabled sources (with --stack also what the WAF IP sets drop)')
     .addOption(stackOption())
-    .option('--json', 'print one JSON object: where, blocks, disabledSources')
+    .option('--json', 'print one JSON object: where, blocks, disabledSources (and edge with --stack on a stack with WAF)')
     .action(async (options) => {
       exit.code = await blocksCommand(context, options, aws);
     });

@@ -16,6 +16,10 @@ export const ipSetName = (arn: string): string => /:(?:regional|global)\/ipset\/
 export const wafCidr = (range: string, address: Address): string =>
   range.includes('/') ? range : `${range}/${address.family === 'ipv4' ? 32 : 128}`;
 
+/** The members of a WAF IP set, as WAF holds them. */
+export const readIpSet = async (client: WAFV2Client, arn: string): Promise<readonly string[]> =>
+  (await client.send(new GetIPSetCommand(parseIpSetArn(arn)))).IPSet?.Addresses ?? [];
+
 /** How many times a change is recomputed on a fresh read when the set changed between our read and our write. */
 export const IP_SET_ATTEMPTS = 5;
 

@@ -4,7 +4,7 @@ import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
 import { tableProblem, withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets.js';
-import { ipSetName, ipSetProblem, updateIpSet, wafCidr } from '../waf.js';
+import { ipSetName, ipSetProblem, readIpSet, updateIpSet, wafCidr } from '../waf.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -135,26 +135,52 @@ export const unblockCommand = async (context: CliContext, text: string, options:
   );
 };
 
-/** `hookwarden blocks`: the current blocks and disabled sources (`--json`: one object with both lists). */
+/**
+ * The members of the stack's WAF IP sets: they have no expiry, so an address stays dropped at the
+ * edge after its block in the functions ended, until `unblock`.
+ */
+const edgeMembers = async (target: ContainmentTarget): Promise<{ members: Array<{ range: string; set: string }>; unread?: string }> => {
+  const members: Array<{ range: string; set: string }> = [];
+  for (const arn of [target.waf?.ipv4SetArn, target.waf?.ipv6SetArn]) {
+    if (!target.waf || !arn) continue;
+    try {
+      members.push(...(await readIpSet(target.waf.client, arn)).map((range) => ({ range, set: ipSetName(arn) })));
+    } catch (error) {
+      return {
+        members,
+        unread: `could not read the WAF IP set ${ipSetName(arn)} (${ipSetProblem(error)}): the addresses the edge drops are not listed`,
+      };
+    }
+  }
+  return { members };
+};
+
+/** `hookwarden blocks`: the current blocks and disabled sources, and with `--stack` what the WAF IP sets drop (`--json`: one object). */
 export const blocksCommand = async (context: CliContext, options: TargetOptions & { json?: boolean }, aws?: AwsClients): Promise<number> =>
   withContainmentTarget(
     context,
     options.stack,
     async (target) => {
       const controls = await target.controls.load(Math.floor(Date.now() / 1000));
+      const edge = await edgeMembers(target);
       const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
       if (options.json) {
+        if (edge.unread) throw new CommandFailed(edge.unread);
         output.json({
           where: target.where,
           blocks: controls.blocks.map((b) => ({ range: b.range, until: iso(b.expiresAt), reason: b.reason })),
           disabledSources: controls.disabledSources.map((d) => ({ source: d.source, since: iso(d.since), reason: d.reason })),
+          ...(target.waf ? { edge: edge.members } : {}),
         });
         return 0;
       }
-      if (controls.blocks.length === 0) output.line('no blocked addresses');
+      if (controls.blocks.length === 0 && edge.members.length === 0 && !edge.unread) output.line('no blocked addresses');
       for (const block of controls.blocks) output.line(terminalSafe(`${block.range}  until ${iso(block.expiresAt)}  ${block.reason}`));
+      for (const member of edge.members)
+        output.line(terminalSafe(`${member.range}  at the edge (WAF IP set ${member.set}, until unblock)`));
       for (const source of controls.disabledSources)
         output.line(terminalSafe(`source ${source.source} disabled since ${iso(source.since)}  ${source.reason}`));
+      if (edge.unread) throw new CommandFailed(edge.unread);
       return 0;
     },
     aws,

@@ -99,6 +99,10 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
       LockToken: ipv4.lockToken,
     }));
     waf.on(UpdateIPSetCommand, { Id: '1111-2222' }).callsFake((input: UpdateIPSetCommandInput) => ipv4.update(input));
+    waf.on(GetIPSetCommand, { Id: '3333-4444' }).resolves({
+      IPSet: { Name: 'FirewallBlockedIpv6-abc', Id: '3333-4444', ARN: IPV6_SET, IPAddressVersion: 'IPV6', Addresses: [] },
+      LockToken: 'v6',
+    });
     const now = Math.floor(Date.now() / 1000);
     for (const block of (await store.load(now)).blocks) await store.unblock(block.range);
   });
@@ -301,6 +305,42 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
       expect(await blockedRanges()).toEqual([]);
     },
   );
+
+  it("blocks --stack lists what the edge still drops: a WAF member outlives the block's --for, and unblock lifts it", async () => {
+    // The functions' block has expired (or was lifted by hand); the WAF entry has no expiry.
+    ipv4.write([...ipv4.addresses, '203.0.113.7/32']);
+    expect(await runCli(['blocks'])).toBe(0);
+    expect(text()).toContain('198.51.100.0/24  at the edge (WAF IP set FirewallBlockedIpv4-abc, until unblock)');
+    expect(text()).toContain('203.0.113.7/32  at the edge (WAF IP set FirewallBlockedIpv4-abc, until unblock)');
+    expect(text()).not.toMatch(/no blocked addresses/);
+    expect(await runCli(['blocks', '--json'])).toBe(0);
+    expect(JSON.parse(text())).toMatchObject({
+      blocks: [],
+      edge: [
+        { range: '198.51.100.0/24', set: 'FirewallBlockedIpv4-abc' },
+        { range: '203.0.113.7/32', set: 'FirewallBlockedIpv4-abc' },
+      ],
+    });
+    expect(await runCli(['unblock', '203.0.113.7'])).toBe(0);
+    expect(text()).toMatch(/^unblocked 203\.0\.113\.7 /);
+    expect(ipv4.addresses).toEqual(['198.51.100.0/24']);
+  });
+
+  it("blocks --stack that cannot read a WAF IP set lists the functions' blocks and says which set it could not read (exit 1)", async () => {
+    await runCli(['block', '203.0.113.7', '--for', '1h']);
+    waf.on(GetIPSetCommand, { Id: '1111-2222' }).rejects(
+      Object.assign(new Error('User is not authorized to perform: wafv2:GetIPSet'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    expect(await runCli(['blocks'])).toBe(1);
+    expect(text()).toMatch(/^203\.0\.113\.7 {2}until /);
+    expect(text()).toMatch(
+      /hookwarden: could not read the WAF IP set FirewallBlockedIpv4-abc \(User is not authorized to perform: wafv2:GetIPSet\): the addresses the edge drops are not listed/,
+    );
+    noStackTrace();
+  });
 
   it('block of an address already in the WAF IP set says so, and writes nothing', async () => {
     ipv4.write([...ipv4.addresses, '203.0.113.7/32']);
