@@ -109,7 +109,7 @@ export const withContainmentTarget = async <T>(
   } catch (error) {
     if (!(error instanceof StoreUnavailableError)) throw error;
     throw new CommandFailed(
-      `${tableProblem(error, `table ${table}`)}: the change may not have been made; the same command is safe to run again`,
+      `${tableProblem(error, `table ${table}`)}: a change this command makes may not have been made; the same command is safe to run again`,
     );
   } finally {
     client.destroy();

@@ -112,7 +112,7 @@ export const unblockCommand = async (context: CliContext, text: string, options:
         } catch (error) {
           throw new CommandFailed(
             `${range} is NOT unblocked: ${cidr} could not be removed from the WAF IP set ${ipSetName(arn)}: ${ipSetProblem(error)}. ` +
-              `Nothing was lifted (a block in the functions stays too): run the same unblock again`,
+              `Nothing was lifted (any block in the functions stands too): run the same unblock again`,
           );
         }
       }

@@ -289,7 +289,7 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
     refuseDynamoUpdates = true;
     expect(await runCli(['block', '203.0.113.7', '--for', '1h'])).toBe(1);
     expect(text()).toMatch(
-      /^hookwarden: the table hookwarden-rate-limits is throttling or did not answer \(The level of configured provisioned throughput for the table was exceeded\.\): the change may not have been made; the same command is safe to run again\n/,
+      /^hookwarden: the table hookwarden-rate-limits is throttling or did not answer \(The level of configured provisioned throughput for the table was exceeded\.\): a change this command makes may not have been made; the same command is safe to run again\n/,
     );
     noStackTrace();
     expect(waf.calls()).toHaveLength(0);
