@@ -11,12 +11,15 @@ const ARN = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlocked
  * that every write changes, and a switch that applies the next UpdateIPSet and then drops the
  * connection instead of answering (the answer lost on the way back).
  */
-describe('updateIpSet through the real SDK when the answer to UpdateIPSet is lost', () => {
+describe('updateIpSet through the real SDK, against WAF lock tokens over HTTP', () => {
   let server: Server;
   let client: WAFV2Client;
   let addresses: string[];
   let version: number;
   let dropNextAnswer: boolean;
+  /** Hold this many GetIPSet answers until that many reads arrived: two operators who read before either writes. */
+  let holdReads: Array<() => void> | undefined;
+  let readsToHold = 0;
   const targets: string[] = [];
 
   beforeAll(async () => {
@@ -31,10 +34,20 @@ describe('updateIpSet through the real SDK when the answer to UpdateIPSet is los
           response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(json));
         };
         if (target === 'GetIPSet') {
-          answer(200, {
+          const read = {
             IPSet: { Name: 'FirewallBlockedIpv4-abc', Id: '1111-2222', ARN, IPAddressVersion: 'IPV4', Addresses: addresses },
             LockToken: `lock-${version}`,
-          });
+          };
+          if (holdReads && holdReads.length < readsToHold) {
+            holdReads.push(() => answer(200, read));
+            if (holdReads.length === readsToHold) {
+              const held = holdReads;
+              holdReads = undefined;
+              held.forEach((release) => release());
+            }
+            return;
+          }
+          answer(200, read);
         } else if (target === 'UpdateIPSet' && input.LockToken !== `lock-${version}`) {
           answer(400, {
             __type: 'WAFOptimisticLockException',
@@ -69,6 +82,7 @@ describe('updateIpSet through the real SDK when the answer to UpdateIPSet is los
     addresses = ['198.51.100.0/24'];
     version = 1;
     dropNextAnswer = true;
+    holdReads = undefined;
     targets.length = 0;
   });
 
@@ -83,5 +97,18 @@ describe('updateIpSet through the real SDK when the answer to UpdateIPSet is los
     expect(await updateIpSet(client, ARN, '203.0.113.7/32', 'remove')).toBe(true);
     expect(targets).toEqual(['GetIPSet', 'UpdateIPSet', 'UpdateIPSet', 'GetIPSet']);
     expect(addresses).toEqual(['198.51.100.0/24']);
+  });
+
+  it('two operators who read the same lock token: the second write is refused, re-read and made; both addresses are in', async () => {
+    dropNextAnswer = false;
+    holdReads = [];
+    readsToHold = 2;
+    const results = await Promise.all([
+      updateIpSet(client, ARN, '203.0.113.7/32', 'add'),
+      updateIpSet(client, ARN, '192.0.2.50/32', 'add'),
+    ]);
+    expect(results).toEqual([true, true]);
+    expect([...addresses].sort()).toEqual(['192.0.2.50/32', '198.51.100.0/24', '203.0.113.7/32']);
+    expect(targets.filter((t) => t === 'UpdateIPSet')).toHaveLength(3);
   });
 });
