@@ -20,7 +20,7 @@ import { emptyDir } from '../helpers/harness.js';
 
 // WAF and CloudFormation have no local server: aws-sdk-client-mock stands in, with a small fake of
 // WAF's optimistic locking (every write needs the lock token of the last read, and changes it).
-// DynamoDB is dynalite.
+// test/cli/waf.test.ts drives the real SDK (its retry included) over HTTP. DynamoDB is dynalite.
 const STACK = 'Hookwarden-prod';
 const IPV4_SET = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv4-abc/1111-2222';
 const IPV6_SET = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv6-abc/3333-4444';
