@@ -56,13 +56,16 @@ export const blockCommand = async (
     context,
     options.stack,
     async (target) => {
-      await target.controls.block({
-        range,
-        expiresAt: now + seconds,
-        reason: options.reason ?? 'blocked from the command line',
-        createdAt: now,
-      });
-      output.line(`blocked ${range} until ${new Date((now + seconds) * 1000).toISOString()} in ${target.where}; ${TAKES_EFFECT}`);
+      const wanted = { range, expiresAt: now + seconds, reason: options.reason ?? 'blocked from the command line', createdAt: now };
+      const inForce = await target.controls.block(wanted);
+      const until = new Date(inForce.expiresAt * 1000).toISOString();
+      output.line(
+        inForce.expiresAt > wanted.expiresAt
+          ? terminalSafe(
+              `${range} was already blocked until ${until} in ${target.where} (${inForce.reason}): that longer block stays; to shorten it, unblock first`,
+            )
+          : `blocked ${range} until ${until} in ${target.where}; ${TAKES_EFFECT}`,
+      );
       const arn = wafSet(target, family);
       if (target.waf && arn) {
         let added: boolean;

@@ -36,7 +36,12 @@ export interface Controls {
 /** Where containment lives (the rate-limits table, one item). */
 export interface ControlsStore {
   load(nowSeconds: number): Promise<Controls>;
-  block(entry: BlockEntry): Promise<void>;
+  /**
+   * Blocks a range until `entry.expiresAt`. A block of the same range that lasts
+   * longer stays as it is (a second, shorter block never lifts the first early).
+   * @returns the block in force for the range afterwards: `entry`, or the longer one
+   */
+  block(entry: BlockEntry): Promise<BlockEntry>;
   unblock(range: string): Promise<boolean>;
   disable(source: string, reason: string, nowSeconds: number): Promise<void>;
   enable(source: string): Promise<boolean>;
@@ -76,12 +81,21 @@ export class DynamoDbControlsStore implements ControlsStore {
     return { blocks, disabledSources };
   }
 
-  async block(entry: BlockEntry): Promise<void> {
-    await this.#setEntry('blocks', entry.range, {
-      expiresAt: { N: String(entry.expiresAt) },
-      reason: { S: entry.reason },
-      createdAt: { N: String(entry.createdAt) },
-    });
+  async block(entry: BlockEntry): Promise<BlockEntry> {
+    const written = await this.#setEntry(
+      'blocks',
+      entry.range,
+      { expiresAt: { N: String(entry.expiresAt) }, reason: { S: entry.reason }, createdAt: { N: String(entry.createdAt) } },
+      // Never shorter: an operator's 1 h block must not end another's 24 h one. Equal passes, so a retried write is idempotent.
+      {
+        condition: 'attribute_not_exists(blocks.#key) OR blocks.#key.expiresAt <= :expiresAt',
+        values: { ':expiresAt': { N: String(entry.expiresAt) } },
+      },
+    );
+    if (written) return entry;
+    const longer = (await this.load(0)).blocks.find((block) => block.range === entry.range);
+    // Lifted between the refused write and the read: write again (the condition now holds unless another longer block came).
+    return longer ?? this.block(entry);
   }
 
   async unblock(range: string): Promise<boolean> {
@@ -96,7 +110,13 @@ export class DynamoDbControlsStore implements ControlsStore {
     return this.#removeEntry('disabled', source);
   }
 
-  async #setEntry(map: 'blocks' | 'disabled', key: string, value: Record<string, AttributeValue>): Promise<void> {
+  /** Sets an entry; with `guard`, only where its condition holds (`false` when it did not). */
+  async #setEntry(
+    map: 'blocks' | 'disabled',
+    key: string,
+    value: Record<string, AttributeValue>,
+    guard?: { readonly condition: string; readonly values: Record<string, AttributeValue> },
+  ): Promise<boolean> {
     try {
       // Create the maps first (a no-op once they exist), then set the entry.
       await this.#client.send(
@@ -113,11 +133,14 @@ export class DynamoDbControlsStore implements ControlsStore {
           Key: KEY,
           UpdateExpression: `SET ${map}.#key = :value`,
           ExpressionAttributeNames: { '#key': key },
-          ExpressionAttributeValues: { ':value': { M: value } },
+          ExpressionAttributeValues: { ':value': { M: value }, ...guard?.values },
+          ...(guard ? { ConditionExpression: guard.condition } : {}),
         }),
       );
+      return true;
     } catch (error) {
-      translateStoreError(error);
+      if (guard && (error as Error).name === 'ConditionalCheckFailedException') return false;
+      return translateStoreError(error);
     }
   }
 

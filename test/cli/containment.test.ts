@@ -49,6 +49,26 @@ describe('block, unblock, blocks, disable, enable against a running npm start', 
     await sendUntil(/^HTTP 202/);
   });
 
+  it('keeps a longer block when a second operator blocks the same address for less, and says so; unblock then block shortens it', async () => {
+    expect((await cli(['block', '192.0.2.44', '--for', '24h', '--reason', 'first operator'], env, cwd)).code).toBe(0);
+    const shorter = await cli(['block', '192.0.2.44', '--for', '1h', '--reason', 'second operator'], env, cwd);
+    expect(shorter.code).toBe(0);
+    expect(shorter.stdout).toMatch(
+      /^192\.0\.2\.44 was already blocked until \S+ in .* \(first operator\): that longer block stays; to shorten it, unblock first/,
+    );
+    const until = (listing: string) => new Date(/192\.0\.2\.44 {2}until (\S+)/.exec(listing)?.[1] ?? 0).getTime();
+    const listed = (await cli(['blocks'], env, cwd)).stdout;
+    expect(listed).toContain('first operator');
+    expect(until(listed) - Date.now()).toBeGreaterThan(23 * 3600_000);
+    // A longer block replaces a shorter one.
+    expect((await cli(['block', '192.0.2.44', '--for', '2d'], env, cwd)).stdout).toMatch(/^blocked 192\.0\.2\.44 until /);
+    expect(until((await cli(['blocks'], env, cwd)).stdout) - Date.now()).toBeGreaterThan(47 * 3600_000);
+    expect((await cli(['unblock', '192.0.2.44'], env, cwd)).code).toBe(0);
+    expect((await cli(['block', '192.0.2.44', '--for', '1h'], env, cwd)).stdout).toMatch(/^blocked 192\.0\.2\.44 until /);
+    expect(until((await cli(['blocks'], env, cwd)).stdout) - Date.now()).toBeLessThan(3600_000 + 60_000);
+    expect((await cli(['unblock', '192.0.2.44'], env, cwd)).code).toBe(0);
+  });
+
   it('disables a source (503 source_disabled, Retry-After) and enables it again', async () => {
     expect((await cli(['disable', 'default', '--reason', 'maintenance'], env, cwd)).code).toBe(0);
     expect(await sendUntil(/^HTTP 503/)).toContain('source_disabled');

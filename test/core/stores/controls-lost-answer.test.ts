@@ -43,3 +43,48 @@ describe('a containment write whose first answer is lost on the way back (the SD
     expect(await faulty().store.enable('lost-answer')).toBe(false);
   });
 });
+
+describe('two blocks of one range', () => {
+  let local: LocalStore;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    local = await startLocalStore();
+  });
+  afterEach(() => client?.destroy());
+  afterAll(() => local.close());
+  const store = () => new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+  const entry = (range: string, hours: number, reason: string) => ({ range, expiresAt: NOW + hours * 3600, reason, createdAt: NOW });
+
+  it('a shorter one after a longer one leaves the longer in force, and answers with it', async () => {
+    await store().block(entry('203.0.113.79', 24, 'first'));
+    expect(await store().block(entry('203.0.113.79', 1, 'second'))).toMatchObject({ expiresAt: NOW + 24 * 3600, reason: 'first' });
+    expect((await store().load(NOW)).blocks.find((block) => block.range === '203.0.113.79')).toMatchObject({ reason: 'first' });
+  });
+
+  it.each([
+    ['the longer listed first', [24, 1]],
+    ['the shorter listed first', [1, 24]],
+  ])('sent at once, keep the longer (%s)', async (_order, hours) => {
+    const range = `203.0.113.${hours[0] === 24 ? 80 : 81}`;
+    const [a, b] = await Promise.all(hours.map((h) => store().block(entry(range, h as number, `${h} h`))));
+    // Each answer is its own block or a longer one in force when it wrote; the table ends with the longer.
+    for (const [answer, h] of [
+      [a, hours[0]],
+      [b, hours[1]],
+    ] as const)
+      expect(answer?.expiresAt).toBeGreaterThanOrEqual(NOW + (h as number) * 3600);
+    expect((await store().load(NOW)).blocks.find((block) => block.range === range)).toMatchObject({
+      expiresAt: NOW + 24 * 3600,
+      reason: '24 h',
+    });
+  });
+
+  it('a block whose answer was lost is the block it wrote (its retry meets its own expiry)', async () => {
+    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    const fault = dropAnswers(client, 'UpdateItemCommand', { when: (input) => String(input.UpdateExpression).startsWith('SET blocks.') });
+    const faulty = new DynamoDbControlsStore({ client, tableName: RATE_LIMITS_TABLE.localName });
+    const wanted = entry('203.0.113.82', 2, 'lost answer');
+    expect(await faulty.block(wanted)).toEqual(wanted);
+    expect(fault.dropped()).toBe(1);
+  });
+});
