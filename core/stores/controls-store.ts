@@ -87,8 +87,10 @@ export class DynamoDbControlsStore implements ControlsStore {
       entry.range,
       { expiresAt: { N: String(entry.expiresAt) }, reason: { S: entry.reason }, createdAt: { N: String(entry.createdAt) } },
       // Never shorter: an operator's 1 h block must not end another's 24 h one. Equal passes, so a retried write is idempotent.
+      // "Not longer" rather than "shorter or equal": an entry no function enforces (no numeric expiresAt, edited by hand)
+      // is written over; it would fail "<=", `load` would not find it, and the write would be tried again without end.
       {
-        condition: 'attribute_not_exists(blocks.#key) OR blocks.#key.expiresAt <= :expiresAt',
+        condition: 'attribute_not_exists(blocks.#key) OR NOT blocks.#key.expiresAt > :expiresAt',
         values: { ':expiresAt': { N: String(entry.expiresAt) } },
       },
     );
