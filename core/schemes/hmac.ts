@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { decodeMacs, withSignedId, matchAny } from './compare.js';
 import { idFromHeader } from './ids.js';
-import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
+import { checkFreshness, matchedNoKey, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
 import type { HmacSchemeOptions, SignatureScheme, VerifyResult } from './types.js';
 
 /** The problem of a `timestampHeader` whose value the template does not sign (the configuration names it in its own terms). */
@@ -171,7 +171,10 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
       const head = fill(c.head, id ?? '', text);
       const tail = fill(c.tail, id ?? '', text);
       const match = matchAny(keys, macs, head, request.body, tail);
-      if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret', noKeyMatched: true };
+      if (match < 0)
+        return timestamp === undefined
+          ? { ok: false, code: 'signature_invalid', reason: 'signature matches no secret', noKeyMatched: true }
+          : matchedNoKey('signature matches no secret', timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds);
       // An id outside the template is not signed: a replay could carry a fresh one, so it is only displayed.
       const stale = timestamp === undefined ? undefined : checkFreshness(timestamp, verifyOptions.nowSeconds, verifyOptions.maxAgeSeconds);
       if (stale) return stale;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { decodeMacs, withSignedId, matchAny } from './compare.js';
 import { BACKSLASH, hasBackslash, isJsonSpace, jsonPath, jsonStringAt, QUOTE, stringEnd } from './json-scan.js';
-import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
+import { checkFreshness, matchedNoKey, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
 import type { SignatureScheme, VerifyResult } from './types.js';
 
 const SIGNATURE = 'x-slack-signature';
@@ -147,7 +147,7 @@ export const slack: SignatureScheme = {
     const timestamp = parseUnixSeconds(text, TIMESTAMP);
     if (typeof timestamp !== 'number') return timestamp;
     const match = matchAny(keys, macs, `v0:${text}:`, request.body);
-    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'signature matches no secret', noKeyMatched: true };
+    if (match < 0) return matchedNoKey('signature matches no secret', timestamp, options.nowSeconds, options.maxAgeSeconds);
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const eventId = eventIdOf(request.body);

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { addMac, decodeBase64, matchAny } from './compare.js';
 import { idFromHeader } from './ids.js';
 import { jsonPath, jsonStringAt } from './json-scan.js';
-import { checkFreshness, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
+import { checkFreshness, matchedNoKey, nowSeconds, parseUnixSeconds, timestampText } from './timestamp.js';
 import type { SignatureScheme, VerifyResult } from './types.js';
 
 const SECRET_PREFIX = 'whsec_';
@@ -78,7 +78,7 @@ export const standardWebhooks: SignatureScheme = {
     if (typeof timestamp !== 'number') return timestamp;
     // The timestamp is signed as the text received, never re-serialized.
     if (matchAny(keys, signatures, `${id}.${text}.`, request.body) < 0) {
-      return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret', noKeyMatched: true };
+      return matchedNoKey('no signature matches any secret', timestamp, options.nowSeconds, options.maxAgeSeconds);
     }
     return (
       checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds) ?? { ok: true, deliveryId: id, timestampSeconds: timestamp }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { addMac, withSignedId, matchAny } from './compare.js';
 import { isJsonSpace, jsonPath, jsonStringAt } from './json-scan.js';
-import { checkFreshness, nowSeconds, parseUnixSeconds } from './timestamp.js';
+import { checkFreshness, matchedNoKey, nowSeconds, parseUnixSeconds } from './timestamp.js';
 import type { SignatureScheme, VerifyResult } from './types.js';
 
 const SIGNATURE = 'stripe-signature';
@@ -104,7 +104,7 @@ export const stripe: SignatureScheme = {
     const timestamp = parseUnixSeconds(header.t, T_NAME);
     if (typeof timestamp !== 'number') return timestamp;
     const match = matchAny(keys, header.v1, `${header.t}.`, request.body);
-    if (match < 0) return { ok: false, code: 'signature_invalid', reason: 'no signature matches any secret', noKeyMatched: true };
+    if (match < 0) return matchedNoKey('no signature matches any secret', timestamp, options.nowSeconds, options.maxAgeSeconds);
     const stale = checkFreshness(timestamp, options.nowSeconds, options.maxAgeSeconds);
     if (stale) return stale;
     const id = eventId(request.body);

@@ -53,5 +53,15 @@ export const checkFreshness = (timestamp: number, nowSeconds: number, maxAgeSeco
   return undefined;
 };
 
+/**
+ * The refusal of a well-formed signature that matches no key. It is `noKeyMatched` (a key not
+ * loaded yet could accept it: 503 while keys are stale) only when its timestamp is inside the
+ * window: one outside is refused whatever the key, so it stays 401 `signature_invalid`.
+ */
+export const matchedNoKey = (reason: string, timestamp: number, nowSeconds: number, maxAgeSeconds: number): RejectedDelivery =>
+  checkFreshness(timestamp, nowSeconds, maxAgeSeconds)
+    ? { ok: false, code: 'signature_invalid', reason }
+    : { ok: false, code: 'signature_invalid', reason, noKeyMatched: true };
+
 /** Now in Unix seconds: only for signing, as verification takes the clock as an argument. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

@@ -48,3 +48,36 @@ describe.each(SCHEMES)('%s: noKeyMatched', (scheme, key, otherKey) => {
     expect(result).not.toHaveProperty('noKeyMatched');
   });
 });
+
+/**
+ * A timestamp outside the window is refused whatever the key: a signature by a key not loaded yet
+ * could not make it acceptable, so it is no `noKeyMatched` (no 503 "retry later" while keys are
+ * stale, for a delivery no retry of the same request can get in).
+ */
+describe.each(
+  SCHEMES.filter(([scheme]) => ['standard-webhooks', 'stripe', 'slack', 'hmac'].includes(scheme.name)).map(
+    ([scheme, key, otherKey]) => [scheme.name, scheme, key, otherKey] as const,
+  ),
+)('%s: noKeyMatched and the timestamp', (_name, scheme, key, otherKey) => {
+  const body = Buffer.from('{"type":"invoice.paid","event_id":"Ev1","id":"evt_1"}');
+  const now = Math.floor(Date.now() / 1000);
+  const verify = (at: number) =>
+    scheme.verify(
+      { headers: headersOf(scheme.sign(otherKey, { body, id: 'msg_1', timestampSeconds: at })), body },
+      [scheme.decodeSecret(key)],
+      { nowSeconds: now, maxAgeSeconds: 300 },
+    );
+
+  it.each([
+    ['an hour old', -3600],
+    ['an hour ahead', 3600],
+  ])('is not set when the timestamp is %s', (_name, offset) => {
+    const result = verify(now + offset);
+    expect(result).toMatchObject({ ok: false, code: 'signature_invalid' });
+    expect(result).not.toHaveProperty('noKeyMatched');
+  });
+
+  it('is set at the edge of the window', () => {
+    expect(verify(now - 300)).toMatchObject({ ok: false, noKeyMatched: true });
+  });
+});

@@ -127,6 +127,14 @@ describe('a container whose key document cannot be refreshed', () => {
     expect(await answer(old)).toMatchObject({ status: 401, body: { error: { code: 'timestamp_out_of_range' } } });
   });
 
+  it('answers 401 for a stale timestamp signed by a key it does not hold: no key could accept it, so no retry can', async () => {
+    expect((await answer(delivery(OLD))).status).toBe(202);
+    sm.on(GetSecretValueCommand).rejects(outage);
+    clock += (CACHE_SECONDS + 1) * 1000;
+    const old = delivery(NEW, { at: new Date(Date.now() - 3_600_000) });
+    expect(await answer(old)).toMatchObject({ status: 401, body: { error: { code: 'signature_invalid' } } });
+  });
+
   it('is fresh again after a successful read: an unknown key is 401 again', async () => {
     expect((await answer(delivery(OLD))).status).toBe(202);
     sm.on(GetSecretValueCommand).rejects(outage);
