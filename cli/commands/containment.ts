@@ -95,6 +95,17 @@ export const blockCommand = async (
   );
 };
 
+/** Whether `wider` (any spelling) holds every address of `range` (canonical) and is another, wider range. */
+const covers = (wider: string, range: string): boolean => {
+  const outer = canonicalRange(wider);
+  const [outerIp, outerPrefix] = outer?.split('/') ?? [];
+  const [ip, prefix] = range.split('/') as [string, string | undefined];
+  const family = parseAddress(ip)?.family;
+  if (outer === undefined || outer === range || outerPrefix === undefined || parseAddress(outerIp as string)?.family !== family)
+    return false;
+  return Number(outerPrefix) < Number(prefix ?? (family === 'ipv4' ? 32 : 128)) && canonicalRange(`${ip}/${outerPrefix}`) === outer;
+};
+
 /** `hookwarden unblock <ip|cidr>`. */
 export const unblockCommand = async (context: CliContext, text: string, options: TargetOptions, aws?: AwsClients): Promise<number> => {
   const { range, family, cidr } = parseRange(text);
@@ -103,9 +114,8 @@ export const unblockCommand = async (context: CliContext, text: string, options:
     options.stack,
     async (target) => {
       // A block written in another spelling of the same range (by hand, or before ranges were canonical) is the same block.
-      const stored = (await target.controls.load(Math.floor(Date.now() / 1000))).blocks
-        .map((block) => block.range)
-        .filter((key) => key !== range && canonicalRange(key) === range);
+      const { blocks } = await target.controls.load(Math.floor(Date.now() / 1000));
+      const stored = blocks.map((block) => block.range).filter((key) => key !== range && canonicalRange(key) === range);
       // The edge first: if WAF refuses, nothing is lifted anywhere, which is simple to say and to retry.
       const arn = wafSet(target, family);
       let fromWaf = false;
@@ -132,6 +142,18 @@ export const unblockCommand = async (context: CliContext, text: string, options:
       output.line(
         removed || fromWaf ? `unblocked ${range} in ${target.where}; ${TAKES_EFFECT}` : `${range} was not blocked in ${target.where}`,
       );
+      // A wider block still holds the address: "unblocked" (or "was not blocked") alone would say the client is let in.
+      const wider = blocks
+        .filter((block) => covers(block.range, range))
+        .map((block) => `${block.range} (in the functions until ${new Date(block.expiresAt * 1000).toISOString()})`);
+      if (target.waf && arn) {
+        // Best effort: the unblock is done; a set that cannot be read now is listed (or named) by blocks --stack.
+        const members = await readIpSet(target.waf.client, arn).catch(() => []);
+        wider.push(
+          ...members.filter((member) => covers(member, range)).map((member) => `${member} (at the edge, WAF IP set ${ipSetName(arn)})`),
+        );
+      }
+      if (wider.length > 0) output.line(terminalSafe(`${range} stays blocked by ${wider.join(' and ')}: unblock that range to let it in`));
       return 0;
     },
     aws,

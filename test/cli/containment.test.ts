@@ -198,6 +198,29 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect((await store.load(now)).blocks.map((b) => b.range)).not.toContain(entry?.range);
   });
 
+  it('says when a wider block still holds the address it unblocked: in the functions and at the edge', async () => {
+    const store = new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+    const now = Math.floor(Date.now() / 1000);
+    // The WAF set holds 198.51.100.0/24 (see the fake above); the table a /16 around it and the address itself.
+    await store.block({ range: '198.51.0.0/16', expiresAt: now + 3600, reason: 'network', createdAt: now });
+    await store.block({ range: '198.51.100.9', expiresAt: now + 3600, reason: 'address', createdAt: now });
+    try {
+      expect(await runCli(['unblock', '198.51.100.9', '--stack', 'Hookwarden-prod'])).toBe(0);
+      expect(lines.join('')).toMatch(/^unblocked 198\.51\.100\.9 /);
+      expect(lines.join('')).toMatch(
+        /198\.51\.100\.9 stays blocked by 198\.51\.0\.0\/16 \(in the functions until \S+\) and 198\.51\.100\.0\/24 \(at the edge, WAF IP set FirewallBlockedIpv4-abc\): unblock that range/,
+      );
+      // Not blocked itself, and held by the wider ones all the same.
+      expect(await runCli(['unblock', '198.51.100.0/25', '--stack', 'Hookwarden-prod'])).toBe(0);
+      expect(lines.join('')).toMatch(/was not blocked .*\n198\.51\.100\.0\/25 stays blocked by 198\.51\.0\.0\/16/s);
+      // A range is not held by a narrower one, nor an address by another.
+      expect(await runCli(['unblock', '198.0.0.0/8', '--stack', 'Hookwarden-prod'])).toBe(0);
+      expect(lines.join('')).not.toMatch(/stays blocked/);
+    } finally {
+      await store.unblock('198.51.0.0/16');
+    }
+  });
+
   it('unblocks a block stored under another spelling (by hand, or by an earlier version)', async () => {
     const store = new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
     const now = Math.floor(Date.now() / 1000);
