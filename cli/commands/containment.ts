@@ -86,7 +86,7 @@ export const blockCommand = async (
         // A stage without WAF (the dev default, an HTTP API front door): the operator must not believe the edge drops it.
         const missing = outputKey(family === 'ipv4' ? 'blockedIpv4Set' : 'blockedIpv6Set');
         output.line(
-          `stack ${options.stack} has no ${missing} output (no WAF in front): only the functions refuse ${range}, no edge drops it`,
+          `stack ${options.stack} has no ${missing} output (${target.waf ? `no WAF IP set for ${family === 'ipv4' ? 'IPv4' : 'IPv6'}` : 'no WAF in front'}): only the functions refuse ${range}, no edge drops it`,
         );
       }
       return 0;

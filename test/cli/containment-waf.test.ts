@@ -263,15 +263,19 @@ describe('block and unblock --stack when the WAF IP set changes under them', () 
   });
 
   it.each([
-    ['no WAF IP set outputs (a stage without WAF)', [], '203.0.113.7', 'BlockedIpv4SetArn'],
-    ['no IPv6 set output', [{ OutputKey: outputKey('blockedIpv4Set'), OutputValue: IPV4_SET }], '2001:db8::7', 'BlockedIpv6SetArn'],
-  ])('block on a stack with %s says that no edge drops the address', async (_, extra, address, missing) => {
+    ['no WAF IP set outputs (a stage without WAF)', [], '203.0.113.7', 'BlockedIpv4SetArn', 'no WAF in front'],
+    [
+      'no IPv6 set output',
+      [{ OutputKey: outputKey('blockedIpv4Set'), OutputValue: IPV4_SET }],
+      '2001:db8::7',
+      'BlockedIpv6SetArn',
+      'no WAF IP set for IPv6',
+    ],
+  ])('block on a stack with %s says that no edge drops the address', async (_, extra, address, missing, why) => {
     cfn.reset();
     stackWith(extra);
     expect(await runCli(['block', address, '--for', '1h'])).toBe(0);
-    expect(text()).toContain(
-      `stack ${STACK} has no ${missing} output (no WAF in front): only the functions refuse ${address}, no edge drops it`,
-    );
+    expect(text()).toContain(`stack ${STACK} has no ${missing} output (${why}): only the functions refuse ${address}, no edge drops it`);
     expect(waf.calls()).toHaveLength(0);
     expect(await blockedRanges()).toEqual([address]);
   });
