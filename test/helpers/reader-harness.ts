@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig, type HookwardenConfig } from '../../core/config/index.js';
 import { createWebhookHandler, type PipelineDependencies } from '../../core/pipeline.js';
 import { createEventsHandler } from '../../core/reader/events.js';
@@ -23,6 +24,8 @@ export interface ReaderHarness {
   readonly url: string;
   readonly config: HookwardenConfig;
   readonly local: LocalStore;
+  /** The DynamoDB client every route of the harness uses (faults are injected into it). */
+  readonly client: DynamoDBClient;
   readonly tokens: DynamoDbTokenStore;
   readonly reader: ReaderDependencies;
   readonly http: LocalHttpServer;
@@ -81,6 +84,7 @@ export const startReaderHarness = async (
     url: http.url,
     config,
     local,
+    client,
     tokens,
     reader,
     http,
