@@ -60,8 +60,10 @@ interface StreamOptions {
  * keeps up (under the body's high-water mark, so at most one page more is
  * held for a client that stops reading). Ends by itself after `streamMaxMs`, and
  * as soon as its token is revoked or expires (checked before every read).
+ * The first read is made before the stream is handed back: a store that cannot
+ * be read then rejects (503 `unavailable`), rather than a stream that ends at once.
  */
-const openStream = (options: StreamOptions): Readable => {
+const openStream = async (options: StreamOptions): Promise<Readable> => {
   const { feed, settings, now, sources } = options;
   const floor = options.start;
   let position = floor;
@@ -98,11 +100,20 @@ const openStream = (options: StreamOptions): Readable => {
     for (const [seq, ms] of sent) if (ms < forgetBefore) sent.delete(seq);
   };
 
+  // Tells EventSource-like clients how soon to come back, sends the headers at once, and
+  // gives the opening position as the last event id: a client dropped before its first
+  // delivery resumes from here too, so nothing stored meanwhile is missed.
+  write(`retry: 1000\nid: ${encodeCursor(position)}\n\n`);
+  try {
+    await poll();
+  } catch (error) {
+    unsubscribe?.();
+    stream.destroy();
+    throw error;
+  }
+  let firstRead = true;
+
   const run = async (): Promise<void> => {
-    // Tells EventSource-like clients how soon to come back, sends the headers at once, and
-    // gives the opening position as the last event id: a client dropped before its first
-    // delivery resumes from here too, so nothing stored meanwhile is missed.
-    write(`retry: 1000\nid: ${encodeCursor(position)}\n\n`);
     try {
       while (!stream.destroyed && now() - opened < settings.streamMaxMs) {
         if (!(await options.tokenLive())) {
@@ -113,7 +124,8 @@ const openStream = (options: StreamOptions): Readable => {
         // A client that reads slower than deliveries come (or not at all) is sent no more than the
         // buffer holds: the index is read for it again once it has taken that.
         waitingForReader = stream.readableLength >= stream.readableHighWaterMark;
-        if (!waitingForReader) await poll();
+        if (!waitingForReader && !firstRead) await poll();
+        firstRead = false;
         if (now() - lastWrite >= settings.keepAliveMs) write(': keep-alive\n\n');
         const untilKeepAlive = settings.keepAliveMs - (now() - lastWrite);
         const untilEnd = settings.streamMaxMs - (now() - opened);
@@ -178,7 +190,7 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
       if (!decision.admitted)
         throw tokenRateLimited(decision, 'streams', state.token.id, 'Too many streams opened with this token; retry later.');
     }
-    const body = openStream({
+    const body = await openStream({
       feed: deps.feed,
       settings: deps.settings,
       sources,

@@ -137,6 +137,21 @@ describe('GET /events when DynamoDB fails', () => {
     expect(resumed.events.filter((e) => e.event === 'delivery').map((e) => data(e).id)).toEqual([b.id, c.id]);
   });
 
+  // Before: 200 and the opening id, then the stream ended with nothing said. A client came back a second later
+  // (a normal end), and again, each time counted against the token's stream window (30 per 14 min): a minute's
+  // throttling locked the token out of /events for minutes after the store had recovered.
+  it('a stream that cannot read the index when it opens is 503 unavailable with Retry-After, not a stream that ends at once', async () => {
+    queries.arm(2);
+    const res = await h.get('/events', token);
+    expect(res.headers.get('retry-after')).toBe('5');
+    await expectClean(res, 503, 'unavailable');
+    const stream = await openSse(`${h.url}/events`, auth());
+    expect(stream.status).toBe(200);
+    const d = await h.deliver('default');
+    expect((await stream.waitFor(1)).map((e) => data(e).id)).toEqual([d.id]);
+    stream.close();
+  });
+
   it('a stream whose token can no longer be checked ends: it does not go on with the token it checked before', async () => {
     const stream = await openSse(`${h.url}/events`, auth());
     await sleep(300);
