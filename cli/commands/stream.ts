@@ -69,7 +69,8 @@ export const tailCommand = async (context: CliContext, options: TailOptions, aws
  * arrives is read (`GET /deliveries/{source}/{id}`) and POSTed to the URL like
  * `replay` does, one at a time in order; one line per forward with the status.
  * A forward that fails is reported and not retried; the stream goes on. A read the API refuses
- * for now (429, 5xx) is waited out and made again: a burst over the token's limit skips nothing.
+ * for now (429, 5xx) or that gets no answer is waited out and made again: a burst over the token's
+ * limit or a dropped connection skips nothing.
  */
 export const listenCommand = async (context: CliContext, options: ListenOptions, aws?: AwsClients): Promise<number> => {
   checkSource(options.source);

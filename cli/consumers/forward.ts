@@ -37,9 +37,10 @@ export interface FetchDeliveryOptions {
   /** Stops the read and any wait (Ctrl+C). */
   readonly signal?: AbortSignal;
   /**
-   * Waits out a 429 or 5xx (its `Retry-After`, else a growing pause) and reads again, until answered or
-   * `signal` aborts, telling this first (`listen`: a burst over the token's rate limit must delay a
-   * delivery, not skip it). Without it the first refusal throws (`replay`).
+   * Waits out a 429 or 5xx (its `Retry-After`, else a growing pause), or a read that got no answer (a
+   * dropped connection, a timeout), and reads again, until answered or `signal` aborts, telling this
+   * first (`listen`: a burst over the token's rate limit or a network blip must delay a delivery, not
+   * skip it). Without it the first refusal throws (`replay`).
    */
   readonly onRetry?: (problem: string, pauseMs: number) => void;
 }
@@ -53,14 +54,26 @@ export const fetchDelivery = async (
 ): Promise<FetchedDelivery> => {
   const { signal, onRetry } = options;
   const path = `/deliveries/${encodeURIComponent(source)}/${encodeURIComponent(id)}`;
-  let response = await apiGet(target, path, signal ? { signal } : {});
-  for (let failures = 0; response.status !== 200; failures += 1) {
-    const problem = `cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`;
-    if (!onRetry || !RETRYABLE_STATUSES.has(response.status)) throw new CommandFailed(problem);
-    const pauseMs = Math.max(retryAfterMs(response), growingPauseMs(1000, failures));
+  // With onRetry, no answer at all is retried like a 503: the read is a GET, so reading again forwards nothing twice.
+  const read = async (): Promise<Response | CommandFailed> => {
+    try {
+      return await apiGet(target, path, signal ? { signal } : {});
+    } catch (error) {
+      if (onRetry && error instanceof CommandFailed) return error;
+      throw error;
+    }
+  };
+  let response = await read();
+  for (let failures = 0; response instanceof CommandFailed || response.status !== 200; failures += 1) {
+    const problem =
+      response instanceof CommandFailed
+        ? `cannot read delivery ${terminalSafe(`${source}/${id}`)}: ${terminalSafe(response.message)}`
+        : `cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`;
+    if (!onRetry || (!(response instanceof CommandFailed) && !RETRYABLE_STATUSES.has(response.status))) throw new CommandFailed(problem);
+    const pauseMs = Math.max(response instanceof CommandFailed ? 0 : retryAfterMs(response), growingPauseMs(1000, failures));
     onRetry(problem, pauseMs);
     await sleep(pauseMs, undefined, signal ? { signal } : {});
-    response = await apiGet(target, path, signal ? { signal } : {});
+    response = await read();
   }
   const answer = (await response.json()) as DeliveryAnswer;
   if (typeof answer.body !== 'string')

@@ -88,6 +88,8 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
   let receiver: Receiver;
   /** The sockets of open `GET /events` requests, to cut them mid-stream. */
   const streams = new Set<Socket>();
+  /** How many of the next `GET /deliveries/{source}/{id}` reads lose their connection before an answer. */
+  let dropReads = 0;
   let n = 0;
   const running: Running[] = [];
 
@@ -133,6 +135,11 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
       cwd: emptyDir(),
     });
     local.http.server.on('request', (req: IncomingMessage) => {
+      if (req.url?.startsWith('/deliveries/') && dropReads > 0) {
+        dropReads -= 1;
+        req.socket.destroy();
+        return;
+      }
       if (!req.url?.startsWith('/events')) return;
       streams.add(req.socket);
       req.socket.once('close', () => streams.delete(req.socket));
@@ -198,6 +205,24 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
     expect(cmd.stderr()).toMatch(/dropped[\s\S]*reconnected to the local server at .* \(resuming after the last delivery\)/);
     expect(await interrupt(cmd)).toBe(0);
   }, 120_000);
+
+  // Before: a read whose connection dropped (a network blip, a proxy restarting, no answer in 30 s) was a failed
+  // forward, reported and passed by: the stream moved on and the delivery was never forwarded.
+  it('listen reads a delivery again when the connection drops while reading it: forwarded once, none skipped', async () => {
+    const cmd = await follow(['listen', '--forward-to', receiver.url, '--json']);
+    const before = receiver.received.length;
+    dropReads = 1;
+    const first = await deliver(Buffer.from('{"type":"a"}'));
+    const second = await deliver(Buffer.from('{"type":"b"}'));
+    const printed = (await cmd.lines(2)).map((line) => JSON.parse(line) as { id: string; status?: number; error?: string });
+    expect(dropReads).toBe(0);
+    expect(printed).toEqual([expect.objectContaining({ id: first, status: 200 }), expect.objectContaining({ id: second, status: 200 })]);
+    expect(receiver.received.slice(before).map((r) => r.headers['hookwarden-delivery-id'])).toEqual([first, second]);
+    expect(cmd.stderr()).toMatch(
+      new RegExp(`cannot read delivery default/${first}: cannot reach the local server at .*; reading it again in \\d+ s`),
+    );
+    expect(await interrupt(cmd)).toBe(0);
+  }, 60_000);
 
   it('tail prints one line per delivery, --source filters, --json is one object per line; Ctrl+C exits 0', async () => {
     const all = await follow(['tail']);
