@@ -1,3 +1,4 @@
+import { followEvents } from '../../cli/consumers/events.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DELIVERIES_BY_TIME, TOKENS_TABLE } from '../../core/stores/tables.js';
 import { openSse, type SseEvent } from '../helpers/sse.js';
@@ -83,6 +84,23 @@ describe('the deliveries API when DynamoDB fails (production)', () => {
     expect((await h.get(`/deliveries/default/${ids[0]}`, token)).status).toBe(200);
   });
 
+  it('a per-token window that cannot be counted is 503 unavailable (never admitted uncounted); a use that cannot be recorded is no failure', async () => {
+    const counts = failRequests(h.client, 'UpdateItemCommand', {
+      when: (input) => input.TableName === h.config.tables.rateLimits,
+      times: 2,
+    });
+    await expectClean(await h.get('/deliveries', token), 503, 'unavailable');
+    expect(counts.failed()).toBe(2);
+    counts.arm(2);
+    await expectClean(await h.get('/events', token), 503, 'unavailable');
+    const fresh = await h.token();
+    const touches = failRequests(h.client, 'UpdateItemCommand', { when: (input) => input.TableName === TOKENS_TABLE.localName, times: 2 });
+    expect((await h.get('/deliveries', fresh.token)).status).toBe(200);
+    for (let i = 0; i < 100 && touches.failed() < 2; i++) await sleep(50);
+    expect(touches.failed()).toBe(2);
+    expect((await h.get('/deliveries', fresh.token)).status).toBe(200);
+  });
+
   it('a token lookup that fails is 503, never admitted and never 401; a revoked token stays out while it fails', async () => {
     const fresh = await h.token();
     tokenGets.arm(2);
@@ -160,4 +178,48 @@ describe('GET /events when DynamoDB fails', () => {
     await stream.ended;
     expect(stream.events.map((e) => data(e).id)).not.toContain(late.id);
   });
+});
+
+describe('tail and listen (followEvents) across a store failure', () => {
+  let h: ReaderHarness;
+  let queries: FailedRequests;
+  beforeAll(async () => {
+    h = await startReaderHarness({ settings: { keepAliveMs: 300, apiRateLimit: { limit: 10_000, windowSeconds: 60 } } });
+    queries = failRequests(h.client, 'QueryCommand', { when: (input) => input.IndexName === DELIVERIES_BY_TIME.name });
+  });
+  afterAll(() => h.close());
+
+  it('a stream that fails mid-way, then a 503 on reconnecting: every delivery handed over once, in order, none skipped', async () => {
+    const { token } = await h.token();
+    const got: string[] = [];
+    const notices: string[] = [];
+    const controller = new AbortController();
+    let connected: () => void = () => undefined;
+    const open = new Promise<void>((resolve) => (connected = resolve));
+    const following = followEvents(
+      { url: h.url, token, where: 'the harness' },
+      {
+        signal: controller.signal,
+        onNotice: (text) => {
+          notices.push(text);
+          if (text.startsWith('connected')) connected();
+        },
+        onDelivery: async (d) => void got.push(d.id),
+      },
+    );
+    await open;
+    const sent = [(await h.deliver('default')).id];
+    for (let i = 0; i < 50 && got.length < 1; i++) await sleep(100);
+    // The open stream's next read fails (both attempts), and so does the first read of the reconnection.
+    queries.arm(4);
+    for (let i = 0; i < 100 && queries.failed() < 2; i++) await sleep(50);
+    sent.push((await h.deliver('default')).id, (await h.deliver('billing')).id);
+    for (let i = 0; i < 300 && got.length < 3; i++) await sleep(100);
+    await sleep(600);
+    controller.abort();
+    await following;
+    expect(queries.failed()).toBe(4);
+    expect(got).toEqual(sent);
+    expect(notices.join('\n')).toMatch(/503 unavailable[\s\S]*reconnected to the harness \(resuming after the last delivery\)/);
+  }, 60_000);
 });
