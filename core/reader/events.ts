@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { HttpError } from '../errors.js';
 import { headerValuesFromEvent, singleValue } from '../headers.js';
 import { tokenRateLimited } from '../middleware/read-token/index.js';
+import type { RateDecision } from '../stores/rate-limit-store.js';
 import { READER_LIMIT_KEYS } from '../stores/tables.js';
 import { decodeCursor, encodeCursor, parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
@@ -185,10 +186,11 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
     const sources = sourcesAsked(event, state.token?.sources ?? []);
     const start = startOf(event, now(), deps.settings.settleMs);
     // Last, so that only a stream about to open is counted.
+    let counted: RateDecision | undefined;
     if (deps.rateLimiter && state.token) {
-      const decision = await deps.rateLimiter.hit(`${READER_LIMIT_KEYS.stream}${state.token.id}`, deps.settings.streamRateLimit, now());
-      if (!decision.admitted)
-        throw tokenRateLimited(decision, 'streams', state.token.id, 'Too many streams opened with this token; retry later.');
+      counted = await deps.rateLimiter.hit(`${READER_LIMIT_KEYS.stream}${state.token.id}`, deps.settings.streamRateLimit, now());
+      if (!counted.admitted)
+        throw tokenRateLimited(counted, 'streams', state.token.id, 'Too many streams opened with this token; retry later.');
     }
     const body = await openStream({
       feed: deps.feed,
@@ -201,6 +203,10 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
       tokenLive: state.tokenLive ?? (async () => true),
       ...(state.token ? { tokenId: state.token.id } : {}),
       ...(deps.notifier ? { notifier: deps.notifier } : {}),
+    }).catch(async (error: unknown) => {
+      // No stream opened (the store could not be read): not counted, or a client retrying through an outage uses up its window.
+      await counted?.undo().catch(() => undefined);
+      throw error;
     });
     return { statusCode: 200, headers: { ...EVENT_STREAM_HEADERS }, body };
   };

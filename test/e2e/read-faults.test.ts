@@ -180,6 +180,33 @@ describe('GET /events when DynamoDB fails', () => {
   });
 });
 
+describe('GET /events refused for a store that cannot be read, under the stream window', () => {
+  let h: ReaderHarness;
+  let queries: FailedRequests;
+  beforeAll(async () => {
+    h = await startReaderHarness({ settings: { streamRateLimit: { limit: 2, windowSeconds: 600 } } });
+    queries = failRequests(h.client, 'QueryCommand', { when: (input) => input.IndexName === DELIVERIES_BY_TIME.name });
+  });
+  afterAll(() => h.close());
+
+  // A 503 opens no stream: counted, a client retrying through an outage used up its window and was refused (429)
+  // for minutes after the store recovered.
+  it('a 503 is not counted against the streams a token may open', async () => {
+    const { token } = await h.token();
+    for (let i = 0; i < 3; i++) {
+      queries.arm(2);
+      await expectClean(await h.get('/events', token), 503, 'unavailable');
+    }
+    const streams = await Promise.all([
+      openSse(`${h.url}/events`, { authorization: `Bearer ${token}` }),
+      openSse(`${h.url}/events`, { authorization: `Bearer ${token}` }),
+    ]);
+    expect(streams.map((s) => s.status)).toEqual([200, 200]);
+    for (const s of streams) s.close();
+    expect((await h.get('/events', token)).status).toBe(429);
+  });
+});
+
 describe('tail and listen (followEvents) across a store failure', () => {
   let h: ReaderHarness;
   let queries: FailedRequests;
