@@ -1,4 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 
 /** What {@link dropAnswers} has done so far. */
 export interface DroppedAnswers {
@@ -49,4 +52,34 @@ export const dropAnswers = (
     { step: 'deserialize', name: `dropAnswers:${command}:${Math.random()}` },
   );
   return { dropped: () => dropped, attempts: () => attempts };
+};
+
+/**
+ * One dynalite store for a describe block, and clients of the request path's
+ * kind (3 attempts) to inject faults into: `client()` makes a fresh one, and
+ * every client made during a test is destroyed after it. `local()` is the store
+ * (its own client stays honest).
+ */
+export const storeForFaults = (): { readonly local: () => LocalStore; readonly client: () => DynamoDBClient } => {
+  let local: LocalStore | undefined;
+  const made: DynamoDBClient[] = [];
+  beforeAll(async () => {
+    local = await startLocalStore();
+  });
+  afterEach(() => {
+    for (const client of made.splice(0)) client.destroy();
+  });
+  afterAll(() => local?.close());
+  const started = (): LocalStore => {
+    if (!local) throw new Error('storeForFaults: the store starts in beforeAll');
+    return local;
+  };
+  return {
+    local: started,
+    client: () => {
+      const client = createDynamoDbClient({ endpoint: started().endpoint, region: 'local' });
+      made.push(client);
+      return client;
+    },
+  };
 };

@@ -1,3 +1,4 @@
+import type { DeliveryRecord } from '../../core/stores/delivery-store.js';
 import type { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 
 /** Stores a delivery of source `default` as the webhook function does (a claim with no lease: `stored`), received now. */
@@ -16,3 +17,14 @@ export const claimStored = (store: DynamoDbDeliveryStore, deliveryId: string, cl
     { nowSeconds: Math.floor(nowMs / 1000) },
   );
 };
+
+/** A delivery record of source `default`, received at `nowSeconds` and kept for an hour, with a body of its own. */
+export const deliveryRecord = (deliveryId: string, nowSeconds: number): DeliveryRecord => ({
+  source: 'default',
+  deliveryId,
+  receivedAt: nowSeconds * 1000,
+  expiresAt: nowSeconds + 3600,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(JSON.stringify({ deliveryId })),
+  clientIp: '203.0.113.1',
+});

@@ -1,57 +1,20 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryRecord } from '../../../core/stores/delivery-store.js';
-import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { dropAnswers, storeForFaults } from '../../helpers/lost-answer.js';
+import { deliveryRecord } from '../../helpers/stored-delivery.js';
 
 const NOW = 1_800_000_000;
 let n = 0;
-const record = (): DeliveryRecord => ({
-  source: 'default',
-  deliveryId: `msg_lost_${++n}`,
-  receivedAt: NOW * 1000,
-  expiresAt: NOW + 3600,
-  headers: { 'content-type': 'application/json' },
-  body: Buffer.from(JSON.stringify({ n })),
-  clientIp: '203.0.113.1',
-});
-
-/**
- * The network drops the answer to the first PutItem after dynalite has written
- * the item: the SDK sees a reset connection and sends the same PutItem again,
- * as it does in AWS (the request path's client retries up to 3 times).
- */
-const dropFirstPutAnswer = (client: DynamoDBClient): { dropped: () => number } => {
-  let dropped = 0;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      if (context.commandName === 'PutItemCommand' && dropped === 0) {
-        dropped += 1;
-        throw Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
-      }
-      return result;
-    },
-    // Inside the retry loop (finalizeRequest), around the sending and parsing of one attempt.
-    { step: 'deserialize', name: 'dropFirstPutAnswer' },
-  );
-  return { dropped: () => dropped };
-};
+const record = () => deliveryRecord(`msg_lost_${++n}`, NOW);
 
 describe('a claim whose first answer is lost on the way back', () => {
-  let local: LocalStore;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    local = await startLocalStore();
-  });
-  afterEach(() => client?.destroy());
-  afterAll(() => local.close());
-
+  const stores = storeForFaults();
+  const honest = () => new DynamoDbDeliveryStore({ client: stores.local().client, tableName: DELIVERIES_TABLE.localName });
+  /** The network drops the answer to the first PutItem after dynalite has written the item; the SDK sends it again. */
   const storeDroppingFirstAnswer = () => {
-    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
-    const fault = dropFirstPutAnswer(client);
+    const client = stores.client();
+    const fault = dropAnswers(client, 'PutItemCommand');
     return { store: new DynamoDbDeliveryStore({ client, tableName: DELIVERIES_TABLE.localName }), fault };
   };
 
@@ -66,10 +29,7 @@ describe('a claim whose first answer is lost on the way back', () => {
     await store.complete(r.source, r.deliveryId, claimed.token);
     expect(await store.get(r.source, r.deliveryId, NOW)).toMatchObject({ status: 'stored' });
     // A real copy is still a duplicate.
-    const copy = await new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName }).claim(r, {
-      nowSeconds: NOW + 1,
-      leaseSeconds: 30,
-    });
+    const copy = await honest().claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 });
     expect(copy).toMatchObject({ outcome: 'duplicate', status: 'stored' });
   });
 
@@ -82,9 +42,8 @@ describe('a claim whose first answer is lost on the way back', () => {
   });
 
   it("still refuses another request's live claim: a concurrent copy is a duplicate while the first is processing", async () => {
-    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
-    const first = new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName });
-    const second = new DynamoDbDeliveryStore({ client, tableName: DELIVERIES_TABLE.localName });
+    const first = honest();
+    const second = new DynamoDbDeliveryStore({ client: stores.client(), tableName: DELIVERIES_TABLE.localName });
     const r = record();
     expect((await first.claim(r, { nowSeconds: NOW, leaseSeconds: 30 })).outcome).toBe('claimed');
     expect(await second.claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 })).toMatchObject({ outcome: 'duplicate', status: 'processing' });

@@ -1,28 +1,19 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbControlsStore } from '../../../core/stores/controls-store.js';
-import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
 import { RATE_LIMITS_TABLE } from '../../../core/stores/tables.js';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
-import { dropAnswers } from '../../helpers/lost-answer.js';
+import { dropAnswers, storeForFaults } from '../../helpers/lost-answer.js';
 
 const NOW = 1_800_000_000;
 
 describe('a containment write whose first answer is lost on the way back (the SDK sends it again)', () => {
-  let local: LocalStore;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    local = await startLocalStore();
-  });
-  afterEach(() => client?.destroy());
-  afterAll(() => local.close());
+  const stores = storeForFaults();
 
   const faulty = () => {
-    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    const client = stores.client();
     const fault = dropAnswers(client, 'UpdateItemCommand', { when: (input) => String(input.UpdateExpression).includes('REMOVE') });
     return { store: new DynamoDbControlsStore({ client, tableName: RATE_LIMITS_TABLE.localName }), fault };
   };
-  const honest = () => new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+  const honest = () => new DynamoDbControlsStore({ client: stores.local().client, tableName: RATE_LIMITS_TABLE.localName });
 
   it('unblock: the block it removed is reported removed, not "was not blocked"', async () => {
     await honest().block({ range: '203.0.113.70', expiresAt: NOW + 3600, reason: 'test', createdAt: NOW });
@@ -45,14 +36,8 @@ describe('a containment write whose first answer is lost on the way back (the SD
 });
 
 describe('two blocks of one range', () => {
-  let local: LocalStore;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    local = await startLocalStore();
-  });
-  afterEach(() => client?.destroy());
-  afterAll(() => local.close());
-  const store = () => new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+  const stores = storeForFaults();
+  const store = () => new DynamoDbControlsStore({ client: stores.local().client, tableName: RATE_LIMITS_TABLE.localName });
   const entry = (range: string, hours: number, reason: string) => ({ range, expiresAt: NOW + hours * 3600, reason, createdAt: NOW });
 
   it('a shorter one after a longer one leaves the longer in force, and answers with it', async () => {
@@ -80,7 +65,7 @@ describe('two blocks of one range', () => {
   });
 
   it('a block whose answer was lost is the block it wrote (its retry meets its own expiry)', async () => {
-    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    const client = stores.client();
     const fault = dropAnswers(client, 'UpdateItemCommand', { when: (input) => String(input.UpdateExpression).startsWith('SET blocks.') });
     const faulty = new DynamoDbControlsStore({ client, tableName: RATE_LIMITS_TABLE.localName });
     const wanted = entry('203.0.113.82', 2, 'lost answer');

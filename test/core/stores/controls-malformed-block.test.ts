@@ -1,9 +1,8 @@
-import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbControlsStore } from '../../../core/stores/controls-store.js';
-import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
 import { RATE_LIMITS_KEYS, RATE_LIMITS_TABLE } from '../../../core/stores/tables.js';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { storeForFaults } from '../../helpers/lost-answer.js';
 
 const NOW = 1_800_000_000;
 const KEY = { pk: { S: RATE_LIMITS_KEYS.controls } };
@@ -15,18 +14,12 @@ const KEY = { pk: { S: RATE_LIMITS_KEYS.controls } };
  * without end.
  */
 describe('block over a stored entry that is no block', () => {
-  let local: LocalStore;
-  let client: DynamoDBClient;
+  const stores = storeForFaults();
   let writes = 0;
-  beforeAll(async () => {
-    local = await startLocalStore();
-  });
-  afterEach(() => client?.destroy());
-  afterAll(() => local.close());
 
   /** A store whose client refuses its 20th write: a loop fails the test instead of running on. */
   const bounded = () => {
-    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    const client = stores.client();
     writes = 0;
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -38,8 +31,8 @@ describe('block over a stored entry that is no block', () => {
     return new DynamoDbControlsStore({ client, tableName: RATE_LIMITS_TABLE.localName });
   };
   const plant = async (range: string, value: Record<string, unknown>) => {
-    await new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }).disable('plant', 'x', NOW);
-    await local.client.send(
+    await new DynamoDbControlsStore({ client: stores.local().client, tableName: RATE_LIMITS_TABLE.localName }).disable('plant', 'x', NOW);
+    await stores.local().client.send(
       new UpdateItemCommand({
         TableName: RATE_LIMITS_TABLE.localName,
         Key: KEY,
@@ -58,12 +51,12 @@ describe('block over a stored entry that is no block', () => {
     const entry = { range, expiresAt: NOW + 3600, reason: 'test', createdAt: NOW };
     expect(await bounded().block(entry)).toEqual(entry);
     expect(writes).toBeLessThan(5);
-    const store = new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+    const store = new DynamoDbControlsStore({ client: stores.local().client, tableName: RATE_LIMITS_TABLE.localName });
     expect((await store.load(NOW)).blocks).toContainEqual(entry);
   });
 
   it('a longer block still stays', async () => {
-    const store = new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
+    const store = new DynamoDbControlsStore({ client: stores.local().client, tableName: RATE_LIMITS_TABLE.localName });
     const longer = { range: '203.0.113.82', expiresAt: NOW + 86_400, reason: 'day', createdAt: NOW };
     await store.block(longer);
     expect(await bounded().block({ ...longer, expiresAt: NOW + 3600, reason: 'hour' })).toEqual(longer);

@@ -1,45 +1,27 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryRecord } from '../../../core/stores/delivery-store.js';
-import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
-import { dropAnswers } from '../../helpers/lost-answer.js';
+import { dropAnswers, storeForFaults } from '../../helpers/lost-answer.js';
+import { deliveryRecord } from '../../helpers/stored-delivery.js';
 
 const NOW = 1_800_000_000;
 let n = 0;
-const record = (): DeliveryRecord => ({
-  source: 'default',
-  deliveryId: `msg_done_${++n}`,
-  receivedAt: NOW * 1000,
-  expiresAt: NOW + 3600,
-  headers: { 'content-type': 'application/json' },
-  body: Buffer.from(JSON.stringify({ n })),
-  clientIp: '203.0.113.1',
-});
+const record = () => deliveryRecord(`msg_done_${++n}`, NOW);
 
 // No change was needed here: these pin down why. Both writes are conditioned on this claim's token, which only this claim holds.
 describe('complete and release whose first answer is lost on the way back (the SDK sends them again)', () => {
-  let local: LocalStore;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    local = await startLocalStore();
-  });
-  afterEach(() => client?.destroy());
-  afterAll(() => local.close());
-
-  const honest = () => new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName });
+  const stores = storeForFaults();
+  const honest = () => new DynamoDbDeliveryStore({ client: stores.local().client, tableName: DELIVERIES_TABLE.localName });
   const faulty = () => {
-    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
-    return new DynamoDbDeliveryStore({ client, tableName: DELIVERIES_TABLE.localName });
+    const client = stores.client();
+    return { store: new DynamoDbDeliveryStore({ client, tableName: DELIVERIES_TABLE.localName }), client };
   };
 
   it('complete: the retry sets the same values again; the record is stored once, without an error', async () => {
     const r = record();
     const claimed = await honest().claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
     if (claimed.outcome !== 'claimed') throw new Error('not claimed');
-    const store = faulty();
+    const { store, client } = faulty();
     const fault = dropAnswers(client, 'UpdateItemCommand');
     await expect(store.complete(r.source, r.deliveryId, claimed.token)).resolves.toBeUndefined();
     expect(fault.dropped()).toBe(1);
@@ -52,7 +34,7 @@ describe('complete and release whose first answer is lost on the way back (the S
     const r = record();
     const claimed = await honest().claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
     if (claimed.outcome !== 'claimed') throw new Error('not claimed');
-    const store = faulty();
+    const { store, client } = faulty();
     let retried: Awaited<ReturnType<DynamoDbDeliveryStore['claim']>> | undefined;
     const fault = dropAnswers(client, 'DeleteItemCommand', {
       between: async () => (retried = await honest().claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 })),

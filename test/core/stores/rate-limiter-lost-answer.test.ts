@@ -1,10 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbRateLimiter } from '../../../core/stores/dynamodb-rate-limiter.js';
 import { RATE_LIMITS_TABLE } from '../../../core/stores/tables.js';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
-import { dropAnswers } from '../../helpers/lost-answer.js';
+import { dropAnswers, storeForFaults } from '../../helpers/lost-answer.js';
 
 const T0 = 1_800_000_000_000 - (1_800_000_000_000 % 60_000); // a window boundary
 const MINUTE = 60_000;
@@ -14,17 +12,12 @@ const isGiveBack = (input: Record<string, unknown>) => String(input.UpdateExpres
 const isCount = (input: Record<string, unknown>) => !isGiveBack(input);
 
 describe('a rate-limit counter write whose answer is lost on the way back (the SDK sends it again)', () => {
-  let local: LocalStore;
+  const stores = storeForFaults();
+  /** The client of the test's faulty limiter, for dropAnswers. */
   let client: DynamoDBClient;
-  beforeAll(async () => {
-    local = await startLocalStore();
-  });
-  afterEach(() => client?.destroy());
-  afterAll(() => local.close());
-
-  const faultyClient = () => (client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }));
+  const faultyClient = () => (client = stores.client());
   const limiterOn = (c: DynamoDBClient) => new DynamoDbRateLimiter({ client: c, tableName: RATE_LIMITS_TABLE.localName });
-  const honest = () => limiterOn(local.client);
+  const honest = () => limiterOn(stores.local().client);
 
   it('a request that fits is admitted when the retry of its own count meets the limit (steady state)', async () => {
     const limiter = limiterOn(faultyClient());

@@ -1,28 +1,19 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
+import { describe, expect, it } from 'vitest';
 import { TOKENS_TABLE } from '../../../core/stores/tables.js';
 import { DynamoDbTokenStore, generateToken } from '../../../core/stores/token-store.js';
-import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
-import { dropAnswers } from '../../helpers/lost-answer.js';
+import { dropAnswers, storeForFaults } from '../../helpers/lost-answer.js';
 
 const NOW = 1_800_000_000;
 
 describe('a token write whose first answer is lost on the way back (the SDK sends it again)', () => {
-  let local: LocalStore;
-  let client: DynamoDBClient;
-  beforeAll(async () => {
-    local = await startLocalStore();
-  });
-  afterEach(() => client?.destroy());
-  afterAll(() => local.close());
+  const stores = storeForFaults();
 
   const faulty = (command: string) => {
-    client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    const client = stores.client();
     const fault = dropAnswers(client, command);
     return { store: new DynamoDbTokenStore({ client, tableName: TOKENS_TABLE.localName }), fault };
   };
-  const honest = () => new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName });
+  const honest = () => new DynamoDbTokenStore({ client: stores.local().client, tableName: TOKENS_TABLE.localName });
 
   it('create: the token it wrote is created, not a failure that leaves a live token nobody was shown', async () => {
     const { store, fault } = faulty('PutItemCommand');
