@@ -6,7 +6,7 @@ import {
   type ConditionalCheckFailedException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { translateStoreError } from './dynamodb-errors.js';
+import { itemOfFailedCondition, retriedBySdk, translateStoreError } from './dynamodb-errors.js';
 import { RATE_LIMITS_KEYS } from './tables.js';
 
 /** A blocked IP or CIDR range. */
@@ -170,9 +170,8 @@ export class DynamoDbControlsStore implements ControlsStore {
     } catch (error) {
       const failed = error as ConditionalCheckFailedException;
       if (failed.name !== 'ConditionalCheckFailedException') return translateStoreError(error);
-      if ((failed.$metadata?.attempts ?? 1) < 2) return false;
-      // DynamoDB returns the item with the failed condition; dynalite does not.
-      return (failed.Item ?? (await this.#read()))?.lastRemoval?.S === removal;
+      if (!retriedBySdk(failed)) return false;
+      return (await itemOfFailedCondition(this.#client, this.#tableName, KEY, failed))?.lastRemoval?.S === removal;
     }
   }
 

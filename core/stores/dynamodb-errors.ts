@@ -1,3 +1,4 @@
+import { GetItemCommand, type AttributeValue, type ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HttpError, StoreUnavailableError } from '../errors.js';
 
 const UNAVAILABLE = new Set([
@@ -36,4 +37,32 @@ export const translateStoreError = (error: unknown): never => {
   if (error instanceof HttpError) throw error;
   if (isUnavailable(error)) throw new StoreUnavailableError(error);
   throw error;
+};
+
+/**
+ * Whether the SDK sent the request more than once. A conditional write that
+ * failed after a retry may have failed on its own first attempt, which landed
+ * and whose answer was lost: the caller then looks for its own mark in
+ * {@link itemOfFailedCondition}.
+ */
+export const retriedBySdk = (error: { readonly $metadata?: { readonly attempts?: number } }): boolean =>
+  (error.$metadata?.attempts ?? 1) > 1;
+
+/**
+ * The item a conditional write failed on: DynamoDB returns it with the error
+ * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`); dynalite does not, so it
+ * is read, consistently. A failed read is translated as {@link translateStoreError} does.
+ */
+export const itemOfFailedCondition = async (
+  client: DynamoDBClient,
+  tableName: string,
+  key: Record<string, AttributeValue>,
+  error: ConditionalCheckFailedException,
+): Promise<Record<string, AttributeValue> | undefined> => {
+  if (error.Item) return error.Item;
+  try {
+    return (await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  } catch (readError) {
+    return translateStoreError(readError);
+  }
 };

@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { admitThreshold, retryAfterSeconds, windowAt, type RateLimit } from '../rate-limit/sliding-window.js';
-import { translateStoreError } from './dynamodb-errors.js';
+import { itemOfFailedCondition, retriedBySdk, translateStoreError } from './dynamodb-errors.js';
 import type { RateDecision, RateLimiter } from './rate-limit-store.js';
 import { RATE_LIMITS_KEYS } from './tables.js';
 
@@ -186,18 +180,10 @@ export class DynamoDbRateLimiter implements RateLimiter {
       if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
       // A first attempt's failure is the answer. After a retry, the item may hold this update (its answer lost):
       // then the item as it stands is what the first attempt would have answered.
-      if ((error.$metadata.attempts ?? 1) < 2) return undefined;
-      const item = error.Item ?? (await this.#read(Key));
+      if (!retriedBySdk(error)) return undefined;
+      // A read that fails (a role without GetItem) finds nothing of ours: the refusal stands.
+      const item = await itemOfFailedCondition(this.#client, this.#tableName, Key, error).catch(() => undefined);
       return item?.[name]?.S === token ? item : undefined;
-    }
-  }
-
-  /** The item, for dynalite, which returns none with a failed condition; a role without GetItem finds none. */
-  async #read(Key: Item): Promise<Item | undefined> {
-    try {
-      return (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key, ConsistentRead: true }))).Item;
-    } catch {
-      return undefined;
     }
   }
 }

@@ -8,7 +8,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { translateStoreError } from './dynamodb-errors.js';
+import { itemOfFailedCondition, retriedBySdk, translateStoreError } from './dynamodb-errors.js';
 
 /** Every read token starts with this, so secret scanners can find a leaked one. */
 export const TOKEN_PREFIX = 'hwk_';
@@ -114,7 +114,11 @@ export class DynamoDbTokenStore implements TokenStore {
     } catch (error) {
       // Our own item: the answer was lost and the SDK sent the same PutItem again. The hash is of 32 random bytes:
       // only this call wrote it. Failing here would leave a live token whose secret was never shown.
-      if (error instanceof ConditionalCheckFailedException && (await this.#existing(error, record.id))?.hash?.S === hash) return;
+      if (
+        error instanceof ConditionalCheckFailedException &&
+        (await itemOfFailedCondition(this.#client, this.#tableName, keyOf(record.id), error))?.hash?.S === hash
+      )
+        return;
       translateStoreError(error);
     }
   }
@@ -163,17 +167,10 @@ export class DynamoDbTokenStore implements TokenStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
       // A retry (the SDK resends when an answer is lost) can fail on our own first attempt's revokedAt: still revoked by us.
-      return (error.$metadata.attempts ?? 1) > 1 && (await this.#existing(error, id))?.revokedAt?.N === String(nowSeconds);
-    }
-  }
-
-  /** The item a conditional write failed on (DynamoDB returns it; dynalite does not, so it is read). */
-  async #existing(error: ConditionalCheckFailedException, id: string): Promise<Item | undefined> {
-    if (error.Item) return error.Item;
-    try {
-      return (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: keyOf(id), ConsistentRead: true }))).Item;
-    } catch (readError) {
-      return translateStoreError(readError);
+      return (
+        retriedBySdk(error) &&
+        (await itemOfFailedCondition(this.#client, this.#tableName, keyOf(id), error))?.revokedAt?.N === String(nowSeconds)
+      );
     }
   }
 
