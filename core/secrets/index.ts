@@ -1,4 +1,17 @@
 import type { SecretSource } from '../config/index.js';
+import { HttpError } from '../errors.js';
+
+/**
+ * The 503 of a source whose keys cannot be used now (unreadable, none valid,
+ * or stale while a signature matches none of them): the sender retries after
+ * `Retry-After`; `details` (never a key) go to the log only.
+ */
+export const secretsUnavailable = (details: Record<string, unknown>, cause?: unknown): HttpError =>
+  new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
+    cause,
+    headers: { 'Retry-After': '5' },
+    details,
+  });
 
 /**
  * Supplies the secrets of one source that are valid now (several during a

@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { HttpError } from '../errors.js';
-import { staticSecrets, type SecretProvider, type SecretProviderFactory } from './index.js';
+import type { HttpError } from '../errors.js';
+import { secretsUnavailable, staticSecrets, type SecretProvider, type SecretProviderFactory } from './index.js';
 
 /** Options of {@link secretsManagerProviders}. */
 export interface SecretsManagerProviderOptions {
@@ -101,12 +101,7 @@ export const parseSecretDocument = (text: string | undefined, options: ParseSecr
   return { keys: positions.map((index) => keys[index]) as SecretDocument['keys'], ...generatedLast, malformed, positions };
 };
 
-const unavailable = (secretId: string, cause: unknown, problem: string): HttpError =>
-  new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
-    cause,
-    headers: { 'Retry-After': '5' },
-    details: { secretId, problem },
-  });
+const unavailable = (secretId: string, cause: unknown, problem: string): HttpError => secretsUnavailable({ secretId, problem }, cause);
 
 /** Why a read failed, for the log: the SDK error's name, or the document problem. */
 const problemOf = (error: unknown): string => {

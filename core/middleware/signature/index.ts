@@ -1,6 +1,6 @@
 import type { SourceConfig } from '../../config/index.js';
 import { HttpError, type AuthenticationFailureCode } from '../../errors.js';
-import type { SecretProvider, SecretProviderFactory } from '../../secrets/index.js';
+import { secretsUnavailable, type SecretProvider, type SecretProviderFactory } from '../../secrets/index.js';
 import { decodeKey } from '../../secrets/keys.js';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
 import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
@@ -93,10 +93,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
       publishUnusable();
     }
     if (entry.keys.length === 0) {
-      throw new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
-        headers: { 'Retry-After': '5' },
-        details: { problem: "no usable key in the source's secrets" },
-      });
+      throw secretsUnavailable({ problem: "no usable key in the source's secrets" });
     }
     return entry.keys;
   };
@@ -112,9 +109,8 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     if (!result.ok) {
       // Keys that could not be refreshed may lack one staged since (a rotation): the sender is told to retry, not that it is wrong.
       if (result.noKeyMatched && (perSource.get(source.name) as SourceKeys).provider.stale?.()) {
-        throw new HttpError(503, 'unavailable', 'Webhook secrets are unavailable; retry later.', {
-          headers: { 'Retry-After': '5' },
-          details: { problem: 'the signature matches no cached key, and the secret could not be read again to look for a newer one' },
+        throw secretsUnavailable({
+          problem: 'the signature matches no cached key, and the secret could not be read again to look for a newer one',
         });
       }
       throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason: result.reason } });
