@@ -54,26 +54,37 @@ export const fetchDelivery = async (
 ): Promise<FetchedDelivery> => {
   const { signal, onRetry } = options;
   const path = `/deliveries/${encodeURIComponent(source)}/${encodeURIComponent(id)}`;
-  // With onRetry, no answer at all is retried like a 503: the read is a GET, so reading again forwards nothing twice.
-  const read = async (): Promise<Response | CommandFailed> => {
+  const what = terminalSafe(`${source}/${id}`);
+  /** One read: the answer, or why there is none, whether waiting may help, and how long to wait. */
+  const read = async (failures: number): Promise<Response | { problem: string; retryable: boolean; pauseMs: number }> => {
+    let response: Response;
     try {
-      return await apiGet(target, path, signal ? { signal } : {});
+      response = await apiGet(target, path, signal ? { signal } : {});
     } catch (error) {
-      if (onRetry && error instanceof CommandFailed) return error;
-      throw error;
+      // No answer at all is retried like a 503 (the read is a GET: reading again forwards nothing twice); replay fails at once.
+      if (!onRetry || !(error instanceof CommandFailed)) throw error;
+      return {
+        problem: `cannot read delivery ${what}: ${terminalSafe(error.message)}`,
+        retryable: true,
+        pauseMs: growingPauseMs(1000, failures),
+      };
     }
+    if (response.status === 200) return response;
+    return {
+      problem: `cannot read delivery ${what} from ${target.where}: ${await apiErrorOf(response)}`,
+      retryable: RETRYABLE_STATUSES.has(response.status),
+      pauseMs: Math.max(retryAfterMs(response), growingPauseMs(1000, failures)),
+    };
   };
-  let response = await read();
-  for (let failures = 0; response instanceof CommandFailed || response.status !== 200; failures += 1) {
-    const problem =
-      response instanceof CommandFailed
-        ? `cannot read delivery ${terminalSafe(`${source}/${id}`)}: ${terminalSafe(response.message)}`
-        : `cannot read delivery ${terminalSafe(`${source}/${id}`)} from ${target.where}: ${await apiErrorOf(response)}`;
-    if (!onRetry || (!(response instanceof CommandFailed) && !RETRYABLE_STATUSES.has(response.status))) throw new CommandFailed(problem);
-    const pauseMs = Math.max(response instanceof CommandFailed ? 0 : retryAfterMs(response), growingPauseMs(1000, failures));
-    onRetry(problem, pauseMs);
-    await sleep(pauseMs, undefined, signal ? { signal } : {});
-    response = await read();
+  let response: Response | undefined;
+  for (let failures = 0; !response; failures += 1) {
+    const outcome = await read(failures);
+    if (outcome instanceof Response) response = outcome;
+    else {
+      if (!onRetry || !outcome.retryable) throw new CommandFailed(outcome.problem);
+      onRetry(outcome.problem, outcome.pauseMs);
+      await sleep(outcome.pauseMs, undefined, signal ? { signal } : {});
+    }
   }
   const answer = (await response.json()) as DeliveryAnswer;
   if (typeof answer.body !== 'string')
