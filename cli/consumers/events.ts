@@ -34,11 +34,17 @@ const isDeliveryEvent = (value: unknown): value is DeliveryEvent => {
   return typeof v === 'object' && v !== null && typeof v.source === 'string' && typeof v.id === 'string';
 };
 
+/** Deliveries remembered as handled, so that one the server sends again is not handled twice. */
+const REMEMBERED = 10_000;
+
 /**
  * Follows `GET /events` until `signal` aborts: parses the server-sent events
  * as they arrive and reconnects after a dropped or ended connection with
  * `Last-Event-ID` (the id after the last delivery handled), so no delivery is
- * skipped or repeated. Refusals that retrying cannot fix (401, 403, 400, 404)
+ * skipped or repeated. A server that cannot tell which deliveries of its
+ * look-back a resumed client has sends them again; the last
+ * {@link REMEMBERED} handled are recognised by source and id, and passed
+ * over. Refusals that retrying cannot fix (401, 403, 400, 404)
  * end it with CommandFailed; 429 and 5xx are retried with a growing pause.
  */
 export const followEvents = async (target: ApiTarget, options: FollowOptions): Promise<void> => {
@@ -49,6 +55,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
   let failures = 0;
   let dropped = false;
   let connected = false;
+  const handled = new Set<string>();
 
   while (!signal.aborted) {
     let response: Response | undefined;
@@ -76,7 +83,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
       response = undefined;
     }
     if (response?.body) {
-      if (dropped) {
+      if (dropped && connected) {
         options.onNotice?.(
           lastEventId === undefined
             ? `reconnected to ${target.where} (the server gave no position before the drop, so deliveries stored while disconnected are not shown; see hookwarden deliveries)`
@@ -127,7 +134,14 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
             } catch {
               parsed = undefined;
             }
-            if (isDeliveryEvent(parsed)) await options.onDelivery(parsed);
+            if (isDeliveryEvent(parsed)) {
+              const key = `${parsed.source}\n${parsed.id}`;
+              if (!handled.has(key)) {
+                await options.onDelivery(parsed);
+                handled.add(key);
+                if (handled.size > REMEMBERED) handled.delete(handled.values().next().value as string);
+              }
+            }
             if (id !== undefined) lastEventId = id;
           }
         }

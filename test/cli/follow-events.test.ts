@@ -51,3 +51,64 @@ describe('followEvents on a stream with CRLF line ends (a proxy that rewrites th
     expect(seen.map((event) => event.id)).toEqual(['msg_crlf']);
   });
 });
+
+describe('followEvents across reconnections', () => {
+  let server: Server;
+  let url = '';
+  /** What each connection's request carried as Last-Event-ID, and how to answer it, in order. */
+  const asked: (string | undefined)[] = [];
+  let answers: ((res: ServerResponse) => void)[] = [];
+  const delivery = (id: string) =>
+    `event: delivery\ndata: ${JSON.stringify({ source: 'default', id, receivedAt: '2026-11-30T00:00:00.000Z', eventType: null, size: 2 })}\n`;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      asked.push(req.headers['last-event-id'] as string | undefined);
+      const answer = answers.shift();
+      if (answer) answer(res);
+      else res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': idle\n\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const follow = async (until: (seen: DeliveryEvent[], notices: string[]) => boolean) => {
+    const abort = new AbortController();
+    const seen: DeliveryEvent[] = [];
+    const notices: string[] = [];
+    const following = followEvents(
+      { url, token: 'hwk_test', where: 'the test server' },
+      { signal: abort.signal, onDelivery: async (event) => void seen.push(event), onNotice: (text) => void notices.push(text) },
+    );
+    for (let i = 0; i < 100 && !until(seen, notices); i++) await sleep(50);
+    abort.abort();
+    await following;
+    return { seen, notices };
+  };
+
+  // A server that cannot tell which deliveries of its window a resumed client has sends them again.
+  it('hands over a delivery the server sends again after a reconnection only once, and still moves its position past it', async () => {
+    asked.length = 0;
+    answers = [
+      (res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${delivery('msg_a')}id: A\n\n`),
+      (res) =>
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`${delivery('msg_a')}id: B\n\n${delivery('msg_b')}id: C\n\n`),
+    ];
+    const { seen } = await follow(() => asked.length >= 3);
+    expect(seen.map((event) => event.id)).toEqual(['msg_a', 'msg_b']);
+    expect(asked.slice(0, 3)).toEqual([undefined, 'A', 'C']);
+  });
+
+  it('says "connected", not "reconnected", when its first answer came only after a refusal', async () => {
+    asked.length = 0;
+    answers = [
+      (res) => res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"error":{"code":"unavailable"}}'),
+    ];
+    const { notices } = await follow((_, notices) => notices.length >= 2);
+    expect(notices[0]).toMatch(/503/);
+    expect(notices[1]).toBe('connected to the test server');
+  });
+});
