@@ -6,12 +6,13 @@ import { headerValuesFromEvent, singleValue } from '../headers.js';
 import { tokenRateLimited } from '../middleware/read-token/index.js';
 import type { RateDecision } from '../stores/rate-limit-store.js';
 import { READER_LIMIT_KEYS } from '../stores/tables.js';
-import { decodeCursor, encodeCursor, parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
+import { parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
 import { readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
 import { deliverySummary, sourcesAsked } from './routes.js';
 import type { ReaderSettings } from './settings.js';
 import { readerStateOf } from './state.js';
+import { decodeStreamId, encodeStreamId, openingAt, SentWindow, type StreamPosition } from './stream-position.js';
 
 /** Items one index query returns at most (before filtering). */
 const QUERY_LIMIT = 500;
@@ -24,23 +25,40 @@ export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
   'X-Accel-Buffering': 'no',
 };
 
-/** Where a stream starts: after the `Last-Event-ID` cursor, else after what was stored before it opened. */
-const startOf = (event: APIGatewayProxyEvent, nowMs: number, settleMs: number): string => {
+/** Where a stream starts: the position `Last-Event-ID` names, else after what was stored before it opened. */
+const startOf = (event: APIGatewayProxyEvent, nowMs: number, settleMs: number): StreamPosition => {
   const last = singleValue(headerValuesFromEvent(event, 'last-event-id'));
-  if (last === undefined || last === '') return seqCeiling(nowMs - settleMs);
-  const seq = last === null ? undefined : decodeCursor(last);
-  if (seq === undefined) throw new HttpError(400, 'cursor_invalid', 'Last-Event-ID is not an event id this API gave out.');
-  return seq;
+  if (last === undefined || last === '') return openingAt(seqCeiling(nowMs - settleMs));
+  const at = last === null ? undefined : decodeStreamId(last);
+  if (at === undefined) throw new HttpError(400, 'cursor_invalid', 'Last-Event-ID is not an event id this API gave out.');
+  return at;
 };
 
 /** The time part of a sort key or bound (`seqFloor`, `seqCeiling` or a delivery's). */
 const msOf = (seq: string): number => parseSeq(seq)?.storedAtMs ?? Number(seq.slice(0, 13));
 
+/** Every sort key the index holds in (`after`, `upTo`], oldest first. */
+const keysBetween = async (
+  feed: DeliveryFeed,
+  sources: readonly string[],
+  after: string,
+  upTo: string,
+  nowMs: number,
+): Promise<string[]> => {
+  const keys: string[] = [];
+  for (let from: string | undefined = after; from !== undefined;) {
+    const page = await feed.between({ sources, after: from, upTo, limit: QUERY_LIMIT, nowSeconds: Math.floor(nowMs / 1000) });
+    keys.push(...page.entries.map((entry) => entry.seq));
+    from = page.next;
+  }
+  return keys;
+};
+
 interface StreamOptions {
   readonly feed: DeliveryFeed;
   readonly settings: ReaderSettings;
   readonly sources: readonly string[];
-  readonly start: string;
+  readonly start: StreamPosition;
   readonly now: () => number;
   readonly notifier?: DeliveryNotifier;
   readonly telemetry: Telemetry;
@@ -52,24 +70,30 @@ interface StreamOptions {
 
 /**
  * One open stream. Every `pollMs` (or sooner, when the local server says a
- * delivery was stored) it reads the index, oldest first, from `lookBackMs`
- * behind its position up to `settleMs` before now, and sends each delivery it
- * has not sent yet. An event's id is the stream's position after it (the
- * highest sort key sent), so resuming with `Last-Event-ID` never repeats one;
- * a delivery stored late (a slow writer, index lag) is still sent while it
- * falls inside the look-back window. Reads the index only while the client
- * keeps up (under the body's high-water mark, so at most one page more is
- * held for a client that stops reading). Ends by itself after `streamMaxMs`, and
- * as soon as its token is revoked or expires (checked before every read).
- * The first read is made before the stream is handed back: a store that cannot
- * be read then rejects (503 `unavailable`), rather than a stream that ends at once.
+ * delivery was stored) it reads the index, oldest first, from the bottom of its
+ * window (`lookBackMs` behind its position) up to `settleMs` before now, and
+ * sends each delivery of the window it has not sent yet: a delivery stored late
+ * (a slow writer, index lag) is still sent while it falls inside the window.
+ * An event's id is the stream's position after it ({@link StreamPosition}: the
+ * window and a digest of what was sent in it), so a stream resumed with
+ * `Last-Event-ID` reads that window again and sends exactly what the client was
+ * not sent: nothing twice, and nothing that became visible after it dropped.
+ * When the digest cannot tell (more late deliveries than it can name, or sent
+ * ones since gone), the window is sent again: repeats rather than a gap, and a
+ * warning in the log.
+ * Reads the index only while the client keeps up (under the body's high-water
+ * mark, so at most one page more is held for a client that stops reading).
+ * Ends by itself after `streamMaxMs`, and as soon as its token is revoked or
+ * expires (checked before every read). The first read is made before the stream
+ * is handed back: a store that cannot be read then rejects (503 `unavailable`),
+ * rather than a stream that ends at once.
  */
 const openStream = async (options: StreamOptions): Promise<Readable> => {
   const { feed, settings, now, sources } = options;
-  const floor = options.start;
-  let position = floor;
+  // Only ever rises: nothing at or below it is sent (again).
+  let { lower, position } = options.start;
   let continueFrom: string | undefined;
-  const sent = new Map<string, number>();
+  let sent = new SentWindow();
   const opened = now();
   let lastWrite = opened;
   let wake: (() => void) | undefined;
@@ -80,32 +104,61 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
     lastWrite = now();
     stream.push(text);
   };
+  const idNow = (): string => encodeStreamId({ lower, position, sent: sent.digest() });
   const unsubscribe = options.notifier?.subscribe(() => {
     // A delivery was just stored: look once it has settled.
     setTimeout(() => wake?.(), settings.settleMs + 5).unref?.();
   });
 
-  const poll = async (): Promise<void> => {
-    const cutoff = now() - settings.settleMs;
-    const lowest = seqFloor(msOf(position) - settings.lookBackMs);
-    const after = continueFrom ?? (lowest > floor ? lowest : floor);
-    const page = await feed.between({ sources, after, upTo: seqCeiling(cutoff), limit: QUERY_LIMIT, nowSeconds: Math.floor(now() / 1000) });
-    continueFrom = page.next;
-    for (const entry of page.entries) {
-      if (entry.seq <= floor || sent.has(entry.seq)) continue;
-      sent.set(entry.seq, msOf(entry.seq));
-      if (entry.seq > position) position = entry.seq;
-      write(`event: delivery\nid: ${encodeCursor(position)}\ndata: ${JSON.stringify(deliverySummary(entry))}\n\n`);
-    }
-    const forgetBefore = msOf(position) - settings.lookBackMs - 1;
-    for (const [seq, ms] of sent) if (ms < forgetBefore) sent.delete(seq);
+  const resume = async (): Promise<void> => {
+    if (lower >= position) return;
+    // A window wider than this server's look-back (another setting, or not an id it gave out) is cut to it.
+    const bottom = seqFloor(msOf(position) - settings.lookBackMs);
+    if (lower < bottom) lower = bottom;
+    const visible = await keysBetween(feed, sources, lower, position, now());
+    const restored = lower === options.start.lower ? SentWindow.restore(visible, options.start.sent) : undefined;
+    if (restored) sent = restored;
+    else
+      options.telemetry.logger.warn(
+        'event stream resumed without knowing which deliveries of its window the client has; sending them again',
+        {
+          tokenId: options.tokenId,
+          window: visible.length,
+        },
+      );
   };
 
-  // Tells EventSource-like clients how soon to come back, sends the headers at once, and
-  // gives the opening position as the last event id: a client dropped before its first
-  // delivery resumes from here too, so nothing stored meanwhile is missed.
-  write(`retry: 1000\nid: ${encodeCursor(position)}\n\n`);
+  const poll = async (): Promise<void> => {
+    const cutoff = now() - settings.settleMs;
+    const page = await feed.between({
+      sources,
+      after: continueFrom ?? lower,
+      upTo: seqCeiling(cutoff),
+      limit: QUERY_LIMIT,
+      nowSeconds: Math.floor(now() / 1000),
+    });
+    continueFrom = page.next;
+    for (const entry of page.entries) {
+      if (entry.seq <= lower || sent.has(entry.seq)) continue;
+      sent.add(entry.seq);
+      if (entry.seq > position) {
+        position = entry.seq;
+        const bottom = seqFloor(msOf(position) - settings.lookBackMs);
+        if (bottom > lower) {
+          lower = bottom;
+          sent.dropUpTo(lower);
+        }
+      }
+      write(`event: delivery\nid: ${idNow()}\ndata: ${JSON.stringify(deliverySummary(entry))}\n\n`);
+    }
+  };
+
   try {
+    await resume();
+    // Tells EventSource-like clients how soon to come back, sends the headers at once, and
+    // gives the opening position as the last event id: a client dropped before its first
+    // delivery resumes from here too, so nothing stored meanwhile is missed.
+    write(`retry: 1000\nid: ${idNow()}\n\n`);
     await poll();
   } catch (error) {
     unsubscribe?.();

@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsHandler } from '../../core/reader/events.js';
-import { decodeCursor, encodeCursor, seqCeiling } from '../../core/stores/delivery-feed.js';
+import { encodeCursor, seqCeiling } from '../../core/stores/delivery-feed.js';
+import { decodeStreamId } from '../../core/reader/stream-position.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { readerGet } from '../helpers/proxy-event.js';
 import { claimStored } from '../helpers/stored-delivery.js';
@@ -44,7 +45,7 @@ describe('GET /events over real HTTP on dynalite', () => {
       eventType: 'a.b',
       size: 14,
     });
-    for (const e of events) expect(decodeCursor(e.id as string)).toBeDefined();
+    for (const e of events) expect(decodeStreamId(e.id as string)).toBeDefined();
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(stream.comments).toContain('keep-alive');
     stream.close();
@@ -92,7 +93,7 @@ describe('GET /events over real HTTP on dynalite', () => {
     for (let i = 0; i < 50 && !/^retry: \d+\nid: /.test(first.raw()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
     const opening = /^retry: \d+\nid: ([A-Za-z0-9_-]+)\n\n/.exec(first.raw())?.[1];
     expect(opening, 'the opening block carries an id').toBeDefined();
-    expect(decodeCursor(opening as string)).toBeDefined();
+    expect(decodeStreamId(opening as string)).toBeDefined();
     first.close();
     const sent = await Promise.all([h.deliver('default'), h.deliver('billing'), h.deliver('default')]);
     const resumed = await openSse(`${h.url}/events`, { ...auth(), 'last-event-id': opening as string });
@@ -103,7 +104,7 @@ describe('GET /events over real HTTP on dynalite', () => {
     expect(new Set(events.map((e) => data(e).id))).toEqual(new Set(sent.map((d) => d.id)));
   });
 
-  it('sends a delivery that became visible late (a slow writer) once, with an id that never moves the cursor back', async () => {
+  it('sends a delivery that became visible late (a slow writer) once, with an id that never moves the position back', async () => {
     const stream = await openSse(`${h.url}/events`, auth());
     // The stream must be older than the slow writer's lag (what was stored before it opened is not sent).
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -114,7 +115,9 @@ describe('GET /events over real HTTP on dynalite', () => {
     await claimStored(slow, 'late_1');
     const events = await stream.waitFor(2);
     expect(data(events[1] as SseEvent).id).toBe('late_1');
-    expect(events[1]?.id).toBe(position);
+    const after = decodeStreamId(events[1]?.id as string);
+    expect(after?.position).toBe(decodeStreamId(position)?.position);
+    expect(after?.sent.count).toBe((decodeStreamId(position)?.sent.count ?? 0) + 1);
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(stream.events.filter((e) => e.event === 'delivery')).toHaveLength(2);
     stream.close();
@@ -222,8 +225,8 @@ describe('GET /events for a client that does not read', () => {
     const body = answer.body as Readable;
     // 2,000 summaries of about 150 bytes wait in the index; the client never reads one.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    // One index page (500 summaries) past the high-water mark at most.
-    expect(body.readableLength).toBeLessThan(body.readableHighWaterMark + 500 * 200);
+    // One index page (500 events of about 500 bytes: a summary and an id) past the high-water mark at most.
+    expect(body.readableLength).toBeLessThan(body.readableHighWaterMark + 500 * 700);
     // Once it reads, the same stream sends the whole backlog, each delivery once.
     const ids: string[] = [];
     let text = '';
