@@ -143,11 +143,9 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
       sent.add(entry.seq);
       if (entry.seq > position) {
         position = entry.seq;
+        // The window follows the position: each id names a window no wider than the look-back.
         const bottom = seqFloor(msOf(position) - settings.lookBackMs);
-        if (bottom > lower) {
-          lower = bottom;
-          sent.dropUpTo(lower);
-        }
+        if (bottom > lower) sent.dropUpTo((lower = bottom));
       }
       write(`event: delivery\nid: ${idNow()}\ndata: ${JSON.stringify(deliverySummary(entry))}\n\n`);
     }

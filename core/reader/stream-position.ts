@@ -76,6 +76,9 @@ const sameDigest = (a: SentDigest, b: SentDigest): boolean => a.count === b.coun
 export class SentWindow {
   readonly #hashes = new Map<string, bigint>();
   readonly #sums: bigint[] = [...EMPTY.sums];
+  /** The keys in ascending order from `#head` on (those before it have left), so that leaving costs one step per key. */
+  #order: string[] = [];
+  #head = 0;
 
   has(seq: string): boolean {
     return this.#hashes.has(seq);
@@ -86,11 +89,32 @@ export class SentWindow {
     const hash = hashOf(seq);
     this.#hashes.set(seq, hash);
     powersOf(hash).forEach((p, j) => (this.#sums[j] = ((this.#sums[j] as bigint) + p) % PRIME));
+    const order = this.#order;
+    if (order.length === this.#head || (order[order.length - 1] as string) < seq) order.push(seq);
+    else {
+      // A late key: rare, and placed by binary search.
+      let low = this.#head;
+      let high = order.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if ((order[middle] as string) < seq) low = middle + 1;
+        else high = middle;
+      }
+      order.splice(low, 0, seq);
+    }
   }
 
   /** Forgets every key at or below `lower` (it has left the window). */
   dropUpTo(lower: string): void {
-    for (const [seq, hash] of this.#hashes) if (seq <= lower) this.#forget(seq, hash);
+    const order = this.#order;
+    while (this.#head < order.length && (order[this.#head] as string) <= lower) {
+      const seq = order[this.#head++] as string;
+      this.#forget(seq, this.#hashes.get(seq) as bigint);
+    }
+    if (this.#head > 1024 && this.#head * 2 > order.length) {
+      this.#order = order.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   digest(): SentDigest {
@@ -130,6 +154,7 @@ export class SentWindow {
         return value === 0n;
       };
       for (const [seq, hash] of [...window.#hashes]) if (isRoot(hash)) window.#forget(seq, hash);
+      window.#order = window.#order.filter((seq) => window.#hashes.has(seq));
     }
     // Whatever was named, the rest must be exactly what the client had: every power sum checked.
     return sameDigest(window.digest(), had) ? window : undefined;

@@ -94,3 +94,34 @@ describe('GET /events resumed after a delivery became visible late, behind the p
     expect(deliveries(resumed.events).map(idOf)).toEqual([next.id]);
   });
 });
+
+describe('GET /events resumed after a stream that was idle for longer than its look-back', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    h = await startReaderHarness({ settings: { lookBackMs: 1_000 } });
+  });
+  afterAll(() => h.close());
+
+  // The window an id names follows the position at once: an id naming a window wider than the
+  // look-back would be cut on resume, and what the client had could no longer be told (sent again).
+  it('names a window no wider than the look-back, so resuming repeats nothing', async () => {
+    const { token } = await h.token();
+    const auth = { authorization: `Bearer ${token}` };
+    const stream = await openSse(`${h.url}/events`, auth);
+    await h.deliver('default');
+    await stream.waitFor(1);
+    await sleep(2_500);
+    const after = await h.deliver('default');
+    const events = await stream.waitFor(2);
+    stream.close();
+    const last = decodeStreamId(events[1]?.id as string);
+    expect(Number(last?.position.slice(0, 13)) - Number(last?.lower.slice(0, 13))).toBeLessThanOrEqual(1_000);
+    const resumed = await openSse(`${h.url}/events`, { ...auth, 'last-event-id': events[1]?.id as string });
+    const next = await h.deliver('billing');
+    await resumed.waitFor(1);
+    await sleep(600);
+    resumed.close();
+    expect(deliveries(resumed.events).map(idOf)).toEqual([next.id]);
+    expect(idOf(events[1] as SseEvent)).toBe(after.id);
+  });
+});
