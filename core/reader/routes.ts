@@ -6,7 +6,8 @@ import { requireScope } from '../middleware/read-token/index.js';
 import type { HttpHandler } from '../pipeline.js';
 import { jsonResponse } from '../responses.js';
 import { decodeCursor, encodeCursor, type FeedEntry } from '../stores/delivery-feed.js';
-import { readerMiddlewares, readerPreflight, type ReaderDependencies } from './pipeline.js';
+import { startDeadline, withDeadline } from './deadline.js';
+import { readerLateAnswer, readerMiddlewares, readerPreflight, type ReaderDependencies } from './pipeline.js';
 import { readerStateOf } from './state.js';
 
 /** `GET /deliveries`: how many per page, by default and at most. */
@@ -40,7 +41,9 @@ const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'ut
 /**
  * `GET /deliveries?source&limit&cursor` (newest first, `next` an opaque cursor
  * or null) and `GET /deliveries/{source}/{id}` (kept headers and the body, as
- * UTF-8 text or base64 with `bodyEncoding`), behind the reader pipeline.
+ * UTF-8 text or base64 with `bodyEncoding`), behind the reader pipeline, each
+ * answered within `settings.requestBudgetMs` (less when the Lambda context has
+ * less time left): 503 `unavailable` with `Retry-After` when the store is too slow.
  */
 export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler => {
   const now = deps.now ?? Date.now;
@@ -96,7 +99,23 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
       throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
     return event.resource === '/deliveries' ? list(event, context) : get(event, context);
   };
-  const reader = middy(route).use(readerMiddlewares(deps)) as unknown as HttpHandler;
+  // Middy's own early timeout (5 ms before the end, a 500) is off: the deadline below answers long before it.
+  const reader = middy(route, { timeoutEarlyInMillis: 0 }).use(readerMiddlewares(deps)) as unknown as HttpHandler;
   const preflight = readerPreflight(deps);
-  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : reader(event, context));
+  const late = readerLateAnswer(deps);
+  const budgetMs = deps.settings.requestBudgetMs;
+  return async (event, context) => {
+    if (event.httpMethod === 'OPTIONS') return preflight(event, context);
+    // One deadline for the token lookup, the per-token count and the read, one after another: at it, every
+    // DynamoDB call still running is aborted and the request answers 503 `unavailable` as for any store
+    // failure; if it is still running `lateAnswerMs` later all the same, it is answered without it.
+    const deadline = startDeadline(budgetMs, context);
+    const answer = withDeadline(deadline.signal, () => reader(event, context));
+    answer.catch(() => undefined);
+    try {
+      return await Promise.race([answer, deadline.late.then(() => late(event, context))]);
+    } finally {
+      deadline.clear();
+    }
+  };
 };

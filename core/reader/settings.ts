@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window.js';
+import { READER_DEADLINE } from './deadline.js';
 
 /** How the deliveries API and its event stream behave, from the environment. */
 export interface ReaderSettings {
@@ -23,6 +24,12 @@ export interface ReaderSettings {
   readonly settleMs: number;
   /** How far behind the newest event a stream looks again for deliveries that became visible late (`HOOKWARDEN_STREAM_LOOKBACK_MS`). @default 30000 */
   readonly lookBackMs: number;
+  /**
+   * `GET /deliveries` and `GET /deliveries/{source}/{id}` answer 503 `unavailable` (with `Retry-After`) after
+   * this long at most, or sooner when the function has less time left (see core/reader/deadline.ts). Not read
+   * from the environment: derived from the reader function's timeout, so the two cannot drift. @default 8000
+   */
+  readonly requestBudgetMs: number;
 }
 
 /** Every default in one place. */
@@ -34,6 +41,7 @@ export const READER_DEFAULTS: ReaderSettings = {
   pollMs: 1_000,
   settleMs: 2_000,
   lookBackMs: 30_000,
+  requestBudgetMs: READER_DEADLINE.budgetMs,
 };
 
 const whole = (
@@ -98,6 +106,7 @@ export const readerSettings = (env: NodeJS.ProcessEnv = process.env): ReaderSett
     pollMs: whole(problems, 'HOOKWARDEN_STREAM_POLL_MS', env.HOOKWARDEN_STREAM_POLL_MS, 50, 60_000, READER_DEFAULTS.pollMs),
     settleMs: whole(problems, 'HOOKWARDEN_STREAM_SETTLE_MS', env.HOOKWARDEN_STREAM_SETTLE_MS, 0, 60_000, READER_DEFAULTS.settleMs),
     lookBackMs: whole(problems, 'HOOKWARDEN_STREAM_LOOKBACK_MS', env.HOOKWARDEN_STREAM_LOOKBACK_MS, 0, 600_000, READER_DEFAULTS.lookBackMs),
+    requestBudgetMs: READER_DEFAULTS.requestBudgetMs,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;

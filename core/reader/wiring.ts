@@ -7,6 +7,7 @@ import { TOKENS_TABLE, tableName } from '../stores/tables.js';
 import { TokenCache } from '../stores/token-cache.js';
 import { DynamoDbTokenStore } from '../stores/token-store.js';
 import type { Telemetry } from '../telemetry.js';
+import { deadlineBound } from './deadline.js';
 import type { DeliveryNotifier, ReaderDependencies } from './pipeline.js';
 import { readerSettings, type ReaderSettings } from './settings.js';
 
@@ -30,11 +31,14 @@ export interface ReaderWiringOptions {
  * Everything the deliveries API needs on one DynamoDB client: the deliveries
  * table (get) and its byTime index (list, stream), the tokens table behind a
  * 15 s cache, and the per-token counters on the rate-limits table. The reader
- * function and the local server wire it the same way.
+ * function and the local server wire it the same way. Every call of a request that
+ * runs under a deadline (withDeadline, core/reader/deadline.ts) is aborted when it passes.
  * @throws ConfigError for a bad HOOKWARDEN_API_RATE_LIMIT or stream setting
  */
 export const readerDependencies = (options: ReaderWiringOptions): ReaderDependencies => {
-  const { config, telemetry, client } = options;
+  const { config, telemetry } = options;
+  // Every store's calls carry the request's deadline, where the route sets one (GET /deliveries…).
+  const client = deadlineBound(options.client);
   const env = options.env ?? process.env;
   const tokens = new TokenCache({
     store: new DynamoDbTokenStore({ client, tableName: tableName(TOKENS_TABLE, env) }),

@@ -5,6 +5,7 @@ import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { READER_TIMEOUT_SECONDS } from '../../core/reader/deadline.js';
 import {
   DELIVERIES_BY_TIME,
   DELIVERIES_TABLE,
@@ -91,7 +92,8 @@ export class DeliveriesApi extends Construct {
         timeout,
         environment,
       });
-    const reader = make('Reader', 'functions/reader/handler', Duration.seconds(10));
+    // The reader's requests answer by a deadline derived from this same constant (core/reader/deadline.ts).
+    const reader = make('Reader', 'functions/reader/handler', Duration.seconds(READER_TIMEOUT_SECONDS));
     const events = make('Events', 'functions/events/handler', EVENTS_TIMEOUT);
     this.reader = reader.fn;
     this.readerRole = reader.role;

@@ -17,6 +17,7 @@ import { LocalNotifier } from '../../local/notifier.js';
 import { startHttpServer, type LocalHttpServer } from '../../local/server.js';
 import { emptyDir } from './harness.js';
 import { standardWebhooksSender } from './signed.js';
+import { stallingStore, type StallingStore } from './stalling-store.js';
 import { TEST_SECRETS } from './secrets.js';
 
 /** A local server with the webhook route and the deliveries API on dynalite, and helpers to feed and read it. */
@@ -29,6 +30,8 @@ export interface ReaderHarness {
   readonly tokens: DynamoDbTokenStore;
   readonly reader: ReaderDependencies;
   readonly http: LocalHttpServer;
+  /** With `stallable`: the HTTP hop between the client and dynalite, which can hang chosen requests. */
+  readonly stalls?: StallingStore;
   /** A new read token (every source unless `sources`), live for `ttlSeconds`. */
   token(options?: { sources?: string[]; ttlSeconds?: number }): Promise<{ token: string; id: string }>;
   /** Signs and posts one Standard Webhooks delivery to `source`; resolves to the status and the stored id. */
@@ -40,7 +43,14 @@ export interface ReaderHarness {
 
 /** Starts the harness. Sources: `default` and `billing`, both Standard Webhooks with the test secret. */
 export const startReaderHarness = async (
-  options: { env?: Record<string, string>; settings?: Partial<ReaderSettings>; notifier?: boolean; tokenCacheMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    settings?: Partial<ReaderSettings>;
+    notifier?: boolean;
+    tokenCacheMs?: number;
+    /** The client reaches dynalite through a {@link StallingStore} (`stalls`). @default false */
+    stallable?: boolean;
+  } = {},
 ): Promise<ReaderHarness> => {
   const env = {
     HOOKWARDEN_CONFIG_JSON: JSON.stringify({
@@ -54,7 +64,8 @@ export const startReaderHarness = async (
   };
   const config = loadConfig(env, emptyDir());
   const local = await startLocalStore();
-  const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', maxAttempts: 2 });
+  const stalls = options.stallable ? await stallingStore(local.endpoint) : undefined;
+  const client = createDynamoDbClient({ endpoint: stalls?.endpoint ?? local.endpoint, region: 'local', maxAttempts: 2 });
   const telemetry = createTelemetry();
   const deps: PipelineDependencies = {
     config,
@@ -88,6 +99,7 @@ export const startReaderHarness = async (
     tokens,
     reader,
     http,
+    ...(stalls ? { stalls } : {}),
     token: async ({ sources = [], ttlSeconds = 3600 } = {}) => {
       const { token, id, hash } = generateToken();
       const now = Math.floor(Date.now() / 1000);
@@ -109,6 +121,7 @@ export const startReaderHarness = async (
     close: async () => {
       await http.close();
       client.destroy();
+      await stalls?.close();
       await local.close();
     },
   };

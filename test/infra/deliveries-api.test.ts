@@ -1,5 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { READER_DEADLINE, READER_TIMEOUT_SECONDS } from '../../core/reader/deadline.js';
+import { READER_DEFAULTS } from '../../core/reader/settings.js';
 import { DELIVERIES_BY_TIME, RATE_LIMITS_KEYS, READER_LIMIT_KEYS } from '../../core/stores/tables.js';
 import { outputKey } from '../../lib/stack-outputs.js';
 import { prodSettings, synth } from './helpers.js';
@@ -72,6 +74,18 @@ describe('the deliveries API in the synthesized stack', () => {
       Handler: 'index.handler',
       Role: { 'Fn::GetAtt': [idOf(api.eventsRole), 'Arn'] },
     });
+  });
+
+  // The reader answers its own 503 by a deadline derived from its timeout: a timeout set here alone, or a budget
+  // set there alone, would let a slow store run into the function's end (API Gateway's 502/504) again.
+  it('gives the reader function the timeout its request deadline is derived from, with the deadline, the late answer and the margin inside it', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: READER_TIMEOUT_SECONDS,
+      Role: { 'Fn::GetAtt': [idOf(api.readerRole), 'Arn'] },
+    });
+    expect(READER_DEFAULTS.requestBudgetMs).toBe(READER_DEADLINE.budgetMs);
+    expect(READER_DEADLINE.budgetMs + READER_DEADLINE.marginMs).toBeLessThanOrEqual(READER_TIMEOUT_SECONDS * 1000);
+    expect(READER_DEADLINE.lateAnswerMs).toBeLessThan(READER_DEADLINE.marginMs);
   });
 
   it('grants the reader and events functions read-only access: no write on deliveries, exact resources', () => {
