@@ -10,6 +10,14 @@ export interface DynamoDbClientOptions {
   readonly maxAttempts?: number;
   /** How long to wait for a connection. @default 1000 */
   readonly connectionTimeoutMs?: number;
+  /** How long one attempt may take. @default 3000 */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Whether an attempt still unanswered after `requestTimeoutMs` is ended, so the SDK retries it on a
+   * fresh connection. Without it the SDK only warns (on the console), and a connection that stays silent
+   * is given up after 300 s (the SDK's default socket timeout). @default false
+   */
+  readonly endSlowAttempts?: boolean;
 }
 
 /**
@@ -20,7 +28,11 @@ export const createDynamoDbClient = (options: DynamoDbClientOptions = {}): Dynam
   const config: DynamoDBClientConfig = {
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: options.connectionTimeoutMs ?? 1_000, requestTimeout: 3_000 },
+    requestHandler: {
+      connectionTimeout: options.connectionTimeoutMs ?? 1_000,
+      requestTimeout: options.requestTimeoutMs ?? 3_000,
+      ...(options.endSlowAttempts ? { throwOnRequestTimeout: true } : {}),
+    },
   };
   if (options.endpoint) {
     config.endpoint = options.endpoint;

@@ -125,3 +125,28 @@ describe('the reader function answers before its own timeout, whatever its budge
     expect(result.headers?.['Retry-After']).toBe('5');
   });
 });
+
+describe("the reader's client ends a stuck attempt and retries it (endSlowAttempts, as functions/reader/handler.ts sets it)", () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    // An attempt may take 300 ms; the request has 10 s.
+    h = await startReaderHarness({
+      tokenCacheMs: 0,
+      stallable: true,
+      settings: { requestBudgetMs: 10_000 },
+      client: { requestTimeoutMs: 300, endSlowAttempts: true },
+    });
+  });
+  afterAll(() => h.close());
+
+  // Before, the SDK only warned after requestTimeout and kept waiting: one stuck connection held the request
+  // until its deadline (a 503) although the store answered a second attempt at once.
+  it('a list whose first Query attempt hangs is answered 200 by the second attempt, well inside the deadline', async () => {
+    const { token } = await h.token();
+    const stalls = h.stalls as StallingStore;
+    stalls.stall('Query', { times: 1 });
+    const res = await fetch(`${h.url}/deliveries`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(HANG) });
+    expect(res.status).toBe(200);
+    expect(stalls.held()).toBe(1);
+  });
+});

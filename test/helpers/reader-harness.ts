@@ -7,7 +7,7 @@ import { createDeliveriesHandler } from '../../core/reader/routes.js';
 import { READER_DEFAULTS, type ReaderSettings } from '../../core/reader/settings.js';
 import { readerDependencies } from '../../core/reader/wiring.js';
 import { environmentSecretProviders } from '../../core/secrets/index.js';
-import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { createDynamoDbClient, type DynamoDbClientOptions } from '../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { TOKENS_TABLE } from '../../core/stores/tables.js';
 import { DynamoDbTokenStore, generateToken } from '../../core/stores/token-store.js';
@@ -50,6 +50,8 @@ export const startReaderHarness = async (
     tokenCacheMs?: number;
     /** The client reaches dynalite through a {@link StallingStore} (`stalls`). @default false */
     stallable?: boolean;
+    /** More options of the harness's one client. @default 2 attempts */
+    client?: DynamoDbClientOptions;
   } = {},
 ): Promise<ReaderHarness> => {
   const env = {
@@ -65,7 +67,12 @@ export const startReaderHarness = async (
   const config = loadConfig(env, emptyDir());
   const local = await startLocalStore();
   const stalls = options.stallable ? await stallingStore(local.endpoint) : undefined;
-  const client = createDynamoDbClient({ endpoint: stalls?.endpoint ?? local.endpoint, region: 'local', maxAttempts: 2 });
+  const client = createDynamoDbClient({
+    maxAttempts: 2,
+    ...options.client,
+    endpoint: stalls?.endpoint ?? local.endpoint,
+    region: 'local',
+  });
   const telemetry = createTelemetry();
   const deps: PipelineDependencies = {
     config,
