@@ -36,7 +36,10 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .command('blocks')
     .description('list blocked addresses and disabled sources (with --stack also what the WAF IP sets drop)')
     .addOption(stackOption())
-    .option('--json', 'print one JSON object: where, blocks, disabledSources (and edge with --stack on a stack with WAF)')
+    .option(
+      '--json',
+      'print one JSON object: where, blocks, disabledSources, and with --stack on a stack with WAF: edge (the members of the IP sets read) and unread (each IP set that could not be read: set, arn, reason; then the exit code is 1)',
+    )
     .action(async (options) => {
       exit.code = await blocksCommand(context, options, aws);
     });

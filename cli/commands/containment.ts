@@ -160,27 +160,37 @@ export const unblockCommand = async (context: CliContext, text: string, options:
   );
 };
 
+/** A WAF IP set `blocks` could not read: its name, its ARN and why, in an operator's words. */
+interface UnreadSet {
+  readonly set: string;
+  readonly arn: string;
+  readonly reason: string;
+}
+
 /**
  * The members of the stack's WAF IP sets: they have no expiry, so an address stays dropped at the
- * edge after its block in the functions ended, until `unblock`.
+ * edge after its block in the functions ended, until `unblock`. A set that cannot be read is named
+ * in `unread` and the other is still read.
  */
-const edgeMembers = async (target: ContainmentTarget): Promise<{ members: Array<{ range: string; set: string }>; unread?: string }> => {
+const edgeMembers = async (target: ContainmentTarget): Promise<{ members: Array<{ range: string; set: string }>; unread: UnreadSet[] }> => {
   const members: Array<{ range: string; set: string }> = [];
+  const unread: UnreadSet[] = [];
   for (const arn of [target.waf?.ipv4SetArn, target.waf?.ipv6SetArn]) {
     if (!target.waf || !arn) continue;
     try {
       members.push(...(await readIpSet(target.waf.client, arn)).map((range) => ({ range, set: ipSetName(arn) })));
     } catch (error) {
-      return {
-        members,
-        unread: `could not read the WAF IP set ${ipSetName(arn)} (${ipSetProblem(error)}): the addresses the edge drops are not listed`,
-      };
+      unread.push({ set: ipSetName(arn), arn, reason: ipSetProblem(error) });
     }
   }
-  return { members };
+  return { members, unread };
 };
 
-/** `hookwarden blocks`: the current blocks and disabled sources, and with `--stack` what the WAF IP sets drop (`--json`: one object). */
+/**
+ * `hookwarden blocks`: the current blocks and disabled sources, and with `--stack` what the WAF IP sets drop.
+ * `--json` prints one object; with WAF its `edge` lists the members read and `unread` the sets that could
+ * not be read (exit 1 then, as the plain list exits 1 after naming them).
+ */
 export const blocksCommand = async (context: CliContext, options: TargetOptions & { json?: boolean }, aws?: AwsClients): Promise<number> =>
   withContainmentTarget(
     context,
@@ -190,22 +200,25 @@ export const blocksCommand = async (context: CliContext, options: TargetOptions 
       const edge = await edgeMembers(target);
       const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
       if (options.json) {
-        if (edge.unread) throw new CommandFailed(edge.unread);
+        // What could be read is printed either way: a script gets its document and the exit code says it is incomplete.
         output.json({
           where: target.where,
           blocks: controls.blocks.map((b) => ({ range: b.range, until: iso(b.expiresAt), reason: b.reason })),
           disabledSources: controls.disabledSources.map((d) => ({ source: d.source, since: iso(d.since), reason: d.reason })),
-          ...(target.waf ? { edge: edge.members } : {}),
+          ...(target.waf ? { edge: edge.members, unread: edge.unread } : {}),
         });
-        return 0;
+        return edge.unread.length > 0 ? 1 : 0;
       }
-      if (controls.blocks.length === 0 && edge.members.length === 0 && !edge.unread) output.line('no blocked addresses');
+      if (controls.blocks.length === 0 && edge.members.length === 0 && edge.unread.length === 0) output.line('no blocked addresses');
       for (const block of controls.blocks) output.line(terminalSafe(`${block.range}  until ${iso(block.expiresAt)}  ${block.reason}`));
       for (const member of edge.members)
         output.line(terminalSafe(`${member.range}  at the edge (WAF IP set ${member.set}, until unblock)`));
       for (const source of controls.disabledSources)
         output.line(terminalSafe(`source ${source.source} disabled since ${iso(source.since)}  ${source.reason}`));
-      if (edge.unread) throw new CommandFailed(edge.unread);
+      if (edge.unread.length > 0)
+        throw new CommandFailed(
+          `could not read ${edge.unread.map((u) => `the WAF IP set ${u.set} (${u.reason})`).join(' nor ')}: the addresses the edge drops are not listed`,
+        );
       return 0;
     },
     aws,

@@ -1,0 +1,127 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/program.js';
+import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
+import { outputKey } from '../../lib/stack-outputs.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { startFakeWaf, type FakeWaf } from '../helpers/fake-waf.js';
+import { emptyDir } from '../helpers/harness.js';
+
+// WAF over its JSON protocol on loopback (the real SDK parses its refusals); DynamoDB is dynalite;
+// CloudFormation, which has no local server, is aws-sdk-client-mock.
+const STACK = 'Hookwarden-prod';
+const cfn = mockClient(CloudFormationClient);
+
+describe('blocks --stack --json when a WAF IP set cannot be read', () => {
+  let local: LocalStore;
+  let waf: FakeWaf;
+  let ipv4Set: string;
+  let ipv6Set: string;
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+    waf = await startFakeWaf();
+    ipv4Set = waf.addSet('FirewallBlockedIpv4-abc', '1111-2222');
+    ipv6Set = waf.addSet('FirewallBlockedIpv6-abc', '3333-4444');
+    const now = Math.floor(Date.now() / 1000);
+    await new DynamoDbControlsStore({ client: local.client, tableName: RATE_LIMITS_TABLE.localName }).block({
+      range: '203.0.113.7',
+      expiresAt: now + 3600,
+      reason: 'credential stuffing',
+      createdAt: now,
+    });
+  });
+  afterAll(async () => {
+    await waf.close();
+    await local.close();
+  });
+  beforeEach(() => {
+    cfn.reset();
+    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({
+      Stacks: [
+        {
+          StackName: STACK,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName },
+            { OutputKey: outputKey('blockedIpv4Set'), OutputValue: ipv4Set },
+            { OutputKey: outputKey('blockedIpv6Set'), OutputValue: ipv6Set },
+          ],
+        },
+      ],
+    });
+    waf.refusals.clear();
+    waf.sets.get('1111-2222')!.addresses = ['198.51.100.0/24'];
+    waf.sets.get('3333-4444')!.addresses = ['2001:db8:bad::/48'];
+  });
+
+  const blocksJson = async (): Promise<{ code: number; stdout: string; stderr: string }> => {
+    let stdout = '';
+    let stderr = '';
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+    try {
+      const code = await run(
+        ['node', 'hookwarden', 'blocks', '--stack', STACK, '--json'],
+        { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
+        {
+          cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+          dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+          wafv2: () => waf.client(),
+          secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
+        },
+      );
+      return { code, stdout, stderr };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  };
+
+  it('both sets read: edge lists their members and unread is empty (exit 0)', async () => {
+    const result = await blocksJson();
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      where: `stack ${STACK}`,
+      blocks: [{ range: '203.0.113.7', reason: 'credential stuffing' }],
+      edge: [
+        { range: '198.51.100.0/24', set: 'FirewallBlockedIpv4-abc' },
+        { range: '2001:db8:bad::/48', set: 'FirewallBlockedIpv6-abc' },
+      ],
+      unread: [],
+    });
+  });
+
+  it('the IPv4 set refuses the read: prints the JSON of what was read (the IPv6 set too) and names the unread set in unread; exit 1', async () => {
+    waf.refusals.set('GetIPSet 1111-2222', { type: 'AccessDeniedException', message: 'User is not authorized to perform: wafv2:GetIPSet' });
+    const result = await blocksJson();
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      where: `stack ${STACK}`,
+      blocks: [{ range: '203.0.113.7', until: expect.any(String), reason: 'credential stuffing' }],
+      disabledSources: [],
+      edge: [{ range: '2001:db8:bad::/48', set: 'FirewallBlockedIpv6-abc' }],
+      unread: [{ set: 'FirewallBlockedIpv4-abc', arn: ipv4Set, reason: 'User is not authorized to perform: wafv2:GetIPSet' }],
+    });
+    expect(result.stderr).toBe('');
+  });
+
+  it('neither set can be read (the IP sets were removed): both named, the blocks in the functions still printed; exit 1', async () => {
+    waf.refusals.set('GetIPSet 1111-2222', { type: 'WAFNonexistentItemException', message: 'no such set' });
+    waf.refusals.set('GetIPSet 3333-4444', { type: 'WAFNonexistentItemException', message: 'no such set' });
+    const result = await blocksJson();
+    expect(result.code).toBe(1);
+    const printed = JSON.parse(result.stdout) as { blocks: unknown[]; edge: unknown[]; unread: Array<{ set: string; reason: string }> };
+    expect(printed.blocks).toHaveLength(1);
+    expect(printed.edge).toEqual([]);
+    expect(printed.unread).toEqual([
+      { set: 'FirewallBlockedIpv4-abc', arn: ipv4Set, reason: "the IP set does not exist (was the stack's WAF removed?)" },
+      { set: 'FirewallBlockedIpv6-abc', arn: ipv6Set, reason: "the IP set does not exist (was the stack's WAF removed?)" },
+    ]);
+  });
+});
