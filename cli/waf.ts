@@ -60,6 +60,73 @@ export const updateIpSet = async (client: WAFV2Client, arn: string, cidr: string
   }
 };
 
+/** A failed read of the table by {@link matchIpSet}, kept apart from WAF's own errors; `cause` is the store's error. */
+export class TableReadFailed extends Error {
+  override readonly name = 'TableReadFailed';
+  constructor(cause: unknown) {
+    super((cause as Error).message, { cause });
+  }
+}
+
+/**
+ * Makes a WAF IP set hold one CIDR exactly when the table blocks it, after this command wrote the
+ * table: the set is read, then the table (`inTable`); when they disagree the set is written with the
+ * lock token of that read, and the table is read again after the write, until the set (as last read
+ * or written) and a later read of the table agree.
+ *
+ * Why: a block writes the table then the set, an unblock the set then the table, so when both run at
+ * once the table can end with the last one's word and the set with the other's (blocked at the edge
+ * only). With every command ending here, the last write of the set is always followed by a read of
+ * the table, and the last write of the table by a read of the set then the table, so once the
+ * commands are done the two agree, on the table's last word. A write refused for its lock token
+ * starts again from a fresh read, up to {@link IP_SET_ATTEMPTS} writes.
+ * @param inTable whether the table blocks the CIDR now (a consistent read)
+ * @returns member: whether the set holds it at the end (what the table said last); changed: whether this call wrote the set (or a write whose answer was lost, or one another operator made to the same end)
+ * @throws TableReadFailed when `inTable` fails; the SDK's error when WAF refuses for another reason than the lock token, or the lock after the last attempt
+ */
+export const matchIpSet = async (
+  client: WAFV2Client,
+  arn: string,
+  cidr: string,
+  inTable: () => Promise<boolean>,
+): Promise<{ member: boolean; changed: boolean }> => {
+  const id = parseIpSetArn(arn);
+  const wanted = canonicalRange(cidr) ?? cidr;
+  const read = async (): Promise<{ others: string[]; member: boolean; lockToken: string | undefined }> => {
+    const current = await client.send(new GetIPSetCommand(id));
+    const addresses = current.IPSet?.Addresses ?? [];
+    const others = addresses.filter((member) => (canonicalRange(member) ?? member) !== wanted);
+    return { others, member: others.length < addresses.length, lockToken: current.LockToken };
+  };
+  let set = await read();
+  let changed = false;
+  let refused: unknown;
+  for (let writes = 0; ; writes++) {
+    const blocked = await inTable().catch((error: unknown) => {
+      throw new TableReadFailed(error);
+    });
+    if (set.member === blocked) return { member: blocked, changed };
+    if (writes >= IP_SET_ATTEMPTS)
+      throw (
+        refused ??
+        new Error(`the table changed after each of ${IP_SET_ATTEMPTS} writes of the set (operators keep blocking and unblocking it)`)
+      );
+    changed = true;
+    try {
+      const written = await client.send(
+        new UpdateIPSetCommand({ ...id, Addresses: blocked ? [...set.others, cidr] : set.others, LockToken: set.lockToken }),
+      );
+      set = { others: set.others, member: blocked, lockToken: written.NextLockToken };
+      refused = undefined;
+    } catch (error) {
+      if ((error as Error).name !== 'WAFOptimisticLockException') throw error;
+      refused = error;
+      await pause(Math.random() * 100 * (writes + 1));
+      set = await read();
+    }
+  }
+};
+
 /** Why {@link updateIpSet} failed, in an operator's words (the SDK's own message where there is nothing to add). */
 export const ipSetProblem = (error: unknown): string => {
   const { name, message } = error as Error;

@@ -4,7 +4,7 @@ import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
 import { tableProblem, withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets.js';
-import { ipSetName, ipSetProblem, readIpSet, updateIpSet, wafCidr } from '../waf.js';
+import { ipSetName, ipSetProblem, matchIpSet, readIpSet, TableReadFailed, updateIpSet, wafCidr } from '../waf.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -37,6 +37,10 @@ export interface TargetOptions {
   stack?: string;
 }
 
+/** Whether the table holds a block of `range` (canonical), expired or not: the edge keeps an address until unblock. */
+const blockedInTable = async (target: ContainmentTarget, range: string): Promise<boolean> =>
+  (await target.controls.load(0)).blocks.some((block) => canonicalRange(block.range) === range);
+
 /** `hookwarden block <ip|cidr> --for 24h --reason "..."`. */
 export const blockCommand = async (
   context: CliContext,
@@ -68,17 +72,23 @@ export const blockCommand = async (
       );
       const arn = wafSet(target, family);
       if (target.waf && arn) {
-        let added: boolean;
+        let edge: { member: boolean; changed: boolean };
         try {
-          added = await updateIpSet(target.waf.client, arn, cidr, 'add');
+          edge = await matchIpSet(target.waf.client, arn, cidr, () => blockedInTable(target, range));
         } catch (error) {
+          if (error instanceof TableReadFailed) throw error.cause;
           throw new CommandFailed(
             `${cidr} was NOT added to the WAF IP set ${ipSetName(arn)}: ${ipSetProblem(error)}. ` +
               `The block above stands in the functions (403 ip_blocked), but the edge still lets ${range} reach Lambda: run the same block again to add it there`,
           );
         }
+        if (!edge.member)
+          throw new CommandFailed(
+            `${range} is NOT blocked: an unblock of it ran at the same time and lifted the block above after this command wrote it, ` +
+              `so ${cidr} is not in the WAF IP set ${ipSetName(arn)} either (the functions and the edge agree): run the same block again to block it`,
+          );
         output.line(
-          added
+          edge.changed
             ? `added ${cidr} to the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`
             : `${cidr} was already in the WAF IP set (the edge drops it before Lambda runs; it stays there until unblock)`,
         );
@@ -113,9 +123,12 @@ export const unblockCommand = async (context: CliContext, text: string, options:
     context,
     options.stack,
     async (target) => {
-      // A block written in another spelling of the same range (by hand, or before ranges were canonical) is the same block.
-      const { blocks } = await target.controls.load(Math.floor(Date.now() / 1000));
-      const stored = blocks.map((block) => block.range).filter((key) => key !== range && canonicalRange(key) === range);
+      // A block written in another spelling of the same range (by hand, or before ranges were canonical) is the same block;
+      // an expired one too (the edge keeps an address until unblock, whatever the block's end).
+      const now = Math.floor(Date.now() / 1000);
+      const { blocks: all } = await target.controls.load(0);
+      const blocks = all.filter((block) => block.expiresAt > now);
+      const stored = all.map((block) => block.range).filter((key) => key !== range && canonicalRange(key) === range);
       // The edge first: if WAF refuses, nothing is lifted anywhere, which is simple to say and to retry.
       const arn = wafSet(target, family);
       let fromWaf = false;
@@ -137,6 +150,31 @@ export const unblockCommand = async (context: CliContext, text: string, options:
         throw new CommandFailed(
           `${range} is only partly unblocked: removed ${cidr} from the WAF IP set, but the block in the functions of ${target.where} could not be lifted: ${tableProblem(error)}; they may still answer 403 ip_blocked; run the same unblock again`,
         );
+      }
+      if (target.waf && arn) {
+        // A block of the same range running at the same time may have added it to the set after the removal above:
+        // the set is made to agree with the table (see matchIpSet), and a block written after this one's lift wins.
+        let edge: { member: boolean; changed: boolean };
+        try {
+          edge = await matchIpSet(target.waf.client, arn, cidr, () => blockedInTable(target, range));
+        } catch (error) {
+          if (error instanceof TableReadFailed) throw error.cause;
+          throw new CommandFailed(
+            `${range} is unblocked in the functions of ${target.where}, but the WAF IP set ${ipSetName(arn)} could not be checked again for a block made at the same time: ${ipSetProblem(error)}; ` +
+              `run the same unblock again (or see blocks --stack)`,
+          );
+        }
+        if (edge.member) {
+          const again = (await target.controls.load(0)).blocks.find((block) => canonicalRange(block.range) === range);
+          throw new CommandFailed(
+            terminalSafe(
+              `${range} is blocked again: a block of it ran at the same time and was written in the functions after this command lifted it` +
+                `${again ? ` (until ${new Date(again.expiresAt * 1000).toISOString()}, ${again.reason})` : ''}, ` +
+                `so ${cidr} is in the WAF IP set ${ipSetName(arn)} too (the functions and the edge agree): run the same unblock again to lift it`,
+            ),
+          );
+        }
+        fromWaf ||= edge.changed;
       }
       const removed = removals.includes(true);
       output.line(
