@@ -88,6 +88,14 @@ describe('block and unblock of the same address at the same time end with the ta
   const inTable = async (): Promise<boolean> => (await store.load(0)).blocks.some((b) => b.range === ADDRESS);
   const atEdge = (): boolean => waf.sets.get('1111-2222')!.addresses.includes(`${ADDRESS}/32`);
 
+  it('unblock lifts an expired entry of the address in another spelling too: not taken for a block made at the same time', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await store.block({ range: `${ADDRESS}/32`, expiresAt: now - 60, reason: 'by hand, expired', createdAt: now - 3660 });
+    expect(await operator().run(['unblock', ADDRESS])).toBe(0);
+    expect({ table: (await store.load(0)).blocks.length > 0, edge: atEdge() }).toEqual({ table: false, edge: false });
+    expect(printed).toMatch(/^unblocked 203\.0\.113\.7 /m);
+  });
+
   it("unblock runs whole while block's WAF write is on its way: block takes it out of the set again, and says it is not blocked", async () => {
     const blocker = operator();
     const wafWrite = holdCall(blocker.waf, 'UpdateIPSetCommand');
