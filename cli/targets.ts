@@ -47,7 +47,8 @@ export const sourceOutput = (outputs: ReadonlyMap<string, string>, output: Sourc
 
 /**
  * A table's failure in an operator's words: the store translates throttling and timeouts into an
- * HTTP 503 whose sentence speaks of the delivery store; the cause says what happened.
+ * HTTP 503 ({@link StoreUnavailableError}, written for a webhook sender); this names the table and
+ * gives the cause, what happened.
  */
 export const tableProblem = (error: unknown, table = 'table'): string =>
   error instanceof StoreUnavailableError
@@ -76,6 +77,14 @@ export const withLocalStore = <T>(
   );
 };
 
+/** A throttled or unreachable containment table as the command's failure, naming it (locally and with --stack); other errors as they are. */
+const unavailableTable = (error: unknown, table: string): unknown =>
+  error instanceof StoreUnavailableError
+    ? new CommandFailed(
+        `${tableProblem(error, `table ${table}`)}: a change this command makes may not have been made; the same command is safe to run again`,
+      )
+    : error;
+
 /**
  * Runs `work` against the local store (a running server's endpoint, else the
  * data directory) or, with `--stack`, against a deployed stack found through its
@@ -88,9 +97,14 @@ export const withContainmentTarget = async <T>(
   aws: AwsClients = defaultAwsClients,
 ): Promise<T> => {
   if (!stack) {
-    return withLocalStore(context, (client, local) =>
-      work({ controls: new DynamoDbControlsStore({ client, tableName: tableName(RATE_LIMITS_TABLE, context.env) }), ...local }),
-    );
+    const table = tableName(RATE_LIMITS_TABLE, context.env);
+    return withLocalStore(context, async (client, local) => {
+      try {
+        return await work({ controls: new DynamoDbControlsStore({ client, tableName: table }), ...local });
+      } catch (error) {
+        throw unavailableTable(error, table);
+      }
+    });
   }
   const outputs = await readStackOutputs(aws, stack);
   const table = outputs.get(outputKey('rateLimitsTable'));
@@ -107,10 +121,7 @@ export const withContainmentTarget = async <T>(
       where: `stack ${stack}`,
     });
   } catch (error) {
-    if (!(error instanceof StoreUnavailableError)) throw error;
-    throw new CommandFailed(
-      `${tableProblem(error, `table ${table}`)}: a change this command makes may not have been made; the same command is safe to run again`,
-    );
+    throw unavailableTable(error, table);
   } finally {
     client.destroy();
   }

@@ -38,14 +38,21 @@ export class HttpError extends Error {
   }
 }
 
-/** 503 with `Retry-After`: the delivery store could not be reached or throttled us. Nothing was stored. */
+/** 503 with `Retry-After`: a store could not be reached or throttled us. Nothing was stored. */
 export class StoreUnavailableError extends HttpError {
   override readonly name = 'StoreUnavailableError';
-  constructor(cause: unknown, retryAfterSeconds = 5) {
-    super(503, 'unavailable', 'The delivery store is unavailable; retry later.', {
+  /** Which store failed, for people: `delivery store`, `rate-limit store (table hookwarden-rate-limits)`. */
+  readonly store: string;
+  /**
+   * @param retryAfterSeconds @default 5
+   * @param store named in the message (shown in development only: production answers a generic 503) @default 'delivery store'
+   */
+  constructor(cause: unknown, retryAfterSeconds = 5, store = 'delivery store') {
+    super(503, 'unavailable', `The ${store} is unavailable; retry later.`, {
       cause,
       headers: { 'Retry-After': String(retryAfterSeconds) },
     });
+    this.store = store;
   }
 }
 

@@ -62,7 +62,8 @@ export class ControlsCache {
   async current(): Promise<ControlsSnapshot> {
     // A refresh already in flight may have started before the bound: check again after it.
     for (let attempt = 0; !this.#snapshot || this.#now() - this.#loadedAt >= this.#maxAgeMs; attempt++) {
-      if (attempt === 2) throw new StoreUnavailableError(new Error('the blocklist read took longer than its bound'));
+      if (attempt === 2)
+        throw new StoreUnavailableError(new Error('the blocklist read took longer than its bound'), undefined, 'controls store');
       await this.#refresh();
     }
     const now = this.#now();

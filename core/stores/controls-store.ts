@@ -6,7 +6,7 @@ import {
   type ConditionalCheckFailedException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { itemOfFailedCondition, retriedBySdk, translateStoreError } from './dynamodb-errors.js';
+import { itemOfFailedCondition, retriedBySdk, storeLabel, translateStoreError } from './dynamodb-errors.js';
 import { RATE_LIMITS_KEYS } from './tables.js';
 
 /** A blocked IP or CIDR range. */
@@ -57,10 +57,13 @@ type Item = Record<string, AttributeValue>;
 export class DynamoDbControlsStore implements ControlsStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
+  /** How its 503 names it. */
+  readonly #store: string;
 
   constructor(options: { readonly client: DynamoDBClient; readonly tableName: string }) {
     this.#client = options.client;
     this.#tableName = options.tableName;
+    this.#store = storeLabel('controls store', options.tableName);
   }
 
   async load(nowSeconds: number): Promise<Controls> {
@@ -142,7 +145,7 @@ export class DynamoDbControlsStore implements ControlsStore {
       return true;
     } catch (error) {
       if (guard && (error as Error).name === 'ConditionalCheckFailedException') return false;
-      return translateStoreError(error);
+      return translateStoreError(error, this.#store);
     }
   }
 
@@ -169,9 +172,9 @@ export class DynamoDbControlsStore implements ControlsStore {
       return true;
     } catch (error) {
       const failed = error as ConditionalCheckFailedException;
-      if (failed.name !== 'ConditionalCheckFailedException') return translateStoreError(error);
+      if (failed.name !== 'ConditionalCheckFailedException') return translateStoreError(error, this.#store);
       if (!retriedBySdk(failed)) return false;
-      return (await itemOfFailedCondition(this.#client, this.#tableName, KEY, failed))?.lastRemoval?.S === removal;
+      return (await itemOfFailedCondition(this.#client, this.#tableName, KEY, failed, this.#store))?.lastRemoval?.S === removal;
     }
   }
 
@@ -179,7 +182,7 @@ export class DynamoDbControlsStore implements ControlsStore {
     try {
       return (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: KEY, ConsistentRead: true }))).Item;
     } catch (error) {
-      return translateStoreError(error);
+      return translateStoreError(error, this.#store);
     }
   }
 }

@@ -30,14 +30,22 @@ export const isUnavailable = (error: unknown): boolean => {
 
 /**
  * Translates an SDK error at the store boundary: "try again later" errors
- * become {@link StoreUnavailableError} (503 + Retry-After); HttpErrors pass;
+ * become {@link StoreUnavailableError} (503 + Retry-After) naming `store`; HttpErrors pass;
  * everything else is rethrown as is (a 500, details in the log only).
+ * @param store the store that failed, as {@link storeLabel} names it @default 'delivery store'
  */
-export const translateStoreError = (error: unknown): never => {
+export const translateStoreError = (error: unknown, store?: string): never => {
   if (error instanceof HttpError) throw error;
-  if (isUnavailable(error)) throw new StoreUnavailableError(error);
+  if (isUnavailable(error)) throw new StoreUnavailableError(error, undefined, store);
   throw error;
 };
+
+/**
+ * A store as its 503 names it: what it holds and its table, so a throttled rate-limits table is not
+ * reported as the delivery store.
+ * @example storeLabel('rate-limit store', 'hookwarden-rate-limits') // 'rate-limit store (table hookwarden-rate-limits)'
+ */
+export const storeLabel = (store: string, tableName: string): string => `${store} (table ${tableName})`;
 
 /**
  * Whether the SDK sent the request more than once. A conditional write that
@@ -51,18 +59,19 @@ export const retriedBySdk = (error: { readonly $metadata?: { readonly attempts?:
 /**
  * The item a conditional write failed on: DynamoDB returns it with the error
  * (`ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`); dynalite does not, so it
- * is read, consistently. A failed read is translated as {@link translateStoreError} does.
+ * is read, consistently. A failed read is translated as {@link translateStoreError} does, naming `store`.
  */
 export const itemOfFailedCondition = async (
   client: DynamoDBClient,
   tableName: string,
   key: Record<string, AttributeValue>,
   error: ConditionalCheckFailedException,
+  store?: string,
 ): Promise<Record<string, AttributeValue> | undefined> => {
   if (error.Item) return error.Item;
   try {
     return (await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
   } catch (readError) {
-    return translateStoreError(readError);
+    return translateStoreError(readError, store);
   }
 };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { admitThreshold, retryAfterSeconds, windowAt, type RateLimit } from '../rate-limit/sliding-window.js';
-import { itemOfFailedCondition, retriedBySdk, translateStoreError } from './dynamodb-errors.js';
+import { itemOfFailedCondition, retriedBySdk, storeLabel, translateStoreError } from './dynamodb-errors.js';
 import type { RateDecision, RateLimiter } from './rate-limit-store.js';
 import { RATE_LIMITS_KEYS } from './tables.js';
 
@@ -42,6 +42,8 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
 export class DynamoDbRateLimiter implements RateLimiter {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
+  /** How its 503 names it. */
+  readonly #store: string;
   readonly #cacheSize: number;
   /** key → the window whose previous count we know, and that count. */
   readonly #previous = new Map<string, { readonly index: number; readonly count: number }>();
@@ -49,6 +51,7 @@ export class DynamoDbRateLimiter implements RateLimiter {
   constructor(options: DynamoDbRateLimiterOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
+    this.#store = storeLabel('rate-limit store', options.tableName);
     this.#cacheSize = options.cacheSize ?? 10_000;
   }
 
@@ -177,12 +180,12 @@ export class DynamoDbRateLimiter implements RateLimiter {
       );
       return result.Attributes ?? {};
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
+      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error, this.#store);
       // A first attempt's failure is the answer. After a retry, the item may hold this update (its answer lost):
       // then the item as it stands is what the first attempt would have answered.
       if (!retriedBySdk(error)) return undefined;
       // A read that fails (a role without GetItem) finds nothing of ours: the refusal stands.
-      const item = await itemOfFailedCondition(this.#client, this.#tableName, Key, error).catch(() => undefined);
+      const item = await itemOfFailedCondition(this.#client, this.#tableName, Key, error, this.#store).catch(() => undefined);
       return item?.[name]?.S === token ? item : undefined;
     }
   }

@@ -8,7 +8,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { itemOfFailedCondition, retriedBySdk, translateStoreError } from './dynamodb-errors.js';
+import { itemOfFailedCondition, retriedBySdk, storeLabel, translateStoreError } from './dynamodb-errors.js';
 
 /** Every read token starts with this, so secret scanners can find a leaked one. */
 export const TOKEN_PREFIX = 'hwk_';
@@ -87,10 +87,13 @@ const fromItem = (item: Item): TokenRecord => ({
 export class DynamoDbTokenStore implements TokenStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
+  /** How its 503 names it. */
+  readonly #store: string;
 
   constructor(options: { readonly client: DynamoDBClient; readonly tableName: string }) {
     this.#client = options.client;
     this.#tableName = options.tableName;
+    this.#store = storeLabel('token store', options.tableName);
   }
 
   async create(record: TokenRecord, hash: string): Promise<void> {
@@ -116,10 +119,10 @@ export class DynamoDbTokenStore implements TokenStore {
       // only this call wrote it. Failing here would leave a live token whose secret was never shown.
       if (
         error instanceof ConditionalCheckFailedException &&
-        (await itemOfFailedCondition(this.#client, this.#tableName, keyOf(record.id), error))?.hash?.S === hash
+        (await itemOfFailedCondition(this.#client, this.#tableName, keyOf(record.id), error, this.#store))?.hash?.S === hash
       )
         return;
-      translateStoreError(error);
+      translateStoreError(error, this.#store);
     }
   }
 
@@ -128,7 +131,7 @@ export class DynamoDbTokenStore implements TokenStore {
     try {
       item = (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: keyOf(id), ConsistentRead: true }))).Item;
     } catch (error) {
-      translateStoreError(error);
+      translateStoreError(error, this.#store);
     }
     const stored = Buffer.from(item?.hash?.S ?? '', 'utf8');
     const given = Buffer.from(hash, 'utf8');
@@ -146,7 +149,7 @@ export class DynamoDbTokenStore implements TokenStore {
         start = page.LastEvaluatedKey;
       } while (start);
     } catch (error) {
-      translateStoreError(error);
+      translateStoreError(error, this.#store);
     }
     return found.sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
   }
@@ -165,11 +168,11 @@ export class DynamoDbTokenStore implements TokenStore {
       );
       return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
+      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error, this.#store);
       // A retry (the SDK resends when an answer is lost) can fail on our own first attempt's revokedAt: still revoked by us.
       return (
         retriedBySdk(error) &&
-        (await itemOfFailedCondition(this.#client, this.#tableName, keyOf(id), error))?.revokedAt?.N === String(nowSeconds)
+        (await itemOfFailedCondition(this.#client, this.#tableName, keyOf(id), error, this.#store))?.revokedAt?.N === String(nowSeconds)
       );
     }
   }
@@ -187,7 +190,7 @@ export class DynamoDbTokenStore implements TokenStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return;
-      translateStoreError(error);
+      translateStoreError(error, this.#store);
     }
   }
 }
