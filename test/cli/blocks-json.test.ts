@@ -16,7 +16,7 @@ import { emptyDir } from '../helpers/harness.js';
 const STACK = 'Hookwarden-prod';
 const cfn = mockClient(CloudFormationClient);
 
-describe('blocks --stack --json when a WAF IP set cannot be read', () => {
+describe('blocks --stack (and --json) when a WAF IP set cannot be read', () => {
   let local: LocalStore;
   let waf: FakeWaf;
   let ipv4Set: string;
@@ -60,14 +60,14 @@ describe('blocks --stack --json when a WAF IP set cannot be read', () => {
     waf.sets.get('3333-4444')!.addresses = ['2001:db8:bad::/48'];
   });
 
-  const blocksJson = async (): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const blocks = async (extra = ['--json']): Promise<{ code: number; stdout: string; stderr: string }> => {
     let stdout = '';
     let stderr = '';
     const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
     const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
     try {
       const code = await run(
-        ['node', 'hookwarden', 'blocks', '--stack', STACK, '--json'],
+        ['node', 'hookwarden', 'blocks', '--stack', STACK, ...extra],
         { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
         {
           cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
@@ -84,7 +84,7 @@ describe('blocks --stack --json when a WAF IP set cannot be read', () => {
   };
 
   it('both sets read: edge lists their members and unread is empty (exit 0)', async () => {
-    const result = await blocksJson();
+    const result = await blocks();
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       where: `stack ${STACK}`,
@@ -99,7 +99,7 @@ describe('blocks --stack --json when a WAF IP set cannot be read', () => {
 
   it('the IPv4 set refuses the read: prints the JSON of what was read (the IPv6 set too) and names the unread set in unread; exit 1', async () => {
     waf.refusals.set('GetIPSet 1111-2222', { type: 'AccessDeniedException', message: 'User is not authorized to perform: wafv2:GetIPSet' });
-    const result = await blocksJson();
+    const result = await blocks();
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout)).toEqual({
       where: `stack ${STACK}`,
@@ -111,10 +111,20 @@ describe('blocks --stack --json when a WAF IP set cannot be read', () => {
     expect(result.stderr).toBe('');
   });
 
+  it('the plain list too: the IPv6 set is listed when the IPv4 set cannot be read, and the unread set named; exit 1', async () => {
+    waf.refusals.set('GetIPSet 1111-2222', { type: 'AccessDeniedException', message: 'User is not authorized to perform: wafv2:GetIPSet' });
+    const result = await blocks([]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('2001:db8:bad::/48  at the edge (WAF IP set FirewallBlockedIpv6-abc, until unblock)');
+    expect(result.stderr).toBe(
+      'hookwarden: could not read the WAF IP set FirewallBlockedIpv4-abc (User is not authorized to perform: wafv2:GetIPSet): the addresses the edge drops are not listed\n',
+    );
+  });
+
   it('neither set can be read (the IP sets were removed): both named, the blocks in the functions still printed; exit 1', async () => {
     waf.refusals.set('GetIPSet 1111-2222', { type: 'WAFNonexistentItemException', message: 'no such set' });
     waf.refusals.set('GetIPSet 3333-4444', { type: 'WAFNonexistentItemException', message: 'no such set' });
-    const result = await blocksJson();
+    const result = await blocks();
     expect(result.code).toBe(1);
     const printed = JSON.parse(result.stdout) as { blocks: unknown[]; edge: unknown[]; unread: Array<{ set: string; reason: string }> };
     expect(printed.blocks).toHaveLength(1);

@@ -2,7 +2,7 @@ import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { updateIpSet } from '../../cli/waf.js';
+import { matchIpSet, updateIpSet } from '../../cli/waf.js';
 
 const ARN = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv4-abc/1111-2222';
 
@@ -97,6 +97,18 @@ describe('updateIpSet through the real SDK, against WAF lock tokens over HTTP', 
     expect(await updateIpSet(client, ARN, '203.0.113.7/32', 'remove')).toBe(true);
     expect(targets).toEqual(['GetIPSet', 'UpdateIPSet', 'UpdateIPSet', 'GetIPSet']);
     expect(addresses).toEqual(['198.51.100.0/24']);
+  });
+
+  it('matchIpSet: the same lost answer, when block makes the set match the table: a change, written once, the table read before and after', async () => {
+    let tableReads = 0;
+    const inTable = async (): Promise<boolean> => {
+      tableReads += 1;
+      return true;
+    };
+    expect(await matchIpSet(client, ARN, '203.0.113.7/32', inTable)).toEqual({ member: true, changed: true });
+    expect(targets).toEqual(['GetIPSet', 'UpdateIPSet', 'UpdateIPSet', 'GetIPSet']);
+    expect(addresses).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
+    expect(tableReads).toBe(2);
   });
 
   it('two operators who read the same lock token: the second write is refused, re-read and made; both addresses are in', async () => {
