@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -14,6 +14,7 @@ import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { startFakeWaf, type FakeWaf } from '../helpers/fake-waf.js';
 import { emptyDir } from '../helpers/harness.js';
 import { holdCall } from '../helpers/hold-call.js';
+import { answerStack } from '../helpers/fake-stack.js';
 
 // Two operators, `block` and `unblock` of one address at the same time on a stack with WAF. Each
 // command has its own clients; a held call (test/helpers/hold-call.ts) fixes the interleaving.
@@ -43,19 +44,10 @@ describe('block and unblock of the same address at the same time end with the ta
   });
   beforeEach(async () => {
     cfn.reset();
-    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({
-      Stacks: [
-        {
-          StackName: STACK,
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName },
-            { OutputKey: outputKey('blockedIpv4Set'), OutputValue: ipv4Set },
-          ],
-        },
-      ],
-    });
+    answerStack(cfn, STACK, [
+      [outputKey('rateLimitsTable'), RATE_LIMITS_TABLE.localName],
+      [outputKey('blockedIpv4Set'), ipv4Set],
+    ]);
     waf.sets.get('1111-2222')!.addresses = ['198.51.100.0/24'];
     for (const block of (await store.load(0)).blocks) await store.unblock(block.range);
     printed = '';

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,7 @@ import { outputKey } from '../../lib/stack-outputs.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { startFakeWaf, type FakeWaf } from '../helpers/fake-waf.js';
 import { emptyDir } from '../helpers/harness.js';
+import { answerStack } from '../helpers/fake-stack.js';
 
 // WAF over its JSON protocol on loopback (the real SDK parses its refusals); DynamoDB is dynalite;
 // CloudFormation, which has no local server, is aws-sdk-client-mock.
@@ -41,20 +42,11 @@ describe('blocks --stack (and --json) when a WAF IP set cannot be read', () => {
   });
   beforeEach(() => {
     cfn.reset();
-    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({
-      Stacks: [
-        {
-          StackName: STACK,
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName },
-            { OutputKey: outputKey('blockedIpv4Set'), OutputValue: ipv4Set },
-            { OutputKey: outputKey('blockedIpv6Set'), OutputValue: ipv6Set },
-          ],
-        },
-      ],
-    });
+    answerStack(cfn, STACK, [
+      [outputKey('rateLimitsTable'), RATE_LIMITS_TABLE.localName],
+      [outputKey('blockedIpv4Set'), ipv4Set],
+      [outputKey('blockedIpv6Set'), ipv6Set],
+    ]);
     waf.refusals.clear();
     waf.sets.get('1111-2222')!.addresses = ['198.51.100.0/24'];
     waf.sets.get('3333-4444')!.addresses = ['2001:db8:bad::/48'];

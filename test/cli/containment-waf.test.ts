@@ -17,6 +17,7 @@ import { RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
 import { outputKey } from '../../lib/stack-outputs.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
+import { answerStack } from '../helpers/fake-stack.js';
 
 // WAF and CloudFormation have no local server: aws-sdk-client-mock stands in, with a small fake of
 // WAF's optimistic locking (every write needs the lock token of the last read, and changes it).
@@ -364,19 +365,10 @@ describe('the WAF IP set holds an address in another spelling (added by hand in 
   beforeEach(() => {
     cfn.reset();
     waf.reset();
-    cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves({
-      Stacks: [
-        {
-          StackName: STACK,
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: outputKey('rateLimitsTable'), OutputValue: RATE_LIMITS_TABLE.localName },
-            { OutputKey: outputKey('blockedIpv6Set'), OutputValue: IPV6_SET },
-          ],
-        },
-      ],
-    });
+    answerStack(cfn, STACK, [
+      [outputKey('rateLimitsTable'), RATE_LIMITS_TABLE.localName],
+      [outputKey('blockedIpv6Set'), IPV6_SET],
+    ]);
     ipv6 = new FakeIpSet();
     waf.on(GetIPSetCommand, { Id: '3333-4444' }).callsFake(() => ({
       IPSet: { Name: 'FirewallBlockedIpv6-abc', Id: '3333-4444', ARN: IPV6_SET, IPAddressVersion: 'IPV6', Addresses: [...ipv6.addresses] },

@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -13,6 +13,7 @@ import { capture } from '../helpers/capture.js';
 import { emptyDir } from '../helpers/harness.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
+import { answerStack } from '../helpers/fake-stack.js';
 
 describe('hookwarden replay against the real local server', () => {
   const dataDir = emptyDir();
@@ -154,21 +155,12 @@ describe('hookwarden replay against the real local server', () => {
 
   it('--stack on an HTTP API stack says it serves no deliveries API, for replay, tail and listen alike, before any request', async () => {
     const cfn = mockClient(CloudFormationClient);
-    cfn.on(DescribeStacksCommand, { StackName: 'hookwarden-cheap' }).resolves({
-      Stacks: [
-        {
-          StackName: 'hookwarden-cheap',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            // The URL answers: were it asked, the command would get the local server's answers, not this refusal.
-            { OutputKey: outputKey('apiUrl'), OutputValue: `${local.url}/` },
-            { OutputKey: outputKey('frontDoor'), OutputValue: HTTP_API_FRONT_DOOR },
-            { OutputKey: outputKey('deliveriesTable'), OutputValue: 'hookwarden-cheap-Deliveries' },
-          ],
-        },
-      ],
-    });
+    answerStack(cfn, 'hookwarden-cheap', [
+      // The URL answers: were it asked, the command would get the local server's answers, not this refusal.
+      [outputKey('apiUrl'), `${local.url}/`],
+      [outputKey('frontDoor'), HTTP_API_FRONT_DOOR],
+      [outputKey('deliveriesTable'), 'hookwarden-cheap-Deliveries'],
+    ]);
     const aws = {
       cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
       dynamodb: () => ({}) as DynamoDBClient,
@@ -199,16 +191,7 @@ describe('hookwarden replay against the real local server', () => {
 
   it('--stack reads the API URL from the stack outputs and the token from --token-env', async () => {
     const cfn = mockClient(CloudFormationClient);
-    cfn.on(DescribeStacksCommand, { StackName: 'hookwarden-prod' }).resolves({
-      Stacks: [
-        {
-          StackName: 'hookwarden-prod',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [{ OutputKey: outputKey('apiUrl'), OutputValue: `${local.url}/` }],
-        },
-      ],
-    });
+    answerStack(cfn, 'hookwarden-prod', [[outputKey('apiUrl'), `${local.url}/`]]);
     const aws = {
       cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
       dynamodb: () => ({}) as DynamoDBClient,

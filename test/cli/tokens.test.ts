@@ -1,4 +1,4 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -12,6 +12,7 @@ import { outputKey } from '../../lib/stack-outputs.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
+import { answerStack } from '../helpers/fake-stack.js';
 
 const capture = async (work: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> => {
   let stdout = '';
@@ -97,19 +98,10 @@ describe('hookwarden token --stack', () => {
   let local: LocalStore;
   beforeAll(async () => {
     local = await startLocalStore();
-    cfn.on(DescribeStacksCommand, { StackName: 'Hookwarden-prod' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Hookwarden-prod',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: outputKey('tokensTable'), OutputValue: TOKENS_TABLE.localName },
-            { OutputKey: outputKey('webhookUrl', 'billing'), OutputValue: 'https://x/prod/webhooks/billing' },
-          ],
-        },
-      ],
-    });
+    answerStack(cfn, 'Hookwarden-prod', [
+      [outputKey('tokensTable'), TOKENS_TABLE.localName],
+      [outputKey('webhookUrl', 'billing'), 'https://x/prod/webhooks/billing'],
+    ]);
   });
   afterAll(() => local.close());
   const aws = () => ({
