@@ -128,6 +128,13 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
       );
   };
 
+  const moveTo = (seq: string): void => {
+    position = seq;
+    // The window follows the position: each id names a window no wider than the look-back.
+    const bottom = seqFloor(msOf(position) - settings.lookBackMs);
+    if (bottom > lower) sent.dropUpTo((lower = bottom));
+  };
+
   const poll = async (): Promise<void> => {
     const cutoff = now() - settings.settleMs;
     const page = await feed.between({
@@ -141,13 +148,15 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
     for (const entry of page.entries) {
       if (entry.seq <= lower || sent.has(entry.seq)) continue;
       sent.add(entry.seq);
-      if (entry.seq > position) {
-        position = entry.seq;
-        // The window follows the position: each id names a window no wider than the look-back.
-        const bottom = seqFloor(msOf(position) - settings.lookBackMs);
-        if (bottom > lower) sent.dropUpTo((lower = bottom));
-      }
+      if (entry.seq > position) moveTo(entry.seq);
       write(`event: delivery\nid: ${idNow()}\ndata: ${JSON.stringify(deliverySummary(entry))}\n\n`);
+    }
+    // A read cut at its limit has seen every delivery of its sources up to where it stopped, sent or not (other
+    // sources, expired): the position moves there and the client is told, or a stream whose sources are quiet reads
+    // the same backlog again on every pass and after every resume, and never reaches its next delivery.
+    if (page.next !== undefined && page.next > position) {
+      moveTo(page.next);
+      write(`id: ${idNow()}\n\n`);
     }
   };
 

@@ -37,7 +37,7 @@ const EMPTY: SentDigest = { count: 0, sums: Array.from({ length: DIGEST_POWERS }
 export interface StreamPosition {
   /** Exclusive lower bound: nothing at or below it is sent again. */
   readonly lower: string;
-  /** The highest sort key sent (or the opening position). */
+  /** The highest sort key sent or passed over by a read cut at its limit (or the opening position). */
   readonly position: string;
   readonly sent: SentDigest;
 }

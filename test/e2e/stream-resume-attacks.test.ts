@@ -373,3 +373,51 @@ describe('GET /events with windows larger than one index read (QUERY_LIMIT 500)'
     expect(await drain(resumed, 1)).toEqual([next.id]);
   });
 });
+
+describe('GET /events on a ?source= that is quiet while other sources are busy', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    // Polls as on AWS (once a second, no local wake-up); streams too short for one to read 2,600 deliveries;
+    // a look-back of 1 s, so that one window (500 deliveries here) is one read.
+    h = await startReaderHarness({
+      notifier: false,
+      settings: {
+        pollMs: 1_000,
+        streamMaxMs: 2_500,
+        lookBackMs: 1_000,
+        apiRateLimit: { limit: 10_000, windowSeconds: 60 },
+        streamRateLimit: { limit: 1_000, windowSeconds: 60 },
+      },
+    });
+  });
+  afterAll(() => h.close());
+
+  // A stream sends nothing while the index between its position and now holds only other sources; its position
+  // must still move past what it has read, and the client must be given that position, or every stream (and
+  // every resume) reads the same backlog from the start again and never reaches the next delivery of its source.
+  it('reaches the next delivery of its source across reconnects, however many deliveries of other sources are in between', async () => {
+    const { token } = await h.token();
+    const auth = { authorization: `Bearer ${token}` };
+    const t0 = Date.now() - 20_000;
+    await storeAt(h, ['billing_1'], () => t0 + 100, { source: 'billing' });
+    // Six reads of another source (a delivery every 2 ms over 5.2 s), then the next billing delivery.
+    await storeAt(
+      h,
+      Array.from({ length: 2_600 }, (_, i) => `busy_${i}`),
+      (i) => t0 + 200 + i * 2,
+    );
+    await storeAt(h, ['billing_2'], () => t0 + 6_000, { source: 'billing' });
+    // The opening id of a billing stream opened at t0.
+    let last = encodeStreamId(openingAt(seqCeiling(t0)));
+    const got: string[] = [];
+    for (let round = 0; round < 8 && !got.includes('billing_2'); round++) {
+      const stream = await openSse(`${h.url}/events?source=billing`, { ...auth, 'last-event-id': last });
+      expect(stream.status).toBe(200);
+      await Promise.race([stream.ended, until(stream, 'billing_2', 30_000).catch(() => undefined)]);
+      stream.close();
+      got.push(...deliveries(stream.events).map(idOf));
+      last = idsGiven(stream).at(-1) ?? last;
+    }
+    expect(got).toEqual(['billing_1', 'billing_2']);
+  });
+});
