@@ -374,6 +374,49 @@ describe('GET /events with windows larger than one index read (QUERY_LIMIT 500)'
   });
 });
 
+describe('GET /events whose window moves during a multi-page read (a look-back of 2 s, a burst over 11 s)', () => {
+  let h: ReaderHarness;
+  beforeAll(async () => {
+    h = await startReaderHarness({
+      settings: {
+        lookBackMs: 2_000,
+        apiRateLimit: { limit: 10_000, windowSeconds: 60 },
+        streamRateLimit: { limit: 1_000, windowSeconds: 60 },
+      },
+    });
+  });
+  afterAll(() => h.close());
+
+  // The window's floor rises with every event of the read: an id given in the middle of a page names the
+  // window as it was at that event, and a late delivery is named on resume exactly when it is inside it.
+  it('an id given in the middle of a page resumes exactly: late deliveries inside its window named, those below it not sent', async () => {
+    const { token } = await h.token();
+    const auth = { authorization: `Bearer ${token}` };
+    const base = Date.now() - 30_000;
+    const keyMs = (i: number) => base + 1_000 + i * 10;
+    const burst = Array.from({ length: 1_100 }, (_, i) => `move_${String(i).padStart(4, '0')}`);
+    await storeAt(h, burst, keyMs);
+    const stream = await openSse(`${h.url}/events`, { ...auth, 'last-event-id': encodeStreamId(openingAt(seqCeiling(base))) });
+    const events = await stream.waitFor(burst.length, 60_000);
+    await sleep(800);
+    stream.close();
+    expect(deliveries(stream.events).map(idOf)).toEqual(burst);
+    // Late: one just behind event 240, one just behind event 690.
+    await storeAt(h, ['late_240', 'late_690'], (i) => keyMs(i === 0 ? 239 : 689) + 5);
+    const resumeAfter = async (at: number) => {
+      const window = decodeStreamId(events[at - 1]?.id as string);
+      expect(Number(window?.position.slice(0, 13)) - Number(window?.lower.slice(0, 13))).toBeLessThanOrEqual(2_000);
+      const resumed = await openSse(`${h.url}/events`, { ...auth, 'last-event-id': events[at - 1]?.id as string });
+      return resumed;
+    };
+    const from250 = await resumeAfter(250);
+    expect((await drain(from250, burst.length - 250 + 2, 60_000)).sort()).toEqual([...burst.slice(250), 'late_240', 'late_690'].sort());
+    // From event 700 the window starts 2 s (200 events) back: late_240 is far below it, late_690 inside it.
+    const from700 = await resumeAfter(700);
+    expect((await drain(from700, burst.length - 700 + 1, 60_000)).sort()).toEqual([...burst.slice(700), 'late_690'].sort());
+  });
+});
+
 describe('GET /events on a ?source= that is quiet while other sources are busy', () => {
   let h: ReaderHarness;
   beforeAll(async () => {
