@@ -261,6 +261,26 @@ describe('GET /events resumed while deliveries keep coming', () => {
     expect(gotB.sort()).toEqual(expected);
   });
 
+  it('the opening id of a resumed stream does not count the late deliveries it is about to send: a client dropped right after it gets them on the next resume', async () => {
+    const stream = await openSse(`${h.url}/events`, auth());
+    await sleep(1500);
+    await h.deliver('default');
+    const sent = await stream.waitFor(1);
+    stream.close();
+    const last = sent[0]?.id as string;
+    const storedAtMs = Number(decodeStreamId(last)?.position.slice(0, 13));
+    await storeAt(h, ['late_open_0', 'late_open_1'], (i) => storedAtMs - 400 + i);
+    const first = await openSse(`${h.url}/events`, { ...auth(), 'last-event-id': last });
+    await first.waitFor(2);
+    first.close();
+    // The client kept only the opening block: the two late deliveries after it never reached it.
+    const opening = idsGiven(first)[0] as string;
+    expect(decodeStreamId(opening)?.sent.count).toBe(1);
+    const again = await openSse(`${h.url}/events`, { ...auth(), 'last-event-id': opening });
+    const next = await h.deliver('billing');
+    expect((await drain(again, 3)).sort()).toEqual(['late_open_0', 'late_open_1', next.id].sort());
+  });
+
   it('resumed from an id in the middle of a burst, while the burst and late writes go on: every delivery once across both connections', async () => {
     const first = await openSse(`${h.url}/events`, auth());
     await sleep(1500);
