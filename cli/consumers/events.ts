@@ -43,7 +43,7 @@ const REMEMBERED = 10_000;
  * `Last-Event-ID` (the id after the last delivery handled), so no delivery is
  * skipped or repeated. A server that cannot tell which deliveries of its
  * look-back a resumed client has sends them again; the last
- * {@link REMEMBERED} handled are recognised by source and id, and passed
+ * {@link REMEMBERED} handled are recognised by source, id and time received, and passed
  * over. Refusals that retrying cannot fix (401, 403, 400, 404)
  * end it with CommandFailed; 429 and 5xx are retried with a growing pause.
  */
@@ -135,7 +135,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
               parsed = undefined;
             }
             if (isDeliveryEvent(parsed)) {
-              const key = `${parsed.source}\n${parsed.id}`;
+              const key = `${parsed.source}\n${parsed.id}\n${parsed.receivedAt}`;
               if (!handled.has(key)) {
                 await options.onDelivery(parsed);
                 handled.add(key);

@@ -58,8 +58,8 @@ describe('followEvents across reconnections', () => {
   /** What each connection's request carried as Last-Event-ID, and how to answer it, in order. */
   const asked: (string | undefined)[] = [];
   let answers: ((res: ServerResponse) => void)[] = [];
-  const delivery = (id: string) =>
-    `event: delivery\ndata: ${JSON.stringify({ source: 'default', id, receivedAt: '2026-11-30T00:00:00.000Z', eventType: null, size: 2 })}\n`;
+  const delivery = (id: string, receivedAt = '2026-11-30T00:00:00.000Z') =>
+    `event: delivery\ndata: ${JSON.stringify({ source: 'default', id, receivedAt, eventType: null, size: 2 })}\n`;
   beforeAll(async () => {
     server = createServer((req, res) => {
       asked.push(req.headers['last-event-id'] as string | undefined);
@@ -100,6 +100,19 @@ describe('followEvents across reconnections', () => {
     const { seen } = await follow(() => asked.length >= 3);
     expect(seen.map((event) => event.id)).toEqual(['msg_a', 'msg_b']);
     expect(asked.slice(0, 3)).toEqual([undefined, 'A', 'C']);
+  });
+
+  // A sender may use an id again once its record has expired (7 days): that is another delivery, stored again.
+  it('hands over a delivery stored again under the same id at another time', async () => {
+    asked.length = 0;
+    answers = [
+      (res) =>
+        res
+          .writeHead(200, { 'content-type': 'text/event-stream' })
+          .end(`${delivery('msg_a')}id: A\n\n${delivery('msg_a', '2026-12-08T00:00:00.000Z')}id: B\n\n`),
+    ];
+    const { seen } = await follow(() => asked.length >= 2);
+    expect(seen.map((event) => event.receivedAt)).toEqual(['2026-11-30T00:00:00.000Z', '2026-12-08T00:00:00.000Z']);
   });
 
   it('says "connected", not "reconnected", when its first answer came only after a refusal', async () => {
