@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
+import { awsClientSettings, CONTROL_PLANE_REQUEST_TIMEOUT_MS } from '../core/aws-client-settings.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import { createDynamoDbClient } from '../core/stores/dynamodb-client.js';
 import { DynamoDbControlsStore, type ControlsStore } from '../core/stores/controls-store.js';
@@ -18,12 +19,15 @@ export interface AwsClients {
   secretsManager(): SecretsManagerClient;
 }
 
+// Each attempt ends after its timeout and is retried, as on the request path (core/aws-client-settings.ts).
+const controlPlane = awsClientSettings({ requestTimeoutMs: CONTROL_PLANE_REQUEST_TIMEOUT_MS });
+
 /** The SDK's default clients (credentials and region from the environment, as the AWS CLI). */
 export const defaultAwsClients: AwsClients = {
-  cloudFormation: () => new CloudFormationClient({}),
+  cloudFormation: () => new CloudFormationClient(controlPlane),
   dynamodb: () => createDynamoDbClient(),
-  wafv2: () => new WAFV2Client({}),
-  secretsManager: () => new SecretsManagerClient({}),
+  wafv2: () => new WAFV2Client(controlPlane),
+  secretsManager: () => new SecretsManagerClient(controlPlane),
 };
 
 /**

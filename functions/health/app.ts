@@ -4,6 +4,17 @@ import { HttpError } from '../../core/errors.js';
 import { jsonResponse } from '../../core/responses.js';
 import { refuseHttpApiV2Event } from '../../core/middleware/types.js';
 import { httpMiddlewares, type HttpHandler, type PipelineDependencies } from '../../core/pipeline.js';
+import type { HookwardenConfig } from '../../core/config/index.js';
+import { createDynamoDbClient, type DynamoDbClientOptions } from '../../core/stores/dynamodb-client.js';
+import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+
+/**
+ * The health function's store: one attempt, ended after 3 s (core/aws-client-settings.ts), so `GET /health/ready`
+ * answers 503 within about 4 s (1 s to connect, 3 s to answer) when the table hangs, well inside the function's
+ * 10 s. `options` (an endpoint, a shorter attempt) are for local use and tests.
+ */
+export const createHealthStore = (config: HookwardenConfig, options: DynamoDbClientOptions = {}): DynamoDbDeliveryStore =>
+  new DynamoDbDeliveryStore({ client: createDynamoDbClient({ ...options, maxAttempts: 1 }), tableName: config.tables.deliveries });
 
 /**
  * `GET /health` (liveness: 200 without touching the store) and

@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClientSettings, CONTROL_PLANE_REQUEST_TIMEOUT_MS } from '../../core/aws-client-settings.js';
 import { currentKeyAgeSeconds, KEY_AGE_METRIC, type AgedSource } from '../../core/secrets/key-age.js';
 import { DIMENSION } from '../../core/telemetry.js';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookwarden' });
 const metrics = new Metrics();
-const client = new SecretsManagerClient({});
+const client = new SecretsManagerClient(awsClientSettings({ requestTimeoutMs: CONTROL_PLANE_REQUEST_TIMEOUT_MS }));
 // Cold start: the manual sources and their secrets, written by the stack into the bundle (the working directory).
 const sourcesFile = process.env.HOOKWARDEN_KEY_AGE_SOURCES_FILE;
 const sources = sourcesFile ? (JSON.parse(readFileSync(sourcesFile, 'utf8')) as AgedSource[]) : [];

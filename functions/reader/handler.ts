@@ -7,6 +7,5 @@ import { createTelemetry } from '../../core/telemetry.js';
 // Cold start: the configuration (CORS origins, tables, API limits) is validated once; a bad one fails the init.
 /** `GET /deliveries`, `GET /deliveries/{source}/{id}`, and the CORS preflights of the deliveries API (`/events` too). */
 export const handler = createDeliveriesHandler(
-  // A stuck attempt is ended after 3 s and retried on a fresh connection, inside the request's 8 s deadline.
-  readerDependencies({ config: loadConfig(), telemetry: createTelemetry(), client: createDynamoDbClient({ endSlowAttempts: true }) }),
+  readerDependencies({ config: loadConfig(), telemetry: createTelemetry(), client: createDynamoDbClient() }),
 );

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClientSettings, CONTROL_PLANE_REQUEST_TIMEOUT_MS } from '../../core/aws-client-settings.js';
 import { createRotationHandler, type RotatedSource, type RotationEvent } from '../../core/secrets/rotation-function.js';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookwarden' });
@@ -8,7 +9,7 @@ const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 
 const sourcesFile = process.env.HOOKWARDEN_ROTATION_SOURCES_FILE;
 const sources = sourcesFile ? (JSON.parse(readFileSync(sourcesFile, 'utf8')) as RotatedSource[]) : [];
 const rotate = createRotationHandler({
-  client: new SecretsManagerClient({}),
+  client: new SecretsManagerClient(awsClientSettings({ requestTimeoutMs: CONTROL_PLANE_REQUEST_TIMEOUT_MS })),
   sources,
   cacheSeconds: Number(process.env.WEBHOOK_SECRET_CACHE_SECONDS ?? 300),
   ...(process.env.HOOKWARDEN_GITHUB_API_URL ? { githubApiUrl: process.env.HOOKWARDEN_GITHUB_API_URL } : {}),

@@ -126,7 +126,7 @@ describe('the reader function answers before its own timeout, whatever its budge
   });
 });
 
-describe("the reader's client ends a stuck attempt and retries it (endSlowAttempts, as functions/reader/handler.ts sets it)", () => {
+describe("the reader's client ends a stuck attempt and retries it (as every client of createDynamoDbClient does)", () => {
   let h: ReaderHarness;
   beforeAll(async () => {
     // An attempt may take 300 ms; the request has 10 s.
@@ -134,7 +134,7 @@ describe("the reader's client ends a stuck attempt and retries it (endSlowAttemp
       tokenCacheMs: 0,
       stallable: true,
       settings: { requestBudgetMs: 10_000 },
-      client: { requestTimeoutMs: 300, endSlowAttempts: true },
+      client: { requestTimeoutMs: 300 },
     });
   });
   afterAll(() => h.close());

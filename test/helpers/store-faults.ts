@@ -16,9 +16,12 @@ export const throttled = (): Error =>
     $metadata: { httpStatusCode: 400 },
   });
 
-/** A request that got no answer in time, as the SDK's HTTP handler reports it. */
+/** An attempt that got no answer in time, as the SDK's HTTP handler ends it (`throwOnRequestTimeout`, core/aws-client-settings.ts). */
 export const timedOut = (): Error =>
-  Object.assign(new Error('Connection timed out after 3000 ms'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+  Object.assign(new Error('@smithy/node-http-handler - [ERROR] a request has exceeded the configured 3000 ms requestTimeout.'), {
+    name: 'TimeoutError',
+    code: 'ETIMEDOUT',
+  });
 
 /**
  * Refuses the next `times` attempts of `command` (e.g. `QueryCommand`) that `when` picks, before they reach the

@@ -1,0 +1,145 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context } from 'aws-lambda';
+
+/** How a request's time is shared out inside its function's timeout (see {@link deadlineShares}). */
+export interface DeadlineShares {
+  /** Always left between the deadline and the function's end: the answer, its log line, the metrics flush. */
+  readonly marginMs: number;
+  /** After the deadline, how long a request still running anyway may take before it is answered without it. */
+  readonly lateAnswerMs: number;
+  /** At this point of a request every DynamoDB call it still makes is aborted (a 503 `unavailable` follows). */
+  readonly budgetMs: number;
+}
+
+const MARGIN_MS = 2_000;
+const LATE_ANSWER_MS = 1_000;
+
+/** The deadline, the late answer and the margin of a function whose timeout is `timeoutSeconds`. */
+export const deadlineShares = (timeoutSeconds: number): DeadlineShares => ({
+  marginMs: MARGIN_MS,
+  lateAnswerMs: LATE_ANSWER_MS,
+  budgetMs: timeoutSeconds * 1000 - MARGIN_MS,
+});
+
+/**
+ * The webhook function's timeout (`POST /webhooks/{source}`, its preflight; the health function shares it):
+ * lib/constructs/webhook-functions.ts sets it from here, and the webhook request's deadline is derived from it.
+ */
+export const WEBHOOK_TIMEOUT_SECONDS = 10;
+
+/** The webhook request's deadline: 8 s, the late answer 1 s after it, 2 s of margin (see {@link deadlineShares}). */
+export const WEBHOOK_DEADLINE: DeadlineShares = deadlineShares(WEBHOOK_TIMEOUT_SECONDS);
+
+/** Why a request's DynamoDB calls were aborted: the abort's reason, kept as the 503's cause in the log. */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'DeadlineExceededError';
+  constructor(readonly budgetMs: number) {
+    super(`the request's deadline (${budgetMs} ms) passed before the store answered`);
+  }
+}
+
+/** One request's deadline. */
+export interface RequestDeadline {
+  /** Aborted at the deadline, with a {@link DeadlineExceededError} as its reason. */
+  readonly signal: AbortSignal;
+  /** Resolves `lateAnswerMs` after the deadline, unless cleared or held first. */
+  readonly late: Promise<void>;
+  /** Stops both timers (the request is answered). */
+  clear(): void;
+  /**
+   * Stops the clock for good unless the deadline has already passed: `true` when stopped, `false` when the
+   * deadline passed (the request's calls are aborted and it is, or is about to be, answered 503).
+   */
+  hold(): boolean;
+}
+
+/**
+ * Starts a request's deadline: `budgetMs`, or less when the Lambda context has less time left than
+ * that plus the margin (a deadline in the past aborts at once).
+ */
+export const startDeadline = (
+  budgetMs: number,
+  context?: Partial<Context>,
+  shares: Pick<DeadlineShares, 'marginMs' | 'lateAnswerMs'> = { marginMs: MARGIN_MS, lateAnswerMs: LATE_ANSWER_MS },
+): RequestDeadline => {
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
+  const ms = Math.max(0, Math.min(budgetMs, remaining - shares.marginMs));
+  const controller = new AbortController();
+  // setTimeout takes at most 2^31-1 ms: an unbounded deadline never fires.
+  const finite = Number.isFinite(ms);
+  const abort = finite ? setTimeout(() => controller.abort(new DeadlineExceededError(ms)), ms) : undefined;
+  let lateTimer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    if (finite) lateTimer = setTimeout(resolve, ms + shares.lateAnswerMs);
+  });
+  const clear = (): void => {
+    clearTimeout(abort);
+    clearTimeout(lateTimer);
+  };
+  return {
+    signal: controller.signal,
+    late,
+    clear,
+    hold: () => {
+      if (controller.signal.aborted) return false;
+      clear();
+      return true;
+    },
+  };
+};
+
+const current = new AsyncLocalStorage<Pick<RequestDeadline, 'signal' | 'hold'>>();
+
+/**
+ * Runs `fn` with `deadline` (or a bare signal) as the deadline of every call it makes through a
+ * {@link deadlineBound} client.
+ */
+export const withDeadline = <T>(deadline: AbortSignal | Pick<RequestDeadline, 'signal' | 'hold'>, fn: () => T): T =>
+  current.run(deadline instanceof AbortSignal ? { signal: deadline, hold: () => !deadline.aborted } : deadline, fn);
+
+/**
+ * Stops the current request's deadline (see {@link RequestDeadline.hold}): from here on its work must not be cut
+ * short nor answered for it. `false` when the deadline has already passed; `true` outside a deadline.
+ */
+export const holdDeadline = (): boolean => current.getStore()?.hold() ?? true;
+
+/**
+ * Runs `fn` under a deadline of its own: the time the Lambda context has left, less `marginMs` for the answer that
+ * must still go out after it. Without a context that tells its time, `fn` runs with no deadline at all.
+ */
+export const withinRemainingTime = async <T>(
+  context: Partial<Context> | undefined,
+  fn: () => Promise<T>,
+  marginMs = LATE_ANSWER_MS,
+): Promise<T> => {
+  const deadline = startDeadline(Infinity, context, { marginMs, lateAnswerMs: 0 });
+  try {
+    return await withDeadline(deadline, fn);
+  } finally {
+    deadline.clear();
+  }
+};
+
+type Sender = { send: (...args: never[]) => unknown };
+const bound = new WeakSet<object>();
+
+/**
+ * The same client, whose `send` passes the current request's deadline (see {@link withDeadline}) to the SDK as its
+ * `abortSignal`: the SDK then ends the HTTP request, its retries and the waits between them. Outside a deadline
+ * (the event stream, the command line) it is the client as it was. The stores need no change, and none of them
+ * can forget the deadline. A client already bound is returned as is.
+ */
+export const deadlineBound = <C extends Sender>(client: C): C => {
+  if (bound.has(client)) return client;
+  const target = client as unknown as { send: (...args: unknown[]) => unknown };
+  const send = (command: unknown, optionsOrCallback?: unknown, callback?: unknown): unknown => {
+    const signal = current.getStore()?.signal;
+    if (!signal || typeof optionsOrCallback === 'function') return target.send(command, optionsOrCallback, callback);
+    const options = (optionsOrCallback ?? {}) as { abortSignal?: AbortSignal };
+    const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, signal]) : signal;
+    return target.send(command, { ...options, abortSignal }, callback);
+  };
+  const proxy = new Proxy(client, { get: (t, property, receiver) => (property === 'send' ? send : Reflect.get(t, property, receiver)) });
+  bound.add(proxy);
+  return proxy;
+};

@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { awsClientSettings } from '../../core/aws-client-settings.js';
+import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { DELIVERIES_TABLE } from '../../core/stores/tables.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { stallingStore, type StallingStore } from '../helpers/stalling-store.js';
+
+// An attempt that gets no answer is ended after the client's request timeout and retried on a fresh connection;
+// nothing is printed. Before, @smithy/node-http-handler 4.14 only warned through console.warn when requestTimeout
+// passed and kept waiting on the silent connection (300 s, or for ever without a socket timeout). Attempts of
+// 300 ms here; a call still pending after 10 s counts as hung.
+
+const HUNG = 10_000;
+const hungAfter = (ms: number) => new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), ms).unref());
+
+describe('every AWS SDK client of the project ends a silent attempt and retries it, without a word on the console', () => {
+  let local: LocalStore;
+  let stalls: StallingStore;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    local = await startLocalStore();
+    stalls = await stallingStore(local.endpoint);
+    client = createDynamoDbClient({ endpoint: stalls.endpoint, region: 'local', requestTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await stalls.close();
+    await local.close();
+  });
+  afterEach(() => {
+    stalls.release();
+    vi.restoreAllMocks();
+  });
+
+  it('createDynamoDbClient: a GetItem whose first attempt hangs is answered by the second', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const error = vi.spyOn(console, 'error');
+    stalls.stall('GetItem', { times: 1 });
+    const read = client.send(new GetItemCommand({ TableName: DELIVERIES_TABLE.localName, Key: { pk: { S: 'default#nothing' } } }));
+    const result = await Promise.race([read, hungAfter(HUNG)]);
+    expect(result).not.toBe('hung');
+    expect(stalls.held()).toBe(1);
+    expect(warn).not.toHaveBeenCalled();
+    expect(error).not.toHaveBeenCalled();
+  });
+
+  it('a Secrets Manager client built with awsClientSettings (the webhook function, rotation, key age, the command line): the same', async () => {
+    // Secrets Manager has no local server: a stand-in that answers GetSecretValue, behind the same stalling hop.
+    const standIn: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:local:000000000000:secret:s', Name: 's', SecretString: '{"keys":[]}' }));
+      });
+    });
+    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+    const hop = await stallingStore(`http://127.0.0.1:${(standIn.address() as AddressInfo).port}`);
+    const sm = new SecretsManagerClient({
+      ...awsClientSettings({ requestTimeoutMs: 300 }),
+      endpoint: hop.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const warn = vi.spyOn(console, 'warn');
+    const error = vi.spyOn(console, 'error');
+    try {
+      hop.stall('GetSecretValue', { times: 1 });
+      const result = await Promise.race([sm.send(new GetSecretValueCommand({ SecretId: 's' })), hungAfter(HUNG)]);
+      expect(result).not.toBe('hung');
+      expect(result === 'hung' ? undefined : result.SecretString).toBe('{"keys":[]}');
+      expect(hop.held()).toBe(1);
+      expect(warn).not.toHaveBeenCalled();
+      expect(error).not.toHaveBeenCalled();
+    } finally {
+      sm.destroy();
+      await hop.close();
+      standIn.closeAllConnections();
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
+  });
+});
