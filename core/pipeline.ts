@@ -3,7 +3,8 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config/index.js';
-import { HttpError } from './errors.js';
+import { startDeadline, WEBHOOK_DEADLINE, withDeadline } from './deadline.js';
+import { HttpError, StoreUnavailableError } from './errors.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
 import { errorResponder } from './middleware/error-responder/index.js';
 import { ipAllowlist } from './middleware/ip-allowlist/index.js';
@@ -38,6 +39,12 @@ export interface PipelineDependencies {
   readonly controls?: ControlsCache;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /**
+   * A webhook request answers 503 `unavailable` (with `Retry-After`) after this long at most, or sooner when the
+   * function has less time left (see core/deadline.ts): its DynamoDB calls are aborted then. Derived from the
+   * webhook function's timeout, so the two cannot drift; tests set a short one. @default WEBHOOK_DEADLINE.budgetMs (8000)
+   */
+  readonly requestBudgetMs?: number;
 }
 
 /** A Lambda handler for API Gateway REST proxy events. */
@@ -120,6 +127,39 @@ const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>,
   return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context));
 };
 
+const STILL_RUNNING = 'the request was still running after its deadline, its DynamoDB calls aborted';
+
+/**
+ * One deadline for every store call of a webhook request (blocklist, rate limits, the claim), one after another:
+ * at it, each call still running is aborted and the request answers 503 `unavailable` as for any store failure;
+ * if it is still running `lateAnswerMs` later all the same (work the abort does not reach), it is answered 503
+ * without it, through the same middlewares (security headers, CORS, the error body, the log line, the metric).
+ * In `process` mode the replay guard stops the clock once the delivery is claimed (holdDeadline): a handler that
+ * runs must never be answered for, nor its record released under it; complete and release get their own time.
+ */
+const withRequestDeadline = (deps: PipelineDependencies, webhook: HttpHandler): HttpHandler => {
+  const late = middy(
+    async (): Promise<APIGatewayProxyResult> => {
+      throw new StoreUnavailableError(new Error(STILL_RUNNING));
+    },
+    { timeoutEarlyInMillis: 0 },
+  )
+    .use(httpMiddlewares(deps))
+    // Names the source in the log line and the metric, as the request's own answer would.
+    .use(webhookRoute({ sources: deps.config.sources, ...(deps.now ? { now: deps.now } : {}) })) as unknown as HttpHandler;
+  const budgetMs = deps.requestBudgetMs ?? WEBHOOK_DEADLINE.budgetMs;
+  return async (event, context) => {
+    const deadline = startDeadline(budgetMs, context, WEBHOOK_DEADLINE);
+    const answer = withDeadline(deadline, () => webhook(event, context));
+    answer.catch(() => undefined);
+    try {
+      return await Promise.race([answer, deadline.late.then(() => late(event, context))]);
+    } finally {
+      deadline.clear();
+    }
+  };
+};
+
 /** Options of {@link withHookwarden}: the dependencies to inject or drop (see {@link WiringOptions}) and the processing lease. */
 export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOptions, 'leaseSeconds'> {}
 
@@ -152,10 +192,13 @@ export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenO
     .use(
       webhookMiddlewares(deps, { mode: 'process', ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }) }),
     );
-  return withPreflight(deps, webhook as unknown as HttpHandler);
+  return withPreflight(deps, withRequestDeadline(deps, webhook as unknown as HttpHandler));
 };
 
-/** Hookwarden's own webhook endpoint: the conditional write is the storage; answers 202 with the id. */
+/**
+ * Hookwarden's own webhook endpoint: the conditional write is the storage; answers 202 with the id, or 503
+ * `unavailable` by the request's deadline when the store hangs (see {@link PipelineDependencies.requestBudgetMs}).
+ */
 export const createWebhookHandler = (deps: PipelineDependencies): HttpHandler => {
   const accept = async (_event: APIGatewayProxyEvent, context: WebhookContext): Promise<APIGatewayProxyResult> => ({
     statusCode: 202,
@@ -166,8 +209,9 @@ export const createWebhookHandler = (deps: PipelineDependencies): HttpHandler =>
       providerId: context.hookwarden.delivery?.providerId,
     }),
   });
-  const webhook = middy(accept as never)
+  // Middy's own early timeout (5 ms before the end, a 500) is off: the request's deadline answers long before it.
+  const webhook = middy(accept as never, { timeoutEarlyInMillis: 0 })
     .use(httpMiddlewares(deps))
     .use(webhookMiddlewares(deps, { mode: 'store' }));
-  return withPreflight(deps, webhook as unknown as HttpHandler);
+  return withPreflight(deps, withRequestDeadline(deps, webhook as unknown as HttpHandler));
 };

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsClientSettings } from './aws-client-settings.js';
 import { loadConfig, requireSecrets, type HookwardenConfig } from './config/index.js';
 import type { PipelineDependencies } from './pipeline.js';
 import type { SecretProviderFactory } from './secrets/index.js';
@@ -11,6 +12,7 @@ import { DynamoDbDeliveryStore } from './stores/dynamodb-delivery-store.js';
 import { DynamoDbRateLimiter } from './stores/dynamodb-rate-limiter.js';
 import type { RateLimiter } from './stores/rate-limit-store.js';
 import { createTelemetry, type Telemetry } from './telemetry.js';
+import { deadlineBound } from './deadline.js';
 
 /**
  * The rate limiter and the containment cache on the rate-limits table, as the
@@ -54,6 +56,8 @@ export interface WiringOptions {
   readonly controls?: ControlsCache | false;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /** See {@link PipelineDependencies.requestBudgetMs}. @default WEBHOOK_DEADLINE.budgetMs (8000) */
+  readonly requestBudgetMs?: number;
 }
 
 /**
@@ -67,7 +71,8 @@ export interface WiringOptions {
 export const wireDependencies = (options: WiringOptions = {}): PipelineDependencies => {
   const config = options.config ?? requireSecrets(loadConfig(options.env ?? process.env));
   const telemetry = options.telemetry ?? createTelemetry();
-  let client = options.dynamoDb;
+  // An injected client's calls are aborted at the request's deadline too.
+  let client = options.dynamoDb ? deadlineBound(options.dynamoDb) : undefined;
   // Built only when some store needs it, so fully injected dependencies open no client.
   const dynamoDb = (): DynamoDBClient => (client ??= createDynamoDbClient());
   const limits =
@@ -78,13 +83,17 @@ export const wireDependencies = (options: WiringOptions = {}): PipelineDependenc
     config,
     telemetry,
     store: options.store ?? new DynamoDbDeliveryStore({ client: dynamoDb(), tableName: config.tables.deliveries }),
-    // Made on the first Secrets Manager read, if any: environment secrets never load it.
+    // Made on the first Secrets Manager read, if any: environment secrets never load it. Its attempts end and are
+    // retried like the store's, and a read made under a request's deadline is aborted with it.
     secretProviders:
       options.secretProviders ??
-      secretsManagerProviders(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient({})),
+      secretsManagerProviders(async () =>
+        deadlineBound(new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(awsClientSettings())),
+      ),
     // An explicit `false` is passed on: the pipeline then knows the limits are off on purpose.
     ...(rateLimiter === undefined ? {} : { rateLimiter }),
     ...(controls ? { controls } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.requestBudgetMs === undefined ? {} : { requestBudgetMs: options.requestBudgetMs }),
   };
 };

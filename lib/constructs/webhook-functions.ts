@@ -10,6 +10,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_KEYS, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
 import { describeConfig, type ConfigDescription, type SourceDescription } from '../../core/config/index.js';
+import { WEBHOOK_TIMEOUT_SECONDS } from '../../core/deadline.js';
 import { ConfigError } from '../../core/errors.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
@@ -136,7 +137,12 @@ export interface WebhookFunctionsProps {
   readonly logRetention?: RetentionDays;
   /** @default 256 */
   readonly memorySize?: number;
-  /** @default Duration.seconds(10) */
+  /**
+   * Both functions' timeout. Hookwarden's webhook requests answer 503 by a deadline derived from the default
+   * (core/deadline.ts), sooner when the function has less time left: a shorter timeout is safe; a longer one only
+   * leaves time unused.
+   * @default Duration.seconds(WEBHOOK_TIMEOUT_SECONDS) (10 s)
+   */
   readonly timeout?: Duration;
   /**
    * The webhook function's code: your own handler gets the same environment,
@@ -216,7 +222,8 @@ export class WebhookFunctions extends Construct {
       const defaults: WebhookFunctionDefaults = {
         ...FUNCTION_RUNTIME,
         memorySize: props.memorySize ?? 256,
-        timeout: props.timeout ?? Duration.seconds(10),
+        // The webhook request's deadline is derived from this same constant (core/deadline.ts).
+        timeout: props.timeout ?? Duration.seconds(WEBHOOK_TIMEOUT_SECONDS),
         role,
         logGroup,
         environment,

@@ -5,7 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig, type HookwardenConfig } from '../../core/config/index.js';
 import type { HttpHandler, PipelineDependencies } from '../../core/pipeline.js';
 import { environmentSecretProviders } from '../../core/secrets/index.js';
-import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
+import { createDynamoDbClient, type DynamoDbClientOptions } from '../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { TABLES } from '../../core/stores/tables.js';
 import { createTelemetry } from '../../core/telemetry.js';
@@ -14,6 +14,7 @@ import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
 import { DynamoDbRateLimiter } from '../../core/stores/dynamodb-rate-limiter.js';
 import { createTables, startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { startHttpServer, type LocalHttpServer } from '../../local/server.js';
+import { stallingStore, type StallingStore } from './stalling-store.js';
 
 /** One DynamoDB call: the command and the table it names. */
 export interface DynamoCall {
@@ -52,6 +53,8 @@ export interface Harness {
   readonly http: LocalHttpServer;
   readonly client: DynamoDBClient;
   readonly store: DynamoDbDeliveryStore;
+  /** With `stallable`: the HTTP hop between the client and dynalite, which can hang chosen requests. */
+  readonly stalls?: StallingStore;
   /** DynamoDB calls made by the handlers so far. */
   dynamoCalls(): number;
   /** Every DynamoDB call made so far, in order (slice it around a request). */
@@ -72,12 +75,21 @@ export const startHarness = async (
     webhookHandler?: (deps: PipelineDependencies) => HttpHandler;
     containment?: boolean;
     requestTimeoutMs?: number;
+    /** The client reaches dynalite through a {@link StallingStore} (`stalls`). @default false */
+    stallable?: boolean;
+    /** More options of the harness's one client. @default 2 attempts */
+    client?: DynamoDbClientOptions;
+    /** The webhook request's budget (PipelineDependencies.requestBudgetMs). @default WEBHOOK_DEADLINE.budgetMs */
+    requestBudgetMs?: number;
+    /** How old the blocklist may get before a request reads it again (ControlsCache refreshMs). @default 15000 */
+    controlsRefreshMs?: number;
   } = {},
 ): Promise<Harness> => {
   const config = loadConfig({ ...env }, emptyDir());
   let local: LocalStore | undefined = await startLocalStore();
   const port = Number(new URL(local.endpoint).port);
-  const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', maxAttempts: 2 });
+  const stalls = options.stallable ? await stallingStore(local.endpoint) : undefined;
+  const client = createDynamoDbClient({ maxAttempts: 2, ...options.client, endpoint: stalls?.endpoint ?? local.endpoint, region: 'local' });
   const calls = countCalls(client);
   const store = new DynamoDbDeliveryStore({ client, tableName: config.tables.deliveries });
   const telemetry = createTelemetry();
@@ -87,12 +99,14 @@ export const startHarness = async (
     telemetry,
     secretProviders: environmentSecretProviders,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.requestBudgetMs === undefined ? {} : { requestBudgetMs: options.requestBudgetMs }),
     ...(options.containment
       ? {
           rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
           controls: new ControlsCache({
             store: new DynamoDbControlsStore({ client, tableName: config.tables.rateLimits }),
             ...(options.now ? { now: options.now } : {}),
+            ...(options.controlsRefreshMs === undefined ? {} : { refreshMs: options.controlsRefreshMs }),
           }),
         }
       : {}),
@@ -109,6 +123,7 @@ export const startHarness = async (
     http,
     client,
     store,
+    ...(stalls ? { stalls } : {}),
     dynamoCalls: () => calls.count(),
     calls: calls.calls,
     stopStore: async () => {
@@ -128,6 +143,7 @@ export const startHarness = async (
     close: async () => {
       await http.close();
       client.destroy();
+      await stalls?.close();
       await local?.close();
     },
   };

@@ -8,9 +8,13 @@ export interface StallingStore {
   /**
    * Holds the next `times` requests of `operation` (e.g. `Query`) that `when` picks (it sees the request's JSON,
    * `TableName`, `IndexName`…): the connection stays open and nothing is ever answered, as a store or a network
-   * that hangs. Default `times`: every such request until {@link StallingStore.release}.
+   * that hangs. Default `times`: every such request until {@link StallingStore.release}. With `delivered`, the
+   * request reaches the store (a write lands) and only its answer is held: a lost answer.
    */
-  stall(operation: string, options?: { readonly times?: number; readonly when?: (input: Record<string, unknown>) => boolean }): void;
+  stall(
+    operation: string,
+    options?: { readonly times?: number; readonly when?: (input: Record<string, unknown>) => boolean; readonly delivered?: boolean },
+  ): void;
   /** Stops stalling (requests already held stay held). */
   release(): void;
   /** Requests held so far. */
@@ -33,7 +37,7 @@ const readAll = async (req: IncomingMessage): Promise<Buffer> => {
  */
 export const stallingStore = async (target: string): Promise<StallingStore> => {
   const upstream = new URL(target);
-  let rule: { operation: string; remaining: number; when?: (input: Record<string, unknown>) => boolean } | undefined;
+  let rule: { operation: string; remaining: number; when?: (input: Record<string, unknown>) => boolean; delivered: boolean } | undefined;
   let held = 0;
   let abandoned = 0;
   const server = createServer((req, res) => {
@@ -54,6 +58,20 @@ export const stallingStore = async (target: string): Promise<StallingStore> => {
           rule.remaining -= 1;
           held += 1;
           res.on('close', () => (abandoned += 1));
+          if (!rule.delivered) return;
+          // The store gets the request and answers; the answer goes nowhere.
+          const landed = forward(
+            {
+              hostname: upstream.hostname,
+              port: upstream.port,
+              path: req.url,
+              method: req.method,
+              headers: { ...req.headers, host: upstream.host },
+            },
+            (answer) => answer.resume(),
+          );
+          landed.on('error', () => undefined);
+          landed.end(body);
           return;
         }
       }
@@ -80,7 +98,12 @@ export const stallingStore = async (target: string): Promise<StallingStore> => {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     stall: (operation, options = {}) => {
-      rule = { operation, remaining: options.times ?? Infinity, ...(options.when ? { when: options.when } : {}) };
+      rule = {
+        operation,
+        remaining: options.times ?? Infinity,
+        delivered: options.delivered ?? false,
+        ...(options.when ? { when: options.when } : {}),
+      };
     },
     release: () => (rule = undefined),
     held: () => held,

@@ -1,7 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import type { SourceDescription } from '../../core/config/index.js';
+import { WEBHOOK_DEADLINE, WEBHOOK_TIMEOUT_SECONDS } from '../../core/deadline.js';
 import { WebhookFunctions, type WebhookFunctionsProps } from '../../lib/constructs/webhook-functions.js';
 import { WebhookTables } from '../../lib/constructs/tables.js';
 import { NO_BUNDLING, sourceFor } from './helpers.js';
@@ -46,5 +48,17 @@ describe('WebhookFunctions on its own', () => {
 
   it('accepts a dangerous value acknowledged in acceptRisks', () => {
     expect(build({ trustedProxies: ['0.0.0.0/0'], acceptRisks: ['trust-any-proxy'] })).not.toThrow();
+  });
+
+  // The webhook request answers its own 503 by a deadline derived from the function's timeout: a timeout set here
+  // alone, or a budget set there alone, would let a slow store run into the function's end (API Gateway's 502/504).
+  it('gives the webhook and health functions the timeout the webhook deadline is derived from, with the deadline, the late answer and the margin inside it', () => {
+    const functions = build({})();
+    const timeouts = Object.values(Template.fromStack(Stack.of(functions)).findResources('AWS::Lambda::Function')).map(
+      (resource) => (resource as { Properties: { Timeout?: number } }).Properties.Timeout,
+    );
+    expect(timeouts).toEqual([WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_TIMEOUT_SECONDS]);
+    expect(WEBHOOK_DEADLINE.budgetMs + WEBHOOK_DEADLINE.marginMs).toBeLessThanOrEqual(WEBHOOK_TIMEOUT_SECONDS * 1000);
+    expect(WEBHOOK_DEADLINE.lateAnswerMs).toBeLessThan(WEBHOOK_DEADLINE.marginMs);
   });
 });

@@ -1,4 +1,5 @@
-import { DeliveryInProgressError, DuplicateDeliveryError, HttpError } from '../../errors.js';
+import { holdDeadline, withinRemainingTime } from '../../deadline.js';
+import { DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
 import type { SourceConfig } from '../../config/index.js';
 import { clientKeyOf } from '../../net.js';
 import type { RateLimit } from '../../rate-limit/sliding-window.js';
@@ -116,6 +117,20 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
       await giveBack(admissions);
       throw copyOf(delivery.deliveryId, result, nowSeconds);
     }
+    // The handler is about to run: the request's deadline (core/deadline.ts) must no longer answer for it. If it
+    // has already passed, the request is answered 503 whatever happens here: the handler must not run behind that
+    // answer (Lambda freezes it, and the sender's retry after the lease would run it again). Give the claim back.
+    if (mode === 'process' && !holdDeadline()) {
+      await withinRemainingTime(request.context, () => options.store.release(source.name, delivery.deliveryId, result.token)).catch(
+        (error: unknown) =>
+          options.telemetry?.logger.error('could not release delivery record', {
+            source: source.name,
+            deliveryId: delivery.deliveryId,
+            error,
+          }),
+      );
+      throw new StoreUnavailableError(new Error("the request's deadline passed as its delivery was claimed; the claim was given back"));
+    }
     state.claim = { token: result.token, deliveryId: delivery.deliveryId };
   };
 
@@ -125,9 +140,11 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     // In `store` mode the delivery is durably stored once claimed: keep it, a retry is a duplicate.
     if (mode !== 'process' || !state.claim || !state.source) return;
     const claim = state.claim;
+    const source = state.source.name;
     state.claim = undefined;
     try {
-      await options.store.release(state.source.name, claim.deliveryId, claim.token);
+      // Its own time (the request's deadline stopped at the claim): what the function has left, less the answer's.
+      await withinRemainingTime(request.context, () => options.store.release(source, claim.deliveryId, claim.token));
     } catch (error) {
       // The record stays until its lease (or TTL) passes; the sender's retry then succeeds.
       options.telemetry?.logger.error('could not release delivery record', {
@@ -146,10 +163,12 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     // handler again, not be told 200 duplicate.
     if (status === undefined || status < 200 || status > 299) return replayGuardOnError(request);
     const claim = state.claim;
+    const source = state.source.name;
     // The handler has done its work: from here on, nothing may remove the record.
     state.claim = undefined;
     try {
-      await options.store.complete(state.source.name, claim.deliveryId, claim.token);
+      // Bounded so that the 2xx still goes out: a Lambda timeout (502/504) would have the sender retry it.
+      await withinRemainingTime(request.context, () => options.store.complete(source, claim.deliveryId, claim.token));
     } catch (error) {
       // Answering 5xx now would invite a retry; the record stays `processing` until its lease passes.
       options.telemetry?.logger.error('could not mark delivery processed', {
