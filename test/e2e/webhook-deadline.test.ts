@@ -1,6 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { withHookwarden } from '../../core/pipeline.js';
+import { withHookwarden, type HttpHandler } from '../../core/pipeline.js';
+import { localContext } from '../../local/http-adapter.js';
+import { webhookPost } from '../helpers/proxy-event.js';
 import { readJson, startHarness, type Harness } from '../helpers/harness.js';
 import type { StallingStore } from '../helpers/stalling-store.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
@@ -150,6 +152,7 @@ describe('withHookwarden (process mode) when DynamoDB hangs: the handler never r
   const signed = standardWebhooksSender({ prefix: 'msg_process' });
   const processed: string[] = [];
   const LEASE_SECONDS = 2;
+  let wrapped: HttpHandler;
 
   beforeAll(async () => {
     h = await startHarness(
@@ -158,7 +161,7 @@ describe('withHookwarden (process mode) when DynamoDB hangs: the handler never r
         stallable: true,
         client: { requestTimeoutMs: 20_000 },
         webhookHandler: (deps) =>
-          withHookwarden(
+          (wrapped = withHookwarden(
             async (_event, context): Promise<APIGatewayProxyResult> => {
               processed.push(context.hookwarden.delivery?.deliveryId ?? '');
               return { statusCode: 204, body: '' };
@@ -173,7 +176,7 @@ describe('withHookwarden (process mode) when DynamoDB hangs: the handler never r
               requestBudgetMs: 1_000,
               leaseSeconds: LEASE_SECONDS,
             },
-          ),
+          )),
       },
     );
     stalls = h.stalls as StallingStore;
@@ -193,6 +196,52 @@ describe('withHookwarden (process mode) when DynamoDB hangs: the handler never r
     await sleep((LEASE_SECONDS + 1) * 1000);
     expect((await post(h, d)).status).toBe(204);
     expect((await post(h, d)).status).toBe(200);
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+  });
+
+  it('a claim that returns after the request was answered 503 (its answer late, past the deadline) never runs the handler: the claim is given back, the retry processed once', async () => {
+    const d = signed();
+    let slowed = 0;
+    // The claim lands and its answer comes back 2.5 s later, after the late answer (1 s budget + 1 s): the abort
+    // does not reach work past the HTTP exchange.
+    h.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'PutItemCommand' && slowed === 0) {
+          slowed += 1;
+          await sleep(2_500);
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'slowAnswer' },
+    );
+    try {
+      await expectUnavailable(await post(h, d));
+      await waitFor(() => slowed === 1);
+      await sleep(3_000);
+    } finally {
+      h.client.middlewareStack.remove('slowAnswer');
+    }
+    // Before, the handler ran behind the 503 (in Lambda: frozen, resumed later, and run again by the retry).
+    expect(processed).not.toContain(d.id);
+    expect(await h.store.get('default', d.id, nowSeconds())).toBeUndefined();
+    expect((await post(h, d)).status).toBe(204);
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+  });
+
+  it("marking the delivery processed gets the function's remaining time less 1 s: with 3.5 s left and a hang on every 20 s attempt, the handler's 204 is answered before the function's end", async () => {
+    const d = signed();
+    stalls.stall('UpdateItem');
+    const functionMs = 3_500;
+    // What Lambda does at the function's timeout: the invocation ends, and API Gateway answers 502/504 on its own.
+    const lambdaTimeout = sleep(functionMs).then(() => 'the function timed out' as const);
+    const result = await Promise.race([
+      wrapped(webhookPost(d.body, d.headers), localContext('hookwarden-webhook', functionMs)),
+      lambdaTimeout,
+    ]);
+    expect(result).not.toBe('the function timed out');
+    if (typeof result === 'string') return;
+    expect(result.statusCode).toBe(204);
     expect(processed.filter((id) => id === d.id)).toHaveLength(1);
   });
 
