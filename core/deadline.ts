@@ -120,6 +120,32 @@ export const withinRemainingTime = async <T>(
   }
 };
 
+/** Why a request still running after its deadline was answered without it: the late answer's 503 cause. */
+export const STILL_RUNNING = 'the request was still running after its deadline, its DynamoDB calls aborted';
+
+/**
+ * `handler` under a deadline of `budgetMs` (less when the Lambda context has less time left): every call it makes
+ * through a {@link deadlineBound} client is aborted at the deadline, and if it is still running `lateAnswerMs`
+ * later all the same (work the abort does not reach), the request is answered by `lateAnswer` instead.
+ */
+export const answeredByDeadline =
+  <E, R>(
+    budgetMs: number,
+    shares: Pick<DeadlineShares, 'marginMs' | 'lateAnswerMs'>,
+    handler: (event: E, context: Context) => Promise<R>,
+    lateAnswer: (event: E, context: Context) => Promise<R>,
+  ) =>
+  async (event: E, context: Context): Promise<R> => {
+    const deadline = startDeadline(budgetMs, context, shares);
+    const answer = withDeadline(deadline, () => handler(event, context));
+    answer.catch(() => undefined);
+    try {
+      return await Promise.race([answer, deadline.late.then(() => lateAnswer(event, context))]);
+    } finally {
+      deadline.clear();
+    }
+  };
+
 type Sender = { send: (...args: never[]) => unknown };
 const bound = new WeakSet<object>();
 

@@ -3,7 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config/index.js';
-import { startDeadline, WEBHOOK_DEADLINE, withDeadline } from './deadline.js';
+import { answeredByDeadline, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
 import { HttpError, StoreUnavailableError } from './errors.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
 import { errorResponder } from './middleware/error-responder/index.js';
@@ -127,8 +127,6 @@ const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>,
   return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context));
 };
 
-const STILL_RUNNING = 'the request was still running after its deadline, its DynamoDB calls aborted';
-
 /**
  * One deadline for every store call of a webhook request (blocklist, rate limits, the claim), one after another:
  * at it, each call still running is aborted and the request answers 503 `unavailable` as for any store failure;
@@ -147,17 +145,7 @@ const withRequestDeadline = (deps: PipelineDependencies, webhook: HttpHandler): 
     .use(httpMiddlewares(deps))
     // Names the source in the log line and the metric, as the request's own answer would.
     .use(webhookRoute({ sources: deps.config.sources, ...(deps.now ? { now: deps.now } : {}) })) as unknown as HttpHandler;
-  const budgetMs = deps.requestBudgetMs ?? WEBHOOK_DEADLINE.budgetMs;
-  return async (event, context) => {
-    const deadline = startDeadline(budgetMs, context, WEBHOOK_DEADLINE);
-    const answer = withDeadline(deadline, () => webhook(event, context));
-    answer.catch(() => undefined);
-    try {
-      return await Promise.race([answer, deadline.late.then(() => late(event, context))]);
-    } finally {
-      deadline.clear();
-    }
-  };
+  return answeredByDeadline(deps.requestBudgetMs ?? WEBHOOK_DEADLINE.budgetMs, WEBHOOK_DEADLINE, webhook, late);
 };
 
 /** Options of {@link withHookwarden}: the dependencies to inject or drop (see {@link WiringOptions}) and the processing lease. */

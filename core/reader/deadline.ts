@@ -1,7 +1,5 @@
 import { deadlineShares, type DeadlineShares } from '../deadline.js';
 
-export { DeadlineExceededError, deadlineBound, startDeadline, withDeadline, type RequestDeadline } from '../deadline.js';
-
 /**
  * The reader function's timeout (`GET /deliveries`, `GET /deliveries/{source}/{id}`, the preflights):
  * lib/constructs/deliveries-api.ts sets it from here, and the request deadline below is derived from it.

@@ -3,6 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { HookwardenConfig } from '../config/index.js';
+import { STILL_RUNNING } from '../deadline.js';
 import { StoreUnavailableError } from '../errors.js';
 import { corsPolicy, preflightHandler, type CorsPolicyOptions } from '../middleware/cors/index.js';
 import { errorResponder } from '../middleware/error-responder/index.js';
@@ -91,12 +92,10 @@ export const readerPreflight = (deps: Pick<ReaderDependencies, 'config' | 'telem
   ) as unknown as HttpHandler;
 };
 
-const STILL_RUNNING = 'the request was still running after its deadline, its DynamoDB calls aborted';
-
 /**
  * The 503 `unavailable` (with `Retry-After`) of a request still running after its deadline, through the
  * same outer middlewares as any answer (security headers, CORS, the error body, the log line): the last
- * resort of core/reader/deadline.ts, for work that did not stop when its DynamoDB calls were aborted.
+ * resort of answeredByDeadline (core/deadline.ts), for work that did not stop when its DynamoDB calls were aborted.
  */
 export const readerLateAnswer = (deps: Pick<ReaderDependencies, 'config' | 'telemetry'>): HttpHandler =>
   middy(

@@ -6,7 +6,8 @@ import { requireScope } from '../middleware/read-token/index.js';
 import type { HttpHandler } from '../pipeline.js';
 import { jsonResponse } from '../responses.js';
 import { decodeCursor, encodeCursor, type FeedEntry } from '../stores/delivery-feed.js';
-import { startDeadline, withDeadline } from './deadline.js';
+import { answeredByDeadline } from '../deadline.js';
+import { READER_DEADLINE } from './deadline.js';
 import { readerLateAnswer, readerMiddlewares, readerPreflight, type ReaderDependencies } from './pipeline.js';
 import { readerStateOf } from './state.js';
 
@@ -103,19 +104,8 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
   const reader = middy(route, { timeoutEarlyInMillis: 0 }).use(readerMiddlewares(deps)) as unknown as HttpHandler;
   const preflight = readerPreflight(deps);
   const late = readerLateAnswer(deps);
-  const budgetMs = deps.settings.requestBudgetMs;
-  return async (event, context) => {
-    if (event.httpMethod === 'OPTIONS') return preflight(event, context);
-    // One deadline for the token lookup, the per-token count and the read, one after another: at it, every
-    // DynamoDB call still running is aborted and the request answers 503 `unavailable` as for any store
-    // failure; if it is still running `lateAnswerMs` later all the same, it is answered without it.
-    const deadline = startDeadline(budgetMs, context);
-    const answer = withDeadline(deadline.signal, () => reader(event, context));
-    answer.catch(() => undefined);
-    try {
-      return await Promise.race([answer, deadline.late.then(() => late(event, context))]);
-    } finally {
-      deadline.clear();
-    }
-  };
+  // One deadline for the token lookup, the per-token count and the read, one after another: at it, every
+  // DynamoDB call still running is aborted and the request answers 503 `unavailable` as for any store failure.
+  const answered = answeredByDeadline(deps.settings.requestBudgetMs, READER_DEADLINE, reader, late);
+  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : answered(event, context));
 };

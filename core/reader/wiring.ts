@@ -7,7 +7,7 @@ import { TOKENS_TABLE, tableName } from '../stores/tables.js';
 import { TokenCache } from '../stores/token-cache.js';
 import { DynamoDbTokenStore } from '../stores/token-store.js';
 import type { Telemetry } from '../telemetry.js';
-import { deadlineBound } from './deadline.js';
+import { deadlineBound } from '../deadline.js';
 import type { DeliveryNotifier, ReaderDependencies } from './pipeline.js';
 import { readerSettings, type ReaderSettings } from './settings.js';
 
@@ -32,7 +32,7 @@ export interface ReaderWiringOptions {
  * table (get) and its byTime index (list, stream), the tokens table behind a
  * 15 s cache, and the per-token counters on the rate-limits table. The reader
  * function and the local server wire it the same way. Every call of a request that
- * runs under a deadline (withDeadline, core/reader/deadline.ts) is aborted when it passes.
+ * runs under a deadline (withDeadline, core/deadline.ts) is aborted when it passes.
  * @throws ConfigError for a bad HOOKWARDEN_API_RATE_LIMIT or stream setting
  */
 export const readerDependencies = (options: ReaderWiringOptions): ReaderDependencies => {
