@@ -105,6 +105,8 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
     stream.push(text);
   };
   const idNow = (): string => encodeStreamId({ lower, position, sent: sent.digest() });
+  /** The bottom of the window a position names: `lookBackMs` behind it. */
+  const windowFloor = (seq: string): string => seqFloor(msOf(seq) - settings.lookBackMs);
   const unsubscribe = options.notifier?.subscribe(() => {
     // A delivery was just stored: look once it has settled.
     setTimeout(() => wake?.(), settings.settleMs + 5).unref?.();
@@ -113,7 +115,7 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
   const resume = async (): Promise<void> => {
     if (lower >= position) return;
     // A window wider than this server's look-back (another setting, or not an id it gave out) is cut to it.
-    const bottom = seqFloor(msOf(position) - settings.lookBackMs);
+    const bottom = windowFloor(position);
     if (lower < bottom) lower = bottom;
     const visible = await keysBetween(feed, sources, lower, position, now());
     const restored = lower === options.start.lower ? SentWindow.restore(visible, options.start.sent) : undefined;
@@ -131,7 +133,7 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
   const moveTo = (seq: string): void => {
     position = seq;
     // The window follows the position: each id names a window no wider than the look-back.
-    const bottom = seqFloor(msOf(position) - settings.lookBackMs);
+    const bottom = windowFloor(position);
     if (bottom > lower) sent.dropUpTo((lower = bottom));
   };
 

@@ -41,6 +41,14 @@ export const stallingStore = async (target: string): Promise<StallingStore> => {
   let held = 0;
   let abandoned = 0;
   const server = createServer((req, res) => {
+    // The store answers only requests addressed to itself (local/dynamo.ts); it checks no signature.
+    const upstreamRequest = () => ({
+      hostname: upstream.hostname,
+      port: upstream.port,
+      path: req.url,
+      method: req.method,
+      headers: { ...req.headers, host: upstream.host },
+    });
     void (async () => {
       const body = await readAll(req);
       const operation =
@@ -60,35 +68,16 @@ export const stallingStore = async (target: string): Promise<StallingStore> => {
           res.on('close', () => (abandoned += 1));
           if (!rule.delivered) return;
           // The store gets the request and answers; the answer goes nowhere.
-          const landed = forward(
-            {
-              hostname: upstream.hostname,
-              port: upstream.port,
-              path: req.url,
-              method: req.method,
-              headers: { ...req.headers, host: upstream.host },
-            },
-            (answer) => answer.resume(),
-          );
+          const landed = forward(upstreamRequest(), (answer) => answer.resume());
           landed.on('error', () => undefined);
           landed.end(body);
           return;
         }
       }
-      const out = forward(
-        // The store answers only requests addressed to itself (local/dynamo.ts); it checks no signature.
-        {
-          hostname: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: { ...req.headers, host: upstream.host },
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
+      const out = forward(upstreamRequest(), (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
       out.on('error', () => res.destroy());
       out.end(body);
     })();
