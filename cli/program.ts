@@ -196,7 +196,10 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .description('list the deliveries stored in the local store, newest first (through the running server if there is one)')
     .option('--source <name>', 'only this source', sourceName)
     .option('--limit <n>', 'at most this many', wholeNumber(1, 10_000), 20)
-    .option('--json', 'print JSON (without bodies)')
+    .option(
+      '--json',
+      'print a JSON array (without bodies): source, id, receivedAt, eventType, size as GET /deliveries names them, then status, clientIp, headers, expiresAt',
+    )
     .enablePositionalOptions()
     .action(async (options) => {
       exit.code = await listDeliveriesCommand(context, options);
@@ -210,7 +213,10 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
       '--body',
       'write exactly the stored body bytes to stdout (the summary goes to stderr); on a terminal, with control characters escaped',
     )
-    .option('--json', 'print one JSON object (with --body, the body as body or bodyBase64)')
+    .option(
+      '--json',
+      'print one JSON object, named as deliveries --json (with --body, the body as body, plus bodyEncoding "base64" when not UTF-8)',
+    )
     .action(async (source: string, id: string, options) => {
       exit.code = await showDeliveryCommand(context, source, id, options);
     });

@@ -62,6 +62,25 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 const summary = (d: StoredDelivery): string =>
   terminalSafe([iso(d.receivedAt), d.source, d.providerId ?? d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  '));
 
+/**
+ * A stored delivery as `--json` prints it: the deliveries API's names (`id`, `size`, ISO 8601 `receivedAt`,
+ * `eventType` null when unknown; see core/reader/routes.ts), then what only the store holds (status, the
+ * provider's own id, client IP, kept headers, expiry). Never the body: `show --body --json` adds it.
+ */
+const asJson = (d: StoredDelivery) => ({
+  source: d.source,
+  id: d.deliveryId,
+  receivedAt: iso(d.receivedAt),
+  eventType: d.eventType ?? null,
+  size: d.body.length,
+  status: d.status,
+  ...(d.leaseExpiresAt === undefined ? {} : { leaseExpiresAt: iso(d.leaseExpiresAt * 1000) }),
+  ...(d.providerId === undefined ? {} : { providerId: d.providerId }),
+  clientIp: d.clientIp,
+  headers: d.headers,
+  expiresAt: iso(d.expiresAt * 1000),
+});
+
 /** Options of `hookwarden deliveries`. */
 export interface ListOptions {
   source?: string;
@@ -75,14 +94,7 @@ export const listDeliveriesCommand = async (context: CliContext, options: ListOp
     store.list({ limit: options.limit, nowSeconds: nowSeconds(), ...(options.source !== undefined ? { source: options.source } : {}) }),
   );
   if (options.json) {
-    // Times as `deliveries show --json` prints them: ISO 8601, never epoch seconds beside ISO milliseconds.
-    const rows = found.map(({ body, receivedAt, expiresAt, ...rest }) => ({
-      ...rest,
-      receivedAt: iso(receivedAt),
-      expiresAt: iso(expiresAt * 1000),
-      bodyBytes: body.length,
-    }));
-    output.json(rows);
+    output.json(found.map((delivery) => asJson(delivery)));
     return 0;
   }
   if (found.length === 0)
@@ -105,8 +117,8 @@ const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'ut
  * headers. With `--body`, standard output gets exactly the stored body bytes
  * (so `> body.bin` or `| hookwarden send --file` reproduce it) and the summary
  * goes to standard error; on a terminal the body is shown with its control
- * characters escaped. `--json` prints one object (the body, with `--body`, as
- * `body` when UTF-8, else `bodyBase64`).
+ * characters escaped. `--json` prints one object with the deliveries API's names (the body, with `--body`,
+ * as `body`: UTF-8 text, else base64 with `bodyEncoding: "base64"`, as `GET /deliveries/{source}/{id}` gives it).
  * @returns 0, or throws CommandFailed when there is no such live delivery
  */
 export const showDeliveryCommand = async (context: CliContext, source: string, id: string, options: ShowOptions): Promise<number> => {
@@ -122,14 +134,10 @@ export const showDeliveryCommand = async (context: CliContext, source: string, i
   });
   if (!delivery) throw new CommandFailed(`no stored delivery "${id}" for source "${source}" (see hookwarden deliveries)`);
   if (options.json) {
-    const { body, receivedAt, expiresAt, ...rest } = delivery;
-    const text = isUtf8(body);
+    const { body } = delivery;
     output.json({
-      ...rest,
-      receivedAt: iso(receivedAt),
-      expiresAt: iso(expiresAt * 1000),
-      bodyBytes: body.length,
-      ...(options.body ? (text ? { body: body.toString('utf8') } : { bodyBase64: body.toString('base64') }) : {}),
+      ...asJson(delivery),
+      ...(options.body ? (isUtf8(body) ? { body: body.toString('utf8') } : { body: body.toString('base64'), bodyEncoding: 'base64' }) : {}),
     });
     return 0;
   }

@@ -338,9 +338,7 @@ describe('send and deliveries against a running local server', () => {
 
     const stored = await cli(['deliveries', '--json', '--source', 'default', '--limit', '1'], env, cwd);
     expect(stored.code).toBe(0);
-    expect(JSON.parse(stored.stdout)).toEqual([
-      expect.objectContaining({ source: 'default', deliveryId: 'msg_bin', bodyBytes: 4, status: 'stored' }),
-    ]);
+    expect(JSON.parse(stored.stdout)).toEqual([expect.objectContaining({ source: 'default', id: 'msg_bin', size: 4, status: 'stored' })]);
     const shown = await cli(['deliveries', 'show', 'default', 'msg_cli_1'], env, cwd);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^\S+ {2}default {2}msg_cli_1 {2}cli\.sent /);

@@ -55,6 +55,24 @@ describe('--json on verify, deliveries and blocks', () => {
     expect(row?.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
+  it('deliveries --json and deliveries show --body --json name a delivery as the deliveries API does, with the same values', async () => {
+    expect((await cli(['send', 'default', '--id', 'msg_json_api', '--data', '{"type":"c.d"}'], env, cwd)).code).toBe(0);
+    const created = await cli(['token', 'create', '--name', 'json-names', '--json'], env, cwd);
+    expect(created.code, created.stderr).toBe(0);
+    const { token } = JSON.parse(created.stdout) as { token: string };
+    const url = server.output().match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    const headers = { authorization: `Bearer ${token}` };
+    const listed = (await (await fetch(`${url}/deliveries?source=default&limit=1`, { headers })).json()) as { deliveries: object[] };
+    const one = (await (await fetch(`${url}/deliveries/default/msg_json_api`, { headers })).json()) as Record<string, unknown>;
+
+    const [row] = JSON.parse((await cli(['deliveries', '--json', '--limit', '1'], env, cwd)).stdout) as Record<string, unknown>[];
+    expect(row).toMatchObject(listed.deliveries[0] as object);
+    expect(row).toMatchObject({ id: 'msg_json_api', eventType: 'c.d', size: 14, status: 'stored' });
+    const shown = JSON.parse((await cli(['deliveries', 'show', 'default', 'msg_json_api', '--body', '--json'], env, cwd)).stdout) as object;
+    expect(shown).toMatchObject(one);
+    expect(shown).not.toHaveProperty('bodyEncoding');
+  });
+
   it('blocks --json lists blocks and disabled sources; the plain list escapes control characters', async () => {
     expect((await cli(['block', '203.0.113.7', '--for', '1h', '--reason', 'stuffing\u009b2J'], env, cwd)).code).toBe(0);
     expect((await cli(['disable', 'default', '--reason', 'rotating'], env, cwd)).code).toBe(0);

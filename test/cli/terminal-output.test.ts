@@ -84,17 +84,20 @@ describe('deliveries print what came from a request without letting it drive the
     expect(r.code).toBe(0);
     expect(r.stdout.replaceAll('\n', '')).not.toMatch(RAW_CONTROL);
     const shown = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(shown.deliveryId).toMatch(/^sig_[0-9a-f]{32}$/);
+    expect(shown.id).toMatch(/^sig_[0-9a-f]{32}$/);
     expect(shown).toMatchObject({
       source: 'default',
       providerId: 'hostile-1',
       body: HOSTILE_BODY,
-      bodyBytes: Buffer.byteLength(HOSTILE_BODY),
+      size: Buffer.byteLength(HOSTILE_BODY),
     });
     const binary = JSON.parse((await cli(['deliveries', 'show', 'default', 'binary-1', '--body', '--json'], env, cwd)).stdout) as Record<
       string,
       unknown
     >;
-    expect(binary.bodyBase64).toBe(Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x9b, 0x41, 0x0a]).toString('base64'));
+    expect(binary).toMatchObject({
+      body: Buffer.from([0xff, 0xfe, 0x00, 0x1b, 0x9b, 0x41, 0x0a]).toString('base64'),
+      bodyEncoding: 'base64',
+    });
   });
 });
