@@ -16,6 +16,10 @@ import { decodeStreamId, encodeStreamId, openingAt, SentWindow, type StreamPosit
 
 /** Items one index query returns at most (before filtering). */
 const QUERY_LIMIT = 500;
+/** An open stream reads its whole window again at most every this many polls... */
+const SWEEP_POLLS = 5;
+/** ...and at least this many times per look-back, so a late delivery has that many chances inside its window. */
+const SWEEP_SHARE = 6;
 
 /** The stream's answer before its body: what the client sees first. */
 export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
@@ -70,10 +74,12 @@ interface StreamOptions {
 
 /**
  * One open stream. Every `pollMs` (or sooner, when the local server says a
- * delivery was stored) it reads the index, oldest first, from the bottom of its
- * window (`lookBackMs` behind its position) up to `settleMs` before now, and
- * sends each delivery of the window it has not sent yet: a delivery stored late
- * (a slow writer, index lag) is still sent while it falls inside the window.
+ * delivery was stored) it reads the index, oldest first, up to `settleMs`
+ * before now: past its position, and every `sweepMs` from the bottom of its
+ * window (`lookBackMs` behind its position), page after page while the client
+ * keeps up. It sends each delivery of the window it has not sent yet: a
+ * delivery stored late (a slow writer, index lag) is still sent while it falls
+ * inside the window, and a delivery's delay does not grow with the window.
  * An event's id is the stream's position after it ({@link StreamPosition}: the
  * window and a digest of what was sent in it), so a stream resumed with
  * `Last-Event-ID` reads that window again and sends exactly what the client was
@@ -137,16 +143,16 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
     if (bottom > lower) sent.dropUpTo((lower = bottom));
   };
 
-  const poll = async (): Promise<void> => {
+  /** Reads one page of the index after `from`, sends what it holds that was not sent; the next page's start, if any. */
+  const readPage = async (from: string): Promise<string | undefined> => {
     const cutoff = now() - settings.settleMs;
     const page = await feed.between({
       sources,
-      after: continueFrom ?? lower,
+      after: from,
       upTo: seqCeiling(cutoff),
       limit: QUERY_LIMIT,
       nowSeconds: Math.floor(now() / 1000),
     });
-    continueFrom = page.next;
     for (const entry of page.entries) {
       if (entry.seq <= lower || sent.has(entry.seq)) continue;
       sent.add(entry.seq);
@@ -160,6 +166,27 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
       moveTo(page.next);
       write(`id: ${idNow()}\n\n`);
     }
+    return page.next;
+  };
+
+  // The window (for deliveries that became visible late) is read again every `sweepMs`; the passes between read only
+  // past the position, so a delivery's delay does not grow with how many the window holds.
+  const sweepMs = Math.min(SWEEP_POLLS * settings.pollMs, Math.max(settings.pollMs, settings.lookBackMs / SWEEP_SHARE));
+  let sweptAt = -Infinity;
+  /**
+   * One pass over the index, page after page while the client keeps up (`pages` at most); a pass the client's
+   * buffer cuts short goes on from `continueFrom` once it reads again.
+   */
+  const poll = async (pages = Infinity): Promise<void> => {
+    if (continueFrom === undefined) {
+      const sweep = now() - sweptAt >= sweepMs;
+      if (sweep) sweptAt = now();
+      continueFrom = sweep ? lower : position;
+    }
+    for (let read = 0; continueFrom !== undefined && read < pages && !stream.destroyed; read++) {
+      if (read > 0 && stream.readableLength >= stream.readableHighWaterMark) return;
+      continueFrom = await readPage(continueFrom);
+    }
   };
 
   try {
@@ -168,7 +195,8 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
     // gives the opening position as the last event id: a client dropped before its first
     // delivery resumes from here too, so nothing stored meanwhile is missed.
     write(`retry: 1000\nid: ${idNow()}\n\n`);
-    await poll();
+    // One page before the answer: the store is known to answer, and the first byte does not wait for the whole window.
+    await poll(1);
   } catch (error) {
     unsubscribe?.();
     stream.destroy();
@@ -192,7 +220,14 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
         if (now() - lastWrite >= settings.keepAliveMs) write(': keep-alive\n\n');
         const untilKeepAlive = settings.keepAliveMs - (now() - lastWrite);
         const untilEnd = settings.streamMaxMs - (now() - opened);
-        const pause = continueFrom ? settings.pollMs : Math.max(0, Math.min(settings.pollMs, untilKeepAlive, untilEnd));
+        // A pass the client's buffer cut short goes on as soon as the client reads (after `pollMs` at the latest).
+        if (continueFrom !== undefined) waitingForReader = stream.readableLength >= stream.readableHighWaterMark;
+        const pause =
+          continueFrom === undefined
+            ? Math.max(0, Math.min(settings.pollMs, untilKeepAlive, untilEnd))
+            : waitingForReader
+              ? settings.pollMs
+              : 0;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pause);
           wake = () => {
