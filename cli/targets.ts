@@ -62,6 +62,8 @@ export const tableProblem = (error: unknown, table = 'table'): string =>
 /** Where containment commands act: the controls item, the known sources, and the WAF IP sets when deployed. */
 export interface ContainmentTarget {
   readonly controls: ControlsStore;
+  /** The table that holds the controls item (`hookwarden-rate-limits` locally), for messages. */
+  readonly table: string;
   readonly sources: ReadonlySet<string>;
   readonly waf?: { readonly client: WAFV2Client; readonly ipv4SetArn?: string; readonly ipv6SetArn?: string };
   readonly where: string;
@@ -104,7 +106,7 @@ export const withContainmentTarget = async <T>(
     const table = tableName(RATE_LIMITS_TABLE, context.env);
     return withLocalStore(context, async (client, local) => {
       try {
-        return await work({ controls: new DynamoDbControlsStore({ client, tableName: table }), ...local });
+        return await work({ controls: new DynamoDbControlsStore({ client, tableName: table }), table, ...local });
       } catch (error) {
         throw unavailableTable(error, table);
       }
@@ -120,6 +122,7 @@ export const withContainmentTarget = async <T>(
   try {
     return await work({
       controls: new DynamoDbControlsStore({ client, tableName: table }),
+      table,
       sources,
       ...(ipv4SetArn || ipv6SetArn ? { waf: { client: aws.wafv2(), ipv4SetArn, ipv6SetArn } } : {}),
       where: `stack ${stack}`,

@@ -11,13 +11,14 @@ import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { startFakeWaf, type FakeWaf } from '../helpers/fake-waf.js';
 import { emptyDir } from '../helpers/harness.js';
 import { answerStack } from '../helpers/fake-stack.js';
+import { failRequests } from '../helpers/store-faults.js';
 
 // WAF over its JSON protocol on loopback (the real SDK parses its refusals); DynamoDB is dynalite;
 // CloudFormation, which has no local server, is aws-sdk-client-mock.
 const STACK = 'Hookwarden-prod';
 const cfn = mockClient(CloudFormationClient);
 
-describe('blocks --stack (and --json) when a WAF IP set cannot be read', () => {
+describe('blocks --stack (and --json) when a WAF IP set or the table cannot be read', () => {
   let local: LocalStore;
   let waf: FakeWaf;
   let ipv4Set: string;
@@ -52,6 +53,12 @@ describe('blocks --stack (and --json) when a WAF IP set cannot be read', () => {
     waf.sets.get('3333-4444')!.addresses = ['2001:db8:bad::/48'];
   });
 
+  /** The table throttles every read of the controls item (the SDK's retries included). */
+  let tableThrottled = false;
+  beforeEach(() => {
+    tableThrottled = false;
+  });
+
   const blocks = async (extra = ['--json']): Promise<{ code: number; stdout: string; stderr: string }> => {
     let stdout = '';
     let stderr = '';
@@ -63,7 +70,11 @@ describe('blocks --stack (and --json) when a WAF IP set cannot be read', () => {
         { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
         {
           cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
-          dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+          dynamodb: () => {
+            const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+            if (tableThrottled) failRequests(client, 'GetItemCommand', { times: Number.POSITIVE_INFINITY });
+            return client;
+          },
           wafv2: () => waf.client(),
           secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
         },
@@ -125,5 +136,52 @@ describe('blocks --stack (and --json) when a WAF IP set cannot be read', () => {
       { set: 'FirewallBlockedIpv4-abc', arn: ipv4Set, reason: "the IP set does not exist (was the stack's WAF removed?)" },
       { set: 'FirewallBlockedIpv6-abc', arn: ipv6Set, reason: "the IP set does not exist (was the stack's WAF removed?)" },
     ]);
+  });
+
+  it('the table cannot be read (throttled): --json still prints a document, the table named in unread, the sets read in edge; exit 1', async () => {
+    tableThrottled = true;
+    const result = await blocks();
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      where: `stack ${STACK}`,
+      // Not known, not none: an empty list would read as "nothing is blocked".
+      blocks: null,
+      disabledSources: null,
+      edge: [
+        { range: '198.51.100.0/24', set: 'FirewallBlockedIpv4-abc' },
+        { range: '2001:db8:bad::/48', set: 'FirewallBlockedIpv6-abc' },
+      ],
+      unread: [
+        {
+          table: RATE_LIMITS_TABLE.localName,
+          reason: 'the table is throttling or did not answer (The level of configured provisioned throughput for the table was exceeded.)',
+        },
+      ],
+    });
+    expect(result.stdout).not.toMatch(/\n\s+at /);
+    expect(result.stderr).toBe('');
+  });
+
+  it('the table and a set cannot be read: both in unread, the table first; exit 1', async () => {
+    tableThrottled = true;
+    waf.refusals.set('GetIPSet 3333-4444', { type: 'AccessDeniedException', message: 'User is not authorized to perform: wafv2:GetIPSet' });
+    const result = await blocks();
+    expect(result.code).toBe(1);
+    const printed = JSON.parse(result.stdout) as { edge: unknown[]; unread: Array<Record<string, string>> };
+    expect(printed.edge).toEqual([{ range: '198.51.100.0/24', set: 'FirewallBlockedIpv4-abc' }]);
+    expect(printed.unread).toEqual([
+      { table: RATE_LIMITS_TABLE.localName, reason: expect.stringMatching(/^the table is throttling or did not answer/) },
+      { set: 'FirewallBlockedIpv6-abc', arn: ipv6Set, reason: 'User is not authorized to perform: wafv2:GetIPSet' },
+    ]);
+  });
+
+  it('the table cannot be read, without --json: the message naming the table as before, nothing on stdout; exit 1', async () => {
+    tableThrottled = true;
+    const result = await blocks([]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `hookwarden: the table ${RATE_LIMITS_TABLE.localName} is throttling or did not answer (The level of configured provisioned throughput for the table was exceeded.): a change this command makes may not have been made; the same command is safe to run again\n`,
+    );
   });
 });

@@ -54,12 +54,13 @@ describe('locally, a throttled table is named: not "the delivery store"', () => 
   });
   beforeEach(() => throttled.clear());
 
-  const cli = async (args: string[]): Promise<{ code: number; stderr: string }> => {
+  const cli = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    let stdout = '';
     let stderr = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
     const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
     try {
-      return { code: await run(['node', 'hookwarden', ...args], { env, cwd: emptyDir(), dataDir }), stderr };
+      return { code: await run(['node', 'hookwarden', ...args], { env, cwd: emptyDir(), dataDir }), stdout, stderr };
     } finally {
       out.mockRestore();
       err.mockRestore();
@@ -77,6 +78,24 @@ describe('locally, a throttled table is named: not "the delivery store"', () => 
     expect(stderr).toBe(
       'hookwarden: the table hookwarden-rate-limits is throttling or did not answer (The level of configured provisioned throughput for the table was exceeded.): a change this command makes may not have been made; the same command is safe to run again\n',
     );
+  });
+
+  it('blocks --json with the table throttled: a document naming the table in unread, blocks not known; exit 1', async () => {
+    throttled.add('GetItem');
+    const { code, stdout, stderr } = await cli(['blocks', '--json']);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toEqual({
+      where: `the local store in ${dataDir}`,
+      blocks: null,
+      disabledSources: null,
+      unread: [
+        {
+          table: 'hookwarden-rate-limits',
+          reason: 'the table is throttling or did not answer (The level of configured provisioned throughput for the table was exceeded.)',
+        },
+      ],
+    });
+    expect(stderr).toBe('');
   });
 
   it('token list with the tokens table throttled: names the token store and its table', async () => {
