@@ -83,8 +83,11 @@ export const withLocalStore = <T>(
   );
 };
 
-/** A throttled or unreachable containment table as the command's failure, naming it (locally and with --stack); other errors as they are. */
-const unavailableTable = (error: unknown, table: string): unknown =>
+/**
+ * A throttled or unreachable table as the command's failure, naming it (locally and with --stack), in the
+ * command line's words rather than the 503 written for a webhook sender; other errors as they are.
+ */
+export const unavailableTable = (error: unknown, table: string): unknown =>
   error instanceof StoreUnavailableError
     ? new CommandFailed(
         `${tableProblem(error, `table ${table}`)}: a change this command makes may not have been made; the same command is safe to run again`,

@@ -12,7 +12,7 @@ import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
-import { defaultAwsClients, readStackOutputs, withLocalStore, type AwsClients } from '../targets.js';
+import { defaultAwsClients, readStackOutputs, unavailableTable, withLocalStore, type AwsClients } from '../targets.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -34,7 +34,10 @@ interface TokenTarget {
   readonly where: string;
 }
 
-/** Runs `work` against the local store, or with `--stack` against a deployed stack's tokens table. */
+/**
+ * Runs `work` against the local store, or with `--stack` against a deployed stack's tokens table; a
+ * throttled or unreachable table is named, as the containment commands name theirs.
+ */
 const withTokenTarget = async <T>(
   context: CliContext,
   stack: string | undefined,
@@ -42,9 +45,14 @@ const withTokenTarget = async <T>(
   aws: AwsClients = defaultAwsClients,
 ): Promise<T> => {
   if (!stack) {
-    return withLocalStore(context, (client, local) =>
-      work({ tokens: new DynamoDbTokenStore({ client, tableName: tableName(TOKENS_TABLE, context.env) }), ...local }),
-    );
+    const table = tableName(TOKENS_TABLE, context.env);
+    return withLocalStore(context, async (client, local) => {
+      try {
+        return await work({ tokens: new DynamoDbTokenStore({ client, tableName: table }), ...local });
+      } catch (error) {
+        throw unavailableTable(error, table);
+      }
+    });
   }
   const outputs = await readStackOutputs(aws, stack);
   const table = outputs.get(outputKey('tokensTable'));
@@ -57,6 +65,8 @@ const withTokenTarget = async <T>(
       sources: new Set([...outputs.keys()].flatMap((key) => sourceOfOutputKey('webhookUrl', key) ?? [])),
       where: `stack ${stack}`,
     });
+  } catch (error) {
+    throw unavailableTable(error, table);
   } finally {
     client.destroy();
   }

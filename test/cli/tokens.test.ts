@@ -13,6 +13,7 @@ import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { answerStack } from '../helpers/fake-stack.js';
+import { failRequests } from '../helpers/store-faults.js';
 
 const capture = async (work: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> => {
   let stdout = '';
@@ -104,9 +105,16 @@ describe('hookwarden token --stack', () => {
     ]);
   });
   afterAll(() => local.close());
+  /** A DynamoDB command the tokens table throttles (every attempt), for the next command only. */
+  let throttled: string | undefined;
   const aws = () => ({
     cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
-    dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+    dynamodb: () => {
+      const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+      if (throttled) failRequests(client, throttled, { times: Number.POSITIVE_INFINITY });
+      throttled = undefined;
+      return client;
+    },
     wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
     secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
   });
@@ -126,5 +134,19 @@ describe('hookwarden token --stack', () => {
     );
     expect((await cli(['token', 'revoke', id])).stdout).toMatch(/revoked token .* in stack Hookwarden-prod/);
     expect((await store.find(id, hash))?.revokedAt).toBeDefined();
+  });
+
+  it.each([
+    [['token', 'list'], 'ScanCommand'],
+    [['token', 'create', '--name', 'x'], 'PutItemCommand'],
+    [['token', 'revoke', '0123456789abcdef'], 'UpdateItemCommand'],
+  ])('%j with the tokens table throttled: names that table, in the words of the containment commands (exit 1)', async (args, command) => {
+    throttled = command;
+    const result = await cli(args);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `hookwarden: the table ${TOKENS_TABLE.localName} is throttling or did not answer (The level of configured provisioned throughput for the table was exceeded.): a change this command makes may not have been made; the same command is safe to run again\n`,
+    );
   });
 });
