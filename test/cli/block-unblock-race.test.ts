@@ -1,11 +1,9 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/program.js';
-import type { AwsClients } from '../../cli/targets.js';
 import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
@@ -14,7 +12,7 @@ import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { startFakeWaf, type FakeWaf } from '../helpers/fake-waf.js';
 import { emptyDir } from '../helpers/harness.js';
 import { holdCall } from '../helpers/hold-call.js';
-import { answerStack } from '../helpers/fake-stack.js';
+import { answerStack, stackClients } from '../helpers/fake-stack.js';
 
 // Two operators, `block` and `unblock` of one address at the same time on a stack with WAF. Each
 // command has its own clients; a held call (test/helpers/hold-call.ts) fixes the interleaving.
@@ -65,12 +63,7 @@ describe('block and unblock of the same address at the same time end with the ta
     const dynamodb = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
     const wafClient = waf.client();
     clients.push(wafClient);
-    const aws: AwsClients = {
-      cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
-      dynamodb: () => dynamodb,
-      wafv2: () => wafClient,
-      secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
-    };
+    const aws = stackClients({ dynamodb: () => dynamodb, wafv2: () => wafClient });
     return {
       dynamodb,
       waf: wafClient,

@@ -1,7 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../cli/program.js';
 import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
@@ -10,7 +9,8 @@ import { outputKey } from '../../lib/stack-outputs.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { startFakeWaf, type FakeWaf } from '../helpers/fake-waf.js';
 import { emptyDir } from '../helpers/harness.js';
-import { answerStack } from '../helpers/fake-stack.js';
+import { capture } from '../helpers/capture.js';
+import { answerStack, stackClients } from '../helpers/fake-stack.js';
 import { failRequests } from '../helpers/store-faults.js';
 
 // WAF over its JSON protocol on loopback (the real SDK parses its refusals); DynamoDB is dynalite;
@@ -59,32 +59,21 @@ describe('blocks --stack (and --json) when a WAF IP set or the table cannot be r
     tableThrottled = false;
   });
 
-  const blocks = async (extra = ['--json']): Promise<{ code: number; stdout: string; stderr: string }> => {
-    let stdout = '';
-    let stderr = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-    try {
-      const code = await run(
+  const blocks = (extra = ['--json']): Promise<{ code: number; stdout: string; stderr: string }> =>
+    capture(() =>
+      run(
         ['node', 'hookwarden', 'blocks', '--stack', STACK, ...extra],
         { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
-        {
-          cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+        stackClients({
           dynamodb: () => {
             const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
             if (tableThrottled) failRequests(client, 'GetItemCommand', { times: Number.POSITIVE_INFINITY });
             return client;
           },
           wafv2: () => waf.client(),
-          secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
-        },
-      );
-      return { code, stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  };
+        }),
+      ),
+    );
 
   it('both sets read: edge lists their members and unread is empty (exit 0)', async () => {
     const result = await blocks();

@@ -1,10 +1,10 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetIPSetCommand, UpdateIPSetCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../cli/program.js';
 import { outputKey } from '../../lib/stack-outputs.js';
 import { DynamoDbControlsStore } from '../../core/stores/controls-store.js';
@@ -12,6 +12,8 @@ import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { cli, startServer, type RunningServer } from '../helpers/cli.js';
+import { stackClients } from '../helpers/fake-stack.js';
+import { startFakeWaf, type FakeWaf } from '../helpers/fake-waf.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
@@ -92,17 +94,21 @@ describe('block, unblock, blocks, disable, enable against a running npm start', 
 });
 
 describe('--stack: the same commands against a deployed stack', () => {
-  // CloudFormation and WAF have no local server: aws-sdk-client-mock stands in. DynamoDB is dynalite.
+  // CloudFormation and Secrets Manager have no local server: aws-sdk-client-mock stands in. DynamoDB is
+  // dynalite; WAF speaks its JSON protocol on loopback, with its lock tokens (test/helpers/fake-waf.ts).
   const cfn = mockClient(CloudFormationClient);
-  const waf = mockClient(WAFV2Client);
   const sm = mockClient(SecretsManagerClient);
   const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:hookwarden-default-AbCdEf';
-  const IPV4_SET = 'arn:aws:wafv2:us-east-1:123456789012:regional/ipset/FirewallBlockedIpv4-abc/1111-2222';
   let local: LocalStore;
+  let waf: FakeWaf;
+  let IPV4_SET: string;
   let lines: string[];
+  const wafClients: WAFV2Client[] = [];
 
   beforeAll(async () => {
     local = await startLocalStore();
+    waf = await startFakeWaf();
+    IPV4_SET = waf.addSet('FirewallBlockedIpv4-abc', '1111-2222');
     cfn.on(DescribeStacksCommand, { StackName: 'Hookwarden-prod' }).resolves({
       Stacks: [
         {
@@ -131,26 +137,28 @@ describe('--stack: the same commands against a deployed stack', () => {
         },
       ],
     });
-    waf.on(GetIPSetCommand).resolves({
-      IPSet: {
-        Name: 'FirewallBlockedIpv4-abc',
-        Id: '1111-2222',
-        ARN: IPV4_SET,
-        IPAddressVersion: 'IPV4',
-        Addresses: ['198.51.100.0/24'],
-      },
-      LockToken: 'lock-1',
-    });
-    waf.on(UpdateIPSetCommand).resolves({ NextLockToken: 'lock-2' });
   });
-  afterAll(() => local.close());
+  afterAll(async () => {
+    await waf.close();
+    await local.close();
+  });
+  beforeEach(() => {
+    waf.sets.get('1111-2222')!.addresses = ['198.51.100.0/24'];
+    waf.calls.length = 0;
+  });
+  afterEach(() => {
+    for (const client of wafClients.splice(0)) client.destroy();
+  });
 
-  const aws = () => ({
-    cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
-    dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
-    wafv2: () => new WAFV2Client({ region: 'us-east-1' }),
-    secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
-  });
+  const aws = () =>
+    stackClients({
+      dynamodb: () => createDynamoDbClient({ endpoint: local.endpoint, region: 'local' }),
+      wafv2: () => {
+        const client = waf.client();
+        wafClients.push(client);
+        return client;
+      },
+    });
   const runCli = async (args: string[], env: NodeJS.ProcessEnv = {}, cwd = emptyDir()) => {
     lines = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
@@ -175,9 +183,10 @@ describe('--stack: the same commands against a deployed stack', () => {
       Math.floor(Date.now() / 1000),
     );
     expect(controls.blocks).toEqual([expect.objectContaining({ range: '203.0.113.7', reason: 'scanner' })]);
-    const update = waf.commandCalls(UpdateIPSetCommand)[0]?.args[0].input;
-    expect(update).toMatchObject({ Name: 'FirewallBlockedIpv4-abc', Id: '1111-2222', Scope: 'REGIONAL', LockToken: 'lock-1' });
-    expect(update?.Addresses).toEqual(expect.arrayContaining(['198.51.100.0/24', '203.0.113.7/32']));
+    // One read and one write: WAF took the write, so it carried the lock token of that read, and the set's
+    // name, scope and id from its ARN (the stand-in refuses any other, as WAF does).
+    expect(waf.calls).toEqual(['GetIPSet 1111-2222', 'UpdateIPSet 1111-2222']);
+    expect(waf.sets.get('1111-2222')?.addresses).toEqual(['198.51.100.0/24', '203.0.113.7/32']);
     expect(lines.join('')).toMatch(/added 203\.0\.113\.7\/32 to the WAF IP set/);
   });
 

@@ -1,5 +1,9 @@
-import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { WAFV2Client } from '@aws-sdk/client-wafv2';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { AwsClients } from '../../cli/targets.js';
 
 /** Makes `cfn` describe `stackName` as a created stack with these outputs (key, value), as the CLI's `--stack` reads them. */
 export const answerStack = (
@@ -18,3 +22,15 @@ export const answerStack = (
     ],
   });
 };
+
+/**
+ * The AWS clients of a `--stack` command under test: DynamoDB (dynalite) and WAF (test/helpers/fake-waf.ts) as
+ * given; CloudFormation and Secrets Manager, which have no local server, as aws-sdk-client-mock stubs them.
+ * Without `wafv2`, a plain client: a test that stubs WAFV2Client, or one whose stack has no WAF.
+ */
+export const stackClients = (clients: { dynamodb: () => DynamoDBClient; wafv2?: () => WAFV2Client }): AwsClients => ({
+  cloudFormation: () => new CloudFormationClient({ region: 'us-east-1' }),
+  dynamodb: clients.dynamodb,
+  wafv2: clients.wafv2 ?? (() => new WAFV2Client({ region: 'us-east-1' })),
+  secretsManager: () => new SecretsManagerClient({ region: 'us-east-1' }),
+});

@@ -8,6 +8,10 @@ export interface FakeIpSet {
   readonly arn: string;
   addresses: string[];
   version: number;
+  /** Run just before the next UpdateIPSet calls of this set are judged, one per call: another operator's write ({@link FakeWaf.write}). */
+  readonly beforeUpdate: Array<() => void>;
+  /** How many of the next UpdateIPSet calls this set applies and then drops the connection of, instead of answering (the answer lost on the way back: the SDK sends the write again, with the old lock token). */
+  loseAnswers: number;
 }
 
 /** A refusal WAF answers instead of doing the call: `__type` and message of its JSON protocol. */
@@ -28,6 +32,8 @@ export interface FakeWaf {
   readonly refusals: Map<string, FakeWafRefusal>;
   /** Adds an IP set; returns its ARN. */
   addSet(name: string, id: string, addresses?: readonly string[]): string;
+  /** Another operator's write of the set with id `id` (its lock token changes). */
+  write(id: string, addresses: readonly string[]): void;
   /** A client for this WAF (one per operator: each has its own connections and middleware). */
   client(): WAFV2Client;
   close(): Promise<void>;
@@ -43,7 +49,7 @@ export const startFakeWaf = async (): Promise<FakeWaf> => {
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
       const operation = String(request.headers['x-amz-target']).split('.')[1] ?? '';
-      const input = JSON.parse(body) as { Id?: string; LockToken?: string; Addresses?: string[] };
+      const input = JSON.parse(body) as { Name?: string; Scope?: string; Id?: string; LockToken?: string; Addresses?: string[] };
       calls.push(`${operation} ${input.Id}`);
       const answer = (status: number, json: unknown): void => {
         response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(json));
@@ -51,7 +57,8 @@ export const startFakeWaf = async (): Promise<FakeWaf> => {
       const refusal = refusals.get(`${operation} ${input.Id}`);
       if (refusal) return answer(refusal.status ?? 400, { __type: refusal.type, Message: refusal.message });
       const set = sets.get(input.Id ?? '');
-      if (!set)
+      // WAF finds a set by name, scope and id together: the command must take all three from the ARN.
+      if (!set || input.Name !== set.name || input.Scope !== 'REGIONAL')
         return answer(400, {
           __type: 'WAFNonexistentItemException',
           Message: 'AWS WAF couldn’t perform the operation because your resource doesn’t exist.',
@@ -68,6 +75,7 @@ export const startFakeWaf = async (): Promise<FakeWaf> => {
           LockToken: `lock-${set.version}`,
         });
       if (operation === 'UpdateIPSet') {
+        set.beforeUpdate.shift()?.();
         if (input.LockToken !== `lock-${set.version}`)
           return answer(400, {
             __type: 'WAFOptimisticLockException',
@@ -75,6 +83,11 @@ export const startFakeWaf = async (): Promise<FakeWaf> => {
           });
         set.addresses = [...(input.Addresses ?? [])];
         set.version += 1;
+        if (set.loseAnswers > 0) {
+          set.loseAnswers -= 1;
+          request.socket.destroy();
+          return;
+        }
         return answer(200, { NextLockToken: `lock-${set.version}` });
       }
       return answer(400, { __type: 'WAFInvalidOperationException', Message: `unexpected ${operation}` });
@@ -88,8 +101,14 @@ export const startFakeWaf = async (): Promise<FakeWaf> => {
     refusals,
     addSet(name, id, addresses = []) {
       const arn = `arn:aws:wafv2:us-east-1:123456789012:regional/ipset/${name}/${id}`;
-      sets.set(id, { name, arn, addresses: [...addresses], version: 1 });
+      sets.set(id, { name, arn, addresses: [...addresses], version: 1, beforeUpdate: [], loseAnswers: 0 });
       return arn;
+    },
+    write(id, addresses) {
+      const set = sets.get(id);
+      if (!set) throw new Error(`no IP set ${id}`);
+      set.addresses = [...addresses];
+      set.version += 1;
     },
     client: () =>
       new WAFV2Client({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example' } }),
