@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
-import { blockCommand, blocksCommand, disableCommand, enableCommand, unblockCommand } from './commands/containment.js';
+import { blocksCommand } from './commands/blocks.js';
+import { blockCommand, unblockCommand } from './commands/containment.js';
+import { disableCommand, enableCommand } from './commands/disable.js';
 import { keysCommand } from './commands/keys.js';
 import { rotateCommand } from './commands/rotate.js';
 import type { CliContext } from './context.js';
