@@ -120,6 +120,33 @@ export const withinRemainingTime = async <T>(
   }
 };
 
+/**
+ * Runs `fn` outside every request's deadline: the calls it makes through a {@link deadlineBound} client carry no
+ * request's signal. For a read that concurrent requests share (the blocklist refresh, a key document): it must not
+ * be aborted at the deadline of whichever request happened to start it, as every other waiter would fail with it.
+ * It is bounded by its client's own attempts instead (core/aws-client-settings.ts); each request waits for it
+ * with {@link untilDeadline}.
+ */
+export const outsideDeadline = <T>(fn: () => T): T => current.exit(fn);
+
+/**
+ * Waits for `shared` (work started with {@link outsideDeadline}) until the current request's deadline: if the
+ * deadline passes first, rejects with what `onDeadline` makes of its reason (a {@link DeadlineExceededError}),
+ * as an aborted call of the request's own would have failed. The shared work goes on for its other waiters.
+ * Outside a deadline, or once it is held, `shared` as it settles.
+ */
+export const untilDeadline = <T>(shared: Promise<T>, onDeadline: (reason: unknown) => unknown): Promise<T> => {
+  const signal = current.getStore()?.signal;
+  if (!signal) return shared;
+  return new Promise<T>((resolve, reject) => {
+    const passed = (): void => reject(onDeadline(signal.reason));
+    // Handled even when given up on: a shared read that fails later is no unhandled rejection.
+    shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', passed));
+    if (signal.aborted) passed();
+    else signal.addEventListener('abort', passed, { once: true });
+  });
+};
+
 /** Why a request still running after its deadline was answered without it: the late answer's 503 cause. */
 export const STILL_RUNNING = 'the request was still running after its deadline, its DynamoDB calls aborted';
 

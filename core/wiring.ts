@@ -83,13 +83,12 @@ export const wireDependencies = (options: WiringOptions = {}): PipelineDependenc
     config,
     telemetry,
     store: options.store ?? new DynamoDbDeliveryStore({ client: dynamoDb(), tableName: config.tables.deliveries }),
-    // Made on the first Secrets Manager read, if any: environment secrets never load it. Its attempts end and are
-    // retried like the store's, and a read made under a request's deadline is aborted with it.
+    // Made on the first Secrets Manager read, if any: environment secrets never load it. Its reads are shared by
+    // concurrent requests, so not bound to any one's deadline (each request stops waiting at its own): its attempts
+    // end and are retried like the store's.
     secretProviders:
       options.secretProviders ??
-      secretsManagerProviders(async () =>
-        deadlineBound(new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(awsClientSettings())),
-      ),
+      secretsManagerProviders(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(awsClientSettings())),
     // An explicit `false` is passed on: the pipeline then knows the limits are off on purpose.
     ...(rateLimiter === undefined ? {} : { rateLimiter }),
     ...(controls ? { controls } : {}),

@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { outsideDeadline, untilDeadline } from '../deadline.js';
 import type { HttpError } from '../errors.js';
 import { secretsUnavailable, staticSecrets, type SecretProvider, type SecretProviderFactory } from './index.js';
 
@@ -114,7 +115,8 @@ const problemOf = (error: unknown): string => {
 /**
  * Providers for Secrets Manager sources (`staticSecrets` for `env` ones). Each
  * reads its secret once per `cacheSeconds` per container, concurrent callers
- * sharing the request; drops keys past `notAfter`; returns the same array until
+ * sharing the request (which no caller's deadline aborts: each caller stops
+ * waiting at its own, see untilDeadline in core/deadline.ts); drops keys past `notAfter`; returns the same array until
  * the set of valid keys or of malformed entries changes. A failed or malformed refresh keeps serving
  * the last good document, marked `stale` until a read succeeds, and is retried
  * after a short backoff; with nothing good cached, callers get a 503 with `Retry-After`.
@@ -201,21 +203,33 @@ export const cachedKeyDocumentProviders = (
       }
     };
 
+    // Shared by every caller meanwhile: not aborted at the deadline of the request that started it (every other
+    // waiter would fail with it, and the failure would be kept for the backoff), only by the client's own attempts.
     const refresh = (): Promise<void> =>
-      (inFlight ??= read().finally(() => {
+      (inFlight ??= outsideDeadline(read).finally(() => {
         inFlight = undefined;
       }));
 
+    /** Waits for the shared read until the caller's own deadline: then the deadline's reason (`read` itself never fails). */
+    const awaitRead = (): Promise<unknown> =>
+      untilDeadline(refresh(), (reason) => reason).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+
     return {
       current: async () => {
-        if (now() >= refreshAt) await refresh();
+        let deadline: unknown;
+        if (now() >= refreshAt) deadline = await awaitRead();
         let valid = select();
         if (valid.length === 0 && document && now() - lastReadAt >= retryAfterFailureMs) {
           // Every cached key has expired (a rotation overlap ended): read the new document now, not at the end of the cache period.
-          await refresh();
+          deadline ??= await awaitRead();
           valid = select();
         }
+        // Past its deadline a caller goes on as after a failed read of its own: with the last good keys, or a 503.
         if (valid.length > 0) return valid;
+        if (deadline !== undefined) throw unavailable(secretId, deadline, "the request's deadline passed before the secret was read");
         throw failure
           ? unavailable(secretId, failure.cause, failure.problem)
           : unavailable(secretId, undefined, 'every key in the secret document has expired');

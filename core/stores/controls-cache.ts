@@ -1,3 +1,4 @@
+import { outsideDeadline, untilDeadline } from '../deadline.js';
 import { StoreUnavailableError } from '../errors.js';
 import { addressMatcher, describeInvalidRange, type Address, type AddressMatcher } from '../net.js';
 import type { Controls, ControlsStore } from './controls-store.js';
@@ -57,14 +58,17 @@ export class ControlsCache {
   /**
    * The current state, never older than `maxAgeMs`: waits for the first load
    * and for a read after an idle period (a store failure then propagates: fail
-   * closed rather than apply a state older than the promise).
+   * closed rather than apply a state older than the promise). Concurrent
+   * callers share one read, which no caller's deadline aborts; each stops
+   * waiting at its own deadline (see untilDeadline, core/deadline.ts): a 503.
    */
   async current(): Promise<ControlsSnapshot> {
     // A refresh already in flight may have started before the bound: check again after it.
     for (let attempt = 0; !this.#snapshot || this.#now() - this.#loadedAt >= this.#maxAgeMs; attempt++) {
       if (attempt === 2)
         throw new StoreUnavailableError(new Error('the blocklist read took longer than its bound'), undefined, 'controls store');
-      await this.#refresh();
+      // The read is shared: this request stops waiting at its own deadline, with the 503 its own aborted read gives.
+      await untilDeadline(this.#refresh(), (reason) => new StoreUnavailableError(reason, undefined, 'controls store'));
     }
     const now = this.#now();
     if (now - this.#loadedAt >= this.#refreshMs) {
@@ -83,8 +87,9 @@ export class ControlsCache {
     if (this.#inFlight) return this.#inFlight;
     // The state is as new as the moment the (consistent) read was sent, not when it came back.
     const startedAt = this.#now();
-    this.#inFlight = this.#store
-      .load(Math.floor(startedAt / 1000))
+    // Shared by every request waiting meanwhile (and the background refresh): not aborted at the deadline of the
+    // request that started it, only by the client's own attempt timeouts.
+    this.#inFlight = outsideDeadline(() => this.#store.load(Math.floor(startedAt / 1000)))
       .then((controls) => {
         this.#build(controls);
         this.#loadedAt = startedAt;

@@ -1,12 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { awsClientSettings } from '../../core/aws-client-settings.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { DELIVERIES_TABLE } from '../../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { secretsManagerStandIn } from '../helpers/secrets-manager-stand-in.js';
 import { stallingStore, type StallingStore } from '../helpers/stalling-store.js';
 
 // An attempt that gets no answer is ended after the client's request timeout and retried on a fresh connection;
@@ -50,21 +48,9 @@ describe('every AWS SDK client of the project ends a silent attempt and retries 
 
   it('a Secrets Manager client built with awsClientSettings (the webhook function, rotation, key age, the command line): the same', async () => {
     // Secrets Manager has no local server: a stand-in that answers GetSecretValue, behind the same stalling hop.
-    const standIn: Server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:local:000000000000:secret:s', Name: 's', SecretString: '{"keys":[]}' }));
-      });
-    });
-    await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
-    const hop = await stallingStore(`http://127.0.0.1:${(standIn.address() as AddressInfo).port}`);
-    const sm = new SecretsManagerClient({
-      ...awsClientSettings({ requestTimeoutMs: 300 }),
-      endpoint: hop.endpoint,
-      region: 'local',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const standIn = await secretsManagerStandIn('{"keys":[]}');
+    const { hop } = standIn;
+    const sm = standIn.client({ requestTimeoutMs: 300 });
     const warn = vi.spyOn(console, 'warn');
     const error = vi.spyOn(console, 'error');
     try {
@@ -76,10 +62,7 @@ describe('every AWS SDK client of the project ends a silent attempt and retries 
       expect(warn).not.toHaveBeenCalled();
       expect(error).not.toHaveBeenCalled();
     } finally {
-      sm.destroy();
-      await hop.close();
-      standIn.closeAllConnections();
-      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+      await standIn.close();
     }
   });
 });
