@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { routeSdkLogs } from '../core/aws-client-settings.js';
 import { SOURCE_NAME } from '../core/config/rules.js';
 import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries.js';
 import { sendCommand } from './commands/send.js';
@@ -10,6 +11,7 @@ import { registerTokenCommands } from './token-commands.js';
 import { registerConsumerCommands } from './consumer-commands.js';
 import { cliContext, UsageError, type CliContext } from './context.js';
 import { output } from './output.js';
+import { terminalSafe } from './terminal.js';
 import type { AwsClients } from './targets.js';
 
 const HINT = '(run with --help for usage)';
@@ -236,6 +238,8 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
  * @example process.exitCode = await run(process.argv);
  */
 export const run = async (argv: readonly string[], context: CliContext = cliContext(), aws?: AwsClients): Promise<number> => {
+  // The AWS SDK's own lines (its sockets at capacity) are problems, not results: standard error, escaped.
+  routeSdkLogs((level, message) => output.error(terminalSafe(`hookwarden: AWS SDK ${level}: ${message}`, { layout: true })));
   const exit = { code: 0 };
   const program = createProgram(context, exit, aws);
   try {
