@@ -88,7 +88,8 @@ export const startDeadline = (
   };
 };
 
-const current = new AsyncLocalStorage<Pick<RequestDeadline, 'signal' | 'hold'>>();
+// `undefined`: outside every deadline (outsideDeadline).
+const current = new AsyncLocalStorage<Pick<RequestDeadline, 'signal' | 'hold'> | undefined>();
 
 /**
  * Runs `fn` with `deadline` (or a bare signal) as the deadline of every call it makes through a
@@ -127,7 +128,7 @@ export const withinRemainingTime = async <T>(
  * It is bounded by its client's own attempts instead (core/aws-client-settings.ts); each request waits for it
  * with {@link untilDeadline}.
  */
-export const outsideDeadline = <T>(fn: () => T): T => current.exit(fn);
+export const outsideDeadline = <T>(fn: () => T): T => current.run(undefined, fn);
 
 /**
  * Waits for `shared` (work started with {@link outsideDeadline}) until the current request's deadline: if the

@@ -210,26 +210,24 @@ export const cachedKeyDocumentProviders = (
         inFlight = undefined;
       }));
 
-    /** Waits for the shared read until the caller's own deadline: then the deadline's reason (`read` itself never fails). */
-    const awaitRead = (): Promise<unknown> =>
-      untilDeadline(refresh(), (reason) => reason).then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+    /**
+     * Waits for the shared read until the caller's own deadline (`read` itself never fails). Past it the request
+     * is answered 503 whatever is cached: its store calls would be aborted at once, and keys that may lack one staged
+     * since must not refuse its signature.
+     */
+    const awaitRead = (): Promise<void> =>
+      untilDeadline(refresh(), (reason) => unavailable(secretId, reason, "the request's deadline passed before the secret was read"));
 
     return {
       current: async () => {
-        let deadline: unknown;
-        if (now() >= refreshAt) deadline = await awaitRead();
+        if (now() >= refreshAt) await awaitRead();
         let valid = select();
         if (valid.length === 0 && document && now() - lastReadAt >= retryAfterFailureMs) {
           // Every cached key has expired (a rotation overlap ended): read the new document now, not at the end of the cache period.
-          deadline ??= await awaitRead();
+          await awaitRead();
           valid = select();
         }
-        // Past its deadline a caller goes on as after a failed read of its own: with the last good keys, or a 503.
         if (valid.length > 0) return valid;
-        if (deadline !== undefined) throw unavailable(secretId, deadline, "the request's deadline passed before the secret was read");
         throw failure
           ? unavailable(secretId, failure.cause, failure.problem)
           : unavailable(secretId, undefined, 'every key in the secret document has expired');

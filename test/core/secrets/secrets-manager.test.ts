@@ -1,8 +1,14 @@
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { deadlineBound, DeadlineExceededError, withDeadline } from '../../../core/deadline.js';
 import { HttpError } from '../../../core/errors.js';
-import { MalformedSecretError, parseSecretDocument, secretsManagerProviders } from '../../../core/secrets/secrets-manager.js';
+import {
+  cachedKeyDocumentProviders,
+  MalformedSecretError,
+  parseSecretDocument,
+  secretsManagerProviders,
+} from '../../../core/secrets/secrets-manager.js';
 
 // Secrets Manager has no local server: aws-sdk-client-mock stands in for it.
 const sm = mockClient(SecretsManagerClient);
@@ -216,6 +222,38 @@ describe('secretsManagerProviders with a client made on first use', () => {
     clock += 1_001;
     expect(await secrets.current()).toEqual(['a']);
     expect(attempts).toBe(2);
+  });
+});
+
+describe('a key document read shared by callers with deadlines of their own', () => {
+  // The reader is a deadline-bound client whose call fails when its signal aborts, as the SDK's does, and otherwise
+  // answers when the test says. Before, the read carried the deadline of the caller that started it.
+  it("is not aborted at the first caller's deadline: that caller gets its 503 (not keys that may be outdated), the other the new keys", async () => {
+    let clock = T0;
+    const signals: Array<AbortSignal | undefined> = [];
+    let answer: (text: string) => void = () => undefined;
+    const client = deadlineBound({
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        signals.push(options?.abortSignal);
+        if (signals.length === 1) return Promise.resolve(JSON.stringify({ keys: [{ secret: 'a' }] }));
+        return new Promise<string>((resolve, reject) => {
+          answer = resolve;
+          options?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })));
+        });
+      },
+    });
+    const secrets = cachedKeyDocumentProviders(() => client.send({}), { now: () => clock })(SOURCE);
+    expect(await secrets.current()).toEqual(['a']);
+    clock += 301_000;
+    const [first, second] = [new AbortController(), new AbortController()];
+    const ofFirst = withDeadline(first.signal, () => secrets.current());
+    const ofSecond = withDeadline(second.signal, () => secrets.current());
+    first.abort(new DeadlineExceededError(1_000));
+    await expect(ofFirst).rejects.toMatchObject({ statusCode: 503, code: 'unavailable', cause: { name: 'DeadlineExceededError' } });
+    answer(JSON.stringify({ keys: [{ secret: 'b' }] }));
+    expect(await ofSecond).toEqual(['b']);
+    expect(signals).toHaveLength(2);
+    expect(signals[1]).toBeUndefined();
   });
 });
 
