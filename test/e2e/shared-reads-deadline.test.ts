@@ -31,6 +31,11 @@ const expectUnavailable = async (res: Response): Promise<void> => {
   expect(text).not.toMatch(/Exception|Abort|deadline|dynamo|hookwarden\//i);
 };
 
+/** Waits (20 s at most) until `what` holds. */
+const waitFor = async (what: () => boolean): Promise<void> => {
+  for (let i = 0; i < 1_000 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+};
+
 /** An error as the 'webhook failed' log line holds it (Powertools keeps the cause). */
 type LoggedError = { name?: string; message?: string; cause?: LoggedError };
 
@@ -75,7 +80,7 @@ describe('the blocklist read shared by concurrent webhook requests (real HTTP, d
       await held.reached;
       await expectUnavailable(await answerOfFirst);
       const answerOfSecond = post(second);
-      while (joined.mock.calls.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => joined.mock.calls.length >= 2);
       held.release();
       // Before, the read went out with the first request's aborted signal: 503 for the second as well.
       expect((await answerOfSecond).status).toBe(202);
@@ -96,7 +101,7 @@ describe('the blocklist read shared by concurrent webhook requests (real HTTP, d
     stalls.stall('GetItem', { when: (input) => input.TableName === h.config.tables.rateLimits });
     try {
       expect((await post(signed())).status).toBe(202);
-      while (stalls.held() < 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => stalls.held() >= 1);
       // Past the bound: the next request must wait for that read.
       offset += REFRESH_MS;
       const waiter = signed();
@@ -174,7 +179,7 @@ describe('the key document read shared by concurrent webhook requests (a Secrets
     const answers: Response[] = [];
     const lines = await jsonLinesDuring(async () => {
       const first = post('hung', signed());
-      while (sm.hop.held() === heldBefore) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => sm.hop.held() > heldBefore);
       answers.push(...(await Promise.all([first, post('hung', signed()), post('other', signed())])));
     });
     const [first, second, otherSource] = answers as [Response, Response, Response];
