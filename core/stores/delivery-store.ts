@@ -49,7 +49,7 @@ export interface ClaimOptions {
 export interface DeliveryStore {
   /** Writes the record unless a live one with the same source and id exists (one conditional write). */
   claim(record: DeliveryRecord, options: ClaimOptions): Promise<ClaimResult>;
-  /** Marks a `processing` record as `stored`, if this token still holds it. */
+  /** Marks a `processing` record as `stored`, if this token still holds it; once (a second call changes nothing). */
   complete(source: string, deliveryId: string, token: string): Promise<void>;
   /** Removes the record this token wrote (the handler failed; the provider's retry must be processed). */
   release(source: string, deliveryId: string, token: string): Promise<void>;

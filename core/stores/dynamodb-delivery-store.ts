@@ -160,16 +160,25 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
+  /**
+   * Only a record this token holds and that is still `processing` moves into
+   * the time-ordered index. A second call (a caller completing twice, or the
+   * SDK resending a write whose answer was lost) finds it `stored` and changes
+   * nothing: a new `seq` would move the delivery in the list order and send it
+   * to the event stream twice. That, like a token that no longer holds the
+   * record, fails the condition and resolves without an error.
+   */
   async complete(source: string, deliveryId: string, token: string): Promise<void> {
     await this.#conditional(
       new UpdateItemCommand({
         TableName: this.#tableName,
         Key: { pk: { S: deliveryKey(source, deliveryId) } },
         UpdateExpression: 'SET #status = :stored, feed = :feed, seq = :seq REMOVE leaseExpiresAt',
-        ConditionExpression: '#token = :token',
+        ConditionExpression: '#token = :token AND #status = :processing',
         ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
         ExpressionAttributeValues: {
           ':stored': { S: 'stored' },
+          ':processing': { S: 'processing' },
           ':token': { S: token },
           ':feed': { S: FEED },
           ':seq': { S: seqOf(this.#now(), source, deliveryId) },
