@@ -1,14 +1,16 @@
 import { Readable } from 'node:stream';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { HttpError } from '../errors.js';
+import { answeredByDeadline, holdDeadline, withDeadline } from '../deadline.js';
+import { HttpError, StoreUnavailableError } from '../errors.js';
 import { headerValuesFromEvent, singleValue } from '../headers.js';
 import { tokenRateLimited } from '../middleware/read-token/index.js';
 import type { RateDecision } from '../stores/rate-limit-store.js';
 import { READER_LIMIT_KEYS } from '../stores/tables.js';
 import { parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
-import { readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
+import { READER_DEADLINE } from './deadline.js';
+import { readerLateAnswer, readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
 import { deliverySummary, sourcesAsked } from './routes.js';
 import type { ReaderSettings } from './settings.js';
 import { readerStateOf } from './state.js';
@@ -272,7 +274,9 @@ export type StreamingHandler = (
  * delivery (`id:` a cursor, `data:` source, id, receivedAt, eventType, size),
  * a comment line at least every `keepAliveMs`, resumable with `Last-Event-ID`.
  * Everything is checked before the first byte (origin, token, scope, cursor):
- * a refusal is an ordinary JSON error, never a stream.
+ * a refusal is an ordinary JSON error, never a stream. That opening has the
+ * reader's deadline (`settings.requestBudgetMs`): a store that hangs is 503
+ * `unavailable` with `Retry-After`; the open stream runs to `streamMaxMs`.
  */
 export const createEventsHandler = (deps: ReaderDependencies, options: EventsHandlerOptions = {}): StreamingHandler => {
   const now = deps.now ?? Date.now;
@@ -301,16 +305,39 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
       ...(state.token ? { tokenId: state.token.id } : {}),
       ...(deps.notifier ? { notifier: deps.notifier } : {}),
     }).catch(async (error: unknown) => {
-      // No stream opened (the store could not be read): not counted, or a client retrying through an outage uses up its window.
-      await counted?.undo().catch(() => undefined);
+      await uncount(counted);
       throw error;
     });
+    // The stream is open: from here on it runs to its own lifetime, its reads no longer bound by the opening's
+    // deadline. Unless that deadline passed while it opened: the request is (about to be) answered 503 without it.
+    if (!holdDeadline()) {
+      body.destroy();
+      await uncount(counted);
+      throw new StoreUnavailableError(new Error("the event stream opened after its opening's deadline; it was closed unsent"));
+    }
     return { statusCode: 200, headers: { ...EVENT_STREAM_HEADERS }, body };
   };
-  const reader = middy(events as never, { streamifyResponse: options.streamifyResponse ?? false }).use(
-    readerMiddlewares(deps),
-  ) as unknown as StreamingHandler;
-  if (options.streamifyResponse) return reader;
+  /**
+   * No stream opened (the store could not be read, or too late): not counted, or a client retrying through an outage
+   * uses up its window. Under a deadline of its own, as long as the late answer waits: the opening's may have passed.
+   */
+  const uncount = async (counted: RateDecision | undefined): Promise<void> => {
+    if (counted) await withDeadline(AbortSignal.timeout(READER_DEADLINE.lateAnswerMs), () => counted.undo()).catch(() => undefined);
+  };
+  // Middy's own early timeout (5 ms before the end, a 500) is off: the opening's deadline answers long before it.
+  const reader = middy(events as never, { timeoutEarlyInMillis: 0 }).use(readerMiddlewares(deps)) as unknown as StreamingHandler;
+  // One deadline for the opening (token lookup, per-token limits, the resume and the first read), as for the other
+  // reader routes: at it, every DynamoDB call still running is aborted and the request answers 503 `unavailable`.
+  // The stream itself is not bound by it (the handler holds the deadline once the stream is open).
+  const opened = answeredByDeadline(
+    deps.settings.requestBudgetMs,
+    READER_DEADLINE,
+    reader,
+    readerLateAnswer(deps) as unknown as StreamingHandler,
+  );
+  // Lambda response streaming around the whole of it: the deadline's 503 goes out as an ordinary answer too.
+  if (options.streamifyResponse)
+    return middy(opened as never, { streamifyResponse: true, timeoutEarlyInMillis: 0 }) as unknown as StreamingHandler;
   const preflight = readerPreflight(deps) as unknown as StreamingHandler;
-  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : reader(event, context));
+  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : opened(event, context));
 };

@@ -25,8 +25,8 @@ export interface ReaderSettings {
   /** How far behind the newest event a stream looks again for deliveries that became visible late (`HOOKWARDEN_STREAM_LOOKBACK_MS`). @default 30000 */
   readonly lookBackMs: number;
   /**
-   * `GET /deliveries` and `GET /deliveries/{source}/{id}` answer 503 `unavailable` (with `Retry-After`) after
-   * this long at most, or sooner when the function has less time left (see core/reader/deadline.ts). Not read
+   * `GET /deliveries`, `GET /deliveries/{source}/{id}` and the opening of `GET /events` (everything before its
+   * first byte) answer 503 `unavailable` (with `Retry-After`) after this long at most, or sooner when the function has less time left (see core/reader/deadline.ts). Not read
    * from the environment: derived from the reader function's timeout, so the two cannot drift. @default 8000
    */
   readonly requestBudgetMs: number;
