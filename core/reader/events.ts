@@ -7,14 +7,14 @@ import { headerValuesFromEvent, singleValue } from '../headers.js';
 import { tokenRateLimited } from '../middleware/read-token/index.js';
 import type { RateDecision } from '../stores/rate-limit-store.js';
 import { READER_LIMIT_KEYS } from '../stores/tables.js';
-import { parseSeq, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
+import { seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
 import { READER_DEADLINE } from './deadline.js';
 import { readerLateAnswer, readerMiddlewares, readerPreflight, type DeliveryNotifier, type ReaderDependencies } from './pipeline.js';
 import { deliverySummary, sourcesAsked } from './routes.js';
 import type { ReaderSettings } from './settings.js';
 import { readerStateOf } from './state.js';
-import { decodeStreamId, encodeStreamId, openingAt, SentWindow, type StreamPosition } from './stream-position.js';
+import { aheadOfClock, boundMs, decodeStreamId, encodeStreamId, openingAt, SentWindow, type StreamPosition } from './stream-position.js';
 
 /** Items one index query returns at most (before filtering). */
 const QUERY_LIMIT = 500;
@@ -39,9 +39,6 @@ const startOf = (event: APIGatewayProxyEvent, nowMs: number, settleMs: number): 
   if (at === undefined) throw new HttpError(400, 'cursor_invalid', 'Last-Event-ID is not an event id this API gave out.');
   return at;
 };
-
-/** The time part of a sort key or bound (`seqFloor`, `seqCeiling` or a delivery's). */
-const msOf = (seq: string): number => parseSeq(seq)?.storedAtMs ?? Number(seq.slice(0, 13));
 
 /** Every sort key the index holds in (`after`, `upTo`], oldest first. */
 const keysBetween = async (
@@ -88,7 +85,8 @@ interface StreamOptions {
  * not sent: nothing twice, and nothing that became visible after it dropped.
  * When the digest cannot tell (more late deliveries than it can name, or sent
  * ones since gone), the window is sent again: repeats rather than a gap, and a
- * warning in the log.
+ * warning in the log. So is the look-back's window when the id's position is
+ * ahead of the clock (see `aheadOfClock`): the stream starts from the clock.
  * Reads the index only while the client keeps up (under the body's high-water
  * mark, so at most one page more is held for a client that stops reading).
  * Ends by itself after `streamMaxMs`, and as soon as its token is revoked or
@@ -114,13 +112,26 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
   };
   const idNow = (): string => encodeStreamId({ lower, position, sent: sent.digest() });
   /** The bottom of the window a position names: `lookBackMs` behind it. */
-  const windowFloor = (seq: string): string => seqFloor(msOf(seq) - settings.lookBackMs);
+  const windowFloor = (seq: string): string => seqFloor(boundMs(seq) - settings.lookBackMs);
   const unsubscribe = options.notifier?.subscribe(() => {
     // A delivery was just stored: look once it has settled.
     setTimeout(() => wake?.(), settings.settleMs + 5).unref?.();
   });
 
   const resume = async (): Promise<void> => {
+    const nowMs = now();
+    if (aheadOfClock(options.start, nowMs)) {
+      // Waiting for the clock to reach the position would pass over everything stored meanwhile (sorted below it): an
+      // honest client's after this server's clock stepped back, or a made-up id. Start from the clock, as a new
+      // stream does, but with the look-back's window sent again: repeats rather than a gap.
+      options.telemetry.logger.warn('event stream resumed from an id ahead of the clock; sending the look-back window again', {
+        tokenId: options.tokenId,
+        aheadSeconds: Math.round((boundMs(position) - nowMs) / 1000),
+      });
+      position = seqCeiling(nowMs - settings.settleMs);
+      lower = windowFloor(position);
+      return;
+    }
     if (lower >= position) return;
     // A window wider than this server's look-back (another setting, or not an id it gave out) is cut to it.
     const bottom = windowFloor(position);

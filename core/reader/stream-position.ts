@@ -42,6 +42,23 @@ export interface StreamPosition {
   readonly sent: SentDigest;
 }
 
+/** The time (epoch milliseconds) of a window bound or position: a delivery's sort key, a `seqCeiling` or a `seqFloor`. */
+export const boundMs = (bound: string): number => parseSeq(bound)?.storedAtMs ?? Number(bound.slice(0, 13));
+
+/**
+ * How far ahead of this server's clock a position may be and still be resumed as it stands. An id this API
+ * gave out names a position at least the settle time behind the clock of the server that gave it; past this
+ * allowance the clocks disagree (this one stepped back since) or the id was made up.
+ */
+export const CLOCK_ALLOWANCE_MS = 1_000;
+
+/**
+ * Whether `at` is further ahead of `nowMs` than {@link CLOCK_ALLOWANCE_MS}. Such a position cannot be resumed
+ * as it stands: a stream waiting for the clock to reach it would pass over every delivery stored meanwhile
+ * (their sort keys are below it), so it starts again from the clock instead (see core/reader/events.ts).
+ */
+export const aheadOfClock = (at: StreamPosition, nowMs: number): boolean => boundMs(at.position) - nowMs > CLOCK_ALLOWANCE_MS;
+
 /** A new stream's position: nothing sent, nothing at or below `opening` to send. */
 export const openingAt = (opening: string): StreamPosition => ({ lower: opening, position: opening, sent: EMPTY });
 

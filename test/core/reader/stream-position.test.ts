@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeCursor, seqCeiling, seqFloor, seqOf } from '../../../core/stores/delivery-feed.js';
 import {
+  aheadOfClock,
+  CLOCK_ALLOWANCE_MS,
   decodeStreamId,
   DIGEST_POWERS,
   encodeStreamId,
@@ -118,5 +120,27 @@ describe('stream ids: encodeStreamId / decodeStreamId', () => {
         decodeStreamId(Buffer.from(text, 'utf8').toString('base64url'));
       }),
     );
+  });
+});
+
+describe('aheadOfClock: a position the clock has not reached', () => {
+  const NOW = 1_796_000_000_000;
+  const at = (positionMs: number, lowerMs = positionMs - 30_000): StreamPosition => ({
+    lower: seqFloor(lowerMs),
+    position: seqOf(positionMs, 'default', 'msg_1'),
+    sent: windowOf(keys(2, lowerMs + 1)).digest(),
+  });
+
+  it.each([
+    ['a position in the past', at(NOW - 5_000), false],
+    ['a position at now', at(NOW), false],
+    [`a position up to ${CLOCK_ALLOWANCE_MS} ms ahead (another server's clock)`, at(NOW + CLOCK_ALLOWANCE_MS), false],
+    ['a position just past the allowance', at(NOW + CLOCK_ALLOWANCE_MS + 1), true],
+    ['a position an hour ahead (the clock stepped back since)', at(NOW + 3_600_000), true],
+    ['an opening position ahead', openingAt(seqCeiling(NOW + 60_000)), true],
+    ['a first-version id ahead', decodeStreamId(encodeCursor(seqOf(NOW + 60_000, 'default', 'msg_1'))) as StreamPosition, true],
+    ['the highest position an id can name', decodeStreamId(encodeStreamId(openingAt('9999999999999#~'))) as StreamPosition, true],
+  ])('%s: %s', (_, position, ahead) => {
+    expect(aheadOfClock(position, NOW)).toBe(ahead);
   });
 });
