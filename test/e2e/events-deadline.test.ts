@@ -135,6 +135,69 @@ describe('the opening of GET /events when DynamoDB hangs (local server, producti
   });
 });
 
+describe('GET /events refused at its deadline, under a stream window of one', () => {
+  let h: ReaderHarness;
+  let stalls: StallingStore;
+  let token: string;
+  beforeAll(async () => {
+    h = await startReaderHarness({
+      settings: { requestBudgetMs: BUDGET, streamRateLimit: { limit: 1, windowSeconds: 600 } },
+      stallable: true,
+    });
+    stalls = h.stalls as StallingStore;
+  });
+  afterAll(() => h.close());
+  afterEach(() => stalls.release());
+
+  /** Opens a stream and reports its status, then closes it unless told to keep it. */
+  const opened = async (keep = false) => {
+    const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${token}` });
+    if (!keep) stream.close();
+    return stream;
+  };
+
+  // The count is given back after the deadline's abort: under the request's aborted signal the give-back failed at once.
+  it('a stream whose first read hangs past the deadline is not counted: the one stream the token may open still opens', async () => {
+    token = (await h.token()).token;
+    stalls.stall('Query', { when: (input) => input.TableName === h.config.tables.deliveries });
+    expect((await opened()).status).toBe(503);
+    stalls.release();
+    const stream = await opened(true);
+    expect(stream.status).toBe(200);
+    expect((await opened()).status).toBe(429);
+    stream.close();
+  });
+
+  it('a stream that opens only after the deadline is not counted either', async () => {
+    token = (await h.token()).token;
+    let slowed = 0;
+    h.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'QueryCommand' && slowed === 0) {
+          slowed += 1;
+          await sleep(BUDGET + 200);
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'slowFirstQuery' },
+    );
+    try {
+      expect((await opened()).status).toBe(503);
+    } finally {
+      h.client.middlewareStack.remove('slowFirstQuery');
+    }
+    // Given back before the 503 (unless a slow machine let the late answer go first: then just after it).
+    let stream = await opened(true);
+    for (let i = 0; i < 50 && stream.status === 429; i++) {
+      await sleep(100);
+      stream = await opened(true);
+    }
+    expect(stream.status).toBe(200);
+    stream.close();
+  });
+});
+
 /** A Lambda response stream as the runtime gives it: the metadata prelude, then the body bytes. */
 class ResponseStream extends Writable {
   metadata: { statusCode?: number; headers?: Record<string, string> } = {};
