@@ -8,7 +8,7 @@ const NOW = 1_800_000_000;
 let n = 0;
 const record = () => deliveryRecord(`msg_done_${++n}`, NOW);
 
-// No change was needed here: these pin down why. Both writes are conditioned on this claim's token, which only this claim holds.
+// Both writes are conditioned on this claim's token, which only this claim holds (and complete on the record still processing).
 describe('complete and release whose first answer is lost on the way back (the SDK sends them again)', () => {
   const stores = storeForFaults();
   const honest = () => new DynamoDbDeliveryStore({ client: stores.local().client, tableName: DELIVERIES_TABLE.localName });
@@ -17,7 +17,7 @@ describe('complete and release whose first answer is lost on the way back (the S
     return { store: new DynamoDbDeliveryStore({ client, tableName: DELIVERIES_TABLE.localName }), client };
   };
 
-  it('complete: the retry sets the same values again; the record is stored once, without an error', async () => {
+  it('complete: the retry finds the record stored with this token and changes nothing; the record is stored once, without an error', async () => {
     const r = record();
     const claimed = await honest().claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
     if (claimed.outcome !== 'claimed') throw new Error('not claimed');
