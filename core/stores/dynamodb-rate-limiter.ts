@@ -93,6 +93,10 @@ export class DynamoDbRateLimiter implements RateLimiter {
         'w = :w AND c <= :max AND NOT t = :t',
         { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) },
       ],
+      // The item's window is ahead of this clock (another container's runs ahead, or this one stepped back): count in
+      // that window rather than refuse every request until this clock reaches it. Its expiry stays the one set by the
+      // clock ahead, which is the later one.
+      ['SET c = c + :one', 'w > :w AND c <= :max AND NOT t = :t', { ':one': n(1), ':w': n(index), ':max': n(rate.limit - 1) }],
     ];
     for (const [update, condition, values] of attempts) {
       const item = await this.#update(key, update, condition, values);
@@ -102,8 +106,13 @@ export class DynamoDbRateLimiter implements RateLimiter {
     return this.#refused(rate, 0, fraction, rate.limit);
   }
 
-  /** Checks an answer against the real threshold; gives back an over-admission. */
-  async #decision(key: string, rate: RateLimit, index: number, fraction: number, item: Item, exact: boolean): Promise<RateDecision> {
+  /**
+   * Checks an answer against the real threshold; gives back an over-admission. A count made in a window ahead of this
+   * clock is checked as at that window's start, where its threshold is strictest.
+   */
+  async #decision(key: string, rate: RateLimit, ours: number, ourFraction: number, item: Item, exact: boolean): Promise<RateDecision> {
+    const itemWindow = Number(item.w?.N ?? ours);
+    const [index, fraction] = itemWindow > ours ? [itemWindow, 0] : [ours, ourFraction];
     const previous = Number(item.p?.N ?? 0);
     const count = Number(item.c?.N ?? 1);
     this.#remember(key, index, previous);

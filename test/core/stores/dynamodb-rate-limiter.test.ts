@@ -47,6 +47,24 @@ describe('DynamoDbRateLimiter against dynalite', () => {
     expect((await l.hit(id, rate, T0 + 185_000)).admitted).toBe(true);
   });
 
+  it("counts in a window ahead of its clock (another container's clock runs ahead, or its own stepped back) rather than refuse", async () => {
+    const id = key();
+    const rate = { limit: 3, windowSeconds: 60 };
+    // One container's clock is 20 ms ahead and has rolled the key into the next window already.
+    expect((await limiter().hit(id, rate, T0 + 60_010)).admitted).toBe(true);
+    // Another's is still 10 ms before that boundary: its requests count in that window, against its limit.
+    const behind = limiter();
+    const second = await behind.hit(id, rate, T0 + 59_990);
+    expect(second.admitted).toBe(true);
+    expect((await behind.hit(id, rate, T0 + 59_995)).admitted).toBe(true);
+    expect((await behind.hit(id, rate, T0 + 59_996)).admitted).toBe(false);
+    expect((await limiter().hit(id, rate, T0 + 60_020)).admitted).toBe(false);
+    // A count given back is given back in that window.
+    await second.undo();
+    expect((await limiter().hit(id, rate, T0 + 60_030)).admitted).toBe(true);
+    expect((await limiter().hit(id, rate, T0 + 60_040)).admitted).toBe(false);
+  });
+
   it('makes one write and no read per admitted request once warm', async () => {
     const l = new DynamoDbRateLimiter({ client: local.client, tableName: RATE_LIMITS_TABLE.localName });
     const calls = countCalls(local.client);
