@@ -253,7 +253,8 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
       }
       if (!stream.destroyed) write(': the stream ends here; reconnect with Last-Event-ID to go on\n\n');
     } catch (error) {
-      options.telemetry.logger.error('event stream stopped: the store could not be read', { error });
+      // A stream already closed (its client gone, or closed unsent at its opening's deadline) has its read aborted: no error.
+      if (!stream.destroyed) options.telemetry.logger.error('event stream stopped: the store could not be read', { error });
     } finally {
       unsubscribe?.();
       if (!stream.destroyed) stream.push(null);
