@@ -83,16 +83,26 @@ export const withLocalStore = <T>(
   );
 };
 
+/** DynamoDB's errors that name no table, and what an operator should check. */
+const TABLE_REFUSALS: Readonly<Record<string, string>> = {
+  ResourceNotFoundException: 'does not exist here: check the stack name, and that AWS_REGION is its region',
+  AccessDeniedException: 'refused these credentials: check the IAM permissions of the role or user running the command',
+};
+
 /**
- * A throttled or unreachable table as the command's failure, naming it (locally and with --stack), in the
- * command line's words rather than the 503 written for a webhook sender; other errors as they are.
+ * A table's failure as the command's, naming it (locally and with --stack), in the command line's words rather than
+ * the 503 written for a webhook sender: throttled or unreachable, missing, or not allowed (DynamoDB's own messages
+ * name no table). Other errors as they are.
  */
-export const unavailableTable = (error: unknown, table: string): unknown =>
-  error instanceof StoreUnavailableError
-    ? new CommandFailed(
-        `${tableProblem(error, `table ${table}`)}: a change this command makes may not have been made; the same command is safe to run again`,
-      )
-    : error;
+export const unavailableTable = (error: unknown, table: string): unknown => {
+  if (error instanceof StoreUnavailableError)
+    return new CommandFailed(
+      `${tableProblem(error, `table ${table}`)}: a change this command makes may not have been made; the same command is safe to run again`,
+    );
+  const name = (error as { name?: unknown } | undefined)?.name;
+  const refusal = typeof name === 'string' && Object.hasOwn(TABLE_REFUSALS, name) ? TABLE_REFUSALS[name] : undefined;
+  return refusal ? new CommandFailed(`the table ${table} ${refusal} (${(error as Error).message})`, { cause: error }) : error;
+};
 
 /**
  * Runs `work` against the local store (a running server's endpoint, else the

@@ -103,6 +103,8 @@ describe('hookwarden token --stack', () => {
       [outputKey('tokensTable'), TOKENS_TABLE.localName],
       [outputKey('webhookUrl', 'billing'), 'https://x/prod/webhooks/billing'],
     ]);
+    // A stack whose tokens table is not in this account and region (another region's stack, a deleted table).
+    answerStack(cfn, 'Hookwarden-elsewhere', [[outputKey('tokensTable'), 'hookwarden-elsewhere-tokens']]);
   });
   afterAll(() => local.close());
   /** A DynamoDB command the tokens table throttles (every attempt), for the next command only. */
@@ -134,6 +136,21 @@ describe('hookwarden token --stack', () => {
     );
     expect((await cli(['token', 'revoke', id])).stdout).toMatch(/revoked token .* in stack Hookwarden-prod/);
     expect((await store.find(id, hash))?.revokedAt).toBeDefined();
+  });
+
+  it("names a tokens table that does not exist, and what to check, rather than DynamoDB's message alone (exit 1)", async () => {
+    const result = await capture(() =>
+      run(
+        ['node', 'hookwarden', 'token', 'list', '--stack', 'Hookwarden-elsewhere'],
+        { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
+        aws(),
+      ),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^hookwarden: the table hookwarden-elsewhere-tokens does not exist here: check the stack name, and that AWS_REGION is its region \(.+\)\n$/,
+    );
   });
 
   it.each([
