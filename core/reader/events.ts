@@ -188,14 +188,17 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
   let sweptAt = -Infinity;
   /**
    * One pass over the index, page after page while the client keeps up (`pages` at most); a pass the client's
-   * buffer cuts short goes on from `continueFrom` once it reads again.
+   * buffer cuts short goes on from `continueFrom` once it reads again (from the bottom of the window when a sweep
+   * has fallen due meanwhile).
    */
   const poll = async (pages = Infinity): Promise<void> => {
-    if (continueFrom === undefined) {
-      const sweep = now() - sweptAt >= sweepMs;
-      if (sweep) sweptAt = now();
-      continueFrom = sweep ? lower : position;
-    }
+    // A sweep falls due even in the middle of a pass: a client its buffer holds back while every page is full would
+    // otherwise see no sweep until it caught up, and a late delivery behind the position would leave the window unsent.
+    // The sweep starts again from the bottom of the window and goes on past the position where the pass was.
+    if (now() - sweptAt >= sweepMs) {
+      sweptAt = now();
+      continueFrom = lower;
+    } else continueFrom ??= position;
     for (let read = 0; continueFrom !== undefined && read < pages && !stream.destroyed; read++) {
       if (read > 0 && stream.readableLength >= stream.readableHighWaterMark) return;
       continueFrom = await readPage(continueFrom);
