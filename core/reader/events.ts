@@ -201,6 +201,9 @@ const openStream = async (options: StreamOptions): Promise<Readable> => {
     } else continueFrom ??= position;
     for (let read = 0; continueFrom !== undefined && read < pages && !stream.destroyed; read++) {
       if (read > 0 && stream.readableLength >= stream.readableHighWaterMark) return;
+      // The stream's end and its token before every read, not only before every pass (the run loop checks the first
+      // read of each): a long pass for a client that keeps up would otherwise go on after a revocation.
+      if (read > 0 && (now() - opened >= settings.streamMaxMs || !(await options.tokenLive()))) return;
       continueFrom = await readPage(continueFrom);
     }
   };

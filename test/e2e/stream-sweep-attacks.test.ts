@@ -308,6 +308,50 @@ describe('GET /events with a client that stops reading, then resumes from an id 
   });
 });
 
+describe('GET /events whose token is revoked in the middle of a pass', () => {
+  let h: ReaderHarness;
+  let reads: Read[];
+  let hooks: Awaited<ReturnType<typeof hookedHarness>>['hooks'];
+  beforeAll(async () => {
+    // No token cache: a revocation is seen by the next check.
+    ({ h, reads, hooks } = await hookedHarness({ notifier: false, tokenCacheMs: 0, settings: { pollMs: 100 } }));
+  });
+  afterAll(() => h.close());
+
+  it('reads no further page once the token is revoked, and ends, though the client keeps up and the pass has more to read', async () => {
+    const { token, id } = await h.token();
+    // On the handler itself, read as fast as it comes (over HTTP a page of 500 fills the socket and cuts the pass).
+    const answer = await createEventsHandler(h.reader)(
+      readerGet('/events', { authorization: `Bearer ${token}` }, 'req-revoked'),
+      localContext('hookwarden-events'),
+    );
+    expect(answer.statusCode).toBe(200);
+    const body = answer.body as Readable;
+    let text = '';
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => (text += chunk));
+    const ended = new Promise((resolve) => body.on('end', resolve));
+    // Two pages, all in one millisecond a little ahead: one pass reads both, back to back.
+    const burst = Array.from({ length: 600 }, (_, i) => `revoke_${String(i).padStart(4, '0')}`);
+    const at = Date.now() + 3_500;
+    await storeAt(h, burst, () => at);
+    expect(Date.now()).toBeLessThan(at - 500);
+    let revokedAt = -1;
+    hooks.after = async (read) => {
+      if (revokedAt >= 0 || !read.page.entries.some((e) => e.deliveryId.startsWith('revoke_'))) return;
+      await h.tokens.revoke(id, Math.floor(Date.now() / 1000));
+      revokedAt = reads.length;
+    };
+    await Promise.race([ended, sleep(8_000)]);
+    body.destroy();
+    delete hooks.after;
+    expect(revokedAt).toBeGreaterThan(0);
+    expect(reads.slice(revokedAt).filter((r) => r.page.entries.some((e) => e.deliveryId.startsWith('revoke_')))).toEqual([]);
+    expect(text.match(/^event: delivery$/gm)?.length).toBe(PAGE);
+    expect(text).toContain(': the read token was revoked or has expired');
+  });
+});
+
 describe('GET /events under concurrent writes, busy sources and reconnects (look-back 6 s, sweeps every 500 ms)', () => {
   let h: ReaderHarness;
   let token: string;
