@@ -37,7 +37,12 @@ describe('GET /events with more than a page in its window', () => {
   const reads: { after: string; newest: string | undefined }[] = [];
   beforeAll(async () => {
     // The window (10 min) holds every delivery of the test; without the notifier only polls wake the stream.
-    h = await startReaderHarness({ notifier: false, settings: { pollMs: 100, lookBackMs: 600_000 } });
+    // A patient client: on a loaded 2-core machine a query that outlasts the 3 s attempt would end the stream itself.
+    h = await startReaderHarness({
+      notifier: false,
+      settings: { pollMs: 100, lookBackMs: 600_000 },
+      client: { requestTimeoutMs: 15_000, connectionTimeoutMs: 15_000 },
+    });
     const feed = h.reader.feed as DeliveryFeed;
     const between = feed.between.bind(feed);
     feed.between = async (options) => {
@@ -50,6 +55,7 @@ describe('GET /events with more than a page in its window', () => {
 
   it('reads only past its position between reads of the whole window, and still sends a late delivery once', async () => {
     const { token } = await h.token();
+    const openedAt = Date.now();
     const answer = await createEventsHandler(h.reader)(
       readerGet('/events', { authorization: `Bearer ${token}` }, 'req-window'),
       localContext('hookwarden-events'),
@@ -76,8 +82,13 @@ describe('GET /events with more than a page in its window', () => {
     expect(sweeps.length).toBeGreaterThan(0);
 
     // A delivery that becomes visible late, inside the window, is still sent once: by the next read of the whole window.
-    // A writer whose store time is 5 s in the past: its sort key is deep inside what the stream sent.
-    const slow = new DynamoDbDeliveryStore({ client: h.client, tableName: h.config.tables.deliveries, now: () => Date.now() - 5_000 });
+    // A writer whose clock is halfway between the stream's opening and now: its sort key is deep inside what the stream
+    // sent (a fixed lag could fall before the opening on a fast machine, where nothing is to be sent).
+    const slow = new DynamoDbDeliveryStore({
+      client: h.client,
+      tableName: h.config.tables.deliveries,
+      now: () => Math.floor((openedAt + Date.now()) / 2),
+    });
     await claimStored(slow, 'late_one');
     await until(() => ids.includes('late_one'), 'the late delivery');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
