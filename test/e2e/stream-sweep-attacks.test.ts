@@ -353,6 +353,51 @@ describe('GET /events whose token is revoked in the middle of a pass', () => {
   });
 });
 
+describe('GET /events whose lifetime ends in the middle of a pass', () => {
+  const MAX_MS = 4_500;
+  let h: ReaderHarness;
+  let reads: Read[];
+  let hooks: Awaited<ReturnType<typeof hookedHarness>>['hooks'];
+  beforeAll(async () => {
+    ({ h, reads, hooks } = await hookedHarness({ notifier: false, settings: { pollMs: 100, streamMaxMs: MAX_MS } }));
+  });
+  afterAll(() => h.close());
+
+  it('reads no further page once its lifetime is over, and ends, though the client keeps up and the pass has more to read', async () => {
+    const { token } = await h.token();
+    const openedAt = Date.now();
+    const answer = await createEventsHandler(h.reader)(
+      readerGet('/events', { authorization: `Bearer ${token}` }, 'req-lifetime'),
+      localContext('hookwarden-events'),
+    );
+    expect(answer.statusCode).toBe(200);
+    const body = answer.body as Readable;
+    let text = '';
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => (text += chunk));
+    const ended = new Promise((resolve) => body.on('end', resolve));
+    // Two pages in one millisecond a little ahead, inside the stream's lifetime: one pass would read both, back to back.
+    const burst = Array.from({ length: 600 }, (_, i) => `lifetime_${String(i).padStart(4, '0')}`);
+    const at = openedAt + 3_000;
+    await storeAt(h, burst, () => at);
+    expect(Date.now()).toBeLessThan(at - 300);
+    let lastAt = -1;
+    // The first page's answer comes back after the stream's lifetime is over.
+    hooks.after = async (read) => {
+      if (lastAt >= 0 || !read.page.entries.some((e) => e.deliveryId.startsWith('lifetime_'))) return;
+      await sleep(Math.max(0, openedAt + MAX_MS + 300 - Date.now()));
+      lastAt = reads.length;
+    };
+    await Promise.race([ended, sleep(10_000)]);
+    body.destroy();
+    delete hooks.after;
+    expect(lastAt).toBeGreaterThan(0);
+    expect(reads.slice(lastAt).filter((r) => r.page.entries.some((e) => e.deliveryId.startsWith('lifetime_')))).toEqual([]);
+    expect(text.match(/^event: delivery$/gm)?.length).toBe(PAGE);
+    expect(text).toContain(': the stream ends here; reconnect with Last-Event-ID to go on');
+  });
+});
+
 describe('GET /events under concurrent writes, busy sources and reconnects (look-back 6 s, sweeps every 500 ms)', () => {
   let h: ReaderHarness;
   let token: string;
