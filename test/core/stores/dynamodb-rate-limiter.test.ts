@@ -16,7 +16,7 @@ describe('DynamoDbRateLimiter against dynalite', () => {
   beforeAll(async () => {
     local = await startLocalStore();
     // 200 requests at once open many sockets: a patient client, so a loaded machine tests the limiter, not connect timeouts.
-    patient = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', connectionTimeoutMs: 15_000 });
+    patient = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', connectionTimeoutMs: 15_000, requestTimeoutMs: 15_000 });
   });
   afterAll(async () => {
     patient.destroy();

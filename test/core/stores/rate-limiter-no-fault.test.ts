@@ -18,7 +18,7 @@ describe('the rate limiter without faults, after the lost-answer changes', () =>
   let patient: DynamoDBClient;
   beforeAll(async () => {
     local = await startLocalStore();
-    patient = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', connectionTimeoutMs: 15_000 });
+    patient = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', connectionTimeoutMs: 15_000, requestTimeoutMs: 15_000 });
   });
   afterAll(async () => {
     patient.destroy();
