@@ -55,7 +55,7 @@ export const CLOCK_ALLOWANCE_MS = 1_000;
 /**
  * Whether `at` is further ahead of `nowMs` than {@link CLOCK_ALLOWANCE_MS}. Such a position cannot be resumed
  * as it stands: a stream waiting for the clock to reach it would pass over every delivery stored meanwhile
- * (their sort keys are below it), so it starts again from the clock instead (see core/reader/events.ts).
+ * (their sort keys are below it), so it starts again from the clock instead (see core/reader/event-stream.ts).
  */
 export const aheadOfClock = (at: StreamPosition, nowMs: number): boolean => boundMs(at.position) - nowMs > CLOCK_ALLOWANCE_MS;
 
