@@ -7,7 +7,7 @@ import { decodeStreamId } from '../../core/reader/stream-position.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { readerGet } from '../helpers/proxy-event.js';
 import { claimStored } from '../helpers/stored-delivery.js';
-import { openSse, type SseEvent } from '../helpers/sse.js';
+import { deliveryIdsOf, openSse, type SseEvent } from '../helpers/sse.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 import { localContext } from '../../local/http-adapter.js';
 
@@ -228,24 +228,9 @@ describe('GET /events for a client that does not read', () => {
     // One index page (500 events of about 500 bytes: a summary and an id) past the high-water mark at most.
     expect(body.readableLength).toBeLessThan(body.readableHighWaterMark + 500 * 700);
     // Once it reads, the same stream sends the whole backlog, each delivery once.
-    const ids: string[] = [];
-    let text = '';
-    body.setEncoding('utf8');
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${ids.length} of 2000 events`)), 20_000);
-      body.on('data', (chunk: string) => {
-        text += chunk;
-        for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n')) {
-          const data = /^data: (.*)$/m.exec(text.slice(0, at))?.[1];
-          if (data) ids.push((JSON.parse(data) as { id: string }).id);
-          text = text.slice(at + 2);
-        }
-        if (ids.length >= 2000) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    const ids = deliveryIdsOf(body);
+    for (const end = Date.now() + 20_000; ids.length < 2000; await new Promise((resolve) => setTimeout(resolve, 50)))
+      if (Date.now() > end) throw new Error(`only ${ids.length} of 2000 events`);
     body.destroy();
     expect(new Set(ids).size).toBe(2000);
   });

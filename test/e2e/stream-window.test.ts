@@ -6,25 +6,10 @@ import type { DeliveryFeed } from '../../core/stores/delivery-feed.js';
 import { localContext } from '../../local/http-adapter.js';
 import { readerGet } from '../helpers/proxy-event.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
+import { deliveryIdsOf } from '../helpers/sse.js';
 import { claimStored } from '../helpers/stored-delivery.js';
 
 const WINDOW = 1_200;
-
-/** Collects the ids of the `delivery` events a stream's body carries. */
-const collect = (body: Readable): string[] => {
-  const ids: string[] = [];
-  let text = '';
-  body.setEncoding('utf8');
-  body.on('data', (chunk: string) => {
-    text += chunk;
-    for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n')) {
-      const data = /^data: (.*)$/m.exec(text.slice(0, at))?.[1];
-      if (data) ids.push((JSON.parse(data) as { id: string }).id);
-      text = text.slice(at + 2);
-    }
-  });
-  return ids;
-};
 
 const until = async (done: () => boolean, what: string, ms = 30_000): Promise<void> => {
   for (const end = Date.now() + ms; !done(); await new Promise((resolve) => setTimeout(resolve, 50)))
@@ -62,7 +47,7 @@ describe('GET /events with more than a page in its window', () => {
     );
     expect(answer.statusCode).toBe(200);
     const body = answer.body as Readable;
-    const ids = collect(body);
+    const ids = deliveryIdsOf(body);
     const store = new DynamoDbDeliveryStore({ client: h.client, tableName: h.config.tables.deliveries });
     for (let batch = 0; batch < WINDOW / 50; batch++)
       await Promise.all(Array.from({ length: 50 }, (_, i) => claimStored(store, `window_${batch}_${i}`)));

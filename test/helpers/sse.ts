@@ -1,4 +1,5 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 
 /** One server-sent event as a client parses it. */
 export interface SseEvent {
@@ -91,3 +92,22 @@ export const openSse = (url: string, headers: Record<string, string>): Promise<S
     req.on('error', reject);
     req.end();
   });
+
+/**
+ * The ids of the `delivery` events a stream's body carries (a handler's `Readable`, read as it comes): the array
+ * grows as they arrive.
+ */
+export const deliveryIdsOf = (body: Readable): string[] => {
+  const ids: string[] = [];
+  let text = '';
+  body.setEncoding('utf8');
+  body.on('data', (chunk: string) => {
+    text += chunk;
+    for (let at = text.indexOf('\n\n'); at >= 0; at = text.indexOf('\n\n')) {
+      const data = /^data: (.*)$/m.exec(text.slice(0, at))?.[1];
+      if (data) ids.push((JSON.parse(data) as { id: string }).id);
+      text = text.slice(at + 2);
+    }
+  });
+  return ids;
+};
