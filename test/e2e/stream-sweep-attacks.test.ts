@@ -131,6 +131,24 @@ const heldStream = async (h: ReaderHarness, token: string, lastEventId?: string)
   };
 };
 
+/**
+ * A stream opened on the handler itself and read as fast as it comes (over HTTP a page of 500 fills the socket and
+ * cuts the pass): everything it sent, as text, and when it ended.
+ */
+const flowingStream = async (h: ReaderHarness, token: string, requestId: string) => {
+  const answer = await createEventsHandler(h.reader)(
+    readerGet('/events', { authorization: `Bearer ${token}` }, requestId),
+    localContext('hookwarden-events'),
+  );
+  expect(answer.statusCode).toBe(200);
+  const body = answer.body as Readable;
+  let text = '';
+  body.setEncoding('utf8');
+  body.on('data', (chunk: string) => (text += chunk));
+  const ended = new Promise((resolve) => body.on('end', resolve));
+  return { body, text: () => text, ended };
+};
+
 describe('GET /events with late deliveries around its sweeps (look-back 1.5 s, sweeps every 250 ms)', () => {
   let h: ReaderHarness;
   let reads: Read[];
@@ -321,17 +339,7 @@ describe('GET /events whose token is revoked in the middle of a pass', () => {
 
   it('reads no further page once the token is revoked, and ends, though the client keeps up and the pass has more to read', async () => {
     const { token, id } = await h.token();
-    // On the handler itself, read as fast as it comes (over HTTP a page of 500 fills the socket and cuts the pass).
-    const answer = await createEventsHandler(h.reader)(
-      readerGet('/events', { authorization: `Bearer ${token}` }, 'req-revoked'),
-      localContext('hookwarden-events'),
-    );
-    expect(answer.statusCode).toBe(200);
-    const body = answer.body as Readable;
-    let text = '';
-    body.setEncoding('utf8');
-    body.on('data', (chunk: string) => (text += chunk));
-    const ended = new Promise((resolve) => body.on('end', resolve));
+    const { body, text, ended } = await flowingStream(h, token, 'req-revoked');
     // Two pages, all in one millisecond a little ahead: one pass reads both, back to back.
     const burst = Array.from({ length: 600 }, (_, i) => `revoke_${String(i).padStart(4, '0')}`);
     const at = Date.now() + 3_500;
@@ -348,8 +356,8 @@ describe('GET /events whose token is revoked in the middle of a pass', () => {
     delete hooks.after;
     expect(revokedAt).toBeGreaterThan(0);
     expect(reads.slice(revokedAt).filter((r) => r.page.entries.some((e) => e.deliveryId.startsWith('revoke_')))).toEqual([]);
-    expect(text.match(/^event: delivery$/gm)?.length).toBe(PAGE);
-    expect(text).toContain(': the read token was revoked or has expired');
+    expect(text().match(/^event: delivery$/gm)?.length).toBe(PAGE);
+    expect(text()).toContain(': the read token was revoked or has expired');
   });
 });
 
@@ -366,16 +374,7 @@ describe('GET /events whose lifetime ends in the middle of a pass', () => {
   it('reads no further page once its lifetime is over, and ends, though the client keeps up and the pass has more to read', async () => {
     const { token } = await h.token();
     const openedAt = Date.now();
-    const answer = await createEventsHandler(h.reader)(
-      readerGet('/events', { authorization: `Bearer ${token}` }, 'req-lifetime'),
-      localContext('hookwarden-events'),
-    );
-    expect(answer.statusCode).toBe(200);
-    const body = answer.body as Readable;
-    let text = '';
-    body.setEncoding('utf8');
-    body.on('data', (chunk: string) => (text += chunk));
-    const ended = new Promise((resolve) => body.on('end', resolve));
+    const { body, text, ended } = await flowingStream(h, token, 'req-lifetime');
     // Two pages in one millisecond a little ahead, inside the stream's lifetime: one pass would read both, back to back.
     const burst = Array.from({ length: 600 }, (_, i) => `lifetime_${String(i).padStart(4, '0')}`);
     const at = openedAt + 3_000;
@@ -393,8 +392,8 @@ describe('GET /events whose lifetime ends in the middle of a pass', () => {
     delete hooks.after;
     expect(lastAt).toBeGreaterThan(0);
     expect(reads.slice(lastAt).filter((r) => r.page.entries.some((e) => e.deliveryId.startsWith('lifetime_')))).toEqual([]);
-    expect(text.match(/^event: delivery$/gm)?.length).toBe(PAGE);
-    expect(text).toContain(': the stream ends here; reconnect with Last-Event-ID to go on');
+    expect(text().match(/^event: delivery$/gm)?.length).toBe(PAGE);
+    expect(text()).toContain(': the stream ends here; reconnect with Last-Event-ID to go on');
   });
 });
 
