@@ -1,4 +1,5 @@
 import { SOURCE_NAME } from '../../core/config/rules.js';
+import { StoreUnavailableError } from '../../core/errors.js';
 import { TOKENS_TABLE, tableName } from '../../core/stores/tables.js';
 import {
   DynamoDbTokenStore,
@@ -30,6 +31,8 @@ export const parseTtl = (text: string): number => {
 /** Where the token commands act: the tokens table, the known sources, a label. */
 interface TokenTarget {
   readonly tokens: TokenStore;
+  /** The tokens table's name. */
+  readonly table: string;
   readonly sources: ReadonlySet<string>;
   readonly where: string;
 }
@@ -48,7 +51,7 @@ const withTokenTarget = async <T>(
     const table = tableName(TOKENS_TABLE, context.env);
     return withLocalStore(context, async (client, local) => {
       try {
-        return await work({ tokens: new DynamoDbTokenStore({ client, tableName: table }), ...local });
+        return await work({ tokens: new DynamoDbTokenStore({ client, tableName: table }), table, ...local });
       } catch (error) {
         throw unavailableTable(error, table);
       }
@@ -62,6 +65,7 @@ const withTokenTarget = async <T>(
   try {
     return await work({
       tokens: new DynamoDbTokenStore({ client, tableName: table }),
+      table,
       sources: new Set([...outputs.keys()].flatMap((key) => sourceOfOutputKey('webhookUrl', key) ?? [])),
       where: `stack ${stack}`,
     });
@@ -134,7 +138,17 @@ export const tokenCreateCommand = async (context: CliContext, options: TokenCrea
       const now = Math.floor(Date.now() / 1000);
       const { token, id, hash } = generateToken();
       const record: TokenRecord = { id, name, sources: [...new Set(sources)], createdAt: now, expiresAt: now + ttlSeconds };
-      await target.tokens.create(record, hash);
+      try {
+        await target.tokens.create(record, hash);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        // The store read back what it could and found nothing: the token may still have been written, by an attempt
+        // whose answer was lost. No one can use it (its secret is shown nowhere), but it should not linger.
+        throw new CommandFailed(
+          `${(unavailableTable(error, target.table) as Error).message}; if \`hookwarden token list${options.stack ? ` --stack ${options.stack}` : ''}\` shows token ${id}, it was made but cannot be shown: revoke it`,
+          { cause: error },
+        );
+      }
       if (options.json) {
         output.json({ ...asJson(record, now), token });
         return 0;

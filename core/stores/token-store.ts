@@ -8,7 +8,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { itemOfFailedCondition, retriedBySdk, storeLabel, translateStoreError } from './dynamodb-errors.js';
+import { isUnavailable, itemOfFailedCondition, retriedBySdk, storeLabel, translateStoreError } from './dynamodb-errors.js';
 
 /** Every read token starts with this, so secret scanners can find a leaked one. */
 export const TOKEN_PREFIX = 'hwk_';
@@ -122,7 +122,20 @@ export class DynamoDbTokenStore implements TokenStore {
         (await itemOfFailedCondition(this.#client, this.#tableName, keyOf(record.id), error, this.#store))?.hash?.S === hash
       )
         return;
+      // Every attempt throttled or unanswered: the first may still have landed (its answer lost, the retries
+      // refused). One consistent read tells: a token written but never shown would be one no one can use.
+      if (isUnavailable(error) && (await this.#landed(record.id, hash))) return;
       translateStoreError(error, this.#store);
+    }
+  }
+
+  /** Whether the token `id` is stored with `hash` (false when the table cannot tell either). */
+  async #landed(id: string, hash: string): Promise<boolean> {
+    try {
+      const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: keyOf(id), ConsistentRead: true }));
+      return Item?.hash?.S === hash;
+    } catch {
+      return false;
     }
   }
 

@@ -13,7 +13,7 @@ import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { answerStack } from '../helpers/fake-stack.js';
-import { failRequests } from '../helpers/store-faults.js';
+import { failRequests, throttled as throttledError, timedOut } from '../helpers/store-faults.js';
 
 const capture = async (work: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> => {
   let stdout = '';
@@ -155,7 +155,6 @@ describe('hookwarden token --stack', () => {
 
   it.each([
     [['token', 'list'], 'ScanCommand'],
-    [['token', 'create', '--name', 'x'], 'PutItemCommand'],
     [['token', 'revoke', '0123456789abcdef'], 'UpdateItemCommand'],
   ])('%j with the tokens table throttled: names that table, in the words of the containment commands (exit 1)', async (args, command) => {
     throttled = command;
@@ -165,5 +164,50 @@ describe('hookwarden token --stack', () => {
     expect(result.stderr).toBe(
       `hookwarden: the table ${TOKENS_TABLE.localName} is throttling or did not answer (The level of configured provisioned throughput for the table was exceeded.): a change this command makes may not have been made; the same command is safe to run again\n`,
     );
+  });
+
+  it('token create with the tokens table throttled: names that table, and the token to revoke should it have been written (exit 1)', async () => {
+    throttled = 'PutItemCommand';
+    const result = await cli(['token', 'create', '--name', 'x']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^hookwarden: the table ${TOKENS_TABLE.localName} is throttling or did not answer \\(.+\\): a change this command makes may not have been made; the same command is safe to run again; if \`hookwarden token list --stack Hookwarden-prod\` shows token [0-9a-f]{16}, it was made but cannot be shown: revoke it\n$`,
+      ),
+    );
+  });
+
+  it('token create whose first attempt was written, its answer lost, and every retry throttled: shows the token, as written (exit 0)', async () => {
+    const result = await capture(() =>
+      run(
+        ['node', 'hookwarden', 'token', 'create', '--name', 'lost', '--json', '--stack', 'Hookwarden-prod'],
+        { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
+        {
+          ...aws(),
+          dynamodb: () => {
+            const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+            let attempts = 0;
+            client.middlewareStack.add(
+              (next, context) => async (args) => {
+                if (context.commandName !== 'PutItemCommand') return next(args);
+                attempts += 1;
+                if (attempts > 1) throw throttledError();
+                await next(args);
+                throw timedOut();
+              },
+              { step: 'deserialize', name: 'landedThenThrottled' },
+            );
+            return client;
+          },
+        },
+      ),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const shown = JSON.parse(result.stdout) as { id: string; token: string };
+    const { id, hash } = hashToken(shown.token);
+    expect(id).toBe(shown.id);
+    const store = new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName });
+    expect(await store.find(id, hash)).toMatchObject({ name: 'lost' });
   });
 });
