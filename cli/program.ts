@@ -118,7 +118,9 @@ Environment:
                        running (default: 3000)
 
 Exit codes: 0 success; 1 the command did not succeed (invalid signature,
-non-2xx answer, unreachable, not found); 2 bad usage or configuration.`;
+non-2xx answer, unreachable, not found); 2 bad usage or configuration.
+A command that fails before it has a result writes its message to standard
+error and nothing to standard output, with --json too.`;
 
 /**
  * Builds the `hookwarden` program. Actions store their exit code in `exit.code`;

@@ -42,6 +42,18 @@ describe('--json on verify, deliveries and blocks', () => {
     });
   });
 
+  it.each([
+    [['deliveries', 'show', 'default', 'msg_never_sent', '--json'], 1, /^hookwarden: .*msg_never_sent/],
+    [['deliveries', '--limit', '0', '--json'], 2, /^hookwarden: .*--limit/],
+    [['keys', 'nosuchsource', '--json'], 2, /^hookwarden: .*nosuchsource/],
+    [['token', 'revoke', 'not-an-id', '--json'], 2, /^hookwarden: .*not a token id/],
+  ])('%j fails with nothing on standard output: its message on standard error, exit %i', async (args, code, message) => {
+    const failed = await cli(args, env, cwd);
+    expect(failed.code, failed.stderr).toBe(code);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toMatch(message);
+  });
+
   it('deliveries --json gives each delivery as deliveries show --json does: times in ISO 8601', async () => {
     expect((await cli(['send', 'default', '--id', 'msg_json_list', '--data', '{"type":"a.b"}'], env, cwd)).code).toBe(0);
     const list = await cli(['deliveries', '--json', '--limit', '1'], env, cwd);
