@@ -124,18 +124,20 @@ export class DynamoDbTokenStore implements TokenStore {
         return;
       // Every attempt throttled or unanswered: the first may still have landed (its answer lost, the retries
       // refused). One consistent read tells: a token written but never shown would be one no one can use.
-      if (isUnavailable(error) && (await this.#landed(record.id, hash))) return;
+      if (isUnavailable(error) && (await this.#readBack(record.id))?.hash?.S === hash) return;
       translateStoreError(error, this.#store);
     }
   }
 
-  /** Whether the token `id` is stored with `hash` (false when the table cannot tell either). */
-  async #landed(id: string, hash: string): Promise<boolean> {
+  /**
+   * The token `id` as stored, read once more after a write whose every attempt was throttled or unanswered (the
+   * first may have landed, its answer lost); `undefined` when the table cannot tell either.
+   */
+  async #readBack(id: string): Promise<Item | undefined> {
     try {
-      const { Item } = await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: keyOf(id), ConsistentRead: true }));
-      return Item?.hash?.S === hash;
+      return (await this.#client.send(new GetItemCommand({ TableName: this.#tableName, Key: keyOf(id), ConsistentRead: true }))).Item;
     } catch {
-      return false;
+      return undefined;
     }
   }
 
@@ -181,6 +183,7 @@ export class DynamoDbTokenStore implements TokenStore {
       );
       return true;
     } catch (error) {
+      if (isUnavailable(error) && (await this.#readBack(id))?.revokedAt?.N === String(nowSeconds)) return true;
       if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error, this.#store);
       // A retry (the SDK resends when an answer is lost) can fail on our own first attempt's revokedAt: still revoked by us.
       return (

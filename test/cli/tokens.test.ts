@@ -178,29 +178,29 @@ describe('hookwarden token --stack', () => {
     );
   });
 
-  it('token create whose first attempt was written, its answer lost, and every retry throttled: shows the token, as written (exit 0)', async () => {
+  /** A client whose first attempt of `command` is written and its answer lost, and every retry throttled. */
+  const landedThenThrottled = (command: string) => () => {
+    const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
+    let attempts = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== command) return next(args);
+        attempts += 1;
+        if (attempts > 1) throw throttledError();
+        await next(args);
+        throw timedOut();
+      },
+      { step: 'deserialize', name: 'landedThenThrottled' },
+    );
+    return client;
+  };
+
+  it('token create and revoke whose first attempt was written, its answer lost, and every retry throttled: done, as written (exit 0)', async () => {
     const result = await capture(() =>
       run(
         ['node', 'hookwarden', 'token', 'create', '--name', 'lost', '--json', '--stack', 'Hookwarden-prod'],
         { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
-        {
-          ...aws(),
-          dynamodb: () => {
-            const client = createDynamoDbClient({ endpoint: local.endpoint, region: 'local' });
-            let attempts = 0;
-            client.middlewareStack.add(
-              (next, context) => async (args) => {
-                if (context.commandName !== 'PutItemCommand') return next(args);
-                attempts += 1;
-                if (attempts > 1) throw throttledError();
-                await next(args);
-                throw timedOut();
-              },
-              { step: 'deserialize', name: 'landedThenThrottled' },
-            );
-            return client;
-          },
-        },
+        { ...aws(), dynamodb: landedThenThrottled('PutItemCommand') },
       ),
     );
     expect(result.code, result.stderr).toBe(0);
@@ -209,5 +209,17 @@ describe('hookwarden token --stack', () => {
     expect(id).toBe(shown.id);
     const store = new DynamoDbTokenStore({ client: local.client, tableName: TOKENS_TABLE.localName });
     expect(await store.find(id, hash)).toMatchObject({ name: 'lost' });
+
+    // The same for its revocation: revoked, not reported failed (nor "no active token" when run again).
+    const revoked = await capture(() =>
+      run(
+        ['node', 'hookwarden', 'token', 'revoke', id, '--stack', 'Hookwarden-prod'],
+        { env: {}, cwd: emptyDir(), dataDir: emptyDir() },
+        { ...aws(), dynamodb: landedThenThrottled('UpdateItemCommand') },
+      ),
+    );
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`^revoked token ${id} in stack Hookwarden-prod`));
+    expect((await store.find(id, hash))?.revokedAt).toBeDefined();
   });
 });
