@@ -98,7 +98,11 @@ describe('the bundled reader and events handlers', () => {
     const { handler } = (await import(pathToFileURL(bundles.Events).href)) as { handler: StreamHandler };
     const stream = new ResponseStream();
     const running = handler(event('/events', { Authorization: `Bearer ${token}`, Origin: ORIGIN }), stream, context);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Stored once the stream has opened (its first lines written): one stored before would lie behind the position a
+    // new stream starts from, and a loaded machine can take longer than any fixed wait to open it.
+    for (let waited = 0; !stream.body.startsWith('retry: ') && waited < 20_000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 200));
     await claimStored(
       new DynamoDbDeliveryStore({ client: local.client, tableName: DELIVERIES_TABLE.localName }),
       'msg_bundle_1',
