@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createProgram } from '../cli/program.js';
@@ -87,6 +87,22 @@ describe('README stays true', () => {
     const dir = emptyDir();
     writeFileSync(join(dir, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'a', scheme: 'github', allowedIP: [] }] }));
     expect(problemsOf({}, dir)).toContain(typo);
+  });
+
+  it('its Layout names every entry point in bin/ and every function in functions/', () => {
+    const layout = (/^## Layout\n\n```\n([\s\S]*?)\n```/m.exec(README)?.[1] ?? '').split('\n');
+    // A folder's entry: its line and the indented lines after it, as words.
+    const words = (dir: string): Set<string> => {
+      const first = layout.findIndex((line) => line.startsWith(`${dir}/ `));
+      const rest = layout.slice(first + 1).findIndex((line) => !line.startsWith(' '));
+      const lines = layout.slice(first, rest === -1 ? undefined : first + 1 + rest);
+      return new Set(lines.join(' ').split(/[\s,;:()]+/));
+    };
+    const root = join(import.meta.dirname, '..');
+    const bin = words('bin');
+    expect(readdirSync(join(root, 'bin')).filter((file) => !bin.has(file))).toEqual([]);
+    const functions = words('functions');
+    expect(readdirSync(join(root, 'functions')).filter((folder) => !functions.has(`${folder}/`))).toEqual([]);
   });
 
   it('shows both commands of a fresh machine', () => {
