@@ -70,7 +70,10 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     )
     .argument('<source>', 'source name')
     .addOption(stackOption("the source's Secrets Manager secret"))
-    .option('--overlap <duration>', "how long the previous keys stay valid: 30m, 24h, 7d (default: the source's rotation overlap, 24h)")
+    .option(
+      '--overlap <duration>',
+      "how long the previous keys stay valid: 30m, 24h, 7d (default: the source's rotation overlap, 24h; with --stack, manual sources only: the rotation function keeps the deployed overlap)",
+    )
     .option(
       '--secret-env <NAME>',
       "manual sources: the provider's new secret, from this environment variable (with --stack and none given: generate one and print it once)",

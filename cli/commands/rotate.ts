@@ -213,6 +213,12 @@ export const rotateCommand = async (
       `source "${source}" rotates in "${mode}" mode, where Hookwarden makes the key: --secret-env is for manual sources`,
     );
   }
+  // The stack's rotation function keeps the previous key for the overlap it was deployed with: an --overlap here would be ignored.
+  if ((mode === 'github' || mode === 'shared') && options.overlap !== undefined) {
+    throw new UsageError(
+      `--overlap: on a stack, the rotation function of a "${mode}" source keeps the previous key for the source's rotation "overlap" (${deployed.rotation?.overlap ?? '24h'}) it was deployed with; change it in the configuration and deploy, then rotate without --overlap`,
+    );
+  }
   if (mode === 'github' || mode === 'shared') {
     const id = await secretId();
     await aws.secretsManager().send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));

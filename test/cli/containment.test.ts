@@ -310,6 +310,20 @@ describe('--stack: the same commands against a deployed stack', () => {
     );
   });
 
+  it('refuses --overlap for a github or shared source on a stack, whose rotation function keeps the deployed overlap, before any Secrets Manager call', async () => {
+    sm.reset();
+    const cwd = emptyDir();
+    writeFileSync(
+      join(cwd, 'hookwarden.config.json'),
+      JSON.stringify({
+        sources: [{ name: 'default', scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared', overlap: '2h' } }],
+      }),
+    );
+    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--overlap', '7d'], {}, cwd)).toBe(2);
+    expect(lines.join('')).toMatch(/--overlap: .*rotation function .*"overlap" \(2h\)/);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
   it('refuses --secret-env for a github or shared source, as the local command does, before any Secrets Manager call', async () => {
     sm.reset();
     const cwd = emptyDir();
