@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { configFilePath, DEFAULTS, describeConfig, type SourceDescription } from '../core/config/index.js';
+import { configFilePath, DEFAULTS, describeConfig, SINGLE_SOURCE_VARIABLES, type SourceDescription } from '../core/config/index.js';
 import { HMAC_VARIABLES } from '../core/config/hmac.js';
 import { list, positiveInt, Problems } from '../core/config/rules.js';
 
@@ -134,6 +134,37 @@ const deployEnvironment = (env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessE
 };
 
 /**
+ * Variables `npm start` and the functions read that the deploy does not: set in the deployer's environment (exported
+ * for `npm start`, say) they would be left out of the stack, and an allowlist or a limit deployed as none. Refused,
+ * as `npm start` refuses a variable its config file makes it ignore. `WEBHOOK_SECRET` is not one: secrets never come
+ * from the deployer's environment (each source gets its own Secrets Manager secret).
+ */
+const NOT_DEPLOYED = [
+  ...SINGLE_SOURCE_VARIABLES.filter((variable) => variable !== 'WEBHOOK_SECRET'),
+  'CORS_ORIGINS',
+  'TRUSTED_PROXIES',
+  'HOOKWARDEN_CONFIG_JSON',
+];
+
+const leftOut = (problems: Problems, env: NodeJS.ProcessEnv, deploy: NodeJS.ProcessEnv, origin: string): void => {
+  for (const variable of NOT_DEPLOYED) {
+    if (!env[variable] || deploy[variable] !== undefined) continue;
+    const instead =
+      variable === 'CORS_ORIGINS'
+        ? 'give the origins as -c corsOrigins=… or in the config file\'s "corsOrigins"'
+        : variable === 'TRUSTED_PROXIES'
+          ? 'list the proxies in the config file\'s "trustedProxies"'
+          : origin === 'environment'
+            ? 'describe the source in hookwarden.config.json (without one the deploy reads WEBHOOK_SCHEME and WEBHOOK_HMAC_* only)'
+            : `configure the source in ${origin}`;
+    problems.add(
+      variable,
+      `is set, but cdk deploy does not read it from the environment, so the stack would be deployed without it: ${instead}, and unset ${variable}`,
+    );
+  }
+};
+
+/**
  * The deployment settings and every problem with them. Sources, CORS origins and
  * trusted proxies come from the same `hookwarden.config.json` the local server
  * reads (or the path in `HOOKWARDEN_CONFIG`), validated by the same rules; with
@@ -153,11 +184,13 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
 
   const corsContext = context('corsOrigins');
   // The one parser; context corsOrigins stands in for the file's, under the checklist item's name.
-  const described = describeConfig(deployEnvironment(env, cwd), cwd, {
+  const deploy = deployEnvironment(env, cwd);
+  const described = describeConfig(deploy, cwd, {
     completeSecretArns: true,
     ...(corsContext !== undefined ? { corsOrigins: { values: contextList(corsContext), where: 'CORS origins' } } : {}),
   });
   problems.items.push(...described.problems);
+  leftOut(problems, env, deploy, described.origin);
   const { sources, corsOrigins, trustedProxies, acceptRisks } = described.description;
 
   const alarmEmail = contextString(context('alarmEmail'));

@@ -229,6 +229,32 @@ describe('the production checklist', () => {
     expect(stack.functions.configDocument.acceptRisks).toEqual(['allow-any-ip', 'trust-any-proxy']);
   });
 
+  it("refuses a variable of the deployer's environment that the deploy would leave out, rather than deploy without it", () => {
+    // Without a file the deploy reads WEBHOOK_SCHEME and WEBHOOK_HMAC_* only: an allowlist or a limit exported for
+    // npm start would have been dropped, and the stack deployed with no allowlist and no limit.
+    const bare = refusal({}, undefined, {
+      WEBHOOK_ALLOWED_IPS: '192.30.252.0/22',
+      WEBHOOK_RATE_LIMIT: '600/60s',
+      WEBHOOK_SECRET: 'never-read',
+    });
+    expect(bare).toEqual([
+      expect.stringMatching(/^WEBHOOK_ALLOWED_IPS: is set, but cdk deploy does not read it .*hookwarden\.config\.json/),
+      expect.stringMatching(/^WEBHOOK_RATE_LIMIT: is set, but cdk deploy does not read it/),
+    ]);
+    // Beside a file npm start refuses the single-source variables, and so does the deploy; CORS origins and proxies
+    // it reads from the file and the context only.
+    const filed = refusal(
+      {},
+      { sources: [source] },
+      { WEBHOOK_SCHEME: 'stripe', CORS_ORIGINS: 'https://app.example.com', TRUSTED_PROXIES: '10.0.0.1' },
+    );
+    expect(filed).toEqual([
+      expect.stringMatching(/^WEBHOOK_SCHEME: is set, but cdk deploy does not read it .*hookwarden\.config\.json/),
+      expect.stringMatching(/^CORS_ORIGINS: is set, but cdk deploy does not read it .*-c corsOrigins/),
+      expect.stringMatching(/^TRUSTED_PROXIES: is set, but cdk deploy does not read it .*trustedProxies/),
+    ]);
+  });
+
   it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
     const { settings } = createApp({
       appProps: { context: NO_BUNDLING },
