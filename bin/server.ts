@@ -9,9 +9,14 @@ import { startLocal } from '../local/index.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
+// `npm start | head`, or a `| tee` that Ctrl+C ends first: a reader that went away is no reason to crash before the
+// store is closed and server.json removed. The server goes on, and stops, without its standard output.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const main = async (): Promise<void> => {
   const local = await startLocal();
-  for (const line of bannerLines(local)) output.line(line);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -25,8 +30,10 @@ const main = async (): Promise<void> => {
       },
     );
   };
+  // Before the banner: whoever reads "Press Ctrl+C" may press it at once.
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  for (const line of bannerLines(local)) output.line(line);
 };
 
 // The same voice as the command line: `hookwarden: ` and a lower-case message.

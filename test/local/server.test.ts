@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -134,6 +134,21 @@ describe('npm start on a data directory it cannot use', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/dev-secrets\.json is not valid JSON/);
     expect(result.stderr).not.toContain('half-written');
+  });
+});
+
+describe('npm start stops cleanly', () => {
+  // `npm start | head`, or a `| tee` that Ctrl+C ends first: the "stopping" line met a closed pipe, and the EPIPE
+  // crashed the server before it closed its store and removed server.json.
+  it('on SIGINT when its standard output is a pipe nobody reads any more', async () => {
+    const dataDir = emptyDir();
+    const server = await startServer({ HOOKWARDEN_DATA_DIR: dataDir }, emptyDir());
+    expect(existsSync(join(dataDir, 'server.json'))).toBe(true);
+    server.process.stdout?.destroy();
+    const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));
+    server.process.kill('SIGINT');
+    expect(await exited, server.output()).toBe(0);
+    expect(existsSync(join(dataDir, 'server.json'))).toBe(false);
   });
 });
 
