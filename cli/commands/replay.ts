@@ -3,7 +3,7 @@ import { output } from '../output.js';
 import type { CliContext } from '../context.js';
 import type { AwsClients } from '../targets.js';
 import { apiTargetOf, type ApiTargetOptions } from '../consumers/api.js';
-import { fetchDelivery, forwardDelivery } from '../consumers/forward.js';
+import { fetchDelivery, forwardDelivery, notFollowed } from '../consumers/forward.js';
 
 /** Options of `hookwarden replay`. */
 export interface ReplayOptions extends ApiTargetOptions {
@@ -36,12 +36,13 @@ export const replayCommand = async (
       to: options.to,
       status: result.status,
       statusText: result.statusText,
+      ...(result.location !== undefined ? { location: result.location } : {}),
       bytes: delivery.body.length,
     });
   else
     output.line(
       terminalSafe(
-        `replayed ${delivery.source}/${delivery.id} (${delivery.body.length} B) to ${options.to}: ${result.status} ${result.statusText}`,
+        `replayed ${delivery.source}/${delivery.id} (${delivery.body.length} B) to ${options.to}: ${result.status} ${result.statusText}${notFollowed(result)}`,
       ),
     );
   return ok ? 0 : 1;

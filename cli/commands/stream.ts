@@ -4,7 +4,7 @@ import { UsageError, type CliContext } from '../context.js';
 import type { AwsClients } from '../targets.js';
 import { apiTargetOf, type ApiTargetOptions } from '../consumers/api.js';
 import { followEvents, type DeliveryEvent } from '../consumers/events.js';
-import { fetchDelivery, forwardDelivery } from '../consumers/forward.js';
+import { fetchDelivery, forwardDelivery, notFollowed, type ForwardResult } from '../consumers/forward.js';
 import { SOURCE_NAME } from '../../core/config/rules.js';
 
 /** Options of `hookwarden tail`. */
@@ -86,15 +86,14 @@ export const listenCommand = async (context: CliContext, options: ListenOptions,
       ...(options.source === undefined ? {} : { source: options.source }),
       onNotice: (text) => output.error(text),
       onDelivery: async (d) => {
-        let status: number | undefined;
-        let statusText = '';
+        let result: ForwardResult | undefined;
         let problem: string | undefined;
         try {
           const delivery = await fetchDelivery(target, d.source, d.id, {
             signal,
             onRetry: (problem, pauseMs) => output.error(`${problem}; reading it again in ${Math.ceil(pauseMs / 1000)} s`),
           });
-          ({ status, statusText } = await forwardDelivery(delivery, options.forwardTo, signal));
+          result = await forwardDelivery(delivery, options.forwardTo, signal);
         } catch (error) {
           if (signal.aborted) throw error;
           problem = (error as Error).message;
@@ -106,13 +105,13 @@ export const listenCommand = async (context: CliContext, options: ListenOptions,
               id: d.id,
               receivedAt: d.receivedAt,
               to: options.forwardTo,
-              ...(status === undefined ? { error: problem } : { status, statusText }),
+              ...(result === undefined ? { error: problem } : result),
             }),
           );
         else
           output.line(
             terminalSafe(
-              `${d.receivedAt}  ${d.source}  ${d.id}  -> ${status === undefined ? `failed: ${problem}` : `${status} ${statusText}`}`,
+              `${d.receivedAt}  ${d.source}  ${d.id}  -> ${result === undefined ? `failed: ${problem}` : `${result.status} ${result.statusText}${notFollowed(result)}`}`,
             ),
           );
       },

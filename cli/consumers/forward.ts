@@ -143,7 +143,13 @@ export const forwardHeaders = (delivery: Pick<FetchedDelivery, 'source' | 'id' |
 export interface ForwardResult {
   readonly status: number;
   readonly statusText: string;
+  /** A redirect's `Location`, not followed. */
+  readonly location?: string;
 }
+
+/** How a command line says that the answer was a redirect it did not follow (empty when it was not one). */
+export const notFollowed = (result: ForwardResult): string =>
+  result.location === undefined ? '' : `; not followed: the answer redirects to ${result.location}`;
 
 /**
  * POSTs the delivery's original body bytes and headers to `to`. Redirects are
@@ -166,5 +172,6 @@ export const forwardDelivery = async (delivery: FetchedDelivery, to: string, sig
   }
   // The receiver's body is not ours to print; reading it frees the connection.
   await response.arrayBuffer().catch(() => undefined);
-  return { status: response.status, statusText: response.statusText };
+  const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+  return { status: response.status, statusText: response.statusText, ...(location !== null ? { location } : {}) };
 };

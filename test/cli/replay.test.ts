@@ -105,6 +105,27 @@ describe('hookwarden replay against the real local server', () => {
     }
   });
 
+  it('exits 1 on a redirect, saying it was not followed and where it pointed (text and --json)', async () => {
+    const id = await deliver(Buffer.from('{"n":"moved"}'));
+    receiver.status = 302;
+    receiver.location = 'http://127.0.0.1:9/elsewhere';
+    try {
+      const before = receiver.received.length;
+      const result = await cli(['replay', 'default', id, '--to', receiver.url]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe(
+        `replayed default/${id} (13 B) to ${receiver.url}: 302 Found; not followed: the answer redirects to http://127.0.0.1:9/elsewhere\n`,
+      );
+      const json = await cli(['replay', 'default', id, '--to', receiver.url, '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 302, location: 'http://127.0.0.1:9/elsewhere' });
+      expect(receiver.received.length).toBe(before + 2);
+    } finally {
+      receiver.status = 200;
+      delete receiver.location;
+    }
+  });
+
   it('exits 1 with the API error for an unknown delivery, sending nothing', async () => {
     const before = receiver.received.length;
     const result = await cli(['replay', 'default', 'msg_nope\u001b[2J', '--to', receiver.url]);

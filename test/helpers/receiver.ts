@@ -15,6 +15,8 @@ export interface Receiver {
   readonly received: Received[];
   /** The status the next answers carry. @default 200 */
   status: number;
+  /** A `Location` the next answers carry (a redirect, with a 3xx status). */
+  location?: string;
   /** Resolves once `count` requests have arrived (rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   readonly server: Server;
@@ -50,6 +52,7 @@ export const startReceiver = async (): Promise<Receiver> => {
       req.on('end', () => {
         received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
         res.statusCode = receiver.status;
+        if (receiver.location !== undefined) res.setHeader('Location', receiver.location);
         res.end('ok');
         for (const w of [...waiters]) w();
       });
