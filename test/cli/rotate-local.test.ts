@@ -111,9 +111,19 @@ describe('hookwarden rotate and keys on the local store', () => {
     const signing = keyFile().keys.find((k) => !k.next)?.id;
     // The staged key is ten minutes old, but the document holding it was written just now (a late promotion, an edit).
     writeFileSync(path, JSON.stringify({ keys: keyFile().keys.map((k) => ({ ...k, createdAt: (k.createdAt ?? 0) - 600 })) }));
+    const ranAt = Date.now();
     const second = await cli(['rotate', 'src'], env, cwd);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(300 s\): run rotate again after that/);
+    expect(second.stdout).toMatch(
+      /staged key k-[0-9a-f]{8} for the next rotation; .*\(300 s\) and a margin \(60 s\): run rotate again after \S+\n/,
+    );
+    // When: from the document's write just before, not from the key's creation ten minutes ago.
+    const readyAt = (stdout: string): number => Date.parse(/run rotate again after (\S+)\n/.exec(stdout)?.[1] ?? '');
+    expect(readyAt(second.stdout) - ranAt).toBeGreaterThanOrEqual(359_000);
+    expect(readyAt(second.stdout) - ranAt).toBeLessThanOrEqual(390_000);
+    // Run again before then: the same time, as that rotation only staged and left the document as it was.
+    const third = await cli(['rotate', 'src'], env, cwd);
+    expect(readyAt(third.stdout)).toBe(readyAt(second.stdout));
     expect(keyFile().keys.find((k) => !k.next)?.id).toBe(signing);
   });
 
@@ -134,7 +144,9 @@ describe('hookwarden rotate and keys on the local store', () => {
       ageTenMinutes(path, keyFile());
       const second = await cli(['rotate', 'src'], env, cwd);
       expect(second.code, second.stderr).toBe(0);
-      expect(second.stdout).toMatch(/staged key k-[0-9a-f]{8} for the next rotation; .*\(900 s\): run rotate again after that/);
+      expect(second.stdout).toMatch(
+        /staged key k-[0-9a-f]{8} for the next rotation; .*\(900 s\) and a margin \(60 s\): run rotate again after /,
+      );
       expect(keyFile().keys.find((k) => !k.next)?.id).toBe(signing);
     } finally {
       server.process.kill('SIGTERM');
