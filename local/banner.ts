@@ -90,7 +90,7 @@ export const bannerLines = (local: LocalHookwarden, cwd: string = process.cwd())
   for (const [name, secret] of local.generatedSecrets) {
     lines.push(
       '',
-      `No secret configured for "${name}": generated a development secret (kept in ${dataDir}/dev-secrets.json; the key document ${dataDir}/keys/${name}.json holds the keys the server accepts, hookwarden rotate ${name} changes them):`,
+      `No secret configured for "${name}": generated a development secret (kept in ${dataDir}/dev-secrets.json) to start the key document ${dataDir}/keys/${name}.json, which holds the keys the server accepts (hookwarden rotate ${name} changes them). Its current key, to sign with:`,
     );
     lines.push(`  ${secret}`);
   }
