@@ -11,7 +11,7 @@ export default defineConfig({
     // processes rather than the CPU: two files at a time took the suite from 881 s to 530 s on the 2-core machine.
     maxWorkers: 2,
     minWorkers: 1,
-    setupFiles: ['test/setup/capture-logs.ts'],
+    setupFiles: ['test/setup/clean-env.ts', 'test/setup/capture-logs.ts'],
     globalSetup: ['test/setup/log-scan.ts'],
     env: {
       // Node 20 is what this machine has; the SDK's upgrade notice is noise in test output.

@@ -1,0 +1,13 @@
+// Every test file starts from the environment of a clean shell, as in CI. The README has a developer export
+// WEBHOOK_SECRET (and the hardening guide's other variables) in the shell they run `npm start` from, and the same
+// shell may run `npm test`: a setting left there must not change what the tests see, nor what the servers and
+// command lines they start inherit.
+const PREFIXES = ['WEBHOOK_', 'HOOKWARDEN_', 'POWERTOOLS_', 'AWS_ENDPOINT_URL'];
+const NAMES = ['CORS_ORIGINS', 'TRUSTED_PROXIES', 'DEBUG', 'PORT', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE'];
+
+for (const name of Object.keys(process.env)) {
+  if (PREFIXES.some((prefix) => name.startsWith(prefix)) || NAMES.includes(name) || name.endsWith('_WEBHOOK_SECRET'))
+    delete process.env[name];
+}
+// As vitest sets it when the shell has none: a production NODE_ENV would hide the reasons the tests read.
+process.env.NODE_ENV = 'test';
