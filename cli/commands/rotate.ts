@@ -12,6 +12,7 @@ import {
   planManualRotation,
   serializeKeyDocument,
   stageMarginSeconds,
+  stagedKeyReadyAt,
   summarizeKeys,
   toKeyDocument,
   type KeyDocument,
@@ -179,10 +180,8 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
       `rotated source ${name}: ${switched} key ${outcome.switchedTo.id ?? ''}${provider ? ' (its ping was accepted)' : ''}; the previous key stays valid until ${iso(nowSeconds + overlapSeconds)}`,
     );
   } else {
-    // As planRotation counts it: from the later of the staged key's creation and when the document became current.
     const margin = stageMarginSeconds(cacheSeconds);
-    const acceptedSince = Math.max(outcome.staged?.createdAt ?? 0, (await store.currentSince()) ?? nowSeconds);
-    const readyAt = acceptedSince + cacheSeconds + margin;
+    const readyAt = outcome.staged ? stagedKeyReadyAt(outcome.staged, await store.currentSince(), cacheSeconds) : nowSeconds;
     output.line(
       `source ${name}: staged key ${outcome.staged?.id ?? ''} for the next rotation; the provider switches to it only once the server has accepted it for a whole key cache period (${cacheSeconds} s) and a margin (${margin} s): run rotate again after ${iso(readyAt)}`,
     );

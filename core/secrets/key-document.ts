@@ -94,6 +94,14 @@ export interface PlanOptions {
 export const stageMarginSeconds = (cacheSeconds: number): number => Math.min(60, cacheSeconds);
 
 /**
+ * When the provider may switch to `staged` (epoch seconds): once every function has accepted it for a whole cache
+ * period plus {@link stageMarginSeconds}, counted from the later of its `createdAt` and when the document holding it
+ * became current (`currentSinceSeconds`).
+ */
+export const stagedKeyReadyAt = (staged: KeyEntry, currentSinceSeconds: number | undefined, cacheSeconds: number): number =>
+  Math.max(staged.createdAt ?? 0, currentSinceSeconds ?? 0) + cacheSeconds + stageMarginSeconds(cacheSeconds);
+
+/**
  * Plans a `github` or `shared` rotation so that no delivery is refused: the
  * provider switches only to the staged key, and only once every function has
  * accepted it for a whole cache period (plus {@link stageMarginSeconds}),
@@ -116,8 +124,7 @@ export const planRotation = (current: KeyDocument, options: PlanOptions): Rotati
     };
   }
   // Accepted since it was in a current document: not before it entered it (createdAt), nor before that document became current.
-  const acceptedSince = Math.max(staged.createdAt ?? 0, options.currentSinceSeconds ?? 0);
-  const ready = acceptedSince + options.cacheSeconds + stageMarginSeconds(options.cacheSeconds);
+  const ready = stagedKeyReadyAt(staged, options.currentSinceSeconds, options.cacheSeconds);
   if (ready > nowSeconds) return { document: { keys: valid }, staged, waitSeconds: ready - nowSeconds };
   const until = nowSeconds + options.overlapSeconds;
   const { next: _staged, ...promoted } = staged;

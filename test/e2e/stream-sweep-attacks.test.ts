@@ -152,6 +152,34 @@ const flowingStream = async (h: ReaderHarness, token: string, requestId: string)
   return { body, text: () => text, ended };
 };
 
+/**
+ * Runs `onFirstPage` once, when the stream's first page of the deliveries named `prefix…` comes back (one pass would
+ * read the next page straight after it), then waits up to `waitMs` for the stream to end. Checks that no later read
+ * returned any of them and that the client got exactly that one page; returns what the client got.
+ */
+const cutShortMidPass = async (
+  hooked: { readonly reads: Read[]; readonly hooks: Awaited<ReturnType<typeof hookedHarness>>['hooks'] },
+  stream: Awaited<ReturnType<typeof flowingStream>>,
+  prefix: string,
+  onFirstPage: () => Promise<unknown>,
+  waitMs: number,
+): Promise<string> => {
+  const named = (read: Read): boolean => read.page.entries.some((e) => e.deliveryId.startsWith(prefix));
+  let cutAt = -1;
+  hooked.hooks.after = async (read) => {
+    if (cutAt >= 0 || !named(read)) return;
+    await onFirstPage();
+    cutAt = hooked.reads.length;
+  };
+  await Promise.race([stream.ended, sleep(waitMs)]);
+  stream.body.destroy();
+  delete hooked.hooks.after;
+  expect(cutAt).toBeGreaterThan(0);
+  expect(hooked.reads.slice(cutAt).filter(named)).toEqual([]);
+  expect(stream.text().match(/^event: delivery$/gm)?.length).toBe(PAGE);
+  return stream.text();
+};
+
 describe('GET /events with late deliveries around its sweeps (look-back 1.5 s, sweeps every 250 ms)', () => {
   let h: ReaderHarness;
   let reads: Read[];
@@ -342,25 +370,20 @@ describe('GET /events whose token is revoked in the middle of a pass', () => {
 
   it('reads no further page once the token is revoked, and ends, though the client keeps up and the pass has more to read', async () => {
     const { token, id } = await h.token();
-    const { body, text, ended } = await flowingStream(h, token, 'req-revoked');
+    const stream = await flowingStream(h, token, 'req-revoked');
     // Two pages, all in one millisecond a little ahead: one pass reads both, back to back.
     const burst = Array.from({ length: 600 }, (_, i) => `revoke_${String(i).padStart(4, '0')}`);
     const at = Date.now() + 3_500;
     await storeAt(h, burst, () => at);
     expect(Date.now()).toBeLessThan(at - 500);
-    let revokedAt = -1;
-    hooks.after = async (read) => {
-      if (revokedAt >= 0 || !read.page.entries.some((e) => e.deliveryId.startsWith('revoke_'))) return;
-      await h.tokens.revoke(id, Math.floor(Date.now() / 1000));
-      revokedAt = reads.length;
-    };
-    await Promise.race([ended, sleep(8_000)]);
-    body.destroy();
-    delete hooks.after;
-    expect(revokedAt).toBeGreaterThan(0);
-    expect(reads.slice(revokedAt).filter((r) => r.page.entries.some((e) => e.deliveryId.startsWith('revoke_')))).toEqual([]);
-    expect(text().match(/^event: delivery$/gm)?.length).toBe(PAGE);
-    expect(text()).toContain(': the read token was revoked or has expired');
+    const text = await cutShortMidPass(
+      { reads, hooks },
+      stream,
+      'revoke_',
+      () => h.tokens.revoke(id, Math.floor(Date.now() / 1000)),
+      8_000,
+    );
+    expect(text).toContain(': the read token was revoked or has expired');
   });
 });
 
@@ -377,29 +400,24 @@ describe('GET /events whose lifetime ends in the middle of a pass', () => {
   it('reads no further page once its lifetime is over, and ends, though the client keeps up and the pass has more to read', async () => {
     const { token } = await h.token();
     const openedAt = Date.now();
-    const { body, text, ended } = await flowingStream(h, token, 'req-lifetime');
+    const stream = await flowingStream(h, token, 'req-lifetime');
     // Two pages in one millisecond a little ahead, inside the stream's lifetime: one pass would read both, back to back.
     const burst = Array.from({ length: 600 }, (_, i) => `lifetime_${String(i).padStart(4, '0')}`);
     const at = openedAt + 3_000;
     await storeAt(h, burst, () => at);
     expect(Date.now()).toBeLessThan(at - 300);
-    let lastAt = -1;
     // The first page's answer comes back after the stream's lifetime is over. The stream's clock started before its
     // first read, which on a loaded machine can be well after this test's `openedAt`.
     expect(reads.length).toBeGreaterThan(0);
     const lifetimeOverAt = (reads[0]?.startedAt ?? 0) + MAX_MS + 300;
-    hooks.after = async (read) => {
-      if (lastAt >= 0 || !read.page.entries.some((e) => e.deliveryId.startsWith('lifetime_'))) return;
-      await sleep(Math.max(0, lifetimeOverAt - Date.now()));
-      lastAt = reads.length;
-    };
-    await Promise.race([ended, sleep(10_000)]);
-    body.destroy();
-    delete hooks.after;
-    expect(lastAt).toBeGreaterThan(0);
-    expect(reads.slice(lastAt).filter((r) => r.page.entries.some((e) => e.deliveryId.startsWith('lifetime_')))).toEqual([]);
-    expect(text().match(/^event: delivery$/gm)?.length).toBe(PAGE);
-    expect(text()).toContain(': the stream ends here; reconnect with Last-Event-ID to go on');
+    const text = await cutShortMidPass(
+      { reads, hooks },
+      stream,
+      'lifetime_',
+      () => sleep(Math.max(0, lifetimeOverAt - Date.now())),
+      10_000,
+    );
+    expect(text).toContain(': the stream ends here; reconnect with Last-Event-ID to go on');
   });
 });
 
