@@ -152,6 +152,14 @@ const flowingStream = async (h: ReaderHarness, token: string, requestId: string)
   return { body, text: () => text, ended };
 };
 
+/** A 6 s look-back (sweeps every 500 ms), polled every 100 ms, with rate limits no test here reaches. */
+const LOOK_BACK_6_S = {
+  pollMs: 100,
+  lookBackMs: 6_000,
+  apiRateLimit: { limit: 10_000, windowSeconds: 60 },
+  streamRateLimit: { limit: 1_000, windowSeconds: 60 },
+};
+
 /**
  * Runs `onFirstPage` once, when the stream's first page of the deliveries named `prefix…` comes back (one pass would
  * read the next page straight after it), then waits up to `waitMs` for the stream to end. Checks that no later read
@@ -303,15 +311,7 @@ describe('GET /events with a client that stops reading, then resumes from an id 
   let token: string;
   beforeAll(async () => {
     // pollMs 100, lookBackMs 6000: sweepMs = min(500, max(100, 1000)) = 500.
-    ({ h, reads } = await hookedHarness({
-      notifier: false,
-      settings: {
-        pollMs: 100,
-        lookBackMs: 6_000,
-        apiRateLimit: { limit: 10_000, windowSeconds: 60 },
-        streamRateLimit: { limit: 1_000, windowSeconds: 60 },
-      },
-    }));
+    ({ h, reads } = await hookedHarness({ notifier: false, settings: LOOK_BACK_6_S }));
     token = (await h.token()).token;
   });
   afterAll(() => h.close());
