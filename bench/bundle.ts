@@ -1,5 +1,5 @@
 // Builds a Lambda entry the way lib/constructs/webhook-functions.ts has the CDK bundle it
-// (NodejsFunction: esbuild, ESM, minified with a source map, node24, module before main, the require
+// (NodejsFunction: esbuild, ESM, minified with a source map of mappings only, node24, module before main, the require
 // banner, nothing external). Keep the two in step.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ export const bundleLikeCdk = async (entry: string, outDir: string): Promise<Bund
     target: 'node24',
     minify: true,
     sourcemap: true,
+    sourcesContent: false,
     mainFields: ['module', 'main'],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     metafile: true,

@@ -58,7 +58,7 @@ export const coldStartBenchmark = async (): Promise<void> => {
     const ratio = (field: keyof Init) => median(samples.ours.map((s, i) => s[field] / (samples.bare[i] as Init)[field]));
     const gz = (bundle: Bundle) => gzipSync(readFileSync(bundle.file)).length;
     print(
-      `## Cold start (module init in a fresh ${version} process, ${ROUNDS} alternated pairs, medians; bundles built as the CDK builds them, source maps on)`,
+      `## Cold start (module init in a fresh ${version} process, ${ROUNDS} alternated pairs, medians; bundles built as the CDK builds them, source maps of mappings only, on)`,
     );
     print('');
     print('| bundle | minified | gzip | init (wall) | init (CPU) |');

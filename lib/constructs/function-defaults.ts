@@ -23,7 +23,7 @@ const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'
 export const FUNCTION_RUNTIME = { handler: 'handler', runtime: Runtime.NODEJS_24_X, architecture: Architecture.ARM_64 } as const;
 
 /**
- * How every Hookwarden function is bundled: minified ESM with source maps, by
+ * How every Hookwarden function is bundled: minified ESM with source maps (mappings only), by
  * the local esbuild (never Docker), with `hooks` when given (the webhook
  * function copies its configuration beside the bundle).
  */
@@ -31,6 +31,10 @@ export const functionBundling = (hooks?: ICommandHooks): BundlingOptions => ({
   format: OutputFormat.ESM,
   minify: true,
   sourceMap: true,
+  // Stack traces need the map's mappings, not a copy of every source file: with --enable-source-maps
+  // Node parses the whole map at every cold start, and without the sources' text it is 0.8 MB, not 2.2 MB
+  // (the webhook function's module init: 0.90× wall, 0.92× CPU, 41 alternated cold starts on Node 24).
+  sourcesContent: false,
   target: 'node24',
   mainFields: ['module', 'main'],
   // Ship the pinned SDK (package-lock.json) rather than the runtime's: the code deployed is the code tested.

@@ -93,7 +93,10 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
    * One cold start of the bundled webhook function on Node 24, invoked with each event in turn.
    * Asynchronous: dynalite and the Secrets Manager stand-in answer from this process.
    */
-  const invoke = async (events: unknown[], endpoints: { dynamodb: string }): Promise<{ node: string; answers: Answer[] }> => {
+  const invoke = async (
+    events: unknown[],
+    endpoints: { dynamodb: string },
+  ): Promise<{ node: string; answers: Answer[]; stderr: string }> => {
     const eventsFile = join(dir, `events-${randomBytes(4).toString('hex')}.json`);
     const answersFile = `${eventsFile}.answers`;
     writeFileSync(eventsFile, JSON.stringify(events));
@@ -120,7 +123,7 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
       );
     });
     expect(status.code, status.stderr).toBe(0);
-    return JSON.parse(readFileSync(answersFile, 'utf8')) as { node: string; answers: Answer[] };
+    return { ...(JSON.parse(readFileSync(answersFile, 'utf8')) as { node: string; answers: Answer[] }), stderr: status.stderr };
   };
 
   const delivery = (id: string, secret = SECRET) => {
@@ -166,8 +169,22 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
     expect(secrets.asked).toContain('Hookwarden-prod/default/keys');
   });
 
-  it('answers 503 when the store is unreachable, so the sender retries', async () => {
-    const { answers } = await invoke([delivery('msg_node24_3')], { dynamodb: 'http://127.0.0.1:9' });
+  it('answers 503 when the store is unreachable, so the sender retries, and logs a stack trace that names the TypeScript sources', async () => {
+    const { answers, stderr } = await invoke([delivery('msg_node24_3')], { dynamodb: 'http://127.0.0.1:9' });
     expect(answers.map((a) => a.statusCode)).toEqual([503]);
+    // The template's NODE_OPTIONS (--enable-source-maps) and the bundle's map: the frames point at the sources, not at index.mjs.
+    const failed = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message?: string; error?: { stack?: string } })
+      .find((entry) => entry.message === 'webhook failed');
+    expect(failed?.error?.stack).toMatch(/\n {4}at .*core\/stores\/dynamodb-errors\.ts:\d+:\d+\)/);
+    expect(failed?.error?.stack).not.toContain('index.mjs');
+  });
+
+  it("ships a source map of mappings only: Node parses it at every cold start, and stack traces need no copy of the sources' text", () => {
+    const map = JSON.parse(readFileSync(join(bundle, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sources.some((source) => source.endsWith('core/pipeline.ts'))).toBe(true);
+    expect(map.sourcesContent).toBeUndefined();
   });
 });
