@@ -91,6 +91,20 @@ const resolveSource = (problems: Problems, source: SourceDescription, env: NodeJ
 };
 
 /**
+ * Whether clients get generic answers (no 5xx details, no 401 reasons). The hardening guide's switches,
+ * `NODE_ENV=production` and `DEBUG=false`, and fail closed where the setting is unclear: a `NODE_ENV` other
+ * than `development` or `test` (`prod`, `staging`, `Production`: production), or none at all inside Lambda
+ * (`AWS_LAMBDA_FUNCTION_NAME` set: a team's own function that never set it) unless `DEBUG=true` asks for
+ * the details. `npm start` and the tests, with no `NODE_ENV` or a development one, keep them.
+ */
+const productionMode = (env: NodeJS.ProcessEnv): boolean => {
+  if (/^(false|0|no)$/i.test(env.DEBUG ?? '')) return true;
+  const mode = env.NODE_ENV?.trim().toLowerCase() ?? '';
+  if (mode === '') return (env.AWS_LAMBDA_FUNCTION_NAME ?? '') !== '' && !/^(true|1|yes)$/i.test(env.DEBUG ?? '');
+  return mode !== 'development' && mode !== 'test';
+};
+
+/**
  * Reads and validates the whole configuration once (cold start): the one
  * parser's description ({@link describeConfig}), then the secrets and the
  * environment's runtime settings (`DEBUG`, `NODE_ENV`, table names).
@@ -112,7 +126,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (env.DEBUG !== undefined && env.DEBUG !== '' && !BOOLEAN.test(env.DEBUG)) {
     problems.add('DEBUG', `must be true or false, got ${JSON.stringify(env.DEBUG)}`);
   }
-  const debugOff = /^(false|0|no)$/i.test(env.DEBUG ?? '');
 
   if (problems.items.length > 0) throw new ConfigError(problems.items);
   return {
@@ -120,7 +133,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
     sources,
     corsOrigins: description.corsOrigins,
     trustedProxies: description.trustedProxies,
-    production: env.NODE_ENV === 'production' || debugOff,
+    production: productionMode(env),
     tables: { deliveries: tableName(DELIVERIES_TABLE, env), rateLimits: tableName(RATE_LIMITS_TABLE, env) },
     origin,
     acceptedRisks: description.acceptRisks,

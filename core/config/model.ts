@@ -89,7 +89,7 @@ export interface HookwardenConfig {
   readonly corsOrigins: readonly string[];
   /** Peers whose `X-Forwarded-For` is believed; empty trusts none. */
   readonly trustedProxies: readonly string[];
-  /** `NODE_ENV=production` or `DEBUG=false`: 5xx messages are generic. */
+  /** `NODE_ENV=production` (or any value but `development`/`test`), `DEBUG=false`, or no `NODE_ENV` in Lambda without `DEBUG=true`: 5xx messages are generic, 401s carry no reason. */
   readonly production: boolean;
   readonly tables: { readonly deliveries: string; readonly rateLimits: string };
   /** Where the sources came from, for the banner and errors. */

@@ -102,6 +102,23 @@ describe('loadConfig from the environment', () => {
     [{ DEBUG: 'false' }, true],
     [{ NODE_ENV: 'development' }, false],
     [{ DEBUG: 'true' }, false],
+    [{}, false],
+    [{ NODE_ENV: 'test' }, false],
+    [{ NODE_ENV: 'Development' }, false],
+    [{ NODE_ENV: 'production', DEBUG: 'true' }, true],
+    [{ NODE_ENV: 'development', DEBUG: 'false' }, true],
+    // Unclear settings fail closed: a NODE_ENV that is neither development nor test is production.
+    [{ NODE_ENV: 'prod' }, true],
+    [{ NODE_ENV: 'Production' }, true],
+    [{ NODE_ENV: ' production ' }, true],
+    [{ NODE_ENV: 'staging' }, true],
+    [{ NODE_ENV: 'staging', DEBUG: 'true' }, true],
+    [{ NODE_ENV: '' }, false],
+    // Inside Lambda (a team's own function) no NODE_ENV is production, unless DEBUG=true asks for the details.
+    [{ AWS_LAMBDA_FUNCTION_NAME: 'team-webhook' }, true],
+    [{ AWS_LAMBDA_FUNCTION_NAME: 'team-webhook', NODE_ENV: '' }, true],
+    [{ AWS_LAMBDA_FUNCTION_NAME: 'team-webhook', DEBUG: 'true' }, false],
+    [{ AWS_LAMBDA_FUNCTION_NAME: 'team-webhook', NODE_ENV: 'development' }, false],
   ])('production mode for %o is %s', (env, production) => {
     expect(loadConfig({ ...GOOD, ...env }, emptyDir()).production).toBe(production);
   });

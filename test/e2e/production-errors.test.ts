@@ -10,6 +10,9 @@ const signed = standardWebhooksSender({ prefix: 'msg_prod' });
 describe.each([
   ['NODE_ENV=production', { NODE_ENV: 'production' }],
   ['DEBUG=false', { DEBUG: 'false' }],
+  // Unclear settings fail closed.
+  ['NODE_ENV=prod, neither development nor test', { NODE_ENV: 'prod' }],
+  ["no NODE_ENV inside Lambda: a team's own function", { AWS_LAMBDA_FUNCTION_NAME: 'team-webhook' }],
 ])('error bodies in production (%s)', (_name, env) => {
   let h: Harness;
   beforeAll(async () => {
@@ -32,10 +35,12 @@ describe.each([
     }
   });
 
-  it('keeps 4xx messages (they describe the client request, not internals)', async () => {
+  it("keeps 4xx messages (they describe the client request, not internals), without development's reason", async () => {
     const res = await h.post('/webhooks/default', '{}', {});
     expect(res.status).toBe(401);
-    expect((await readJson(res)).error.message).toMatch(/signature/i);
+    const { error } = await readJson(res);
+    expect(error.message).toMatch(/signature/i);
+    expect(error).not.toHaveProperty('reason');
   });
 });
 
@@ -46,6 +51,12 @@ describe('error bodies in development', () => {
     await h.client.send(new DeleteTableCommand({ TableName: h.config.tables.deliveries }));
   });
   afterAll(() => h.close());
+
+  it("gives a 401's reason", async () => {
+    const res = await h.post('/webhooks/default', '{}', {});
+    expect(res.status).toBe(401);
+    expect((await readJson(res)).error.reason).toBe('missing webhook-signature');
+  });
 
   it('keeps the exception message of a 500 for the developer', async () => {
     const d = signed();
