@@ -244,7 +244,15 @@ export const sourceFromEnvironment = (problems: Problems, env: NodeJS.ProcessEnv
   const schemeName = env.WEBHOOK_SCHEME || DEFAULTS.scheme;
   const hmac = hmacFromEnvironment(problems, env, schemeName, accepted);
   const scheme = schemeFor(problems, 'WEBHOOK_SCHEME', schemeName, hmac);
-  const allowedIps = allowedRanges(problems, 'WEBHOOK_ALLOWED_IPS', list(env.WEBHOOK_ALLOWED_IPS), accepted);
+  const allowedEntries = list(env.WEBHOOK_ALLOWED_IPS);
+  const allowedIps = allowedRanges(problems, 'WEBHOOK_ALLOWED_IPS', allowedEntries, accepted);
+  // Commas and spaces alone (a template that filled in nothing) would read as no allowlist: allow any address.
+  if (allowedEntries.length === 0 && (env.WEBHOOK_ALLOWED_IPS ?? '').trim() !== '') {
+    problems.add(
+      'WEBHOOK_ALLOWED_IPS',
+      'lists no address, only commas and spaces: list the addresses and ranges, or unset it to allow any address',
+    );
+  }
   const maxAgeSeconds = positiveInt(problems, 'WEBHOOK_MAX_AGE', env.WEBHOOK_MAX_AGE, DEFAULTS.maxAgeSeconds, 86_400);
   const maxBodyBytes = positiveInt(problems, 'WEBHOOK_MAX_BODY_BYTES', env.WEBHOOK_MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, MAX_BODY_LIMIT);
   const retentionSeconds = positiveInt(

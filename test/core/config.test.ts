@@ -97,6 +97,22 @@ describe('loadConfig from the environment', () => {
     expect(problems.join('\n')).not.toContain('not-base64-but-secret');
   });
 
+  it.each([',', ' , ', ',,\t'])('refuses a WEBHOOK_ALLOWED_IPS of commas and spaces alone (%j), which would allow any address', (value) => {
+    expect(problemsOf({ ...GOOD, WEBHOOK_ALLOWED_IPS: value })).toEqual([
+      'WEBHOOK_ALLOWED_IPS: lists no address, only commas and spaces: list the addresses and ranges, or unset it to allow any address',
+    ]);
+  });
+
+  it('reads an empty WEBHOOK_ALLOWED_IPS as unset (any address), and names one bad entry once', () => {
+    expect(loadConfig({ ...GOOD, WEBHOOK_ALLOWED_IPS: '' }, emptyDir()).sources.get('default')?.allowedIps).toEqual([]);
+    expect(loadConfig({ ...GOOD, WEBHOOK_ALLOWED_IPS: ' 10.0.0.1 ,, ' }, emptyDir()).sources.get('default')?.allowedIps).toEqual([
+      '10.0.0.1',
+    ]);
+    expect(problemsOf({ ...GOOD, WEBHOOK_ALLOWED_IPS: 'nope,' })).toEqual([
+      'WEBHOOK_ALLOWED_IPS: "nope" is not an IP address or CIDR range',
+    ]);
+  });
+
   it.each([
     [{ NODE_ENV: 'production' }, true],
     [{ DEBUG: 'false' }, true],
