@@ -198,7 +198,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
   const deliveries = program
     .command('deliveries')
     .description('list the deliveries stored in the local store, newest first (through the running server if there is one)')
-    .option('--source <name>', 'only this source', sourceName)
+    .option('--source <name>', 'only this source (one neither configured nor stored is refused as unknown)', sourceName)
     .option('--limit <n>', 'at most this many', wholeNumber(1, 10_000), 20)
     .option(
       '--json',

@@ -6,7 +6,7 @@ import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { startLocalStore, storeInUse } from '../../local/dynamo.js';
 import { runningServer } from '../../local/index.js';
-import { CommandFailed, configOf, UsageError, type CliContext } from '../context.js';
+import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
 
@@ -88,11 +88,16 @@ export interface ListOptions {
   json?: boolean;
 }
 
-/** `hookwarden deliveries`: live deliveries, newest first, one line each (or JSON without bodies). */
+/**
+ * `hookwarden deliveries`: live deliveries, newest first, one line each (or JSON without bodies).
+ * @throws UsageError for `--source` naming no configured source and nothing stored: a typo, not an empty source
+ * (a source taken out of the configuration still lists what it stored)
+ */
 export const listDeliveriesCommand = async (context: CliContext, options: ListOptions): Promise<number> => {
   const found = await withLocalStore(context, (store) =>
     store.list({ limit: options.limit, nowSeconds: nowSeconds(), ...(options.source !== undefined ? { source: options.source } : {}) }),
   );
+  if (options.source !== undefined && found.length === 0) sourceOf(configOf(context), options.source);
   if (options.json) {
     output.json(found.map((delivery) => asJson(delivery)));
     return 0;

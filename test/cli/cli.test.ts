@@ -350,4 +350,22 @@ describe('send and deliveries against a running local server', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no stored delivery "msg_nope" for source "default"/);
   });
+
+  it('refuses --source naming no configured source with nothing stored (a typo), yet lists what a removed source stored', async () => {
+    const typo = await cli(['deliveries', '--source', 'defualt'], env, cwd);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^hookwarden: unknown source "defualt" \(configured: default\)/);
+    expect(typo.stdout).toBe('');
+    const typoJson = await cli(['deliveries', '--json', '--source', 'defualt'], env, cwd);
+    expect(typoJson.code).toBe(2);
+    expect(typoJson.stdout).toBe('');
+
+    const renamed = { ...env, HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'billing', secretEnv: 'WEBHOOK_SECRET' }] }) };
+    const removed = await cli(['deliveries', '--source', 'default'], renamed, cwd);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(/ {2}default {2}msg_bin {2}/);
+    const empty = await cli(['deliveries', '--source', 'billing'], renamed, cwd);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toBe('no deliveries stored for "billing"\n');
+  });
 });
