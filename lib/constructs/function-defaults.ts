@@ -95,7 +95,7 @@ export const requireLocalEsbuild = (scope: Construct, find: () => string | undef
  * A NodejsFunction, after {@link requireLocalEsbuild}: every function
  * Hookwarden bundles is made here (`test/infra/local-esbuild.test.ts` finds no
  * other `new NodejsFunction` in `lib/`), so none can fall back to Docker.
- * A team's function factory makes its own.
+ * A team's function factory makes its own, after WebhookFunctions has made the same check.
  */
 export const bundledFunction = (
   scope: Construct,

@@ -13,7 +13,7 @@ import { describeConfig, type ConfigDescription, type SourceDescription } from '
 import { WEBHOOK_TIMEOUT_SECONDS } from '../../core/deadline.js';
 import { ConfigError } from '../../core/errors.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
-import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs } from './function-defaults.js';
+import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs, requireLocalEsbuild } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
@@ -213,6 +213,9 @@ export class WebhookFunctions extends Construct {
       ...metricsEnvironment(metrics),
       NODE_OPTIONS: '--enable-source-maps',
     };
+    // The health function is always bundled here, so the stack needs a local esbuild whatever the webhook's code is. Checked
+    // before a team's factory runs: its NodejsFunction would otherwise switch to Docker and fail with Docker's error first.
+    requireLocalEsbuild(this);
     const make = (name: string, code: WebhookHandler): { fn: IFunction; role: Role; logGroup: LogGroup } => {
       const { role, logGroup } = ownRoleAndLogs(this, name, {
         description: `Hookwarden ${name} function`,
