@@ -1,5 +1,13 @@
 import { existsSync } from 'node:fs';
-import { configFilePath, DEFAULTS, describeConfig, SINGLE_SOURCE_VARIABLES, type SourceDescription } from '../core/config/index.js';
+import {
+  configFilePath,
+  DEBUG_FALSE,
+  DEBUG_TRUE,
+  DEFAULTS,
+  describeConfig,
+  SINGLE_SOURCE_VARIABLES,
+  type SourceDescription,
+} from '../core/config/index.js';
 import { HMAC_VARIABLES } from '../core/config/hmac.js';
 import { list, positiveInt, Problems } from '../core/config/rules.js';
 
@@ -248,5 +256,28 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     acceptRisks,
     ...(githubApiUrl ? { githubApiUrl } : {}),
   };
+  runtimeSettingsLeftOut(problems, env, settings);
   return { settings, problems: problems.items };
+};
+
+/**
+ * `DEBUG` and `WEBHOOK_SECRET_CACHE_SECONDS` are runtime settings the stack sets from context (`debug`,
+ * `secretCacheSeconds`): one exported for `npm start` that says otherwise would be left out of the stack, so it is
+ * refused, as the variables of {@link NOT_DEPLOYED} are. A value the stack deploys anyway is no problem. `NODE_ENV`
+ * is not checked: the stage sets it, and CI runners often export one for their builds.
+ */
+const runtimeSettingsLeftOut = (problems: Problems, env: NodeJS.ProcessEnv, settings: DeploymentSettings): void => {
+  const debug = env.DEBUG ?? '';
+  const shellDebug = DEBUG_TRUE.test(debug) ? true : DEBUG_FALSE.test(debug) ? false : undefined;
+  if (shellDebug !== undefined && shellDebug !== settings.debug)
+    problems.add(
+      'DEBUG',
+      `is ${debug}, but cdk deploy does not read it from the environment, so the stack would be deployed with debug ${settings.debug}: give -c debug=${shellDebug}, or unset DEBUG`,
+    );
+  const cache = env.WEBHOOK_SECRET_CACHE_SECONDS?.trim() ?? '';
+  if (cache !== '' && cache !== String(settings.secretCacheSeconds))
+    problems.add(
+      'WEBHOOK_SECRET_CACHE_SECONDS',
+      `is ${JSON.stringify(cache)}, but cdk deploy does not read it from the environment, so the functions would cache secrets for ${settings.secretCacheSeconds} s: give -c secretCacheSeconds=…, or unset WEBHOOK_SECRET_CACHE_SECONDS`,
+    );
 };

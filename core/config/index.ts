@@ -21,9 +21,9 @@ export type { DescribeOverrides } from './describe.js';
 export { configFilePath } from './sources.js';
 export { describeInvalidOrigin } from './rules.js';
 
-/** The spellings `DEBUG` accepts. */
-const TRUE = /^(true|1|yes)$/i;
-const FALSE = /^(false|0|no)$/i;
+/** The spellings `DEBUG` accepts (the CDK app reads them too, to refuse one it would not deploy). */
+export const DEBUG_TRUE = /^(true|1|yes)$/i;
+export const DEBUG_FALSE = /^(false|0|no)$/i;
 
 /** What {@link describeConfig} found. */
 export interface ConfigDescriptionResult {
@@ -100,9 +100,9 @@ const resolveSource = (problems: Problems, source: SourceDescription, env: NodeJ
  * the details. `npm start` and the tests, with no `NODE_ENV` or a development one, keep them.
  */
 const productionMode = (env: NodeJS.ProcessEnv): boolean => {
-  if (FALSE.test(env.DEBUG ?? '')) return true;
+  if (DEBUG_FALSE.test(env.DEBUG ?? '')) return true;
   const mode = env.NODE_ENV?.trim().toLowerCase() ?? '';
-  if (mode === '') return (env.AWS_LAMBDA_FUNCTION_NAME ?? '') !== '' && !TRUE.test(env.DEBUG ?? '');
+  if (mode === '') return (env.AWS_LAMBDA_FUNCTION_NAME ?? '') !== '' && !DEBUG_TRUE.test(env.DEBUG ?? '');
   return mode !== 'development' && mode !== 'test';
 };
 
@@ -125,7 +125,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
       : positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
   const sources = new Map(description.sources.map((source) => [source.name, resolveSource(problems, source, env, cacheSeconds)]));
 
-  if (env.DEBUG !== undefined && env.DEBUG !== '' && !TRUE.test(env.DEBUG) && !FALSE.test(env.DEBUG)) {
+  if (env.DEBUG !== undefined && env.DEBUG !== '' && !DEBUG_TRUE.test(env.DEBUG) && !DEBUG_FALSE.test(env.DEBUG)) {
     problems.add('DEBUG', `must be true or false, got ${JSON.stringify(env.DEBUG)}`);
   }
 

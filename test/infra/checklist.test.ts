@@ -255,6 +255,24 @@ describe('the production checklist', () => {
     ]);
   });
 
+  it('refuses DEBUG or WEBHOOK_SECRET_CACHE_SECONDS in the environment that says other than the context the stack deploys', () => {
+    // Exported for npm start, they would have been left out: DEBUG=true deployed as debug false, a 60 s cache as 300 s.
+    expect(refusal({}, undefined, { DEBUG: 'true', WEBHOOK_SECRET_CACHE_SECONDS: '60' })).toEqual([
+      expect.stringMatching(/^DEBUG: is true, but cdk deploy does not read it .*deployed with debug false: give -c debug=true/),
+      expect.stringMatching(
+        /^WEBHOOK_SECRET_CACHE_SECONDS: is "60", but cdk deploy does not read it .*for 300 s: give -c secretCacheSeconds=/,
+      ),
+    ]);
+    expect(refusal({ debug: 'true' }, undefined, { DEBUG: 'no' })).toEqual([
+      expect.stringMatching(/^DEBUG: is no, but .*deployed with debug true: give -c debug=false, or unset DEBUG/),
+    ]);
+    // Saying what the stack deploys anyway is no problem; NODE_ENV follows the stage, whatever the shell exports.
+    expect(refusal({ debug: 'true', secretCacheSeconds: '60' }, undefined, { DEBUG: 'yes', WEBHOOK_SECRET_CACHE_SECONDS: '60' })).toEqual(
+      [],
+    );
+    expect(refusal({}, undefined, { DEBUG: 'false', WEBHOOK_SECRET_CACHE_SECONDS: '300', NODE_ENV: 'production' })).toEqual([]);
+  });
+
   it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
     const { settings } = createApp({
       appProps: { context: NO_BUNDLING },
