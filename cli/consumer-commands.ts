@@ -1,6 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { replayCommand } from './commands/replay.js';
-import { listenCommand, tailCommand } from './commands/stream.js';
 import type { CliContext } from './context.js';
 import type { AwsClients } from './targets.js';
 
@@ -44,7 +42,7 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
     .addOption(tokenEnvOption())
     .option('--json', 'print one JSON object: source, id, to, status, statusText, bytes')
     .action(async (source: string, id: string, options) => {
-      exit.code = await replayCommand(context, source, id, options, aws);
+      exit.code = await (await import('./commands/replay.js')).replayCommand(context, source, id, options, aws);
     });
 
   program
@@ -57,7 +55,7 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
     .addOption(tokenEnvOption())
     .option('--json', 'one JSON object per line: source, id, receivedAt, eventType, size')
     .action(async (options) => {
-      exit.code = await tailCommand(context, options, aws);
+      exit.code = await (await import('./commands/stream.js')).tailCommand(context, options, aws);
     });
 
   program
@@ -71,6 +69,6 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
     .addOption(tokenEnvOption())
     .option('--json', 'one JSON object per forward: source, id, receivedAt, to, status and statusText (or error)')
     .action(async (options) => {
-      exit.code = await listenCommand(context, options, aws);
+      exit.code = await (await import('./commands/stream.js')).listenCommand(context, options, aws);
     });
 };

@@ -6,7 +6,7 @@ import { signingKey, toKeyDocument } from '../core/secrets/key-document.js';
 import { keyFilePath } from '../core/secrets/key-files.js';
 import { parseSecretDocument } from '../core/secrets/secrets-manager.js';
 import { developmentSecretsPath, readDevelopmentSecrets } from '../local/dev-secrets.js';
-import { dataDirOf } from '../local/index.js';
+import { dataDirOf } from '../local/server-info.js';
 
 /** Bad usage (arguments, configuration, unreadable input): a clear message, exit code 2. */
 export class UsageError extends Error {

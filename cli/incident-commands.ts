@@ -1,9 +1,4 @@
 import { Option, type Command } from 'commander';
-import { blocksCommand } from './commands/blocks.js';
-import { blockCommand, unblockCommand } from './commands/containment.js';
-import { disableCommand, enableCommand } from './commands/disable.js';
-import { keysCommand } from './commands/keys.js';
-import { rotateCommand } from './commands/rotate.js';
 import type { CliContext } from './context.js';
 import type { AwsClients } from './targets.js';
 
@@ -24,7 +19,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .option('--reason <text>', 'why (shown by blocks)')
     .addOption(stackOption())
     .action(async (range: string, options) => {
-      exit.code = await blockCommand(context, range, options, aws);
+      exit.code = await (await import('./commands/containment.js')).blockCommand(context, range, options, aws);
     });
   program
     .command('unblock')
@@ -32,7 +27,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .argument('<ip|cidr>', 'as given to block')
     .addOption(stackOption())
     .action(async (range: string, options) => {
-      exit.code = await unblockCommand(context, range, options, aws);
+      exit.code = await (await import('./commands/containment.js')).unblockCommand(context, range, options, aws);
     });
   program
     .command('blocks')
@@ -43,7 +38,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
       'print one JSON object: where, blocks, disabledSources, and with --stack on a stack with WAF: edge (the members of the IP sets read) and unread (each IP set that could not be read: set, arn, reason; then the exit code is 1)',
     )
     .action(async (options) => {
-      exit.code = await blocksCommand(context, options, aws);
+      exit.code = await (await import('./commands/blocks.js')).blocksCommand(context, options, aws);
     });
   program
     .command('disable')
@@ -52,7 +47,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .option('--reason <text>', 'why (shown by blocks)')
     .addOption(stackOption())
     .action(async (source: string, options) => {
-      exit.code = await disableCommand(context, source, options, aws);
+      exit.code = await (await import('./commands/disable.js')).disableCommand(context, source, options, aws);
     });
   program
     .command('enable')
@@ -60,7 +55,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .argument('<source>', 'source name')
     .addOption(stackOption())
     .action(async (source: string, options) => {
-      exit.code = await enableCommand(context, source, options, aws);
+      exit.code = await (await import('./commands/disable.js')).enableCommand(context, source, options, aws);
     });
 
   program
@@ -79,7 +74,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
       "manual sources: the provider's new secret, from this environment variable (with --stack and none given: generate one and print it once)",
     )
     .action(async (source: string, options) => {
-      exit.code = await rotateCommand(context, source, options, aws);
+      exit.code = await (await import('./commands/rotate.js')).rotateCommand(context, source, options, aws);
     });
   program
     .command('keys')
@@ -88,6 +83,6 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .addOption(stackOption("the source's Secrets Manager secret"))
     .option('--json', 'print one JSON object: source, where, keys')
     .action(async (source: string, options) => {
-      exit.code = await keysCommand(context, source, options, aws);
+      exit.code = await (await import('./commands/keys.js')).keysCommand(context, source, options, aws);
     });
 };

@@ -2,10 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { routeSdkLogs } from '../core/aws-client-settings.js';
 import { SOURCE_NAME } from '../core/config/rules.js';
-import { listDeliveriesCommand, showDeliveryCommand } from './commands/deliveries.js';
-import { sendCommand } from './commands/send.js';
-import { signCommand } from './commands/sign.js';
-import { verifyCommand } from './commands/verify.js';
 import { registerIncidentCommands } from './incident-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerConsumerCommands } from './consumer-commands.js';
@@ -153,8 +149,8 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .option('--curl', 'print a ready-to-run curl command instead')
     .option('--url <base>', 'base URL for --curl (default: the running local server, else http://127.0.0.1:$PORT)', baseUrl)
     .addOption(secretEnvOption())
-    .action((source: string, options) => {
-      exit.code = signCommand(context, source, options);
+    .action(async (source: string, options) => {
+      exit.code = await (await import('./commands/sign.js')).signCommand(context, source, options);
     });
 
   program
@@ -176,7 +172,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .addOption(secretEnvOption())
     .option('--json', 'print one JSON object: url, status, statusText, signedWith, body, reason')
     .action(async (source: string, options) => {
-      exit.code = await sendCommand(context, source, options);
+      exit.code = await (await import('./commands/send.js')).sendCommand(context, source, options);
     });
 
   program
@@ -191,8 +187,8 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .option('--now <unix-seconds>', 'check the signed timestamp against this time (default: now)', unixSeconds)
     .addOption(secretEnvOption())
     .option('--json', 'print one JSON object: valid, deliveryId and eventType, or code and reason')
-    .action((source: string, options) => {
-      exit.code = verifyCommand(context, source, options);
+    .action(async (source: string, options) => {
+      exit.code = await (await import('./commands/verify.js')).verifyCommand(context, source, options);
     });
 
   const deliveries = program
@@ -206,7 +202,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     )
     .enablePositionalOptions()
     .action(async (options) => {
-      exit.code = await listDeliveriesCommand(context, options);
+      exit.code = await (await import('./commands/deliveries.js')).listDeliveriesCommand(context, options);
     });
   deliveries
     .command('show')
@@ -222,7 +218,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
       'print one JSON object, named as deliveries --json (with --body, the body as body, plus bodyEncoding "base64" when not UTF-8)',
     )
     .action(async (source: string, id: string, options) => {
-      exit.code = await showDeliveryCommand(context, source, id, options);
+      exit.code = await (await import('./commands/deliveries.js')).showDeliveryCommand(context, source, id, options);
     });
 
   registerIncidentCommands(program, context, exit, aws);

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { tokenCreateCommand, tokenListCommand, tokenRevokeCommand } from './commands/tokens.js';
 import type { CliContext } from './context.js';
 import type { AwsClients } from './targets.js';
 
@@ -23,7 +22,7 @@ export const registerTokenCommands = (program: Command, context: CliContext, exi
     .addOption(stackOption())
     .option('--json', 'print one JSON object, the token included')
     .action(async (options) => {
-      exit.code = await tokenCreateCommand(context, options, aws);
+      exit.code = await (await import('./commands/tokens.js')).tokenCreateCommand(context, options, aws);
     });
   token
     .command('list')
@@ -31,7 +30,7 @@ export const registerTokenCommands = (program: Command, context: CliContext, exi
     .addOption(stackOption())
     .option('--json', 'print a JSON array')
     .action(async (options) => {
-      exit.code = await tokenListCommand(context, options, aws);
+      exit.code = await (await import('./commands/tokens.js')).tokenListCommand(context, options, aws);
     });
   token
     .command('revoke')
@@ -40,6 +39,6 @@ export const registerTokenCommands = (program: Command, context: CliContext, exi
     .addOption(stackOption())
     .option('--json', 'print one JSON object')
     .action(async (id: string, options) => {
-      exit.code = await tokenRevokeCommand(context, id, options, aws);
+      exit.code = await (await import('./commands/tokens.js')).tokenRevokeCommand(context, id, options, aws);
     });
 };

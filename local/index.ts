@@ -1,5 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DEFAULTS, loadConfig, type HookwardenConfig } from '../core/config/index.js';
 import { positiveInt, Problems } from '../core/config/rules.js';
 import { ConfigError } from '../core/errors.js';
@@ -18,6 +18,9 @@ import { TOKENS_TABLE, tableName } from '../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from './dynamo.js';
 import { startConsole, type LocalConsole } from './console/index.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server.js';
+import { dataDirOf, SERVER_FILE, type ServerInfo } from './server-info.js';
+
+export { dataDirOf, runningServer, SERVER_FILE, type ServerInfo, type ServerSourceInfo } from './server-info.js';
 
 /** How long a local stream waits before sending a delivery (`HOOKWARDEN_STREAM_SETTLE_MS` overrides). */
 export const LOCAL_SETTLE_MS = 250;
@@ -31,28 +34,6 @@ export const LOCAL_STREAM_RATE_LIMIT = '300/14m';
 
 /** The directory of the embedded store inside the data directory. */
 export const STORE_DIR = 'dynamodb';
-
-/** The file a running local server leaves in its data directory, so the CLI can reach its store. */
-export const SERVER_FILE = 'server.json';
-
-/** A source as `server.json` describes it: enough for the CLI to notice it would sign differently (never a secret). */
-export interface ServerSourceInfo {
-  readonly name: string;
-  readonly scheme: string;
-  /** `env:NAME` (the variable the server read), `development` (dev-secrets.json) or `secretsManager`. */
-  readonly secret: string;
-}
-
-/** What `server.json` says. */
-export interface ServerInfo {
-  readonly pid: number;
-  readonly url: string;
-  readonly dynamoEndpoint: string;
-  /** Absent in files written by earlier versions. */
-  readonly sources?: readonly ServerSourceInfo[];
-  /** How long the server caches key documents (`WEBHOOK_SECRET_CACHE_SECONDS`), which `rotate` must wait out. Absent in earlier files. */
-  readonly secretCacheSeconds?: number;
-}
 
 /** Options of {@link startLocal}. */
 export interface StartLocalOptions {
@@ -77,22 +58,6 @@ export interface LocalHookwarden {
   readonly generatedSecrets: ReadonlyMap<string, string>;
   close(): Promise<void>;
 }
-
-/** The data directory: `HOOKWARDEN_DATA_DIR`, else `.hookwarden/` in the working directory. */
-export const dataDirOf = (env: NodeJS.ProcessEnv, cwd: string): string => resolve(cwd, env.HOOKWARDEN_DATA_DIR || '.hookwarden');
-
-/** Reads `server.json` of a live local server in the data directory, if any. */
-export const runningServer = (dataDir: string): ServerInfo | undefined => {
-  const path = join(dataDir, SERVER_FILE);
-  if (!existsSync(path)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(path, 'utf8')) as ServerInfo;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-};
 
 /** What Hookwarden keeps in a data directory: {@link restrictDataDir} closes these and leaves anything else alone. */
 const DATA_DIR_ENTRIES: ReadonlySet<string> = new Set([STORE_DIR, KEY_FILES_DIR, SERVER_FILE, DEV_TOKEN_FILE, DEV_SECRETS_FILE]);

@@ -5,7 +5,7 @@ import type { StoredDelivery } from '../../core/stores/delivery-store.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { startLocalStore, storeInUse } from '../../local/dynamo.js';
-import { runningServer } from '../../local/index.js';
+import { runningServer } from '../../local/server-info.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';

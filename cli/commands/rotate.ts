@@ -22,7 +22,7 @@ import { decodeKey } from '../../core/secrets/keys.js';
 import { rotateNow, rotationSteps } from '../../core/secrets/rotation.js';
 import { parseSecretDocument } from '../../core/secrets/secrets-manager.js';
 import { ensureKeyDocument, generateSecret } from '../../local/dev-secrets.js';
-import { runningServer } from '../../local/index.js';
+import { runningServer } from '../../local/server-info.js';
 import { readSettings } from '../../lib/settings.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';

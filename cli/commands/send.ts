@@ -1,5 +1,5 @@
 import { keyFilePath } from '../../core/secrets/key-files.js';
-import { runningServer, type ServerInfo } from '../../local/index.js';
+import { runningServer, type ServerInfo } from '../../local/server-info.js';
 import { CommandFailed, UsageError, type CliContext, type SecretsOrigin } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';

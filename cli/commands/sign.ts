@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { SourceConfig } from '../../core/config/index.js';
-import { runningServer } from '../../local/index.js';
+import { runningServer } from '../../local/server-info.js';
 import { sampleBody, shellQuote } from '../../local/sample.js';
 import { bodyOf, configOf, secretsWithOrigin, sourceOf, type CliContext, type SecretsOrigin } from '../context.js';
 import { output } from '../output.js';

@@ -1,5 +1,5 @@
 import { readDevelopmentToken, developmentTokenPath } from '../../local/dev-token.js';
-import { runningServer } from '../../local/index.js';
+import { runningServer } from '../../local/server-info.js';
 import { HTTP_API_FRONT_DOOR, outputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { terminalSafe } from '../terminal.js';
