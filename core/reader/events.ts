@@ -11,7 +11,7 @@ import { seqCeiling } from '../stores/delivery-feed.js';
 import { READER_DEADLINE } from './deadline.js';
 import { openStream } from './event-stream.js';
 import { readerLateAnswer, readerMiddlewares, readerPreflight, type ReaderDependencies } from './pipeline.js';
-import { sourcesAsked } from './routes.js';
+import { requireConfiguredSource, sourcesAsked } from './routes.js';
 import { readerStateOf } from './state.js';
 import { decodeStreamId, openingAt, type StreamPosition } from './stream-position.js';
 
@@ -64,6 +64,7 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
       throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, OPTIONS' } });
     const state = readerStateOf(context);
     const sources = sourcesAsked(event, state.token?.sources ?? []);
+    requireConfiguredSource(event, deps);
     const start = startOf(event, now(), deps.settings.settleMs);
     // Last, so that only a stream about to open is counted.
     let counted: RateDecision | undefined;

@@ -16,13 +16,33 @@ export const LIST_LIMIT = { default: 50, max: 100 } as const;
 
 const badRequest = (code: string, message: string): HttpError => new HttpError(400, code, message);
 
-/** `?source=` checked: a source name the token covers, or `undefined` for every source the token covers. */
+/** What a `?source=` naming no configured source gets, where nothing stored could answer it instead. */
+export const sourceUnknown = (): HttpError => new HttpError(404, 'source_unknown', 'No source of that name is configured.');
+
+/**
+ * `?source=` checked: a source name the token covers, or `undefined` for every source the token covers. The scope
+ * comes first, so that a scoped token learns nothing of the other sources' names.
+ */
 export const sourcesAsked = (event: APIGatewayProxyEvent, tokenSources: readonly string[]): readonly string[] => {
   const source = event.queryStringParameters?.source;
   if (source === undefined) return tokenSources;
   if (!SOURCE_NAME.test(source)) throw badRequest('source_invalid', 'source must be a source name.');
   requireScope(tokenSources, source);
   return [source];
+};
+
+/** Whether `?source=` names a source the configuration no longer (or never) had. */
+const unconfiguredSourceAsked = (event: APIGatewayProxyEvent, deps: Pick<ReaderDependencies, 'config'>): boolean => {
+  const source = event.queryStringParameters?.source;
+  return source !== undefined && !deps.config.sources.has(source);
+};
+
+/**
+ * `GET /events?source=` for a source that is not configured: no delivery can ever arrive for it, so a stream on it
+ * (a typo) would wait in silence until it ends. Refused as 404 `source_unknown` instead.
+ */
+export const requireConfiguredSource = (event: APIGatewayProxyEvent, deps: Pick<ReaderDependencies, 'config'>): void => {
+  if (unconfiguredSourceAsked(event, deps)) throw sourceUnknown();
 };
 
 const summary = (entry: FeedEntry) => ({
@@ -70,6 +90,8 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
       nowSeconds: Math.floor(now() / 1000),
       ...(before === undefined ? {} : { before }),
     });
+    // A source taken out of the configuration still lists what it stored until that expires; a name with neither is a typo.
+    if (page.entries.length === 0 && before === undefined && unconfiguredSourceAsked(event, deps)) throw sourceUnknown();
     return jsonResponse(200, { deliveries: page.entries.map(summary), next: page.next === undefined ? null : encodeCursor(page.next) });
   };
 

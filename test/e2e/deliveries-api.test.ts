@@ -79,6 +79,35 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     expect(await res.json()).toEqual({ error: { code, message: expect.any(String), requestId: expect.any(String) } });
   });
 
+  it('?source= naming no configured source: 404 source_unknown for the list and the stream, unless it has stored deliveries', async () => {
+    for (const path of ['/deliveries?source=defualt', '/events?source=defualt']) {
+      const res = await h.get(path, all);
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toEqual({
+        error: { code: 'source_unknown', message: 'No source of that name is configured.', requestId: expect.any(String) },
+      });
+      // The scope first: a token limited to other sources learns nothing of which names are configured.
+      const scoped = await h.get(path, (await h.token({ sources: ['billing'] })).token);
+      expect(scoped.status, path).toBe(403);
+    }
+    // A source taken out of the configuration still lists what it stored, until that expires.
+    const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
+    const now = Date.now();
+    await store.claim(
+      {
+        source: 'retired',
+        deliveryId: 'old_1',
+        receivedAt: now,
+        expiresAt: Math.floor(now / 1000) + 600,
+        headers: {},
+        body: Buffer.from('{}'),
+        clientIp: '127.0.0.1',
+      },
+      { nowSeconds: Math.floor(now / 1000) },
+    );
+    expect((await list('?source=retired')).deliveries.map((d) => d.id)).toEqual(['old_1']);
+  });
+
   it('gets one delivery with its kept headers and UTF-8 body; 404 not_found otherwise', async () => {
     const res = await h.get(`/deliveries/default/${ids[0]}`, all);
     expect(res.status).toBe(200);
