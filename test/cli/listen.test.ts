@@ -245,13 +245,19 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
     expect(billing.stdout().trim().split('\n')).toHaveLength(1);
   }, 90_000);
 
-  it('exits 1 with the API error when the token is refused, and 2 for a bad --source', async () => {
+  it('exits 1 with the API error when the token is refused or the source unknown, and 2 for a bad --source', async () => {
     const refused = startCli(['tail', '--token-env', 'HW_TOKEN'], { HOOKWARDEN_DATA_DIR: dataDir, HW_TOKEN: 'hwk_not_a_real_token' });
     expect(await refused.exited).toBe(1);
     expect(refused.stderr()).toMatch(/GET \/events on the local server at http:\/\/127\.0\.0\.1:\d+: 401 token_invalid/);
     const bad = startCli(['listen', '--forward-to', receiver.url, '--source', 'Not A Source'], { HOOKWARDEN_DATA_DIR: dataDir });
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toContain('is not a source name');
+    // A name no source has: refused at once, where the stream used to wait in silence for deliveries that never come.
+    const typo = startCli(['tail', '--source', 'biling'], { HOOKWARDEN_DATA_DIR: dataDir });
+    expect(await typo.exited).toBe(1);
+    expect(typo.stderr()).toMatch(
+      /GET \/events\?source=biling on the local server at \S+: 404 source_unknown: No source of that name is configured/,
+    );
   }, 60_000);
 });
 
