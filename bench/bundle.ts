@@ -1,6 +1,7 @@
 // Builds a Lambda entry the way lib/constructs/webhook-functions.ts has the CDK bundle it
 // (NodejsFunction: esbuild, ESM, minified with a source map of mappings only, node24, module before main, the require
-// banner, nothing external). Keep the two in step.
+// banner, nothing external). Keep the two in step. The CDK then rewrites the map's sources relative to the project
+// (lib/constructs/function-defaults.ts); here they stay relative to outDir: the same map but for the paths' length.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';

@@ -23,9 +23,31 @@ const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'
 export const FUNCTION_RUNTIME = { handler: 'handler', runtime: Runtime.NODEJS_24_X, architecture: Architecture.ARM_64 } as const;
 
 /**
- * How every Hookwarden function is bundled: minified ESM with source maps (mappings only), by
- * the local esbuild (never Docker), with `hooks` when given (the webhook
- * function copies its configuration beside the bundle).
+ * Rewrites each source map in `dir` so that its sources are relative to `root` (the project esbuild bundled from),
+ * not to the folder esbuild wrote to. That folder is inside the cloud assembly: with an assembly outside the project
+ * (`cdk synth -o /tmp/out`) the map named the deployer's own directories, which then showed in every stack trace
+ * Lambda logs, and the asset's hash changed with where the assembly was. On Lambda a frame now reads
+ * `/var/task/core/….ts` wherever the synth ran.
+ */
+const RELATIVE_SOURCES = `
+const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { join, relative, resolve, sep } = require('node:path');
+const [dir, root] = process.argv.slice(1);
+for (const file of readdirSync(dir).filter((name) => name.endsWith('.map'))) {
+  const map = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  map.sources = map.sources.map((source) => relative(root, resolve(dir, map.sourceRoot ?? '', source)).split(sep).join('/'));
+  delete map.sourceRoot;
+  writeFileSync(join(dir, file), JSON.stringify(map));
+}`;
+
+/** The command that runs {@link RELATIVE_SOURCES} on the bundle, with the Node.js that runs the synth. */
+const relativeSourcesCommand = (inputDir: string, outputDir: string): string =>
+  [process.execPath, '-e', RELATIVE_SOURCES, outputDir, inputDir].map(shellQuote).join(' ');
+
+/**
+ * How every Hookwarden function is bundled: minified ESM with source maps (mappings only, their sources relative to
+ * the project), by the local esbuild (never Docker), with `hooks` when given (the webhook function copies its
+ * configuration beside the bundle).
  */
 export const functionBundling = (hooks?: ICommandHooks): BundlingOptions => ({
   format: OutputFormat.ESM,
@@ -42,7 +64,14 @@ export const functionBundling = (hooks?: ICommandHooks): BundlingOptions => ({
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   forceDockerBundling: false,
-  ...(hooks ? { commandHooks: hooks } : {}),
+  commandHooks: {
+    beforeBundling: (inputDir, outputDir) => hooks?.beforeBundling(inputDir, outputDir) ?? [],
+    beforeInstall: (inputDir, outputDir) => hooks?.beforeInstall(inputDir, outputDir) ?? [],
+    afterBundling: (inputDir, outputDir) => [
+      ...(hooks?.afterBundling(inputDir, outputDir) ?? []),
+      relativeSourcesCommand(inputDir, outputDir),
+    ],
+  },
 });
 
 /** Where to look for esbuild, and the environment to run it in (tests give their own). */

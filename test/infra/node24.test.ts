@@ -187,4 +187,12 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
     expect(map.sources.some((source) => source.endsWith('core/pipeline.ts'))).toBe(true);
     expect(map.sourcesContent).toBeUndefined();
   });
+
+  it('names its sources relative to the project, not to the cloud assembly, which this synth put outside the project', () => {
+    const map = JSON.parse(readFileSync(join(bundle, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourceRoot?: string };
+    expect(map.sources).toContain('core/pipeline.ts');
+    // Relative to the assembly they climbed out of it and into the deployer's directories (../../../work/…/core/…).
+    expect(map.sources.filter((source) => source.startsWith('../') || source.startsWith('/'))).toEqual([]);
+    expect(map.sourceRoot).toBeUndefined();
+  });
 });
