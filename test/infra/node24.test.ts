@@ -59,9 +59,21 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
   let store: LocalStore;
   const secrets = secretsManager({ 'Hookwarden-prod/default/keys': JSON.stringify({ keys: [{ secret: SECRET }] }) });
 
+  /** The prod stack's resources, synthesized with bundling into `outdir`. */
+  const resourcesIn = (outdir: string): Record<string, Resource> => {
+    const { app, stack } = synth(prodSettings(), { bundle: true, outdir });
+    return app.synth().getStackByName(stack.stackName).template.Resources as Record<string, Resource>;
+  };
+  /** Each function's logical id and code key (the asset's hash). */
+  const functionCode = (resources: Record<string, Resource>): Array<[string, string]> =>
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([id, r]): [string, string] => [id, (r.Properties.Code as { S3Key: string }).S3Key]);
+  let code: Array<[string, string]> = [];
+
   beforeAll(async () => {
-    const { app, stack } = synth(prodSettings(), { bundle: true, outdir: join(dir, 'cdk.out') });
-    const resources = app.synth().getStackByName(stack.stackName).template.Resources as Record<string, Resource>;
+    const resources = resourcesIn(join(dir, 'cdk.out'));
+    code = functionCode(resources);
     const [, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('FunctionsWebhook')) as [
       string,
       Resource,
@@ -186,6 +198,11 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
     const map = JSON.parse(readFileSync(join(bundle, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
     expect(map.sources.some((source) => source.endsWith('core/pipeline.ts'))).toBe(true);
     expect(map.sourcesContent).toBeUndefined();
+  });
+
+  it('builds the same assets wherever the cloud assembly is written: no spurious update from a synth in another directory', () => {
+    expect(code.length).toBeGreaterThan(3);
+    expect(functionCode(resourcesIn(join(dir, 'elsewhere', 'deeper', 'cdk.out')))).toEqual(code);
   });
 
   it('names its sources relative to the project, not to the cloud assembly, which this synth put outside the project', () => {
