@@ -17,7 +17,7 @@ export const LIST_LIMIT = { default: 50, max: 100 } as const;
 const badRequest = (code: string, message: string): HttpError => new HttpError(400, code, message);
 
 /** What a `?source=` naming no configured source gets, where nothing stored could answer it instead. */
-export const sourceUnknown = (): HttpError => new HttpError(404, 'source_unknown', 'No source of that name is configured.');
+const sourceUnknown = (): HttpError => new HttpError(404, 'source_unknown', 'No source of that name is configured.');
 
 /**
  * `?source=` checked: a source name the token covers, or `undefined` for every source the token covers. The scope
