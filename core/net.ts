@@ -50,6 +50,26 @@ export const describeInvalidRange = (entry: string): string | undefined => {
   return undefined;
 };
 
+/**
+ * For a valid CIDR entry whose address is not its network's (`10.0.0.1/8`): the problem, naming both readings.
+ * Such an entry is most likely a typo for one address or another prefix; in an allowlist or a list of trusted
+ * proxies, reading it as its network would admit or trust far more than was meant (16 million addresses here).
+ * A block may be widened instead (`canonicalRange`): blocking more fails safe.
+ * @returns the problem, or `undefined` for an address, a network's own address, or an invalid entry
+ */
+export const describeHostBits = (entry: string): string | undefined => {
+  if (describeInvalidRange(entry) !== undefined) return undefined;
+  const [ip, prefix] = entry.trim().split('/');
+  if (prefix === undefined) return undefined;
+  const address = parseAddress(ip as string) as Address;
+  const host = BigInt((address.family === 'ipv4' ? 32 : 128) - Number(prefix));
+  const value = addressValue(address);
+  const network = (value >> host) << host;
+  if (network === value) return undefined;
+  const text = address.family === 'ipv4' ? ipv4Text(network) : ipv6Text(network);
+  return `"${entry}" has host bits set: write ${text}/${prefix} for the whole range, or ${address.ip} for the one address`;
+};
+
 /** A set of IPs and CIDR ranges, built once (cold start) and queried per request. */
 export interface AddressMatcher {
   /** Whether the address is inside any range. */

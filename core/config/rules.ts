@@ -1,4 +1,4 @@
-import { describeInvalidRange } from '../net.js';
+import { describeHostBits, describeInvalidRange } from '../net.js';
 import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window.js';
 import { PRESET_NAMES, resolveScheme } from '../schemes/index.js';
 import { decodeKey } from '../secrets/keys.js';
@@ -56,10 +56,10 @@ export const positiveInt = (problems: Problems, where: string, raw: unknown, fal
   return value;
 };
 
-/** Checks IP/CIDR entries, one problem per bad entry. */
+/** Checks IP/CIDR entries (an allowlist, trusted proxies), one problem per bad entry; host bits set are one. */
 export const ranges = (problems: Problems, where: string, entries: readonly string[]): readonly string[] => {
   for (const entry of entries) {
-    const problem = describeInvalidRange(entry);
+    const problem = describeInvalidRange(entry) ?? describeHostBits(entry);
     if (problem) problems.add(where, problem);
   }
   return entries;

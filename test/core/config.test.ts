@@ -103,6 +103,19 @@ describe('loadConfig from the environment', () => {
     ]);
   });
 
+  it('refuses a range with host bits set in the allowlist or the trusted proxies, naming both readings, rather than widen it', () => {
+    // 10.0.0.1/8 read as its network allowed 16 million addresses where one (or a /24) was most likely meant.
+    expect(problemsOf({ ...GOOD, WEBHOOK_ALLOWED_IPS: '10.0.0.1/8, 2001:db8::1/32, 192.0.2.0/24, 198.51.100.7/32' })).toEqual([
+      'WEBHOOK_ALLOWED_IPS: "10.0.0.1/8" has host bits set: write 10.0.0.0/8 for the whole range, or 10.0.0.1 for the one address',
+      'WEBHOOK_ALLOWED_IPS: "2001:db8::1/32" has host bits set: write 2001:db8::/32 for the whole range, or 2001:db8::1 for the one address',
+    ]);
+    expect(problemsOf({ ...GOOD, TRUSTED_PROXIES: '10.1.2.3/16' })).toEqual([
+      'TRUSTED_PROXIES: "10.1.2.3/16" has host bits set: write 10.1.0.0/16 for the whole range, or 10.1.2.3 for the one address',
+    ]);
+    const config = loadConfig({ ...GOOD, WEBHOOK_ALLOWED_IPS: '10.0.0.0/8,0.0.0.0/1', HOOKWARDEN_ACCEPT_RISKS: '' }, emptyDir());
+    expect(config.sources.get('default')?.allowedIps).toEqual(['10.0.0.0/8', '0.0.0.0/1']);
+  });
+
   it('reads an empty WEBHOOK_ALLOWED_IPS as unset (any address), and names one bad entry once', () => {
     expect(loadConfig({ ...GOOD, WEBHOOK_ALLOWED_IPS: '' }, emptyDir()).sources.get('default')?.allowedIps).toEqual([]);
     expect(loadConfig({ ...GOOD, WEBHOOK_ALLOWED_IPS: ' 10.0.0.1 ,, ' }, emptyDir()).sources.get('default')?.allowedIps).toEqual([
