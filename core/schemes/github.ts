@@ -18,6 +18,7 @@ const PREFIX = 'sha256=';
 export const github: SignatureScheme = {
   name: 'github',
   keptHeaders: ['content-type', 'user-agent', EVENT, DELIVERY, 'x-github-hook-id', 'x-github-hook-installation-target-id'],
+  signatureHeaders: [SIGNATURE],
 
   decodeSecret(secret) {
     if (secret.length === 0) throw new Error('is empty');

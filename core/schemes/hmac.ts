@@ -138,6 +138,7 @@ export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme =>
   return {
     name: 'hmac',
     keptHeaders: ['content-type', 'user-agent', ...(c.idHeader ? [c.idHeader] : [])],
+    signatureHeaders: [c.header],
     decodeSecret,
 
     verify(request, keys, verifyOptions): VerifyResult {

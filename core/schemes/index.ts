@@ -4,6 +4,7 @@ import { shopify } from './shopify.js';
 import { slack } from './slack.js';
 import { standardWebhooks } from './standard-webhooks.js';
 import { stripe } from './stripe.js';
+import type { HeaderMap } from '../headers.js';
 import type { HmacSchemeOptions, SignatureScheme } from './types.js';
 
 export type * from './types.js';
@@ -17,6 +18,21 @@ const PRESETS: ReadonlyMap<string, SignatureScheme> = new Map([
   ['slack', slack],
   ['shopify', shopify],
 ]);
+
+/**
+ * The preset a request that `own` refused seems to be signed for, and the header that says so: one only that
+ * preset's signature travels in, when the request carries none of `own`'s. A source configured with the wrong
+ * scheme (`WEBHOOK_SCHEME` left at its default for GitHub) otherwise reads as "missing webhook-signature".
+ */
+export const signedForAnotherPreset = (headers: HeaderMap, own: SignatureScheme): { scheme: string; header: string } | undefined => {
+  if (own.signatureHeaders?.some((name) => headers.has(name))) return undefined;
+  for (const preset of PRESETS.values()) {
+    if (preset.name === own.name) continue;
+    const header = preset.signatureHeaders?.find((name) => headers.has(name));
+    if (header !== undefined) return { scheme: preset.name, header };
+  }
+  return undefined;
+};
 
 /** Names accepted by `WEBHOOK_SCHEME` and a source's `scheme`; `hmac` is the configurable one. */
 export const PRESET_NAMES: readonly string[] = [...PRESETS.keys(), 'hmac'];

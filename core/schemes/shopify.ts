@@ -26,6 +26,7 @@ export const shopify: SignatureScheme = {
     'x-shopify-api-version',
     'x-shopify-triggered-at',
   ],
+  signatureHeaders: [SIGNATURE],
 
   decodeSecret(secret) {
     if (secret.length === 0) throw new Error('is empty');

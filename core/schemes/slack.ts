@@ -129,6 +129,7 @@ const eventIdOf = (body: Buffer): string | undefined => {
 export const slack: SignatureScheme = {
   name: 'slack',
   keptHeaders: ['content-type', 'user-agent', 'x-slack-retry-num', 'x-slack-retry-reason'],
+  signatureHeaders: [SIGNATURE],
 
   decodeSecret(secret) {
     if (secret.length === 0) throw new Error('is empty');

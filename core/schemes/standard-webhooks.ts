@@ -43,6 +43,7 @@ const v1Signatures = (values: readonly string[]): Buffer[] => {
 export const standardWebhooks: SignatureScheme = {
   name: 'standard-webhooks',
   keptHeaders: ['content-type', 'user-agent', 'webhook-id', 'svix-id'],
+  signatureHeaders: [STANDARD.signature, SVIX.signature],
 
   decodeSecret(secret) {
     const text = secret.trim();

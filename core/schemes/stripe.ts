@@ -83,6 +83,7 @@ const eventId = (body: Buffer): string | undefined => leadingId(body) ?? jsonStr
 export const stripe: SignatureScheme = {
   name: 'stripe',
   keptHeaders: ['content-type', 'user-agent'],
+  signatureHeaders: [SIGNATURE],
 
   decodeSecret(secret) {
     const text = secret.trim();

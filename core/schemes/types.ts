@@ -77,6 +77,11 @@ export interface SignatureScheme {
   /** Lower-case names of headers worth keeping with a stored delivery (event type, ids, ...). */
   readonly keptHeaders: readonly string[];
   /**
+   * Lower-case names of the headers its signature travels in. A refusal for a missing signature names the scheme
+   * whose header the request carries instead (a source configured with the wrong scheme). @default none
+   */
+  readonly signatureHeaders?: readonly string[];
+  /**
    * Turns a configured secret into key bytes, at cold start.
    * @throws Error with a message fit for a configuration error (never containing the secret)
    */

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { sign as signGitHub } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson, startHarness, type Harness } from '../helpers/harness.js';
@@ -46,6 +47,24 @@ describe.each([
     if (showsReason) expect(body.error.reason).toMatch(reason);
     else expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'requestId']);
     for (const secretish of [SECRET, SECRET.slice(6), expectedMac(d), ...Object.values(headers(d))]) expect(text).not.toContain(secretish);
+  });
+
+  it('a GitHub delivery to a Standard Webhooks source: the reason names the scheme it was signed for', async () => {
+    // WEBHOOK_SCHEME left at its default for a GitHub hook: "missing webhook-signature" alone does not say why.
+    const body = '{"zen":"Design for failure."}';
+    const res = await h.post('/webhooks/default', body, {
+      'x-github-event': 'ping',
+      'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      'x-hub-signature-256': await signGitHub('a github secret', body),
+    });
+    expect(res.status).toBe(401);
+    const answer = await readJson(res);
+    expect(answer.error.code).toBe('signature_invalid');
+    if (showsReason)
+      expect((answer.error as unknown as Record<string, unknown>).reason).toBe(
+        "missing webhook-signature; the request carries x-hub-signature-256, as github signs: is the source's scheme github?",
+      );
+    else expect(answer.error).not.toHaveProperty('reason');
   });
 
   it('a stale timestamp', async () => {

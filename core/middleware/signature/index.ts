@@ -1,6 +1,7 @@
 import type { SourceConfig } from '../../config/index.js';
 import { HttpError, type AuthenticationFailureCode } from '../../errors.js';
 import { secretsUnavailable, type SecretProvider, type SecretProviderFactory } from '../../secrets/index.js';
+import { signedForAnotherPreset } from '../../schemes/index.js';
 import { decodeKey } from '../../secrets/keys.js';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
 import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
@@ -102,7 +103,8 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     const state = stateOf(request);
     const source = state.source as SourceConfig;
     const keys = await keysFor(source);
-    const result = source.scheme.verify({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) }, keys, {
+    const headers = state.headers ?? new Map<string, string[]>();
+    const result = source.scheme.verify({ headers, body: state.body ?? Buffer.alloc(0) }, keys, {
       nowSeconds: Math.floor(now() / 1000),
       maxAgeSeconds: source.maxAgeSeconds,
     });
@@ -113,7 +115,11 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
           problem: 'the signature matches no cached key, and the secret could not be read again to look for a newer one',
         });
       }
-      throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason: result.reason } });
+      const other = result.code === 'signature_invalid' ? signedForAnotherPreset(headers, source.scheme) : undefined;
+      const reason = other
+        ? `${result.reason}; the request carries ${other.header}, as ${other.scheme} signs: is the source's scheme ${other.scheme}?`
+        : result.reason;
+      throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason } });
     }
     state.delivery = result;
   };
