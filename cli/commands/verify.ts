@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { refusalReason } from '../../core/schemes/index.js';
 import { configOf, readFileOrUsage, secretsWithOrigin, sourceOf, type CliContext } from '../context.js';
 import { parseHeadersFile } from '../headers-file.js';
 import { output } from '../output.js';
@@ -34,8 +35,9 @@ export const verifyCommand = (context: CliContext, sourceName: string, options: 
     { nowSeconds: options.now ?? Math.floor(Date.now() / 1000), maxAgeSeconds: source.maxAgeSeconds },
   );
   if (!result.ok) {
-    if (options.json) output.json({ valid: false, code: result.code, reason: result.reason, secrets: origin.label });
-    else output.line(terminalSafe(`invalid: ${result.code}: ${result.reason}`));
+    const reason = refusalReason(result, headers, source.scheme);
+    if (options.json) output.json({ valid: false, code: result.code, reason, secrets: origin.label });
+    else output.line(terminalSafe(`invalid: ${result.code}: ${reason}`));
     return 1;
   }
   const eventType = result.eventType ?? source.scheme.eventTypeOf?.({ headers, body });

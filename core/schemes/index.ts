@@ -5,7 +5,7 @@ import { slack } from './slack.js';
 import { standardWebhooks } from './standard-webhooks.js';
 import { stripe } from './stripe.js';
 import type { HeaderMap } from '../headers.js';
-import type { HmacSchemeOptions, SignatureScheme } from './types.js';
+import type { HmacSchemeOptions, RejectedDelivery, SignatureScheme } from './types.js';
 
 export type * from './types.js';
 export { createHmacScheme, github, shopify, slack, standardWebhooks, stripe };
@@ -32,6 +32,14 @@ export const signedForAnotherPreset = (headers: HeaderMap, own: SignatureScheme)
     if (header !== undefined) return { scheme: preset.name, header };
   }
   return undefined;
+};
+
+/** A refusal's reason for the log and a development answer, naming {@link signedForAnotherPreset}'s scheme where there is one. */
+export const refusalReason = (refused: RejectedDelivery, headers: HeaderMap, own: SignatureScheme): string => {
+  const other = refused.code === 'signature_invalid' ? signedForAnotherPreset(headers, own) : undefined;
+  return other
+    ? `${refused.reason}; the request carries ${other.header}, as ${other.scheme} signs: is the source's scheme ${other.scheme}?`
+    : refused.reason;
 };
 
 /** Names accepted by `WEBHOOK_SCHEME` and a source's `scheme`; `hmac` is the configurable one. */

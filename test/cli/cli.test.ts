@@ -117,6 +117,17 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     expect(r.stdout).toBe('');
   });
 
+  it("verify names the scheme a captured request was signed for when it lacks the source's signature header", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'h.txt'), 'x-github-event: ping\nx-hub-signature-256: sha256=00\n');
+    writeFileSync(join(dir, 'b.bin'), '{}');
+    const r = await cli(['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin'], SW, dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      "invalid: signature_invalid: missing webhook-signature; the request carries x-hub-signature-256, as github signs: is the source's scheme github?\n",
+    );
+  });
+
   it('names an invalid line of a headers file, exit 2', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'h.txt'), 'POST /webhooks/default HTTP/1.1\nwebhook-id: msg_1\nthis is not a header\n');

@@ -1,7 +1,7 @@
 import type { SourceConfig } from '../../config/index.js';
 import { HttpError, type AuthenticationFailureCode } from '../../errors.js';
 import { secretsUnavailable, type SecretProvider, type SecretProviderFactory } from '../../secrets/index.js';
-import { signedForAnotherPreset } from '../../schemes/index.js';
+import { refusalReason } from '../../schemes/index.js';
 import { decodeKey } from '../../secrets/keys.js';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
 import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
@@ -115,11 +115,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
           problem: 'the signature matches no cached key, and the secret could not be read again to look for a newer one',
         });
       }
-      const other = result.code === 'signature_invalid' ? signedForAnotherPreset(headers, source.scheme) : undefined;
-      const reason = other
-        ? `${result.reason}; the request carries ${other.header}, as ${other.scheme} signs: is the source's scheme ${other.scheme}?`
-        : result.reason;
-      throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason } });
+      throw new HttpError(401, result.code, MESSAGES[result.code], { details: { reason: refusalReason(result, headers, source.scheme) } });
     }
     state.delivery = result;
   };
