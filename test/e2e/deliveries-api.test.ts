@@ -33,6 +33,17 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
   });
   afterAll(() => h.close());
 
+  /** Stores a delivery straight into the table, for one no configured source could have sent, or a body no sender signs. */
+  const storeDirectly = async (source: string, deliveryId: string, body: Buffer): Promise<void> => {
+    const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
+    const now = Date.now();
+    const nowSeconds = Math.floor(now / 1000);
+    await store.claim(
+      { source, deliveryId, receivedAt: now, expiresAt: nowSeconds + 600, headers: {}, body, clientIp: '127.0.0.1' },
+      { nowSeconds },
+    );
+  };
+
   const list = async (query: string, token = all): Promise<ListBody> => {
     const res = await h.get(`/deliveries${query}`, token);
     expect(res.status).toBe(200);
@@ -91,20 +102,7 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
       expect(scoped.status, path).toBe(403);
     }
     // A source taken out of the configuration still lists what it stored, until that expires.
-    const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
-    const now = Date.now();
-    await store.claim(
-      {
-        source: 'retired',
-        deliveryId: 'old_1',
-        receivedAt: now,
-        expiresAt: Math.floor(now / 1000) + 600,
-        headers: {},
-        body: Buffer.from('{}'),
-        clientIp: '127.0.0.1',
-      },
-      { nowSeconds: Math.floor(now / 1000) },
-    );
+    await storeDirectly('retired', 'old_1', Buffer.from('{}'));
     expect((await list('?source=retired')).deliveries.map((d) => d.id)).toEqual(['old_1']);
   });
 
@@ -138,20 +136,7 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
 
   it('gives a body that is not UTF-8 as base64 with bodyEncoding', async () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41]);
-    const store = new DynamoDbDeliveryStore({ client: h.local.client, tableName: h.config.tables.deliveries });
-    const now = Date.now();
-    await store.claim(
-      {
-        source: 'default',
-        deliveryId: 'bin_1',
-        receivedAt: now,
-        expiresAt: Math.floor(now / 1000) + 600,
-        headers: {},
-        body: bytes,
-        clientIp: '127.0.0.1',
-      },
-      { nowSeconds: Math.floor(now / 1000) },
-    );
+    await storeDirectly('default', 'bin_1', bytes);
     const body = (await (await h.get('/deliveries/default/bin_1', all)).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ bodyEncoding: 'base64', body: bytes.toString('base64') });
   });
