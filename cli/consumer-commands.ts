@@ -50,7 +50,7 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
     .description(
       'print one line per delivery as it is stored (GET /events), until Ctrl+C; reconnects with Last-Event-ID after a dropped connection',
     )
-    .option('--source <name>', 'only this source')
+    .option('--source <name>', 'only this source (one that is not configured is refused: 404 source_unknown)')
     .addOption(stackOption())
     .addOption(tokenEnvOption())
     .option('--json', 'one JSON object per line: source, id, receivedAt, eventType, size')
@@ -64,7 +64,7 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
       'forward each delivery as it is stored to --forward-to, like replay (original body bytes, kept headers, Hookwarden-Source, Hookwarden-Delivery-Id), in order; one line per forward with the status; reconnects with Last-Event-ID without skipping or repeating; Ctrl+C stops it (exit 0)',
     )
     .requiredOption('--forward-to <url>', 'where to POST each delivery', receiverUrl)
-    .option('--source <name>', 'only this source')
+    .option('--source <name>', 'only this source (one that is not configured is refused: 404 source_unknown)')
     .addOption(stackOption())
     .addOption(tokenEnvOption())
     .option('--json', 'one JSON object per forward: source, id, receivedAt, to, status and statusText (or error)')
