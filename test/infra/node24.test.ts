@@ -208,8 +208,9 @@ describe('the bundles `cdk synth` produces, run on Node.js 24 against dynalite',
   it('names its sources relative to the project, not to the cloud assembly, which this synth put outside the project', () => {
     const map = JSON.parse(readFileSync(join(bundle, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourceRoot?: string };
     expect(map.sources).toContain('core/pipeline.ts');
-    // Relative to the assembly they climbed out of it and into the deployer's directories (../../../work/…/core/…).
-    expect(map.sources.filter((source) => source.startsWith('../') || source.startsWith('/'))).toEqual([]);
+    // Relative to the assembly they climbed out of it and into the deployer's directories (../../../work/…/core/…). The
+    // packages' sources are wherever node_modules really is (above the project in a monorepo, or behind a link).
+    expect(map.sources.filter((source) => source.endsWith('.ts') && !/^(core|functions)\//.test(source))).toEqual([]);
     expect(map.sourceRoot).toBeUndefined();
   });
 });
