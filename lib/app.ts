@@ -3,7 +3,7 @@ import { stageProblems } from './checklist.js';
 import type { WebhookHandler } from './constructs/webhook-functions.js';
 import { HookwardenStack } from './hookwarden-stack.js';
 import { enableNag } from './nag.js';
-import { readSettings, type DeploymentSettings } from './settings.js';
+import { mistypedContextKeys, readSettings, type DeploymentSettings } from './settings.js';
 
 /** Thrown when the configuration may not be synthesized; lists every problem. */
 export class DeploymentRefused extends Error {
@@ -38,7 +38,7 @@ export const stackName = (stage: DeploymentSettings['stage']): string => (stage 
 export const createApp = (options: CreateAppOptions = {}): { app: App; stack: HookwardenStack; settings: DeploymentSettings } => {
   const app = new App(options.appProps);
   const { settings, problems } = readSettings((key) => app.node.tryGetContext(key), options.env, options.cwd);
-  const refused = [...problems, ...stageProblems(settings)];
+  const refused = [...problems, ...mistypedContextKeys(Object.keys(app.node.getAllContext())), ...stageProblems(settings)];
   if (refused.length > 0) throw new DeploymentRefused(settings.stage, refused);
   const stack = new HookwardenStack(app, stackName(settings.stage), {
     settings,

@@ -7,7 +7,7 @@
 export { createApp, DeploymentRefused, stackName, type CreateAppOptions } from './app.js';
 export { HookwardenStack, type HookwardenStackProps } from './hookwarden-stack.js';
 export { acknowledge, enableNag } from './nag.js';
-export { readSettings, type DeployedSource, type DeploymentSettings } from './settings.js';
+export { CONTEXT_KEYS, mistypedContextKeys, readSettings, type DeployedSource, type DeploymentSettings } from './settings.js';
 export { HTTP_API_FRONT_DOOR, STACK_OUTPUT, outputKey, sourceOfOutputKey, type SourceOutput, type StackOutput } from './stack-outputs.js';
 export {
   productionChecklist,

@@ -9,6 +9,7 @@ import {
   type SourceDescription,
 } from '../core/config/index.js';
 import { HMAC_VARIABLES } from '../core/config/hmac.js';
+import { editDistance, nearest } from '../core/config/keys.js';
 import { list, positiveInt, Problems } from '../core/config/rules.js';
 
 /**
@@ -99,6 +100,37 @@ export interface SettingsResult {
 /** Reads one CDK context value. */
 export type ContextReader = (key: string) => unknown;
 
+/** Every context key the deploy reads (`-c key=value`, or `context` in cdk.json). */
+export const CONTEXT_KEYS = [
+  'stage',
+  'alarmEmail',
+  'corsOrigins',
+  'frontDoor',
+  'wafEnabled',
+  'wafRateLimit',
+  'wafDisabledReason',
+  'debug',
+  'secretCacheSeconds',
+  'cloudTrail',
+  'tracing',
+  'apiGatewayCloudWatchRole',
+] as const;
+
+/**
+ * One problem per context key that is not one of {@link CONTEXT_KEYS} but is within two edits of one (or the same but
+ * for letter case): `-c stgae=prod` would otherwise deploy the dev stage, and `-c corsOrigin=…` no CORS origins, in
+ * silence. Other keys are left alone: CDK's own (`@aws-cdk/…`, `aws:cdk:…`) and an app's own.
+ */
+export const mistypedContextKeys = (keys: readonly string[]): string[] =>
+  keys
+    .filter((key) => /^[A-Za-z][A-Za-z0-9]*$/.test(key) && !(CONTEXT_KEYS as readonly string[]).includes(key))
+    .flatMap((key) => {
+      const near = nearest(key, CONTEXT_KEYS);
+      return editDistance(key, near) <= 2
+        ? [`context ${key}: unknown key, which cdk deploy would ignore; the nearest known key is "${near}"`]
+        : [];
+    });
+
 /** Requests per client IP per 5 minutes. */
 const WAF_RATE_LIMIT_DEFAULT = 10_000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -186,11 +218,13 @@ const leftOut = (problems: Problems, env: NodeJS.ProcessEnv, deploy: NodeJS.Proc
  */
 export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): SettingsResult => {
   const problems = new Problems();
-  const rawStage = context('stage') ?? 'dev';
+  // Only the keys of CONTEXT_KEYS, so that mistypedContextKeys knows every key read here.
+  const read = (key: (typeof CONTEXT_KEYS)[number]): unknown => context(key);
+  const rawStage = read('stage') ?? 'dev';
   if (rawStage !== 'dev' && rawStage !== 'prod') problems.add('context stage', `must be "dev" or "prod", got ${JSON.stringify(rawStage)}`);
   const stage = rawStage === 'prod' ? 'prod' : 'dev';
 
-  const corsContext = context('corsOrigins');
+  const corsContext = read('corsOrigins');
   // The one parser; context corsOrigins stands in for the file's, under the checklist item's name.
   const deploy = deployEnvironment(env, cwd);
   const described = describeConfig(deploy, cwd, {
@@ -201,24 +235,24 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   leftOut(problems, env, deploy, described.origin);
   const { sources, corsOrigins, trustedProxies, acceptRisks } = described.description;
 
-  const alarmEmail = contextString(context('alarmEmail'));
+  const alarmEmail = contextString(read('alarmEmail'));
   if (alarmEmail && !EMAIL.test(alarmEmail)) problems.add('context alarmEmail', `"${alarmEmail}" is not an email address`);
-  const wafDisabledReason = contextString(context('wafDisabledReason'));
-  const rawTrail = context('cloudTrail') ?? (stage === 'prod' ? 'create' : 'existing');
+  const wafDisabledReason = contextString(read('wafDisabledReason'));
+  const rawTrail = read('cloudTrail') ?? (stage === 'prod' ? 'create' : 'existing');
   if (rawTrail !== 'create' && rawTrail !== 'existing' && rawTrail !== 'none')
     problems.add('context cloudTrail', `must be "create", "existing" or "none", got ${JSON.stringify(rawTrail)}`);
-  const rawRole = context('apiGatewayCloudWatchRole') ?? 'create';
+  const rawRole = read('apiGatewayCloudWatchRole') ?? 'create';
   if (rawRole !== 'create' && rawRole !== 'existing')
     problems.add('context apiGatewayCloudWatchRole', `must be "create" or "existing", got ${JSON.stringify(rawRole)}`);
   const cloudTrail = rawTrail === 'create' || rawTrail === 'none' ? rawTrail : 'existing';
-  const rawDoor = context('frontDoor') ?? 'rest';
+  const rawDoor = read('frontDoor') ?? 'rest';
   if (!FRONT_DOORS.includes(rawDoor as FrontDoor))
     problems.add('context frontDoor', `must be "rest" or "http-api", got ${JSON.stringify(rawDoor)}`);
   const frontDoor: FrontDoor = rawDoor === 'http-api' ? 'http-api' : 'rest';
-  const wafEnabled = contextBool(problems, 'wafEnabled', context('wafEnabled'), stage === 'prod' && frontDoor === 'rest');
+  const wafEnabled = contextBool(problems, 'wafEnabled', read('wafEnabled'), stage === 'prod' && frontDoor === 'rest');
   if (wafEnabled && frontDoor === 'http-api')
     problems.add('context wafEnabled', 'an HTTP API (frontDoor=http-api) cannot carry a WAF: use frontDoor=rest, or drop wafEnabled');
-  const tracing = contextBool(problems, 'tracing', context('tracing'), false);
+  const tracing = contextBool(problems, 'tracing', read('tracing'), false);
   if (tracing && frontDoor === 'http-api')
     problems.add('context tracing', 'an HTTP API (frontDoor=http-api) has no X-Ray tracing: use frontDoor=rest, or drop tracing');
   const githubApiUrl = env.HOOKWARDEN_GITHUB_API_URL?.trim() || undefined;
@@ -239,13 +273,13 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     ...(alarmEmail ? { alarmEmail } : {}),
     frontDoor,
     wafEnabled,
-    wafRateLimitPer5Minutes: wafRateLimit(problems, context('wafRateLimit')),
+    wafRateLimitPer5Minutes: wafRateLimit(problems, read('wafRateLimit')),
     ...(wafDisabledReason ? { wafDisabledReason } : {}),
-    debug: contextBool(problems, 'debug', context('debug'), false),
+    debug: contextBool(problems, 'debug', read('debug'), false),
     secretCacheSeconds: positiveInt(
       problems,
       'context secretCacheSeconds',
-      context('secretCacheSeconds'),
+      read('secretCacheSeconds'),
       DEFAULTS.secretCacheSeconds,
       86_400,
     ),

@@ -23,7 +23,7 @@ export const KNOWN_KEYS = {
 } as const;
 
 /** Edit distance, case-insensitive: `allowedIP` is one edit from `allowedIps`. */
-const distance = (a: string, b: string): number => {
+export const editDistance = (a: string, b: string): number => {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
   let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
@@ -43,7 +43,7 @@ const distance = (a: string, b: string): number => {
 
 /** The known name closest to `word` (the first of equals, in the order given). */
 export const nearest = (word: string, known: readonly string[]): string =>
-  known.reduce((best, candidate) => (distance(word, candidate) < distance(word, best) ? candidate : best), known[0] as string);
+  known.reduce((best, candidate) => (editDistance(word, candidate) < editDistance(word, best) ? candidate : best), known[0] as string);
 
 /** One problem per key of `object` that is not in `known`, each naming the nearest known key. */
 export const unknownKeys = (problems: Problems, where: (key: string) => string, object: object, known: readonly string[]): void => {

@@ -273,6 +273,16 @@ describe('the production checklist', () => {
     expect(refusal({}, undefined, { DEBUG: 'false', WEBHOOK_SECRET_CACHE_SECONDS: '300', NODE_ENV: 'production' })).toEqual([]);
   });
 
+  it('refuses a mistyped context key, which the deploy would ignore (-c stgae=prod deployed the dev stage)', () => {
+    expect(refusal({ stgae: 'prod', corsOrigin: 'https://app.example.com', WafEnabled: 'false' })).toEqual([
+      'context stgae: unknown key, which cdk deploy would ignore; the nearest known key is "stage"',
+      'context corsOrigin: unknown key, which cdk deploy would ignore; the nearest known key is "corsOrigins"',
+      'context WafEnabled: unknown key, which cdk deploy would ignore; the nearest known key is "wafEnabled"',
+    ]);
+    // CDK's own keys and an app's own, far from every key the deploy reads, are left alone.
+    expect(refusal({ '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:version-reporting': false, accountAlias: 'acme' })).toEqual([]);
+  });
+
   it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
     const { settings } = createApp({
       appProps: { context: NO_BUNDLING },
