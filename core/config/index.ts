@@ -15,6 +15,7 @@ import {
 } from './model.js';
 import { rotationFromDescription } from './rotation.js';
 import { envSecrets, positiveInt, Problems } from './rules.js';
+import { mistypedVariables } from './variables.js';
 
 export * from './model.js';
 export type { DescribeOverrides } from './describe.js';
@@ -124,6 +125,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
       ? DEFAULTS.secretCacheSeconds
       : positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
   const sources = new Map(description.sources.map((source) => [source.name, resolveSource(problems, source, env, cacheSeconds)]));
+  mistypedVariables(
+    problems,
+    env,
+    description.sources.flatMap((source) => (source.secretEnv ? [source.secretEnv] : [])),
+  );
 
   if (env.DEBUG !== undefined && env.DEBUG !== '' && !DEBUG_TRUE.test(env.DEBUG) && !DEBUG_FALSE.test(env.DEBUG)) {
     problems.add('DEBUG', `must be true or false, got ${JSON.stringify(env.DEBUG)}`);

@@ -1,0 +1,70 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config/index.js';
+import { GUARDED_VARIABLES, OTHER_VARIABLES } from '../../core/config/variables.js';
+import { ConfigError } from '../../core/errors.js';
+import { emptyDir } from '../helpers/harness.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+
+const GOOD = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
+
+const problemsOf = (env: NodeJS.ProcessEnv): readonly string[] => {
+  try {
+    loadConfig(env, emptyDir());
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+};
+
+describe('a mistyped variable, which would be ignored', () => {
+  it.each([
+    ['WEBHOOK_ALLOWED_IP', '10.0.0.1', 'WEBHOOK_ALLOWED_IPS'],
+    ['WEBHOOK_RATE_LIMTI', '10/60s', 'WEBHOOK_RATE_LIMIT'],
+    ['webhook_max_age', '60', 'WEBHOOK_MAX_AGE'],
+    ['CORS_ORIGIN', 'https://app.example.com', 'CORS_ORIGINS'],
+    ['TRUSTED_PROXY', '10.0.0.1', 'TRUSTED_PROXIES'],
+    ['HOOKWARDEN_CONFIGG', 'hookwarden.config.json', 'HOOKWARDEN_CONFIG'],
+  ])('%s is refused, naming %s', (name, value, meant) => {
+    // Ignored, an allowlist or a limit was simply not applied, and the server started as if it had been.
+    expect(problemsOf({ ...GOOD, [name]: value })).toEqual([
+      `${name}: is not a variable Hookwarden reads, so it is ignored; did you mean ${meant}?`,
+    ]);
+  });
+
+  it("leaves alone other tools' variables, Lambda's, Hookwarden's own, and one a source names in secretEnv", () => {
+    const env = {
+      ...GOOD,
+      WEBHOOK_URL: 'https://hooks.example.com/x',
+      GITHUB_WEBHOOK_SECRET: 'x',
+      WEBHOOK_SECRET2: 'x',
+      HOOKWARDEN_CONFIG_FILE: 'x',
+      AWS_LAMBDA_FUNCTION_NAME: 'hookwarden-webhook',
+      AWS_REGION: 'us-east-1',
+      _X_AMZN_TRACE_ID: 'Root=1',
+      WEBHOOK_SECRET_CACHE_SECONDS: '300',
+      HOOKWARDEN_STREAM_RATE_LIMIT: '30/14m',
+      CORS_ORIGINS: '',
+    };
+    expect(problemsOf(env)).toEqual([]);
+    const file = { sources: [{ name: 'billing', scheme: 'standard-webhooks', secretEnv: 'WEBHOOK_SCHEMA' }] };
+    expect(problemsOf({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(file), WEBHOOK_SCHEMA: TEST_SECRETS.standardWebhooks })).toEqual([]);
+  });
+
+  it("knows every variable of Hookwarden's that the code reads, so that none is taken for a typo", () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+      );
+    const read = new Set<string>();
+    for (const dir of ['core', 'local', 'cli', 'lib', 'functions', 'bin'])
+      for (const file of files(join(process.cwd(), dir)))
+        for (const match of readFileSync(file, 'utf8').matchAll(/env(?:\.|\[['"`])((?:WEBHOOK|HOOKWARDEN|CORS|TRUSTED)_[A-Z0-9_]+)/g))
+          read.add(match[1] as string);
+    expect(read.size).toBeGreaterThan(20);
+    const known = new Set<string>([...GUARDED_VARIABLES, ...OTHER_VARIABLES]);
+    expect([...read].filter((name) => !known.has(name))).toEqual([]);
+  });
+});
