@@ -2,11 +2,12 @@
 // WEBHOOK_SECRET (and the hardening guide's other variables) in the shell they run `npm start` from, and the same
 // shell may run `npm test`: a setting left there must not change what the tests see, nor what the servers and
 // command lines they start inherit.
-const PREFIXES = ['WEBHOOK_', 'HOOKWARDEN_', 'POWERTOOLS_', 'AWS_ENDPOINT_URL'];
+// In any letter case, and CORS_/TRUSTED_ whole: a near miss of a Hookwarden variable (CORS_ORIGIN) is a configuration error.
+const PREFIXES = ['WEBHOOK_', 'HOOKWARDEN_', 'POWERTOOLS_', 'AWS_ENDPOINT_URL', 'CORS_', 'TRUSTED_'];
 const NAMES = ['CORS_ORIGINS', 'TRUSTED_PROXIES', 'DEBUG', 'PORT', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE'];
 
 for (const name of Object.keys(process.env)) {
-  if (PREFIXES.some((prefix) => name.startsWith(prefix)) || NAMES.includes(name) || name.endsWith('_WEBHOOK_SECRET'))
+  if (PREFIXES.some((prefix) => name.toUpperCase().startsWith(prefix)) || NAMES.includes(name) || name.endsWith('_WEBHOOK_SECRET'))
     delete process.env[name];
 }
 // As vitest sets it when the shell has none: a production NODE_ENV would hide the reasons the tests read.
