@@ -42,7 +42,30 @@ export const OTHER_VARIABLES = [
 ] as const;
 
 /** How far a name may be from a guarded one to read as its typo: 2 edits, 3 for the long names (`TRUSTED_PROXY`). */
-const nearEnough = (name: string, known: string): boolean => editDistance(name, known) <= (known.length >= 15 ? 3 : 2);
+const limitOf = (known: string): number => (known.length >= 15 ? 3 : 2);
+
+/**
+ * A lower bound of the edit distance, in one pass over each name: the characters one has and the other lacks
+ * (counted, letter case ignored). It rules out nearly every variable of a Lambda or a developer's shell before the
+ * full distance is computed: the check runs at every cold start.
+ */
+const bagDistance = (a: string, b: string): number => {
+  const counts = new Int16Array(128);
+  for (const char of a.toUpperCase()) counts[(char.codePointAt(0) as number) & 127]! += 1;
+  for (const char of b.toUpperCase()) counts[(char.codePointAt(0) as number) & 127]! -= 1;
+  let surplus = 0;
+  let lack = 0;
+  for (const count of counts)
+    if (count > 0) surplus += count;
+    else lack -= count;
+  return Math.max(surplus, lack);
+};
+
+/** Whether `name` is within {@link limitOf} edits of `known`, the cheap bounds first. */
+const nearEnough = (name: string, known: string): boolean => {
+  const limit = limitOf(known);
+  return Math.abs(name.length - known.length) <= limit && bagDistance(name, known) <= limit && editDistance(name, known) <= limit;
+};
 
 /**
  * One problem per set variable whose name is a near miss of a guarded one (or the same but for letter case) and
@@ -52,7 +75,7 @@ export const mistypedVariables = (problems: Problems, env: NodeJS.ProcessEnv, se
   const known = new Set<string>([...GUARDED_VARIABLES, ...OTHER_VARIABLES, ...secretEnvs]);
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '' || known.has(name)) continue;
-    const near = nearest(name, GUARDED_VARIABLES);
-    if (nearEnough(name, near)) problems.add(name, `is not a variable Hookwarden reads, so it is ignored; did you mean ${near}?`);
+    const near = GUARDED_VARIABLES.filter((known) => nearEnough(name, known));
+    if (near.length > 0) problems.add(name, `is not a variable Hookwarden reads, so it is ignored; did you mean ${nearest(name, near)}?`);
   }
 };
