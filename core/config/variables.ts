@@ -69,13 +69,14 @@ const nearEnough = (name: string, known: string): boolean => {
 
 /**
  * One problem per set variable whose name is a near miss of a guarded one (or the same but for letter case) and
- * is neither a variable of Hookwarden's own nor one a source names in `secretEnv` (`WEBHOOK_SECRET_2`).
+ * is neither a variable of Hookwarden's own nor one a source names in `secretEnv` (`WEBHOOK_SCHEMA`, one edit from
+ * `WEBHOOK_SCHEME`, may hold a secret).
  */
 export const mistypedVariables = (problems: Problems, env: NodeJS.ProcessEnv, secretEnvs: readonly string[]): void => {
   const known = new Set<string>([...GUARDED_VARIABLES, ...OTHER_VARIABLES, ...secretEnvs]);
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '' || known.has(name)) continue;
-    const near = GUARDED_VARIABLES.filter((known) => nearEnough(name, known));
+    const near = GUARDED_VARIABLES.filter((guarded) => nearEnough(name, guarded));
     if (near.length > 0) problems.add(name, `is not a variable Hookwarden reads, so it is ignored; did you mean ${nearest(name, near)}?`);
   }
 };
