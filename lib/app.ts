@@ -3,7 +3,7 @@ import { stageProblems } from './checklist.js';
 import type { WebhookHandler } from './constructs/webhook-functions.js';
 import { HookwardenStack } from './hookwarden-stack.js';
 import { enableNag } from './nag.js';
-import { mistypedContextKeys, readSettings, type DeploymentSettings } from './settings.js';
+import { CONTEXT_KEYS, mistypedContextKeys, readSettings, type DeploymentSettings } from './settings.js';
 
 /** Thrown when the configuration may not be synthesized; lists every problem. */
 export class DeploymentRefused extends Error {
@@ -25,6 +25,11 @@ export interface CreateAppOptions {
   readonly cwd?: string;
   /** Your own webhook handler, deployed with everything Hookwarden's gets. @default - Hookwarden's own handler */
   readonly webhookHandler?: WebhookHandler;
+  /**
+   * Context keys your own app reads. A key within two edits of one the deploy reads is refused as its typo
+   * (`-c stgae=prod`); a key of yours listed here is not (`stages`). Naming one of Hookwarden's keys is an error.
+   * @default [] */
+  readonly ownContextKeys?: readonly string[];
 }
 
 /** The stack's name for a stage: one stack per stage, so dev and prod can share an account. */
@@ -38,7 +43,15 @@ export const stackName = (stage: DeploymentSettings['stage']): string => (stage 
 export const createApp = (options: CreateAppOptions = {}): { app: App; stack: HookwardenStack; settings: DeploymentSettings } => {
   const app = new App(options.appProps);
   const { settings, problems } = readSettings((key) => app.node.tryGetContext(key), options.env, options.cwd);
-  const refused = [...problems, ...mistypedContextKeys(Object.keys(app.node.getAllContext())), ...stageProblems(settings)];
+  const ownKeys = options.ownContextKeys ?? [];
+  const refused = [
+    ...problems,
+    ...ownKeys
+      .filter((key) => (CONTEXT_KEYS as readonly string[]).includes(key))
+      .map((key) => `ownContextKeys: "${key}" is a key Hookwarden reads`),
+    ...mistypedContextKeys(Object.keys(app.node.getAllContext()), ownKeys),
+    ...stageProblems(settings),
+  ];
   if (refused.length > 0) throw new DeploymentRefused(settings.stage, refused);
   const stack = new HookwardenStack(app, stackName(settings.stage), {
     settings,

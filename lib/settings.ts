@@ -119,15 +119,19 @@ export const CONTEXT_KEYS = [
 /**
  * One problem per context key that is not one of {@link CONTEXT_KEYS} but is within two edits of one (or the same but
  * for letter case): `-c stgae=prod` would otherwise deploy the dev stage, and `-c corsOrigin=…` no CORS origins, in
- * silence. Other keys are left alone: CDK's own (`@aws-cdk/…`, `aws:cdk:…`) and an app's own.
+ * silence. Other keys are left alone: CDK's own (`@aws-cdk/…`, `aws:cdk:…`), an app's own far from every known key,
+ * and those in `ownKeys` (`createApp`'s `ownContextKeys`: an app's `stages` is not a typo of `stage`).
  */
-export const mistypedContextKeys = (keys: readonly string[]): string[] =>
+export const mistypedContextKeys = (keys: readonly string[], ownKeys: readonly string[] = []): string[] =>
   keys
-    .filter((key) => /^[A-Za-z][A-Za-z0-9]*$/.test(key) && !(CONTEXT_KEYS as readonly string[]).includes(key))
+    .filter((key) => /^[A-Za-z][A-Za-z0-9]*$/.test(key) && !(CONTEXT_KEYS as readonly string[]).includes(key) && !ownKeys.includes(key))
     .flatMap((key) => {
       const near = nearest(key, CONTEXT_KEYS);
       return editDistance(key, near) <= 2
-        ? [`context ${key}: unknown key, which cdk deploy would ignore; the nearest known key is "${near}"`]
+        ? [
+            `context ${key}: unknown key, which cdk deploy would ignore; the nearest known key is "${near}" ` +
+              "(an app's own key: pass it in createApp's ownContextKeys)",
+          ]
         : [];
     });
 

@@ -1,7 +1,7 @@
 import { TABLES } from '../stores/tables.js';
 import { editDistance, nearest } from './keys.js';
 import { SINGLE_SOURCE_VARIABLES } from './model.js';
-import type { Problems } from './rules.js';
+import { list, type Problems } from './rules.js';
 
 /**
  * The variables whose absence lets more in: mistyped (`WEBHOOK_ALLOWED_IP`, `WEBHOOK_RATE_LIMTI`, `HOOKWARDEN_CONFIGG`),
@@ -38,6 +38,7 @@ export const OTHER_VARIABLES = [
   'HOOKWARDEN_STREAM_POLL_MS',
   'HOOKWARDEN_STREAM_RATE_LIMIT',
   'HOOKWARDEN_STREAM_SETTLE_MS',
+  'HOOKWARDEN_UNRELATED_VARIABLES',
   ...TABLES.map((table) => table.tableNameEnv),
 ] as const;
 
@@ -67,16 +68,43 @@ const nearEnough = (name: string, known: string): boolean => {
   return Math.abs(name.length - known.length) <= limit && bagDistance(name, known) <= limit && editDistance(name, known) <= limit;
 };
 
+/** The variable that names set variables belonging to something else: near misses that are not typos. */
+export const UNRELATED = 'HOOKWARDEN_UNRELATED_VARIABLES';
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The names listed in {@link UNRELATED} (comma-separated, exact names), each checked: a name no variable can have is
+ * a problem, and so is one Hookwarden reads itself (`CORS_ORIGINS`), which is read whatever the list says.
+ */
+const unrelatedVariables = (problems: Problems, raw: string | undefined): ReadonlySet<string> => {
+  const names = new Set<string>();
+  for (const name of list(raw)) {
+    if (!VARIABLE_NAME.test(name)) problems.add(UNRELATED, `${JSON.stringify(name)} is not a variable name`);
+    else if ((GUARDED_VARIABLES as readonly string[]).includes(name) || (OTHER_VARIABLES as readonly string[]).includes(name)) {
+      problems.add(UNRELATED, `${name} is a variable Hookwarden reads, so it cannot be unrelated`);
+    } else names.add(name);
+  }
+  return names;
+};
+
 /**
  * One problem per set variable whose name is a near miss of a guarded one (or the same but for letter case) and
- * is neither a variable of Hookwarden's own nor one a source names in `secretEnv` (`WEBHOOK_SCHEMA`, one edit from
- * `WEBHOOK_SCHEME`, may hold a secret).
+ * is neither a variable of Hookwarden's own, nor one a source names in `secretEnv` (`WEBHOOK_SCHEMA`, one edit from
+ * `WEBHOOK_SCHEME`, may hold a secret), nor one {@link UNRELATED} lists (another app's `CORS_ORIGIN` in the same
+ * shell or function).
  */
 export const mistypedVariables = (problems: Problems, env: NodeJS.ProcessEnv, secretEnvs: readonly string[]): void => {
-  const known = new Set<string>([...GUARDED_VARIABLES, ...OTHER_VARIABLES, ...secretEnvs]);
+  const known = new Set<string>([...GUARDED_VARIABLES, ...OTHER_VARIABLES, ...secretEnvs, ...unrelatedVariables(problems, env[UNRELATED])]);
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '' || known.has(name)) continue;
     const near = GUARDED_VARIABLES.filter((guarded) => nearEnough(name, guarded));
-    if (near.length > 0) problems.add(name, `is not a variable Hookwarden reads, so it is ignored; did you mean ${nearest(name, near)}?`);
+    if (near.length > 0) {
+      problems.add(
+        name,
+        `is not a variable Hookwarden reads, so it is ignored; did you mean ${nearest(name, near)}? ` +
+          `If it belongs to another program, list it in ${UNRELATED}`,
+      );
+    }
   }
 };

@@ -30,7 +30,27 @@ describe('a mistyped variable, which would be ignored', () => {
   ])('%s is refused, naming %s', (name, value, meant) => {
     // Ignored, an allowlist or a limit was simply not applied, and the server started as if it had been.
     expect(problemsOf({ ...GOOD, [name]: value })).toEqual([
-      `${name}: is not a variable Hookwarden reads, so it is ignored; did you mean ${meant}?`,
+      `${name}: is not a variable Hookwarden reads, so it is ignored; did you mean ${meant}? ` +
+        'If it belongs to another program, list it in HOOKWARDEN_UNRELATED_VARIABLES',
+    ]);
+  });
+
+  it("is left alone once HOOKWARDEN_UNRELATED_VARIABLES names it as another program's, and only that one", () => {
+    // Another app's CORS_ORIGIN in the same shell: without a way to say so, npm start could not run beside it.
+    const env = { ...GOOD, CORS_ORIGIN: 'http://localhost:5173', HOOKWARDEN_UNRELATED_VARIABLES: ' CORS_ORIGIN , TRUSTED_PROXYS' };
+    expect(problemsOf(env)).toEqual([]);
+    expect(loadConfig(env, emptyDir()).corsOrigins).toEqual([]);
+    expect(problemsOf({ ...env, TRUSTED_PROXY: '10.0.0.1', cors_origin: 'x' }).map((p) => p.split(':')[0])).toEqual([
+      'TRUSTED_PROXY',
+      'cors_origin',
+    ]);
+  });
+
+  it('refuses an HOOKWARDEN_UNRELATED_VARIABLES entry that is no variable name, or one Hookwarden reads', () => {
+    expect(problemsOf({ ...GOOD, HOOKWARDEN_UNRELATED_VARIABLES: 'CORS_ORIGINS,CORS ORIGIN,WEBHOOK_SECRET' })).toEqual([
+      'HOOKWARDEN_UNRELATED_VARIABLES: CORS_ORIGINS is a variable Hookwarden reads, so it cannot be unrelated',
+      'HOOKWARDEN_UNRELATED_VARIABLES: "CORS ORIGIN" is not a variable name',
+      'HOOKWARDEN_UNRELATED_VARIABLES: WEBHOOK_SECRET is a variable Hookwarden reads, so it cannot be unrelated',
     ]);
   });
 

@@ -24,9 +24,19 @@ const workdir = (config?: unknown): string => {
 };
 
 /** The problems `cdk synth` would refuse with, from the app itself (in-process; nothing is bundled). */
-const refusal = (context: Record<string, unknown>, config?: unknown, env: NodeJS.ProcessEnv = {}): readonly string[] => {
+const refusal = (
+  context: Record<string, unknown>,
+  config?: unknown,
+  env: NodeJS.ProcessEnv = {},
+  ownContextKeys?: readonly string[],
+): readonly string[] => {
   try {
-    createApp({ appProps: { context: { ...NO_BUNDLING, ...context } }, env, cwd: workdir(config) });
+    createApp({
+      appProps: { context: { ...NO_BUNDLING, ...context } },
+      env,
+      cwd: workdir(config),
+      ...(ownContextKeys ? { ownContextKeys } : {}),
+    });
   } catch (error) {
     if (error instanceof DeploymentRefused) return error.problems;
     throw error;
@@ -274,13 +284,23 @@ describe('the production checklist', () => {
   });
 
   it('refuses a mistyped context key, which the deploy would ignore (-c stgae=prod deployed the dev stage)', () => {
+    const hint = " (an app's own key: pass it in createApp's ownContextKeys)";
     expect(refusal({ stgae: 'prod', corsOrigin: 'https://app.example.com', WafEnabled: 'false' })).toEqual([
-      'context stgae: unknown key, which cdk deploy would ignore; the nearest known key is "stage"',
-      'context corsOrigin: unknown key, which cdk deploy would ignore; the nearest known key is "corsOrigins"',
-      'context WafEnabled: unknown key, which cdk deploy would ignore; the nearest known key is "wafEnabled"',
+      `context stgae: unknown key, which cdk deploy would ignore; the nearest known key is "stage"${hint}`,
+      `context corsOrigin: unknown key, which cdk deploy would ignore; the nearest known key is "corsOrigins"${hint}`,
+      `context WafEnabled: unknown key, which cdk deploy would ignore; the nearest known key is "wafEnabled"${hint}`,
     ]);
     // CDK's own keys and an app's own, far from every key the deploy reads, are left alone.
     expect(refusal({ '@aws-cdk/core:newStyleStackSynthesis': true, 'aws:cdk:version-reporting': false, accountAlias: 'acme' })).toEqual([]);
+  });
+
+  it("leaves alone an app's own key named in ownContextKeys, and only that one", () => {
+    // A team's createApp whose own code reads `stages` could not deploy without a way to say so.
+    expect(refusal({ stages: 'dev,prod' }, undefined, {}, ['stages'])).toEqual([]);
+    expect(refusal({ stages: 'dev,prod', stgae: 'prod' }, undefined, {}, ['stages'])).toEqual([
+      expect.stringMatching(/^context stgae: unknown key/),
+    ]);
+    expect(refusal({}, undefined, {}, ['stage'])).toEqual(['ownContextKeys: "stage" is a key Hookwarden reads']);
   });
 
   it('deploys one default source with the scheme from WEBHOOK_SCHEME when there is no config file', () => {
