@@ -23,16 +23,16 @@ export const createHealthStore = (config: HookwardenConfig, options: DynamoDbCli
 export const createHealthHandler = (deps: Pick<PipelineDependencies, 'config' | 'telemetry' | 'store'>): HttpHandler => {
   const health = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     refuseHttpApiV2Event(event);
+    // The route, not the path: a custom domain's base path is in `path` only. The local server hands this function
+    // every path no other route takes, and an unknown one is 404 whatever the method.
+    const route = (event.resource ?? '').replace(/\/+$/, '');
+    if (route !== '/health' && route !== '/health/ready') throw new HttpError(404, 'not_found', 'Not found.');
     if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD') {
       throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, HEAD' } });
     }
-    const path = event.path.replace(/\/+$/, '');
-    if (path.endsWith('/health/ready')) {
-      await deps.store.ping();
-      return jsonResponse(200, { status: 'ready' });
-    }
-    if (path.endsWith('/health')) return jsonResponse(200, { status: 'ok' });
-    throw new HttpError(404, 'not_found', 'Not found.');
+    if (route === '/health') return jsonResponse(200, { status: 'ok' });
+    await deps.store.ping();
+    return jsonResponse(200, { status: 'ready' });
   };
   return middy(health).use(httpMiddlewares(deps)) as unknown as HttpHandler;
 };

@@ -164,6 +164,30 @@ describe("local server: its own errors use the pipeline's shape and security hea
     }
   });
 
+  it.each([
+    ['POST', '/webhook/default'],
+    ['PUT', '/webhooks'],
+    ['DELETE', '/x/health'],
+    ['GET', '/webhooks/default/health'],
+    ['GET', '/health/ready/x'],
+    ['OPTIONS', '/nothing'],
+  ])('%s %s, a path no route takes, is 404 whatever the method', async (method, path) => {
+    // A provider pointed at a mistyped URL got 405 "Only GET is accepted here", and GET then 404; /x/health answered 200.
+    const res = await fetch(`${h.url}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('allow')).toBeNull();
+    expect(await res.json()).toEqual(errorShape('not_found'));
+    for (const name of SECURITY_HEADERS) expect(res.headers.has(name), name).toBe(true);
+  });
+
+  it('answers the health routes, with or without a trailing slash, and 405 to another method on them', async () => {
+    for (const path of ['/health', '/health/', '/health/ready', '/health/ready/'])
+      expect((await fetch(`${h.url}${path}`)).status, path).toBe(200);
+    const post = await fetch(`${h.url}/health/ready`, { method: 'POST', body: '{}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
   it('stays healthy after all of it', async () => {
     expect((await fetch(`${h.url}/health`)).status).toBe(200);
   });
