@@ -6,12 +6,14 @@ import {
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestValidator,
+  ResponseType,
   RestApi,
   type Method,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SECURITY_HEADERS } from '../../core/middleware/security-headers/index.js';
 import { acknowledge } from '../nag.js';
 
 /** Props of {@link WebhookApi}. */
@@ -65,6 +67,35 @@ const HEALTH_IS_PUBLIC =
 
 const ACCOUNT_LOGGING_ROLE =
   "API Gateway's account-level CloudWatch role uses the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy, the documented (and only) way to enable access and execution logging; it grants log writes only.";
+
+/**
+ * API Gateway's own answers (a path or method no route has, WAF, stage throttling, a body over 10 MB, its own
+ * faults), in the functions' error shape and with their security headers: by default they are
+ * `{"message":"Missing Authentication Token"}` (a 403 for a mistyped URL) and the like, with no `nosniff` or HSTS.
+ * The body is a template with simple substitution only; `$context.error.messageString` is API Gateway's message as a
+ * JSON string. `status` undefined keeps the response type's own status.
+ */
+export const GATEWAY_ANSWERS: ReadonlyArray<{
+  readonly type: ResponseType;
+  readonly status?: string;
+  readonly code: string;
+  /** A JSON string literal, or `$context.error.messageString`. */
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}> = [
+  // No authorizer on this API: this type means only that no route has this path and method.
+  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: '404', code: 'not_found', message: '"Not found."' },
+  { type: ResponseType.WAF_FILTERED, status: '403', code: 'request_blocked', message: '"The request was blocked."' },
+  { type: ResponseType.THROTTLED, status: '429', code: 'rate_limited', message: '"Too many requests."', headers: { 'Retry-After': '1' } },
+  { type: ResponseType.REQUEST_TOO_LARGE, status: '413', code: 'payload_too_large', message: '"The body exceeds 10 MB."' },
+  { type: ResponseType.INTEGRATION_TIMEOUT, status: '504', code: 'gateway_timeout', message: '"The gateway timed out."' },
+  { type: ResponseType.DEFAULT_4XX, code: 'gateway_refused', message: '$context.error.messageString' },
+  { type: ResponseType.DEFAULT_5XX, code: 'gateway_error', message: '"The gateway could not complete the request."' },
+];
+
+/** A gateway answer's body template: `{"error":{code,message,requestId}}`, as the functions answer. */
+export const gatewayAnswerTemplate = (code: string, message: string): string =>
+  `{"error":{"code":"${code}","message":${message},"requestId":"$context.requestId"}}`;
 
 /**
  * The regional REST API: `POST /webhooks/{source}` (and its CORS preflight,
@@ -133,6 +164,17 @@ export class WebhookApi extends Construct {
     const live = healthResource.addMethod('GET', health, { requestValidator: validator });
     const ready = healthResource.addResource('ready').addMethod('GET', health, { requestValidator: validator });
     this.methods = [post, preflight, live, ready];
+    for (const answer of GATEWAY_ANSWERS) {
+      // A static header value is quoted ('nosniff') and cannot hold a quote, so the CSP ('none') is left out: a JSON
+      // body under nosniff runs nothing anyway.
+      const headers = Object.entries({ ...SECURITY_HEADERS, ...answer.headers }).filter(([, value]) => !value.includes("'"));
+      this.api.addGatewayResponse(answer.type.responseType, {
+        type: answer.type,
+        ...(answer.status ? { statusCode: answer.status } : {}),
+        responseHeaders: Object.fromEntries(headers.map(([name, value]) => [name, `'${value}'`])),
+        templates: { 'application/json': gatewayAnswerTemplate(answer.code, answer.message) },
+      });
+    }
 
     acknowledge(post, 'AwsSolutions-APIG4', PUBLIC_BY_DESIGN);
     acknowledge(post, 'AwsSolutions-COG4', PUBLIC_BY_DESIGN);

@@ -270,6 +270,50 @@ describe('the production stack', () => {
     });
   });
 
+  it("answers API Gateway's own refusals in the functions' error shape, with their security headers", () => {
+    // By default a mistyped URL got 403 {"message":"Missing Authentication Token"}, and WAF, throttling and oversize
+    // answers their own bodies, none with nosniff or HSTS: the README's "every error body" and "every response" were untrue.
+    const answers = new Map(
+      t
+        .ofType('AWS::ApiGateway::GatewayResponse')
+        .map(([, r]) => [
+          r.Properties.ResponseType as string,
+          r.Properties as { StatusCode?: string; ResponseParameters: Record<string, string>; ResponseTemplates: Record<string, string> },
+        ]),
+    );
+    const expected = {
+      MISSING_AUTHENTICATION_TOKEN: ['404', 'not_found'],
+      WAF_FILTERED: ['403', 'request_blocked'],
+      THROTTLED: ['429', 'rate_limited'],
+      REQUEST_TOO_LARGE: ['413', 'payload_too_large'],
+      INTEGRATION_TIMEOUT: ['504', 'gateway_timeout'],
+      DEFAULT_4XX: [undefined, 'gateway_refused'],
+      DEFAULT_5XX: [undefined, 'gateway_error'],
+    };
+    expect([...answers.keys()].sort()).toEqual(Object.keys(expected).sort());
+    for (const [type, [status, code]] of Object.entries(expected)) {
+      const answer = answers.get(type)!;
+      expect(answer.StatusCode, type).toBe(status);
+      // What API Gateway substitutes: the request id, and its own message as a JSON string (with a quote in it).
+      const body = answer.ResponseTemplates['application/json']!.replaceAll(
+        '$context.requestId',
+        'f1e2d3c4-0000-4000-8000-000000000000',
+      ).replaceAll('$context.error.messageString', JSON.stringify('Invalid "request" body'));
+      expect(JSON.parse(body), type).toEqual({
+        error: { code, message: expect.stringMatching(/^[A-Z]/), requestId: 'f1e2d3c4-0000-4000-8000-000000000000' },
+      });
+      expect(answer.ResponseParameters, type).toMatchObject({
+        'gatewayresponse.header.X-Content-Type-Options': "'nosniff'",
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+        'gatewayresponse.header.Strict-Transport-Security': "'max-age=31536000; includeSubDomains'",
+        'gatewayresponse.header.X-Frame-Options': "'DENY'",
+      });
+      // A static value is one quoted string: none may hold a quote of its own.
+      for (const value of Object.values(answer.ResponseParameters)) expect(value, type).toMatch(/^'[^']*'$/);
+    }
+    expect(answers.get('THROTTLED')!.ResponseParameters['gatewayresponse.header.Retry-After']).toBe("'1'");
+  });
+
   it('lets only the deployed stage invoke the functions, per method (no console test-invoke)', () => {
     const permissions = t
       .ofType('AWS::Lambda::Permission')
