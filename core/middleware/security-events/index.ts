@@ -1,5 +1,6 @@
 import { DuplicateDeliveryError, HttpError } from '../../errors.js';
 import { countMetric, METRIC, printableForLog, reportRejection, UNKNOWN_SOURCE, type Telemetry } from '../../telemetry.js';
+import { redactForLog, sensitiveValues } from '../../redaction.js';
 import { requestIdOf, stateOf, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link securityEvents}. */
@@ -12,7 +13,8 @@ export interface SecurityEventsOptions {
  * duplicate deliveries at info (a delivery a wrapped handler answered with
  * anything but 2xx is a warning, not counted as accepted), each rejection as a security event (code,
  * source, client IP, request id, reason), unexpected errors at error level with
- * their details (log only). Never logs a secret, signature or body.
+ * their details (log only, less the source's secrets, the signature and the body wherever they occur).
+ * Never logs a secret, signature or body.
  */
 export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware => {
   const { telemetry } = options;
@@ -62,7 +64,8 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
     telemetry.logger.error('webhook failed', {
       ...base,
       code: error instanceof HttpError ? error.code : 'internal_error',
-      error,
+      // What a wrapped handler threw may quote the secret, a signature or the body: those are left out.
+      error: redactForLog(error, sensitiveValues(state, request.event)),
     });
     if (error instanceof HttpError) countMetric(telemetry.metrics, METRIC.rejected, { source: base.source, code: error.code });
   };

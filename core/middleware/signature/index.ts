@@ -3,6 +3,7 @@ import { HttpError, type AuthenticationFailureCode } from '../../errors.js';
 import { secretsUnavailable, type SecretProvider, type SecretProviderFactory } from '../../secrets/index.js';
 import { refusalReason } from '../../schemes/index.js';
 import { decodeKey } from '../../secrets/keys.js';
+import { keyForms, rememberKeys } from '../../redaction.js';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
 import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
@@ -23,6 +24,8 @@ interface SourceKeys {
   readonly provider: SecretProvider;
   secrets?: readonly string[];
   keys: readonly Buffer[];
+  /** The secrets and keys in every form a log line must leave out (core/redaction.ts). */
+  forms: readonly string[];
   /** Keys of the loaded set that cannot be used. */
   unusable: number;
 }
@@ -47,7 +50,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
   const perSource = new Map<string, SourceKeys>();
   for (const [name, source] of options.sources) {
     if (!source.secret) throw new Error(`source "${name}" has no secret configured`);
-    perSource.set(name, { provider: options.secretProviders(source.secret), keys: [], unusable: 0 });
+    perSource.set(name, { provider: options.secretProviders(source.secret), keys: [], forms: [], unusable: 0 });
   }
 
   /** One unusable key: a security event naming its position (never its value), once per key set. */
@@ -70,7 +73,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     countMetric(options.telemetry.metrics, METRIC.secretKeyUnusable, {}, total);
   };
 
-  const keysFor = async (source: SourceConfig): Promise<readonly Buffer[]> => {
+  const keysFor = async (source: SourceConfig): Promise<SourceKeys> => {
     const entry = perSource.get(source.name) as SourceKeys;
     const secrets = await entry.provider.current();
     if (secrets !== entry.secrets) {
@@ -89,6 +92,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
           return [];
         }
       });
+      entry.forms = keyForms(secrets, entry.keys);
       entry.secrets = secrets;
       entry.unusable = unusable;
       publishUnusable();
@@ -96,13 +100,15 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     if (entry.keys.length === 0) {
       throw secretsUnavailable({ problem: "no usable key in the source's secrets" });
     }
-    return entry.keys;
+    return entry;
   };
 
   const signatureVerifierBefore = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     const source = state.source as SourceConfig;
-    const keys = await keysFor(source);
+    const { keys, forms } = await keysFor(source);
+    // A log line about this request (what a wrapped handler throws, say) leaves these out.
+    rememberKeys(state, forms);
     const headers = state.headers ?? new Map<string, string[]>();
     const result = source.scheme.verify({ headers, body: state.body ?? Buffer.alloc(0) }, keys, {
       nowSeconds: Math.floor(now() / 1000),

@@ -1,0 +1,138 @@
+import { createHmac } from 'node:crypto';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTelemetry, environmentSecretProviders, loadConfig, withHookwarden, type WebhookHandler } from '../../core/index.js';
+import { localContext } from '../../local/http-adapter.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { emptyDir } from '../helpers/harness.js';
+import { jsonLinesDuring } from '../helpers/json-lines.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import { standardWebhooksSender } from '../helpers/signed.js';
+
+const SECRET = TEST_SECRETS.standardWebhooks;
+const GITHUB_SECRET = TEST_SECRETS.github;
+const signed = standardWebhooksSender({ prefix: 'msg_throws', secret: SECRET });
+const BODY = JSON.stringify({ type: 'customer.created', data: { email: 'jane@example.com', card: '4242424242424242' } });
+
+/** A signed REST proxy event of `POST /webhooks/default`, its body base64-encoded as the deployed API passes it. */
+const event = (headers: Record<string, string>, body: string, base64 = true): APIGatewayProxyEvent =>
+  ({
+    httpMethod: 'POST',
+    path: '/webhooks/default',
+    resource: '/webhooks/{source}',
+    pathParameters: { source: 'default' },
+    headers: { 'Content-Type': 'application/json', ...headers },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    body: base64 ? Buffer.from(body).toString('base64') : body,
+    isBase64Encoded: base64,
+    requestContext: { requestId: `api-${headers['webhook-id'] ?? 'github'}`, identity: { sourceIp: '198.51.100.7' } },
+  }) as unknown as APIGatewayProxyEvent;
+
+/** What a team's handler may put in what it throws: what it was given, and the secret it can read itself. */
+interface Seen {
+  readonly event: APIGatewayProxyEvent;
+  readonly body: string;
+  readonly signature: string;
+  readonly secret: string;
+}
+
+/**
+ * A team's handler throws, and what it throws quotes the secret, the body or the signature (a message built from the
+ * payload, an HTTP client's error carrying the request it sent, a thrown string). Production answers a generic 500;
+ * the log line keeps the error (name, the rest of its message, its stack) but none of those values.
+ */
+describe('a wrapped handler that throws what it was given', () => {
+  let store: LocalStore;
+  beforeAll(async () => {
+    store = await startLocalStore();
+  });
+  afterAll(() => store?.close());
+
+  const wrap = (handler: WebhookHandler, env: Record<string, string>) =>
+    withHookwarden(handler, {
+      config: loadConfig({ NODE_ENV: 'production', ...env }, emptyDir()),
+      dynamoDb: store.client,
+      secretProviders: environmentSecretProviders,
+      telemetry: createTelemetry(),
+      rateLimiter: false,
+      controls: false,
+    });
+
+  const throwers: Array<[string, (seen: Seen) => unknown]> = [
+    ['the secret in its message', (s) => new Error(`could not verify with ${s.secret} downstream`)],
+    ['the secret without its whsec_ prefix', (s) => new Error(`key ${s.secret.replace(/^whsec_/, '')} refused`)],
+    ['the body in its message', (s) => new Error(`queue refused ${s.body}`)],
+    ['the base64 body of the event', (s) => new Error(`queue refused ${String(s.event.body)}`)],
+    ['the body JSON-escaped', (s) => new Error(`queue refused ${JSON.stringify({ payload: s.body })}`)],
+    ['the signature header', (s) => new Error(`forwarding with signature ${s.signature} failed`)],
+    ['a MAC alone', (s) => new Error(`mac ${s.signature.slice('v1,'.length)} mismatch`)],
+    ['the secret in its cause', (s) => new Error('downstream failed', { cause: new Error(`token ${s.secret}`) })],
+    ['the body in an attribute', (s) => Object.assign(new Error('HTTP 500 from downstream'), { request: { data: s.body } })],
+    ['the body as bytes in an attribute', (s) => Object.assign(new Error('HTTP 500 from downstream'), { payload: Buffer.from(s.body) })],
+    ['a thrown string', (s) => `failed: ${s.body} ${s.secret}`],
+    ['a thrown plain object', (s) => ({ message: `failed: ${s.signature}`, body: s.body })],
+  ];
+
+  it.each(throwers)('Standard Webhooks: %s', async (_name, thrown) => {
+    const d = signed({ body: BODY });
+    const seen: Seen = { event: event(d.headers, d.body), body: d.body, signature: d.headers['webhook-signature'], secret: SECRET };
+    const handler = wrap(
+      async () => {
+        throw thrown(seen);
+      },
+      { WEBHOOK_SECRET: SECRET },
+    );
+    let answer!: Awaited<ReturnType<typeof handler>>;
+    const lines = await jsonLinesDuring(async () => (answer = await handler(seen.event, localContext('webhook'))));
+    expect(answer.statusCode).toBe(500);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'internal_error', message: 'Internal server error.' } });
+    const failed = lines.find((line) => line.message === 'webhook failed');
+    expect(failed).toBeDefined();
+    // Bytes are logged as their length; text as it was, less the values left out.
+    expect(JSON.stringify(failed)).toMatch(/\[redacted\]|\[\d+ bytes\]/);
+    const text = JSON.stringify(lines);
+    for (const value of [
+      SECRET,
+      SECRET.replace(/^whsec_/, ''),
+      seen.signature,
+      seen.signature.slice(3),
+      String(seen.event.body),
+      '4242424242424242',
+    ])
+      expect(text).not.toContain(value);
+  });
+
+  it('keeps the rest of the error: its name, the words around a value left out, its stack', async () => {
+    const d = signed({ body: BODY });
+    const handler = wrap(
+      async () => {
+        throw new TypeError(`queue refused ${d.body} (quota)`);
+      },
+      { WEBHOOK_SECRET: SECRET },
+    );
+    const lines = await jsonLinesDuring(() => handler(event(d.headers, d.body, false), localContext('webhook')));
+    const error = lines.find((line) => line.message === 'webhook failed')?.error as Record<string, string>;
+    expect(error).toMatchObject({ name: 'TypeError', message: 'queue refused [redacted] (quota)' });
+    expect(error.stack).toContain('TypeError: queue refused [redacted] (quota)\n');
+    expect(error.stack).toContain('wrapped-handler-errors.test.ts');
+  });
+
+  it('GitHub: the secret as configured and the hex MAC of X-Hub-Signature-256', async () => {
+    const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 });
+    const mac = createHmac('sha256', GITHUB_SECRET).update(body).digest('hex');
+    const headers = { 'X-Hub-Signature-256': `sha256=${mac}`, 'X-GitHub-Event': 'ping', 'X-GitHub-Delivery': 'd-throws-1' };
+    const handler = wrap(
+      async () => {
+        throw new Error(`secret "${GITHUB_SECRET}" gave ${mac} for ${body}`);
+      },
+      { WEBHOOK_SCHEME: 'github', WEBHOOK_SECRET: GITHUB_SECRET },
+    );
+    const lines = await jsonLinesDuring(() => handler(event(headers, body), localContext('webhook')));
+    expect(lines.find((line) => line.message === 'webhook failed')).toBeDefined();
+    const text = JSON.stringify(lines);
+    for (const value of [GITHUB_SECRET, mac, 'logically awesome']) expect(text).not.toContain(value);
+  });
+});
