@@ -105,12 +105,17 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
 
   const signatureVerifierBefore = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
-    const source = state.source as SourceConfig;
+    const source = state.source;
+    if (!source) throw new Error('signatureVerifier needs webhookRoute before it');
+    // Without the bytes sent, the check would run over an empty body: every delivery refused, for the wrong reason,
+    // and a MAC over an empty body taken for one over whatever the event carries.
+    const body = state.body;
+    if (!body) throw new Error('signatureVerifier needs rawBody before it');
     const { keys, forms } = await keysFor(source);
     // A log line about this request (what a wrapped handler throws, say) leaves these out.
     rememberKeys(state, forms);
     const headers = state.headers ?? new Map<string, string[]>();
-    const result = source.scheme.verify({ headers, body: state.body ?? Buffer.alloc(0) }, keys, {
+    const result = source.scheme.verify({ headers, body }, keys, {
       nowSeconds: Math.floor(now() / 1000),
       maxAgeSeconds: source.maxAgeSeconds,
     });

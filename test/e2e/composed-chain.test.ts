@@ -1,0 +1,110 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTelemetry,
+  DynamoDbDeliveryStore,
+  environmentSecretProviders,
+  httpMiddlewares,
+  loadConfig,
+  rawBody,
+  replayGuard,
+  signatureVerifier,
+  webhookRoute,
+  type HttpHandler,
+  type HttpMiddleware,
+  type PipelineDependencies,
+  type WebhookHandler,
+} from '../../core/index.js';
+import { localContext } from '../../local/http-adapter.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { emptyDir } from '../helpers/harness.js';
+import { jsonLinesDuring } from '../helpers/json-lines.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
+import { standardWebhooksSender, type SignedDelivery } from '../helpers/signed.js';
+
+const SECRET = TEST_SECRETS.standardWebhooks;
+const signed = standardWebhooksSender({ prefix: 'msg_chain', secret: SECRET });
+
+/** The REST proxy event API Gateway hands over for `d`, with `body` in place of the signed one when given. */
+const event = (d: SignedDelivery, body = d.body): APIGatewayProxyEvent =>
+  ({
+    httpMethod: 'POST',
+    path: '/webhooks/default',
+    resource: '/webhooks/{source}',
+    pathParameters: { source: 'default' },
+    headers: { 'Content-Type': 'application/json', ...d.headers },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: { requestId: `api-${d.id}`, identity: { sourceIp: '198.51.100.7' } },
+  }) as unknown as APIGatewayProxyEvent;
+
+/**
+ * A team composes Hookwarden's middlewares into a Middy chain of its own (README, "Wrap your own handler"). A chain
+ * that leaves out a check another one needs fails every request (500, the log naming what is missing); it never
+ * lets one through unchecked.
+ */
+describe('a chain of Hookwarden middlewares composed by hand', () => {
+  let store: LocalStore;
+  let deps: PipelineDependencies;
+  const ran: string[] = [];
+  const handler: WebhookHandler = async (e) => {
+    ran.push(String(e.body));
+    return { statusCode: 202, body: '' };
+  };
+  const chain = (...middlewares: HttpMiddleware[]): HttpHandler =>
+    middy(handler as never, { timeoutEarlyInMillis: 0 })
+      .use(httpMiddlewares(deps))
+      .use(middlewares) as unknown as HttpHandler;
+  const call = async (h: HttpHandler, e: APIGatewayProxyEvent): Promise<{ answer: APIGatewayProxyResult; logged: string }> => {
+    let answer!: APIGatewayProxyResult;
+    const lines = await jsonLinesDuring(async () => (answer = await h(e, localContext('webhook'))));
+    return { answer, logged: JSON.stringify(lines.filter((line) => line.message === 'webhook failed')) };
+  };
+
+  beforeAll(async () => {
+    store = await startLocalStore();
+    const config = loadConfig({ WEBHOOK_SECRET: SECRET, NODE_ENV: 'production' }, emptyDir());
+    deps = {
+      config,
+      store: new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }),
+      telemetry: createTelemetry(),
+      secretProviders: environmentSecretProviders,
+      rateLimiter: false,
+    };
+  });
+  afterAll(() => store?.close());
+
+  const sources = () => deps.config.sources;
+  const verifier = () => signatureVerifier({ sources: sources(), secretProviders: environmentSecretProviders });
+  const guard = () => replayGuard({ store: deps.store, rateLimiter: false });
+
+  it('without rawBody: refused with 500, never checked over an empty body (a MAC over "" let any body through)', async () => {
+    // A delivery the provider really sent with an empty body: its signature covers the id, the time and "".
+    const empty = signed({ body: '' });
+    const { answer, logged } = await call(
+      chain(webhookRoute({ sources: sources() }), verifier(), guard()),
+      event(empty, '{"forged":true}'),
+    );
+    expect(answer.statusCode).toBe(500);
+    expect(logged).toContain('signatureVerifier needs rawBody before it');
+    expect(ran).not.toContain('{"forged":true}');
+  });
+
+  it('without webhookRoute: refused with 500, the log naming it', async () => {
+    const { answer, logged } = await call(chain(rawBody(), verifier(), guard()), event(signed()));
+    expect(answer.statusCode).toBe(500);
+    expect(logged).toContain('signatureVerifier needs webhookRoute before it');
+  });
+
+  it('with every check it needs: the delivery is processed', async () => {
+    const d = signed();
+    const { answer } = await call(chain(webhookRoute({ sources: sources() }), rawBody(), verifier(), guard()), event(d));
+    expect(answer.statusCode).toBe(202);
+    expect(ran).toContain(d.body);
+  });
+});
