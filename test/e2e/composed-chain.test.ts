@@ -101,6 +101,43 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
     expect(logged).toContain('signatureVerifier needs webhookRoute before it');
   });
 
+  /** A team's own body parser, as `@middy/http-json-body-parser` does it: `event.body` becomes the parsed JSON. */
+  const jsonBodyParser = (): HttpMiddleware => ({
+    before: async (request) => {
+      request.event.body = JSON.parse(String(request.event.body)) as never;
+    },
+  });
+
+  it('a JSON body parser before them: refused with 500, the log naming the cause (it was a TypeError from Buffer)', async () => {
+    const d = signed();
+    const parsedFirst = middy(handler as never, { timeoutEarlyInMillis: 0 })
+      .use(jsonBodyParser())
+      .use(httpMiddlewares(deps))
+      .use([webhookRoute({ sources: sources() }), rawBody(), verifier(), guard()]) as unknown as HttpHandler;
+    const { answer, logged } = await call(parsedFirst, event(d));
+    expect(answer.statusCode).toBe(500);
+    expect(logged).toContain('rawBody: event.body is an object, not the text API Gateway sends');
+    expect(ran).not.toContain('[object Object]');
+  });
+
+  it('a JSON body parser after them: the handler gets the parsed body, the verified bytes in context.hookwarden.body', async () => {
+    const d = signed();
+    let seen: unknown;
+    const parsedAfter = middy(
+      async (e: APIGatewayProxyEvent, context: Parameters<WebhookHandler>[1]) => {
+        seen = { parsed: e.body, bytes: context.hookwarden.body?.toString('utf8') };
+        return { statusCode: 202, body: '' };
+      },
+      { timeoutEarlyInMillis: 0 },
+    )
+      .use(httpMiddlewares(deps))
+      .use([webhookRoute({ sources: sources() }), rawBody(), verifier(), guard()])
+      .use(jsonBodyParser()) as unknown as HttpHandler;
+    const { answer } = await call(parsedAfter, event(d));
+    expect(answer.statusCode).toBe(202);
+    expect(seen).toEqual({ parsed: JSON.parse(d.body), bytes: d.body });
+  });
+
   it('with every check it needs: the delivery is processed', async () => {
     const d = signed();
     const { answer } = await call(chain(webhookRoute({ sources: sources() }), rawBody(), verifier(), guard()), event(d));

@@ -14,14 +14,17 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**
  * Recovers the raw body bytes exactly as sent (`isBase64Encoded` honoured) and
- * enforces the source's size limit: 413 `payload_too_large`.
+ * enforces the source's size limit: 413 `payload_too_large`. A body another
+ * middleware already parsed (an object, not text) fails the request (500), the log naming the cause.
  */
 export const rawBody = (opts: RawBodyOptions = {}): HttpMiddleware => {
   const { defaultMaxBytes } = withDefaults(defaults, opts);
   const rawBodyBefore = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     const limit = (state.source as SourceConfig | undefined)?.maxBodyBytes ?? defaultMaxBytes;
-    const text = request.event.body ?? '';
+    const sent: unknown = request.event.body;
+    if (sent !== null && sent !== undefined && typeof sent !== 'string') throw replacedBody(sent);
+    const text = sent ?? '';
     // Refuse before decoding: UTF-8 needs at least one byte per UTF-16 unit; base64 yields 3 bytes per 4 chars.
     const leastBytes = request.event.isBase64Encoded ? Math.floor((text.length * 3) / 4) - 2 : text.length;
     if (leastBytes > limit) throw tooLarge(limit);
@@ -37,6 +40,14 @@ export const rawBody = (opts: RawBodyOptions = {}): HttpMiddleware => {
   };
   return { before: rawBodyBefore };
 };
+
+/** A body that is no longer the text API Gateway sent: the signature could not be checked over the bytes sent. */
+const replacedBody = (body: unknown): Error =>
+  new Error(
+    `rawBody: event.body is ${Array.isArray(body) ? 'an array' : typeof body === 'object' ? 'an object' : `a ${typeof body}`}, not the text API Gateway sends: ` +
+      "a middleware that runs before Hookwarden's (a JSON body parser, say) replaced it. Use Hookwarden's middlewares first and read " +
+      'the verified bytes from context.hookwarden.body',
+  );
 
 const tooLarge = (limit: number): HttpError =>
   new HttpError(413, 'payload_too_large', `The body exceeds ${limit} bytes.`, { details: { limitBytes: limit } });
