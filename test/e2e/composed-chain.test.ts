@@ -15,6 +15,7 @@ import {
   type HttpMiddleware,
   type PipelineDependencies,
   type WebhookHandler,
+  withHookwarden,
 } from '../../core/index.js';
 import { localContext } from '../../local/http-adapter.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
@@ -143,5 +144,25 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
     const { answer } = await call(chain(webhookRoute({ sources: sources() }), rawBody(), verifier(), guard()), event(d));
     expect(answer.statusCode).toBe(202);
     expect(ran).toContain(d.body);
+  });
+
+  it('a handler wrapped twice: 500 naming the mistake, the record given back (it was 409 delivery_in_progress to every delivery)', async () => {
+    const options = {
+      config: deps.config,
+      store: deps.store,
+      secretProviders: environmentSecretProviders,
+      rateLimiter: false,
+      controls: false,
+    } as const;
+    const twice = withHookwarden(withHookwarden(handler, options), options);
+    const d = signed();
+    const { answer, logged } = await call(twice, event(d));
+    expect(answer.statusCode).toBe(500);
+    expect(logged).toContain('Hookwarden runs twice on it');
+    expect(ran).not.toContain(d.body);
+    expect(await deps.store.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
+    // Wrapped once, the provider's retry is processed.
+    expect((await call(withHookwarden(handler, options), event(d))).answer.statusCode).toBe(202);
+    expect(ran.filter((body) => body === d.body)).toHaveLength(1);
   });
 });

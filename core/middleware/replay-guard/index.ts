@@ -65,6 +65,12 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     const source = state.source as SourceConfig;
     const delivery = state.delivery;
     if (!delivery) throw new Error('replayGuard needs signatureVerifier before it');
+    // A second Hookwarden around the same request (a wrapped handler wrapped again) would find the record the first
+    // holds and answer 409 to every delivery, for ever: say what is wrong instead.
+    if (state.claim)
+      throw new Error(
+        'replayGuard: this request already holds its delivery record: Hookwarden runs twice on it (a handler wrapped by withHookwarden, or by a chain with webhookMiddlewares, is wrapped again); wrap it once',
+      );
     const nowMs = now();
     const nowSeconds = Math.floor(nowMs / 1000);
     const headers: Record<string, string> = {};
@@ -131,7 +137,8 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
       );
       throw new StoreUnavailableError(new Error("the request's deadline passed as its delivery was claimed; the claim was given back"));
     }
-    state.claim = { token: result.token, deliveryId: delivery.deliveryId };
+    // In `store` mode the delivery is stored, not held: nothing is released or completed for it.
+    if (mode === 'process') state.claim = { token: result.token, deliveryId: delivery.deliveryId };
   };
 
   /** Removes the record this invocation holds (the handler threw or refused the delivery), so the provider's retry is processed. */
