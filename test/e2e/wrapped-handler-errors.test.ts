@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTelemetry, environmentSecretProviders, loadConfig, withHookwarden, type WebhookHandler } from '../../core/index.js';
+import {
+  createTelemetry,
+  DynamoDbDeliveryStore,
+  environmentSecretProviders,
+  loadConfig,
+  withHookwarden,
+  type WebhookHandler,
+} from '../../core/index.js';
 import { localContext } from '../../local/http-adapter.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
@@ -134,5 +141,57 @@ describe('a wrapped handler that throws what it was given', () => {
     expect(lines.find((line) => line.message === 'webhook failed')).toBeDefined();
     const text = JSON.stringify(lines);
     for (const value of [GITHUB_SECRET, mac, 'logically awesome']) expect(text).not.toContain(value);
+  });
+});
+
+/**
+ * A team's handler that answers something API Gateway cannot send (it forgot the `return`, returned its body, or an
+ * object of its own): a 500 of Hookwarden's (security headers, request id), a log line saying what came back, and the
+ * record given back so that the provider's retry reaches the handler again. It was a bare 502 from API Gateway
+ * (undefined, an object without statusCode), or a TypeError whose message quoted the string.
+ */
+describe('a wrapped handler that answers no proxy result', () => {
+  let store: LocalStore;
+  beforeAll(async () => {
+    store = await startLocalStore();
+  });
+  afterAll(() => store?.close());
+
+  it.each([
+    ['undefined', undefined, 'undefined'],
+    ['null', null, 'null'],
+    ['its body as a string', 'BODY', 'a string'],
+    ['an object of its own', { ok: true, accepted: 1 }, 'an object without statusCode'],
+    ['an array', [202], 'an array'],
+  ])('%s: 500 with the request id, the log naming it, the record given back', async (_name, returned, kind) => {
+    const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
+    const handler = withHookwarden(
+      async (_event, context) => (returned === 'BODY' ? context.hookwarden.body?.toString() : returned) as never,
+      {
+        config,
+        dynamoDb: store.client,
+        secretProviders: environmentSecretProviders,
+        telemetry: createTelemetry(),
+        rateLimiter: false,
+        controls: false,
+      },
+    );
+    const d = signed({ body: BODY });
+    let answer!: Awaited<ReturnType<typeof handler>>;
+    const lines = await jsonLinesDuring(async () => (answer = await handler(event(d.headers, d.body), localContext('webhook'))));
+    expect(answer?.statusCode).toBe(500);
+    expect(answer.headers).toMatchObject({ 'X-Content-Type-Options': 'nosniff', Vary: 'Origin' });
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'internal_error', requestId: `api-${d.id}` } });
+    const failed = lines.find((line) => line.message === 'webhook failed');
+    expect((failed?.error as { message?: string } | undefined)?.message).toBe(
+      `the handler answered ${kind}, not an API Gateway proxy result ({ statusCode, body })`,
+    );
+    expect(JSON.stringify(lines)).not.toContain('4242424242424242');
+    const record = await new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }).get(
+      'default',
+      d.id,
+      Math.floor(Date.now() / 1000),
+    );
+    expect(record).toBeUndefined();
   });
 });

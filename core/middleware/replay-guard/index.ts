@@ -165,6 +165,12 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
   const replayGuardAfter = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     if (mode !== 'process' || !state.claim || !state.source) return;
+    // An answer API Gateway cannot send (none, a string, an object without statusCode) left the sender a bare 502, no
+    // headers or request id, or failed later with a TypeError quoting it: it is the handler's error, and the record is
+    // given back as for any other (onError).
+    const answer: unknown = request.response;
+    if (!isProxyResult(answer))
+      throw new Error(`the handler answered ${answerKind(answer)}, not an API Gateway proxy result ({ statusCode, body })`);
     const status = request.response?.statusCode;
     // A handler that answers anything but 2xx has not taken the delivery (the provider retries it): its retry must reach the
     // handler again, not be told 200 duplicate.
@@ -187,6 +193,20 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
   };
 
   return { before: replayGuardBefore, after: replayGuardAfter, onError: replayGuardOnError };
+};
+
+/** Whether an answer is one API Gateway can send: an object with a statusCode. */
+const isProxyResult = (answer: unknown): boolean => {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return false;
+  const status = (answer as { statusCode?: unknown }).statusCode;
+  return status !== undefined && status !== null;
+};
+
+/** What a handler answered instead of a proxy result, without its content (it may quote the body). */
+const answerKind = (answer: unknown): string => {
+  if (answer === null || answer === undefined) return String(answer);
+  if (Array.isArray(answer)) return 'an array';
+  return typeof answer === 'object' ? 'an object without statusCode' : `a ${typeof answer}`;
 };
 
 /** The limits that apply to a delivery of this source from this client, with their keys. */
