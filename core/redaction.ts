@@ -80,33 +80,46 @@ export const redactForLog = (value: unknown, sensitive: readonly string[]): unkn
     return out;
   };
   const seen = new WeakSet<object>();
+  // A getter that throws, or a Proxy: what was thrown is logged whatever it is made of, never fails the log line.
+  const read = (from: object, key: string): unknown => {
+    try {
+      return (from as Record<string, unknown>)[key];
+    } catch {
+      return '[unreadable]';
+    }
+  };
   const copy = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return text(v);
     if (v === null || typeof v !== 'object') return v;
     if (ArrayBuffer.isView(v)) return `[${v.byteLength} bytes]`;
     if (seen.has(v) || depth > MAX_DEPTH) return '[…]';
     seen.add(v);
-    if (Array.isArray(v)) return v.map((item) => copy(item, depth + 1));
-    const source = v as Record<string, unknown>;
+    let keys: string[];
+    try {
+      if (Array.isArray(v)) return v.map((item) => copy(item, depth + 1));
+      keys = Object.keys(v);
+    } catch {
+      return '[unreadable]';
+    }
     let out: Record<string, unknown>;
     if (v instanceof Error) {
-      const error = new Error(text(String(v.message)));
+      const error = new Error(text(String(read(v, 'message'))));
       // Own properties, so the logger reads them as it would the original's.
-      Object.defineProperty(error, 'name', { value: v.name, configurable: true, writable: true });
-      Object.defineProperty(error, 'stack', {
-        value: typeof v.stack === 'string' ? text(v.stack) : v.stack,
-        configurable: true,
-        writable: true,
-      });
-      if (v.cause !== undefined)
-        Object.defineProperty(error, 'cause', { value: copy(v.cause, depth + 1), configurable: true, writable: true });
+      const own = (key: string, value: unknown): void => {
+        Object.defineProperty(error, key, { value, configurable: true, writable: true });
+      };
+      own('name', text(String(read(v, 'name'))));
+      const stack = read(v, 'stack');
+      own('stack', typeof stack === 'string' ? text(stack) : stack);
+      const cause = read(v, 'cause');
+      if (cause !== undefined) own('cause', copy(cause, depth + 1));
       out = error as unknown as Record<string, unknown>;
     } else {
       out = {};
     }
-    for (const key of Object.keys(source)) {
+    for (const key of keys) {
       if (v instanceof Error && (key === 'message' || key === 'stack' || key === 'cause' || key === 'name')) continue;
-      out[key] = copy(source[key], depth + 1);
+      out[key] = copy(read(v, key), depth + 1);
     }
     return out;
   };

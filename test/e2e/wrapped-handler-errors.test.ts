@@ -127,6 +127,30 @@ describe('a wrapped handler that throws what it was given', () => {
     expect(error.stack).toContain('wrapped-handler-errors.test.ts');
   });
 
+  it('an error with an attribute whose getter throws is still logged (it was the log line that threw, a bare 502)', async () => {
+    const d = signed({ body: BODY });
+    const handler = wrap(
+      async () => {
+        const error = new Error(`refused ${SECRET}`);
+        Object.defineProperty(error, 'response', {
+          enumerable: true,
+          get: () => {
+            throw new Error('socket hang up');
+          },
+        });
+        throw error;
+      },
+      { WEBHOOK_SECRET: SECRET },
+    );
+    let answer!: Awaited<ReturnType<typeof handler>>;
+    const lines = await jsonLinesDuring(async () => (answer = await handler(event(d.headers, d.body), localContext('webhook'))));
+    expect(answer.statusCode).toBe(500);
+    expect(lines.find((line) => line.message === 'webhook failed')?.error).toMatchObject({
+      message: 'refused [redacted]',
+      response: '[unreadable]',
+    });
+  });
+
   it('GitHub: the secret as configured and the hex MAC of X-Hub-Signature-256', async () => {
     const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 });
     const mac = createHmac('sha256', GITHUB_SECRET).update(body).digest('hex');
