@@ -23,6 +23,8 @@ export {
   withHookwarden,
   type HttpHandler,
   type PipelineDependencies,
+  type VerifiedWebhookContext,
+  type VerifiedWebhookState,
   type WebhookHandler,
   type WithHookwardenOptions,
 } from './pipeline.js';

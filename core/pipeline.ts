@@ -13,7 +13,7 @@ import { replayGuard, type ReplayGuardOptions } from './middleware/replay-guard/
 import { securityEvents } from './middleware/security-events/index.js';
 import { securityHeaders } from './middleware/security-headers/index.js';
 import { signatureVerifier } from './middleware/signature/index.js';
-import type { HttpMiddleware, WebhookContext } from './middleware/types.js';
+import type { HttpMiddleware, WebhookContext, WebhookState } from './middleware/types.js';
 import { webhookRoute } from './middleware/webhook-route/index.js';
 import { bypassMonitor } from './middleware/bypass-monitor/index.js';
 import { containment } from './middleware/containment/index.js';
@@ -50,8 +50,20 @@ export interface PipelineDependencies {
 /** A Lambda handler for API Gateway REST proxy events. */
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/**
+ * What a handler wrapped by {@link withHookwarden} can count on: every check has run and set its part, so `source`,
+ * `headers`, `client`, `body`, `delivery` and `receivedAt` are there (no `!` needed).
+ */
+export type VerifiedWebhookState = WebhookState &
+  Required<Pick<WebhookState, 'source' | 'headers' | 'client' | 'body' | 'delivery' | 'receivedAt'>>;
+
+/** The Lambda context a wrapped handler receives. */
+export interface VerifiedWebhookContext extends Context {
+  hookwarden: VerifiedWebhookState;
+}
+
 /** A handler wrapped by Hookwarden: it runs only for authentic, fresh, first-seen deliveries. */
-export type WebhookHandler = (event: APIGatewayProxyEvent, context: WebhookContext) => Promise<APIGatewayProxyResult>;
+export type WebhookHandler = (event: APIGatewayProxyEvent, context: VerifiedWebhookContext) => Promise<APIGatewayProxyResult>;
 
 const FALLBACK_BODY = JSON.stringify({ error: { code: 'internal_error', message: 'Internal server error.' } });
 

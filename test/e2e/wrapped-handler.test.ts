@@ -7,6 +7,7 @@ import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
+const GUARANTEED = ['source', 'headers', 'client', 'body', 'delivery', 'receivedAt'] as const;
 const signed = standardWebhooksSender({ prefix: 'msg_wrap' });
 
 describe('a team handler wrapped with withHookwarden', () => {
@@ -16,6 +17,8 @@ describe('a team handler wrapped with withHookwarden', () => {
   const slow = new Map<string, Promise<void>>();
   const answerNext = new Map<string, number>();
   let wrapped!: HttpHandler;
+  /** Per delivery, the fields the handler's type promises that were not set. */
+  const seen = new Map<string, string[]>();
 
   beforeAll(async () => {
     h = await startHarness(
@@ -23,14 +26,19 @@ describe('a team handler wrapped with withHookwarden', () => {
       {
         webhookHandler: (deps) =>
           (wrapped = withHookwarden(async (_event, context) => {
-            const id = context.hookwarden.delivery?.deliveryId as string;
+            // Typed as set (VerifiedWebhookContext): no `?.`, no `!`. Checked at run time in the first test.
+            const id = context.hookwarden.delivery.deliveryId;
+            seen.set(
+              id,
+              GUARANTEED.filter((key) => context.hookwarden[key] === undefined),
+            );
             await slow.get(id);
             if (failNext.delete(id)) throw new Error('downstream queue refused the message');
             const status = answerNext.get(id);
             answerNext.delete(id);
             if (status !== undefined) return { statusCode: status, body: JSON.stringify({ retry: 'later' }) };
             processed.push(id);
-            return { statusCode: 202, body: JSON.stringify({ processed: id, bytes: context.hookwarden.body?.length }) };
+            return { statusCode: 202, body: JSON.stringify({ processed: id, bytes: context.hookwarden.body.length }) };
           }, deps)),
         containment: true,
       },
@@ -43,6 +51,7 @@ describe('a team handler wrapped with withHookwarden', () => {
     const first = await h.post('/webhooks/default', d.body, d.headers);
     expect(first.status).toBe(202);
     expect(await first.json()).toEqual({ processed: d.id, bytes: Buffer.byteLength(d.body) });
+    expect(seen.get(d.id)).toEqual([]);
     const copy = await h.post('/webhooks/default', d.body, d.headers);
     expect(copy.status).toBe(200);
     expect(await copy.json()).toEqual({ status: 'duplicate', id: d.id });
