@@ -132,8 +132,8 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .configureOutput({
       writeOut: output.write,
       writeErr: output.writeError,
-      // One voice for every usage error, commander's and ours.
-      outputError: (text, write) => write(text.replace(/^error: /, 'hookwarden: ')),
+      // One voice for every usage error, commander's and ours. Commander quotes the argument it refused as typed: escaped.
+      outputError: (text, write) => write(terminalSafe(text.replace(/^error: /, 'hookwarden: '), { layout: true })),
     })
     .showHelpAfterError(HINT)
     .addHelpText('after', FOOTER);
@@ -246,7 +246,8 @@ export const run = async (argv: readonly string[], context: CliContext = cliCont
   } catch (error) {
     // Commander has printed its message already; exit code 0 is --help, help or --version.
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    output.error(`hookwarden: ${(error as Error).message}`);
+    // Messages quote arguments, paths and answers as they came; line feeds kept for multi-line ones (configuration problems).
+    output.error(terminalSafe(`hookwarden: ${(error as Error).message}`, { layout: true }));
     if (error instanceof UsageError) {
       output.error(HINT);
       return 2;

@@ -101,3 +101,20 @@ describe('deliveries print what came from a request without letting it drive the
     });
   });
 });
+
+describe('error messages quote what was typed without letting it drive the terminal', () => {
+  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
+  const CLEAR = '\u001b[2J\u001b]0;pwned\u0007';
+
+  // Commander's own refusal, a UsageError of a command, and a system error naming a path.
+  it.each([[['sign', 'default', '--timestamp', `1${CLEAR}`]], [['sign', `x${CLEAR}`]], [['sign', 'default', '--file', `no-such${CLEAR}`]]])(
+    '%j',
+    async (args) => {
+      const r = await cli(args, env);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('\\x1b[2J\\x1b]0;pwned\\x07');
+      expect(r.stderr.replaceAll('\n', '')).not.toMatch(RAW_CONTROL);
+    },
+  );
+});
