@@ -30,6 +30,9 @@ const baseUrl = (value: string): string => {
     throw new InvalidArgumentError('Expected an http(s) URL such as http://127.0.0.1:3000.');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('Expected an http or https URL.');
+  // `/webhooks/<source>` would land inside the query or fragment and the POST go to the base's own path.
+  if (/[?#]/.test(value))
+    throw new InvalidArgumentError('Expected a base URL without ?query or #fragment: /webhooks/<source> is appended to it.');
   // `<base>/webhooks/<source>` is appended: a trailing slash would double it.
   return value.replace(/\/+$/, '');
 };

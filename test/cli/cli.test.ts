@@ -73,6 +73,13 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['sign', 'default', '--secret-env', 'UNSET_VAR'], {}, /--secret-env UNSET_VAR: the variable is not set/],
     [['sign', 'default', '--secret-env', 'BAD'], { BAD: 'plain-text' }, /--secret-env BAD: secret #1 is not a Standard Webhooks secret/],
     [['send', 'default', '--url', 'ftp://x'], SW, /--url <base>' argument 'ftp:\/\/x' is invalid/],
+    // Appended to, `/webhooks/default` would be part of the query or fragment, and the POST go to `/`.
+    [
+      ['send', 'default', '--url', 'http://127.0.0.1:9?x=1'],
+      SW,
+      /argument 'http:\/\/127.0.0.1:9\?x=1' is invalid. Expected a base URL without \?query/,
+    ],
+    [['sign', 'default', '--curl', '--url', 'http://127.0.0.1:9/#top'], SW, /Expected a base URL without \?query or #fragment/],
     [['send', 'default', '-H', 'no colon'], SW, /--header <name:value>' argument 'no colon' is invalid/],
     // A header value cannot carry CR, LF or other controls, nor a character fetch cannot send: refused before signing, not
     // printed as an extra header line by sign, nor turned into a TypeError (exit 1) by send.
