@@ -111,9 +111,15 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
     });
     text = await response.text();
   } catch (error) {
-    const cause = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+    const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
+    const why = cause?.message ?? (error as Error).message;
+    // A server answers 413 to a body over its limit without reading it, and closes the connection while fetch still writes.
+    if (body.length > source.maxBodyBytes && (cause?.code === 'EPIPE' || cause?.code === 'ECONNRESET'))
+      throw new CommandFailed(
+        `the server at ${url} closed the connection while the body was being sent (${why}): the body is ${body.length} bytes, more than source "${sourceName}" accepts (maxBodyBytes ${source.maxBodyBytes}), and a server refuses such a body (413 payload_too_large) without reading it`,
+      );
     const hint = options.url === undefined ? ' (is npm start running? or pass --url)' : '';
-    throw new CommandFailed(`cannot reach ${url}: ${cause}${hint}`);
+    throw new CommandFailed(`cannot reach ${url}: ${why}${hint}`);
   }
   const reason = response.ok ? undefined : reasonOf(text);
   if (options.json) {

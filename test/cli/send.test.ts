@@ -57,6 +57,15 @@ describe('send says which secret it signs with, and refuses what it can tell wil
     expect(r.stdout).toMatch(/^HTTP 202 Accepted\n/);
   });
 
+  it('a body over the limit, which the server refuses without reading, is said to be too large, not the server unreachable', async () => {
+    // Far more than loopback's socket buffers hold: the server closes the connection while fetch is still writing.
+    writeFileSync(join(cwd, 'huge.bin'), Buffer.alloc(32 * 1024 * 1024, 0x61));
+    const r = await cli(['send', 'default', '--file', 'huge.bin'], serverEnv, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('is npm start running');
+    expect(r.stderr).toMatch(/33554432 bytes, more than source "default" accepts \(maxBodyBytes 1048576\)|^HTTP 413/m);
+  });
+
   it("prints a development server's reason for a 401, and what it signed with", async () => {
     const r = await cli(['send', 'default', '--secret-env', 'OTHER'], { ...serverEnv, OTHER: TEST_SECRETS.standardWebhooksSecond }, cwd);
     expect(r.code).toBe(1);
