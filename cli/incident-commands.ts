@@ -9,6 +9,9 @@ const stackOption = (reads = 'tables and WAF IP sets'): Option =>
     `act on a deployed stack (${reads} from its outputs; AWS credentials from the environment) instead of the local store`,
   );
 
+/** The longest `--reason` of block and disable: every block and disabled source keeps its reason in one item, which DynamoDB caps at 400 KB. */
+export const MAX_REASON_CHARACTERS = 500;
+
 /** Registers the incident-response commands: block, unblock, blocks, disable, enable, rotate, keys. */
 export const registerIncidentCommands = (program: Command, context: CliContext, exit: { code: number }, aws?: AwsClients): void => {
   program
@@ -16,7 +19,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .description('block an IP or CIDR (403 ip_blocked) for a while; with --stack also in the WAF IP set')
     .argument('<ip|cidr>', 'e.g. 203.0.113.7 or 2001:db8::/48')
     .requiredOption('--for <duration>', 'how long: 30m, 24h, 7d')
-    .option('--reason <text>', 'why (shown by blocks)')
+    .option('--reason <text>', `why (shown by blocks; at most ${MAX_REASON_CHARACTERS} characters)`)
     .addOption(stackOption())
     .action(async (range: string, options) => {
       exit.code = await (await import('./commands/containment.js')).blockCommand(context, range, options, aws);
@@ -44,7 +47,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .command('disable')
     .description('disable a source: it answers 503 source_disabled with Retry-After, so providers retry later')
     .argument('<source>', 'source name')
-    .option('--reason <text>', 'why (shown by blocks)')
+    .option('--reason <text>', `why (shown by blocks; at most ${MAX_REASON_CHARACTERS} characters)`)
     .addOption(stackOption())
     .action(async (source: string, options) => {
       exit.code = await (await import('./commands/disable.js')).disableCommand(context, source, options, aws);

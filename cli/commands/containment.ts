@@ -1,6 +1,7 @@
 import { canonicalRange, describeInvalidRange, parseAddress } from '../../core/net.js';
 import { outputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
+import { MAX_REASON_CHARACTERS } from '../incident-commands.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
 import { tableProblem, withContainmentTarget, type AwsClients, type ContainmentTarget } from '../targets.js';
@@ -25,6 +26,20 @@ export const parseRange = (text: string): { range: string; family: 'ipv4' | 'ipv
   const range = canonicalRange(text);
   if (!address || range === undefined) throw new UsageError(`"${text}" is not an IP address or CIDR range`);
   return { range, family: address.family, cidr: wafCidr(range, address) };
+};
+
+/**
+ * `--reason` of block and disable, else the fallback. A pasted log as a reason filled the item, and every later
+ * block failed (in the middle of an incident).
+ * @throws UsageError for a longer one (not echoed: it is long)
+ */
+export const reasonOf = (reason: string | undefined, fallback: string): string => {
+  if (reason === undefined) return fallback;
+  if (reason.length > MAX_REASON_CHARACTERS)
+    throw new UsageError(
+      `--reason: at most ${MAX_REASON_CHARACTERS} characters, got ${reason.length} (every block and disabled source keeps its reason in one table item, 400 KB at most)`,
+    );
+  return reason;
 };
 
 /** How soon a change of the controls item reaches every function, as the containment commands say it. */
@@ -56,12 +71,13 @@ export const blockCommand = async (
       `${range} is every ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address, which a WAF IP set refuses: to refuse every delivery of a source, disable it (hookwarden disable <source>)`,
     );
   const seconds = parseDuration(options.for);
+  const reason = reasonOf(options.reason, 'blocked from the command line');
   const now = Math.floor(Date.now() / 1000);
   return withContainmentTarget(
     context,
     options.stack,
     async (target) => {
-      const wanted = { range, expiresAt: now + seconds, reason: options.reason ?? 'blocked from the command line', createdAt: now };
+      const wanted = { range, expiresAt: now + seconds, reason, createdAt: now };
       const inForce = await target.controls.block(wanted);
       const until = new Date(inForce.expiresAt * 1000).toISOString();
       output.line(

@@ -101,6 +101,9 @@ describe.concurrent('hookwarden --help and bad usage', () => {
       /--now <unix-seconds>' argument 'later' is invalid/,
     ],
     [['verify', 'default', '--headers', 'missing.txt', '--body', 'missing.bin'], SW, /cannot read \S+missing\.txt \(ENOENT\)/],
+    // Reasons share one table item (400 KB): a pasted log as one would leave no room for the next block.
+    [['block', '203.0.113.7', '--for', '1h', '--reason', 'a'.repeat(501)], SW, /^hookwarden: --reason: at most 500 characters, got 501 \(/],
+    [['disable', 'default', '--reason', 'a'.repeat(501)], SW, /^hookwarden: --reason: at most 500 characters, got 501 \(/],
     [['deliveries', '--limit', 'ten'], SW, /--limit <n>' argument 'ten' is invalid/],
     [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
     [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
