@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { CliContext } from './context.js';
+import { stackName } from './stack-name.js';
 import type { AwsClients } from './targets.js';
 
 /** `--to` / `--forward-to`: an absolute http(s) URL, kept exactly as given. */
@@ -21,7 +22,7 @@ const stackOption = (): Option =>
   new Option(
     '--stack <name>',
     'read from a deployed stack (API URL from its outputs) instead of the running local server; needs --token-env',
-  );
+  ).argParser(stackName);
 const tokenEnvOption = (): Option =>
   new Option(
     '--token-env <NAME>',

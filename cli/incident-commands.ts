@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from './context.js';
+import { stackName } from './stack-name.js';
 import type { AwsClients } from './targets.js';
 
 /** `--stack`, saying what the command reads from the stack's outputs. */
@@ -7,7 +8,7 @@ const stackOption = (reads = 'tables and WAF IP sets'): Option =>
   new Option(
     '--stack <name>',
     `act on a deployed stack (${reads} from its outputs; AWS credentials from the environment) instead of the local store`,
-  );
+  ).argParser(stackName);
 
 /** The longest `--reason` of block and disable: every block and disabled source keeps its reason in one item, which DynamoDB caps at 400 KB. */
 export const MAX_REASON_CHARACTERS = 500;

@@ -1,12 +1,13 @@
 import { Option, type Command } from 'commander';
 import type { CliContext } from './context.js';
+import { stackName } from './stack-name.js';
 import type { AwsClients } from './targets.js';
 
 const stackOption = (): Option =>
   new Option(
     '--stack <name>',
     'act on a deployed stack (tokens table from its outputs; AWS credentials from the environment) instead of the local store',
-  );
+  ).argParser(stackName);
 
 /** Registers `hookwarden token create|list|revoke` (read tokens for the deliveries API). */
 export const registerTokenCommands = (program: Command, context: CliContext, exit: { code: number }, aws?: AwsClients): void => {

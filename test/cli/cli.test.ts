@@ -104,6 +104,15 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     // Reasons share one table item (400 KB): a pasted log as one would leave no room for the next block.
     [['block', '203.0.113.7', '--for', '1h', '--reason', 'a'.repeat(501)], SW, /^hookwarden: --reason: at most 500 characters, got 501 \(/],
     [['disable', 'default', '--reason', 'a'.repeat(501)], SW, /^hookwarden: --reason: at most 500 characters, got 501 \(/],
+    // `--stack "$STACK"` with the variable unset: it acted on the local store, exit 0.
+    [
+      ['block', '203.0.113.7', '--for', '1h', '--stack', ''],
+      SW,
+      /--stack <name>' argument '' is invalid. Expected a CloudFormation stack name/,
+    ],
+    [['rotate', 'default', '--stack', ''], SW, /--stack <name>' argument '' is invalid/],
+    [['token', 'list', '--stack', ' '], SW, /--stack <name>' argument ' ' is invalid/],
+    [['tail', '--stack', '', '--token-env', 'HW_TOKEN'], SW, /--stack <name>' argument '' is invalid/],
     [['deliveries', '--limit', 'ten'], SW, /--limit <n>' argument 'ten' is invalid/],
     [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
     [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
