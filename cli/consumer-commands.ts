@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { fetchBlockedPort, fetchBlockedPortReason } from '../local/fetch-ports.js';
 import type { CliContext } from './context.js';
 import { stackName } from './stack-name.js';
 import type { AwsClients } from './targets.js';
@@ -12,6 +13,9 @@ export const receiverUrl = (value: string): string => {
     throw new InvalidArgumentError('Expected an http(s) URL such as http://127.0.0.1:8080/webhooks.');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('Expected an http or https URL.');
+  // As with credentials: every forward would fail ("bad port"), and listen would pass every delivery by.
+  const blocked = fetchBlockedPort(url);
+  if (blocked !== undefined) throw new InvalidArgumentError(`Expected a receiver on another port: ${fetchBlockedPortReason(blocked)}.`);
   // fetch refuses such a URL: every forward would fail, and listen would pass every delivery by.
   if (url.username !== '' || url.password !== '')
     throw new InvalidArgumentError('Expected a URL without user:password@ (fetch cannot send credentials in a URL).');

@@ -1,4 +1,5 @@
 import { keyFilePath } from '../../core/secrets/key-files.js';
+import { fetchBlockedPort, fetchBlockedPortReason } from '../../local/fetch-ports.js';
 import { runningServer, type ServerInfo } from '../../local/server-info.js';
 import { CommandFailed, UsageError, type CliContext, type SecretsOrigin } from '../context.js';
 import { output } from '../output.js';
@@ -89,6 +90,12 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
   if (username !== '' || password !== '')
     throw new UsageError(
       '--url: a URL with user:password@ cannot be sent (fetch refuses credentials in a URL); pass -H "Authorization: …"',
+    );
+  // Also refused by fetch, as "bad port", which read as a server not running (sign --curl prints it: curl sends it).
+  const blocked = fetchBlockedPort(new URL(base));
+  if (blocked !== undefined)
+    throw new UsageError(
+      `${options.url === undefined ? `the local server at ${base}` : '--url'}: ${fetchBlockedPortReason(blocked)}; ${options.url === undefined ? 'run npm start on another PORT' : 'use another port'}, or print a curl command with hookwarden sign --curl`,
     );
   const { body, headers, source, signedWith } = signedRequest(context, sourceName, options);
   const server = runningServer(context.dataDir);

@@ -113,6 +113,19 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['rotate', 'default', '--stack', ''], SW, /--stack <name>' argument '' is invalid/],
     [['token', 'list', '--stack', ' '], SW, /--stack <name>' argument ' ' is invalid/],
     [['tail', '--stack', '', '--token-env', 'HW_TOKEN'], SW, /--stack <name>' argument '' is invalid/],
+    // fetch refuses the Fetch standard's bad ports: "cannot reach …: bad port (is npm start running?)", and listen passed every delivery by.
+    [
+      ['listen', '--forward-to', 'http://127.0.0.1:6666/'],
+      SW,
+      /--forward-to <url>' argument .* is invalid. Expected a receiver on another port: port 6666 is one fetch refuses/,
+    ],
+    [['replay', 'default', 'msg_1', '--to', 'http://127.0.0.1:6000/x'], SW, /port 6000 is one fetch refuses to connect to/],
+    [['send', 'default', '--url', 'http://127.0.0.1:6000'], SW, /^hookwarden: --url: port 6000 is one fetch refuses to connect to/],
+    [
+      ['send', 'default'],
+      { ...SW, PORT: '6000' },
+      /^hookwarden: the local server at http:\/\/127.0.0.1:6000: port 6000 is one fetch refuses/,
+    ],
     [['deliveries', '--limit', 'ten'], SW, /--limit <n>' argument 'ten' is invalid/],
     [['deliveries', '--limit', '0'], SW, /Expected a whole number from 1 to 10000/],
     [['deliveries', 'extra'], SW, /too many arguments for 'deliveries'/],
