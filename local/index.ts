@@ -17,6 +17,7 @@ import { DynamoDbTokenStore } from '../core/stores/token-store.js';
 import { TOKENS_TABLE, tableName } from '../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from './dynamo.js';
 import { startConsole, type LocalConsole } from './console/index.js';
+import { FETCH_BLOCKED_PORTS, fetchBlockedPortReason } from './fetch-ports.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, startHttpServer, type LocalHttpServer } from './server.js';
 import { dataDirOf, SERVER_FILE, type ServerInfo } from './server-info.js';
 
@@ -123,6 +124,11 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     problems.add('PORT', `must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
+  else if (FETCH_BLOCKED_PORTS.has(port))
+    problems.add(
+      'PORT',
+      `${fetchBlockedPortReason(port)}: hookwarden send, replay, tail and listen could not reach the server, nor a browser its console; pick another`,
+    );
   const dataDirUnusable = options.inMemory ? undefined : dataDirProblem(dataDir);
   if (dataDirUnusable) problems.add('HOOKWARDEN_DATA_DIR', dataDirUnusable);
   const timeoutSeconds = env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS

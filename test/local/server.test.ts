@@ -59,6 +59,13 @@ describe('npm start with a bad configuration', () => {
     expect(result.stderr).toMatch(/PORT: must be a port number/);
   });
 
+  it('refuses a port fetch will not connect to: send, replay, tail and listen, and a browser, could not reach it', () => {
+    const result = start({ PORT: '6000' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/PORT: port 6000 is one fetch refuses to connect to/);
+    expect(result.stdout).not.toContain('listening');
+  });
+
   it('refuses a request timeout that is not a number of seconds, with the port in the same message', () => {
     const result = start({ PORT: 'eighty', HOOKWARDEN_REQUEST_TIMEOUT_SECONDS: '0' });
     expect(result.status).toBe(1);
