@@ -189,7 +189,10 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .requiredOption('--body <file>', 'the body, read as raw bytes')
     .option('--now <unix-seconds>', 'check the signed timestamp against this time (default: now)', unixSeconds)
     .addOption(secretEnvOption())
-    .option('--json', 'print one JSON object: valid, deliveryId and eventType, or code and reason')
+    .option(
+      '--json',
+      'print one JSON object: valid, deliveryId and eventType, or code and reason; and secrets, where the secrets tried came from (never a value)',
+    )
     .action(async (source: string, options) => {
       exit.code = await (await import('./commands/verify.js')).verifyCommand(context, source, options);
     });

@@ -55,6 +55,16 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     expect(r.stdout).not.toContain('WAF');
   });
 
+  it('verify --help names every key verify --json prints', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'h.txt'), 'webhook-id: msg_1\n');
+    writeFileSync(join(dir, 'b.bin'), '{}');
+    const printed = await cli(['verify', 'default', '--headers', 'h.txt', '--body', 'b.bin', '--json'], SW, dir);
+    const help = (await cli(['verify', '--help'], {}, dir)).stdout.replace(/\s+/g, ' ');
+    const described = /--json print one JSON object: ([^]*?)(?: -h, --help|$)/.exec(help)?.[1] ?? '';
+    for (const key of Object.keys(JSON.parse(printed.stdout) as object)) expect(described).toMatch(new RegExp(`\\b${key}\\b`));
+  });
+
   it('with no command prints usage on stderr and exits 2', async () => {
     const r = await cli([], {}, tempDir());
     expect(r.code).toBe(2);
