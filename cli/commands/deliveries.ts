@@ -125,19 +125,24 @@ const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'ut
  * characters escaped. `--json` prints one object with the deliveries API's names (the body, with `--body`,
  * as `body`: UTF-8 text, else base64 with `bodyEncoding: "base64"`, as `GET /deliveries/{source}/{id}` gives it).
  * @returns 0, or throws CommandFailed when there is no such live delivery
+ * @throws UsageError for a source neither configured nor stored (a typo)
  */
 export const showDeliveryCommand = async (context: CliContext, source: string, id: string, options: ShowOptions): Promise<number> => {
   // The store refuses a longer key (a validation error, not an answer); no delivery id comes near it.
   if (Buffer.byteLength(id, 'utf8') > 1024) throw new UsageError(`<id>: at most 1024 bytes, got ${Buffer.byteLength(id, 'utf8')}`);
-  const delivery = await withLocalStore(context, async (store) => {
+  const { delivery, sourceStored } = await withLocalStore(context, async (store) => {
     const now = nowSeconds();
-    // The replay key, else the provider's own (unsigned) id: a scan, fine for a local command.
-    return (
-      (await store.get(source, id, now)) ??
-      (await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now })).find((d) => d.providerId === id)
-    );
+    const byKey = await store.get(source, id, now);
+    if (byKey) return { delivery: byKey, sourceStored: true };
+    // The provider's own (unsigned) id: a scan, fine for a local command.
+    const stored = await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now });
+    return { delivery: stored.find((d) => d.providerId === id), sourceStored: stored.length > 0 };
   });
-  if (!delivery) throw new CommandFailed(`no stored delivery "${id}" for source "${source}" (see hookwarden deliveries)`);
+  if (!delivery) {
+    // As the list does: a source neither configured nor stored is a typo (`Stripe`), not a delivery that was never stored.
+    if (!sourceStored) sourceOf(configOf(context), source);
+    throw new CommandFailed(`no stored delivery "${id}" for source "${source}" (see hookwarden deliveries)`);
+  }
   if (options.json) {
     const { body } = delivery;
     output.json({

@@ -404,7 +404,7 @@ describe('send and deliveries against a running local server', () => {
     expect(missing.stderr).toMatch(/no stored delivery "msg_nope" for source "default"/);
   });
 
-  it('refuses --source naming no configured source with nothing stored (a typo), yet lists what a removed source stored', async () => {
+  it('refuses a source (--source, show) neither configured nor stored (a typo), yet lists and shows what a removed source stored', async () => {
     const typo = await cli(['deliveries', '--source', 'defualt'], env, cwd);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/^hookwarden: unknown source "defualt" \(configured: default\)/);
@@ -412,11 +412,20 @@ describe('send and deliveries against a running local server', () => {
     const typoJson = await cli(['deliveries', '--json', '--source', 'defualt'], env, cwd);
     expect(typoJson.code).toBe(2);
     expect(typoJson.stdout).toBe('');
+    // show too: "no stored delivery" (exit 1) read as if the delivery had never arrived.
+    for (const source of ['defualt', 'Default']) {
+      const shown = await cli(['deliveries', 'show', source, 'msg_cli_1'], env, cwd);
+      expect(shown.code).toBe(2);
+      expect(shown.stderr).toMatch(new RegExp(`^hookwarden: unknown source "${source}" \\(configured: default\\)`));
+      expect(shown.stdout).toBe('');
+    }
 
     const renamed = { ...env, HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'billing', secretEnv: 'WEBHOOK_SECRET' }] }) };
     const removed = await cli(['deliveries', '--source', 'default'], renamed, cwd);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toMatch(/ {2}default {2}msg_bin {2}/);
+    expect((await cli(['deliveries', 'show', 'default', 'msg_bin'], renamed, cwd)).code).toBe(0);
+    expect((await cli(['deliveries', 'show', 'default', 'msg_nope'], renamed, cwd)).code).toBe(1);
     const empty = await cli(['deliveries', '--source', 'billing'], renamed, cwd);
     expect(empty.code).toBe(0);
     expect(empty.stdout).toBe('no deliveries stored for "billing"\n');
