@@ -29,12 +29,26 @@ export interface ServerInfo {
 /** The data directory: `HOOKWARDEN_DATA_DIR`, else `.hookwarden/` in the working directory. */
 export const dataDirOf = (env: NodeJS.ProcessEnv, cwd: string): string => resolve(cwd, env.HOOKWARDEN_DATA_DIR || '.hookwarden');
 
-/** Reads `server.json` of a live local server in the data directory, if any. */
+const isHttpUrl = (value: unknown): boolean =>
+  typeof value === 'string' && URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
+
+/**
+ * What every server has written (a hand-edited or damaged file may not): a process id (0 or less would signal
+ * a process group, always there) and the two URLs the commands use.
+ */
+const isServerInfo = (value: unknown): value is ServerInfo => {
+  if (typeof value !== 'object' || value === null) return false;
+  const { pid, url, dynamoEndpoint } = value as Record<string, unknown>;
+  return Number.isSafeInteger(pid) && (pid as number) > 0 && isHttpUrl(url) && isHttpUrl(dynamoEndpoint);
+};
+
+/** Reads `server.json` of a live local server in the data directory, if any (a file that is not one is none). */
 export const runningServer = (dataDir: string): ServerInfo | undefined => {
   const path = join(dataDir, SERVER_FILE);
   if (!existsSync(path)) return undefined;
   try {
-    const info = JSON.parse(readFileSync(path, 'utf8')) as ServerInfo;
+    const info: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (!isServerInfo(info)) return undefined;
     process.kill(info.pid, 0);
     return info;
   } catch {
