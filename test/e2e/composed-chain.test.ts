@@ -22,27 +22,14 @@ import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
 import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
+import { webhookPost } from '../helpers/proxy-event.js';
 import { standardWebhooksSender, type SignedDelivery } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
 const signed = standardWebhooksSender({ prefix: 'msg_chain', secret: SECRET });
 
 /** The REST proxy event API Gateway hands over for `d`, with `body` in place of the signed one when given. */
-const event = (d: SignedDelivery, body = d.body): APIGatewayProxyEvent =>
-  ({
-    httpMethod: 'POST',
-    path: '/webhooks/default',
-    resource: '/webhooks/{source}',
-    pathParameters: { source: 'default' },
-    headers: { 'Content-Type': 'application/json', ...d.headers },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: { requestId: `api-${d.id}`, identity: { sourceIp: '198.51.100.7' } },
-  }) as unknown as APIGatewayProxyEvent;
+const event = (d: SignedDelivery, body = d.body): APIGatewayProxyEvent => webhookPost(body, d.headers, `api-${d.id}`);
 
 /**
  * A team composes Hookwarden's middlewares into a Middy chain of its own (README, "Wrap your own handler"). A chain

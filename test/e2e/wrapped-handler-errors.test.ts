@@ -14,6 +14,7 @@ import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
 import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
+import { webhookPost } from '../helpers/proxy-event.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
@@ -22,21 +23,10 @@ const signed = standardWebhooksSender({ prefix: 'msg_throws', secret: SECRET });
 const BODY = JSON.stringify({ type: 'customer.created', data: { email: 'jane@example.com', card: '4242424242424242' } });
 
 /** A signed REST proxy event of `POST /webhooks/default`, its body base64-encoded as the deployed API passes it. */
-const event = (headers: Record<string, string>, body: string, base64 = true): APIGatewayProxyEvent =>
-  ({
-    httpMethod: 'POST',
-    path: '/webhooks/default',
-    resource: '/webhooks/{source}',
-    pathParameters: { source: 'default' },
-    headers: { 'Content-Type': 'application/json', ...headers },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    body: base64 ? Buffer.from(body).toString('base64') : body,
-    isBase64Encoded: base64,
-    requestContext: { requestId: `api-${headers['webhook-id'] ?? 'github'}`, identity: { sourceIp: '198.51.100.7' } },
-  }) as unknown as APIGatewayProxyEvent;
+const event = (headers: Record<string, string>, body: string, base64 = true): APIGatewayProxyEvent => ({
+  ...webhookPost(base64 ? Buffer.from(body).toString('base64') : body, headers, `api-${headers['webhook-id'] ?? 'github'}`),
+  isBase64Encoded: base64,
+});
 
 /** What a team's handler may put in what it throws: what it was given, and the secret it can read itself. */
 interface Seen {
