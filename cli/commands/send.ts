@@ -1,7 +1,7 @@
 import { keyFilePath } from '../../core/secrets/key-files.js';
 import { fetchBlockedPort, fetchBlockedPortReason } from '../../local/fetch-ports.js';
 import { runningServer, type ServerInfo } from '../../local/server-info.js';
-import { CommandFailed, UsageError, type CliContext, type SecretsOrigin } from '../context.js';
+import { CommandFailed, UsageError, configOf, sourceOf, type CliContext, type SecretsOrigin } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
 import { contentTypeOf, defaultBaseUrl, signedRequest, webhookUrl, type SignOptions } from './sign.js';
@@ -27,19 +27,12 @@ const describeSecret = (kind: string, context: CliContext, sourceName: string): 
 
 /**
  * Refuses to send to the running local server when this shell's configuration
- * would sign differently from how the server verifies: an unknown source, a
- * different scheme, or a secret from elsewhere (the classic: `WEBHOOK_SECRET`
- * exported in the server's shell only). `--secret-env` is an explicit choice
- * and is not second-guessed.
- * @throws UsageError naming both sides and the fix
+ * names a source it does not have or verifies with another scheme. Checked
+ * before any secret is looked up: a shell with no secret for a source the
+ * server does not have is told that, not to start the server it is running.
+ * @throws UsageError naming both sides
  */
-const checkAgainstServer = (
-  context: CliContext,
-  server: ServerInfo,
-  sourceName: string,
-  scheme: string,
-  signedWith: SecretsOrigin,
-): void => {
+const checkSourceAgainstServer = (server: ServerInfo, sourceName: string, scheme: string): void => {
   if (!server.sources) return;
   const theirs = server.sources.find((s) => s.name === sourceName);
   const at = `the server at ${server.url}`;
@@ -53,14 +46,25 @@ const checkAgainstServer = (
       `${at} verifies "${sourceName}" as ${theirs.scheme}, but this shell's configuration says ${scheme}: it was started with another configuration`,
     );
   }
-  if (signedWith.kind === 'explicit' || theirs.secret === signedWith.kind) return;
+};
+
+/**
+ * Refuses to send to the running local server when this shell would sign with
+ * a secret from elsewhere than the one the server verifies with (the classic:
+ * `WEBHOOK_SECRET` exported in the server's shell only). `--secret-env` is an
+ * explicit choice and is not second-guessed.
+ * @throws UsageError naming both sides and the fix
+ */
+const checkSecretAgainstServer = (context: CliContext, server: ServerInfo, sourceName: string, signedWith: SecretsOrigin): void => {
+  const theirs = server.sources?.find((s) => s.name === sourceName);
+  if (!theirs || signedWith.kind === 'explicit' || theirs.secret === signedWith.kind) return;
   const fix = theirs.secret.startsWith('env:')
     ? `export ${theirs.secret.slice(4)} here too, or pass --secret-env NAME`
     : theirs.secret === 'development'
       ? `unset ${signedWith.label} here, or restart npm start with it set`
       : 'pass --secret-env NAME';
   throw new UsageError(
-    `${at} verifies "${sourceName}" with ${describeSecret(theirs.secret, context, sourceName)}, but this shell would sign with ${signedWith.label}: ${fix}`,
+    `the server at ${server.url} verifies "${sourceName}" with ${describeSecret(theirs.secret, context, sourceName)}, but this shell would sign with ${signedWith.label}: ${fix}`,
   );
 };
 
@@ -97,9 +101,11 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
     throw new UsageError(
       `${options.url === undefined ? `the local server at ${base}` : '--url'}: ${fetchBlockedPortReason(blocked)}; ${options.url === undefined ? 'run npm start on another PORT' : 'use another port'}, or print a curl command with hookwarden sign --curl`,
     );
+  const running = runningServer(context.dataDir);
+  const server = running && base === running.url ? running : undefined;
+  if (server) checkSourceAgainstServer(server, sourceName, sourceOf(configOf(context), sourceName).schemeName);
   const { body, headers, source, signedWith } = signedRequest(context, sourceName, options);
-  const server = runningServer(context.dataDir);
-  if (server && base === server.url) checkAgainstServer(context, server, sourceName, source.schemeName, signedWith);
+  if (server) checkSecretAgainstServer(context, server, sourceName, signedWith);
   // Headers is case-insensitive, so `-H Content-Type:...` replaces the default instead of doubling it.
   const sent = new Headers({ 'content-type': contentTypeOf(body), ...headers });
   for (const [name, value] of options.header ?? []) sent.set(name, value);

@@ -50,6 +50,29 @@ describe('send says which secret it signs with, and refuses what it can tell wil
     expect(r.stderr).toMatch(/verifies "default" as standard-webhooks, but this shell's configuration says github/);
   });
 
+  // Without a secret for what it names, the shell was told to run npm start once with the same data
+  // directory: the server it was already running.
+  it.each([
+    [
+      'a source the server does not have',
+      { HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'orders', scheme: 'github' }] }) },
+      'orders',
+      /^hookwarden: the server at \S+ has no source "orders" \(its sources: default\)/,
+    ],
+    [
+      'another scheme',
+      { WEBHOOK_SCHEME: 'github' },
+      'default',
+      /verifies "default" as standard-webhooks, but this shell's configuration says github/,
+    ],
+  ])('refuses %s before looking for a secret this shell does not have (exit 2)', async (_, env, source, message) => {
+    const r = await cli(['send', source], { HOOKWARDEN_DATA_DIR: dataDir, ...env }, cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain('no secret');
+    expect(r.stdout).toBe('');
+  });
+
   it('names the variable it signed with', async () => {
     const r = await cli(['send', 'default'], serverEnv, cwd);
     expect(r.code).toBe(0);
