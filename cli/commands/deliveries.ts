@@ -81,6 +81,23 @@ const asJson = (d: StoredDelivery) => ({
   expiresAt: iso(d.expiresAt * 1000),
 });
 
+/** The live delivery whose provider's own (unsigned) id, the one the list shows, is `id`: a scan, fine for a local command. */
+const byProviderId = async (store: DynamoDbDeliveryStore, source: string, id: string, now: number): Promise<StoredDelivery | undefined> =>
+  (await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now })).find((d) => d.providerId === id);
+
+/**
+ * The replay key of the local store's delivery whose provider's own id is `id` (as `hookwarden deliveries`
+ * lists it), for the commands that read through the deliveries API, which knows a delivery by its replay key only.
+ * @returns undefined when there is none, or no local store to ask
+ */
+export const replayKeyOfProviderId = async (context: CliContext, source: string, id: string): Promise<string | undefined> => {
+  try {
+    return (await withLocalStore(context, (store) => byProviderId(store, source, id, nowSeconds())))?.deliveryId;
+  } catch {
+    return undefined;
+  }
+};
+
 /** Options of `hookwarden deliveries`. */
 export interface ListOptions {
   source?: string;

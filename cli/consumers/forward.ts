@@ -45,6 +45,9 @@ export interface FetchDeliveryOptions {
   readonly onRetry?: (problem: string, pauseMs: number) => void;
 }
 
+/** {@link fetchDelivery}'s failure when the API answers 404: it has no delivery by that id. */
+export class DeliveryNotFound extends CommandFailed {}
+
 /** `GET /deliveries/{source}/{id}`, the body decoded to its original bytes. @throws CommandFailed for any answer but 200 (see `onRetry`) */
 export const fetchDelivery = async (
   target: ApiTarget,
@@ -56,7 +59,9 @@ export const fetchDelivery = async (
   const path = `/deliveries/${encodeURIComponent(source)}/${encodeURIComponent(id)}`;
   const what = terminalSafe(`${source}/${id}`);
   /** One read: the answer, or why there is none, whether waiting may help, and how long to wait. */
-  const read = async (failures: number): Promise<Response | { problem: string; retryable: boolean; pauseMs: number }> => {
+  const read = async (
+    failures: number,
+  ): Promise<Response | { problem: string; retryable: boolean; pauseMs: number; notFound?: boolean }> => {
     let response: Response;
     try {
       response = await apiGet(target, path, signal ? { signal } : {});
@@ -74,6 +79,7 @@ export const fetchDelivery = async (
       problem: `cannot read delivery ${what} from ${target.where}: ${await apiErrorOf(response)}`,
       retryable: RETRYABLE_STATUSES.has(response.status),
       pauseMs: Math.max(retryAfterMs(response), growingPauseMs(1000, failures)),
+      notFound: response.status === 404,
     };
   };
   let response: Response | undefined;
@@ -81,6 +87,7 @@ export const fetchDelivery = async (
     const outcome = await read(failures);
     if (outcome instanceof Response) response = outcome;
     else {
+      if (outcome.notFound) throw new DeliveryNotFound(outcome.problem);
       if (!onRetry || !outcome.retryable) throw new CommandFailed(outcome.problem);
       onRetry(outcome.problem, outcome.pauseMs);
       await sleep(outcome.pauseMs, undefined, signal ? { signal } : {});

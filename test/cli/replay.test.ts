@@ -245,3 +245,56 @@ describe('hookwarden replay against the real local server', () => {
     }
   });
 });
+
+describe('hookwarden replay by the id hookwarden deliveries lists', () => {
+  const dataDir = emptyDir();
+  const env = {
+    HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'github', scheme: 'github', secretEnv: 'GH_SECRET' }] }),
+    GH_SECRET: TEST_SECRETS.github,
+    HOOKWARDEN_DATA_DIR: dataDir,
+    PORT: '0',
+  };
+  const context: CliContext = { env, cwd: emptyDir(), dataDir };
+  let local: LocalHookwarden;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    local = await startLocal({ env, cwd: context.cwd });
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await local?.close();
+  });
+
+  // GitHub's X-GitHub-Delivery is not signed, so the replay key is a hash of the signed bytes, and the list shows
+  // the provider's id. replay answered 404 not_found for the id the list (and its --help) told the user to pass.
+  it("takes the provider's own id the list shows, and replays the delivery stored under its replay key", async () => {
+    const source = local.config.sources.get('github');
+    if (!source) throw new Error('no github source');
+    const body = Buffer.from('{"zen":"replay by provider id"}');
+    const res = await fetch(`${local.url}/webhooks/github`, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { 'content-type': 'application/json', ...source.scheme.sign(TEST_SECRETS.github, { body, id: 'gh-delivery-1' }) },
+    });
+    const { id: key } = (await res.json()) as { id: string };
+    expect(key).toMatch(/^sig_/);
+    const cli = (args: string[]) => capture(() => run(['node', 'hookwarden', ...args], context));
+    expect((await cli(['deliveries'])).stdout).toContain('  github  gh-delivery-1  ');
+
+    const before = receiver.received.length;
+    const result = await cli(['replay', 'github', 'gh-delivery-1', '--to', receiver.url]);
+    // The in-process server's log line and metric for the first read's 404 land on the same streams; the CLI's own say nothing else.
+    expect(result.stderr).not.toMatch(/^hookwarden: /m);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')).toContain(`replayed github/${key} (${body.length} B) to ${receiver.url}: 200 OK`);
+    expect(receiver.received[before]?.body.equals(body)).toBe(true);
+    expect(receiver.received[before]?.headers['hookwarden-delivery-id']).toBe(key);
+
+    const unknown = await cli(['replay', 'github', 'gh-delivery-2', '--to', receiver.url]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/cannot read delivery github\/gh-delivery-2 from the local server at \S+: 404 not_found/);
+    expect(receiver.received.length).toBe(before + 1);
+  });
+});
