@@ -132,7 +132,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
   );
 
   if (env.DEBUG !== undefined && env.DEBUG !== '' && !DEBUG_TRUE.test(env.DEBUG) && !DEBUG_FALSE.test(env.DEBUG)) {
-    problems.add('DEBUG', `must be true or false, got ${JSON.stringify(env.DEBUG)}`);
+    problems.add('DEBUG', `must be true or false (or 1/0, yes/no), got ${JSON.stringify(env.DEBUG)}`);
   }
 
   if (problems.items.length > 0) throw new ConfigError(problems.items);

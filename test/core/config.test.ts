@@ -152,6 +152,12 @@ describe('loadConfig from the environment', () => {
     expect(loadConfig({ ...GOOD, ...env }, emptyDir()).production).toBe(production);
   });
 
+  // The message said "must be true or false" while 1/0 and yes/no were read too, as the README says.
+  it('names every spelling DEBUG takes when it refuses one', () => {
+    expect(problemsOf({ ...GOOD, DEBUG: 'maybe' })).toContain('DEBUG: must be true or false (or 1/0, yes/no), got "maybe"');
+    for (const value of ['1', 'YES', 'no', '0']) expect(() => loadConfig({ ...GOOD, DEBUG: value }, emptyDir())).not.toThrow();
+  });
+
   it('refuses to run without a secret where there is no development fallback', () => {
     const config = loadConfig({}, emptyDir());
     expect(() => requireSecrets(config)).toThrow(/WEBHOOK_SECRET/);
