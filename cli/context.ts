@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, type HookwardenConfig, type SourceConfig } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
-import { signingKey, toKeyDocument } from '../core/secrets/key-document.js';
+import { isValid, signingKey, toKeyDocument, type KeyDocument } from '../core/secrets/key-document.js';
 import { keyFilePath } from '../core/secrets/key-files.js';
 import { parseSecretDocument } from '../core/secrets/secrets-manager.js';
 import { developmentSecretsPath, readDevelopmentSecrets } from '../local/dev-secrets.js';
@@ -91,12 +91,16 @@ export interface SecretsOrigin {
 export const secretsOf = (context: CliContext, config: HookwardenConfig, source: SourceConfig, secretEnv?: string): readonly string[] =>
   secretsWithOrigin(context, config, source, secretEnv).values;
 
-/** {@link secretsOf} with where they came from, so a command can say which secret it used. */
+/**
+ * {@link secretsOf} with where they came from, so a command can say which secret it used. From the key
+ * document of the data directory, `sign` gets its current key alone and `verify` every key the server accepts.
+ */
 export const secretsWithOrigin = (
   context: CliContext,
   config: HookwardenConfig,
   source: SourceConfig,
   secretEnv?: string,
+  use: 'sign' | 'verify' = 'sign',
 ): { values: readonly string[]; origin: SecretsOrigin } => {
   if (secretEnv !== undefined) {
     if (!ENV_NAME.test(secretEnv)) throw new UsageError(`--secret-env takes the name of an environment variable, got "${secretEnv}"`);
@@ -117,17 +121,30 @@ export const secretsWithOrigin = (
       `source "${source.name}" keeps its secret in Secrets Manager, which this command does not read: pass --secret-env NAME`,
     );
   }
-  // The key document npm start keeps for the source: a sender signs with its current key (after a rotation too).
+  // The key document npm start keeps for the source: a sender signs with its current key (after a rotation too),
+  // and the server verifies with every key not past its notAfter (the previous ones in their overlap, the staged one).
   const keyFile = keyFilePath(context.dataDir, source.name);
   if (existsSync(keyFile)) {
-    let signing: string | undefined;
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    let document: KeyDocument;
     try {
-      signing = signingKey(toKeyDocument(parseSecretDocument(readFileSync(keyFile, 'utf8'))), Math.floor(Date.now() / 1000))?.secret;
+      document = toKeyDocument(parseSecretDocument(readFileSync(keyFile, 'utf8')));
     } catch (error) {
       throw new UsageError(`${keyFile}: ${(error as Error).message}`);
     }
+    const signing = signingKey(document, nowSeconds);
     if (!signing) throw new UsageError(`${keyFile}: every key has expired; rotate the source (hookwarden rotate ${source.name})`);
-    return { values: decodable(source, keyFile, [signing]), origin: { label: `the current key in ${keyFile}`, kind: 'development' } };
+    if (use === 'verify') {
+      const others = document.keys.filter((key) => key !== signing && isValid(key, nowSeconds)).map((key) => key.secret);
+      return {
+        values: decodable(source, keyFile, [signing.secret, ...others]),
+        origin: { label: `the keys in ${keyFile}`, kind: 'development' },
+      };
+    }
+    return {
+      values: decodable(source, keyFile, [signing.secret]),
+      origin: { label: `the current key in ${keyFile}`, kind: 'development' },
+    };
   }
   let saved: Readonly<Record<string, string>>;
   try {

@@ -104,7 +104,7 @@ const version = (): string => {
 // Commander wraps descriptions itself: one line per paragraph.
 const ABOUT = [
   'Act as a webhook provider against Hookwarden, check captured requests, read the local store, contain an incident (block addresses, disable sources), rotate keys, manage read tokens, and follow, replay or forward deliveries, locally or on a deployed stack.',
-  'Sources, schemes and secrets come from the same configuration as the server (WEBHOOK_* variables, or hookwarden.config.json / HOOKWARDEN_CONFIG); a source without a secret uses the current key of the key document npm start keeps for it in the data directory (keys/<source>.json).',
+  'Sources, schemes and secrets come from the same configuration as the server (WEBHOOK_* variables, or hookwarden.config.json / HOOKWARDEN_CONFIG); a source without a secret signs with the current key of the key document npm start keeps for it in the data directory (keys/<source>.json), and verify accepts every key of it the server accepts.',
 ].join('\n\n');
 
 // Help text added after is printed as is: lines kept under 80 columns by hand.

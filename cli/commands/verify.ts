@@ -24,7 +24,7 @@ export interface VerifyOptions {
 export const verifyCommand = (context: CliContext, sourceName: string, options: VerifyOptions): number => {
   const config = configOf(context);
   const source = sourceOf(config, sourceName);
-  const { values: secrets, origin } = secretsWithOrigin(context, config, source, options.secretEnv);
+  const { values: secrets, origin } = secretsWithOrigin(context, config, source, options.secretEnv, 'verify');
   const headersPath = resolve(context.cwd, options.headers);
   const headers = parseHeadersFile(readFileOrUsage(headersPath).toString('utf8'), headersPath);
   // Raw bytes: re-encoding the body is the classic way to break a valid signature.

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -278,6 +279,49 @@ describe('sign → verify round trip per scheme', () => {
     );
     expect(then.stdout).toBe('valid: id=msg_old event=old\n');
     expect(then.code).toBe(0);
+  });
+});
+
+describe('verify with the key document npm start keeps', () => {
+  // The server accepts every key of the document not past its notAfter: after a rotation the previous keys, for the
+  // overlap. verify checked the current key alone, so a capture the server had accepted (202) was "invalid".
+  it('accepts what the server accepts: the current key and a previous one in its overlap, not one past its notAfter', async () => {
+    const dataDir = tempDir();
+    const dir = tempDir();
+    const now = Math.floor(Date.now() / 1000);
+    const expired = `whsec_${randomBytes(24).toString('base64')}`;
+    mkdirSync(join(dataDir, 'keys'));
+    writeFileSync(
+      join(dataDir, 'keys', 'default.json'),
+      JSON.stringify({
+        keys: [
+          { id: 'k-current', secret: TEST_SECRETS.standardWebhooksSecond, createdAt: now },
+          { id: 'k-previous', secret: TEST_SECRETS.standardWebhooks, createdAt: now - 3600, notAfter: now + 3600 },
+          { id: 'k-expired', secret: expired, createdAt: now - 7200, notAfter: now - 60 },
+        ],
+      }),
+      { mode: 0o600 },
+    );
+    writeFileSync(join(dir, 'b.json'), '{"type":"rotated"}');
+    const env = { HOOKWARDEN_DATA_DIR: dataDir, PREVIOUS: TEST_SECRETS.standardWebhooks, EXPIRED: expired };
+    const verifyWith = async (secretEnv?: string) => {
+      const signed = await cli(
+        ['sign', 'default', '--file', 'b.json', '--id', 'msg_rotated', ...(secretEnv ? ['--secret-env', secretEnv] : [])],
+        env,
+        dir,
+      );
+      expect(signed.code).toBe(0);
+      writeFileSync(join(dir, 'h.txt'), signed.stdout);
+      return cli(['verify', 'default', '--headers', 'h.txt', '--body', 'b.json', '--json'], env, dir);
+    };
+    const previous = await verifyWith('PREVIOUS');
+    expect(JSON.parse(previous.stdout)).toMatchObject({ valid: true, deliveryId: 'msg_rotated' });
+    expect(previous.code).toBe(0);
+    const current = await verifyWith();
+    expect(JSON.parse(current.stdout)).toMatchObject({ valid: true, secrets: `the keys in ${join(dataDir, 'keys', 'default.json')}` });
+    const past = await verifyWith('EXPIRED');
+    expect(JSON.parse(past.stdout)).toMatchObject({ valid: false, code: 'signature_invalid' });
+    expect(past.code).toBe(1);
   });
 });
 
