@@ -161,13 +161,13 @@ describe('hookwarden replay against the real local server', () => {
     [['--to', 'ftp://example.com/x'], /Expected an http or https URL/],
     [['--to', 'not a url'], /Expected an http\(s\) URL/],
     // fetch refuses a URL with credentials: every forward would fail ("cannot reach", exit 1; listen would drop them all).
-    [['--to', 'http://user:pw@127.0.0.1:1/x'], /Expected a URL without user:password@/],
-    [['--to', 'http://127.0.0.1:1/x', '--stack', 'prod'], /--stack needs --token-env NAME/],
+    [['--to', 'http://user:pw@127.0.0.1:2/x'], /Expected a URL without user:password@/],
+    [['--to', 'http://127.0.0.1:2/x', '--stack', 'prod'], /--stack needs --token-env NAME/],
     [
-      ['--to', 'http://127.0.0.1:1/x', '--stack', 'prod', '--token-env', 'UNSET_TOKEN'],
+      ['--to', 'http://127.0.0.1:2/x', '--stack', 'prod', '--token-env', 'UNSET_TOKEN'],
       /--token-env UNSET_TOKEN: the variable is not set or empty/,
     ],
-    [['--to', 'http://127.0.0.1:1/x', '--token-env', 'bad name'], /--token-env takes the name of an environment variable/],
+    [['--to', 'http://127.0.0.1:2/x', '--token-env', 'bad name'], /--token-env takes the name of an environment variable/],
   ])('refuses bad usage with exit 2: %j', async (args, message) => {
     const result = await cli(['replay', 'default', 'x', ...args]);
     expect(result.code).toBe(2);
