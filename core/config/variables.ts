@@ -45,27 +45,52 @@ export const OTHER_VARIABLES = [
 /** How far a name may be from a guarded one to read as its typo: 2 edits, 3 for the long names (`TRUSTED_PROXY`). */
 const limitOf = (known: string): number => (known.length >= 15 ? 3 : 2);
 
+/** Character classes a name is counted in: A-Z (either case), 0-9, `_`, anything else. */
+const SLOTS = 38;
+
+const slotOf = (code: number): number => {
+  if (code >= 65 && code <= 90) return code - 65;
+  if (code >= 97 && code <= 122) return code - 97;
+  if (code >= 48 && code <= 57) return 26 + code - 48;
+  return code === 95 ? 36 : 37;
+};
+
+/** How many of each character class a name has (letter case ignored). */
+const countsOf = (name: string): Uint16Array => {
+  const counts = new Uint16Array(SLOTS);
+  for (let i = 0; i < name.length; i++) counts[slotOf(name.charCodeAt(i))]! += 1;
+  return counts;
+};
+
 /**
- * A lower bound of the edit distance, in one pass over each name: the characters one has and the other lacks
- * (counted, letter case ignored). It rules out nearly every variable of a Lambda or a developer's shell before the
- * full distance is computed: the check runs at every cold start.
+ * A lower bound of the edit distance: the characters one name has and the other lacks, counted per class. It rules
+ * out nearly every variable of a Lambda or a developer's shell before the full distance is computed: the check runs
+ * at every cold start, so each name is counted once, and each guarded one once per process.
  */
-const bagDistance = (a: string, b: string): number => {
-  const counts = new Int16Array(128);
-  for (const char of a.toUpperCase()) counts[(char.codePointAt(0) as number) & 127]! += 1;
-  for (const char of b.toUpperCase()) counts[(char.codePointAt(0) as number) & 127]! -= 1;
+const bagDistance = (a: Uint16Array, b: Uint16Array): number => {
   let surplus = 0;
   let lack = 0;
-  for (const count of counts)
-    if (count > 0) surplus += count;
-    else lack -= count;
+  for (let i = 0; i < SLOTS; i++) {
+    const difference = a[i]! - b[i]!;
+    if (difference > 0) surplus += difference;
+    else lack -= difference;
+  }
   return Math.max(surplus, lack);
 };
 
-/** Whether `name` is within {@link limitOf} edits of `known`, the cheap bounds first. */
-const nearEnough = (name: string, known: string): boolean => {
-  const limit = limitOf(known);
-  return Math.abs(name.length - known.length) <= limit && bagDistance(name, known) <= limit && editDistance(name, known) <= limit;
+let guardedCounts: ReadonlyArray<{ readonly name: string; readonly limit: number; readonly counts: Uint16Array }> | undefined;
+
+/** The guarded names within {@link limitOf} edits of `name`, the cheap bounds first. */
+const nearGuarded = (name: string): string[] => {
+  guardedCounts ??= GUARDED_VARIABLES.map((known) => ({ name: known, limit: limitOf(known), counts: countsOf(known) }));
+  let counts: Uint16Array | undefined;
+  const near: string[] = [];
+  for (const known of guardedCounts) {
+    if (Math.abs(name.length - known.name.length) > known.limit) continue;
+    counts ??= countsOf(name);
+    if (bagDistance(counts, known.counts) <= known.limit && editDistance(name, known.name) <= known.limit) near.push(known.name);
+  }
+  return near;
 };
 
 /** The variable that names set variables belonging to something else: near misses that are not typos. */
@@ -98,7 +123,7 @@ export const mistypedVariables = (problems: Problems, env: NodeJS.ProcessEnv, se
   const known = new Set<string>([...GUARDED_VARIABLES, ...OTHER_VARIABLES, ...secretEnvs, ...unrelatedVariables(problems, env[UNRELATED])]);
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined || value === '' || known.has(name)) continue;
-    const near = GUARDED_VARIABLES.filter((guarded) => nearEnough(name, guarded));
+    const near = nearGuarded(name);
     if (near.length > 0) {
       problems.add(
         name,

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config/index.js';
-import { GUARDED_VARIABLES, OTHER_VARIABLES } from '../../core/config/variables.js';
+import { Problems } from '../../core/config/rules.js';
+import { GUARDED_VARIABLES, mistypedVariables, OTHER_VARIABLES } from '../../core/config/variables.js';
 import { ConfigError } from '../../core/errors.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
@@ -71,6 +72,36 @@ describe('a mistyped variable, which would be ignored', () => {
     expect(problemsOf(env)).toEqual([]);
     const file = { sources: [{ name: 'billing', scheme: 'standard-webhooks', secretEnv: 'WEBHOOK_SCHEMA' }] };
     expect(problemsOf({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(file), WEBHOOK_SCHEMA: TEST_SECRETS.standardWebhooks })).toEqual([]);
+  });
+
+  it('finds every typo of each guarded name within its limit (2 edits, 3 from 15 characters), whatever its cheap bounds rule out first', () => {
+    // The per-character bound that spares the edit distance must never rule out a real near miss.
+    const typos = (name: string): string[] =>
+      [...name].flatMap((char, i) => [
+        name.slice(0, i) + name.slice(i + 1),
+        `${name.slice(0, i)}${char === 'X' ? 'Y' : 'X'}${name.slice(i + 1)}`,
+        `${name.slice(0, i)}Z${name.slice(i)}`,
+        `${name.slice(0, i)}${name[i + 1] ?? ''}${char}${name.slice(i + 2)}`,
+        name.slice(0, i).toLowerCase() + name.slice(i),
+        // As many substitutions as the name's limit allows (2, or 3 from 15 characters): the bound at its edge.
+        `${name.slice(0, i)}${'Q'.repeat(name.length >= 15 ? 3 : 2)}${name.slice(i + (name.length >= 15 ? 3 : 2))}`,
+      ]);
+    const missed: string[] = [];
+    for (const guarded of GUARDED_VARIABLES) {
+      const env = Object.fromEntries(
+        typos(guarded)
+          .filter((typo) => typo !== guarded)
+          .map((typo) => [typo, 'x']),
+      );
+      const problems = new Problems();
+      mistypedVariables(problems, env, []);
+      const flagged = new Set(problems.items.map((item) => item.slice(0, item.indexOf(':'))));
+      // A typo that is itself another known variable (WEBHOOK_SECRET from WEBHOOK_SECRETS, say) is rightly left alone.
+      missed.push(
+        ...Object.keys(env).filter((typo) => !flagged.has(typo) && ![...GUARDED_VARIABLES, ...OTHER_VARIABLES].includes(typo as never)),
+      );
+    }
+    expect(missed).toEqual([]);
   });
 
   it("knows every variable of Hookwarden's that the code reads, so that none is taken for a typo", () => {
