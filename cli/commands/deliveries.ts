@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StoredDelivery } from '../../core/stores/delivery-store.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { startLocalStore, storeInUse } from '../../local/dynamo.js';
-import { runningServer } from '../../local/server-info.js';
+import { runningServer, SERVER_FILE } from '../../local/server-info.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
@@ -24,7 +25,15 @@ export const withStoreClient = async <T>(context: CliContext, work: (client: Dyn
     try {
       return await work(client);
     } catch (error) {
-      if (error instanceof UsageError || error instanceof CommandFailed) throw error;
+      if (error instanceof UsageError) throw error;
+      // A server killed without stopping leaves its file, and its pid may since be another process's: the advice to
+      // retry (or that the command is safe to run again) would never come true.
+      if (!(await accepts(server.dynamoEndpoint)))
+        throw new CommandFailed(
+          `${join(context.dataDir, SERVER_FILE)} names a server (pid ${server.pid}) whose store at ${server.dynamoEndpoint} does not answer: ` +
+            'if npm start is not running with this data directory, a server that was killed left the file behind; remove it and run the command again',
+        );
+      if (error instanceof CommandFailed) throw error;
       throw new CommandFailed(`the running server's store at ${server.dynamoEndpoint} failed: ${(error as Error).message}`);
     } finally {
       client.destroy();
@@ -47,6 +56,20 @@ export const withStoreClient = async <T>(context: CliContext, work: (client: Dyn
     await local.close();
   }
 };
+
+/** Whether anything accepts a TCP connection at an http URL's host and port within a second. */
+const accepts = (endpoint: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const { hostname, port } = new URL(endpoint);
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 80), timeout: 1000 });
+    const settle = (answer: boolean): void => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.once('connect', () => settle(true));
+    socket.once('error', () => settle(false));
+    socket.once('timeout', () => settle(false));
+  });
 
 /** {@link withStoreClient} with the deliveries store on top (table name from the same configuration as the server). */
 export const withLocalStore = <T>(context: CliContext, work: (store: DynamoDbDeliveryStore) => Promise<T>): Promise<T> => {
