@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { SourceConfig } from '../../core/config/index.js';
 import { runningServer } from '../../local/server-info.js';
 import { sampleBody, shellQuote } from '../../local/sample.js';
-import { bodyOf, configOf, secretsWithOrigin, sourceOf, type CliContext, type SecretsOrigin } from '../context.js';
+import { bodyOf, configOf, secretsWithOrigin, sourceOf, UsageError, type CliContext, type SecretsOrigin } from '../context.js';
 import { output } from '../output.js';
 
 /** Options of `hookwarden sign` (and the signing half of `send`). */
@@ -61,6 +61,9 @@ export const contentTypeOf = (body: Buffer): string => {
 
 /** `hookwarden sign <source>`: prints the headers, one `Name: value` per line, or a curl command. */
 export const signCommand = (context: CliContext, sourceName: string, options: SignOptions): number => {
+  // Without --curl only headers are printed: a --url would change nothing, in silence.
+  if (!options.curl && options.url !== undefined)
+    throw new UsageError('--url is the base URL of --curl: add --curl, or use hookwarden send --url');
   const { body, headers, signedWith } = signedRequest(context, sourceName, options);
   output.error(`signed with ${signedWith.label}`);
   if (!options.curl) {

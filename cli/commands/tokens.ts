@@ -194,11 +194,14 @@ export const tokenListCommand = async (context: CliContext, options: TokenTarget
 /** `hookwarden token revoke <id>`: refused from then on (within 30 s everywhere). */
 export const tokenRevokeCommand = async (
   context: CliContext,
-  id: string,
+  given: string,
   options: TokenTargetOptions,
   aws?: AwsClients,
 ): Promise<number> => {
-  if (!TOKEN_ID.test(id)) throw new UsageError(`"${terminalSafe(id)}" is not a token id (16 hex digits, as token list shows)`);
+  if (!TOKEN_ID.test(given.toLowerCase()))
+    throw new UsageError(`"${terminalSafe(given)}" is not a token id (16 hex digits, as token list shows)`);
+  // Hex in either case names the same token (copied from a tool that upper-cases it); the store keeps lower case.
+  const id = given.toLowerCase();
   return withTokenTarget(
     context,
     options.stack,

@@ -80,6 +80,7 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [['sign', 'default', '--timestamp', 'soon'], SW, /--timestamp <unix-seconds>' argument 'soon' is invalid/],
     [['sign', 'default', '--data', '{}', '--file', 'x.json'], SW, /'--data <text>' cannot be used with option '--file <path>'/],
     [['sign', 'default', '--file', 'missing.json'], SW, /cannot read \S+missing\.json \(ENOENT\)/],
+    [['sign', 'default', '--url', 'http://127.0.0.1:3000'], SW, /--url is the base URL of --curl: add --curl/],
     [['sign', 'default'], {}, /no secret for source "default": set WEBHOOK_SECRET, .*npm start/],
     [['sign', 'default', '--secret-env', 'UNSET_VAR'], {}, /--secret-env UNSET_VAR: the variable is not set/],
     [['sign', 'default', '--secret-env', 'BAD'], { BAD: 'plain-text' }, /--secret-env BAD: secret #1 is not a Standard Webhooks secret/],
