@@ -104,9 +104,13 @@ const asJson = (d: StoredDelivery) => ({
   expiresAt: iso(d.expiresAt * 1000),
 });
 
-/** The live delivery whose provider's own (unsigned) id, the one the list shows, is `id`: a scan, fine for a local command. */
+/** Every live delivery of a source: a scan, fine for a local command (finding one by the provider's own id). */
+const liveDeliveriesOf = (store: DynamoDbDeliveryStore, source: string, now: number): Promise<StoredDelivery[]> =>
+  store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now });
+
+/** The live delivery whose provider's own (unsigned) id, the one the list shows, is `id`. */
 const byProviderId = async (store: DynamoDbDeliveryStore, source: string, id: string, now: number): Promise<StoredDelivery | undefined> =>
-  (await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now })).find((d) => d.providerId === id);
+  (await liveDeliveriesOf(store, source, now)).find((d) => d.providerId === id);
 
 /**
  * The replay key of the local store's delivery whose provider's own id is `id` (as `hookwarden deliveries`
@@ -174,8 +178,8 @@ export const showDeliveryCommand = async (context: CliContext, source: string, i
     const now = nowSeconds();
     const byKey = await store.get(source, id, now);
     if (byKey) return { delivery: byKey, sourceStored: true };
-    // The provider's own (unsigned) id: a scan, fine for a local command.
-    const stored = await store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now });
+    // The provider's own (unsigned) id; and whether the source stored anything at all (else a typo of its name).
+    const stored = await liveDeliveriesOf(store, source, now);
     return { delivery: stored.find((d) => d.providerId === id), sourceStored: stored.length > 0 };
   });
   if (!delivery) {
