@@ -74,14 +74,19 @@ export class StoreInUseError extends Error {
  * (`127.0.0.1:<port>`, or `localhost:<port>`) and sends no `Origin` or
  * `Sec-Fetch-*`; anything else gets 403.
  */
-const guardFromBrowsers = (server: Server, port: () => number): void => {
+const guardFromBrowsers = (server: Server): void => {
   const serve = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   server.removeAllListeners('request');
+  // The names a client gives the store, known once it listens (server.address() asks the socket each time: 25 µs a request).
+  let hosts: readonly string[] = [];
+  server.once('listening', () => {
+    const { port } = server.address() as AddressInfo;
+    hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const browser =
       req.headers.origin !== undefined || req.headers['sec-fetch-mode'] !== undefined || req.headers['sec-fetch-site'] !== undefined;
-    const host = (req.headers.host ?? '').toLowerCase();
-    if (browser || (host !== `127.0.0.1:${port()}` && host !== `localhost:${port()}`)) {
+    if (browser || !hosts.includes((req.headers.host ?? '').toLowerCase())) {
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' });
       res.end('The local store answers only Hookwarden on this machine.\n');
       return;
@@ -105,7 +110,7 @@ export const startLocalStore = async (options: LocalStoreOptions = {}): Promise<
     }
   }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
-  guardFromBrowsers(server, () => (server.address() as AddressInfo).port);
+  guardFromBrowsers(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
