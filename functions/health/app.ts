@@ -27,9 +27,10 @@ export const createHealthHandler = (deps: Pick<PipelineDependencies, 'config' | 
     // every path no other route takes, and an unknown one is 404 whatever the method.
     const route = (event.resource ?? '').replace(/\/+$/, '');
     if (route !== '/health' && route !== '/health/ready') throw new HttpError(404, 'not_found', 'Not found.');
-    if (event.httpMethod !== 'GET' && event.httpMethod !== 'HEAD') {
-      throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET, HEAD' } });
-    }
+    // GET only, as deployed: the REST and HTTP API front doors route GET alone to this function (HEAD there is 404, and a
+    // HEAD route to /health/ready would need the readiness throttle too, or it would reach DescribeTable unthrottled).
+    if (event.httpMethod !== 'GET')
+      throw new HttpError(405, 'method_not_allowed', 'Only GET is accepted here.', { headers: { Allow: 'GET' } });
     if (route === '/health') return jsonResponse(200, { status: 'ok' });
     await deps.store.ping();
     return jsonResponse(200, { status: 'ready' });
