@@ -168,8 +168,18 @@ export const secretsWithOrigin = (
  */
 export const bodyOf = (context: CliContext, options: { data?: string; file?: string }, fallback: () => string): Buffer => {
   if (options.data !== undefined) return Buffer.from(options.data, 'utf8');
-  if (options.file !== undefined) return readFileOrUsage(resolve(context.cwd, options.file));
+  if (options.file !== undefined) return readFileOrUsage(pathOption(context, '--file', options.file));
   return Buffer.from(fallback(), 'utf8');
+};
+
+/**
+ * A file option's path, from the working directory. An empty one (`--body "$FILE"` with the
+ * variable unset) would name the working directory itself: refused as what it is.
+ * @throws UsageError for an empty path
+ */
+export const pathOption = (context: CliContext, flag: string, value: string): string => {
+  if (value === '') throw new UsageError(`${flag} is empty: give the path of a file`);
+  return resolve(context.cwd, value);
 };
 
 /**

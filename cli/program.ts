@@ -230,8 +230,30 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
   registerIncidentCommands(program, context, exit, aws);
   registerTokenCommands(program, context, exit, aws);
   registerConsumerCommands(program, context, exit, aws);
+  refuseRepeatedOptions(program);
 
   return program;
+};
+
+/** Options that collect every occurrence. */
+const REPEATABLE = new Set(['--header']);
+
+/**
+ * An option that takes one value, given twice (`--data a --data b`, often a pasted line plus an
+ * edit), is refused: commander keeps the last and drops the other without a word, so the command
+ * would sign, send or list something other than what one of them said.
+ */
+const refuseRepeatedOptions = (command: Command): void => {
+  const given = new Set<string>();
+  for (const option of command.options) {
+    if (!(option.required || option.optional) || option.variadic || REPEATABLE.has(option.long ?? '')) continue;
+    command.on(`option:${option.name()}`, () => {
+      if (given.has(option.name()))
+        command.error(`error: option '${option.flags}' given more than once: give it once`, { exitCode: 2, code: 'hookwarden.repeated' });
+      given.add(option.name());
+    });
+  }
+  for (const sub of command.commands) refuseRepeatedOptions(sub);
 };
 
 /**

@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
 import { refusalReason } from '../../core/schemes/index.js';
-import { configOf, readFileOrUsage, secretsWithOrigin, sourceOf, type CliContext } from '../context.js';
+import { configOf, pathOption, readFileOrUsage, secretsWithOrigin, sourceOf, type CliContext } from '../context.js';
 import { parseHeadersFile } from '../headers-file.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
@@ -25,10 +24,11 @@ export const verifyCommand = (context: CliContext, sourceName: string, options: 
   const config = configOf(context);
   const source = sourceOf(config, sourceName);
   const { values: secrets, origin } = secretsWithOrigin(context, config, source, options.secretEnv, 'verify');
-  const headersPath = resolve(context.cwd, options.headers);
+  const headersPath = pathOption(context, '--headers', options.headers);
+  const bodyPath = pathOption(context, '--body', options.body);
   const headers = parseHeadersFile(readFileOrUsage(headersPath).toString('utf8'), headersPath);
   // Raw bytes: re-encoding the body is the classic way to break a valid signature.
-  const body = readFileOrUsage(resolve(context.cwd, options.body));
+  const body = readFileOrUsage(bodyPath);
   const result = source.scheme.verify(
     { headers, body },
     secrets.map((secret) => source.scheme.decodeSecret(secret)),

@@ -113,6 +113,19 @@ describe.concurrent('hookwarden --help and bad usage', () => {
       /--now <unix-seconds>' argument 'later' is invalid/,
     ],
     [['verify', 'default', '--headers', 'missing.txt', '--body', 'missing.bin'], SW, /cannot read \S+missing\.txt \(ENOENT\)/],
+    // `--headers "$FILE"` with the variable unset named the working directory: "cannot read <cwd> (EISDIR)".
+    [['verify', 'default', '--headers', '', '--body', 'b.bin'], SW, /^hookwarden: --headers is empty: give the path of a file/],
+    [['verify', 'default', '--headers', 'h.txt', '--body', ''], SW, /^hookwarden: --body is empty: give the path of a file/],
+    [['sign', 'default', '--file', ''], SW, /^hookwarden: --file is empty: give the path of a file/],
+    // Commander kept the last of two and dropped the other without a word.
+    [
+      ['sign', 'default', '--data', '{"a":1}', '--data', '{"a":2}'],
+      SW,
+      /^hookwarden: option '--data <text>' given more than once: give it once/,
+    ],
+    [['send', 'default', '--id', 'a', '--id', 'b', '--url', 'http://127.0.0.1:9'], SW, /option '--id <id>' given more than once/],
+    [['deliveries', '--limit', '5', '--limit', '6'], SW, /option '--limit <n>' given more than once/],
+    [['block', '203.0.113.7', '--for', '1h', '--for', '1d'], SW, /option '--for <duration>' given more than once/],
     // Reasons share one table item (400 KB): a pasted log as one would leave no room for the next block.
     [['block', '203.0.113.7', '--for', '1h', '--reason', 'a'.repeat(501)], SW, /^hookwarden: --reason: at most 500 characters, got 501 \(/],
     [['disable', 'default', '--reason', 'a'.repeat(501)], SW, /^hookwarden: --reason: at most 500 characters, got 501 \(/],
