@@ -109,6 +109,17 @@ const printDocument = (document: KeyDocument, nowSeconds: number): void => {
   }
 };
 
+/** The local key document, read strictly; a damaged one is named (never quoted), and nothing is written. */
+const localDocument = (path: string): KeyDocument => {
+  try {
+    return toKeyDocument(parseSecretDocument(readFileSync(path, 'utf8')));
+  } catch (error) {
+    throw new CommandFailed(
+      `${path}: ${(error as Error).message}; nothing was rotated: fix the file, or delete it to start over with new keys`,
+    );
+  }
+};
+
 /** `rotate <source>` on the local store: the key document in the data directory, the same steps as the rotation function. */
 const rotateLocally = async (context: CliContext, name: string, options: RotateOptions): Promise<number> => {
   const config = configOf(context);
@@ -136,10 +147,10 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, source.scheme) : undefined;
   const path = keyFilePath(context.dataDir, name);
   if (!existsSync(path)) ensureKeyDocument(context.dataDir, source, () => generateSecret(source.schemeName));
+  const current = localDocument(path);
   const nowSeconds = Math.floor(Date.now() / 1000);
   const cacheSeconds = localCacheSeconds(context);
   if (fresh !== undefined) {
-    const current = toKeyDocument(parseSecretDocument(readFileSync(path, 'utf8')));
     const plan = planManualRotation(current, fresh, nowSeconds, overlapSeconds);
     writePrivateFile(path, serializeKeyDocument(plan.document));
     output.line(
@@ -235,7 +246,13 @@ export const rotateCommand = async (
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, deployed.scheme) : undefined;
   const id = await secretId();
   const client = aws.secretsManager();
-  const current = toKeyDocument(parseSecretDocument((await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString));
+  const text = (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
+  let current: KeyDocument;
+  try {
+    current = toKeyDocument(parseSecretDocument(text));
+  } catch (error) {
+    throw new CommandFailed(`${id}: ${(error as Error).message}; nothing was written: fix the secret's current version first`);
+  }
   const now = Math.floor(Date.now() / 1000);
   const generated = fresh === undefined;
   const key = fresh ?? `${deployed.scheme.name === 'standard-webhooks' ? 'whsec_' : ''}${randomBytes(24).toString('base64')}`;

@@ -34,7 +34,19 @@ export const fileKeyStore = (path: string): KeyDocumentStore => {
   const pending = pendingPath(path);
   const readPendingFile = (): { token: string; text: string } | undefined => {
     if (!existsSync(pending)) return undefined;
-    return JSON.parse(readFileSync(pending, 'utf8')) as { token: string; text: string };
+    let found: unknown;
+    try {
+      found = JSON.parse(readFileSync(pending, 'utf8'));
+    } catch {
+      // The parser's message quotes the text around the error: a key. Only the file is named.
+      found = undefined;
+    }
+    const { token, text } = (found ?? {}) as { token?: unknown; text?: unknown };
+    if (typeof token !== 'string' || typeof text !== 'string')
+      throw new Error(
+        `${pending} is not a pending key document {"token","text"} (damaged or edited): delete it, which abandons only the rotation that wrote it, and run rotate again`,
+      );
+    return { token, text };
   };
   return {
     readCurrent: async () => (existsSync(path) ? readFileSync(path, 'utf8') : undefined),

@@ -354,4 +354,19 @@ describe('--stack: the same commands against a deployed stack', () => {
     };
     expect(written.keys.map((k) => k.secret)).toEqual([TEST_SECRETS.github, 'current-key-of-the-source']);
   });
+
+  it('names the secret whose current version is not a key document, never quoting it, and writes nothing', async () => {
+    sm.reset();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"keys":[{"secret":"ThisIsTheOldKey0123456789abcdef",}]}' });
+    sm.on(PutSecretValueCommand).resolves({});
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme: 'github' }] }));
+    expect(
+      await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--secret-env', 'NEW_KEY'], { NEW_KEY: TEST_SECRETS.github }, cwd),
+    ).toBe(1);
+    expect(lines.join('')).toContain(`${SECRET_ARN}: secret is not a JSON document`);
+    expect(lines.join('')).toMatch(/nothing was written: fix the secret's current version first/);
+    expect(lines.join('')).not.toMatch(/ThisIsTheOldKey/);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
 });

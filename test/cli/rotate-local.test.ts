@@ -1,4 +1,4 @@
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, startServer } from '../helpers/cli.js';
@@ -151,5 +151,25 @@ describe('hookwarden rotate and keys on the local store', () => {
     } finally {
       server.process.kill('SIGTERM');
     }
+  });
+
+  // A damaged key file: a shared source's rotate said only 'secret is not a JSON document' (which file?), and a
+  // manual one did too, through the generic handler.
+  it.each([
+    ['shared', { scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared', every: '7d' } }, []],
+    ['manual', { scheme: 'github' }, ['--secret-env', 'NEW_KEY']],
+  ])('%s: names a damaged key file, never quoting it, and writes nothing', async (_, source, extra) => {
+    const { cwd, env, path } = setup(source);
+    mkdirSync(join(env.HOOKWARDEN_DATA_DIR, 'keys'), { recursive: true });
+    const damaged = '{"keys":[{"secret":"ThisIsTheOldKey0123456789abcdef",}]}';
+    writeFileSync(path, damaged);
+    const r = await cli(['rotate', 'src', ...extra], { ...env, NEW_KEY: TEST_SECRETS.github }, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path}: secret is not a JSON document`);
+    expect(r.stderr).toMatch(/nothing was rotated: fix the file, or delete it/);
+    expect(r.stderr).not.toMatch(/ThisIsTheOldKey/);
+    expect(r.stderr).not.toContain(TEST_SECRETS.github);
+    expect(readFileSync(path, 'utf8')).toBe(damaged);
+    expect(existsSync(path.replace(/\.json$/, '.pending.json'))).toBe(false);
   });
 });
