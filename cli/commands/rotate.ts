@@ -18,7 +18,7 @@ import {
   type KeyDocument,
 } from '../../core/secrets/key-document.js';
 import { fileKeyStore, keyFilePath, writePrivateFile } from '../../core/secrets/key-files.js';
-import { decodeKey } from '../../core/secrets/keys.js';
+import { decodeKey, keyProblem } from '../../core/secrets/keys.js';
 import { rotateNow, rotationSteps } from '../../core/secrets/rotation.js';
 import { parseSecretDocument } from '../../core/secrets/secrets-manager.js';
 import { ensureKeyDocument, generateSecret } from '../../local/dev-secrets.js';
@@ -176,6 +176,7 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
     store,
     ...(provider ? { provider } : {}),
     generate: () => generateKey(source.schemeName),
+    keyProblem: (secret) => keyProblem(source.scheme, secret),
     cacheSeconds,
     overlapSeconds,
   });

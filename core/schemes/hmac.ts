@@ -118,6 +118,12 @@ const compile = (options: HmacSchemeOptions) => {
   };
 };
 
+/** The key of an `hmac` source: the secret's UTF-8 bytes, whatever the scheme's options (the rotation function checks keys with it). */
+export const decodeHmacSecret = (secret: string): Buffer => {
+  if (secret.length === 0) throw new Error('is empty');
+  return Buffer.from(secret, 'utf8');
+};
+
 /**
  * A configurable HMAC-SHA256 scheme for senders without a preset: the MAC is in
  * `header` after `prefix`, hex or base64, over `template` with `{id}`,
@@ -131,10 +137,7 @@ const compile = (options: HmacSchemeOptions) => {
  */
 export const createHmacScheme = (options: HmacSchemeOptions): SignatureScheme => {
   const c = compile(options);
-  const decodeSecret = (secret: string): Buffer => {
-    if (secret.length === 0) throw new Error('is empty');
-    return Buffer.from(secret, 'utf8');
-  };
+  const decodeSecret = decodeHmacSecret;
   return {
     name: 'hmac',
     keptHeaders: ['content-type', 'user-agent', ...(c.idHeader ? [c.idHeader] : [])],

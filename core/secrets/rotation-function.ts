@@ -1,7 +1,10 @@
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { GitHubHook, RotationMode } from '../config/rotation.js';
 import { DEFAULT_GITHUB_API_URL, githubHookSwitch, tokenProblem } from './github-hook.js';
+import { decodeHmacSecret } from '../schemes/hmac.js';
+import { resolveScheme } from '../schemes/index.js';
 import { generateKey } from './key-document.js';
+import { keyProblem } from './keys.js';
 import { rotationSteps, type ProviderSwitch, type RotationSteps } from './rotation.js';
 import { secretsManagerKeyStore } from './secrets-manager-store.js';
 
@@ -117,6 +120,8 @@ export const createRotationHandler =
       store,
       ...(provider ? { provider } : {}),
       generate: () => generateKey(source.scheme),
+      keyProblem: (secret) =>
+        keyProblem(source.scheme === 'hmac' ? { decodeSecret: decodeHmacSecret } : resolveScheme(source.scheme), secret),
       cacheSeconds: options.cacheSeconds,
       overlapSeconds: source.overlapSeconds,
       ...(options.now ? { now: options.now } : {}),

@@ -65,7 +65,28 @@ export interface RotationStepsOptions {
   readonly overlapSeconds: number;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Why the functions could not use a key (`keyProblem` of core/secrets/keys.ts with the source's scheme), `undefined` when they can:
+   * the provider is never switched to such a key. @default every key is usable
+   */
+  readonly keyProblem?: (secret: string) => string | undefined;
 }
+
+/**
+ * Why the provider must not switch to `key`, the staged key of the current document: the functions skip a key their
+ * scheme cannot decode, and refuse one past its `notAfter` (a staged key keeps it when promoted). `undefined` when it may.
+ */
+const switchProblem = (
+  key: KeyEntry,
+  label: string,
+  problemOf: ((secret: string) => string | undefined) | undefined,
+): string | undefined => {
+  const problem = problemOf?.(key.secret);
+  if (problem !== undefined) return `the staged key ${label} ${problem}, so the functions skip it`;
+  if (key.notAfter !== undefined)
+    return `the staged key ${label} expires at ${new Date(key.notAfter * 1000).toISOString()}, after which the functions refuse it`;
+  return undefined;
+};
 
 /** The four steps of a Secrets Manager rotation, each safe to run again with the same token. */
 export interface RotationSteps {
@@ -115,6 +136,15 @@ export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
         generate: options.generate,
         currentSinceSeconds,
       });
+      if (plan.switchTo) {
+        const label = plan.switchTo.id ?? `keys[${current.keys.findIndex((key) => key.secret === plan.switchTo?.secret)}]`;
+        const problem = switchProblem(plan.switchTo, label, options.keyProblem);
+        // Switched to it, the provider would sign every delivery with a key no function accepts (GitHub does not retry).
+        if (problem)
+          throw new Error(
+            `rotation ${token}: ${problem}; the provider was not switched and nothing was written: remove the key from the key document (the next rotation stages a new one)`,
+          );
+      }
       await options.store.writePending(token, serializeKeyDocument(plan.document));
     },
     setSecret: async (token) => {

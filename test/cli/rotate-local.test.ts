@@ -172,4 +172,21 @@ describe('hookwarden rotate and keys on the local store', () => {
     expect(readFileSync(path, 'utf8')).toBe(damaged);
     expect(existsSync(path.replace(/\.json$/, '.pending.json'))).toBe(false);
   });
+
+  it('shared: never switches the sender to a staged key the server skips (edited by hand to a short one)', async () => {
+    const { cwd, env, path } = setup({ scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared', every: '7d' } });
+    mkdirSync(join(env.HOOKWARDEN_DATA_DIR, 'keys'), { recursive: true });
+    ageTenMinutes(path, {
+      keys: [
+        { id: 'k-current', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: Math.floor(Date.now() / 1000) },
+        { id: 'k-short', secret: 'Sh0rtKey', createdAt: Math.floor(Date.now() / 1000), next: true },
+      ],
+    });
+    const before = readFileSync(path, 'utf8');
+    const r = await cli(['rotate', 'src'], env, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the staged key k-short has 8 bytes of key material; at least 16 are needed, so the functions skip it/);
+    expect(r.stderr).not.toContain('Sh0rtKey');
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
 });

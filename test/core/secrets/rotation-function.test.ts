@@ -178,6 +178,43 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     expect(sm.version('AWSCURRENT')?.[1].text).toBe(before);
   });
 
+  // A key document edited by hand: a staged key the functions skip (too short, or not a secret at all) or refuse
+  // later (an expiry, which a promoted key keeps). Switched to it, GitHub signed every delivery with a key no function
+  // accepted, and GitHub does not retry.
+  it.each([
+    [
+      'too short for the scheme',
+      { secret: 'Sh0rtKey' },
+      /the staged key k-2 has 8 bytes of key material; at least 16 are needed, so the functions skip it/,
+    ],
+    [
+      'a signature, not a secret',
+      { secret: `sha256=${'ab'.repeat(32)}` },
+      /the staged key k-2 is a signature .*, so the functions skip it/,
+    ],
+    ['with an expiry', { secret: 'StagedKey0123456789abcdefghijklm', notAfter: T0 / 1000 + 7200 }, /the staged key k-2 expires at 2030-/],
+  ])('never switches GitHub to a staged key %s: createSecret fails, naming the key, never its value', async (_, staged, message) => {
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', createdAt: 1, next: true, ...staged },
+      ],
+    });
+    const patches = github.requests.filter((r) => r.method === 'PATCH').length;
+    sm.startRotation('v6');
+    const failure = await rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v6' }).catch(
+      (error: unknown) => error as Error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(message);
+    expect((failure as Error).message).toMatch(/the provider was not switched and nothing was written/);
+    expect((failure as Error).message).not.toContain(staged.secret);
+    expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    // Secrets Manager stops the rotation at the failing step; a setSecret of it finds nothing to switch to.
+    await expect(rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v6' })).rejects.toThrow(/no pending key document/);
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patches);
+  });
+
   it.each([
     ['rotation disabled', { RotationEnabled: false, VersionIdsToStages: { v1: ['AWSPENDING'] } }, /does not have rotation enabled/],
     ['an unknown version', { RotationEnabled: true, VersionIdsToStages: { other: ['AWSCURRENT'] } }, /has no stage for rotation/],
