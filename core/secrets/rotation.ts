@@ -120,6 +120,9 @@ const switchOf = async (store: KeyDocumentStore, token: string, nowSeconds: numb
  * {@link KeyDocumentStore.currentSince}), not from when it was written.
  */
 export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
+  // NaN or 0 would count every staged key as ready (a NaN comparison is false): the provider switched at once.
+  if (!Number.isFinite(options.cacheSeconds) || options.cacheSeconds <= 0)
+    throw new Error(`the key cache period must be a positive number of seconds, got ${String(options.cacheSeconds)}`);
   const now = options.now ?? Date.now;
   const seconds = (): number => Math.floor(now() / 1000);
   return {

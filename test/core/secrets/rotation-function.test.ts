@@ -215,6 +215,24 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patches);
   });
 
+  it.each([Number.NaN, 0])(
+    'refuses a key cache period of %s, which counted a staged key written just now as ready',
+    async (cacheSeconds) => {
+      deploy({
+        keys: [
+          { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: clock / 1000 - 86_400 },
+          { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: clock / 1000, next: true },
+        ],
+      });
+      const rotate = createRotationHandler({ client: sm.client, sources, cacheSeconds, githubApiUrl: github.url, now: () => clock });
+      sm.startRotation('v4');
+      await expect(rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v4' })).rejects.toThrow(
+        /the key cache period must be a positive number of seconds/,
+      );
+      expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    },
+  );
+
   it.each([
     ['rotation disabled', { RotationEnabled: false, VersionIdsToStages: { v1: ['AWSPENDING'] } }, /does not have rotation enabled/],
     ['an unknown version', { RotationEnabled: true, VersionIdsToStages: { other: ['AWSCURRENT'] } }, /has no stage for rotation/],

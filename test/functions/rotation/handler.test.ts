@@ -31,4 +31,20 @@ describe('the rotation handler', () => {
     await expect(handler({ Step: 'createSecret', SecretId, ClientRequestToken: 'version-1' })).rejects.toThrow('described');
     expect(sm.commandCalls(DescribeSecretCommand).map((call) => call.args[0].input.SecretId)).toEqual([SecretId]);
   });
+
+  // Number("5m") was NaN, and a NaN cache period counted every staged key as ready: the provider was switched to a key
+  // no function had yet. The webhook function refuses such a value at cold start; so does the rotation function now.
+  it.each(['5m', '0', '-300'])('refuses to start with WEBHOOK_SECRET_CACHE_SECONDS=%s, before any Secrets Manager call', async (value) => {
+    sm.reset();
+    Object.assign(process.env, { WEBHOOK_SECRET_CACHE_SECONDS: value, AWS_REGION: 'us-east-1' });
+    vi.resetModules();
+    try {
+      await expect(import('../../../functions/rotation/handler.js')).rejects.toThrow(
+        `WEBHOOK_SECRET_CACHE_SECONDS: must be a whole number from 1 to 86400, got ${JSON.stringify(value)}`,
+      );
+    } finally {
+      delete process.env.WEBHOOK_SECRET_CACHE_SECONDS;
+    }
+    expect(sm.calls()).toHaveLength(0);
+  });
 });
