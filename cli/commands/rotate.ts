@@ -37,6 +37,13 @@ export interface RotateOptions {
   secretEnv?: string;
 }
 
+/** Schemes whose provider makes the signing secret itself: it cannot be given one (`rotate --stack` makes none for them). */
+const PROVIDER_ISSUED: ReadonlyMap<string, string> = new Map([
+  ['stripe', 'Stripe'],
+  ['slack', 'Slack'],
+  ['shopify', 'Shopify'],
+]);
+
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
 /** `--overlap`: `90s`, `30m`, `24h`, `7d` (at most 366 days); else the source's configured overlap. */
@@ -242,6 +249,14 @@ export const rotateCommand = async (
       `started the rotation of source ${source} in stack ${options.stack}: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret (hookwarden keys ${source} --stack ${options.stack} shows the result)`,
     );
     return 0;
+  }
+  // A key made here is for a provider that takes one (a hook's secret set by hand, a team's own sender). These providers
+  // only issue their own: made current, it would never sign a delivery, and the provider's key would expire with the overlap.
+  const issuer = PROVIDER_ISSUED.get(deployed.scheme.name);
+  if (options.secretEnv === undefined && issuer !== undefined) {
+    throw new UsageError(
+      `source "${source}" (scheme ${deployed.scheme.name}): ${issuer} issues the signing secret and takes none made here: issue a new one in its dashboard, export it, and pass its variable with --secret-env NAME; nothing was written`,
+    );
   }
   const overlapSeconds = overlapOf(options.overlap, deployed.rotation ?? { overlapSeconds: 86_400 });
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, deployed.scheme) : undefined;

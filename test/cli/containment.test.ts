@@ -369,4 +369,21 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(lines.join('')).not.toMatch(/ThisIsTheOldKey/);
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
+
+  // A key made here went first at once: Stripe (Slack, Shopify) cannot be given it and went on signing with its own,
+  // which expired with the overlap: every delivery refused a day later.
+  it.each([
+    ['stripe', 'Stripe'],
+    ['slack', 'Slack'],
+    ['shopify', 'Shopify'],
+  ])('refuses to make a key for a %s source, whose provider issues its own, before any Secrets Manager call', async (scheme, issuer) => {
+    sm.reset();
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme }] }));
+    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod'], {}, cwd)).toBe(2);
+    expect(lines.join('')).toMatch(
+      new RegExp(`source "default" \\(scheme ${scheme}\\): ${issuer} issues the signing secret .* --secret-env NAME; nothing was written`),
+    );
+    expect(sm.calls()).toHaveLength(0);
+  });
 });
