@@ -68,6 +68,26 @@ describe('bypass-attempt monitoring', () => {
     await h.close();
   });
 
+  it('counts a forged X-Forwarded-For that the allowlist then refuses (the attempt aimed at the allowlist)', async () => {
+    h = await startHarness({ WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOWED_IPS: '203.0.113.0/24' });
+    const start = h.dynamoCalls();
+    const lines = await jsonLinesDuring(async () => {
+      const res = await h.post('/webhooks/default', '{}', { 'X-Forwarded-For': '203.0.113.7' });
+      expect(res.status).toBe(403);
+    });
+    expect(lines.filter((l) => l.message === 'bypass attempt')).toEqual([
+      expect.objectContaining({ securityEvent: expect.objectContaining({ code: 'forwarded_header_untrusted', clientIp: '127.0.0.1' }) }),
+    ]);
+    expect(lines.filter((l) => 'BypassAttempt' in l)).toEqual([
+      expect.objectContaining({ BypassAttempt: 1, code: 'forwarded_header_untrusted' }),
+    ]);
+    expect(lines.find((l) => l.message === 'webhook rejected')).toMatchObject({
+      securityEvent: { code: 'ip_denied', clientIp: '127.0.0.1' },
+    });
+    expect(h.dynamoCalls()).toBe(start);
+    await h.close();
+  });
+
   it('counts requests spread over many IPv6 addresses of one /64', async () => {
     h = await startHarness({ WEBHOOK_SECRET: SECRET, TRUSTED_PROXIES: '127.0.0.1' });
     const lines = await jsonLinesDuring(async () => {

@@ -1,3 +1,4 @@
+import { HttpError } from '../../errors.js';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
 import { requestIdOf, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 import { clientKeyOf } from '../../net.js';
@@ -18,6 +19,9 @@ const defaults: Required<Pick<BypassMonitorOptions, 'ipv6SpreadThreshold' | 'now
  * peer that is not a trusted proxy (ignored for identity) and requests spread
  * over many IPv6 addresses of one /64. Each is a security event and a metric;
  * neither rejects the request (the limits key on the real peer and the /64).
+ * A request the allowlist refuses (403 `ip_denied`, thrown after it names the
+ * client and before this runs) is counted too: a forged `X-Forwarded-For` is
+ * most often aimed at the allowlist.
  */
 export const bypassMonitor = (opts: BypassMonitorOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
@@ -51,5 +55,11 @@ export const bypassMonitor = (opts: BypassMonitorOptions): HttpMiddleware => {
     addresses.add(client.address.ip);
     if (addresses.size === threshold) report(request, 'ipv6_spread', { prefix, addresses: threshold });
   };
-  return { before: bypassMonitorBefore };
+  // Only `ipAllowlist` throws ip_denied, once the client is known and before this middleware's own turn (or, composed
+  // before it, after a turn that had no client to look at): counting here never counts a request twice.
+  const bypassMonitorOnError = async (request: HttpRequest): Promise<void> => {
+    const error = request.error;
+    if (error instanceof HttpError && error.code === 'ip_denied') await bypassMonitorBefore(request);
+  };
+  return { before: bypassMonitorBefore, onError: bypassMonitorOnError };
 };
