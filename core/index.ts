@@ -83,6 +83,7 @@ export {
   requireSecrets,
   type ConfigDescriptionResult,
   type DescribeOverrides,
+  type LoadConfigOptions,
 } from './config/index.js';
 export type { ConfigDescription, ConfigDocument, HookwardenConfig, SecretSource, SourceConfig, SourceDescription } from './config/index.js';
 

@@ -40,7 +40,7 @@ export const rateLimitsDependencies = (
 export interface WiringOptions {
   /** Where the configuration and the table names come from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
-  /** @default requireSecrets(loadConfig(env)): every source must have a secret (fail closed) */
+  /** @default loadConfig(env) with `requireSecrets`: every source must have a secret (fail closed) */
   readonly config?: HookwardenConfig;
   /** The DynamoDB client the stores share. @default createDynamoDbClient() (honours AWS_ENDPOINT_URL_DYNAMODB) */
   readonly dynamoDb?: DynamoDBClient;
@@ -69,7 +69,8 @@ export interface WiringOptions {
  * @example const handler = createWebhookHandler(wireDependencies());
  */
 export const wireDependencies = (options: WiringOptions = {}): PipelineDependencies => {
-  const config = options.config ?? requireSecrets(loadConfig(options.env ?? process.env));
+  // Every problem in one error: a missing secret is listed with the others, not found a deploy later.
+  const config = options.config ?? requireSecrets(loadConfig(options.env ?? process.env, process.cwd(), { requireSecrets: true }));
   const telemetry = options.telemetry ?? createTelemetry();
   // An injected client's calls are aborted at the request's deadline too.
   let client = options.dynamoDb ? deadlineBound(options.dynamoDb) : undefined;

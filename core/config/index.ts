@@ -107,6 +107,28 @@ const productionMode = (env: NodeJS.ProcessEnv): boolean => {
   return mode !== 'development' && mode !== 'test';
 };
 
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * A source without a secret is a problem, listed with the others (as {@link requireSecrets} names it): for a
+   * function, where there is no development fallback. @default false (`npm start` generates a development secret)
+   */
+  readonly requireSecrets?: boolean;
+}
+
+/** Each source without a secret, as `[where, what]`: the variable it names is unset, or it names none. */
+const missingSecrets = (sources: Iterable<SourceConfig>, origin: string, description: ConfigDescription): Array<[string, string]> =>
+  [...sources]
+    .filter((source) => !source.secret)
+    .map((source) => {
+      if (source.name === DEFAULT_SOURCE && origin === 'environment') return ['WEBHOOK_SECRET', 'is not set'];
+      const secretEnv = description.sources.find((described) => described.name === source.name)?.secretEnv;
+      return [
+        `${origin} source "${source.name}"`,
+        secretEnv ? `has no secret: its secretEnv, ${secretEnv}, is not set` : 'has no secret (set secretEnv or secretArn)',
+      ];
+    });
+
 /**
  * Reads and validates the whole configuration once (cold start): the one
  * parser's description ({@link describeConfig}), then the secrets and the
@@ -116,7 +138,11 @@ const productionMode = (env: NodeJS.ProcessEnv): boolean => {
  * @throws ConfigError listing every problem, each naming the variable or key
  * @example const config = loadConfig(process.env);
  */
-export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): HookwardenConfig => {
+export const loadConfig = (
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+  options: LoadConfigOptions = {},
+): HookwardenConfig => {
   const problems = new Problems();
   const { description, origin } = describeSources(problems, env, cwd);
   // Read by Secrets Manager sources; a config file may have them, the WEBHOOK_* variables never do.
@@ -134,6 +160,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (env.DEBUG !== undefined && env.DEBUG !== '' && !DEBUG_TRUE.test(env.DEBUG) && !DEBUG_FALSE.test(env.DEBUG)) {
     problems.add('DEBUG', `must be true or false (or 1/0, yes/no), got ${JSON.stringify(env.DEBUG)}`);
   }
+  if (options.requireSecrets) for (const [where, what] of missingSecrets(sources.values(), origin, description)) problems.add(where, what);
 
   if (problems.items.length > 0) throw new ConfigError(problems.items);
   return {
@@ -154,15 +181,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd: string = p
  * @throws ConfigError naming every source without a secret
  */
 export const requireSecrets = (config: HookwardenConfig): HookwardenConfig => {
-  const missing = [...config.sources.values()].filter((source) => !source.secret);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      missing.map((source) =>
-        source.name === DEFAULT_SOURCE && config.origin === 'environment'
-          ? 'WEBHOOK_SECRET: is not set'
-          : `${config.origin} source "${source.name}": has no secret (set secretEnv or secretArn)`,
-      ),
-    );
-  }
+  const missing = missingSecrets(config.sources.values(), config.origin, config.description);
+  if (missing.length > 0) throw new ConfigError(missing.map(([where, what]) => `${where}: ${what}`));
   return config;
 };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, requireSecrets } from '../../core/config/index.js';
 import { ConfigError } from '../../core/errors.js';
+import { wireDependencies } from '../../core/wiring.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
@@ -161,6 +162,35 @@ describe('loadConfig from the environment', () => {
   it('refuses to run without a secret where there is no development fallback', () => {
     const config = loadConfig({}, emptyDir());
     expect(() => requireSecrets(config)).toThrow(/WEBHOOK_SECRET/);
+  });
+
+  // A function (withHookwarden, the webhook function) said only what loadConfig found; the missing secret came a deploy later.
+  const wiringProblems = (env: Record<string, string>): readonly string[] => {
+    try {
+      wireDependencies({ env });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).problems;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  it('lists a missing secret with every other problem where there is no development fallback', () => {
+    expect(wiringProblems({ WEBHOOK_MAX_AGE: '1e3' })).toEqual([
+      'WEBHOOK_MAX_AGE: must be a whole number from 1 to 86400, got "1e3"',
+      'WEBHOOK_SECRET: is not set',
+    ]);
+    const document = {
+      sources: [
+        { name: 'a', scheme: 'github', secretEnv: 'A_SECRET', maxAgeSeconds: -5 },
+        { name: 'b', scheme: 'github' },
+      ],
+    };
+    expect(wiringProblems({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(document) })).toEqual([
+      'HOOKWARDEN_CONFIG_JSON sources[0].maxAgeSeconds: must be a whole number from 1 to 86400, got -5',
+      'HOOKWARDEN_CONFIG_JSON source "a": has no secret: its secretEnv, A_SECRET, is not set',
+      'HOOKWARDEN_CONFIG_JSON source "b": has no secret (set secretEnv or secretArn)',
+    ]);
   });
 });
 
