@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { HmacSchemeOptions } from '../schemes/types.js';
+import { duplicateKeys } from './duplicate-keys.js';
 import { checkHmacOptions, HMAC_VARIABLES } from './hmac.js';
 import { isObject, KNOWN_KEYS, unknownKeys } from './keys.js';
 import { DEFAULT_SOURCE, DEFAULTS, SINGLE_SOURCE_VARIABLES, type ConfigDocument, type SourceDescription } from './model.js';
@@ -61,6 +62,8 @@ export const readDocument = (
       problems.add(origin, 'must be a JSON object');
       return undefined;
     }
+    for (const path of duplicateKeys(text))
+      problems.add(`${origin} ${path}`, 'is given twice in one object; JSON keeps only the last, so remove the one not meant');
     return { document: document as ConfigDocument, origin };
   } catch (error) {
     // V8 quotes the text around the error ('Unexpected token 's', "{"secretEnv": whsec_…" is not valid JSON'): a secret

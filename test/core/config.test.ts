@@ -278,6 +278,37 @@ describe('loadConfig from hookwarden.config.json', () => {
     expect(problem).not.toContain('whsec_');
   });
 
+  // JSON.parse keeps the last of two equal keys: a second "allowedIps": [] (a merge, a paste) dropped the allowlist in silence.
+  it('refuses a key given twice in one object, naming where, rather than keep the last', () => {
+    const dir = emptyDir();
+    writeFileSync(
+      join(dir, 'hookwarden.config.json'),
+      `{
+        "sources": [
+          { "name": "a", "scheme": "github", "secretEnv": "A_SECRET", "allowedIps": ["203.0.113.0/24"], "allowedIps": [] },
+          { "name": "b", "scheme": "hmac", "secretEnv": "B_SECRET", "hmac": { "header": "x-sig", "header": "x-sig" }, "n\u0061me": "c" }
+        ],
+        "trustedProxies": ["10.0.0.0/8"],
+        "trustedProxies": ["0.0.0.0/0"],
+        "acceptRisks": ["trust-any-proxy"]
+      }`,
+    );
+    const file = join(dir, 'hookwarden.config.json');
+    const env = { A_SECRET: TEST_SECRETS.github, B_SECRET: TEST_SECRETS.hmac };
+    expect(problemsOf(env, dir)).toEqual([
+      `${file} sources[0].allowedIps: is given twice in one object; JSON keeps only the last, so remove the one not meant`,
+      `${file} sources[1].hmac.header: is given twice in one object; JSON keeps only the last, so remove the one not meant`,
+      `${file} sources[1].name: is given twice in one object; JSON keeps only the last, so remove the one not meant`,
+      `${file} trustedProxies: is given twice in one object; JSON keeps only the last, so remove the one not meant`,
+    ]);
+    // Equal keys in different objects, and keys that only look alike, are fine.
+    writeFileSync(
+      file,
+      '{"sources":[{"name":"a","scheme":"github","secretEnv":"A_SECRET"},{"name":"b","scheme":"github","secretEnv":"A_SECRET","Name":1}]}',
+    );
+    expect(problemsOf(env, dir)).toEqual([`${file} sources[1].Name: unknown key; the nearest known key is "name"`]);
+  });
+
   // A FIFO (or a device) as the config path blocked the start on the read, with no message.
   it('refuses a config path that is not a regular file, without reading it', () => {
     const dir = emptyDir();
