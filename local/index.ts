@@ -99,6 +99,9 @@ const dataDirProblem = (dataDir: string): string | undefined => {
   return existing === dataDir ? `${dataDir} is not a directory` : `${existing} is not a directory, so ${dataDir} cannot be made`;
 };
 
+/** A variable's whole number, written in decimal digits (spaces around them allowed); `NaN` for anything else. */
+const decimal = (raw: string): number => (/^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN);
+
 /**
  * Runs Hookwarden on one machine: validates the configuration (every problem at
  * once), fills in development secrets, starts dynalite on loopback with the
@@ -121,7 +124,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     }
   };
   const loaded = collect(() => loadConfig(env, cwd));
-  const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
+  // Decimal digits only, as every other number Hookwarden reads: Number() took 0x1F90 for 8080, 1e3 for 1000 and " " for 0.
+  const port = options.port ?? (env.PORT ? decimal(env.PORT) : 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     problems.add('PORT', `must be a port number from 0 to 65535, got ${JSON.stringify(env.PORT)}`);
   else if (FETCH_BLOCKED_PORTS.has(port))
@@ -132,7 +136,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const dataDirUnusable = options.inMemory ? undefined : dataDirProblem(dataDir);
   if (dataDirUnusable) problems.add('HOOKWARDEN_DATA_DIR', dataDirUnusable);
   const timeoutSeconds = env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS
-    ? Number(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)
+    ? decimal(env.HOOKWARDEN_REQUEST_TIMEOUT_SECONDS)
     : DEFAULT_REQUEST_TIMEOUT_MS / 1000;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 3600) {
     problems.add(
