@@ -107,7 +107,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
           deliveryId: delivery.deliveryId,
           ...(delivery.providerId ? { providerId: delivery.providerId } : {}),
           receivedAt: state.receivedAt ?? nowMs,
-          expiresAt: nowSeconds + source.retentionSeconds,
+          expiresAt: expiresAtOf(source, delivery.timestampSeconds, nowSeconds),
           ...(eventType ? { eventType } : {}),
           headers,
           body: state.body ?? Buffer.alloc(0),
@@ -194,6 +194,18 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
 
   return { before: replayGuardBefore, after: replayGuardAfter, onError: replayGuardOnError };
 };
+
+/**
+ * When the record of a delivery expires: after the source's retention, and never before every copy of it has stopped
+ * verifying. A copy verifies while its signed timestamp is at most `maxAgeSeconds` old, and a record is expired from
+ * its `expiresAt` second on: kept only `retentionSeconds` (twice the maximum age at least), the record of a delivery
+ * signed the whole maximum age ahead expired at the last second a copy still verified, and that copy was stored again.
+ * One second more covers a clock tick between a copy's signature check and its claim.
+ */
+const expiresAtOf = (source: SourceConfig, timestampSeconds: number | undefined, nowSeconds: number): number =>
+  timestampSeconds === undefined
+    ? nowSeconds + source.retentionSeconds
+    : Math.max(nowSeconds + source.retentionSeconds, timestampSeconds + source.maxAgeSeconds + 2);
 
 /** Whether an answer is one API Gateway can send: an object with a statusCode. */
 const isProxyResult = (answer: unknown): boolean => {
