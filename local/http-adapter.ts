@@ -40,7 +40,7 @@ export const readBody = (req: IncomingMessage, limitBytes: number): Promise<Body
 
 /**
  * Translates a Node request into an API Gateway REST proxy event as API Gateway
- * builds it: header names as sent, multi-value headers, every body base64 (the
+ * builds it: header names as sent (each under its first spelling), multi-value headers, every body base64 (the
  * deployed API declares `*\/*` binary, so the bytes arrive exact), and the TCP
  * peer as `requestContext.identity.sourceIp`.
  */
@@ -55,8 +55,12 @@ export const toProxyEvent = (
   // Keyed by names the client chose: no prototype, so `__proto__` or `constructor` is just a name.
   const headers = Object.create(null) as Record<string, string>;
   const multiValueHeaders = Object.create(null) as Record<string, string[]>;
+  // Each name under its first spelling, its lines in the order sent: grouped by exact spelling, a client's
+  // `x-forwarded-for` line moved after the `X-Forwarded-For` line a proxy added last, and was read as the proxy's hop.
+  const spellings = Object.create(null) as Record<string, string>;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
+    const sent = req.rawHeaders[i] as string;
+    const name = sent in multiValueHeaders ? sent : (spellings[sent.toLowerCase()] ??= sent);
     const value = req.rawHeaders[i + 1] as string;
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);

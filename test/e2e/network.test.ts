@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson, startHarness, type Harness } from '../helpers/harness.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 
@@ -52,6 +53,32 @@ describe('IP allowlist behind a trusted proxy', () => {
     const d = signed();
     const res = await h.post('/webhooks/default', d.body, { ...d.headers, 'X-Forwarded-For': forwardedFor });
     expect(res.status).toBe(status);
+  });
+
+  // The local adapter grouped header lines by their exact spelling: a client's lower-case line moved after the line the
+  // proxy added last, and became the hop the allowlist read.
+  it('reads X-Forwarded-For lines in the order sent, whatever their letter case', async () => {
+    const d = signed();
+    const post = (lines: ReadonlyArray<readonly [string, string]>) =>
+      rawRequest(
+        `${h.url}/webhooks/default`,
+        'POST',
+        [...Object.entries(d.headers), ['Content-Type', 'application/json'], ...lines],
+        d.body,
+      );
+    // The client sent the first two lines; the trusted proxy added the last, naming the client it saw (out of range).
+    const spoofed = await post([
+      ['X-Forwarded-For', '198.51.100.9'],
+      ['x-forwarded-for', '203.0.113.7'],
+      ['X-Forwarded-For', '198.51.100.1'],
+    ]);
+    expect([spoofed.status, JSON.parse(spoofed.body).error?.code]).toEqual([403, 'ip_denied']);
+    const allowed = await post([
+      ['x-forwarded-for', '198.51.100.1'],
+      ['X-FORWARDED-FOR', '198.51.100.9'],
+      ['X-Forwarded-For', '203.0.113.7'],
+    ]);
+    expect(allowed.status).toBe(202);
   });
 
   it('refuses a malformed forwarded chain with 400', async () => {
