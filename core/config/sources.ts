@@ -37,6 +37,12 @@ export const readDocument = (
   if (env.HOOKWARDEN_CONFIG_JSON) {
     text = env.HOOKWARDEN_CONFIG_JSON;
     origin = 'HOOKWARDEN_CONFIG_JSON';
+    // Two documents named, one read: the other (its allowlists with it) would be ignored in silence.
+    if (env.HOOKWARDEN_CONFIG)
+      problems.add(
+        'HOOKWARDEN_CONFIG_JSON',
+        `is set, and so is HOOKWARDEN_CONFIG (${configFilePath(env, cwd)}), which would not be read; unset one of them`,
+      );
   } else {
     const path = configFilePath(env, cwd);
     if (!existsSync(path)) {

@@ -309,6 +309,18 @@ describe('loadConfig from hookwarden.config.json', () => {
     expect(problemsOf(env, dir)).toEqual([`${file} sources[1].Name: unknown key; the nearest known key is "name"`]);
   });
 
+  // The inline document won in silence: the file HOOKWARDEN_CONFIG names, its allowlists with it, was never read.
+  it('refuses HOOKWARDEN_CONFIG and HOOKWARDEN_CONFIG_JSON together, as only one of them could be read', () => {
+    const dir = write({ sources: [{ name: 'a', scheme: 'github', secretEnv: 'A_SECRET', allowedIps: ['203.0.113.0/24'] }] });
+    const inline = JSON.stringify({ sources: [{ name: 'a', scheme: 'github', secretEnv: 'A_SECRET' }] });
+    const env = { A_SECRET: TEST_SECRETS.github, HOOKWARDEN_CONFIG: 'hookwarden.config.json', HOOKWARDEN_CONFIG_JSON: inline };
+    expect(problemsOf(env, dir)).toEqual([
+      `HOOKWARDEN_CONFIG_JSON: is set, and so is HOOKWARDEN_CONFIG (${join(dir, 'hookwarden.config.json')}), which would not be read; unset one of them`,
+    ]);
+    // The inline document alone beside a file HOOKWARDEN_CONFIG does not name (the CDK app checks its bundled one so) is read.
+    expect(loadConfig({ A_SECRET: TEST_SECRETS.github, HOOKWARDEN_CONFIG_JSON: inline }, dir).sources.get('a')?.allowedIps).toEqual([]);
+  });
+
   // A FIFO (or a device) as the config path blocked the start on the read, with no message.
   it('refuses a config path that is not a regular file, without reading it', () => {
     const dir = emptyDir();
