@@ -63,8 +63,9 @@ export class ControlsCache {
    * waiting at its own deadline (see untilDeadline, core/deadline.ts): a 503.
    */
   async current(): Promise<ControlsSnapshot> {
-    // A refresh already in flight may have started before the bound: check again after it.
-    for (let attempt = 0; !this.#snapshot || this.#now() - this.#loadedAt >= this.#maxAgeMs; attempt++) {
+    // A refresh already in flight may have started before the bound: check again after it. A state loaded "in the
+    // future" means the clock stepped back: its age is unknown, so it is read again (else it would stand for the step).
+    for (let attempt = 0; !this.#snapshot || this.#isPastBound(this.#now() - this.#loadedAt); attempt++) {
       if (attempt === 2)
         throw new StoreUnavailableError(new Error('the blocklist read took longer than its bound'), undefined, 'controls store');
       // The read is shared: this request stops waiting at its own deadline, with the 503 its own aborted read gives.
@@ -76,6 +77,10 @@ export class ControlsCache {
     }
     if (now / 1000 >= this.#nextExpiry) this.#build((this.#snapshot as ControlsSnapshot).controls);
     return this.#snapshot as ControlsSnapshot;
+  }
+
+  #isPastBound(ageMs: number): boolean {
+    return ageMs >= this.#maxAgeMs || ageMs < 0;
   }
 
   /** Whether an address is blocked now. */

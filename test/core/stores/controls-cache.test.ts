@@ -109,6 +109,22 @@ describe('ControlsCache against dynalite, with an injected clock', () => {
     expect(store.loads).toBe(9);
   });
 
+  // The age of the state was the clock's difference: after the clock stepped back an hour, a block made then took an hour
+  // and 30 s to apply, not 30 s.
+  it('enforces a block made after the clock stepped back within the same 30 s, reading the state again', async () => {
+    const { store, clock, cache } = await setup();
+    expect(ControlsCache.isBlocked(await cache.current(), ADDRESS)).toBe(false);
+    clock.now -= 3_600_000;
+    await block(store, clock.now);
+    clock.now += 1;
+    expect(ControlsCache.isBlocked(await cache.current(), ADDRESS)).toBe(true);
+    expect(store.loads).toBe(2);
+    // Read once for the step, not on every request after it.
+    clock.now += 1_000;
+    await cache.current();
+    expect(store.loads).toBe(2);
+  });
+
   it('fails closed when the state is past its bound and the store cannot be read', async () => {
     const { store, clock, cache } = await setup();
     await cache.current();
