@@ -220,7 +220,9 @@ export const cachedKeyDocumentProviders = (
 
     return {
       current: async () => {
-        if (now() >= refreshAt) await awaitRead();
+        // A clock behind the last read stepped back: the cache period, a time on that clock, would last the step longer.
+        const at = now();
+        if (at >= refreshAt || at < lastReadAt) await awaitRead();
         let valid = select();
         if (valid.length === 0 && document && now() - lastReadAt >= retryAfterFailureMs) {
           // Every cached key has expired (a rotation overlap ended): read the new document now, not at the end of the cache period.

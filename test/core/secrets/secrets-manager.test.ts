@@ -58,6 +58,21 @@ describe('secretsManagerProviders', () => {
     expect(next).toEqual(['c', 'a']);
   });
 
+  // The cache period ended at a time on the clock: after the clock stepped back an hour, a document staged since (the key a
+  // provider is about to switch to) went unread for an hour more than the period every rotation waits for.
+  it('reads again when the clock has stepped back past its last read, once', async () => {
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'a' }]));
+    const secrets = provider();
+    await secrets.current();
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'a' }, { secret: 'b' }]));
+    clock -= 3_600_000;
+    expect(await secrets.current()).toEqual(['a', 'b']);
+    expect(calls()).toBe(2);
+    clock += 299_000;
+    await secrets.current();
+    expect(calls()).toBe(2);
+  });
+
   it('drops keys whose notAfter (epoch seconds) has passed, without another read', async () => {
     const expiry = T0 / 1000 + 60;
     sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'new' }, { secret: 'old', notAfter: expiry }]));
