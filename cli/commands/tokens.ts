@@ -79,7 +79,13 @@ const withTokenTarget = async <T>(
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
 const statusOf = (record: TokenRecord, nowSeconds: number): string =>
-  record.revokedAt !== undefined ? 'revoked' : tokenLive(record, nowSeconds) ? 'active' : 'expired';
+  record.revokedAt !== undefined
+    ? 'revoked'
+    : record.malformed !== undefined
+      ? 'unreadable'
+      : tokenLive(record, nowSeconds)
+        ? 'active'
+        : 'expired';
 
 const asJson = (record: TokenRecord, nowSeconds: number) => ({
   id: record.id,
@@ -182,7 +188,7 @@ export const tokenListCommand = async (context: CliContext, options: TokenTarget
         const used = r.lastUsedAt === undefined ? 'never used' : `last used ${iso(r.lastUsedAt)}`;
         output.line(
           terminalSafe(
-            `${r.id}  ${r.name}  ${r.sources.length ? r.sources.join(',') : '*'}  expires ${iso(r.expiresAt)}  ${used}  ${statusOf(r, now)}`,
+            `${r.id}  ${r.name}  ${r.malformed ? '?' : r.sources.length ? r.sources.join(',') : '*'}  expires ${iso(r.expiresAt)}  ${used}  ${statusOf(r, now)}`,
           ),
         );
       }

@@ -34,6 +34,11 @@ export interface TokenRecord {
   readonly lastUsedAt?: number;
   /** Epoch seconds; a revoked token is refused. */
   readonly revokedAt?: number;
+  /**
+   * Set when the stored item holds `sources` in another shape than a list of strings (a string set or a
+   * string typed in the console, or none at all): the token's scope cannot be read, so it is refused.
+   */
+  readonly malformed?: string;
 }
 
 /** The SHA-256 of a token (hex) and its id. */
@@ -48,9 +53,9 @@ export const generateToken = (): { readonly token: string; readonly id: string; 
   return { token, ...hashToken(token) };
 };
 
-/** Whether a token is usable now: not revoked, not expired. */
+/** Whether a token is usable now: not revoked, not expired, its scope readable. */
 export const tokenLive = (record: TokenRecord, nowSeconds: number): boolean =>
-  record.revokedAt === undefined && record.expiresAt > nowSeconds;
+  record.malformed === undefined && record.revokedAt === undefined && record.expiresAt > nowSeconds;
 
 /** Where read tokens live. */
 export interface TokenStore {
@@ -69,15 +74,27 @@ export interface TokenStore {
 type Item = Record<string, AttributeValue>;
 const keyOf = (id: string): Item => ({ pk: { S: `token#${id}` } });
 
-const fromItem = (item: Item): TokenRecord => ({
-  id: item.id?.S ?? '',
-  name: item.name?.S ?? '',
-  sources: item.sources?.L?.map((v) => v.S ?? '') ?? [],
-  createdAt: Number(item.createdAt?.N ?? 0),
-  expiresAt: Number(item.expiresAt?.N ?? 0),
-  ...(item.lastUsedAt?.N ? { lastUsedAt: Number(item.lastUsedAt.N) } : {}),
-  ...(item.revokedAt?.N ? { revokedAt: Number(item.revokedAt.N) } : {}),
-});
+/**
+ * A stored item as a record, failing closed on what create() and revoke() would not have written (an item edited
+ * by hand): read leniently, a `sources` string set or string (`["billing"]` typed in the console) was no list, so
+ * no sources, so every source; and a `revokedAt` that was not a number was no revocation. A scope that is not a
+ * list of strings now marks the record malformed (refused), and a `revokedAt` of any type revokes it.
+ */
+const fromItem = (item: Item): TokenRecord => {
+  const listed = item.sources?.L;
+  const sources = listed?.every((v) => typeof v.S === 'string') ? listed.map((v) => v.S as string) : undefined;
+  const revokedAt = item.revokedAt === undefined ? undefined : Number(item.revokedAt.N ?? 0);
+  return {
+    id: item.id?.S ?? '',
+    name: item.name?.S ?? '',
+    sources: sources ?? [],
+    createdAt: Number(item.createdAt?.N ?? 0),
+    expiresAt: Number(item.expiresAt?.N ?? 0),
+    ...(item.lastUsedAt?.N ? { lastUsedAt: Number(item.lastUsedAt.N) } : {}),
+    ...(revokedAt === undefined ? {} : { revokedAt: Number.isFinite(revokedAt) ? revokedAt : 0 }),
+    ...(sources === undefined ? { malformed: 'sources is not a list of source names' } : {}),
+  };
+};
 
 /**
  * Read tokens on DynamoDB, one item per token keyed by its id (the start of its
