@@ -35,6 +35,19 @@ export const parseSeq = (
   return { storedAtMs: Number(match[1]), source: match[2] as string, deliveryId: match[3] as string };
 };
 
+/** The latest time a JavaScript `Date` holds, epoch milliseconds. */
+const LAST_DATE_MS = 8.64e15;
+
+/**
+ * A stored time (epoch milliseconds) a `Date` can show, else `undefined`. The writers only store `Date.now()`, but
+ * DynamoDB takes any number of up to 38 digits: one item edited by hand to a time past the year 275760 made
+ * `toISOString` throw for every list page and every event stream that reached it.
+ */
+export const storedTimeMs = (attribute: AttributeValue | undefined): number | undefined => {
+  const ms = Number(attribute?.N ?? Number.NaN);
+  return ms >= 0 && ms <= LAST_DATE_MS ? ms : undefined;
+};
+
 /** An opaque cursor: the sort key in base64url. */
 export const encodeCursor = (seq: string): string => Buffer.from(seq, 'utf8').toString('base64url');
 
@@ -92,7 +105,8 @@ const fromItem = (item: Item): FeedEntry => ({
   source: item.source?.S ?? '',
   deliveryId: item.deliveryId?.S ?? '',
   ...(item.providerId?.S ? { providerId: item.providerId.S } : {}),
-  receivedAt: Number(item.receivedAt?.N ?? 0),
+  // A time no Date can show is the time the sort key says it was stored.
+  receivedAt: storedTimeMs(item.receivedAt) ?? parseSeq(item.seq?.S ?? '')?.storedAtMs ?? 0,
   ...(item.eventType?.S ? { eventType: item.eventType.S } : {}),
   size: Number(item.bodyBytes?.N ?? 0),
 });

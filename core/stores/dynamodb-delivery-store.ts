@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { HttpError } from '../errors.js';
 import { translateStoreError } from './dynamodb-errors.js';
-import { FEED, seqOf } from './delivery-feed.js';
+import { FEED, parseSeq, seqOf, storedTimeMs } from './delivery-feed.js';
 import {
   deliveryKey,
   type ClaimOptions,
@@ -80,7 +80,8 @@ const fromItem = (item: Item): StoredDelivery => {
   return {
     source: item.source?.S ?? '',
     deliveryId: item.deliveryId?.S ?? '',
-    receivedAt: Number(item.receivedAt?.N ?? 0),
+    // A time no Date can show (an item edited by hand) is the one its sort key holds, else the epoch: never a throw when shown.
+    receivedAt: storedTimeMs(item.receivedAt) ?? parseSeq(item.seq?.S ?? '')?.storedAtMs ?? 0,
     expiresAt: Number(item.expiresAt?.N ?? 0),
     ...(item.eventType?.S ? { eventType: item.eventType.S } : {}),
     ...(item.providerId?.S ? { providerId: item.providerId.S } : {}),
