@@ -111,6 +111,9 @@ const fromItem = (item: Item): FeedEntry => ({
   size: Number(item.bodyBytes?.N ?? 0),
 });
 
+/** The most values one DynamoDB `IN` takes. */
+export const IN_VALUES_MAX = 100;
+
 /** Pages one `newest` call reads at most, so a rare source among many others cannot make one request scan the index. */
 const MAX_PAGES = 10;
 
@@ -164,7 +167,17 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
     const sources = filter.sources ?? [];
     if (sources.length > 0) {
       sources.forEach((source, i) => (values[`:s${i}`] = { S: source }));
-      conditions.push(`#source IN (${sources.map((_, i) => `:s${i}`).join(', ')})`);
+      // DynamoDB's IN takes 100 values at most (more is a ValidationException, which dynalite does not raise): a token
+      // scoped to more sources would get a 500 for every list and stream. One IN per hundred, joined by OR.
+      const groups: string[] = [];
+      for (let at = 0; at < sources.length; at += IN_VALUES_MAX)
+        groups.push(
+          `#source IN (${sources
+            .slice(at, at + IN_VALUES_MAX)
+            .map((_, i) => `:s${at + i}`)
+            .join(', ')})`,
+        );
+      conditions.push(groups.length === 1 ? (groups[0] as string) : `(${groups.join(' OR ')})`);
     }
     const key = range ? `feed = :feed AND ${range.condition}` : 'feed = :feed';
     try {
