@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { SOURCE_NAME } from '../config/rules.js';
 import { HttpError } from '../errors.js';
+import { singleValue } from '../headers.js';
 import { requireScope } from '../middleware/read-token/index.js';
 import type { HttpHandler } from '../pipeline.js';
 import { jsonResponse } from '../responses.js';
@@ -20,11 +21,25 @@ const badRequest = (code: string, message: string): HttpError => new HttpError(4
 const sourceUnknown = (): HttpError => new HttpError(404, 'source_unknown', 'No source of that name is configured.');
 
 /**
+ * The one value of a query parameter, `undefined` when absent. Given more than once with different values (in
+ * `multiValueQueryStringParameters`, or there and in `queryStringParameters` apart), it is refused as
+ * 400 `<name>_invalid`: API Gateway keeps the last value, so `?source=a&source=b` read only `b`, in silence.
+ */
+const queryValue = (event: APIGatewayProxyEvent, name: 'source' | 'limit' | 'cursor'): string | undefined => {
+  const values = [...(event.multiValueQueryStringParameters?.[name] ?? [])];
+  const single = event.queryStringParameters?.[name];
+  if (single !== undefined) values.push(single);
+  const value = singleValue(values);
+  if (value === null) throw badRequest(`${name}_invalid`, `${name} is given more than once.`);
+  return value;
+};
+
+/**
  * `?source=` checked: a source name the token covers, or `undefined` for every source the token covers. The scope
  * comes first, so that a scoped token learns nothing of the other sources' names.
  */
 export const sourcesAsked = (event: APIGatewayProxyEvent, tokenSources: readonly string[]): readonly string[] => {
-  const source = event.queryStringParameters?.source;
+  const source = queryValue(event, 'source');
   if (source === undefined) return tokenSources;
   if (!SOURCE_NAME.test(source)) throw badRequest('source_invalid', 'source must be a source name.');
   requireScope(tokenSources, source);
@@ -33,7 +48,7 @@ export const sourcesAsked = (event: APIGatewayProxyEvent, tokenSources: readonly
 
 /** Whether `?source=` names a source the configuration no longer (or never) had. */
 const unconfiguredSourceAsked = (event: APIGatewayProxyEvent, deps: Pick<ReaderDependencies, 'config'>): boolean => {
-  const source = event.queryStringParameters?.source;
+  const source = queryValue(event, 'source');
   return source !== undefined && !deps.config.sources.has(source);
 };
 
@@ -72,7 +87,7 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
   const list = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const token = readerStateOf(context).token;
     const sources = sourcesAsked(event, token?.sources ?? []);
-    const query = event.queryStringParameters ?? {};
+    const query = { limit: queryValue(event, 'limit'), cursor: queryValue(event, 'cursor') };
     let limit: number = LIST_LIMIT.default;
     if (query.limit !== undefined) {
       limit = /^\d{1,3}$/.test(query.limit) ? Number(query.limit) : 0;

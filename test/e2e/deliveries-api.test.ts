@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeCursor } from '../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { createDeliveriesHandler } from '../../core/reader/routes.js';
+import { localContext } from '../../local/http-adapter.js';
+import { readerGet } from '../helpers/proxy-event.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 
@@ -88,6 +91,33 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     const res = await h.get(`/deliveries${query}`, all);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: { code, message: expect.any(String), requestId: expect.any(String) } });
+  });
+
+  it.each([
+    ['/deliveries?source=default&source=billing', 'source_invalid'],
+    ['/deliveries?limit=1&limit=100', 'limit_invalid'],
+    [`/deliveries?cursor=${encodeCursor('1700000000000#default#a')}&cursor=${encodeCursor('1700000000000#default#b')}`, 'cursor_invalid'],
+    ['/events?source=default&source=billing', 'source_invalid'],
+  ])('%s (a parameter given twice, which API Gateway reads as its last value) is 400 %s', async (path, code) => {
+    const res = await h.get(path, all);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ error: { code, message: expect.stringMatching(/more than once/), requestId: expect.any(String) } });
+  });
+
+  it('a parameter repeated with the same value is that value', async () => {
+    expect((await list('?source=billing&source=billing&limit=2&limit=2')).deliveries.map((d) => d.id)).toEqual([ids[5], ids[3]]);
+  });
+
+  it('queryStringParameters and multiValueQueryStringParameters that disagree (a front door of its own) are 400', async () => {
+    const event = {
+      ...readerGet('/deliveries', { authorization: `Bearer ${all}` }),
+      queryStringParameters: { source: 'default' },
+      multiValueQueryStringParameters: { source: ['billing'] },
+    };
+    const res = await createDeliveriesHandler(h.reader)(event, localContext('hookwarden-reader'));
+    expect(res.statusCode).toBe(400);
+    expect((JSON.parse(res.body) as { error: { code: string } }).error.code).toBe('source_invalid');
   });
 
   it('?source= naming no configured source: 404 source_unknown for the list and the stream, unless it has stored deliveries', async () => {
