@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
+import { boundWithin, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
 import type { DeliveryNotifier } from './pipeline.js';
 import { deliverySummary } from './routes.js';
@@ -148,11 +148,14 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
     }
     // A read cut at its limit has seen every delivery of its sources up to where it stopped, sent or not (other
     // sources, expired): the position moves there and the client is told, or a stream whose sources are quiet reads
-    // the same backlog again on every pass and after every resume, and never reaches its next delivery.
-    if (page.next !== undefined && page.next > position) {
-      moveTo(page.next);
+    // the same backlog again on every pass and after every resume, and never reaches its next delivery. To the start of
+    // that key's millisecond when it is another source's: the id must not name a delivery the token may not see.
+    const reached = page.next === undefined ? undefined : boundWithin(page.next, sources, 'up');
+    if (reached !== undefined && reached > position) {
+      moveTo(reached);
       write(`id: ${idNow()}\n\n`);
     }
+    // The pass itself goes on from the exact key: one millisecond of more than a page of other deliveries is no loop.
     return page.next;
   };
 

@@ -48,6 +48,19 @@ export const storedTimeMs = (attribute: AttributeValue | undefined): number | un
   return ms >= 0 && ms <= LAST_DATE_MS ? ms : undefined;
 };
 
+/**
+ * A bound to hand a client after a read cut at a sort key `seq`: `seq` itself when it is a delivery of `sources` (or
+ * `sources` is empty: every source), else the millisecond it was stored in, at its start when reading up (everything
+ * after it is read again) or its end when reading down. A cursor or event id is base64url, not sealed: the exact key of
+ * a delivery another source received would tell a token scoped away from that source its name, the delivery's id and
+ * when it came. What the coarser bound makes the next read see again is that millisecond's deliveries, already seen.
+ */
+export const boundWithin = (seq: string, sources: readonly string[], reading: 'up' | 'down'): string => {
+  const parsed = parseSeq(seq);
+  if (parsed === undefined || sources.length === 0 || sources.includes(parsed.source)) return seq;
+  return reading === 'up' ? seqFloor(parsed.storedAtMs) : seqCeiling(parsed.storedAtMs);
+};
+
 /** An opaque cursor: the sort key in base64url. */
 export const encodeCursor = (seq: string): string => Buffer.from(seq, 'utf8').toString('base64url');
 
@@ -114,6 +127,9 @@ const fromItem = (item: Item): FeedEntry => ({
 /** The most values one DynamoDB `IN` takes. */
 export const IN_VALUES_MAX = 100;
 
+/** Items a `newest` page reads at least after its first, when the filter keeps few of them. */
+const FILTERED_PAGE_ITEMS = 100;
+
 /** Pages one `newest` call reads at most, so a rare source among many others cannot make one request scan the index. */
 const MAX_PAGES = 10;
 
@@ -136,17 +152,37 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
     const range = options.before === undefined ? undefined : { condition: 'seq < :before', values: { ':before': { S: options.before } } };
     let start: Item | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
+      const wanted = options.limit - entries.length;
       const result = await this.#query(options, range, {
         ScanIndexForward: false,
-        Limit: options.limit - entries.length,
+        // Once the filter has thinned a page, read at least a hundred at a time: a page cut among other sources' deliveries
+        // then lands past a burst of them in one millisecond, which its cursor must not name (#nextBefore).
+        Limit: page === 0 ? wanted : Math.max(wanted, FILTERED_PAGE_ITEMS),
         ...(start ? { ExclusiveStartKey: start } : {}),
       });
       entries.push(...result.entries);
       start = result.last;
+      if (entries.length > options.limit) {
+        entries.length = options.limit;
+        return { entries, next: (entries[entries.length - 1] as FeedEntry).seq };
+      }
       if (!start) return { entries };
       if (entries.length >= options.limit) return { entries, next: (entries[entries.length - 1] as FeedEntry).seq };
     }
-    return { entries, next: start?.seq?.S as string };
+    return { entries, next: this.#nextBefore(start?.seq?.S as string, entries, options) };
+  }
+
+  /**
+   * Where the next page of a `newest` cut at `last` (the last key read, maybe another source's) starts: a bound that
+   * names no other source's delivery ({@link boundWithin}), no higher than the oldest entry this page returned (so
+   * that none is listed twice). One that would not move below `before` (more deliveries of other sources in one
+   * millisecond than a request reads) is `last` itself, or a client following `next` would read the same page for ever.
+   */
+  #nextBefore(last: string, entries: readonly FeedEntry[], options: FeedFilter & { readonly before?: string }): string {
+    let bound = boundWithin(last, options.sources ?? [], 'down');
+    const oldest = entries[entries.length - 1]?.seq;
+    if (oldest !== undefined && oldest < bound) bound = oldest;
+    return options.before !== undefined && bound >= options.before ? last : bound;
   }
 
   async between(options: FeedFilter & { readonly after: string; readonly upTo: string; readonly limit: number }): Promise<FeedPage> {
