@@ -75,6 +75,27 @@ export const deliverySummary = summary;
 const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'utf8').equals(body);
 
 /**
+ * Lambda's limit on a function's answer (6 MB: the proxy result serialized, where the body, itself JSON, is escaped
+ * again), less room for the rest of it. Past it the answer never reaches the client (API Gateway's 502).
+ */
+const ANSWER_MAX_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+
+/**
+ * A body as the JSON answer carries it: UTF-8 text, unless that is not what the bytes are, or escapes would take the
+ * answer past Lambda's limit. A control character is six bytes in the answer's JSON (`\u0001`) and seven in the
+ * result Lambda serializes: a signed body of them within the default 1 MiB limit was over Lambda's 6,291,456 bytes
+ * as text, 1.4 MB as base64. A byte is at most seven bytes there, so only a body past a seventh of the limit is measured.
+ */
+const bodyField = (body: Buffer): { body: string; bodyEncoding?: 'base64' } => {
+  if (isUtf8(body)) {
+    const text = body.toString('utf8');
+    if (body.length * 7 <= ANSWER_MAX_BYTES || Buffer.byteLength(JSON.stringify(JSON.stringify(text)), 'utf8') <= ANSWER_MAX_BYTES)
+      return { body: text };
+  }
+  return { body: body.toString('base64'), bodyEncoding: 'base64' };
+};
+
+/**
  * `GET /deliveries?source&limit&cursor` (newest first, `next` an opaque cursor
  * or null) and `GET /deliveries/{source}/{id}` (kept headers and the body, as
  * UTF-8 text or base64 with `bodyEncoding`), behind the reader pipeline, each
@@ -121,14 +142,13 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
     requireScope(token?.sources ?? [], source);
     const delivery = await deps.store.get(source, id, Math.floor(now() / 1000));
     if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');
-    const text = isUtf8(delivery.body);
     return jsonResponse(200, {
       source: delivery.source,
       id: delivery.deliveryId,
       receivedAt: new Date(delivery.receivedAt).toISOString(),
       eventType: delivery.eventType ?? null,
       headers: delivery.headers,
-      ...(text ? { body: delivery.body.toString('utf8') } : { body: delivery.body.toString('base64'), bodyEncoding: 'base64' }),
+      ...bodyField(delivery.body),
     });
   };
 

@@ -171,6 +171,36 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     expect(body).toMatchObject({ bodyEncoding: 'base64', body: bytes.toString('base64') });
   });
 
+  it.each([
+    ['control characters', Buffer.alloc(1024 * 1024, 0x01)],
+    // Under the limit once escaped (5.9 MiB), past it in the result Lambda serializes, where each \u0001 is escaped again.
+    ['control characters and 1.6% quotes', Buffer.from('\u0001'.repeat(1_031_800) + '"'.repeat(16_776), 'utf8')],
+  ])("a signed 1 MiB body of %s (within the default limit): base64, so that Lambda's answer fits its 6 MB", async (_, bytes) => {
+    // Valid UTF-8, but six bytes each in JSON (\u0001) and seven in the proxy result: as text the result was over
+    // Lambda's 6,291,456 bytes, which Lambda does not return (API Gateway answers 502 instead).
+    const sent = await h.deliver('default', bytes.toString('utf8'));
+    expect(sent.status).toBe(202);
+    const event = {
+      ...readerGet('/deliveries/{source}/{id}', { authorization: `Bearer ${all}` }),
+      pathParameters: { source: 'default', id: sent.id },
+    };
+    const result = await createDeliveriesHandler(h.reader)(event, localContext('hookwarden-reader'));
+    expect(result.statusCode).toBe(200);
+    expect(Buffer.byteLength(JSON.stringify(result), 'utf8')).toBeLessThanOrEqual(6 * 1024 * 1024);
+    const res = await h.get(`/deliveries/default/${sent.id}`, all);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { body: string; bodyEncoding?: string };
+    expect(body.bodyEncoding).toBe('base64');
+    expect(Buffer.from(body.body, 'base64').equals(bytes)).toBe(true);
+  });
+
+  it('a body whose text fits stays text, control characters and quotes included', async () => {
+    const small = await h.deliver('default', '\u0001\u0002 "quoted"');
+    const body = (await (await h.get(`/deliveries/default/${small.id}`, all)).json()) as { body: string; bodyEncoding?: string };
+    expect(body.body).toBe('\u0001\u0002 "quoted"');
+    expect(body.bodyEncoding).toBeUndefined();
+  });
+
   it('a token scoped to some sources: 403 token_scope for another, and a list of its own sources only', async () => {
     const { token } = await h.token({ sources: ['billing'] });
     for (const path of ['/deliveries?source=default', `/deliveries/default/${ids[0]}`]) {
