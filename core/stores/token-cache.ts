@@ -47,7 +47,9 @@ export class TokenCache {
     const { id, hash } = hashToken(token);
     const now = this.#now();
     let entry = this.#entries.get(hash);
-    if (!entry || now - entry.loadedAt >= this.#maxAgeMs) {
+    // A lookup made "in the future" means the clock stepped back: its age is unknown, so it is made again (else a
+    // revocation would wait for the step's length, not 15 s).
+    if (!entry || now - entry.loadedAt >= this.#maxAgeMs || now < entry.loadedAt) {
       entry = { record: await this.#store.find(id, hash), loadedAt: now };
       this.#entries.delete(hash);
       if (this.#entries.size >= this.#maxEntries) {
@@ -58,7 +60,8 @@ export class TokenCache {
     }
     const record = entry.record;
     if (!record || !tokenLive(record, Math.floor(now / 1000))) return undefined;
-    if (now - (this.#touched.get(id) ?? -Infinity) >= this.#touchEveryMs) {
+    const touchedAt = this.#touched.get(id) ?? -Infinity;
+    if (now - touchedAt >= this.#touchEveryMs || now < touchedAt) {
       this.#touched.set(id, now);
       if (this.#touched.size > this.#maxEntries) this.#touched.delete(this.#touched.keys().next().value as string);
       this.#store.touch(id, Math.floor(now / 1000)).catch(this.#onTouchError);

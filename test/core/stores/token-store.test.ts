@@ -56,6 +56,18 @@ describe('read tokens on dynalite', () => {
     expect(await cache.verify(other.token)).toBeUndefined();
   });
 
+  it('sees a revocation within 15 s after the clock steps back, not after the step', async () => {
+    // The lookup's age was the clock's difference: after a step back of an hour, a revoked token stayed valid for an hour.
+    let clock = now * 1000;
+    const cache = new TokenCache({ store, now: () => clock });
+    const { token, id, hash } = generateToken();
+    await store.create({ id, name: 'stepped', sources: [], createdAt: now, expiresAt: now + 7200 }, hash);
+    expect(await cache.verify(token)).toMatchObject({ id });
+    clock -= 3_600_000;
+    expect(await store.revoke(id, now - 3600)).toBe(true);
+    expect(await cache.verify(token)).toBeUndefined();
+  });
+
   it('records the last use at most once a minute', async () => {
     let clock = now * 1000;
     const cache = new TokenCache({ store, now: () => clock, maxAgeMs: 1 });
