@@ -1,5 +1,5 @@
 // Global setup: clears the captured logs before the run; after it, fails the
-// run if any captured line holds a test secret or a signature value.
+// run if any captured line holds a test secret, a signature value or a read token.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ const SIGNATURE_PATTERNS: readonly RegExp[] = [
   /whsec_/, // any Standard Webhooks or Stripe secret
   /sig_[0-9a-f]{33,}/, // a delivery id longer than the 128-bit signed-bytes hash: a MAC
   /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/, // a bare hex HMAC-SHA256 (GitHub, Slack, Stripe, hmac without prefix)
+  /hwk_[A-Za-z0-9_-]{43}/, // a read token for the deliveries API (its hash is the bare hex above)
 ];
 
 export const setup = (): void => {
