@@ -7,12 +7,18 @@ export interface TokenCacheOptions {
   readonly maxAgeMs?: number;
   /** How often one token's `lastUsedAt` is written at most. @default 60000 */
   readonly touchEveryMs?: number;
-  /** Lookups remembered at most (oldest dropped first). @default 1000 */
+  /** Lookups remembered at most, of tokens found and, apart, of tokens not found (oldest dropped first). @default 1000 */
   readonly maxEntries?: number;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
   /** Told about a failed `lastUsedAt` write (the request goes on). */
   readonly onTouchError?: (error: unknown) => void;
+}
+
+/** One answer of the token store, and when it was read. */
+interface Lookup {
+  readonly record: TokenRecord | undefined;
+  readonly loadedAt: number;
 }
 
 /**
@@ -29,7 +35,13 @@ export class TokenCache {
   readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #onTouchError: (error: unknown) => void;
-  readonly #entries = new Map<string, { readonly record: TokenRecord | undefined; readonly loadedAt: number }>();
+  /**
+   * Lookups by the token's hash, those that found a record apart from those that found none, each map bounded on
+   * its own: a flood of made-up tokens (each one lookup, which nothing before the store can refuse) cycles the
+   * second and leaves the real tokens' answers cached.
+   */
+  readonly #found = new Map<string, Lookup>();
+  readonly #missing = new Map<string, Lookup>();
   readonly #touched = new Map<string, number>();
 
   constructor(options: TokenCacheOptions) {
@@ -46,17 +58,19 @@ export class TokenCache {
     if (!TOKEN_FORMAT.test(token)) return undefined;
     const { id, hash } = hashToken(token);
     const now = this.#now();
-    let entry = this.#entries.get(hash);
+    let entry = this.#found.get(hash) ?? this.#missing.get(hash);
     // A lookup made "in the future" means the clock stepped back: its age is unknown, so it is made again (else a
     // revocation would wait for the step's length, not 15 s).
     if (!entry || now - entry.loadedAt >= this.#maxAgeMs || now < entry.loadedAt) {
       entry = { record: await this.#store.find(id, hash), loadedAt: now };
-      this.#entries.delete(hash);
-      if (this.#entries.size >= this.#maxEntries) {
-        const oldest = this.#entries.keys().next().value;
-        if (oldest !== undefined) this.#entries.delete(oldest);
+      this.#found.delete(hash);
+      this.#missing.delete(hash);
+      const into = entry.record ? this.#found : this.#missing;
+      if (into.size >= this.#maxEntries) {
+        const oldest = into.keys().next().value;
+        if (oldest !== undefined) into.delete(oldest);
       }
-      this.#entries.set(hash, entry);
+      into.set(hash, entry);
     }
     const record = entry.record;
     if (!record || !tokenLive(record, Math.floor(now / 1000))) return undefined;

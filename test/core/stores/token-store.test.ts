@@ -2,7 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKENS_TABLE } from '../../../core/stores/tables.js';
 import { TokenCache } from '../../../core/stores/token-cache.js';
-import { DynamoDbTokenStore, generateToken, hashToken, TOKEN_FORMAT } from '../../../core/stores/token-store.js';
+import { DynamoDbTokenStore, generateToken, hashToken, TOKEN_FORMAT, type TokenStore } from '../../../core/stores/token-store.js';
 import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
 import { developmentTokenPath, ensureDevelopmentToken, readDevelopmentToken } from '../../../local/dev-token.js';
 import { countCalls, emptyDir } from '../../helpers/harness.js';
@@ -66,6 +66,25 @@ describe('read tokens on dynalite', () => {
     clock -= 3_600_000;
     expect(await store.revoke(id, now - 3600)).toBe(true);
     expect(await cache.verify(token)).toBeUndefined();
+  });
+
+  it('keeps a real token cached through a flood of made-up ones', async () => {
+    // One cache for both: each made-up token (one store lookup, which nothing can refuse earlier) pushed out a real one,
+    // so a flood made every real request a store read as well.
+    const clock = now * 1000;
+    let lookups = 0;
+    const counted: TokenStore = Object.assign(Object.create(store) as TokenStore, {
+      find: (id: string, hash: string) => ((lookups += 1), store.find(id, hash)),
+      touch: (id: string, at: number) => store.touch(id, at),
+    });
+    const cache = new TokenCache({ store: counted, now: () => clock, maxEntries: 3 });
+    const { token, id, hash } = generateToken();
+    await store.create({ id, name: 'flooded', sources: [], createdAt: now, expiresAt: now + 100 }, hash);
+    expect(await cache.verify(token)).toMatchObject({ id });
+    for (let i = 0; i < 10; i++) expect(await cache.verify(generateToken().token)).toBeUndefined();
+    expect(lookups).toBe(11);
+    expect(await cache.verify(token)).toMatchObject({ id });
+    expect(lookups).toBe(11);
   });
 
   it('records the last use at most once a minute', async () => {
