@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DEFAULTS, loadConfig, type HookwardenConfig } from '../core/config/index.js';
-import { positiveInt, Problems } from '../core/config/rules.js';
+import { loadConfig, type HookwardenConfig } from '../core/config/index.js';
+import { positiveInt, Problems, secretCacheSecondsOf } from '../core/config/rules.js';
 import { ConfigError } from '../core/errors.js';
 import { rateLimitsDependencies } from '../core/wiring.js';
 import { environmentSecretProviders, type SecretProviderFactory } from '../core/secrets/index.js';
@@ -147,13 +147,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   // Unchecked, a value that is not a number froze the blocklist at its first read, and a negative one made every delivery 503.
   const refreshSeconds = positiveInt(problems, 'HOOKWARDEN_CONTROLS_REFRESH_SECONDS', env.HOOKWARDEN_CONTROLS_REFRESH_SECONDS, 15, 3600);
   // The key documents of the data directory are read through the functions' cache, for as long (WEBHOOK_SECRET_CACHE_SECONDS shortens it in tests and demos).
-  const cacheSeconds = positiveInt(
-    problems,
-    'WEBHOOK_SECRET_CACHE_SECONDS',
-    env.WEBHOOK_SECRET_CACHE_SECONDS,
-    DEFAULTS.secretCacheSeconds,
-    86_400,
-  );
+  const cacheSeconds = secretCacheSecondsOf(problems, env);
   // Locally the writer and the streams share one clock and dynalite indexes as it writes: a short settle suffices.
   const settings = collect(() =>
     readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), HOOKWARDEN_STREAM_RATE_LIMIT: LOCAL_STREAM_RATE_LIMIT, ...env }),

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { DEFAULTS, type SourceConfig } from '../../core/config/index.js';
+import type { SourceConfig } from '../../core/config/index.js';
 import { rotationFromDescription, type RotationConfig } from '../../core/config/rotation.js';
-import { positiveInt, Problems } from '../../core/config/rules.js';
+import { Problems, secretCacheSecondsOf } from '../../core/config/rules.js';
 import { resolveScheme } from '../../core/schemes/index.js';
 import type { SignatureScheme } from '../../core/schemes/types.js';
 import { DEFAULT_GITHUB_API_URL, githubHookSwitch } from '../../core/secrets/github-hook.js';
@@ -76,13 +76,7 @@ const providerKey = (context: CliContext, name: string, scheme: SignatureScheme)
 const localCacheSeconds = (context: CliContext): number => {
   // Checked as npm start checks it: a value it would refuse must not quietly become 300 s here.
   const problems = new Problems();
-  const own = positiveInt(
-    problems,
-    'WEBHOOK_SECRET_CACHE_SECONDS',
-    context.env.WEBHOOK_SECRET_CACHE_SECONDS,
-    DEFAULTS.secretCacheSeconds,
-    86_400,
-  );
+  const own = secretCacheSecondsOf(problems, context.env);
   if (problems.items.length > 0) throw new UsageError(problems.items.join('; '));
   const server = runningServer(context.dataDir)?.secretCacheSeconds;
   return typeof server === 'number' && Number.isFinite(server) ? Math.max(own, server) : own;

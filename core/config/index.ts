@@ -14,7 +14,7 @@ import {
   type SourceDescription,
 } from './model.js';
 import { rotationFromDescription } from './rotation.js';
-import { envSecrets, positiveInt, Problems } from './rules.js';
+import { envSecrets, Problems, secretCacheSecondsOf } from './rules.js';
 import { mistypedVariables } from './variables.js';
 
 export * from './model.js';
@@ -146,10 +146,7 @@ export const loadConfig = (
   const problems = new Problems();
   const { description, origin } = describeSources(problems, env, cwd);
   // Read by Secrets Manager sources; a config file may have them, the WEBHOOK_* variables never do.
-  const cacheSeconds =
-    origin === 'environment'
-      ? DEFAULTS.secretCacheSeconds
-      : positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
+  const cacheSeconds = origin === 'environment' ? DEFAULTS.secretCacheSeconds : secretCacheSecondsOf(problems, env);
   const sources = new Map(description.sources.map((source) => [source.name, resolveSource(problems, source, env, cacheSeconds)]));
   mistypedVariables(
     problems,

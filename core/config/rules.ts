@@ -4,7 +4,7 @@ import { PRESET_NAMES, resolveScheme } from '../schemes/index.js';
 import { decodeKey } from '../secrets/keys.js';
 import { UNSIGNED_TIMESTAMP } from '../schemes/hmac.js';
 import type { HmacSchemeOptions, SignatureScheme } from '../schemes/types.js';
-import type { SecretSource } from './model.js';
+import { DEFAULTS, type SecretSource } from './model.js';
 
 /** API Gateway's own payload limit; larger limits could never be reached. */
 export const MAX_BODY_LIMIT = 10 * 1024 * 1024;
@@ -55,6 +55,14 @@ export const positiveInt = (problems: Problems, where: string, raw: unknown, fal
   }
   return value;
 };
+
+/**
+ * `WEBHOOK_SECRET_CACHE_SECONDS`, 1 to 86,400 (default 300), read alike by the functions, `npm start`, the rotation
+ * function and `hookwarden rotate`: a rotation that read it otherwise than the functions could switch a provider before
+ * they had the key.
+ */
+export const secretCacheSecondsOf = (problems: Problems, env: NodeJS.ProcessEnv): number =>
+  positiveInt(problems, 'WEBHOOK_SECRET_CACHE_SECONDS', env.WEBHOOK_SECRET_CACHE_SECONDS, DEFAULTS.secretCacheSeconds, 86_400);
 
 /** Checks IP/CIDR entries (an allowlist, trusted proxies), one problem per bad entry; host bits set are one. */
 export const ranges = (problems: Problems, where: string, entries: readonly string[]): readonly string[] => {

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientSettings, CONTROL_PLANE_REQUEST_TIMEOUT_MS } from '../../core/aws-client-settings.js';
-import { DEFAULTS } from '../../core/config/model.js';
-import { positiveInt, Problems } from '../../core/config/rules.js';
+import { Problems, secretCacheSecondsOf } from '../../core/config/rules.js';
 import { createRotationHandler, type RotatedSource, type RotationEvent } from '../../core/secrets/rotation-function.js';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookwarden' });
@@ -13,13 +12,7 @@ const sources = sourcesFile ? (JSON.parse(readFileSync(sourcesFile, 'utf8')) as 
 // Read as the webhook function reads it (which refuses to start otherwise): Number() made "5m" NaN, and a NaN cache
 // period counted every staged key as ready, so a rotation switched the provider before any function had the key.
 const problems = new Problems();
-const cacheSeconds = positiveInt(
-  problems,
-  'WEBHOOK_SECRET_CACHE_SECONDS',
-  process.env.WEBHOOK_SECRET_CACHE_SECONDS,
-  DEFAULTS.secretCacheSeconds,
-  86_400,
-);
+const cacheSeconds = secretCacheSecondsOf(problems, process.env);
 if (problems.items.length > 0) throw new Error(`invalid configuration: ${problems.items.join('; ')}`);
 const rotate = createRotationHandler({
   client: new SecretsManagerClient(awsClientSettings({ requestTimeoutMs: CONTROL_PLANE_REQUEST_TIMEOUT_MS })),
