@@ -20,8 +20,9 @@ export interface ReplayGuardOptions {
    */
   readonly mode?: 'store' | 'process';
   /**
-   * How long a `processing` record holds off retries before it counts as abandoned.
-   * @default the Lambda's remaining time, else 60 seconds
+   * How long a `processing` record holds off retries before it counts as abandoned. Never less than the Lambda's
+   * remaining time (plus a second): a handler still running when its lease lapsed would run again for the retry.
+   * @default the Lambda's remaining time (plus a second), else 60 seconds
    */
   readonly leaseSeconds?: number;
   /**
@@ -53,11 +54,13 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
   const { mode, now } = options;
 
+  // Never shorter than the invocation: a lease that lapsed while the handler still ran let the provider's retry run it again.
   const leaseFor = (request: HttpRequest): number | undefined => {
     if (mode === 'store') return undefined;
-    if (options.leaseSeconds !== undefined) return options.leaseSeconds;
     const remaining = request.context.getRemainingTimeInMillis?.();
-    return remaining && remaining > 0 ? Math.ceil(remaining / 1000) + 1 : 60;
+    const invocation = remaining && remaining > 0 ? Math.ceil(remaining / 1000) + 1 : undefined;
+    if (options.leaseSeconds !== undefined) return Math.max(options.leaseSeconds, invocation ?? 0);
+    return invocation ?? 60;
   };
 
   const replayGuardBefore = async (request: HttpRequest): Promise<void> => {
