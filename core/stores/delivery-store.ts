@@ -35,8 +35,8 @@ export interface ClaimOptions {
   readonly nowSeconds: number;
   /**
    * When set, the record is written as `processing` and only holds for this many
-   * seconds unless completed (a crashed handler must not block the retry forever).
-   * When unset the record is written complete (`stored`).
+   * seconds unless completed (a crashed handler must not block the retry forever);
+   * its `expiresAt` is then never before the lease. When unset the record is written complete (`stored`).
    */
   readonly leaseSeconds?: number;
 }

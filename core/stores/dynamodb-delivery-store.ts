@@ -131,7 +131,10 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
   async claim(record: DeliveryRecord, options: ClaimOptions): Promise<ClaimResult> {
     const token = randomUUID();
     const lease = options.leaseSeconds === undefined ? undefined : options.nowSeconds + options.leaseSeconds;
-    const item = toItem(record, lease === undefined ? 'stored' : 'processing', token, this.#now(), lease);
+    // A held record lives at least as long as its lease: past its expiresAt it counted as absent (and TTL may delete it)
+    // while the handler still ran, so with a retention shorter than the lease a copy ran the handler again.
+    const held = lease === undefined || record.expiresAt >= lease ? record : { ...record, expiresAt: lease };
+    const item = toItem(held, lease === undefined ? 'stored' : 'processing', token, this.#now(), lease);
     try {
       await this.#client.send(
         new PutItemCommand({
