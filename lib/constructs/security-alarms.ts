@@ -231,8 +231,10 @@ export class SecurityAlarms extends Construct {
       );
     });
     props.tables.forEach((table, index) => {
+      // DynamoDB publishes a throttle count only for a period that had one: without FILL, a period with read throttles
+      // and no write throttle (or the reverse) has no `r + w` datapoint, and the alarm never sees it.
       const throttles = new MathExpression({
-        expression: 'r + w',
+        expression: 'FILL(r, 0) + FILL(w, 0)',
         usingMetrics: {
           r: table.metric('ReadThrottleEvents', { period: fiveMinutes, statistic: 'Sum' }),
           w: table.metric('WriteThrottleEvents', { period: fiveMinutes, statistic: 'Sum' }),

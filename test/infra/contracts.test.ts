@@ -119,6 +119,26 @@ describe('the metrics contract between the functions and the alarms', () => {
     expect(expression).toBe('FILL(m0, 0) + FILL(m1, 0)');
   });
 
+  it('fills every metric of an alarm expression with 0, so that one metric with no datapoint cannot hide the others', () => {
+    // CloudWatch adds two series only where both have a datapoint, and DynamoDB (like the functions) publishes a count
+    // only for a period that had one: 'r + w' saw no read throttle in a period without a write throttle, nor the reverse.
+    const math = ofType('AWS::CloudWatch::Alarm').flatMap(([id, alarm]) => {
+      const metrics = (alarm.Properties.Metrics ?? []) as Array<{ Id: string; Expression?: string; MetricStat?: unknown }>;
+      const expression = metrics.find((m) => m.Expression)?.Expression;
+      return expression ? [{ id, expression, ids: metrics.filter((m) => m.MetricStat).map((m) => m.Id) }] : [];
+    });
+    // The read-token refusals and each table's throttles (deliveries, rate limits, tokens).
+    expect(math.length).toBeGreaterThanOrEqual(4);
+    for (const { id, expression, ids } of math) {
+      expect(ids.length, id).toBeGreaterThan(1);
+      const unfilled = expression.replace(/FILL\((\w+), 0\)/g, '');
+      for (const metric of ids) {
+        expect(expression, `${id}: ${metric}`).toContain(`FILL(${metric}, 0)`);
+        expect(new RegExp(`\\b${metric}\\b`).test(unfilled), `${id}: ${metric} outside FILL`).toBe(false);
+      }
+    }
+  });
+
   it('alarms as soon as one key in a key document is unusable, and stays on until a fixed set is loaded', () => {
     const [[, alarm] = []] = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === METRIC.secretKeyUnusable);
     expect(alarm?.Properties).toMatchObject({
