@@ -253,9 +253,18 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   if (!FRONT_DOORS.includes(rawDoor as FrontDoor))
     problems.add('context frontDoor', `must be "rest" or "http-api", got ${JSON.stringify(rawDoor)}`);
   const frontDoor: FrontDoor = rawDoor === 'http-api' ? 'http-api' : 'rest';
+  const before = problems.items.length;
   const wafEnabled = contextBool(problems, 'wafEnabled', read('wafEnabled'), stage === 'prod' && frontDoor === 'rest');
   if (wafEnabled && frontDoor === 'http-api')
     problems.add('context wafEnabled', 'an HTTP API (frontDoor=http-api) cannot carry a WAF: use frontDoor=rest, or drop wafEnabled');
+  // A per-IP limit given for a stack without a WAF would limit nothing, in silence (the dev default has no WAF).
+  if (!wafEnabled && problems.items.length === before && read('wafRateLimit') !== undefined)
+    problems.add(
+      'context wafRateLimit',
+      frontDoor === 'http-api'
+        ? 'is set, but an HTTP API (frontDoor=http-api) has no WAF, so no per-IP limit would apply: use frontDoor=rest with wafEnabled=true, or drop wafRateLimit'
+        : `is set, but this ${stage} stack deploys no WAF (wafEnabled is false), so no per-IP limit would apply: add -c wafEnabled=true, or drop wafRateLimit`,
+    );
   const tracing = contextBool(problems, 'tracing', read('tracing'), false);
   if (tracing && frontDoor === 'http-api')
     problems.add('context tracing', 'an HTTP API (frontDoor=http-api) has no X-Ray tracing: use frontDoor=rest, or drop tracing');

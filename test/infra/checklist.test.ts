@@ -142,6 +142,18 @@ describe('the production checklist', () => {
     expect(refusal({ ...SAFE_PROD, wafEnabled: 'false', wafDisabledReason: 'CloudFront with its own web ACL sits in front' })).toEqual([]);
   });
 
+  it('refuses a WAF rate limit for a stack that deploys no WAF, rather than deploying no limit in silence', () => {
+    // dev has no WAF unless wafEnabled=true; prod without WAF needs wafDisabledReason, and the limit would still apply to nothing.
+    expect(refusal({ wafRateLimit: '2000' })).toEqual([
+      expect.stringMatching(/^context wafRateLimit: is set, but this dev stack deploys no WAF .*-c wafEnabled=true/),
+    ]);
+    expect(refusal({ ...SAFE_PROD, wafEnabled: 'false', wafDisabledReason: 'CloudFront in front', wafRateLimit: '2000' })).toEqual([
+      expect.stringMatching(/^context wafRateLimit: is set, but this prod stack deploys no WAF/),
+    ]);
+    expect(refusal({ wafEnabled: 'true', wafRateLimit: '2000' })).toEqual([]);
+    expect(refusal({ ...SAFE_PROD, wafRateLimit: '2000' })).toEqual([]);
+  });
+
   it('refuses in dev too what would stop the function from starting', () => {
     expect(refusal({ corsOrigins: '*' })).toEqual([expect.stringMatching(/^CORS origins: .*wildcard/)]);
     expect(refusal({}, { sources: [{ ...source, generateSecret: false }] })).toEqual([expect.stringMatching(/^Secrets: source "github"/)]);

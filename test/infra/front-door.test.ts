@@ -59,6 +59,9 @@ describe('context frontDoor', () => {
     expect(refusal({ frontDoor: 'http-api', wafEnabled: 'true' })).toEqual([
       expect.stringMatching(/^context wafEnabled: an HTTP API .*cannot carry a WAF/),
     ]);
+    expect(refusal({ frontDoor: 'http-api', wafRateLimit: '2000' })).toEqual([
+      expect.stringMatching(/^context wafRateLimit: is set, but an HTTP API .*has no WAF/),
+    ]);
     expect(refusal({ frontDoor: 'http-api', tracing: 'true' })).toEqual([
       expect.stringMatching(/^context tracing: an HTTP API .*no X-Ray tracing/),
     ]);
