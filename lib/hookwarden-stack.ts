@@ -13,6 +13,7 @@ import { WebhookApi } from './constructs/webhook-api.js';
 import { WebhookHttpApi } from './constructs/webhook-http-api.js';
 import { WebhookFunctions, type WebhookHandler } from './constructs/webhook-functions.js';
 import { acknowledge } from './nag.js';
+import { DELIVERIES_BY_TIME } from '../core/stores/tables.js';
 import type { DeploymentSettings } from './settings.js';
 import { HTTP_API_FRONT_DOOR, outputKey } from './stack-outputs.js';
 
@@ -130,6 +131,8 @@ export class HookwardenStack extends Stack {
       ],
       // The tokens table is read only by the deliveries API: its throttles alarm where that API is served.
       tables: [this.tables.deliveries, this.tables.rateLimits, ...(this.deliveriesApi ? [this.tables.tokens] : [])],
+      // Written with every stored delivery (both front doors), under one partition key value.
+      indexes: [{ table: this.tables.deliveries, indexName: DELIVERIES_BY_TIME.name }],
       sources: settings.sources.map((s) => s.name),
       // The deliveries API serves webhook bodies: probing it for tokens alarms like forged deliveries do.
       ...(this.deliveriesApi ? { apiTokenRefusalThreshold: 20 } : {}),

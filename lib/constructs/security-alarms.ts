@@ -38,6 +38,11 @@ export interface SecurityAlarmsProps {
   readonly functions: readonly IFunction[];
   /** Their read and write throttles are alarmed on. */
   readonly tables: readonly ITableV2[];
+  /**
+   * Global secondary indexes of {@link tables}, alarmed with their table: DynamoDB reports an index's throttles under
+   * its own `GlobalSecondaryIndexName` dimension only, never in the table's. @default none
+   */
+  readonly indexes?: ReadonlyArray<{ readonly table: ITableV2; readonly indexName: string }>;
   /** Source names, for the per-source dashboard lines. */
   readonly sources: readonly string[];
   /** Subscribed to the topic. @default - no subscription */
@@ -233,18 +238,39 @@ export class SecurityAlarms extends Construct {
     props.tables.forEach((table, index) => {
       // DynamoDB publishes a throttle count only for a period that had one: without FILL, a period with read throttles
       // and no write throttle (or the reverse) has no `r + w` datapoint, and the alarm never sees it.
+      // An index's throttles (the deliveries' byTime index has one partition key value: its one hot partition) are
+      // reported under the index's dimension only, so each index of the table is read too.
+      const indexes = (props.indexes ?? []).filter((index) => index.table === table);
+      const throttle = (name: string, indexName?: string) =>
+        table.metric(name, {
+          period: fiveMinutes,
+          statistic: 'Sum',
+          ...(indexName ? { dimensionsMap: { TableName: table.tableName, GlobalSecondaryIndexName: indexName } } : {}),
+        });
+      const usingMetrics: Record<string, Metric> = {
+        r: throttle('ReadThrottleEvents'),
+        w: throttle('WriteThrottleEvents'),
+        ...Object.fromEntries(
+          indexes.flatMap(({ indexName }, i) => [
+            [`ri${i}`, throttle('ReadThrottleEvents', indexName)],
+            [`wi${i}`, throttle('WriteThrottleEvents', indexName)],
+          ]),
+        ),
+      };
       const throttles = new MathExpression({
-        expression: 'FILL(r, 0) + FILL(w, 0)',
-        usingMetrics: {
-          r: table.metric('ReadThrottleEvents', { period: fiveMinutes, statistic: 'Sum' }),
-          w: table.metric('WriteThrottleEvents', { period: fiveMinutes, statistic: 'Sum' }),
-        },
+        expression: Object.keys(usingMetrics)
+          .map((id) => `FILL(${id}, 0)`)
+          .join(' + '),
+        usingMetrics,
         period: fiveMinutes,
       });
       alarms.push(
         throttles.createAlarm(this, `TableThrottles${index}`, {
           ...named(`TableThrottles${index}`),
-          alarmDescription: 'DynamoDB throttled Hookwarden.',
+          alarmDescription:
+            indexes.length > 0
+              ? `DynamoDB throttled Hookwarden (the table or its index ${indexes.map((i) => i.indexName).join(', ')}).`
+              : 'DynamoDB throttled Hookwarden.',
           threshold: 1,
           evaluationPeriods: 1,
           treatMissingData: TreatMissingData.NOT_BREACHING,

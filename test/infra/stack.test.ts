@@ -5,6 +5,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, requireSecrets } from '../../core/config/index.js';
 import { resolveScheme } from '../../core/schemes/index.js';
+import { DELIVERIES_BY_TIME } from '../../core/stores/tables.js';
 import { GENERATED_KEY_LENGTH } from '../../lib/constructs/source-secrets.js';
 import { BUNDLED_CONFIG_FILE, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions.js';
 import type { HookwardenStack } from '../../lib/hookwarden-stack.js';
@@ -476,6 +477,21 @@ describe('the production stack', () => {
     // 1 authentication, 1 unusable key, 1 read-token refusals, 2 rate-limit/blocked, 1 API, 4 × 2 functions, 3 tables;
     // key due for 2 manual sources and the key-age check's errors.
     expect(alarms).toHaveLength(20);
+  });
+
+  it("alarms on the byTime index's read and write throttles with its table's, which DynamoDB reports under the index alone", () => {
+    // Every stored delivery writes the index under one partition key value (feed): its one partition is where a burst throttles.
+    type Stat = { Id: string; MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Name: string; Value: unknown }> } } };
+    const indexReads = t
+      .ofType('AWS::CloudWatch::Alarm')
+      .flatMap(([id, a]) => ((a.Properties.Metrics ?? []) as Stat[]).map((m) => ({ id, m })))
+      .filter(({ m }) =>
+        m.MetricStat?.Metric.Dimensions.some((d) => d.Name === 'GlobalSecondaryIndexName' && d.Value === DELIVERIES_BY_TIME.name),
+      );
+    expect(indexReads.map(({ m }) => m.MetricStat?.Metric.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+    const [first] = indexReads;
+    expect(new Set(indexReads.map(({ id }) => id)).size).toBe(1);
+    expect(JSON.stringify(first?.m.MetricStat?.Metric.Dimensions)).toMatch(/"TableName","Value":\{"Ref":"TablesDeliveries[0-9A-F]{8}"/);
   });
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {

@@ -51,7 +51,14 @@ const emitted = (s: Stage): MetricId[] => [
   ...s
     .ofType('AWS::ApiGateway::RestApi')
     .map(([, api]) => ({ namespace: 'AWS/ApiGateway', dimensions: { ApiName: api.Properties.Name as string } })),
-  ...s.ofType('AWS::DynamoDB::GlobalTable').map(([id]) => ({ namespace: 'AWS/DynamoDB', dimensions: { TableName: `${s.name}:${id}` } })),
+  // A table's metrics, and each of its indexes' (TableName and GlobalSecondaryIndexName).
+  ...s.ofType('AWS::DynamoDB::GlobalTable').flatMap(([id, table]) => [
+    { namespace: 'AWS/DynamoDB', dimensions: { TableName: `${s.name}:${id}` } },
+    ...((table.Properties.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string }>).map((index) => ({
+      namespace: 'AWS/DynamoDB',
+      dimensions: { TableName: `${s.name}:${id}`, GlobalSecondaryIndexName: index.IndexName },
+    })),
+  ]),
 ];
 
 /** Every metric a stage's alarms read (single-metric alarms and each metric of a math or anomaly alarm). */
