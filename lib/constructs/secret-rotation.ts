@@ -5,6 +5,7 @@ import { Rule, Schedule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal, type IRole, type Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Secret, type ISecret, type RotationSchedule } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -185,6 +186,11 @@ export class SecretRotation extends Construct {
           Secret.fromSecretCompleteArn(this, `${source.name}GitHubToken`, rotation.tokenSecretArn).grantRead(fn);
         }
       }
+      // The schedules' grantInvoke lets secretsmanager.amazonaws.com invoke the function for any account: another account's
+      // Secrets Manager could be pointed at it (each call refused, and paging this stack's RotationErrors alarm). This account only.
+      for (const child of fn.node.findAll())
+        if (child instanceof CfnPermission && child.principal === 'secretsmanager.amazonaws.com')
+          child.sourceAccount = Stack.of(this).account;
       // finishSecret records when it made a version current in one tag (core/secrets/secrets-manager-store.ts): that tag
       // only, on the rotated secrets. A statement per TAG_GRANT_SECRETS secrets, not per secret (each statement adds to the
       // role's policy size) nor one for all (CDK cannot split a statement, and IAM stores at most 6,144 characters per managed policy).

@@ -88,10 +88,11 @@ describe('secret rotation in the synthesized stack', () => {
     // Nothing but GetRandomPassword (no resource to scope to) on "*".
     for (const s of secretStatements.filter((st) => JSON.stringify(st.Resource) === '"*"'))
       expect([s.Action].flat()).toEqual(['secretsmanager:GetRandomPassword']);
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'secretsmanager.amazonaws.com',
-    });
+    // Secrets Manager of this account only (confused deputy): without SourceAccount any account's could invoke it.
+    const invokes = template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'secretsmanager.amazonaws.com' } });
+    expect(Object.values(invokes).map((r) => r.Properties)).toEqual([
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', SourceAccount: { Ref: 'AWS::AccountId' } }),
+    ]);
   });
 
   it('lets the rotation function tag only its rotated secrets, and with the current-since tag only (finishSecret records the promotion)', () => {
