@@ -276,7 +276,8 @@ describe('GET /events with late deliveries around its sweeps (look-back 1.5 s, s
     // the look-back beyond it before a sweep has read it: it is about 0.3 s late, far inside the 1.25 s promised.
     const held = await heldStream(h, token);
     held.take();
-    const c0 = Date.now() + 5_000;
+    // Far enough ahead to store both clusters first: 5 s was too little once, on a loaded 2-core CI machine (4.9 s).
+    const c0 = Date.now() + 8_000;
     const cluster = (k: number) => Array.from({ length: PAGE }, (_, i) => `c${k}_${String(i).padStart(3, '0')}`);
     const clusterAt = (k: number) => c0 + k * 1_600;
     for (const k of [0, 1]) await storeAt(h, cluster(k), (i) => clusterAt(k) + Math.floor(i / 100));
