@@ -83,6 +83,20 @@ export class DeliveryInProgressError extends HttpError {
   }
 }
 
+/**
+ * A stored delivery whose body cannot be given back whole: a part of it is missing, or the bytes put together are
+ * not the ones stored (their length or SHA-256 differs). Fail closed: never a truncated or altered body. A 500 (not
+ * shown to the client in production): the store is damaged, not the request.
+ */
+export class DamagedDeliveryError extends HttpError {
+  override readonly name = 'DamagedDeliveryError';
+  constructor(source: string, deliveryId: string, why: string) {
+    super(500, 'delivery_damaged', `The stored body of delivery ${source}/${deliveryId} cannot be read whole: ${why}.`, {
+      details: { source, deliveryId },
+    });
+  }
+}
+
 /** Every problem found in the configuration, reported together. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

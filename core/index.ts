@@ -59,6 +59,7 @@ export {
   type DeliveryStore,
   type StoredDelivery,
 } from './stores/delivery-store.js';
+export { BODY_PART_PREFIX, isBodyPartKey } from './stores/body-parts.js';
 export { createDynamoDbClient, type DynamoDbClientOptions } from './stores/dynamodb-client.js';
 export { DynamoDbDeliveryStore, MAX_STORED_BODY_BYTES, type DynamoDbDeliveryStoreOptions } from './stores/dynamodb-delivery-store.js';
 export { DynamoDbRateLimiter, type DynamoDbRateLimiterOptions } from './stores/dynamodb-rate-limiter.js';
@@ -91,6 +92,7 @@ export type { ConfigDescription, ConfigDocument, HookwardenConfig, SecretSource,
 export {
   AUTHENTICATION_FAILURE_CODES,
   ConfigError,
+  DamagedDeliveryError,
   DeliveryInProgressError,
   DuplicateDeliveryError,
   HttpError,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DamagedDeliveryError } from '../../core/errors.js';
 import type { StoredDelivery } from '../../core/stores/delivery-store.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
@@ -25,7 +26,8 @@ export const withStoreClient = async <T>(context: CliContext, work: (client: Dyn
     try {
       return await work(client);
     } catch (error) {
-      if (error instanceof UsageError) throw error;
+      // A delivery whose body cannot be read whole is what the store holds, not a failure of the store.
+      if (error instanceof UsageError || error instanceof DamagedDeliveryError) throw error;
       // A server killed without stopping leaves its file, and its pid may since be another process's: the advice to
       // retry (or that the command is safe to run again) would never come true.
       if (!(await accepts(server.dynamoEndpoint)))

@@ -11,7 +11,8 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { HttpError } from '../errors.js';
+import { DamagedDeliveryError, HttpError } from '../errors.js';
+import { bodyDigest, bodyPartKey, isBodyPartKey, MAX_BODY_PARTS, MAX_STORED_BODY_BYTES, splitBody } from './body-parts.js';
 import { translateStoreError } from './dynamodb-errors.js';
 import { FEED, parseSeq, seqOf, storedTimeMs } from './delivery-feed.js';
 import {
@@ -23,8 +24,7 @@ import {
   type StoredDelivery,
 } from './delivery-store.js';
 
-/** DynamoDB's item limit is 400 KB; keep headroom for the other attributes. */
-export const MAX_STORED_BODY_BYTES = 380_000;
+export { MAX_STORED_BODY_BYTES } from './body-parts.js';
 
 /** Options of {@link DynamoDbDeliveryStore}. */
 export interface DynamoDbDeliveryStoreOptions {
@@ -36,15 +36,17 @@ export interface DynamoDbDeliveryStoreOptions {
 
 type Item = Record<string, AttributeValue>;
 
-const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: string, nowMs: number, leaseExpiresAt?: number): Item => {
-  const body = gzipSync(record.body);
-  if (body.length > MAX_STORED_BODY_BYTES) {
-    throw new HttpError(
-      413,
-      'payload_too_large',
-      `The body compresses to ${body.length} bytes, more than the ${MAX_STORED_BODY_BYTES} the delivery store holds.`,
-    );
-  }
+/** How a delivery's item holds its gzipped body: in itself, or in part items it names ({@link splitBody}). */
+type StoredBody = { readonly compressed: Buffer } | { readonly parts: readonly Buffer[]; readonly digest: string };
+
+const toItem = (
+  record: DeliveryRecord,
+  status: 'stored' | 'processing',
+  token: string,
+  nowMs: number,
+  stored: StoredBody,
+  leaseExpiresAt?: number,
+): Item => {
   const item: Item = {
     pk: { S: deliveryKey(record.source, record.deliveryId) },
     source: { S: record.source },
@@ -52,7 +54,9 @@ const toItem = (record: DeliveryRecord, status: 'stored' | 'processing', token: 
     receivedAt: { N: String(record.receivedAt) },
     expiresAt: { N: String(record.expiresAt) },
     headers: { M: Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, { S: v }])) },
-    body: { B: body },
+    ...('compressed' in stored
+      ? { body: { B: stored.compressed } }
+      : { bodyParts: { N: String(stored.parts.length) }, bodyDigest: { S: stored.digest } }),
     bodyEncoding: { S: 'gzip' },
     bodyBytes: { N: String(record.body.length) },
     clientIp: { S: record.clientIp },
@@ -73,23 +77,40 @@ const indexKeys = (source: string, deliveryId: string, nowMs: number): Item => (
   seq: { S: seqOf(nowMs, source, deliveryId) },
 });
 
-const fromItem = (item: Item): StoredDelivery => {
+/** A part item: its key, the same expiry as its delivery's, and its bytes; no index keys, no source. */
+const partItem = (token: string, index: number, bytes: Buffer, expiresAt: number): Item => ({
+  pk: { S: bodyPartKey(token, index) },
+  expiresAt: { N: String(expiresAt) },
+  part: { B: bytes },
+});
+
+/** What a claim that finds a record needs of it: its state, not its body. */
+const stateOf = (item: Item): Pick<StoredDelivery, 'status' | 'leaseExpiresAt'> => ({
+  status: item.status?.S === 'processing' ? 'processing' : 'stored',
+  ...(item.leaseExpiresAt?.N ? { leaseExpiresAt: Number(item.leaseExpiresAt.N) } : {}),
+});
+
+/** A time no Date can show (an item edited by hand) is the one its sort key holds, else the epoch: never a throw when shown. */
+const receivedAtOf = (item: Item): number => storedTimeMs(item.receivedAt) ?? parseSeq(item.seq?.S ?? '')?.storedAtMs ?? 0;
+
+/** The part count an item names, or `undefined` when its body is in itself. */
+const partsOf = (item: Item): number | undefined => (item.bodyParts?.N === undefined ? undefined : Number(item.bodyParts.N));
+
+const fromItem = (item: Item, whole?: Buffer): StoredDelivery => {
   const raw = item.body?.B ?? new Uint8Array();
-  const body = item.bodyEncoding?.S === 'gzip' ? gunzipSync(raw) : Buffer.from(raw);
+  const body = whole ?? (item.bodyEncoding?.S === 'gzip' ? gunzipSync(raw) : Buffer.from(raw));
   const headers = Object.fromEntries(Object.entries(item.headers?.M ?? {}).map(([k, v]) => [k, v.S ?? '']));
   return {
     source: item.source?.S ?? '',
     deliveryId: item.deliveryId?.S ?? '',
-    // A time no Date can show (an item edited by hand) is the one its sort key holds, else the epoch: never a throw when shown.
-    receivedAt: storedTimeMs(item.receivedAt) ?? parseSeq(item.seq?.S ?? '')?.storedAtMs ?? 0,
+    receivedAt: receivedAtOf(item),
     expiresAt: Number(item.expiresAt?.N ?? 0),
     ...(item.eventType?.S ? { eventType: item.eventType.S } : {}),
     ...(item.providerId?.S ? { providerId: item.providerId.S } : {}),
     headers,
     body,
     clientIp: item.clientIp?.S ?? '',
-    status: item.status?.S === 'processing' ? 'processing' : 'stored',
-    ...(item.leaseExpiresAt?.N ? { leaseExpiresAt: Number(item.leaseExpiresAt.N) } : {}),
+    ...stateOf(item),
   };
 };
 
@@ -134,9 +155,21 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     // A held record lives at least as long as its lease: past its expiresAt it counted as absent (and TTL may delete it)
     // while the handler still ran, so with a retention shorter than the lease a copy ran the handler again.
     const held = lease === undefined || record.expiresAt >= lease ? record : { ...record, expiresAt: lease };
-    const item = toItem(held, lease === undefined ? 'stored' : 'processing', token, this.#now(), lease);
+    const compressed = gzipSync(held.body);
+    // The common case, a body that fits the item, is one PutItem as it always was. A larger one has its parts written
+    // first, so that the record, once it can be seen, names parts that are there.
+    const parts = compressed.length > MAX_STORED_BODY_BYTES ? splitBody(compressed) : undefined;
+    if (parts && parts.length > MAX_BODY_PARTS)
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `The body compresses to ${compressed.length} bytes, more than the delivery store holds.`,
+      );
+    const body: StoredBody = parts ? { parts, digest: bodyDigest(held.body) } : { compressed };
+    const item = toItem(held, lease === undefined ? 'stored' : 'processing', token, this.#now(), body, lease);
+    if (parts) await this.#putParts(token, parts, held.expiresAt);
     try {
-      await this.#client.send(
+      const written = await this.#client.send(
         new PutItemCommand({
           TableName: this.#tableName,
           Item: item,
@@ -144,18 +177,26 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
           ExpressionAttributeNames: CLAIM_NAMES,
           ExpressionAttributeValues: { ':now': { N: String(options.nowSeconds) }, ':processing': { S: 'processing' } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          // Only with parts: the record this claim replaced (expired, or a lease run out) may name parts of its own.
+          ...(parts ? { ReturnValues: 'ALL_OLD' } : {}),
         }),
       );
+      const replaced = written.Attributes;
+      if (replaced && replaced.token?.S !== token) await this.#dropPartsOf(replaced);
       return { outcome: 'claimed', token };
     } catch (error) {
+      // Parts are left to TTL here: an error may come after DynamoDB wrote the record (its answer lost), and the record
+      // would then name parts deleted under it; the sender's retry would be a duplicate of a delivery no one can read.
       if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
       const existing = error.Item ?? (await this.#getItem(record.source, record.deliveryId));
-      // Deleted between the failed write and the read: someone released it; the sender retries.
-      if (!existing) return { outcome: 'duplicate', status: 'processing', leaseExpiresAt: options.nowSeconds + 1 };
       // Our own write: its answer was lost and the SDK sent the same PutItem again. The claim is ours
       // (the token is this call's random UUID); calling it a duplicate would hold a wrapped handler off for the whole lease.
-      if (existing.token?.S === token) return { outcome: 'claimed', token };
-      const stored = fromItem(existing);
+      if (existing?.token?.S === token) return { outcome: 'claimed', token };
+      // Another claim holds the delivery (or released it since): this one's parts are no one's.
+      if (parts) await this.#dropParts(token, parts.length);
+      // Deleted between the failed write and the read: someone released it; the sender retries.
+      if (!existing) return { outcome: 'duplicate', status: 'processing', leaseExpiresAt: options.nowSeconds + 1 };
+      const stored = stateOf(existing);
       return {
         outcome: 'duplicate',
         status: stored.status,
@@ -191,40 +232,54 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     );
   }
 
+  /** Removes the record, then the parts it names (best effort: TTL removes what is left). */
   async release(source: string, deliveryId: string, token: string): Promise<void> {
-    await this.#conditional(
-      new DeleteItemCommand({
-        TableName: this.#tableName,
-        Key: { pk: { S: deliveryKey(source, deliveryId) } },
-        ConditionExpression: '#token = :token',
-        ExpressionAttributeNames: { '#token': 'token' },
-        ExpressionAttributeValues: { ':token': { S: token } },
-      }),
-    );
+    let removed: Item | undefined;
+    try {
+      const result = await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: { pk: { S: deliveryKey(source, deliveryId) } },
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':token': { S: token } },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      removed = result.Attributes;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      translateStoreError(error);
+    }
+    if (removed) await this.#dropPartsOf(removed);
   }
 
+  /** @throws DamagedDeliveryError when the body is in parts and they do not give it back whole */
   async get(source: string, deliveryId: string, nowSeconds: number): Promise<StoredDelivery | undefined> {
     const item = await this.#getItem(source, deliveryId);
-    return item && isLive(item, nowSeconds) ? fromItem(item) : undefined;
+    return item && isLive(item, nowSeconds) ? this.#fromItem(item) : undefined;
   }
 
   async list(options: { readonly source?: string; readonly limit: number; readonly nowSeconds: number }): Promise<StoredDelivery[]> {
-    const found: StoredDelivery[] = [];
+    const found: Array<{ readonly item: Item; readonly receivedAt: number }> = [];
     let start: Item | undefined;
     try {
       do {
         const page = await this.#client.send(new ScanCommand({ TableName: this.#tableName, ExclusiveStartKey: start }));
         for (const item of page.Items ?? []) {
-          if (!isLive(item, options.nowSeconds)) continue;
+          // A body part is not a delivery (it has no source, and no status that would make it one).
+          if (isBodyPartKey(item.pk?.S) || !isLive(item, options.nowSeconds)) continue;
           if (options.source !== undefined && item.source?.S !== options.source) continue;
-          found.push(fromItem(item));
+          found.push({ item, receivedAt: receivedAtOf(item) });
         }
         start = page.LastEvaluatedKey;
       } while (start);
     } catch (error) {
       translateStoreError(error);
     }
-    return found.sort((a, b) => b.receivedAt - a.receivedAt).slice(0, options.limit);
+    // Only the deliveries listed have their bodies read (a body in parts costs a read a part).
+    const listed = found.sort((a, b) => b.receivedAt - a.receivedAt).slice(0, options.limit);
+    return Promise.all(listed.map(({ item }) => this.#fromItem(item)));
   }
 
   async ping(): Promise<void> {
@@ -247,12 +302,85 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
   }
 
   /** A token-conditioned write: if the token no longer holds the record, there is nothing of ours to change. */
-  async #conditional(command: UpdateItemCommand | DeleteItemCommand): Promise<void> {
+  async #conditional(command: UpdateItemCommand): Promise<void> {
     try {
-      await this.#client.send(command as UpdateItemCommand);
+      await this.#client.send(command);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return;
       translateStoreError(error);
     }
+  }
+
+  /** The record as stored, its body put together from its parts when it has them. */
+  async #fromItem(item: Item): Promise<StoredDelivery> {
+    return partsOf(item) === undefined ? fromItem(item) : fromItem(item, await this.#readParts(item));
+  }
+
+  /**
+   * The body of a record stored in parts, checked whole (length and SHA-256) before it is given to anyone.
+   * @throws DamagedDeliveryError for a part missing, or bytes that are not the body stored: never a truncated body
+   */
+  async #readParts(item: Item): Promise<Buffer> {
+    const source = item.source?.S ?? '';
+    const deliveryId = item.deliveryId?.S ?? '';
+    const count = partsOf(item) ?? 0;
+    const token = item.token?.S;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_BODY_PARTS || !token)
+      throw new DamagedDeliveryError(source, deliveryId, 'its record names no valid parts');
+    let parts: Array<Item | undefined>;
+    try {
+      parts = await Promise.all(
+        Array.from({ length: count }, async (_, i) => {
+          const result = await this.#client.send(
+            new GetItemCommand({ TableName: this.#tableName, Key: { pk: { S: bodyPartKey(token, i) } }, ConsistentRead: true }),
+          );
+          return result.Item;
+        }),
+      );
+    } catch (error) {
+      return translateStoreError(error);
+    }
+    const missing = parts.findIndex((part) => part?.part?.B === undefined);
+    if (missing >= 0) throw new DamagedDeliveryError(source, deliveryId, `part ${missing + 1} of ${count} is missing`);
+    let body: Buffer;
+    try {
+      body = gunzipSync(Buffer.concat(parts.map((part) => part?.part?.B as Uint8Array)));
+    } catch {
+      throw new DamagedDeliveryError(source, deliveryId, 'its parts do not decompress');
+    }
+    if (body.length !== Number(item.bodyBytes?.N) || bodyDigest(body) !== item.bodyDigest?.S)
+      throw new DamagedDeliveryError(source, deliveryId, 'its parts are not the body stored (length or SHA-256 differs)');
+    return body;
+  }
+
+  /** Writes a body's parts, each with its delivery's expiry. On a failure, removes those written and throws (503). */
+  async #putParts(token: string, parts: readonly Buffer[], expiresAt: number): Promise<void> {
+    const written = await Promise.allSettled(
+      parts.map((bytes, i) =>
+        this.#client.send(new PutItemCommand({ TableName: this.#tableName, Item: partItem(token, i, bytes, expiresAt) })),
+      ),
+    );
+    const failed = written.find((result) => result.status === 'rejected');
+    if (!failed) return;
+    // No record names them: removing them cannot take a body from anyone.
+    await this.#dropParts(token, parts.length);
+    translateStoreError(failed.reason);
+  }
+
+  /** Removes the parts a removed or replaced record named, if any. */
+  async #dropPartsOf(item: Item): Promise<void> {
+    const count = partsOf(item);
+    const token = item.token?.S;
+    if (count !== undefined && token && Number.isInteger(count) && count > 0 && count <= MAX_BODY_PARTS)
+      await this.#dropParts(token, count);
+  }
+
+  /** Best effort: a part left behind is never read (no record names it) and TTL removes it with its delivery's expiry. */
+  async #dropParts(token: string, count: number): Promise<void> {
+    await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        this.#client.send(new DeleteItemCommand({ TableName: this.#tableName, Key: { pk: { S: bodyPartKey(token, i) } } })),
+      ),
+    );
   }
 }

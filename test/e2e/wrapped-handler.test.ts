@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withHookwarden, type HttpHandler } from '../../core/pipeline.js';
 import { localContext } from '../../local/http-adapter.js';
@@ -75,6 +76,24 @@ describe('a team handler wrapped with withHookwarden', () => {
     expect(retry.status).toBe(202);
     expect(processed.filter((id) => id === d.id)).toHaveLength(1);
     expect((await h.store.get('default', d.id, Math.floor(Date.now() / 1000)))?.status).toBe('stored');
+  });
+
+  it('runs the handler once for a body too large for one item (it was refused 413), and gives the retry of a failed run the whole body', async () => {
+    // 600 KB of base64 of random bytes: gzip leaves more than the 380,000 bytes one DynamoDB item holds.
+    const body = JSON.stringify({ type: 'file.uploaded', data: randomBytes(450_000).toString('base64') });
+    const d = signed({ body });
+    failNext.add(d.id);
+    expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(500);
+    expect(await h.store.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
+    const retry = await h.post('/webhooks/default', d.body, d.headers);
+    expect(retry.status).toBe(202);
+    expect(await retry.json()).toEqual({ processed: d.id, bytes: Buffer.byteLength(body) });
+    const copy = await h.post('/webhooks/default', d.body, d.headers);
+    expect(await copy.json()).toEqual({ status: 'duplicate', id: d.id });
+    expect(processed.filter((id) => id === d.id)).toHaveLength(1);
+    const stored = await h.store.get('default', d.id, Math.floor(Date.now() / 1000));
+    expect(stored?.status).toBe('stored');
+    expect(stored?.body.toString('utf8')).toBe(body);
   });
 
   it('answers a copy that arrives while the first is still processing with 409 and Retry-After', async () => {

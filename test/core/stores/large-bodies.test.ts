@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { DeleteItemCommand, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DamagedDeliveryError } from '../../../core/errors.js';
+import { BODY_PART_PREFIX, bodyPartKey, MAX_STORED_BODY_BYTES } from '../../../core/stores/body-parts.js';
+import { DynamoDbDeliveryFeed } from '../../../core/stores/delivery-feed.js';
+import { deliveryKey, type DeliveryRecord } from '../../../core/stores/delivery-store.js';
+import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
+import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
+import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
+import { countCalls } from '../../helpers/harness.js';
+
+const NOW = 1_800_000_000;
+const TABLE = DELIVERIES_TABLE.localName;
+let n = 0;
+/** 600 KB of random bytes: gzip cannot bring them under the 380,000 bytes one item holds. */
+const large = (): Buffer => randomBytes(600_000);
+const record = (overrides: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
+  source: 'large',
+  deliveryId: `msg_large_${++n}`,
+  receivedAt: NOW * 1000 + n,
+  expiresAt: NOW + 3600,
+  headers: { 'content-type': 'application/octet-stream' },
+  body: large(),
+  clientIp: '203.0.113.1',
+  ...overrides,
+});
+
+type Item = Record<string, AttributeValue>;
+
+describe('a body too large for one item, stored in parts (dynalite)', () => {
+  let local: LocalStore;
+  let store: DynamoDbDeliveryStore;
+  const scan = async (): Promise<Item[]> => {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await local.client.send(new ScanCommand({ TableName: TABLE, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
+  const partsOf = async (token: string): Promise<Item[]> =>
+    (await scan()).filter((i) => i.pk?.S?.startsWith(`${BODY_PART_PREFIX}${token}#`));
+  const recordItem = async (r: DeliveryRecord): Promise<Item | undefined> =>
+    (await local.client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: deliveryKey(r.source, r.deliveryId) } } }))).Item;
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+    store = new DynamoDbDeliveryStore({ client: local.client, tableName: TABLE });
+  });
+  afterAll(() => local.close());
+
+  it('stores it (it was refused 413 payload_too_large) and gives back the exact bytes', async () => {
+    const r = record({ eventType: 'file.uploaded' });
+    const claimed = await store.claim(r, { nowSeconds: NOW });
+    expect(claimed.outcome).toBe('claimed');
+    const stored = await store.get(r.source, r.deliveryId, NOW);
+    expect(stored).toMatchObject({ source: 'large', deliveryId: r.deliveryId, eventType: 'file.uploaded', status: 'stored' });
+    expect(stored?.body.equals(r.body)).toBe(true);
+    // The record names its parts and holds no body; each part expires with it and stays out of the time-ordered index.
+    const item = await recordItem(r);
+    expect(item?.body).toBeUndefined();
+    expect(Number(item?.bodyParts?.N)).toBe(2);
+    const parts = await partsOf(item?.token?.S as string);
+    expect(parts).toHaveLength(2);
+    for (const part of parts) {
+      expect(part.expiresAt?.N).toBe(String(r.expiresAt));
+      expect(part.feed ?? part.seq ?? part.source ?? part.status).toBeUndefined();
+      expect((part.part?.B as Uint8Array).length).toBeLessThanOrEqual(MAX_STORED_BODY_BYTES);
+    }
+  });
+
+  it('keeps a body that fits one item in that item: one PutItem, no part', async () => {
+    const r = record({ body: Buffer.from(JSON.stringify({ small: true })) });
+    const calls = countCalls(local.client);
+    const before = calls.count();
+    expect((await store.claim(r, { nowSeconds: NOW })).outcome).toBe('claimed');
+    expect(calls.names.slice(before)).toEqual(['PutItemCommand']);
+    const item = await recordItem(r);
+    expect(item?.body?.B).toBeDefined();
+    expect(item?.bodyParts).toBeUndefined();
+    expect(await partsOf(item?.token?.S as string)).toEqual([]);
+  });
+
+  it('answers a copy as a duplicate, keeps the first body and removes the parts the copy wrote', async () => {
+    const r = record();
+    await store.claim(r, { nowSeconds: NOW });
+    const before = (await scan()).length;
+    expect(await store.claim({ ...r, body: large() }, { nowSeconds: NOW + 10 })).toEqual({ outcome: 'duplicate', status: 'stored' });
+    expect((await scan()).length).toBe(before);
+    expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+  });
+
+  it('lists large deliveries once each, with their bodies, and never a part as a delivery', async () => {
+    const source = 'large-list';
+    const a = record({ source });
+    const b = record({ source });
+    await store.claim(a, { nowSeconds: NOW });
+    await store.claim(b, { nowSeconds: NOW });
+    const listed = await store.list({ source, limit: 10, nowSeconds: NOW });
+    expect(listed.map((d) => d.deliveryId)).toEqual([b.deliveryId, a.deliveryId]);
+    expect(listed[0]?.body.equals(b.body)).toBe(true);
+    const everything = await store.list({ limit: 1000, nowSeconds: NOW });
+    expect(everything.filter((d) => d.source === '' || d.deliveryId === '')).toEqual([]);
+    // The time-ordered index (the API's list and the event stream) holds the deliveries, not their parts.
+    const feed = new DynamoDbDeliveryFeed({ client: local.client, tableName: TABLE });
+    const page = await feed.newest({ limit: 100, nowSeconds: NOW });
+    expect(page.entries.filter((e) => e.source === '' || e.seq.startsWith(BODY_PART_PREFIX))).toEqual([]);
+    expect(page.entries.find((e) => e.deliveryId === a.deliveryId)?.size).toBe(a.body.length);
+  });
+
+  it('fails closed when a part is missing: an error naming the delivery, never a truncated body', async () => {
+    const r = record();
+    await store.claim(r, { nowSeconds: NOW });
+    const token = (await recordItem(r))?.token?.S as string;
+    await local.client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: bodyPartKey(token, 1) } } }));
+    await expect(store.get(r.source, r.deliveryId, NOW)).rejects.toBeInstanceOf(DamagedDeliveryError);
+    await expect(store.get(r.source, r.deliveryId, NOW)).rejects.toMatchObject({ statusCode: 500, code: 'delivery_damaged' });
+    await expect(store.list({ source: r.source, limit: 10, nowSeconds: NOW })).rejects.toBeInstanceOf(DamagedDeliveryError);
+  });
+
+  it.each([
+    [
+      'a part replaced by other bytes',
+      (token: string) => ({ pk: bodyPartKey(token, 0), set: 'part = :v', value: { B: randomBytes(1000) } }),
+    ],
+    ['the digest changed', (_token: string, key: string) => ({ pk: key, set: 'bodyDigest = :v', value: { S: 'x'.repeat(43) } })],
+    ['the part count changed', (_token: string, key: string) => ({ pk: key, set: 'bodyParts = :v', value: { N: '1' } })],
+  ])('fails closed when %s', async (_what, change) => {
+    const r = record({ source: 'large-altered' });
+    await store.claim(r, { nowSeconds: NOW });
+    const token = (await recordItem(r))?.token?.S as string;
+    const { pk, set, value } = change(token, deliveryKey(r.source, r.deliveryId));
+    await local.client.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: { pk: { S: pk } },
+        UpdateExpression: `SET ${set}`,
+        ExpressionAttributeValues: { ':v': value },
+      }),
+    );
+    await expect(store.get(r.source, r.deliveryId, NOW)).rejects.toBeInstanceOf(DamagedDeliveryError);
+  });
+
+  it('holds a large delivery for a wrapped handler: hidden while processing, whole once completed', async () => {
+    const r = record();
+    const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    expect(await store.claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 })).toMatchObject({ outcome: 'duplicate', status: 'processing' });
+    await store.complete(r.source, r.deliveryId, claimed.token);
+    const stored = await store.get(r.source, r.deliveryId, NOW + 2);
+    expect(stored?.status).toBe('stored');
+    expect(stored?.body.equals(r.body)).toBe(true);
+  });
+
+  it('removes the parts with the record when a wrapped handler releases it, so the retry stores its own', async () => {
+    const r = record();
+    const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    expect(await partsOf(claimed.token)).toHaveLength(2);
+    await store.release(r.source, r.deliveryId, claimed.token);
+    expect(await recordItem(r)).toBeUndefined();
+    expect(await partsOf(claimed.token)).toEqual([]);
+    const retry = await store.claim(r, { nowSeconds: NOW + 1, leaseSeconds: 30 });
+    expect(retry.outcome).toBe('claimed');
+  });
+
+  it('takes over an expired lease with parts of its own, and removes the ones the expired claim wrote', async () => {
+    const r = record();
+    const first = await store.claim(r, { nowSeconds: NOW - 100, leaseSeconds: 30 });
+    if (first.outcome !== 'claimed') throw new Error('not claimed');
+    const second = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (second.outcome !== 'claimed') throw new Error('not taken over');
+    expect(await partsOf(first.token)).toEqual([]);
+    expect(await partsOf(second.token)).toHaveLength(2);
+    await store.complete(r.source, r.deliveryId, second.token);
+    expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+  });
+
+  it('stores the largest body a source may accept (10 MiB of random bytes) and reads it back', async () => {
+    const r = record({ body: randomBytes(10 * 1024 * 1024) });
+    expect((await store.claim(r, { nowSeconds: NOW })).outcome).toBe('claimed');
+    expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+  });
+});
