@@ -90,6 +90,16 @@ const stateOf = (item: Item): Pick<StoredDelivery, 'status' | 'leaseExpiresAt'> 
   ...(item.leaseExpiresAt?.N ? { leaseExpiresAt: Number(item.leaseExpiresAt.N) } : {}),
 });
 
+/** The answer to a claim of a delivery `existing` holds. */
+const duplicateOf = (existing: Item): ClaimResult => {
+  const stored = stateOf(existing);
+  return {
+    outcome: 'duplicate',
+    status: stored.status,
+    ...(stored.leaseExpiresAt === undefined ? {} : { leaseExpiresAt: stored.leaseExpiresAt }),
+  };
+};
+
 /** A time no Date can show (an item edited by hand) is the one its sort key holds, else the epoch: never a throw when shown. */
 const receivedAtOf = (item: Item): number => storedTimeMs(item.receivedAt) ?? parseSeq(item.seq?.S ?? '')?.storedAtMs ?? 0;
 
@@ -167,7 +177,13 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       );
     const body: StoredBody = parts ? { parts, digest: bodyDigest(held.body) } : { compressed };
     const item = toItem(held, lease === undefined ? 'stored' : 'processing', token, this.#now(), body, lease);
-    if (parts) await this.#putParts(token, parts, held.expiresAt);
+    if (parts) {
+      // One read before writing hundreds of kilobytes: a provider's retry of a stored delivery writes no part. Two copies
+      // at once both get past it; the claim's condition still decides, and the loser removes its parts.
+      const existing = await this.#getItem(record.source, record.deliveryId);
+      if (existing && isLive(existing, options.nowSeconds)) return duplicateOf(existing);
+      await this.#putParts(token, parts, held.expiresAt);
+    }
     try {
       const written = await this.#client.send(
         new PutItemCommand({
@@ -196,12 +212,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       if (parts) await this.#dropParts(token, parts.length);
       // Deleted between the failed write and the read: someone released it; the sender retries.
       if (!existing) return { outcome: 'duplicate', status: 'processing', leaseExpiresAt: options.nowSeconds + 1 };
-      const stored = stateOf(existing);
-      return {
-        outcome: 'duplicate',
-        status: stored.status,
-        ...(stored.leaseExpiresAt === undefined ? {} : { leaseExpiresAt: stored.leaseExpiresAt }),
-      };
+      return duplicateOf(existing);
     }
   }
 

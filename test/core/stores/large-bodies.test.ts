@@ -31,6 +31,7 @@ type Item = Record<string, AttributeValue>;
 describe('a body too large for one item, stored in parts (dynalite)', () => {
   let local: LocalStore;
   let store: DynamoDbDeliveryStore;
+  let calls: ReturnType<typeof countCalls>;
   const scan = async (): Promise<Item[]> => {
     const items: Item[] = [];
     let start: Item | undefined;
@@ -49,6 +50,7 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
   beforeAll(async () => {
     local = await startLocalStore();
     store = new DynamoDbDeliveryStore({ client: local.client, tableName: TABLE });
+    calls = countCalls(local.client);
   });
   afterAll(() => local.close());
 
@@ -74,7 +76,6 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
 
   it('keeps a body that fits one item in that item: one PutItem, no part', async () => {
     const r = record({ body: Buffer.from(JSON.stringify({ small: true })) });
-    const calls = countCalls(local.client);
     const before = calls.count();
     expect((await store.claim(r, { nowSeconds: NOW })).outcome).toBe('claimed');
     expect(calls.names.slice(before)).toEqual(['PutItemCommand']);
@@ -84,12 +85,29 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     expect(await partsOf(item?.token?.S as string)).toEqual([]);
   });
 
-  it('answers a copy as a duplicate, keeps the first body and removes the parts the copy wrote', async () => {
+  it('answers a copy as a duplicate after one read, writing no part, and keeps the first body', async () => {
     const r = record();
     await store.claim(r, { nowSeconds: NOW });
     const before = (await scan()).length;
+    const from = calls.count();
     expect(await store.claim({ ...r, body: large() }, { nowSeconds: NOW + 10 })).toEqual({ outcome: 'duplicate', status: 'stored' });
+    expect(calls.names.slice(from)).toEqual(['GetItemCommand']);
     expect((await scan()).length).toBe(before);
+    expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+  });
+
+  it('stores one of 8 copies sent at once, and only its parts: the others remove theirs', async () => {
+    const r = record();
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.claim(r, { nowSeconds: NOW })));
+    const claimed = results.filter((result) => result.outcome === 'claimed');
+    expect(claimed).toHaveLength(1);
+    const token = (await recordItem(r))?.token?.S as string;
+    expect(claimed[0]).toEqual({ outcome: 'claimed', token });
+    expect(await partsOf(token)).toHaveLength(2);
+    // No part in the table that no record names.
+    const items = await scan();
+    const named = new Set(items.filter((i) => !i.pk?.S?.startsWith(BODY_PART_PREFIX)).map((i) => i.token?.S));
+    expect(items.filter((i) => i.pk?.S?.startsWith(BODY_PART_PREFIX) && !named.has(i.pk.S.split('#')[1]))).toEqual([]);
     expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
   });
 
