@@ -267,6 +267,8 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
 
   /** @throws DamagedDeliveryError when the body is in parts and they do not give it back whole */
   async get(source: string, deliveryId: string, nowSeconds: number): Promise<StoredDelivery | undefined> {
+    // No source name starts with `~`, but the command line passes what it is given: a part is never a delivery.
+    if (isBodyPartKey(deliveryKey(source, deliveryId))) return undefined;
     const item = await this.#getItem(source, deliveryId);
     return item && isLive(item, nowSeconds) ? this.#fromItem(item) : undefined;
   }

@@ -46,7 +46,11 @@ export const DELIVERIES_BY_TIME: IndexDefinition = {
   include: ['source', 'deliveryId', 'providerId', 'receivedAt', 'eventType', 'bodyBytes', 'expiresAt'],
 };
 
-/** Deliveries, one item per accepted delivery: key `source#deliveryId`; doubles as the replay guard. */
+/**
+ * Deliveries, one item per accepted delivery: key `source#deliveryId`; doubles as the replay guard. A body too
+ * large for that item is kept in part items beside it (`~part#…`, see `body-parts.ts`): a reader of the table or
+ * its stream skips them.
+ */
 export const DELIVERIES_TABLE: TableDefinition = {
   id: 'Deliveries',
   partitionKey: 'pk',

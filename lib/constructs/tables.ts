@@ -19,7 +19,10 @@ export interface WebhookTablesProps {
  * on-demand and built from the definitions the local store uses.
  */
 export class WebhookTables extends Construct {
-  /** One item per accepted delivery (`source#deliveryId`); the replay guard; NEW_IMAGE stream for consumers. */
+  /**
+   * One item per accepted delivery (`source#deliveryId`), plus the part items of bodies too large for one item
+   * (`~part#…`, which a consumer skips); the replay guard; NEW_IMAGE stream for consumers.
+   */
   public readonly deliveries: TableV2;
   /** Sliding-window counters, blocklist entries and source switches. */
   public readonly rateLimits: TableV2;

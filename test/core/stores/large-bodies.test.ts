@@ -74,6 +74,14 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     }
   });
 
+  it('never reads a part as a delivery, whatever source and id a caller names', async () => {
+    const r = record();
+    await store.claim(r, { nowSeconds: NOW });
+    const token = (await recordItem(r))?.token?.S as string;
+    const [source, ...rest] = bodyPartKey(token, 0).split('#');
+    expect(await store.get(source as string, rest.join('#'), NOW)).toBeUndefined();
+  });
+
   it('keeps a body that fits one item in that item: one PutItem, no part', async () => {
     const r = record({ body: Buffer.from(JSON.stringify({ small: true })) });
     const before = calls.count();
