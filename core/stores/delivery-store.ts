@@ -24,6 +24,9 @@ export interface StoredDelivery extends DeliveryRecord {
   readonly leaseExpiresAt?: number;
 }
 
+/** A stored delivery's processing state: all a copy's answer (duplicate, or in progress until when) needs. */
+export type DeliveryState = Pick<StoredDelivery, 'status' | 'leaseExpiresAt'>;
+
 /** The answer of {@link DeliveryStore.claim}. */
 export type ClaimResult =
   | { readonly outcome: 'claimed'; readonly token: string }
@@ -55,6 +58,11 @@ export interface DeliveryStore {
   release(source: string, deliveryId: string, token: string): Promise<void>;
   /** One live delivery, or `undefined`. */
   get(source: string, deliveryId: string, nowSeconds: number): Promise<StoredDelivery | undefined>;
+  /**
+   * A live delivery's processing state without its body, or `undefined` (a copy's answer needs no more). Optional:
+   * callers fall back to {@link DeliveryStore.get}, which may read much more (a large body's parts).
+   */
+  stateOf?(source: string, deliveryId: string, nowSeconds: number): Promise<DeliveryState | undefined>;
   /** Live deliveries, newest first (a scan: for the local command line, not the request path). */
   list(options: { readonly source?: string; readonly limit: number; readonly nowSeconds: number }): Promise<StoredDelivery[]>;
   /** Resolves when the backing table answers. */

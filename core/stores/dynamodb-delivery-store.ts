@@ -20,6 +20,7 @@ import {
   type ClaimOptions,
   type ClaimResult,
   type DeliveryRecord,
+  type DeliveryState,
   type DeliveryStore,
   type StoredDelivery,
 } from './delivery-store.js';
@@ -85,14 +86,14 @@ const partItem = (token: string, index: number, bytes: Buffer, expiresAt: number
 });
 
 /** What a claim that finds a record needs of it: its state, not its body. */
-const stateOf = (item: Item): Pick<StoredDelivery, 'status' | 'leaseExpiresAt'> => ({
+const stateOfItem = (item: Item): DeliveryState => ({
   status: item.status?.S === 'processing' ? 'processing' : 'stored',
   ...(item.leaseExpiresAt?.N ? { leaseExpiresAt: Number(item.leaseExpiresAt.N) } : {}),
 });
 
 /** The answer to a claim of a delivery `existing` holds. */
 const duplicateOf = (existing: Item): ClaimResult => {
-  const stored = stateOf(existing);
+  const stored = stateOfItem(existing);
   return {
     outcome: 'duplicate',
     status: stored.status,
@@ -120,7 +121,7 @@ const fromItem = (item: Item, whole?: Buffer): StoredDelivery => {
     headers,
     body,
     clientIp: item.clientIp?.S ?? '',
-    ...stateOf(item),
+    ...stateOfItem(item),
   };
 };
 
@@ -271,6 +272,27 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     if (isBodyPartKey(deliveryKey(source, deliveryId))) return undefined;
     const item = await this.#getItem(source, deliveryId);
     return item && isLive(item, nowSeconds) ? this.#fromItem(item) : undefined;
+  }
+
+  /** The state alone: one GetItem projecting what {@link isLive} and a copy's answer read, never a body or its parts. */
+  async stateOf(source: string, deliveryId: string, nowSeconds: number): Promise<DeliveryState | undefined> {
+    if (isBodyPartKey(deliveryKey(source, deliveryId))) return undefined;
+    let item: Item | undefined;
+    try {
+      const result = await this.#client.send(
+        new GetItemCommand({
+          TableName: this.#tableName,
+          Key: { pk: { S: deliveryKey(source, deliveryId) } },
+          ConsistentRead: true,
+          ProjectionExpression: '#status, #expiresAt, #lease',
+          ExpressionAttributeNames: { '#status': 'status', '#expiresAt': 'expiresAt', '#lease': 'leaseExpiresAt' },
+        }),
+      );
+      item = result.Item;
+    } catch (error) {
+      return translateStoreError(error);
+    }
+    return item && isLive(item, nowSeconds) ? stateOfItem(item) : undefined;
   }
 
   async list(options: { readonly source?: string; readonly limit: number; readonly nowSeconds: number }): Promise<StoredDelivery[]> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJson, startHarness, type DynamoCall, type Harness } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
@@ -75,6 +76,21 @@ describe('admission cost and order, both limits, over real HTTP and dynalite', (
     const res = await h.post('/webhooks/default', first.body, first.headers);
     expect(res.status).toBe(200);
     expect((await readJson(res)).status).toBe('duplicate');
+  });
+
+  it('a copy of a large stored delivery over the limit is answered from one read of its record, not of its parts', async () => {
+    clock += 120_000;
+    // Base64 of random bytes gzips to about 3/4 of its length: past the 380,000 bytes one item holds, so stored in parts.
+    const first = signed({ body: JSON.stringify({ type: 'large.test', data: randomBytes(560_000).toString('base64') }) });
+    expect((await h.post('/webhooks/default', first.body, first.headers)).status).toBe(202);
+    for (let i = 0; i < 4; i++) await fill();
+    const start = h.calls.length;
+    const res = await h.post('/webhooks/default', first.body, first.headers);
+    expect(res.status).toBe(200);
+    expect((await readJson(res)).status).toBe('duplicate');
+    // Before: the answer read the whole delivery through get, its record and then each of its parts (380 KB each).
+    const reads = h.calls.slice(start).filter((c) => c.table === h.config.tables.deliveries && !WRITES.has(c.command));
+    expect(reads.map((c) => c.command)).toEqual(['GetItem']);
   });
 
   it('races copies of refused deliveries: every duplicate answered refers to a record that stays', async () => {

@@ -253,7 +253,9 @@ const admit = async (
 
 /** Throws the duplicate answer when a live copy of this delivery is already stored; a failed read changes nothing. */
 const refuseAsDuplicate = async (store: DeliveryStore, source: string, deliveryId: string, nowSeconds: number): Promise<void> => {
-  const existing = await store.get(source, deliveryId, nowSeconds).catch(() => undefined);
+  // The state alone where the store can give it: a large body's parts are hundreds of kilobytes a copy otherwise.
+  const read = store.stateOf ? store.stateOf(source, deliveryId, nowSeconds) : store.get(source, deliveryId, nowSeconds);
+  const existing = await read.catch(() => undefined);
   if (existing) throw copyOf(deliveryId, existing, nowSeconds);
 };
 
