@@ -19,7 +19,7 @@ export const registerTokenCommands = (program: Command, context: CliContext, exi
     .description('create a read token and print it once (hwk_…)')
     .requiredOption('--name <label>', 'what the token is for (shown by token list)')
     .option('--ttl <duration>', 'how long it lives: 90m, 24h, 30d (up to 366d)', '30d')
-    .option('--sources <a,b>', 'only these sources (default: every source)')
+    .option('--sources <a,b>', 'only these sources, at most 500 (default: every source)')
     .addOption(stackOption())
     .option('--json', 'print one JSON object, the token included')
     .action(async (options) => {

@@ -6,6 +6,7 @@ import {
   generateToken,
   TOKEN_ID,
   tokenLive,
+  TOKEN_SOURCES_MAX,
   type TokenRecord,
   type TokenStore,
 } from '../../core/stores/token-store.js';
@@ -132,6 +133,10 @@ export const tokenCreateCommand = async (context: CliContext, options: TokenCrea
   if (options.sources !== undefined && sources.length === 0)
     throw new UsageError('--sources: name at least one source (leave --sources out for a token that reads every source)');
   for (const source of sources) if (!SOURCE_NAME.test(source)) throw new UsageError(`--sources: "${source}" is not a source name`);
+  if (new Set(sources).size > TOKEN_SOURCES_MAX)
+    throw new UsageError(
+      `--sources: ${new Set(sources).size} sources; a token names at most ${TOKEN_SOURCES_MAX} (its reads filter on them in one DynamoDB expression, at most 4 KB): leave --sources out for every source, or make several tokens`,
+    );
   return withTokenTarget(
     context,
     options.stack,

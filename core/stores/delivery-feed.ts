@@ -127,6 +127,15 @@ const fromItem = (item: Item): FeedEntry => ({
 /** The most values one DynamoDB `IN` takes. */
 export const IN_VALUES_MAX = 100;
 
+/**
+ * The most sources a read's filter names in DynamoDB. The filter lists each (`:s0` … `:s499`, in `IN`s of a hundred
+ * joined by `OR`), and DynamoDB refuses an expression string over 4 KB (4,096 bytes; "Constraints in Amazon DynamoDB",
+ * expression parameters): with 500 sources it takes 3,484 bytes, with 586 it is over. A token names at most
+ * this many (`hookwarden token create` refuses more); a longer list (a token item written otherwise) is filtered in
+ * code instead, on the same items: never wider.
+ */
+export const FILTER_SOURCES_MAX = 500;
+
 /** Items a `newest` page reads at least after its first, when the filter keeps few of them. */
 const FILTERED_PAGE_ITEMS = 100;
 
@@ -201,7 +210,10 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
     const values: Record<string, AttributeValue> = { ':feed': { S: FEED }, ':now': { N: String(filter.nowSeconds) }, ...range?.values };
     const conditions = ['expiresAt > :now'];
     const sources = filter.sources ?? [];
-    if (sources.length > 0) {
+    // Past what one expression can name, every source's items are read and the token's kept here: before, such a
+    // token's every list and stream was a ValidationException on AWS (a 500), which dynalite does not raise.
+    const kept = sources.length > FILTER_SOURCES_MAX ? new Set(sources) : undefined;
+    if (sources.length > 0 && kept === undefined) {
       sources.forEach((source, i) => (values[`:s${i}`] = { S: source }));
       // DynamoDB's IN takes 100 values at most (more is a ValidationException, which dynalite does not raise): a token
       // scoped to more sources would get a 500 for every list and stream. One IN per hundred, joined by OR.
@@ -224,11 +236,12 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
           KeyConditionExpression: key,
           FilterExpression: conditions.join(' AND '),
           ExpressionAttributeValues: values,
-          ...(sources.length > 0 ? { ExpressionAttributeNames: { '#source': 'source' } } : {}),
+          ...(sources.length > 0 && kept === undefined ? { ExpressionAttributeNames: { '#source': 'source' } } : {}),
           ...page,
         }),
       );
-      return { entries: (result.Items ?? []).map(fromItem), ...(result.LastEvaluatedKey ? { last: result.LastEvaluatedKey } : {}) };
+      const entries = (result.Items ?? []).map(fromItem).filter((entry) => kept === undefined || kept.has(entry.source));
+      return { entries, ...(result.LastEvaluatedKey ? { last: result.LastEvaluatedKey } : {}) };
     } catch (error) {
       return translateStoreError(error);
     }

@@ -8,6 +8,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { FILTER_SOURCES_MAX } from './delivery-feed.js';
 import { isUnavailable, itemOfFailedCondition, retriedBySdk, storeLabel, translateStoreError } from './dynamodb-errors.js';
 
 /** Every read token starts with this, so secret scanners can find a leaked one. */
@@ -18,6 +19,8 @@ export const TOKEN_BYTES = 32;
 export const TOKEN_FORMAT = /^hwk_[A-Za-z0-9_-]{43}$/;
 /** A token id: 16 hex digits (the start of the token's SHA-256). */
 export const TOKEN_ID = /^[0-9a-f]{16}$/;
+/** The most sources a token is created with: as many as one read's DynamoDB filter can name ({@link FILTER_SOURCES_MAX}). */
+export const TOKEN_SOURCES_MAX = FILTER_SOURCES_MAX;
 
 /** A read token as stored: never the token itself, only its SHA-256. */
 export interface TokenRecord {

@@ -84,6 +84,22 @@ describe('hookwarden token on the local store', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  // Each read filters on a token's sources in one DynamoDB expression, at most 4 KB: more than 500 (586 and up) made every
+  // read of the token a ValidationException on AWS. Counted once each: a name given twice is one source.
+  it('--sources naming more than 500 sources: exit 2 naming the limit, and no token is created', async () => {
+    const count = (await cli(['token', 'list', '--json'])).stdout;
+    const names = Array.from({ length: 501 }, (_, i) => `s${i}`);
+    const r = await cli(['token', 'create', '--name', 'wide', '--sources', names.join(',')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--sources: 501 sources; a token names at most 500 \(.*4 KB\)/);
+    expect(r.stdout).not.toMatch(/hwk_/);
+    expect((await cli(['token', 'list', '--json'])).stdout).toBe(count);
+    // 500 distinct names (one given twice) are within the limit: refused for what they are here, unknown sources.
+    const within = await cli(['token', 'create', '--name', 'wide', '--sources', [...names.slice(0, 500), 's0'].join(',')]);
+    expect(within.code).toBe(2);
+    expect(within.stderr).toMatch(/unknown source "s0"/);
+  });
+
   // An empty list would mean every source: a scope given by mistake as empty (`--sources "$UNSET"`) must not widen the token.
   it.each(['', ',', ' , '])('--sources %j names no source: exit 2, and no token is created', async (sources) => {
     const before = JSON.parse((await cli(['token', 'list', '--json'])).stdout) as unknown[];

@@ -4,11 +4,13 @@ import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harnes
 import { openSse } from '../helpers/sse.js';
 
 /**
- * DynamoDB's IN takes at most 100 values ("Comparison operator and function reference"); a longer list is a
- * ValidationException, a 500 on every list and stream of such a token. dynalite takes any length, so the test reads
- * the filter every Query sends to it.
+ * DynamoDB's IN takes at most 100 values ("Comparison operator and function reference"), and an expression string
+ * at most 4 KB ("Constraints in Amazon DynamoDB", expression parameters); past either, a ValidationException, a 500 on
+ * every list and stream of such a token. dynalite takes any length and any size, so the test reads the filter every
+ * Query sends to it.
  */
 const IN_VALUES_MAX = 100;
+const EXPRESSION_MAX_BYTES = 4096;
 describe('a read token scoped to more sources than one DynamoDB IN takes', () => {
   let h: ReaderHarness;
   const filters: string[] = [];
@@ -47,5 +49,50 @@ describe('a read token scoped to more sources than one DynamoDB IN takes', () =>
 
     expect(filters.length).toBeGreaterThan(0);
     for (const filter of filters) for (const count of operandsPerIn(filter)) expect(count).toBeLessThanOrEqual(IN_VALUES_MAX);
+  });
+
+  const summaries = async (res: Response): Promise<Array<{ source: string; id: string }>> => {
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { deliveries: Array<{ source: string; id: string }> }).deliveries;
+  };
+
+  // The most `hookwarden token create` makes (TOKEN_SOURCES_MAX), and a token item with more, written otherwise (by
+  // hand, or by a library caller): before, 586 sources made a filter over 4 KB, refused by DynamoDB on every read.
+  it.each([500, 700])('a token of %i sources lists and streams its own sources only, every expression within 4 KB', async (count) => {
+    filters.length = 0;
+    const others = Array.from({ length: count - 1 }, (_, i) => `other-${i}`);
+    const { token } = await h.token({ sources: [...others.slice(0, 300), 'billing', ...others.slice(300)] });
+    const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${token}` });
+    expect(stream.status).toBe(200);
+    const outside = await h.deliver('default');
+    const inside = await h.deliver('billing');
+    expect([outside.status, inside.status]).toEqual([202, 202]);
+    const events = await stream.waitFor(1, 5_000);
+    // One poll more: a delivery of `default` would have come by now.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    stream.close();
+    expect(events.map((e) => (JSON.parse(e.data) as { id: string }).id)).toEqual([inside.id]);
+    expect(stream.raw()).not.toContain(outside.id);
+
+    const listed = await summaries(await h.get('/deliveries?limit=100', token));
+    expect(listed.map((d) => d.id)).toContain(inside.id);
+    expect(listed.every((d) => d.source === 'billing')).toBe(true);
+    // Paged one by one, its cursors never reach another source's delivery either.
+    const seen: string[] = [];
+    let cursor: string | null = '';
+    for (let page = 0; page < 10 && cursor !== null; page++) {
+      const res = await h.get(`/deliveries?limit=1${cursor ? `&cursor=${cursor}` : ''}`, token);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { deliveries: Array<{ source: string; id: string }>; next: string | null };
+      seen.push(...body.deliveries.map((d) => d.source));
+      cursor = body.next;
+    }
+    expect(new Set(seen)).toEqual(new Set(['billing']));
+
+    expect(filters.length).toBeGreaterThan(0);
+    for (const filter of filters) {
+      expect(Buffer.byteLength(filter, 'utf8')).toBeLessThanOrEqual(EXPRESSION_MAX_BYTES);
+      for (const n of operandsPerIn(filter)) expect(n).toBeLessThanOrEqual(IN_VALUES_MAX);
+    }
   });
 });
