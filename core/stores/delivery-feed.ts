@@ -48,16 +48,53 @@ export const storedTimeMs = (attribute: AttributeValue | undefined): number | un
   return ms >= 0 && ms <= LAST_DATE_MS ? ms : undefined;
 };
 
+/** The last millisecond a sort key's 13 digits name. */
+const LAST_MS = 10 ** MS_DIGITS - 1;
+
+/**
+ * The millisecond bound nearest a key that is no sort key this version writes (an item's `seq` edited by hand, or
+ * written otherwise), passing over no delivery on the side still to read: reading down, the end of the last millisecond
+ * whose keys can sort below it; reading up, the start of the first millisecond whose keys can sort above it.
+ * `undefined` when no sort key can be on that side. A cursor or event id naming the key itself is refused by
+ * {@link decodeCursor} and `decodeStreamId`: a consumer handed one was stuck on a 400.
+ */
+const boundAround = (seq: string, reading: 'up' | 'down'): string | undefined => {
+  // Binary search on the millisecond: `seqFloor` and `seqCeiling` rise with it.
+  if (reading === 'down') {
+    if (seqFloor(0) >= seq) return undefined;
+    let low = 0;
+    let high = LAST_MS;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (seqFloor(middle) < seq) low = middle;
+      else high = middle - 1;
+    }
+    return seqCeiling(low);
+  }
+  if (seqCeiling(LAST_MS) <= seq) return undefined;
+  let low = 0;
+  let high = LAST_MS;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (seqCeiling(middle) > seq) high = middle;
+    else low = middle + 1;
+  }
+  return seqFloor(low);
+};
+
 /**
  * A bound to hand a client after a read cut at a sort key `seq`: `seq` itself when it is a delivery of `sources` (or
  * `sources` is empty: every source), else the millisecond it was stored in, at its start when reading up (everything
  * after it is read again) or its end when reading down. A cursor or event id is base64url, not sealed: the exact key of
  * a delivery another source received would tell a token scoped away from that source its name, the delivery's id and
  * when it came. What the coarser bound makes the next read see again is that millisecond's deliveries, already seen.
+ * A key that is not a sort key gets the millisecond bound next to it ({@link boundAround}), `undefined` when nothing
+ * can be read past it.
  */
-export const boundWithin = (seq: string, sources: readonly string[], reading: 'up' | 'down'): string => {
+export const boundWithin = (seq: string, sources: readonly string[], reading: 'up' | 'down'): string | undefined => {
   const parsed = parseSeq(seq);
-  if (parsed === undefined || sources.length === 0 || sources.includes(parsed.source)) return seq;
+  if (parsed === undefined) return boundAround(seq, reading);
+  if (sources.length === 0 || sources.includes(parsed.source)) return seq;
   return reading === 'up' ? seqFloor(parsed.storedAtMs) : seqCeiling(parsed.storedAtMs);
 };
 
@@ -178,7 +215,8 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
       if (!start) return { entries };
       if (entries.length >= options.limit) return { entries, next: (entries[entries.length - 1] as FeedEntry).seq };
     }
-    return { entries, next: this.#nextBefore(start?.seq?.S as string, entries, options) };
+    const next = this.#nextBefore(start?.seq?.S as string, entries, options);
+    return next === undefined ? { entries } : { entries, next };
   }
 
   /**
@@ -187,11 +225,18 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
    * that none is listed twice). One that would not move below `before` (more deliveries of other sources in one
    * millisecond than a request reads) is `last` itself, or a client following `next` would read the same page for ever.
    */
-  #nextBefore(last: string, entries: readonly FeedEntry[], options: FeedFilter & { readonly before?: string }): string {
+  #nextBefore(last: string, entries: readonly FeedEntry[], options: FeedFilter & { readonly before?: string }): string | undefined {
     let bound = boundWithin(last, options.sources ?? [], 'down');
+    // A key no sort key can sort below: nothing is left to read.
+    if (bound === undefined) return undefined;
     const oldest = entries[entries.length - 1]?.seq;
     if (oldest !== undefined && oldest < bound) bound = oldest;
-    return options.before !== undefined && bound >= options.before ? last : bound;
+    if (options.before === undefined || bound < options.before) return bound;
+    if (parseSeq(last)) return last;
+    // `last` is no sort key (a cursor may not name it) and in the millisecond `before` is in: the next page starts below
+    // that millisecond, passing over what of it sorts below `last`, or this page would be read again for ever.
+    const ms = Number(bound.slice(0, MS_DIGITS));
+    return ms > 0 ? seqCeiling(ms - 1) : undefined;
   }
 
   async between(options: FeedFilter & { readonly after: string; readonly upTo: string; readonly limit: number }): Promise<FeedPage> {
@@ -240,7 +285,11 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
           ...page,
         }),
       );
-      const entries = (result.Items ?? []).map(fromItem).filter((entry) => kept === undefined || kept.has(entry.source));
+      // An item whose sort key is not one this version writes is left out of every list and stream, as if of another
+      // source: a cursor or event id at it would be refused (400), and the page after it could not be asked for.
+      const entries = (result.Items ?? [])
+        .map(fromItem)
+        .filter((entry) => (kept === undefined || kept.has(entry.source)) && parseSeq(entry.seq) !== undefined);
       return { entries, ...(result.LastEvaluatedKey ? { last: result.LastEvaluatedKey } : {}) };
     } catch (error) {
       return translateStoreError(error);
