@@ -81,17 +81,32 @@ const isUtf8 = (body: Buffer): boolean => Buffer.from(body.toString('utf8'), 'ut
 const ANSWER_MAX_BYTES = 6 * 1024 * 1024 - 64 * 1024;
 
 /**
- * A body as the JSON answer carries it: UTF-8 text, unless that is not what the bytes are, or escapes would take the
- * answer past Lambda's limit. A control character is six bytes in the answer's JSON (`\u0001`) and seven in the
- * result Lambda serializes: a signed body of them within the default 1 MiB limit was over Lambda's 6,291,456 bytes
- * as text, 1.4 MB as base64. A byte is at most seven bytes there, so only a body past a seventh of the limit is measured.
+ * What `GET /deliveries/{source}/{id}` answers for a body that does not fit Lambda's answer even as base64 (over about
+ * 4.5 MiB, with `maxBodyBytes` raised): before, a 200 that Lambda does not return (API Gateway's 502, on every read).
+ * The size is the list's `size` already; the message says where the body can be read instead.
  */
-const bodyField = (body: Buffer): { body: string; bodyEncoding?: 'base64' } => {
+const bodyTooLarge = (bytes: number): HttpError =>
+  new HttpError(
+    413,
+    'body_too_large',
+    `The body (${bytes} bytes) is too large for one answer of this API: Lambda returns at most 6 MB, and base64 takes 4 bytes for 3. ` +
+      'Read it from the deliveries table instead (locally: hookwarden deliveries show <source> <id> --body).',
+  );
+
+/**
+ * A body as the JSON answer carries it, in at most `room` bytes of the result Lambda serializes: UTF-8 text, unless
+ * that is not what the bytes are, or escapes would take it past that room; then base64, unless that does not fit
+ * either (413 `body_too_large`). A control character is six bytes in the answer's JSON (`\u0001`) and seven in the
+ * result Lambda serializes: a signed body of them within the default 1 MiB limit was over Lambda's 6,291,456 bytes
+ * as text, 1.4 MB as base64. A byte is at most seven bytes there, so only a body past a seventh of the room is measured.
+ */
+const bodyField = (body: Buffer, room: number): { body: string; bodyEncoding?: 'base64' } => {
   if (isUtf8(body)) {
     const text = body.toString('utf8');
-    if (body.length * 7 <= ANSWER_MAX_BYTES || Buffer.byteLength(JSON.stringify(JSON.stringify(text)), 'utf8') <= ANSWER_MAX_BYTES)
-      return { body: text };
+    if (body.length * 7 <= room || Buffer.byteLength(JSON.stringify(JSON.stringify(text)), 'utf8') <= room) return { body: text };
   }
+  // Base64 needs no escape, in either JSON: its length is what it takes, with the field's name and quotes.
+  if (4 * Math.ceil(body.length / 3) + 64 > room) throw bodyTooLarge(body.length);
   return { body: body.toString('base64'), bodyEncoding: 'base64' };
 };
 
@@ -142,14 +157,16 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
     requireScope(token?.sources ?? [], source);
     const delivery = await deps.store.get(source, id, Math.floor(now() / 1000));
     if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');
-    return jsonResponse(200, {
+    const answer = {
       source: delivery.source,
       id: delivery.deliveryId,
       receivedAt: new Date(delivery.receivedAt).toISOString(),
       eventType: delivery.eventType ?? null,
       headers: delivery.headers,
-      ...bodyField(delivery.body),
-    });
+    };
+    // The rest of the answer as Lambda serializes it (its JSON escaped again) takes its share of the limit.
+    const rest = Buffer.byteLength(JSON.stringify(JSON.stringify(answer)), 'utf8');
+    return jsonResponse(200, { ...answer, ...bodyField(delivery.body, ANSWER_MAX_BYTES - rest) });
   };
 
   const route = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {

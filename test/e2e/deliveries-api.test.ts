@@ -194,6 +194,39 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     expect(Buffer.from(body.body, 'base64').equals(bytes)).toBe(true);
   });
 
+  // With maxBodyBytes raised (up to 10 MiB), a body can be past Lambda's 6 MB answer even as base64 (4 bytes for 3): the
+  // read was a 200 Lambda does not return (API Gateway's 502, for every read of it). Now 413 body_too_large, which says so.
+  it.each([
+    ['4.4 MiB: base64 within the answer', 4.4, 200],
+    ['4.5 MiB: past it even as base64', 4.5, 413],
+  ])('a body of %s (not UTF-8)', async (_, mebibytes, status) => {
+    const bytes = Buffer.alloc(Math.round(mebibytes * 1024 * 1024), 0xff);
+    const id = `large_${status}`;
+    await storeDirectly('default', id, bytes);
+    const event = {
+      ...readerGet('/deliveries/{source}/{id}', { authorization: `Bearer ${all}` }),
+      pathParameters: { source: 'default', id },
+    };
+    const result = await createDeliveriesHandler(h.reader)(event, localContext('hookwarden-reader'));
+    expect(result.statusCode).toBe(status);
+    expect(Buffer.byteLength(JSON.stringify(result), 'utf8')).toBeLessThanOrEqual(6 * 1024 * 1024);
+    const res = await h.get(`/deliveries/default/${id}`, all);
+    expect(res.status).toBe(status);
+    if (status === 200) {
+      const body = (await res.json()) as { body: string; bodyEncoding?: string };
+      expect(body.bodyEncoding).toBe('base64');
+      expect(Buffer.from(body.body, 'base64').equals(bytes)).toBe(true);
+      return;
+    }
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('body_too_large');
+    expect(error.message).toContain(`${bytes.length} bytes`);
+    expect(error.message).toMatch(/6 MB.*deliveries table.*hookwarden deliveries show <source> <id> --body/);
+    // The list still names it, with its size.
+    const listed = (await list('?limit=100')).deliveries.find((d) => d.id === id);
+    expect(listed).toMatchObject({ size: bytes.length });
+  });
+
   it('a body whose text fits stays text, control characters and quotes included', async () => {
     const small = await h.deliver('default', '\u0001\u0002 "quoted"');
     const body = (await (await h.get(`/deliveries/default/${small.id}`, all)).json()) as { body: string; bodyEncoding?: string };
