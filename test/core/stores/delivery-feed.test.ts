@@ -1,7 +1,17 @@
+import { BatchWriteItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStreamId, encodeStreamId } from '../../../core/reader/stream-position.js';
-import { boundWithin, decodeCursor, DynamoDbDeliveryFeed, encodeCursor, parseSeq, seqOf } from '../../../core/stores/delivery-feed.js';
+import {
+  boundWithin,
+  decodeCursor,
+  DynamoDbDeliveryFeed,
+  encodeCursor,
+  FEED,
+  parseSeq,
+  seqFloor,
+  seqOf,
+} from '../../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
@@ -108,5 +118,41 @@ describe('the byTime index on dynalite', () => {
     expect(entries.map((e) => e.seq)).toEqual([seqOf(clock, 'default', 'held_1')]);
     // Expired deliveries are left out.
     expect((await feed.newest({ limit: 10, nowSeconds: nowSeconds + 600 })).entries).toEqual([]);
+  });
+
+  // A list reads ten pages at most (1 item, then 100 at a time for a limit of 1); where they stop was the next cursor,
+  // the key itself when not a sort key: the client's next page was 400 cursor_invalid, and it never reached `stripe`.
+  it('a list page that stops at an item whose sort key is malformed gives a cursor the API takes, and the next page goes on', async () => {
+    const at = 1_900_000_000_000;
+    const nowSeconds = Math.floor(at / 1000);
+    const item = (seq: string, source: string, id: string): Record<string, AttributeValue> => ({
+      pk: { S: `${source}#${id}` },
+      source: { S: source },
+      deliveryId: { S: id },
+      receivedAt: { N: String(at) },
+      expiresAt: { N: String(nowSeconds + 600) },
+      bodyBytes: { N: '2' },
+      feed: { S: FEED },
+      seq: { S: seq },
+    });
+    const items = [
+      item(seqOf(at, 'stripe', 'wanted'), 'stripe', 'wanted'),
+      // Read 901st, newest first: where the tenth page stops.
+      item(`${seqFloor(at + 500)}#Other`, 'other', 'edited'),
+      ...Array.from({ length: 900 }, (_, i) => item(seqOf(at + 1000 + i, 'other', `o${i}`), 'other', `o${i}`)),
+    ];
+    for (let i = 0; i < items.length; i += 25)
+      await local.client.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [DELIVERIES_TABLE.localName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+    const feed = new DynamoDbDeliveryFeed({ client: local.client, tableName: DELIVERIES_TABLE.localName });
+    const first = await feed.newest({ sources: ['stripe'], limit: 1, nowSeconds });
+    expect(first.entries).toEqual([]);
+    const next = first.next as string;
+    expect(decodeCursor(encodeCursor(next))).toBe(next);
+    const second = await feed.newest({ sources: ['stripe'], limit: 1, nowSeconds, before: next });
+    expect(second.entries.map((e) => e.deliveryId)).toEqual(['wanted']);
   });
 });
