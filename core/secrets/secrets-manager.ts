@@ -39,6 +39,14 @@ export interface ParseSecretDocumentOptions {
    * @default false
    */
   readonly skipMalformed?: boolean;
+  /**
+   * Take `{"keys":[]}` (an explicit empty list, no top-level `"secret"`) as a document that accepts no key: an
+   * operator removed every key to stop a source at once. The serving path, which must apply that revocation rather
+   * than keep serving its last good document. Rotation and the command line refuse it (the default): a rotation
+   * planned from it would stage a key and switch the sender to it, undoing the stop.
+   * @default false
+   */
+  readonly allowEmpty?: boolean;
 }
 
 /** Why a secret document was refused; names the problem, never the value. */
@@ -69,7 +77,14 @@ export const parseSecretDocument = (text: string | undefined, options: ParseSecr
   if (generated !== undefined && (typeof generated !== 'string' || generated.length === 0))
     throw new MalformedSecretError('secret document "secret" must be a non-empty string');
   const keys: unknown[] = typeof generated === 'string' ? [...listed, { secret: generated }] : listed;
-  if (keys.length === 0) throw new MalformedSecretError('secret document has no "keys"');
+  if (keys.length === 0) {
+    // Only an explicit empty list says "no key": `{}` (or a document that lost its "keys") stays malformed.
+    if (Array.isArray((value as { keys?: unknown }).keys)) {
+      if (options.allowEmpty) return { keys: [] };
+      throw new MalformedSecretError('secret document lists no key ({"keys":[]}: every key was removed, the source accepts no delivery)');
+    }
+    throw new MalformedSecretError('secret document has no "keys"');
+  }
   const problemOf = (key: unknown, index: number): string | undefined => {
     const { secret, notAfter, id, createdAt, next } = (key ?? {}) as {
       secret?: unknown;
@@ -119,7 +134,9 @@ const problemOf = (error: unknown): string => {
  * waiting at its own, see untilDeadline in core/deadline.ts); drops keys past `notAfter`; returns the same array until
  * the set of valid keys or of malformed entries changes. A failed or malformed refresh keeps serving
  * the last good document, marked `stale` until a read succeeds, and is retried
- * after a short backoff; with nothing good cached, callers get a 503 with `Retry-After`.
+ * after a short backoff; with nothing good cached, callers get a 503 with `Retry-After`. A refresh that reads
+ * `{"keys":[]}` (every key removed in an emergency) replaces the cached keys with none: callers get that 503 at
+ * once, as for a source whose every key expired, and the document is read again every backoff until a key is back.
  *
  * `client` may be a function that makes the client on the first read: the
  * webhook function passes one, so a container whose sources all take their
@@ -193,7 +210,7 @@ export const cachedKeyDocumentProviders = (
     const read = async (): Promise<void> => {
       lastReadAt = now();
       try {
-        document = parseSecretDocument(await readDocument(secretId), { skipMalformed: true });
+        document = parseSecretDocument(await readDocument(secretId), { skipMalformed: true, allowEmpty: true });
         failure = undefined;
         refreshAt = now() + cacheSeconds * 1000;
       } catch (error) {
@@ -230,9 +247,15 @@ export const cachedKeyDocumentProviders = (
           valid = select();
         }
         if (valid.length > 0) return valid;
-        throw failure
-          ? unavailable(secretId, failure.cause, failure.problem)
-          : unavailable(secretId, undefined, 'every key in the secret document has expired');
+        if (failure) throw unavailable(secretId, failure.cause, failure.problem);
+        // An emptied document is a revocation (fail closed), not a failed read: nothing of the last good one is served.
+        throw unavailable(
+          secretId,
+          undefined,
+          document?.keys.length === 0
+            ? 'the secret document lists no key ({"keys":[]}): every delivery is refused until a key is put back'
+            : 'every key in the secret document has expired',
+        );
       },
       keyLabel: (index) => labels[index] ?? `${secretId} key #${index + 1}`,
       unusable: () => (document?.malformed ?? []).map(({ position, problem }) => ({ label: `${secretId} keys[${position}]`, problem })),

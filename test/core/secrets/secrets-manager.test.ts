@@ -118,7 +118,7 @@ describe('secretsManagerProviders', () => {
     sm.on(GetSecretValueCommand)
       .resolvesOnce(doc([{ secret: 'a' }]))
       .rejectsOnce(new Error('ThrottlingException'))
-      .resolvesOnce({ SecretString: '{"keys":[]}' })
+      .resolvesOnce({ SecretString: '{"keys":[{"secret":"b"}' })
       .resolves(doc([{ secret: 'b' }]));
     const secrets = provider({ retryAfterFailureMs: 5_000 });
     await secrets.current();
@@ -137,14 +137,57 @@ describe('secretsManagerProviders', () => {
     expect(secrets.stale?.()).toBe(false);
   });
 
-  it('keeps serving the last good keys when a new version is malformed', async () => {
+  it.each([
+    ['JSON cut short', '{"keys":[{"secret":"b"}'],
+    ['an object without "keys"', '{}'],
+    ['only malformed entries', '{"keys":[{"secret":""}]}'],
+  ])('keeps serving the last good keys when a new version is malformed (%s)', async (_name, text) => {
     sm.on(GetSecretValueCommand)
       .resolvesOnce(doc([{ secret: 'a' }]))
-      .resolves({ SecretString: '{"keys":[]}' });
+      .resolves({ SecretString: text });
     const secrets = provider();
     const first = await secrets.current();
     clock += 301_000;
     expect(await secrets.current()).toBe(first);
+    expect(secrets.stale?.()).toBe(true);
+  });
+
+  // An operator empties the document to stop a source in an emergency. Read as malformed, it left every warm container
+  // serving its last good keys until its next cold start: the revocation did not apply.
+  it('applies an emptied document {"keys":[]} once the cache period ends: no key is served, every caller gets the 503', async () => {
+    sm.on(GetSecretValueCommand)
+      .resolvesOnce(doc([{ secret: 'leaked' }]))
+      .resolves({ SecretString: '{"keys":[]}' });
+    const secrets = provider({ retryAfterFailureMs: 5_000 });
+    expect(await secrets.current()).toEqual(['leaked']);
+    clock += 299_000;
+    expect(await secrets.current()).toEqual(['leaked']);
+    clock += 2_000;
+    const error = (await secrets.current().catch((e: unknown) => e)) as HttpError;
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ statusCode: 503, code: 'unavailable', expose: false, headers: { 'Retry-After': '5' } });
+    expect(error.details).toEqual({
+      secretId: SECRET_ID,
+      problem: 'the secret document lists no key ({"keys":[]}): every delivery is refused until a key is put back',
+    });
+    // A revocation, not an outage: nothing stale is served, and the document is read again every backoff, not per request.
+    expect(secrets.stale?.()).toBe(false);
+    expect(calls()).toBe(2);
+    await Promise.all([secrets.current().catch(() => undefined), secrets.current().catch(() => undefined)]);
+    expect(calls()).toBe(2);
+    // A key put back is served within the backoff.
+    sm.on(GetSecretValueCommand).resolves(doc([{ secret: 'fresh' }]));
+    clock += 5_000;
+    expect(await secrets.current()).toEqual(['fresh']);
+    expect(calls()).toBe(3);
+  });
+
+  it('applies an emptied document on the first read too (a cold start)', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"keys":[]}' });
+    await expect(provider().current()).rejects.toMatchObject({
+      statusCode: 503,
+      details: { problem: expect.stringMatching(/lists no key/) },
+    });
   });
 
   it('answers 503 with Retry-After and the cause when nothing is cached, without a read per caller', async () => {
@@ -164,7 +207,7 @@ describe('secretsManagerProviders', () => {
 
   it.each([
     ['not JSON', 'whsec_plain-text-value-0123'],
-    ['no keys', '{"keys":[]}'],
+    ['no "keys"', '{}'],
     ['an empty secret', '{"keys":[{"secret":""}]}'],
   ])('answers 503 for a malformed document (%s), naming the problem and never the value', async (_name, text) => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: text });
@@ -302,5 +345,12 @@ describe('parseSecretDocument', () => {
     '{"keys":[],"secret":""}',
   ])('refuses %j with a MalformedSecretError', (text) => {
     expect(() => parseSecretDocument(text)).toThrow(MalformedSecretError);
+  });
+
+  it('reads an explicit empty list as a document accepting no key only where allowEmpty says so (the serving path)', () => {
+    expect(parseSecretDocument('{"keys":[]}', { allowEmpty: true, skipMalformed: true })).toEqual({ keys: [] });
+    expect(() => parseSecretDocument('{"keys":[]}')).toThrow(/lists no key/);
+    for (const text of ['{}', '{"keys":[],"secret":""}', '{"keys":[{"secret":""}]}'])
+      expect(() => parseSecretDocument(text, { allowEmpty: true, skipMalformed: true })).toThrow(MalformedSecretError);
   });
 });

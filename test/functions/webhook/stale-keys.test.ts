@@ -144,4 +144,27 @@ describe('a container whose key document cannot be refreshed', () => {
     clock += 5_000;
     expect(await answer(delivery(NEW))).toMatchObject({ status: 401, body: { error: { code: 'signature_invalid' } } });
   });
+
+  // The emergency stop of a source's keys: an operator empties its document. Read as malformed, it left this warm
+  // container verifying with its last good keys (the leaked one too) until its next cold start.
+  it('refuses every delivery once an emptied key document ({"keys":[]}) is read: 503 with Retry-After, logged; a key put back is taken', async () => {
+    expect((await answer(delivery(OLD))).status).toBe(202);
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"keys":[]}' });
+    clock += (CACHE_SECONDS - 1) * 1000;
+    expect((await answer(delivery(OLD))).status).toBe(202);
+    clock += 2_000;
+    const errors = vi.spyOn(telemetry.logger, 'error');
+    const refused = await answer(delivery(OLD));
+    expect(refused).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } }, headers: { 'Retry-After': '5' } });
+    expect(JSON.stringify(refused.body)).not.toMatch(/lists no key/);
+    expect(errors.mock.calls.map(([message]) => message)).toContain('webhook failed');
+    expect(JSON.stringify(errors.mock.calls)).toMatch(/the secret document lists no key/);
+    expect(JSON.stringify(errors.mock.calls)).not.toContain(OLD);
+    expect((await answer(delivery(NEW))).status).toBe(503);
+    // A key put back is read within the backoff, not at the end of a cache period.
+    sm.on(GetSecretValueCommand).resolves(document(NEW));
+    clock += 5_000;
+    expect((await answer(delivery(NEW))).status).toBe(202);
+    expect(await answer(delivery(OLD))).toMatchObject({ status: 401, body: { error: { code: 'signature_invalid' } } });
+  });
 });
