@@ -189,8 +189,13 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   }
   if (outcome.switchedTo) {
     const switched = provider ? `${provider.name} now signs with` : 'the sender now signs with';
+    // The overlap and the window a promotion has after its plan (promotionWindowSeconds): what the document says.
+    const retiring = outcome.document.keys.flatMap((key) =>
+      key.next || key.secret === outcome.switchedTo?.secret || key.notAfter === undefined ? [] : [key.notAfter],
+    );
+    const until = retiring.length > 0 ? Math.max(...retiring) : nowSeconds + overlapSeconds;
     output.line(
-      `rotated source ${name}: ${switched} key ${outcome.switchedTo.id ?? ''}${provider ? ' (its ping was accepted)' : ''}; the previous key stays valid until ${iso(nowSeconds + overlapSeconds)}`,
+      `rotated source ${name}: ${switched} key ${outcome.switchedTo.id ?? ''}${provider ? ' (its ping was accepted)' : ''}; the previous key stays valid until ${iso(until)}`,
     );
   } else {
     const margin = stageMarginSeconds(cacheSeconds);

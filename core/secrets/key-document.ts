@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { SecretDocument } from './secrets-manager.js';
 
 /**
@@ -147,8 +147,54 @@ export const planManualRotation = (current: KeyDocument, secret: string, nowSeco
   return { document: { keys: [fresh, ...kept] }, switchTo: fresh };
 };
 
-/** The document as stored: JSON, keys in order. */
-export const serializeKeyDocument = (document: KeyDocument): string => JSON.stringify({ keys: document.keys });
+/**
+ * What a rotation's pending document records of its plan (`"plan"` beside `"keys"`; the functions and senders read
+ * `keys` only): the current document it was planned from, and when. setSecret and finishSecret check it, so that a
+ * late or repeated step never makes current a document planned from one that has changed since.
+ */
+export interface PlanRecord {
+  /** {@link documentFingerprint} of the current document the plan was made from. */
+  readonly basis: string;
+  /** When the plan was made, epoch seconds. */
+  readonly at: number;
+}
+
+/** The document as stored: JSON, keys in order (and a rotation's {@link PlanRecord}). */
+export const serializeKeyDocument = (document: KeyDocument, plan?: PlanRecord): string =>
+  JSON.stringify({ keys: document.keys, ...(plan ? { plan } : {}) });
+
+/** Names a stored document by its content, never revealing it: `sha256:` and the first 16 hex digits of its hash. */
+export const documentFingerprint = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+
+/** The {@link PlanRecord} of a stored document, if it has a well-formed one. */
+export const planRecordOf = (text: string | undefined): PlanRecord | undefined => {
+  try {
+    const plan = (JSON.parse(text ?? '') as { plan?: { basis?: unknown; at?: unknown } } | null)?.plan;
+    return typeof plan?.basis === 'string' && typeof plan.at === 'number' && Number.isFinite(plan.at)
+      ? { basis: plan.basis, at: plan.at }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Whether two stored documents list the same keys, whatever else they hold (a rotation's plan record): a rotation that
+ * only stages leaves the keys as they were, and must leave the document's time as it was too.
+ */
+export const sameKeys = (a: string | undefined, b: string | undefined): boolean => {
+  const keysOf = (text: string | undefined): string | undefined => {
+    try {
+      const parsed = JSON.parse(text ?? '') as { keys?: unknown; secret?: unknown } | null;
+      // The generated top-level "secret" is a key too.
+      return JSON.stringify([parsed?.keys ?? null, parsed?.secret ?? null]);
+    } catch {
+      return undefined;
+    }
+  };
+  const [left, right] = [keysOf(a), keysOf(b)];
+  return left === undefined || right === undefined ? a === b : left === right;
+};
 
 /** A key as `hookwarden keys` shows it: id, role, age, expiry; never the value. */
 export interface KeySummary {

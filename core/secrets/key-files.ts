@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sameKeys } from './key-document.js';
 import type { KeyDocumentStore } from './rotation.js';
 
 /** The folder of the data directory that holds local key documents. */
@@ -63,8 +64,12 @@ export const fileKeyStore = (path: string): KeyDocumentStore => {
         throw new Error("another rotation of this source replaced this one's pending key document before it finished: run rotate again");
       // The same document (a rotation that only staged): the server has had it since the file was written, which a
       // rewrite would move to now, and a rotation run again after its wait would only stage again, for ever.
-      if (!existsSync(path) || readFileSync(path, 'utf8') !== found.text) writePrivateFile(path, found.text);
+      // Compared by keys: the pending document also records its plan, which the current one need not.
+      if (!existsSync(path) || !sameKeys(readFileSync(path, 'utf8'), found.text)) writePrivateFile(path, found.text);
       rmSync(pending, { force: true });
+    },
+    withdraw: async (token) => {
+      if (readPendingFile()?.token === token) rmSync(pending, { force: true });
     },
     // Rounded up: never earlier than the write. A running server reads the file again within its cache period after it.
     currentSince: async () => (existsSync(path) ? Math.ceil(statSync(path).mtimeMs / 1000) : undefined),

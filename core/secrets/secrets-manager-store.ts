@@ -9,6 +9,7 @@ import {
   type SecretsManagerClient,
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
+import { sameKeys } from './key-document.js';
 import { CURRENT_SINCE_TAG, PROMOTION_WITHIN_SECONDS, type KeyDocumentStore } from './rotation.js';
 
 export { CURRENT_SINCE_TAG };
@@ -77,7 +78,7 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
         // The same document (a rotation that only stages): the functions have had it since the current one became current;
         // counting from this move would restart the wait of every rotation run again before its wait was over, for ever.
         const same =
-          current !== undefined && (await textOf(current)) === (await textOf(token)) ? await sinceOf(described, current) : undefined;
+          current !== undefined && sameKeys(await textOf(current), await textOf(token)) ? await sinceOf(described, current) : undefined;
         // Otherwise, ahead of the move, the latest time it can happen: if the tag after it fails, this one is never earlier than the move.
         await tag(same ?? Math.ceil(now() / 1000) + PROMOTION_WITHIN_SECONDS);
         await client.send(
@@ -92,6 +93,13 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
       }
       // Taken after the move (or, on a repeated finish that finds no marker, later still): never before the promotion.
       if (current !== token || markerOf(described.Tags)?.versionId !== token) await tag(Math.ceil(now() / 1000));
+    },
+    // A label removed from one version (no MoveToVersionId): the version keeps its value, labelled nothing, and Secrets
+    // Manager may start the next rotation (AWSPENDING attached to no version).
+    withdraw: async (token) => {
+      await client.send(
+        new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }),
+      );
     },
     currentSince: async () => {
       const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));

@@ -15,7 +15,8 @@ import { mockClient } from 'aws-sdk-client-mock';
  * Manager has no local server): GetSecretValue by stage or version id,
  * a rotation's valueless AWSPENDING version (startRotation), PutSecretValue with a ClientRequestToken (idempotent for the same token and
  * value), DescribeSecret's VersionIdsToStages, UpdateSecretVersionStage moving
- * AWSCURRENT (the former current becomes AWSPREVIOUS), as Secrets Manager documents them.
+ * AWSCURRENT (the former current becomes AWSPREVIOUS) or taking a label off a version (RemoveFromVersionId alone), as
+ * Secrets Manager documents them.
  * Dates on the clock `now`: each version's CreatedDate, and the secret's
  * LastChangedDate, moved by every change (a new version, a label, a tag, a
  * rotation started: the most conservative reading of "modified in any way").
@@ -92,9 +93,17 @@ export const fakeSecretsManager = (secretId: string, initial: string, now: () =>
     .on(UpdateSecretVersionStageCommand)
     .callsFake((input: { SecretId?: string; VersionStage?: string; MoveToVersionId?: string; RemoveFromVersionId?: string }) => {
       check(input.SecretId);
-      const target = versions.get(input.MoveToVersionId as string);
-      if (!target) throw notFound(`the version ${input.MoveToVersionId}`);
       const from = input.RemoveFromVersionId ? versions.get(input.RemoveFromVersionId) : undefined;
+      // RemoveFromVersionId alone takes the label off that version (it must hold it), moving it nowhere.
+      if (input.MoveToVersionId === undefined) {
+        if (!from?.stages.includes(input.VersionStage as string))
+          throw new Error(`InvalidParameterException: the version ${input.RemoveFromVersionId} has no label ${input.VersionStage}`);
+        from.stages = from.stages.filter((s) => s !== input.VersionStage);
+        changed();
+        return { ARN: secretId };
+      }
+      const target = versions.get(input.MoveToVersionId);
+      if (!target) throw notFound(`the version ${input.MoveToVersionId}`);
       if (input.VersionStage === 'AWSCURRENT') {
         for (const v of versions.values()) v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS');
         if (from) from.stages = [...from.stages.filter((s) => s !== 'AWSCURRENT'), 'AWSPREVIOUS'];

@@ -54,6 +54,9 @@ describe('rotationSteps: a store that cannot tell when its document became curre
       promote: async () => {
         current = pending as string;
       },
+      withdraw: async () => {
+        pending = undefined;
+      },
       currentSince: async () => undefined,
     };
     const switched: string[] = [];

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileKeyStore } from '../../../core/secrets/key-files.js';
+import { promotionWindowSeconds, rotationSteps } from '../../../core/secrets/rotation.js';
 import { emptyDir } from '../../helpers/harness.js';
 
 describe('fileKeyStore: the local key document and its pending rotation', () => {
@@ -39,5 +40,83 @@ describe('fileKeyStore: the local key document and its pending rotation', () => 
       expect((failure as Error).message).toMatch(/delete it, which abandons only the rotation that wrote it/);
       expect((failure as Error).message).not.toMatch(/ThisIsTheKey/);
     }
+  });
+});
+
+/**
+ * `hookwarden rotate` runs the same steps over the key files. A pending document planned before the key file changed
+ * (an edit by hand, a leaked key removed) or a switch promoted long after its plan must not become current: the
+ * edit would be undone, or the keys it retires would verify for less than the overlap.
+ */
+describe('rotationSteps over the key files: a plan that no longer holds is withdrawn', () => {
+  const HOUR_AGO = Math.floor(Date.now() / 1000) - 3600;
+  const setup = () => {
+    const path = join(emptyDir(), 'src.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        keys: [
+          { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: HOUR_AGO },
+          { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: HOUR_AGO, next: true },
+          { id: 'k-0', secret: 'LeakedKey0123456789abcdefghijklm', createdAt: HOUR_AGO, notAfter: HOUR_AGO + 7200 },
+        ],
+      }),
+    );
+    // Current for an hour: the staged key is ready, so these rotations switch.
+    utimesSync(path, HOUR_AGO, HOUR_AGO);
+    let clock = Date.now();
+    const store = fileKeyStore(path);
+    const steps = rotationSteps({
+      store,
+      generate: () => 'GeneratedKey0123456789abcdefghij',
+      cacheSeconds: 300,
+      overlapSeconds: 3600,
+      now: () => clock,
+    });
+    return { path, store, steps, pending: path.replace(/\.json$/, '.pending.json'), later: (seconds: number) => (clock += seconds * 1000) };
+  };
+
+  it('keeps the pending document of a token on a retried createSecret', async () => {
+    const { steps, pending } = setup();
+    await steps.createSecret('t1');
+    const written = readFileSync(pending, 'utf8');
+    await steps.createSecret('t1');
+    expect(readFileSync(pending, 'utf8')).toBe(written);
+  });
+
+  it.each(['setSecret', 'finishSecret'] as const)(
+    'withdraws at %s when the key file was edited after the plan, keeping the edit',
+    async (step) => {
+      const { path, steps, pending } = setup();
+      await steps.createSecret('t1');
+      const edited = JSON.stringify({
+        keys: (JSON.parse(readFileSync(path, 'utf8')) as { keys: Array<{ id: string }> }).keys.filter((k) => k.id !== 'k-0'),
+      });
+      writeFileSync(path, edited);
+      const failure = await steps[step]('t1').catch((error: unknown) => error as Error);
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(/rotation t1: the current key document changed after this rotation planned from it/);
+      expect((failure as Error).message).not.toMatch(/Key0123456789/);
+      expect(readFileSync(path, 'utf8')).toBe(edited);
+      expect(existsSync(pending)).toBe(false);
+    },
+  );
+
+  it('withdraws a switch whose promotion comes past the window after its plan; within it, promotes with the whole overlap', async () => {
+    const late = setup();
+    const before = readFileSync(late.path, 'utf8');
+    await late.steps.createSecret('t1');
+    late.later(promotionWindowSeconds(3600) + 1);
+    await expect(late.steps.finishSecret('t1')).rejects.toThrow(/to switch the provider, and finishSecret runs more than 300 s after/);
+    expect(readFileSync(late.path, 'utf8')).toBe(before);
+    expect(existsSync(late.pending)).toBe(false);
+
+    const inTime = setup();
+    await inTime.steps.createSecret('t1');
+    const promotedAt = inTime.later(promotionWindowSeconds(3600)) / 1000;
+    await inTime.steps.finishSecret('t1');
+    const keys = (JSON.parse(readFileSync(inTime.path, 'utf8')) as { keys: Array<{ id: string; notAfter?: number }> }).keys;
+    expect(keys[0]?.id).toBe('k-2');
+    expect(keys.find((k) => k.id === 'k-1')?.notAfter).toBeGreaterThanOrEqual(Math.floor(promotedAt) + 3600);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationHandler, RotationRefused, type RotatedSource, type RotationEvent } from '../../../core/secrets/rotation-function.js';
+import { promotionWindowSeconds } from '../../../core/secrets/rotation.js';
 import { CURRENT_SINCE_TAG } from '../../../core/secrets/secrets-manager-store.js';
 import { fakeSecretsManager } from '../../helpers/fake-secrets-manager.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../helpers/github-stand-in.js';
@@ -111,7 +112,10 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     const after = current();
     expect(after.keys[0]?.secret).toBe(next);
     expect(after.keys[1]?.next).toBe(true);
-    expect(after.keys[2]).toMatchObject({ secret: 'GeneratedAtDeploy0123456789abcdef', notAfter: Math.floor(clock / 1000) + 3600 });
+    expect(after.keys[2]).toMatchObject({
+      secret: 'GeneratedAtDeploy0123456789abcdef',
+      notAfter: Math.floor(clock / 1000) + 3600 + promotionWindowSeconds(3600),
+    });
     expect(sm.version('AWSCURRENT')?.[0]).toBe('v2');
     expect(sm.version('AWSPREVIOUS')?.[0]).toBe('v1');
   });
@@ -276,4 +280,89 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
       }),
     ).rejects.toThrow(/belongs to no source/);
   });
+
+  // Secrets Manager retries a failed step with the same token, hours on, and createSecret then keeps the document planned
+  // back then. Promoted, it retired the previous key at plan time + overlap: already past here, so a sender still signing
+  // with it (a shared one reads the document itself) was refused at once.
+  it('withdraws a switching rotation whose finishSecret comes past the promotion window, and the next one gives the whole overlap', async () => {
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
+    const before = sm.version('AWSCURRENT');
+    await run(rotate, 'v3', ['createSecret', 'setSecret']);
+    // testSecret failed for two hours (longer than the 1 h overlap); Secrets Manager's retry gets through now.
+    clock += 7_200_000;
+    await run(rotate, 'v3', ['testSecret']);
+    const failure = await rotate({ Step: 'finishSecret', SecretId: ARN, ClientRequestToken: 'v3' }).catch(
+      (error: unknown) => error as Error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(
+      /rotation v3: it planned at \S+ to switch the provider, and finishSecret runs more than 300 s after: the keys it retires would verify for less than the overlap after its promotion; its pending key document was withdrawn and nothing was promoted; if its setSecret ran, the provider signs with key k-2, which the current document still accepts\. Rotate again/,
+    );
+    expect((failure as Error).message).not.toMatch(/CurrentKey|StagedKey/);
+    // Nothing promoted; the version is no longer pending, so Secrets Manager's retries are refused and a new rotation may start.
+    expect(sm.version('AWSCURRENT')).toEqual(before);
+    expect(sm.versions.get('v3')?.stages).toEqual([]);
+    await expect(rotate({ Step: 'finishSecret', SecretId: ARN, ClientRequestToken: 'v3' })).rejects.toThrow(/is not set as AWSPENDING/);
+    // The next rotation plans from the current document: GitHub keeps k-2, and k-1 verifies for the whole overlap from now.
+    await run(rotate, 'v4');
+    expect(current().keys[0]?.id).toBe('k-2');
+    expect(current().keys.find((k) => k.id === 'k-1')?.notAfter).toBeGreaterThanOrEqual(Math.floor(clock / 1000) + 3600);
+    expect(github.requests.filter((r) => r.method === 'PATCH').slice(-1)[0]?.body).toEqual({ secret: 'StagedKey0123456789abcdefghijklm' });
+  });
+
+  it('promotes a switching rotation within the promotion window, its old key valid for at least the overlap after the promotion', async () => {
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
+    await run(rotate, 'v3', ['createSecret', 'setSecret', 'testSecret']);
+    clock += 299_000;
+    await run(rotate, 'v3', ['finishSecret']);
+    expect(sm.version('AWSCURRENT')?.[0]).toBe('v3');
+    expect(current().keys.find((k) => k.id === 'k-1')?.notAfter).toBeGreaterThanOrEqual(Math.floor(clock / 1000) + 3600);
+  });
+
+  // An operator edited AWSCURRENT while the rotation waited for a retry (here: removed a leaked previous key). Promoted, the
+  // document planned before the edit brought the leaked key back for the rest of its overlap.
+  it.each(['setSecret', 'finishSecret'] as const)(
+    'withdraws a rotation when the current document changed after its plan, detected at %s, and never undoes the edit',
+    async (step) => {
+      const rotate = deploy({
+        keys: [
+          { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+          { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+          { id: 'k-0', secret: 'LeakedKey0123456789abcdefghijklm', createdAt: 1, notAfter: clock / 1000 + 1800 },
+        ],
+      });
+      const patches = () => github.requests.filter((r) => r.method === 'PATCH').length;
+      const patchesBefore = patches();
+      await run(rotate, 'v3', step === 'setSecret' ? ['createSecret'] : ['createSecret', 'setSecret', 'testSecret']);
+      const edited = JSON.stringify({ keys: current().keys.filter((k) => k.id !== 'k-0') });
+      await sm.client.send(new PutSecretValueCommand({ SecretId: ARN, SecretString: edited, ClientRequestToken: 'v-edit' }));
+      clock += 1000;
+      const failure = await rotate({ Step: step, SecretId: ARN, ClientRequestToken: 'v3' }).catch((error: unknown) => error as Error);
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(
+        /rotation v3: the current key document changed after this rotation planned from it at \S+ \(edited, or made current some other way\): promoting the planned document would undo that change; its pending key document was withdrawn/,
+      );
+      expect((failure as Error).message).not.toMatch(/Key0123456789/);
+      if (step === 'setSecret') expect(patches()).toBe(patchesBefore);
+      expect(sm.version('AWSCURRENT')?.[1].text).toBe(edited);
+      expect(sm.versions.get('v3')?.stages).toEqual([]);
+      // The next rotations plan from the edited document: the leaked key stays out. (A document made current by hand counts
+      // from the secret's last change, so the first only stages, and the one a cache period later switches.)
+      await run(rotate, 'v4');
+      expect(current().keys.map((k) => k.id)).toEqual(['k-1', 'k-2']);
+      clock += (2 * CACHE + 1) * 1000;
+      await run(rotate, 'v5');
+      expect(current().keys.map((k) => k.id)).toEqual(['k-2', expect.stringMatching(/^k-/), 'k-1']);
+    },
+  );
 });

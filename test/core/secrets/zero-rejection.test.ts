@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateKey, stageMarginSeconds } from '../../../core/secrets/key-document.js';
-import { rotationSteps, type ProviderSwitch } from '../../../core/secrets/rotation.js';
+import { promotionWindowSeconds, rotationSteps, type ProviderSwitch } from '../../../core/secrets/rotation.js';
 import { secretsManagerKeyStore } from '../../../core/secrets/secrets-manager-store.js';
 import { fakeSecretsManager } from '../../helpers/fake-secrets-manager.js';
 import { githubContainers } from '../../helpers/github-containers.js';
@@ -122,9 +122,10 @@ describe('rotation without a rejected delivery (github mode, key cache shortened
     expect(current.keys[0]?.secret).toBe(newKey);
     expect(current.keys[1]?.next).toBe(true);
     oldNotAfter = current.keys.find((k) => k.secret === INITIAL)?.notAfter as number;
-    expect(oldNotAfter).toBe(Math.floor(clock / 1000) - 15 + OVERLAP_SECONDS);
+    // The overlap, and the window its promotion had, from the plan (15 s before): at least the overlap from the promotion.
+    expect(oldNotAfter).toBe(Math.floor(clock / 1000) - 15 + OVERLAP_SECONDS + promotionWindowSeconds(OVERLAP_SECONDS));
     // Through the overlap and well past it.
-    await advance(OVERLAP_SECONDS + 2 * CACHE_SECONDS);
+    await advance(OVERLAP_SECONDS + promotionWindowSeconds(OVERLAP_SECONDS) + 2 * CACHE_SECONDS);
 
     expect(counts.providerRejected).toBe(0);
     expect(counts.oldRefused).toBeGreaterThan(0);
