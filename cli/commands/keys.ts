@@ -61,7 +61,8 @@ export const keysCommand = async (
   const { text, where } = await documentOf(context, source, options, aws);
   let keys: KeySummary[];
   try {
-    keys = summarizeKeys(toKeyDocument(parseSecretDocument(text)), Math.floor(Date.now() / 1000));
+    // An emptied document (the emergency stop) is listed as such: no key.
+    keys = summarizeKeys(toKeyDocument(parseSecretDocument(text, { allowEmpty: true })), Math.floor(Date.now() / 1000));
   } catch (error) {
     throw new UsageError(`${where}: ${(error as Error).message}`);
   }
@@ -78,7 +79,7 @@ export const keysCommand = async (
     });
     return 0;
   }
-  output.line(`keys of source ${source} (${where}):`);
+  output.line(`keys of source ${source} (${where}):${keys.length === 0 ? ' none: every delivery is refused until a key is put back' : ''}`);
   for (const key of keys) {
     const ageText = key.ageSeconds === undefined ? 'age unknown' : `age ${age(key.ageSeconds)}`;
     const expiry = key.notAfter === undefined ? 'no expiry' : `${key.role === 'expired' ? 'expired' : 'valid until'} ${iso(key.notAfter)}`;

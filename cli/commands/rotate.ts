@@ -110,10 +110,13 @@ const printDocument = (document: KeyDocument, nowSeconds: number): void => {
   }
 };
 
-/** The local key document, read strictly; a damaged one is named (never quoted), and nothing is written. */
-const localDocument = (path: string): KeyDocument => {
+/**
+ * The local key document, read strictly; a damaged one is named (never quoted), and nothing is written. `allowEmpty`:
+ * a manual rotation may start from an emptied document (the emergency stop), as it brings the provider's new key.
+ */
+const localDocument = (path: string, allowEmpty: boolean): KeyDocument => {
   try {
-    return toKeyDocument(parseSecretDocument(readFileSync(path, 'utf8')));
+    return toKeyDocument(parseSecretDocument(readFileSync(path, 'utf8'), { allowEmpty }));
   } catch (error) {
     throw new CommandFailed(
       `${path}: ${(error as Error).message}; nothing was rotated: fix the file, or delete it to start over with new keys`,
@@ -148,7 +151,7 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, source.scheme) : undefined;
   const path = keyFilePath(context.dataDir, name);
   if (!existsSync(path)) ensureKeyDocument(context.dataDir, source, () => generateSecret(source.schemeName));
-  const current = localDocument(path);
+  const current = localDocument(path, fresh !== undefined);
   const nowSeconds = Math.floor(Date.now() / 1000);
   const cacheSeconds = localCacheSeconds(context);
   if (fresh !== undefined) {
@@ -264,7 +267,8 @@ export const rotateCommand = async (
   const text = (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
   let current: KeyDocument;
   try {
-    current = toKeyDocument(parseSecretDocument(text));
+    // From an emptied document (the emergency stop) too: the new key is the way back.
+    current = toKeyDocument(parseSecretDocument(text, { allowEmpty: true }));
   } catch (error) {
     throw new CommandFailed(`${id}: ${(error as Error).message}; nothing was written: fix the secret's current version first`);
   }

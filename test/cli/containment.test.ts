@@ -355,6 +355,22 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(written.keys.map((k) => k.secret)).toEqual([TEST_SECRETS.github, 'current-key-of-the-source']);
   });
 
+  // After the emergency stop (every key removed) a manual rotation is the way back: it was refused as malformed.
+  it('writes the provider key into an emptied key document ({"keys":[]})', async () => {
+    sm.reset();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"keys":[]}' });
+    sm.on(PutSecretValueCommand).resolves({});
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'hookwarden.config.json'), JSON.stringify({ sources: [{ name: 'default', scheme: 'github' }] }));
+    expect(
+      await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod', '--secret-env', 'NEW_KEY'], { NEW_KEY: TEST_SECRETS.github }, cwd),
+    ).toBe(0);
+    const written = JSON.parse(sm.commandCalls(PutSecretValueCommand)[0]?.args[0].input.SecretString as string) as {
+      keys: Array<{ secret: string }>;
+    };
+    expect(written.keys.map((k) => k.secret)).toEqual([TEST_SECRETS.github]);
+  });
+
   it('names the secret whose current version is not a key document, never quoting it, and writes nothing', async () => {
     sm.reset();
     sm.on(GetSecretValueCommand).resolves({ SecretString: '{"keys":[{"secret":"ThisIsTheOldKey0123456789abcdef",}]}' });

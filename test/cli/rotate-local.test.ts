@@ -189,4 +189,25 @@ describe('hookwarden rotate and keys on the local store', () => {
     expect(r.stderr).not.toContain('Sh0rtKey');
     expect(readFileSync(path, 'utf8')).toBe(before);
   });
+  // The emergency stop: every key removed. A shared rotation from it would stage a key and switch the sender to it,
+  // undoing the stop; a manual one brings the provider's new key, the way back. `keys` said the document was malformed.
+  it('an emptied key document: keys lists none, a shared rotate refuses it, a manual rotate brings the new key', async () => {
+    const shared = setup({ scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared', every: '7d' } });
+    mkdirSync(join(shared.env.HOOKWARDEN_DATA_DIR, 'keys'), { recursive: true });
+    writeFileSync(shared.path, '{"keys":[]}');
+    const listed = await cli(['keys', 'src'], shared.env, shared.cwd);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/keys of source src \(.*\): none: every delivery is refused until a key is put back/);
+    const refused = await cli(['rotate', 'src'], shared.env, shared.cwd);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/secret document lists no key .*nothing was rotated/);
+    expect(readFileSync(shared.path, 'utf8')).toBe('{"keys":[]}');
+
+    const manual = setup({ scheme: 'github' });
+    mkdirSync(join(manual.env.HOOKWARDEN_DATA_DIR, 'keys'), { recursive: true });
+    writeFileSync(manual.path, '{"keys":[]}');
+    const r = await cli(['rotate', 'src', '--secret-env', 'NEW_KEY'], { ...manual.env, NEW_KEY: TEST_SECRETS.github }, manual.cwd);
+    expect(r.code, r.stderr).toBe(0);
+    expect(manual.keyFile().keys.map((k) => k.secret)).toEqual([TEST_SECRETS.github]);
+  });
 });
