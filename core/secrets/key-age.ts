@@ -22,13 +22,14 @@ export interface AgedSource {
 
 /**
  * The age of the key a source's provider signs with now, in seconds: from its
- * `createdAt`, else (a document written before keys carried one) from the
- * secret version's creation date.
+ * `createdAt`, else (a document written before keys carried one, or one emptied
+ * to stop the source) from the secret version's creation date.
  * @throws MalformedSecretError for a document that is not a key document
  */
 export const currentKeyAgeSeconds = async (client: SecretsManagerClient, secretId: string, nowSeconds: number): Promise<number> => {
   const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  const key = signingKey(toKeyDocument(parseSecretDocument(result.SecretString)), nowSeconds);
+  // An emptied document (the emergency stop) has no key to age: the version's, so KeyDue still comes, not a daily error.
+  const key = signingKey(toKeyDocument(parseSecretDocument(result.SecretString, { allowEmpty: true })), nowSeconds);
   const since = key?.createdAt ?? (result.CreatedDate ? Math.floor(result.CreatedDate.getTime() / 1000) : nowSeconds);
   return Math.max(0, nowSeconds - since);
 };

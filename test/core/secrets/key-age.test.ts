@@ -31,6 +31,12 @@ describe('the daily key-age check', () => {
     expect(await currentKeyAgeSeconds(client, 'x', NOW)).toBe(3 * 86_400);
   });
 
+  // The emergency stop empties the document: the check failed on it every day (KeyAgeErrors), as on a malformed one.
+  it('measures an emptied document ({"keys":[]}) from the version\'s creation date, rather than failing', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{"keys":[]}', CreatedDate: new Date((NOW - 2 * 86_400) * 1000) });
+    expect(await currentKeyAgeSeconds(client, 'x', NOW)).toBe(2 * 86_400);
+  });
+
   it('names the exact command in the alarm', () => {
     expect(rotateCommandFor('stripe', 'Hookwarden-prod')).toBe('hookwarden rotate stripe --stack Hookwarden-prod --secret-env NEW_SECRET');
   });
