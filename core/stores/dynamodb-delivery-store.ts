@@ -131,6 +131,12 @@ const isLive = (item: Item, nowSeconds: number): boolean => {
   return true;
 };
 
+/** What {@link isLive} and a copy's answer read of a record: no body, no headers. */
+const STATE_PROJECTION = {
+  ProjectionExpression: '#status, #expiresAt, #lease',
+  ExpressionAttributeNames: { '#status': 'status', '#expiresAt': 'expiresAt', '#lease': 'leaseExpiresAt' },
+} as const;
+
 /**
  * A claim succeeds over no record, an expired one (TTL deletion is lazy) or a
  * processing record whose lease has run out. AND binds tighter than OR in
@@ -277,21 +283,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
   /** The state alone: one GetItem projecting what {@link isLive} and a copy's answer read, never a body or its parts. */
   async stateOf(source: string, deliveryId: string, nowSeconds: number): Promise<DeliveryState | undefined> {
     if (isBodyPartKey(deliveryKey(source, deliveryId))) return undefined;
-    let item: Item | undefined;
-    try {
-      const result = await this.#client.send(
-        new GetItemCommand({
-          TableName: this.#tableName,
-          Key: { pk: { S: deliveryKey(source, deliveryId) } },
-          ConsistentRead: true,
-          ProjectionExpression: '#status, #expiresAt, #lease',
-          ExpressionAttributeNames: { '#status': 'status', '#expiresAt': 'expiresAt', '#lease': 'leaseExpiresAt' },
-        }),
-      );
-      item = result.Item;
-    } catch (error) {
-      return translateStoreError(error);
-    }
+    const item = await this.#getItem(source, deliveryId, STATE_PROJECTION);
     return item && isLive(item, nowSeconds) ? stateOfItem(item) : undefined;
   }
 
@@ -325,10 +317,15 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
-  async #getItem(source: string, deliveryId: string): Promise<Item | undefined> {
+  async #getItem(source: string, deliveryId: string, projection?: typeof STATE_PROJECTION): Promise<Item | undefined> {
     try {
       const result = await this.#client.send(
-        new GetItemCommand({ TableName: this.#tableName, Key: { pk: { S: deliveryKey(source, deliveryId) } }, ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: this.#tableName,
+          Key: { pk: { S: deliveryKey(source, deliveryId) } },
+          ConsistentRead: true,
+          ...projection,
+        }),
       );
       return result.Item;
     } catch (error) {
