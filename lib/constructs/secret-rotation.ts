@@ -241,8 +241,12 @@ export class SecretRotation extends Construct {
           threshold: rotation.everySeconds,
           evaluationPeriods: 1,
           comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-          // A check that did not run raises the KeyAge errors alarm instead.
-          treatMissingData: TreatMissingData.NOT_BREACHING,
+          // A level published once a day, and the alarm is evaluated every minute over the last day: when a run comes a
+          // little later than the one before (schedule jitter, a retry), the window holds no datapoint for a while. As
+          // notBreaching, that gap turned a due key's alarm OK and then ALARM again, a fresh page at each daily check;
+          // ignored, the state is kept between checks: ALARM from the first check that finds the key due until the first
+          // one after the rotation. A check that did not run raises the KeyAge errors alarm instead.
+          treatMissingData: TreatMissingData.IGNORE,
         });
         due.addAlarmAction(action);
         alarms.push(due);

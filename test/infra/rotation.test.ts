@@ -123,6 +123,10 @@ describe('secret rotation in the synthesized stack', () => {
       Statistic: 'Maximum',
       Period: 86_400,
     });
+    // Published once a day and evaluated every minute over the last day: a run later than the one before leaves the
+    // window empty for a while, and the state must be kept through it (not turned OK, to page again at the next check).
+    expect(stripe.TreatMissingData).toBe('ignore');
+    expect((stripe.Period as number) * (stripe.EvaluationPeriods as number)).toBeGreaterThanOrEqual(86_400);
     expect(stripe.Dimensions).toEqual(
       expect.arrayContaining([
         { Name: 'source', Value: 'stripe' },
