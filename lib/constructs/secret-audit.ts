@@ -1,6 +1,7 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import { Rule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
+import { topicKeyStatement } from './security-alarms.js';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
@@ -128,7 +129,7 @@ export class SecretAudit extends Construct {
     );
     // GetSecretValue is a read-only management event: the L2 has no property for this state.
     (this.rule.node.defaultChild as CfnResource).addPropertyOverride('State', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
-    props.topicKey.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    props.topicKey.addToResourcePolicy(topicKeyStatement(this, 'AllowSecretAuditRule', 'events.amazonaws.com'));
 
     const query = (name: string, lines: string[]) =>
       new QueryDefinition(this, name.replace(/[^A-Za-z]/g, ''), {

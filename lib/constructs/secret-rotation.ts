@@ -19,6 +19,7 @@ import { acknowledge } from '../nag.js';
 import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
+import { topicKeyStatement } from './security-alarms.js';
 
 /** Props of {@link SecretRotation}. */
 export interface SecretRotationProps {
@@ -292,7 +293,7 @@ export class SecretRotation extends Construct {
         conditions: { ArnEquals: { 'aws:SourceArn': this.rotationFailed.ruleArn } },
       }),
     );
-    props.topicKey.grant(new ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    props.topicKey.addToResourcePolicy(topicKeyStatement(this, 'AllowRotationFailedRule', 'events.amazonaws.com'));
     this.schedules = schedules;
     this.alarms = alarms;
     this.secretReaders = [this.rotationFunction?.role, this.keyAgeFunction?.role].filter((role): role is IRole => role !== undefined);

@@ -73,6 +73,40 @@ export interface SecurityAlarmsProps {
 }
 
 /**
+ * A statement of the alarm topic's key policy letting `service` (CloudWatch for the alarms, EventBridge for the rules)
+ * encrypt what it publishes to the topic and decrypt it: SNS makes these KMS calls on the publishing service's behalf.
+ * Unconditioned, as `Key.grant` wrote it, the service could use the key for any account: another account's topic set
+ * to this key would have its alarms or events encrypted under it (confused deputy). Only for a topic of this account
+ * (SNS names the topic in the encryption context, `aws:sns:topicArn`; the topic's own ARN would make the key and the
+ * topic depend on each other), and with the publisher's own conditions where the service supports them
+ * (CloudWatch: `aws:SourceAccount` and `aws:SourceArn`, its documented key policy for encrypted topics; EventBridge
+ * does not pass those to KMS, and its rules are named in the topic's policy instead).
+ */
+export const topicKeyStatement = (
+  scope: Construct,
+  sid: string,
+  service: string,
+  conditions: Readonly<Record<string, Record<string, unknown>>> = {},
+): PolicyStatement => {
+  const stack = Stack.of(scope);
+  return new PolicyStatement({
+    sid,
+    effect: Effect.ALLOW,
+    principals: [new ServicePrincipal(service)],
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    resources: ['*'],
+    conditions: {
+      ...conditions,
+      // A string key (an encryption context value), so a string operator.
+      StringLike: {
+        ...conditions.StringLike,
+        'kms:EncryptionContext:aws:sns:topicArn': stack.formatArn({ service: 'sns', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+      },
+    },
+  });
+};
+
+/**
  * The dimension schema of a custom metric in a `SEARCH` expression: exactly the
  * dimensions it is emitted with, so the search finds it and nothing else.
  */
@@ -103,9 +137,21 @@ export class SecurityAlarms extends Construct {
   constructor(scope: Construct, id: string, props: SecurityAlarmsProps) {
     super(scope, id);
     this.topicKey = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Hookwarden alarm topic' });
-    this.topicKey.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     const stack = Stack.of(this);
     const prefix = props.alarmNamePrefix ?? stack.stackName;
+    const ownAlarms = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${prefix}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // This account's alarms of this stack, as the topic's policy admits them.
+    this.topicKey.addToResourcePolicy(
+      topicKeyStatement(this, 'AllowThisStacksAlarms', 'cloudwatch.amazonaws.com', {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': ownAlarms },
+      }),
+    );
     this.topic = new Topic(this, 'Topic', { displayName: `Hookwarden alarms (${prefix})`, masterKey: this.topicKey, enforceSSL: true });
     // enforceSSL gives the topic its own policy, which replaces SNS's default one: without this statement
     // CloudWatch is "not authorized to perform SNS:Publish" and no alarm ever notifies.
@@ -118,14 +164,7 @@ export class SecurityAlarms extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: `${prefix}-*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
+          ArnLike: { 'aws:SourceArn': ownAlarms },
         },
       }),
     );

@@ -102,6 +102,42 @@ describe.each([
     }
   });
 
+  it("lets CloudWatch and EventBridge use the topic's key for this account's topics only, and CloudWatch for this stack's alarms only", () => {
+    const keyId = (resources[topics[0] as string]?.Properties.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policy = resolved(resources, (resources[keyId]?.Properties.KeyPolicy as { Statement: unknown }).Statement) as Statement[];
+    const ours = 'arn:aws:sns:us-east-1:123456789012:Hookwarden-alarms';
+    const theirs = 'arn:aws:sns:us-east-1:999999999999:their-topic';
+    /** Whether a statement lets `service` use the key for a publish to `topic` from `sourceArn` (of `account`). */
+    const keyAllows = (statement: Statement, service: string, topic: string, sourceArn: string, account = PSEUDO['AWS::AccountId']) =>
+      statement.Effect === 'Allow' &&
+      JSON.stringify(statement.Principal) === JSON.stringify({ Service: service }) &&
+      ['kms:Decrypt', 'kms:GenerateDataKey*'].every((action) => [statement.Action].flat().includes(action)) &&
+      Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
+        Object.entries(keys).every(([key, expected]) => {
+          const actual = { 'aws:SourceAccount': account, 'aws:SourceArn': sourceArn, 'kms:EncryptionContext:aws:sns:topicArn': topic }[key];
+          if (actual === undefined) return false;
+          const values = [expected].flat() as string[];
+          if (operator === 'StringEquals' || operator === 'ArnEquals') return values.includes(actual);
+          if (operator === 'StringLike' || operator === 'ArnLike') return values.some((v) => likeMatches(v, actual));
+          return false;
+        }),
+      );
+    for (const publisher of publishersOf(resources, topics[0] as string)) {
+      expect(
+        policy.some((s) => keyAllows(s, publisher.service, ours, publisher.sourceArn)),
+        `${publisher.what} may not use the key`,
+      ).toBe(true);
+      // Another account's topic set to this key: neither service may use it for that one (confused deputy).
+      expect(policy.some((s) => keyAllows(s, publisher.service, theirs, publisher.sourceArn))).toBe(false);
+    }
+    // CloudWatch passes its alarm's account and ARN: another account's alarm, or another stack's, may not use the key.
+    const otherAlarm = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:SomeoneElses-Alarm';
+    expect(policy.some((s) => keyAllows(s, 'cloudwatch.amazonaws.com', ours, otherAlarm))).toBe(false);
+    const ownAlarm = publishersOf(resources, topics[0] as string).find((p) => p.service === 'cloudwatch.amazonaws.com')
+      ?.sourceArn as string;
+    expect(policy.some((s) => keyAllows(s, 'cloudwatch.amazonaws.com', ours, ownAlarm, '999999999999'))).toBe(false);
+  });
+
   it('still refuses every publish without TLS', () => {
     for (const topic of topics) {
       expect(policyOf(topic)).toContainEqual(
