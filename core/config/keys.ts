@@ -3,12 +3,13 @@ import type { Problems } from './rules.js';
 /** Every key of the config document, by level; anything else is a problem naming the nearest of these. */
 export const KNOWN_KEYS = {
   top: ['sources', 'corsOrigins', 'trustedProxies', 'acceptRisks'],
-  // `generateSecret` is read by the CDK app only; the functions accept and ignore it.
+  // `generateSecret` and `secretKmsKeyArn` are read by the CDK app only; the functions accept and ignore them.
   source: [
     'name',
     'scheme',
     'secretEnv',
     'secretArn',
+    'secretKmsKeyArn',
     'generateSecret',
     'allowedIps',
     'maxAgeSeconds',

@@ -51,6 +51,12 @@ export interface SourceDescription {
   readonly secretEnv?: string;
   /** A Secrets Manager secret (name or ARN) holding the key document; wins over `secretEnv`. @default - none */
   readonly secretArn?: string;
+  /**
+   * The ARN of the customer-managed KMS key that encrypts the `secretArn` secret: the CDK app grants `kms:Decrypt` on it
+   * (through Secrets Manager only) to the functions that read the secret, and encrypting to the rotation function
+   * (the functions ignore it). @default - none: the secret uses the `aws/secretsmanager` key
+   */
+  readonly secretKmsKeyArn?: string;
   /** Whether the CDK app generates a secret for a source without `secretArn` (the functions ignore it). @default true */
   readonly generateSecret: boolean;
   /** IPs and CIDRs allowed to deliver; empty allows any. @default [] */
@@ -117,6 +123,7 @@ export interface ConfigDocument {
     scheme?: unknown;
     secretEnv?: unknown;
     secretArn?: unknown;
+    secretKmsKeyArn?: unknown;
     allowedIps?: unknown;
     maxAgeSeconds?: unknown;
     maxBodyBytes?: unknown;

@@ -92,6 +92,43 @@ const AWS_VARIABLE = /^AWS_/i;
 /** A complete secret ARN, with the 6-character suffix Secrets Manager appends to the name. */
 const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 
+/** A KMS key's ARN (`key/<id>`, not an alias: a grant on an alias ARN does not let anyone use the key), its partition and region captured. */
+const KMS_KEY_ARN = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):\d{12}:key\/[A-Za-z0-9-]+$/;
+/** The partition and region of a secret's ARN. */
+const SECRET_ARN_PLACE = /^arn:(aws[a-z-]*):secretsmanager:([a-z0-9-]+):/;
+
+/**
+ * A source's `secretKmsKeyArn`: a KMS key ARN, given with `secretArn` only (a generated secret uses the
+ * `aws/secretsmanager` key), in the secret's partition and region (Secrets Manager encrypts with a key of its own region).
+ */
+const secretKmsKeyArnOf = (problems: Problems, where: string, raw: unknown, secretArn: string | undefined): string | undefined => {
+  if (raw === undefined) return undefined;
+  const key = typeof raw === 'string' ? KMS_KEY_ARN.exec(raw) : null;
+  if (typeof raw !== 'string' || !key) {
+    problems.add(
+      `${where}.secretKmsKeyArn`,
+      `must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>, not an alias), got ${JSON.stringify(raw)}`,
+    );
+    return undefined;
+  }
+  if (secretArn === undefined) {
+    problems.add(
+      `${where}.secretKmsKeyArn`,
+      'is read only with "secretArn" (the key of an existing secret): a generated secret uses the aws/secretsmanager key',
+    );
+    return undefined;
+  }
+  const secret = SECRET_ARN_PLACE.exec(secretArn);
+  if (secret && (secret[1] !== key[1] || secret[2] !== key[2])) {
+    problems.add(
+      `${where}.secretKmsKeyArn`,
+      `is in ${key[1]} ${key[2]}, and the secret in ${secret[1]} ${secret[2]}: Secrets Manager encrypts a secret with a key of its own partition and region`,
+    );
+    return undefined;
+  }
+  return raw;
+};
+
 /** Options with a value only (the environment's unset variables dropped), so the description is plain JSON. */
 const defined = (options: HmacSchemeOptions): HmacSchemeOptions =>
   Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as unknown as HmacSchemeOptions;
@@ -143,6 +180,7 @@ const sourceFromDocument = (
       );
     }
   }
+  const secretKmsKeyArn = secretKmsKeyArnOf(problems, where, raw.secretKmsKeyArn, secretArn);
   let secretEnv: string | undefined;
   if (raw.secretEnv !== undefined) {
     // A string that is no variable name may be the secret itself, pasted in the wrong place: never shown.
@@ -174,6 +212,7 @@ const sourceFromDocument = (
     scheme: scheme?.name ?? String(schemeName),
     ...(secretEnv ? { secretEnv } : {}),
     ...(secretArn ? { secretArn } : {}),
+    ...(secretKmsKeyArn ? { secretKmsKeyArn } : {}),
     generateSecret: raw.generateSecret !== false,
     allowedIps,
     maxAgeSeconds,

@@ -20,6 +20,7 @@ import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPa
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
 import { topicKeyStatement } from './security-alarms.js';
+import { grantSecretKey } from './source-secrets.js';
 
 /** Props of {@link SecretRotation}. */
 export interface SecretRotationProps {
@@ -174,6 +175,8 @@ export class SecretRotation extends Construct {
       for (const source of rotated) {
         const rotation = rotationOf(source);
         const secret = props.secrets.get(source.name) as ISecret;
+        // A rotation reads the current version and writes the next.
+        grantSecretKey(fn, source, true);
         // Grants the function DescribeSecret, GetSecretValue, PutSecretValue and UpdateSecretVersionStage on this secret, and Secrets Manager the invoke.
         schedules.set(
           source.name,
@@ -221,7 +224,10 @@ export class SecretRotation extends Construct {
         { [KEY_AGE_SOURCES_FILE]: `${JSON.stringify(this.agedSources)}\n` },
       );
       this.keyAgeFunction = fn;
-      for (const source of manual) (props.secrets.get(source.name) as ISecret).grantRead(fn);
+      for (const source of manual) {
+        (props.secrets.get(source.name) as ISecret).grantRead(fn);
+        grantSecretKey(fn, source);
+      }
       new Rule(this, 'DailyKeyAge', {
         description: 'Hookwarden: the daily key-age check of manual sources',
         schedule: Schedule.rate(Duration.days(1)),

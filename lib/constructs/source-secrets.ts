@@ -1,4 +1,5 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
@@ -21,6 +22,28 @@ export interface SourceSecretsProps {
    */
   readonly namePrefix?: string;
 }
+
+/**
+ * Lets `grantee` use the customer-managed KMS key of a source's imported secret (`secretKmsKeyArn`), through Secrets
+ * Manager only (`kms:ViaService`, in the key's region, which is the secret's): `kms:Decrypt` to read the secret, and
+ * `kms:GenerateDataKey` too to write a version of it (Secrets Manager encrypts each version under a new data key).
+ * Granting the secret is not enough: without the key's use every read fails with AccessDenied, on AWS only. CDK grants
+ * the key with the secret only for a key it can add to the key policy of, never for an imported one. Nothing for a
+ * source without a key (a generated secret, or one under the `aws/secretsmanager` key). The key's own policy must
+ * allow the account (the default key policy does) or, for a key of another account, these roles.
+ */
+export const grantSecretKey = (grantee: IGrantable, source: Pick<DeployedSource, 'secretKmsKeyArn'>, write = false): void => {
+  const key = source.secretKmsKeyArn;
+  if (!key) return;
+  const region = key.split(':')[3] as string;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+      resources: [key],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+    }),
+  );
+};
 
 /** The name of a generated source secret. */
 export const sourceSecretName = (prefix: string, source: string): string => `${prefix}/${source}/keys`;
@@ -47,7 +70,8 @@ const NO_SCHEDULED_ROTATION =
  * template. For Standard Webhooks give the sender `whsec_` + that value (it is
  * already base64); for a provider that issues its own secret (Stripe, Slack,
  * Shopify, Svix) write its value with `put-secret-value`. A source with
- * `secretArn` uses that existing secret instead.
+ * `secretArn` uses that existing secret instead (encrypted with the key of its
+ * `secretKmsKeyArn`, if any: {@link grantSecretKey}).
  */
 export class SourceSecrets extends Construct {
   /** Every source's secret, by source name (generated or imported). */

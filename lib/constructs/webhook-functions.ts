@@ -15,6 +15,7 @@ import { ConfigError } from '../../core/errors.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs, requireLocalEsbuild } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
+import { grantSecretKey } from './source-secrets.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
 const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -288,6 +289,7 @@ export class WebhookFunctions extends Construct {
       }),
     );
     for (const secret of props.secrets.values()) secret.grantRead(this.webhook);
+    for (const source of props.sources) if (props.secrets.has(source.name)) grantSecretKey(this.webhook, source);
     this.health.addToRolePolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:DescribeTable'], resources: [props.deliveries.tableArn] }),
     );

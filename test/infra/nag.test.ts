@@ -27,7 +27,7 @@ const STACKS: Array<[string, DeploymentSettings]> = [
     }),
   ],
   [
-    'prod with several sources and an imported secret',
+    'prod with several sources and an imported secret under a customer-managed key',
     prodSettings({
       sources: [
         sourceFor(),
@@ -35,6 +35,7 @@ const STACKS: Array<[string, DeploymentSettings]> = [
           name: 'stripe',
           scheme: 'stripe',
           secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:stripe-AbCdEf',
+          secretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
           generateSecret: false,
         }),
       ],
