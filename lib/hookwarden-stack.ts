@@ -80,6 +80,7 @@ export class HookwardenStack extends Stack {
       debug: settings.debug,
       secretCache: Duration.seconds(settings.secretCacheSeconds),
       metrics,
+      ...(settings.reservedConcurrency !== undefined ? { reservedConcurrency: settings.reservedConcurrency } : {}),
       ...(props.webhookHandler ? { webhookHandler: props.webhookHandler } : {}),
     });
     const apiProps = { webhookFunction: this.functions.webhook, healthFunction: this.functions.health, production };

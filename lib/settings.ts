@@ -73,6 +73,17 @@ export interface DeploymentSettings {
    * @default 'create'
    */
   readonly apiGatewayCloudWatchRole: 'create' | 'existing';
+  /**
+   * Context `reservedConcurrency`: concurrent executions reserved for the webhook function, which are also its most
+   * (`none`: no reservation). Stage throttling bounds the request rate, not how many run at once: at 100 requests a
+   * second held up to the 10 s timeout by a slow dependency, the webhook function alone could take the default account
+   * quota of 1,000, and every other function in the account and region (the rotation function included) would be
+   * throttled. The reservation is carved out of the account's pool (Lambda keeps 100 unreserved: an account whose
+   * quota is under 200 cannot deploy 100), and a value too low for the traffic throttles deliveries: API Gateway
+   * answers 503 `unavailable` with `Retry-After`, which providers retry.
+   * @default 100 in prod, none in dev
+   */
+  readonly reservedConcurrency?: number;
   /** Where the sources came from (the config file's path, or `environment`). */
   readonly origin: string;
   /** The file's `acceptRisks`, passed on to the functions' configuration. @default [] */
@@ -114,6 +125,7 @@ export const CONTEXT_KEYS = [
   'cloudTrail',
   'tracing',
   'apiGatewayCloudWatchRole',
+  'reservedConcurrency',
 ] as const;
 
 /**
@@ -135,6 +147,21 @@ export const mistypedContextKeys = (keys: readonly string[], ownKeys: readonly s
         : [];
     });
 
+/** The webhook function's reserved concurrency in prod, unless context `reservedConcurrency` says otherwise. */
+export const PROD_RESERVED_CONCURRENCY = 100;
+
+/** Context `reservedConcurrency`: a whole number, or `none`; unset, {@link PROD_RESERVED_CONCURRENCY} in prod and none in dev. */
+const reservedConcurrency = (problems: Problems, raw: unknown, stage: 'dev' | 'prod'): number | undefined => {
+  if (raw === undefined) return stage === 'prod' ? PROD_RESERVED_CONCURRENCY : undefined;
+  if (raw === 'none') return undefined;
+  const value = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 100_000) {
+    problems.add('context reservedConcurrency', `must be a whole number from 1 to 100000, or "none", got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  return value;
+};
+
 /** Requests per client IP per 5 minutes. */
 const WAF_RATE_LIMIT_DEFAULT = 10_000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -149,6 +176,10 @@ const contextBool = (problems: Problems, key: string, value: unknown, fallback: 
   problems.add(`context ${key}`, `must be true or false, got ${JSON.stringify(value)}`);
   return fallback;
 };
+
+/** `{ [key]: value }` when there is a value, else nothing (settings hold no `undefined`). */
+const optionalNumber = <K extends string>(key: K, value: number | undefined): { [P in K]?: number } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
 
 const contextString = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
 
@@ -216,7 +247,8 @@ const leftOut = (problems: Problems, env: NodeJS.ProcessEnv, deploy: NodeJS.Proc
  * or `prod`), `alarmEmail`, `corsOrigins` (comma-separated, overrides the file),
  * `frontDoor` (`rest` or `http-api`, default `rest`), `wafEnabled` (default true in prod with the
  * REST front door), `wafRateLimit` (per IP per 5 minutes,
- * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`, `tracing`, `apiGatewayCloudWatchRole`.
+ * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`, `tracing`, `apiGatewayCloudWatchRole`,
+ * `reservedConcurrency` (the webhook function's; default 100 in prod, none in dev; `none`).
  *
  * Secrets never come from here: each source gets its own Secrets Manager secret.
  */
@@ -299,6 +331,7 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     cloudTrail,
     tracing,
     apiGatewayCloudWatchRole: rawRole === 'existing' ? 'existing' : 'create',
+    ...optionalNumber('reservedConcurrency', reservedConcurrency(problems, read('reservedConcurrency'), stage)),
     origin: described.origin,
     acceptRisks,
     ...(githubApiUrl ? { githubApiUrl } : {}),

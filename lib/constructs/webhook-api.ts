@@ -89,6 +89,15 @@ export const GATEWAY_ANSWERS: ReadonlyArray<{
   { type: ResponseType.THROTTLED, status: '429', code: 'rate_limited', message: '"Too many requests."', headers: { 'Retry-After': '1' } },
   { type: ResponseType.REQUEST_TOO_LARGE, status: '413', code: 'payload_too_large', message: '"The body exceeds 10 MB."' },
   { type: ResponseType.INTEGRATION_TIMEOUT, status: '504', code: 'gateway_timeout', message: '"The gateway timed out."' },
+  // Lambda refused the invocation: above all a throttle (the webhook function's reserved concurrency reached), which a
+  // proxy integration turns into a bare 500 that some providers never retry. A 503 with Retry-After is retried.
+  {
+    type: ResponseType.INTEGRATION_FAILURE,
+    status: '503',
+    code: 'unavailable',
+    message: '"The service is busy; retry later."',
+    headers: { 'Retry-After': '1' },
+  },
   { type: ResponseType.DEFAULT_4XX, code: 'gateway_refused', message: '$context.error.messageString' },
   { type: ResponseType.DEFAULT_5XX, code: 'gateway_error', message: '"The gateway could not complete the request."' },
 ];

@@ -139,6 +139,13 @@ export interface WebhookFunctionsProps {
   /** @default 256 */
   readonly memorySize?: number;
   /**
+   * Concurrent executions reserved for the webhook function, and its most: a flood of slow requests cannot take the
+   * account's whole pool (and throttle every other function there); past it, invocations are throttled. Given to a
+   * {@link WebhookHandler} factory in its defaults. The health function has none.
+   * @default - no reservation
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Both functions' timeout. Hookwarden's webhook requests answer 503 by a deadline derived from the default
    * (core/deadline.ts), sooner when the function has less time left: a shorter timeout is safe; a longer one only
    * leaves time unused.
@@ -226,6 +233,9 @@ export class WebhookFunctions extends Construct {
       const defaults: WebhookFunctionDefaults = {
         ...FUNCTION_RUNTIME,
         memorySize: props.memorySize ?? 256,
+        ...(name === 'Webhook' && props.reservedConcurrency !== undefined
+          ? { reservedConcurrentExecutions: props.reservedConcurrency }
+          : {}),
         // The webhook request's deadline is derived from this same constant (core/deadline.ts).
         timeout: props.timeout ?? Duration.seconds(WEBHOOK_TIMEOUT_SECONDS),
         role,

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { stackName } from '../../lib/app.js';
 import { HookwardenStack } from '../../lib/hookwarden-stack.js';
 import { enableNag } from '../../lib/nag.js';
-import type { DeployedSource, DeploymentSettings } from '../../lib/settings.js';
+import { PROD_RESERVED_CONCURRENCY, type DeployedSource, type DeploymentSettings } from '../../lib/settings.js';
 import type { WebhookHandler } from '../../lib/constructs/webhook-functions.js';
 
 /** The `default` source a clean clone deploys, with overrides. */
@@ -44,6 +44,8 @@ export const prodSettings = (overrides: Partial<DeploymentSettings> = {}): Deplo
     alarmEmail: 'ops@example.com',
     wafEnabled: true,
     cloudTrail: 'create',
+    // readSettings's prod default.
+    reservedConcurrency: PROD_RESERVED_CONCURRENCY,
     ...overrides,
   });
 

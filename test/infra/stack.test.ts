@@ -288,6 +288,8 @@ describe('the production stack', () => {
       THROTTLED: ['429', 'rate_limited'],
       REQUEST_TOO_LARGE: ['413', 'payload_too_large'],
       INTEGRATION_TIMEOUT: ['504', 'gateway_timeout'],
+      // A throttled invocation (reserved concurrency reached): a 503 providers retry, not a bare 500.
+      INTEGRATION_FAILURE: ['503', 'unavailable'],
       DEFAULT_4XX: [undefined, 'gateway_refused'],
       DEFAULT_5XX: [undefined, 'gateway_error'],
     };
@@ -313,6 +315,7 @@ describe('the production stack', () => {
       for (const value of Object.values(answer.ResponseParameters)) expect(value, type).toMatch(/^'[^']*'$/);
     }
     expect(answers.get('THROTTLED')!.ResponseParameters['gatewayresponse.header.Retry-After']).toBe("'1'");
+    expect(answers.get('INTEGRATION_FAILURE')!.ResponseParameters['gatewayresponse.header.Retry-After']).toBe("'1'");
   });
 
   it('lets only the deployed stage invoke the functions, per method (no console test-invoke)', () => {
