@@ -1,7 +1,33 @@
-import { CfnIPSet, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { CfnIPSet, CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
-import { Stack } from 'aws-cdk-lib';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { github, shopify, slack, standardWebhooks, stripe } from '../../core/schemes/index.js';
+import type { SourceDescription } from '../../core/config/index.js';
+
+/** WAF delivers logs to a CloudWatch Logs group only when its name starts with this. */
+export const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
+
+/**
+ * The request headers WAF's logs must never hold: `authorization` (the deliveries API's read tokens), every preset's
+ * signature headers (and GitHub's legacy SHA-1 one, which it still sends), and each `hmac` source's own header, in
+ * lower case and once each. A signature is a MAC of the body under the source's secret: logged, it would let whoever
+ * reads the logs test guesses of a weak secret offline. WAF never logs bodies.
+ */
+export const redactedHeaders = (sources: readonly Pick<SourceDescription, 'hmac'>[]): string[] => [
+  ...new Set(
+    [
+      'authorization',
+      'x-hub-signature',
+      ...[standardWebhooks, github, stripe, slack, shopify].flatMap((scheme) => scheme.signatureHeaders ?? []),
+      ...sources.flatMap((source) => (source.hmac?.header ? [source.hmac.header] : [])),
+    ].map((name) => name.toLowerCase()),
+  ),
+];
+
+/** WAF's most redacted fields in one logging configuration. */
+export const WAF_MAX_REDACTED_FIELDS = 100;
 
 /** Rules of the AWS common rule set that inspect the body. */
 const BODY_RULES = ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericLFI_BODY', 'GenericRFI_BODY', 'EC2MetaDataSSRF_BODY'];
@@ -18,6 +44,12 @@ export interface EdgeFirewallProps {
   readonly rateLimitPer5Minutes?: number;
   /** WAF metric names start with it, so two stages' metrics stay apart. @default - the stack's name, lower case */
   readonly metricPrefix?: string;
+  /** Headers kept out of the WAF logs ({@link redactedHeaders} of the stack's sources). @default redactedHeaders([]) */
+  readonly redactedHeaders?: readonly string[];
+  /** @default RetentionDays.THREE_MONTHS */
+  readonly logRetention?: RetentionDays;
+  /** Production keeps the WAF logs when the stack is deleted (RETAIN). @default false */
+  readonly production?: boolean;
 }
 
 /**
@@ -25,7 +57,8 @@ export interface EdgeFirewallProps {
  * exported so operators can add addresses), a rate-based rule per client IP,
  * and the AWS managed common rule set (its body rules count instead of blocking:
  * webhook bodies are large and may hold anything; the handler authenticates
- * them and enforces its own size limit).
+ * them and enforces its own size limit), and WAF logs to `aws-waf-logs-<stack>` with
+ * the signature and token headers redacted.
  */
 export class EdgeFirewall extends Construct {
   /** The regional web ACL, associated with the stage. */
@@ -36,6 +69,10 @@ export class EdgeFirewall extends Construct {
   public readonly blockedIpv6: CfnIPSet;
   /** The association of {@link webAcl} with the stage. */
   public readonly association: CfnWebACLAssociation;
+  /** WAF's logs of every request it inspects (`aws-waf-logs-<stack>`), signature and token headers redacted. */
+  public readonly logs: LogGroup;
+  /** The web ACL's logging configuration, to {@link logs}. */
+  public readonly logging: CfnLoggingConfiguration;
 
   constructor(scope: Construct, id: string, props: EdgeFirewallProps) {
     super(scope, id);
@@ -102,5 +139,29 @@ export class EdgeFirewall extends Construct {
       ],
     });
     this.association = new CfnWebACLAssociation(this, 'Association', { resourceArn: props.stage.stageArn, webAclArn: this.webAcl.attrArn });
+
+    // Which rule blocked whom, and what the count-only body rules would have blocked: without logs, a delivery WAF
+    // refused left no trace but a metric. Not KMS-encrypted, as the functions' and the access logs' groups are not.
+    const stack = Stack.of(this);
+    const logGroupName = `${WAF_LOG_GROUP_PREFIX}${stack.stackName}`;
+    this.logs = new LogGroup(this, 'Logs', {
+      logGroupName,
+      retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
+      removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const redacted = props.redactedHeaders ?? redactedHeaders([]);
+    if (redacted.length > WAF_MAX_REDACTED_FIELDS)
+      throw new Error(
+        `WAF logging redacts at most ${WAF_MAX_REDACTED_FIELDS} headers, and these sources sign with ${redacted.length} different ones: share hmac header names between sources, or split the stack`,
+      );
+    this.logging = new CfnLoggingConfiguration(this, 'Logging', {
+      resourceArn: this.webAcl.attrArn,
+      // WAF wants the group's ARN without LogGroup.logGroupArn's ":*".
+      logDestinationConfigs: [
+        stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ],
+      redactedFields: redacted.map((name) => ({ singleHeader: { Name: name } })),
+    });
+    this.logging.node.addDependency(this.logs);
   }
 }
