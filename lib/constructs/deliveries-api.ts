@@ -17,6 +17,7 @@ import {
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import { ownFunction } from './function-defaults.js';
+import { METHOD_NOT_ALLOWED_IS_PUBLIC, methodNotAllowed } from './webhook-api.js';
 
 /** How long the events function may run: Lambda's maximum; streams end by themselves before (HOOKWARDEN_STREAM_MAX_SECONDS, 840). */
 export const EVENTS_TIMEOUT = Duration.minutes(15);
@@ -164,5 +165,11 @@ export class DeliveriesApi extends Construct {
       acknowledge(method, 'AwsSolutions-COG4', BEARER_IN_FUNCTION);
     }
     for (const method of preflights) acknowledge(method, 'AwsSolutions-APIG4', PREFLIGHT);
+    // Any other method: 405 with Allow, as the functions answer it, without invoking them.
+    for (const resource of [list, one, eventsResource]) {
+      const method = methodNotAllowed(resource, ['GET', 'OPTIONS'], 'Only GET is accepted here.');
+      acknowledge(method, 'AwsSolutions-APIG4', METHOD_NOT_ALLOWED_IS_PUBLIC);
+      acknowledge(method, 'AwsSolutions-COG4', METHOD_NOT_ALLOWED_IS_PUBLIC);
+    }
   }
 }

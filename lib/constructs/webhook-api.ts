@@ -1,13 +1,17 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
+  ContentHandling,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  MockIntegration,
+  PassthroughBehavior,
   RequestValidator,
   ResponseType,
   RestApi,
+  type IResource,
   type Method,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -106,6 +110,59 @@ export const GATEWAY_ANSWERS: ReadonlyArray<{
 export const gatewayAnswerTemplate = (code: string, message: string): string =>
   `{"error":{"code":"${code}","message":${message},"requestId":"$context.requestId"}}`;
 
+/** The static security headers a gateway-made answer can carry: a quoted value cannot hold a quote, so the CSP ('none') is left out. */
+const staticSecurityHeaders = (extra: Readonly<Record<string, string>> = {}): Array<[string, string]> =>
+  Object.entries({ ...SECURITY_HEADERS, ...extra }).filter(([, value]) => !value.includes("'"));
+
+/**
+ * The request content types API Gateway maps for a {@link methodNotAllowed} answer (a request without one counts as
+ * `application/json`). A body of any other type is refused 415 (gateway_refused) rather than passed to the mock, which
+ * could not read a status from it.
+ */
+export const METHOD_NOT_ALLOWED_CONTENT_TYPES = [
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'application/octet-stream',
+  'application/xml',
+  'text/plain',
+  'text/xml',
+  'multipart/form-data',
+] as const;
+
+/**
+ * `ANY` on `resource`, answered by API Gateway itself (a mock integration, no function): 405 `method_not_allowed` with
+ * `Allow`, in the functions' error shape and with their security headers. The resource's own methods take precedence,
+ * so only the others get it; without it API Gateway answered them 404 (no route), unlike the functions and `npm start`.
+ */
+export const methodNotAllowed = (resource: IResource, allow: readonly string[], only: string): Method => {
+  const headers = staticSecurityHeaders({ Allow: allow.join(', '), 'Content-Type': 'application/json' });
+  return resource.addMethod(
+    'ANY',
+    new MockIntegration({
+      // Every body is binary (*/*): as text, so that the template applies whatever the bytes.
+      contentHandling: ContentHandling.CONVERT_TO_TEXT,
+      passthroughBehavior: PassthroughBehavior.NEVER,
+      requestTemplates: Object.fromEntries(METHOD_NOT_ALLOWED_CONTENT_TYPES.map((type) => [type, '{"statusCode": 405}'])),
+      integrationResponses: [
+        {
+          statusCode: '405',
+          responseParameters: Object.fromEntries(headers.map(([name, value]) => [`method.response.header.${name}`, `'${value}'`])),
+          responseTemplates: { 'application/json': gatewayAnswerTemplate('method_not_allowed', JSON.stringify(only)) },
+        },
+      ],
+    }),
+    {
+      methodResponses: [
+        { statusCode: '405', responseParameters: Object.fromEntries(headers.map(([name]) => [`method.response.header.${name}`, true])) },
+      ],
+    },
+  );
+};
+
+/** Why a 405 method has no authorizer. */
+export const METHOD_NOT_ALLOWED_IS_PUBLIC =
+  'Answers 405 method_not_allowed from a mock integration, for the methods the resource does not serve: no function runs and no data is returned, so there is nothing to authorize (WAF and stage throttling still apply).';
+
 /**
  * The regional REST API: `POST /webhooks/{source}` (and its CORS preflight,
  * answered by the webhook function with exact-origin matching), `GET /health`,
@@ -121,6 +178,8 @@ export class WebhookApi extends Construct {
   public readonly methods: readonly Method[];
   /** Validates path parameters (and any body model): shared by every method. */
   public readonly validator: RequestValidator;
+  /** `ANY` on each of those resources: 405 with `Allow` for the methods they do not serve ({@link methodNotAllowed}). */
+  public readonly notAllowed: readonly Method[];
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -173,10 +232,20 @@ export class WebhookApi extends Construct {
     const live = healthResource.addMethod('GET', health, { requestValidator: validator });
     const ready = healthResource.addResource('ready').addMethod('GET', health, { requestValidator: validator });
     this.methods = [post, preflight, live, ready];
+    // Any other method: 405 with Allow, as the functions answer it, without invoking them.
+    this.notAllowed = [
+      methodNotAllowed(source, ['POST', 'OPTIONS'], 'Only POST is accepted here.'),
+      methodNotAllowed(healthResource, ['GET'], 'Only GET is accepted here.'),
+      methodNotAllowed(ready.resource, ['GET'], 'Only GET is accepted here.'),
+    ];
+    for (const method of this.notAllowed) {
+      acknowledge(method, 'AwsSolutions-APIG4', METHOD_NOT_ALLOWED_IS_PUBLIC);
+      acknowledge(method, 'AwsSolutions-COG4', METHOD_NOT_ALLOWED_IS_PUBLIC);
+    }
     for (const answer of GATEWAY_ANSWERS) {
       // A static header value is quoted ('nosniff') and cannot hold a quote, so the CSP ('none') is left out: a JSON
       // body under nosniff runs nothing anyway.
-      const headers = Object.entries({ ...SECURITY_HEADERS, ...answer.headers }).filter(([, value]) => !value.includes("'"));
+      const headers = staticSecurityHeaders(answer.headers);
       this.api.addGatewayResponse(answer.type.responseType, {
         type: answer.type,
         ...(answer.status ? { statusCode: answer.status } : {}),
