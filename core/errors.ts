@@ -90,10 +90,13 @@ export class DeliveryInProgressError extends HttpError {
  */
 export class DamagedDeliveryError extends HttpError {
   override readonly name = 'DamagedDeliveryError';
+  /** What is wrong with the stored body (`part 2 of 3 is missing`), for a listing that marks the delivery and goes on. */
+  readonly reason: string;
   constructor(source: string, deliveryId: string, why: string) {
     super(500, 'delivery_damaged', `The stored body of delivery ${source}/${deliveryId} cannot be read whole: ${why}.`, {
       details: { source, deliveryId },
     });
+    this.reason = why;
   }
 }
 

@@ -61,7 +61,14 @@ export {
 } from './stores/delivery-store.js';
 export { BODY_PART_PREFIX, isBodyPartKey } from './stores/body-parts.js';
 export { createDynamoDbClient, type DynamoDbClientOptions } from './stores/dynamodb-client.js';
-export { DynamoDbDeliveryStore, MAX_STORED_BODY_BYTES, type DynamoDbDeliveryStoreOptions } from './stores/dynamodb-delivery-store.js';
+export {
+  DynamoDbDeliveryStore,
+  isDamaged,
+  MAX_STORED_BODY_BYTES,
+  type DamagedListing,
+  type DynamoDbDeliveryStoreOptions,
+  type ListedDelivery,
+} from './stores/dynamodb-delivery-store.js';
 export { DynamoDbRateLimiter, type DynamoDbRateLimiterOptions } from './stores/dynamodb-rate-limiter.js';
 export type { RateDecision, RateLimiter } from './stores/rate-limit-store.js';
 export { DELIVERIES_TABLE, RATE_LIMITS_TABLE, TABLES, tableName, type TableDefinition } from './stores/tables.js';

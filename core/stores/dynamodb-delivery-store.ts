@@ -101,6 +101,22 @@ const duplicateOf = (existing: Item): ClaimResult => {
   };
 };
 
+/**
+ * A delivery {@link DynamoDbDeliveryStore.listChecked} found whose body cannot be read whole: its record's fields, the
+ * body's length the record names and why it cannot be read; never a body (not even an empty one a caller could take).
+ */
+export interface DamagedListing extends Omit<StoredDelivery, 'body'> {
+  readonly bodyBytes: number;
+  /** Why the body cannot be read whole (`part 2 of 2 is missing`). */
+  readonly damaged: string;
+}
+
+/** A listed delivery: read whole, or marked damaged. */
+export type ListedDelivery = StoredDelivery | DamagedListing;
+
+/** Whether a listed delivery is marked damaged (it has no body). */
+export const isDamaged = (delivery: ListedDelivery): delivery is DamagedListing => 'damaged' in delivery;
+
 /** A time no Date can show (an item edited by hand) is the one its sort key holds, else the epoch: never a throw when shown. */
 const receivedAtOf = (item: Item): number => storedTimeMs(item.receivedAt) ?? parseSeq(item.seq?.S ?? '')?.storedAtMs ?? 0;
 
@@ -277,7 +293,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     // No source name starts with `~`, but the command line passes what it is given: a part is never a delivery.
     if (isBodyPartKey(deliveryKey(source, deliveryId))) return undefined;
     const item = await this.#getItem(source, deliveryId);
-    return item && isLive(item, nowSeconds) ? this.#fromItem(item) : undefined;
+    return item && isLive(item, nowSeconds) ? this.#fromItem(item, nowSeconds) : undefined;
   }
 
   /** The state alone: one GetItem projecting what {@link isLive} and a copy's answer read, never a body or its parts. */
@@ -287,7 +303,20 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     return item && isLive(item, nowSeconds) ? stateOfItem(item) : undefined;
   }
 
+  /** @throws DamagedDeliveryError for the first listed delivery whose body cannot be read whole ({@link listChecked} marks it instead) */
   async list(options: { readonly source?: string; readonly limit: number; readonly nowSeconds: number }): Promise<StoredDelivery[]> {
+    const listed = await this.listChecked(options);
+    const damaged = listed.find(isDamaged);
+    if (damaged) throw new DamagedDeliveryError(damaged.source, damaged.deliveryId, damaged.damaged);
+    return listed as StoredDelivery[];
+  }
+
+  /**
+   * Live deliveries, newest first, as {@link list}, but a delivery whose body cannot be read whole is listed as a
+   * {@link DamagedListing} (its record's fields and why, never a body) instead of failing the whole listing: one damaged
+   * delivery made `hookwarden deliveries` fail for its whole source until the delivery expired.
+   */
+  async listChecked(options: { readonly source?: string; readonly limit: number; readonly nowSeconds: number }): Promise<ListedDelivery[]> {
     const found: Array<{ readonly item: Item; readonly receivedAt: number }> = [];
     let start: Item | undefined;
     try {
@@ -306,9 +335,19 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
     // Only the deliveries listed have their bodies read (a body in parts costs a read a part).
     const listed = found.sort((a, b) => b.receivedAt - a.receivedAt).slice(0, options.limit);
-    return Promise.all(listed.map(({ item }) => this.#fromItem(item)));
+    const read = await Promise.all(
+      listed.map(async ({ item }): Promise<ListedDelivery | undefined> => {
+        try {
+          return await this.#fromItem(item, options.nowSeconds);
+        } catch (error) {
+          if (!(error instanceof DamagedDeliveryError)) throw error;
+          const { body: _none, ...summary } = fromItem(item, Buffer.alloc(0));
+          return { ...summary, bodyBytes: Number(item.bodyBytes?.N ?? 0), damaged: error.reason };
+        }
+      }),
+    );
+    return read.filter((delivery) => delivery !== undefined);
   }
-
   async ping(): Promise<void> {
     try {
       await this.#client.send(new DescribeTableCommand({ TableName: this.#tableName }));
@@ -343,9 +382,24 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
-  /** The record as stored, its body put together from its parts when it has them. */
-  async #fromItem(item: Item): Promise<StoredDelivery> {
-    return partsOf(item) === undefined ? fromItem(item) : fromItem(item, await this.#readParts(item));
+  /**
+   * The record as stored, its body put together from its parts when it has them; `undefined` when the record is no
+   * longer live. A part missing may be one that went with its record after the record was read: a wrapped handler's
+   * failure released it, or a takeover of its expired lease replaced it (both remove the parts the record named).
+   * The record is read again then: gone or expired is `undefined`, replaced is the new record read once more; only
+   * the same record is damaged. Before, a reader racing a release was answered 500 `delivery_damaged`.
+   */
+  async #fromItem(item: Item, nowSeconds: number, again = true): Promise<StoredDelivery | undefined> {
+    if (partsOf(item) === undefined) return fromItem(item);
+    try {
+      return fromItem(item, await this.#readParts(item));
+    } catch (error) {
+      if (!(error instanceof DamagedDeliveryError)) throw error;
+      const now = await this.#getItem(item.source?.S ?? '', item.deliveryId?.S ?? '');
+      if (!now || !isLive(now, nowSeconds)) return undefined;
+      if (now.token?.S === item.token?.S || !again) throw error;
+      return this.#fromItem(now, nowSeconds, false);
+    }
   }
 
   /**

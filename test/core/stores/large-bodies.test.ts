@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DamagedDeliveryError } from '../../../core/errors.js';
 import { BODY_PART_PREFIX, bodyPartKey, MAX_STORED_BODY_BYTES } from '../../../core/stores/body-parts.js';
 import { DynamoDbDeliveryFeed } from '../../../core/stores/delivery-feed.js';
-import { deliveryKey, type DeliveryRecord } from '../../../core/stores/delivery-store.js';
+import { deliveryKey, type DeliveryRecord, type StoredDelivery } from '../../../core/stores/delivery-store.js';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
@@ -168,6 +168,69 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
       }),
     );
     await expect(store.get(r.source, r.deliveryId, NOW)).rejects.toBeInstanceOf(DamagedDeliveryError);
+  });
+
+  /** Runs `between` once, after a reader has read a record and before its first part is read. */
+  const betweenRecordAndParts = async <T>(between: () => Promise<unknown>, read: () => Promise<T>): Promise<T> => {
+    let done = false;
+    local.client.middlewareStack.add(
+      (next) => async (args) => {
+        const key = (args.input as { Key?: Item }).Key?.pk?.S;
+        if (!done && key?.startsWith(BODY_PART_PREFIX)) {
+          done = true;
+          await between();
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'betweenRecordAndParts' },
+    );
+    try {
+      return await read();
+    } finally {
+      local.client.middlewareStack.remove('betweenRecordAndParts');
+    }
+  };
+
+  it('answers a reader racing the release of a held large delivery as a delivery gone, not damaged (500)', async () => {
+    const r = record({ source: 'large-race' });
+    const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    // The wrapped handler fails as the reader reads: release removes the record and its parts under the reader.
+    const release = () => store.release(r.source, r.deliveryId, claimed.token);
+    expect(await betweenRecordAndParts(release, () => store.get(r.source, r.deliveryId, NOW + 1))).toBeUndefined();
+    const again = await store.claim(r, { nowSeconds: NOW + 2, leaseSeconds: 30 });
+    if (again.outcome !== 'claimed') throw new Error('not claimed again');
+    const listed = await betweenRecordAndParts(
+      () => store.release(r.source, r.deliveryId, again.token),
+      () => store.listChecked({ source: r.source, limit: 10, nowSeconds: NOW + 3 }),
+    );
+    expect(listed).toEqual([]);
+  });
+
+  it("gives a reader racing a takeover of an expired lease the new claim's body, not a damaged delivery", async () => {
+    const r = record({ source: 'large-race' });
+    const first = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (first.outcome !== 'claimed') throw new Error('not claimed');
+    // The reader's clock is a second behind the copy that takes over: it read the record still held.
+    const takeover = async () => expect((await store.claim(r, { nowSeconds: NOW + 31, leaseSeconds: 30 })).outcome).toBe('claimed');
+    const read = await betweenRecordAndParts(takeover, () => store.get(r.source, r.deliveryId, NOW + 30 - 1));
+    expect(read?.body.equals(r.body)).toBe(true);
+    expect((await recordItem(r))?.token?.S).not.toBe(first.token);
+  });
+
+  it('lists a delivery whose part is missing marked damaged, with the others, where list fails closed', async () => {
+    const damaged = record({ source: 'large-listed' });
+    const healthy = record({ source: 'large-listed' });
+    await store.claim(damaged, { nowSeconds: NOW });
+    await store.claim(healthy, { nowSeconds: NOW });
+    const token = (await recordItem(damaged))?.token?.S as string;
+    await local.client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: bodyPartKey(token, 0) } } }));
+    const listed = await store.listChecked({ source: 'large-listed', limit: 10, nowSeconds: NOW });
+    expect(listed.map((d) => d.deliveryId)).toEqual([healthy.deliveryId, damaged.deliveryId]);
+    expect(listed[1]).toMatchObject({ deliveryId: damaged.deliveryId, bodyBytes: damaged.body.length, damaged: 'part 1 of 2 is missing' });
+    expect(listed[1]).not.toHaveProperty('body');
+    expect((listed[0] as StoredDelivery).body.equals(healthy.body)).toBe(true);
+    await expect(store.list({ source: 'large-listed', limit: 10, nowSeconds: NOW })).rejects.toBeInstanceOf(DamagedDeliveryError);
   });
 
   it('holds a large delivery for a wrapped handler: hidden while processing, whole once completed', async () => {
