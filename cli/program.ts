@@ -204,7 +204,7 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .option('--limit <n>', 'at most this many', wholeNumber(1, 10_000), 20)
     .option(
       '--json',
-      'print a JSON array (without bodies): source, id, receivedAt, eventType, size as GET /deliveries names them, then status, leaseExpiresAt (a delivery still processing), providerId (an id the signature does not cover), clientIp, headers, expiresAt',
+      'print a JSON array (without bodies): source, id, receivedAt, eventType, size as GET /deliveries names them, then status, leaseExpiresAt (a delivery still processing), damaged (why a stored body cannot be read whole; only then), providerId (an id the signature does not cover), clientIp, headers, expiresAt',
     )
     .enablePositionalOptions()
     .action(async (options) => {

@@ -3,9 +3,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DamagedDeliveryError } from '../../core/errors.js';
-import type { StoredDelivery } from '../../core/stores/delivery-store.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
-import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
+import { DynamoDbDeliveryStore, isDamaged, type ListedDelivery } from '../../core/stores/dynamodb-delivery-store.js';
 import { startLocalStore, storeInUse } from '../../local/dynamo.js';
 import { runningServer, SERVER_FILE } from '../../local/server-info.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
@@ -84,21 +83,37 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 // Ids, event types and headers came from a request: escaped, so they cannot drive the terminal.
 // The id shown is the one the provider's dashboard shows (its unsigned id) where there is one; `show` takes either.
-const summary = (d: StoredDelivery): string =>
-  terminalSafe([iso(d.receivedAt), d.source, d.providerId ?? d.deliveryId, d.eventType ?? '-', `${d.body.length} B`, d.status].join('  '));
+// A delivery whose body cannot be read whole is listed with what its record says, marked, and the reason why.
+const summary = (d: ListedDelivery): string =>
+  terminalSafe(
+    [
+      iso(d.receivedAt),
+      d.source,
+      d.providerId ?? d.deliveryId,
+      d.eventType ?? '-',
+      `${sizeOf(d)} B`,
+      d.status,
+      ...(isDamaged(d) ? [`DAMAGED (${d.damaged})`] : []),
+    ].join('  '),
+  );
+
+/** The body's length: read, or as the record of a damaged delivery names it. */
+const sizeOf = (d: ListedDelivery): number => (isDamaged(d) ? d.bodyBytes : d.body.length);
 
 /**
  * A stored delivery as `--json` prints it: the deliveries API's names (`id`, `size`, ISO 8601 `receivedAt`,
  * `eventType` null when unknown; see core/reader/routes.ts), then what only the store holds (status, the
- * provider's own id, client IP, kept headers, expiry). Never the body: `show --body --json` adds it.
+ * provider's own id, client IP, kept headers, expiry). Never the body: `show --body --json` adds it. A delivery whose
+ * body cannot be read whole has `damaged`, the reason (absent on every other), and its record's `size`.
  */
-const asJson = (d: StoredDelivery) => ({
+const asJson = (d: ListedDelivery) => ({
   source: d.source,
   id: d.deliveryId,
   receivedAt: iso(d.receivedAt),
   eventType: d.eventType ?? null,
-  size: d.body.length,
+  size: sizeOf(d),
   status: d.status,
+  ...(isDamaged(d) ? { damaged: d.damaged } : {}),
   ...(d.leaseExpiresAt === undefined ? {} : { leaseExpiresAt: iso(d.leaseExpiresAt * 1000) }),
   ...(d.providerId === undefined ? {} : { providerId: d.providerId }),
   clientIp: d.clientIp,
@@ -106,12 +121,15 @@ const asJson = (d: StoredDelivery) => ({
   expiresAt: iso(d.expiresAt * 1000),
 });
 
-/** Every live delivery of a source: a scan, fine for a local command (finding one by the provider's own id). */
-const liveDeliveriesOf = (store: DynamoDbDeliveryStore, source: string, now: number): Promise<StoredDelivery[]> =>
-  store.list({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now });
+/**
+ * Every live delivery of a source: a scan, fine for a local command (finding one by the provider's own id). Damaged
+ * ones are marked, not thrown: one of them made every other delivery of its source unreachable by the provider's id.
+ */
+const liveDeliveriesOf = (store: DynamoDbDeliveryStore, source: string, now: number): Promise<ListedDelivery[]> =>
+  store.listChecked({ source, limit: Number.MAX_SAFE_INTEGER, nowSeconds: now });
 
-/** The live delivery whose provider's own (unsigned) id, the one the list shows, is `id`. */
-const byProviderId = async (store: DynamoDbDeliveryStore, source: string, id: string, now: number): Promise<StoredDelivery | undefined> =>
+/** The live delivery whose provider's own (unsigned) id, the one the list shows, is `id` (marked when damaged). */
+const byProviderId = async (store: DynamoDbDeliveryStore, source: string, id: string, now: number): Promise<ListedDelivery | undefined> =>
   (await liveDeliveriesOf(store, source, now)).find((d) => d.providerId === id);
 
 /**
@@ -135,14 +153,24 @@ export interface ListOptions {
 }
 
 /**
- * `hookwarden deliveries`: live deliveries, newest first, one line each (or JSON without bodies).
+ * `hookwarden deliveries`: live deliveries, newest first, one line each (or JSON without bodies). A delivery whose body
+ * cannot be read whole is listed marked DAMAGED (`damaged` in JSON), with a line on standard error; the rest are listed.
  * @throws UsageError for `--source` naming no configured source and nothing stored: a typo, not an empty source
  * (a source taken out of the configuration still lists what it stored)
  */
 export const listDeliveriesCommand = async (context: CliContext, options: ListOptions): Promise<number> => {
   const found = await withLocalStore(context, (store) =>
-    store.list({ limit: options.limit, nowSeconds: nowSeconds(), ...(options.source !== undefined ? { source: options.source } : {}) }),
+    store.listChecked({
+      limit: options.limit,
+      nowSeconds: nowSeconds(),
+      ...(options.source !== undefined ? { source: options.source } : {}),
+    }),
   );
+  const damaged = found.filter(isDamaged).length;
+  if (damaged > 0)
+    output.error(
+      `${damaged} ${damaged === 1 ? 'delivery' : 'deliveries'} listed as damaged: the stored body cannot be read whole (a part missing or altered)`,
+    );
   if (options.source !== undefined && found.length === 0) sourceOf(configOf(context), options.source);
   if (options.json) {
     output.json(found.map((delivery) => asJson(delivery)));
@@ -182,7 +210,10 @@ export const showDeliveryCommand = async (context: CliContext, source: string, i
     if (byKey) return { delivery: byKey, sourceStored: true };
     // The provider's own (unsigned) id; and whether the source stored anything at all (else a typo of its name).
     const stored = await liveDeliveriesOf(store, source, now);
-    return { delivery: stored.find((d) => d.providerId === id), sourceStored: stored.length > 0 };
+    const found = stored.find((d) => d.providerId === id);
+    // Fail closed on the one asked for, as `get` does: never a summary or body of a delivery that cannot be read whole.
+    if (found && isDamaged(found)) throw new DamagedDeliveryError(found.source, found.deliveryId, found.damaged);
+    return { delivery: found, sourceStored: stored.length > 0 };
   });
   if (!delivery) {
     // As the list does: a source neither configured nor stored is a typo (`Stripe`), not a delivery that was never stored.

@@ -144,4 +144,34 @@ describe('a 600 KB body that compresses poorly, through the local server', () =>
     // Its copy is still a duplicate (the record holds the delivery): the store does not take a second one.
     expect((await post(d)).status).toBe(200);
   });
+
+  it('lists a damaged delivery marked as such, and every other delivery of its source, in text and JSON', async () => {
+    const damaged = signed(largeBody());
+    const healthy = signed(Buffer.from('{"type":"small"}'));
+    expect((await post(damaged)).status).toBe(202);
+    expect((await post(healthy)).status).toBe(202);
+    const record = await local.store.client.send(
+      new GetItemCommand({ TableName: DELIVERIES_TABLE.localName, Key: { pk: { S: deliveryKey('default', damaged.id) } } }),
+    );
+    await local.store.client.send(
+      new DeleteItemCommand({ TableName: DELIVERIES_TABLE.localName, Key: { pk: { S: bodyPartKey(record.Item?.token?.S as string, 1) } } }),
+    );
+
+    const listed = await cli(['deliveries', '--source', 'default', '--json', '--limit', '1000']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as Array<{ id: string; size: number; damaged?: string }>;
+    expect(rows.find((row) => row.id === damaged.id)).toMatchObject({ size: damaged.body.length, damaged: 'part 2 of 2 is missing' });
+    expect(rows.find((row) => row.id === healthy.id)).toMatchObject({ size: healthy.body.length });
+    expect(rows.find((row) => row.id === healthy.id)).not.toHaveProperty('damaged');
+    expect(listed.stderr).toMatch(/listed as damaged/);
+
+    const text = await cli(['deliveries', '--source', 'default', '--limit', '1000']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`${damaged.id} .*DAMAGED \\(part 2 of 2 is missing\\)`));
+    expect(text.stdout).toMatch(new RegExp(`${healthy.id} `));
+
+    // A healthy delivery of the same source stays reachable by id; the damaged one still fails closed.
+    expect((await cli(['deliveries', 'show', 'default', healthy.id, '--body'])).stdout).toBe('{"type":"small"}');
+    expect((await cli(['deliveries', 'show', 'default', damaged.id])).code).toBe(1);
+  });
 });
