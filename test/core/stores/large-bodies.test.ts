@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeleteItemCommand, GetItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DamagedDeliveryError } from '../../../core/errors.js';
@@ -266,6 +268,37 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     expect(await partsOf(second.token)).toHaveLength(2);
     await store.complete(r.source, r.deliveryId, second.token);
     expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+  });
+
+  it('costs the write and read units the README gives for 600 KB of random bytes', async () => {
+    const units: Array<{ readonly command: string; readonly pk: string; readonly units: number }> = [];
+    local.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { ReturnConsumedCapacity?: string; Item?: Item; Key?: Item };
+        input.ReturnConsumedCapacity = 'TOTAL';
+        const result = await next(args);
+        const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity?.CapacityUnits ?? 0;
+        units.push({ command: String(context.commandName), pk: (input.Item ?? input.Key)?.pk?.S ?? '', units: consumed });
+        return result;
+      },
+      { step: 'initialize', name: 'consumedCapacity' },
+    );
+    const r = record({ body: randomBytes(600_000) });
+    try {
+      expect((await store.claim(r, { nowSeconds: NOW })).outcome).toBe('claimed');
+      const writes = units.filter((u) => u.command === 'PutItemCommand' && u.pk.startsWith(BODY_PART_PREFIX)).map((u) => u.units);
+      units.length = 0;
+      expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+      const reads = units.filter((u) => u.pk.startsWith(BODY_PART_PREFIX)).reduce((sum, u) => sum + u.units, 0);
+      // DynamoDB bills a write unit per KB and a consistent read unit per 4 KB of the item, each rounded up; dynalite counts alike.
+      expect(writes).toEqual([372, 216]);
+      expect(reads).toBe(147);
+      const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+      expect(readme).toContain(`2 for 600 KB of random bytes: ${writes[0]} and ${writes[1]} write units`);
+      expect(readme).toContain(`${reads} read units for those 600 KB`);
+    } finally {
+      local.client.middlewareStack.remove('consumedCapacity');
+    }
   });
 
   it('stores the largest body a source may accept (10 MiB of random bytes) and reads it back', async () => {
