@@ -200,11 +200,13 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       );
     const body: StoredBody = parts ? { parts, digest: bodyDigest(held.body) } : { compressed };
     const item = toItem(held, lease === undefined ? 'stored' : 'processing', token, this.#now(), body, lease);
+    // The record the read below found, not live (expired, or its lease run out): the one this claim may replace.
+    let before: Item | undefined;
     if (parts) {
       // One read before writing hundreds of kilobytes: a provider's retry of a stored delivery writes no part. Two copies
       // at once both get past it; the claim's condition still decides, and the loser removes its parts.
-      const existing = await this.#getItem(record.source, record.deliveryId);
-      if (existing && isLive(existing, options.nowSeconds)) return duplicateOf(existing);
+      before = await this.#getItem(record.source, record.deliveryId);
+      if (before && isLive(before, options.nowSeconds)) return duplicateOf(before);
       await this.#putParts(token, parts, held.expiresAt);
     }
     try {
@@ -230,7 +232,13 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       const existing = error.Item ?? (await this.#getItem(record.source, record.deliveryId));
       // Our own write: its answer was lost and the SDK sent the same PutItem again. The claim is ours
       // (the token is this call's random UUID); calling it a duplicate would hold a wrapped handler off for the whole lease.
-      if (existing?.token?.S === token) return { outcome: 'claimed', token };
+      if (existing?.token?.S === token) {
+        // The record the lost write replaced (ReturnValues) went with its answer. The one read before the parts, if any,
+        // is it or one removed since: this claim's record now holds the key, so no record names that one's parts.
+        // Before, they stayed until TTL: a lease-expired record's expiry is its retention, days of a body's size.
+        if (before && before.token?.S !== token) await this.#dropPartsOf(before);
+        return { outcome: 'claimed', token };
+      }
       // Another claim holds the delivery (or released it since): this one's parts are no one's.
       if (parts) await this.#dropParts(token, parts.length);
       // Deleted between the failed write and the read: someone released it; the sender retries.
