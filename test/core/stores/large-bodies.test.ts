@@ -246,6 +246,18 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     expect(stored?.body.equals(r.body)).toBe(true);
   });
 
+  it("gives the parts of a held record the expiry raised to its lease, the record's own, and keeps it once completed", async () => {
+    // A retention shorter than the lease: the record's expiresAt is raised to the lease, and its parts' must be too.
+    const r = record({ expiresAt: NOW + 10 });
+    const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 60 });
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    expect((await recordItem(r))?.expiresAt?.N).toBe(String(NOW + 60));
+    expect((await partsOf(claimed.token)).map((p) => p.expiresAt?.N)).toEqual([String(NOW + 60), String(NOW + 60)]);
+    await store.complete(r.source, r.deliveryId, claimed.token);
+    expect((await recordItem(r))?.expiresAt?.N).toBe(String(NOW + 60));
+    expect((await store.get(r.source, r.deliveryId, NOW + 59))?.body.equals(r.body)).toBe(true);
+  });
+
   it('removes the parts with the record when a wrapped handler releases it, so the retry stores its own', async () => {
     const r = record();
     const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
