@@ -356,6 +356,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     );
     return read.filter((delivery) => delivery !== undefined);
   }
+
   async ping(): Promise<void> {
     try {
       await this.#client.send(new DescribeTableCommand({ TableName: this.#tableName }));
