@@ -1,6 +1,5 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEED, seqFloor } from '../../core/stores/delivery-feed.js';
+import { seqFloor } from '../../core/stores/delivery-feed.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 import { openSse } from '../helpers/sse.js';
 
@@ -27,27 +26,7 @@ describe('a delivery item whose sort key is not one this version writes', () => 
 
   /** A stored delivery of `default`, in the index under `seq` as given. */
   const storeEdited = async (id: string, seq: string): Promise<void> => {
-    const now = Date.now();
-    await h.client.send(
-      new PutItemCommand({
-        TableName: h.config.tables.deliveries,
-        Item: {
-          pk: { S: `default#${id}` },
-          source: { S: 'default' },
-          deliveryId: { S: id },
-          receivedAt: { N: String(now) },
-          expiresAt: { N: String(Math.floor(now / 1000) + 600) },
-          headers: { M: {} },
-          body: { B: Buffer.from('{}') },
-          bodyBytes: { N: '2' },
-          clientIp: { S: '127.0.0.1' },
-          status: { S: 'stored' },
-          token: { S: 'edited' },
-          feed: { S: FEED },
-          seq: { S: seq },
-        },
-      }),
-    );
+    await h.storeItem(id, { seq: { S: seq } });
   };
 
   it('the list pages past each one, one cursor after another, and lists only the deliveries', async () => {

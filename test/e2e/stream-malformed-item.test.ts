@@ -1,6 +1,4 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FEED, seqOf } from '../../core/stores/delivery-feed.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 import { openSse } from '../helpers/sse.js';
 
@@ -26,30 +24,7 @@ describe('a delivery item whose receivedAt is past what a Date holds', () => {
   afterAll(() => h.close());
 
   /** Writes a stored delivery of `default` straight into the table, in the index at now, with `receivedAt` as given. */
-  const storeEdited = async (id: string, receivedAt: string): Promise<number> => {
-    const now = Date.now();
-    await h.client.send(
-      new PutItemCommand({
-        TableName: h.config.tables.deliveries,
-        Item: {
-          pk: { S: `default#${id}` },
-          source: { S: 'default' },
-          deliveryId: { S: id },
-          receivedAt: { N: receivedAt },
-          expiresAt: { N: String(Math.floor(now / 1000) + 600) },
-          headers: { M: {} },
-          body: { B: Buffer.from('{}') },
-          bodyBytes: { N: '2' },
-          clientIp: { S: '127.0.0.1' },
-          status: { S: 'stored' },
-          token: { S: 'edited' },
-          feed: { S: FEED },
-          seq: { S: seqOf(now, 'default', id) },
-        },
-      }),
-    );
-    return now;
-  };
+  const storeEdited = (id: string, receivedAt: string): Promise<number> => h.storeItem(id, { receivedAt: { N: receivedAt } });
 
   it.each([
     ['past the year 275760', '99999999999999999', 'edited_late'],

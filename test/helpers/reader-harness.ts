@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig, type HookwardenConfig } from '../../core/config/index.js';
 import { createWebhookHandler, type PipelineDependencies } from '../../core/pipeline.js';
 import { createEventsHandler } from '../../core/reader/events.js';
@@ -8,6 +8,7 @@ import { READER_DEFAULTS, type ReaderSettings } from '../../core/reader/settings
 import { readerDependencies } from '../../core/reader/wiring.js';
 import { environmentSecretProviders } from '../../core/secrets/index.js';
 import { createDynamoDbClient, type DynamoDbClientOptions } from '../../core/stores/dynamodb-client.js';
+import { FEED, seqOf } from '../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
 import { TOKENS_TABLE } from '../../core/stores/tables.js';
 import { DynamoDbTokenStore, generateToken } from '../../core/stores/token-store.js';
@@ -36,6 +37,11 @@ export interface ReaderHarness {
   token(options?: { sources?: string[]; ttlSeconds?: number }): Promise<{ token: string; id: string }>;
   /** Signs and posts one Standard Webhooks delivery to `source`; resolves to the status and the stored id. */
   deliver(source?: string, body?: string): Promise<{ status: number; id: string }>;
+  /**
+   * Writes a stored delivery of `default` straight into the table (as an item edited by hand would be), in the index at
+   * now, with `attributes` replacing any of its attributes; resolves to that now, epoch milliseconds.
+   */
+  storeItem(id: string, attributes?: Record<string, AttributeValue>): Promise<number>;
   /** GET with a bearer token and extra headers. */
   get(path: string, token: string | undefined, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
@@ -122,6 +128,31 @@ export const startReaderHarness = async (
       });
       await res.arrayBuffer();
       return { status: res.status, id: d.id };
+    },
+    storeItem: async (id, attributes = {}) => {
+      const now = Date.now();
+      await client.send(
+        new PutItemCommand({
+          TableName: config.tables.deliveries,
+          Item: {
+            pk: { S: `default#${id}` },
+            source: { S: 'default' },
+            deliveryId: { S: id },
+            receivedAt: { N: String(now) },
+            expiresAt: { N: String(Math.floor(now / 1000) + 600) },
+            headers: { M: {} },
+            body: { B: Buffer.from('{}') },
+            bodyBytes: { N: '2' },
+            clientIp: { S: '127.0.0.1' },
+            status: { S: 'stored' },
+            token: { S: 'edited' },
+            feed: { S: FEED },
+            seq: { S: seqOf(now, 'default', id) },
+            ...attributes,
+          },
+        }),
+      );
+      return now;
     },
     get: (path, token, headers = {}) =>
       fetch(`${http.url}${path}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } }),
