@@ -30,6 +30,20 @@ export const WEBHOOK_TIMEOUT_SECONDS = 10;
 /** The webhook request's deadline: 8 s, the late answer 1 s after it, 2 s of margin (see {@link deadlineShares}). */
 export const WEBHOOK_DEADLINE: DeadlineShares = deadlineShares(WEBHOOK_TIMEOUT_SECONDS);
 
+// Symbol.for, not a module's own symbol: a handler bundled with its own copy of Hookwarden still sees the server's mark.
+const RUNS_ON = Symbol.for('hookwarden.runsOnPastTimeout');
+
+/**
+ * Marks a Lambda context whose runtime lets a handler run on past the function's timeout: the local server's. Lambda
+ * ends a handler at its timeout, so a delivery's lease (the invocation's time and a second) outlives it; nothing ends
+ * one on `npm start` (a breakpoint, a slow call), and the replay guard then keeps its lease alive while it runs.
+ */
+export const markRunsOnPastTimeout = <C extends object>(context: C): C => Object.assign(context, { [RUNS_ON]: true });
+
+/** Whether {@link markRunsOnPastTimeout} marked this context (never on Lambda). */
+export const runsOnPastTimeout = (context: object | undefined): boolean =>
+  (context as Record<symbol, unknown> | undefined)?.[RUNS_ON] === true;
+
 /** Why a request's DynamoDB calls were aborted: the abort's reason, kept as the 503's cause in the log. */
 export class DeadlineExceededError extends Error {
   override readonly name = 'DeadlineExceededError';

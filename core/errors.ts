@@ -1,3 +1,5 @@
+import { withoutSecrets } from './redaction.js';
+
 /**
  * The one error hierarchy of Hookwarden. Every rejection is an {@link HttpError}
  * with a stable machine-readable `code`; exactly one middleware (error-responder)
@@ -100,13 +102,17 @@ export class DamagedDeliveryError extends HttpError {
   }
 }
 
-/** Every problem found in the configuration, reported together. */
+/**
+ * Every problem found in the configuration, reported together. A value shaped like a secret (a secret pasted into
+ * the wrong variable) is never quoted: it is printed at start, and a function's init error lands in CloudWatch.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(`Invalid Hookwarden configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.problems = problems;
+    const shown = problems.map((problem) => withoutSecrets(problem, []));
+    super(`Invalid Hookwarden configuration:\n${shown.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = shown;
   }
 }
 

@@ -21,6 +21,7 @@ import type { SecretProviderFactory } from './secrets/index.js';
 import type { ControlsCache } from './stores/controls-cache.js';
 import type { DeliveryStore } from './stores/delivery-store.js';
 import type { RateLimiter } from './stores/rate-limit-store.js';
+import { redactForLog } from './redaction.js';
 import type { Telemetry } from './telemetry.js';
 import { wireDependencies, type WiringOptions } from './wiring.js';
 
@@ -75,14 +76,15 @@ const FALLBACK_BODY = JSON.stringify({ error: { code: 'internal_error', message:
 export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>): HttpMiddleware[] => [
   httpErrorHandler({
     fallbackMessage: FALLBACK_BODY,
-    logger: (error: unknown) => deps.telemetry.logger.error('unhandled error', { error }),
+    logger: (error: unknown) =>
+      deps.telemetry.logger.error('unhandled error', { error: redactForLog(error, [], { production: deps.config.production }) }),
   }) as HttpMiddleware,
   // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds signatures, read tokens and the body.
   injectLambdaContext(deps.telemetry.logger, { resetKeys: true, logEvent: false }) as HttpMiddleware,
   securityHeaders(),
   corsPolicy({ origins: deps.config.corsOrigins }),
   errorResponder({ production: deps.config.production }),
-  securityEvents({ telemetry: deps.telemetry }),
+  securityEvents({ telemetry: deps.telemetry, production: deps.config.production }),
 ];
 
 /**
@@ -187,6 +189,7 @@ export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenO
   // No early timeout: Middy's would answer 500 and release the record while the handler still runs (Lambda then
   // freezes it, not kills it), so the retry would run it a second time. Let Lambda time out and kill the handler;
   // the record holds copies off (409) until the lease, which outlasts the invocation, then the retry is processed.
+  // Nothing ends it on the local server: there the replay guard keeps its lease alive until it settles.
   const webhook = middy(handler as never, { timeoutEarlyInMillis: 0 })
     .use(httpMiddlewares(deps))
     .use(

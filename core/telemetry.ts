@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { productionMode } from './config/index.js';
 import { isAuthenticationFailure } from './errors.js';
+import { isForeignError, redactForLog } from './redaction.js';
 
 /** The logger and metrics a pipeline reports through. */
 export interface Telemetry {
@@ -45,14 +47,28 @@ export interface TelemetryOptions {
   readonly serviceName?: string;
   /** @default process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_IDENTITY.namespace */
   readonly namespace?: string;
+  /**
+   * Production: every log line withholds the message of a parser's, zlib's, Node's or AWS SDK's error it carries
+   * (core/redaction.ts), whichever code logged it. @default the mode `loadConfig` reads from `process.env` (`NODE_ENV`, `DEBUG`)
+   */
+  readonly production?: boolean;
 }
+
+/**
+ * The logger's JSON replacer in production: an error whose message is someone else's text about its input (it may
+ * quote a body, a token, a value DynamoDB refused) is logged as what it is, its message withheld. It is called for
+ * every value of every line, so it does no more than an `instanceof` for anything else.
+ */
+const withholdForeign = (_key: string, value: unknown): unknown =>
+  value instanceof Error && isForeignError(value) ? redactForLog(value, [], { production: true }) : value;
 
 /** Creates the Powertools Logger and Metrics once per container (cold start). */
 export const createTelemetry = (options: TelemetryOptions = {}): Telemetry => {
   const serviceName = options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_METRICS_IDENTITY.service;
   const namespace = options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_IDENTITY.namespace;
+  const production = options.production ?? productionMode(process.env);
   return {
-    logger: new Logger({ serviceName }),
+    logger: new Logger({ serviceName, ...(production ? { jsonReplacerFn: withholdForeign } : {}) }),
     metrics: new Metrics({ serviceName, namespace }),
   };
 };
@@ -76,6 +92,11 @@ export const METRIC = {
   apiRejected: 'ApiRequestRejected',
   /** The age of a manual source's current key, published daily by the key-age check; by `source`. */
   secretKeyAge: 'SecretKeyAgeSeconds',
+  /**
+   * A wrapped handler finished (completed or failed) after its delivery's lease ran out and another claim took the
+   * delivery over: it may have run twice. Service dimension only, for an alarm.
+   */
+  leaseLost: 'DeliveryLeaseLost',
 } as const;
 
 /** A metric name the functions can emit. */
@@ -103,6 +124,7 @@ export const METRIC_DIMENSIONS = {
   BypassAttempt: ['code'],
   ApiRequestRejected: ['code'],
   SecretKeyAgeSeconds: ['source'],
+  DeliveryLeaseLost: [],
 } as const satisfies Record<MetricName, readonly DimensionName[]>;
 
 /** The dimension values one count of metric `N` takes. */

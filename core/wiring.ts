@@ -89,7 +89,9 @@ export const wireDependencies = (options: WiringOptions = {}): PipelineDependenc
     // end and are retried like the store's.
     secretProviders:
       options.secretProviders ??
-      secretsManagerProviders(async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(awsClientSettings())),
+      secretsManagerProviders(
+        async () => new (await import('./secrets/secrets-manager-client.js')).SecretsManagerClient(awsClientSettings()),
+      ),
     // An explicit `false` is passed on: the pipeline then knows the limits are off on purpose.
     ...(rateLimiter === undefined ? {} : { rateLimiter }),
     ...(controls ? { controls } : {}),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { markRunsOnPastTimeout } from '../core/deadline.js';
 
 /** What reading a body gave: the bytes, a refusal past the limit, or a client that went away. */
 export type BodyRead = { readonly kind: 'body'; readonly body: Buffer } | { readonly kind: 'too_large' } | { readonly kind: 'aborted' };
@@ -125,10 +126,13 @@ export const requestUrl = (req: IncomingMessage): URL | undefined => {
   }
 };
 
-/** A Lambda context for a local invocation. */
+/**
+ * A Lambda context for a local invocation, marked as one whose handler is not ended at its timeout (nothing here
+ * kills it): a wrapped handler's delivery lease is kept alive while it runs ({@link markRunsOnPastTimeout}).
+ */
 export const localContext = (functionName: string, timeoutMs = 10_000): Context => {
   const deadline = Date.now() + timeoutMs;
-  return {
+  return markRunsOnPastTimeout({
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
@@ -141,7 +145,7 @@ export const localContext = (functionName: string, timeoutMs = 10_000): Context 
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
-  };
+  });
 };
 
 /** Writes a proxy result to the Node response (multi-value headers included, base64 bodies decoded). */

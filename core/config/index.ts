@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { keyForms, withoutSecrets } from '../redaction.js';
 import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window.js';
 import { resolveScheme } from '../schemes/index.js';
 import type { SignatureScheme } from '../schemes/types.js';
@@ -100,7 +101,7 @@ const resolveSource = (problems: Problems, source: SourceDescription, env: NodeJ
  * (`AWS_LAMBDA_FUNCTION_NAME` set: a team's own function that never set it) unless `DEBUG=true` asks for
  * the details. `npm start` and the tests, with no `NODE_ENV` or a development one, keep them.
  */
-const productionMode = (env: NodeJS.ProcessEnv): boolean => {
+export const productionMode = (env: NodeJS.ProcessEnv): boolean => {
   if (DEBUG_FALSE.test(env.DEBUG ?? '')) return true;
   const mode = env.NODE_ENV?.trim().toLowerCase() ?? '';
   if (mode === '') return (env.AWS_LAMBDA_FUNCTION_NAME ?? '') !== '' && !DEBUG_TRUE.test(env.DEBUG ?? '');
@@ -129,13 +130,20 @@ const missingSecrets = (sources: Iterable<SourceConfig>, origin: string, descrip
       ];
     });
 
+/** The secrets configured in variables, in the forms a problem could quote them (the keys of `whsec_` ones too). */
+const knownSecrets = (sources: Iterable<SourceConfig>): string[] => {
+  const values = [...sources].flatMap((source) => (source.secret?.kind === 'env' ? source.secret.values : []));
+  return keyForms(values, []) as string[];
+};
+
 /**
  * Reads and validates the whole configuration once (cold start): the one
  * parser's description ({@link describeConfig}), then the secrets and the
  * environment's runtime settings (`DEBUG`, `NODE_ENV`, table names).
  * `CORS_ORIGINS` and `TRUSTED_PROXIES` override the file.
  *
- * @throws ConfigError listing every problem, each naming the variable or key
+ * @throws ConfigError listing every problem, each naming the variable or key; never quoting a configured secret, nor
+ * a value shaped like one (a secret pasted into another variable)
  * @example const config = loadConfig(process.env);
  */
 export const loadConfig = (
@@ -159,7 +167,8 @@ export const loadConfig = (
   }
   if (options.requireSecrets) for (const [where, what] of missingSecrets(sources.values(), origin, description)) problems.add(where, what);
 
-  if (problems.items.length > 0) throw new ConfigError(problems.items);
+  if (problems.items.length > 0)
+    throw new ConfigError(problems.items.map((problem) => withoutSecrets(problem, knownSecrets(sources.values()))));
   return {
     description,
     sources,

@@ -1,21 +1,35 @@
 import { Readable } from 'node:stream';
-import { boundWithin, seqCeiling, seqFloor, type DeliveryFeed } from '../stores/delivery-feed.js';
+import { boundWithin, seqCeiling, seqFloor, type DeliveryFeed, type FeedPage } from '../stores/delivery-feed.js';
 import type { Telemetry } from '../telemetry.js';
 import type { DeliveryNotifier } from './pipeline.js';
+import { ReadBudgetSpentError, type TokenReadBudget } from './read-budget.js';
 import { deliverySummary } from './routes.js';
 import type { ReaderSettings } from './settings.js';
 import { aheadOfClock, boundMs, encodeStreamId, SentWindow, type StreamPosition } from './stream-position.js';
 
-/** Items one index query returns at most (before filtering). */
-const QUERY_LIMIT = 500;
+/** Items one index query of a stream reads at most (before filtering). */
+export const STREAM_PAGE_ITEMS = 500;
 /** An open stream reads its whole window again at most every this many polls... */
 const SWEEP_POLLS = 5;
 /** ...and at least this many times per look-back, so a late delivery has that many chances inside its window. */
 const SWEEP_SHARE = 6;
 
+/** One index read of at most {@link STREAM_PAGE_ITEMS} items, fewer when that is what the token's read budget has left. */
+const budgetedBetween = async (
+  feed: DeliveryFeed,
+  budget: TokenReadBudget | undefined,
+  filter: Omit<Parameters<DeliveryFeed['between']>[0], 'limit'>,
+): Promise<FeedPage> => {
+  const limit = budget ? await budget.take(STREAM_PAGE_ITEMS) : STREAM_PAGE_ITEMS;
+  const page = await feed.between({ ...filter, limit });
+  budget?.giveBack(limit - page.read);
+  return page;
+};
+
 /** Every sort key the index holds in (`after`, `upTo`], oldest first. */
 const keysBetween = async (
   feed: DeliveryFeed,
+  budget: TokenReadBudget | undefined,
   sources: readonly string[],
   after: string,
   upTo: string,
@@ -23,7 +37,7 @@ const keysBetween = async (
 ): Promise<string[]> => {
   const keys: string[] = [];
   for (let from: string | undefined = after; from !== undefined;) {
-    const page = await feed.between({ sources, after: from, upTo, limit: QUERY_LIMIT, nowSeconds: Math.floor(nowMs / 1000) });
+    const page = await budgetedBetween(feed, budget, { sources, after: from, upTo, nowSeconds: Math.floor(nowMs / 1000) });
     keys.push(...page.entries.map((entry) => entry.seq));
     from = page.next;
   }
@@ -43,6 +57,12 @@ export interface StreamOptions {
   readonly tokenLive: () => Promise<boolean>;
   /** For the log line when the token stops being live. */
   readonly tokenId?: string;
+  /**
+   * The token's read budget, drawn on before every index read. Spent at the opening: it rejects
+   * ({@link ReadBudgetSpentError}, a 429); once open, the stream reads again when the budget admits it.
+   * @default none: reads unbounded
+   */
+  readonly budget?: TokenReadBudget;
 }
 
 /**
@@ -66,10 +86,15 @@ export interface StreamOptions {
  * Ends by itself after `streamMaxMs`, and as soon as its token is revoked or
  * expires (checked before every read). The first read is made before the stream
  * is handed back: a store that cannot be read then rejects (503 `unavailable`),
- * rather than a stream that ends at once.
+ * rather than a stream that ends at once. Every read draws on the token's read
+ * budget: spent at the opening, it rejects (429); spent later, the stream is not
+ * cut but waits until the budget admits its next read (keep-alives go on), and a
+ * pass it is in goes on from where it waited rather than from the window's bottom,
+ * so even a stream whose window is more than the budget lets it read at once still
+ * moves forward.
  */
 export const openStream = async (options: StreamOptions): Promise<Readable> => {
-  const { feed, settings, now, sources } = options;
+  const { feed, settings, now, sources, budget } = options;
   // Only ever rises: nothing at or below it is sent (again).
   let { lower, position } = options.start;
   let continueFrom: string | undefined;
@@ -110,7 +135,7 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
     // A window wider than this server's look-back (another setting, or not an id it gave out) is cut to it.
     const bottom = windowFloor(position);
     if (lower < bottom) lower = bottom;
-    const visible = await keysBetween(feed, sources, lower, position, now());
+    const visible = await keysBetween(feed, budget, sources, lower, position, now());
     const restored = lower === options.start.lower ? SentWindow.restore(visible, options.start.sent) : undefined;
     if (restored) sent = restored;
     else
@@ -133,11 +158,10 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
   /** Reads one page of the index after `from`, sends what it holds that was not sent; the next page's start, if any. */
   const readPage = async (from: string): Promise<string | undefined> => {
     const cutoff = now() - settings.settleMs;
-    const page = await feed.between({
+    const page = await budgetedBetween(feed, budget, {
       sources,
       after: from,
       upTo: seqCeiling(cutoff),
-      limit: QUERY_LIMIT,
       nowSeconds: Math.floor(now() / 1000),
     });
     for (const entry of page.entries) {
@@ -163,6 +187,12 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
   // past the position, so a delivery's delay does not grow with how many the window holds.
   const sweepMs = Math.min(SWEEP_POLLS * settings.pollMs, Math.max(settings.pollMs, settings.lookBackMs / SWEEP_SHARE));
   let sweptAt = -Infinity;
+  // Set once the stream has opened: from then on a spent read budget makes it wait, not fail.
+  let streaming = false;
+  /** Until when the token's read budget has nothing for this stream (epoch ms). */
+  let spentUntil = -Infinity;
+  /** Whether the budget made this stream wait since its last sweep began: the pass then goes on, not from the bottom. */
+  let spentSinceSweep = false;
   /**
    * One pass over the index, page after page while the client keeps up (`pages` at most); a pass the client's
    * buffer cuts short goes on from `continueFrom` once it reads again (from the bottom of the window when a sweep
@@ -172,8 +202,11 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
     // A sweep falls due even in the middle of a pass: a client its buffer holds back while every page is full would
     // otherwise see no sweep until it caught up, and a late delivery behind the position would leave the window unsent.
     // The sweep starts again from the bottom of the window and goes on past the position where the pass was.
-    if (now() - sweptAt >= sweepMs) {
+    // Not while a pass the read budget held back goes on: each wait would start it again from the bottom of the
+    // window, and a window larger than what the budget admits between two sweeps would never be passed.
+    if (now() - sweptAt >= sweepMs && !(spentSinceSweep && continueFrom !== undefined)) {
       sweptAt = now();
+      spentSinceSweep = false;
       continueFrom = lower;
     } else continueFrom ??= position;
     for (let read = 0; continueFrom !== undefined && read < pages && !stream.destroyed; read++) {
@@ -181,7 +214,22 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
       // The stream's end and its token before every read, not only before every pass (the run loop checks the first
       // read of each): a long pass for a client that keeps up would otherwise go on after a revocation.
       if (read > 0 && (now() - opened >= settings.streamMaxMs || !(await options.tokenLive()))) return;
-      continueFrom = await readPage(continueFrom);
+      try {
+        continueFrom = await readPage(continueFrom);
+      } catch (error) {
+        if (!streaming || !(error instanceof ReadBudgetSpentError)) throw error;
+        if (spentUntil === -Infinity)
+          options.telemetry.logger.warn(
+            'event stream waits: its read token has spent its read budget; it reads on when the budget admits more',
+            {
+              tokenId: options.tokenId,
+              retryAfterSeconds: error.retryAfterSeconds,
+            },
+          );
+        spentUntil = now() + error.retryAfterSeconds * 1000;
+        spentSinceSweep = true;
+        return;
+      }
     }
   };
 
@@ -193,6 +241,7 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
     write(`retry: 1000\nid: ${idNow()}\n\n`);
     // One page before the answer: the store is known to answer, and the first byte does not wait for the whole window.
     await poll(1);
+    streaming = true;
   } catch (error) {
     unsubscribe?.();
     stream.destroy();
@@ -211,19 +260,22 @@ export const openStream = async (options: StreamOptions): Promise<Readable> => {
         // A client that reads slower than deliveries come (or not at all) is sent no more than the
         // buffer holds: the index is read for it again once it has taken that.
         waitingForReader = stream.readableLength >= stream.readableHighWaterMark;
-        if (!waitingForReader && !firstRead) await poll();
+        if (!waitingForReader && !firstRead && now() >= spentUntil) await poll();
         firstRead = false;
         if (now() - lastWrite >= settings.keepAliveMs) write(': keep-alive\n\n');
         const untilKeepAlive = settings.keepAliveMs - (now() - lastWrite);
         const untilEnd = settings.streamMaxMs - (now() - opened);
         // A pass the client's buffer cut short goes on as soon as the client reads (after `pollMs` at the latest).
         if (continueFrom !== undefined) waitingForReader = stream.readableLength >= stream.readableHighWaterMark;
+        const untilBudget = spentUntil - now();
         const pause =
-          continueFrom === undefined
-            ? Math.max(0, Math.min(settings.pollMs, untilKeepAlive, untilEnd))
-            : waitingForReader
-              ? settings.pollMs
-              : 0;
+          untilBudget > 0
+            ? Math.max(0, Math.min(untilBudget, untilKeepAlive, untilEnd))
+            : continueFrom === undefined
+              ? Math.max(0, Math.min(settings.pollMs, untilKeepAlive, untilEnd))
+              : waitingForReader
+                ? settings.pollMs
+                : 0;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pause);
           wake = () => {

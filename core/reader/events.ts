@@ -9,7 +9,7 @@ import type { RateDecision } from '../stores/rate-limit-store.js';
 import { READER_LIMIT_KEYS } from '../stores/tables.js';
 import { seqCeiling } from '../stores/delivery-feed.js';
 import { READER_DEADLINE } from './deadline.js';
-import { openStream } from './event-stream.js';
+import { openStream, STREAM_PAGE_ITEMS } from './event-stream.js';
 import { readerLateAnswer, readerMiddlewares, readerPreflight, type ReaderDependencies } from './pipeline.js';
 import { requireConfiguredSource, sourcesAsked } from './routes.js';
 import { readerStateOf } from './state.js';
@@ -55,7 +55,9 @@ export type StreamingHandler = (
  * Everything is checked before the first byte (origin, token, scope, cursor):
  * a refusal is an ordinary JSON error, never a stream. That opening has the
  * reader's deadline (`settings.requestBudgetMs`): a store that hangs is 503
- * `unavailable` with `Retry-After`; the open stream runs to `streamMaxMs`.
+ * `unavailable` with `Retry-After`; the open stream runs to `streamMaxMs`. Its
+ * reads draw on the token's read budget (`settings.readBudget`): spent at the
+ * opening, 429 `rate_limited` (policy `"reads"`); an open stream waits instead.
  */
 export const createEventsHandler = (deps: ReaderDependencies, options: EventsHandlerOptions = {}): StreamingHandler => {
   const now = deps.now ?? Date.now;
@@ -66,12 +68,24 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
     const sources = sourcesAsked(event, state.token?.sources ?? []);
     requireConfiguredSource(event, deps);
     const start = startOf(event, now(), deps.settings.settleMs);
+    const budget = state.token && deps.readBudget ? deps.readBudget.forToken(state.token.id) : undefined;
     // Last, so that only a stream about to open is counted.
     let counted: RateDecision | undefined;
     if (deps.rateLimiter && state.token) {
-      counted = await deps.rateLimiter.hit(`${READER_LIMIT_KEYS.stream}${state.token.id}`, deps.settings.streamRateLimit, now());
+      // The read budget's charge for the first page beside the count (kept for it): one round trip before the first
+      // byte, not two, under the opening's deadline. Spent: 429 and the stream not counted.
+      const [count, charge] = await Promise.allSettled([
+        deps.rateLimiter.hit(`${READER_LIMIT_KEYS.stream}${state.token.id}`, deps.settings.streamRateLimit, now()),
+        budget?.take(STREAM_PAGE_ITEMS).then((items) => budget.giveBack(items)),
+      ]);
+      if (count.status === 'rejected') throw count.reason;
+      counted = count.value;
       if (!counted.admitted)
         throw tokenRateLimited(counted, 'streams', state.token.id, 'Too many streams opened with this token; retry later.');
+      if (charge.status === 'rejected') {
+        await uncount(counted);
+        throw charge.reason;
+      }
     }
     const body = await openStream({
       feed: deps.feed,
@@ -83,6 +97,7 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
       // Without the token middleware's check (never the case behind readerMiddlewares), nothing to recheck.
       tokenLive: state.tokenLive ?? (async () => true),
       ...(state.token ? { tokenId: state.token.id } : {}),
+      ...(budget ? { budget } : {}),
       ...(deps.notifier ? { notifier: deps.notifier } : {}),
     }).catch(async (error: unknown) => {
       await uncount(counted);
@@ -98,7 +113,7 @@ export const createEventsHandler = (deps: ReaderDependencies, options: EventsHan
     return { statusCode: 200, headers: { ...EVENT_STREAM_HEADERS }, body };
   };
   /**
-   * No stream opened (the store could not be read, or too late): not counted, or a client retrying through an outage
+   * No stream opened (the store could not be read, the token's read budget was spent, or too late): not counted, or a client retrying through an outage
    * uses up its window. Under a deadline of its own, as long as the late answer waits: the opening's may have passed.
    */
   const uncount = async (counted: RateDecision | undefined): Promise<void> => {

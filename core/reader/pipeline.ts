@@ -17,7 +17,9 @@ import type { DeliveryFeed } from '../stores/delivery-feed.js';
 import type { DeliveryStore } from '../stores/delivery-store.js';
 import type { RateLimiter } from '../stores/rate-limit-store.js';
 import type { TokenCache } from '../stores/token-cache.js';
+import { redactForLog } from '../redaction.js';
 import type { Telemetry } from '../telemetry.js';
+import type { ReadBudget } from './read-budget.js';
 import type { ReaderSettings } from './settings.js';
 
 /** Something that tells open streams a delivery was just stored (the local server); streams poll anyway. */
@@ -37,6 +39,8 @@ export interface ReaderDependencies {
   readonly tokens: TokenCache;
   /** The per-token limit's counters. @default none (no per-token limit) */
   readonly rateLimiter?: RateLimiter;
+  /** Each token's budget of items read, shared by its lists, streams and single reads. @default none (reads unbounded) */
+  readonly readBudget?: ReadBudget;
   readonly settings: ReaderSettings;
   /** Wakes streams early (local server). @default none: streams poll every `settings.pollMs` */
   readonly notifier?: DeliveryNotifier;
@@ -56,14 +60,15 @@ const FALLBACK_BODY = JSON.stringify({ error: { code: 'internal_error', message:
 const outerMiddlewares = (deps: Pick<ReaderDependencies, 'config' | 'telemetry'>): HttpMiddleware[] => [
   httpErrorHandler({
     fallbackMessage: FALLBACK_BODY,
-    logger: (error: unknown) => deps.telemetry.logger.error('unhandled error', { error }),
+    logger: (error: unknown) =>
+      deps.telemetry.logger.error('unhandled error', { error: redactForLog(error, [], { production: deps.config.production }) }),
   }) as HttpMiddleware,
   // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event holds signatures, read tokens and the body.
   injectLambdaContext(deps.telemetry.logger, { resetKeys: true, logEvent: false }) as HttpMiddleware,
   securityHeaders(),
   corsPolicy({ origins: deps.config.corsOrigins, ...READER_CORS }),
   errorResponder({ production: deps.config.production }),
-  readerEvents({ telemetry: deps.telemetry }),
+  readerEvents({ telemetry: deps.telemetry, production: deps.config.production }),
 ];
 
 /**

@@ -6,7 +6,7 @@ import { singleValue } from '../headers.js';
 import { requireScope } from '../middleware/read-token/index.js';
 import type { HttpHandler } from '../pipeline.js';
 import { jsonResponse } from '../responses.js';
-import { decodeCursor, encodeCursor, type FeedEntry } from '../stores/delivery-feed.js';
+import { decodeCursor, encodeCursor, newestReadsAtMost, type FeedEntry } from '../stores/delivery-feed.js';
 import { answeredByDeadline } from '../deadline.js';
 import { READER_DEADLINE } from './deadline.js';
 import { readerLateAnswer, readerMiddlewares, readerPreflight, type ReaderDependencies } from './pipeline.js';
@@ -115,7 +115,9 @@ const bodyField = (body: Buffer, room: number): { body: string; bodyEncoding?: '
  * or null) and `GET /deliveries/{source}/{id}` (kept headers and the body, as
  * UTF-8 text or base64 with `bodyEncoding`), behind the reader pipeline, each
  * answered within `settings.requestBudgetMs` (less when the Lambda context has
- * less time left): 503 `unavailable` with `Retry-After` when the store is too slow.
+ * less time left): 503 `unavailable` with `Retry-After` when the store is too slow. Both draw on the token's
+ * read budget (`settings.readBudget`; a single delivery costs its record, plus its body's parts when read): spent,
+ * 429 `rate_limited` with `Retry-After` (policy `"reads"`).
  */
 export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler => {
   const now = deps.now ?? Date.now;
@@ -135,12 +137,17 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
       before = decodeCursor(query.cursor);
       if (before === undefined) throw badRequest('cursor_invalid', 'cursor is not one this API gave out.');
     }
+    // What it may read is charged to the token's read budget first (429 when spent); what it did not read goes back.
+    const budget = token && deps.readBudget ? deps.readBudget.forToken(token.id) : undefined;
+    const granted = budget ? await budget.take(newestReadsAtMost(limit)) : undefined;
     const page = await deps.feed.newest({
       sources,
       limit,
       nowSeconds: Math.floor(now() / 1000),
       ...(before === undefined ? {} : { before }),
+      ...(granted === undefined ? {} : { maxItems: granted }),
     });
+    if (granted !== undefined) budget?.giveBack(granted - page.read);
     // A source taken out of the configuration still lists what it stored until that expires; a name with neither is a typo.
     if (page.entries.length === 0 && before === undefined && unconfiguredSourceAsked(event, deps)) throw sourceUnknown();
     return jsonResponse(200, { deliveries: page.entries.map(summary), next: page.next === undefined ? null : encodeCursor(page.next) });
@@ -155,7 +162,15 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
     if (!SOURCE_NAME.test(source) || id.length === 0 || Buffer.byteLength(id, 'utf8') > 1024)
       throw new HttpError(404, 'not_found', 'Not found.');
     requireScope(token?.sources ?? [], source);
-    const delivery = await deps.store.get(source, id, Math.floor(now() / 1000));
+    // Charged to the token's read budget like a list, after every refusal above (which costs no read) and before each
+    // read the store makes: the record, then a large body's parts when it reads them. Spent, 429 policy "reads".
+    const budget = token && deps.readBudget ? deps.readBudget.forToken(token.id) : undefined;
+    const delivery = await deps.store.get(
+      source,
+      id,
+      Math.floor(now() / 1000),
+      budget ? { beforeRead: (items) => budget.takeWhole(items) } : {},
+    );
     if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');
     const answer = {
       source: delivery.source,

@@ -11,6 +11,13 @@ export interface ReaderSettings {
    * `apiRateLimit`: a stream lasts up to `streamMaxMs`, so this bounds how many one token holds open. @default 30/14m
    */
   readonly streamRateLimit: RateLimit;
+  /**
+   * Items of the time-ordered index a token's lists and streams may read together, with the table items its single
+   * reads read (`HOOKWARDEN_READ_BUDGET`, like `WEBHOOK_RATE_LIMIT`; see core/reader/read-budget.ts): over it a list
+   * or a single read is 429 and an open stream reads less often. Every consumer's reads share that index's one
+   * partition. @default 300000/60s
+   */
+  readonly readBudget: RateLimit;
   /** A stream ends by itself after this long; the client resumes (`HOOKWARDEN_STREAM_MAX_SECONDS`). @default 840 (14 min, under Lambda's 15) */
   readonly streamMaxMs: number;
   /** A comment line at least this often (`HOOKWARDEN_STREAM_KEEPALIVE_SECONDS`). @default 15 */
@@ -36,6 +43,7 @@ export interface ReaderSettings {
 export const READER_DEFAULTS: ReaderSettings = {
   apiRateLimit: { limit: 600, windowSeconds: 60 },
   streamRateLimit: { limit: 30, windowSeconds: 840 },
+  readBudget: { limit: 300_000, windowSeconds: 60 },
   streamMaxMs: 840_000,
   keepAliveMs: 15_000,
   pollMs: 1_000,
@@ -63,49 +71,115 @@ const whole = (
 };
 
 /**
- * Reads the deliveries API's settings; every problem reported at once.
+ * The variable each setting a deploy may set is read from, by the setting's name at deploy (context key, construct
+ * prop). `requestBudgetMs` is not one: it derives from the reader function's timeout.
+ */
+export const READER_VARIABLES = {
+  apiRateLimit: 'HOOKWARDEN_API_RATE_LIMIT',
+  streamRateLimit: 'HOOKWARDEN_STREAM_RATE_LIMIT',
+  readBudget: 'HOOKWARDEN_READ_BUDGET',
+  streamMaxSeconds: 'HOOKWARDEN_STREAM_MAX_SECONDS',
+  streamKeepAliveSeconds: 'HOOKWARDEN_STREAM_KEEPALIVE_SECONDS',
+  streamPollMs: 'HOOKWARDEN_STREAM_POLL_MS',
+  streamSettleMs: 'HOOKWARDEN_STREAM_SETTLE_MS',
+  streamLookBackMs: 'HOOKWARDEN_STREAM_LOOKBACK_MS',
+} as const;
+
+/** The name of a reader setting a deploy may set (a key of {@link READER_VARIABLES}). */
+export type ReaderSettingName = keyof typeof READER_VARIABLES;
+
+/** One of the variables of {@link READER_VARIABLES}. */
+export type ReaderVariable = (typeof READER_VARIABLES)[ReaderSettingName];
+
+/**
+ * The reader settings a deploy sets, each passed to the reader and events functions as its variable and checked by
+ * {@link readerSettings}, the parser the functions run at cold start. Unset, the variable is left out and the
+ * function uses its default. A rate is a {@link RateLimit} or its text (`600/60s`, `100/1m`, `5000/1h`).
+ */
+export interface DeployedReaderSettings {
+  /** Requests per token (`HOOKWARDEN_API_RATE_LIMIT`). @default 600/60s */
+  readonly apiRateLimit?: RateLimit | string;
+  /** Streams a token may open (`HOOKWARDEN_STREAM_RATE_LIMIT`). @default 30/14m */
+  readonly streamRateLimit?: RateLimit | string;
+  /** Index items a token's lists, single reads and streams may read together (`HOOKWARDEN_READ_BUDGET`). @default 300000/60s */
+  readonly readBudget?: RateLimit | string;
+  /** How long a stream lasts before it ends by itself, 1 to 870 (`HOOKWARDEN_STREAM_MAX_SECONDS`). @default 840 */
+  readonly streamMaxSeconds?: number;
+  /** Seconds between keep-alives at most, 1 to 60 (`HOOKWARDEN_STREAM_KEEPALIVE_SECONDS`). @default 15 */
+  readonly streamKeepAliveSeconds?: number;
+  /** How often a stream queries the index, 50 to 60000 (`HOOKWARDEN_STREAM_POLL_MS`; at least 1000 on AWS). @default 1000 */
+  readonly streamPollMs?: number;
+  /** How long a delivery is stored before a stream sends it, 0 to 60000 (`HOOKWARDEN_STREAM_SETTLE_MS`). @default 2000 */
+  readonly streamSettleMs?: number;
+  /** How far behind its position a stream looks again, 0 to 600000 (`HOOKWARDEN_STREAM_LOOKBACK_MS`). @default 30000 */
+  readonly streamLookBackMs?: number;
+}
+
+/** A setting as its variable's text: a {@link RateLimit} as `<limit>/<seconds>s`, anything else as it is. */
+const variableText = (value: RateLimit | string | number): string =>
+  typeof value === 'object' && value !== null ? `${value.limit}/${value.windowSeconds}s` : String(value);
+
+/**
+ * The variables that carry `settings` to the functions (only the settings given: the functions keep their defaults
+ * for the rest), and every problem {@link readerSettings} finds with them, each named by `nameOf` (the context key or
+ * prop a deployer wrote, rather than a variable they never set). Any setting may be text, as context gives it.
+ */
+export const deployedReaderEnvironment = (
+  settings: DeployedReaderSettings | { readonly [S in ReaderSettingName]?: RateLimit | string | number },
+  nameOf: (setting: ReaderSettingName) => string,
+): { readonly environment: Readonly<Record<string, string>>; readonly problems: readonly string[] } => {
+  const environment: Record<string, string> = {};
+  const settingOf = new Map<string, ReaderSettingName>();
+  for (const [setting, variable] of Object.entries(READER_VARIABLES) as Array<[ReaderSettingName, ReaderVariable]>) {
+    const value = settings[setting];
+    // Blank is unset to the parser too: left out rather than written as an empty variable.
+    if (value === undefined || value === '') continue;
+    environment[variable] = variableText(value);
+    settingOf.set(variable, setting);
+  }
+  try {
+    readerSettings(environment, (variable) => {
+      const setting = settingOf.get(variable);
+      return setting === undefined ? variable : nameOf(setting);
+    });
+    return { environment, problems: [] };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { environment, problems: error.problems };
+  }
+};
+
+/**
+ * Reads the deliveries API's settings; every problem reported at once, each named by `nameOf` of its variable (the
+ * variable itself unless a deploy names its own setting instead: {@link deployedReaderEnvironment}).
  * @throws ConfigError naming each bad variable
  */
-export const readerSettings = (env: NodeJS.ProcessEnv = process.env): ReaderSettings => {
+export const readerSettings = (
+  env: NodeJS.ProcessEnv = process.env,
+  nameOf: (variable: ReaderVariable) => string = (variable) => variable,
+): ReaderSettings => {
   const problems: string[] = [];
-  let apiRateLimit = READER_DEFAULTS.apiRateLimit;
-  if (env.HOOKWARDEN_API_RATE_LIMIT) {
-    const parsed = parseRateLimit(env.HOOKWARDEN_API_RATE_LIMIT);
-    if (typeof parsed === 'string') problems.push(`HOOKWARDEN_API_RATE_LIMIT: ${parsed}`);
-    else apiRateLimit = parsed;
-  }
-  let streamRateLimit = READER_DEFAULTS.streamRateLimit;
-  if (env.HOOKWARDEN_STREAM_RATE_LIMIT) {
-    const parsed = parseRateLimit(env.HOOKWARDEN_STREAM_RATE_LIMIT);
-    if (typeof parsed === 'string') problems.push(`HOOKWARDEN_STREAM_RATE_LIMIT: ${parsed}`);
-    else streamRateLimit = parsed;
-  }
+  const rate = (variable: ReaderVariable, fallback: RateLimit): RateLimit => {
+    const raw = env[variable];
+    if (!raw) return fallback;
+    const parsed = parseRateLimit(raw);
+    if (typeof parsed !== 'string') return parsed;
+    problems.push(`${nameOf(variable)}: ${parsed}`);
+    return fallback;
+  };
+  const number = (variable: ReaderVariable, min: number, max: number, fallback: number, scale = 1): number =>
+    whole(problems, nameOf(variable), env[variable], min, max, fallback, scale);
   const settings: ReaderSettings = {
-    apiRateLimit,
-    streamRateLimit,
+    apiRateLimit: rate('HOOKWARDEN_API_RATE_LIMIT', READER_DEFAULTS.apiRateLimit),
+    streamRateLimit: rate('HOOKWARDEN_STREAM_RATE_LIMIT', READER_DEFAULTS.streamRateLimit),
+    readBudget: rate('HOOKWARDEN_READ_BUDGET', READER_DEFAULTS.readBudget),
     // 14 min 30 s at most: Lambda stops at 15 min.
-    streamMaxMs: whole(
-      problems,
-      'HOOKWARDEN_STREAM_MAX_SECONDS',
-      env.HOOKWARDEN_STREAM_MAX_SECONDS,
-      1,
-      870,
-      READER_DEFAULTS.streamMaxMs,
-      1000,
-    ),
+    streamMaxMs: number('HOOKWARDEN_STREAM_MAX_SECONDS', 1, 870, READER_DEFAULTS.streamMaxMs, 1000),
     // Regional API Gateway drops a connection idle for 5 minutes; keep well under it.
-    keepAliveMs: whole(
-      problems,
-      'HOOKWARDEN_STREAM_KEEPALIVE_SECONDS',
-      env.HOOKWARDEN_STREAM_KEEPALIVE_SECONDS,
-      1,
-      60,
-      READER_DEFAULTS.keepAliveMs,
-      1000,
-    ),
-    pollMs: whole(problems, 'HOOKWARDEN_STREAM_POLL_MS', env.HOOKWARDEN_STREAM_POLL_MS, 50, 60_000, READER_DEFAULTS.pollMs),
-    settleMs: whole(problems, 'HOOKWARDEN_STREAM_SETTLE_MS', env.HOOKWARDEN_STREAM_SETTLE_MS, 0, 60_000, READER_DEFAULTS.settleMs),
-    lookBackMs: whole(problems, 'HOOKWARDEN_STREAM_LOOKBACK_MS', env.HOOKWARDEN_STREAM_LOOKBACK_MS, 0, 600_000, READER_DEFAULTS.lookBackMs),
+    keepAliveMs: number('HOOKWARDEN_STREAM_KEEPALIVE_SECONDS', 1, 60, READER_DEFAULTS.keepAliveMs, 1000),
+    pollMs: number('HOOKWARDEN_STREAM_POLL_MS', 50, 60_000, READER_DEFAULTS.pollMs),
+    settleMs: number('HOOKWARDEN_STREAM_SETTLE_MS', 0, 60_000, READER_DEFAULTS.settleMs),
+    lookBackMs: number('HOOKWARDEN_STREAM_LOOKBACK_MS', 0, 600_000, READER_DEFAULTS.lookBackMs),
     requestBudgetMs: READER_DEFAULTS.requestBudgetMs,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -9,6 +9,7 @@ import { DynamoDbTokenStore } from '../stores/token-store.js';
 import type { Telemetry } from '../telemetry.js';
 import { deadlineBound } from '../deadline.js';
 import type { DeliveryNotifier, ReaderDependencies } from './pipeline.js';
+import { ReadBudget } from './read-budget.js';
 import { readerSettings, type ReaderSettings } from './settings.js';
 
 /** Options of {@link readerDependencies}. */
@@ -30,10 +31,10 @@ export interface ReaderWiringOptions {
 /**
  * Everything the deliveries API needs on one DynamoDB client: the deliveries
  * table (get) and its byTime index (list, stream), the tokens table behind a
- * 15 s cache, and the per-token counters on the rate-limits table. The reader
+ * 15 s cache, and the per-token counters (requests, streams, the read budget) on the rate-limits table. The reader
  * function and the local server wire it the same way. Every call of a request that
  * runs under a deadline (withDeadline, core/deadline.ts) is aborted when it passes.
- * @throws ConfigError for a bad HOOKWARDEN_API_RATE_LIMIT or stream setting
+ * @throws ConfigError for a bad HOOKWARDEN_API_RATE_LIMIT, HOOKWARDEN_READ_BUDGET or stream setting
  */
 export const readerDependencies = (options: ReaderWiringOptions): ReaderDependencies => {
   const { config, telemetry } = options;
@@ -46,14 +47,17 @@ export const readerDependencies = (options: ReaderWiringOptions): ReaderDependen
     ...(options.now ? { now: options.now } : {}),
     onTouchError: (error) => telemetry.logger.warn('could not record a token use', { error }),
   });
+  const settings = options.settings ?? readerSettings(env);
+  const rateLimiter = new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits });
   return {
     config,
     telemetry,
     store: new DynamoDbDeliveryStore({ client, tableName: config.tables.deliveries }),
     feed: new DynamoDbDeliveryFeed({ client, tableName: config.tables.deliveries }),
     tokens,
-    rateLimiter: new DynamoDbRateLimiter({ client, tableName: config.tables.rateLimits }),
-    settings: options.settings ?? readerSettings(env),
+    rateLimiter,
+    readBudget: new ReadBudget({ limiter: rateLimiter, rate: settings.readBudget, ...(options.now ? { now: options.now } : {}) }),
+    settings,
     ...(options.notifier ? { notifier: options.notifier } : {}),
     ...(options.now ? { now: options.now } : {}),
   };

@@ -56,12 +56,15 @@ export const fileKeyStore = (path: string): KeyDocumentStore => {
       return found?.token === token ? found.text : undefined;
     },
     writePending: async (token, text) => writePrivateFile(pending, JSON.stringify({ token, text })),
-    promote: async (token) => {
+    promote: async (token, expectedCurrent) => {
       const found = readPendingFile();
       // Promoted already (a repeated finish): nothing to do. Another rotation's pending document: this one did not finish.
       if (found === undefined) return;
       if (found.token !== token)
         throw new Error("another rotation of this source replaced this one's pending key document before it finished: run rotate again");
+      // Edited after the caller's check: writing over it would undo the edit.
+      if (expectedCurrent !== undefined && (existsSync(path) ? readFileSync(path, 'utf8') : undefined) !== expectedCurrent)
+        throw new Error(`${path} changed after this rotation's plan was checked; nothing was promoted: run rotate again`);
       // The same document (a rotation that only staged): the server has had it since the file was written, which a
       // rewrite would move to now, and a rotation run again after its wait would only stage again, for ever.
       // Compared by keys: the pending document also records its plan, which the current one need not.

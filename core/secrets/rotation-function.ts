@@ -5,7 +5,7 @@ import { decodeHmacSecret } from '../schemes/hmac.js';
 import { resolveScheme } from '../schemes/index.js';
 import { generateKey } from './key-document.js';
 import { keyProblem } from './keys.js';
-import { rotationSteps, type ProviderSwitch, type RotationSteps } from './rotation.js';
+import { GITHUB_SWITCH_SECONDS, rotationSteps, type ProviderSwitch, type RotationSteps } from './rotation.js';
 import { secretsManagerKeyStore } from './secrets-manager-store.js';
 
 /** The event Secrets Manager invokes a rotation function with. */
@@ -124,6 +124,8 @@ export const createRotationHandler =
         keyProblem(source.scheme === 'hmac' ? { decodeSecret: decodeHmacSecret } : resolveScheme(source.scheme), secret),
       cacheSeconds: options.cacheSeconds,
       overlapSeconds: source.overlapSeconds,
+      // Every step, whether it calls GitHub or not: the window must be the same from the plan to the promotion.
+      ...(source.mode === 'github' ? { switchSeconds: GITHUB_SWITCH_SECONDS } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
     await steps[Step](token);

@@ -1,6 +1,7 @@
 import { parseSecretDocument } from './secrets-manager.js';
 import {
   documentFingerprint,
+  isValid,
   planRecordOf,
   planRotation,
   sameKeys,
@@ -9,6 +10,8 @@ import {
   toKeyDocument,
   type KeyDocument,
   type KeyEntry,
+  type PlanOptions,
+  type RotationPlan,
 } from './key-document.js';
 
 /**
@@ -23,8 +26,12 @@ export interface KeyDocumentStore {
   readPending(token: string): Promise<string | undefined>;
   /** Writes the pending document of this rotation. */
   writePending(token: string, text: string): Promise<void>;
-  /** Makes the pending document current; nothing when it already is. */
-  promote(token: string): Promise<void>;
+  /**
+   * Makes the pending document current; nothing when it already is. `expectedCurrent`: the current document's text the
+   * caller checked the plan against; the document is made current only in place of one holding that text (an edit
+   * landing after the check makes it fail, and is never undone).
+   */
+  promote(token: string, expectedCurrent?: string): Promise<void>;
   /**
    * Withdraws this rotation's pending document, which must never become current (Secrets Manager: `AWSPENDING` off
    * its version, so its retries are refused and the next rotation may start; locally: the pending file removed).
@@ -66,12 +73,20 @@ export const PROMOTION_WITHIN_SECONDS = 60;
 export const PLAN_PROMOTION_WINDOW_SECONDS = 300;
 
 /**
- * The promotion window of a rotation with this overlap: {@link PLAN_PROMOTION_WINDOW_SECONDS}, or a quarter of the
- * overlap when that is shorter (at least 5 s), so that a retiring key verifies for at most 1.25 times the overlap (a
- * local `rotate --overlap 20s`, whose steps run back to back, keeps its old key 25 s, not 5 minutes more).
+ * How long a GitHub switch and its test may take, seconds: the PATCH, then a ping GitHub answers within 30 s (the
+ * confirm timeout of core/secrets/github-hook.ts), and the API calls around them. A `github` rotation's promotion window is
+ * at least this: a shorter one withdrew a rotation whose ping was simply slow, after GitHub had been switched.
  */
-export const promotionWindowSeconds = (overlapSeconds: number): number =>
-  Math.min(PLAN_PROMOTION_WINDOW_SECONDS, Math.max(5, Math.floor(overlapSeconds / 4)));
+export const GITHUB_SWITCH_SECONDS = 60;
+
+/**
+ * The promotion window of a rotation with this overlap: {@link PLAN_PROMOTION_WINDOW_SECONDS}, or a quarter of the
+ * overlap when that is shorter (at least 5 s, and at least `switchSeconds`, what the provider's switch and test take),
+ * so that a retiring key verifies for at most 1.25 times the overlap, or the overlap and `switchSeconds` (a local
+ * `rotate --overlap 20s` of a `shared` source, whose steps run back to back, keeps its old key 25 s, not 5 minutes more).
+ */
+export const promotionWindowSeconds = (overlapSeconds: number, switchSeconds = 0): number =>
+  Math.min(PLAN_PROMOTION_WINDOW_SECONDS, Math.max(5, Math.floor(overlapSeconds / 4), switchSeconds));
 
 /** What the provider side of a rotation does: set its copy of the key, and prove a delivery signed with it is accepted. */
 export interface ProviderSwitch {
@@ -94,6 +109,12 @@ export interface RotationStepsOptions {
   readonly cacheSeconds: number;
   /** How long the previous key keeps verifying after the promotion, seconds (at most its {@link promotionWindowSeconds} more). */
   readonly overlapSeconds: number;
+  /**
+   * How long the provider's switch and its test may take, seconds ({@link GITHUB_SWITCH_SECONDS} for a `github` source):
+   * the promotion window is at least this. Given to every step of the rotation, including those that make no provider
+   * call (createSecret sizes the retiring keys' expiry with it). @default 0 (`shared`: no provider call)
+   */
+  readonly switchSeconds?: number;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
   /**
@@ -147,13 +168,64 @@ const labelOf = (document: KeyDocument, key: KeyEntry): string =>
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
+/**
+ * Why a step finds no pending document of its rotation: locally a second `rotate` of the source replaces the first
+ * one's pending file, which then fails here (having run createSecret).
+ */
+const noPending = (token: string): Error =>
+  new Error(
+    `rotation ${token}: no pending key document (createSecret has not run, or another rotation of the source replaced or withdrew this one's): run rotate again once no other rotation of the source runs`,
+  );
+
 /** The key the provider signs with in the pending document when it differs from the current one: the switch this rotation makes. */
 const switchOf = async (store: KeyDocumentStore, token: string, nowSeconds: number): Promise<KeyEntry | undefined> => {
   const pending = await store.readPending(token);
-  if (pending === undefined) throw new Error(`rotation ${token}: no pending key document (createSecret has not run)`);
+  if (pending === undefined) throw noPending(token);
   const next = signingKey(documentOf(pending), nowSeconds);
   const before = signingKey(documentOf(await store.readCurrent()), nowSeconds);
   return next && next.secret !== before?.secret ? next : undefined;
+};
+
+/** Why createSecret made no plan: the current document names no key a rotation may plan from, or a staged key the provider must not get. */
+export class RotationNotPlanned extends Error {
+  override readonly name = 'RotationNotPlanned';
+}
+
+const UNDO_STOP =
+  'the source accepts no delivery, and a rotation would make a key and switch the provider to it, undoing that stop; nothing was written. To bring the source back, put a new key in the document by hand (and give it to the hook or the sender): the next rotation plans from it';
+
+/**
+ * The plan of a rotation from the current document's text, or why there is none (never a key): a document that cannot be
+ * read, one that lists no key valid now (emptied, `{"keys":[]}`, the emergency stop, or every key past its `notAfter`), or
+ * a staged key the provider must not be switched to ({@link switchProblem}). Each holds until someone edits the document.
+ */
+const planOrProblem = (
+  currentText: string | undefined,
+  options: Pick<RotationStepsOptions, 'keyProblem'>,
+  planOptions: PlanOptions,
+): { plan: RotationPlan } | { problem: string } => {
+  let current: KeyDocument;
+  try {
+    current = toKeyDocument(parseSecretDocument(currentText, { allowEmpty: true }));
+  } catch (error) {
+    // MalformedSecretError names the problem, never the value.
+    return {
+      problem: `the current key document cannot be read (${(error as Error).message}); nothing was written: fix the document, the next rotation plans from it`,
+    };
+  }
+  if (current.keys.length === 0) return { problem: `the current key document lists no key ({"keys":[]}, an emergency stop): ${UNDO_STOP}` };
+  if (!current.keys.some((key) => isValid(key, planOptions.nowSeconds)))
+    return { problem: `every key of the current key document is past its notAfter: ${UNDO_STOP}` };
+  const plan = planRotation(current, planOptions);
+  if (plan.switchTo) {
+    const problem = switchProblem(plan.switchTo, labelOf(current, plan.switchTo), options.keyProblem);
+    // Switched to it, the provider would sign every delivery with a key no function accepts (GitHub does not retry).
+    if (problem)
+      return {
+        problem: `${problem}; the provider was not switched and nothing was written: remove the key from the key document (the next rotation stages a new one)`,
+      };
+  }
+  return { plan };
 };
 
 /**
@@ -170,37 +242,41 @@ export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
     throw new Error(`the key cache period must be a positive number of seconds, got ${String(options.cacheSeconds)}`);
   const now = options.now ?? Date.now;
   const seconds = (): number => Math.floor(now() / 1000);
+  const windowSeconds = promotionWindowSeconds(options.overlapSeconds, options.switchSeconds);
   return {
     createSecret: async (token) => {
       if ((await options.store.readPending(token)) !== undefined) return;
       const currentText = await options.store.readCurrent();
-      const current = documentOf(currentText);
       const nowSeconds = seconds();
       // A rotation that finished late made its document current long after its staged key's createdAt.
       const currentSinceSeconds = (await options.store.currentSince()) ?? nowSeconds;
-      const plan = planRotation(current, {
+      const planned = planOrProblem(currentText, options, {
         nowSeconds,
         cacheSeconds: options.cacheSeconds,
         // The promotion may come up to the window after the plan: the overlap counts from the latest one allowed.
-        overlapSeconds: options.overlapSeconds + promotionWindowSeconds(options.overlapSeconds),
+        overlapSeconds: options.overlapSeconds + windowSeconds,
         generate: options.generate,
         currentSinceSeconds,
       });
-      if (plan.switchTo) {
-        const problem = switchProblem(plan.switchTo, labelOf(current, plan.switchTo), options.keyProblem);
-        // Switched to it, the provider would sign every delivery with a key no function accepts (GitHub does not retry).
-        if (problem)
-          throw new Error(
-            `rotation ${token}: ${problem}; the provider was not switched and nothing was written: remove the key from the key document (the next rotation stages a new one)`,
-          );
+      if ('problem' in planned) {
+        // Left pending, the version kept AWSPENDING without a value: RotateSecret (rotate --stack) was refused as "a previous
+        // rotation isn't complete", and Secrets Manager retried this same token, failing the same way until the document changed.
+        let withdrawn =
+          "this rotation was withdrawn (on AWS its version lost AWSPENDING: Secrets Manager's retries of it are refused, and the next scheduled rotation, or rotate --stack, starts a new one)";
+        try {
+          await options.store.withdraw(token);
+        } catch (error) {
+          withdrawn = `withdrawing this rotation failed too (${(error as Error).name}): its retries fail the same way until the document is fixed`;
+        }
+        throw new RotationNotPlanned(`rotation ${token}: ${planned.problem}; ${withdrawn}`);
       }
       await options.store.writePending(
         token,
-        serializeKeyDocument(plan.document, { basis: documentFingerprint(currentText as string), at: nowSeconds }),
+        serializeKeyDocument(planned.plan.document, { basis: documentFingerprint(currentText as string), at: nowSeconds }),
       );
     },
     setSecret: async (token) => {
-      await holdOrWithdraw(options.store, token, 'setSecret', seconds(), promotionWindowSeconds(options.overlapSeconds));
+      await holdOrWithdraw(options.store, token, 'setSecret', seconds(), windowSeconds);
       const key = await switchOf(options.store, token, seconds());
       if (key && options.provider) await options.provider.set(key.secret);
     },
@@ -210,9 +286,16 @@ export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
     },
     finishSecret: async (token) => {
       // Without a pending document (promoted already, locally) the store's promote says what there is to do.
-      if ((await options.store.readPending(token)) !== undefined)
-        await holdOrWithdraw(options.store, token, 'finishSecret', seconds(), promotionWindowSeconds(options.overlapSeconds));
-      await options.store.promote(token);
+      if ((await options.store.readPending(token)) === undefined) return options.store.promote(token);
+      const checked = await holdOrWithdraw(options.store, token, 'finishSecret', seconds(), windowSeconds);
+      try {
+        await options.store.promote(token, checked);
+      } catch (error) {
+        // An edit that landed between the check and the move (Secrets Manager refuses a move off a version no longer
+        // current): withdrawn as if it had landed before. Anything else (promoted already, throttled) fails as it was.
+        await holdOrWithdraw(options.store, token, 'finishSecret', seconds(), windowSeconds);
+        throw error;
+      }
     },
   };
 };
@@ -221,6 +304,7 @@ export const rotationSteps = (options: RotationStepsOptions): RotationSteps => {
  * Checks that the plan of this token's pending document still holds (see {@link RotationSteps.finishSecret}); when it
  * does not, withdraws the pending document and throws, naming what changed and never a key. A pending document that
  * lists the current keys already (promoted, or a plan that changed nothing) holds.
+ * @returns the current document's text it checked against
  */
 const holdOrWithdraw = async (
   store: KeyDocumentStore,
@@ -228,11 +312,11 @@ const holdOrWithdraw = async (
   step: 'setSecret' | 'finishSecret',
   nowSeconds: number,
   windowSeconds: number,
-): Promise<void> => {
+): Promise<string | undefined> => {
   const pendingText = await store.readPending(token);
-  if (pendingText === undefined) throw new Error(`rotation ${token}: no pending key document (createSecret has not run)`);
+  if (pendingText === undefined) throw noPending(token);
   const currentText = await store.readCurrent();
-  if (sameKeys(pendingText, currentText)) return;
+  if (sameKeys(pendingText, currentText)) return currentText;
   const plan = planRecordOf(pendingText);
   const pending = documentOf(pendingText);
   let current: KeyDocument | undefined;
@@ -250,14 +334,15 @@ const holdOrWithdraw = async (
     why = `the current key document changed after this rotation planned from it at ${iso(plan.at)} (edited, or made current some other way): promoting the planned document would undo that change`;
   else if (switches && nowSeconds > plan.at + windowSeconds)
     why = `it planned at ${iso(plan.at)} to switch the provider, and ${step} runs more than ${windowSeconds} s after: the keys it retires would verify for less than the overlap after its promotion`;
-  if (why === undefined) return;
+  if (why === undefined) return currentText;
   await store.withdraw(token);
+  // A retried setSecret follows an attempt that may have switched the provider before it failed (a lost answer, a timeout).
   const provider =
-    step === 'finishSecret' && switches && next
-      ? `; if its setSecret ran, the provider signs with key ${labelOf(pending, next)}${current?.keys.some((key) => key.secret === next.secret) ? ', which the current document still accepts' : ', which the current document does not list'}`
+    switches && next
+      ? `; if ${step === 'setSecret' ? 'an earlier attempt of this setSecret' : 'its setSecret'} ran, the provider signs with key ${labelOf(pending, next)}${current?.keys.some((key) => key.secret === next.secret) ? ', which the current document still accepts' : ', which the current document does not list'}`
       : '';
   throw new Error(
-    `rotation ${token}: ${why}; its pending key document was withdrawn and nothing was ${step === 'setSecret' ? 'switched or ' : ''}promoted${provider}. Rotate again: the next rotation plans from the current document (on AWS Secrets Manager's retries of this version are refused; the next scheduled rotation, or rotate --stack, starts a new one)`,
+    `rotation ${token}: ${why}; its pending key document was withdrawn and nothing was ${step === 'setSecret' ? 'switched by this attempt or ' : ''}promoted${provider}. Rotate again: the next rotation plans from the current document (on AWS Secrets Manager's retries of this version are refused; the next scheduled rotation, or rotate --stack, starts a new one)`,
   );
 };
 

@@ -69,16 +69,22 @@ export const secretsManagerKeyStore = (client: SecretsManagerClient, secretId: s
         new PutSecretValueCommand({ SecretId: secretId, ClientRequestToken: token, SecretString: text, VersionStages: ['AWSPENDING'] }),
       );
     },
-    promote: async (token) => {
+    promote: async (token, expectedCurrent) => {
       const described = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
       const current = versionWith(described.VersionIdsToStages, 'AWSCURRENT');
       const tag = (seconds: number) =>
         client.send(new TagResourceCommand({ SecretId: secretId, Tags: [{ Key: CURRENT_SINCE_TAG, Value: `${token}@${seconds}` }] }));
       if (current !== token) {
+        const currentText = current !== undefined ? await textOf(current) : undefined;
+        // Made current after the caller's check (an operator's edit): moving the label off it would undo it. A change after
+        // this read fails the move itself (RemoveFromVersionId no longer holds AWSCURRENT).
+        if (expectedCurrent !== undefined && currentText !== expectedCurrent)
+          throw new Error(
+            `rotation ${token}: the current key document changed after finishSecret checked this rotation's plan; nothing was promoted`,
+          );
         // The same document (a rotation that only stages): the functions have had it since the current one became current;
         // counting from this move would restart the wait of every rotation run again before its wait was over, for ever.
-        const same =
-          current !== undefined && sameKeys(await textOf(current), await textOf(token)) ? await sinceOf(described, current) : undefined;
+        const same = current !== undefined && sameKeys(currentText, await textOf(token)) ? await sinceOf(described, current) : undefined;
         // Otherwise, ahead of the move, the latest time it can happen: if the tag after it fails, this one is never earlier than the move.
         await tag(same ?? Math.ceil(now() / 1000) + PROMOTION_WITHIN_SECONDS);
         await client.send(

@@ -158,7 +158,7 @@ export const secretsManagerProviders = (
         throw error;
       }));
   return cachedKeyDocumentProviders(async (secretId) => {
-    const [{ GetSecretValueCommand }, sm] = await Promise.all([import('@aws-sdk/client-secrets-manager'), clientOf()]);
+    const [{ GetSecretValueCommand }, sm] = await Promise.all([import('./secrets-manager-client.js'), clientOf()]);
     return (await sm.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
   }, options);
 };

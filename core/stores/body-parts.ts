@@ -3,7 +3,8 @@ import { MAX_BODY_LIMIT } from '../config/rules.js';
 
 /**
  * A body too large for its delivery's item (DynamoDB holds 400 KB an item) is stored in the same table as part
- * items, written before the delivery's one conditional PutItem, which then names them instead of holding the body.
+ * items. The delivery's conditional PutItem comes first and names them instead of holding the body (the record is
+ * `processing` until they are all written, and no reader reads them before): only the claim that wins writes them.
  *
  * A part's key starts with `~`, which no source name does (`SOURCE_NAME`): no delivery key `source#deliveryId` is
  * ever a part's, and no read of a delivery by source and id reaches one. The rest of the key is the claim's random

@@ -135,12 +135,21 @@ export interface FeedFilter {
 export interface FeedPage {
   readonly entries: readonly FeedEntry[];
   readonly next?: string;
+  /**
+   * Index items read for it: what DynamoDB evaluated (`ScannedCount`, other sources' and expired ones included: a
+   * filter costs the items read), and at least one per Query (an empty one is billed too). Never more than the
+   * `limit` or `maxItems` asked: the read budget (core/reader/read-budget.ts) counts in these.
+   */
+  readonly read: number;
 }
 
 /** Reads deliveries in store order from the time-ordered index. */
 export interface DeliveryFeed {
-  /** Newest first, strictly before `before` when given: at most `limit` entries. */
-  newest(filter: FeedFilter & { readonly limit: number; readonly before?: string }): Promise<FeedPage>;
+  /**
+   * Newest first, strictly before `before` when given: at most `limit` entries, reading at most `maxItems` items of
+   * the index (then `next` says where to go on, as when its ten pages are read; at least `limit` is best).
+   */
+  newest(filter: FeedFilter & { readonly limit: number; readonly before?: string; readonly maxItems?: number }): Promise<FeedPage>;
   /**
    * Oldest first, with sort keys strictly after `after` and at most `upTo`: one
    * Query of at most `limit` items (before filtering); `next` when more remain.
@@ -179,6 +188,9 @@ const FILTERED_PAGE_ITEMS = 100;
 /** Pages one `newest` call reads at most, so a rare source among many others cannot make one request scan the index. */
 const MAX_PAGES = 10;
 
+/** Index items one `newest` call of `limit` entries reads at most (every page, each of a hundred or more after the first). */
+export const newestReadsAtMost = (limit: number): number => limit + (MAX_PAGES - 1) * Math.max(limit, FILTERED_PAGE_ITEMS);
+
 /**
  * The feed on the deliveries table's `byTime` index: one partition (`feed`),
  * sorted by `seq`. Expired deliveries and other sources are filtered out
@@ -193,65 +205,84 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
     this.#tableName = options.tableName;
   }
 
-  async newest(options: FeedFilter & { readonly limit: number; readonly before?: string }): Promise<FeedPage> {
+  async newest(options: FeedFilter & { readonly limit: number; readonly before?: string; readonly maxItems?: number }): Promise<FeedPage> {
     const entries: FeedEntry[] = [];
     const range = options.before === undefined ? undefined : { condition: 'seq < :before', values: { ':before': { S: options.before } } };
+    const maxItems = Math.max(1, options.maxItems ?? Infinity);
     let start: Item | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
+    let read = 0;
+    for (let page = 0; page < MAX_PAGES && read < maxItems; page++) {
       const wanted = options.limit - entries.length;
       const result = await this.#query(options, range, {
         ScanIndexForward: false,
         // Once the filter has thinned a page, read at least a hundred at a time: a page cut among other sources' deliveries
-        // then lands past a burst of them in one millisecond, which its cursor must not name (#nextBefore).
-        Limit: page === 0 ? wanted : Math.max(wanted, FILTERED_PAGE_ITEMS),
+        // then lands past a burst of them in one millisecond, which its cursor must not name (#nextBefore). Never past
+        // what the caller may read.
+        Limit: Math.min(page === 0 ? wanted : Math.max(wanted, FILTERED_PAGE_ITEMS), maxItems - read),
         ...(start ? { ExclusiveStartKey: start } : {}),
       });
+      read += result.read;
       entries.push(...result.entries);
       start = result.last;
       if (entries.length > options.limit) {
         entries.length = options.limit;
-        return { entries, next: (entries[entries.length - 1] as FeedEntry).seq };
+        return { entries, next: (entries[entries.length - 1] as FeedEntry).seq, read };
       }
-      if (!start) return { entries };
-      if (entries.length >= options.limit) return { entries, next: (entries[entries.length - 1] as FeedEntry).seq };
+      if (!start) return { entries, read };
+      if (entries.length >= options.limit) return { entries, next: (entries[entries.length - 1] as FeedEntry).seq, read };
     }
-    const next = this.#nextBefore(start?.seq?.S as string, entries, options);
-    return next === undefined ? { entries } : { entries, next };
+    const next = this.#nextBefore(start?.seq?.S as string, entries, options, read >= maxItems);
+    return next === undefined ? { entries, read } : { entries, next, read };
   }
 
   /**
    * Where the next page of a `newest` cut at `last` (the last key read, maybe another source's) starts: a bound that
    * names no other source's delivery ({@link boundWithin}), no higher than the oldest entry this page returned (so
    * that none is listed twice). One that would not move below `before` (more deliveries of other sources in one
-   * millisecond than a request reads) is `last` itself, or a client following `next` would read the same page for ever.
+   * millisecond than a request reads) is `last` itself when it is a delivery of `sources`, or a client following `next`
+   * would read the same page for ever. Another source's is never handed out (a cursor is not sealed): a page the read
+   * budget cut (`cut`) gives back `before`, read on once the budget grants more; one cut at its ten pages goes on below
+   * that millisecond, as for a key that is no sort key.
    */
-  #nextBefore(last: string, entries: readonly FeedEntry[], options: FeedFilter & { readonly before?: string }): string | undefined {
+  #nextBefore(
+    last: string,
+    entries: readonly FeedEntry[],
+    options: FeedFilter & { readonly before?: string },
+    cut: boolean,
+  ): string | undefined {
     let bound = boundWithin(last, options.sources ?? [], 'down');
     // A key no sort key can sort below: nothing is left to read.
     if (bound === undefined) return undefined;
     const oldest = entries[entries.length - 1]?.seq;
     if (oldest !== undefined && oldest < bound) bound = oldest;
     if (options.before === undefined || bound < options.before) return bound;
-    if (parseSeq(last)) return last;
-    // `last` is no sort key (a cursor may not name it) and in the millisecond `before` is in: the next page starts below
+    if (parseSeq(last) && boundWithin(last, options.sources ?? [], 'down') === last) return last;
+    // Held to a few items by the read budget among other sources' deliveries of that millisecond: the same page again,
+    // never a key of theirs, and nothing passed over.
+    if (cut) return options.before;
+    // `last` is no sort key, or another source's (a cursor may not name either), and in the millisecond `before` is in: the next page starts below
     // that millisecond, passing over what of it sorts below `last`, or this page would be read again for ever.
     const ms = Number(bound.slice(0, MS_DIGITS));
     return ms > 0 ? seqCeiling(ms - 1) : undefined;
   }
 
   async between(options: FeedFilter & { readonly after: string; readonly upTo: string; readonly limit: number }): Promise<FeedPage> {
-    if (options.after >= options.upTo) return { entries: [] };
+    if (options.after >= options.upTo) return { entries: [], read: 0 };
     // BETWEEN is inclusive: the entry at `after` itself (already seen) is dropped here.
     const range = { condition: 'seq BETWEEN :after AND :upTo', values: { ':after': { S: options.after }, ':upTo': { S: options.upTo } } };
     const result = await this.#query(options, range, { ScanIndexForward: true, Limit: options.limit });
-    return { entries: result.entries.filter((e) => e.seq !== options.after), ...(result.last?.seq?.S ? { next: result.last.seq.S } : {}) };
+    return {
+      entries: result.entries.filter((e) => e.seq !== options.after),
+      ...(result.last?.seq?.S ? { next: result.last.seq.S } : {}),
+      read: result.read,
+    };
   }
 
   async #query(
     filter: FeedFilter,
     range: { readonly condition: string; readonly values: Record<string, AttributeValue> } | undefined,
     page: { ScanIndexForward: boolean; Limit: number; ExclusiveStartKey?: Item },
-  ): Promise<{ entries: FeedEntry[]; last?: Item }> {
+  ): Promise<{ entries: FeedEntry[]; last?: Item; read: number }> {
     const values: Record<string, AttributeValue> = { ':feed': { S: FEED }, ':now': { N: String(filter.nowSeconds) }, ...range?.values };
     const conditions = ['expiresAt > :now'];
     const sources = filter.sources ?? [];
@@ -290,7 +321,12 @@ export class DynamoDbDeliveryFeed implements DeliveryFeed {
       const entries = (result.Items ?? [])
         .map(fromItem)
         .filter((entry) => (kept === undefined || kept.has(entry.source)) && parseSeq(entry.seq) !== undefined);
-      return { entries, ...(result.LastEvaluatedKey ? { last: result.LastEvaluatedKey } : {}) };
+      return {
+        entries,
+        ...(result.LastEvaluatedKey ? { last: result.LastEvaluatedKey } : {}),
+        // Not past the Limit, whatever an answer says: the budget granted that much.
+        read: Math.min(page.Limit, Math.max(1, result.ScannedCount ?? result.Items?.length ?? 0)),
+      };
     } catch (error) {
       return translateStoreError(error);
     }

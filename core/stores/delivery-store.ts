@@ -42,6 +42,24 @@ export interface ClaimOptions {
    * its `expiresAt` is then never before the lease. When unset the record is written complete (`stored`).
    */
   readonly leaseSeconds?: number;
+  /**
+   * Without `leaseSeconds`: how long the record of a body stored in parts holds as `processing` while the parts are
+   * written after it (copies meanwhile are told it is in progress). Never shorter than the writer can still write
+   * (its invocation's time): a lease that lapsed under a live writer would let a copy take over and remove its parts.
+   * @default 60
+   */
+  readonly storingLeaseSeconds?: number;
+}
+
+/** Options of {@link DeliveryStore.get}. */
+export interface GetOptions {
+  /**
+   * Called before each read the store makes, with the items it is about to read: 1 for the delivery's record (and for
+   * a record read again), a large body's part count before its parts. A read budget charges them here (the deliveries
+   * API's `GET /deliveries/{source}/{id}`); a throw stops the read there and is the caller's answer. A store that reads
+   * no items one by one may call it once with what it reads. @default none
+   */
+  readonly beforeRead?: (items: number) => Promise<void>;
 }
 
 /**
@@ -50,14 +68,32 @@ export interface ClaimOptions {
  * backend is a `StoreUnavailableError`, nothing half-written.
  */
 export interface DeliveryStore {
-  /** Writes the record unless a live one with the same source and id exists (one conditional write). */
+  /**
+   * Writes the record unless a live one with the same source and id exists (one conditional write; a body stored in
+   * parts is written after it, by the claim that won, the record `processing` meanwhile).
+   */
   claim(record: DeliveryRecord, options: ClaimOptions): Promise<ClaimResult>;
-  /** Marks a `processing` record as `stored`, if this token still holds it; once (a second call changes nothing). */
-  complete(source: string, deliveryId: string, token: string): Promise<void>;
-  /** Removes the record this token wrote (the handler failed; the provider's retry must be processed). */
-  release(source: string, deliveryId: string, token: string): Promise<void>;
-  /** One live delivery, or `undefined`. */
-  get(source: string, deliveryId: string, nowSeconds: number): Promise<StoredDelivery | undefined>;
+  /**
+   * Marks a `processing` record as `stored`, if this token still holds it; once (a second call changes nothing).
+   * Resolves `false` when the token no longer holds the record (its lease ran out and another claim took it over, or
+   * it is gone): nothing was changed, and the caller must say so, since the handler may have run twice. `true` (or
+   * nothing, for a store that cannot tell) when the record is this token's and stored.
+   */
+  complete(source: string, deliveryId: string, token: string): Promise<void | boolean>;
+  /**
+   * Removes the record this token wrote (the handler failed; the provider's retry must be processed). Resolves
+   * `false` when another claim holds the record (its lease ran out and a retry took it over): nothing was removed.
+   * `true` (or nothing, for a store that cannot tell) otherwise, including a record already gone.
+   */
+  release(source: string, deliveryId: string, token: string): Promise<void | boolean>;
+  /**
+   * Moves the lease of a `processing` record this token holds to `leaseExpiresAt` (epoch seconds; its `expiresAt`
+   * with it, never before the lease), for a runtime that lets a handler run on past its function's timeout (the
+   * local server): `false` when the token no longer holds the record. Optional: without it the lease is never renewed.
+   */
+  renew?(source: string, deliveryId: string, token: string, leaseExpiresAt: number): Promise<boolean>;
+  /** One live delivery, or `undefined` (also for one still `processing` whose body is not whole yet). */
+  get(source: string, deliveryId: string, nowSeconds: number, options?: GetOptions): Promise<StoredDelivery | undefined>;
   /**
    * A live delivery's processing state without its body, or `undefined` (a copy's answer needs no more). Optional:
    * callers fall back to {@link DeliveryStore.get}, which may read much more (a large body's parts).

@@ -11,7 +11,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { DamagedDeliveryError, HttpError } from '../errors.js';
+import { DamagedDeliveryError, HttpError, StoreUnavailableError } from '../errors.js';
 import { bodyDigest, bodyPartKey, isBodyPartKey, MAX_BODY_PARTS, MAX_STORED_BODY_BYTES, splitBody } from './body-parts.js';
 import { translateStoreError } from './dynamodb-errors.js';
 import { FEED, parseSeq, seqOf, storedTimeMs } from './delivery-feed.js';
@@ -22,6 +22,7 @@ import {
   type DeliveryRecord,
   type DeliveryState,
   type DeliveryStore,
+  type GetOptions,
   type StoredDelivery,
 } from './delivery-store.js';
 
@@ -91,8 +92,12 @@ const stateOfItem = (item: Item): DeliveryState => ({
   ...(item.leaseExpiresAt?.N ? { leaseExpiresAt: Number(item.leaseExpiresAt.N) } : {}),
 });
 
-/** The answer to a claim of a delivery `existing` holds. */
-const duplicateOf = (existing: Item): ClaimResult => {
+/**
+ * The answer to a claim of a delivery `existing` holds. None: it was deleted between the failed write and the read
+ * (someone released it), and the sender retries.
+ */
+const duplicateOf = (existing: Item | undefined, nowSeconds: number): ClaimResult => {
+  if (!existing) return { outcome: 'duplicate', status: 'processing', leaseExpiresAt: nowSeconds + 1 };
   const stored = stateOfItem(existing);
   return {
     outcome: 'duplicate',
@@ -100,6 +105,17 @@ const duplicateOf = (existing: Item): ClaimResult => {
     ...(stored.leaseExpiresAt === undefined ? {} : { leaseExpiresAt: stored.leaseExpiresAt }),
   };
 };
+
+/**
+ * The record as a claim with this lease writes it: a held record lives at least as long as its lease. Past its
+ * expiresAt it counted as absent (and TTL may delete it) while the handler still ran, so with a retention shorter
+ * than the lease a copy ran the handler again.
+ */
+const heldFor = (record: DeliveryRecord, lease: number | undefined): DeliveryRecord =>
+  lease === undefined || record.expiresAt >= lease ? record : { ...record, expiresAt: lease };
+
+/** How long a record whose parts are being written holds when the caller gives no `storingLeaseSeconds`. */
+const DEFAULT_STORING_LEASE_SECONDS = 60;
 
 /**
  * A delivery {@link DynamoDbDeliveryStore.listChecked} found whose body cannot be read whole: its record's fields, the
@@ -122,6 +138,12 @@ const receivedAtOf = (item: Item): number => storedTimeMs(item.receivedAt) ?? pa
 
 /** The part count an item names, or `undefined` when its body is in itself. */
 const partsOf = (item: Item): number | undefined => (item.bodyParts?.N === undefined ? undefined : Number(item.bodyParts.N));
+
+/** Whether a record names parts this store could have written (a count within {@link MAX_BODY_PARTS}, and its claim's token). */
+const namesValidParts = (item: Item): boolean => {
+  const count = partsOf(item);
+  return count !== undefined && Number.isInteger(count) && count >= 1 && count <= MAX_BODY_PARTS && item.token?.S !== undefined;
+};
 
 const fromItem = (item: Item, whole?: Buffer): StoredDelivery => {
   const raw = item.body?.B ?? new Uint8Array();
@@ -153,6 +175,14 @@ const STATE_PROJECTION = {
   ExpressionAttributeNames: { '#status': 'status', '#expiresAt': 'expiresAt', '#lease': 'leaseExpiresAt' },
 } as const;
 
+/** Who holds a record and whether it is complete: what a complete or release whose condition failed reads back. */
+const HOLDER_PROJECTION = {
+  ProjectionExpression: '#token, #status',
+  ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+} as const;
+
+type Projection = typeof STATE_PROJECTION | typeof HOLDER_PROJECTION;
+
 /**
  * A claim succeeds over no record, an expired one (TTL deletion is lazy) or a
  * processing record whose lease has run out. AND binds tighter than OR in
@@ -168,8 +198,9 @@ const CLAIM_NAMES = { '#pk': 'pk', '#expiresAt': 'expiresAt', '#status': 'status
 
 /**
  * The delivery store on DynamoDB: one conditional PutItem per delivery, keyed
- * `source#deliveryId`. The condition treats an expired record (or an expired
- * processing lease) as absent, because TTL deletion is lazy.
+ * `source#deliveryId` (a body in parts: that PutItem, then its parts, then an
+ * UpdateItem that marks it stored). The condition treats an expired record (or
+ * an expired processing lease) as absent, because TTL deletion is lazy.
  */
 export class DynamoDbDeliveryStore implements DeliveryStore {
   readonly #client: DynamoDBClient;
@@ -184,67 +215,108 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
 
   async claim(record: DeliveryRecord, options: ClaimOptions): Promise<ClaimResult> {
     const token = randomUUID();
+    const compressed = gzipSync(record.body);
+    // The common case, a body that fits the item, is one PutItem as it always was.
+    if (compressed.length > MAX_STORED_BODY_BYTES) return this.#claimInParts(record, options, token, compressed);
     const lease = options.leaseSeconds === undefined ? undefined : options.nowSeconds + options.leaseSeconds;
-    // A held record lives at least as long as its lease: past its expiresAt it counted as absent (and TTL may delete it)
-    // while the handler still ran, so with a retention shorter than the lease a copy ran the handler again.
-    const held = lease === undefined || record.expiresAt >= lease ? record : { ...record, expiresAt: lease };
-    const compressed = gzipSync(held.body);
-    // The common case, a body that fits the item, is one PutItem as it always was. A larger one has its parts written
-    // first, so that the record, once it can be seen, names parts that are there.
-    const parts = compressed.length > MAX_STORED_BODY_BYTES ? splitBody(compressed) : undefined;
-    if (parts && parts.length > MAX_BODY_PARTS)
+    const item = toItem(heldFor(record, lease), lease === undefined ? 'stored' : 'processing', token, this.#now(), { compressed }, lease);
+    try {
+      await this.#putClaim(item, options.nowSeconds, false);
+      return { outcome: 'claimed', token };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
+      const existing = error.Item ?? (await this.#getItem(record.source, record.deliveryId));
+      // Our own write: its answer was lost and the SDK sent the same PutItem again. The claim is ours
+      // (the token is this call's random UUID); calling it a duplicate would hold a wrapped handler off for the whole lease.
+      if (existing?.token?.S === token) return { outcome: 'claimed', token };
+      return duplicateOf(existing, options.nowSeconds);
+    }
+  }
+
+  /**
+   * A body in parts is claimed first and written after: the conditional PutItem writes the record `processing`, with
+   * a lease and naming its parts, and only the claim that wins writes them. Copies sent at the same moment (a
+   * provider's retries, or one captured delivery replayed many times at once) each wrote every part before the
+   * claim decided, and the losers deleted theirs: about 9,200 write units a copy of a 4.5 MiB body. Now a copy's
+   * answer costs one read, or one failed PutItem of the record, and is 409 while the parts are written.
+   *
+   * Without a wrapped handler's lease the record holds for `storingLeaseSeconds` (the invocation's time: a writer
+   * that died mid-parts is taken over after it, and the takeover removes the parts it left), then moves to `stored`
+   * with its index keys once every part is there. A failure on the way releases the claim (the record while it is
+   * still `processing`, then its parts) and is 503.
+   */
+  async #claimInParts(record: DeliveryRecord, options: ClaimOptions, token: string, compressed: Buffer): Promise<ClaimResult> {
+    const parts = splitBody(compressed);
+    if (parts.length > MAX_BODY_PARTS)
       throw new HttpError(
         413,
         'payload_too_large',
         `The body compresses to ${compressed.length} bytes, more than the delivery store holds.`,
       );
-    const body: StoredBody = parts ? { parts, digest: bodyDigest(held.body) } : { compressed };
-    const item = toItem(held, lease === undefined ? 'stored' : 'processing', token, this.#now(), body, lease);
-    // The record the read below found, not live (expired, or its lease run out): the one this claim may replace.
-    let before: Item | undefined;
-    if (parts) {
-      // One read before writing hundreds of kilobytes: a provider's retry of a stored delivery writes no part. Two copies
-      // at once both get past it; the claim's condition still decides, and the loser removes its parts.
-      before = await this.#getItem(record.source, record.deliveryId);
-      if (before && isLive(before, options.nowSeconds)) return duplicateOf(before);
-      await this.#putParts(token, parts, held.expiresAt);
-    }
+    const storing = options.leaseSeconds === undefined;
+    const lease = options.nowSeconds + (options.leaseSeconds ?? options.storingLeaseSeconds ?? DEFAULT_STORING_LEASE_SECONDS);
+    const held = heldFor(record, lease);
+    const item = toItem(held, 'processing', token, this.#now(), { parts, digest: bodyDigest(record.body) }, lease);
+    // One read of the record (no body: it names its parts): a copy of a delivery stored or being stored stops here, and
+    // the record read is the one this claim replaces if the PutItem's answer (which names it) is lost.
+    const before = await this.#getItem(record.source, record.deliveryId);
+    if (before && isLive(before, options.nowSeconds)) return duplicateOf(before, options.nowSeconds);
+    let replaced: Item | undefined;
     try {
-      const written = await this.#client.send(
-        new PutItemCommand({
-          TableName: this.#tableName,
-          Item: item,
-          ConditionExpression: CLAIM_CONDITION,
-          ExpressionAttributeNames: CLAIM_NAMES,
-          ExpressionAttributeValues: { ':now': { N: String(options.nowSeconds) }, ':processing': { S: 'processing' } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          // Only with parts: the record this claim replaced (expired, or a lease run out) may name parts of its own.
-          ...(parts ? { ReturnValues: 'ALL_OLD' } : {}),
-        }),
-      );
-      const replaced = written.Attributes;
-      if (replaced && replaced.token?.S !== token) await this.#dropPartsOf(replaced);
-      return { outcome: 'claimed', token };
+      replaced = await this.#putClaim(item, options.nowSeconds, true);
     } catch (error) {
-      // Parts are left to TTL here: an error may come after DynamoDB wrote the record (its answer lost), and the record
-      // would then name parts deleted under it; the sender's retry would be a duplicate of a delivery no one can read.
+      // No part is written yet: nothing to remove. An error that came after DynamoDB wrote the record (its answer lost)
+      // leaves it `processing` until its lease, with parts it names and never got: the takeover then removes nothing.
       if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
       const existing = error.Item ?? (await this.#getItem(record.source, record.deliveryId));
-      // Our own write: its answer was lost and the SDK sent the same PutItem again. The claim is ours
-      // (the token is this call's random UUID); calling it a duplicate would hold a wrapped handler off for the whole lease.
-      if (existing?.token?.S === token) {
-        // The record the lost write replaced (ReturnValues) went with its answer. The one read before the parts, if any,
-        // is it or one removed since: this claim's record now holds the key, so no record names that one's parts.
-        // Before, they stayed until TTL: a lease-expired record's expiry is its retention, days of a body's size.
-        if (before && before.token?.S !== token) await this.#dropPartsOf(before);
-        return { outcome: 'claimed', token };
-      }
-      // Another claim holds the delivery (or released it since): this one's parts are no one's.
-      if (parts) await this.#dropParts(token, parts.length);
-      // Deleted between the failed write and the read: someone released it; the sender retries.
-      if (!existing) return { outcome: 'duplicate', status: 'processing', leaseExpiresAt: options.nowSeconds + 1 };
-      return duplicateOf(existing);
+      if (existing?.token?.S !== token) return duplicateOf(existing, options.nowSeconds);
+      // Our own write, its answer lost: the record it replaced went with the answer; the one read above is it, or one
+      // removed since (this claim's record holds the key, so no record names that one's parts).
+      replaced = before;
     }
+    if (replaced && replaced.token?.S !== token) await this.#dropPartsOf(replaced);
+    try {
+      await this.#putParts(token, parts, held.expiresAt);
+      if (storing) await this.#markStored(record.source, record.deliveryId, token);
+    } catch (error) {
+      await this.#releaseHeld(record.source, record.deliveryId, token, parts.length);
+      return translateStoreError(error);
+    }
+    return { outcome: 'claimed', token };
+  }
+
+  /**
+   * The claim's conditional PutItem; with `returnReplaced`, the record it replaced (expired, or a lease run out),
+   * which may name parts of its own.
+   * @throws ConditionalCheckFailedException (with the record found) when a live record holds the delivery
+   */
+  async #putClaim(item: Item, nowSeconds: number, returnReplaced: boolean): Promise<Item | undefined> {
+    const written = await this.#client.send(
+      new PutItemCommand({
+        TableName: this.#tableName,
+        Item: item,
+        ConditionExpression: CLAIM_CONDITION,
+        ExpressionAttributeNames: CLAIM_NAMES,
+        ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':processing': { S: 'processing' } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ...(returnReplaced ? { ReturnValues: 'ALL_OLD' } : {}),
+      }),
+    );
+    return written.Attributes;
+  }
+
+  /**
+   * Moves a record whose parts this claim has written to `stored`, as {@link complete} does, but says when it could
+   * not: a claim whose lease ran out while it wrote was taken over (or released), and its sender must not be told
+   * 202 for a delivery another claim now decides. A resent request whose answer was lost finds it `stored` with
+   * this token: done.
+   * @throws StoreUnavailableError when the token no longer holds the record (its parts, no one's now, are removed)
+   */
+  async #markStored(source: string, deliveryId: string, token: string): Promise<void> {
+    if (!(await this.complete(source, deliveryId, token)))
+      throw new StoreUnavailableError(
+        new Error('the claim of a delivery stored in parts was taken over or released while its parts were written'),
+      );
   }
 
   /**
@@ -253,10 +325,12 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
    * SDK resending a write whose answer was lost) finds it `stored` and changes
    * nothing: a new `seq` would move the delivery in the list order and send it
    * to the event stream twice. That, like a token that no longer holds the
-   * record, fails the condition and resolves without an error.
+   * record, fails the condition and resolves without an error; one projected
+   * read then tells the two apart (`true`: this token's record is stored;
+   * `false`: another claim holds it, or it is gone).
    */
-  async complete(source: string, deliveryId: string, token: string): Promise<void> {
-    await this.#conditional(
+  async complete(source: string, deliveryId: string, token: string): Promise<boolean> {
+    const done = await this.#conditional(
       new UpdateItemCommand({
         TableName: this.#tableName,
         Key: { pk: { S: deliveryKey(source, deliveryId) } },
@@ -272,10 +346,18 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
         },
       }),
     );
+    if (done) return true;
+    const now = await this.#getItem(source, deliveryId, HOLDER_PROJECTION);
+    return now?.token?.S === token && now.status?.S === 'stored';
   }
 
-  /** Removes the record, then the parts it names (best effort: TTL removes what is left). */
-  async release(source: string, deliveryId: string, token: string): Promise<void> {
+  /**
+   * Removes the record, then the parts it names (best effort: TTL removes what is left). When the condition fails,
+   * one projected read says why: gone is `true` (nothing of anyone's to remove: a resent request whose first answer
+   * was lost finds its own delete done), another claim's record is `false` (a takeover; or, rarer, the sender's retry
+   * claimed it between a lost answer and its resend: the replay guard tells the two apart by its lease).
+   */
+  async release(source: string, deliveryId: string, token: string): Promise<boolean> {
     let removed: Item | undefined;
     try {
       const result = await this.#client.send(
@@ -290,18 +372,49 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       );
       removed = result.Attributes;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      translateStoreError(error);
+      if (!(error instanceof ConditionalCheckFailedException)) return translateStoreError(error);
+      const now = await this.#getItem(source, deliveryId, HOLDER_PROJECTION);
+      return now === undefined;
     }
     if (removed) await this.#dropPartsOf(removed);
+    return true;
   }
 
-  /** @throws DamagedDeliveryError when the body is in parts and they do not give it back whole */
-  async get(source: string, deliveryId: string, nowSeconds: number): Promise<StoredDelivery | undefined> {
+  /**
+   * Two token-conditioned writes at most: the lease alone when the record's `expiresAt` is already past it (the
+   * common case: a retention of days), else the lease and `expiresAt` together, so the record never expires before
+   * its lease (as {@link claim} writes it). `false` when the token no longer holds a `processing` record.
+   */
+  async renew(source: string, deliveryId: string, token: string, leaseExpiresAt: number): Promise<boolean> {
+    const update = (set: string, condition: string): UpdateItemCommand =>
+      new UpdateItemCommand({
+        TableName: this.#tableName,
+        Key: { pk: { S: deliveryKey(source, deliveryId) } },
+        UpdateExpression: set,
+        ConditionExpression: `#token = :token AND #status = :processing${condition}`,
+        ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#lease': 'leaseExpiresAt', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: { ':token': { S: token }, ':processing': { S: 'processing' }, ':lease': { N: String(leaseExpiresAt) } },
+      });
+    return (
+      (await this.#conditional(update('SET #lease = :lease', ' AND #expiresAt >= :lease'))) ||
+      this.#conditional(update('SET #lease = :lease, #expiresAt = :lease', ''))
+    );
+  }
+
+  /**
+   * A delivery whose body is in parts is `undefined` while `processing`, and none of its parts is read: they may still
+   * be being written (the claim writes them after its record). Before, a read of one a wrapped handler held read
+   * every part (hundreds of kilobytes each) for the API to answer 404.
+   * `options.beforeRead` is told each read before it is made: the record (1), its parts (their count) only when they
+   * are read, the record again (1) when a part is found missing.
+   * @throws DamagedDeliveryError when the body is in parts and they do not give it back whole
+   */
+  async get(source: string, deliveryId: string, nowSeconds: number, options: GetOptions = {}): Promise<StoredDelivery | undefined> {
     // No source name starts with `~`, but the command line passes what it is given: a part is never a delivery.
     if (isBodyPartKey(deliveryKey(source, deliveryId))) return undefined;
+    await options.beforeRead?.(1);
     const item = await this.#getItem(source, deliveryId);
-    return item && isLive(item, nowSeconds) ? this.#fromItem(item, nowSeconds) : undefined;
+    return item && isLive(item, nowSeconds) ? this.#fromItem(item, nowSeconds, options.beforeRead) : undefined;
   }
 
   /** The state alone: one GetItem projecting what {@link isLive} and a copy's answer read, never a body or its parts. */
@@ -365,7 +478,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
-  async #getItem(source: string, deliveryId: string, projection?: typeof STATE_PROJECTION): Promise<Item | undefined> {
+  async #getItem(source: string, deliveryId: string, projection?: Projection): Promise<Item | undefined> {
     try {
       const result = await this.#client.send(
         new GetItemCommand({
@@ -381,13 +494,14 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
-  /** A token-conditioned write: if the token no longer holds the record, there is nothing of ours to change. */
-  async #conditional(command: UpdateItemCommand): Promise<void> {
+  /** A token-conditioned write: `false` when its condition fails (nothing of ours to change), `true` when it landed. */
+  async #conditional(command: UpdateItemCommand): Promise<boolean> {
     try {
       await this.#client.send(command);
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      translateStoreError(error);
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateStoreError(error);
     }
   }
 
@@ -398,16 +512,27 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
    * The record is read again then: gone or expired is `undefined`, replaced is the new record read once more; only
    * the same record is damaged. Before, a reader racing a release was answered 500 `delivery_damaged`.
    */
-  async #fromItem(item: Item, nowSeconds: number, again = true): Promise<StoredDelivery | undefined> {
-    if (partsOf(item) === undefined) return fromItem(item);
+  async #fromItem(
+    item: Item,
+    nowSeconds: number,
+    beforeRead?: (items: number) => Promise<void>,
+    again = true,
+  ): Promise<StoredDelivery | undefined> {
+    const parts = partsOf(item);
+    if (parts === undefined) return fromItem(item);
+    // Its parts may still be being written (the claim writes them after its record): not a delivery to read yet.
+    if (item.status?.S === 'processing') return undefined;
     try {
+      // What #readParts will read: nothing for a record that names no valid parts (it is damaged).
+      if (namesValidParts(item)) await beforeRead?.(parts);
       return fromItem(item, await this.#readParts(item));
     } catch (error) {
       if (!(error instanceof DamagedDeliveryError)) throw error;
+      await beforeRead?.(1);
       const now = await this.#getItem(item.source?.S ?? '', item.deliveryId?.S ?? '');
       if (!now || !isLive(now, nowSeconds)) return undefined;
       if (now.token?.S === item.token?.S || !again) throw error;
-      return this.#fromItem(now, nowSeconds, false);
+      return this.#fromItem(now, nowSeconds, beforeRead, false);
     }
   }
 
@@ -420,8 +545,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     const deliveryId = item.deliveryId?.S ?? '';
     const count = partsOf(item) ?? 0;
     const token = item.token?.S;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_BODY_PARTS || !token)
-      throw new DamagedDeliveryError(source, deliveryId, 'its record names no valid parts');
+    if (!namesValidParts(item) || !token) throw new DamagedDeliveryError(source, deliveryId, 'its record names no valid parts');
     let parts: Array<Item | undefined>;
     try {
       parts = await Promise.all(
@@ -448,7 +572,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     return body;
   }
 
-  /** Writes a body's parts, each with its delivery's expiry. On a failure, removes those written and throws (503). */
+  /** Writes a body's parts, each with its delivery's expiry; throws the first failure once every write has settled. */
   async #putParts(token: string, parts: readonly Buffer[], expiresAt: number): Promise<void> {
     const written = await Promise.allSettled(
       parts.map((bytes, i) =>
@@ -456,10 +580,40 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
       ),
     );
     const failed = written.find((result) => result.status === 'rejected');
-    if (!failed) return;
-    // No record names them: removing them cannot take a body from anyone.
-    await this.#dropParts(token, parts.length);
-    translateStoreError(failed.reason);
+    // The claim's record names them: its release removes them (after the record, so no record names a part gone).
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * Gives back a claim whose parts could not all be written (or whose record could not be marked stored): the record
+   * if this token holds it and it is still `processing`, then the parts it names. A record already `stored` (a
+   * write whose answer was lost) stays, and so do its parts. A record another claim holds now (a takeover) has not
+   * this claim's parts: they are no one's and are removed. Best effort: what is left goes when the lease passes
+   * (a takeover removes the parts the record names) or at its expiry.
+   */
+  async #releaseHeld(source: string, deliveryId: string, token: string, count: number): Promise<void> {
+    let removed: Item | undefined;
+    try {
+      const result = await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: { pk: { S: deliveryKey(source, deliveryId) } },
+          ConditionExpression: '#token = :token AND #status = :processing',
+          ExpressionAttributeNames: { '#token': 'token', '#status': 'status' },
+          ExpressionAttributeValues: { ':token': { S: token }, ':processing': { S: 'processing' } },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      removed = result.Attributes;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) return;
+      // DynamoDB gives the record with the failure; dynalite does not. Unread, the parts stay: they may be a stored body.
+      const found = error.Item ?? (await this.#getItem(source, deliveryId).catch(() => ({ token: { S: token } })));
+      if (found?.token?.S !== token) await this.#dropParts(token, count);
+      return;
+    }
+    if (removed) await this.#dropPartsOf(removed);
   }
 
   /** Removes the parts a removed or replaced record named, if any. */

@@ -38,6 +38,9 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
  * the limit stricter, by one, for the window. A give-back names itself in `g`,
  * which counts leave alone, and refuses that name: its retry never gives back
  * twice unless another give-back came between the attempts.
+ *
+ * A hit with a `cost` counts that many at once in the same one write (the read
+ * budget counts items read this way): admitted only when all of them fit.
  */
 export class DynamoDbRateLimiter implements RateLimiter {
   readonly #client: DynamoDBClient;
@@ -55,19 +58,24 @@ export class DynamoDbRateLimiter implements RateLimiter {
     this.#cacheSize = options.cacheSize ?? 10_000;
   }
 
-  async hit(key: string, rate: RateLimit, nowMs: number): Promise<RateDecision> {
+  /** @throws RangeError for a cost that is not a whole number from 1 to the limit (a negative one would free the key) */
+  async hit(key: string, rate: RateLimit, nowMs: number, cost = 1): Promise<RateDecision> {
+    if (!Number.isInteger(cost) || cost < 1 || cost > rate.limit)
+      throw new RangeError(`a rate limiter hit costs a whole number from 1 to the limit (${rate.limit}), not ${cost}`);
     const { index, fraction } = windowAt(nowMs, rate.windowSeconds);
     const expiresAt = Math.ceil(nowMs / 1000) + 2 * rate.windowSeconds + 60;
     const known = this.#previous.get(key);
     if (known?.index === index) {
-      const max = admitThreshold(rate.limit, known.count, fraction) - 1;
+      const max = admitThreshold(rate.limit, known.count, fraction) - cost;
       const item = await this.#update(key, 'SET c = c + :one, expiresAt = :exp', 'w = :w AND c <= :max', {
-        ':one': n(1),
+        ':one': n(cost),
         ':exp': n(expiresAt),
         ':w': n(index),
         ':max': n(max),
       });
-      return item ? this.#decision(key, rate, index, fraction, item, true) : this.#refused(rate, known.count, fraction, max + 1);
+      return item
+        ? this.#decision(key, rate, index, fraction, item, true, cost)
+        : this.#refused(rate, known.count, fraction, max + cost, cost);
     }
     // First request of this container in this window: the permissive probe, then the roll-overs. The probe refuses its
     // own name: under its loose bound the SDK's retry would count the request again and then refuse it for that count.
@@ -75,51 +83,59 @@ export class DynamoDbRateLimiter implements RateLimiter {
       [
         'SET c = c + :one, expiresAt = :exp',
         'w = :w AND c <= :max AND NOT t = :t',
-        { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) },
+        { ':one': n(cost), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - cost) },
       ],
       [
         'SET p = c, c = :one, w = :w, expiresAt = :exp',
         'w = :prev',
-        { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) },
+        { ':one': n(cost), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) },
       ],
       [
         'SET p = :zero, c = :one, w = :w, expiresAt = :exp',
         'attribute_not_exists(w) OR w < :prev',
-        { ':zero': n(0), ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) },
+        { ':zero': n(0), ':one': n(cost), ':exp': n(expiresAt), ':w': n(index), ':prev': n(index - 1) },
       ],
       // Another container rolled the window between our attempts: probe once more.
       [
         'SET c = c + :one, expiresAt = :exp',
         'w = :w AND c <= :max AND NOT t = :t',
-        { ':one': n(1), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - 1) },
+        { ':one': n(cost), ':exp': n(expiresAt), ':w': n(index), ':max': n(rate.limit - cost) },
       ],
       // The item's window is ahead of this clock (another container's runs ahead, or this one stepped back): count in
       // that window rather than refuse every request until this clock reaches it. Its expiry stays the one set by the
       // clock ahead, which is the later one.
-      ['SET c = c + :one', 'w > :w AND c <= :max AND NOT t = :t', { ':one': n(1), ':w': n(index), ':max': n(rate.limit - 1) }],
+      ['SET c = c + :one', 'w > :w AND c <= :max AND NOT t = :t', { ':one': n(cost), ':w': n(index), ':max': n(rate.limit - cost) }],
     ];
     for (const [update, condition, values] of attempts) {
       const item = await this.#update(key, update, condition, values);
-      if (item) return this.#decision(key, rate, index, fraction, item, false);
+      if (item) return this.#decision(key, rate, index, fraction, item, false, cost);
     }
     // Even with no previous count the window is full.
-    return this.#refused(rate, 0, fraction, rate.limit);
+    return this.#refused(rate, 0, fraction, rate.limit, cost);
   }
 
   /**
    * Checks an answer against the real threshold; gives back an over-admission. A count made in a window ahead of this
    * clock is checked as at that window's start, where its threshold is strictest.
    */
-  async #decision(key: string, rate: RateLimit, ours: number, ourFraction: number, item: Item, exact: boolean): Promise<RateDecision> {
+  async #decision(
+    key: string,
+    rate: RateLimit,
+    ours: number,
+    ourFraction: number,
+    item: Item,
+    exact: boolean,
+    cost: number,
+  ): Promise<RateDecision> {
     const itemWindow = Number(item.w?.N ?? ours);
     const [index, fraction] = itemWindow > ours ? [itemWindow, 0] : [ours, ourFraction];
     const previous = Number(item.p?.N ?? 0);
-    const count = Number(item.c?.N ?? 1);
+    const count = Number(item.c?.N ?? cost);
     this.#remember(key, index, previous);
     const threshold = admitThreshold(rate.limit, previous, fraction);
     if (!exact && count > threshold + 1e-9) {
-      await this.#giveBack(key, index);
-      return this.#refused(rate, previous, fraction, threshold, count - 1);
+      await this.#giveBack(key, index, cost);
+      return this.#refused(rate, previous, fraction, threshold, cost, count - cost);
     }
     return {
       admitted: true,
@@ -127,17 +143,25 @@ export class DynamoDbRateLimiter implements RateLimiter {
       windowSeconds: rate.windowSeconds,
       remaining: Math.max(0, Math.floor(threshold - count)),
       retryAfterSeconds: 0,
-      undo: () => this.#giveBack(key, index),
+      undo: () => this.#giveBack(key, index, cost),
     };
   }
 
-  #refused(rate: RateLimit, previous: number, fraction: number, threshold: number, current = Math.ceil(threshold)): RateDecision {
+  #refused(
+    rate: RateLimit,
+    previous: number,
+    fraction: number,
+    threshold: number,
+    cost: number,
+    current = Math.ceil(threshold),
+  ): RateDecision {
     return {
       admitted: false,
       limit: rate.limit,
       windowSeconds: rate.windowSeconds,
       remaining: 0,
-      retryAfterSeconds: retryAfterSeconds(rate.limit, previous, Math.max(current, 0), fraction, rate.windowSeconds),
+      // Until `cost` more fit: as when one more fits under a limit `cost − 1` lower.
+      retryAfterSeconds: retryAfterSeconds(rate.limit - cost + 1, previous, Math.max(current, 0), fraction, rate.windowSeconds),
       undo: async () => undefined,
     };
   }
@@ -150,16 +174,10 @@ export class DynamoDbRateLimiter implements RateLimiter {
     this.#previous.set(key, { index, count });
   }
 
-  async #giveBack(key: string, index: number): Promise<void> {
+  async #giveBack(key: string, index: number, cost: number): Promise<void> {
     // Never twice: the SDK's retry of a give-back whose answer was lost finds its own name and changes nothing. In `g`, not
     // `t`: on a busy key, counts come between the attempts of a request that timed out after its write landed.
-    await this.#update(
-      key,
-      'SET c = c - :one',
-      'w = :w AND c > :zero AND NOT g = :t',
-      { ':one': n(1), ':w': n(index), ':zero': n(0) },
-      'g',
-    );
+    await this.#update(key, 'SET c = c - :one', 'w = :w AND c >= :one AND NOT g = :t', { ':one': n(cost), ':w': n(index) }, 'g');
   }
 
   /**

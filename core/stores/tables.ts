@@ -80,7 +80,7 @@ export const RATE_LIMITS_TABLE: TableDefinition = {
 export const RATE_LIMITS_KEYS = { counterPrefix: 'rate#', controls: 'controls' } as const;
 
 /** The deliveries API's limit keys: `token:<id>` per request, `stream:<id>` per opened stream. */
-export const READER_LIMIT_KEYS = { token: 'token:', stream: 'stream:' } as const;
+export const READER_LIMIT_KEYS = { token: 'token:', stream: 'stream:', read: 'read:' } as const;
 
 /** Read tokens for the deliveries API: key `token#<id>`, only a hash of each token stored; TTL at the token's expiry. */
 export const TOKENS_TABLE: TableDefinition = {

@@ -8,6 +8,9 @@ import { wireDependencies } from '../../core/wiring.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
+/** A GitHub hook secret is any text: only its being configured tells it apart. */
+const GITHUB_PASTED = 'correct horse battery staple 2024';
+
 const GOOD = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
 
 const problemsOf = (env: Record<string, string>, cwd = emptyDir()): readonly string[] => {
@@ -96,6 +99,59 @@ describe('loadConfig from the environment', () => {
   it('never echoes a secret in a problem', () => {
     const problems = problemsOf({ WEBHOOK_SECRET: 'whsec_!!!not-base64-but-secret!!!' });
     expect(problems.join('\n')).not.toContain('not-base64-but-secret');
+  });
+
+  /** A secret pasted into the wrong variable (a swapped line of a .env file): the problem that refuses it names the variable, never the value. */
+  const PASTED = [
+    ['a Standard Webhooks secret', TEST_SECRETS.standardWebhooks],
+    ['a Shopify secret', TEST_SECRETS.shopify],
+    ['a random base64 key', 'q7Xv2LmN9pQ4rS8tU1wY3zA6bC0dE5fG'],
+    ['a hex key', '8f742231b10e8888abcd9900ff1185a5'],
+    ['a GitHub token', 'ghp_16C7e42F292c6912E7710c838347Ae178B4a'],
+  ] as const;
+  it.each(
+    PASTED.flatMap(([kind, secret]) =>
+      (['WEBHOOK_ALLOWED_IPS', 'TRUSTED_PROXIES', 'CORS_ORIGINS', 'WEBHOOK_MAX_AGE', 'WEBHOOK_SCHEME', 'DEBUG'] as const).map(
+        (variable) => [kind, variable, secret] as const,
+      ),
+    ),
+  )('never echoes %s pasted into %s', (_kind, variable, secret) => {
+    const problems = problemsOf({ ...GOOD, [variable]: secret });
+    expect(problems.some((problem) => problem.startsWith(`${variable}: `))).toBe(true);
+    const text = problems.join('\n');
+    for (let i = 0; i + 12 <= secret.length; i += 1) expect(text).not.toContain(secret.slice(i, i + 12));
+  });
+
+  /** An origin copied from a browser's address bar or a deploy URL: its credentials are not the origin's, and not to be echoed. */
+  it.each([
+    ['user:password', 'https://deploy:pw-horse-battery-staple-42@app.example.com', 'pw-horse-battery-staple-42'],
+    ['a token in the query', 'https://app.example.com/?token=tok-orange-lantern-river-7', 'tok-orange-lantern-river-7'],
+  ])('never echoes the credentials of an origin given with %s (CORS_ORIGINS)', (_kind, origin, credential) => {
+    const problems = problemsOf({ ...GOOD, CORS_ORIGINS: origin });
+    expect(problems.some((problem) => problem.startsWith('CORS_ORIGINS: '))).toBe(true);
+    const text = problems.join('\n');
+    expect(text).toContain('app.example.com');
+    for (let i = 0; i + 12 <= credential.length; i += 1) expect(text).not.toContain(credential.slice(i, i + 12));
+  });
+
+  it('a ConfigError built anywhere (npm start, the reader, the CDK constructs) quotes no value shaped like a secret', () => {
+    const error = new ConfigError([
+      `PORT: must be a port number, got "${TEST_SECRETS.standardWebhooks}"`,
+      'CORS_ORIGINS: "*" is not allowed',
+    ]);
+    expect(error.problems).toEqual(['PORT: must be a port number, got "[redacted]"', 'CORS_ORIGINS: "*" is not allowed']);
+    expect(error.message).not.toContain('MfKQ9r8GKYqr');
+  });
+
+  it('never echoes a configured secret that another problem quotes (a secret also pasted into a key name)', () => {
+    const dir = emptyDir();
+    writeFileSync(
+      join(dir, 'hookwarden.config.json'),
+      JSON.stringify({ sources: [{ name: 'shop', scheme: 'github', secretEnv: 'SHOP_SECRET', [GITHUB_PASTED]: 1 }] }),
+    );
+    const text = problemsOf({ SHOP_SECRET: GITHUB_PASTED }, dir).join('\n');
+    expect(text).toContain('unknown key');
+    expect(text).not.toContain(GITHUB_PASTED.slice(0, 12));
   });
 
   it.each([',', ' , ', ',,\t'])('refuses a WEBHOOK_ALLOWED_IPS of commas and spaces alone (%j), which would allow any address', (value) => {

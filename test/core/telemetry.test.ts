@@ -1,7 +1,12 @@
+import { gunzipSync } from 'node:zlib';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
-import { countMetric, METRIC, printableForLog } from '../../core/telemetry.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WITHHELD } from '../../core/redaction.js';
+import { countMetric, createTelemetry, METRIC, printableForLog } from '../../core/telemetry.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { jsonLinesDuring } from '../helpers/json-lines.js';
 
 const UNPRINTABLE =
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
@@ -117,5 +122,67 @@ describe('countMetric', () => {
       ['A', 'a', 'x'],
       ['B', 'b', 'y'],
     ]);
+  });
+});
+
+/**
+ * Whichever code logs an error (a store's release, the blocklist refresh, the event stream, the local server), in
+ * production the line carries what the error is, never a parser's, zlib's, Node's or the AWS SDK's message about its
+ * input: those quote it (V8 quotes the text JSON.parse was given; DynamoDB the value it refused).
+ */
+describe('createTelemetry: foreign error messages in production', () => {
+  const QUOTED = 'hwk_tokentokentokentokentokentokentokentoken';
+  let store: LocalStore;
+  beforeAll(async () => {
+    store = await startLocalStore();
+  });
+  afterAll(() => store?.close());
+
+  const thrown = async (work: () => unknown): Promise<Error> => {
+    try {
+      await work();
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('did not throw');
+  };
+  const cases: Array<[string, () => unknown]> = [
+    ['JSON.parse (SyntaxError)', () => JSON.parse(QUOTED)],
+    ['decodeURIComponent (URIError)', () => decodeURIComponent(`%E0%A4%A${QUOTED}`)],
+    ['gunzip (Z_DATA_ERROR)', () => gunzipSync(Buffer.from(QUOTED))],
+    ['new URL (ERR_INVALID_URL, which keeps the input)', () => new URL(`http://x y/?token=${QUOTED}`)],
+    [
+      'DynamoDB (ValidationException from dynalite)',
+      () => store.client.send(new GetItemCommand({ TableName: `t ${QUOTED}`, Key: { pk: { S: 'x' } } })),
+    ],
+  ];
+
+  it.each(cases)('%s: withheld in production, its name and frames kept; kept in development', async (_name, work) => {
+    const error = await thrown(work);
+    const line = async (production: boolean) =>
+      (await jsonLinesDuring(async () => createTelemetry({ production }).logger.error('could not refresh', { error }))).find(
+        (l) => l.message === 'could not refresh',
+      )?.error as Record<string, unknown>;
+    const hidden = await line(true);
+    expect(hidden).toMatchObject({ name: error.name, message: WITHHELD });
+    expect(String(hidden.stack)).toMatch(/^\w+: \[withheld in production\]\n\s+at /);
+    expect(JSON.stringify(hidden)).not.toContain(QUOTED.slice(0, 10));
+    expect((await line(false)).message).toBe(error.message);
+  });
+
+  it('reads the mode from the environment as loadConfig does, and leaves an error of its own alone', async () => {
+    const error = await thrown(() => JSON.parse(QUOTED));
+    vi.stubEnv('NODE_ENV', 'production');
+    try {
+      const lines = await jsonLinesDuring(async () => {
+        const { logger } = createTelemetry();
+        logger.error('parse', { error });
+        logger.error('own', { error: new Error('the handler answered undefined') });
+      });
+      expect(lines.find((l) => l.message === 'parse')?.error).toMatchObject({ message: WITHHELD });
+      expect(lines.find((l) => l.message === 'own')?.error).toMatchObject({ message: 'the handler answered undefined' });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_PART_PREFIX } from '../../core/stores/body-parts.js';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { readJson, startHarness, type Harness } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 
@@ -14,6 +14,7 @@ const large = () => signed({ body: JSON.stringify({ type: 'file.uploaded', data:
 /**
  * A large delivery (stored in part items) when the store fails part-way through its claim, over real HTTP: the sender
  * gets 503 (it retries), never 202 for a body that is not stored whole, nor 413 or 500; its retry is stored whole.
+ * Copies at once: the claim decides first, and only the one that wins writes the parts.
  */
 describe('a large delivery when the store fails mid-claim (real HTTP, dynalite)', () => {
   let h: Harness;
@@ -76,7 +77,7 @@ describe('a large delivery when the store fails mid-claim (real HTTP, dynalite)'
     expect((await storedBody(d))?.equals(Buffer.from(d.body))).toBe(true);
   });
 
-  it('the store stopped after the parts, before the record: 503, and the retry once it is back is stored whole', async () => {
+  it('the store stopped at the claim, before any part: 503, and the retry once it is back is stored whole', async () => {
     const d = large();
     onNext(isRecordPut, () => h.stopStore());
     const res = await h.post('/webhooks/default', d.body, d.headers);
@@ -86,6 +87,20 @@ describe('a large delivery when the store fails mid-claim (real HTTP, dynalite)'
     expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(202);
     expect((await storedBody(d))?.equals(Buffer.from(d.body))).toBe(true);
     expect(await orphanParts()).toEqual([]);
+  });
+
+  it('the store stopped after the parts, as the record is marked stored: 503 (never 202), and the retry is stored whole', async () => {
+    const d = large();
+    onNext(
+      (command, input) => command === 'UpdateItemCommand' && input.Key?.pk?.S === `default#${d.id}`,
+      () => h.stopStore(),
+    );
+    const res = await h.post('/webhooks/default', d.body, d.headers);
+    await h.startStore();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(202);
+    expect((await storedBody(d))?.equals(Buffer.from(d.body))).toBe(true);
   });
 
   it('the store stopped at the read before the parts: 503, nothing written', async () => {
@@ -100,11 +115,38 @@ describe('a large delivery when the store fails mid-claim (real HTTP, dynalite)'
     expect(await items()).toEqual([]);
   });
 
-  it('16 copies at once: one 202, every other a duplicate, one body stored whole and no part left that no record names', async () => {
+  it('16 copies at once: one 202, the others in progress (409) or duplicate, the parts written once, the body whole', async () => {
     const d = large();
-    const answers = await Promise.all(Array.from({ length: 16 }, () => h.post('/webhooks/default', d.body, d.headers)));
-    expect(answers.map((a) => a.status).sort()).toEqual([...Array.from({ length: 15 }, () => 200), 202]);
+    const partWrites: string[] = [];
+    h.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Item?: Item }).Item?.pk?.S;
+        if (context.commandName === 'PutItemCommand' && key?.startsWith(BODY_PART_PREFIX)) partWrites.push(key);
+        return next(args);
+      },
+      { step: 'initialize', name: 'partWrites' },
+    );
+    let answers: Response[];
+    try {
+      answers = await Promise.all(Array.from({ length: 16 }, () => h.post('/webhooks/default', d.body, d.headers)));
+    } finally {
+      h.client.middlewareStack.remove('partWrites');
+    }
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status !== 202)) {
+      expect([200, 409]).toContain(answer.status);
+      // A copy that came while the parts were written waits for them (never 202 for a body not yet whole).
+      // Its Retry-After is the storing lease's: the invocation's time (the local server gives 10 s), not a minute.
+      if (answer.status === 409) expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      if (answer.status === 409) expect(Number(answer.headers.get('retry-after'))).toBeLessThanOrEqual(11);
+    }
+    // Before: each copy that came before the first record wrote both parts (up to 32 writes), then deleted them.
+    expect(partWrites).toHaveLength(2);
+    expect(new Set(partWrites.map((key) => key.split('#')[1])).size).toBe(1);
     expect((await storedBody(d))?.equals(Buffer.from(d.body))).toBe(true);
     expect(await orphanParts()).toEqual([]);
+    const retry = await h.post('/webhooks/default', d.body, d.headers);
+    expect(retry.status).toBe(200);
+    expect((await readJson(retry)).status).toBe('duplicate');
   });
 });

@@ -68,7 +68,11 @@ describe('hookwarden rotate <github source> against a local stand-in for GitHub,
     await github.close();
   });
 
+  // GitHub's ping answered 6 s after it was requested. The promotion window of a 20 s overlap was a quarter of it (5 s):
+  // the rotation was withdrawn at finishSecret, after GitHub had been switched. A github rotation's window is at least
+  // GITHUB_SWITCH_SECONDS (60 s) now, so the old key verifies until the plan + 20 s + 60 s.
   it('switches the hook to the staged key, whose ping is accepted; the old key verifies until the overlap ends, and is refused after', async () => {
+    github.pingDelayMs = 6_000;
     const path = join(dataDir, 'keys', 'gh.json');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const before = keyFile();
@@ -105,7 +109,9 @@ describe('hookwarden rotate <github source> against a local stand-in for GitHub,
     expect(after.keys[0]?.secret).toBe(staged);
     expect(after.keys[1]?.next).toBe(true);
     const notAfter = after.keys.find((k) => k.secret === oldKey)?.notAfter as number;
-    expect(notAfter).toBeGreaterThan(Date.now() / 1000);
+    // At least the overlap after the promotion; at most the overlap and the 60 s window after the plan.
+    expect(notAfter).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + OVERLAP_SECONDS - 2);
+    expect(notAfter).toBeLessThanOrEqual(Date.now() / 1000 + OVERLAP_SECONDS + 60);
 
     // After the overlap: the old key is refused, the new one still verifies.
     await sleep(Math.max(0, notAfter * 1000 - Date.now()) + 1_500);
@@ -118,5 +124,5 @@ describe('hookwarden rotate <github source> against a local stand-in for GitHub,
     expect(listed.stdout).toMatch(/k-[0-9a-f]{8} +next +age/);
     expect(listed.stdout).toMatch(/k-[0-9a-f]{8} +expired +age \S+ +expired /);
     for (const key of after.keys) expect(listed.stdout).not.toContain(key.secret);
-  }, 90_000);
+  }, 150_000);
 });

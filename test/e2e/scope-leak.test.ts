@@ -51,7 +51,7 @@ describe('a token scoped to one source, behind more deliveries of another than o
     // Resumed from the start of time (an id of the first form), so its first reads pass over the 600.
     const stream = await openSse(`${h.url}/events`, { authorization: `Bearer ${scoped}`, 'last-event-id': 'MDAwMDAwMDAwMDAwMCN-' });
     expect(stream.status).toBe(200);
-    expect((await stream.waitFor(1, 5_000)).map((e) => (JSON.parse(e.data) as { id: string }).id)).toEqual([billing]);
+    expect((await stream.waitFor(1)).map((e) => (JSON.parse(e.data) as { id: string }).id)).toEqual([billing]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     stream.close();
     const ids = [...stream.raw().matchAll(/^id: (.+)$/gm)].map((match) => match[1] as string);
@@ -61,7 +61,7 @@ describe('a token scoped to one source, behind more deliveries of another than o
     // The last id is past the 600 (a read cut at its limit moved the position), and resumes without sending them.
     const resumed = await openSse(`${h.url}/events`, { authorization: `Bearer ${scoped}`, 'last-event-id': ids.at(-1) as string });
     const next = await h.deliver('billing');
-    expect((await resumed.waitFor(1, 5_000)).map((e) => (JSON.parse(e.data) as { id: string }).id)).toEqual([next.id]);
+    expect((await resumed.waitFor(1)).map((e) => (JSON.parse(e.data) as { id: string }).id)).toEqual([next.id]);
     resumed.close();
   });
 });

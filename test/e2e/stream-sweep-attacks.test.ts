@@ -280,7 +280,8 @@ describe('GET /events with late deliveries around its sweeps (look-back 1.5 s, s
     const c0 = Date.now() + 8_000;
     const cluster = (k: number) => Array.from({ length: PAGE }, (_, i) => `c${k}_${String(i).padStart(3, '0')}`);
     const clusterAt = (k: number) => c0 + k * 1_600;
-    for (const k of [0, 1]) await storeAt(h, cluster(k), (i) => clusterAt(k) + Math.floor(i / 100));
+    // Written 25 to a request: a claim each (storeAt) took 15.7 s for the two clusters under a 4-worker run on 2 cores.
+    for (const k of [0, 1]) await h.storeItems(cluster(k), (i) => clusterAt(k) + Math.floor(i / 100));
     expect(Date.now()).toBeLessThan(c0 - 500); // every cluster was stored before the stream could read any of it
     const readable = (k: number) => waitUntil(() => Date.now() > clusterAt(k) + 5 + 100 + 200, `cluster ${k} settled`);
     await readable(0);
@@ -334,7 +335,7 @@ describe('GET /events with a client that stops reading, then resumes from an id 
       held.take();
       // All in one millisecond, a little ahead: the stream reads them only once every one is stored.
       const at = Date.now() + 3_500;
-      await storeAt(h, burst, () => at);
+      await h.storeItems(burst, () => at); // 25 to a request: a claim each can outlast the lead on a loaded machine
       expect(Date.now()).toBeLessThan(at - 500);
     }
     // The stream reads one page and then waits for its client.
@@ -375,7 +376,7 @@ describe('GET /events whose token is revoked in the middle of a pass', () => {
     // Two pages, all in one millisecond a little ahead: one pass reads both, back to back.
     const burst = Array.from({ length: 600 }, (_, i) => `revoke_${String(i).padStart(4, '0')}`);
     const at = Date.now() + 3_500;
-    await storeAt(h, burst, () => at);
+    await h.storeItems(burst, () => at); // 25 to a request: a claim each can outlast the lead on a loaded machine
     expect(Date.now()).toBeLessThan(at - 500);
     const text = await cutShortMidPass(
       { reads, hooks },
@@ -389,7 +390,9 @@ describe('GET /events whose token is revoked in the middle of a pass', () => {
 });
 
 describe('GET /events whose lifetime ends in the middle of a pass', () => {
-  const MAX_MS = 4_500;
+  // Long enough to open the stream and store a burst ahead of its time inside it on a loaded 2-core machine: 4.5 s, with
+  // the burst 3 s after the opening, was too little once (a 4-worker run: the opening and the writes took 4.1 s).
+  const MAX_MS = 8_000;
   let h: ReaderHarness;
   let reads: Read[];
   let hooks: Awaited<ReturnType<typeof hookedHarness>>['hooks'];
@@ -404,8 +407,8 @@ describe('GET /events whose lifetime ends in the middle of a pass', () => {
     const stream = await flowingStream(h, token, 'req-lifetime');
     // Two pages in one millisecond a little ahead, inside the stream's lifetime: one pass would read both, back to back.
     const burst = Array.from({ length: 600 }, (_, i) => `lifetime_${String(i).padStart(4, '0')}`);
-    const at = openedAt + 3_000;
-    await storeAt(h, burst, () => at);
+    const at = openedAt + 5_000;
+    await h.storeItems(burst, () => at); // 25 to a request: a claim each can outlast the lead on a loaded machine
     expect(Date.now()).toBeLessThan(at - 300);
     // The first page's answer comes back after the stream's lifetime is over. The stream's clock started before its
     // first read, which on a loaded machine can be well after this test's `openedAt`.
@@ -416,7 +419,7 @@ describe('GET /events whose lifetime ends in the middle of a pass', () => {
       stream,
       'lifetime_',
       () => sleep(Math.max(0, lifetimeOverAt - Date.now())),
-      10_000,
+      15_000,
     );
     expect(text).toContain(': the stream ends here; reconnect with Last-Event-ID to go on');
   });

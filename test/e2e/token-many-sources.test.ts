@@ -39,7 +39,7 @@ describe('a read token scoped to more sources than one DynamoDB IN takes', () =>
     const a = await h.deliver('billing');
     const b = await h.deliver('default');
     expect([a.status, b.status]).toEqual([202, 202]);
-    const events = await stream.waitFor(2, 5_000);
+    const events = await stream.waitFor(2);
     stream.close();
     expect(events.map((e) => (JSON.parse(e.data) as { id: string }).id)).toEqual([a.id, b.id]);
 
@@ -67,7 +67,7 @@ describe('a read token scoped to more sources than one DynamoDB IN takes', () =>
     const outside = await h.deliver('default');
     const inside = await h.deliver('billing');
     expect([outside.status, inside.status]).toEqual([202, 202]);
-    const events = await stream.waitFor(1, 5_000);
+    const events = await stream.waitFor(1);
     // One poll more: a delivery of `default` would have come by now.
     await new Promise((resolve) => setTimeout(resolve, 500));
     stream.close();

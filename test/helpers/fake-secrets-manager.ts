@@ -15,7 +15,8 @@ import { mockClient } from 'aws-sdk-client-mock';
  * Manager has no local server): GetSecretValue by stage or version id,
  * a rotation's valueless AWSPENDING version (startRotation), PutSecretValue with a ClientRequestToken (idempotent for the same token and
  * value), DescribeSecret's VersionIdsToStages, UpdateSecretVersionStage moving
- * AWSCURRENT (the former current becomes AWSPREVIOUS) or taking a label off a version (RemoveFromVersionId alone), as
+ * AWSCURRENT (the former current becomes AWSPREVIOUS; refused unless RemoveFromVersionId names the version holding the
+ * label) or taking a label off a version (RemoveFromVersionId alone), as
  * Secrets Manager documents them.
  * Dates on the clock `now`: each version's CreatedDate, and the secret's
  * LastChangedDate, moved by every change (a new version, a label, a tag, a
@@ -104,6 +105,15 @@ export const fakeSecretsManager = (secretId: string, initial: string, now: () =>
       }
       const target = versions.get(input.MoveToVersionId);
       if (!target) throw notFound(`the version ${input.MoveToVersionId}`);
+      // A label attached to another version moves only off the one RemoveFromVersionId names.
+      const holder = [...versions].find(([id, v]) => id !== input.MoveToVersionId && v.stages.includes(input.VersionStage as string));
+      if (holder && holder[0] !== input.RemoveFromVersionId)
+        throw Object.assign(
+          new Error(
+            `the label ${input.VersionStage} is attached to version ${holder[0]}, not ${input.RemoveFromVersionId ?? 'none named'}`,
+          ),
+          { name: 'InvalidParameterException' },
+        );
       if (input.VersionStage === 'AWSCURRENT') {
         for (const v of versions.values()) v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS');
         if (from) from.stages = [...from.stages.filter((s) => s !== 'AWSCURRENT'), 'AWSPREVIOUS'];
@@ -114,8 +124,15 @@ export const fakeSecretsManager = (secretId: string, initial: string, now: () =>
     });
   return {
     mock,
-    /** What RotateSecret does before invoking the function: a version named by the token, labelled AWSPENDING, without a value yet. */
+    /**
+     * What RotateSecret does before invoking the function: a version named by the token, labelled AWSPENDING, without a
+     * value yet. Refused, as RotateSecret refuses, while AWSPENDING is on a version other than AWSCURRENT's (a rotation
+     * that failed without withdrawing: Secrets Manager takes it as still in progress).
+     */
     startRotation: (token: string) => {
+      const pending = [...versions].find(([, v]) => v.stages.includes('AWSPENDING'));
+      if (pending && !pending[1].stages.includes('AWSCURRENT'))
+        throw new Error(`InvalidRequestException: A previous rotation isn't complete (version ${pending[0]} is AWSPENDING)`);
       for (const v of versions.values()) v.stages = v.stages.filter((s) => s !== 'AWSPENDING');
       versions.set(token, { text: undefined, stages: ['AWSPENDING'], created: now() });
       changed();

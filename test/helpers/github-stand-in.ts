@@ -33,6 +33,8 @@ export interface GitHubStandIn {
    * `x-ratelimit-reset`; `secondary` answers 429 with `retry-after`.
    */
   rateLimited: 'primary' | 'secondary' | undefined;
+  /** How long after `POST …/pings` the ping is delivered, ms (GitHub queues it: seconds, at times). @default 0 */
+  pingDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -144,7 +146,7 @@ export const startGitHubStandIn = async (token: string): Promise<GitHubStandIn> 
       }
       if (action === 'POST /pings') {
         json(response, 204);
-        void ping(path, hook);
+        setTimeout(() => void ping(path, hook), standIn.pingDelayMs);
         return undefined;
       }
       if (action === 'GET /deliveries') return json(response, 200, deliveries.get(path) ?? []);
@@ -159,6 +161,7 @@ export const startGitHubStandIn = async (token: string): Promise<GitHubStandIn> 
     requests,
     deliveries,
     rateLimited: undefined,
+    pingDelayMs: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   return standIn;

@@ -1,6 +1,7 @@
 import { DuplicateDeliveryError, HttpError } from '../../errors.js';
+import { redactText, sensitiveValues } from '../../redaction.js';
 import { jsonResponse } from '../../responses.js';
-import { requestIdOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+import { requestIdOf, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link errorResponder}. */
 export interface ErrorResponderOptions {
@@ -21,7 +22,8 @@ const GENERIC: Record<number, string> = {
  * The one place errors become responses: `{"error":{"code","message","requestId"}}`.
  * A duplicate delivery becomes 200 `{"status":"duplicate","id":...}`. Unknown
  * errors are 500 `internal_error`. In production a 5xx message is generic;
- * development adds the error's own message, and to a 401 the specific `reason`. Logging is security-events' job.
+ * development adds the error's own message (less the request's secrets, signatures, token and body: core/redaction.ts),
+ * and to a 401 the specific `reason`. Logging is security-events' job.
  */
 export const errorResponder = (opts: ErrorResponderOptions = {}): HttpMiddleware => {
   const { production } = withDefaults(defaults, opts);
@@ -37,7 +39,10 @@ export const errorResponder = (opts: ErrorResponderOptions = {}): HttpMiddleware
     const code = known?.code ?? 'internal_error';
     const generic = GENERIC[statusCode] ?? 'Request failed.';
     let message = known && (known.expose || !production) ? known.message : generic;
-    if (!known && !production && error) message = `${error.name}: ${error.message}`;
+    // Development (and DEBUG=true in Lambda, where anyone may be the caller): what was thrown may quote the secret, a
+    // signature, a read token or the body, whole or in part; those are left out of the answer as out of the log.
+    if (!known && !production && error)
+      message = redactText(`${error.name}: ${error.message}`, sensitiveValues(stateOf(request), request.event));
     // Development only: why a signature was refused ("timestamp is 3603 s old (limit 300 s)"). Scheme
     // reasons name headers and numbers, never a secret or MAC; production keeps them in the log.
     const reason = !production && statusCode === 401 && typeof known?.details.reason === 'string' ? { reason: known.details.reason } : {};

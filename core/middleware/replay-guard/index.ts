@@ -1,12 +1,13 @@
-import { holdDeadline, withinRemainingTime } from '../../deadline.js';
+import { holdDeadline, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
 import { DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
 import type { SourceConfig } from '../../config/index.js';
 import { clientKeyOf } from '../../net.js';
 import type { RateLimit } from '../../rate-limit/sliding-window.js';
-import type { ClaimResult, DeliveryStore } from '../../stores/delivery-store.js';
+import { deliveryKey, type ClaimOptions, type ClaimResult, type DeliveryStore } from '../../stores/delivery-store.js';
 import type { RateDecision, RateLimiter } from '../../stores/rate-limit-store.js';
-import type { Telemetry } from '../../telemetry.js';
-import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
+import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest, type WebhookState } from '../types.js';
+import { keepLease, type HeldLease } from './lease-keeper.js';
 
 /** Options of {@link replayGuard}. */
 export interface ReplayGuardOptions {
@@ -22,6 +23,9 @@ export interface ReplayGuardOptions {
   /**
    * How long a `processing` record holds off retries before it counts as abandoned. Never less than the Lambda's
    * remaining time (plus a second): a handler still running when its lease lapsed would run again for the retry.
+   * Where the runtime lets a handler run on past its timeout (the local server, whose context says so:
+   * `markRunsOnPastTimeout`), the lease is renewed every third of it while the handler runs, and a copy of a delivery
+   * whose handler still runs in this process is answered 409 whatever its record says. Lambda ends the handler instead.
    * @default the Lambda's remaining time (plus a second), else 60 seconds
    */
   readonly leaseSeconds?: number;
@@ -53,12 +57,36 @@ const defaults: Required<Pick<ReplayGuardOptions, 'mode' | 'now'>> = { mode: 'pr
 export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
   const { mode, now } = options;
+  /** The lease of each claim a handler of this function holds, by its request's state. */
+  const leases = new WeakMap<WebhookState, HeldLease>();
+  /**
+   * Deliveries whose handler still runs in this process, by `source#deliveryId`, where the runtime lets a handler run
+   * on past its timeout (the local server; never on Lambda, which ends it). A copy of one is answered 409 before any
+   * claim: a debugger paused at a breakpoint stops the renewal timer too, and the retry that arrives as it resumes must
+   * not win the race to an expired lease.
+   */
+  const running = new Map<string, HeldLease>();
+
+  /** Stops tracking the lease of the claim `state` holds (the handler has settled); its lease as last written. */
+  const settle = (state: WebhookState, source: string, deliveryId: string): HeldLease | undefined => {
+    const held = leases.get(state);
+    held?.stop();
+    leases.delete(state);
+    const key = deliveryKey(source, deliveryId);
+    if (held && running.get(key) === held) running.delete(key);
+    return held;
+  };
+
+  /** The invocation's remaining time, whole seconds plus one: no call of this request runs past it. */
+  const invocationOf = (request: HttpRequest): number | undefined => {
+    const remaining = request.context.getRemainingTimeInMillis?.();
+    return remaining && remaining > 0 ? Math.ceil(remaining / 1000) + 1 : undefined;
+  };
 
   // Never shorter than the invocation: a lease that lapsed while the handler still ran let the provider's retry run it again.
   const leaseFor = (request: HttpRequest): number | undefined => {
     if (mode === 'store') return undefined;
-    const remaining = request.context.getRemainingTimeInMillis?.();
-    const invocation = remaining && remaining > 0 ? Math.ceil(remaining / 1000) + 1 : undefined;
+    const invocation = invocationOf(request);
     if (options.leaseSeconds !== undefined) return Math.max(options.leaseSeconds, invocation ?? 0);
     return invocation ?? 60;
   };
@@ -84,6 +112,9 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     const eventType =
       delivery.eventType ?? source.scheme.eventTypeOf?.({ headers: state.headers ?? new Map(), body: state.body ?? Buffer.alloc(0) });
     const leaseSeconds = leaseFor(request);
+    // Still running here: its record may show an expired lease (the renewal could not run), but it is not abandoned.
+    const inProcess = mode === 'process' ? running.get(deliveryKey(source.name, delivery.deliveryId)) : undefined;
+    if (inProcess) throw new DeliveryInProgressError(delivery.deliveryId, Math.max(1, inProcess.leaseExpiresAt - nowSeconds));
     const limits = limitsFor(source, state.client ? clientKeyOf(state.client.address) : 'unknown');
     // Counters first: a refused delivery never touches the deliveries table (no item, no stream record).
     let admissions: RateDecision[] = [];
@@ -116,7 +147,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
           body: state.body ?? Buffer.alloc(0),
           clientIp: state.client?.address.ip ?? 'unknown',
         },
-        leaseSeconds === undefined ? { nowSeconds } : { nowSeconds, leaseSeconds },
+        claimOptionsOf(nowSeconds, leaseSeconds, invocationOf(request)),
       );
     } catch (error) {
       await giveBack(admissions);
@@ -141,7 +172,38 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
       throw new StoreUnavailableError(new Error("the request's deadline passed as its delivery was claimed; the claim was given back"));
     }
     // In `store` mode the delivery is stored, not held: nothing is released or completed for it.
-    if (mode === 'process') state.claim = { token: result.token, deliveryId: delivery.deliveryId };
+    if (mode !== 'process' || leaseSeconds === undefined) return;
+    state.claim = { token: result.token, deliveryId: delivery.deliveryId };
+    const renew = runsOnPastTimeout(request.context);
+    const held = keepLease({
+      store: options.store,
+      source: source.name,
+      deliveryId: delivery.deliveryId,
+      token: result.token,
+      leaseSeconds,
+      leaseExpiresAt: nowSeconds + leaseSeconds,
+      now,
+      renew,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    });
+    leases.set(state, held);
+    if (renew) running.set(deliveryKey(source.name, delivery.deliveryId), held);
+  };
+
+  /**
+   * A complete or release that found the record held by another claim: the handler ran past its lease, a retry took
+   * the delivery over and may have run the handler a second time. The store changes nothing then; the team must hear
+   * of it (a warning and a metric, for an alarm), never the body, a secret or a signature.
+   */
+  const leaseLost = (source: string, deliveryId: string, step: 'complete' | 'release', held: HeldLease | undefined): void => {
+    if (!options.telemetry) return;
+    options.telemetry.logger.warn('delivery lease lost: the handler ran past its lease and the delivery may have been processed twice', {
+      source,
+      deliveryId,
+      step,
+      ...(held ? { leaseExpiresAt: held.leaseExpiresAt } : {}),
+    });
+    countMetric(options.telemetry.metrics, METRIC.leaseLost, {});
   };
 
   /** Removes the record this invocation holds (the handler threw or refused the delivery), so the provider's retry is processed. */
@@ -152,9 +214,14 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     const claim = state.claim;
     const source = state.source.name;
     state.claim = undefined;
+    const held = settle(state, source, claim.deliveryId);
     try {
       // Its own time (the request's deadline stopped at the claim): what the function has left, less the answer's.
-      await withinRemainingTime(request.context, () => options.store.release(source, claim.deliveryId, claim.token));
+      const released = await withinRemainingTime(request.context, () => options.store.release(source, claim.deliveryId, claim.token));
+      // Only past the lease: a takeover cannot come before it, but a release whose first answer was lost, resent after
+      // the sender's retry claimed the delivery anew, also finds another claim there, and lost nothing.
+      if (released === false && (held === undefined || Math.floor(now() / 1000) >= held.leaseExpiresAt))
+        leaseLost(source, claim.deliveryId, 'release', held);
     } catch (error) {
       // The record stays until its lease (or TTL) passes; the sender's retry then succeeds.
       options.telemetry?.logger.error('could not release delivery record', {
@@ -182,9 +249,12 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     const source = state.source.name;
     // The handler has done its work: from here on, nothing may remove the record.
     state.claim = undefined;
+    const held = settle(state, source, claim.deliveryId);
     try {
       // Bounded so that the 2xx still goes out: a Lambda timeout (502/504) would have the sender retry it.
-      await withinRemainingTime(request.context, () => options.store.complete(source, claim.deliveryId, claim.token));
+      const completed = await withinRemainingTime(request.context, () => options.store.complete(source, claim.deliveryId, claim.token));
+      // The answer stands (its work is done); the retry that took over has its own claim.
+      if (completed === false) leaseLost(source, claim.deliveryId, 'complete', held);
     } catch (error) {
       // Answering 5xx now would invite a retry; the record stays `processing` until its lease passes.
       options.telemetry?.logger.error('could not mark delivery processed', {
@@ -209,6 +279,15 @@ const expiresAtOf = (source: SourceConfig, timestampSeconds: number | undefined,
   timestampSeconds === undefined
     ? nowSeconds + source.retentionSeconds
     : Math.max(nowSeconds + source.retentionSeconds, timestampSeconds + source.maxAgeSeconds + 2);
+
+/**
+ * What the claim is told: the wrapped handler's lease, or (stored at once) how long a large body's record may hold
+ * while its parts are written, the invocation's time: its writes stop at the request's deadline, before it ends.
+ */
+const claimOptionsOf = (nowSeconds: number, leaseSeconds: number | undefined, invocationSeconds: number | undefined): ClaimOptions => {
+  if (leaseSeconds !== undefined) return { nowSeconds, leaseSeconds };
+  return invocationSeconds === undefined ? { nowSeconds } : { nowSeconds, storingLeaseSeconds: invocationSeconds };
+};
 
 /** Whether an answer is one API Gateway can send: an object with a statusCode. */
 const isProxyResult = (answer: unknown): boolean => {

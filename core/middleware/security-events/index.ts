@@ -6,6 +6,8 @@ import { requestIdOf, stateOf, type HttpMiddleware, type HttpRequest } from '../
 /** Options of {@link securityEvents}. */
 export interface SecurityEventsOptions {
   readonly telemetry: Telemetry;
+  /** Production withholds the message of a parser's or AWS SDK's error from the log (core/redaction.ts). @default true */
+  readonly production?: boolean;
 }
 
 /**
@@ -13,11 +15,13 @@ export interface SecurityEventsOptions {
  * duplicate deliveries at info (a delivery a wrapped handler answered with
  * anything but 2xx is a warning, not counted as accepted), each rejection as a security event (code,
  * source, client IP, request id, reason), unexpected errors at error level with
- * their details (log only, less the source's secrets, the signature and the body wherever they occur).
+ * their details (log only, less the source's secrets, the signature and the body wherever they occur, whole or in
+ * part; in production less the message of a parser's or AWS SDK's error too).
  * Never logs a secret, signature or body.
  */
 export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware => {
   const { telemetry } = options;
+  const production = options.production ?? true;
 
   const securityEventsAfter = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
@@ -64,8 +68,8 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
     telemetry.logger.error('webhook failed', {
       ...base,
       code: error instanceof HttpError ? error.code : 'internal_error',
-      // What a wrapped handler threw may quote the secret, a signature or the body: those are left out.
-      error: redactForLog(error, sensitiveValues(state, request.event)),
+      // What a wrapped handler threw may quote the secret, a signature or the body, whole or in part: those are left out.
+      error: redactForLog(error, sensitiveValues(state, request.event), { production }),
     });
     if (error instanceof HttpError) countMetric(telemetry.metrics, METRIC.rejected, { source: base.source, code: error.code });
   };

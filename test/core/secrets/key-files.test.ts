@@ -22,6 +22,36 @@ describe('fileKeyStore: the local key document and its pending rotation', () => 
     expect(await store.readCurrent()).toBe('{"keys":[{"secret":"two"}]}');
   });
 
+  // The file edited between finishSecret's check of the plan and the promotion: the promotion wrote over the edit.
+  it('promotes only in place of the document the caller checked, never over an edit made since', async () => {
+    const path = join(emptyDir(), 'default.json');
+    const store = fileKeyStore(path);
+    writeFileSync(path, '{"keys":[{"secret":"one"},{"secret":"leaked"}]}');
+    await store.writePending('t', '{"keys":[{"secret":"two"},{"secret":"one"},{"secret":"leaked"}]}');
+    const checked = await store.readCurrent();
+    writeFileSync(path, '{"keys":[{"secret":"one"}]}');
+    await expect(store.promote('t', checked)).rejects.toThrow(/changed after this rotation's plan was checked; nothing was promoted/);
+    expect(readFileSync(path, 'utf8')).toBe('{"keys":[{"secret":"one"}]}');
+    await store.promote('t', await store.readCurrent());
+    expect(readFileSync(path, 'utf8')).toMatch(/"two"/);
+  });
+
+  // Two local rotate runs at once: the second one's pending file replaced the first one's, whose next step then said
+  // "createSecret has not run", though it had.
+  it("says another rotation replaced this one's pending document when a second run overwrote it", async () => {
+    const path = join(emptyDir(), 'default.json');
+    writeFileSync(path, JSON.stringify({ keys: [{ id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 }] }));
+    const store = fileKeyStore(path);
+    const steps = rotationSteps({ store, generate: () => 'FreshKey0123456789abcdefghijklmn', cacheSeconds: 300, overlapSeconds: 3600 });
+    await steps.createSecret('first');
+    await steps.createSecret('second');
+    await expect(steps.setSecret('first')).rejects.toThrow(/another rotation of the source replaced or withdrew this one's/);
+    await steps.setSecret('second');
+    await steps.testSecret('second');
+    await steps.finishSecret('second');
+    expect(JSON.parse(readFileSync(path, 'utf8')).keys).toHaveLength(2);
+  });
+
   // A hand-edited or damaged pending file: JSON.parse's message quoted ten characters around the error (a key), and
   // every later rotate failed with that message and no word of which file to fix.
   it.each([

@@ -6,11 +6,12 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRotationHandler, RotationRefused, type RotatedSource, type RotationEvent } from '../../../core/secrets/rotation-function.js';
-import { promotionWindowSeconds } from '../../../core/secrets/rotation.js';
+import { GITHUB_SWITCH_SECONDS, promotionWindowSeconds } from '../../../core/secrets/rotation.js';
 import { CURRENT_SINCE_TAG } from '../../../core/secrets/secrets-manager-store.js';
 import { fakeSecretsManager } from '../../helpers/fake-secrets-manager.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../helpers/github-stand-in.js';
@@ -214,9 +215,91 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     expect((failure as Error).message).toMatch(/the provider was not switched and nothing was written/);
     expect((failure as Error).message).not.toContain(staged.secret);
     expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    // Secrets Manager stops the rotation at the failing step; a setSecret of it finds nothing to switch to.
-    await expect(rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v6' })).rejects.toThrow(/no pending key document/);
+    // Withdrawn: a retried step of it is refused, and nothing is switched.
+    expect((failure as Error).message).toMatch(/this rotation was withdrawn/);
+    await expect(rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v6' })).rejects.toThrow(/is not set as AWSPENDING/);
     expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patches);
+  });
+
+  // The emergency stop of README's "Incident containment", and a document whose every key expired: both accept no
+  // delivery. Before, createSecret failed on the first (leaving the version AWSPENDING without a value: RotateSecret then
+  // refused every new rotation, the one after the operator's fix included, as "a previous rotation isn't complete"), and
+  // planned from the second: a fresh staged key, which every function accepts, switched to by the next rotation.
+  it.each([
+    [
+      'emptied ({"keys":[]}, the emergency stop)',
+      { keys: [] },
+      /the current key document lists no key \(\{"keys":\[\]\}, an emergency stop\)/,
+    ],
+    [
+      'whose every key is past its notAfter',
+      { keys: [{ id: 'k-1', secret: 'RetiredKey0123456789abcdefghijk', createdAt: 1, notAfter: T0 / 1000 - 60 }] },
+      /every key of the current key document is past its notAfter/,
+    ],
+    ['that is not JSON', 'not a key document', /the current key document cannot be read \(secret is not a JSON document/],
+  ])(
+    'a scheduled rotation of a document %s makes no key: createSecret withdraws it, and the rotation after the fix works',
+    async (_, document, why) => {
+      const rotate = deploy({ keys: [] });
+      await sm.client.send(
+        new PutSecretValueCommand({
+          SecretId: ARN,
+          SecretString: typeof document === 'string' ? document : JSON.stringify(document),
+          ClientRequestToken: 'v-stop',
+        }),
+      );
+      const stopped = sm.version('AWSCURRENT')?.[1].text;
+      const patches = github.requests.filter((r) => r.method === 'PATCH').length;
+      sm.startRotation('v1');
+      const failure = await rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v1' }).catch(
+        (error: unknown) => error as Error,
+      );
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(why);
+      expect((failure as Error).message).toMatch(/nothing was written.*; this rotation was withdrawn/);
+      expect((failure as Error).message).not.toMatch(/RetiredKey/);
+      expect(sm.mock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+      // Nothing pending, nothing current changed, GitHub untouched; Secrets Manager's retries of v1 are refused.
+      expect(sm.versions.get('v1')?.stages).toEqual([]);
+      for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const)
+        await expect(rotate({ Step, SecretId: ARN, ClientRequestToken: 'v1' })).rejects.toThrow(/is not set as AWSPENDING/);
+      expect(sm.version('AWSCURRENT')?.[1].text).toBe(stopped);
+      expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patches);
+
+      // The operator puts a new key in by hand (and gives it to the hook); the next scheduled rotation starts and stages.
+      const fixed = JSON.stringify({ keys: [{ id: 'k-hand', secret: 'OperatorsNewKey0123456789abcdef' }] });
+      await sm.client.send(new PutSecretValueCommand({ SecretId: ARN, SecretString: fixed, ClientRequestToken: 'v-fix' }));
+      clock += 1000;
+      await run(rotate, 'v2');
+      expect(current().keys.map((k) => [k.id, k.next ?? false])).toEqual([
+        ['k-hand', false],
+        [expect.stringMatching(/^k-[0-9a-f]{8}$/), true],
+      ]);
+      expect(sm.version('AWSCURRENT')?.[0]).toBe('v2');
+    },
+  );
+
+  it('keeps a rotation whose createSecret failed on Secrets Manager itself pending: the retry of the same token plans and writes', async () => {
+    deploy({ keys: [{ id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 }] });
+    // The first read of the current document is throttled.
+    let throttled = false;
+    const client = {
+      send: (command: unknown) => {
+        if (!throttled && command instanceof GetSecretValueCommand && command.input.VersionStage === 'AWSCURRENT') {
+          throttled = true;
+          return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+        }
+        return sm.client.send(command as GetSecretValueCommand);
+      },
+    } as unknown as SecretsManagerClient;
+    const rotate = createRotationHandler({ client, sources, cacheSeconds: CACHE, githubApiUrl: github.url, now: () => clock });
+    sm.startRotation('v1');
+    await expect(rotate({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: 'v1' })).rejects.toThrow(/Rate exceeded/);
+    // Not a problem of the document: left for Secrets Manager's retry, which finds it pending.
+    expect(sm.versions.get('v1')?.stages).toEqual(['AWSPENDING']);
+    for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const)
+      await rotate({ Step, SecretId: ARN, ClientRequestToken: 'v1' });
+    expect(current().keys.map((k) => k.id)).toEqual(['k-1', expect.stringMatching(/^k-/)]);
   });
 
   it.each([Number.NaN, 0])(
@@ -315,6 +398,25 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     expect(github.requests.filter((r) => r.method === 'PATCH').slice(-1)[0]?.body).toEqual({ secret: 'StagedKey0123456789abcdefghijklm' });
   });
 
+  // setSecret PATCHed GitHub, then failed before it answered (the Lambda timed out); Secrets Manager's retry came past
+  // the window and withdrew the rotation saying "nothing was switched", though GitHub signed with the staged key.
+  it('names the key GitHub may sign with when a retried setSecret is withdrawn after an earlier attempt switched it', async () => {
+    const rotate = deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
+    await run(rotate, 'v3', ['createSecret', 'setSecret']);
+    expect(github.hooks.get('repos/acme/shop/hooks/42')?.secret).toBe('StagedKey0123456789abcdefghijklm');
+    clock += 7_200_000;
+    const failure = await rotate({ Step: 'setSecret', SecretId: ARN, ClientRequestToken: 'v3' }).catch((error: unknown) => error as Error);
+    expect((failure as Error).message).toMatch(
+      /its pending key document was withdrawn and nothing was switched by this attempt or promoted; if an earlier attempt of this setSecret ran, the provider signs with key k-2, which the current document still accepts\./,
+    );
+    expect((failure as Error).message).not.toMatch(/Key0123456789/);
+  });
+
   it('promotes a switching rotation within the promotion window, its old key valid for at least the overlap after the promotion', async () => {
     const rotate = deploy({
       keys: [
@@ -327,6 +429,72 @@ describe("the rotation function: Secrets Manager's four steps against a Secrets 
     await run(rotate, 'v3', ['finishSecret']);
     expect(sm.version('AWSCURRENT')?.[0]).toBe('v3');
     expect(current().keys.find((k) => k.id === 'k-1')?.notAfter).toBeGreaterThanOrEqual(Math.floor(clock / 1000) + 3600);
+  });
+
+  // finishSecret checked the plan against the current document, then promote read the current version again and moved
+  // AWSCURRENT off whatever it found: an edit landing in between (a leaked key removed) was undone by the promotion.
+  it.each([
+    ['after the check, before the promotion read the current version', DescribeSecretCommand],
+    ['after the promotion read the current version, before the label moved', TagResourceCommand],
+  ] as const)('never undoes an edit that lands %s: the rotation is withdrawn', async (_, before) => {
+    deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+        { id: 'k-0', secret: 'LeakedKey0123456789abcdefghijklm', createdAt: 1, notAfter: clock / 1000 + 1800 },
+      ],
+    });
+    const plain = createRotationHandler({ client: sm.client, sources, cacheSeconds: CACHE, githubApiUrl: github.url, now: () => clock });
+    await run(plain, 'v3', ['createSecret', 'setSecret', 'testSecret']);
+    const edited = JSON.stringify({ keys: current().keys.filter((k) => k.id !== 'k-0') });
+    // The operator's PutSecretValue lands just before finishSecret's promotion sends `before` (the handler's own
+    // DescribeSecret comes first, so the second one is the promotion's).
+    let seen = 0;
+    const client = {
+      send: async (command: unknown) => {
+        if (command instanceof before && ++seen === (before === DescribeSecretCommand ? 2 : 1))
+          await sm.client.send(new PutSecretValueCommand({ SecretId: ARN, SecretString: edited, ClientRequestToken: 'v-edit' }));
+        return sm.client.send(command as DescribeSecretCommand);
+      },
+    } as unknown as SecretsManagerClient;
+    const rotate = createRotationHandler({ client, sources, cacheSeconds: CACHE, githubApiUrl: github.url, now: () => clock });
+    const failure = await rotate({ Step: 'finishSecret', SecretId: ARN, ClientRequestToken: 'v3' }).catch(
+      (error: unknown) => error as Error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(
+      /rotation v3: the current key document changed after this rotation planned from it .*its pending key document was withdrawn/,
+    );
+    expect((failure as Error).message).not.toMatch(/Key0123456789/);
+    expect(sm.version('AWSCURRENT')?.[1].text).toBe(edited);
+    expect(sm.versions.get('v3')?.stages).toEqual([]);
+  });
+
+  // The shortest overlap the configuration allows (1 minute) had a promotion window of 15 s, and GitHub's ping may take
+  // 30 s to be answered: every rotation that switched GitHub was withdrawn at finishSecret, after the switch.
+  it("promotes a github rotation with a 1-minute overlap whose ping took 40 s: the window covers GitHub's switch and ping", async () => {
+    deploy({
+      keys: [
+        { id: 'k-1', secret: 'CurrentKey0123456789abcdefghijkl', createdAt: 1 },
+        { id: 'k-2', secret: 'StagedKey0123456789abcdefghijklm', createdAt: 1, next: true },
+      ],
+    });
+    const short = sources.map((s) => ({ ...s, overlapSeconds: 60 }));
+    const rotate = createRotationHandler({
+      client: sm.client,
+      sources: short,
+      cacheSeconds: CACHE,
+      githubApiUrl: github.url,
+      now: () => clock,
+    });
+    const plannedAt = Math.floor(clock / 1000);
+    await run(rotate, 'v3', ['createSecret', 'setSecret', 'testSecret']);
+    clock += 40_000;
+    await run(rotate, 'v3', ['finishSecret']);
+    expect(sm.version('AWSCURRENT')?.[0]).toBe('v3');
+    const retired = current().keys.find((k) => k.id === 'k-1')?.notAfter as number;
+    expect(retired).toBeGreaterThanOrEqual(Math.floor(clock / 1000) + 60);
+    expect(retired).toBe(plannedAt + 60 + GITHUB_SWITCH_SECONDS);
   });
 
   // An operator edited AWSCURRENT while the rotation waited for a retry (here: removed a leaked previous key). Promoted, the

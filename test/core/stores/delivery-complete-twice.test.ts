@@ -34,7 +34,8 @@ describe('complete called twice with the same token (a wrapped handler or caller
     await store.claim(later, { nowSeconds: NOW });
 
     clock += 5_000;
-    await expect(store.complete(held.source, held.deliveryId, claimed.token)).resolves.toBeUndefined();
+    // No error, and no lost lease to report: the record is this token's, stored.
+    await expect(store.complete(held.source, held.deliveryId, claimed.token)).resolves.toBe(true);
 
     const ours = new Set([held.deliveryId, later.deliveryId]);
     const listed = (await feed.newest({ limit: 10, nowSeconds: NOW })).entries.filter((e) => ours.has(e.deliveryId));
@@ -62,7 +63,8 @@ describe('complete called twice with the same token (a wrapped handler or caller
     const r = deliveryRecord(`other_token_${++n}`, NOW);
     const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
     if (claimed.outcome !== 'claimed') throw new Error('not claimed');
-    await expect(store.complete(r.source, r.deliveryId, 'someone-else')).resolves.toBeUndefined();
+    // No error; the caller learns the token does not hold the record.
+    await expect(store.complete(r.source, r.deliveryId, 'someone-else')).resolves.toBe(false);
     expect(await store.get(r.source, r.deliveryId, NOW)).toMatchObject({ status: 'processing' });
     await store.complete(r.source, r.deliveryId, claimed.token);
     expect(await store.get(r.source, r.deliveryId, NOW)).toMatchObject({ status: 'stored' });
@@ -84,7 +86,8 @@ describe('complete whose first answer is lost, under the once-only condition', (
     // Time passes between the write that landed and the resend (the SDK's backoff).
     const fault = dropAnswers(client, 'UpdateItemCommand', { between: async () => (clock += 3_000) });
     const landedAt = clock;
-    await expect(store.complete(r.source, r.deliveryId, claimed.token)).resolves.toBeUndefined();
+    // The resend finds the record stored with this token: a complete that landed, not a lost lease.
+    await expect(store.complete(r.source, r.deliveryId, claimed.token)).resolves.toBe(true);
     expect(fault.attempts()).toBe(2);
     expect(await honest.get(r.source, r.deliveryId, NOW)).toMatchObject({ status: 'stored' });
     const feed = new DynamoDbDeliveryFeed({ client: stores.local().client, tableName });

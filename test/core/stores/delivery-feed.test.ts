@@ -86,12 +86,39 @@ describe('the bound for a read cut at a key that is not a sort key', () => {
   });
 });
 
+/** A delivery record as the store writes it with its index keys, expiring ten minutes after `nowSeconds`. */
+const indexItem = (
+  nowSeconds: number,
+  ms: number,
+  source: string,
+  id: string,
+  seq = seqOf(ms, source, id),
+): Record<string, AttributeValue> => ({
+  pk: { S: `${source}#${id}` },
+  source: { S: source },
+  deliveryId: { S: id },
+  receivedAt: { N: String(ms) },
+  expiresAt: { N: String(nowSeconds + 600) },
+  bodyBytes: { N: '2' },
+  feed: { S: FEED },
+  seq: { S: seq },
+});
+
 describe('the byTime index on dynalite', () => {
   let local: LocalStore;
   beforeAll(async () => {
     local = await startLocalStore();
   });
   afterAll(() => local.close());
+  /** Writes the items 25 at a time (BatchWriteItem's most). */
+  const putAll = async (items: readonly Record<string, AttributeValue>[]): Promise<void> => {
+    for (let i = 0; i < items.length; i += 25)
+      await local.client.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [DELIVERIES_TABLE.localName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+  };
 
   it('holds a delivery a wrapped handler still processes only once it is completed, at its completion time', async () => {
     let clock = 1_800_000_000_000;
@@ -125,28 +152,14 @@ describe('the byTime index on dynalite', () => {
   it('a list page that stops at an item whose sort key is malformed gives a cursor the API takes, and the next page goes on', async () => {
     const at = 1_900_000_000_000;
     const nowSeconds = Math.floor(at / 1000);
-    const item = (seq: string, source: string, id: string): Record<string, AttributeValue> => ({
-      pk: { S: `${source}#${id}` },
-      source: { S: source },
-      deliveryId: { S: id },
-      receivedAt: { N: String(at) },
-      expiresAt: { N: String(nowSeconds + 600) },
-      bodyBytes: { N: '2' },
-      feed: { S: FEED },
-      seq: { S: seq },
-    });
+    const item = (seq: string, source: string, id: string) => indexItem(nowSeconds, at, source, id, seq);
     const items = [
       item(seqOf(at, 'stripe', 'wanted'), 'stripe', 'wanted'),
       // Read 901st, newest first: where the tenth page stops.
       item(`${seqFloor(at + 500)}#Other`, 'other', 'edited'),
       ...Array.from({ length: 900 }, (_, i) => item(seqOf(at + 1000 + i, 'other', `o${i}`), 'other', `o${i}`)),
     ];
-    for (let i = 0; i < items.length; i += 25)
-      await local.client.send(
-        new BatchWriteItemCommand({
-          RequestItems: { [DELIVERIES_TABLE.localName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-        }),
-      );
+    await putAll(items);
     const feed = new DynamoDbDeliveryFeed({ client: local.client, tableName: DELIVERIES_TABLE.localName });
     const first = await feed.newest({ sources: ['stripe'], limit: 1, nowSeconds });
     expect(first.entries).toEqual([]);
@@ -154,5 +167,84 @@ describe('the byTime index on dynalite', () => {
     expect(decodeCursor(encodeCursor(next))).toBe(next);
     const second = await feed.newest({ sources: ['stripe'], limit: 1, nowSeconds, before: next });
     expect(second.entries.map((e) => e.deliveryId)).toEqual(['wanted']);
+  });
+
+  // The read budget (core/reader/read-budget.ts) grants a list so many items and charges what the page says it read.
+  it('a list page reads no more index items than maxItems, says how many it read, and its next cursor goes on from there', async () => {
+    const at = 1_950_000_000_000;
+    const nowSeconds = Math.floor(at / 1000);
+    const item = (ms: number, source: string, id: string) => indexItem(nowSeconds, ms, source, id);
+    const items = [item(at, 'budgeted', 'wanted'), ...Array.from({ length: 300 }, (_, i) => item(at + 1 + i, 'crowd', `c${i}`))];
+    await putAll(items);
+    const feed = new DynamoDbDeliveryFeed({ client: local.client, tableName: DELIVERIES_TABLE.localName });
+    const before = seqOf(at + 301, 'crowd', '~');
+    // Unbounded, one list reads every other source's item on its way (a filter costs what it reads): 301.
+    const whole = await feed.newest({ sources: ['budgeted'], limit: 1, nowSeconds, before });
+    expect(whole.entries.map((e) => e.deliveryId)).toEqual(['wanted']);
+    expect(whole.read).toBe(301);
+    // With 120 items at most a page: three pages, none reading more, the last one finding it (its second Query reads a
+    // hundred: a page reads whole Queries, each no more than is left of its 120).
+    const pages = [];
+    let cursor: string | undefined = before;
+    do {
+      const page = await feed.newest({ sources: ['budgeted'], limit: 1, nowSeconds, before: cursor, maxItems: 120 });
+      pages.push(page);
+      cursor = page.next;
+    } while (cursor !== undefined && pages.at(-1)?.entries.length === 0 && pages.length < 10);
+    expect(pages.map((p) => p.read)).toEqual([120, 120, 101]);
+    expect(pages.flatMap((p) => p.entries.map((e) => e.deliveryId))).toEqual(['wanted']);
+    // A stream's read says what it read too, and an empty one counts as one (DynamoDB bills it).
+    expect((await feed.between({ after: seqOf(at - 1, 'a', 'a'), upTo: seqOf(at + 50, 'z', 'z'), limit: 500, nowSeconds })).read).toBe(51);
+    expect((await feed.between({ after: seqOf(at - 10, 'a', 'a'), upTo: seqOf(at - 5, 'z', 'z'), limit: 500, nowSeconds })).read).toBe(1);
+  });
+
+  // A cursor is base64url, not sealed: the exact key of another source's delivery tells a token scoped away from that
+  // source its name and the delivery's id (boundWithin). A list the read budget held to a few items stopped among other
+  // sources' deliveries in the millisecond of its cursor, and handed out the key it stopped at as its next cursor.
+  it('a list page the read budget cuts among other sources in its cursor’s millisecond names none of them, and skips nothing', async () => {
+    const at = 1_960_000_000_000;
+    const nowSeconds = Math.floor(at / 1000);
+    const item = (ms: number, source: string, id: string) => indexItem(nowSeconds, ms, source, id);
+    const items = [
+      item(at - 1, 'zeta', 'older'),
+      item(at, 'alpha', 'secret_1'),
+      item(at, 'alpha', 'secret_2'),
+      item(at, 'alpha', 'secret_3'),
+      item(at, 'zeta', 'newer'),
+    ];
+    await putAll(items);
+    const feed = new DynamoDbDeliveryFeed({ client: local.client, tableName: DELIVERIES_TABLE.localName });
+    const before = seqOf(at, 'zeta', 'newer');
+    const cursors: string[] = [];
+    const listed: string[] = [];
+    let cursor: string | undefined = before;
+    for (const maxItems of [1, 2, 3, 120]) {
+      const page = await feed.newest({ sources: ['zeta'], limit: 1, nowSeconds, before: cursor, maxItems });
+      expect(page.read).toBeLessThanOrEqual(maxItems);
+      listed.push(...page.entries.map((e) => e.deliveryId));
+      if (page.next !== undefined) cursors.push(page.next);
+      cursor = page.next;
+      if (cursor === undefined || page.entries.length > 0) break;
+    }
+    for (const next of cursors) expect(next).not.toMatch(/alpha|secret/);
+    // Held back, not passed over: the budget's next, larger grant reads on to the scoped delivery below them.
+    expect(listed).toEqual(['older']);
+  });
+
+  // The same without a budget: ten pages stopped among more of another source's deliveries in the cursor's millisecond
+  // than a request reads (a thousand and one), and the key they stopped at was the next cursor.
+  it('a list page cut at its ten pages among other sources in its cursor’s millisecond names none of them either', async () => {
+    const at = 1_970_000_000_000;
+    const nowSeconds = Math.floor(at / 1000);
+    const item = (ms: number, source: string, id: string) => indexItem(nowSeconds, ms, source, id);
+    const items = [item(at, 'zeta', 'newer'), ...Array.from({ length: 1001 }, (_, i) => item(at, 'alpha', `secret_${i}`))];
+    await putAll(items);
+    const feed = new DynamoDbDeliveryFeed({ client: local.client, tableName: DELIVERIES_TABLE.localName });
+    const page = await feed.newest({ sources: ['zeta'], limit: 1, nowSeconds, before: seqOf(at, 'zeta', 'newer') });
+    expect(page.entries).toEqual([]);
+    expect(page.next).toBeDefined();
+    expect(page.next).not.toMatch(/alpha|secret/);
+    // Below that millisecond, so a client following it moves on.
+    expect((page.next as string) < seqFloor(at)).toBe(true);
   });
 });

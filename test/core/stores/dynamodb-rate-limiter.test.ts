@@ -86,4 +86,43 @@ describe('DynamoDbRateLimiter against dynalite', () => {
     await first.undo();
     expect((await l.hit(id, rate, T0 + 7)).admitted).toBe(true);
   });
+
+  it('counts a cost all at once: admitted only when all of it fits, in both the first and the steady write', async () => {
+    const rate = { limit: 1000, windowSeconds: 60 };
+    const id = key();
+    const l = limiter();
+    // The first hit of the container (the probe) and the steady-state ones after it.
+    expect((await l.hit(id, rate, T0 + 1, 400)).admitted).toBe(true);
+    const second = await l.hit(id, rate, T0 + 2, 400);
+    expect(second).toMatchObject({ admitted: true, remaining: 200 });
+    // 800 counted: 400 more do not fit, from this container or another (its probe), and nothing of them is counted.
+    expect((await l.hit(id, rate, T0 + 3, 400)).admitted).toBe(false);
+    const other = await limiter().hit(id, rate, T0 + 4, 400);
+    expect(other.admitted).toBe(false);
+    // Until the sliding window has let enough of the 800 go: later than for one more.
+    expect(other.retryAfterSeconds).toBeGreaterThan(60);
+    expect((await l.hit(id, rate, T0 + 5, 200)).admitted).toBe(true);
+    expect((await l.hit(id, rate, T0 + 6)).admitted).toBe(false);
+    // undo gives the whole cost back.
+    await second.undo();
+    expect((await limiter().hit(id, rate, T0 + 7, 400)).admitted).toBe(true);
+    expect((await l.hit(id, rate, T0 + 8)).admitted).toBe(false);
+  });
+
+  // `cost` is the library's (RateLimiter is exported): a negative one was written as a negative count, and freed a full
+  // key for everyone; one over the limit was refused with a Retry-After no wait ever made true.
+  it.each([[-1000], [0], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY], [11]])(
+    'refuses a cost of %s with a clear error, before counting anything',
+    async (cost) => {
+      const rate = { limit: 10, windowSeconds: 60 };
+      const id = key();
+      const l = limiter();
+      for (let i = 0; i < 10; i++) expect((await l.hit(id, rate, T0 + i)).admitted).toBe(true);
+      await expect(l.hit(id, rate, T0 + 20, cost)).rejects.toThrow(RangeError);
+      await expect(limiter().hit(id, rate, T0 + 21, cost)).rejects.toThrow(RangeError);
+      // Still full, from this container and another.
+      expect((await l.hit(id, rate, T0 + 22)).admitted).toBe(false);
+      expect((await limiter().hit(id, rate, T0 + 23)).admitted).toBe(false);
+    },
+  );
 });

@@ -69,4 +69,16 @@ describe('a claim of a large body whose answer is lost on the way back (dynalite
     expect(await partsOf(claimed.token)).toHaveLength(2);
     expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
   });
+
+  it('of the update that marks it stored, is stored (the resent update finds it stored with its token), not a 503', async () => {
+    const client = stores.client();
+    const fault = dropAnswers(client, 'UpdateItemCommand');
+    const store = new DynamoDbDeliveryStore({ client, tableName: TABLE });
+    const r = record();
+    const claimed = await store.claim(r, { nowSeconds: NOW });
+    expect(fault.dropped()).toBe(1);
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    expect(await partsOf(claimed.token)).toHaveLength(2);
+    expect((await store.get(r.source, r.deliveryId, NOW))?.status).toBe('stored');
+  });
 });

@@ -7,6 +7,7 @@ import { DamagedDeliveryError } from '../../../core/errors.js';
 import { BODY_PART_PREFIX, bodyPartKey, MAX_STORED_BODY_BYTES } from '../../../core/stores/body-parts.js';
 import { DynamoDbDeliveryFeed } from '../../../core/stores/delivery-feed.js';
 import { deliveryKey, type DeliveryRecord, type StoredDelivery } from '../../../core/stores/delivery-store.js';
+import { createDynamoDbClient } from '../../../core/stores/dynamodb-client.js';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
@@ -46,6 +47,12 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
   };
   const partsOf = async (token: string): Promise<Item[]> =>
     (await scan()).filter((i) => i.pk?.S?.startsWith(`${BODY_PART_PREFIX}${token}#`));
+  /** Part items no record names (a body no one can read, or a part left behind). */
+  const orphanParts = async (): Promise<string[]> => {
+    const items = await scan();
+    const named = new Set(items.filter((i) => !i.pk?.S?.startsWith(BODY_PART_PREFIX)).map((i) => i.token?.S));
+    return items.flatMap((i) => (i.pk?.S?.startsWith(BODY_PART_PREFIX) && !named.has(i.pk.S.split('#')[1]) ? [i.pk.S] : []));
+  };
   const recordItem = async (r: DeliveryRecord): Promise<Item | undefined> =>
     (await local.client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: deliveryKey(r.source, r.deliveryId) } } }))).Item;
 
@@ -106,19 +113,177 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
   });
 
-  it('stores one of 8 copies sent at once, and only its parts: the others remove theirs', async () => {
+  /** The PutItems of part keys that `write` makes. */
+  const partWritesOf = async <T>(write: () => Promise<T>): Promise<{ readonly result: T; readonly partWrites: number }> => {
+    let partWrites = 0;
+    local.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Item?: Item }).Item?.pk?.S;
+        if (context.commandName === 'PutItemCommand' && key?.startsWith(BODY_PART_PREFIX)) partWrites += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'partWrites' },
+    );
+    try {
+      return { result: await write(), partWrites };
+    } finally {
+      local.client.middlewareStack.remove('partWrites');
+    }
+  };
+
+  it('stores one of 8 copies sent at once, and writes its parts once: the claim decides before any part is written', async () => {
     const r = record();
-    const results = await Promise.all(Array.from({ length: 8 }, () => store.claim(r, { nowSeconds: NOW })));
+    const { result: results, partWrites } = await partWritesOf(() =>
+      Promise.all(Array.from({ length: 8 }, () => store.claim(r, { nowSeconds: NOW }))),
+    );
+    // Before: every copy that got past the read wrote both parts before its claim failed, then deleted them (up to 16).
+    expect(partWrites).toBe(2);
     const claimed = results.filter((result) => result.outcome === 'claimed');
     expect(claimed).toHaveLength(1);
+    // The others were told it is being stored (409 in progress) or stored (200 duplicate): never claimed.
+    for (const result of results.filter((result) => result.outcome !== 'claimed'))
+      expect(['processing', 'stored']).toContain((result as { status: string }).status);
     const token = (await recordItem(r))?.token?.S as string;
     expect(claimed[0]).toEqual({ outcome: 'claimed', token });
     expect(await partsOf(token)).toHaveLength(2);
-    // No part in the table that no record names.
-    const items = await scan();
-    const named = new Set(items.filter((i) => !i.pk?.S?.startsWith(BODY_PART_PREFIX)).map((i) => i.token?.S));
-    expect(items.filter((i) => i.pk?.S?.startsWith(BODY_PART_PREFIX) && !named.has(i.pk.S.split('#')[1]))).toEqual([]);
+    expect(await orphanParts()).toEqual([]);
     expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+    expect(await store.claim(r, { nowSeconds: NOW + 1 })).toEqual({ outcome: 'duplicate', status: 'stored' });
+  });
+
+  it('answers a copy that comes while the parts are written as in progress until the lease, writing none', async () => {
+    const r = record();
+    let copy: Promise<Awaited<ReturnType<DynamoDbDeliveryStore['claim']>>> | undefined;
+    let first: string | undefined;
+    const written: string[] = [];
+    // The first claim's record is written; at its first part, a copy comes (and is answered) before the part is sent.
+    local.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Item?: Item }).Item?.pk?.S;
+        if (context.commandName === 'PutItemCommand' && key?.startsWith(BODY_PART_PREFIX)) {
+          written.push(key);
+          if (copy === undefined) {
+            first = key.split('#')[1];
+            copy = store.claim(r, { nowSeconds: NOW + 1 });
+            await copy;
+          }
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'copyDuringParts' },
+    );
+    try {
+      expect((await store.claim(r, { nowSeconds: NOW, storingLeaseSeconds: 11 })).outcome).toBe('claimed');
+    } finally {
+      local.client.middlewareStack.remove('copyDuringParts');
+    }
+    expect(await copy).toEqual({ outcome: 'duplicate', status: 'processing', leaseExpiresAt: NOW + 11 });
+    // Only the first claim's two parts were ever written.
+    expect(written.filter((key) => key.split('#')[1] !== first)).toEqual([]);
+    expect(written).toHaveLength(2);
+    // Stored once the parts are all there: out of the index until then, in it after.
+    const item = await recordItem(r);
+    expect(item?.status?.S).toBe('stored');
+    expect(item?.seq?.S).toBeDefined();
+    expect(item?.leaseExpiresAt).toBeUndefined();
+  });
+
+  it('gives a claim whose part write fails back (503): no record, no part, and the retry stores the body whole', async () => {
+    const r = record();
+    let failed = false;
+    local.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Item?: Item }).Item?.pk?.S;
+        if (!failed && context.commandName === 'PutItemCommand' && key?.endsWith('#1') && key.startsWith(BODY_PART_PREFIX)) {
+          failed = true;
+          throw Object.assign(new Error('Throughput exceeds the current capacity of your table or index.'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSecondPart' },
+    );
+    try {
+      await expect(store.claim(r, { nowSeconds: NOW })).rejects.toMatchObject({ statusCode: 503, code: 'unavailable' });
+    } finally {
+      local.client.middlewareStack.remove('failSecondPart');
+    }
+    expect(failed).toBe(true);
+    expect(await recordItem(r)).toBeUndefined();
+    expect(await orphanParts()).toEqual([]);
+    const retry = await store.claim(r, { nowSeconds: NOW + 1 });
+    if (retry.outcome !== 'claimed') throw new Error('retry not claimed');
+    expect(await partsOf(retry.token)).toHaveLength(2);
+    expect((await store.get(r.source, r.deliveryId, NOW + 1))?.body.equals(r.body)).toBe(true);
+  });
+
+  it('keeps a delivery whole when marking it stored landed but failed on the way back: 503, and the retry is a duplicate', async () => {
+    const r = record();
+    let landed = false;
+    // The update lands; its answer never comes back, on any attempt (the SDK gives up with a throttling error).
+    local.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (!landed && context.commandName === 'UpdateItemCommand') {
+          landed = true;
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+            name: 'ThrottlingException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'updateLandedAnswerLost' },
+    );
+    try {
+      await expect(store.claim(r, { nowSeconds: NOW })).rejects.toMatchObject({ statusCode: 503 });
+    } finally {
+      local.client.middlewareStack.remove('updateLandedAnswerLost');
+    }
+    expect(landed).toBe(true);
+    // The release given the claim back changed nothing of a stored record, nor removed the parts it names.
+    expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
+    expect(await store.claim(r, { nowSeconds: NOW + 1 })).toEqual({ outcome: 'duplicate', status: 'stored' });
+  });
+
+  it('takes over from a writer that died mid-parts once its lease runs out, and removes the part it left', async () => {
+    const r = record();
+    // The writer's client loses its way after the first part: the second never comes back (its function died).
+    const dying = createDynamoDbClient({ endpoint: local.endpoint, region: 'local', maxAttempts: 1 });
+    dying.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Item?: Item }).Item?.pk?.S;
+        if (context.commandName === 'PutItemCommand' && key?.startsWith(BODY_PART_PREFIX) && key.endsWith('#1'))
+          return new Promise(() => {});
+        return next(args);
+      },
+      { step: 'initialize', name: 'dies' },
+    );
+    const writer = new DynamoDbDeliveryStore({ client: dying, tableName: TABLE });
+    void writer.claim(r, { nowSeconds: NOW, storingLeaseSeconds: 11 });
+    let held: Item | undefined;
+    for (let i = 0; i < 200 && (held === undefined || (await partsOf(held.token?.S as string)).length === 0); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      held = await recordItem(r);
+    }
+    const dead = held?.token?.S as string;
+    expect(held?.status?.S).toBe('processing');
+    expect(await partsOf(dead)).toHaveLength(1);
+    // Within the lease, a copy is told it is in progress, no reader sees a body, and nothing is written.
+    expect(await store.claim(r, { nowSeconds: NOW + 10 })).toEqual({
+      outcome: 'duplicate',
+      status: 'processing',
+      leaseExpiresAt: NOW + 11,
+    });
+    expect(await store.get(r.source, r.deliveryId, NOW + 10)).toBeUndefined();
+    // After it, the retry takes over, stores the body whole and removes the dead writer's part.
+    const retry = await store.claim(r, { nowSeconds: NOW + 11 });
+    if (retry.outcome !== 'claimed') throw new Error('not taken over');
+    expect(await partsOf(dead)).toEqual([]);
+    expect((await store.get(r.source, r.deliveryId, NOW + 11))?.body.equals(r.body)).toBe(true);
+    dying.destroy();
   });
 
   it('lists large deliveries once each, with their bodies, and never a part as a delivery', async () => {
@@ -193,31 +358,78 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     }
   };
 
-  it('answers a reader racing the release of a held large delivery as a delivery gone, not damaged (500)', async () => {
-    const r = record({ source: 'large-race' });
+  /** The GetItems of part keys that `read` makes. */
+  const partReadsOf = async <T>(read: () => Promise<T>): Promise<{ readonly result: T; readonly partReads: number }> => {
+    let partReads = 0;
+    local.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: Item }).Key?.pk?.S;
+        if (context.commandName === 'GetItemCommand' && key?.startsWith(BODY_PART_PREFIX)) partReads += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'partReads' },
+    );
+    try {
+      return { result: await read(), partReads };
+    } finally {
+      local.client.middlewareStack.remove('partReads');
+    }
+  };
+
+  it('reads none of the parts of a delivery still processing: it is no delivery yet, for get and the list alike', async () => {
+    const r = record({ source: 'large-held' });
     const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
     if (claimed.outcome !== 'claimed') throw new Error('not claimed');
-    // The wrapped handler fails as the reader reads: release removes the record and its parts under the reader.
-    const release = () => store.release(r.source, r.deliveryId, claimed.token);
-    expect(await betweenRecordAndParts(release, () => store.get(r.source, r.deliveryId, NOW + 1))).toBeUndefined();
-    const again = await store.claim(r, { nowSeconds: NOW + 2, leaseSeconds: 30 });
-    if (again.outcome !== 'claimed') throw new Error('not claimed again');
-    const listed = await betweenRecordAndParts(
-      () => store.release(r.source, r.deliveryId, again.token),
-      () => store.listChecked({ source: r.source, limit: 10, nowSeconds: NOW + 3 }),
-    );
-    expect(listed).toEqual([]);
+    // Before: get read both parts (380 KB each) and gave the body, for the API to answer 404 to a delivery not stored.
+    expect(await partReadsOf(() => store.get(r.source, r.deliveryId, NOW + 1))).toEqual({ result: undefined, partReads: 0 });
+    expect(await partReadsOf(() => store.listChecked({ source: r.source, limit: 10, nowSeconds: NOW + 1 }))).toEqual({
+      result: [],
+      partReads: 0,
+    });
+    await store.complete(r.source, r.deliveryId, claimed.token);
+    const stored = await partReadsOf(() => store.get(r.source, r.deliveryId, NOW + 2));
+    expect(stored.partReads).toBe(2);
+    expect(stored.result?.body.equals(r.body)).toBe(true);
   });
 
-  it("gives a reader racing a takeover of an expired lease the new claim's body, not a damaged delivery", async () => {
-    const r = record({ source: 'large-race' });
-    const first = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
-    if (first.outcome !== 'claimed') throw new Error('not claimed');
-    // The reader's clock is a second behind the copy that takes over: it read the record still held.
-    const takeover = async () => expect((await store.claim(r, { nowSeconds: NOW + 31, leaseSeconds: 30 })).outcome).toBe('claimed');
-    const read = await betweenRecordAndParts(takeover, () => store.get(r.source, r.deliveryId, NOW + 30 - 1));
+  // What the deliveries API charges to a token's read budget: each read, before it is made, and never a part unread.
+  it('tells beforeRead each read before it: the record (1), then its parts (their count) only when it reads them', async () => {
+    const told: number[] = [];
+    const beforeRead = async (items: number): Promise<void> => {
+      told.push(items);
+    };
+    const small = record({ body: Buffer.from('{}') });
+    await store.claim(small, { nowSeconds: NOW });
+    expect((await store.get(small.source, small.deliveryId, NOW, { beforeRead }))?.body.toString()).toBe('{}');
+    expect(told.splice(0)).toEqual([1]);
+    const r = record({ source: 'large-told' });
+    const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
+    if (claimed.outcome !== 'claimed') throw new Error('not claimed');
+    expect(await store.get(r.source, r.deliveryId, NOW + 1, { beforeRead })).toBeUndefined();
+    expect(told.splice(0)).toEqual([1]);
+    await store.complete(r.source, r.deliveryId, claimed.token);
+    expect((await store.get(r.source, r.deliveryId, NOW + 2, { beforeRead }))?.body.equals(r.body)).toBe(true);
+    expect(told.splice(0)).toEqual([1, 2]);
+    // A refusal there stops the read before any part is read.
+    const refused = new Error('budget spent');
+    const stopped = await partReadsOf(() =>
+      store
+        .get(r.source, r.deliveryId, NOW + 2, { beforeRead: async (items) => (items > 1 ? Promise.reject(refused) : undefined) })
+        .catch((error: unknown) => error),
+    );
+    expect(stopped).toEqual({ result: refused, partReads: 0 });
+  });
+
+  it("gives a reader racing a takeover of an expired record the new claim's body, not a damaged delivery", async () => {
+    const r = record({ source: 'large-race', expiresAt: NOW + 30 });
+    expect((await store.claim(r, { nowSeconds: NOW, storingLeaseSeconds: 10 })).outcome).toBe('claimed');
+    const first = (await recordItem(r))?.token?.S;
+    // The reader's clock is two seconds behind the copy that takes over: it read the record still live.
+    const takeover = async () =>
+      expect((await store.claim({ ...r, expiresAt: NOW + 3600 }, { nowSeconds: NOW + 31 })).outcome).toBe('claimed');
+    const read = await betweenRecordAndParts(takeover, () => store.get(r.source, r.deliveryId, NOW + 29));
     expect(read?.body.equals(r.body)).toBe(true);
-    expect((await recordItem(r))?.token?.S).not.toBe(first.token);
+    expect((await recordItem(r))?.token?.S).not.toBe(first);
   });
 
   it('lists a delivery whose part is missing marked damaged, with the others, where list fails closed', async () => {
@@ -298,16 +510,24 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     const r = record({ body: randomBytes(600_000) });
     try {
       expect((await store.claim(r, { nowSeconds: NOW })).outcome).toBe('claimed');
-      const writes = units.filter((u) => u.command === 'PutItemCommand' && u.pk.startsWith(BODY_PART_PREFIX)).map((u) => u.units);
+      // In part order: the parts are written at once, and finish in any order.
+      const writes = units
+        .filter((u) => u.command === 'PutItemCommand' && u.pk.startsWith(BODY_PART_PREFIX))
+        .sort((a, b) => Number(a.pk.split('#').at(-1)) - Number(b.pk.split('#').at(-1)))
+        .map((u) => u.units);
+      // The record: the read before the claim, its claim (`processing`, naming its parts) and the update that marks it stored.
+      const recordUnits = units.filter((u) => !u.pk.startsWith(BODY_PART_PREFIX)).map((u) => `${u.command} ${u.units}`);
       units.length = 0;
       expect((await store.get(r.source, r.deliveryId, NOW))?.body.equals(r.body)).toBe(true);
       const reads = units.filter((u) => u.pk.startsWith(BODY_PART_PREFIX)).reduce((sum, u) => sum + u.units, 0);
       // DynamoDB bills a write unit per KB and a consistent read unit per 4 KB of the item, each rounded up; dynalite counts alike.
       expect(writes).toEqual([372, 216]);
       expect(reads).toBe(147);
+      expect(recordUnits).toEqual(['GetItemCommand 1', 'PutItemCommand 1', 'UpdateItemCommand 1']);
       const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
       expect(readme).toContain(`2 for 600 KB of random bytes: ${writes[0]} and ${writes[1]} write units`);
       expect(readme).toContain(`${reads} read units for those 600 KB`);
+      expect(readme).toContain('the record: 1 read unit, then 1 write unit for the claim and 1 for the update');
     } finally {
       local.client.middlewareStack.remove('consumedCapacity');
     }
