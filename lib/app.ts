@@ -1,17 +1,22 @@
 import { App, type AppProps } from 'aws-cdk-lib';
+import { withoutSecrets } from '../core/redaction.js';
 import { stageProblems } from './checklist.js';
 import type { WebhookHandler } from './constructs/webhook-functions.js';
 import { HookwardenStack } from './hookwarden-stack.js';
 import { enableNag } from './nag.js';
 import { CONTEXT_KEYS, mistypedContextKeys, readSettings, type DeploymentSettings } from './settings.js';
 
-/** Thrown when the configuration may not be synthesized; lists every problem. */
+/**
+ * Thrown when the configuration may not be synthesized; lists every problem. A value shaped like a secret (one
+ * pasted into `-c corsOrigins=…` or `WEBHOOK_SCHEME`) is not quoted: `cdk synth` output lands in CI logs.
+ */
 export class DeploymentRefused extends Error {
   override readonly name = 'DeploymentRefused';
   readonly problems: readonly string[];
   constructor(stage: string, problems: readonly string[]) {
-    super(`Refusing to synthesize the ${stage} stack:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.problems = problems;
+    const shown = problems.map((problem) => withoutSecrets(problem, []));
+    super(`Refusing to synthesize the ${stage} stack:\n${shown.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = shown;
   }
 }
 

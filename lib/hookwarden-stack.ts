@@ -106,6 +106,7 @@ export class HookwardenStack extends Stack {
         production,
         debug: settings.debug,
         metrics,
+        ...(settings.readerSettings ? { readerSettings: settings.readerSettings } : {}),
       });
       if (settings.wafEnabled) {
         this.firewall = new EdgeFirewall(this, 'Firewall', {
@@ -156,6 +157,8 @@ export class HookwardenStack extends Stack {
       secretCache: Duration.seconds(settings.secretCacheSeconds),
       production,
       ...(settings.githubApiUrl ? { githubApiUrl: settings.githubApiUrl } : {}),
+      // An account that can spare the webhook function's reservation spares one execution per rotated source.
+      reserveConcurrency: settings.reservedConcurrency !== undefined,
     });
     this.audit = new SecretAudit(this, 'Audit', {
       secretNamePrefix: id,

@@ -20,6 +20,7 @@ export {
 
 export { AuditTrail, type AuditTrailProps } from './constructs/audit-trail.js';
 export { DeliveriesApi, type DeliveriesApiProps } from './constructs/deliveries-api.js';
+export type { DeployedReaderSettings } from '../core/reader/settings.js';
 export { EdgeFirewall, type EdgeFirewallProps } from './constructs/edge-firewall.js';
 export { SecretAudit, type SecretAuditProps } from './constructs/secret-audit.js';
 export { SecretRotation, type SecretRotationProps } from './constructs/secret-rotation.js';

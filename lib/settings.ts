@@ -11,6 +11,13 @@ import {
 import { HMAC_VARIABLES } from '../core/config/hmac.js';
 import { editDistance, nearest } from '../core/config/keys.js';
 import { list, positiveInt, Problems } from '../core/config/rules.js';
+import {
+  deployedReaderEnvironment,
+  READER_VARIABLES,
+  readerSettings as parseReaderSettings,
+  type DeployedReaderSettings,
+  type ReaderSettingName,
+} from '../core/reader/settings.js';
 
 /**
  * One source as the stack deploys it: the one parser's description
@@ -80,7 +87,8 @@ export interface DeploymentSettings {
    * quota of 1,000, and every other function in the account and region (the rotation function included) would be
    * throttled. The reservation is carved out of the account's pool (Lambda keeps 100 unreserved: an account whose
    * quota is under 200 cannot deploy 100), and a value too low for the traffic throttles deliveries: API Gateway
-   * answers 503 `unavailable` with `Retry-After`, which providers retry.
+   * answers 503 `unavailable` with `Retry-After`, which providers retry. With it, the rotation function reserves one
+   * execution per `github` or `shared` source (lib/constructs/secret-rotation.ts), carved out of the same pool.
    * @default 100 in prod, none in dev
    */
   readonly reservedConcurrency?: number;
@@ -94,6 +102,13 @@ export interface DeploymentSettings {
    * Server's `https://<host>/api/v3`). @default - https://api.github.com
    */
   readonly githubApiUrl?: string;
+  /**
+   * Context `apiRateLimit`, `streamRateLimit`, `readBudget`, `streamMaxSeconds`, `streamKeepAliveSeconds`,
+   * `streamPollMs`, `streamSettleMs`, `streamLookBackMs`: the deliveries API's settings (core/reader/settings.ts), given
+   * to its reader and events functions. Only those set; each unset one is the functions' default.
+   * @default {}
+   */
+  readonly readerSettings?: DeployedReaderSettings;
 }
 
 /** The kinds of API Gateway the stack can put in front of the functions (context `frontDoor`). */
@@ -126,6 +141,7 @@ export const CONTEXT_KEYS = [
   'tracing',
   'apiGatewayCloudWatchRole',
   'reservedConcurrency',
+  ...(Object.keys(READER_VARIABLES) as ReaderSettingName[]),
 ] as const;
 
 /**
@@ -160,6 +176,28 @@ const reservedConcurrency = (problems: Problems, raw: unknown, stage: 'dev' | 'p
     return undefined;
   }
   return value;
+};
+
+/**
+ * The deliveries API's settings from context (`-c readBudget=60000/60s`; a number in cdk.json), only those given, and
+ * every problem the functions' own parser (core/reader/settings.ts) finds with them, named by context key.
+ */
+const readerContext = (problems: Problems, read: (key: ReaderSettingName) => unknown): DeployedReaderSettings => {
+  const given: Partial<Record<ReaderSettingName, string>> = {};
+  for (const key of Object.keys(READER_VARIABLES) as ReaderSettingName[]) {
+    const raw = read(key);
+    // Anything but text or a number (true, a list) is quoted, so that the parser refuses it rather than its String().
+    if (raw !== undefined) given[key] = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : JSON.stringify(raw);
+  }
+  const { problems: found } = deployedReaderEnvironment(given, (key) => `context ${key}`);
+  problems.items.push(...found);
+  const settings: Record<string, string | number> = {};
+  for (const [key, text] of Object.entries(given)) {
+    if (text === '') continue;
+    // Checked above: a whole number is one of the whole-number settings (a rate has its window), a rate stays text.
+    settings[key] = /^\s*\d+\s*$/.test(text) ? Number(text) : text;
+  }
+  return settings as DeployedReaderSettings;
 };
 
 /** Requests per client IP per 5 minutes. */
@@ -248,7 +286,9 @@ const leftOut = (problems: Problems, env: NodeJS.ProcessEnv, deploy: NodeJS.Proc
  * `frontDoor` (`rest` or `http-api`, default `rest`), `wafEnabled` (default true in prod with the
  * REST front door), `wafRateLimit` (per IP per 5 minutes,
  * default 10000), `wafDisabledReason`, `debug`, `secretCacheSeconds`, `cloudTrail`, `tracing`, `apiGatewayCloudWatchRole`,
- * `reservedConcurrency` (the webhook function's; default 100 in prod, none in dev; `none`).
+ * `reservedConcurrency` (the webhook function's; default 100 in prod, none in dev; `none`), and the deliveries API's
+ * `apiRateLimit`, `streamRateLimit`, `readBudget`, `streamMaxSeconds`, `streamKeepAliveSeconds`, `streamPollMs`,
+ * `streamSettleMs` and `streamLookBackMs` (its functions' variables, checked by their own parser; unset: their defaults).
  *
  * Secrets never come from here: each source gets its own Secrets Manager secret.
  */
@@ -310,6 +350,14 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
         'must be an https URL without user or password (GitHub Enterprise Server: https://<host>/api/v3)',
       );
   }
+  const readerSettings = readerContext(problems, read);
+  // As wafRateLimit without a WAF: a setting of an API the stack does not serve would tune nothing, in silence.
+  if (frontDoor === 'http-api')
+    for (const key of Object.keys(readerSettings))
+      problems.add(
+        `context ${key}`,
+        'is set, but an HTTP API (frontDoor=http-api) serves no deliveries API, so it would apply to nothing: use frontDoor=rest, or drop it',
+      );
   const settings: DeploymentSettings = {
     stage,
     sources,
@@ -335,8 +383,10 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
     origin: described.origin,
     acceptRisks,
     ...(githubApiUrl ? { githubApiUrl } : {}),
+    ...(Object.keys(readerSettings).length > 0 ? { readerSettings } : {}),
   };
   runtimeSettingsLeftOut(problems, env, settings);
+  readerSettingsLeftOut(problems, env, settings);
   return { settings, problems: problems.items };
 };
 
@@ -360,4 +410,37 @@ const runtimeSettingsLeftOut = (problems: Problems, env: NodeJS.ProcessEnv, sett
       'WEBHOOK_SECRET_CACHE_SECONDS',
       `is ${JSON.stringify(cache)}, but cdk deploy does not read it from the environment, so the functions would cache secrets for ${settings.secretCacheSeconds} s: give -c secretCacheSeconds=…, or unset WEBHOOK_SECRET_CACHE_SECONDS`,
     );
+};
+
+/** What the functions make of a reader variable's text (`600/1m` is `600/60s`); `undefined` when they would refuse it. */
+const readerValue = (variable: string, text: string | undefined): string | undefined => {
+  try {
+    return JSON.stringify(parseReaderSettings(text === undefined ? {} : { [variable]: text }));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The deliveries API's variables (`HOOKWARDEN_READ_BUDGET`, ...), exported for `npm start`, are refused as `DEBUG` is
+ * ({@link runtimeSettingsLeftOut}) when the stack would deploy something else: the stack sets them from context
+ * (`readBudget`, ...), never from the deployer's environment. One that says what the functions would use anyway (the
+ * same rate written otherwise, or the default with the context key unset) is no problem, nor any on a stack without
+ * the deliveries API (`frontDoor=http-api`).
+ */
+const readerSettingsLeftOut = (problems: Problems, env: NodeJS.ProcessEnv, settings: DeploymentSettings): void => {
+  // An HTTP API stack has no reader functions: nothing of these would be deployed either way.
+  if (settings.frontDoor === 'http-api') return;
+  const deployed = deployedReaderEnvironment(settings.readerSettings ?? {}, (key) => key).environment;
+  for (const [key, variable] of Object.entries(READER_VARIABLES)) {
+    const shell = env[variable]?.trim() ?? '';
+    if (shell === '') continue;
+    const shellValue = readerValue(variable, shell);
+    if (shellValue !== undefined && shellValue === readerValue(variable, deployed[variable])) continue;
+    problems.add(
+      variable,
+      `is ${JSON.stringify(shell)}, but cdk deploy does not read it from the environment, so the functions would run with ` +
+        `${deployed[variable] === undefined ? 'their default' : JSON.stringify(deployed[variable])}: give -c ${key}=…, or unset ${variable}`,
+    );
+  }
 };

@@ -5,7 +5,9 @@ import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ConfigError } from '../../core/errors.js';
 import { READER_TIMEOUT_SECONDS } from '../../core/reader/deadline.js';
+import { deployedReaderEnvironment, type DeployedReaderSettings } from '../../core/reader/settings.js';
 import {
   DELIVERIES_BY_TIME,
   DELIVERIES_TABLE,
@@ -44,6 +46,13 @@ export interface DeliveriesApiProps {
   readonly metrics?: MetricsIdentity;
   /** @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
+  /**
+   * The per-token limits, read budget and stream settings, passed to both functions as the variables they read
+   * (`HOOKWARDEN_READ_BUDGET`, ...), checked at synth by the parser they run at cold start: every problem at once.
+   * @default {} (each unset one is left out, and the functions use their defaults: see core/reader/settings.ts)
+   * @example { readBudget: '60000/60s', streamRateLimit: { limit: 10, windowSeconds: 840 } }
+   */
+  readonly readerSettings?: DeployedReaderSettings;
 }
 
 const BEARER_IN_FUNCTION =
@@ -74,6 +83,9 @@ export class DeliveriesApi extends Construct {
     super(scope, id);
     const production = props.production ?? true;
     const metrics = props.metrics ?? metricsIdentity(Stack.of(this).stackName);
+    // What the functions would refuse at cold start (a 500 on every read after a deploy that succeeded) is refused here.
+    const tuning = deployedReaderEnvironment(props.readerSettings ?? {}, (setting) => `readerSettings.${setting}`);
+    if (tuning.problems.length > 0) throw new ConfigError(tuning.problems);
     const environment: Record<string, string> = {
       [DELIVERIES_TABLE.tableNameEnv]: props.deliveries.tableName,
       [RATE_LIMITS_TABLE.tableNameEnv]: props.rateLimits.tableName,
@@ -82,6 +94,7 @@ export class DeliveriesApi extends Construct {
       NODE_ENV: production ? 'production' : 'development',
       DEBUG: props.debug ? 'true' : 'false',
       ...metricsEnvironment(metrics),
+      ...tuning.environment,
       NODE_OPTIONS: '--enable-source-maps',
     };
     const make = (name: string, entry: string, timeout: Duration) =>

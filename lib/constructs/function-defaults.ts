@@ -176,6 +176,8 @@ export interface OwnFunctionOptions extends OwnRoleAndLogsOptions {
    * here, not in the environment (Lambda allows 4 KB of it in all). @default none
    */
   readonly files?: Readonly<Record<string, string>>;
+  /** Concurrent executions reserved for the function, which are also its most. @default none */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** Writes `files` beside the cloud assembly and returns the hooks that copy them into the bundle after esbuild (the asset hash covers them). */
@@ -211,6 +213,7 @@ export const ownFunction = (
     role,
     logGroup,
     environment: options.environment,
+    ...(options.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: options.reservedConcurrentExecutions } : {}),
     ...bundlingRoot(),
     bundling: functionBundling(options.files ? copyFilesHooks(scope, name, options.files) : undefined),
   });

@@ -45,6 +45,14 @@ export interface SecretRotationProps {
   readonly production?: boolean;
   /** The REST API of `github` rotations (GitHub Enterprise Server), given to the rotation function as `HOOKWARDEN_GITHUB_API_URL`. @default https://api.github.com */
   readonly githubApiUrl?: string;
+  /**
+   * Reserve the rotation function one concurrent execution per `github` or `shared` source: a flood on other functions
+   * of the account (the deliveries API's, another stack's) can then never throttle a rotation step, and the cap never
+   * throttles one either, as Secrets Manager runs one step of a secret at a time and refuses a second rotation of a
+   * secret while one is pending. Carved out of the account's pool, as the webhook function's reservation is: the stack
+   * sets it when that one is set (context `reservedConcurrency`). @default false
+   */
+  readonly reserveConcurrency?: boolean;
 }
 
 const rotationOf = (source: DeployedSource): RotationConfig => rotationFromDescription(source.rotation, source.scheme);
@@ -119,6 +127,7 @@ export class SecretRotation extends Construct {
       environment: Record<string, string>,
       timeout: Duration,
       files: Record<string, string>,
+      reservedConcurrentExecutions?: number,
     ): NodejsFunction => {
       const { fn } = ownFunction(this, name, {
         description: `Hookwarden ${name} function`,
@@ -127,6 +136,7 @@ export class SecretRotation extends Construct {
         timeout,
         environment: { ...environment, ...metricsEnvironment(props.metrics), NODE_OPTIONS: '--enable-source-maps' },
         files,
+        ...(reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions } : {}),
       });
       const errors = new Alarm(this, `${name}Errors`, {
         alarmName: `${props.alarmNamePrefix}-${name}Errors`,
@@ -169,6 +179,7 @@ export class SecretRotation extends Construct {
         // finishSecret's tag ahead of the label move counts on the move happening within the invocation.
         Duration.seconds(PROMOTION_WITHIN_SECONDS),
         { [ROTATION_SOURCES_FILE]: `${JSON.stringify(this.rotatedSources)}\n` },
+        props.reserveConcurrency ? rotated.length : undefined,
       );
       this.rotationFunction = fn;
       const tokens = new Set<string>();

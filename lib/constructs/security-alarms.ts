@@ -116,7 +116,7 @@ const searchSchema = (namespace: string, name: MetricName): string =>
 /**
  * The alarm topic (KMS-encrypted, TLS-only) and the alarms on webhook
  * authentication failures (a threshold), unusable secret keys, rate-limit and
- * blocklist spikes, API 5xx, Lambda errors
+ * blocklist spikes, a wrapped handler's lost delivery lease, API 5xx, Lambda errors
  * and throttles, DynamoDB throttles; plus a dashboard with accepted, duplicate
  * and rejected deliveries by source and reason.
  */
@@ -243,6 +243,17 @@ export class SecurityAlarms extends Construct {
         ...named('BlockedSpike'),
         alarmDescription: 'Many requests from blocked addresses reached the function (not dropped at the edge).',
         threshold: props.blockedThreshold ?? 50,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      // One is enough: on Lambda the function's timeout ends a wrapped handler before its lease runs out, so a count
+      // means the exactly-once promise did not hold for a delivery (a handler ran where nothing ended it).
+      customMetric(METRIC.leaseLost, {}).createAlarm(this, 'DeliveryLeaseLost', {
+        ...named('DeliveryLeaseLost'),
+        alarmDescription:
+          'A wrapped handler finished after its delivery lease ran out and a retry had taken the delivery over: it may have processed the delivery twice. The log\'s "delivery lease lost" warnings name the source and delivery id.',
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),

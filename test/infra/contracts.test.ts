@@ -100,6 +100,7 @@ describe('the metrics contract between the functions and the alarms', () => {
         METRIC.secretKeyUnusable,
         METRIC.secretKeyAge,
         METRIC.apiRejected,
+        METRIC.leaseLost,
       ].sort(),
     );
     reads.forEach(expectEmitted);

@@ -139,6 +139,9 @@ describe('the deliveries API in the synthesized stack', () => {
     expect(mayUpdate(idOf(api.readerRole), counter(`${READER_LIMIT_KEYS.token}3f9c0a7e51d2b846`))).toBe(true);
     expect(mayUpdate(idOf(api.eventsRole), counter(`${READER_LIMIT_KEYS.token}3f9c0a7e51d2b846`))).toBe(true);
     expect(mayUpdate(idOf(api.eventsRole), counter(`${READER_LIMIT_KEYS.stream}3f9c0a7e51d2b846`))).toBe(true);
+    // The read budget, charged by lists (reader) and streams (events).
+    for (const role of [api.readerRole, api.eventsRole])
+      expect(mayUpdate(idOf(role), counter(`${READER_LIMIT_KEYS.read}3f9c0a7e51d2b846`)), 'read budget').toBe(true);
     const webhookRole = idOf(stack.functions.webhookRole);
     expect(mayUpdate(webhookRole, controls), 'controls').toBe(false);
     expect(mayUpdate(webhookRole, counter('source:stripe'))).toBe(true);
