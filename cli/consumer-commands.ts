@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { fetchBlockedPort, fetchBlockedPortReason } from '../local/fetch-ports.js';
 import type { CliContext } from './context.js';
+import { LONG_SEGMENT_CHARS, MIXED_SEGMENT_CHARS } from './shown-url.js';
 import { stackName } from './stack-name.js';
 import type { AwsClients } from './targets.js';
 
@@ -22,6 +23,9 @@ export const receiverUrl = (value: string): string => {
   return value;
 };
 
+/** How `replay` and `listen` print the receiver URL (`safeUrl`): said in their help, so that a `[redacted]` surprises nobody. */
+const SHOWN_AS = `printed with every query value, and each path segment of ${LONG_SEGMENT_CHARS}+ characters or of ${MIXED_SEGMENT_CHARS}+ mixing letters and digits, as [redacted]`;
+
 const stackOption = (): Option =>
   new Option(
     '--stack <name>',
@@ -42,7 +46,7 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
     )
     .argument('<source>', 'source name')
     .argument('<id>', 'delivery id, as GET /deliveries or hookwarden deliveries shows it')
-    .requiredOption('--to <url>', 'where to POST it', receiverUrl)
+    .requiredOption('--to <url>', `where to POST it (${SHOWN_AS})`, receiverUrl)
     .addOption(stackOption())
     .addOption(tokenEnvOption())
     .option('--json', 'print one JSON object: source, id, to, status, statusText, bytes')
@@ -68,7 +72,7 @@ export const registerConsumerCommands = (program: Command, context: CliContext, 
     .description(
       'forward each delivery as it is stored to --forward-to, like replay (original body bytes, kept headers, Hookwarden-Source, Hookwarden-Delivery-Id), in order; one line per forward with the status; reconnects with Last-Event-ID without skipping or repeating; Ctrl+C stops it (exit 0)',
     )
-    .requiredOption('--forward-to <url>', 'where to POST each delivery', receiverUrl)
+    .requiredOption('--forward-to <url>', `where to POST each delivery (${SHOWN_AS})`, receiverUrl)
     .option('--source <name>', 'only this source (one that is not configured is refused: 404 source_unknown)')
     .addOption(stackOption())
     .addOption(tokenEnvOption())

@@ -71,7 +71,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
     .addOption(stackOption("the source's Secrets Manager secret"))
     .option(
       '--overlap <duration>',
-      "how long the previous keys stay valid: 30m, 24h, 7d (default: the source's rotation overlap, 24h; with --stack, manual sources only: the rotation function keeps the deployed overlap); github and shared sources keep them up to a quarter of it more, 5 minutes at most, the time a rotation has from its plan to its promotion",
+      "how long the previous keys stay valid: 30m, 24h, 7d (default: the source's rotation overlap, 24h; with --stack, manual sources only: the rotation function keeps the deployed overlap); github and shared sources keep them up to a quarter of it more (github at least 60 s more, the time GitHub's switch and ping may take), 5 minutes at most: the time a rotation has from its plan to its promotion",
     )
     .option(
       '--secret-env <NAME>',

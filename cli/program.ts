@@ -2,11 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { routeSdkLogs } from '../core/aws-client-settings.js';
 import { SOURCE_NAME } from '../core/config/rules.js';
+import { withoutSecrets } from '../core/redaction.js';
 import { registerIncidentCommands } from './incident-commands.js';
 import { registerTokenCommands } from './token-commands.js';
 import { registerConsumerCommands } from './consumer-commands.js';
 import { cliContext, UsageError, type CliContext } from './context.js';
 import { output } from './output.js';
+import { withSafeUrls } from './shown-url.js';
 import { terminalSafe } from './terminal.js';
 import type { AwsClients } from './targets.js';
 
@@ -135,8 +137,11 @@ export const createProgram = (context: CliContext, exit: { code: number }, aws?:
     .configureOutput({
       writeOut: output.write,
       writeErr: output.writeError,
-      // One voice for every usage error, commander's and ours. Commander quotes the argument it refused as typed: escaped.
-      outputError: (text, write) => write(terminalSafe(text.replace(/^error: /, 'hookwarden: '), { layout: true })),
+      // One voice for every usage error, commander's and ours. Commander quotes the argument it refused as typed: escaped,
+      // and without a credential it carries (a token pasted as a source name; a URL shown as replay and listen show a
+      // receiver's: its query values and a token in its path too, `--to https://host:6000/T0/B0/<token>` on a bad port).
+      outputError: (text, write) =>
+        write(terminalSafe(withoutSecrets(withSafeUrls(text.replace(/^error: /, 'hookwarden: ')), []), { layout: true })),
     })
     .showHelpAfterError(HINT)
     .addHelpText('after', FOOTER);
@@ -275,7 +280,8 @@ export const run = async (argv: readonly string[], context: CliContext = cliCont
     // Commander has printed its message already; exit code 0 is --help, help or --version.
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     // Messages quote arguments, paths and answers as they came; line feeds kept for multi-line ones (configuration problems).
-    output.error(terminalSafe(`hookwarden: ${(error as Error).message}`, { layout: true }));
+    // A quoted argument may be a secret pasted in the wrong place (`--secret-env whsec_…`, a token as a source name): left out.
+    output.error(terminalSafe(withoutSecrets(`hookwarden: ${(error as Error).message}`, []), { layout: true }));
     if (error instanceof UsageError) {
       output.error(HINT);
       return 2;

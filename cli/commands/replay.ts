@@ -3,7 +3,7 @@ import { output } from '../output.js';
 import type { CliContext } from '../context.js';
 import type { AwsClients } from '../targets.js';
 import { apiTargetOf, type ApiTargetOptions } from '../consumers/api.js';
-import { DeliveryNotFound, fetchDelivery, forwardDelivery, notFollowed, type FetchedDelivery } from '../consumers/forward.js';
+import { DeliveryNotFound, fetchDelivery, forwardDelivery, notFollowed, shownUrl, type FetchedDelivery } from '../consumers/forward.js';
 import { replayKeyOfProviderId } from './deliveries.js';
 
 /** Options of `hookwarden replay`. */
@@ -41,7 +41,7 @@ export const replayCommand = async (
     output.json({
       source: delivery.source,
       id: delivery.id,
-      to: options.to,
+      to: shownUrl(options.to),
       status: result.status,
       statusText: result.statusText,
       ...(result.location !== undefined ? { location: result.location } : {}),
@@ -50,7 +50,7 @@ export const replayCommand = async (
   else
     output.line(
       terminalSafe(
-        `replayed ${delivery.source}/${delivery.id} (${delivery.body.length} B) to ${options.to}: ${result.status} ${result.statusText}${notFollowed(result)}`,
+        `replayed ${delivery.source}/${delivery.id} (${delivery.body.length} B) to ${shownUrl(options.to)}: ${result.status} ${result.statusText}${notFollowed(result)}`,
       ),
     );
   return ok ? 0 : 1;

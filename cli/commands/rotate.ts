@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  UpdateSecretVersionStageCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { SourceConfig } from '../../core/config/index.js';
 import { rotationFromDescription, type RotationConfig } from '../../core/config/rotation.js';
 import { Problems, secretCacheSecondsOf } from '../../core/config/rules.js';
@@ -19,7 +25,7 @@ import {
 } from '../../core/secrets/key-document.js';
 import { fileKeyStore, keyFilePath, writePrivateFile } from '../../core/secrets/key-files.js';
 import { decodeKey, keyProblem } from '../../core/secrets/keys.js';
-import { rotateNow, rotationSteps } from '../../core/secrets/rotation.js';
+import { GITHUB_SWITCH_SECONDS, rotateNow, rotationSteps } from '../../core/secrets/rotation.js';
 import { parseSecretDocument } from '../../core/secrets/secrets-manager.js';
 import { ensureKeyDocument, generateSecret } from '../../local/dev-secrets.js';
 import { runningServer } from '../../local/server-info.js';
@@ -43,6 +49,27 @@ const PROVIDER_ISSUED: ReadonlyMap<string, string> = new Map([
   ['slack', 'Slack'],
   ['shopify', 'Shopify'],
 ]);
+
+/**
+ * RotateSecret's refusal while an earlier rotation of the secret is pending: `AWSPENDING` is on a version other than
+ * `AWSCURRENT`'s (a step failed and Secrets Manager will reattempt it, or a step is running now). AWS words it
+ * "A previous rotation isn't complete. That rotation will be reattempted." (name `InvalidRequestException`, which
+ * RotateSecret also uses for other refusals: a secret marked for deletion, one without a rotation function).
+ */
+const rotationInProgress = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'InvalidRequestException' && /previous rotation isn.t complete/i.test(error.message);
+
+/**
+ * What `rotate --stack` says instead of AWS's words when a rotation is pending: which secret, that nothing was started,
+ * and what the operator can do (wait, inspect, or end one that never finishes as docs/deploy.md says). Names, never a value.
+ */
+const rotationInProgressMessage = (source: string, stack: string, secretId: string): string =>
+  [
+    `source ${source} in stack ${stack}: a rotation of its secret ${secretId} is still in progress (its new version is labelled AWSPENDING and not yet current), so no other was started`,
+    `  - wait: Secrets Manager reattempts the pending step; hookwarden keys ${source} --stack ${stack} shows the keys once it has finished, then rotate again if you still need to`,
+    `  - see where it stands: aws secretsmanager describe-secret --secret-id ${secretId} (VersionIdsToStages: the AWSPENDING version; RotationLambdaARN: the function whose log says which step failed and why)`,
+    `  - one that never finishes: docs/deploy.md, "A rotation that stays pending" (remove its AWSPENDING label; cancel-rotate-secret would also turn the schedule off)`,
+  ].join('\n');
 
 const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
@@ -183,6 +210,7 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
     keyProblem: (secret) => keyProblem(source.scheme, secret),
     cacheSeconds,
     overlapSeconds,
+    ...(provider ? { switchSeconds: GITHUB_SWITCH_SECONDS } : {}),
   });
   let outcome;
   try {
@@ -209,6 +237,72 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   }
   printDocument(outcome.document, nowSeconds);
   return 0;
+};
+
+/** The label a manual rotation's new version carries between its write and its promotion (Secrets Manager needs one). */
+export const MANUAL_ROTATION_STAGE = 'HOOKWARDEN_MANUAL_ROTATION';
+
+/**
+ * Makes `text` the secret's current version in place of `planned`, the version it was planned from, or not at all.
+ * Written as the new current version at once (PutSecretValue's default), a change landing between the read and the
+ * write (another operator removing a leaked key, or rotating too) would be undone without a word. So the new version
+ * is written under a label of its own, then `AWSCURRENT` is moved onto it off `planned`, which Secrets Manager refuses
+ * once another version holds the label. The label of our own is then taken off: a refused version is left unlabelled,
+ * which no function reads and Secrets Manager may remove.
+ * @throws CommandFailed when the current version is no longer `planned`: nothing was changed
+ */
+const replaceCurrent = async (
+  client: SecretsManagerClient,
+  secretId: string,
+  planned: string | undefined,
+  text: string,
+  source: string,
+): Promise<void> => {
+  const version = randomUUID();
+  await client.send(
+    new PutSecretValueCommand({
+      SecretId: secretId,
+      ClientRequestToken: version,
+      SecretString: text,
+      VersionStages: [MANUAL_ROTATION_STAGE],
+    }),
+  );
+  try {
+    await client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: version,
+        ...(planned ? { RemoveFromVersionId: planned } : {}),
+      }),
+    );
+  } catch (error) {
+    // Refused because the label moved, or failed otherwise (throttled, denied): the current version tells which.
+    const now = await unlessFailed(() => client.send(new GetSecretValueCommand({ SecretId: secretId })));
+    // The move landed and only its answer was lost.
+    if (now?.VersionId === version) return;
+    if (now !== undefined && now.VersionId !== planned)
+      throw new CommandFailed(
+        `source ${source}: the secret ${secretId} changed after this command read it (another rotation or an edit); nothing was changed: check it with hookwarden keys ${source} --stack, then run rotate again if it still needs one`,
+      );
+    throw error;
+  } finally {
+    // A label left behind (this call failing too) is harmless: no function reads it, and the next run writes its own.
+    await unlessFailed(() =>
+      client.send(
+        new UpdateSecretVersionStageCommand({ SecretId: secretId, VersionStage: MANUAL_ROTATION_STAGE, RemoveFromVersionId: version }),
+      ),
+    );
+  }
+};
+
+/** What `call` resolves to, or undefined when it fails. */
+const unlessFailed = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+  try {
+    return await call();
+  } catch {
+    return undefined;
+  }
 };
 
 /**
@@ -246,7 +340,12 @@ export const rotateCommand = async (
   }
   if (mode === 'github' || mode === 'shared') {
     const id = await secretId();
-    await aws.secretsManager().send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));
+    try {
+      await aws.secretsManager().send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));
+    } catch (error) {
+      if (rotationInProgress(error)) throw new CommandFailed(rotationInProgressMessage(source, options.stack, id));
+      throw error;
+    }
     output.line(
       `started the rotation of source ${source} in stack ${options.stack}: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret (hookwarden keys ${source} --stack ${options.stack} shows the result)`,
     );
@@ -264,7 +363,8 @@ export const rotateCommand = async (
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, deployed.scheme) : undefined;
   const id = await secretId();
   const client = aws.secretsManager();
-  const text = (await client.send(new GetSecretValueCommand({ SecretId: id }))).SecretString;
+  const read = await client.send(new GetSecretValueCommand({ SecretId: id }));
+  const text = read.SecretString;
   let current: KeyDocument;
   try {
     // From an emptied document (the emergency stop) too: the new key is the way back.
@@ -276,7 +376,7 @@ export const rotateCommand = async (
   const generated = fresh === undefined;
   const key = fresh ?? `${deployed.scheme.name === 'standard-webhooks' ? 'whsec_' : ''}${randomBytes(24).toString('base64')}`;
   const plan = planManualRotation(current, key, now, overlapSeconds);
-  await client.send(new PutSecretValueCommand({ SecretId: id, SecretString: serializeKeyDocument(plan.document) }));
+  await replaceCurrent(client, id, read.VersionId, serializeKeyDocument(plan.document), source);
   output.line(
     `rotated source ${source} in stack ${options.stack}: ${plan.document.keys.length - 1} previous key(s) stay valid until ${iso(now + overlapSeconds)}`,
   );

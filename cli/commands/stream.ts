@@ -4,8 +4,9 @@ import { UsageError, type CliContext } from '../context.js';
 import type { AwsClients } from '../targets.js';
 import { apiTargetOf, type ApiTargetOptions } from '../consumers/api.js';
 import { followEvents, type DeliveryEvent } from '../consumers/events.js';
-import { fetchDelivery, forwardDelivery, notFollowed, type ForwardResult } from '../consumers/forward.js';
+import { fetchDelivery, forwardDelivery, notFollowed, shownUrl, type ForwardResult } from '../consumers/forward.js';
 import { SOURCE_NAME } from '../../core/config/rules.js';
+import { withoutSecrets } from '../../core/redaction.js';
 
 /** Options of `hookwarden tail`. */
 export interface TailOptions extends ApiTargetOptions {
@@ -77,7 +78,7 @@ export const listenCommand = async (context: CliContext, options: ListenOptions,
   const target = await apiTargetOf(context, options, aws);
   output.error(
     terminalSafe(
-      `forwarding ${options.source === undefined ? 'every source' : `source ${options.source}`} from ${target.where} to ${options.forwardTo}; Ctrl+C to stop`,
+      `forwarding ${options.source === undefined ? 'every source' : `source ${options.source}`} from ${target.where} to ${shownUrl(options.forwardTo)}; Ctrl+C to stop`,
     ),
   );
   await untilInterrupted((signal) =>
@@ -96,7 +97,8 @@ export const listenCommand = async (context: CliContext, options: ListenOptions,
           result = await forwardDelivery(delivery, options.forwardTo, signal);
         } catch (error) {
           if (signal.aborted) throw error;
-          problem = (error as Error).message;
+          // Printed on standard output, line after line: whatever an unexpected error quotes, nothing shaped like a credential.
+          problem = withoutSecrets((error as Error).message, []);
         }
         if (options.json)
           output.line(
@@ -104,7 +106,7 @@ export const listenCommand = async (context: CliContext, options: ListenOptions,
               source: d.source,
               id: d.id,
               receivedAt: d.receivedAt,
-              to: options.forwardTo,
+              to: shownUrl(options.forwardTo),
               ...(result === undefined ? { error: problem } : result),
             }),
           );

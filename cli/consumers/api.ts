@@ -1,5 +1,6 @@
 import { readDevelopmentToken, developmentTokenPath } from '../../local/dev-token.js';
 import { runningServer } from '../../local/server-info.js';
+import { redactText } from '../../core/redaction.js';
 import { HTTP_API_FRONT_DOOR, outputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { terminalSafe } from '../terminal.js';
@@ -42,10 +43,18 @@ export interface ApiTargetOptions {
   tokenEnv?: string;
 }
 
+/** What an `Authorization: Bearer` value can carry: visible ASCII, no space (RFC 6750's b64token is narrower still). */
+const HEADER_SAFE_TOKEN = /^[\x21-\x7e]+$/;
+
 const tokenFromEnv = (context: CliContext, name: string): string => {
   if (!ENV_NAME.test(name)) throw new UsageError(`--token-env takes the name of an environment variable, got "${terminalSafe(name)}"`);
   const token = (context.env[name] ?? '').trim();
   if (token === '') throw new UsageError(`--token-env ${name}: the variable is not set or empty (hookwarden token create prints a token)`);
+  // fetch would refuse the header with a TypeError quoting it whole, which was printed (and `tail` retried it for ever).
+  if (!HEADER_SAFE_TOKEN.test(token))
+    throw new UsageError(
+      `--token-env ${name}: the token holds a line break, a space or another character a header cannot carry (copied over two lines?); the value is not shown`,
+    );
   return token;
 };
 
@@ -119,12 +128,16 @@ export const apiGet = async (
     });
   } catch (error) {
     if ((error as Error).name === 'AbortError' && init.signal?.aborted) throw error;
-    throw new CommandFailed(`cannot reach ${target.where} (${target.url}${path}): ${causeOf(error)}`);
+    throw new CommandFailed(`cannot reach ${target.where} (${target.url}${path}): ${causeOf(error, target)}`);
   }
 };
 
-/** A network error's useful part: undici hides it in `cause`. */
-export const causeOf = (error: unknown): string => {
+/**
+ * A network error's useful part: undici hides it in `cause`. Less the read token, whole or in part, when `target` is
+ * given: fetch's own errors quote the header values they refuse.
+ */
+export const causeOf = (error: unknown, target?: Pick<ApiTarget, 'token'>): string => {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  const text = cause?.code ?? cause?.message ?? (error as Error).message;
+  return target ? redactText(text, [target.token, `Bearer ${target.token}`]) : text;
 };

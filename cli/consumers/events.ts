@@ -71,7 +71,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
       });
     } catch (error) {
       if (signal.aborted) return;
-      if (!dropped) options.onNotice?.(`cannot reach ${target.where}: ${causeOf(error)}; retrying`);
+      if (!dropped) options.onNotice?.(`cannot reach ${target.where}: ${causeOf(error, target)}; retrying`);
       dropped = true;
     }
     if (response && response.status !== 200) {
@@ -148,7 +148,7 @@ export const followEvents = async (target: ApiTarget, options: FollowOptions): P
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof CommandFailed) throw error;
-        options.onNotice?.(`connection to ${target.where} dropped (${terminalSafe(causeOf(error))}); reconnecting`);
+        options.onNotice?.(`connection to ${target.where} dropped (${terminalSafe(causeOf(error, target))}); reconnecting`);
         dropped = true;
       } finally {
         reader.releaseLock();

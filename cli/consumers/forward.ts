@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../context.js';
+import { withoutSecrets } from '../../core/redaction.js';
+import { safeUrl, urlCredentials, withSafeUrls } from '../shown-url.js';
 import { terminalSafe } from '../terminal.js';
 import {
   apiErrorOf,
@@ -154,6 +156,25 @@ export interface ForwardResult {
   readonly location?: string;
 }
 
+/**
+ * A receiver URL as a message or an output line shows it ({@link safeUrl}: every query value, a path segment that may be
+ * a token and `user:password@` as `[redacted]`), and without anything shaped like a secret: the output of `listen` and
+ * `replay` lands in terminals and CI logs.
+ * @example shownUrl('https://hooks.example.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX?v=2') // 'https://hooks.example.com/services/T000/B000/[redacted]?v=[redacted]'
+ */
+export const shownUrl = (url: string): string => withoutSecrets(safeUrl(url), []);
+
+/**
+ * What no message about a forward may quote, whole or in part: the URL's credentials ({@link urlCredentials}: its
+ * user name and password, the path segments that may be a token, every query value), the kept headers' values (a
+ * receiver's or a provider's credential may be among them) and the body.
+ */
+const forwardSecrets = (delivery: Pick<FetchedDelivery, 'headers' | 'body'>, to: string): string[] => [
+  ...urlCredentials(to),
+  ...Object.values(delivery.headers),
+  delivery.body.toString('utf8'),
+];
+
 /** How a command line says that the answer was a redirect it did not follow (empty when it was not one). */
 export const notFollowed = (result: ForwardResult): string =>
   result.location === undefined ? '' : `; not followed: the answer redirects to ${result.location}`;
@@ -175,10 +196,18 @@ export const forwardDelivery = async (delivery: FetchedDelivery, to: string, sig
     });
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new CommandFailed(`cannot reach ${terminalSafe(to)}: ${causeOf(error)}`);
+    // fetch's messages quote the URL ("Failed to parse URL from …", "…a URL that includes credentials: …").
+    const why = withoutSecrets(withSafeUrls(causeOf(error)), forwardSecrets(delivery, to));
+    throw new CommandFailed(`cannot reach ${terminalSafe(shownUrl(to))}: ${terminalSafe(why)}`);
   }
   // The receiver's body is not ours to print; reading it frees the connection.
   await response.arrayBuffer().catch(() => undefined);
+  // The receiver's own words are printed: one that echoes the request (its URL, a header, the body) must not make them a leak.
+  const secrets = forwardSecrets(delivery, to);
   const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
-  return { status: response.status, statusText: response.statusText, ...(location !== null ? { location } : {}) };
+  return {
+    status: response.status,
+    statusText: withoutSecrets(withSafeUrls(response.statusText), secrets),
+    ...(location !== null ? { location: withoutSecrets(safeUrl(location), secrets) } : {}),
+  };
 };

@@ -89,7 +89,8 @@ describe.concurrent('hookwarden --help and bad usage', () => {
     [
       ['send', 'default', '--url', 'http://127.0.0.1:9?x=1'],
       SW,
-      /argument 'http:\/\/127.0.0.1:9\?x=1' is invalid. Expected a base URL without \?query/,
+      // A URL commander quotes is shown as replay shows a receiver's: query values [redacted].
+      /argument 'http:\/\/127.0.0.1:9\?x=\[redacted\]' is invalid. Expected a base URL without \?query/,
     ],
     [['sign', 'default', '--curl', '--url', 'http://127.0.0.1:9/#top'], SW, /Expected a base URL without \?query or #fragment/],
     [['send', 'default', '-H', 'no colon'], SW, /--header <name:value>' argument 'no colon' is invalid/],

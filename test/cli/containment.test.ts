@@ -1,5 +1,11 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  InvalidRequestException,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { writeFileSync } from 'node:fs';
@@ -294,20 +300,62 @@ describe('--stack: the same commands against a deployed stack', () => {
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
-  it("starts the stack's rotation function for a github or shared source, and writes nothing itself", async () => {
-    sm.reset();
-    sm.on(RotateSecretCommand).resolves({});
+  /** `rotate default --stack Hookwarden-prod` for a shared-mode source: its exit code. */
+  const rotateShared = async (): Promise<number> => {
     const cwd = emptyDir();
     writeFileSync(
       join(cwd, 'hookwarden.config.json'),
       JSON.stringify({ sources: [{ name: 'default', scheme: 'hmac', hmac: { header: 'x-signature' }, rotation: { mode: 'shared' } }] }),
     );
-    expect(await runCli(['rotate', 'default', '--stack', 'Hookwarden-prod'], {}, cwd)).toBe(0);
+    return runCli(['rotate', 'default', '--stack', 'Hookwarden-prod'], {}, cwd);
+  };
+
+  it("starts the stack's rotation function for a github or shared source, and writes nothing itself", async () => {
+    sm.reset();
+    sm.on(RotateSecretCommand).resolves({});
+    expect(await rotateShared()).toBe(0);
     expect(sm.commandCalls(RotateSecretCommand)[0]?.args[0].input).toEqual({ SecretId: SECRET_ARN, RotateImmediately: true });
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
     expect(lines.join('')).toMatch(
       /started the rotation of source default in stack Hookwarden-prod: the stack's rotation function runs createSecret, setSecret, testSecret and finishSecret/,
     );
+  });
+
+  // RotateSecret while an earlier rotation is pending (AWSPENDING on a version that is not current): AWS's own words
+  // named neither the secret nor what to do.
+  it('says which secret has a rotation in progress and what to do when RotateSecret refuses a second one (exit 1)', async () => {
+    sm.reset();
+    sm.on(RotateSecretCommand).rejects(
+      new InvalidRequestException({
+        message: "A previous rotation isn't complete. That rotation will be reattempted.",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    expect(await rotateShared()).toBe(1);
+    const printed = lines.join('');
+    expect(printed).toMatch(
+      new RegExp(`^hookwarden: source default in stack Hookwarden-prod: a rotation of its secret ${SECRET_ARN} is still in progress`),
+    );
+    expect(printed).toContain('hookwarden keys default --stack Hookwarden-prod');
+    expect(printed).toContain(`aws secretsmanager describe-secret --secret-id ${SECRET_ARN}`);
+    expect(printed).toContain('docs/deploy.md, "A rotation that stays pending"');
+    expect(printed).not.toMatch(/previous rotation isn't complete|InvalidRequestException|\n\s+at /);
+    expect(printed).not.toMatch(/^started the rotation/m);
+    expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it("passes RotateSecret's other refusals on as AWS words them, not as a rotation in progress", async () => {
+    sm.reset();
+    sm.on(RotateSecretCommand).rejects(
+      new InvalidRequestException({
+        message: "You tried to perform the operation on a secret that's currently marked deleted.",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    expect(await rotateShared()).toBe(1);
+    expect(lines.join('')).toBe("hookwarden: You tried to perform the operation on a secret that's currently marked deleted.\n");
   });
 
   it('refuses --overlap for a github or shared source on a stack, whose rotation function keeps the deployed overlap, before any Secrets Manager call', async () => {

@@ -174,6 +174,35 @@ describe('hookwarden listen and tail against the real local server (dynalite)', 
     expect(cmd.stderr()).toMatch(/stopped\n$/);
   }, 90_000);
 
+  // listen's output is a log of every forward: a receiver URL's ?token=, a token in its path (Slack's incoming webhooks)
+  // and a credential in a query parameter with a short name must not be in it, nor in a failure's message.
+  it('listen prints a --forward-to without its query values or its path token: banner, forwarded and failed lines, --json', async () => {
+    const token = 'tok-orange-lantern-river-7';
+    const pathToken = 'QWERTYUIOPASDFGHJKLZXCVB';
+    const value = 'qv-amber-harbor-willow-64';
+    const route = `/services/T000/B000/${pathToken}?token=${token}&k=${value}`;
+    const shown = '/services/T000/B000/[redacted]?token=[redacted]&k=[redacted]';
+    const closed = await startReceiver();
+    await closed.close();
+    const delivered = await follow(['listen', '--forward-to', `${receiver.url}${route}`]);
+    const failing = await follow(['listen', '--forward-to', `${closed.url}${route}`, '--json']);
+    const id = await deliver(Buffer.from('{"n":"token in the url"}'));
+    const [line] = await delivered.lines(1);
+    const [failed] = await failing.lines(1);
+    expect(line).toMatch(new RegExp(`  ${id}  -> 200 OK$`));
+    expect(JSON.parse(failed as string)).toMatchObject({
+      id,
+      to: `${closed.url}${shown}`,
+      error: `cannot reach ${closed.url}${shown}: ECONNREFUSED`,
+    });
+    expect(delivered.stderr()).toContain(`to ${receiver.url}${shown};`);
+    expect(await interrupt(delivered)).toBe(0);
+    expect(await interrupt(failing)).toBe(0);
+    const printed = [delivered, failing].map((cmd) => cmd.stdout() + cmd.stderr()).join('\n');
+    for (const secret of [token, pathToken, value])
+      for (let i = 0; i + 12 <= secret.length; i += 1) expect(printed).not.toContain(secret.slice(i, i + 12));
+  }, 90_000);
+
   it('listen resumes after its connection is cut mid-stream, under concurrent deliveries: every delivery forwarded exactly once, in order', async () => {
     const cmd = await follow(['listen', '--forward-to', receiver.url, '--json']);
     const before = receiver.received.length;

@@ -145,6 +145,55 @@ describe('hookwarden replay against the real local server', () => {
     expect(result.stderr).toContain(`cannot reach ${closed.url}: ECONNREFUSED`);
   });
 
+  // A receiver URL with a token in its query (a hosted endpoint's ?token=): the command's output lands in terminals and CI logs.
+  it('prints a receiver URL without the value of its ?token=, delivered, refused or unreachable (text and --json)', async () => {
+    const token = 'tok-orange-lantern-river-7';
+    const id = await deliver(Buffer.from('{"n":"token in the url"}'));
+    const closed = await startReceiver();
+    await closed.close();
+    const printed: string[] = [];
+    for (const [to, code] of [
+      [`${receiver.url}?token=${token}`, 0],
+      [`${closed.url}?token=${token}`, 1],
+    ] as const)
+      for (const json of [[], ['--json']]) {
+        const result = await cli(['replay', 'default', id, '--to', to, ...json]);
+        expect(result.code).toBe(code);
+        printed.push(result.stdout + result.stderr);
+      }
+    expect(printed[0]).toContain(`to ${receiver.url}?token=[redacted]: 200 OK`);
+    expect(printed[2]).toContain(`cannot reach ${closed.url}?token=[redacted]: ECONNREFUSED`);
+    for (let i = 0; i + 12 <= token.length; i += 1) expect(printed.join('\n')).not.toContain(token.slice(i, i + 12));
+  });
+
+  // Slack-style incoming webhooks carry their token in the path; many receivers take one in a query parameter with a
+  // short name. Neither is named like a credential, and neither has a secret's shape (upper case only, words).
+  it('prints a receiver URL with a token in its path and in ?k= as [redacted], still naming the host, delivered or unreachable (text and --json)', async () => {
+    const pathToken = 'QWERTYUIOPASDFGHJKLZXCVB';
+    const value = 'qv-amber-harbor-willow-64';
+    const id = await deliver(Buffer.from('{"n":"token in the path"}'));
+    const closed = await startReceiver();
+    await closed.close();
+    const route = `/services/T000/B000/${pathToken}?k=${value}`;
+    const printed: string[] = [];
+    for (const [to, code] of [
+      [`${receiver.url}${route}`, 0],
+      [`${closed.url}${route}`, 1],
+    ] as const)
+      for (const json of [[], ['--json']]) {
+        const result = await cli(['replay', 'default', id, '--to', to, ...json]);
+        expect(result.code).toBe(code);
+        printed.push(result.stdout + result.stderr);
+      }
+    expect(printed[0]).toContain(`to ${receiver.url}/services/T000/B000/[redacted]?k=[redacted]: 200 OK`);
+    expect(JSON.parse(printed[1] as string)).toMatchObject({ to: `${receiver.url}/services/T000/B000/[redacted]?k=[redacted]` });
+    expect(printed[2]).toContain(`cannot reach ${closed.url}/services/T000/B000/[redacted]?k=[redacted]: ECONNREFUSED`);
+    expect(printed[3]).toContain(`cannot reach ${closed.url}/services/T000/B000/[redacted]?k=[redacted]: ECONNREFUSED`);
+    expect(receiver.received.at(-1)?.path).toBe(`/hooks${route}`);
+    for (const secret of [pathToken, value])
+      for (let i = 0; i + 12 <= secret.length; i += 1) expect(printed.join('\n')).not.toContain(secret.slice(i, i + 12));
+  });
+
   it('says how to start a server when none runs in the data directory', async () => {
     const other = emptyDir();
     const result = await cli(['replay', 'default', 'x', '--to', receiver.url], {

@@ -31,6 +31,21 @@ describe('npm start and the command line speak with one voice: "hookwarden: " an
     }
   });
 
+  // An origin copied with its credentials (a deploy URL, a browser's address bar): refused by both, neither prints them.
+  it('an origin given as https://user:password@host or with ?token= is refused by both without its credentials', async () => {
+    const password = 'pw-horse-battery-staple-42';
+    const token = 'tok-orange-lantern-river-7';
+    const origins = { CORS_ORIGINS: `https://deploy:${password}@app.example.com,https://app.example.com/?token=${token}` };
+    const fromCli = await cli(['sign', 'default'], { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, ...origins });
+    const fromServer = npmStart({ PORT: '0', ...origins });
+    expect(fromServer.status).toBe(1);
+    for (const stderr of [fromCli.stderr, fromServer.stderr]) {
+      expect(stderr).toMatch(/^hookwarden: invalid configuration:\n {2}- CORS_ORIGINS: [^\n]*app\.example\.com/);
+      for (const secret of [password, token])
+        for (let i = 0; i + 12 <= secret.length; i += 1) expect(stderr).not.toContain(secret.slice(i, i + 12));
+    }
+  });
+
   it('a data directory that is a file, or under one: a configuration problem listed with the others, never a stack trace', () => {
     const file = join(emptyDir(), 'not-a-dir');
     writeFileSync(file, 'x');
