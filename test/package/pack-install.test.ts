@@ -49,12 +49,26 @@ const NODES: readonly (readonly [string, string])[] = [
 /** npm as a user runs it: the outer `npm test`'s npm_* variables would otherwise steer the inner npm. */
 const npmEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
 
+/**
+ * One npm command's limit. Idle, `npm pack` and the two offline installs take about 25 s together; on the 2-core CI
+ * machine beside another test file they once passed 300 s. A command that hangs fails here, naming itself, with what
+ * it printed, before the hook's own limit (which would name neither).
+ */
+const NPM_LIMIT_MS = 420_000;
+/** How long each step of the set-up took, printed once it is done: CI's log then shows where the time goes. */
+const steps: string[] = [];
+
 const npm = async (args: string[], cwd: string): Promise<string> => {
+  const started = Date.now();
+  const command = `npm ${args.join(' ')}`;
   try {
-    return (await run('npm', args, { cwd, env: npmEnv(), maxBuffer: 64 * MB })).stdout;
+    const { stdout } = await run('npm', args, { cwd, env: npmEnv(), maxBuffer: 64 * MB, timeout: NPM_LIMIT_MS, killSignal: 'SIGKILL' });
+    steps.push(`${command} in ${cwd}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return stdout;
   } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`npm ${args.join(' ')} failed in ${cwd}:\n${(stderr ?? '').slice(-4000)}\n${(stdout ?? '').slice(-2000)}`);
+    const { stdout, stderr, killed } = error as { stdout?: string; stderr?: string; killed?: boolean };
+    const why = killed ? `did not finish in ${NPM_LIMIT_MS / 1000} s` : 'failed';
+    throw new Error(`${command} ${why} in ${cwd}:\n${(stderr ?? '').slice(-4000)}\n${(stdout ?? '').slice(-2000)}`);
   }
 };
 
@@ -120,17 +134,23 @@ describe('the packed package installed offline into fresh projects', () => {
     return at;
   };
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(process.env.HOOKWARDEN_TEST_TMP ?? tmpdir(), 'hookwarden-pack-'));
-    const [pack] = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], ROOT)) as {
-      filename: string;
-      files: { path: string }[];
-    }[];
-    tarball = pack!.filename;
-    files = pack!.files.map((file) => file.path);
-    packed = JSON.parse(execFileSync('tar', ['-xzOf', join(dir, tarball), 'package/package.json'], { encoding: 'utf8' })) as typeof packed;
-    [app, cdkApp] = await Promise.all([project('middleware'), project('full', ['aws-cdk-lib', 'constructs', 'esbuild', ...CLI_PEERS])]);
-  }, 300_000);
+  beforeAll(
+    async () => {
+      dir = mkdtempSync(join(process.env.HOOKWARDEN_TEST_TMP ?? tmpdir(), 'hookwarden-pack-'));
+      const [pack] = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], ROOT)) as {
+        filename: string;
+        files: { path: string }[];
+      }[];
+      tarball = pack!.filename;
+      files = pack!.files.map((file) => file.path);
+      packed = JSON.parse(
+        execFileSync('tar', ['-xzOf', join(dir, tarball), 'package/package.json'], { encoding: 'utf8' }),
+      ) as typeof packed;
+      [app, cdkApp] = await Promise.all([project('middleware'), project('full', ['aws-cdk-lib', 'constructs', 'esbuild', ...CLI_PEERS])]);
+      console.info(`hookwarden: the package's set-up took\n  ${steps.join('\n  ')}`);
+    },
+    NPM_LIMIT_MS * 2 + 60_000,
+  );
 
   // Asynchronous: two node_modules (one with aws-cdk-lib) are many files, and a synchronous removal would stall the worker.
   afterAll(async () => {
