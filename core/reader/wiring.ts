@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { HookwardenConfig } from '../config/index.js';
+import { loadConfig, type HookwardenConfig } from '../config/index.js';
+import { ConfigError } from '../errors.js';
 import { DynamoDbDeliveryFeed } from '../stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../stores/dynamodb-delivery-store.js';
 import { DynamoDbRateLimiter } from '../stores/dynamodb-rate-limiter.js';
@@ -27,6 +28,31 @@ export interface ReaderWiringOptions {
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
 }
+
+/**
+ * The configuration and the deliveries API's settings, read together at a reader function's cold start: every problem
+ * of both in one error. Read one after the other, a bad `HOOKWARDEN_READ_BUDGET` beside a bad `WEBHOOK_MAX_AGE` was
+ * named only once the other was fixed, a failed deploy later.
+ * @throws ConfigError naming every problem
+ */
+export const readerConfiguration = (
+  env: NodeJS.ProcessEnv = process.env,
+): { readonly config: HookwardenConfig; readonly settings: ReaderSettings } => {
+  const problems: string[] = [];
+  const collect = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const config = collect(() => loadConfig(env));
+  const settings = collect(() => readerSettings(env));
+  if (!config || !settings) throw new ConfigError(problems);
+  return { config, settings };
+};
 
 /**
  * Everything the deliveries API needs on one DynamoDB client: the deliveries

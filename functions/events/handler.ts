@@ -1,6 +1,5 @@
-import { loadConfig } from '../../core/config/index.js';
 import { createEventsHandler } from '../../core/reader/events.js';
-import { readerDependencies } from '../../core/reader/wiring.js';
+import { readerConfiguration, readerDependencies } from '../../core/reader/wiring.js';
 import { createDynamoDbClient } from '../../core/stores/dynamodb-client.js';
 import { createTelemetry } from '../../core/telemetry.js';
 
@@ -10,6 +9,6 @@ import { createTelemetry } from '../../core/telemetry.js';
  * `ResponseTransferMode.STREAM`.
  */
 export const handler = createEventsHandler(
-  readerDependencies({ config: loadConfig(), telemetry: createTelemetry(), client: createDynamoDbClient() }),
+  readerDependencies({ ...readerConfiguration(), telemetry: createTelemetry(), client: createDynamoDbClient() }),
   { streamifyResponse: true },
 );
