@@ -63,10 +63,12 @@ interface Held {
  * before they are read, a chunk at a time ({@link READ_BUDGET_CHUNK}, or what a read wants when more), and a
  * Query's `Limit` is never more than what was charged: a token reads at most its budget (plus what the sliding
  * window's estimate lets through at a window's edge, as for every limit here). What a chunk leaves unread stays
- * with this container for the token's next read (never more than a chunk and a read's worth), and is dropped
- * once a window has passed since the token's last charge here (counted, not read: stricter, never looser). Counting
- * costs one counter write per chunk, so a stream that follows live writes once every few hundred polls; a container
- * sends one charge of a token at a time, and reads that arrive meanwhile wait for it and share what it brings.
+ * with this container for the token's next read (a chunk and a read's worth at most when its reads come one at a
+ * time; reads that overlap in one process, as on the local server, each take their grant before the others give
+ * back, so it can reach a chunk and every overlapping read's worth), and is dropped once a window has passed since
+ * the token's last charge here (counted, not read: stricter, never looser). Counting costs one counter write per
+ * chunk, so a stream that follows live writes once every few hundred polls; a container sends one charge of a token
+ * at a time, and reads that arrive meanwhile wait for it and share what it brings.
  */
 export class ReadBudget {
   readonly #limiter: RateLimiter;
