@@ -46,8 +46,18 @@ const NODES: readonly (readonly [string, string])[] = [
     : []),
 ];
 
-/** npm as a user runs it: the outer `npm test`'s npm_* variables would otherwise steer the inner npm. */
-const npmEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+/**
+ * npm as a user runs it, without the outer `npm test`'s npm_* variables (they would steer the inner npm), and never on
+ * the network whatever the machine's npmrc says: no registry request (offline), no audit, no funding notice, no update
+ * check. A machine with no registry in reach would otherwise wait on each request's timeout (npm's is 5 minutes).
+ */
+const npmEnv = (): NodeJS.ProcessEnv => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))),
+  npm_config_offline: 'true',
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+});
 
 /**
  * One npm command's limit. Idle, `npm pack` and the two offline installs take about 25 s together; on the 2-core CI
