@@ -120,14 +120,17 @@ export const holdDeadline = (): boolean => current.getStore()?.hold() ?? true;
 
 /**
  * Runs `fn` under a deadline of its own: the time the Lambda context has left, less `marginMs` for the answer that
- * must still go out after it. Without a context that tells its time, `fn` runs with no deadline at all.
+ * must still go out after it. Without a context that tells its time, or with one whose runtime lets a handler run on
+ * past it ({@link markRunsOnPastTimeout}: its time is no end), `fn` runs with no deadline at all (its client's
+ * attempts bound it). On the local server a handler that outlived its 10 s had no time left, and the complete or
+ * release that followed it was aborted before it was sent.
  */
 export const withinRemainingTime = async <T>(
   context: Partial<Context> | undefined,
   fn: () => Promise<T>,
   marginMs = LATE_ANSWER_MS,
 ): Promise<T> => {
-  const deadline = startDeadline(Infinity, context, { marginMs, lateAnswerMs: 0 });
+  const deadline = startDeadline(Infinity, runsOnPastTimeout(context) ? undefined : context, { marginMs, lateAnswerMs: 0 });
   try {
     return await withDeadline(deadline, fn);
   } finally {
