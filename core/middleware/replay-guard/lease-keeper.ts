@@ -28,6 +28,16 @@ export interface KeepLeaseOptions {
   readonly telemetry?: Telemetry;
 }
 
+/** The longest period a Node timer keeps: past it Node warns and fires every millisecond instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * How often a lease of `leaseSeconds` is renewed: a third of it, at least a second, and at most what a timer keeps. A
+ * lease of 75 days or more (a `leaseSeconds` meant as "never take over") made the period overflow, and Node renewed it
+ * every millisecond, one write after another for as long as the handler ran.
+ */
+const renewalPeriodMs = (leaseSeconds: number): number => Math.min(MAX_TIMER_MS, Math.max(1_000, (leaseSeconds * 1000) / 3));
+
 /**
  * Tracks a claim's lease and, where the runtime lets a handler run on past its timeout (`renew`), keeps it alive
  * while the handler runs: every third of the lease, one token-conditioned write moves it a whole lease past now, so a
@@ -61,7 +71,7 @@ export const keepLease = (options: KeepLeaseOptions): HeldLease => {
   };
   if (options.renew && store.renew) {
     // Outside the request's deadline: a renewal is no call of the request's, and must carry no signal of its.
-    timer = outsideDeadline(() => setInterval(() => void renewLease(), Math.max(1_000, (leaseSeconds * 1000) / 3)));
+    timer = outsideDeadline(() => setInterval(() => void renewLease(), renewalPeriodMs(leaseSeconds)));
     timer.unref();
   }
   return {

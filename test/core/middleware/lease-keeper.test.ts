@@ -36,17 +36,18 @@ describe('keepLease', () => {
   const updates = () => calls.calls.filter((c) => c.command === 'UpdateItem').length;
 
   /** A delivery claimed now with the 3 s lease, and its keeper. */
-  const claimed = async (options: { renew: boolean; store?: DynamoDbDeliveryStore }) => {
+  const claimed = async (options: { renew: boolean; store?: DynamoDbDeliveryStore; leaseSeconds?: number }) => {
+    const leaseSeconds = options.leaseSeconds ?? LEASE_SECONDS;
     const r = deliveryRecord(`keeper_${++n}`, nowSeconds());
-    const claim = await store.claim(r, { nowSeconds: nowSeconds(), leaseSeconds: LEASE_SECONDS });
+    const claim = await store.claim(r, { nowSeconds: nowSeconds(), leaseSeconds });
     if (claim.outcome !== 'claimed') throw new Error('not claimed');
     const lease = keepLease({
       store: options.store ?? store,
       source: r.source,
       deliveryId: r.deliveryId,
       token: claim.token,
-      leaseSeconds: LEASE_SECONDS,
-      leaseExpiresAt: nowSeconds() + LEASE_SECONDS,
+      leaseSeconds,
+      leaseExpiresAt: nowSeconds() + leaseSeconds,
       now: Date.now,
       renew: options.renew,
       telemetry: createTelemetry(),
@@ -88,6 +89,27 @@ describe('keepLease', () => {
     await sleep(TICK_MS);
     expect(updates()).toBe(before);
     expect(lease.leaseExpiresAt).toBeLessThanOrEqual(nowSeconds() + LEASE_SECONDS);
+  });
+
+  it('renews a lease of 75 days or more no sooner than a timer can wait, not every millisecond', async () => {
+    // 81 days: a third of it does not fit a Node timer, which then fired every millisecond (TimeoutOverflowWarning).
+    const leaseSeconds = 7_000_000;
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const before = updates();
+      const { r, lease } = await claimed({ renew: true, leaseSeconds });
+      const claimedLease = lease.leaseExpiresAt;
+      await sleep(TICK_MS);
+      lease.stop();
+      // The first renewal is due in 24 days: none yet (there were hundreds, back to back).
+      expect(updates()).toBe(before);
+      expect((await store.stateOf(r.source, r.deliveryId, nowSeconds()))?.leaseExpiresAt).toBe(claimedLease);
+      expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('logs a renewal that fails and tries again at the next tick', async () => {
