@@ -119,6 +119,53 @@ describe('a wrapped handler that runs past its lease on the local server', () =>
     },
   );
 
+  it('holds a copy off (409) while the first run’s complete is on its way, even past a lease that lapsed in a pause', async () => {
+    const d = signed();
+    const { first, finish } = await startSlow(d);
+    // The first run's complete (the UpdateItem that marks it stored) waits until the copy has been answered; only the
+    // first: a second run's complete, if the copy ran the handler again, goes through.
+    let held = false;
+    let reached!: () => void;
+    let send!: () => void;
+    const completing = new Promise<void>((resolve) => (reached = resolve));
+    const sent = new Promise<void>((resolve) => (send = resolve));
+    const name = `holdComplete:${d.id}`;
+    h.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: { pk?: { S?: string } }; UpdateExpression?: string };
+        if (
+          !held &&
+          context.commandName === 'UpdateItemCommand' &&
+          input.Key?.pk?.S === `default#${d.id}` &&
+          input.UpdateExpression?.includes(':stored')
+        ) {
+          held = true;
+          reached();
+          await sent;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      finish(202);
+      await completing;
+      // A minute on (a debugger paused the handler; its renewals stopped when it settled): the record's lease has lapsed.
+      offsetMs += 60_000;
+      const copy = await h.post('/webhooks/default', d.body, d.headers);
+      // Before, the run was forgotten as it settled: the copy took the lapsed lease over and ran the handler again.
+      expect(copy.status).toBe(409);
+      expect(runs.filter((id) => id === d.id)).toHaveLength(1);
+    } finally {
+      send();
+      h.client.middlewareStack.remove(name);
+    }
+    expect((await first).status).toBe(202);
+    expect((await h.store.stateOf('default', d.id, nowSeconds()))?.status).toBe('stored');
+    expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(200);
+    expect(runs.filter((id) => id === d.id)).toHaveLength(1);
+  });
+
   it('says nothing of a lease when the handler completes within it', async () => {
     const d = signed();
     const { first, finish } = await startSlow(d);

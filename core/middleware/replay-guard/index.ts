@@ -67,14 +67,21 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
    */
   const running = new Map<string, HeldLease>();
 
-  /** Stops tracking the lease of the claim `state` holds (the handler has settled); its lease as last written. */
-  const settle = (state: WebhookState, source: string, deliveryId: string): HeldLease | undefined => {
+  /** Stops renewing the lease of the claim `state` holds (the handler has settled); its lease as last written. */
+  const settle = (state: WebhookState): HeldLease | undefined => {
     const held = leases.get(state);
     held?.stop();
     leases.delete(state);
+    return held;
+  };
+
+  /**
+   * Forgets a run once its complete or release has settled, not before: a copy that came while it was on its way took
+   * a lease that had lapsed (a debugger pause stops the renewals) over and ran the handler a second time.
+   */
+  const forget = (source: string, deliveryId: string, held: HeldLease | undefined): void => {
     const key = deliveryKey(source, deliveryId);
     if (held && running.get(key) === held) running.delete(key);
-    return held;
   };
 
   /** The invocation's remaining time, whole seconds plus one: no call of this request runs past it. */
@@ -214,7 +221,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     const claim = state.claim;
     const source = state.source.name;
     state.claim = undefined;
-    const held = settle(state, source, claim.deliveryId);
+    const held = settle(state);
     try {
       // Its own time (the request's deadline stopped at the claim): what the function has left, less the answer's.
       const released = await withinRemainingTime(request.context, () => options.store.release(source, claim.deliveryId, claim.token));
@@ -229,6 +236,8 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
         deliveryId: claim.deliveryId,
         error,
       });
+    } finally {
+      forget(source, claim.deliveryId, held);
     }
   };
 
@@ -249,7 +258,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     const source = state.source.name;
     // The handler has done its work: from here on, nothing may remove the record.
     state.claim = undefined;
-    const held = settle(state, source, claim.deliveryId);
+    const held = settle(state);
     try {
       // Bounded so that the 2xx still goes out: a Lambda timeout (502/504) would have the sender retry it.
       const completed = await withinRemainingTime(request.context, () => options.store.complete(source, claim.deliveryId, claim.token));
@@ -262,6 +271,8 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
         deliveryId: claim.deliveryId,
         error,
       });
+    } finally {
+      forget(source, claim.deliveryId, held);
     }
   };
 
