@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { loadConfig, type SourceConfig } from '../../core/config/index.js';
+import { headerMapFromEvent } from '../../core/headers.js';
 import type { HttpRequest, WebhookContext, WebhookState } from '../../core/middleware/types.js';
+import { parseAddress } from '../../core/net.js';
 import { emptyDir } from './harness.js';
 
 /** Configured sources, parsed from `WEBHOOK_*` variables as the functions parse them. */
@@ -33,3 +35,18 @@ export const middyRequest = (event: Partial<APIGatewayProxyEvent> = {}, state: W
     error: undefined,
     internal: {},
   }) as unknown as HttpRequest;
+
+/**
+ * A delivery as the replay guard sees it: `middyRequest` with a `webhook-id` of `deliveryId`, its signature verified
+ * for `source` (the state authenticity sets), a `{"type":"t"}` body, from 203.0.113.9.
+ */
+export const authenticRequest = (deliveryId: string, source: SourceConfig | undefined): HttpRequest => {
+  const req = middyRequest({ headers: { 'webhook-id': deliveryId } });
+  const state = req.context.hookwarden;
+  state.source = source;
+  state.headers = headerMapFromEvent(req.event);
+  state.body = Buffer.from('{"type":"t"}');
+  state.client = { address: parseAddress('203.0.113.9')! } as never;
+  state.delivery = { ok: true, deliveryId } as never;
+  return req;
+};

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryInProgressError } from '../../../core/errors.js';
-import { headerMapFromEvent } from '../../../core/headers.js';
 import { markRunsOnPastTimeout } from '../../../core/index.js';
 import { replayGuard } from '../../../core/middleware/replay-guard/index.js';
-import { parseAddress } from '../../../core/net.js';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
 import { createTelemetry } from '../../../core/telemetry.js';
 import { jsonLinesDuring } from '../../helpers/json-lines.js';
 import { dropAnswers, storeForFaults } from '../../helpers/lost-answer.js';
-import { middyRequest, sourcesFrom } from '../../helpers/middy-request.js';
+import { authenticRequest, sourcesFrom } from '../../helpers/middy-request.js';
 import { TEST_SECRETS } from '../../helpers/secrets.js';
 import { deliveryRecord } from '../../helpers/stored-delivery.js';
 
@@ -18,16 +16,7 @@ const sources = sourcesFrom({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks });
 let n = 0;
 
 /** An authentic delivery as the replay guard sees it, under a Lambda context (10 s left; never marked). */
-const request = (deliveryId = `msg_lost_${++n}`) => {
-  const req = middyRequest({ headers: { 'webhook-id': deliveryId } });
-  const state = req.context.hookwarden;
-  state.source = sources.get('default');
-  state.headers = headerMapFromEvent(req.event);
-  state.body = Buffer.from('{"type":"t"}');
-  state.client = { address: parseAddress('203.0.113.9')! } as never;
-  state.delivery = { ok: true, deliveryId } as never;
-  return req;
-};
+const request = (deliveryId = `msg_lost_${++n}`) => authenticRequest(deliveryId, sources.get('default'));
 
 const leaseLines = (lines: Array<Record<string, unknown>>) => ({
   warnings: lines.filter((l) => typeof l.message === 'string' && l.message.startsWith('delivery lease lost')),

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { headerMapFromEvent } from '../../../core/headers.js';
 import { markRunsOnPastTimeout } from '../../../core/index.js';
 import { replayGuard } from '../../../core/middleware/replay-guard/index.js';
-import { parseAddress } from '../../../core/net.js';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DELIVERIES_TABLE } from '../../../core/stores/tables.js';
 import { createTelemetry } from '../../../core/telemetry.js';
 import { jsonLinesDuring } from '../../helpers/json-lines.js';
 import { storeForFaults } from '../../helpers/lost-answer.js';
-import { middyRequest, sourcesFrom } from '../../helpers/middy-request.js';
+import { authenticRequest, sourcesFrom } from '../../helpers/middy-request.js';
 import { TEST_SECRETS } from '../../helpers/secrets.js';
 
 const sources = sourcesFrom({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks });
@@ -20,16 +18,10 @@ let n = 0;
  */
 const request = () => {
   const deliveryId = `msg_past_${++n}`;
-  const req = middyRequest({ headers: { 'webhook-id': deliveryId } });
+  const req = authenticRequest(deliveryId, sources.get('default'));
   let remainingMs = 10_000;
   Object.assign(req.context, { getRemainingTimeInMillis: () => remainingMs });
   markRunsOnPastTimeout(req.context);
-  const state = req.context.hookwarden;
-  state.source = sources.get('default');
-  state.headers = headerMapFromEvent(req.event);
-  state.body = Buffer.from('{"type":"t"}');
-  state.client = { address: parseAddress('203.0.113.9')! } as never;
-  state.delivery = { ok: true, deliveryId } as never;
   return { req, deliveryId, outlive: () => (remainingMs = 0) };
 };
 

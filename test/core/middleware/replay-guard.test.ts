@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryInProgressError, DuplicateDeliveryError } from '../../../core/errors.js';
-import { headerMapFromEvent } from '../../../core/headers.js';
 import { replayGuard } from '../../../core/middleware/replay-guard/index.js';
-import { parseAddress } from '../../../core/net.js';
 import { DynamoDbDeliveryStore } from '../../../core/stores/dynamodb-delivery-store.js';
 import { DynamoDbRateLimiter } from '../../../core/stores/dynamodb-rate-limiter.js';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE } from '../../../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from '../../../local/dynamo.js';
-import { middyRequest, sourcesFrom } from '../../helpers/middy-request.js';
+import { authenticRequest, sourcesFrom } from '../../helpers/middy-request.js';
 import { TEST_SECRETS } from '../../helpers/secrets.js';
 
 const NOW = 1_800_000_000_000;
@@ -17,16 +15,7 @@ const limited = sourcesFrom({ WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks, WEB
 let n = 0;
 
 /** A request as the replay guard sees it: authentic (signature verified), from 203.0.113.9. */
-const request = (deliveryId = `msg_rg_${++n}`, source = sources.get('default')) => {
-  const req = middyRequest({ headers: { 'webhook-id': deliveryId } });
-  const state = req.context.hookwarden;
-  state.source = source;
-  state.headers = headerMapFromEvent(req.event);
-  state.body = Buffer.from('{"type":"t"}');
-  state.client = { address: parseAddress('203.0.113.9')! } as never;
-  state.delivery = { ok: true, deliveryId } as never;
-  return req;
-};
+const request = (deliveryId = `msg_rg_${++n}`, source = sources.get('default')) => authenticRequest(deliveryId, source);
 
 describe('replayGuard against dynalite', () => {
   let local: LocalStore;
