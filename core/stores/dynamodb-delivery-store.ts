@@ -384,9 +384,15 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
    * Two token-conditioned writes at most: the lease alone when the record's `expiresAt` is already past it (the
    * common case: a retention of days), else the lease and `expiresAt` together, so the record never expires before
    * its lease (as {@link claim} writes it). `false` when the token no longer holds a `processing` record.
+   *
+   * A body in parts moves with its record: each part's `expiresAt` is raised to the same time. Before, the parts kept
+   * the expiry the claim gave them, so a handler that ran past its source's retention left a record that TTL kept and
+   * parts that TTL deleted: once completed, the delivery was listed and its body was gone (`delivery_damaged`).
+   * @throws StoreUnavailableError when a part could not be moved (the record has been): the lease keeper tries again
+   *   at its next tick, which finds the record's `expiresAt` behind the new lease once more and moves both
    */
   async renew(source: string, deliveryId: string, token: string, leaseExpiresAt: number): Promise<boolean> {
-    const update = (set: string, condition: string): UpdateItemCommand =>
+    const update = (set: string, condition: string, returnValues?: 'ALL_NEW'): UpdateItemCommand =>
       new UpdateItemCommand({
         TableName: this.#tableName,
         Key: { pk: { S: deliveryKey(source, deliveryId) } },
@@ -394,11 +400,39 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
         ConditionExpression: `#token = :token AND #status = :processing${condition}`,
         ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#lease': 'leaseExpiresAt', '#expiresAt': 'expiresAt' },
         ExpressionAttributeValues: { ':token': { S: token }, ':processing': { S: 'processing' }, ':lease': { N: String(leaseExpiresAt) } },
+        ...(returnValues ? { ReturnValues: returnValues } : {}),
       });
-    return (
-      (await this.#conditional(update('SET #lease = :lease', ' AND #expiresAt >= :lease'))) ||
-      this.#conditional(update('SET #lease = :lease, #expiresAt = :lease', ''))
+    if (await this.#conditional(update('SET #lease = :lease', ' AND #expiresAt >= :lease'))) return true;
+    let record: Item | undefined;
+    try {
+      // ALL_NEW: a record in parts names them (and carries no body); a return value costs no read capacity.
+      record = (await this.#client.send(update('SET #lease = :lease, #expiresAt = :lease', '', 'ALL_NEW'))).Attributes;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      return translateStoreError(error);
+    }
+    if (record && namesValidParts(record)) await this.#extendParts(token, partsOf(record) ?? 0, leaseExpiresAt);
+    return true;
+  }
+
+  /** Raises the `expiresAt` of a claim's parts to `expiresAt` (never lowers it, never writes a part that is not there). */
+  async #extendParts(token: string, count: number, expiresAt: number): Promise<void> {
+    const moved = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#tableName,
+            Key: { pk: { S: bodyPartKey(token, i) } },
+            UpdateExpression: 'SET #expiresAt = :expiresAt',
+            ConditionExpression: 'attribute_exists(#pk) AND #expiresAt < :expiresAt',
+            ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt' },
+            ExpressionAttributeValues: { ':expiresAt': { N: String(expiresAt) } },
+          }),
+        ),
+      ),
     );
+    const failed = moved.find((result) => result.status === 'rejected' && !(result.reason instanceof ConditionalCheckFailedException));
+    if (failed?.status === 'rejected') translateStoreError(failed.reason);
   }
 
   /**
