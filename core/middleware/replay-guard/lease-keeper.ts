@@ -54,10 +54,15 @@ export const keepLease = (options: KeepLeaseOptions): HeldLease => {
     clearInterval(timer);
     timer = undefined;
   };
+  const claimedLease = options.leaseExpiresAt;
+  const claimedAt = performance.now();
   const renewLease = async (): Promise<void> => {
     if (renewing || !store.renew) return;
     renewing = true;
-    const next = Math.floor(now() / 1000) + leaseSeconds;
+    // A lease a whole lease past now, by the wall clock and, in case it stepped back since the claim, by the time that
+    // has passed since (monotonic): before, a clock set back a minute wrote a lease a minute shorter than the one held.
+    const elapsedSeconds = Math.floor((performance.now() - claimedAt) / 1000);
+    const next = Math.max(Math.floor(now() / 1000) + leaseSeconds, claimedLease + elapsedSeconds);
     try {
       if (await store.renew(source, deliveryId, token, next)) leaseExpiresAt = Math.max(leaseExpiresAt, next);
       // Taken over or gone: nothing of this claim's to renew. Its complete (or release) reports it.

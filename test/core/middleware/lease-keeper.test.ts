@@ -36,7 +36,7 @@ describe('keepLease', () => {
   const updates = () => calls.calls.filter((c) => c.command === 'UpdateItem').length;
 
   /** A delivery claimed now with the 3 s lease, and its keeper. */
-  const claimed = async (options: { renew: boolean; store?: DynamoDbDeliveryStore; leaseSeconds?: number }) => {
+  const claimed = async (options: { renew: boolean; store?: DynamoDbDeliveryStore; leaseSeconds?: number; now?: () => number }) => {
     const leaseSeconds = options.leaseSeconds ?? LEASE_SECONDS;
     const r = deliveryRecord(`keeper_${++n}`, nowSeconds());
     const claim = await store.claim(r, { nowSeconds: nowSeconds(), leaseSeconds });
@@ -48,7 +48,7 @@ describe('keepLease', () => {
       token: claim.token,
       leaseSeconds,
       leaseExpiresAt: nowSeconds() + leaseSeconds,
-      now: Date.now,
+      now: options.now ?? Date.now,
       renew: options.renew,
       telemetry: createTelemetry(),
     });
@@ -68,6 +68,21 @@ describe('keepLease', () => {
     const written = updates();
     await sleep(TICK_MS);
     expect(updates()).toBe(written);
+  });
+
+  it('never shortens the lease when the wall clock steps back: it moves on with the time that has passed', async () => {
+    let offsetMs = 0;
+    const { r, lease } = await claimed({ renew: true, now: () => Date.now() + offsetMs });
+    const first = lease.leaseExpiresAt;
+    // An NTP correction (or an operator) sets the clock back two minutes just after the claim.
+    offsetMs = -120_000;
+    await sleep(2 * TICK_MS);
+    lease.stop();
+    const stored = (await store.stateOf(r.source, r.deliveryId, nowSeconds()))?.leaseExpiresAt ?? 0;
+    // The old keeper wrote about first - 120 here: a copy with a right clock would have taken the delivery over.
+    expect(stored).toBeGreaterThan(first);
+    expect(stored).toBeLessThanOrEqual(nowSeconds() + LEASE_SECONDS);
+    expect(lease.leaseExpiresAt).toBe(stored);
   });
 
   it('stops by itself once another claim holds the record, and changes nothing of it', async () => {
