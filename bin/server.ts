@@ -1,8 +1,11 @@
 // `npm start`: Hookwarden on one machine (dynalite + the Lambda handlers over HTTP).
 import '../local/quiet-aws-sdk.js';
+import { DEBUG_TRUE } from '../core/config/index.js';
 import { ConfigError } from '../core/errors.js';
+import { withoutSecrets } from '../core/redaction.js';
 import { configMessage } from '../cli/context.js';
 import { output } from '../cli/output.js';
+import { terminalSafe } from '../cli/terminal.js';
 import { bannerLines } from '../local/banner.js';
 import { StoreInUseError } from '../local/dynamo.js';
 import { startLocal } from '../local/index.js';
@@ -42,6 +45,14 @@ main().catch((error: unknown) => {
   else if (error instanceof StoreInUseError) output.error(`hookwarden: ${error.message}`);
   else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
     output.error(`hookwarden: port ${process.env.PORT || 3000} is in use: set PORT to another port (PORT=0 picks a free one)`);
-  else output.error(`hookwarden: failed to start: ${(error as Error).stack ?? String(error)}`);
+  else {
+    // As the command line prints a failure: its message, escaped, without anything secret-shaped it may quote (a
+    // parser's message quotes the text it could not read). Where it failed is for whoever asks, with DEBUG=true.
+    const shown = (text: string) => terminalSafe(withoutSecrets(text, []), { layout: true });
+    output.error(shown(`hookwarden: failed to start: ${error instanceof Error ? error.message : String(error)}`));
+    const stack = error instanceof Error ? error.stack : undefined;
+    if (stack && DEBUG_TRUE.test(process.env.DEBUG ?? '')) output.error(shown(stack));
+    else if (stack) output.error('hookwarden: run with DEBUG=true to print where it failed');
+  }
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,13 +8,13 @@ import { cli, ROOT } from '../helpers/cli.js';
 import { emptyDir } from '../helpers/harness.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 
-const npmStart = (env: Record<string, string>) =>
+const npmStart = (env: Record<string, string>, dataDir = emptyDir()) =>
   spawnSync(
     process.execPath,
     ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'bin', 'server.ts')],
     {
       cwd: emptyDir(),
-      env: { PATH: process.env.PATH ?? '', HOOKWARDEN_DATA_DIR: emptyDir(), ...env },
+      env: { PATH: process.env.PATH ?? '', HOOKWARDEN_DATA_DIR: dataDir, ...env },
       encoding: 'utf8',
       timeout: 30_000,
     },
@@ -72,5 +72,23 @@ describe('npm start and the command line speak with one voice: "hookwarden: " an
     } finally {
       taken.close();
     }
+  });
+
+  it('a failure to start says what failed, without a stack trace unless DEBUG=true asks for it', () => {
+    const dataDir = emptyDir();
+    mkdirSync(dataDir, { recursive: true });
+    // A development-secrets file cut short (a disk that filled up, an editor's crash): it holds a secret.
+    const secret = TEST_SECRETS.standardWebhooks;
+    writeFileSync(join(dataDir, 'dev-secrets.json'), `{"default":"${secret}",`, { mode: 0o600 });
+    const quiet = npmStart({ PORT: '0' }, dataDir);
+    expect(quiet.status).toBe(1);
+    expect(quiet.stderr).toBe(
+      `hookwarden: failed to start: ${join(dataDir, 'dev-secrets.json')} is not valid JSON: delete it and run npm start to generate new development secrets\n` +
+        'hookwarden: run with DEBUG=true to print where it failed\n',
+    );
+    const debug = npmStart({ PORT: '0', DEBUG: 'true' }, dataDir);
+    expect(debug.status).toBe(1);
+    expect(debug.stderr).toMatch(/^hookwarden: failed to start: [^\n]+ is not valid JSON[^\n]+\n[^\n]*Error: [^\n]+\n {4}at /);
+    for (const stderr of [quiet.stderr, debug.stderr]) expect(stderr).not.toContain(secret.slice(6, 18));
   });
 });
