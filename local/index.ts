@@ -114,16 +114,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   const dataDir = dataDirOf(env, cwd);
   // Every problem at once: the configuration's, the reader's settings and the local server's own variables.
   const problems = new Problems();
-  const collect = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const problem of error.problems) problems.items.push(problem);
-      return undefined;
-    }
-  };
-  const loaded = collect(() => loadConfig(env, cwd));
+  const loaded = problems.collect(() => loadConfig(env, cwd));
   // Decimal digits only, as every other number Hookwarden reads: Number() took 0x1F90 for 8080, 1e3 for 1000 and " " for 0.
   const port = options.port ?? (env.PORT ? decimal(env.PORT) : 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -149,7 +140,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   // The key documents of the data directory are read through the functions' cache, for as long (WEBHOOK_SECRET_CACHE_SECONDS shortens it in tests and demos).
   const cacheSeconds = secretCacheSecondsOf(problems, env);
   // Locally the writer and the streams share one clock and dynalite indexes as it writes: a short settle suffices.
-  const settings = collect(() =>
+  const settings = problems.collect(() =>
     readerSettings({ HOOKWARDEN_STREAM_SETTLE_MS: String(LOCAL_SETTLE_MS), HOOKWARDEN_STREAM_RATE_LIMIT: LOCAL_STREAM_RATE_LIMIT, ...env }),
   );
   // loadConfig names a bad WEBHOOK_SECRET_CACHE_SECONDS too when the sources come from a file: once is enough.

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { describeHostBits, describeInvalidRange } from '../net.js';
 import { parseRateLimit, type RateLimit } from '../rate-limit/sliding-window.js';
 import { PRESET_NAMES, resolveScheme } from '../schemes/index.js';
@@ -42,6 +43,21 @@ export class Problems {
   readonly items: string[] = [];
   add(where: string, what: string): void {
     this.items.push(`${where}: ${what}`);
+  }
+
+  /**
+   * What `read` returns, or `undefined` with its problems added here when it throws a {@link ConfigError}: several
+   * readers (the configuration, the reader's settings, the local server's own variables) then fail in one error that
+   * lists every problem. Any other error is thrown as it is.
+   */
+  collect<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.items.push(...error.problems);
+      return undefined;
+    }
   }
 }
 

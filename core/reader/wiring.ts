@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadConfig, type HookwardenConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
+import { Problems } from '../config/rules.js';
 import { DynamoDbDeliveryFeed } from '../stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../stores/dynamodb-delivery-store.js';
 import { DynamoDbRateLimiter } from '../stores/dynamodb-rate-limiter.js';
@@ -38,19 +39,10 @@ export interface ReaderWiringOptions {
 export const readerConfiguration = (
   env: NodeJS.ProcessEnv = process.env,
 ): { readonly config: HookwardenConfig; readonly settings: ReaderSettings } => {
-  const problems: string[] = [];
-  const collect = <T>(read: () => T): T | undefined => {
-    try {
-      return read();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-      return undefined;
-    }
-  };
-  const config = collect(() => loadConfig(env));
-  const settings = collect(() => readerSettings(env));
-  if (!config || !settings) throw new ConfigError(problems);
+  const problems = new Problems();
+  const config = problems.collect(() => loadConfig(env));
+  const settings = problems.collect(() => readerSettings(env));
+  if (!config || !settings) throw new ConfigError(problems.items);
   return { config, settings };
 };
 
