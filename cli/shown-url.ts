@@ -1,4 +1,4 @@
-import { REDACTED } from '../core/redaction.js';
+import { REDACTED, withoutSecrets } from '../core/redaction.js';
 
 /**
  * How long a path segment must be to be taken for a credential whatever its characters. A receiver's route is made of
@@ -56,6 +56,14 @@ export const safeUrl = (url: string): string => {
   const segments = path.split('/').map((segment) => (credentialSegment(segment) ? REDACTED : segment));
   return `${host}${segments.join('/')}${query === undefined ? '' : `?${shownQuery(query)}`}${fragment ? `#${REDACTED}` : fragment === '' ? '#' : ''}`;
 };
+
+/**
+ * A receiver URL as a message or an output line shows it ({@link safeUrl}: every query value, a path segment that may be
+ * a token and `user:password@` as `[redacted]`), and without anything shaped like a secret: the output of `send`,
+ * `listen` and `replay` lands in terminals and CI logs.
+ * @example shownUrl('https://hooks.example.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX?v=2') // 'https://hooks.example.com/services/T000/B000/[redacted]?v=[redacted]'
+ */
+export const shownUrl = (url: string): string => withoutSecrets(safeUrl(url), []);
 
 /**
  * A URL quoted in a text (an error's message): from `scheme://` to the first white space or quote, less a trailing

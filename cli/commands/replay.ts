@@ -3,7 +3,8 @@ import { output } from '../output.js';
 import type { CliContext } from '../context.js';
 import type { AwsClients } from '../targets.js';
 import { apiTargetOf, type ApiTargetOptions } from '../consumers/api.js';
-import { DeliveryNotFound, fetchDelivery, forwardDelivery, notFollowed, shownUrl, type FetchedDelivery } from '../consumers/forward.js';
+import { DeliveryNotFound, fetchDelivery, forwardDelivery, notFollowed, type FetchedDelivery } from '../consumers/forward.js';
+import { shownUrl } from '../shown-url.js';
 import { replayKeyOfProviderId } from './deliveries.js';
 
 /** Options of `hookwarden replay`. */

@@ -1,8 +1,10 @@
+import { withoutSecrets } from '../../core/redaction.js';
 import { keyFilePath } from '../../core/secrets/key-files.js';
 import { fetchBlockedPort, fetchBlockedPortReason } from '../../local/fetch-ports.js';
 import { runningServer, type ServerInfo } from '../../local/server-info.js';
 import { CommandFailed, UsageError, configOf, sourceOf, type CliContext, type SecretsOrigin } from '../context.js';
 import { output } from '../output.js';
+import { safeUrl, shownUrl, urlCredentials, withSafeUrls } from '../shown-url.js';
 import { terminalSafe } from '../terminal.js';
 import { contentTypeOf, defaultBaseUrl, signedRequest, webhookUrl, type SignOptions } from './sign.js';
 
@@ -35,7 +37,7 @@ const describeSecret = (kind: string, context: CliContext, sourceName: string): 
 const checkSourceAgainstServer = (server: ServerInfo, sourceName: string, scheme: string): void => {
   if (!server.sources) return;
   const theirs = server.sources.find((s) => s.name === sourceName);
-  const at = `the server at ${server.url}`;
+  const at = `the server at ${shownUrl(server.url)}`;
   if (!theirs) {
     throw new UsageError(
       `${at} has no source "${sourceName}" (its sources: ${server.sources.map((s) => s.name).join(', ')}): it was started with another configuration than this shell's`,
@@ -64,7 +66,7 @@ const checkSecretAgainstServer = (context: CliContext, server: ServerInfo, sourc
       ? `unset ${signedWith.label} here, or restart npm start with it set`
       : 'pass --secret-env NAME';
   throw new UsageError(
-    `the server at ${server.url} verifies "${sourceName}" with ${describeSecret(theirs.secret, context, sourceName)}, but this shell would sign with ${signedWith.label}: ${fix}`,
+    `the server at ${shownUrl(server.url)} verifies "${sourceName}" with ${describeSecret(theirs.secret, context, sourceName)}, but this shell would sign with ${signedWith.label}: ${fix}`,
   );
 };
 
@@ -82,7 +84,9 @@ const reasonOf = (text: string): string | undefined => {
  * `hookwarden send <source>`: signs like the provider and POSTs to
  * `<base>/webhooks/<source>`; says which secret signed (stderr), prints the
  * status line and the body (stdout), and a development server's reason for a
- * refusal. `--json` prints one object instead.
+ * refusal. `--json` prints one object instead. Every message, and `url` in
+ * `--json`, shows the URL as replay and listen show a receiver's ({@link shownUrl}),
+ * a redirect's `Location` as well; the request goes to the URL as given.
  * @returns 0 on 2xx, 1 on any other status
  * @throws UsageError when the running local server would verify with another source, scheme or secret (exit 2)
  * @throws CommandFailed naming the URL when nothing answers (exit 1)
@@ -99,7 +103,7 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
   const blocked = fetchBlockedPort(new URL(base));
   if (blocked !== undefined)
     throw new UsageError(
-      `${options.url === undefined ? `the local server at ${base}` : '--url'}: ${fetchBlockedPortReason(blocked)}; ${options.url === undefined ? 'run npm start on another PORT' : 'use another port'}, or print a curl command with hookwarden sign --curl`,
+      `${options.url === undefined ? `the local server at ${shownUrl(base)}` : '--url'}: ${fetchBlockedPortReason(blocked)}; ${options.url === undefined ? 'run npm start on another PORT' : 'use another port'}, or print a curl command with hookwarden sign --curl`,
     );
   const running = runningServer(context.dataDir);
   const server = running && base === running.url ? running : undefined;
@@ -110,6 +114,11 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
   const sent = new Headers({ 'content-type': contentTypeOf(body), ...headers });
   for (const [name, value] of options.header ?? []) sent.set(name, value);
   const url = webhookUrl(base, sourceName);
+  // A relay's --url may carry a token in its path; the source name is this shell's own configuration, and what the
+  // messages are about, so it stays even when long enough to pass for a token.
+  const shown = webhookUrl(shownUrl(base), sourceName);
+  // What no message quotes, whole or in part: a receiver may echo its request's path in its status text or Location.
+  const secrets = urlCredentials(base);
   if (!options.json) output.error(`signed with ${signedWith.label}`);
   let response: Response;
   let text: string;
@@ -125,16 +134,18 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
     text = await response.text();
   } catch (error) {
     const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
-    const why = cause?.message ?? (error as Error).message;
+    // fetch's messages may quote the URL ("Failed to parse URL from …").
+    const why = withoutSecrets(withSafeUrls(cause?.message ?? (error as Error).message), secrets);
     // A server answers 413 to a body over its limit without reading it, and closes the connection while fetch still writes.
     if (body.length > source.maxBodyBytes && (cause?.code === 'EPIPE' || cause?.code === 'ECONNRESET'))
       throw new CommandFailed(
-        `the server at ${url} closed the connection while the body was being sent (${why}): the body is ${body.length} bytes, more than source "${sourceName}" accepts (maxBodyBytes ${source.maxBodyBytes}), and a server refuses such a body (413 payload_too_large) without reading it`,
+        `the server at ${shown} closed the connection while the body was being sent (${why}): the body is ${body.length} bytes, more than source "${sourceName}" accepts (maxBodyBytes ${source.maxBodyBytes}), and a server refuses such a body (413 payload_too_large) without reading it`,
       );
     const hint = options.url === undefined ? ' (is npm start running? or pass --url)' : '';
-    throw new CommandFailed(`cannot reach ${url}: ${why}${hint}`);
+    throw new CommandFailed(`cannot reach ${shown}: ${why}${hint}`);
   }
   const reason = response.ok ? undefined : reasonOf(text);
+  const statusText = withoutSecrets(withSafeUrls(response.statusText), secrets);
   if (options.json) {
     let parsed: unknown = text;
     try {
@@ -143,19 +154,23 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
       // not JSON: kept as text
     }
     output.json({
-      url,
+      url: shown,
       status: response.status,
-      statusText: response.statusText,
+      statusText,
       signedWith: signedWith.label,
       body: parsed,
       ...(reason ? { reason } : {}),
     });
     return response.ok ? 0 : 1;
   }
-  output.line(`HTTP ${response.status} ${terminalSafe(response.statusText)}`.trimEnd());
+  output.line(`HTTP ${response.status} ${terminalSafe(statusText)}`.trimEnd());
   if (text !== '') output.line(terminalSafe(text, { layout: true }));
   if (reason !== undefined) output.error(`reason: ${terminalSafe(reason)}`);
+  // The receiver chose the Location: it may name a relay's token, or echo the one this request carried.
   const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
-  if (location !== null) output.error(`not followed: the answer redirects to ${terminalSafe(location)} (send it there with --url)`);
+  if (location !== null)
+    output.error(
+      `not followed: the answer redirects to ${terminalSafe(withoutSecrets(safeUrl(location), secrets))} (send it there with --url)`,
+    );
   return response.ok ? 0 : 1;
 };

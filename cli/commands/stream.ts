@@ -4,7 +4,8 @@ import { UsageError, type CliContext } from '../context.js';
 import type { AwsClients } from '../targets.js';
 import { apiTargetOf, type ApiTargetOptions } from '../consumers/api.js';
 import { followEvents, type DeliveryEvent } from '../consumers/events.js';
-import { fetchDelivery, forwardDelivery, notFollowed, shownUrl, type ForwardResult } from '../consumers/forward.js';
+import { fetchDelivery, forwardDelivery, notFollowed, type ForwardResult } from '../consumers/forward.js';
+import { shownUrl } from '../shown-url.js';
 import { SOURCE_NAME } from '../../core/config/rules.js';
 import { withoutSecrets } from '../../core/redaction.js';
 

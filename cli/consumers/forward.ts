@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../context.js';
 import { withoutSecrets } from '../../core/redaction.js';
-import { safeUrl, urlCredentials, withSafeUrls } from '../shown-url.js';
+import { safeUrl, shownUrl, urlCredentials, withSafeUrls } from '../shown-url.js';
 import { terminalSafe } from '../terminal.js';
 import {
   apiErrorOf,
@@ -155,14 +155,6 @@ export interface ForwardResult {
   /** A redirect's `Location`, not followed. */
   readonly location?: string;
 }
-
-/**
- * A receiver URL as a message or an output line shows it ({@link safeUrl}: every query value, a path segment that may be
- * a token and `user:password@` as `[redacted]`), and without anything shaped like a secret: the output of `listen` and
- * `replay` lands in terminals and CI logs.
- * @example shownUrl('https://hooks.example.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX?v=2') // 'https://hooks.example.com/services/T000/B000/[redacted]?v=[redacted]'
- */
-export const shownUrl = (url: string): string => withoutSecrets(safeUrl(url), []);
 
 /**
  * What no message about a forward may quote, whole or in part: the URL's credentials ({@link urlCredentials}: its

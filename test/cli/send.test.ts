@@ -206,3 +206,106 @@ describe('send twice: a Stripe delivery is the same when its body is (its id is 
     expect(samples.map((r) => r.stdout.split('\n')[0])).toEqual(['HTTP 202 Accepted', 'HTTP 202 Accepted']);
   });
 });
+
+/** A relay's token in the `--url` path (Slack's `/services/T…/B…/<token>`), no secret-like shape: upper case only. */
+const PATH_TOKEN = 'QWERTYUIOPASDFGHJKLZXCVB';
+/** A credential in a query parameter named like nothing in particular (`?k=`): no credential-like name to catch it by. */
+const QUERY_VALUE = 'qv-amber-harbor-willow-64';
+/** What `send` may never print: either marker, whole or any 12 characters of it. */
+const expectNoCredential = (text: string): void => {
+  for (const marker of [PATH_TOKEN, QUERY_VALUE])
+    for (let i = 0; i + 12 <= marker.length; i += 1) expect(text).not.toContain(marker.slice(i, i + 12));
+};
+
+/** A node:http server on 127.0.0.1 at a free port, and its base URL. */
+const listening = async (handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; base: string }> => {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+};
+const closing = (server: Server | undefined): Promise<unknown> =>
+  new Promise((resolve) => {
+    server?.closeAllConnections();
+    if (server?.listening) server.close(resolve);
+    else resolve(undefined);
+  });
+
+// replay and listen showed a receiver URL so; send printed its --url whole in every message and in --json.
+describe('send shows its --url as replay and listen show a receiver, and sends to it as given', () => {
+  const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
+  let receiver: Receiver;
+  let redirector: Server;
+  let redirectorBase = '';
+  let resetter: Server;
+  let resetterBase = '';
+  let closedPort = 0;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    ({ server: redirector, base: redirectorBase } = await listening((req, res) => {
+      req.resume();
+      // A receiver that echoes the request's path in its status text, and redirects to where its token is.
+      res.writeHead(307, `Moved from ${req.url ?? ''}`, { location: String(req.headers['x-location']) }).end();
+    }));
+    // Refuses the body unread, as a server does one over its limit: the connection closes while fetch still writes.
+    ({ server: resetter, base: resetterBase } = await listening((req) => req.socket.resetAndDestroy()));
+    const closed = await listening(() => undefined);
+    closedPort = Number(new URL(closed.base).port);
+    await closing(closed.server);
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await closing(redirector);
+    await closing(resetter);
+  });
+
+  it('an unreachable --url: cannot reach names it with its token as [redacted]', async () => {
+    const r = await cli(['send', 'default', '--url', `http://127.0.0.1:${closedPort}/relay/${PATH_TOKEN}`], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot reach http://127.0.0.1:${closedPort}/relay/[redacted]/webhooks/default: `);
+    expectNoCredential(r.stderr);
+  });
+
+  // Guards the same leak before send runs: the --url parser refuses any query, and quotes the URL as shown.
+  it('a --url with a query value is refused without echoing the value (exit 2)', async () => {
+    const r = await cli(['send', 'default', '--url', `http://127.0.0.1:${closedPort}/in?k=${QUERY_VALUE}`], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`/in?k=[redacted]`);
+    expectNoCredential(r.stderr);
+  });
+
+  it('a server that closes the connection mid-body: the message names the --url with its token as [redacted]', async () => {
+    const cwd = emptyDir();
+    writeFileSync(join(cwd, 'big.bin'), Buffer.alloc(8 * 1024 * 1024, 0x61));
+    const r = await cli(['send', 'default', '--file', 'big.bin', '--url', `${resetterBase}/relay/${PATH_TOKEN}`], env, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `the server at ${resetterBase}/relay/[redacted]/webhooks/default closed the connection while the body was being sent`,
+    );
+    expectNoCredential(r.stderr);
+  });
+
+  it.each([
+    [
+      'an absolute one naming a token',
+      `https://relay.example.com/hooks/${PATH_TOKEN}?k=${QUERY_VALUE}`,
+      'https://relay.example.com/hooks/[redacted]?k=[redacted]',
+    ],
+    ['a relative one echoing the request path', `/relay/${PATH_TOKEN}/webhooks/default/`, '/relay/[redacted]/webhooks/default/'],
+  ])('a redirect, %s: the Location and the status text show the token as [redacted]', async (_name, location, shown) => {
+    const r = await cli(['send', 'default', '--url', `${redirectorBase}/relay/${PATH_TOKEN}`, '-H', `X-Location: ${location}`], env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^HTTP 307 Moved from \/relay\/\[redacted\]\/webhooks\/default\n/);
+    expect(r.stderr).toContain(`not followed: the answer redirects to ${shown} (send it there with --url)`);
+    expectNoCredential(`${r.stdout}${r.stderr}`);
+  });
+
+  it('--json: url shows the token as [redacted]; the request went to the URL as given', async () => {
+    const before = receiver.received.length;
+    const r = await cli(['send', 'default', '--json', '--url', `${receiver.url}/relay/${PATH_TOKEN}`], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ url: `${receiver.url}/relay/[redacted]/webhooks/default`, status: 200 });
+    expectNoCredential(r.stdout);
+    const [got] = (await receiver.waitFor(before + 1)).slice(before);
+    expect(got?.path).toBe(`/hooks/relay/${PATH_TOKEN}/webhooks/default`);
+  });
+});
