@@ -117,8 +117,9 @@ export const sendCommand = async (context: CliContext, sourceName: string, optio
   // A relay's --url may carry a token in its path; the source name is this shell's own configuration, and what the
   // messages are about, so it stays even when long enough to pass for a token.
   const shown = webhookUrl(shownUrl(base), sourceName);
-  // What no message quotes, whole or in part: a receiver may echo its request's path in its status text or Location.
-  const secrets = urlCredentials(base);
+  // What no message quotes, whole or in part: a receiver may echo its request's path, or a header it was sent (an
+  // Authorization given with -H), in its status text or Location.
+  const secrets = [...urlCredentials(base), ...(options.header ?? []).map(([, value]) => value).filter((value) => value !== '')];
   if (!options.json) output.error(`signed with ${signedWith.label}`);
   let response: Response;
   let text: string;

@@ -230,6 +230,15 @@ const closing = (server: Server | undefined): Promise<unknown> =>
     else resolve(undefined);
   });
 
+/** The redirector's answers by case: its Location, and how send must show it. */
+const REDIRECTS: Record<string, readonly [string, string]> = {
+  'an absolute one naming a token': [
+    `https://relay.example.com/hooks/${PATH_TOKEN}?k=${QUERY_VALUE}`,
+    'https://relay.example.com/hooks/[redacted]?k=[redacted]',
+  ],
+  'a relative one echoing the request path': [`/relay/${PATH_TOKEN}/webhooks/default/`, '/relay/[redacted]/webhooks/default/'],
+};
+
 // replay and listen showed a receiver URL so; send printed its --url whole in every message and in --json.
 describe('send shows its --url as replay and listen show a receiver, and sends to it as given', () => {
   const env = { WEBHOOK_SECRET: TEST_SECRETS.standardWebhooks };
@@ -244,7 +253,7 @@ describe('send shows its --url as replay and listen show a receiver, and sends t
     ({ server: redirector, base: redirectorBase } = await listening((req, res) => {
       req.resume();
       // A receiver that echoes the request's path in its status text, and redirects to where its token is.
-      res.writeHead(307, `Moved from ${req.url ?? ''}`, { location: String(req.headers['x-location']) }).end();
+      res.writeHead(307, `Moved from ${req.url ?? ''}`, { location: REDIRECTS[String(req.headers['x-redirect'])]?.[0] ?? '/' }).end();
     }));
     // Refuses the body unread, as a server does one over its limit: the connection closes while fetch still writes.
     ({ server: resetter, base: resetterBase } = await listening((req) => req.socket.resetAndDestroy()));
@@ -284,19 +293,34 @@ describe('send shows its --url as replay and listen show a receiver, and sends t
     expectNoCredential(r.stderr);
   });
 
-  it.each([
-    [
-      'an absolute one naming a token',
-      `https://relay.example.com/hooks/${PATH_TOKEN}?k=${QUERY_VALUE}`,
-      'https://relay.example.com/hooks/[redacted]?k=[redacted]',
-    ],
-    ['a relative one echoing the request path', `/relay/${PATH_TOKEN}/webhooks/default/`, '/relay/[redacted]/webhooks/default/'],
-  ])('a redirect, %s: the Location and the status text show the token as [redacted]', async (_name, location, shown) => {
-    const r = await cli(['send', 'default', '--url', `${redirectorBase}/relay/${PATH_TOKEN}`, '-H', `X-Location: ${location}`], env);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^HTTP 307 Moved from \/relay\/\[redacted\]\/webhooks\/default\n/);
-    expect(r.stderr).toContain(`not followed: the answer redirects to ${shown} (send it there with --url)`);
-    expectNoCredential(`${r.stdout}${r.stderr}`);
+  it.each(Object.entries(REDIRECTS).map(([name, [, shown]]) => [name, shown]))(
+    'a redirect, %s: the Location and the status text show the token as [redacted]',
+    async (name, shown) => {
+      // The case by name: a -H value is itself left out of what send prints (a receiver may echo it).
+      const r = await cli(['send', 'default', '--url', `${redirectorBase}/relay/${PATH_TOKEN}`, '-H', `X-Redirect: ${name}`], env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^HTTP 307 Moved from \/relay\/\[redacted\]\/webhooks\/default\n/);
+      expect(r.stderr).toContain(`not followed: the answer redirects to ${shown} (send it there with --url)`);
+      expectNoCredential(`${r.stdout}${r.stderr}`);
+    },
+  );
+
+  it('a receiver that echoes a header given with -H (an Authorization) in its status text and Location: [redacted]', async () => {
+    const credential = 'hv-copper-meadow-lantern-91';
+    const echo = await listening((req, res) => {
+      req.resume();
+      const given = String(req.headers.authorization);
+      res.writeHead(307, `Moved for ${given}`, { location: `https://relay.example.com/next?auth=${given.replace(' ', '+')}` }).end();
+    });
+    try {
+      const r = await cli(['send', 'default', '--url', echo.base, '-H', `Authorization: Bearer ${credential}`], env);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^HTTP 307 Moved for \[redacted\]\n/);
+      expect(r.stderr).toContain('not followed: the answer redirects to https://relay.example.com/next?auth=[redacted]');
+      for (let i = 0; i + 12 <= credential.length; i += 1) expect(`${r.stdout}${r.stderr}`).not.toContain(credential.slice(i, i + 12));
+    } finally {
+      await closing(echo.server);
+    }
   });
 
   it('--json: url shows the token as [redacted]; the request went to the URL as given', async () => {
