@@ -5,6 +5,7 @@ import { Effect, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { origins, Problems } from '../../core/config/rules.js';
 import { ConfigError } from '../../core/errors.js';
 import { READER_TIMEOUT_SECONDS } from '../../core/reader/deadline.js';
 import { deployedReaderEnvironment, type DeployedReaderSettings } from '../../core/reader/settings.js';
@@ -83,14 +84,21 @@ export class DeliveriesApi extends Construct {
     super(scope, id);
     const production = props.production ?? true;
     const metrics = props.metrics ?? metricsIdentity(Stack.of(this).stackName);
-    // What the functions would refuse at cold start (a 500 on every read after a deploy that succeeded) is refused here.
+    // What the functions would refuse at cold start (a 500 on every read after a deploy that succeeded) is refused here,
+    // every problem at once: their origins (CORS_ORIGINS, read by the configuration's parser) and their settings.
+    const problems = new Problems();
+    const corsOrigins = props.corsOrigins ?? [];
+    if (!Array.isArray(corsOrigins) || corsOrigins.some((origin) => typeof origin !== 'string'))
+      problems.add('corsOrigins', 'must be an array of exact origins like ["https://app.example.com"]');
+    else origins(problems, 'corsOrigins', corsOrigins);
     const tuning = deployedReaderEnvironment(props.readerSettings ?? {}, (setting) => `readerSettings.${setting}`);
-    if (tuning.problems.length > 0) throw new ConfigError(tuning.problems);
+    problems.items.push(...tuning.problems);
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     const environment: Record<string, string> = {
       [DELIVERIES_TABLE.tableNameEnv]: props.deliveries.tableName,
       [RATE_LIMITS_TABLE.tableNameEnv]: props.rateLimits.tableName,
       [TOKENS_TABLE.tableNameEnv]: props.tokens.tableName,
-      CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
+      CORS_ORIGINS: corsOrigins.join(','),
       NODE_ENV: production ? 'production' : 'development',
       DEBUG: props.debug ? 'true' : 'false',
       ...metricsEnvironment(metrics),
