@@ -5,6 +5,8 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { github, shopify, slack, standardWebhooks, stripe } from '../../core/schemes/index.js';
 import type { SourceDescription } from '../../core/config/index.js';
+import { ConfigError } from '../../core/errors.js';
+import { claimPhysicalName } from './physical-names.js';
 
 /** WAF delivers logs to a CloudWatch Logs group only when its name starts with this. */
 export const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
@@ -46,6 +48,12 @@ export interface EdgeFirewallProps {
   readonly metricPrefix?: string;
   /** Headers kept out of the WAF logs ({@link redactedHeaders} of the stack's sources). @default redactedHeaders([]) */
   readonly redactedHeaders?: readonly string[];
+  /**
+   * The WAF log group's name: it must start with `aws-waf-logs-` (WAF logs to no other group) and be unique in the
+   * account and region, so a second firewall in one stack needs its own.
+   * @default `aws-waf-logs-<stack name>`
+   */
+  readonly logGroupName?: string;
   /** @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: RetentionDays;
   /** Production keeps the WAF logs when the stack is deleted (RETAIN). @default false */
@@ -76,6 +84,20 @@ export class EdgeFirewall extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeFirewallProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    const logGroupName = props.logGroupName ?? `${WAF_LOG_GROUP_PREFIX}${stack.stackName}`;
+    const redacted = props.redactedHeaders ?? redactedHeaders([]);
+    const problems = [
+      ...(logGroupName.startsWith(WAF_LOG_GROUP_PREFIX)
+        ? []
+        : [`logGroupName: "${logGroupName}" must start with "${WAF_LOG_GROUP_PREFIX}": WAF logs to no other log group`]),
+      ...(redacted.length > WAF_MAX_REDACTED_FIELDS
+        ? [
+            `redactedHeaders: WAF logging redacts at most ${WAF_MAX_REDACTED_FIELDS} headers, and these sources sign with ${redacted.length} different ones: share hmac header names between sources, or split the stack`,
+          ]
+        : []),
+    ];
+    if (problems.length > 0) throw new ConfigError(problems);
     this.blockedIpv4 = new CfnIPSet(this, 'BlockedIpv4', {
       scope: 'REGIONAL',
       ipAddressVersion: 'IPV4',
@@ -142,18 +164,12 @@ export class EdgeFirewall extends Construct {
 
     // Which rule blocked whom, and what the count-only body rules would have blocked: without logs, a delivery WAF
     // refused left no trace but a metric. Not KMS-encrypted, as the functions' and the access logs' groups are not.
-    const stack = Stack.of(this);
-    const logGroupName = `${WAF_LOG_GROUP_PREFIX}${stack.stackName}`;
+    claimPhysicalName(this, 'log group name', logGroupName, 'logGroupName');
     this.logs = new LogGroup(this, 'Logs', {
       logGroupName,
       retention: props.logRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    const redacted = props.redactedHeaders ?? redactedHeaders([]);
-    if (redacted.length > WAF_MAX_REDACTED_FIELDS)
-      throw new Error(
-        `WAF logging redacts at most ${WAF_MAX_REDACTED_FIELDS} headers, and these sources sign with ${redacted.length} different ones: share hmac header names between sources, or split the stack`,
-      );
     this.logging = new CfnLoggingConfiguration(this, 'Logging', {
       resourceArn: this.webAcl.attrArn,
       // WAF wants the group's ARN without LogGroup.logGroupArn's ":*".

@@ -21,6 +21,7 @@ import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
 import { topicKeyStatement } from './security-alarms.js';
 import { grantSecretKey } from './source-secrets.js';
+import { claimPhysicalName } from './physical-names.js';
 
 /** Props of {@link SecretRotation}. */
 export interface SecretRotationProps {
@@ -138,6 +139,7 @@ export class SecretRotation extends Construct {
         files,
         ...(reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions } : {}),
       });
+      claimPhysicalName(this, 'alarm name', `${props.alarmNamePrefix}-${name}Errors`, 'alarmNamePrefix');
       const errors = new Alarm(this, `${name}Errors`, {
         alarmName: `${props.alarmNamePrefix}-${name}Errors`,
         alarmDescription: `The ${name} function failed (Secrets Manager retries a rotation step, then reports RotationFailed): read its log group for the step and the reason.`,
@@ -246,6 +248,7 @@ export class SecretRotation extends Construct {
       });
       for (const source of manual) {
         const rotation = rotationOf(source);
+        claimPhysicalName(this, 'alarm name', `${props.alarmNamePrefix}-KeyDue-${source.name}`, 'alarmNamePrefix');
         const due = new Alarm(this, `KeyDue${source.name}`, {
           alarmName: `${props.alarmNamePrefix}-KeyDue-${source.name}`,
           alarmDescription: `Source "${source.name}": its current key is older than ${rotation.every} (rotation.every). Issue a new secret in the provider's dashboard, export it as NEW_SECRET, and run: ${rotateCommandFor(source.name, props.stackName)}`,

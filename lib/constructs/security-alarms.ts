@@ -29,6 +29,7 @@ import {
   type MetricsIdentity,
 } from '../../core/telemetry.js';
 import { READ_TOKEN_REFUSAL_CODES } from '../../core/errors.js';
+import { claimPhysicalName } from './physical-names.js';
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {
@@ -168,7 +169,10 @@ export class SecurityAlarms extends Construct {
         },
       }),
     );
-    const named = (id: string) => ({ alarmName: `${prefix}-${id}` });
+    const named = (id: string) => {
+      claimPhysicalName(this, 'alarm name', `${prefix}-${id}`, 'alarmNamePrefix');
+      return { alarmName: `${prefix}-${id}` };
+    };
     const metrics = props.metrics ?? metricsIdentity(stack.stackName);
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.topic);

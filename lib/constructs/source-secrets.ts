@@ -3,6 +3,7 @@ import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
+import { claimPhysicalName } from './physical-names.js';
 import type { DeployedSource } from '../settings.js';
 
 /** Props of {@link SourceSecrets}. */
@@ -98,6 +99,7 @@ export class SourceSecrets extends Construct {
         continue;
       }
       if (!source.generateSecret) continue;
+      claimPhysicalName(this, 'secret name', sourceSecretName(prefix, source.name), 'namePrefix');
       const secret = new Secret(this, source.name, {
         secretName: sourceSecretName(prefix, source.name),
         description: `Hookwarden webhook signing keys for source "${source.name}" (${source.scheme})`,

@@ -1,8 +1,14 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
+import { metricsIdentity } from '../../core/telemetry.js';
 import { DeliveriesApi, type DeliveriesApiProps } from '../../lib/constructs/deliveries-api.js';
+import { EdgeFirewall } from '../../lib/constructs/edge-firewall.js';
+import { SecretRotation } from '../../lib/constructs/secret-rotation.js';
+import { SecurityAlarms } from '../../lib/constructs/security-alarms.js';
+import { SourceSecrets } from '../../lib/constructs/source-secrets.js';
 import { WebhookApi } from '../../lib/constructs/webhook-api.js';
 import { WebhookFunctions } from '../../lib/constructs/webhook-functions.js';
 import { WebhookTables } from '../../lib/constructs/tables.js';
@@ -71,5 +77,94 @@ describe('DeliveriesApi in a team stack', () => {
 
   it('accepts exact origins', () => {
     expect(problemsOf(deliveriesApi({ corsOrigins: ['https://app.example.com', 'http://localhost:3000'] }))).toEqual([]);
+  });
+});
+
+/**
+ * Two sets of Hookwarden's constructs in one team stack, each in its own scope (`A`, `B`), every name left to its default
+ * (the stack's name) unless `named` gives each set its own. Returns the synth's error message, or '' when it synthesizes.
+ */
+const twoInOneStack = (named: boolean): string => {
+  const app = new App({ context: NO_BUNDLING });
+  const stack = new Stack(app, 'Team');
+  for (const set of ['A', 'B']) {
+    const scope = new Construct(stack, set);
+    const sources = [sourceFor({ name: 'github', scheme: 'github' })];
+    const tables = new WebhookTables(scope, 'Tables');
+    const secrets = new SourceSecrets(scope, 'Secrets', { sources, ...(named ? { namePrefix: `Team-${set}` } : {}) });
+    const functions = new WebhookFunctions(scope, 'Functions', {
+      sources,
+      secrets: secrets.secrets,
+      secretIds: secrets.secretIds,
+      deliveries: tables.deliveries,
+      rateLimits: tables.rateLimits,
+    });
+    const api = new WebhookApi(scope, 'Api', {
+      webhookFunction: functions.webhook,
+      healthFunction: functions.health,
+      cloudWatchRole: false,
+    });
+    new EdgeFirewall(scope, 'Firewall', { stage: api.api.deploymentStage, ...(named ? { logGroupName: `aws-waf-logs-Team-${set}` } : {}) });
+    const alarmNamePrefix = named ? `Team-${set}` : 'Team';
+    const alarms = new SecurityAlarms(scope, 'Alarms', {
+      api: api.api,
+      functions: [functions.webhook],
+      tables: [tables.deliveries],
+      sources: ['github'],
+      ...(named ? { alarmNamePrefix } : {}),
+    });
+    new SecretRotation(scope, 'Rotation', {
+      sources,
+      secrets: secrets.secrets,
+      secretIds: secrets.secretIds,
+      topic: alarms.topic,
+      topicKey: alarms.topicKey,
+      alarmNamePrefix,
+      stackName: 'Team',
+      metrics: metricsIdentity('Team'),
+    });
+  }
+  try {
+    app.synth();
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
+describe('two sets of the constructs in one team stack', () => {
+  // Secret, alarm and WAF log group names must be unique in the account and region, and default to the stack's name:
+  // CloudFormation refused the second of each midway through the deploy ("already exists"), after a clean synth.
+  it('are refused at synth, naming every name they share, the constructs and the prop that sets each', () => {
+    const message = twoInOneStack(false);
+    expect(message).toContain('secret name "Team/github/keys" (Team/A/Secrets, from namePrefix; Team/B/Secrets, from namePrefix)');
+    expect(message).toContain(
+      'log group name "aws-waf-logs-Team" (Team/A/Firewall, from logGroupName; Team/B/Firewall, from logGroupName)',
+    );
+    for (const alarm of ['AuthenticationFailures', 'Api5xx', 'FunctionErrors0', 'TableThrottles0'])
+      expect(message).toContain(`alarm name "Team-${alarm}" (Team/A/Alarms, from alarmNamePrefix; Team/B/Alarms, from alarmNamePrefix)`);
+    expect(message).toContain(
+      'alarm name "Team-KeyAgeErrors" (Team/A/Rotation, from alarmNamePrefix; Team/B/Rotation, from alarmNamePrefix)',
+    );
+    expect(message).toContain('alarm name "Team-KeyDue-github"');
+  });
+
+  it('synthesize once each set names its own', () => {
+    expect(twoInOneStack(true)).toBe('');
+  });
+});
+
+describe('EdgeFirewall props', () => {
+  it('refuses a log group WAF cannot log to, and too many redacted headers, in one error', () => {
+    const { stack, api } = teamStack();
+    const headers = Array.from({ length: 101 }, (_, i) => `x-signature-${i}`);
+    expect(
+      problemsOf(
+        () => new EdgeFirewall(stack, 'Firewall', { stage: api.api.deploymentStage, logGroupName: 'waf-logs', redactedHeaders: headers }),
+      ),
+    ).toEqual([
+      'logGroupName: "waf-logs" must start with "aws-waf-logs-": WAF logs to no other log group',
+      expect.stringMatching(/^redactedHeaders: WAF logging redacts at most 100 headers, and these sources sign with 101/),
+    ]);
   });
 });
