@@ -202,7 +202,8 @@ const readerContext = (problems: Problems, read: (key: ReaderSettingName) => unk
 
 /** Requests per client IP per 5 minutes. */
 const WAF_RATE_LIMIT_DEFAULT = 10_000;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** What an alarm email must look like (context `alarmEmail`, `SecurityAlarms`' `alarmEmail`): SNS refuses a subscription to less. */
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const contextList = (value: unknown): string[] =>
   Array.isArray(value) ? value.map((v) => String(v).trim()).filter(Boolean) : list(String(value));

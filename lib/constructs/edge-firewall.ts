@@ -7,6 +7,8 @@ import { github, shopify, slack, standardWebhooks, stripe } from '../../core/sch
 import type { SourceDescription } from '../../core/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { claimPhysicalName } from './physical-names.js';
+import { Problems } from '../../core/config/rules.js';
+import { wholeNumberProp } from './prop-checks.js';
 
 /** WAF delivers logs to a CloudWatch Logs group only when its name starts with this. */
 export const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
@@ -87,17 +89,17 @@ export class EdgeFirewall extends Construct {
     const stack = Stack.of(this);
     const logGroupName = props.logGroupName ?? `${WAF_LOG_GROUP_PREFIX}${stack.stackName}`;
     const redacted = props.redactedHeaders ?? redactedHeaders([]);
-    const problems = [
-      ...(logGroupName.startsWith(WAF_LOG_GROUP_PREFIX)
-        ? []
-        : [`logGroupName: "${logGroupName}" must start with "${WAF_LOG_GROUP_PREFIX}": WAF logs to no other log group`]),
-      ...(redacted.length > WAF_MAX_REDACTED_FIELDS
-        ? [
-            `redactedHeaders: WAF logging redacts at most ${WAF_MAX_REDACTED_FIELDS} headers, and these sources sign with ${redacted.length} different ones: share hmac header names between sources, or split the stack`,
-          ]
-        : []),
-    ];
-    if (problems.length > 0) throw new ConfigError(problems);
+    const problems = new Problems();
+    // WAF's own range for a rate-based rule's limit (as context wafRateLimit): outside it the deploy fails.
+    wholeNumberProp(problems, 'rateLimitPer5Minutes', props.rateLimitPer5Minutes, 10, 2_000_000_000);
+    if (!logGroupName.startsWith(WAF_LOG_GROUP_PREFIX))
+      problems.add('logGroupName', `"${logGroupName}" must start with "${WAF_LOG_GROUP_PREFIX}": WAF logs to no other log group`);
+    if (redacted.length > WAF_MAX_REDACTED_FIELDS)
+      problems.add(
+        'redactedHeaders',
+        `WAF logging redacts at most ${WAF_MAX_REDACTED_FIELDS} headers, and these sources sign with ${redacted.length} different ones: share hmac header names between sources, or split the stack`,
+      );
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     this.blockedIpv4 = new CfnIPSet(this, 'BlockedIpv4', {
       scope: 'REGIONAL',
       ipAddressVersion: 'IPV4',

@@ -15,7 +15,10 @@ import { KEY_AGE_METRIC, KEY_AGE_SOURCES_FILE, rotateCommandFor, type AgedSource
 import { ROTATION_SOURCES_FILE, type RotatedSource } from '../../core/secrets/rotation-function.js';
 import { CURRENT_SINCE_TAG, PROMOTION_WITHIN_SECONDS } from '../../core/secrets/rotation.js';
 import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/telemetry.js';
+import { Problems } from '../../core/config/rules.js';
+import { ConfigError } from '../../core/errors.js';
 import { acknowledge } from '../nag.js';
+import { durationSecondsProp } from './prop-checks.js';
 import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
@@ -113,6 +116,10 @@ export class SecretRotation extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretRotationProps) {
     super(scope, id);
+    // The rotation function's own range for WEBHOOK_SECRET_CACHE_SECONDS (secretCacheSecondsOf): outside it, every rotation fails.
+    const problems = new Problems();
+    durationSecondsProp(problems, 'secretCache', props.secretCache, 1, 86_400);
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     const production = props.production ?? false;
     const alarms: IAlarm[] = [];
     const schedules = new Map<string, RotationSchedule>();

@@ -30,6 +30,10 @@ import {
 } from '../../core/telemetry.js';
 import { READ_TOKEN_REFUSAL_CODES } from '../../core/errors.js';
 import { claimPhysicalName } from './physical-names.js';
+import { Problems } from '../../core/config/rules.js';
+import { ConfigError } from '../../core/errors.js';
+import { wholeNumberProp } from './prop-checks.js';
+import { EMAIL } from '../settings.js';
 
 /** Props of {@link SecurityAlarms}. */
 export interface SecurityAlarmsProps {
@@ -137,6 +141,13 @@ export class SecurityAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: SecurityAlarmsProps) {
     super(scope, id);
+    // Counts in 5 minutes: CloudFormation refuses NaN, and a negative threshold is breached by every period.
+    const problems = new Problems();
+    for (const prop of ['authenticationFailureThreshold', 'rateLimitedThreshold', 'blockedThreshold', 'apiTokenRefusalThreshold'] as const)
+      wholeNumberProp(problems, prop, props[prop], 0, 1_000_000_000);
+    if (props.alarmEmail !== undefined && (typeof props.alarmEmail !== 'string' || !EMAIL.test(props.alarmEmail)))
+      problems.add('alarmEmail', `${JSON.stringify(props.alarmEmail)} is not an email address`);
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     this.topicKey = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Hookwarden alarm topic' });
     const stack = Stack.of(this);
     const prefix = props.alarmNamePrefix ?? stack.stackName;

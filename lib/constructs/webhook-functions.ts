@@ -10,11 +10,13 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DELIVERIES_TABLE, RATE_LIMITS_KEYS, RATE_LIMITS_TABLE } from '../../core/stores/tables.js';
 import { describeConfig, type ConfigDescription, type SourceDescription } from '../../core/config/index.js';
+import { Problems } from '../../core/config/rules.js';
 import { WEBHOOK_TIMEOUT_SECONDS } from '../../core/deadline.js';
 import { ConfigError } from '../../core/errors.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs, requireLocalEsbuild } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
+import { durationSecondsProp, wholeNumberProp } from './prop-checks.js';
 import { grantSecretKey } from './source-secrets.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
@@ -199,13 +201,18 @@ export class WebhookFunctions extends Construct {
     );
     // The functions read this document with the one parser at every cold start: what they would refuse (a 5xx on every
     // delivery after a deploy that succeeded) is refused here, at synth, every problem at once.
-    const problems = [
-      ...describeConfig({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(this.configDocument) }).problems,
-      ...this.configDocument.sources.flatMap((source) =>
-        source.secretArn ? [] : [`source "${source.name}": has no secret id (secretIds has no entry for it)`],
-      ),
-    ];
-    if (problems.length > 0) throw new ConfigError(problems);
+    // So is a number prop they, Lambda or CloudFormation would refuse (a secret cache of 0, a reservation of 0 that
+    // throttles every delivery, NaN from JavaScript).
+    const problems = new Problems();
+    problems.items.push(...describeConfig({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(this.configDocument) }).problems);
+    for (const source of this.configDocument.sources)
+      if (!source.secretArn) problems.add(`source "${source.name}"`, 'has no secret id (secretIds has no entry for it)');
+    wholeNumberProp(problems, 'memorySize', props.memorySize, 128, 10_240);
+    wholeNumberProp(problems, 'reservedConcurrency', props.reservedConcurrency, 1, 100_000);
+    durationSecondsProp(problems, 'timeout', props.timeout, 1, 900);
+    // The functions' own range for WEBHOOK_SECRET_CACHE_SECONDS (secretCacheSecondsOf): outside it, every cold start fails.
+    durationSecondsProp(problems, 'secretCache', props.secretCache, 1, 86_400);
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     // Written beside the cloud assembly and copied into each bundle after esbuild; the asset hash covers it.
     const configDir = join(Stage.of(this)?.outdir ?? ROOT, 'hookwarden-config', this.node.addr);
     mkdirSync(configDir, { recursive: true });

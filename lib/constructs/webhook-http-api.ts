@@ -13,7 +13,10 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { Problems } from '../../core/config/rules.js';
+import { ConfigError } from '../../core/errors.js';
 import { acknowledge } from '../nag.js';
+import { wholeNumberProp } from './prop-checks.js';
 
 /** Props of {@link WebhookHttpApi}: the same routes, handlers and limits as {@link WebhookApiProps}. */
 export interface WebhookHttpApiProps {
@@ -92,6 +95,12 @@ export class WebhookHttpApi extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookHttpApiProps) {
     super(scope, id);
+    const problems = new Problems();
+    // Whole requests per second, at least one: 0 throttles every request, and CloudFormation refuses NaN or a negative.
+    wholeNumberProp(problems, 'throttlingRateLimit', props.throttlingRateLimit, 1, 1_000_000);
+    wholeNumberProp(problems, 'throttlingBurstLimit', props.throttlingBurstLimit, 1, 1_000_000);
+    wholeNumberProp(problems, 'readinessRateLimit', props.readinessRateLimit, 1, 1_000_000);
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ import { SecretRotation } from '../../lib/constructs/secret-rotation.js';
 import { SecurityAlarms } from '../../lib/constructs/security-alarms.js';
 import { SourceSecrets } from '../../lib/constructs/source-secrets.js';
 import { WebhookApi } from '../../lib/constructs/webhook-api.js';
-import { WebhookFunctions } from '../../lib/constructs/webhook-functions.js';
+import { WebhookFunctions, type WebhookFunctionsProps } from '../../lib/constructs/webhook-functions.js';
+import { WebhookHttpApi } from '../../lib/constructs/webhook-http-api.js';
 import { WebhookTables } from '../../lib/constructs/tables.js';
 import { NO_BUNDLING, sourceFor } from './helpers.js';
 
@@ -166,5 +167,126 @@ describe('EdgeFirewall props', () => {
       'logGroupName: "waf-logs" must start with "aws-waf-logs-": WAF logs to no other log group',
       expect.stringMatching(/^redactedHeaders: WAF logging redacts at most 100 headers, and these sources sign with 101/),
     ]);
+  });
+});
+
+// From JavaScript, or computed, a number prop may be NaN, negative, zero, fractional or text. Deployed as given,
+// CloudFormation or the service refused it midway through the deploy, a zero throttle or reservation refused every
+// request, and a secret cache of 0 failed every cold start. Each construct now names every bad prop at once.
+describe('number props of the constructs, from JavaScript', () => {
+  it('WebhookApi and WebhookHttpApi refuse throttles that are not whole requests per second', () => {
+    for (const Api of [WebhookApi, WebhookHttpApi]) {
+      const { stack, functions } = teamStack();
+      expect(
+        problemsOf(
+          () =>
+            new Api(stack, 'Other', {
+              webhookFunction: functions.webhook,
+              healthFunction: functions.health,
+              throttlingRateLimit: Number.NaN,
+              throttlingBurstLimit: -1,
+              readinessRateLimit: 0,
+            }),
+        ),
+      ).toEqual([
+        'throttlingRateLimit: must be a whole number from 1 to 1000000, got NaN',
+        'throttlingBurstLimit: must be a whole number from 1 to 1000000, got -1',
+        'readinessRateLimit: must be a whole number from 1 to 1000000, got 0',
+      ]);
+    }
+  });
+
+  it("EdgeFirewall refuses a rate limit outside WAF's range", () => {
+    for (const [limit, shown] of [
+      [0, '0'],
+      [Number.NaN, 'NaN'],
+      ['2000', '"2000"'],
+      [9, '9'],
+    ] as const) {
+      const { stack, api } = teamStack();
+      expect(
+        problemsOf(() => new EdgeFirewall(stack, 'Firewall', { stage: api.api.deploymentStage, rateLimitPer5Minutes: limit as number })),
+      ).toEqual([`rateLimitPer5Minutes: must be a whole number from 10 to 2000000000, got ${shown}`]);
+    }
+  });
+
+  it('SecurityAlarms refuses thresholds that are not counts, and an alarm email that is not one', () => {
+    const { stack, api, functions } = teamStack();
+    expect(
+      problemsOf(
+        () =>
+          new SecurityAlarms(stack, 'Alarms', {
+            api: api.api,
+            functions: [functions.webhook],
+            tables: [],
+            sources: ['default'],
+            authenticationFailureThreshold: Number.NaN,
+            rateLimitedThreshold: -5,
+            blockedThreshold: 2.5,
+            apiTokenRefusalThreshold: '20' as never,
+            alarmEmail: 'ops at example.com',
+          }),
+      ),
+    ).toEqual([
+      'authenticationFailureThreshold: must be a whole number from 0 to 1000000000, got NaN',
+      'rateLimitedThreshold: must be a whole number from 0 to 1000000000, got -5',
+      'blockedThreshold: must be a whole number from 0 to 1000000000, got 2.5',
+      'apiTokenRefusalThreshold: must be a whole number from 0 to 1000000000, got "20"',
+      'alarmEmail: "ops at example.com" is not an email address',
+    ]);
+  });
+
+  it('WebhookFunctions refuses a memory size, reservation, timeout or secret cache its functions or Lambda would refuse', () => {
+    const { stack, tables } = teamStack();
+    const props: WebhookFunctionsProps = {
+      sources: [sourceFor()],
+      secrets: new Map([['default', Secret.fromSecretCompleteArn(stack, 'Other', SECRET_ID)]]),
+      secretIds: new Map([['default', SECRET_ID]]),
+      deliveries: tables.deliveries,
+      rateLimits: tables.rateLimits,
+      memorySize: 64,
+      reservedConcurrency: 0,
+      timeout: Duration.millis(1500),
+      secretCache: Duration.seconds(0),
+    };
+    expect(problemsOf(() => new WebhookFunctions(stack, 'More', props))).toEqual([
+      'memorySize: must be a whole number from 128 to 10240, got 64',
+      'reservedConcurrency: must be a whole number from 1 to 100000, got 0',
+      'timeout: must be a whole number of seconds from 1 to 900, got Duration.millis(1500)',
+      'secretCache: must be a whole number of seconds from 1 to 86400, got Duration.seconds(0)',
+    ]);
+    expect(
+      problemsOf(
+        () =>
+          new WebhookFunctions(stack, 'Longer', {
+            ...props,
+            memorySize: undefined,
+            reservedConcurrency: undefined,
+            timeout: undefined,
+            secretCache: Duration.hours(25),
+          }),
+      ),
+    ).toEqual(['secretCache: must be a whole number of seconds from 1 to 86400, got Duration.hours(25)']);
+  });
+
+  it('SecretRotation refuses a secret cache its rotation function would refuse', () => {
+    const { stack, api } = teamStack();
+    const alarms = new SecurityAlarms(stack, 'Alarms', { api: api.api, functions: [], tables: [], sources: [] });
+    expect(
+      problemsOf(
+        () =>
+          new SecretRotation(stack, 'Rotation', {
+            sources: [],
+            secrets: new Map(),
+            secretIds: new Map(),
+            topic: alarms.topic,
+            topicKey: alarms.topicKey,
+            alarmNamePrefix: 'Team',
+            stackName: 'Team',
+            metrics: metricsIdentity('Team'),
+            secretCache: Duration.seconds(Number.NaN),
+          }),
+      ),
+    ).toEqual(['secretCache: must be a whole number of seconds from 1 to 86400, got Duration.seconds(NaN)']);
   });
 });
