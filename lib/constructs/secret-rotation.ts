@@ -23,7 +23,7 @@ import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPa
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
 import { topicKeyStatement } from './security-alarms.js';
-import { grantSecretKey } from './source-secrets.js';
+import { grantSecretKey, secretPropsProblems } from './source-secrets.js';
 import { claimPhysicalName } from './physical-names.js';
 
 /** Props of {@link SecretRotation}. */
@@ -118,6 +118,7 @@ export class SecretRotation extends Construct {
     super(scope, id);
     // The rotation function's own range for WEBHOOK_SECRET_CACHE_SECONDS (secretCacheSecondsOf): outside it, every rotation fails.
     const problems = new Problems();
+    problems.items.push(...secretPropsProblems(props.secrets, props.secretIds));
     durationSecondsProp(problems, 'secretCache', props.secretCache, 1, 86_400);
     if (problems.items.length > 0) throw new ConfigError(problems.items);
     const production = props.production ?? false;

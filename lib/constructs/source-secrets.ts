@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -44,6 +44,42 @@ export const grantSecretKey = (grantee: IGrantable, source: Pick<DeployedSource,
       conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
     }),
   );
+};
+
+/** A provider's signing secret or token, by its prefix (as core/redaction.ts knows them): never a secret's name. */
+const PROVIDER_SECRET = /^(?:whsec|shpss|shpat|shpca|shppa|sk_live|sk_test|rk_live|rk_test|hwk|ghp|gho|ghs|ghu|github_pat|xox[abposr])[_-]/;
+
+/** What Secrets Manager allows in a secret's name (a complete ARN is checked by its own form). */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/**
+ * Problems with the `secrets` and `secretIds` props of a construct that reads the sources' secrets (WebhookFunctions,
+ * SecretRotation), as JavaScript may pass them: not Maps, a secret given as its value (a string) instead of an
+ * `ISecret`, or a secret id that is a provider's secret rather than a name or complete ARN. A value there would be
+ * written into the bundled configuration, sent as `SecretId` on every read (and so kept in CloudTrail), and, for a
+ * rotated source, put in the template's RotationFailed rule. No value is quoted.
+ */
+export const secretPropsProblems = (secrets: unknown, secretIds: unknown): string[] => {
+  const problems: string[] = [];
+  if (!(secrets instanceof Map))
+    problems.push('secrets: must be a Map from source name to ISecret (SourceSecrets.secrets, or Secret.fromSecretCompleteArn)');
+  else
+    for (const [name, secret] of secrets)
+      if (typeof (secret as Partial<ISecret> | undefined)?.grantRead !== 'function')
+        problems.push(
+          `secrets: source "${String(name)}": must be an ISecret (Secret.fromSecretCompleteArn), not ${typeof secret === 'string' ? 'a string: never give a secret value in a prop' : typeof secret}`,
+        );
+  if (!(secretIds instanceof Map)) problems.push('secretIds: must be a Map from source name to a secret name or complete ARN');
+  else
+    for (const [name, secretId] of secretIds) {
+      const where = `secretIds: source "${String(name)}"`;
+      if (typeof secretId !== 'string') problems.push(`${where}: must be a secret name or complete ARN, not ${typeof secretId}`);
+      else if (PROVIDER_SECRET.test(secretId))
+        problems.push(`${where}: is a provider's secret, not a secret name or complete ARN: never give a secret value in a prop`);
+      else if (!secretId.startsWith('arn:') && !SECRET_NAME.test(secretId) && !Token.isUnresolved(secretId))
+        problems.push(`${where}: is not a secret name (letters, digits and /_+=.@-, up to 512) or a complete ARN`);
+    }
+  return problems;
 };
 
 /** The name of a generated source secret. */

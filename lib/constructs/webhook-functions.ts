@@ -17,7 +17,7 @@ import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../..
 import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs, requireLocalEsbuild } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
 import { durationSecondsProp, wholeNumberProp } from './prop-checks.js';
-import { grantSecretKey } from './source-secrets.js';
+import { grantSecretKey, secretPropsProblems } from './source-secrets.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
 const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
@@ -188,6 +188,10 @@ export class WebhookFunctions extends Construct {
     const production = props.production ?? true;
     const debug = props.debug ?? false;
     const metrics = props.metrics ?? metricsIdentity(Stack.of(this).stackName);
+    // A secret value among them must not reach the bundle: refused with every other problem, before anything is written.
+    const secretProblems = secretPropsProblems(props.secrets, props.secretIds);
+    // Nothing below can run on secrets or secretIds that are not Maps.
+    if (!(props.secrets instanceof Map) || !(props.secretIds instanceof Map)) throw new ConfigError(secretProblems);
     for (const [name, secretId] of props.secretIds) {
       if (Stack.of(this).resolve(secretId) !== secretId)
         throw new Error(`the secret id of source "${name}" must be known at synth (a name or a complete ARN), not a deploy-time token`);
@@ -204,6 +208,7 @@ export class WebhookFunctions extends Construct {
     // So is a number prop they, Lambda or CloudFormation would refuse (a secret cache of 0, a reservation of 0 that
     // throttles every delivery, NaN from JavaScript).
     const problems = new Problems();
+    problems.items.push(...secretProblems);
     problems.items.push(...describeConfig({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(this.configDocument) }).problems);
     for (const source of this.configDocument.sources)
       if (!source.secretArn) problems.add(`source "${source.name}"`, 'has no secret id (secretIds has no entry for it)');

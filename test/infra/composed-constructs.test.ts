@@ -13,6 +13,7 @@ import { WebhookApi } from '../../lib/constructs/webhook-api.js';
 import { WebhookFunctions, type WebhookFunctionsProps } from '../../lib/constructs/webhook-functions.js';
 import { WebhookHttpApi } from '../../lib/constructs/webhook-http-api.js';
 import { WebhookTables } from '../../lib/constructs/tables.js';
+import { TEST_SECRETS } from '../helpers/secrets.js';
 import { NO_BUNDLING, sourceFor } from './helpers.js';
 
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks-default-AbCdEf';
@@ -288,5 +289,72 @@ describe('number props of the constructs, from JavaScript', () => {
           }),
       ),
     ).toEqual(['secretCache: must be a whole number of seconds from 1 to 86400, got Duration.seconds(NaN)']);
+  });
+});
+
+// secretIds is what the functions pass as SecretId; a team confusing it with the secret itself passed the provider's
+// secret there. It was accepted: written into the bundled configuration, sent as SecretId on every read (kept by
+// CloudTrail), and, for a rotated source outside the stack's name prefix, put in the template's RotationFailed rule.
+describe('a secret given in plain text where the constructs expect a secret or its name', () => {
+  const MARKER = TEST_SECRETS.standardWebhooks;
+  const build = (secretIds: ReadonlyMap<string, string>, secrets?: ReadonlyMap<string, unknown>) => {
+    const { stack, tables, api } = teamStack();
+    const sources = [sourceFor({ name: 'shared', rotation: { mode: 'shared', every: '90d', overlap: '24h' } })];
+    const imported = Secret.fromSecretCompleteArn(stack, 'SharedSecret', SECRET_ID);
+    const given = (secrets ?? new Map([['shared', imported]])) as WebhookFunctionsProps['secrets'];
+    const problems = [
+      ...problemsOf(
+        () =>
+          new WebhookFunctions(stack, 'Shared', {
+            sources,
+            secrets: given,
+            secretIds,
+            deliveries: tables.deliveries,
+            rateLimits: tables.rateLimits,
+          }),
+      ),
+    ];
+    const alarms = new SecurityAlarms(stack, 'Alarms', { api: api.api, functions: [], tables: [], sources: [] });
+    problems.push(
+      ...problemsOf(
+        () =>
+          new SecretRotation(stack, 'Rotation', {
+            sources,
+            secrets: given,
+            secretIds,
+            topic: alarms.topic,
+            topicKey: alarms.topicKey,
+            alarmNamePrefix: 'Team',
+            stackName: 'Team',
+            metrics: metricsIdentity('Team'),
+          }),
+      ),
+    );
+    return { problems, template: JSON.stringify((stack.node.root as App).synth().getStackByName('Team').template) };
+  };
+
+  it('refuses a secret value as a secret id, quoting no part of it, and keeps it out of the template', () => {
+    const { problems, template } = build(new Map([['shared', MARKER]]));
+    const message =
+      'secretIds: source "shared": is a provider\'s secret, not a secret name or complete ARN: never give a secret value in a prop';
+    expect(problems).toEqual([message, message]);
+    expect(template).not.toContain(MARKER.slice(6, 18));
+  });
+
+  it('refuses a secret value (a string) where an ISecret goes, and Maps given as objects', () => {
+    expect(build(new Map([['shared', SECRET_ID]]), new Map([['shared', MARKER]])).problems).toContain(
+      'secrets: source "shared": must be an ISecret (Secret.fromSecretCompleteArn), not a string: never give a secret value in a prop',
+    );
+    expect(build({ shared: SECRET_ID } as never, { shared: MARKER } as never).problems).toEqual([
+      'secrets: must be a Map from source name to ISecret (SourceSecrets.secrets, or Secret.fromSecretCompleteArn)',
+      'secretIds: must be a Map from source name to a secret name or complete ARN',
+      'secrets: must be a Map from source name to ISecret (SourceSecrets.secrets, or Secret.fromSecretCompleteArn)',
+      'secretIds: must be a Map from source name to a secret name or complete ARN',
+    ]);
+  });
+
+  it('accepts a secret name outside the stack prefix and a complete ARN', () => {
+    expect(build(new Map([['shared', 'billing/webhook-keys']])).problems).toEqual([]);
+    expect(build(new Map([['shared', SECRET_ID]])).problems).toEqual([]);
   });
 });
