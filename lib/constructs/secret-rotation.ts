@@ -22,7 +22,7 @@ import { durationSecondsProp } from './prop-checks.js';
 import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
-import { topicKeyStatement } from './security-alarms.js';
+import { SecurityAlarms, topicKeyStatement } from './security-alarms.js';
 import { grantSecretKey, secretPropsProblems } from './source-secrets.js';
 import { claimPhysicalName } from './physical-names.js';
 
@@ -120,6 +120,14 @@ export class SecretRotation extends Construct {
     const problems = new Problems();
     problems.items.push(...secretPropsProblems(props.secrets, props.secretIds));
     durationSecondsProp(problems, 'secretCache', props.secretCache, 1, 86_400);
+    // The alarm topic's policy admits `<its prefix>-*` alarms only: SNS would refuse every notification of these alarms,
+    // on AWS only and silently (a rotation failing, a key due, with no page).
+    const topicOf = props.topic.node.scope;
+    if (topicOf instanceof SecurityAlarms && !`${props.alarmNamePrefix}-`.startsWith(`${topicOf.alarmNamePrefix}-`))
+      problems.add(
+        'alarmNamePrefix',
+        `"${props.alarmNamePrefix}" names alarms the topic refuses: ${topicOf.node.path} admits only alarms named "${topicOf.alarmNamePrefix}-…" (its alarmNamePrefix)`,
+      );
     if (problems.items.length > 0) throw new ConfigError(problems.items);
     const production = props.production ?? false;
     const alarms: IAlarm[] = [];

@@ -138,6 +138,8 @@ export class SecurityAlarms extends Construct {
   public readonly alarms: readonly IAlarm[];
   /** Deliveries by source and reason, authentication failures, API and function health. */
   public readonly dashboard: Dashboard;
+  /** The topic admits alarms named `<alarmNamePrefix>-…` only (`aws:SourceArn`): an alarm of another name notifying it is refused by SNS. */
+  public readonly alarmNamePrefix: string;
 
   constructor(scope: Construct, id: string, props: SecurityAlarmsProps) {
     super(scope, id);
@@ -151,6 +153,7 @@ export class SecurityAlarms extends Construct {
     this.topicKey = new Key(this, 'TopicKey', { enableKeyRotation: true, description: 'Hookwarden alarm topic' });
     const stack = Stack.of(this);
     const prefix = props.alarmNamePrefix ?? stack.stackName;
+    this.alarmNamePrefix = prefix;
     const ownAlarms = stack.formatArn({
       service: 'cloudwatch',
       resource: 'alarm',

@@ -358,3 +358,37 @@ describe('a secret given in plain text where the constructs expect a secret or i
     expect(build(new Map([['shared', SECRET_ID]])).problems).toEqual([]);
   });
 });
+
+// The alarm topic's policy admits this stack's alarms by name (`aws:SourceArn` `…:alarm:<alarmNamePrefix>-*`). A
+// SecretRotation given another prefix than its topic's SecurityAlarms synthesized and deployed, and SNS refused every
+// notification of its alarms (rotation errors, a key due), on AWS only, with no page.
+describe('SecretRotation with the alarm topic of a SecurityAlarms', () => {
+  const rotationWith = (alarmNamePrefix: string) => {
+    const { stack, api } = teamStack();
+    const alarms = new SecurityAlarms(stack, 'Alarms', { api: api.api, functions: [], tables: [], sources: [], alarmNamePrefix: 'Team' });
+    return problemsOf(
+      () =>
+        new SecretRotation(stack, 'Rotation', {
+          sources: [],
+          secrets: new Map(),
+          secretIds: new Map(),
+          topic: alarms.topic,
+          topicKey: alarms.topicKey,
+          alarmNamePrefix,
+          stackName: 'Team',
+          metrics: metricsIdentity('Team'),
+        }),
+    );
+  };
+
+  it('refuses alarm names the topic would refuse to be notified by', () => {
+    expect(rotationWith('Webhooks')).toEqual([
+      'alarmNamePrefix: "Webhooks" names alarms the topic refuses: Team/Alarms admits only alarms named "Team-…" (its alarmNamePrefix)',
+    ]);
+  });
+
+  it('accepts its prefix, or one under it', () => {
+    expect(rotationWith('Team')).toEqual([]);
+    expect(rotationWith('Team-Rotation')).toEqual([]);
+  });
+});
