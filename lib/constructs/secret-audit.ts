@@ -1,7 +1,7 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import { Rule, type EventPattern } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
-import { topicKeyStatement } from './security-alarms.js';
+import { topicKeyStatement, topicStatementSid } from './security-alarms.js';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { QueryDefinition, QueryString } from 'aws-cdk-lib/aws-logs';
@@ -119,7 +119,7 @@ export class SecretAudit extends Construct {
     this.rule.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });
     props.topic.addToResourcePolicy(
       new PolicyStatement({
-        sid: 'AllowSecretAuditRule',
+        sid: topicStatementSid(props.topic, 'AllowSecretAuditRule'),
         effect: Effect.ALLOW,
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['sns:Publish'],

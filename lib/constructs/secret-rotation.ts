@@ -22,7 +22,7 @@ import { durationSecondsProp } from './prop-checks.js';
 import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
-import { SecurityAlarms, topicKeyStatement } from './security-alarms.js';
+import { SecurityAlarms, topicKeyStatement, topicStatementSid } from './security-alarms.js';
 import { grantSecretKey, secretPropsProblems } from './source-secrets.js';
 import { claimPhysicalName } from './physical-names.js';
 
@@ -321,7 +321,7 @@ export class SecretRotation extends Construct {
     this.rotationFailed.addTarget({ bind: () => ({ arn: props.topic.topicArn }) });
     props.topic.addToResourcePolicy(
       new PolicyStatement({
-        sid: 'AllowRotationFailedRule',
+        sid: topicStatementSid(props.topic, 'AllowRotationFailedRule'),
         effect: Effect.ALLOW,
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['sns:Publish'],

@@ -16,7 +16,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
@@ -109,6 +109,22 @@ export const topicKeyStatement = (
       },
     },
   });
+};
+
+/** Per topic, how many statements each base id has been given ({@link topicStatementSid}). */
+const topicSids = new WeakMap<ITopic, Map<string, number>>();
+
+/**
+ * The id of a statement added to `topic`'s policy: `base` the first time, then `base2`, `base3`…. SNS refuses a policy
+ * whose statements share an id ("Every policy statement must have a unique ID"), and one alarm topic may be notified
+ * by several secret audits or rotations (two sets of sources in one stack), each adding its own rule's statement.
+ */
+export const topicStatementSid = (topic: ITopic, base: string): string => {
+  const used = topicSids.get(topic) ?? new Map<string, number>();
+  topicSids.set(topic, used);
+  const count = (used.get(base) ?? 0) + 1;
+  used.set(base, count);
+  return count === 1 ? base : `${base}${count}`;
 };
 
 /**

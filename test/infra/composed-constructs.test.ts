@@ -1,4 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { ConfigError } from '../../core/errors.js';
 import { metricsIdentity } from '../../core/telemetry.js';
 import { DeliveriesApi, type DeliveriesApiProps } from '../../lib/constructs/deliveries-api.js';
 import { EdgeFirewall } from '../../lib/constructs/edge-firewall.js';
+import { SecretAudit } from '../../lib/constructs/secret-audit.js';
 import { SecretRotation } from '../../lib/constructs/secret-rotation.js';
 import { SecurityAlarms } from '../../lib/constructs/security-alarms.js';
 import { SourceSecrets } from '../../lib/constructs/source-secrets.js';
@@ -390,5 +392,43 @@ describe('SecretRotation with the alarm topic of a SecurityAlarms', () => {
   it('accepts its prefix, or one under it', () => {
     expect(rotationWith('Team')).toEqual([]);
     expect(rotationWith('Team-Rotation')).toEqual([]);
+  });
+});
+
+// SNS refuses a topic policy whose statements share an id ("Every policy statement must have a unique ID"). Each secret
+// audit and rotation adds a statement for its own rule, under one fixed id: two sets of sources notifying one alarm
+// topic synthesized, and the deploy failed on the topic policy.
+describe('two secret audits and two rotations notifying one alarm topic', () => {
+  it('give each of their statements on the topic its own id', () => {
+    const { stack, api, functions } = teamStack();
+    const alarms = new SecurityAlarms(stack, 'Alarms', { api: api.api, functions: [], tables: [], sources: [] });
+    for (const set of ['A', 'B']) {
+      new SecretAudit(stack, `Audit${set}`, {
+        secretNamePrefix: `Team-${set}`,
+        expectedReaders: [functions.webhookRole],
+        topic: alarms.topic,
+        topicKey: alarms.topicKey,
+        functionLogs: [],
+      });
+      new SecretRotation(stack, `Rotation${set}`, {
+        sources: [],
+        secrets: new Map(),
+        secretIds: new Map(),
+        topic: alarms.topic,
+        topicKey: alarms.topicKey,
+        alarmNamePrefix: `Team-${set}`,
+        stackName: `Team-${set}`,
+        metrics: metricsIdentity('Team'),
+      });
+    }
+    const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::SNS::TopicPolicy')) as Array<{
+      Properties: { PolicyDocument: { Statement: Array<{ Sid?: string }> } };
+    }>;
+    const sids = (policy?.Properties.PolicyDocument.Statement ?? []).map((statement) => statement.Sid);
+    expect(sids).toHaveLength(6);
+    expect(new Set(sids).size).toBe(sids.length);
+    expect(sids).toEqual(
+      expect.arrayContaining(['AllowSecretAuditRule', 'AllowSecretAuditRule2', 'AllowRotationFailedRule', 'AllowRotationFailedRule2']),
+    );
   });
 });
