@@ -20,6 +20,7 @@ import {
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { acknowledge } from '../nag.js';
 import { ownFunction } from './function-defaults.js';
+import { booleanProp } from './prop-checks.js';
 import { METHOD_NOT_ALLOWED_IS_PUBLIC, methodNotAllowed } from './webhook-api.js';
 
 /** How long the events function may run: Lambda's maximum; streams end by themselves before (HOOKWARDEN_STREAM_MAX_SECONDS, 840). */
@@ -91,6 +92,8 @@ export class DeliveriesApi extends Construct {
     if (!Array.isArray(corsOrigins) || corsOrigins.some((origin) => typeof origin !== 'string'))
       problems.add('corsOrigins', 'must be an array of exact origins like ["https://app.example.com"]');
     else origins(problems, 'corsOrigins', corsOrigins);
+    booleanProp(problems, 'production', props.production);
+    booleanProp(problems, 'debug', props.debug);
     const tuning = deployedReaderEnvironment(props.readerSettings ?? {}, (setting) => `readerSettings.${setting}`);
     problems.items.push(...tuning.problems);
     if (problems.items.length > 0) throw new ConfigError(problems.items);

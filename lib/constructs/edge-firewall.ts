@@ -8,7 +8,7 @@ import type { SourceDescription } from '../../core/config/index.js';
 import { ConfigError } from '../../core/errors.js';
 import { claimPhysicalName } from './physical-names.js';
 import { Problems } from '../../core/config/rules.js';
-import { wholeNumberProp } from './prop-checks.js';
+import { booleanProp, wholeNumberProp } from './prop-checks.js';
 
 /** WAF delivers logs to a CloudWatch Logs group only when its name starts with this. */
 export const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
@@ -91,6 +91,7 @@ export class EdgeFirewall extends Construct {
     const redacted = props.redactedHeaders ?? redactedHeaders([]);
     const problems = new Problems();
     // WAF's own range for a rate-based rule's limit (as context wafRateLimit): outside it the deploy fails.
+    booleanProp(problems, 'production', props.production);
     wholeNumberProp(problems, 'rateLimitPer5Minutes', props.rateLimitPer5Minutes, 10, 2_000_000_000);
     if (!logGroupName.startsWith(WAF_LOG_GROUP_PREFIX))
       problems.add('logGroupName', `"${logGroupName}" must start with "${WAF_LOG_GROUP_PREFIX}": WAF logs to no other log group`);

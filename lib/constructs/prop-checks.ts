@@ -28,3 +28,12 @@ export const durationSecondsProp = (problems: Problems, where: string, value: Du
   if (!Number.isInteger(seconds) || seconds < min || seconds > max)
     problems.add(where, `must be a whole number of seconds from ${min} to ${max}, got ${value.toString()}`);
 };
+
+/**
+ * Checks a construct's boolean prop: unset (its default), `true` or `false`. From JavaScript a flag may arrive as text
+ * (`debug: process.env.DEBUG`), and `'false'` is truthy: it turned `DEBUG` on, or kept `production` on, instead of
+ * being refused.
+ */
+export const booleanProp = (problems: Problems, where: string, value: unknown): void => {
+  if (value !== undefined && typeof value !== 'boolean') problems.add(where, `must be true or false, got ${shown(value)}`);
+};

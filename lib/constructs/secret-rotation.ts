@@ -18,7 +18,7 @@ import { DIMENSION, metricsEnvironment, type MetricsIdentity } from '../../core/
 import { Problems } from '../../core/config/rules.js';
 import { ConfigError } from '../../core/errors.js';
 import { acknowledge } from '../nag.js';
-import { durationSecondsProp } from './prop-checks.js';
+import { booleanProp, durationSecondsProp } from './prop-checks.js';
 import { EVENT_PATTERN_MAX_CHARACTERS, eventPatternSize, secretArnOf, secretIdPatterns } from './secret-audit.js';
 import type { DeployedSource } from '../settings.js';
 import { ownFunction } from './function-defaults.js';
@@ -120,6 +120,8 @@ export class SecretRotation extends Construct {
     const problems = new Problems();
     problems.items.push(...secretPropsProblems(props.secrets, props.secretIds));
     durationSecondsProp(problems, 'secretCache', props.secretCache, 1, 86_400);
+    booleanProp(problems, 'production', props.production);
+    booleanProp(problems, 'reserveConcurrency', props.reserveConcurrency);
     // The alarm topic's policy admits `<its prefix>-*` alarms only: SNS would refuse every notification of these alarms,
     // on AWS only and silently (a rotation failing, a key due, with no page).
     const topicOf = props.topic.node.scope;

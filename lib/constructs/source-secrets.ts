@@ -4,6 +4,9 @@ import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
 import { claimPhysicalName } from './physical-names.js';
+import { Problems } from '../../core/config/rules.js';
+import { ConfigError } from '../../core/errors.js';
+import { booleanProp } from './prop-checks.js';
 import type { DeployedSource } from '../settings.js';
 
 /** Props of {@link SourceSecrets}. */
@@ -124,6 +127,9 @@ export class SourceSecrets extends Construct {
 
   constructor(scope: Construct, id: string, props: SourceSecretsProps) {
     super(scope, id);
+    const problems = new Problems();
+    booleanProp(problems, 'production', props.production);
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     const secrets = new Map<string, ISecret>();
     const generated = new Map<string, Secret>();
     const prefix = props.namePrefix ?? Stack.of(this).stackName;

@@ -1,6 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { Problems } from '../../core/config/rules.js';
+import { ConfigError } from '../../core/errors.js';
+import { booleanProp } from './prop-checks.js';
 import { DELIVERIES_TABLE, RATE_LIMITS_TABLE, TOKENS_TABLE, type TableDefinition } from '../../core/stores/tables.js';
 
 /** Props of {@link WebhookTables}. */
@@ -31,6 +34,9 @@ export class WebhookTables extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookTablesProps = {}) {
     super(scope, id);
+    const problems = new Problems();
+    booleanProp(problems, 'production', props.production);
+    if (problems.items.length > 0) throw new ConfigError(problems.items);
     const production = props.production ?? false;
     const table = (definition: TableDefinition): TableV2 =>
       new TableV2(this, definition.id, {

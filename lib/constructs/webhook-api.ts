@@ -21,7 +21,7 @@ import { Problems } from '../../core/config/rules.js';
 import { ConfigError } from '../../core/errors.js';
 import { SECURITY_HEADERS } from '../../core/middleware/security-headers/index.js';
 import { acknowledge } from '../nag.js';
-import { wholeNumberProp } from './prop-checks.js';
+import { booleanProp, wholeNumberProp } from './prop-checks.js';
 
 /** Props of {@link WebhookApi}. */
 export interface WebhookApiProps {
@@ -191,6 +191,9 @@ export class WebhookApi extends Construct {
     wholeNumberProp(problems, 'throttlingRateLimit', props.throttlingRateLimit, 1, 1_000_000);
     wholeNumberProp(problems, 'throttlingBurstLimit', props.throttlingBurstLimit, 1, 1_000_000);
     wholeNumberProp(problems, 'readinessRateLimit', props.readinessRateLimit, 1, 1_000_000);
+    booleanProp(problems, 'production', props.production);
+    booleanProp(problems, 'tracing', props.tracing);
+    booleanProp(problems, 'cloudWatchRole', props.cloudWatchRole);
     if (problems.items.length > 0) throw new ConfigError(problems.items);
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,

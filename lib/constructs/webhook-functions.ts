@@ -16,7 +16,7 @@ import { ConfigError } from '../../core/errors.js';
 import { metricsEnvironment, metricsIdentity, type MetricsIdentity } from '../../core/telemetry.js';
 import { bundledFunction, FUNCTION_RUNTIME, functionBundling, ownRoleAndLogs, requireLocalEsbuild } from './function-defaults.js';
 import { bundlingRoot, functionEntry, ROOT } from './paths.js';
-import { durationSecondsProp, wholeNumberProp } from './prop-checks.js';
+import { booleanProp, durationSecondsProp, wholeNumberProp } from './prop-checks.js';
 import { grantSecretKey, secretPropsProblems } from './source-secrets.js';
 
 /** One POSIX shell word (local bundling runs the hooks in bash). */
@@ -212,6 +212,8 @@ export class WebhookFunctions extends Construct {
     problems.items.push(...describeConfig({ HOOKWARDEN_CONFIG_JSON: JSON.stringify(this.configDocument) }).problems);
     for (const source of this.configDocument.sources)
       if (!source.secretArn) problems.add(`source "${source.name}"`, 'has no secret id (secretIds has no entry for it)');
+    booleanProp(problems, 'production', props.production);
+    booleanProp(problems, 'debug', props.debug);
     wholeNumberProp(problems, 'memorySize', props.memorySize, 128, 10_240);
     wholeNumberProp(problems, 'reservedConcurrency', props.reservedConcurrency, 1, 100_000);
     durationSecondsProp(problems, 'timeout', props.timeout, 1, 900);

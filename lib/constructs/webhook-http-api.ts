@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { Problems } from '../../core/config/rules.js';
 import { ConfigError } from '../../core/errors.js';
 import { acknowledge } from '../nag.js';
-import { wholeNumberProp } from './prop-checks.js';
+import { booleanProp, wholeNumberProp } from './prop-checks.js';
 
 /** Props of {@link WebhookHttpApi}: the same routes, handlers and limits as {@link WebhookApiProps}. */
 export interface WebhookHttpApiProps {
@@ -100,6 +100,7 @@ export class WebhookHttpApi extends Construct {
     wholeNumberProp(problems, 'throttlingRateLimit', props.throttlingRateLimit, 1, 1_000_000);
     wholeNumberProp(problems, 'throttlingBurstLimit', props.throttlingBurstLimit, 1, 1_000_000);
     wholeNumberProp(problems, 'readinessRateLimit', props.readinessRateLimit, 1, 1_000_000);
+    booleanProp(problems, 'production', props.production);
     if (problems.items.length > 0) throw new ConfigError(problems.items);
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,

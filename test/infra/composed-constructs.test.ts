@@ -432,3 +432,44 @@ describe('two secret audits and two rotations notifying one alarm topic', () => 
     );
   });
 });
+
+// From JavaScript a flag may arrive as text (`debug: process.env.DEBUG`), and 'false' is truthy: WebhookFunctions and
+// DeliveriesApi deployed DEBUG=true (error details in answers outside production, parser and SDK messages in the log).
+describe('boolean props of the constructs, from JavaScript', () => {
+  it("refuse 'false' as text rather than read it as true", () => {
+    const { stack, tables, api } = teamStack();
+    const flags = { production: 'false', debug: 'false' } as unknown as { production: boolean; debug: boolean };
+    expect(
+      problemsOf(
+        () =>
+          new WebhookFunctions(stack, 'Text', {
+            sources: [sourceFor()],
+            secrets: new Map([['default', Secret.fromSecretCompleteArn(stack, 'TextSecret', SECRET_ID)]]),
+            secretIds: new Map([['default', SECRET_ID]]),
+            deliveries: tables.deliveries,
+            rateLimits: tables.rateLimits,
+            ...flags,
+          }),
+      ),
+    ).toEqual(['production: must be true or false, got "false"', 'debug: must be true or false, got "false"']);
+    expect(
+      problemsOf(
+        () =>
+          new DeliveriesApi(stack, 'DeliveriesApi', {
+            api: api.api,
+            validator: api.validator,
+            deliveries: tables.deliveries,
+            tokens: tables.tokens,
+            rateLimits: tables.rateLimits,
+            ...flags,
+          }),
+      ),
+    ).toEqual(['production: must be true or false, got "false"', 'debug: must be true or false, got "false"']);
+    expect(problemsOf(() => new WebhookTables(stack, 'MoreTables', { production: 'false' as never }))).toEqual([
+      'production: must be true or false, got "false"',
+    ]);
+    expect(problemsOf(() => new SourceSecrets(stack, 'Secrets', { sources: [], production: 0 as never }))).toEqual([
+      'production: must be true or false, got 0',
+    ]);
+  });
+});
