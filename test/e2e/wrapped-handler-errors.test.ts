@@ -177,6 +177,11 @@ describe('a wrapped handler that answers no proxy result', () => {
     ['its body as a string', 'BODY', 'a string'],
     ['an object of its own', { ok: true, accepted: 1 }, 'an object without statusCode'],
     ['an array', [202], 'an array'],
+    // These compared as neither below 200 nor above 299: the record was marked stored, API Gateway answered 502.
+    ['a statusCode of NaN', { statusCode: Number.NaN, body: '' }, 'an object whose statusCode is no HTTP status'],
+    ['a statusCode in words', { statusCode: 'accepted', body: '' }, 'an object whose statusCode is no HTTP status'],
+    ['a statusCode with a fraction', { statusCode: 202.5, body: '' }, 'an object whose statusCode is no HTTP status'],
+    ['a statusCode out of range', { statusCode: 2000, body: '' }, 'an object whose statusCode is no HTTP status'],
   ])('%s: 500 with the request id, the log naming it, the record given back', async (_name, returned, kind) => {
     const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
     const handler = withHookwarden(
@@ -207,5 +212,23 @@ describe('a wrapped handler that answers no proxy result', () => {
       Math.floor(Date.now() / 1000),
     );
     expect(record).toBeUndefined();
+  });
+
+  it("a status as text ('202', as AWS's blueprints answer) is still a 2xx: stored, its copy a duplicate", async () => {
+    const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
+    const handler = withHookwarden(async () => ({ statusCode: '202', body: '' }) as never, {
+      config,
+      dynamoDb: store.client,
+      secretProviders: environmentSecretProviders,
+      telemetry: createTelemetry(),
+      rateLimiter: false,
+      controls: false,
+    });
+    const d = signed({ body: BODY });
+    const answer = await handler(event(d.headers, d.body), localContext('webhook'));
+    expect(answer.statusCode).toBe('202');
+    const copy = await handler(event(d.headers, d.body), localContext('webhook'));
+    expect(copy.statusCode).toBe(200);
+    expect(JSON.parse(copy.body)).toMatchObject({ status: 'duplicate', id: d.id });
   });
 });

@@ -248,12 +248,12 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     // headers or request id, or failed later with a TypeError quoting it: it is the handler's error, and the record is
     // given back as for any other (onError).
     const answer: unknown = request.response;
-    if (!isProxyResult(answer))
+    const status = statusOf(answer);
+    if (status === undefined)
       throw new Error(`the handler answered ${answerKind(answer)}, not an API Gateway proxy result ({ statusCode, body })`);
-    const status = request.response?.statusCode;
     // A handler that answers anything but 2xx has not taken the delivery (the provider retries it): its retry must reach the
     // handler again, not be told 200 duplicate.
-    if (status === undefined || status < 200 || status > 299) return replayGuardOnError(request);
+    if (status < 200 || status > 299) return replayGuardOnError(request);
     const claim = state.claim;
     const source = state.source.name;
     // The handler has done its work: from here on, nothing may remove the record.
@@ -300,18 +300,26 @@ const claimOptionsOf = (nowSeconds: number, leaseSeconds: number | undefined, in
   return invocationSeconds === undefined ? { nowSeconds } : { nowSeconds, storingLeaseSeconds: invocationSeconds };
 };
 
-/** Whether an answer is one API Gateway can send: an object with a statusCode. */
-const isProxyResult = (answer: unknown): boolean => {
-  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return false;
-  const status = (answer as { statusCode?: unknown }).statusCode;
-  return status !== undefined && status !== null;
+/**
+ * The status of an answer API Gateway can send (an object whose statusCode is an HTTP status: a whole number from 100
+ * to 599, or its three digits as text, as AWS's own blueprints answer), else `undefined`. `NaN`, `'accepted'` or
+ * `202.5` compare as neither below 200 nor above 299: they were taken for a 2xx, the record marked stored, while
+ * API Gateway answered the sender 502 and its retry was told 200 duplicate.
+ */
+const statusOf = (answer: unknown): number | undefined => {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return undefined;
+  const sent = (answer as { statusCode?: unknown }).statusCode;
+  const status = typeof sent === 'string' && /^[0-9]{3}$/.test(sent) ? Number(sent) : sent;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
 };
 
 /** What a handler answered instead of a proxy result, without its content (it may quote the body). */
 const answerKind = (answer: unknown): string => {
   if (answer === null || answer === undefined) return String(answer);
   if (Array.isArray(answer)) return 'an array';
-  return typeof answer === 'object' ? 'an object without statusCode' : `a ${typeof answer}`;
+  if (typeof answer !== 'object') return `a ${typeof answer}`;
+  const status = (answer as { statusCode?: unknown }).statusCode;
+  return status === undefined || status === null ? 'an object without statusCode' : 'an object whose statusCode is no HTTP status';
 };
 
 /** The limits that apply to a delivery of this source from this client, with their keys. */
