@@ -4,12 +4,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config/index.js';
 import { answeredByDeadline, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
-import { HttpError, StoreUnavailableError } from './errors.js';
+import { ConfigError, HttpError, StoreUnavailableError } from './errors.js';
+import { Problems } from './config/rules.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
 import { errorResponder } from './middleware/error-responder/index.js';
 import { ipAllowlist } from './middleware/ip-allowlist/index.js';
 import { rawBody } from './middleware/raw-body/index.js';
-import { replayGuard, type ReplayGuardOptions } from './middleware/replay-guard/index.js';
+import { replayGuard, replayGuardProblems, type ReplayGuardOptions } from './middleware/replay-guard/index.js';
 import { securityEvents } from './middleware/security-events/index.js';
 import { securityHeaders } from './middleware/security-headers/index.js';
 import { signatureVerifier } from './middleware/signature/index.js';
@@ -23,7 +24,7 @@ import type { DeliveryStore } from './stores/delivery-store.js';
 import type { RateLimiter } from './stores/rate-limit-store.js';
 import { redactForLog } from './redaction.js';
 import type { Telemetry } from './telemetry.js';
-import { wireDependencies, type WiringOptions } from './wiring.js';
+import { kindOf, wireDependencies, type WiringOptions } from './wiring.js';
 
 /** What a pipeline needs, built once per container. */
 export interface PipelineDependencies {
@@ -177,7 +178,7 @@ export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOp
  * source switch, rate limits); inject your own in `options`, or drop one with
  * an explicit `false` (`{ rateLimiter: false }`, `{ controls: false }`).
  *
- * @throws ConfigError at cold start when the configuration is invalid
+ * @throws ConfigError at cold start when the configuration is invalid, `handler` is no function or an option is not what it must be
  * @example
  * export const handler = withHookwarden(async (event, context) => {
  *   await enqueue(context.hookwarden.body);
@@ -185,7 +186,14 @@ export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOp
  * });
  */
 export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenOptions = {}): HttpHandler => {
-  const deps = wireDependencies(options);
+  // From JavaScript without types: every problem of the handler, the lease and the other options in one error, at cold start.
+  const problems = new Problems();
+  if (typeof handler !== 'function') problems.add('handler', `must be a function, got ${kindOf(handler)}`);
+  problems.items.push(
+    ...replayGuardProblems({ leaseSeconds: (options as Partial<WithHookwardenOptions> | null)?.leaseSeconds }, 'options'),
+  );
+  const deps = problems.collect(() => wireDependencies(options));
+  if (problems.items.length > 0 || !deps) throw new ConfigError(problems.items);
   // No early timeout: Middy's would answer 500 and release the record while the handler still runs (Lambda then
   // freezes it, not kills it), so the retry would run it a second time. Let Lambda time out and kill the handler;
   // the record holds copies off (409) until the lease, which outlasts the invocation, then the retry is processed.

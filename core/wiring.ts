@@ -13,6 +13,8 @@ import { DynamoDbRateLimiter } from './stores/dynamodb-rate-limiter.js';
 import type { RateLimiter } from './stores/rate-limit-store.js';
 import { createTelemetry, type Telemetry } from './telemetry.js';
 import { deadlineBound } from './deadline.js';
+import { ConfigError } from './errors.js';
+import { Problems } from './config/rules.js';
 
 /**
  * The rate limiter and the containment cache on the rate-limits table, as the
@@ -56,21 +58,84 @@ export interface WiringOptions {
   readonly controls?: ControlsCache | false;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
-  /** See {@link PipelineDependencies.requestBudgetMs}. @default WEBHOOK_DEADLINE.budgetMs (8000) */
+  /** See {@link PipelineDependencies.requestBudgetMs}; a whole number from 1 to 900,000. @default WEBHOOK_DEADLINE.budgetMs (8000) */
   readonly requestBudgetMs?: number;
 }
+
+/** The methods the pipeline calls on each dependency that can be injected: what an object given for it must have. */
+const METHODS = {
+  dynamoDb: ['send'],
+  store: ['claim', 'complete', 'release', 'get'],
+  rateLimiter: ['hit'],
+  controls: ['current'],
+} as const;
+
+/** A whole number of milliseconds Lambda can run for: 1 to 900,000 (15 minutes). */
+const MAX_BUDGET_MS = 900_000;
+
+/**
+ * The problems of options given from JavaScript without types (or cast), each naming its option: checked at cold
+ * start rather than found per request. `controls: null` dropped the blocklist and source switch as `false` does, with
+ * no word; `requestBudgetMs: NaN` left the store calls without a deadline; an object missing a method was a 500 on
+ * every delivery.
+ */
+export const wiringProblems = (problems: Problems, options: unknown): WiringOptions => {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    problems.add('options', `must be an object of options, got ${kindOf(options)}`);
+    return {};
+  }
+  const given = options as Record<string, unknown>;
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+  for (const [name, methods] of Object.entries(METHODS)) {
+    const value = given[name];
+    if (value === undefined || (value === false && (name === 'rateLimiter' || name === 'controls'))) continue;
+    const missing = isObject(value) ? methods.filter((method) => typeof value[method] !== 'function') : methods;
+    if (missing.length === 0) continue;
+    const dropped = name === 'rateLimiter' || name === 'controls' ? ' (false to leave it out)' : '';
+    problems.add(`options.${name}`, `must be an object with ${missing.join(', ')}()${dropped}, got ${kindOf(value)}`);
+  }
+  for (const name of ['secretProviders', 'now'] as const)
+    if (given[name] !== undefined && typeof given[name] !== 'function')
+      problems.add(`options.${name}`, `must be a function, got ${kindOf(given[name])}`);
+  if (given.env !== undefined && !isObject(given.env)) problems.add('options.env', `must be an object, got ${kindOf(given.env)}`);
+  if (given.config !== undefined && !(isObject(given.config) && given.config.sources instanceof Map && isObject(given.config.tables)))
+    problems.add('options.config', `must be what loadConfig returns, got ${kindOf(given.config)}`);
+  const telemetry = given.telemetry;
+  if (telemetry !== undefined && !(isObject(telemetry) && isObject(telemetry.logger) && isObject(telemetry.metrics)))
+    problems.add('options.telemetry', `must be what createTelemetry returns, got ${kindOf(telemetry)}`);
+  const budget = given.requestBudgetMs;
+  if (budget !== undefined && !(typeof budget === 'number' && Number.isInteger(budget) && budget >= 1 && budget <= MAX_BUDGET_MS))
+    problems.add('options.requestBudgetMs', `must be a whole number of milliseconds from 1 to ${MAX_BUDGET_MS}, got ${kindOf(budget)}`);
+  return given as WiringOptions;
+};
+
+/** What a value is, for a problem: a number or boolean as it is, anything else by its kind (a string may be a secret). */
+export const kindOf = (value: unknown): string => {
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+};
 
 /**
  * Every dependency of the webhook pipeline, built from the environment and the
  * configuration at cold start: the one place that wires the AWS clients, used by
  * Hookwarden's webhook function and by `withHookwarden`.
  *
- * @throws ConfigError when the configuration is invalid or a source has no secret
+ * @throws ConfigError when the configuration is invalid, a source has no secret or an option is not what it must be
  * @example const handler = createWebhookHandler(wireDependencies());
  */
-export const wireDependencies = (options: WiringOptions = {}): PipelineDependencies => {
-  // Every problem in one error: a missing secret is listed with the others, not found a deploy later.
-  const config = options.config ?? requireSecrets(loadConfig(options.env ?? process.env, process.cwd(), { requireSecrets: true }));
+export const wireDependencies = (given: WiringOptions = {}): PipelineDependencies => {
+  const problems = new Problems();
+  const options = wiringProblems(problems, given);
+  const envUsable = options.env === undefined || (typeof options.env === 'object' && options.env !== null);
+  // Every problem in one error: a missing secret is listed with the others, not found a deploy later; so is a bad option.
+  const loaded =
+    options.config ??
+    (envUsable
+      ? problems.collect(() => requireSecrets(loadConfig(options.env ?? process.env, process.cwd(), { requireSecrets: true })))
+      : undefined);
+  if (problems.items.length > 0 || !loaded) throw new ConfigError(problems.items);
+  const config = loaded;
   const telemetry = options.telemetry ?? createTelemetry();
   // An injected client's calls are aborted at the request's deadline too.
   let client = options.dynamoDb ? deadlineBound(options.dynamoDb) : undefined;

@@ -1,5 +1,5 @@
 import { holdDeadline, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
-import { DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
+import { ConfigError, DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
 import type { SourceConfig } from '../../config/index.js';
 import { clientKeyOf } from '../../net.js';
 import type { RateLimit } from '../../rate-limit/sliding-window.js';
@@ -21,7 +21,7 @@ export interface ReplayGuardOptions {
    */
   readonly mode?: 'store' | 'process';
   /**
-   * How long a `processing` record holds off retries before it counts as abandoned. Never less than the Lambda's
+   * How long a `processing` record holds off retries before it counts as abandoned (whole seconds, 1 to 86,400). Never less than the Lambda's
    * remaining time (plus a second): a handler still running when its lease lapsed would run again for the retry.
    * Where the runtime lets a handler run on past its timeout (the local server, whose context says so:
    * `markRunsOnPastTimeout`), the lease is renewed every third of it while the handler runs, and a copy of a delivery
@@ -55,6 +55,8 @@ const defaults: Required<Pick<ReplayGuardOptions, 'mode' | 'now'>> = { mode: 'pr
  * (409 + Retry-After).
  */
 export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
+  const problems = replayGuardProblems(opts);
+  if (problems.length > 0) throw new ConfigError(problems);
   const options = withDefaults(defaults, opts);
   const { mode, now } = options;
   /** The lease of each claim a handler of this function holds, by its request's state. */
@@ -277,6 +279,32 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
   };
 
   return { before: replayGuardBefore, after: replayGuardAfter, onError: replayGuardOnError };
+};
+
+/** The longest lease a handler may hold a delivery for: a day. */
+const MAX_LEASE_SECONDS = 86_400;
+
+/**
+ * The problems of `mode` and `leaseSeconds` as JavaScript without types may give them, each naming its option. A
+ * misspelt mode (`'processs'`) ran as `store`: the record was kept when the handler threw, so the provider's retry was
+ * told 200 duplicate and the delivery lost. A `leaseSeconds` of `NaN` failed every delivery with a DynamoDB
+ * `ValidationException` (500); below 1, it fell back on the invocation's time alone.
+ */
+export const replayGuardProblems = (options: Pick<ReplayGuardOptions, 'mode' | 'leaseSeconds'>, where = 'replayGuard'): string[] => {
+  const problems: string[] = [];
+  const { mode, leaseSeconds } = options as { mode?: unknown; leaseSeconds?: unknown };
+  if (mode !== undefined && mode !== 'store' && mode !== 'process')
+    problems.push(
+      `${where}.mode: must be 'process' or 'store', got ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 32)) : String(mode)}`,
+    );
+  if (
+    leaseSeconds !== undefined &&
+    !(typeof leaseSeconds === 'number' && Number.isInteger(leaseSeconds) && leaseSeconds >= 1 && leaseSeconds <= MAX_LEASE_SECONDS)
+  )
+    problems.push(
+      `${where}.leaseSeconds: must be a whole number of seconds from 1 to ${MAX_LEASE_SECONDS}, got ${typeof leaseSeconds === 'number' ? leaseSeconds : `a ${typeof leaseSeconds}`}`,
+    );
+  return problems;
 };
 
 /**
