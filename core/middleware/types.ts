@@ -45,18 +45,31 @@ export const requestIdOf = (request: HttpRequest): string =>
   request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
 
 /**
- * Refuses an API Gateway HTTP API payload format 2.0 event (`version: '2.0'`, what CDK's
- * `HttpLambdaIntegration` sends unless told otherwise): the handlers read the REST proxy
- * event, which payload format 1.0 gives. A 2.0 event has no `httpMethod`, so a signed POST
- * was answered 405, blaming the sender; this error is a 500 (a server fault, retried by
- * senders that retry) whose logged message names the fix.
- * @throws Error for a payload format 2.0 event
+ * Refuses an event that is not API Gateway's REST proxy event (or an HTTP API's payload format 1.0 one), as a 500
+ * (a server fault, retried by senders that retry) whose logged message names the fix, never an answer that blames
+ * the sender:
+ * - payload format 2.0 (`version: '2.0'`, what CDK's `HttpLambdaIntegration` sends unless told otherwise) has no
+ *   `httpMethod`: a signed POST was answered 405;
+ * - a Lambda function URL sends payload format 2.0 too, and has no setting for 1.0;
+ * - an Application Load Balancer's (`requestContext.elb`) has no `pathParameters`: every signed POST was answered 404
+ *   `unknown source`, its log naming the very path the source is configured for.
+ * @throws Error for any of those events
  */
-export const refuseHttpApiV2Event = (event: unknown): void => {
-  if ((event as { version?: unknown } | null | undefined)?.version === '2.0')
+export const refuseNonRestEvent = (event: unknown): void => {
+  const sent = event as { version?: unknown; requestContext?: { elb?: unknown; domainName?: unknown } | null } | null | undefined;
+  if (sent?.requestContext?.elb !== undefined)
     throw new Error(
-      'an API Gateway payload format 2.0 event: integrate this function with payloadFormatVersion 1.0 (the REST proxy event it reads)',
+      "an Application Load Balancer event: this function reads API Gateway's REST proxy event; put API Gateway in front of it (a REST API, or an HTTP API with payloadFormatVersion 1.0)",
     );
+  if (sent?.version !== '2.0') return;
+  const domain = sent.requestContext?.domainName;
+  if (typeof domain === 'string' && /\.lambda-url\.[a-z0-9-]+\.on\.aws$/.test(domain))
+    throw new Error(
+      "a Lambda function URL event (payload format 2.0, which a function URL cannot change): this function reads API Gateway's REST proxy event; put API Gateway in front of it (a REST API, or an HTTP API with payloadFormatVersion 1.0)",
+    );
+  throw new Error(
+    'an API Gateway payload format 2.0 event: integrate this function with payloadFormatVersion 1.0 (the REST proxy event it reads)',
+  );
 };
 
 /**

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError } from '../../core/errors.js';
 import { jsonResponse } from '../../core/responses.js';
-import { refuseHttpApiV2Event } from '../../core/middleware/types.js';
+import { refuseNonRestEvent } from '../../core/middleware/types.js';
 import { httpMiddlewares, type HttpHandler, type PipelineDependencies } from '../../core/pipeline.js';
 import type { HookwardenConfig } from '../../core/config/index.js';
 import { createDynamoDbClient, type DynamoDbClientOptions } from '../../core/stores/dynamodb-client.js';
@@ -22,7 +22,7 @@ export const createHealthStore = (config: HookwardenConfig, options: DynamoDbCli
  */
 export const createHealthHandler = (deps: Pick<PipelineDependencies, 'config' | 'telemetry' | 'store'>): HttpHandler => {
   const health = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    refuseHttpApiV2Event(event);
+    refuseNonRestEvent(event);
     // The route, not the path: a custom domain's base path is in `path` only. The local server hands this function
     // every path no other route takes, and an unknown one is 404 whatever the method.
     const route = (event.resource ?? '').replace(/\/+$/, '');

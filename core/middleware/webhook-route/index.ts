@@ -1,7 +1,7 @@
 import type { SourceConfig } from '../../config/index.js';
 import { HttpError } from '../../errors.js';
 import { headerMapFromEvent } from '../../headers.js';
-import { refuseHttpApiV2Event, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+import { refuseNonRestEvent, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link webhookRoute}. */
 export interface WebhookRouteOptions {
@@ -15,15 +15,15 @@ const defaults: Required<Pick<WebhookRouteOptions, 'now'>> = { now: Date.now };
 
 /**
  * Resolves `{source}` of `/webhooks/{source}` (unknown: 404 with a generic body)
- * and allows POST only (others: 405 with `Allow`). An HTTP API payload format 2.0
- * event is refused (500, the fix in the log): the pipeline reads the REST proxy event.
+ * and allows POST only (others: 405 with `Allow`). An HTTP API payload format 2.0, Lambda function URL or
+ * Application Load Balancer event is refused (500, the fix in the log): the pipeline reads the REST proxy event.
  */
 export const webhookRoute = (opts: WebhookRouteOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
   const sources = new Map(options.sources);
   const { now } = options;
   const webhookRouteBefore = async (request: HttpRequest): Promise<void> => {
-    refuseHttpApiV2Event(request.event);
+    refuseNonRestEvent(request.event);
     const state = stateOf(request);
     state.receivedAt = now();
     const name = request.event.pathParameters?.source;
