@@ -26,6 +26,8 @@ interface SourceKeys {
   keys: readonly Buffer[];
   /** The secrets and keys in every form a log line must leave out (core/redaction.ts). */
   forms: readonly string[];
+  /** The forms of the secrets the configuration itself holds (an environment variable's), known before any load. */
+  readonly configured: readonly string[];
   /** Keys of the loaded set that cannot be used. */
   unusable: number;
 }
@@ -35,6 +37,19 @@ const MESSAGES: Readonly<Record<AuthenticationFailureCode, string>> = {
   timestamp_invalid: 'The webhook timestamp is malformed.',
   timestamp_out_of_range: 'The webhook timestamp is outside the accepted window.',
 };
+
+/** The forms of secrets the configuration holds, each decoded as the scheme would where it can be. */
+const configuredForms = (source: SourceConfig, secrets: readonly string[]): readonly string[] =>
+  keyForms(
+    secrets,
+    secrets.flatMap((secret) => {
+      try {
+        return [decodeKey(source.scheme, secret)];
+      } catch {
+        return [];
+      }
+    }),
+  );
 
 /**
  * Proves the delivery authentic and fresh with the source's scheme, against
@@ -50,7 +65,8 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
   const perSource = new Map<string, SourceKeys>();
   for (const [name, source] of options.sources) {
     if (!source.secret) throw new Error(`source "${name}" has no secret configured`);
-    perSource.set(name, { provider: options.secretProviders(source.secret), keys: [], forms: [], unusable: 0 });
+    const forms = source.secret.kind === 'env' ? configuredForms(source, source.secret.values) : [];
+    perSource.set(name, { provider: options.secretProviders(source.secret), keys: [], forms, configured: forms, unusable: 0 });
   }
 
   /** One unusable key: a security event naming its position (never its value), once per key set. */
@@ -92,7 +108,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
           return [];
         }
       });
-      entry.forms = keyForms(secrets, entry.keys);
+      entry.forms = [...new Set([...keyForms(secrets, entry.keys), ...entry.configured])];
       entry.secrets = secrets;
       entry.unusable = unusable;
       publishUnusable();
@@ -111,6 +127,9 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     // and a MAC over an empty body taken for one over whatever the event carries.
     const body = state.body;
     if (!body) throw new Error('signatureVerifier needs rawBody before it');
+    // What a provider that fails throws may quote a key: the configured ones, or those it gave before, are left out of
+    // the log line (and a development answer) too, not only once the keys are loaded.
+    rememberKeys(state, (perSource.get(source.name) as SourceKeys).forms);
     const { keys, forms } = await keysFor(source);
     // A log line about this request (what a wrapped handler throws, say) leaves these out.
     rememberKeys(state, forms);
