@@ -1,12 +1,12 @@
 import { outsideDeadline, untilDeadline } from '../deadline.js';
-import { StoreUnavailableError } from '../errors.js';
+import { ConfigError, StoreUnavailableError } from '../errors.js';
 import { addressMatcher, describeInvalidRange, type Address, type AddressMatcher } from '../net.js';
 import type { Controls, ControlsStore } from './controls-store.js';
 
 /** Options of {@link ControlsCache}. */
 export interface ControlsCacheOptions {
   readonly store: ControlsStore;
-  /** How old the cached state may get before a background refresh. @default 15000 */
+  /** How old the cached state may get before a background refresh, in milliseconds (1 to 86,400,000). @default 15000 */
   readonly refreshMs?: number;
   /**
    * The containment bound: a state older than this is never used; the request
@@ -19,6 +19,29 @@ export interface ControlsCacheOptions {
   /** Told about a failed background refresh (the last good state stays in use). */
   readonly onRefreshError?: (error: unknown) => void;
 }
+
+/** The longest a state may be kept, in milliseconds: a day. */
+const MAX_AGE_MS = 86_400_000;
+
+/** The problems of a {@link ControlsCache}'s options, each naming its option. */
+const controlsCacheProblems = (options: ControlsCacheOptions): string[] => {
+  const given = (options ?? {}) as unknown as Record<string, unknown>;
+  const problems: string[] = [];
+  const store = given.store as { load?: unknown } | null | undefined;
+  if (typeof store !== 'object' || store === null || typeof store.load !== 'function')
+    problems.push('ControlsCache store: must be an object with load(), such as a DynamoDbControlsStore');
+  for (const name of ['refreshMs', 'maxAgeMs']) {
+    const value = given[name];
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_AGE_MS))
+      problems.push(
+        `ControlsCache ${name}: must be a whole number of milliseconds from 1 to ${MAX_AGE_MS}, got ${typeof value === 'number' ? value : `a ${typeof value}`}`,
+      );
+  }
+  for (const name of ['now', 'onRefreshError'])
+    if (given[name] !== undefined && typeof given[name] !== 'function')
+      problems.push(`ControlsCache ${name}: must be a function, got a ${typeof given[name]}`);
+  return problems;
+};
 
 /** The state a request is checked against. */
 export interface ControlsSnapshot {
@@ -47,7 +70,14 @@ export class ControlsCache {
   #nextExpiry = Infinity;
   #inFlight: Promise<void> | undefined;
 
+  /**
+   * @throws ConfigError naming each option that is not what it must be (from JavaScript without types): a `refreshMs`
+   * or `maxAgeMs` of `NaN` compared false with every age, so the state loaded first was used for ever and a block made
+   * after it never applied; 0 or `Infinity` made every request 503 or the state never refreshed.
+   */
   constructor(options: ControlsCacheOptions) {
+    const problems = controlsCacheProblems(options);
+    if (problems.length > 0) throw new ConfigError(problems);
     this.#store = options.store;
     this.#refreshMs = options.refreshMs ?? 15_000;
     this.#maxAgeMs = options.maxAgeMs ?? 2 * this.#refreshMs;
