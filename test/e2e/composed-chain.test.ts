@@ -89,6 +89,25 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
     expect(logged).toContain('signatureVerifier needs webhookRoute before it');
   });
 
+  it("rawBody before webhookRoute: the source's size limit still applies (413; it was rawBody's 1 MiB, the body stored)", async () => {
+    const config = loadConfig({ WEBHOOK_SECRET: SECRET, NODE_ENV: 'production', WEBHOOK_MAX_BODY_BYTES: '1024' }, emptyDir());
+    const readFirst = chain(
+      rawBody(),
+      webhookRoute({ sources: config.sources }),
+      signatureVerifier({ sources: config.sources, secretProviders: environmentSecretProviders }),
+      guard(),
+    );
+    const large = signed({ body: JSON.stringify({ pad: 'x'.repeat(100_000) }) });
+    const { answer } = await call(readFirst, event(large));
+    expect(answer.statusCode).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large', message: 'The body exceeds 1024 bytes.' } });
+    expect(ran).not.toContain(large.body);
+    expect(await deps.store.get('default', large.id, Math.floor(Date.now() / 1000))).toBeUndefined();
+    // Within the limit, the same chain processes it.
+    const small = signed();
+    expect((await call(readFirst, event(small))).answer.statusCode).toBe(202);
+  });
+
   /** A team's own body parser, as `@middy/http-json-body-parser` does it: `event.body` becomes the parsed JSON. */
   const jsonBodyParser = (): HttpMiddleware => ({
     before: async (request) => {

@@ -49,5 +49,6 @@ const replacedBody = (body: unknown): Error =>
       'the verified bytes from context.hookwarden.body',
   );
 
-const tooLarge = (limit: number): HttpError =>
+/** The 413 of a body over `limit` bytes (also the signature verifier's, for a body read before its source was known). */
+export const tooLarge = (limit: number): HttpError =>
   new HttpError(413, 'payload_too_large', `The body exceeds ${limit} bytes.`, { details: { limitBytes: limit } });

@@ -5,6 +5,7 @@ import { refusalReason } from '../../schemes/index.js';
 import { decodeKey } from '../../secrets/keys.js';
 import { keyForms, rememberKeys } from '../../redaction.js';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
+import { tooLarge } from '../raw-body/index.js';
 import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link signatureVerifier}. */
@@ -57,7 +58,8 @@ const configuredForms = (source: SourceConfig, secrets: readonly string[]): read
  * `timestamp_out_of_range`. Keys are decoded once per secret set, not per request.
  * A signature that matches no key while the source's keys are stale (their
  * refresh failed) is a 503 with `Retry-After`: a newer key may accept it.
- * No store is touched before this passes.
+ * No store is touched before this passes. A body over the source's `maxBodyBytes` is 413 here too: `rawBody`
+ * composed before `webhookRoute` held it to its own default limit.
  */
 export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddleware => {
   const options = withDefaults(defaults, opts);
@@ -127,6 +129,9 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     // and a MAC over an empty body taken for one over whatever the event carries.
     const body = state.body;
     if (!body) throw new Error('signatureVerifier needs rawBody before it');
+    // Read before the source was known (rawBody composed before webhookRoute), the body was held to rawBody's default
+    // limit (1 MiB), not the source's: the source's applies here, before any key is loaded or the store touched.
+    if (body.length > source.maxBodyBytes) throw tooLarge(source.maxBodyBytes);
     // What a provider that fails throws may quote a key: the configured ones, or those it gave before, are left out of
     // the log line (and a development answer) too, not only once the keys are loaded.
     rememberKeys(state, (perSource.get(source.name) as SourceKeys).forms);
