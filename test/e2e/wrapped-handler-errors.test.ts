@@ -5,6 +5,7 @@ import {
   createTelemetry,
   DynamoDbDeliveryStore,
   environmentSecretProviders,
+  HttpError,
   loadConfig,
   withHookwarden,
   type WebhookHandler,
@@ -230,5 +231,63 @@ describe('a wrapped handler that answers no proxy result', () => {
     const copy = await handler(event(d.headers, d.body), localContext('webhook'));
     expect(copy.statusCode).toBe(200);
     expect(JSON.parse(copy.body)).toMatchObject({ status: 'duplicate', id: d.id });
+  });
+});
+
+/**
+ * A team's handler refuses a delivery with Hookwarden's own `HttpError` (exported; a 4xx is exposed by default), and
+ * its message or details quote what it was given. The answer keeps the team's status and code, and neither the log
+ * line (`webhook rejected`) nor the answer shows the secret, the signature or the body: both were left out only of
+ * what a handler threw as a failure (500), not of a refusal.
+ */
+describe('a wrapped handler that refuses with an HttpError quoting what it was given', () => {
+  let store: LocalStore;
+  beforeAll(async () => {
+    store = await startLocalStore();
+  });
+  afterAll(() => store?.close());
+
+  const refusals: Array<[string, (seen: Seen) => HttpError]> = [
+    ['a 422 quoting the body', (s) => new HttpError(422, 'event_unsupported', `cannot handle ${s.body}`)],
+    [
+      'a 400 whose details hold the body and the signature',
+      (s) => new HttpError(400, 'bad_event', 'bad event', { details: { payload: s.body, signature: s.signature } }),
+    ],
+    ['a 409 quoting the secret', (s) => new HttpError(409, 'conflict', `downstream refused key ${s.secret}`)],
+    [
+      'a 429 quoting the MAC',
+      (s) => new HttpError(429, 'slow_down', `throttled ${s.signature.slice('v1,'.length)}`, { headers: { 'Retry-After': '5' } }),
+    ],
+  ];
+
+  it.each(refusals)('%s: its status and code, the values left out of the log line and the answer', async (_name, refusal) => {
+    for (const NODE_ENV of ['production', 'development']) {
+      const d = signed({ body: BODY });
+      const seen: Seen = { event: event(d.headers, d.body), body: d.body, signature: d.headers['webhook-signature'], secret: SECRET };
+      const thrown = refusal(seen);
+      const handler = withHookwarden(
+        async () => {
+          throw thrown;
+        },
+        {
+          config: loadConfig({ NODE_ENV, WEBHOOK_SECRET: SECRET }, emptyDir()),
+          dynamoDb: store.client,
+          secretProviders: environmentSecretProviders,
+          telemetry: createTelemetry(),
+          rateLimiter: false,
+          controls: false,
+        },
+      );
+      let answer!: Awaited<ReturnType<typeof handler>>;
+      const lines = await jsonLinesDuring(async () => (answer = await handler(seen.event, localContext('webhook'))));
+      expect(answer.statusCode).toBe(thrown.statusCode);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: thrown.code } });
+      const rejected = lines.find((line) => line.message === 'webhook rejected');
+      expect(rejected?.securityEvent).toMatchObject({ code: thrown.code, statusCode: thrown.statusCode, reason: expect.any(String) });
+      expect(JSON.stringify(rejected)).toContain('[redacted]');
+      const text = JSON.stringify(lines) + answer.body;
+      for (const value of [SECRET, SECRET.replace(/^whsec_/, ''), seen.signature, seen.signature.slice(3), '4242424242424242'])
+        expect(text).not.toContain(value);
+    }
   });
 });

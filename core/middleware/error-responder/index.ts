@@ -39,6 +39,10 @@ export const errorResponder = (opts: ErrorResponderOptions = {}): HttpMiddleware
     const code = known?.code ?? 'internal_error';
     const generic = GENERIC[statusCode] ?? 'Request failed.';
     let message = known && (known.expose || !production) ? known.message : generic;
+    // Once the delivery is verified, an HttpError may be the wrapped handler's own, quoting what it was given (the secret, a
+    // signature, the body): left out of the answer as out of the log. Before, every message is Hookwarden's.
+    if (known && message !== generic && stateOf(request).delivery)
+      message = redactText(message, sensitiveValues(stateOf(request), request.event));
     // Development (and DEBUG=true in Lambda, where anyone may be the caller): what was thrown may quote the secret, a
     // signature, a read token or the body, whole or in part; those are left out of the answer as out of the log.
     if (!known && !production && error)

@@ -62,7 +62,11 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
     }
     // Exposed errors are deliberate answers (4xx, a disabled source), not failures.
     if (error instanceof HttpError && error.expose) {
-      reportRejection(telemetry, { ...base, code: error.code, statusCode: error.statusCode, reason: error.message, ...error.details });
+      const told = { reason: error.message, ...error.details };
+      // Once the delivery is verified, a 4xx may be the wrapped handler's own (`HttpError` is exported), quoting what it was
+      // given: the secret, a signature or the body are left out as for a failure. Before, the reason is Hookwarden's.
+      const said = state.delivery ? (redactForLog(told, sensitiveValues(state, request.event)) as typeof told) : told;
+      reportRejection(telemetry, { ...base, code: error.code, statusCode: error.statusCode, ...said });
       return;
     }
     telemetry.logger.error('webhook failed', {
