@@ -10,6 +10,7 @@ import {
   rawBody,
   replayGuard,
   signatureVerifier,
+  webhookMiddlewares,
   webhookRoute,
   type HttpHandler,
   type HttpMiddleware,
@@ -170,5 +171,34 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
     // Wrapped once, the provider's retry is processed.
     expect((await call(withHookwarden(handler, options), event(d))).answer.statusCode).toBe(202);
     expect(ran.filter((body) => body === d.body)).toHaveLength(1);
+  });
+
+  // The inner guard gave back the claim the outer one made; the outer's mark of a handler running in this process (the
+  // local server's context, where a lease is kept alive) stayed, and every copy was 409 for as long as the process lived.
+  it.each([
+    [
+      'withHookwarden twice',
+      () => {
+        const options = {
+          config: deps.config,
+          store: deps.store,
+          secretProviders: environmentSecretProviders,
+          rateLimiter: false,
+          controls: false,
+        } as const;
+        return withHookwarden(withHookwarden(handler, options), options);
+      },
+    ],
+    ['webhookMiddlewares twice in one chain', () => chain(...webhookMiddlewares(deps), ...webhookMiddlewares(deps))],
+  ])('%s, on the local server: each copy is the same 500 naming the mistake, never 409', async (_name, make) => {
+    const twice = make();
+    const d = signed();
+    for (let copy = 0; copy < 3; copy++) {
+      const { answer, logged } = await call(twice, event(d));
+      expect(answer.statusCode).toBe(500);
+      expect(logged).toContain('Hookwarden runs twice on it');
+    }
+    expect(ran).not.toContain(d.body);
+    expect(await deps.store.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
   });
 });

@@ -218,8 +218,10 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
   /** Removes the record this invocation holds (the handler threw or refused the delivery), so the provider's retry is processed. */
   const replayGuardOnError = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
-    // In `store` mode the delivery is durably stored once claimed: keep it, a retry is a duplicate.
-    if (mode !== 'process' || !state.claim || !state.source) return;
+    // In `store` mode the delivery is durably stored once claimed: keep it, a retry is a duplicate. A claim another guard
+    // made (Hookwarden composed twice on one request) is that guard's to settle: given back here, the other's record of a
+    // handler running in this process stayed, and every copy was 409 for as long as the process lived.
+    if (mode !== 'process' || !state.claim || !state.source || !leases.has(state)) return;
     const claim = state.claim;
     const source = state.source.name;
     state.claim = undefined;
@@ -245,7 +247,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
 
   const replayGuardAfter = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
-    if (mode !== 'process' || !state.claim || !state.source) return;
+    if (mode !== 'process' || !state.claim || !state.source || !leases.has(state)) return;
     // An answer API Gateway cannot send (none, a string, an object without statusCode) left the sender a bare 502, no
     // headers or request id, or failed later with a TypeError quoting it: it is the handler's error, and the record is
     // given back as for any other (onError).
