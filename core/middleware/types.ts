@@ -4,6 +4,7 @@ import type { ClientAddress } from '../client-ip.js';
 import type { SourceConfig } from '../config/index.js';
 import type { HeaderMap } from '../headers.js';
 import type { VerifiedDelivery } from '../schemes/types.js';
+import { ConfigError } from '../errors.js';
 
 /** What the middlewares learn about a delivery, in order, for later middlewares and the wrapped handler. */
 export interface WebhookState {
@@ -82,4 +83,27 @@ export const withDefaults = <D extends object, O extends object>(defaults: D, op
   const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
   return merged as Omit<O, keyof D> & D;
+};
+
+/**
+ * Checks a factory's whole-number options at cold start, from JavaScript without types: `NaN` compares false with
+ * everything, so a limit of `NaN` was no limit (`rawBody({ defaultMaxBytes: NaN })` read any body) and a header of it
+ * was sent as `NaN` (`Retry-After: NaN`). An option left out (`undefined`) keeps its default.
+ * @throws ConfigError naming each option outside its range
+ * @example requireWholeNumbers('rawBody', opts, { defaultMaxBytes: [1, MAX_BODY_LIMIT] });
+ */
+export const requireWholeNumbers = (
+  factory: string,
+  options: object,
+  ranges: Readonly<Record<string, readonly [number, number]>>,
+): void => {
+  const problems: string[] = [];
+  for (const [name, [min, max]] of Object.entries(ranges)) {
+    const value: unknown = ((options ?? {}) as Record<string, unknown>)[name];
+    if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)) continue;
+    problems.push(
+      `${factory} ${name}: must be a whole number from ${min} to ${max}, got ${typeof value === 'number' ? value : `a ${typeof value}`}`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 };

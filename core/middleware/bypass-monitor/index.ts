@@ -1,6 +1,6 @@
 import { HttpError } from '../../errors.js';
 import { countMetric, METRIC, type Telemetry } from '../../telemetry.js';
-import { requestIdOf, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+import { requestIdOf, requireWholeNumbers, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 import { clientKeyOf } from '../../net.js';
 
 /** Options of {@link bypassMonitor}. */
@@ -24,6 +24,7 @@ const defaults: Required<Pick<BypassMonitorOptions, 'ipv6SpreadThreshold' | 'now
  * most often aimed at the allowlist.
  */
 export const bypassMonitor = (opts: BypassMonitorOptions): HttpMiddleware => {
+  requireWholeNumbers('bypassMonitor', opts, { ipv6SpreadThreshold: [1, 1_000_000] });
   const options = withDefaults(defaults, opts);
   const { ipv6SpreadThreshold: threshold, now } = options;
   // Per container and per minute: an in-memory view is enough to raise the signal.

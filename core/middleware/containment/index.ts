@@ -1,6 +1,6 @@
 import { HttpError } from '../../errors.js';
 import { ControlsCache } from '../../stores/controls-cache.js';
-import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+import { requireWholeNumbers, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link containment}. */
 export interface ContainmentOptions {
@@ -20,6 +20,7 @@ const defaults: Required<Pick<ContainmentOptions, 'disabledRetryAfterSeconds'>> 
  * without them every request fails (500) rather than skipping the checks.
  */
 export const containment = (opts: ContainmentOptions): HttpMiddleware => {
+  requireWholeNumbers('containment', opts, { disabledRetryAfterSeconds: [1, 86_400] });
   const options = withDefaults(defaults, opts);
   const retryAfter = String(options.disabledRetryAfterSeconds);
   const containmentBefore = async (request: HttpRequest): Promise<void> => {

@@ -1,6 +1,6 @@
 import { HttpError } from '../../errors.js';
 import { headerMapFromEvent, headerValuesFromEvent, singleHeader, singleValue } from '../../headers.js';
-import { withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+import { requireWholeNumbers, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link corsPolicy}. */
 export interface CorsPolicyOptions {
@@ -46,6 +46,7 @@ const namesOf = (headers: Readonly<Record<string, unknown>>): Map<string, string
  * several origins were configured.)
  */
 export const corsPolicy = (opts: CorsPolicyOptions): HttpMiddleware => {
+  requireWholeNumbers('corsPolicy', opts, { maxAgeSeconds: [0, 86_400] });
   const options = withDefaults(defaults, opts);
   if (options.origins.some((origin) => origin.includes('*'))) throw new Error('CORS origins must be exact; "*" is refused');
   const origins = new Set(options.origins);
@@ -83,6 +84,7 @@ export const corsPolicy = (opts: CorsPolicyOptions): HttpMiddleware => {
  * line refuses the preflight.
  */
 export const preflightHandler = (opts: CorsPolicyOptions) => {
+  requireWholeNumbers('preflightHandler', opts, { maxAgeSeconds: [0, 86_400] });
   const options = withDefaults(defaults, opts);
   const origins = new Set(options.origins);
   const methods = new Set(options.methods);

@@ -1,6 +1,7 @@
 import type { SourceConfig } from '../../config/index.js';
 import { HttpError } from '../../errors.js';
-import { stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
+import { MAX_BODY_LIMIT } from '../../config/rules.js';
+import { requireWholeNumbers, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
 
 /** Options of {@link rawBody}. */
 export interface RawBodyOptions {
@@ -18,6 +19,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * middleware already parsed (an object, not text) fails the request (500), the log naming the cause.
  */
 export const rawBody = (opts: RawBodyOptions = {}): HttpMiddleware => {
+  requireWholeNumbers('rawBody', opts, { defaultMaxBytes: [1, MAX_BODY_LIMIT] });
   const { defaultMaxBytes } = withDefaults(defaults, opts);
   const rawBodyBefore = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
