@@ -47,7 +47,7 @@ const throwers: Array<[string, unknown]> = [
  * the response): the request fails closed (500), and neither the log line nor a development answer shows the key. The
  * keys were left out only once loaded: a provider that failed before the first load, or after one, was logged whole.
  */
-describe("a team's secret provider that fails quoting the key", () => {
+describe("a team's secret provider that fails quoting the key, or answers what is no set of secrets", () => {
   let store: LocalStore;
   beforeAll(async () => {
     store = await startLocalStore();
@@ -84,6 +84,20 @@ describe("a team's secret provider that fails quoting the key", () => {
       expect(text).toContain('webhook failed');
       expectNoKey(text);
     }
+  });
+
+  // A TypeError from deep in the verifier ("secrets.flatMap is not a function"), or for nothing a 503 blaming the keys.
+  it.each<[string, unknown, string]>([
+    ['the secret itself, not in an array', SECRET, 'a string'],
+    ['nothing (a forgotten return)', undefined, 'undefined'],
+    ['a key document', { keys: [{ secret: SECRET }] }, 'an object'],
+  ])('a provider that answers %s: 500, the log line saying what it answered, never the value', async (_name, answered, kind) => {
+    const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
+    const handler = wrap(config, () => ({ current: async () => answered as never, keyLabel: (index) => `team secret #${index + 1}` }));
+    const { answer, text } = await deliver(handler);
+    expect(answer.statusCode).toBe(500);
+    expect(text).toContain(`the secret provider of source \\"default\\" answered ${kind}, not an array of secrets`);
+    expectNoKey(text);
   });
 
   it.each(throwers)('a Secrets Manager source whose key the provider gave before, %s', async (_name, thrown) => {

@@ -39,6 +39,12 @@ const MESSAGES: Readonly<Record<AuthenticationFailureCode, string>> = {
   timestamp_out_of_range: 'The webhook timestamp is outside the accepted window.',
 };
 
+/** What a value is, by its kind only (it may be a secret). */
+const describeKind = (value: unknown): string => {
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+};
+
 /** The forms of secrets the configuration holds, each decoded as the scheme would where it can be. */
 const configuredForms = (source: SourceConfig, secrets: readonly string[]): readonly string[] =>
   keyForms(
@@ -93,7 +99,13 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
 
   const keysFor = async (source: SourceConfig): Promise<SourceKeys> => {
     const entry = perSource.get(source.name) as SourceKeys;
-    const secrets = await entry.provider.current();
+    const secrets: unknown = await entry.provider.current();
+    // A provider of the team's own answering something else (the secret itself, a document, nothing) was a TypeError
+    // from deep in here, or (nothing) a 503 blaming the keys: say what the provider did, never what it answered.
+    if (!Array.isArray(secrets))
+      throw new Error(
+        `the secret provider of source "${source.name}" answered ${describeKind(secrets)}, not an array of secrets (SecretProvider.current)`,
+      );
     if (secrets !== entry.secrets) {
       // A key a rotation got wrong is skipped, not fatal: the others keep the source working.
       let unusable = 0;
