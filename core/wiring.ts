@@ -129,6 +129,8 @@ export const wireDependencies = (given: WiringOptions = {}): PipelineDependencie
   const options = wiringProblems(problems, given);
   const envUsable = options.env === undefined || (typeof options.env === 'object' && options.env !== null);
   // Every problem in one error: a missing secret is listed with the others, not found a deploy later; so is a bad option.
+  // A configuration given is held to the same rule: every source without a secret in one error, not the first alone.
+  if (problems.items.length === 0 && options.config) problems.collect(() => requireSecrets(options.config as HookwardenConfig));
   const loaded =
     options.config ??
     (envUsable

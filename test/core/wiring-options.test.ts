@@ -113,6 +113,25 @@ describe('withHookwarden options from JavaScript without types', () => {
     ]);
   });
 
+  it('a configuration given with sources without a secret: each listed in one ConfigError (it was an Error naming the first)', () => {
+    const config = loadConfig(
+      {
+        NODE_ENV: 'production',
+        HOOKWARDEN_CONFIG_JSON: JSON.stringify({
+          sources: [
+            { name: 'a', scheme: 'github' },
+            { name: 'b', scheme: 'stripe' },
+          ],
+        }),
+      },
+      emptyDir(),
+    );
+    const problems = refusal({ config, dynamoDb: local.client, rateLimiter: false, controls: false })?.problems;
+    expect(problems).toHaveLength(2);
+    expect(problems?.[0]).toMatch(/"a"|sources\[0\]/);
+    expect(problems?.[1]).toMatch(/"b"|sources\[1\]/);
+  });
+
   it('options: null is a ConfigError, not a TypeError', () => {
     expect(refusal(null)?.problems).toContain('options: must be an object of options, got null');
   });
