@@ -72,6 +72,20 @@ export class DuplicateDeliveryError extends HttpError {
 }
 
 /**
+ * `error` as an answer, when it is one: an {@link HttpError} whose status is an error's (a whole number from 400 to
+ * 599), or the replay guard's {@link DuplicateDeliveryError} (200). Anything else, an `HttpError` of a wrapped
+ * handler's own with a 2xx, a 3xx or `NaN` included, is a failure (500): answered 2xx, a delivery whose record was
+ * given back (the handler threw) was never retried by the provider and its copy ran the handler again; `NaN` was a
+ * bare 502 from API Gateway.
+ */
+export const answerableError = (error: unknown): HttpError | undefined => {
+  if (error instanceof DuplicateDeliveryError) return error;
+  if (!(error instanceof HttpError)) return undefined;
+  const status = error.statusCode;
+  return Number.isInteger(status) && status >= 400 && status <= 599 ? error : undefined;
+};
+
+/**
  * Thrown by the replay guard when another invocation holds the delivery and is
  * still processing it: 409 with `Retry-After`, so the provider retries later.
  */

@@ -291,3 +291,47 @@ describe('a wrapped handler that refuses with an HttpError quoting what it was g
     }
   });
 });
+
+/**
+ * A team's handler throws Hookwarden's `HttpError` with a status that is no error's. Its record is given back (it
+ * threw), so the answer must make the provider retry: a 500, as for any failure. It was answered as thrown: a 202 the
+ * provider took as delivered while the record was gone (its copy ran the handler again), a 302, or `NaN` (a bare 502
+ * from API Gateway).
+ */
+describe('a wrapped handler that throws an HttpError whose status is no error', () => {
+  let store: LocalStore;
+  beforeAll(async () => {
+    store = await startLocalStore();
+  });
+  afterAll(() => store?.close());
+
+  it.each([
+    ['202', 202],
+    ['302', 302],
+    ['NaN', Number.NaN],
+  ])('%s: 500 internal_error, logged as a failure, the record given back', async (_name, status) => {
+    const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
+    const handler = withHookwarden(
+      async () => {
+        throw new HttpError(status, 'queued', 'Queued for later.');
+      },
+      {
+        config,
+        dynamoDb: store.client,
+        secretProviders: environmentSecretProviders,
+        telemetry: createTelemetry(),
+        rateLimiter: false,
+        controls: false,
+      },
+    );
+    const d = signed({ body: BODY });
+    let answer!: Awaited<ReturnType<typeof handler>>;
+    const lines = await jsonLinesDuring(async () => (answer = await handler(event(d.headers, d.body), localContext('webhook'))));
+    expect(answer.statusCode).toBe(500);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'internal_error', message: 'Internal server error.' } });
+    expect(lines.find((line) => line.message === 'webhook failed')).toMatchObject({ code: 'internal_error' });
+    expect(lines.find((line) => line.message === 'webhook rejected')).toBeUndefined();
+    const stored = new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries });
+    expect(await stored.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-import { DuplicateDeliveryError, HttpError } from '../../errors.js';
+import { answerableError, DuplicateDeliveryError } from '../../errors.js';
 import { redactText, sensitiveValues } from '../../redaction.js';
 import { jsonResponse } from '../../responses.js';
 import { requestIdOf, stateOf, withDefaults, type HttpMiddleware, type HttpRequest } from '../types.js';
@@ -34,7 +34,7 @@ export const errorResponder = (opts: ErrorResponderOptions = {}): HttpMiddleware
       request.response = jsonResponse(200, { status: 'duplicate', id: error.deliveryId });
       return;
     }
-    const known = error instanceof HttpError ? error : undefined;
+    const known = answerableError(error);
     const statusCode = known?.statusCode ?? 500;
     const code = known?.code ?? 'internal_error';
     const generic = GENERIC[statusCode] ?? 'Request failed.';

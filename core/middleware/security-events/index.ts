@@ -1,4 +1,4 @@
-import { DuplicateDeliveryError, HttpError } from '../../errors.js';
+import { answerableError, DuplicateDeliveryError } from '../../errors.js';
 import { countMetric, METRIC, printableForLog, reportRejection, UNKNOWN_SOURCE, type Telemetry } from '../../telemetry.js';
 import { redactForLog, sensitiveValues } from '../../redaction.js';
 import { requestIdOf, stateOf, type HttpMiddleware, type HttpRequest } from '../types.js';
@@ -61,21 +61,22 @@ export const securityEvents = (options: SecurityEventsOptions): HttpMiddleware =
       return;
     }
     // Exposed errors are deliberate answers (4xx, a disabled source), not failures.
-    if (error instanceof HttpError && error.expose) {
-      const told = { reason: error.message, ...error.details };
+    const known = answerableError(error);
+    if (known && known.expose) {
+      const told = { reason: known.message, ...known.details };
       // Once the delivery is verified, a 4xx may be the wrapped handler's own (`HttpError` is exported), quoting what it was
       // given: the secret, a signature or the body are left out as for a failure. Before, the reason is Hookwarden's.
       const said = state.delivery ? (redactForLog(told, sensitiveValues(state, request.event)) as typeof told) : told;
-      reportRejection(telemetry, { ...base, code: error.code, statusCode: error.statusCode, ...said });
+      reportRejection(telemetry, { ...base, code: known.code, statusCode: known.statusCode, ...said });
       return;
     }
     telemetry.logger.error('webhook failed', {
       ...base,
-      code: error instanceof HttpError ? error.code : 'internal_error',
+      code: known ? known.code : 'internal_error',
       // What a wrapped handler threw may quote the secret, a signature or the body, whole or in part: those are left out.
       error: redactForLog(error, sensitiveValues(state, request.event), { production }),
     });
-    if (error instanceof HttpError) countMetric(telemetry.metrics, METRIC.rejected, { source: base.source, code: error.code });
+    if (known) countMetric(telemetry.metrics, METRIC.rejected, { source: base.source, code: known.code });
   };
 
   return { after: securityEventsAfter, onError: securityEventsOnError };
