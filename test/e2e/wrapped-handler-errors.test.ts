@@ -10,6 +10,7 @@ import {
   withHookwarden,
   type WebhookHandler,
 } from '../../core/index.js';
+import { DELIVERIES_TABLE } from '../../core/stores/tables.js';
 import { localContext } from '../../local/http-adapter.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
@@ -28,6 +29,17 @@ const event = (headers: Record<string, string>, body: string, base64 = true): AP
   ...webhookPost(base64 ? Buffer.from(body).toString('base64') : body, headers, `api-${headers['webhook-id'] ?? 'github'}`),
   isBase64Encoded: base64,
 });
+
+/** `handler` wrapped as a team would, on `store`, with `env`'s configuration (production unless `env` says), no limits. */
+const wrapOn = (store: LocalStore, handler: WebhookHandler, env: Record<string, string>) =>
+  withHookwarden(handler, {
+    config: loadConfig({ NODE_ENV: 'production', ...env }, emptyDir()),
+    dynamoDb: store.client,
+    secretProviders: environmentSecretProviders,
+    telemetry: createTelemetry(),
+    rateLimiter: false,
+    controls: false,
+  });
 
 /** What a team's handler may put in what it throws: what it was given, and the secret it can read itself. */
 interface Seen {
@@ -49,15 +61,7 @@ describe('a wrapped handler that throws what it was given', () => {
   });
   afterAll(() => store?.close());
 
-  const wrap = (handler: WebhookHandler, env: Record<string, string>) =>
-    withHookwarden(handler, {
-      config: loadConfig({ NODE_ENV: 'production', ...env }, emptyDir()),
-      dynamoDb: store.client,
-      secretProviders: environmentSecretProviders,
-      telemetry: createTelemetry(),
-      rateLimiter: false,
-      controls: false,
-    });
+  const wrap = (handler: WebhookHandler, env: Record<string, string>) => wrapOn(store, handler, env);
 
   const throwers: Array<[string, (seen: Seen) => unknown]> = [
     ['the secret in its message', (s) => new Error(`could not verify with ${s.secret} downstream`)],
@@ -184,17 +188,10 @@ describe('a wrapped handler that answers no proxy result', () => {
     ['a statusCode with a fraction', { statusCode: 202.5, body: '' }, 'an object whose statusCode is no HTTP status'],
     ['a statusCode out of range', { statusCode: 2000, body: '' }, 'an object whose statusCode is no HTTP status'],
   ])('%s: 500 with the request id, the log naming it, the record given back', async (_name, returned, kind) => {
-    const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
-    const handler = withHookwarden(
+    const handler = wrapOn(
+      store,
       async (_event, context) => (returned === 'BODY' ? context.hookwarden.body?.toString() : returned) as never,
-      {
-        config,
-        dynamoDb: store.client,
-        secretProviders: environmentSecretProviders,
-        telemetry: createTelemetry(),
-        rateLimiter: false,
-        controls: false,
-      },
+      { WEBHOOK_SECRET: SECRET },
     );
     const d = signed({ body: BODY });
     let answer!: Awaited<ReturnType<typeof handler>>;
@@ -207,7 +204,7 @@ describe('a wrapped handler that answers no proxy result', () => {
       `the handler answered ${kind}, not an API Gateway proxy result ({ statusCode, body })`,
     );
     expect(JSON.stringify(lines)).not.toContain('4242424242424242');
-    const record = await new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }).get(
+    const record = await new DynamoDbDeliveryStore({ client: store.client, tableName: DELIVERIES_TABLE.localName }).get(
       'default',
       d.id,
       Math.floor(Date.now() / 1000),
@@ -216,15 +213,7 @@ describe('a wrapped handler that answers no proxy result', () => {
   });
 
   it("a status as text ('202', as AWS's blueprints answer) is still a 2xx: stored, its copy a duplicate", async () => {
-    const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
-    const handler = withHookwarden(async () => ({ statusCode: '202', body: '' }) as never, {
-      config,
-      dynamoDb: store.client,
-      secretProviders: environmentSecretProviders,
-      telemetry: createTelemetry(),
-      rateLimiter: false,
-      controls: false,
-    });
+    const handler = wrapOn(store, async () => ({ statusCode: '202', body: '' }) as never, { WEBHOOK_SECRET: SECRET });
     const d = signed({ body: BODY });
     const answer = await handler(event(d.headers, d.body), localContext('webhook'));
     expect(answer.statusCode).toBe('202');
@@ -265,18 +254,12 @@ describe('a wrapped handler that refuses with an HttpError quoting what it was g
       const d = signed({ body: BODY });
       const seen: Seen = { event: event(d.headers, d.body), body: d.body, signature: d.headers['webhook-signature'], secret: SECRET };
       const thrown = refusal(seen);
-      const handler = withHookwarden(
+      const handler = wrapOn(
+        store,
         async () => {
           throw thrown;
         },
-        {
-          config: loadConfig({ NODE_ENV, WEBHOOK_SECRET: SECRET }, emptyDir()),
-          dynamoDb: store.client,
-          secretProviders: environmentSecretProviders,
-          telemetry: createTelemetry(),
-          rateLimiter: false,
-          controls: false,
-        },
+        { NODE_ENV, WEBHOOK_SECRET: SECRET },
       );
       let answer!: Awaited<ReturnType<typeof handler>>;
       const lines = await jsonLinesDuring(async () => (answer = await handler(seen.event, localContext('webhook'))));
@@ -310,19 +293,12 @@ describe('a wrapped handler that throws an HttpError whose status is no error', 
     ['302', 302],
     ['NaN', Number.NaN],
   ])('%s: 500 internal_error, logged as a failure, the record given back', async (_name, status) => {
-    const config = loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir());
-    const handler = withHookwarden(
+    const handler = wrapOn(
+      store,
       async () => {
         throw new HttpError(status, 'queued', 'Queued for later.');
       },
-      {
-        config,
-        dynamoDb: store.client,
-        secretProviders: environmentSecretProviders,
-        telemetry: createTelemetry(),
-        rateLimiter: false,
-        controls: false,
-      },
+      { WEBHOOK_SECRET: SECRET },
     );
     const d = signed({ body: BODY });
     let answer!: Awaited<ReturnType<typeof handler>>;
@@ -331,7 +307,7 @@ describe('a wrapped handler that throws an HttpError whose status is no error', 
     expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'internal_error', message: 'Internal server error.' } });
     expect(lines.find((line) => line.message === 'webhook failed')).toMatchObject({ code: 'internal_error' });
     expect(lines.find((line) => line.message === 'webhook rejected')).toBeUndefined();
-    const stored = new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries });
+    const stored = new DynamoDbDeliveryStore({ client: store.client, tableName: DELIVERIES_TABLE.localName });
     expect(await stored.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
   });
 });
