@@ -5,7 +5,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { HookwardenConfig } from './config/index.js';
 import { answeredByDeadline, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
 import { ConfigError, HttpError, StoreUnavailableError } from './errors.js';
-import { Problems } from './config/rules.js';
+import { kindOf, Problems } from './config/rules.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
 import { errorResponder } from './middleware/error-responder/index.js';
 import { ipAllowlist } from './middleware/ip-allowlist/index.js';
@@ -24,7 +24,7 @@ import type { DeliveryStore } from './stores/delivery-store.js';
 import type { RateLimiter } from './stores/rate-limit-store.js';
 import { redactForLog } from './redaction.js';
 import type { Telemetry } from './telemetry.js';
-import { kindOf, wireDependencies, type WiringOptions } from './wiring.js';
+import { wireDependencies, type WiringOptions } from './wiring.js';
 
 /** What a pipeline needs, built once per container. */
 export interface PipelineDependencies {

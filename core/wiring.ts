@@ -14,7 +14,7 @@ import type { RateLimiter } from './stores/rate-limit-store.js';
 import { createTelemetry, type Telemetry } from './telemetry.js';
 import { deadlineBound } from './deadline.js';
 import { ConfigError } from './errors.js';
-import { Problems } from './config/rules.js';
+import { kindOf, Problems, wholeNumberProblem } from './config/rules.js';
 
 /**
  * The rate limiter and the containment cache on the rate-limits table, as the
@@ -103,17 +103,9 @@ export const wiringProblems = (problems: Problems, options: unknown): WiringOpti
   const telemetry = given.telemetry;
   if (telemetry !== undefined && !(isObject(telemetry) && isObject(telemetry.logger) && isObject(telemetry.metrics)))
     problems.add('options.telemetry', `must be what createTelemetry returns, got ${kindOf(telemetry)}`);
-  const budget = given.requestBudgetMs;
-  if (budget !== undefined && !(typeof budget === 'number' && Number.isInteger(budget) && budget >= 1 && budget <= MAX_BUDGET_MS))
-    problems.add('options.requestBudgetMs', `must be a whole number of milliseconds from 1 to ${MAX_BUDGET_MS}, got ${kindOf(budget)}`);
+  const budget = wholeNumberProblem(given.requestBudgetMs, 1, MAX_BUDGET_MS, 'milliseconds');
+  if (budget) problems.add('options.requestBudgetMs', budget);
   return given as WiringOptions;
-};
-
-/** What a value is, for a problem: a number or boolean as it is, anything else by its kind (a string may be a secret). */
-export const kindOf = (value: unknown): string => {
-  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 };
 
 /**

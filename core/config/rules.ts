@@ -61,6 +61,24 @@ export class Problems {
   }
 }
 
+/** What a value is, for a problem: a number or boolean as it is, anything else by its kind (a string may be a secret). */
+export const kindOf = (value: unknown): string => {
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+};
+
+/**
+ * The problem of an option that must be a whole number from `min` to `max` (`unit`: "of seconds" reads "a whole number
+ * of seconds"), or `undefined` when it is one or was left out. From JavaScript without types an option may be `NaN`,
+ * which compares false with every bound: a limit of `NaN` was no limit.
+ * @example wholeNumberProblem(Number.NaN, 1, 60, 'seconds') // 'must be a whole number of seconds from 1 to 60, got NaN'
+ */
+export const wholeNumberProblem = (value: unknown, min: number, max: number, unit?: string): string | undefined =>
+  value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)
+    ? undefined
+    : `must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}, got ${kindOf(value)}`;
+
 /** A whole number in 1..max from a variable or key; a problem otherwise (the fallback is returned). */
 export const positiveInt = (problems: Problems, where: string, raw: unknown, fallback: number, max: number): number => {
   if (raw === undefined || raw === '') return fallback;

@@ -5,6 +5,7 @@ import type { SourceConfig } from '../config/index.js';
 import type { HeaderMap } from '../headers.js';
 import type { VerifiedDelivery } from '../schemes/types.js';
 import { ConfigError } from '../errors.js';
+import { wholeNumberProblem } from '../config/rules.js';
 
 /** What the middlewares learn about a delivery, in order, for later middlewares and the wrapped handler. */
 export interface WebhookState {
@@ -99,11 +100,8 @@ export const requireWholeNumbers = (
 ): void => {
   const problems: string[] = [];
   for (const [name, [min, max]] of Object.entries(ranges)) {
-    const value: unknown = ((options ?? {}) as Record<string, unknown>)[name];
-    if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)) continue;
-    problems.push(
-      `${factory} ${name}: must be a whole number from ${min} to ${max}, got ${typeof value === 'number' ? value : `a ${typeof value}`}`,
-    );
+    const problem = wholeNumberProblem(((options ?? {}) as Record<string, unknown>)[name], min, max);
+    if (problem) problems.push(`${factory} ${name}: ${problem}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 };

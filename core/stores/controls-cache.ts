@@ -1,5 +1,6 @@
 import { outsideDeadline, untilDeadline } from '../deadline.js';
 import { ConfigError, StoreUnavailableError } from '../errors.js';
+import { wholeNumberProblem } from '../config/rules.js';
 import { addressMatcher, describeInvalidRange, type Address, type AddressMatcher } from '../net.js';
 import type { Controls, ControlsStore } from './controls-store.js';
 
@@ -31,11 +32,8 @@ const controlsCacheProblems = (options: ControlsCacheOptions): string[] => {
   if (typeof store !== 'object' || store === null || typeof store.load !== 'function')
     problems.push('ControlsCache store: must be an object with load(), such as a DynamoDbControlsStore');
   for (const name of ['refreshMs', 'maxAgeMs']) {
-    const value = given[name];
-    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_AGE_MS))
-      problems.push(
-        `ControlsCache ${name}: must be a whole number of milliseconds from 1 to ${MAX_AGE_MS}, got ${typeof value === 'number' ? value : `a ${typeof value}`}`,
-      );
+    const problem = wholeNumberProblem(given[name], 1, MAX_AGE_MS, 'milliseconds');
+    if (problem) problems.push(`ControlsCache ${name}: ${problem}`);
   }
   for (const name of ['now', 'onRefreshError'])
     if (given[name] !== undefined && typeof given[name] !== 'function')

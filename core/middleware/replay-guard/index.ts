@@ -1,6 +1,7 @@
 import { holdDeadline, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
 import { ConfigError, DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
 import type { SourceConfig } from '../../config/index.js';
+import { wholeNumberProblem } from '../../config/rules.js';
 import { clientKeyOf } from '../../net.js';
 import type { RateLimit } from '../../rate-limit/sliding-window.js';
 import { deliveryKey, type ClaimOptions, type ClaimResult, type DeliveryStore } from '../../stores/delivery-store.js';
@@ -299,13 +300,8 @@ export const replayGuardProblems = (options: Pick<ReplayGuardOptions, 'mode' | '
     problems.push(
       `${where}.mode: must be 'process' or 'store', got ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 32)) : String(mode)}`,
     );
-  if (
-    leaseSeconds !== undefined &&
-    !(typeof leaseSeconds === 'number' && Number.isInteger(leaseSeconds) && leaseSeconds >= 1 && leaseSeconds <= MAX_LEASE_SECONDS)
-  )
-    problems.push(
-      `${where}.leaseSeconds: must be a whole number of seconds from 1 to ${MAX_LEASE_SECONDS}, got ${typeof leaseSeconds === 'number' ? leaseSeconds : `a ${typeof leaseSeconds}`}`,
-    );
+  const lease = wholeNumberProblem(leaseSeconds, 1, MAX_LEASE_SECONDS, 'seconds');
+  if (lease) problems.push(`${where}.leaseSeconds: ${lease}`);
   return problems;
 };
 

@@ -1,4 +1,5 @@
 import type { SourceConfig } from '../../config/index.js';
+import { kindOf } from '../../config/rules.js';
 import { HttpError, type AuthenticationFailureCode } from '../../errors.js';
 import { secretsUnavailable, type SecretProvider, type SecretProviderFactory } from '../../secrets/index.js';
 import { refusalReason } from '../../schemes/index.js';
@@ -37,12 +38,6 @@ const MESSAGES: Readonly<Record<AuthenticationFailureCode, string>> = {
   signature_invalid: 'The webhook signature is missing or invalid.',
   timestamp_invalid: 'The webhook timestamp is malformed.',
   timestamp_out_of_range: 'The webhook timestamp is outside the accepted window.',
-};
-
-/** What a value is, by its kind only (it may be a secret). */
-const describeKind = (value: unknown): string => {
-  if (value === null || value === undefined) return String(value);
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 };
 
 /** The forms of secrets the configuration holds, each decoded as the scheme would where it can be. */
@@ -104,7 +99,7 @@ export const signatureVerifier = (opts: SignatureVerifierOptions): HttpMiddlewar
     // from deep in here, or (nothing) a 503 blaming the keys: say what the provider did, never what it answered.
     if (!Array.isArray(secrets))
       throw new Error(
-        `the secret provider of source "${source.name}" answered ${describeKind(secrets)}, not an array of secrets (SecretProvider.current)`,
+        `the secret provider of source "${source.name}" answered ${kindOf(secrets)}, not an array of secrets (SecretProvider.current)`,
       );
     if (secrets !== entry.secrets) {
       // A key a rotation got wrong is skipped, not fatal: the others keep the source working.
