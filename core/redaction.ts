@@ -91,14 +91,19 @@ export const sensitiveValues = (state: WebhookState, event: SensitiveEventParts 
   return [...values].filter((value) => value.length >= MIN_CHARS).sort((a, b) => b.length - a.length);
 };
 
+/** The prefix of a provider's signing secret or token (`whsec_`, `shpss_`, `sk_live_`, `hwk_`, `ghp_`, `xoxb-`…), as regex source. */
+export const PROVIDER_SECRET_PREFIX = String.raw`(?:whsec|shpss|shpat|shpca|shppa|sk_live|sk_test|rk_live|rk_test|hwk|ghp|gho|ghs|ghu|github_pat|xox[abposr])[_-]`;
+
 /**
  * Text shaped like a credential whoever's it is: a provider's prefixed secret or token (`whsec_…`, `shpss_…`,
  * `sk_live_…`, `hwk_…`, `ghp_…`, `xoxb-…`), a run of 24 or more base64 characters mixing upper case, lower case
  * and digits (a random key: hostnames, names and words are not written so), or of 32 or more hex digits. `/` ends a
  * run, so that a path (`/Users/Jane2/...`) is never taken for one.
  */
-const SECRET_SHAPED =
-  /\b(?:whsec|shpss|shpat|shpca|shppa|sk_live|sk_test|rk_live|rk_test|hwk|ghp|gho|ghs|ghu|github_pat|xox[abposr])[_-][A-Za-z0-9+/=_-]{6,}|(?<![A-Za-z0-9+=_-])(?=[A-Za-z0-9+=_-]*[0-9])(?=[A-Za-z0-9+=_-]*[a-z])(?=[A-Za-z0-9+=_-]*[A-Z])[A-Za-z0-9+=_-]{24,}|(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])/g;
+const SECRET_SHAPED = new RegExp(
+  String.raw`\b${PROVIDER_SECRET_PREFIX}[A-Za-z0-9+/=_-]{6,}|(?<![A-Za-z0-9+=_-])(?=[A-Za-z0-9+=_-]*[0-9])(?=[A-Za-z0-9+=_-]*[a-z])(?=[A-Za-z0-9+=_-]*[A-Z])[A-Za-z0-9+=_-]{24,}|(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])`,
+  'g',
+);
 
 /** A URL's `user:password@` (or a lone user name, which may be a token): anything between `scheme://` and an `@` before the host ends. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"<>]*@/gi;

@@ -6,6 +6,7 @@ import { acknowledge } from '../nag.js';
 import { claimPhysicalName } from './physical-names.js';
 import { Problems } from '../../core/config/rules.js';
 import { ConfigError } from '../../core/errors.js';
+import { PROVIDER_SECRET_PREFIX } from '../../core/redaction.js';
 import { booleanProp } from './prop-checks.js';
 import type { DeployedSource } from '../settings.js';
 
@@ -50,7 +51,7 @@ export const grantSecretKey = (grantee: IGrantable, source: Pick<DeployedSource,
 };
 
 /** A provider's signing secret or token, by its prefix (as core/redaction.ts knows them): never a secret's name. */
-const PROVIDER_SECRET = /^(?:whsec|shpss|shpat|shpca|shppa|sk_live|sk_test|rk_live|rk_test|hwk|ghp|gho|ghs|ghu|github_pat|xox[abposr])[_-]/;
+const PROVIDER_SECRET = new RegExp(`^${PROVIDER_SECRET_PREFIX}`);
 
 /** What Secrets Manager allows in a secret's name (a complete ARN is checked by its own form). */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
