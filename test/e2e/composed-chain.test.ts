@@ -71,6 +71,15 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
   const sources = () => deps.config.sources;
   const verifier = () => signatureVerifier({ sources: sources(), secretProviders: environmentSecretProviders });
   const guard = () => replayGuard({ store: deps.store, rateLimiter: false });
+  /** `withHookwarden`'s options on the chain's store, no limits. */
+  const wrapOptions = () =>
+    ({
+      config: deps.config,
+      store: deps.store,
+      secretProviders: environmentSecretProviders,
+      rateLimiter: false,
+      controls: false,
+    }) as const;
 
   it('without rawBody: refused with 500, never checked over an empty body (a MAC over "" let any body through)', async () => {
     // A delivery the provider really sent with an empty body: its signature covers the id, the time and "".
@@ -154,13 +163,7 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
   });
 
   it('a handler wrapped twice: 500 naming the mistake, the record given back (it was 409 delivery_in_progress to every delivery)', async () => {
-    const options = {
-      config: deps.config,
-      store: deps.store,
-      secretProviders: environmentSecretProviders,
-      rateLimiter: false,
-      controls: false,
-    } as const;
+    const options = wrapOptions();
     const twice = withHookwarden(withHookwarden(handler, options), options);
     const d = signed();
     const { answer, logged } = await call(twice, event(d));
@@ -176,19 +179,7 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
   // The inner guard gave back the claim the outer one made; the outer's mark of a handler running in this process (the
   // local server's context, where a lease is kept alive) stayed, and every copy was 409 for as long as the process lived.
   it.each([
-    [
-      'withHookwarden twice',
-      () => {
-        const options = {
-          config: deps.config,
-          store: deps.store,
-          secretProviders: environmentSecretProviders,
-          rateLimiter: false,
-          controls: false,
-        } as const;
-        return withHookwarden(withHookwarden(handler, options), options);
-      },
-    ],
+    ['withHookwarden twice', () => withHookwarden(withHookwarden(handler, wrapOptions()), wrapOptions())],
     ['webhookMiddlewares twice in one chain', () => chain(...webhookMiddlewares(deps), ...webhookMiddlewares(deps))],
   ])('%s, on the local server: each copy is the same 500 naming the mistake, never 409', async (_name, make) => {
     const twice = make();
