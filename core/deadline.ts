@@ -32,17 +32,47 @@ export const WEBHOOK_DEADLINE: DeadlineShares = deadlineShares(WEBHOOK_TIMEOUT_S
 
 // Symbol.for, not a module's own symbol: a handler bundled with its own copy of Hookwarden still sees the server's mark.
 const RUNS_ON = Symbol.for('hookwarden.runsOnPastTimeout');
+// The work left for the end of an invocation whose context is marked ({@link onInvocationEnd}).
+const ENDS = Symbol.for('hookwarden.invocationEnds');
 
 /**
  * Marks a Lambda context whose runtime lets a handler run on past the function's timeout: the local server's. Lambda
  * ends a handler at its timeout, so a delivery's lease (the invocation's time and a second) outlives it; nothing ends
- * one on `npm start` (a breakpoint, a slow call), and the replay guard then keeps its lease alive while it runs.
+ * one on `npm start` (a breakpoint, a slow call), and the replay guard then keeps its lease alive while it runs. A
+ * runtime that marks its contexts calls {@link endInvocation} on each once its handler has settled.
  */
-export const markRunsOnPastTimeout = <C extends object>(context: C): C => Object.assign(context, { [RUNS_ON]: true });
+export const markRunsOnPastTimeout = <C extends object>(context: C): C =>
+  Object.assign(context, { [RUNS_ON]: true, [ENDS]: [] as Array<() => Promise<void>> });
 
 /** Whether {@link markRunsOnPastTimeout} marked this context (never on Lambda). */
 export const runsOnPastTimeout = (context: object | undefined): boolean =>
   (context as Record<symbol, unknown> | undefined)?.[RUNS_ON] === true;
+
+/**
+ * Leaves `fn` for the end of the invocation of `context`, once its handler has settled ({@link endInvocation}):
+ * `false`, and nothing left, where the context is not marked ({@link markRunsOnPastTimeout}: on Lambda).
+ */
+export const onInvocationEnd = (context: object | undefined, fn: () => Promise<void>): boolean => {
+  const ends = (context as Record<symbol, unknown> | undefined)?.[ENDS];
+  if (!Array.isArray(ends)) return false;
+  ends.push(fn);
+  return true;
+};
+
+/**
+ * Runs what the invocation of a marked `context` left for its end ({@link onInvocationEnd}), once, in order. A runtime
+ * that marks its contexts calls it when the handler has settled, before answering: the replay guard then settles a
+ * claim that no hook of its settled (a middleware after it answered early: Middy runs no `after` hook then), which
+ * otherwise stays held, its lease renewed, and every copy 409 for as long as the process lives. Never throws: each
+ * `fn` reports its own failure.
+ */
+export const endInvocation = async (context: object): Promise<void> => {
+  const record = context as Record<symbol, unknown>;
+  const ends = record[ENDS];
+  if (!Array.isArray(ends) || ends.length === 0) return;
+  record[ENDS] = [];
+  for (const fn of ends as Array<() => Promise<void>>) await fn().catch(() => undefined);
+};
 
 /** Why a request's DynamoDB calls were aborted: the abort's reason, kept as the 503's cause in the log. */
 export class DeadlineExceededError extends Error {

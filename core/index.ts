@@ -31,7 +31,7 @@ export {
 export { rateLimitsDependencies, wireDependencies, type WiringOptions } from './wiring.js';
 // For a runtime of your own that does not end a handler at its timeout (as the local server does): mark each context,
 // and a wrapped handler's delivery lease is kept alive while it runs.
-export { markRunsOnPastTimeout } from './deadline.js';
+export { endInvocation, markRunsOnPastTimeout } from './deadline.js';
 
 // The middlewares, one by one (Middy middleware factories).
 export { bypassMonitor, type BypassMonitorOptions } from './middleware/bypass-monitor/index.js';

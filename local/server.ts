@@ -6,6 +6,7 @@ import { createHealthHandler } from '../functions/health/app.js';
 import { resolveClientAddress } from '../core/client-ip.js';
 import { headerMapFromEvent } from '../core/headers.js';
 import { addressMatcher } from '../core/net.js';
+import { endInvocation } from '../core/deadline.js';
 import { createWebhookHandler, type HttpHandler, type PipelineDependencies } from '../core/pipeline.js';
 import { Readable } from 'node:stream';
 import type { StreamingHandler } from '../core/reader/events.js';
@@ -172,7 +173,13 @@ export const startHttpServer = async (deps: PipelineDependencies, options: HttpS
       handler = health;
     }
     try {
-      const result = await handler(event, context);
+      let result: APIGatewayProxyResult;
+      try {
+        result = await handler(event, context);
+      } finally {
+        // Before the answer: what the invocation left for its end (a claim no hook settled) is settled when the sender hears.
+        await endInvocation(context);
+      }
       answer(result);
       if (match && result.statusCode === 202) options.onAccepted?.();
       const webhookEvent = event;

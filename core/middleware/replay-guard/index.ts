@@ -1,4 +1,4 @@
-import { holdDeadline, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
+import { holdDeadline, onInvocationEnd, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
 import { ConfigError, DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
 import type { SourceConfig } from '../../config/index.js';
 import { wholeNumberProblem } from '../../config/rules.js';
@@ -198,6 +198,27 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     });
     leases.set(state, held);
     if (renew) running.set(deliveryKey(source.name, delivery.deliveryId), held);
+    // A middleware after this one that answers early (or an onError hook before this one's that throws) leaves Middy
+    // to run no hook of this guard's: the claim was never settled, its lease was renewed for as long as the process
+    // lived, and every copy was 409. Where the runtime says when the invocation ends, it is settled then, by the
+    // answer given: a 2xx completes it (a copy is a duplicate), anything else gives it back (a copy is processed).
+    onInvocationEnd(request.context, () => settleLeftOver(request));
+  };
+
+  /** Settles a claim that no hook of this guard's settled, once its invocation has ended (see {@link onInvocationEnd}). */
+  const settleLeftOver = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    if (!state.claim || !leases.has(state)) return;
+    options.telemetry?.logger.warn(
+      "replayGuard: the invocation ended without this guard's after or onError hook (a middleware after it answered early, or an onError hook before it threw); its claim is settled by the answer given. Refuse by throwing an HttpError instead",
+      { source: state.source?.name, deliveryId: state.claim.deliveryId, statusCode: statusOf(request.response) },
+    );
+    try {
+      await replayGuardAfter(request);
+    } catch {
+      // No answer API Gateway can send: given back, as replayGuardAfter's own throw would have had it.
+      await replayGuardOnError(request);
+    }
   };
 
   /**
