@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTelemetry,
+  DuplicateDeliveryError,
   DynamoDbDeliveryStore,
   environmentSecretProviders,
   HttpError,
@@ -309,5 +310,40 @@ describe('a wrapped handler that throws an HttpError whose status is no error', 
     expect(lines.find((line) => line.message === 'webhook rejected')).toBeUndefined();
     const stored = new DynamoDbDeliveryStore({ client: store.client, tableName: DELIVERIES_TABLE.localName });
     expect(await stored.get('default', d.id, Math.floor(Date.now() / 1000))).toBeUndefined();
+  });
+});
+
+/**
+ * A team's handler that finds the delivery already done (in its own database) and throws Hookwarden's exported
+ * `DuplicateDeliveryError`: answered 200 `duplicate`, which the provider never retries. Its record was given back as
+ * for any throw, so every copy ran the handler again; it is now completed, as for any 2xx.
+ */
+describe('a wrapped handler that throws DuplicateDeliveryError itself', () => {
+  let store: LocalStore;
+  beforeAll(async () => {
+    store = await startLocalStore();
+  });
+  afterAll(() => store?.close());
+
+  it('200 duplicate, the record completed: a copy is answered duplicate by the guard and the handler runs once', async () => {
+    let runs = 0;
+    const handler = wrapOn(
+      store,
+      async (_event, context) => {
+        runs += 1;
+        throw new DuplicateDeliveryError(context.hookwarden.delivery.deliveryId);
+      },
+      { WEBHOOK_SECRET: SECRET },
+    );
+    const d = signed({ body: BODY });
+    const answer = await handler(event(d.headers, d.body), localContext('webhook'));
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ status: 'duplicate', id: d.id });
+    const stored = new DynamoDbDeliveryStore({ client: store.client, tableName: DELIVERIES_TABLE.localName });
+    expect((await stored.get('default', d.id, Math.floor(Date.now() / 1000)))?.status).toBe('stored');
+    const copy = await handler(event(d.headers, d.body), localContext('webhook'));
+    expect(copy.statusCode).toBe(200);
+    expect(JSON.parse(copy.body)).toMatchObject({ status: 'duplicate', id: d.id });
+    expect(runs).toBe(1);
   });
 });

@@ -244,6 +244,10 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     // made (Hookwarden composed twice on one request) is that guard's to settle: given back here, the other's record of a
     // handler running in this process stayed, and every copy was 409 for as long as the process lived.
     if (mode !== 'process' || !state.claim || !state.source || !leases.has(state)) return;
+    // A handler that threw the guard's own DuplicateDeliveryError (it found the delivery already done) is answered 200
+    // `duplicate`, which the provider never retries: its record is completed as for any 2xx. Given back, every copy
+    // ran the handler again.
+    if (request.error instanceof DuplicateDeliveryError) return completeClaim(request);
     const claim = state.claim;
     const source = state.source.name;
     state.claim = undefined;
@@ -280,6 +284,13 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     // A handler that answers anything but 2xx has not taken the delivery (the provider retries it): its retry must reach the
     // handler again, not be told 200 duplicate.
     if (status < 200 || status > 299) return replayGuardOnError(request);
+    return completeClaim(request);
+  };
+
+  /** Marks the claim this invocation holds processed (the chain answered 2xx): from here on nothing may remove it. */
+  const completeClaim = async (request: HttpRequest): Promise<void> => {
+    const state = stateOf(request);
+    if (!state.claim || !state.source) return;
     const claim = state.claim;
     const source = state.source.name;
     // The handler has done its work: from here on, nothing may remove the record.
