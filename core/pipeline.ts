@@ -14,7 +14,7 @@ import { replayGuard, replayGuardProblems, type ReplayGuardOptions } from './mid
 import { securityEvents } from './middleware/security-events/index.js';
 import { securityHeaders } from './middleware/security-headers/index.js';
 import { signatureVerifier } from './middleware/signature/index.js';
-import type { HttpMiddleware, WebhookContext, WebhookState } from './middleware/types.js';
+import { eventOrStandIn, type HttpMiddleware, type WebhookContext, type WebhookState } from './middleware/types.js';
 import { webhookRoute } from './middleware/webhook-route/index.js';
 import { bypassMonitor } from './middleware/bypass-monitor/index.js';
 import { containment } from './middleware/containment/index.js';
@@ -139,7 +139,11 @@ const withPreflight = (deps: Pick<PipelineDependencies, 'config' | 'telemetry'>,
     return answer(event);
   };
   const preflight = middy(knownSourcePreflight).use(httpMiddlewares(deps)) as unknown as HttpHandler;
-  return (event, context) => (event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context));
+  return (sent, context) => {
+    // No event at all (a console test invoke) is the webhook pipeline's 500, not a TypeError thrown here.
+    const event = eventOrStandIn(sent);
+    return event.httpMethod === 'OPTIONS' ? preflight(event, context) : webhook(event, context);
+  };
 };
 
 /**

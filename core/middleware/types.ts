@@ -46,6 +46,19 @@ export const stateOf = (request: HttpRequest): WebhookState => {
 export const requestIdOf = (request: HttpRequest): string =>
   request.event.requestContext?.requestId ?? request.context.awsRequestId ?? 'unknown';
 
+// Marks the object that stands in for an invocation's event that was no object ({@link eventOrStandIn}).
+const NOT_AN_EVENT = Symbol('hookwarden.notAnEvent');
+
+const kindOfNonEvent = (event: unknown): string => (event === null ? 'null' : typeof event);
+
+/**
+ * The invocation's event, or where it is no object (`null`, `undefined`, a string: a test invoke) an empty one that
+ * says so: Middy and the middlewares read `event.headers` and the like, and a `null` event was a `TypeError` thrown out
+ * of the handler (Lambda's own error, no request id). `webhookRoute` then refuses it ({@link refuseNonRestEvent}).
+ */
+export const eventOrStandIn = <E>(event: E): E =>
+  event !== null && typeof event === 'object' ? event : ({ [NOT_AN_EVENT]: kindOfNonEvent(event) } as E);
+
 /**
  * Refuses an event that is not API Gateway's REST proxy event (or an HTTP API's payload format 1.0 one), as a 500
  * (a server fault, retried by senders that retry) whose logged message names the fix, never an answer that blames
@@ -54,10 +67,17 @@ export const requestIdOf = (request: HttpRequest): string =>
  *   `httpMethod`: a signed POST was answered 405;
  * - a Lambda function URL sends payload format 2.0 too, and has no setting for 1.0;
  * - an Application Load Balancer's (`requestContext.elb`) has no `pathParameters`: every signed POST was answered 404
- *   `unknown source`, its log naming the very path the source is configured for.
+ *   `unknown source`, its log naming the very path the source is configured for;
+ * - no event at all (`null`, `undefined`: a test invoke) or one that is no object (a string, a number) was a
+ *   `TypeError` thrown out of the handler, or a 404.
  * @throws Error for any of those events
  */
 export const refuseNonRestEvent = (event: unknown): void => {
+  const none = event === null || typeof event !== 'object' ? kindOfNonEvent(event) : (event as Record<symbol, unknown>)[NOT_AN_EVENT];
+  if (typeof none === 'string')
+    throw new Error(
+      `the function was invoked with ${none} as its event, not API Gateway's REST proxy event (a test invoke from the console or the CLI?)`,
+    );
   const sent = event as { version?: unknown; requestContext?: { elb?: unknown; domainName?: unknown } | null } | null | undefined;
   if (sent?.requestContext?.elb !== undefined)
     throw new Error(

@@ -1,6 +1,14 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTelemetry, environmentSecretProviders, loadConfig, withHookwarden } from '../../core/index.js';
+import {
+  createTelemetry,
+  createWebhookHandler,
+  DynamoDbDeliveryStore,
+  environmentSecretProviders,
+  loadConfig,
+  withHookwarden,
+} from '../../core/index.js';
+import { DELIVERIES_TABLE } from '../../core/stores/tables.js';
 import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
 import { localContext } from '../../local/http-adapter.js';
 import { countCalls, emptyDir } from '../helpers/harness.js';
@@ -97,6 +105,63 @@ describe('a wrapped handler given an event that is not API Gateway’s, against 
     const failed = lines.find((line) => line.message === 'webhook failed');
     expect((failed?.error as { message?: string } | undefined)?.message).toContain(named);
     expect((failed?.error as { message?: string } | undefined)?.message).toContain('put API Gateway in front of it');
+    expect(ran).toBe(0);
+    expect(calls.count()).toBe(before);
+  });
+});
+
+/**
+ * No event at all, or one that is no object: a test invoke from the console or the CLI. A `null` event was a
+ * `TypeError` thrown out of the handler (Lambda's own error, no request id), `undefined` a 404 blaming a sender that
+ * never was, a string a 404 too. Each is the 500 naming what the function was invoked with, before any DynamoDB call.
+ */
+describe('a wrapped handler and the webhook function invoked with no event', () => {
+  let store: LocalStore;
+  let calls: ReturnType<typeof countCalls>;
+  beforeAll(async () => {
+    store = await startLocalStore();
+    calls = countCalls(store.client);
+  });
+  afterAll(() => store?.close());
+
+  const options = () => ({
+    config: loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir()),
+    dynamoDb: store.client,
+    secretProviders: environmentSecretProviders,
+    telemetry: createTelemetry(),
+    rateLimiter: false as const,
+    controls: false as const,
+  });
+
+  it.each([
+    ['null', null, 'null'],
+    ['undefined', undefined, 'undefined'],
+    ['a string', '{"httpMethod":"POST"}', 'string'],
+    ['a number', 42, 'number'],
+  ])('%s: 500 with a request id, the log naming it, the handler never run', async (_name, sent, named) => {
+    const before = calls.count();
+    let ran = 0;
+    const handlers = [
+      withHookwarden(async () => {
+        ran += 1;
+        return { statusCode: 202, body: '' };
+      }, options()),
+      createWebhookHandler({
+        config: options().config,
+        telemetry: createTelemetry(),
+        secretProviders: environmentSecretProviders,
+        store: new DynamoDbDeliveryStore({ client: store.client, tableName: DELIVERIES_TABLE.localName }),
+        rateLimiter: false,
+      }),
+    ];
+    for (const handler of handlers) {
+      let answer!: Awaited<ReturnType<typeof handler>>;
+      const lines = await jsonLinesDuring(async () => (answer = await handler(sent as never, localContext('webhook'))));
+      expect(answer.statusCode).toBe(500);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'internal_error', requestId: expect.any(String) } });
+      const failed = lines.find((line) => line.message === 'webhook failed');
+      expect((failed?.error as { message?: string } | undefined)?.message).toContain(`invoked with ${named} as its event`);
+    }
     expect(ran).toBe(0);
     expect(calls.count()).toBe(before);
   });
