@@ -62,11 +62,15 @@ export class HookwardenStack extends Stack {
   constructor(scope: Construct, id: string, props: HookwardenStackProps) {
     super(scope, id, props);
     const { settings } = props;
+    // The deployed stack's name, not the construct id: they differ when the stack is given a `stackName` or sits in a
+    // Stage. The secrets are named under it (SourceSecrets), so the read audit must watch that prefix (it watched the
+    // id's, and every read of the secrets went unseen), and the on-call's `rotate --stack` must name it.
+    const name = this.stackName;
     const production = settings.stage === 'prod';
     // Names and metrics carry the stack's name (one per stage): dev and prod can share an account and region.
-    const metrics = metricsIdentity(id);
+    const metrics = metricsIdentity(name);
     this.tables = new WebhookTables(this, 'Tables', { production });
-    this.secrets = new SourceSecrets(this, 'Secrets', { sources: settings.sources, production });
+    this.secrets = new SourceSecrets(this, 'Secrets', { sources: settings.sources, production, namePrefix: name });
     this.functions = new WebhookFunctions(this, 'Functions', {
       sources: settings.sources,
       secrets: this.secrets.secrets,
@@ -86,11 +90,11 @@ export class HookwardenStack extends Stack {
     const apiProps = { webhookFunction: this.functions.webhook, healthFunction: this.functions.health, production };
     if (settings.frontDoor === 'http-api') {
       // An HTTP API cannot carry a WAF: prod needs wafDisabledReason (the checklist), and none is created.
-      this.api = new WebhookHttpApi(this, 'HttpApi', { ...apiProps, apiName: id });
+      this.api = new WebhookHttpApi(this, 'HttpApi', { ...apiProps, apiName: name });
     } else {
       const rest = new WebhookApi(this, 'Api', {
         ...apiProps,
-        restApiName: id,
+        restApiName: name,
         stageName: settings.stage,
         tracing: settings.tracing,
         cloudWatchRole: settings.apiGatewayCloudWatchRole === 'create',
@@ -112,7 +116,7 @@ export class HookwardenStack extends Stack {
         this.firewall = new EdgeFirewall(this, 'Firewall', {
           stage: rest.api.deploymentStage,
           rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes,
-          metricPrefix: id.toLowerCase(),
+          metricPrefix: name.toLowerCase(),
           redactedHeaders: redactedHeaders(settings.sources),
           production,
         });
@@ -140,8 +144,8 @@ export class HookwardenStack extends Stack {
       sources: settings.sources.map((s) => s.name),
       // The deliveries API serves webhook bodies: probing it for tokens alarms like forged deliveries do.
       ...(this.deliveriesApi ? { apiTokenRefusalThreshold: 20 } : {}),
-      dashboardName: id,
-      alarmNamePrefix: id,
+      dashboardName: name,
+      alarmNamePrefix: name,
       metrics,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
@@ -151,8 +155,8 @@ export class HookwardenStack extends Stack {
       secretIds: this.secrets.secretIds,
       topic: this.alarms.topic,
       topicKey: this.alarms.topicKey,
-      alarmNamePrefix: id,
-      stackName: id,
+      alarmNamePrefix: name,
+      stackName: name,
       metrics,
       secretCache: Duration.seconds(settings.secretCacheSeconds),
       production,
@@ -161,7 +165,7 @@ export class HookwardenStack extends Stack {
       reserveConcurrency: settings.reservedConcurrency !== undefined,
     });
     this.audit = new SecretAudit(this, 'Audit', {
-      secretNamePrefix: id,
+      secretNamePrefix: name,
       importedSecretArns: settings.sources.flatMap((s) => (s.secretArn ? [s.secretArn] : [])),
       // The stack's own readers: the key-age check reads every manual source's secret daily, the rotation function its sources'.
       expectedReaders: [this.functions.webhookRole, ...this.rotation.secretReaders],
@@ -173,10 +177,10 @@ export class HookwardenStack extends Stack {
         this.functions.healthLogs,
         ...(this.deliveriesApi ? [this.deliveriesApi.readerLogs, this.deliveriesApi.eventsLogs] : []),
       ],
-      queryPrefix: id,
+      queryPrefix: name,
     });
     if (settings.cloudTrail === 'create') this.trail = new AuditTrail(this, 'Trail');
-    this.outputs(settings, id);
+    this.outputs(settings, name);
   }
 
   /** What operators and the `hookwarden` CLI read: keys from {@link outputKey}, the CLI's lookup; descriptions for people. */

@@ -9,6 +9,7 @@ import { Annotations, Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AUTHENTICATION_FAILURE_CODES } from '../../core/errors.js';
+import { SourceSecrets } from './source-secrets.js';
 
 /** Props of {@link SecretAudit}. */
 export interface SecretAuditProps {
@@ -48,6 +49,32 @@ export const secretIdPatterns = (stack: Stack, secretNamePrefix: string, importe
     return [withoutSuffix, arn.slice(0, arn.length - name.length) + withoutSuffix, arn];
   });
   return [{ prefix: `${secretNamePrefix}/` }, { prefix: secretArnOf(stack, `${secretNamePrefix}/`) }, ...imported];
+};
+
+/**
+ * The secrets of the stack's {@link SourceSecrets} that `props` leave unwatched, each a problem naming the prop to set:
+ * a generated one named outside `<secretNamePrefix>/` (SourceSecrets given another `namePrefix`), an imported one
+ * missing from `importedSecretArns`. A team composing the constructs gave them different prefixes, and every read of
+ * those secrets, by anyone, went unseen.
+ */
+const unwatchedSecrets = (audit: Construct, props: SecretAuditProps): string[] => {
+  const imported = new Set(props.importedSecretArns ?? []);
+  const problems: string[] = [];
+  for (const secrets of Stack.of(audit).node.findAll()) {
+    if (!(secrets instanceof SourceSecrets)) continue;
+    for (const [source, secretId] of secrets.secretIds) {
+      if (/^arn:/.test(secretId)) {
+        if (!imported.has(secretId))
+          problems.push(
+            `${audit.node.path}: importedSecretArns lacks the secret of source "${source}" (${secrets.node.path}), ${secretId}: its reads would go unseen`,
+          );
+      } else if (!secretId.startsWith(`${props.secretNamePrefix}/`))
+        problems.push(
+          `${audit.node.path}: secretNamePrefix "${props.secretNamePrefix}" does not cover the secret of source "${source}" (${secrets.node.path}), named "${secretId}": its reads would go unseen; give both the same prefix (SourceSecrets' namePrefix)`,
+        );
+    }
+  }
+  return problems;
 };
 
 /** EventBridge's default quota on one event pattern, in characters: a rule with a longer one fails the deploy. */
@@ -111,6 +138,8 @@ export class SecretAudit extends Construct {
         `the secret audit rule's event pattern takes up to ${size} characters with ${(props.importedSecretArns ?? []).length} imported secrets; EventBridge refuses more than ${EVENT_PATTERN_MAX_CHARACTERS} unless the account's "Event pattern size" quota is raised (up to 4,096): raise it before deploying, or import fewer secrets`,
       );
     }
+    // A secret the rule does not match is read unseen: checked at synth against every SourceSecrets in the stack.
+    this.node.addValidation({ validate: () => unwatchedSecrets(this, props) });
     this.rule = new Rule(this, 'UnexpectedSecretAccess', {
       description: "Hookwarden: a webhook secret was read by a principal other than the stack's own functions",
       eventPattern,

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import { HookwardenStack } from '../../lib/hookwarden-stack.js';
+import { SecretAudit } from '../../lib/constructs/secret-audit.js';
+import { SourceSecrets } from '../../lib/constructs/source-secrets.js';
 import { matchesPattern } from './event-pattern.js';
 import { resolveIntrinsics } from './intrinsics.js';
-import { prodSettings, sourceFor, synth } from './helpers.js';
+import { NO_BUNDLING, prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -188,5 +194,69 @@ describe('the secret-access audit rule with many imported secrets', () => {
 
   it('says nothing with a few', () => {
     expect(warningsOf(2)).toEqual([]);
+  });
+});
+
+// A stack given a `stackName` of its own (or placed in a Stage) names its secrets under the deployed name; the audit
+// watched the construct id's prefix instead, so no read of them, by anyone, was ever seen, and the key-age alarm told the
+// on-call to run `hookwarden rotate --stack` on a stack that does not exist.
+describe('the audit of a stack whose deployed name is not its id', () => {
+  const app = new App({ context: NO_BUNDLING });
+  const stack = new HookwardenStack(app, 'Webhooks', {
+    settings: settingsFor({ sources: [sourceFor({ name: 'github', scheme: 'github' })] }),
+    stackName: 'webhooks-dev',
+  });
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  const secretName = Object.values(resources).find((r) => r.Type === 'AWS::SecretsManager::Secret')?.Properties.Name;
+  const audit = Object.values(resources).find(
+    (r) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.EventPattern ?? {}).includes('GetSecretValue'),
+  );
+  const pattern = resolveIntrinsics(audit?.Properties.EventPattern, (id, attribute) => `${id}.${attribute}`) as Record<string, unknown>;
+
+  it('alerts on a read of its secrets, by name and by ARN', () => {
+    expect(secretName).toBe('webhooks-dev/github/keys');
+    expect(matchesPattern(pattern, readOf('webhooks-dev/github/keys'))).toBe(true);
+    expect(matchesPattern(pattern, readOf(`${ARN}webhooks-dev/github/keys-AbCdEf`))).toBe(true);
+  });
+
+  it('names the deployed stack in the key-age alarm’s rotate command', () => {
+    const alarm = Object.values(resources).find(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmDescription ?? '').includes('hookwarden rotate'),
+    );
+    expect(String(alarm?.Properties.AlarmDescription)).toContain('--stack webhooks-dev');
+    expect(String(alarm?.Properties.AlarmDescription)).not.toContain('--stack Webhooks ');
+  });
+});
+
+// Composed by hand: SourceSecrets given one prefix and SecretAudit another synthesized, and the audit watched nothing.
+describe('a SecretAudit composed with SourceSecrets of another prefix', () => {
+  const compose = (auditPrefix: string, importedSecretArns: string[] = []) => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Team');
+    new SourceSecrets(stack, 'Secrets', {
+      namePrefix: 'team-a',
+      sources: [sourceFor({ name: 'orders' }), sourceFor({ name: 'billing', secretArn: `${ARN}billing-XyZ123`, generateSecret: false })],
+    });
+    const topic = new Topic(stack, 'Topic');
+    new SecretAudit(stack, 'Audit', {
+      secretNamePrefix: auditPrefix,
+      importedSecretArns,
+      expectedReaders: [],
+      topic,
+      topicKey: new Key(stack, 'Key'),
+      functionLogs: [],
+    });
+    return () => app.synth();
+  };
+
+  it('fails the synth naming each unwatched secret and the prop to set', () => {
+    expect(compose('team-b')).toThrow(
+      /secretNamePrefix "team-b" does not cover the secret of source "orders" \(Team\/Secrets\), named "team-a\/orders\/keys"/,
+    );
+    expect(compose('team-b')).toThrow(/importedSecretArns lacks the secret of source "billing"/);
+  });
+
+  it('synthesizes when the audit watches both', () => {
+    expect(compose('team-a', [`${ARN}billing-XyZ123`])).not.toThrow();
   });
 });
