@@ -41,30 +41,31 @@ const ENDS = Symbol.for('hookwarden.invocationEnds');
  * one on `npm start` (a breakpoint, a slow call), and the replay guard then keeps its lease alive while it runs. A
  * runtime that marks its contexts calls {@link endInvocation} on each once its handler has settled.
  */
-export const markRunsOnPastTimeout = <C extends object>(context: C): C =>
-  Object.assign(context, { [RUNS_ON]: true, [ENDS]: [] as Array<() => Promise<void>> });
+export const markRunsOnPastTimeout = <C extends object>(context: C): C => Object.assign(context, { [RUNS_ON]: true });
 
 /** Whether {@link markRunsOnPastTimeout} marked this context (never on Lambda). */
 export const runsOnPastTimeout = (context: object | undefined): boolean =>
   (context as Record<symbol, unknown> | undefined)?.[RUNS_ON] === true;
 
 /**
- * Leaves `fn` for the end of the invocation of `context`, once its handler has settled ({@link endInvocation}):
- * `false`, and nothing left, where the context is not marked ({@link markRunsOnPastTimeout}: on Lambda).
+ * Leaves `fn` for the end of the invocation of `context`, once its handler has settled: the runtime (the local server)
+ * or Middy's end of the request ({@link hookwardenPlugin}'s `requestEnd`) calls {@link endInvocation}. Where neither
+ * does (Lambda, a chain composed without the plugin), it never runs, and goes with the context.
  */
-export const onInvocationEnd = (context: object | undefined, fn: () => Promise<void>): boolean => {
-  const ends = (context as Record<symbol, unknown> | undefined)?.[ENDS];
-  if (!Array.isArray(ends)) return false;
+export const onInvocationEnd = (context: object, fn: () => Promise<void>): void => {
+  const record = context as Record<symbol, unknown>;
+  const ends = Array.isArray(record[ENDS]) ? (record[ENDS] as Array<() => Promise<void>>) : [];
   ends.push(fn);
-  return true;
+  record[ENDS] = ends;
 };
 
 /**
- * Runs what the invocation of a marked `context` left for its end ({@link onInvocationEnd}), once, in order. A runtime
- * that marks its contexts calls it when the handler has settled, before answering: the replay guard then settles a
- * claim that no hook of its settled (a middleware after it answered early: Middy runs no `after` hook then), which
- * otherwise stays held, its lease renewed, and every copy 409 for as long as the process lives. Never throws: each
- * `fn` reports its own failure.
+ * Runs what the invocation of `context` left for its end ({@link onInvocationEnd}), once, in order. A runtime that
+ * marks its contexts ({@link markRunsOnPastTimeout}) calls it when the handler has settled, before answering, and
+ * {@link hookwardenPlugin} at Middy's end of each request: the replay guard then settles a claim that no hook of its
+ * settled (a middleware after it answered early: Middy runs no `after` hook then), which otherwise stays held, every
+ * copy 409 until its lease passes (on the local server, which renews the lease, for as long as the process lives).
+ * Never throws: each `fn` reports its own failure.
  */
 export const endInvocation = async (context: object): Promise<void> => {
   const record = context as Record<symbol, unknown>;

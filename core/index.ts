@@ -18,6 +18,7 @@
 // The pipeline: one call for your own handler, and the chains it is built from.
 export {
   createWebhookHandler,
+  hookwardenPlugin,
   httpMiddlewares,
   webhookMiddlewares,
   withHookwarden,

@@ -3,7 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config/index.js';
-import { answeredByDeadline, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
+import { answeredByDeadline, endInvocation, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
 import { ConfigError, HttpError, StoreUnavailableError } from './errors.js';
 import { kindOf, Problems } from './config/rules.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
@@ -94,9 +94,9 @@ export const httpMiddlewares = (deps: Pick<PipelineDependencies, 'config' | 'tel
  * blocked IP), raw body and size (413), signature and timestamp (401), then the
  * replay guard: the rate-limit counters (429), then the delivery's conditional
  * write (200 duplicate, 409, 503). Around a handler of your own (`process`
- * mode), build it with `middy(handler, { timeoutEarlyInMillis: 0 })`, as
+ * mode), build it with `middy(handler, hookwardenPlugin())`, as
  * {@link withHookwarden} does, so a handler that outlives the invocation is not
- * run again while it still runs.
+ * run again while it still runs, and a claim no hook settled is settled at the end.
  */
 export const webhookMiddlewares = (
   deps: PipelineDependencies,
@@ -167,6 +167,19 @@ const withRequestDeadline = (deps: PipelineDependencies, webhook: HttpHandler): 
   return answeredByDeadline(deps.requestBudgetMs ?? WEBHOOK_DEADLINE.budgetMs, WEBHOOK_DEADLINE, webhook, late);
 };
 
+/**
+ * Middy's options for a chain of Hookwarden's middlewares around a handler of your own:
+ * `middy(handler, hookwardenPlugin())`. No early timeout (Middy's would answer 500 and give the record back while the
+ * handler still runs: Lambda freezes it, and the retry would run it a second time), and at the end of each request
+ * whatever the replay guard left for it: a claim none of its hooks settled, because a middleware after it answered
+ * early (Middy then runs no `after` hook), is settled by the answer given (a 2xx completes it, anything else gives it
+ * back) instead of holding every copy off (409) until its lease. `withHookwarden` builds its chain with it.
+ */
+export const hookwardenPlugin = (): { timeoutEarlyInMillis: number; requestEnd: (request: { context: object }) => Promise<void> } => ({
+  timeoutEarlyInMillis: 0,
+  requestEnd: (request) => endInvocation(request.context),
+});
+
 /** Options of {@link withHookwarden}: the dependencies to inject or drop (see {@link WiringOptions}) and the processing lease. */
 export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOptions, 'leaseSeconds'> {}
 
@@ -202,7 +215,7 @@ export const withHookwarden = (handler: WebhookHandler, options: WithHookwardenO
   // freezes it, not kills it), so the retry would run it a second time. Let Lambda time out and kill the handler;
   // the record holds copies off (409) until the lease, which outlasts the invocation, then the retry is processed.
   // Nothing ends it on the local server: there the replay guard keeps its lease alive until it settles.
-  const webhook = middy(handler as never, { timeoutEarlyInMillis: 0 })
+  const webhook = middy(handler as never, hookwardenPlugin())
     .use(httpMiddlewares(deps))
     .use(
       webhookMiddlewares(deps, { mode: 'process', ...(options.leaseSeconds === undefined ? {} : { leaseSeconds: options.leaseSeconds }) }),

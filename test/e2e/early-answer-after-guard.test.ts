@@ -1,7 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpMiddlewares, webhookMiddlewares, type HttpHandler, type HttpMiddleware, type WebhookHandler } from '../../core/index.js';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import {
+  createTelemetry,
+  DynamoDbDeliveryStore,
+  environmentSecretProviders,
+  hookwardenPlugin,
+  httpMiddlewares,
+  loadConfig,
+  webhookMiddlewares,
+  type HttpHandler,
+  type HttpMiddleware,
+  type PipelineDependencies,
+  type WebhookHandler,
+} from '../../core/index.js';
+import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import { emptyDir, startHarness, type Harness } from '../helpers/harness.js';
+import { webhookPost } from '../helpers/proxy-event.js';
 import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
@@ -105,5 +121,73 @@ describe('a middleware after the replay guard that answers early, on the local s
     expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(202);
     expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(200);
     expect(ran.filter((id) => id === d.id)).toHaveLength(1);
+  });
+});
+
+/**
+ * The same chain on Lambda, which marks no context and calls nothing at an invocation's end: composed with
+ * `middy(handler, hookwardenPlugin())` (as the README shows), the claim is settled at Middy's end of the request. With
+ * Middy's options alone (`{ timeoutEarlyInMillis: 0 }`), copies are held off (409) until the lease passes.
+ */
+describe('a middleware after the replay guard that answers early, on Lambda (a context nothing marks)', () => {
+  let local: LocalStore;
+  let deps: PipelineDependencies;
+  const ran: string[] = [];
+  const early = new Map<string, unknown>();
+  const handler: WebhookHandler = async (_event, context) => {
+    ran.push(context.hookwarden.delivery.deliveryId);
+    return { statusCode: 202, body: '' };
+  };
+  const filter: HttpMiddleware = { before: (request) => early.get(request.event.headers['webhook-id'] ?? '') as never };
+  const chain = (plugin: object): HttpHandler =>
+    middy(handler as never, plugin)
+      .use(httpMiddlewares(deps))
+      .use([...webhookMiddlewares(deps), filter]) as unknown as HttpHandler;
+  const lambdaContext = (): Context =>
+    ({ functionName: 'webhook', awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 9_000 }) as unknown as Context;
+
+  beforeAll(async () => {
+    local = await startLocalStore();
+    const config = loadConfig({ WEBHOOK_SECRET: SECRET, NODE_ENV: 'production' }, emptyDir());
+    deps = {
+      config,
+      store: new DynamoDbDeliveryStore({ client: local.client, tableName: config.tables.deliveries }),
+      telemetry: createTelemetry(),
+      secretProviders: environmentSecretProviders,
+      rateLimiter: false,
+    };
+  });
+  afterAll(() => local?.close());
+
+  const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+  it('with hookwardenPlugin(): a refusal gives the claim back and the retry is processed; an early 2xx completes it', async () => {
+    const handle = chain(hookwardenPlugin());
+    const refused = signed();
+    early.set(refused.id, { statusCode: 403, body: '' });
+    expect((await handle(webhookPost(refused.body, refused.headers), lambdaContext())).statusCode).toBe(403);
+    expect(await deps.store.get('default', refused.id, nowSeconds())).toBeUndefined();
+    early.delete(refused.id);
+    expect((await handle(webhookPost(refused.body, refused.headers), lambdaContext())).statusCode).toBe(202);
+    expect(ran.filter((id) => id === refused.id)).toHaveLength(1);
+
+    const ping = signed();
+    early.set(ping.id, { statusCode: 200, body: '' });
+    expect((await handle(webhookPost(ping.body, ping.headers), lambdaContext())).statusCode).toBe(200);
+    expect((await deps.store.get('default', ping.id, nowSeconds()))?.status).toBe('stored');
+    early.delete(ping.id);
+    expect((await handle(webhookPost(ping.body, ping.headers), lambdaContext())).statusCode).toBe(200);
+    expect(ran).not.toContain(ping.id);
+  });
+
+  it("with Middy's options alone: the claim stays held, and a copy is 409 until the lease (the invocation's time) passes", async () => {
+    const handle = chain({ timeoutEarlyInMillis: 0 });
+    const d = signed();
+    early.set(d.id, { statusCode: 403, body: '' });
+    expect((await handle(webhookPost(d.body, d.headers), lambdaContext())).statusCode).toBe(403);
+    expect((await deps.store.get('default', d.id, nowSeconds()))?.status).toBe('processing');
+    early.delete(d.id);
+    expect((await handle(webhookPost(d.body, d.headers), lambdaContext())).statusCode).toBe(409);
+    expect(ran).not.toContain(d.id);
   });
 });

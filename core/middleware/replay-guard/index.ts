@@ -200,8 +200,9 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     if (renew) running.set(deliveryKey(source.name, delivery.deliveryId), held);
     // A middleware after this one that answers early (or an onError hook before this one's that throws) leaves Middy
     // to run no hook of this guard's: the claim was never settled, its lease was renewed for as long as the process
-    // lived, and every copy was 409. Where the runtime says when the invocation ends, it is settled then, by the
-    // answer given: a 2xx completes it (a copy is a duplicate), anything else gives it back (a copy is processed).
+    // lived, and every copy was 409. Where the runtime or the chain's plugin (hookwardenPlugin) says when the invocation
+    // ends, it is settled then, by the answer given: a 2xx completes it (a copy is a duplicate), anything else gives it
+    // back (a copy is processed).
     onInvocationEnd(request.context, () => settleLeftOver(request));
   };
 
