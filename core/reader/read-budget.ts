@@ -1,10 +1,11 @@
 import { HttpError } from '../errors.js';
 import { tokenRateLimited } from '../middleware/read-token/index.js';
 import type { RateLimit } from '../rate-limit/sliding-window.js';
+import type { GetOptions } from '../stores/delivery-store.js';
 import type { RateDecision, RateLimiter } from '../stores/rate-limit-store.js';
 import { READER_LIMIT_KEYS } from '../stores/tables.js';
 
-/** Items charged to the shared counter at a time: one stream page (a counter write per 500 items read at most). */
+/** Read units charged to the shared counter at a time: one stream page (a counter write per 500 units read at most). */
 export const READ_BUDGET_CHUNK = 500;
 
 /** A token's read budget is spent: a list answers 429 with it, a stream's opening too; an open stream waits. */
@@ -20,49 +21,61 @@ export class ReadBudgetSpentError extends HttpError {
   }
 }
 
-/** What one token's reads draw on, in index items. */
+/**
+ * What one token's reads draw on, in read units: what a strongly consistent read of each item read costs alone, one per
+ * 4 KB of it (core/stores/read-units.ts). An index item (a delivery's summary) is far under 4 KB: one each.
+ */
 export interface TokenReadBudget {
   /**
-   * Up to `wanted` items (at least one) of the token's budget, charged already: read no more than that.
+   * Up to `wanted` units (at least one) of the token's budget, charged already: read no more than that many index items.
    * @throws ReadBudgetSpentError when none is left
    */
   take(wanted: number): Promise<number>;
   /**
-   * Exactly `items` of the token's budget, charged already, for a read that must be whole (a delivery's record, a
+   * Exactly `units` of the token's budget, charged already, for a read that must be whole (a delivery's record, a
    * large body's parts): never less. More than the budget's whole limit is charged as that limit (what a window
    * admits at most), so that such a read is slowed to one a window rather than refused for ever.
    * @throws ReadBudgetSpentError when that much is not left (what this container holds stays for the token's next reads)
    */
-  takeWhole(items: number): Promise<void>;
+  takeWhole(units: number): Promise<void>;
   /** Hands back what a read took and did not read (kept in this container for the token's next read). */
   giveBack(unused: number): void;
+  /**
+   * The store's hooks for one whole read made of several ({@link GetOptions}: a delivery's record, then a large body's
+   * parts): each charged whole before it is made at the most it can cost, as {@link takeWhole} does, and what it did
+   * not cost handed back once made, as {@link giveBack} does. Its reads together are charged at most the budget's whole
+   * limit (then one unit a read more): a read larger than that is slowed to one a window, never refused for ever.
+   */
+  wholeRead(): Required<GetOptions>;
 }
 
 /** Options of {@link ReadBudget}. */
 export interface ReadBudgetOptions {
   /** The shared counters (the per-token limits' rate limiter). */
   readonly limiter: RateLimiter;
-  /** Items per window (`HOOKWARDEN_READ_BUDGET`). */
+  /** Read units per window (`HOOKWARDEN_READ_BUDGET`). */
   readonly rate: RateLimit;
   /** Clock, epoch milliseconds. @default Date.now */
   readonly now?: () => number;
-  /** Tokens whose charged, unread items this container remembers. @default 10000 */
+  /** Tokens whose charged, unread units this container remembers. @default 10000 */
   readonly cacheSize?: number;
 }
 
-/** Items charged and not read yet, and when they were charged. */
+/** Units charged and not read yet, and when they were charged. */
 interface Held {
   items: number;
   chargedAtMs: number;
 }
 
 /**
- * The per-token read budget, in items of the `byTime` index (and of the table, for a single delivery's record and
- * parts, charged whole: {@link TokenReadBudget.takeWhole}): every list and stream of a token reads from one
- * sliding window on the rate limiter (key `read:<token id>`), shared by every container. Items are charged
- * before they are read, a chunk at a time ({@link READ_BUDGET_CHUNK}, or what a read wants when more), and a
- * Query's `Limit` is never more than what was charged: a token reads at most its budget (plus what the sliding
- * window's estimate lets through at a window's edge, as for every limit here). What a chunk leaves unread stays
+ * The per-token read budget, in read units: one per item of the `byTime` index (each far under 4 KB), and for a single
+ * delivery's record and parts, one per 4 KB of each, charged whole at the most each can cost and the rest handed back
+ * once read ({@link TokenReadBudget.wholeRead}); counted in items, a 5 MiB body was 15 for some 1,300 units read.
+ * Every list, stream and single read of a token reads from one sliding window on the rate limiter (key
+ * `read:<token id>`), shared by every container. Units are charged before they are read, a chunk at a time
+ * ({@link READ_BUDGET_CHUNK}, or what a read wants when more), and a Query's `Limit` is never more than what was
+ * charged: a token reads at most its budget (plus what the sliding window's estimate lets through at a window's edge,
+ * as for every limit here). What a chunk leaves unread stays
  * with this container for the token's next read (a chunk and a read's worth at most when its reads come one at a
  * time; reads that overlap in one process, as on the local server, each take their grant before the others give
  * back, so it can reach a chunk and every overlapping read's worth), and is dropped once a window has passed since
@@ -92,10 +105,31 @@ export class ReadBudget {
   forToken(tokenId: string): TokenReadBudget {
     return {
       take: (wanted) => this.#take(tokenId, wanted, false),
-      takeWhole: async (items) => {
-        await this.#take(tokenId, Math.min(items, this.#rate.limit), true);
+      takeWhole: async (units) => {
+        await this.#take(tokenId, Math.min(units, this.#rate.limit), true);
       },
       giveBack: (unused) => {
+        if (unused > 0) this.#heldBy(tokenId).items += unused;
+      },
+      wholeRead: () => this.#wholeRead(tokenId),
+    };
+  }
+
+  /** See {@link TokenReadBudget.wholeRead}. */
+  #wholeRead(tokenId: string): Required<GetOptions> {
+    // What this read's reads were charged and kept, and what the one being made was charged.
+    let kept = 0;
+    let charged = 0;
+    return {
+      beforeRead: async (units) => {
+        charged = Math.max(1, Math.min(Math.floor(units), this.#rate.limit - kept));
+        await this.#take(tokenId, charged, true);
+        kept += charged;
+      },
+      afterRead: (units) => {
+        const unused = Math.max(0, charged - units);
+        charged = 0;
+        kept -= unused;
         if (unused > 0) this.#heldBy(tokenId).items += unused;
       },
     };
@@ -116,7 +150,7 @@ export class ReadBudget {
     return held;
   }
 
-  /** Up to `wanted` items, or with `whole` exactly `wanted` (see {@link TokenReadBudget}). */
+  /** Up to `wanted` units, or with `whole` exactly `wanted` (see {@link TokenReadBudget}). */
   async #take(tokenId: string, wanted: number, whole: boolean): Promise<number> {
     const want = Math.max(1, Math.floor(wanted));
     // Another read of the same token in this container may take what a charge brought before this one uses it.

@@ -116,7 +116,8 @@ const bodyField = (body: Buffer, room: number): { body: string; bodyEncoding?: '
  * UTF-8 text or base64 with `bodyEncoding`), behind the reader pipeline, each
  * answered within `settings.requestBudgetMs` (less when the Lambda context has
  * less time left): 503 `unavailable` with `Retry-After` when the store is too slow. Both draw on the token's
- * read budget (`settings.readBudget`; a single delivery costs its record, plus its body's parts when read): spent,
+ * read budget (`settings.readBudget`, in read units: a list one per index item, a single delivery one per 4 KB of its
+ * record and of its body's parts when read): spent,
  * 429 `rate_limited` with `Retry-After` (policy `"reads"`).
  */
 export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler => {
@@ -163,14 +164,11 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
       throw new HttpError(404, 'not_found', 'Not found.');
     requireScope(token?.sources ?? [], source);
     // Charged to the token's read budget like a list, after every refusal above (which costs no read) and before each
-    // read the store makes: the record, then a large body's parts when it reads them. Spent, 429 policy "reads".
+    // read the store makes, in read units (one per 4 KB): the record at the most an item costs (its size is known once
+    // read), then a large body's parts at the most each costs; what they did not cost is handed back. Spent, 429
+    // policy "reads". Counted one per item, a multi-MiB body's parts of up to 93 units each were one each.
     const budget = token && deps.readBudget ? deps.readBudget.forToken(token.id) : undefined;
-    const delivery = await deps.store.get(
-      source,
-      id,
-      Math.floor(now() / 1000),
-      budget ? { beforeRead: (items) => budget.takeWhole(items) } : {},
-    );
+    const delivery = await deps.store.get(source, id, Math.floor(now() / 1000), budget ? budget.wholeRead() : {});
     if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');
     const answer = {
       source: delivery.source,

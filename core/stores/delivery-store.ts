@@ -54,12 +54,20 @@ export interface ClaimOptions {
 /** Options of {@link DeliveryStore.get}. */
 export interface GetOptions {
   /**
-   * Called before each read the store makes, with the items it is about to read: 1 for the delivery's record (and for
-   * a record read again), a large body's part count before its parts. A read budget charges them here (the deliveries
-   * API's `GET /deliveries/{source}/{id}`); a throw stops the read there and is the caller's answer. A store that reads
-   * no items one by one may call it once with what it reads. @default none
+   * Called before each read the store makes, with the most read units it can cost (a strongly consistent read: one per
+   * 4 KB of each item): for the delivery's record (and a record read again) the most any item costs, 100, since its size
+   * is not known before it is read; for a large body's parts, their count times the most a part costs, known from the
+   * record. A read budget charges them here (the deliveries API's `GET /deliveries/{source}/{id}`); a throw stops the
+   * read there and is the caller's answer. A store that reads no items one by one may call it once with what it reads.
+   * @default none
    */
-  readonly beforeRead?: (items: number) => Promise<void>;
+  readonly beforeRead?: (units: number) => Promise<void>;
+  /**
+   * Called after each read {@link beforeRead} was told of, with the read units it cost (its items' sizes): never more
+   * than that read was told, for items the store wrote. A read budget hands back the difference. Not called when the
+   * read failed (nothing is handed back: stricter). @default none
+   */
+  readonly afterRead?: (units: number) => void;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 import { DamagedDeliveryError, HttpError, StoreUnavailableError } from '../errors.js';
 import { bodyDigest, bodyPartKey, isBodyPartKey, MAX_BODY_PARTS, MAX_STORED_BODY_BYTES, splitBody } from './body-parts.js';
 import { translateStoreError } from './dynamodb-errors.js';
+import { itemReadUnits, MAX_ITEM_READ_UNITS, MAX_PART_READ_UNITS } from './read-units.js';
 import { FEED, parseSeq, seqOf, storedTimeMs } from './delivery-feed.js';
 import {
   deliveryKey,
@@ -439,16 +440,16 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
    * A delivery whose body is in parts is `undefined` while `processing`, and none of its parts is read: they may still
    * be being written (the claim writes them after its record). Before, a read of one a wrapped handler held read
    * every part (hundreds of kilobytes each) for the API to answer 404.
-   * `options.beforeRead` is told each read before it is made: the record (1), its parts (their count) only when they
-   * are read, the record again (1) when a part is found missing.
+   * `options.beforeRead` is told each read before it is made, with the most read units it can cost: the record (the most
+   * an item costs, {@link MAX_ITEM_READ_UNITS}), its parts (their count times {@link MAX_PART_READ_UNITS}) only when they
+   * are read, the record again when a part is found missing; `options.afterRead` is told what each of them cost.
    * @throws DamagedDeliveryError when the body is in parts and they do not give it back whole
    */
   async get(source: string, deliveryId: string, nowSeconds: number, options: GetOptions = {}): Promise<StoredDelivery | undefined> {
     // No source name starts with `~`, but the command line passes what it is given: a part is never a delivery.
     if (isBodyPartKey(deliveryKey(source, deliveryId))) return undefined;
-    await options.beforeRead?.(1);
-    const item = await this.#getItem(source, deliveryId);
-    return item && isLive(item, nowSeconds) ? this.#fromItem(item, nowSeconds, options.beforeRead) : undefined;
+    const item = await this.#getRecord(source, deliveryId, options);
+    return item && isLive(item, nowSeconds) ? this.#fromItem(item, nowSeconds, options) : undefined;
   }
 
   /** The state alone: one GetItem projecting what {@link isLive} and a copy's answer read, never a body or its parts. */
@@ -512,6 +513,14 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     }
   }
 
+  /** A delivery's record, told to `reads` before (at the most an item costs: its size is not known yet) and after (its cost). */
+  async #getRecord(source: string, deliveryId: string, reads: GetOptions): Promise<Item | undefined> {
+    await reads.beforeRead?.(MAX_ITEM_READ_UNITS);
+    const item = await this.#getItem(source, deliveryId);
+    reads.afterRead?.(itemReadUnits(item));
+    return item;
+  }
+
   async #getItem(source: string, deliveryId: string, projection?: Projection): Promise<Item | undefined> {
     try {
       const result = await this.#client.send(
@@ -546,40 +555,35 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
    * The record is read again then: gone or expired is `undefined`, replaced is the new record read once more; only
    * the same record is damaged. Before, a reader racing a release was answered 500 `delivery_damaged`.
    */
-  async #fromItem(
-    item: Item,
-    nowSeconds: number,
-    beforeRead?: (items: number) => Promise<void>,
-    again = true,
-  ): Promise<StoredDelivery | undefined> {
+  async #fromItem(item: Item, nowSeconds: number, reads: GetOptions = {}, again = true): Promise<StoredDelivery | undefined> {
     const parts = partsOf(item);
     if (parts === undefined) return fromItem(item);
     // Its parts may still be being written (the claim writes them after its record): not a delivery to read yet.
     if (item.status?.S === 'processing') return undefined;
     try {
-      // What #readParts will read: nothing for a record that names no valid parts (it is damaged).
-      if (namesValidParts(item)) await beforeRead?.(parts);
-      return fromItem(item, await this.#readParts(item));
+      return fromItem(item, await this.#readParts(item, reads));
     } catch (error) {
       if (!(error instanceof DamagedDeliveryError)) throw error;
-      await beforeRead?.(1);
-      const now = await this.#getItem(item.source?.S ?? '', item.deliveryId?.S ?? '');
+      const now = await this.#getRecord(item.source?.S ?? '', item.deliveryId?.S ?? '', reads);
       if (!now || !isLive(now, nowSeconds)) return undefined;
       if (now.token?.S === item.token?.S || !again) throw error;
-      return this.#fromItem(now, nowSeconds, beforeRead, false);
+      return this.#fromItem(now, nowSeconds, reads, false);
     }
   }
 
   /**
-   * The body of a record stored in parts, checked whole (length and SHA-256) before it is given to anyone.
+   * The body of a record stored in parts, checked whole (length and SHA-256) before it is given to anyone. `reads` is
+   * told the parts before they are read, at the most each costs (the record names their count, not the last one's size),
+   * and what they cost after. A record that names no valid parts reads none, and tells nothing.
    * @throws DamagedDeliveryError for a part missing, or bytes that are not the body stored: never a truncated body
    */
-  async #readParts(item: Item): Promise<Buffer> {
+  async #readParts(item: Item, reads: GetOptions): Promise<Buffer> {
     const source = item.source?.S ?? '';
     const deliveryId = item.deliveryId?.S ?? '';
     const count = partsOf(item) ?? 0;
     const token = item.token?.S;
     if (!namesValidParts(item) || !token) throw new DamagedDeliveryError(source, deliveryId, 'its record names no valid parts');
+    await reads.beforeRead?.(count * MAX_PART_READ_UNITS);
     let parts: Array<Item | undefined>;
     try {
       parts = await Promise.all(
@@ -593,6 +597,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     } catch (error) {
       return translateStoreError(error);
     }
+    reads.afterRead?.(parts.reduce((sum, part) => sum + itemReadUnits(part), 0));
     const missing = parts.findIndex((part) => part?.part?.B === undefined);
     if (missing >= 0) throw new DamagedDeliveryError(source, deliveryId, `part ${missing + 1} of ${count} is missing`);
     let body: Buffer;

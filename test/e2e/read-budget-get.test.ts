@@ -42,7 +42,7 @@ describe('the read budget charges a single delivery read', () => {
   });
 
   it('ends repeated GETs in 429 (Retry-After, policy "reads"), charges no refused request, and leaves another token alone', async () => {
-    h = await startReaderHarness({ settings: { readBudget: { limit: 4, windowSeconds: 86_400 } } });
+    h = await startReaderHarness({ settings: { readBudget: { limit: 103, windowSeconds: 86_400 } } });
     const harness = h;
     const delivered = await harness.deliver('default');
     const billing = await harness.deliver('billing');
@@ -58,7 +58,8 @@ describe('the read budget charges a single delivery read', () => {
     for (const refused of [`/deliveries/default/${'x'.repeat(1025)}`, `/deliveries/Not_A_Source/${delivered.id}`])
       for (let i = 0; i < 3; i++) expect((await answer(await harness.get(refused, reader.token))).status).toBe(404);
 
-    // One item each (the record): four within the budget, the fifth over it.
+    // A record is charged the most an item can cost (100 read units, 400 KB) before it is read, and the 99 it did not
+    // cost are handed back: one unit each. Four within 103; the fifth finds 99 held, less than the 100 it must be charged.
     const reads = [];
     for (let i = 0; i < 5; i++) reads.push(await answer(await harness.get(path, reader.token)));
     expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
@@ -66,7 +67,7 @@ describe('the read budget charges a single delivery read', () => {
     expect(spent?.code).toBe('rate_limited');
     expect(Number(spent?.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(spent?.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(spent?.headers.get('ratelimit-policy')).toBe('"reads";q=4;w=86400');
+    expect(spent?.headers.get('ratelimit-policy')).toBe('"reads";q=103;w=86400');
     expect((await answer(await harness.get(path, reader.token))).status).toBe(429);
 
     // The scoped token's refusals cost it nothing: its four reads of its own source's delivery are all answered.
@@ -79,40 +80,60 @@ describe('the read budget charges a single delivery read', () => {
     expect((await answer(await harness.get(path, other.token))).status).toBe(200);
   });
 
-  it("charges a large body's parts before reading them: its second read is over a budget that admits five small ones", async () => {
-    h = await startReaderHarness({ settings: { readBudget: { limit: 5, windowSeconds: 86_400 } } });
+  // Counted in items, a read of this delivery was 3 (its record and two parts) for 112 read units: a budget of 1,000
+  // admitted 333 such reads a day, some 37,000 units. Now each read is charged by its size, one unit per 4 KB.
+  it('charges a large body one unit per 4 KB: a budget of 1,000 admits eight reads of a 112-unit delivery, not 333', async () => {
+    h = await startReaderHarness({ settings: { readBudget: { limit: 1_000, windowSeconds: 86_400 } } });
     const harness = h;
     const recorded = record(harness.client);
-    // About 600 KB of base64 in JSON: more than 380,000 bytes gzipped, so two part items.
+    // About 600 KB of base64 in JSON: 452,000 bytes gzipped, so two part items: 380,000 bytes (93 units) and 72,000 (18).
     const large = await harness.deliver(
       'default',
       JSON.stringify({ type: 'file.uploaded', data: randomBytes(450_000).toString('base64') }),
     );
-    const small = await harness.deliver('default');
-    expect([large.status, small.status]).toEqual([202, 202]);
-    const first = await harness.token();
-    const second = await harness.token();
+    expect(large.status).toBe(202);
+    const { token, id } = await harness.token();
 
-    const largeReads = [];
-    for (let i = 0; i < 2; i++) largeReads.push(await answer(await harness.get(`/deliveries/default/${large.id}`, first.token)));
-    // The record and two parts (3 items) of 5; then the record (4) and no room for the parts: refused before them.
-    expect(largeReads.map((r) => r.status)).toEqual([200, 429]);
-    expect(largeReads[1]?.headers.get('ratelimit-policy')).toBe('"reads";q=5;w=86400');
-    expect(recorded.partReads).toHaveLength(2);
-
-    const smallReads = [];
-    for (let i = 0; i < 6; i++) smallReads.push((await answer(await harness.get(`/deliveries/default/${small.id}`, second.token))).status);
-    expect(smallReads).toEqual([200, 200, 200, 200, 200, 429]);
+    const reads = [];
+    for (let i = 0; i < 9; i++) reads.push(await answer(await harness.get(`/deliveries/default/${large.id}`, token)));
+    // Each read: the record charged 100 (it cost 1), its parts 186 (93 each, at most: they cost 111), the rest handed
+    // back. Eight reads are 896 units of 1,000; the ninth has its record read and its parts refused before they are read.
+    expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 429]);
+    const spent = reads[8];
+    expect(spent?.code).toBe('rate_limited');
+    expect(Number(spent?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(spent?.headers.get('ratelimit-policy')).toBe('"reads";q=1000;w=86400');
+    expect(recorded.partReads).toHaveLength(16);
+    // Two charges of 500: what the token was charged, all it read.
+    expect(recorded.budgetWrites).toEqual(
+      Array.from({ length: 2 }, () => `${RATE_LIMITS_KEYS.counterPrefix}${READER_LIMIT_KEYS.read}${id}`),
+    );
+    expect((await answer(await harness.get(`/deliveries/default/${large.id}`, token))).status).toBe(429);
+    expect(recorded.partReads).toHaveLength(16);
   }, 60_000);
 
-  it(`writes the counter once per ${READ_BUDGET_CHUNK} items charged, not once per read`, async () => {
+  // A budget below what one read can cost still reads it, once a window: its reads together are charged the whole limit.
+  it('reads a delivery larger than the whole budget once a window, not never', async () => {
+    h = await startReaderHarness({ settings: { readBudget: { limit: 50, windowSeconds: 86_400 } } });
+    const harness = h;
+    const large = await harness.deliver(
+      'default',
+      JSON.stringify({ type: 'file.uploaded', data: randomBytes(450_000).toString('base64') }),
+    );
+    const { token } = await harness.token();
+    const reads = [];
+    for (let i = 0; i < 2; i++) reads.push((await answer(await harness.get(`/deliveries/default/${large.id}`, token))).status);
+    expect(reads).toEqual([200, 429]);
+  }, 60_000);
+
+  it(`writes the counter once per ${READ_BUDGET_CHUNK} units charged, not once per read`, async () => {
     h = await startReaderHarness({ settings: { readBudget: { limit: 100_000, windowSeconds: 86_400 } } });
     const harness = h;
     const recorded = record(harness.client);
     const delivered = await harness.deliver('default');
     const { token, id } = await harness.token();
     for (let i = 0; i < 30; i++) expect((await answer(await harness.get(`/deliveries/default/${delivered.id}`, token))).status).toBe(200);
-    // 30 items, one 500-item charge.
+    // 30 units (a small record each, charged 100 and 99 handed back), one 500-unit charge.
     expect(recorded.budgetWrites).toEqual([`${RATE_LIMITS_KEYS.counterPrefix}${READER_LIMIT_KEYS.read}${id}`]);
   });
 });

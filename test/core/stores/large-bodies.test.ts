@@ -392,29 +392,56 @@ describe('a body too large for one item, stored in parts (dynalite)', () => {
     expect(stored.result?.body.equals(r.body)).toBe(true);
   });
 
-  // What the deliveries API charges to a token's read budget: each read, before it is made, and never a part unread.
-  it('tells beforeRead each read before it: the record (1), then its parts (their count) only when it reads them', async () => {
+  // What the deliveries API charges to a token's read budget: each read, before it is made, at the most it can cost in
+  // read units (one per 4 KB), and never a part unread; then what it cost, which DynamoDB (here dynalite) bills alike.
+  // Told the items' count, a token's budget was charged one for each part of up to 93 units.
+  it('tells beforeRead each read at the most it can cost (record 100, 93 a part), afterRead what it cost', async () => {
     const told: number[] = [];
-    const beforeRead = async (items: number): Promise<void> => {
-      told.push(items);
+    const cost: number[] = [];
+    const reads = {
+      beforeRead: async (units: number): Promise<void> => {
+        told.push(units);
+      },
+      afterRead: (units: number): void => {
+        cost.push(units);
+      },
     };
+    /** What DynamoDB bills a strongly consistent GetItem of the item at `pk`. */
+    const billed = async (pk: string): Promise<number> =>
+      (
+        await local.client.send(
+          new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk } }, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
+        )
+      ).ConsumedCapacity?.CapacityUnits ?? Number.NaN;
     const small = record({ body: Buffer.from('{}') });
     await store.claim(small, { nowSeconds: NOW });
-    expect((await store.get(small.source, small.deliveryId, NOW, { beforeRead }))?.body.toString()).toBe('{}');
-    expect(told.splice(0)).toEqual([1]);
+    expect((await store.get(small.source, small.deliveryId, NOW, reads))?.body.toString()).toBe('{}');
+    expect([told.splice(0), cost.splice(0)]).toEqual([[100], [1]]);
     const r = record({ source: 'large-told' });
     const claimed = await store.claim(r, { nowSeconds: NOW, leaseSeconds: 30 });
     if (claimed.outcome !== 'claimed') throw new Error('not claimed');
-    expect(await store.get(r.source, r.deliveryId, NOW + 1, { beforeRead })).toBeUndefined();
-    expect(told.splice(0)).toEqual([1]);
+    expect(await store.get(r.source, r.deliveryId, NOW + 1, reads)).toBeUndefined();
+    expect([told.splice(0), cost.splice(0)]).toEqual([[100], [1]]);
     await store.complete(r.source, r.deliveryId, claimed.token);
-    expect((await store.get(r.source, r.deliveryId, NOW + 2, { beforeRead }))?.body.equals(r.body)).toBe(true);
-    expect(told.splice(0)).toEqual([1, 2]);
+    expect((await store.get(r.source, r.deliveryId, NOW + 2, reads))?.body.equals(r.body)).toBe(true);
+    // 600 KB of random bytes: parts of 380,000 bytes (93 units) and about 220,000 (54).
+    const parts = [await billed(bodyPartKey(claimed.token, 0)), await billed(bodyPartKey(claimed.token, 1))];
+    expect(parts).toEqual([93, 54]);
+    expect([told.splice(0), cost.splice(0)]).toEqual([
+      [100, 2 * 93],
+      [await billed(deliveryKey(r.source, r.deliveryId)), 93 + 54],
+    ]);
+    // A record holding its body in itself costs what its size says: 200 KB of random bytes, 49 units.
+    const inline = record({ source: 'large-inline', body: randomBytes(200_000) });
+    await store.claim(inline, { nowSeconds: NOW });
+    await store.get(inline.source, inline.deliveryId, NOW, reads);
+    expect(await billed(deliveryKey(inline.source, inline.deliveryId))).toBe(49);
+    expect([told.splice(0), cost.splice(0)]).toEqual([[100], [49]]);
     // A refusal there stops the read before any part is read.
     const refused = new Error('budget spent');
     const stopped = await partReadsOf(() =>
       store
-        .get(r.source, r.deliveryId, NOW + 2, { beforeRead: async (items) => (items > 1 ? Promise.reject(refused) : undefined) })
+        .get(r.source, r.deliveryId, NOW + 2, { beforeRead: async (units) => (units > 100 ? Promise.reject(refused) : undefined) })
         .catch((error: unknown) => error),
     );
     expect(stopped).toEqual({ result: refused, partReads: 0 });
