@@ -12,9 +12,9 @@ export interface ReaderSettings {
    */
   readonly streamRateLimit: RateLimit;
   /**
-   * Items of the time-ordered index a token's lists and streams may read together, with the table items its single
-   * reads read (`HOOKWARDEN_READ_BUDGET`, like `WEBHOOK_RATE_LIMIT`; see core/reader/read-budget.ts): over it a list
-   * or a single read is 429 and an open stream reads less often. Every consumer's reads share that index's one
+   * Read units a token's lists, streams and single reads may read together: one per item of the time-ordered index,
+   * one per 4 KB of a single read's record and body parts (`HOOKWARDEN_READ_BUDGET`, like `WEBHOOK_RATE_LIMIT`; see
+   * core/reader/read-budget.ts): over it a list or a single read is 429 and an open stream reads less often. Every consumer's reads share that index's one
    * partition. @default 300000/60s
    */
   readonly readBudget: RateLimit;
@@ -101,7 +101,7 @@ export interface DeployedReaderSettings {
   readonly apiRateLimit?: RateLimit | string;
   /** Streams a token may open (`HOOKWARDEN_STREAM_RATE_LIMIT`). @default 30/14m */
   readonly streamRateLimit?: RateLimit | string;
-  /** Index items a token's lists, single reads and streams may read together (`HOOKWARDEN_READ_BUDGET`). @default 300000/60s */
+  /** Read units a token's lists, single reads and streams may read together (`HOOKWARDEN_READ_BUDGET`). @default 300000/60s */
   readonly readBudget?: RateLimit | string;
   /** How long a stream lasts before it ends by itself, 1 to 870 (`HOOKWARDEN_STREAM_MAX_SECONDS`). @default 840 */
   readonly streamMaxSeconds?: number;
