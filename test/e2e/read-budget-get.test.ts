@@ -126,6 +126,28 @@ describe('the read budget charges a single delivery read', () => {
     expect(reads).toEqual([200, 429]);
   }, 60_000);
 
+  // Its record's 500-unit chunk held, its parts' 558 needed a second chunk that did not fit 800: refused for ever.
+  it('reads a body of six parts under a budget of 800, charging its parts exactly what the record left missing', async () => {
+    h = await startReaderHarness({
+      settings: { readBudget: { limit: 800, windowSeconds: 86_400 } },
+      env: {
+        HOOKWARDEN_CONFIG_JSON: JSON.stringify({ sources: [{ name: 'default', secretEnv: 'TEST_SECRET', maxBodyBytes: 3 * 1024 * 1024 }] }),
+      },
+    });
+    const harness = h;
+    const recorded = record(harness.client);
+    // About 2.0 MB gzipped (2.7 MB of base64): six parts (558 units at most, some 495 read).
+    const large = await harness.deliver('default', JSON.stringify({ data: randomBytes(2_000_000).toString('base64') }));
+    expect(large.status).toBe(202);
+    const { token } = await harness.token();
+    const reads = [];
+    for (let i = 0; i < 2; i++) reads.push((await answer(await harness.get(`/deliveries/default/${large.id}`, token))).status);
+    expect(reads).toEqual([200, 429]);
+    expect(recorded.partReads).toHaveLength(6);
+    // 500, then the 59 the parts lacked; the second read's 500 refused.
+    expect(recorded.budgetWrites).toHaveLength(2);
+  }, 60_000);
+
   it(`writes the counter once per ${READ_BUDGET_CHUNK} units charged, not once per read`, async () => {
     h = await startReaderHarness({ settings: { readBudget: { limit: 100_000, windowSeconds: 86_400 } } });
     const harness = h;
