@@ -25,6 +25,17 @@ import { standardWebhooksSender } from '../helpers/signed.js';
 const SECRET = TEST_SECRETS.standardWebhooks;
 const signed = standardWebhooksSender({ prefix: 'msg_early' });
 
+/** The deliveries the team's handler ran, by id (each test's ids are its own). */
+const ran: string[] = [];
+/** What the team's filter answers for a delivery id, before the handler; absent: it lets the delivery through. */
+const early = new Map<string, unknown>();
+const handler: WebhookHandler = async (_event, context) => {
+  ran.push(context.hookwarden.delivery.deliveryId);
+  return { statusCode: 202, body: '' };
+};
+/** The team's middleware, placed after the replay guard: it answers early for the ids `early` names. */
+const filter: HttpMiddleware = { before: (request) => early.get(request.event.headers['webhook-id'] ?? '') as never };
+
 /**
  * A team's chain composed by hand with a middleware of its own after the replay guard that answers early (a `before`
  * that returns an answer, as `@middy/http-*` helpers and many team filters do). Middy then runs no `after` or
@@ -34,19 +45,6 @@ const signed = standardWebhooksSender({ prefix: 'msg_early' });
  */
 describe('a middleware after the replay guard that answers early, on the local server', () => {
   let h: Harness;
-  const ran: string[] = [];
-  /** What the team's filter answers for a delivery id, before the handler; absent: it lets the delivery through. */
-  const early = new Map<string, unknown>();
-  const handler: WebhookHandler = async (_event, context) => {
-    ran.push(context.hookwarden.delivery.deliveryId);
-    return { statusCode: 202, body: '' };
-  };
-  const filter: HttpMiddleware = {
-    before: (request) => {
-      const id = request.event.headers['webhook-id'] ?? '';
-      return early.get(id) as never;
-    },
-  };
 
   beforeAll(async () => {
     h = await startHarness(
@@ -132,13 +130,6 @@ describe('a middleware after the replay guard that answers early, on the local s
 describe('a middleware after the replay guard that answers early, on Lambda (a context nothing marks)', () => {
   let local: LocalStore;
   let deps: PipelineDependencies;
-  const ran: string[] = [];
-  const early = new Map<string, unknown>();
-  const handler: WebhookHandler = async (_event, context) => {
-    ran.push(context.hookwarden.delivery.deliveryId);
-    return { statusCode: 202, body: '' };
-  };
-  const filter: HttpMiddleware = { before: (request) => early.get(request.event.headers['webhook-id'] ?? '') as never };
   const chain = (plugin: object): HttpHandler =>
     middy(handler as never, plugin)
       .use(httpMiddlewares(deps))

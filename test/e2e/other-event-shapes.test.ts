@@ -76,6 +76,16 @@ describe('a wrapped handler given an event that is not API Gateway’s, against 
   });
   afterAll(() => store?.close());
 
+  /** `withHookwarden`'s options on the test's store, production, no limits. */
+  const options = () => ({
+    config: loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir()),
+    dynamoDb: store.client,
+    secretProviders: environmentSecretProviders,
+    telemetry: createTelemetry(),
+    rateLimiter: false as const,
+    controls: false as const,
+  });
+
   it.each([
     // It was 404 `not_found` ("unknown source", the log naming the very path the source is configured for).
     ['an Application Load Balancer', albEvent, 'an Application Load Balancer event'],
@@ -84,20 +94,10 @@ describe('a wrapped handler given an event that is not API Gateway’s, against 
   ])('%s: 500, the log naming the front door and the fix', async (_name, eventOf, named) => {
     const before = calls.count();
     let ran = 0;
-    const handler = withHookwarden(
-      async () => {
-        ran += 1;
-        return { statusCode: 202, body: '' };
-      },
-      {
-        config: loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir()),
-        dynamoDb: store.client,
-        secretProviders: environmentSecretProviders,
-        telemetry: createTelemetry(),
-        rateLimiter: false,
-        controls: false,
-      },
-    );
+    const handler = withHookwarden(async () => {
+      ran += 1;
+      return { statusCode: 202, body: '' };
+    }, options());
     let answer!: Awaited<ReturnType<typeof handler>>;
     const lines = await jsonLinesDuring(async () => (answer = await handler(eventOf(signed()), localContext('webhook'))));
     expect(answer.statusCode).toBe(500);
@@ -108,30 +108,10 @@ describe('a wrapped handler given an event that is not API Gateway’s, against 
     expect(ran).toBe(0);
     expect(calls.count()).toBe(before);
   });
-});
 
-/**
- * No event at all, or one that is no object: a test invoke from the console or the CLI. A `null` event was a
- * `TypeError` thrown out of the handler (Lambda's own error, no request id), `undefined` a 404 blaming a sender that
- * never was, a string a 404 too. Each is the 500 naming what the function was invoked with, before any DynamoDB call.
- */
-describe('a wrapped handler and the webhook function invoked with no event', () => {
-  let store: LocalStore;
-  let calls: ReturnType<typeof countCalls>;
-  beforeAll(async () => {
-    store = await startLocalStore();
-    calls = countCalls(store.client);
-  });
-  afterAll(() => store?.close());
-
-  const options = () => ({
-    config: loadConfig({ NODE_ENV: 'production', WEBHOOK_SECRET: SECRET }, emptyDir()),
-    dynamoDb: store.client,
-    secretProviders: environmentSecretProviders,
-    telemetry: createTelemetry(),
-    rateLimiter: false as const,
-    controls: false as const,
-  });
+  // No event at all, or one that is no object: a test invoke from the console or the CLI. A `null` event was a
+  // `TypeError` thrown out of the handler (Lambda's own error, no request id), `undefined` a 404 blaming a sender that
+  // never was, a string a 404 too. Each is the 500 naming what the function was invoked with, before any DynamoDB call.
 
   it.each([
     ['null', null, 'null'],
