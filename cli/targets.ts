@@ -14,7 +14,8 @@ import { CommandFailed, configOf, type CliContext } from './context.js';
 /** AWS clients, injectable for tests. */
 export interface AwsClients {
   cloudFormation(): CloudFormationClient;
-  dynamodb(): DynamoDBClient;
+  /** A client in `region` (a deployed stack's, where its tables are); without one, the environment's. */
+  dynamodb(region?: string): DynamoDBClient;
   wafv2(): WAFV2Client;
   secretsManager(): SecretsManagerClient;
 }
@@ -25,25 +26,41 @@ const controlPlane = awsClientSettings({ requestTimeoutMs: CONTROL_PLANE_REQUEST
 /** The SDK's default clients (credentials and region from the environment, as the AWS CLI). */
 export const defaultAwsClients: AwsClients = {
   cloudFormation: () => new CloudFormationClient(controlPlane),
-  dynamodb: () => createDynamoDbClient(),
+  dynamodb: (region) => createDynamoDbClient(region ? { region } : {}),
   wafv2: () => new WAFV2Client(controlPlane),
   secretsManager: () => new SecretsManagerClient(controlPlane),
 };
 
+/** A deployed stack as the CLI reads it. */
+export interface DeployedStack {
+  /** Its outputs, by key (see `lib/stack-outputs.ts`: the stack names them with the same function). */
+  readonly outputs: ReadonlyMap<string, string>;
+  /** The region CloudFormation found it in (from its stack id), where its tables are; undefined when the id names none. */
+  readonly region?: string;
+}
+
 /**
- * The outputs of a deployed stack, by key (see `lib/stack-outputs.ts`: the
- * stack names them with the same function). Descriptions are never read.
+ * A deployed stack's outputs and region. Descriptions are never read. The region is the stack's own: CloudFormation
+ * finds the stack in the profile's region, and the DynamoDB client, left to itself, took `AWS_REGION` or us-east-1.
  */
-export const readStackOutputs = async (aws: AwsClients, stack: string): Promise<ReadonlyMap<string, string>> => {
+export const readStack = async (aws: AwsClients, stack: string): Promise<DeployedStack> => {
   try {
-    const described = await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: stack }));
-    return new Map(
-      (described.Stacks?.[0]?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])),
-    );
+    const described = (await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
+    const region = /^arn:[^:]+:cloudformation:([^:]+):/.exec(described?.StackId ?? '')?.[1];
+    return {
+      outputs: new Map(
+        (described?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])),
+      ),
+      ...(region ? { region } : {}),
+    };
   } catch (error) {
     throw new CommandFailed(`cannot read stack ${stack}: ${(error as Error).message}`);
   }
 };
+
+/** The outputs of a deployed stack, by key ({@link readStack}). */
+export const readStackOutputs = async (aws: AwsClients, stack: string): Promise<ReadonlyMap<string, string>> =>
+  (await readStack(aws, stack)).outputs;
 
 /** The output of `source` of kind `output` in a stack's outputs, looked up by key. */
 export const sourceOutput = (outputs: ReadonlyMap<string, string>, output: SourceOutput, source: string): string | undefined =>
@@ -125,13 +142,13 @@ export const withContainmentTarget = async <T>(
       }
     });
   }
-  const outputs = await readStackOutputs(aws, stack);
+  const { outputs, region } = await readStack(aws, stack);
   const table = outputs.get(outputKey('rateLimitsTable'));
   if (!table) throw new CommandFailed(`stack ${stack} has no ${outputKey('rateLimitsTable')} output: is it a Hookwarden stack?`);
   const sources = new Set([...outputs.keys()].flatMap((key) => sourceOfOutputKey('webhookUrl', key) ?? []));
   const ipv4SetArn = outputs.get(outputKey('blockedIpv4Set'));
   const ipv6SetArn = outputs.get(outputKey('blockedIpv6Set'));
-  const client = aws.dynamodb();
+  const client = aws.dynamodb(region);
   try {
     return await work({
       controls: new DynamoDbControlsStore({ client, tableName: table }),

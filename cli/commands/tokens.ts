@@ -14,7 +14,7 @@ import { outputKey, sourceOfOutputKey } from '../../lib/stack-outputs.js';
 import { CommandFailed, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
 import { terminalSafe } from '../terminal.js';
-import { defaultAwsClients, readStackOutputs, unavailableTable, withLocalStore, type AwsClients } from '../targets.js';
+import { defaultAwsClients, readStack, unavailableTable, withLocalStore, type AwsClients } from '../targets.js';
 
 const DURATION = /^(\d{1,6})(s|m|h|d)$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -58,11 +58,11 @@ const withTokenTarget = async <T>(
       }
     });
   }
-  const outputs = await readStackOutputs(aws, stack);
+  const { outputs, region } = await readStack(aws, stack);
   const table = outputs.get(outputKey('tokensTable'));
   if (!table)
     throw new CommandFailed(`stack ${stack} has no ${outputKey('tokensTable')} output: is it a Hookwarden stack with the deliveries API?`);
-  const client = aws.dynamodb();
+  const client = aws.dynamodb(region);
   try {
     return await work({
       tokens: new DynamoDbTokenStore({ client, tableName: table }),
