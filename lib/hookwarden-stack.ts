@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './constructs/audit-trail.js';
 import { DeliveriesApi } from './constructs/deliveries-api.js';
-import { EdgeFirewall, redactedHeaders } from './constructs/edge-firewall.js';
+import { EdgeFirewall, redactedHeaders, wafMetricPrefix } from './constructs/edge-firewall.js';
 import { metricsIdentity } from '../core/telemetry.js';
 import { SecretAudit } from './constructs/secret-audit.js';
 import { SecretRotation } from './constructs/secret-rotation.js';
@@ -116,7 +116,7 @@ export class HookwardenStack extends Stack {
         this.firewall = new EdgeFirewall(this, 'Firewall', {
           stage: rest.api.deploymentStage,
           rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes,
-          metricPrefix: name.toLowerCase(),
+          metricPrefix: wafMetricPrefix(name),
           redactedHeaders: redactedHeaders(settings.sources),
           production,
         });

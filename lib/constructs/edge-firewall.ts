@@ -1,7 +1,8 @@
 import { CfnIPSet, CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { github, shopify, slack, standardWebhooks, stripe } from '../../core/schemes/index.js';
 import type { SourceDescription } from '../../core/config/index.js';
@@ -33,6 +34,25 @@ export const redactedHeaders = (sources: readonly Pick<SourceDescription, 'hmac'
 /** WAF's most redacted fields in one logging configuration. */
 export const WAF_MAX_REDACTED_FIELDS = 100;
 
+/** WAF's longest metric name: a web ACL with a longer one fails the deploy (CloudFormation validates it only then). */
+export const WAF_METRIC_NAME_MAX = 128;
+
+/** The longest `metricPrefix` whose metric names fit {@link WAF_METRIC_NAME_MAX} (`<metricPrefix>-rate-per-ip` the longest). */
+export const WAF_METRIC_PREFIX_MAX = WAF_METRIC_NAME_MAX - '-rate-per-ip'.length;
+
+/**
+ * The WAF metric prefix of a stack: its name in lower case. A stack name may have 128 characters (a Stage's name
+ * before the stack's id makes long ones), and a prefix over {@link WAF_METRIC_PREFIX_MAX} failed the deploy: such a
+ * name is cut to fit and ends with a hash of the whole, so two long names that share their start stay apart.
+ * @example wafMetricPrefix('Hookwarden-prod') // 'hookwarden-prod'
+ */
+export const wafMetricPrefix = (stackName: string): string => {
+  const lower = stackName.toLowerCase();
+  if (lower.length <= WAF_METRIC_PREFIX_MAX || Token.isUnresolved(stackName)) return lower;
+  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
+  return `${lower.slice(0, WAF_METRIC_PREFIX_MAX - hash.length - 1)}-${hash}`;
+};
+
 /** Rules of the AWS common rule set that inspect the body. */
 const BODY_RULES = ['SizeRestrictions_BODY', 'CrossSiteScripting_BODY', 'GenericLFI_BODY', 'GenericRFI_BODY', 'EC2MetaDataSSRF_BODY'];
 
@@ -46,7 +66,10 @@ export interface EdgeFirewallProps {
    * @default 10000
    */
   readonly rateLimitPer5Minutes?: number;
-  /** WAF metric names start with it, so two stages' metrics stay apart. @default - the stack's name, lower case */
+  /**
+   * WAF metric names start with it, so two stages' metrics stay apart; at most {@link WAF_METRIC_PREFIX_MAX} characters.
+   * @default wafMetricPrefix(stack name)
+   */
   readonly metricPrefix?: string;
   /** Headers kept out of the WAF logs ({@link redactedHeaders} of the stack's sources). @default redactedHeaders([]) */
   readonly redactedHeaders?: readonly string[];
@@ -89,7 +112,13 @@ export class EdgeFirewall extends Construct {
     const stack = Stack.of(this);
     const logGroupName = props.logGroupName ?? `${WAF_LOG_GROUP_PREFIX}${stack.stackName}`;
     const redacted = props.redactedHeaders ?? redactedHeaders([]);
+    const prefix = props.metricPrefix ?? wafMetricPrefix(stack.stackName);
     const problems = new Problems();
+    if (!Token.isUnresolved(prefix) && prefix.length > WAF_METRIC_PREFIX_MAX)
+      problems.add(
+        'metricPrefix',
+        `is ${prefix.length} characters: WAF metric names ("<metricPrefix>-rate-per-ip") take at most ${WAF_METRIC_NAME_MAX}, so at most ${WAF_METRIC_PREFIX_MAX}`,
+      );
     // WAF's own range for a rate-based rule's limit (as context wafRateLimit): outside it the deploy fails.
     booleanProp(problems, 'production', props.production);
     wholeNumberProp(problems, 'rateLimitPer5Minutes', props.rateLimitPer5Minutes, 10, 2_000_000_000);
@@ -113,7 +142,6 @@ export class EdgeFirewall extends Construct {
       addresses: [],
       description: 'Hookwarden blocked client addresses IPv6',
     });
-    const prefix = props.metricPrefix ?? Stack.of(this).stackName.toLowerCase();
     const visibility = (name: string) => ({
       cloudWatchMetricsEnabled: true,
       sampledRequestsEnabled: true,

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
@@ -111,6 +111,21 @@ export const topicKeyStatement = (
   });
 };
 
+/** SNS's longest topic display name: a longer one fails the synth (CDK's check) or the deploy. */
+export const TOPIC_DISPLAY_NAME_MAX = 100;
+
+/**
+ * The alarm topic's display name (the sender of its emails, for people): `Hookwarden alarms (<alarmNamePrefix>)`. A
+ * stack name may have 128 characters, and over 81 the synth failed on a display name no one had set: a long prefix
+ * keeps its start and end (a Stage's name starts it, the stack's id ends it) around `...`.
+ */
+export const topicDisplayName = (prefix: string): string => {
+  const full = `Hookwarden alarms (${prefix})`;
+  if (full.length <= TOPIC_DISPLAY_NAME_MAX || Token.isUnresolved(prefix)) return full;
+  const keep = TOPIC_DISPLAY_NAME_MAX - 'Hookwarden alarms (...)'.length;
+  return `Hookwarden alarms (${prefix.slice(0, Math.ceil(keep / 2))}...${prefix.slice(prefix.length - Math.floor(keep / 2))})`;
+};
+
 /** Per topic, how many statements each base id has been given ({@link topicStatementSid}). */
 const topicSids = new WeakMap<ITopic, Map<string, number>>();
 
@@ -183,7 +198,7 @@ export class SecurityAlarms extends Construct {
         ArnLike: { 'aws:SourceArn': ownAlarms },
       }),
     );
-    this.topic = new Topic(this, 'Topic', { displayName: `Hookwarden alarms (${prefix})`, masterKey: this.topicKey, enforceSSL: true });
+    this.topic = new Topic(this, 'Topic', { displayName: topicDisplayName(prefix), masterKey: this.topicKey, enforceSSL: true });
     // enforceSSL gives the topic its own policy, which replaces SNS's default one: without this statement
     // CloudWatch is "not authorized to perform SNS:Publish" and no alarm ever notifies.
     this.topic.addToResourcePolicy(

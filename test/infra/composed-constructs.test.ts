@@ -171,6 +171,13 @@ describe('EdgeFirewall props', () => {
       expect.stringMatching(/^redactedHeaders: WAF logging redacts at most 100 headers, and these sources sign with 101/),
     ]);
   });
+
+  it('refuses a metric prefix too long for WAF metric names', () => {
+    const { stack, api } = teamStack();
+    expect(
+      problemsOf(() => new EdgeFirewall(stack, 'Firewall', { stage: api.api.deploymentStage, metricPrefix: 'x'.repeat(117) })),
+    ).toEqual(['metricPrefix: is 117 characters: WAF metric names ("<metricPrefix>-rate-per-ip") take at most 128, so at most 116']);
+  });
 });
 
 // From JavaScript, or computed, a number prop may be NaN, negative, zero, fractional or text. Deployed as given,

@@ -1,7 +1,10 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { HookwardenStack } from '../../lib/hookwarden-stack.js';
 import type { DeploymentSettings } from '../../lib/settings.js';
 import { resolveIntrinsics } from './intrinsics.js';
-import { prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
+import { NO_BUNDLING, prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Dimensions = Record<string, string>;
@@ -134,5 +137,37 @@ describe('dev and prod in one account and region', () => {
         ).toEqual([]);
       }
     }
+  });
+});
+
+// A stack name may have 128 characters, and a Stage's name before the stack's id makes long ones. Over 81 the synth
+// failed on the alarm topic's display name (SNS takes 100), which no one had set; over 116 the WAF metric names
+// (`<name>-rate-per-ip`, WAF takes 128) failed the deploy.
+describe('two stacks with names of 128 characters that differ only at the end', () => {
+  const longName = (end: string) => `${'Payments'.repeat(14)}-WebhooksApi-${end}`;
+  const synthLong = (end: string) => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new HookwardenStack(app, 'Webhooks', { settings: settingsFor({ wafEnabled: true }), stackName: longName(end) });
+    return Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  };
+  const wafMetricNames = (resources: Record<string, Resource>) =>
+    Object.values(resources)
+      .filter((r) => r.Type === 'AWS::WAFv2::WebACL')
+      .flatMap((acl) => [...JSON.stringify(acl.Properties).matchAll(/"MetricName":"([^"]+)"/g)].map((m) => m[1] as string));
+
+  it('synthesize, the topic display name within SNS’s 100 characters, naming the start and the end of the stack', () => {
+    expect(longName('Dev')).toHaveLength(128);
+    const [[, topic] = []] = Object.entries(synthLong('Dev')).filter(([, r]) => r.Type === 'AWS::SNS::Topic');
+    const displayName = String(topic?.Properties.DisplayName);
+    expect(displayName.length).toBeLessThanOrEqual(100);
+    expect(displayName).toMatch(/^Hookwarden alarms \(PaymentsPayments.+\.\.\..+-WebhooksApi-Dev\)$/);
+  });
+
+  it('give WAF metric names within its 128 characters, apart between the two stacks', () => {
+    const dev = wafMetricNames(synthLong('Dev'));
+    const prd = wafMetricNames(synthLong('Prd'));
+    expect(dev).toHaveLength(4);
+    for (const name of [...dev, ...prd]) expect(name.length, name).toBeLessThanOrEqual(128);
+    expect(dev.filter((name) => prd.includes(name))).toEqual([]);
   });
 });
