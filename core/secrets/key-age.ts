@@ -34,6 +34,11 @@ export const currentKeyAgeSeconds = async (client: SecretsManagerClient, secretI
   return Math.max(0, nowSeconds - since);
 };
 
-/** The command the on-call runs when a manual source's key is due, as the alarm states it. */
-export const rotateCommandFor = (source: string, stack: string): string =>
-  `hookwarden rotate ${source} --stack ${stack} --secret-env NEW_SECRET`;
+/**
+ * The command the on-call runs when a manual source's key is due, as the alarm states it. The CLI looks for the stack
+ * in the environment's region: without `region` (the stack's), a shell set to another region found no stack there, or
+ * another stack of the same name (the default app names its stack by stage, not region) and rotated that one's secret.
+ * @example rotateCommandFor('stripe', 'Hookwarden-prod', 'eu-west-1') // 'AWS_REGION=eu-west-1 hookwarden rotate stripe --stack Hookwarden-prod --secret-env NEW_SECRET'
+ */
+export const rotateCommandFor = (source: string, stack: string, region?: string): string =>
+  `${region ? `AWS_REGION=${region} ` : ''}hookwarden rotate ${source} --stack ${stack} --secret-env NEW_SECRET`;

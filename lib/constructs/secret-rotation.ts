@@ -39,7 +39,7 @@ export interface SecretRotationProps {
   readonly topicKey: IKey;
   /** Alarms are named `<alarmNamePrefix>-<id>` (the topic admits exactly these). */
   readonly alarmNamePrefix: string;
-  /** The stack the on-call passes to `hookwarden rotate --stack`. */
+  /** The stack the on-call passes to `hookwarden rotate --stack` (in this stack's region, which the command names). */
   readonly stackName: string;
   /** Where the key-age metric goes (the functions' namespace and service). */
   readonly metrics: MetricsIdentity;
@@ -269,7 +269,7 @@ export class SecretRotation extends Construct {
         claimPhysicalName(this, 'alarm name', `${props.alarmNamePrefix}-KeyDue-${source.name}`, 'alarmNamePrefix');
         const due = new Alarm(this, `KeyDue${source.name}`, {
           alarmName: `${props.alarmNamePrefix}-KeyDue-${source.name}`,
-          alarmDescription: `Source "${source.name}": its current key is older than ${rotation.every} (rotation.every). Issue a new secret in the provider's dashboard, export it as NEW_SECRET, and run: ${rotateCommandFor(source.name, props.stackName)}`,
+          alarmDescription: `Source "${source.name}": its current key is older than ${rotation.every} (rotation.every). Issue a new secret in the provider's dashboard, export it as NEW_SECRET, and run: ${rotateCommandFor(source.name, props.stackName, Stack.of(this).region)}`,
           metric: new Metric({
             namespace: props.metrics.namespace,
             metricName: KEY_AGE_METRIC,

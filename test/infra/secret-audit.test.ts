@@ -220,11 +220,12 @@ describe('the audit of a stack whose deployed name is not its id', () => {
   });
 
   it('names the deployed stack in the key-age alarm’s rotate command', () => {
-    const alarm = Object.values(resources).find(
-      (r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmDescription ?? '').includes('hookwarden rotate'),
-    );
-    expect(String(alarm?.Properties.AlarmDescription)).toContain('--stack webhooks-dev');
-    expect(String(alarm?.Properties.AlarmDescription)).not.toContain('--stack Webhooks ');
+    const description = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => String(resolveIntrinsics(r.Properties.AlarmDescription ?? '')))
+      .find((text) => text.includes('hookwarden rotate'));
+    expect(description).toContain('--stack webhooks-dev');
+    expect(description).not.toContain('--stack Webhooks ');
   });
 });
 

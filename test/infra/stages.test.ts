@@ -1,4 +1,4 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stage as CdkStage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { HookwardenStack } from '../../lib/hookwarden-stack.js';
@@ -169,5 +169,33 @@ describe('two stacks with names of 128 characters that differ only at the end', 
     expect(dev).toHaveLength(4);
     for (const name of [...dev, ...prd]) expect(name.length, name).toBeLessThanOrEqual(128);
     expect(dev.filter((name) => prd.includes(name))).toEqual([]);
+  });
+});
+
+// The default app names its stack by stage, not region: a team deploying it to two regions has two Hookwarden-prod
+// stacks. The key-due alarm's command named the stack only, and the CLI looks for it in the shell's region: run from a
+// shell set to the other region, it rotated the other region's secret (the provider's new key written there, the due
+// one left as it was) or found no stack.
+describe('one stack name in two regions', () => {
+  const app = new App({ context: NO_BUNDLING });
+  const rotateCommands = ['eu-west-1', 'us-west-2'].map((region) => {
+    const stack = new HookwardenStack(new CdkStage(app, region.replace(/-/g, ''), { env: { region } }), 'Webhooks', {
+      settings: settingsFor(),
+      stackName: 'Hookwarden-prod',
+    });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+    return Object.values(resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => String(resolveIntrinsics(r.Properties.AlarmDescription ?? '')))
+      .find((text) => text.includes('hookwarden rotate'));
+  });
+
+  it("key-due alarms name the command in their stack's region", () => {
+    expect(rotateCommands[0]).toMatch(
+      / run: AWS_REGION=eu-west-1 hookwarden rotate default --stack Hookwarden-prod --secret-env NEW_SECRET$/,
+    );
+    expect(rotateCommands[1]).toMatch(
+      / run: AWS_REGION=us-west-2 hookwarden rotate default --stack Hookwarden-prod --secret-env NEW_SECRET$/,
+    );
   });
 });

@@ -39,5 +39,8 @@ describe('the daily key-age check', () => {
 
   it('names the exact command in the alarm', () => {
     expect(rotateCommandFor('stripe', 'Hookwarden-prod')).toBe('hookwarden rotate stripe --stack Hookwarden-prod --secret-env NEW_SECRET');
+    expect(rotateCommandFor('stripe', 'Prod-Webhooks', 'eu-west-1')).toBe(
+      'AWS_REGION=eu-west-1 hookwarden rotate stripe --stack Prod-Webhooks --secret-env NEW_SECRET',
+    );
   });
 });
