@@ -28,7 +28,7 @@ export interface SecretAuditProps {
   readonly topicKey: IKey;
   /** Log groups of the functions, for the saved Logs Insights queries. */
   readonly functionLogs: readonly ILogGroup[];
-  /** Prefix of the saved query names (shown in the Logs Insights console). @default 'hookwarden' */
+  /** Prefix of the saved query names (shown in the Logs Insights console): one per stage. @default - the stack's name */
   readonly queryPrefix?: string;
 }
 
@@ -162,7 +162,7 @@ export class SecretAudit extends Construct {
 
     const query = (name: string, lines: string[]) =>
       new QueryDefinition(this, name.replace(/[^A-Za-z]/g, ''), {
-        queryDefinitionName: `${props.queryPrefix ?? 'hookwarden'}/${name}`,
+        queryDefinitionName: `${props.queryPrefix ?? Stack.of(this).stackName}/${name}`,
         logGroups: [...props.functionLogs],
         queryString: new QueryString({
           fields: ['@timestamp', 'securityEvent.code', 'securityEvent.source', 'securityEvent.clientIp', 'securityEvent.reason'],

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ContentHandling,
@@ -29,7 +29,11 @@ export interface WebhookApiProps {
   readonly webhookFunction: IFunction;
   /** Serves `GET /health` and `GET /health/ready`. */
   readonly healthFunction: IFunction;
-  /** @default 'hookwarden' */
+  /**
+   * API Gateway publishes a REST API's metrics by this name: two stages in one account and region need their own,
+   * or each one's 5xx alarm reads the other's API too.
+   * @default - the stack's name
+   */
   readonly restApiName?: string;
   /** @default 'dev' */
   readonly stageName?: string;
@@ -200,7 +204,7 @@ export class WebhookApi extends Construct {
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     this.api = new RestApi(this, 'Api', {
-      restApiName: props.restApiName ?? 'hookwarden',
+      restApiName: props.restApiName ?? Stack.of(this).stackName,
       description: 'Hookwarden: secure front door for webhooks',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
       // Without binary media types API Gateway hands non-UTF-8 bodies to Lambda as mangled text, and a

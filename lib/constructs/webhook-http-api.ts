@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -24,7 +24,7 @@ export interface WebhookHttpApiProps {
   readonly webhookFunction: IFunction;
   /** Serves `GET /health` and `GET /health/ready`. */
   readonly healthFunction: IFunction;
-  /** @default 'hookwarden' */
+  /** Shown in the console (its metrics go by its id). @default - the stack's name */
   readonly apiName?: string;
   /** Steady requests per second across the stage. @default 100 (as the REST stage) */
   readonly throttlingRateLimit?: number;
@@ -109,7 +109,7 @@ export class WebhookHttpApi extends Construct {
     // No CORS configuration: API Gateway would answer preflights itself with its own origin rules;
     // without it the OPTIONS route reaches the function, which matches origins exactly.
     this.api = new HttpApi(this, 'Api', {
-      apiName: props.apiName ?? 'hookwarden',
+      apiName: props.apiName ?? Stack.of(this).stackName,
       description: 'Hookwarden: secure front door for webhooks (HTTP API)',
       createDefaultStage: false,
     });

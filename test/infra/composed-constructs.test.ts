@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -14,6 +14,8 @@ import { SourceSecrets } from '../../lib/constructs/source-secrets.js';
 import { WebhookApi } from '../../lib/constructs/webhook-api.js';
 import { WebhookFunctions, type WebhookFunctionsProps } from '../../lib/constructs/webhook-functions.js';
 import { WebhookHttpApi } from '../../lib/constructs/webhook-http-api.js';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { WebhookTables } from '../../lib/constructs/tables.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { NO_BUNDLING, sourceFor } from './helpers.js';
@@ -478,5 +480,71 @@ describe('boolean props of the constructs, from JavaScript', () => {
     expect(problemsOf(() => new SourceSecrets(stack, 'Secrets', { sources: [], production: 0 as never }))).toEqual([
       'production: must be true or false, got 0',
     ]);
+  });
+});
+
+// A team's own stack, composed from the constructs with their defaults, deployed as Dev and Prod Stages in one account
+// and region. The REST API was named "hookwarden" in both, and API Gateway publishes its metrics by ApiName: each
+// stage's 5xx alarm and dashboard read the other's API too, so dev's errors paged prod. The saved queries were
+// "hookwarden/…" in both, two of each in the console, over different stages' logs.
+describe('a team stack composed with the defaults, deployed as two Stages', () => {
+  const app = new App({ context: NO_BUNDLING });
+  const stages = ['Dev', 'Prod'].map((name) => {
+    const stack = new Stack(new Stage(app, name), 'Team');
+    const tables = new WebhookTables(stack, 'Tables');
+    const functions = new WebhookFunctions(stack, 'Functions', {
+      sources: [sourceFor()],
+      secrets: new Map([['default', Secret.fromSecretCompleteArn(stack, 'Secret', SECRET_ID)]]),
+      secretIds: new Map([['default', SECRET_ID]]),
+      deliveries: tables.deliveries,
+      rateLimits: tables.rateLimits,
+    });
+    const api = new WebhookApi(stack, 'Api', {
+      webhookFunction: functions.webhook,
+      healthFunction: functions.health,
+      cloudWatchRole: false,
+    });
+    new WebhookHttpApi(stack, 'HttpApi', { webhookFunction: functions.webhook, healthFunction: functions.health });
+    new SecurityAlarms(stack, 'Alarms', {
+      api: api.api,
+      functions: [functions.webhook],
+      tables: [tables.deliveries],
+      sources: ['default'],
+    });
+    new SecretAudit(stack, 'Audit', {
+      secretNamePrefix: stack.stackName,
+      importedSecretArns: [SECRET_ID],
+      expectedReaders: [functions.webhookRole],
+      topic: new Topic(stack, 'Topic'),
+      topicKey: new Key(stack, 'Key'),
+      functionLogs: [functions.webhookLogs],
+    });
+    const resources = Object.values(
+      Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    );
+    const names = (type: string) => resources.filter((r) => r.Type === type).map((r) => String(r.Properties.Name));
+    const api5xx = resources.find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === '5XXError');
+    return {
+      restApi: names('AWS::ApiGateway::RestApi'),
+      httpApi: names('AWS::ApiGatewayV2::Api'),
+      queries: names('AWS::Logs::QueryDefinition'),
+      api5xxReads: (api5xx?.Properties.Dimensions as Array<{ Name: string; Value: string }>).find((d) => d.Name === 'ApiName')?.Value,
+    };
+  });
+  const [dev, prod] = stages as [(typeof stages)[number], (typeof stages)[number]];
+
+  it("name each API after its deployed stack, so each stage's 5xx alarm reads its own API only", () => {
+    expect(dev.restApi).toEqual(['Dev-Team']);
+    expect(prod.restApi).toEqual(['Prod-Team']);
+    expect(dev.api5xxReads).toBe('Dev-Team');
+    expect(prod.api5xxReads).toBe('Prod-Team');
+    expect(dev.httpApi).toEqual(['Dev-Team']);
+    expect(prod.httpApi).toEqual(['Prod-Team']);
+  });
+
+  it('save the queries under the deployed stack name', () => {
+    expect(dev.queries).toHaveLength(4);
+    for (const name of dev.queries) expect(name).toMatch(/^Dev-Team\//);
+    for (const name of prod.queries) expect(name).toMatch(/^Prod-Team\//);
   });
 });
