@@ -184,7 +184,7 @@ export class HookwardenStack extends Stack {
   }
 
   /** What operators and the `hookwarden` CLI read: keys from {@link outputKey}, the CLI's lookup; descriptions for people. */
-  private outputs(settings: DeploymentSettings, id: string): void {
+  private outputs(settings: DeploymentSettings, stackName: string): void {
     const url = this.api instanceof WebhookHttpApi ? this.api.url : this.api.api.url;
     new CfnOutput(this, outputKey('apiUrl'), { value: url, description: 'Base URL of the API' });
     // Only where there is no deliveries API, so that the CLI can say why (a REST stack stays within its outputs, FIXED_OUTPUTS).
@@ -223,12 +223,12 @@ export class HookwardenStack extends Stack {
       const ipv6 = outputKey('blockedIpv6Set');
       new CfnOutput(this, ipv4, {
         value: this.firewall.blockedIpv4.attrArn,
-        exportName: `${id}-${ipv4}`,
+        exportName: `${stackName}-${ipv4}`,
         description: 'WAF IP set of blocked IPv4 addresses',
       });
       new CfnOutput(this, ipv6, {
         value: this.firewall.blockedIpv6.attrArn,
-        exportName: `${id}-${ipv6}`,
+        exportName: `${stackName}-${ipv6}`,
         description: 'WAF IP set of blocked IPv6 addresses',
       });
     }

@@ -15,13 +15,17 @@ type MetricId = { namespace: string; metricName?: string; dimensions: Dimensions
  * Synthesizes a stage; every resource reference resolves to `<stack>:<logical id>`, because
  * CloudFormation gives each stack's resources their own physical names.
  */
-const stage = (settings: DeploymentSettings) => {
-  const { stack, template } = synth(settings);
-  const resources = template().toJSON().Resources as Record<string, Resource>;
+const stage = (from: DeploymentSettings | HookwardenStack) => {
+  const stack = from instanceof HookwardenStack ? from : synth(from).stack;
+  const template = Template.fromStack(stack).toJSON();
+  const resources = template.Resources as Record<string, Resource>;
+  const exports = Object.values((template.Outputs ?? {}) as Record<string, { Export?: { Name: string } }>).flatMap((o) =>
+    o.Export ? [`Export.Name = ${o.Export.Name}`] : [],
+  );
   const resolved = (value: unknown) =>
     resolveIntrinsics(value, (id, attribute) => `${stack.stackName}:${id}${attribute ? `.${attribute}` : ''}`);
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-  return { name: stack.stackName, resources, resolved, ofType };
+  return { name: stack.stackName, resources, exports, resolved, ofType };
 };
 type Stage = ReturnType<typeof stage>;
 
@@ -37,7 +41,7 @@ const physicalNames = (s: Stage): string[] => {
   }
   for (const [, acl] of s.ofType('AWS::WAFv2::WebACL'))
     names.push(...[...JSON.stringify(acl.Properties).matchAll(/"MetricName":"([^"]+)"/g)].map((m) => `WAF metric = ${m[1]}`));
-  return names;
+  return [...names, ...s.exports];
 };
 
 /** Every metric a stage's resources emit: the functions' custom metrics (their Powertools namespace and service), and the AWS metrics of its functions, API and tables. */
@@ -100,6 +104,31 @@ const sees = (read: MetricId, source: MetricId): boolean =>
   read.namespace === source.namespace &&
   Object.entries(read.dimensions).every(([k, v]) => k === 'source' || k === 'code' || source.dimensions[k] === v);
 
+/** Fails when an alarm of either stage reads a metric the other stage's resources emit, or one reads nothing of its own. */
+const expectNoCrossedAlarms = (dev: Stage, prod: Stage): void => {
+  for (const [reader, other] of [
+    [prod, dev],
+    [dev, prod],
+  ] as const) {
+    const reads = readByAlarms(reader);
+    expect(reads.length).toBeGreaterThan(10);
+    // Each alarm reads its own stage's metrics (so the check below is not vacuous)...
+    for (const read of reads)
+      expect(
+        emitted(reader).some((source) => sees(read, source)),
+        `${reader.name} ${read.alarm} reads nothing of its own`,
+      ).toBe(true);
+    // ...and none of the other stage's.
+    for (const read of reads) {
+      const crossed = emitted(other).filter((source) => sees(read, source));
+      expect(
+        crossed,
+        `${reader.name} alarm ${read.alarm} reads ${read.namespace} ${JSON.stringify(read.dimensions)} that ${other.name} emits`,
+      ).toEqual([]);
+    }
+  }
+};
+
 describe('dev and prod in one account and region', () => {
   const sources = [sourceFor(), sourceFor({ name: 'github', scheme: 'github' })];
   const dev = stage(settingsFor({ sources, wafEnabled: true }));
@@ -116,27 +145,7 @@ describe('dev and prod in one account and region', () => {
   });
 
   it("never let an alarm of one stage read a metric the other stage's resources emit", () => {
-    for (const [reader, other] of [
-      [prod, dev],
-      [dev, prod],
-    ] as const) {
-      const reads = readByAlarms(reader);
-      expect(reads.length).toBeGreaterThan(10);
-      // Each alarm reads its own stage's metrics (so the check below is not vacuous)...
-      for (const read of reads)
-        expect(
-          emitted(reader).some((source) => sees(read, source)),
-          `${reader.name} ${read.alarm} reads nothing of its own`,
-        ).toBe(true);
-      // ...and none of the other stage's.
-      for (const read of reads) {
-        const crossed = emitted(other).filter((source) => sees(read, source));
-        expect(
-          crossed,
-          `${reader.name} alarm ${read.alarm} reads ${read.namespace} ${JSON.stringify(read.dimensions)} that ${other.name} emits`,
-        ).toEqual([]);
-      }
-    }
+    expectNoCrossedAlarms(dev, prod);
   });
 });
 
@@ -197,5 +206,30 @@ describe('one stack name in two regions', () => {
     expect(rotateCommands[1]).toMatch(
       / run: AWS_REGION=us-west-2 hookwarden rotate default --stack Hookwarden-prod --secret-env NEW_SECRET$/,
     );
+  });
+});
+
+// As a team deploys two stages from one app: each Stage holds a stack of the same id, deployed as Dev-Webhooks and
+// Prod-Webhooks. Every name comes from the deployed name, never the id both share.
+describe('Dev and Prod Stages of one app, each with a HookwardenStack of id "Webhooks"', () => {
+  const app = new App({ context: NO_BUNDLING });
+  const sources = [sourceFor(), sourceFor({ name: 'github', scheme: 'github' })];
+  const [dev, prod] = (
+    [
+      ['Dev', settingsFor({ sources, wafEnabled: true })],
+      ['Prod', prodSettings({ sources })],
+    ] as const
+  ).map(([name, settings]) => stage(new HookwardenStack(new CdkStage(app, name), 'Webhooks', { settings }))) as [Stage, Stage];
+
+  it('share no physical name or export name', () => {
+    const devNames = physicalNames(dev);
+    const prodNames = physicalNames(prod);
+    expect(prodNames.filter((name) => name.startsWith('Export.Name'))).toHaveLength(2);
+    expect(prodNames.filter((name) => devNames.some((other) => other.split(' = ')[1] === name.split(' = ')[1]))).toEqual([]);
+    for (const name of [...devNames, ...prodNames]) expect(name, 'every name carries the deployed stack').toMatch(/(dev|prod)-webhooks/i);
+  });
+
+  it("never let an alarm of one stage read a metric the other stage's resources emit", () => {
+    expectNoCrossedAlarms(dev, prod);
   });
 });
