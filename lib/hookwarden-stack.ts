@@ -1,4 +1,5 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Token, type StackProps } from 'aws-cdk-lib';
+import { ConfigError } from '../core/errors.js';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './constructs/audit-trail.js';
 import { DeliveriesApi } from './constructs/deliveries-api.js';
@@ -60,6 +61,12 @@ export class HookwardenStack extends Stack {
   public readonly trail?: AuditTrail;
 
   constructor(scope: Construct, id: string, props: HookwardenStackProps) {
+    // CDK's own refusal quotes the token ("must match the regular expression …, got '${Token[TOKEN.32]}'"), naming
+    // neither the prop nor why: say both, before CDK does.
+    if (props.stackName !== undefined && Token.isUnresolved(props.stackName))
+      throw new ConfigError([
+        `stackName: must be known at synth (a plain string), not a token such as a parameter's value: the secrets, alarms, dashboard, metrics namespace and the functions' bundled configuration are named after it`,
+      ]);
     super(scope, id, props);
     const { settings } = props;
     // The deployed stack's name, not the construct id: they differ when the stack is given a `stackName` or sits in a

@@ -1,4 +1,4 @@
-import { App, Stage as CdkStage } from 'aws-cdk-lib';
+import { App, Aws, Lazy, Stage as CdkStage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { HookwardenStack } from '../../lib/hookwarden-stack.js';
@@ -231,5 +231,20 @@ describe('Dev and Prod Stages of one app, each with a HookwardenStack of id "Web
 
   it("never let an alarm of one stage read a metric the other stage's resources emit", () => {
     expectNoCrossedAlarms(dev, prod);
+  });
+});
+
+// Every name is made at synth from the stack name, and the functions' configuration ships in their bundles: a token
+// (a parameter's value, a Lazy) cannot be one. CDK refused it quoting the token ("must match the regular expression
+// …, got '${Token[TOKEN.32]}'"), naming neither the prop nor why.
+describe('a stack name that is a token', () => {
+  it.each([
+    ['a Lazy', Lazy.string({ produce: () => 'Webhooks-dev' })],
+    ['AWS::StackName', Aws.STACK_NAME],
+  ])('(%s) is refused naming stackName and why', (_kind, stackName) => {
+    const app = new App({ context: NO_BUNDLING });
+    expect(() => new HookwardenStack(app, 'Webhooks', { settings: settingsFor(), stackName })).toThrow(
+      /stackName: must be known at synth \(a plain string\), not a token/,
+    );
   });
 });
