@@ -151,7 +151,9 @@ export class HookwardenStack extends Stack {
       sources: settings.sources.map((s) => s.name),
       // The deliveries API serves webhook bodies: probing it for tokens alarms like forged deliveries do.
       ...(this.deliveriesApi ? { apiTokenRefusalThreshold: 20 } : {}),
-      dashboardName: name,
+      // Dashboards are global to the account, not regional as every other name here: the stack's name alone made the
+      // second region's deploy of one stack name (the default app's Hookwarden-prod) fail, "already exists".
+      dashboardName: `${name}-${this.region}`,
       alarmNamePrefix: name,
       metrics,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),

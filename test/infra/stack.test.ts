@@ -10,6 +10,7 @@ import { GENERATED_KEY_LENGTH } from '../../lib/constructs/source-secrets.js';
 import { BUNDLED_CONFIG_FILE, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/webhook-functions.js';
 import type { HookwardenStack } from '../../lib/hookwarden-stack.js';
 import { prodSettings, settingsFor, sourceFor, synth } from './helpers.js';
+import { resolveIntrinsics } from './intrinsics.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -515,7 +516,8 @@ describe('the production stack', () => {
 
   it('graphs accepted, duplicate and rejected deliveries by source and reason on a per-stage dashboard', () => {
     const [, dashboard] = t.ofType('AWS::CloudWatch::Dashboard')[0] as [string, Resource];
-    expect(dashboard.Properties.DashboardName).toBe('Hookwarden-prod');
+    // Dashboards are global to the account: the region keeps one stack name's dashboards apart between regions.
+    expect(resolveIntrinsics(dashboard.Properties.DashboardName)).toBe('Hookwarden-prod-us-east-1');
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     for (const text of [
       'DeliveryAccepted',

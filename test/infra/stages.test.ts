@@ -187,25 +187,34 @@ describe('two stacks with names of 128 characters that differ only at the end', 
 // one left as it was) or found no stack.
 describe('one stack name in two regions', () => {
   const app = new App({ context: NO_BUNDLING });
-  const rotateCommands = ['eu-west-1', 'us-west-2'].map((region) => {
+  const [eu, us] = ['eu-west-1', 'us-west-2'].map((region) => {
     const stack = new HookwardenStack(new CdkStage(app, region.replace(/-/g, ''), { env: { region } }), 'Webhooks', {
       settings: settingsFor(),
       stackName: 'Hookwarden-prod',
     });
-    const resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
-    return Object.values(resources)
-      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
-      .map((r) => String(resolveIntrinsics(r.Properties.AlarmDescription ?? '')))
-      .find((text) => text.includes('hookwarden rotate'));
-  });
+    const resources = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, Resource>);
+    return {
+      rotateCommand: resources
+        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+        .map((r) => String(resolveIntrinsics(r.Properties.AlarmDescription ?? '')))
+        .find((text) => text.includes('hookwarden rotate')),
+      dashboard: resources.find((r) => r.Type === 'AWS::CloudWatch::Dashboard')?.Properties.DashboardName,
+    };
+  }) as [{ rotateCommand?: string; dashboard?: unknown }, { rotateCommand?: string; dashboard?: unknown }];
 
   it("key-due alarms name the command in their stack's region", () => {
-    expect(rotateCommands[0]).toMatch(
+    expect(eu.rotateCommand).toMatch(
       / run: AWS_REGION=eu-west-1 hookwarden rotate default --stack Hookwarden-prod --secret-env NEW_SECRET$/,
     );
-    expect(rotateCommands[1]).toMatch(
+    expect(us.rotateCommand).toMatch(
       / run: AWS_REGION=us-west-2 hookwarden rotate default --stack Hookwarden-prod --secret-env NEW_SECRET$/,
     );
+  });
+
+  // Dashboards are global to the account, unlike every other name here: the second region's deploy failed ("already exists").
+  it('name their dashboards apart', () => {
+    expect(eu.dashboard).toBe('Hookwarden-prod-eu-west-1');
+    expect(us.dashboard).toBe('Hookwarden-prod-us-west-2');
   });
 });
 
