@@ -46,7 +46,7 @@ export interface TokenReadBudget {
    * not cost handed back once made, as {@link giveBack} does. Its reads together are charged at most the budget's whole
    * limit (then one unit a read more): a read larger than that is slowed to one a window, never refused for ever.
    */
-  wholeRead(): Required<GetOptions>;
+  wholeRead(): Required<Pick<GetOptions, 'beforeRead' | 'afterRead'>>;
 }
 
 /** Options of {@link ReadBudget}. */
@@ -116,7 +116,7 @@ export class ReadBudget {
   }
 
   /** See {@link TokenReadBudget.wholeRead}. */
-  #wholeRead(tokenId: string): Required<GetOptions> {
+  #wholeRead(tokenId: string): Required<Pick<GetOptions, 'beforeRead' | 'afterRead'>> {
     // What this read's reads were charged and kept, and what the one being made was charged.
     let kept = 0;
     let charged = 0;

@@ -168,7 +168,15 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
     // read), then a large body's parts at the most each costs; what they did not cost is handed back. Spent, 429
     // policy "reads". Counted one per item, a multi-MiB body's parts of up to 93 units each were one each.
     const budget = token && deps.readBudget ? deps.readBudget.forToken(token.id) : undefined;
-    const delivery = await deps.store.get(source, id, Math.floor(now() / 1000), budget ? budget.wholeRead() : {});
+    // A body larger than any answer (text takes a byte a byte at least) is refused from its record's size: its parts, up
+    // to 10 MiB of them, were read and charged to be answered 413.
+    const tooLarge = (bodyBytes: number): void => {
+      if (bodyBytes > ANSWER_MAX_BYTES) throw bodyTooLarge(bodyBytes);
+    };
+    const delivery = await deps.store.get(source, id, Math.floor(now() / 1000), {
+      ...(budget ? budget.wholeRead() : {}),
+      beforeParts: tooLarge,
+    });
     if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');
     const answer = {
       source: delivery.source,

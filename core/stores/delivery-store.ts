@@ -68,6 +68,12 @@ export interface GetOptions {
    * read failed (nothing is handed back: stricter). @default none
    */
   readonly afterRead?: (units: number) => void;
+  /**
+   * Called before a large body's parts are read, with the body's size as its record gives it: a throw stops the read
+   * there and is the caller's answer (the deliveries API refuses a body no answer can carry before reading megabytes of
+   * parts, and charging them, to answer 413). @default none
+   */
+  readonly beforeParts?: (bodyBytes: number) => void;
 }
 
 /**

@@ -583,6 +583,7 @@ export class DynamoDbDeliveryStore implements DeliveryStore {
     const count = partsOf(item) ?? 0;
     const token = item.token?.S;
     if (!namesValidParts(item) || !token) throw new DamagedDeliveryError(source, deliveryId, 'its record names no valid parts');
+    reads.beforeParts?.(Number(item.bodyBytes?.N ?? 0));
     await reads.beforeRead?.(count * MAX_PART_READ_UNITS);
     let parts: Array<Item | undefined>;
     try {

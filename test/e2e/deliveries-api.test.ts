@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeCursor } from '../../core/stores/delivery-feed.js';
 import { DynamoDbDeliveryStore } from '../../core/stores/dynamodb-delivery-store.js';
@@ -5,6 +6,7 @@ import { createDeliveriesHandler } from '../../core/reader/routes.js';
 import { localContext } from '../../local/http-adapter.js';
 import { readerGet } from '../helpers/proxy-event.js';
 import { rawRequest } from '../helpers/raw-http.js';
+import { countCalls } from '../helpers/harness.js';
 import { startReaderHarness, type ReaderHarness } from '../helpers/reader-harness.js';
 
 const ORIGIN = 'https://app.example.com';
@@ -225,6 +227,20 @@ describe('GET /deliveries and GET /deliveries/{source}/{id} over real HTTP on dy
     // The list still names it, with its size.
     const listed = (await list('?limit=100')).deliveries.find((d) => d.id === id);
     expect(listed).toMatchObject({ size: bytes.length });
+  });
+
+  // A body larger than any answer was read whole, every part of it (and charged to the token's read budget), to be
+  // answered 413. Its record gives its size: refused from that, one GetItem, no part read.
+  it('a body larger than any answer (7 MiB, stored in parts): 413 from its record alone, no part read', async () => {
+    // Random bytes: gzip leaves them their size, so the body is stored in parts (text of one letter fits one item).
+    const bytes = randomBytes(7 * 1024 * 1024);
+    await storeDirectly('default', 'huge_text', bytes);
+    const calls = countCalls(h.client);
+    const res = await h.get('/deliveries/default/huge_text', all);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
+    const gets = calls.calls.filter((call) => call.command === 'GetItem' && call.table === h.config.tables.deliveries);
+    expect(gets).toHaveLength(1);
   });
 
   it('a body whose text fits stays text, control characters and quotes included', async () => {
