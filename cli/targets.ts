@@ -13,22 +13,33 @@ import { CommandFailed, configOf, type CliContext } from './context.js';
 
 /** AWS clients, injectable for tests. */
 export interface AwsClients {
-  cloudFormation(): CloudFormationClient;
-  /** A client in `region` (a deployed stack's, where its tables are); without one, the environment's. */
+  /** Each client in `region` when given (a deployed stack's, or the one an ARN names); without one, the environment's. */
+  cloudFormation(region?: string): CloudFormationClient;
   dynamodb(region?: string): DynamoDBClient;
-  wafv2(): WAFV2Client;
-  secretsManager(): SecretsManagerClient;
+  wafv2(region?: string): WAFV2Client;
+  secretsManager(region?: string): SecretsManagerClient;
 }
+
+/**
+ * The region an ARN names (`arn:aws:wafv2:eu-west-1:…` is `eu-west-1`); `undefined` for a name, or an ARN of a global
+ * service. A client left to the environment's region sent a stack's ARN, its secret's or its IP set's to the wrong
+ * region's endpoint, which answered that it does not exist.
+ * @example regionOfArn('arn:aws:secretsmanager:eu-west-1:123456789012:secret:x') // 'eu-west-1'
+ */
+export const regionOfArn = (id: string | undefined): string | undefined =>
+  /^arn:[^:]+:[^:]+:([a-z]{2}(?:-[a-z]+)+-\d+):/.exec(id ?? '')?.[1];
+
+const inRegion = <T extends object>(settings: T, region: string | undefined): T => (region ? { ...settings, region } : settings);
 
 // Each attempt ends after its timeout and is retried, as on the request path (core/aws-client-settings.ts).
 const controlPlane = awsClientSettings({ requestTimeoutMs: CONTROL_PLANE_REQUEST_TIMEOUT_MS });
 
 /** The SDK's default clients (credentials and region from the environment, as the AWS CLI). */
 export const defaultAwsClients: AwsClients = {
-  cloudFormation: () => new CloudFormationClient(controlPlane),
-  dynamodb: (region) => createDynamoDbClient(region ? { region } : {}),
-  wafv2: () => new WAFV2Client(controlPlane),
-  secretsManager: () => new SecretsManagerClient(controlPlane),
+  cloudFormation: (region) => new CloudFormationClient(inRegion(controlPlane, region)),
+  dynamodb: (region) => createDynamoDbClient(inRegion({}, region)),
+  wafv2: (region) => new WAFV2Client(inRegion(controlPlane, region)),
+  secretsManager: (region) => new SecretsManagerClient(inRegion(controlPlane, region)),
 };
 
 /** A deployed stack as the CLI reads it. */
@@ -45,7 +56,8 @@ export interface DeployedStack {
  */
 export const readStack = async (aws: AwsClients, stack: string): Promise<DeployedStack> => {
   try {
-    const described = (await aws.cloudFormation().send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
+    // A stack given by its ARN is looked for in the ARN's region, not the environment's.
+    const described = (await aws.cloudFormation(regionOfArn(stack)).send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
     const region = /^arn:[^:]+:cloudformation:([^:]+):/.exec(described?.StackId ?? '')?.[1];
     return {
       outputs: new Map(
@@ -154,7 +166,9 @@ export const withContainmentTarget = async <T>(
       controls: new DynamoDbControlsStore({ client, tableName: table }),
       table,
       sources,
-      ...(ipv4SetArn || ipv6SetArn ? { waf: { client: aws.wafv2(), ipv4SetArn, ipv6SetArn } } : {}),
+      ...(ipv4SetArn || ipv6SetArn
+        ? { waf: { client: aws.wafv2(regionOfArn(ipv4SetArn ?? ipv6SetArn) ?? region), ipv4SetArn, ipv6SetArn } }
+        : {}),
       where: `stack ${stack}`,
     });
   } catch (error) {

@@ -5,7 +5,7 @@ import { keyFilePath } from '../../core/secrets/key-files.js';
 import { parseSecretDocument } from '../../core/secrets/secrets-manager.js';
 import { configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
-import { defaultAwsClients, readStackOutputs, sourceOutput, type AwsClients } from '../targets.js';
+import { defaultAwsClients, readStackOutputs, regionOfArn, sourceOutput, type AwsClients } from '../targets.js';
 
 /** Options of `hookwarden keys`. */
 export interface KeysOptions {
@@ -35,7 +35,8 @@ const documentOf = async (
   if (options.stack) {
     const secretId = sourceOutput(await readStackOutputs(aws, options.stack), 'secretArn', source);
     if (!secretId) throw new UsageError(`stack ${options.stack} has no secret for source "${source}"`);
-    return { text: (await aws.secretsManager().send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString, where: secretId };
+    const client = aws.secretsManager(regionOfArn(secretId));
+    return { text: (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString, where: secretId };
   }
   const configured = sourceOf(configOf(context), source);
   if (configured.secret?.kind === 'env')

@@ -32,7 +32,7 @@ import { runningServer } from '../../local/server-info.js';
 import { readSettings } from '../../lib/settings.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
 import { output } from '../output.js';
-import { defaultAwsClients, readStackOutputs, sourceOutput, type AwsClients } from '../targets.js';
+import { defaultAwsClients, readStackOutputs, regionOfArn, sourceOutput, type AwsClients } from '../targets.js';
 import { parseDuration } from './containment.js';
 
 /** Options of `hookwarden rotate`. */
@@ -341,7 +341,7 @@ export const rotateCommand = async (
   if (mode === 'github' || mode === 'shared') {
     const id = await secretId();
     try {
-      await aws.secretsManager().send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));
+      await aws.secretsManager(regionOfArn(id)).send(new RotateSecretCommand({ SecretId: id, RotateImmediately: true }));
     } catch (error) {
       if (rotationInProgress(error)) throw new CommandFailed(rotationInProgressMessage(source, options.stack, id));
       throw error;
@@ -362,7 +362,7 @@ export const rotateCommand = async (
   const overlapSeconds = overlapOf(options.overlap, deployed.rotation ?? { overlapSeconds: 86_400 });
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, deployed.scheme) : undefined;
   const id = await secretId();
-  const client = aws.secretsManager();
+  const client = aws.secretsManager(regionOfArn(id));
   const read = await client.send(new GetSecretValueCommand({ SecretId: id }));
   const text = read.SecretString;
   let current: KeyDocument;
