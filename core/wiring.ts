@@ -73,6 +73,22 @@ const METHODS = {
 /** A whole number of milliseconds Lambda can run for: 1 to 900,000 (15 minutes). */
 const MAX_BUDGET_MS = 900_000;
 
+/** Epoch milliseconds from the year 2001 to 2286: a clock giving seconds, or a monotonic clock's milliseconds, is below. */
+const EPOCH_MS = { min: 1e12, max: 1e13 } as const;
+
+/** What is wrong with a clock that should give epoch milliseconds (`Date.now`), read once; `undefined` when nothing is. */
+const clockProblem = (now: () => unknown): string | undefined => {
+  let value: unknown;
+  try {
+    value = now();
+  } catch (error) {
+    return `threw when read (${error instanceof Error ? error.name : kindOf(error)}): it must return epoch milliseconds, as Date.now does`;
+  }
+  if (typeof value === 'number' && Number.isFinite(value) && value >= EPOCH_MS.min && value < EPOCH_MS.max) return undefined;
+  const shown = typeof value === 'number' ? String(value) : kindOf(value);
+  return `must return epoch milliseconds, as Date.now does, got ${shown}`;
+};
+
 /**
  * The problems of options given from JavaScript without types (or cast), each naming its option: checked at cold
  * start rather than found per request. `controls: null` dropped the blocklist and source switch as `false` does, with
@@ -97,6 +113,12 @@ export const wiringProblems = (problems: Problems, options: unknown): WiringOpti
   for (const name of ['secretProviders', 'now'] as const)
     if (given[name] !== undefined && typeof given[name] !== 'function')
       problems.add(`options.${name}`, `must be a function, got ${kindOf(given[name])}`);
+  // Read once at cold start: a clock that gives no epoch milliseconds (`() => Date.now`, seconds, a Date's text) made
+  // every freshness comparison false, so every timestamp passed (core/schemes/timestamp.ts now refuses them too).
+  if (typeof given.now === 'function') {
+    const problem = clockProblem(given.now as () => unknown);
+    if (problem) problems.add('options.now', problem);
+  }
   if (given.env !== undefined && !isObject(given.env)) problems.add('options.env', `must be an object, got ${kindOf(given.env)}`);
   if (given.config !== undefined && !(isObject(given.config) && given.config.sources instanceof Map && isObject(given.config.tables)))
     problems.add('options.config', `must be what loadConfig returns, got ${kindOf(given.config)}`);

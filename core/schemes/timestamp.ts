@@ -46,6 +46,10 @@ export const parseUnixSeconds = (text: string, name: string): number | RejectedD
  */
 export const checkFreshness = (timestamp: number, nowSeconds: number, maxAgeSeconds: number): RejectedDelivery | undefined => {
   const age = nowSeconds - timestamp;
+  // A clock that gives no number (an injected `now` returning NaN or nothing) compared false both ways: every
+  // timestamp, of any age, passed as fresh. Fail closed.
+  if (!Number.isFinite(age) || !Number.isFinite(maxAgeSeconds))
+    return { ok: false, code: 'timestamp_out_of_range', reason: "the server's clock gave no time to check the timestamp against" };
   if (age > maxAgeSeconds)
     return { ok: false, code: 'timestamp_out_of_range', reason: `timestamp is ${age} s old (limit ${maxAgeSeconds} s)` };
   if (-age > maxAgeSeconds)

@@ -71,3 +71,19 @@ describe('checkFreshness', () => {
     });
   });
 });
+
+// An injected clock that gives no number (NaN, nothing) compared false both ways: every timestamp, of any age, passed.
+describe('checkFreshness with a clock that gives no time', () => {
+  it.each([
+    ['NaN', Number.NaN],
+    ['undefined', undefined as unknown as number],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ])('now %s: refused (it passed as fresh)', (_name, now) => {
+    expect(checkFreshness(NOW - 86_400 * 365, now, 300)).toMatchObject({ ok: false, code: 'timestamp_out_of_range' });
+    expect(checkFreshness(NOW, now, 300)).toMatchObject({ ok: false, code: 'timestamp_out_of_range' });
+  });
+
+  it('a maximum age of NaN: refused too', () => {
+    expect(checkFreshness(NOW - 86_400, NOW, Number.NaN)).toMatchObject({ ok: false, code: 'timestamp_out_of_range' });
+  });
+});
