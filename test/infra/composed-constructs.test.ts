@@ -23,8 +23,8 @@ import { NO_BUNDLING, sourceFor } from './helpers.js';
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks-default-AbCdEf';
 
 /** The constructs composed into a team's own stack (not HookwardenStack), as `hookwarden/cdk` is used. */
-const teamStack = () => {
-  const stack = new Stack(new App({ context: NO_BUNDLING }), 'Team');
+const teamStack = (scope: Construct = new App({ context: NO_BUNDLING }), apiProps: { cloudWatchRole?: boolean } = {}) => {
+  const stack = new Stack(scope, 'Team');
   const tables = new WebhookTables(stack, 'Tables');
   const functions = new WebhookFunctions(stack, 'Functions', {
     sources: [sourceFor()],
@@ -33,7 +33,7 @@ const teamStack = () => {
     deliveries: tables.deliveries,
     rateLimits: tables.rateLimits,
   });
-  const api = new WebhookApi(stack, 'Api', { webhookFunction: functions.webhook, healthFunction: functions.health });
+  const api = new WebhookApi(stack, 'Api', { webhookFunction: functions.webhook, healthFunction: functions.health, ...apiProps });
   return { stack, tables, functions, api };
 };
 
@@ -490,20 +490,7 @@ describe('boolean props of the constructs, from JavaScript', () => {
 describe('a team stack composed with the defaults, deployed as two Stages', () => {
   const app = new App({ context: NO_BUNDLING });
   const stages = ['Dev', 'Prod'].map((name) => {
-    const stack = new Stack(new Stage(app, name), 'Team');
-    const tables = new WebhookTables(stack, 'Tables');
-    const functions = new WebhookFunctions(stack, 'Functions', {
-      sources: [sourceFor()],
-      secrets: new Map([['default', Secret.fromSecretCompleteArn(stack, 'Secret', SECRET_ID)]]),
-      secretIds: new Map([['default', SECRET_ID]]),
-      deliveries: tables.deliveries,
-      rateLimits: tables.rateLimits,
-    });
-    const api = new WebhookApi(stack, 'Api', {
-      webhookFunction: functions.webhook,
-      healthFunction: functions.health,
-      cloudWatchRole: false,
-    });
+    const { stack, tables, functions, api } = teamStack(new Stage(app, name), { cloudWatchRole: false });
     new WebhookHttpApi(stack, 'HttpApi', { webhookFunction: functions.webhook, healthFunction: functions.health });
     new SecurityAlarms(stack, 'Alarms', {
       api: api.api,
