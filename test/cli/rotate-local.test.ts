@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -209,5 +210,46 @@ describe('hookwarden rotate and keys on the local store', () => {
     const r = await cli(['rotate', 'src', '--secret-env', 'NEW_KEY'], { ...manual.env, NEW_KEY: TEST_SECRETS.github }, manual.cwd);
     expect(r.code, r.stderr).toBe(0);
     expect(manual.keyFile().keys.map((k) => k.secret)).toEqual([TEST_SECRETS.github]);
+  });
+});
+
+// Two operators' `rotate` at the same moment each read the key document, and the second write dropped the first one's
+// new key. A rotation now holds `<key file>.lock` (its process id) while it reads, plans and writes.
+describe('hookwarden rotate on the local store, with another rotate running', () => {
+  const manualRotation = async (lockHolder?: string) => {
+    const { cwd, env, keyFile, path } = setup({ scheme: 'github' });
+    // A key document with a first provider key, then the lock.
+    expect(
+      (await cli(['rotate', 'src', '--secret-env', 'FIRST_KEY'], { ...env, FIRST_KEY: 'first-provider-key-0123456789' }, cwd)).code,
+    ).toBe(0);
+    const before = readFileSync(path, 'utf8');
+    if (lockHolder !== undefined) writeFileSync(`${path}.lock`, lockHolder);
+    const r = await cli(['rotate', 'src', '--secret-env', 'NEW_KEY'], { ...env, NEW_KEY: TEST_SECRETS.github }, cwd);
+    return { r, before, after: readFileSync(path, 'utf8'), keyFile, lock: `${path}.lock` };
+  };
+
+  it('refuses while another rotate of the source runs, naming its process; nothing written', async () => {
+    // This test's own process: one that runs.
+    const { r, before, after, lock } = await manualRotation(String(process.pid));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`another hookwarden rotate of source src is running (process ${process.pid}); nothing was written`);
+    expect(r.stderr).not.toContain(TEST_SECRETS.github);
+    expect(after).toBe(before);
+    // Still the other rotation's.
+    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+  });
+
+  it('takes over the lock of a rotate that died midway, rotates, and gives it back', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const { r, keyFile, lock } = await manualRotation(String(gone));
+    expect(r.code).toBe(0);
+    expect(keyFile().keys[0]?.secret).toBe(TEST_SECRETS.github);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('leaves no lock behind, after a rotation or a refused one', async () => {
+    const { r, lock } = await manualRotation();
+    expect(r.code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
   });
 });
