@@ -32,7 +32,7 @@ export const WEBHOOK_DEADLINE: DeadlineShares = deadlineShares(WEBHOOK_TIMEOUT_S
 
 // Symbol.for, not a module's own symbol: a handler bundled with its own copy of Hookwarden still sees the server's mark.
 const RUNS_ON = Symbol.for('hookwarden.runsOnPastTimeout');
-// The work left for the end of an invocation whose context is marked ({@link onInvocationEnd}).
+// The work left for the end of an invocation ({@link onInvocationEnd}), on its context.
 const ENDS = Symbol.for('hookwarden.invocationEnds');
 
 /**
