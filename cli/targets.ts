@@ -58,7 +58,7 @@ export const readStack = async (aws: AwsClients, stack: string): Promise<Deploye
   try {
     // A stack given by its ARN is looked for in the ARN's region, not the environment's.
     const described = (await aws.cloudFormation(regionOfArn(stack)).send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
-    const region = /^arn:[^:]+:cloudformation:([^:]+):/.exec(described?.StackId ?? '')?.[1];
+    const region = regionOfArn(described?.StackId);
     return {
       outputs: new Map(
         (described?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue] as const] : [])),

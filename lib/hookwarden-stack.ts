@@ -3,7 +3,7 @@ import { ConfigError } from '../core/errors.js';
 import type { Construct } from 'constructs';
 import { AuditTrail } from './constructs/audit-trail.js';
 import { DeliveriesApi } from './constructs/deliveries-api.js';
-import { EdgeFirewall, redactedHeaders, wafMetricPrefix } from './constructs/edge-firewall.js';
+import { EdgeFirewall, redactedHeaders } from './constructs/edge-firewall.js';
 import { metricsIdentity } from '../core/telemetry.js';
 import { SecretAudit } from './constructs/secret-audit.js';
 import { SecretRotation } from './constructs/secret-rotation.js';
@@ -123,7 +123,6 @@ export class HookwardenStack extends Stack {
         this.firewall = new EdgeFirewall(this, 'Firewall', {
           stage: rest.api.deploymentStage,
           rateLimitPer5Minutes: settings.wafRateLimitPer5Minutes,
-          metricPrefix: wafMetricPrefix(name),
           redactedHeaders: redactedHeaders(settings.sources),
           production,
         });

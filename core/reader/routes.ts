@@ -94,6 +94,15 @@ const bodyTooLarge = (bytes: number): HttpError =>
   );
 
 /**
+ * Refuses, from its record's size, a body larger than any answer (text takes a byte a byte at least): its parts, up to
+ * 10 MiB of them, were read and charged to the token to be answered 413.
+ * @throws HttpError 413 `body_too_large`
+ */
+const refuseLargerThanAnswer = (bodyBytes: number): void => {
+  if (bodyBytes > ANSWER_MAX_BYTES) throw bodyTooLarge(bodyBytes);
+};
+
+/**
  * A body as the JSON answer carries it, in at most `room` bytes of the result Lambda serializes: UTF-8 text, unless
  * that is not what the bytes are, or escapes would take it past that room; then base64, unless that does not fit
  * either (413 `body_too_large`). A control character is six bytes in the answer's JSON (`\u0001`) and seven in the
@@ -168,14 +177,9 @@ export const createDeliveriesHandler = (deps: ReaderDependencies): HttpHandler =
     // read), then a large body's parts at the most each costs; what they did not cost is handed back. Spent, 429
     // policy "reads". Counted one per item, a multi-MiB body's parts of up to 93 units each were one each.
     const budget = token && deps.readBudget ? deps.readBudget.forToken(token.id) : undefined;
-    // A body larger than any answer (text takes a byte a byte at least) is refused from its record's size: its parts, up
-    // to 10 MiB of them, were read and charged to be answered 413.
-    const tooLarge = (bodyBytes: number): void => {
-      if (bodyBytes > ANSWER_MAX_BYTES) throw bodyTooLarge(bodyBytes);
-    };
     const delivery = await deps.store.get(source, id, Math.floor(now() / 1000), {
       ...(budget ? budget.wholeRead() : {}),
-      beforeParts: tooLarge,
+      beforeParts: refuseLargerThanAnswer,
     });
     if (!delivery || delivery.status !== 'stored') throw new HttpError(404, 'not_found', 'No such delivery.');
     const answer = {
