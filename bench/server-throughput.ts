@@ -50,7 +50,7 @@ const waitFor = async <T>(what: string, poll: () => T | undefined, timeoutMs = 9
 
 /** Hookwarden as `npm start` runs it (tsx, its own dynalite on disk, logs to standard output). */
 const startHookwarden = async (dataDir: string): Promise<Server> => {
-  // BENCH_PROFILE_DIR=dir writes CPU profiles of both servers there (node --cpu-prof; the floor's in dir/floor).
+  // BENCH_PROFILE_DIR=dir writes CPU profiles of every server there (node --cpu-prof; the floors' in dir/floor and dir/floor-store).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bin/server.ts'], {
     cwd: ROOT,
@@ -64,19 +64,25 @@ const startHookwarden = async (dataDir: string): Promise<Server> => {
   return { name: 'hookwarden (npm start)', url: info.url, child };
 };
 
-/** The floor, with its own embedded store, run as npm start runs (tsx). */
-const startFloor = async (dataDir: string): Promise<Server> => {
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}/floor`] : [];
+/**
+ * The floor, with its own embedded store, run as npm start runs (tsx). With `store: 'hookwarden'`, the same bare
+ * server storing through Hookwarden's DynamoDbDeliveryStore: not the goal's baseline, but the part of the gap that is
+ * the stored item (its attributes, index keys, condition and gzip) rather than the pipeline around it.
+ */
+const startFloor = async (dataDir: string, store?: 'hookwarden'): Promise<Server> => {
+  const name = store ? 'floor storing as Hookwarden does' : 'bare node:http floor';
+  const dir = store ? 'floor-store' : 'floor';
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}/${dir}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/server-floor.ts'], {
     cwd: ROOT,
-    env: { ...process.env, FLOOR_DATA_DIR: dataDir, FLOOR_SECRET: SECRET },
+    env: { ...process.env, FLOOR_DATA_DIR: dataDir, FLOOR_SECRET: SECRET, ...(store ? { FLOOR_STORE: store } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench: the floor server exited (${code})`)));
   });
-  return { name: 'bare node:http floor', url: (JSON.parse(line) as { url: string }).url, child };
+  return { name, url: (JSON.parse(line) as { url: string }).url, child };
 };
 
 const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
@@ -152,53 +158,66 @@ const stop = (child: ChildProcess): Promise<void> =>
     child.kill('SIGTERM');
   });
 
-/** Prints both servers' throughput and p50 latency, the median of per-round ratios, and whether the goal holds. */
+/** Per-round ratios of `a` to `b` (same round, so the same neighbours' load), or `undefined` when a round lacks one. */
+const perRoundRatios = (a: readonly number[], b: readonly number[]): number[] | undefined =>
+  a.length === ROUNDS && b.length === ROUNDS ? a.map((x, i) => x / (b[i] as number)) : undefined;
+
+/**
+ * Prints each server's throughput and p50 latency, the medians of per-round ratios to the floor, and whether the
+ * goal holds. A third server, the floor storing through Hookwarden's delivery store, splits the gap in two: the
+ * stored item's cost, and the pipeline's (middleware, logging, the HTTP-to-event adapter).
+ */
 export const serverThroughputBenchmark = async (): Promise<void> => {
   const dir = mkdtempSync(join(tmpdir(), 'hookwarden-bench-'));
-  const hookwarden = await startHookwarden(join(dir, 'data'));
-  let floor: Server | undefined;
+  const started: Server[] = [];
   try {
-    floor = await startFloor(join(dir, 'floor'));
-    const servers = [floor, hookwarden];
+    const floor = await startFloor(join(dir, 'floor'));
+    started.push(floor);
+    const floorStore = await startFloor(join(dir, 'floor-store'), 'hookwarden');
+    started.push(floorStore);
+    const hookwarden = await startHookwarden(join(dir, 'data'));
+    started.push(hookwarden);
+    const servers = [floor, floorStore, hookwarden];
     // Warm: JIT, connections, the blocklist cache.
     for (let slice = 0; slice < 4; slice++) for (const server of servers) await load(server.url, WARM_UP_SECONDS / 4);
-    const rates = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-    const p50s = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-    const cpuPerDelivery = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-    const mainPerDelivery = new Map<string, number[]>(servers.map((s) => [s.name, []]));
-    // Both processes count (the idle one adds little): each holds its own store.
-    const cpuOfBoth = (): number | undefined => {
-      const [a, b] = servers.map((s) => cpuSecondsOf(s.child.pid));
-      return a === undefined || b === undefined ? undefined : a + b;
+    const rates = new Map<Server, number[]>(servers.map((s) => [s, []]));
+    const p50s = new Map<Server, number[]>(servers.map((s) => [s, []]));
+    const cpuPerDelivery = new Map<Server, number[]>(servers.map((s) => [s, []]));
+    const mainPerDelivery = new Map<Server, number[]>(servers.map((s) => [s, []]));
+    // Every process counts (the idle ones add little): each holds its own store.
+    const cpuOfAll = (): number | undefined => {
+      const each = servers.map((s) => cpuSecondsOf(s.child.pid));
+      return each.includes(undefined) ? undefined : (each as number[]).reduce((a, b) => a + b, 0);
     };
     for (let round = 0; round < ROUNDS; round++) {
       for (const server of servers) {
-        const cpuBefore = cpuOfBoth();
+        const cpuBefore = cpuOfAll();
         const mainBefore = cpuSecondsOf(server.child.pid, true);
         const { perSecond, latencies } = await load(server.url, SECONDS_PER_ROUND);
-        const cpuAfter = cpuOfBoth();
+        const cpuAfter = cpuOfAll();
         const mainAfter = cpuSecondsOf(server.child.pid, true);
         if (mainBefore !== undefined && mainAfter !== undefined)
-          mainPerDelivery.get(server.name)?.push((mainAfter - mainBefore) / latencies.length);
-        rates.get(server.name)?.push(perSecond);
-        p50s.get(server.name)?.push(median(latencies));
-        if (cpuBefore !== undefined && cpuAfter !== undefined)
-          cpuPerDelivery.get(server.name)?.push((cpuAfter - cpuBefore) / latencies.length);
+          mainPerDelivery.get(server)?.push((mainAfter - mainBefore) / latencies.length);
+        rates.get(server)?.push(perSecond);
+        p50s.get(server)?.push(median(latencies));
+        if (cpuBefore !== undefined && cpuAfter !== undefined) cpuPerDelivery.get(server)?.push((cpuAfter - cpuBefore) / latencies.length);
       }
     }
-    const perRound = (name: string) => rates.get(name) as number[];
-    const floorRates = perRound(floor.name);
-    const ratio = median(perRound(hookwarden.name).map((r, i) => r / (floorRates[i] as number)));
-    const cpuFloor = cpuPerDelivery.get(floor.name) as number[];
-    const cpuRatio =
-      cpuFloor.length === ROUNDS
-        ? median((cpuPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (cpuFloor[i] as number) / c))
-        : undefined;
-    const mainFloor = mainPerDelivery.get(floor.name) as number[];
-    const mainRatio =
-      mainFloor.length === ROUNDS
-        ? median((mainPerDelivery.get(hookwarden.name) as number[]).map((c, i) => (mainFloor[i] as number) / c))
-        : undefined;
+    const of = (values: Map<Server, number[]>, server: Server) => values.get(server) as number[];
+    /** Median ratios of `server` to `base`: throughput, and CPU and main-thread time per delivery (base ÷ server). */
+    const ratiosTo = (server: Server, base: Server) => {
+      const medianOf = (values: number[] | undefined) => (values ? median(values) : undefined);
+      return {
+        perRound: perRoundRatios(of(rates, server), of(rates, base)) as number[],
+        throughput: medianOf(perRoundRatios(of(rates, server), of(rates, base))) as number,
+        cpu: medianOf(perRoundRatios(of(cpuPerDelivery, base), of(cpuPerDelivery, server))),
+        main: medianOf(perRoundRatios(of(mainPerDelivery, base), of(mainPerDelivery, server))),
+      };
+    };
+    const toFloor = ratiosTo(hookwarden, floor);
+    const storeToFloor = ratiosTo(floorStore, floor);
+    const toFloorStore = ratiosTo(hookwarden, floorStore);
+    const text = (value: number | undefined) => value?.toFixed(2) ?? '-';
     print(
       `## Local server throughput (${IN_FLIGHT} in flight, 1 KiB Standard Webhooks deliveries, ${ROUNDS} alternated rounds of ${SECONDS_PER_ROUND} s, medians)`,
     );
@@ -206,34 +225,34 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
     print('| server | deliveries/s | p50 latency | ÷ floor | CPU per delivery | floor ÷ this | main thread per delivery | floor ÷ this |');
     print('|---|---|---|---|---|---|---|---|');
     for (const server of servers) {
-      const perSecond = median(perRound(server.name));
-      const cpu = cpuPerDelivery.get(server.name) as number[];
-      const main = mainPerDelivery.get(server.name) as number[];
       const msText = (values: number[]) => (values.length === ROUNDS ? `${(median(values) * 1e3).toFixed(2)} ms` : '-');
-      const relative =
-        server === floor ? ['1.00', '1.00', '1.00'] : [ratio.toFixed(2), cpuRatio?.toFixed(2) ?? '-', mainRatio?.toFixed(2) ?? '-'];
+      const relative = server === floor ? undefined : ratiosTo(server, floor);
+      const cells = relative ? [relative.throughput, relative.cpu, relative.main].map(text) : ['1.00', '1.00', '1.00'];
       print(
-        `| ${server.name} | ${perSecond.toFixed(0)} | ${median(p50s.get(server.name) as number[]).toFixed(1)} ms | ${relative[0]} | ${msText(cpu)} | ${relative[1]} | ${msText(main)} | ${relative[2]} |`,
+        `| ${server.name} | ${median(of(rates, server)).toFixed(0)} | ${median(of(p50s, server)).toFixed(1)} ms | ${cells[0]} | ${msText(of(cpuPerDelivery, server))} | ${cells[1]} | ${msText(of(mainPerDelivery, server))} | ${cells[2]} |`,
       );
     }
     print('');
     print(
-      `Ratios are medians of per-round ratios (this run's, in order: ${perRound(hookwarden.name)
-        .map((r, i) => (r / (floorRates[i] as number)).toFixed(2))
+      `Ratios are medians of per-round ratios (Hookwarden's to the floor, this run's, in order: ${toFloor.perRound
+        .map((r) => r.toFixed(2))
         .join(
           ', ',
-        )}). CPU per delivery: both server processes, each with its own embedded store; main thread: the loaded server's JavaScript thread alone, which bounds its rate.`,
+        )}). CPU per delivery: every server process, each with its own embedded store; main thread: the loaded server's JavaScript thread alone, which bounds its rate.`,
     );
     print(`Each server had ${WARM_UP_SECONDS} s of load before the rounds.`);
     print(
       `The floor: node:http, Standard Webhooks verification with node:crypto, one conditional PutItem to its own embedded dynalite, as npm start has; Node ${process.versions.node}.`,
     );
+    print(
+      `The gap, split: the floor storing through Hookwarden's DynamoDbDeliveryStore (the same item, index keys, condition and gzip; nothing else of npm start) runs at ${text(storeToFloor.throughput)}× the floor (main thread ${text(storeToFloor.main)}×); npm start runs at ${text(toFloorStore.throughput)}× that (main thread ${text(toFloorStore.main)}×), which is the pipeline: middleware, logging, the HTTP-to-event adapter.`,
+    );
+    const ratio = toFloor.throughput;
     print(ratio >= GOAL ? `Goal met: at least ${GOAL}× the floor.` : `Goal missed: ${ratio.toFixed(2)}× the floor (goal ${GOAL}×).`);
     print('');
   } finally {
     agent.destroy();
-    if (floor) await stop(floor.child);
-    await stop(hookwarden.child);
+    for (const server of started) await stop(server.child);
     rmSync(dir, { recursive: true, force: true });
   }
 };
