@@ -34,6 +34,8 @@ export const WEBHOOK_DEADLINE: DeadlineShares = deadlineShares(WEBHOOK_TIMEOUT_S
 const RUNS_ON = Symbol.for('hookwarden.runsOnPastTimeout');
 // The work left for the end of an invocation ({@link onInvocationEnd}), on its context.
 const ENDS = Symbol.for('hookwarden.invocationEnds');
+// Set by hookwardenPlugin's requestStart: this invocation's end will be run ({@link markEndRun}).
+const END_RUN = Symbol.for('hookwarden.invocationEndRun');
 
 /**
  * Marks a Lambda context whose runtime lets a handler run on past the function's timeout: the local server's. Lambda
@@ -58,6 +60,18 @@ export const onInvocationEnd = (context: object, fn: () => Promise<void>): void 
   ends.push(fn);
   record[ENDS] = ends;
 };
+
+/** Marks a context whose invocation's end will be run ({@link endInvocation}): what `hookwardenPlugin` does at Middy's start of each request. */
+export const markEndRun = (context: unknown): void => {
+  if (typeof context === 'object' && context !== null) Object.assign(context, { [END_RUN]: true });
+};
+
+/**
+ * Whether {@link endInvocation} will be called for this context: its chain was built with `hookwardenPlugin`, or its
+ * runtime marked it ({@link markRunsOnPastTimeout}: the local server), which calls it itself.
+ */
+export const endIsRun = (context: object | undefined): boolean =>
+  (context as Record<symbol, unknown> | undefined)?.[END_RUN] === true || runsOnPastTimeout(context);
 
 /**
  * Runs what the invocation of `context` left for its end ({@link onInvocationEnd}), once, in order. A runtime that

@@ -3,7 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config/index.js';
-import { answeredByDeadline, endInvocation, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
+import { answeredByDeadline, endInvocation, markEndRun, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
 import { ConfigError, HttpError, StoreUnavailableError } from './errors.js';
 import { kindOf, Problems } from './config/rules.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
@@ -175,8 +175,15 @@ const withRequestDeadline = (deps: PipelineDependencies, webhook: HttpHandler): 
  * early (Middy then runs no `after` hook), is settled by the answer given (a 2xx completes it, anything else gives it
  * back) instead of holding every copy off (409) until its lease. `withHookwarden` builds its chain with it.
  */
-export const hookwardenPlugin = (): { timeoutEarlyInMillis: number; requestEnd: (request: { context: object }) => Promise<void> } => ({
+export const hookwardenPlugin = (): {
+  timeoutEarlyInMillis: number;
+  requestStart: (request?: { context?: unknown }) => void;
+  requestEnd: (request: { context: object }) => Promise<void>;
+} => ({
   timeoutEarlyInMillis: 0,
+  // Tells the replay guard that this request's end is run, so it does not warn of a chain built without the plugin
+  // (Middy passes the request, though its types declare no parameter).
+  requestStart: (request) => markEndRun(request?.context),
   requestEnd: (request) => endInvocation(request.context),
 });
 

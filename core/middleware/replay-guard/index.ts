@@ -1,4 +1,4 @@
-import { holdDeadline, onInvocationEnd, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
+import { endIsRun, holdDeadline, onInvocationEnd, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
 import { ConfigError, DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
 import type { SourceConfig } from '../../config/index.js';
 import { wholeNumberProblem } from '../../config/rules.js';
@@ -69,6 +69,8 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
    * not win the race to an expired lease.
    */
   const running = new Map<string, HeldLease>();
+  /** Whether this guard has said that its chain was built without `hookwardenPlugin()` (once per container). */
+  let saidNoPlugin = false;
 
   /** Stops renewing the lease of the claim `state` holds (the handler has settled); its lease as last written. */
   const settle = (state: WebhookState): HeldLease | undefined => {
@@ -198,6 +200,10 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     });
     leases.set(state, held);
     if (renew) running.set(deliveryKey(source.name, delivery.deliveryId), held);
+    if (!saidNoPlugin && !endIsRun(request.context)) {
+      saidNoPlugin = true;
+      options.telemetry?.logger.warn(NO_PLUGIN, { source: source.name });
+    }
     // A middleware after this one that answers early (or an onError hook before this one's that throws) leaves Middy
     // to run no hook of this guard's: the claim was never settled, its lease was renewed for as long as the process
     // lived, and every copy was 409. Where the runtime or the chain's plugin (hookwardenPlugin) says when the invocation
@@ -251,6 +257,11 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     if (request.error instanceof DuplicateDeliveryError) return completeClaim(request);
     const claim = state.claim;
     const source = state.source.name;
+    if (isMiddyEarlyTimeout(request.error))
+      options.telemetry?.logger.error(
+        "replayGuard: Middy answered at its early timeout while the handler still ran (the chain was built without hookwardenPlugin()): the delivery is given back, and the provider's retry may run the handler a second time",
+        { source, deliveryId: claim.deliveryId },
+      );
     state.claim = undefined;
     const held = settle(state);
     try {
@@ -316,6 +327,18 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
 
   return { before: replayGuardBefore, after: replayGuardAfter, onError: replayGuardOnError };
 };
+
+/**
+ * What a chain built without `hookwardenPlugin()` is told, once per container. Its lack went unnoticed: Middy's own
+ * early timeout answered 500 while the handler still ran and the delivery was given back, so the provider's retry
+ * ran the handler a second time (on Lambda, the first run resumes when its container is next thawed).
+ */
+const NO_PLUGIN =
+  "replayGuard: this chain was built without hookwardenPlugin(); build it with middy(handler, hookwardenPlugin()). Without it, Middy's early timeout answers while the handler still runs and gives its delivery back (the provider's retry runs the handler a second time), and a claim left by a middleware that answers early after this guard is held (409) until its lease";
+
+/** Middy's own early-timeout error (its default `timeoutEarlyResponse`): the handler was still running when it came. */
+const isMiddyEarlyTimeout = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: unknown } | undefined)?.package === '@middy/core';
 
 /** The longest lease a handler may hold a delivery for: a day. */
 const MAX_LEASE_SECONDS = 86_400;
