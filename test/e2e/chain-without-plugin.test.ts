@@ -3,22 +3,19 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTelemetry,
-  DynamoDbDeliveryStore,
   environmentSecretProviders,
   hookwardenPlugin,
   httpMiddlewares,
-  loadConfig,
   webhookMiddlewares,
   withHookwarden,
   type HttpHandler,
   type PipelineDependencies,
   type WebhookHandler,
 } from '../../core/index.js';
-import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
-import { emptyDir } from '../helpers/harness.js';
+import type { LocalStore } from '../../local/dynamo.js';
 import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { webhookPost } from '../helpers/proxy-event.js';
+import { chainDependencies } from '../helpers/chain-dependencies.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
 
@@ -45,15 +42,7 @@ describe('a chain built without hookwardenPlugin()', () => {
   const messages = (lines: Array<Record<string, unknown>>, text: string) => lines.filter((line) => String(line.message).startsWith(text));
 
   beforeAll(async () => {
-    local = await startLocalStore();
-    const config = loadConfig({ WEBHOOK_SECRET: SECRET, NODE_ENV: 'production' }, emptyDir());
-    deps = {
-      config,
-      store: new DynamoDbDeliveryStore({ client: local.client, tableName: config.tables.deliveries }),
-      telemetry: createTelemetry(),
-      secretProviders: environmentSecretProviders,
-      rateLimiter: false,
-    };
+    ({ deps, local } = await chainDependencies(SECRET));
   });
   afterAll(() => local?.close());
 

@@ -2,8 +2,6 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTelemetry,
-  DynamoDbDeliveryStore,
   environmentSecretProviders,
   httpMiddlewares,
   loadConfig,
@@ -19,11 +17,12 @@ import {
   withHookwarden,
 } from '../../core/index.js';
 import { localContext } from '../../local/http-adapter.js';
-import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
+import type { LocalStore } from '../../local/dynamo.js';
 import { emptyDir } from '../helpers/harness.js';
 import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { webhookPost } from '../helpers/proxy-event.js';
+import { chainDependencies } from '../helpers/chain-dependencies.js';
 import { standardWebhooksSender, type SignedDelivery } from '../helpers/signed.js';
 
 const SECRET = TEST_SECRETS.standardWebhooks;
@@ -56,15 +55,7 @@ describe('a chain of Hookwarden middlewares composed by hand', () => {
   };
 
   beforeAll(async () => {
-    store = await startLocalStore();
-    const config = loadConfig({ WEBHOOK_SECRET: SECRET, NODE_ENV: 'production' }, emptyDir());
-    deps = {
-      config,
-      store: new DynamoDbDeliveryStore({ client: store.client, tableName: config.tables.deliveries }),
-      telemetry: createTelemetry(),
-      secretProviders: environmentSecretProviders,
-      rateLimiter: false,
-    };
+    ({ deps, local: store } = await chainDependencies(SECRET));
   });
   afterAll(() => store?.close());
 

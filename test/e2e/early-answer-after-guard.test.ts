@@ -3,21 +3,18 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTelemetry,
-  DynamoDbDeliveryStore,
-  environmentSecretProviders,
   hookwardenPlugin,
   httpMiddlewares,
-  loadConfig,
   webhookMiddlewares,
   type HttpHandler,
   type HttpMiddleware,
   type PipelineDependencies,
   type WebhookHandler,
 } from '../../core/index.js';
-import { startLocalStore, type LocalStore } from '../../local/dynamo.js';
-import { emptyDir, startHarness, type Harness } from '../helpers/harness.js';
+import type { LocalStore } from '../../local/dynamo.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
 import { webhookPost } from '../helpers/proxy-event.js';
+import { chainDependencies } from '../helpers/chain-dependencies.js';
 import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { TEST_SECRETS } from '../helpers/secrets.js';
 import { standardWebhooksSender } from '../helpers/signed.js';
@@ -138,15 +135,7 @@ describe('a middleware after the replay guard that answers early, on Lambda (a c
     ({ functionName: 'webhook', awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 9_000 }) as unknown as Context;
 
   beforeAll(async () => {
-    local = await startLocalStore();
-    const config = loadConfig({ WEBHOOK_SECRET: SECRET, NODE_ENV: 'production' }, emptyDir());
-    deps = {
-      config,
-      store: new DynamoDbDeliveryStore({ client: local.client, tableName: config.tables.deliveries }),
-      telemetry: createTelemetry(),
-      secretProviders: environmentSecretProviders,
-      rateLimiter: false,
-    };
+    ({ deps, local } = await chainDependencies(SECRET));
   });
   afterAll(() => local?.close());
 
