@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -31,6 +31,7 @@ import { ensureKeyDocument, generateSecret } from '../../local/dev-secrets.js';
 import { runningServer } from '../../local/server-info.js';
 import { readSettings } from '../../lib/settings.js';
 import { CommandFailed, configOf, sourceOf, UsageError, type CliContext } from '../context.js';
+import { lockFile } from '../file-lock.js';
 import { output } from '../output.js';
 import { defaultAwsClients, readStackOutputs, regionOfArn, sourceOutput, type AwsClients } from '../targets.js';
 import { parseDuration } from './containment.js';
@@ -186,50 +187,16 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   }
 };
 
-/** Whether a process of this machine runs as `pid` (one of another user's too: EPERM). */
-const processRuns = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
  * Takes the lock of a local key document's rotation (`<key file>.lock`, holding the rotating process's id), for as long
  * as the rotation reads, plans and writes: two operators' `rotate` at the same moment each read the document, and the
  * second write dropped the first one's new key (a manual source's provider key, which then failed every delivery it
- * signed). A lock whose process is gone (a rotate killed midway) is taken over.
+ * signed). A lock whose process is gone (a rotate killed midway) is taken over ({@link lockFile}).
  * @returns what gives the lock back
  * @throws CommandFailed while another rotate of the source runs
  */
-const lockRotation = (keyFile: string, source: string): (() => void) => {
-  const lock = `${keyFile}.lock`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => rmSync(lock, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let holder = Number.NaN;
-    try {
-      holder = Number(readFileSync(lock, 'utf8').trim());
-    } catch {
-      // Given back meanwhile: take it on the next attempt.
-      continue;
-    }
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processRuns(holder))
-      throw new CommandFailed(
-        `another hookwarden rotate of source ${source} is running (process ${holder}); nothing was written: run this one once it has finished (if none runs, delete ${lock})`,
-      );
-    rmSync(lock, { force: true });
-  }
-  throw new CommandFailed(
-    `another hookwarden rotate of source ${source} took its lock (${lock}) at the same moment; nothing was written: run this one again`,
-  );
-};
+const lockRotation = (keyFile: string, source: string): (() => void) =>
+  lockFile(`${keyFile}.lock`, { what: `hookwarden rotate of source ${source}` });
 
 /** The local rotation itself, under its lock ({@link lockRotation}). */
 const rotateKeyFile = async (
