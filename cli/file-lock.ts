@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { CommandFailed } from './context.js';
 
 /** Whether a process of this machine runs as `pid` (one of another user's too: EPERM). */
@@ -21,9 +21,70 @@ export interface LockFileOptions {
   readonly runs?: (pid: number) => boolean;
 }
 
+/** A lock file as read: which file it was (a takeover removes that file, never one written since) and what it held. */
+interface ReadLock {
+  readonly dev: number;
+  readonly ino: number;
+  readonly text: string;
+}
+
+/** The most of a lock file read: an id is a few characters. */
+const LOCK_READ_BYTES = 256;
+
+/** The lock file `lock` as it is now; `undefined` when there is none. */
+const readLock = (lock: string): ReadLock | undefined => {
+  let fd: number;
+  try {
+    fd = openSync(lock, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const { dev, ino } = fstatSync(fd);
+    const bytes = Buffer.alloc(LOCK_READ_BYTES);
+    const read = readSync(fd, bytes, 0, LOCK_READ_BYTES, 0);
+    return { dev, ino, text: bytes.subarray(0, read).toString('utf8') };
+  } finally {
+    closeSync(fd);
+  }
+};
+
+const sameLock = (a: ReadLock | undefined, b: ReadLock): boolean =>
+  a !== undefined && a.dev === b.dev && a.ino === b.ino && a.text === b.text;
+
+/** How old a takeover's guard is when its process was killed within it (it holds it for microseconds). */
+const ABANDONED_GUARD_MS = 10_000;
+
+/**
+ * Removes the stale lock `stale` was read as, and nothing else, under `<lock>.takeover`: two processes that read one
+ * stale lock each removed what was there, the later one the lock the earlier had taken since, and both went on.
+ * @returns `false` when another process is taking the lock over at this moment
+ */
+const takeOver = (lock: string, stale: ReadLock): boolean => {
+  const guard = `${lock}.takeover`;
+  try {
+    writeFileSync(guard, '', { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Left by a process killed within its takeover: removed for the next run (two removing it at once is left open).
+    const since = statSync(guard, { throwIfNoEntry: false });
+    if (since && Date.now() - since.mtimeMs > ABANDONED_GUARD_MS) rmSync(guard, { force: true });
+    return false;
+  }
+  try {
+    // Only takeovers remove a lock whose process is gone, one at a time: the file read as stale is still the one there.
+    if (sameLock(readLock(lock), stale)) rmSync(lock, { force: true });
+    return true;
+  } finally {
+    rmSync(guard, { force: true });
+  }
+};
+
 /**
  * Takes the lock file `lock`, holding this process's id, for a command that reads, plans and writes a file no other
- * may change meanwhile. A lock whose process is gone (a command killed midway) is taken over.
+ * may change meanwhile. A lock whose process is gone (a command killed midway) is taken over, by one process at a time
+ * ({@link takeOver}).
  * @returns what gives the lock back
  * @throws CommandFailed while another holds it
  */
@@ -37,18 +98,15 @@ export const lockFile = (lock: string, options: LockFileOptions): (() => void) =
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    let holder = Number.NaN;
-    try {
-      holder = Number(readFileSync(lock, 'utf8').trim());
-    } catch {
-      // Given back meanwhile: take it on the next attempt.
-      continue;
-    }
+    const found = readLock(lock);
+    // Given back meanwhile: take it on the next attempt.
+    if (found === undefined) continue;
+    const holder = Number(found.text.trim());
     if (Number.isInteger(holder) && holder > 0 && holder !== pid && runs(holder))
       throw new CommandFailed(
         `another ${options.what} is running (process ${holder}); nothing was written: run this one once it has finished (if none runs, delete ${lock})`,
       );
-    rmSync(lock, { force: true });
+    if (!takeOver(lock, found)) break;
   }
   throw new CommandFailed(`another ${options.what} took its lock (${lock}) at the same moment; nothing was written: run this one again`);
 };

@@ -1,0 +1,55 @@
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lockFile } from '../../cli/file-lock.js';
+import { emptyDir } from '../helpers/harness.js';
+
+// Three ids standing for three processes; which of them runs is the test's to say (`runs`).
+const DEAD = 4_000_001;
+const FIRST = 4_000_002;
+const SECOND = 4_000_003;
+const what = 'hookwarden rotate of source src';
+
+const holderOf = (lock: string): number => Number(readFileSync(lock, 'utf8').trim().split(/\s+/)[0]);
+
+describe('lockFile', () => {
+  it('two takeovers of one stale lock: the one that read it before the other took it over does not take it too', () => {
+    const lock = join(emptyDir(), 'src.json.lock');
+    writeFileSync(lock, String(DEAD));
+    const running = new Set<number>();
+    let first: (() => void) | undefined;
+    // The second has read the dead process's id; before it acts on it, the first takes the same stale lock over.
+    const runs = (pid: number): boolean => {
+      if (pid === DEAD && first === undefined) {
+        first = lockFile(lock, { what, pid: FIRST, runs: (p) => running.has(p) });
+        running.add(FIRST);
+      }
+      return running.has(pid);
+    };
+    expect(() => lockFile(lock, { what, pid: SECOND, runs })).toThrow(`another ${what} is running (process ${FIRST}); nothing was written`);
+    expect(first).toBeDefined();
+    expect(holderOf(lock)).toBe(FIRST);
+    first?.();
+    expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe('lockFile, a takeover under way', () => {
+  it("refuses, leaving the stale lock, while another process's takeover holds <lock>.takeover; an abandoned one goes", () => {
+    const lock = join(emptyDir(), 'src.json.lock');
+    writeFileSync(lock, String(DEAD));
+    writeFileSync(`${lock}.takeover`, '');
+    const take = () => lockFile(lock, { what, pid: FIRST, runs: () => false });
+    expect(take).toThrow(`another ${what} took its lock (${lock}) at the same moment; nothing was written: run this one again`);
+    expect(holderOf(lock)).toBe(DEAD);
+    // Its process killed within the takeover: removed once older than any takeover takes, and the next run takes over.
+    const then = Date.now() / 1000 - 60;
+    utimesSync(`${lock}.takeover`, then, then);
+    expect(take).toThrow('at the same moment');
+    expect(existsSync(`${lock}.takeover`)).toBe(false);
+    const unlock = take();
+    expect(holderOf(lock)).toBe(FIRST);
+    unlock();
+    expect(existsSync(lock)).toBe(false);
+  });
+});
