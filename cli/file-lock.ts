@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { CommandFailed } from './context.js';
 
@@ -82,8 +83,22 @@ const takeOver = (lock: string, stale: ReadLock): boolean => {
 };
 
 /**
+ * Removes `lock` if it is still the one this process wrote (`mine`); never throws. Removed whatever it was, the lock
+ * another process took after this one's was deleted by hand (as a refusal says to when none seems to run) was removed
+ * too, and a third ran beside that one; and a removal that failed replaced the locked command's own error or result.
+ * A lock left behind is taken over once this process is gone.
+ */
+const giveBack = (lock: string, mine: string): void => {
+  try {
+    if (readLock(lock)?.text === mine) rmSync(lock, { force: true });
+  } catch {
+    // Left for the next run to take over.
+  }
+};
+
+/**
  * Takes the lock file `lock`, holding this process's id, for a command that reads, plans and writes a file no other
- * may change meanwhile. A lock whose process is gone (a command killed midway) is taken over, by one process at a time
+ * may change meanwhile (its id and a random tag). A lock whose process is gone (a command killed midway) is taken over, by one process at a time
  * ({@link takeOver}).
  * @returns what gives the lock back
  * @throws CommandFailed while another holds it
@@ -91,17 +106,20 @@ const takeOver = (lock: string, stale: ReadLock): boolean => {
 export const lockFile = (lock: string, options: LockFileOptions): (() => void) => {
   const pid = options.pid ?? process.pid;
   const runs = options.runs ?? processRuns;
+  // Its id, then what tells this lock from any other (another process of the same id in another container, a lock
+  // written since in a file that has the same inode): given back, the lock is removed only while it is still this one.
+  const mine = `${pid} ${randomUUID()}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      writeFileSync(lock, String(pid), { flag: 'wx', mode: 0o600 });
-      return () => rmSync(lock, { force: true });
+      writeFileSync(lock, mine, { flag: 'wx', mode: 0o600 });
+      return () => giveBack(lock, mine);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const found = readLock(lock);
     // Given back meanwhile: take it on the next attempt.
     if (found === undefined) continue;
-    const holder = Number(found.text.trim());
+    const holder = Number(found.text.trim().split(/\s+/)[0]);
     if (Number.isInteger(holder) && holder > 0 && holder !== pid && runs(holder))
       throw new CommandFailed(
         `another ${options.what} is running (process ${holder}); nothing was written: run this one once it has finished (if none runs, delete ${lock})`,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lockFile } from '../../cli/file-lock.js';
@@ -51,5 +51,29 @@ describe('lockFile, a takeover under way', () => {
     expect(holderOf(lock)).toBe(FIRST);
     unlock();
     expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe('lockFile, given back', () => {
+  it("gives back its own lock only: one another process took since (its own deleted by hand) stays that process's", () => {
+    const lock = join(emptyDir(), 'src.json.lock');
+    const unlockFirst = lockFile(lock, { what, pid: FIRST, runs: () => true });
+    // The first seemed stuck, and its lock was deleted as the refusal says to; a second rotate took the lock.
+    rmSync(lock);
+    const unlockSecond = lockFile(lock, { what, pid: SECOND, runs: () => true });
+    unlockFirst();
+    expect(holderOf(lock)).toBe(SECOND);
+    expect(() => lockFile(lock, { what, pid: DEAD, runs: (pid) => pid === SECOND })).toThrow(`(process ${SECOND})`);
+    unlockSecond();
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('never throws, so that the error of the command it locked is the one reported', () => {
+    const lock = join(emptyDir(), 'src.json.lock');
+    const unlock = lockFile(lock, { what, pid: FIRST, runs: () => true });
+    rmSync(lock);
+    mkdirSync(lock);
+    expect(unlock).not.toThrow();
+    expect(existsSync(lock)).toBe(true);
   });
 });
