@@ -27,6 +27,8 @@ interface ReadLock {
   readonly dev: number;
   readonly ino: number;
   readonly text: string;
+  /** Epoch milliseconds of its last write. */
+  readonly writtenAtMs: number;
 }
 
 /** The most of a lock file read: an id is a few characters. */
@@ -42,10 +44,10 @@ const readLock = (lock: string): ReadLock | undefined => {
     throw error;
   }
   try {
-    const { dev, ino } = fstatSync(fd);
+    const { dev, ino, mtimeMs } = fstatSync(fd);
     const bytes = Buffer.alloc(LOCK_READ_BYTES);
     const read = readSync(fd, bytes, 0, LOCK_READ_BYTES, 0);
-    return { dev, ino, text: bytes.subarray(0, read).toString('utf8') };
+    return { dev, ino, text: bytes.subarray(0, read).toString('utf8'), writtenAtMs: mtimeMs };
   } finally {
     closeSync(fd);
   }
@@ -53,6 +55,19 @@ const readLock = (lock: string): ReadLock | undefined => {
 
 const sameLock = (a: ReadLock | undefined, b: ReadLock): boolean =>
   a !== undefined && a.dev === b.dev && a.ino === b.ino && a.text === b.text;
+
+/** The id a lock file holds first, if it holds one. */
+const holderOf = (text: string): number | undefined => {
+  const id = /^\s*([0-9]{1,10})(?:\s|$)/.exec(text)?.[1];
+  const pid = id === undefined ? Number.NaN : Number(id);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+};
+
+/**
+ * How long a lock file may hold no id before it is taken for one left so (a crash right after its creation): the
+ * process that creates it writes its id at once, but a lock read in between is empty.
+ */
+const UNWRITTEN_LOCK_MS = 5_000;
 
 /** How old a takeover's guard is when its process was killed within it (it holds it for microseconds). */
 const ABANDONED_GUARD_MS = 10_000;
@@ -119,8 +134,10 @@ export const lockFile = (lock: string, options: LockFileOptions): (() => void) =
     const found = readLock(lock);
     // Given back meanwhile: take it on the next attempt.
     if (found === undefined) continue;
-    const holder = Number(found.text.trim().split(/\s+/)[0]);
-    if (Number.isInteger(holder) && holder > 0 && holder !== pid && runs(holder))
+    const holder = holderOf(found.text);
+    // Read between another process's creating it and writing its id: taken over as stale, both went on.
+    if (holder === undefined && Math.abs(Date.now() - found.writtenAtMs) < UNWRITTEN_LOCK_MS) break;
+    if (holder !== undefined && holder !== pid && runs(holder))
       throw new CommandFailed(
         `another ${options.what} is running (process ${holder}); nothing was written: run this one once it has finished (if none runs, delete ${lock})`,
       );

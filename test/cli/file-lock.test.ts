@@ -77,3 +77,28 @@ describe('lockFile, given back', () => {
     expect(existsSync(lock)).toBe(true);
   });
 });
+
+describe('lockFile, a lock that holds no id', () => {
+  // Another process creates the lock, then writes its id into it: in between, it is empty.
+  it.each([
+    ['empty', ''],
+    ['zeros (written by no process: a crash before its id reached the disk)', '\u0000\u0000\u0000\u0000'],
+  ])('takes no lock that is %s and was written moments ago (another process is writing it)', (_, text) => {
+    const lock = join(emptyDir(), 'src.json.lock');
+    writeFileSync(lock, text);
+    expect(() => lockFile(lock, { what, pid: FIRST, runs: () => false })).toThrow(
+      `another ${what} took its lock (${lock}) at the same moment; nothing was written: run this one again`,
+    );
+    expect(readFileSync(lock, 'utf8')).toBe(text);
+  });
+
+  it('takes over a lock that holds no id once it is older than any write of one takes', () => {
+    const lock = join(emptyDir(), 'src.json.lock');
+    writeFileSync(lock, '');
+    const then = Date.now() / 1000 - 60;
+    utimesSync(lock, then, then);
+    const unlock = lockFile(lock, { what, pid: FIRST, runs: () => false });
+    expect(holderOf(lock)).toBe(FIRST);
+    unlock();
+  });
+});
