@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { CommandFailed } from './context.js';
 
 /** Whether a process of this machine runs as `pid` (one of another user's too: EPERM). */
@@ -31,23 +31,50 @@ interface ReadLock {
   readonly writtenAtMs: number;
 }
 
+/** A lock's path holds something no lock command writes (a directory, a link): named, never removed. */
+class NotALockFile extends Error {
+  override readonly name = 'NotALockFile';
+  constructor(
+    readonly lock: string,
+    readonly kind: string,
+  ) {
+    super(`${lock} is ${kind}, not a lock file`);
+  }
+}
+
 /** The most of a lock file read: an id is a few characters. */
 const LOCK_READ_BYTES = 256;
 
-/** The lock file `lock` as it is now; `undefined` when there is none. */
+/** What a path that is no lock file is, as a refusal names it. */
+const kindOf = (stats: Stats): string => {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isSocket()) return 'a socket';
+  return 'a device';
+};
+
+/**
+ * The lock file `lock` as it is now; `undefined` when there is none. Never followed (a link) nor waited on (a pipe).
+ * @throws NotALockFile when it is no regular file: read as one, a directory or a link to nothing was "taken at the
+ * same moment" at every run, and a link to `/dev/zero` was read until memory ran out
+ */
 const readLock = (lock: string): ReadLock | undefined => {
   let fd: number;
   try {
-    fd = openSync(lock, 'r');
+    // O_NOFOLLOW is not on Windows, whose links need privileges to make.
+    fd = openSync(lock, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new NotALockFile(lock, 'a symbolic link');
     throw error;
   }
   try {
-    const { dev, ino, mtimeMs } = fstatSync(fd);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new NotALockFile(lock, kindOf(stats));
     const bytes = Buffer.alloc(LOCK_READ_BYTES);
     const read = readSync(fd, bytes, 0, LOCK_READ_BYTES, 0);
-    return { dev, ino, text: bytes.subarray(0, read).toString('utf8'), writtenAtMs: mtimeMs };
+    return { dev: stats.dev, ino: stats.ino, text: bytes.subarray(0, read).toString('utf8'), writtenAtMs: stats.mtimeMs };
   } finally {
     closeSync(fd);
   }
@@ -119,6 +146,16 @@ const giveBack = (lock: string, mine: string): void => {
  * @throws CommandFailed while another holds it
  */
 export const lockFile = (lock: string, options: LockFileOptions): (() => void) => {
+  try {
+    return takeLock(lock, options);
+  } catch (error) {
+    if (!(error instanceof NotALockFile)) throw error;
+    throw new CommandFailed(`${error.message}; nothing was written: remove it if no ${options.what} runs, then run this one again`);
+  }
+};
+
+/** {@link lockFile}, which names a path that is no lock file. */
+const takeLock = (lock: string, options: LockFileOptions): (() => void) => {
   const pid = options.pid ?? process.pid;
   const runs = options.runs ?? processRuns;
   // Its id, then what tells this lock from any other (another process of the same id in another container, a lock

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, startServer } from '../helpers/cli.js';
@@ -216,7 +216,7 @@ describe('hookwarden rotate and keys on the local store', () => {
 // Two operators' `rotate` at the same moment each read the key document, and the second write dropped the first one's
 // new key. A rotation now holds `<key file>.lock` (its process id) while it reads, plans and writes.
 describe('hookwarden rotate on the local store, with another rotate running', () => {
-  const manualRotation = async (lockHolder?: string) => {
+  const manualRotation = async (lockHolder?: string, makeLock?: (lock: string) => void) => {
     const { cwd, env, keyFile, path } = setup({ scheme: 'github' });
     // A key document with a first provider key, then the lock.
     expect(
@@ -224,6 +224,7 @@ describe('hookwarden rotate on the local store, with another rotate running', ()
     ).toBe(0);
     const before = readFileSync(path, 'utf8');
     if (lockHolder !== undefined) writeFileSync(`${path}.lock`, lockHolder);
+    makeLock?.(`${path}.lock`);
     const r = await cli(['rotate', 'src', '--secret-env', 'NEW_KEY'], { ...env, NEW_KEY: TEST_SECRETS.github }, cwd);
     return { r, before, after: readFileSync(path, 'utf8'), keyFile, lock: `${path}.lock` };
   };
@@ -251,5 +252,21 @@ describe('hookwarden rotate on the local store, with another rotate running', ()
     const { r, lock } = await manualRotation();
     expect(r.code).toBe(0);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  // Read as a file, a directory was "taken at the same moment" at every run (run again: the same), and a link to
+  // /dev/zero was read until memory ran out.
+  it.each([
+    ['a directory', (lock: string) => mkdirSync(lock), 'a directory'],
+    ['a link to /dev/zero', (lock: string) => symlinkSync('/dev/zero', lock), 'a symbolic link'],
+    ['a link to nothing', (lock: string) => symlinkSync(`${lock}.gone`, lock), 'a symbolic link'],
+  ])('names a lock that is %s, which it leaves; nothing written', async (_, makeLock, kind) => {
+    const { r, before, after, lock } = await manualRotation(undefined, makeLock);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${lock} is ${kind}, not a lock file; nothing was written: remove it if no hookwarden rotate of source src runs, then run this one again`,
+    );
+    expect(after).toBe(before);
+    expect(lstatSync(lock).isFile()).toBe(false);
   });
 });
