@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { CommandFailed } from './context.js';
 
@@ -18,6 +19,8 @@ export interface LockFileOptions {
   readonly what: string;
   /** The id written into the lock. @default process.pid */
   readonly pid?: number;
+  /** The machine written into the lock (a container's own name): another's processes are not seen here. @default os.hostname() */
+  readonly host?: string;
   /** Whether a process runs as `pid`. @default {@link processRuns} */
   readonly runs?: (pid: number) => boolean;
 }
@@ -83,12 +86,16 @@ const readLock = (lock: string): ReadLock | undefined => {
 const sameLock = (a: ReadLock | undefined, b: ReadLock): boolean =>
   a !== undefined && a.dev === b.dev && a.ino === b.ino && a.text === b.text;
 
-/** The id a lock file holds first, if it holds one. */
-const holderOf = (text: string): number | undefined => {
-  const id = /^\s*([0-9]{1,10})(?:\s|$)/.exec(text)?.[1];
+/** The process a lock file names first, if it names one, and its machine when it says (a bare id is this machine's). */
+const holderOf = (text: string): { readonly pid: number; readonly host?: string } | undefined => {
+  const [, id, host] = /^\s*([0-9]{1,10})(?:\s+(\S+))?(?:\s|$)/.exec(text) ?? [];
   const pid = id === undefined ? Number.NaN : Number(id);
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return host === undefined ? { pid } : { pid, host };
 };
+
+/** A machine's name as a lock holds it: one word, printable, short. */
+const hostWord = (name: string): string => name.replace(/[^\x21-\x7e]/g, '-').slice(0, 64) || 'unknown';
 
 /**
  * How long a lock file may hold no id before it is taken for one left so (a crash right after its creation): the
@@ -140,8 +147,8 @@ const giveBack = (lock: string, mine: string): void => {
 
 /**
  * Takes the lock file `lock`, holding this process's id, for a command that reads, plans and writes a file no other
- * may change meanwhile (its id and a random tag). A lock whose process is gone (a command killed midway) is taken over, by one process at a time
- * ({@link takeOver}).
+ * may change meanwhile (its id, its machine's name and a random tag). A lock whose process is gone (a command killed
+ * midway) is taken over, by one process at a time ({@link takeOver}); another machine's is never.
  * @returns what gives the lock back
  * @throws CommandFailed while another holds it
  */
@@ -158,9 +165,10 @@ export const lockFile = (lock: string, options: LockFileOptions): (() => void) =
 const takeLock = (lock: string, options: LockFileOptions): (() => void) => {
   const pid = options.pid ?? process.pid;
   const runs = options.runs ?? processRuns;
-  // Its id, then what tells this lock from any other (another process of the same id in another container, a lock
-  // written since in a file that has the same inode): given back, the lock is removed only while it is still this one.
-  const mine = `${pid} ${randomUUID()}\n`;
+  const host = hostWord(options.host ?? hostname());
+  // Its id, its machine, then what tells this lock from any other (a lock written since in a file that has the same
+  // inode): given back, the lock is removed only while it is still this one.
+  const mine = `${pid} ${host} ${randomUUID()}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(lock, mine, { flag: 'wx', mode: 0o600 });
@@ -174,9 +182,15 @@ const takeLock = (lock: string, options: LockFileOptions): (() => void) => {
     const holder = holderOf(found.text);
     // Read between another process's creating it and writing its id: taken over as stale, both went on.
     if (holder === undefined && Math.abs(Date.now() - found.writtenAtMs) < UNWRITTEN_LOCK_MS) break;
-    if (holder !== undefined && holder !== pid && runs(holder))
+    // Another machine's (a container sharing the data directory, often with this process's own id): its processes
+    // are not seen from here, and its lock was taken over as stale while it ran. Refused: only its operator can tell.
+    if (holder?.host !== undefined && holder.host !== host)
       throw new CommandFailed(
-        `another ${options.what} is running (process ${holder}); nothing was written: run this one once it has finished (if none runs, delete ${lock})`,
+        `another ${options.what} may be running on ${holder.host} (process ${holder.pid}), whose processes this machine cannot see; nothing was written: run this one once it has finished (if none runs, delete ${lock})`,
+      );
+    if (holder !== undefined && holder.pid !== pid && runs(holder.pid))
+      throw new CommandFailed(
+        `another ${options.what} is running (process ${holder.pid}); nothing was written: run this one once it has finished (if none runs, delete ${lock})`,
       );
     if (!takeOver(lock, found)) break;
   }

@@ -102,3 +102,28 @@ describe('lockFile, a lock that holds no id', () => {
     unlock();
   });
 });
+
+describe("lockFile, another machine's lock", () => {
+  // Two containers sharing a data directory: each sees only its own processes, and each may run as the same id.
+  it.each([
+    ['an id no process here has', DEAD],
+    ["this process's own id", FIRST],
+  ])('never takes over one that names %s', (_, id) => {
+    const lock = join(emptyDir(), 'src.json.lock');
+    writeFileSync(lock, `${id} container-b 5f0c\n`);
+    expect(() => lockFile(lock, { what, pid: FIRST, host: 'container-a', runs: () => false })).toThrow(
+      `another ${what} may be running on container-b (process ${id}), whose processes this machine cannot see; nothing was written`,
+    );
+    expect(readFileSync(lock, 'utf8')).toBe(`${id} container-b 5f0c\n`);
+  });
+
+  it("takes over this machine's own, and a bare id (as written before machines were named), once its process is gone", () => {
+    for (const text of [`${DEAD} container-a 5f0c\n`, String(DEAD)]) {
+      const lock = join(emptyDir(), 'src.json.lock');
+      writeFileSync(lock, text);
+      const unlock = lockFile(lock, { what, pid: FIRST, host: 'container-a', runs: () => false });
+      expect(readFileSync(lock, 'utf8')).toMatch(new RegExp(`^${FIRST} container-a `));
+      unlock();
+    }
+  });
+});

@@ -269,4 +269,15 @@ describe('hookwarden rotate on the local store, with another rotate running', ()
     expect(after).toBe(before);
     expect(lstatSync(lock).isFile()).toBe(false);
   });
+
+  it('refuses a lock written by a rotate on another machine (a container sharing the data directory), whose process it cannot see', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const { r, before, after, lock } = await manualRotation(`${gone} other-container 0b1d\n`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `another hookwarden rotate of source src may be running on other-container (process ${gone}), whose processes this machine cannot see; nothing was written`,
+    );
+    expect(after).toBe(before);
+    expect(readFileSync(lock, 'utf8')).toBe(`${gone} other-container 0b1d\n`);
+  });
 });
