@@ -172,6 +172,8 @@ describe('hookwarden rotate and keys on the local store', () => {
     expect(r.stderr).not.toContain(TEST_SECRETS.github);
     expect(readFileSync(path, 'utf8')).toBe(damaged);
     expect(existsSync(path.replace(/\.json$/, '.pending.json'))).toBe(false);
+    // Failed under its lock: given back, and the rotation's own error is the one reported (above).
+    expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
   it('shared: never switches the sender to a staged key the server skips (edited by hand to a short one)', async () => {
