@@ -36,6 +36,8 @@ const RUNS_ON = Symbol.for('hookwarden.runsOnPastTimeout');
 const ENDS = Symbol.for('hookwarden.invocationEnds');
 // Set by hookwardenPlugin's requestStart: this invocation's end will be run ({@link markEndRun}).
 const END_RUN = Symbol.for('hookwarden.invocationEndRun');
+// How many chains built with hookwardenPlugin run on a context now, one inside another ({@link enterChain}).
+const CHAINS = Symbol.for('hookwarden.chainsRunning');
 
 /**
  * Marks a Lambda context whose runtime lets a handler run on past the function's timeout: the local server's. Lambda
@@ -49,15 +51,25 @@ export const markRunsOnPastTimeout = <C extends object>(context: C): C => Object
 export const runsOnPastTimeout = (context: object | undefined): boolean =>
   (context as Record<symbol, unknown> | undefined)?.[RUNS_ON] === true;
 
+/** Work left for an invocation's end, and how deep in chains it was left ({@link enterChain}). */
+interface LeftForEnd {
+  readonly fn: () => Promise<void>;
+  readonly depth: number;
+}
+
+const chainsOf = (record: Record<symbol, unknown>): number => (typeof record[CHAINS] === 'number' ? record[CHAINS] : 0);
+
 /**
  * Leaves `fn` for the end of the invocation of `context`, once its handler has settled: the runtime (the local server)
  * or Middy's end of the request ({@link hookwardenPlugin}'s `requestEnd`) calls {@link endInvocation}. Where neither
- * does (Lambda, a chain composed without the plugin), it never runs, and goes with the context.
+ * does (Lambda, a chain composed without the plugin), it never runs, and goes with the context. Left inside a chain
+ * built with the plugin, it is that chain's, run at its end, never at the end of a chain inside it (a team handler
+ * that is a Middy chain with the plugin too).
  */
 export const onInvocationEnd = (context: object, fn: () => Promise<void>): void => {
   const record = context as Record<symbol, unknown>;
-  const ends = Array.isArray(record[ENDS]) ? (record[ENDS] as Array<() => Promise<void>>) : [];
-  ends.push(fn);
+  const ends = Array.isArray(record[ENDS]) ? (record[ENDS] as LeftForEnd[]) : [];
+  ends.push({ fn, depth: chainsOf(record) });
   record[ENDS] = ends;
 };
 
@@ -74,19 +86,38 @@ export const endIsRun = (context: object | undefined): boolean =>
   (context as Record<symbol, unknown> | undefined)?.[END_RUN] === true || runsOnPastTimeout(context);
 
 /**
+ * A chain built with {@link hookwardenPlugin} starts on `context` (Middy's `requestStart`): what is left for the end
+ * from here on is this chain's. @returns its depth, for {@link endInvocation} at its end
+ */
+export const enterChain = (context: object): number => {
+  const record = context as Record<symbol, unknown>;
+  const depth = chainsOf(record) + 1;
+  record[CHAINS] = depth;
+  return depth;
+};
+
+/**
  * Runs what the invocation of `context` left for its end ({@link onInvocationEnd}), once, in order. A runtime that
  * marks its contexts ({@link markRunsOnPastTimeout}) calls it when the handler has settled, before answering, and
- * {@link hookwardenPlugin} at Middy's end of each request: the replay guard then settles a claim that no hook of its
- * settled (a middleware after it answered early: Middy runs no `after` hook then), which otherwise stays held, every
- * copy 409 until its lease passes (on the local server, which renews the lease, for as long as the process lives).
- * Never throws: each `fn` reports its own failure.
+ * {@link hookwardenPlugin} at Middy's end of each request with its chain's depth (`fromDepth`): only what that chain
+ * and chains inside it left runs then. Before, a team handler that was a Middy chain with the plugin too ran, at its
+ * own end, the outer guard's settlement before the outer chain's `after` hook, with no answer yet, and its claim was
+ * given back although the handler had taken the delivery (202): every copy ran it again. The replay guard then
+ * settles a claim that no hook of its settled (a middleware after it answered early: Middy runs no `after` hook then),
+ * which otherwise stays held, every copy 409 until its lease passes (on the local server, which renews the lease, for
+ * as long as the process lives). Never throws: each `fn` reports its own failure.
+ * @param fromDepth the depth {@link enterChain} gave the chain that ends @default 0 (the whole invocation)
  */
-export const endInvocation = async (context: object): Promise<void> => {
+export const endInvocation = async (context: object, fromDepth = 0): Promise<void> => {
   const record = context as Record<symbol, unknown>;
+  if (fromDepth > 0) record[CHAINS] = fromDepth - 1;
   const ends = record[ENDS];
   if (!Array.isArray(ends) || ends.length === 0) return;
-  record[ENDS] = [];
-  for (const fn of ends as Array<() => Promise<void>>) await fn().catch(() => undefined);
+  const left = ends as LeftForEnd[];
+  const due = left.filter((end) => end.depth >= fromDepth);
+  if (due.length === 0) return;
+  record[ENDS] = left.filter((end) => end.depth < fromDepth);
+  for (const { fn } of due) await fn().catch(() => undefined);
 };
 
 /** Why a request's DynamoDB calls were aborted: the abort's reason, kept as the 503's cause in the log. */

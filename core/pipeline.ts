@@ -3,7 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config/index.js';
-import { answeredByDeadline, endInvocation, markEndRun, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
+import { answeredByDeadline, endInvocation, enterChain, markEndRun, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
 import { ConfigError, HttpError, StoreUnavailableError } from './errors.js';
 import { kindOf, Problems } from './config/rules.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
@@ -177,15 +177,22 @@ const withRequestDeadline = (deps: PipelineDependencies, webhook: HttpHandler): 
  */
 export const hookwardenPlugin = (): {
   timeoutEarlyInMillis: number;
+  /** Middy passes the request (its types declare no parameter). */
   requestStart: (request?: { context?: unknown }) => void;
   requestEnd: (request: { context: object }) => Promise<void>;
-} => ({
-  timeoutEarlyInMillis: 0,
-  // Tells the replay guard that this request's end is run, so it does not warn of a chain built without the plugin
-  // (Middy passes the request, though its types declare no parameter).
-  requestStart: (request) => markEndRun(request?.context),
-  requestEnd: (request) => endInvocation(request.context),
-});
+} => {
+  // Each request's depth among the chains built with it on its context (one inside another: see endInvocation).
+  const depths = new WeakMap<object, number>();
+  return {
+    timeoutEarlyInMillis: 0,
+    requestStart: (request) => {
+      // Tells the replay guard that this request's end is run, so it does not warn of a chain built without the plugin.
+      markEndRun(request?.context);
+      if (request && typeof request.context === 'object' && request.context !== null) depths.set(request, enterChain(request.context));
+    },
+    requestEnd: (request) => endInvocation(request.context, depths.get(request) ?? 0),
+  };
+};
 
 /** Options of {@link withHookwarden}: the dependencies to inject or drop (see {@link WiringOptions}) and the processing lease. */
 export interface WithHookwardenOptions extends WiringOptions, Pick<ReplayGuardOptions, 'leaseSeconds'> {}

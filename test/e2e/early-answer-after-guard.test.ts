@@ -170,4 +170,24 @@ describe('a middleware after the replay guard that answers early, on Lambda (a c
     expect((await handle(webhookPost(d.body, d.headers), lambdaContext())).statusCode).toBe(409);
     expect(ran).not.toContain(d.id);
   });
+
+  // A team handler that is a Middy chain of its own, given hookwardenPlugin() too (for its early timeout): its
+  // requestEnd ran the outer guard's end-of-invocation work before the outer chain's after hook, with no answer yet,
+  // and gave back the claim of a delivery its handler had taken (202): every copy ran the handler again.
+  it('a handler that is itself a Middy chain with hookwardenPlugin(): its end settles nothing of the outer chain', async () => {
+    const inner = middy(handler as never, hookwardenPlugin());
+    const handle = middy(inner as never, hookwardenPlugin())
+      .use(httpMiddlewares(deps))
+      .use(webhookMiddlewares(deps)) as unknown as HttpHandler;
+    const d = signed();
+    const logged = await jsonLinesDuring(async () => {
+      expect((await handle(webhookPost(d.body, d.headers), lambdaContext())).statusCode).toBe(202);
+    });
+    expect((await deps.store.get('default', d.id, nowSeconds()))?.status).toBe('stored');
+    expect((await handle(webhookPost(d.body, d.headers), lambdaContext())).statusCode).toBe(200);
+    expect(ran.filter((id) => id === d.id)).toHaveLength(1);
+    expect(logged.map((line) => line.message)).not.toContain(
+      "replayGuard: the invocation ended without this guard's after or onError hook (a middleware after it answered early, or an onError hook before it threw); its claim is settled by the answer given. Refuse by throwing an HttpError instead",
+    );
+  });
 });
