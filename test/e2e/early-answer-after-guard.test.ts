@@ -103,6 +103,23 @@ describe('a middleware after the replay guard that answers early, on the local s
     expect(ran.filter((id) => id === d.id)).toHaveLength(1);
   });
 
+  // Its warning read the answer's statusCode before anything else was guarded: the getter's throw ended the settlement
+  // there, the claim was never settled, and the local server renewed its lease for as long as it lived (409 for good).
+  it('an early answer whose statusCode getter throws: the claim is given back, as a handler answering it has', async () => {
+    const d = signed();
+    early.set(d.id, {
+      get statusCode(): number {
+        throw new Error('no status');
+      },
+      body: '',
+    });
+    await h.post('/webhooks/default', d.body, d.headers);
+    expect(await h.store.get('default', d.id, nowSeconds())).toBeUndefined();
+    early.delete(d.id);
+    expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(202);
+    expect(ran.filter((id) => id === d.id)).toHaveLength(1);
+  });
+
   it('ten copies at once, each refused early: none left held, the next copy is processed once', async () => {
     const d = signed();
     early.set(d.id, { statusCode: 429, body: '' });

@@ -216,9 +216,16 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
   const settleLeftOver = async (request: HttpRequest): Promise<void> => {
     const state = stateOf(request);
     if (!state.claim || !leases.has(state)) return;
+    // Read guarded: an answer whose statusCode getter threw ended the settlement here, and the claim stayed held.
+    let statusCode: number | undefined;
+    try {
+      statusCode = statusOf(request.response);
+    } catch {
+      statusCode = undefined;
+    }
     options.telemetry?.logger.warn(
       "replayGuard: the invocation ended without this guard's after or onError hook (a middleware after it answered early, or an onError hook before it threw); its claim is settled by the answer given. Refuse by throwing an HttpError instead",
-      { source: state.source?.name, deliveryId: state.claim.deliveryId, statusCode: statusOf(request.response) },
+      { source: state.source?.name, deliveryId: state.claim.deliveryId, statusCode },
     );
     try {
       await replayGuardAfter(request);
