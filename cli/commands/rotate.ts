@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -178,9 +179,12 @@ const rotateLocally = async (context: CliContext, name: string, options: RotateO
   }
   const fresh = options.secretEnv !== undefined ? providerKey(context, options.secretEnv, source.scheme) : undefined;
   const path = keyFilePath(context.dataDir, name);
-  if (!existsSync(path)) ensureKeyDocument(context.dataDir, source, () => generateSecret(source.schemeName));
+  // The lock first: a source's first rotate made its key document before it, so a refused one still wrote it, and two
+  // at once could each make one, the later replacing the document the earlier had rotated meanwhile.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const unlock = lockRotation(path, name);
   try {
+    if (!existsSync(path)) ensureKeyDocument(context.dataDir, source, () => generateSecret(source.schemeName));
     return await rotateKeyFile(context, name, source, path, fresh, overlapSeconds);
   } finally {
     unlock();

@@ -282,4 +282,29 @@ describe('hookwarden rotate on the local store, with another rotate running', ()
     expect(after).toBe(before);
     expect(readFileSync(lock, 'utf8')).toBe(`${gone} other-container 0b1d\n`);
   });
+
+  // The first rotate of a source made its key document before taking the lock: refused, it had still written one, and
+  // two first rotates at once could each make one, the later replacing the earlier's rotated document.
+  it('refused while another runs, writes no key document where there was none', async () => {
+    const { cwd, env, path } = setup({ scheme: 'github' });
+    mkdirSync(join(env.HOOKWARDEN_DATA_DIR, 'keys'), { recursive: true });
+    writeFileSync(`${path}.lock`, String(process.pid));
+    const r = await cli(['rotate', 'src', '--secret-env', 'NEW_KEY'], { ...env, NEW_KEY: TEST_SECRETS.github }, cwd);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`another hookwarden rotate of source src is running (process ${process.pid}); nothing was written`);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('the first rotate of a source makes its key directory, key document and lock, and gives the lock back', async () => {
+    const { cwd, env, path, keyFile } = setup({
+      scheme: 'hmac',
+      hmac: { header: 'x-signature' },
+      rotation: { mode: 'shared', every: '7d' },
+    });
+    const r = await cli(['rotate', 'src'], env, cwd);
+    expect(r.code, r.stderr).toBe(0);
+    expect(keyFile().keys.length).toBeGreaterThanOrEqual(2);
+    expect(statSync(join(env.HOOKWARDEN_DATA_DIR, 'keys')).mode & 0o777).toBe(0o700);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
 });
