@@ -18,9 +18,14 @@ export interface AuditTrailProps {
  * them: without one the secret-access audit never fires. The account's first
  * copy of management events is free; a second trail is billed per event, so
  * an account that already has a trail skips this (context `cloudTrail=existing`).
+ *
+ * It records its stack's region only, where the secrets it audits are read, and no global service events. A trail
+ * of every region, which each stack made, recorded every region's events (IAM's and STS's global ones too) once per
+ * region a team deployed the stack to, every copy after the first billed at $2.00 per 100,000 events. An account-wide
+ * trail is the account's to make; with one, deploy with `cloudTrail=existing`.
  */
 export class AuditTrail extends Construct {
-  /** The trail (log file validation on, KMS-encrypted, all regions). */
+  /** The trail (log file validation on, KMS-encrypted, its stack's region). */
   public readonly trail: Trail;
   /** Its own bucket: private, TLS-only, S3-managed encryption, versioned, retained on stack deletion. */
   public readonly bucket: Bucket;
@@ -52,8 +57,8 @@ export class AuditTrail extends Construct {
       bucket: this.bucket,
       encryptionKey: this.key,
       managementEvents: ReadWriteType.ALL,
-      includeGlobalServiceEvents: true,
-      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: false,
+      isMultiRegionTrail: false,
       enableFileValidation: true,
     });
   }

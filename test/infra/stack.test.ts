@@ -566,13 +566,15 @@ describe('the production stack', () => {
       expect(query.Properties.LogGroupNames).toEqual(expect.arrayContaining(apiLogs.map((id) => ({ Ref: id }))));
   });
 
-  it('creates a trail of management events for the audit: all regions, KMS-encrypted, validated, into its own private, TLS-only, retained bucket', () => {
+  // Its own region only: the secrets it audits are read there. A trail of every region, made by each stack, recorded
+  // every region's events once per region the stack was deployed to, each copy after the first billed per event.
+  it("creates a trail of management events for the audit: the stack's region, KMS-encrypted, validated, into its own private, TLS-only, retained bucket", () => {
     template.resourceCountIs('AWS::CloudTrail::Trail', 1);
     const [bucket] = t.ofType('AWS::S3::Bucket').map(([id]) => id);
     template.hasResourceProperties('AWS::CloudTrail::Trail', {
       IsLogging: true,
-      IsMultiRegionTrail: true,
-      IncludeGlobalServiceEvents: true,
+      IsMultiRegionTrail: false,
+      IncludeGlobalServiceEvents: false,
       EnableLogFileValidation: true,
       KMSKeyId: Match.anyValue(),
       S3BucketName: { Ref: bucket },
