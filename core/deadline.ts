@@ -34,8 +34,6 @@ export const WEBHOOK_DEADLINE: DeadlineShares = deadlineShares(WEBHOOK_TIMEOUT_S
 const RUNS_ON = Symbol.for('hookwarden.runsOnPastTimeout');
 // The work left for the end of an invocation ({@link onInvocationEnd}), on its context.
 const ENDS = Symbol.for('hookwarden.invocationEnds');
-// Set by hookwardenPlugin's requestStart: this invocation's end will be run ({@link markEndRun}).
-const END_RUN = Symbol.for('hookwarden.invocationEndRun');
 // How many chains built with hookwardenPlugin run on a context now, one inside another ({@link enterChain}).
 const CHAINS = Symbol.for('hookwarden.chainsRunning');
 
@@ -73,17 +71,12 @@ export const onInvocationEnd = (context: object, fn: () => Promise<void>): void 
   record[ENDS] = ends;
 };
 
-/** Marks a context whose invocation's end will be run ({@link endInvocation}): what `hookwardenPlugin` does at Middy's start of each request. */
-export const markEndRun = (context: unknown): void => {
-  if (typeof context === 'object' && context !== null) Object.assign(context, { [END_RUN]: true });
-};
-
 /**
- * Whether {@link endInvocation} will be called for this context: its chain was built with `hookwardenPlugin`, or its
- * runtime marked it ({@link markRunsOnPastTimeout}: the local server), which calls it itself.
+ * Whether {@link endInvocation} will be called for this context: a chain built with `hookwardenPlugin` runs on it
+ * ({@link enterChain}), or its runtime marked it ({@link markRunsOnPastTimeout}: the local server), which calls it itself.
  */
 export const endIsRun = (context: object | undefined): boolean =>
-  (context as Record<symbol, unknown> | undefined)?.[END_RUN] === true || runsOnPastTimeout(context);
+  (context !== undefined && chainsOf(context as Record<symbol, unknown>) > 0) || runsOnPastTimeout(context);
 
 /**
  * A chain built with {@link hookwardenPlugin} starts on `context` (Middy's `requestStart`): what is left for the end

@@ -3,7 +3,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { HookwardenConfig } from './config/index.js';
-import { answeredByDeadline, endInvocation, enterChain, markEndRun, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
+import { answeredByDeadline, endInvocation, enterChain, STILL_RUNNING, WEBHOOK_DEADLINE } from './deadline.js';
 import { ConfigError, HttpError, StoreUnavailableError } from './errors.js';
 import { kindOf, Problems } from './config/rules.js';
 import { corsPolicy, preflightHandler } from './middleware/cors/index.js';
@@ -185,9 +185,8 @@ export const hookwardenPlugin = (): {
   const depths = new WeakMap<object, number>();
   return {
     timeoutEarlyInMillis: 0,
+    // Also what tells the replay guard that this request's end is run (it warns of a chain built without the plugin).
     requestStart: (request) => {
-      // Tells the replay guard that this request's end is run, so it does not warn of a chain built without the plugin.
-      markEndRun(request?.context);
       if (request && typeof request.context === 'object' && request.context !== null) depths.set(request, enterChain(request.context));
     },
     requestEnd: (request) => endInvocation(request.context, depths.get(request) ?? 0),
