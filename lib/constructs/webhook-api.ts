@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { FeatureFlags, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   ContentHandling,
@@ -16,6 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { APIGATEWAY_DISABLE_CLOUDWATCH_ROLE } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { Problems } from '../../core/config/rules.js';
 import { ConfigError } from '../../core/errors.js';
@@ -56,10 +57,11 @@ export interface WebhookApiProps {
    */
   readonly tracing?: boolean;
   /**
-   * Create API Gateway's account-level CloudWatch role (needed for execution
-   * logging). It is one per account and region: every stack that creates it
-   * overwrites the account setting. Pass false when the account has one.
-   * @default true
+   * Create API Gateway's account-level CloudWatch role, which access and execution logging need. It is one setting per
+   * account and region: every stack that creates it overwrites it, and the role and setting are kept (RETAIN) when the
+   * stack is deleted, as another stack's API may log through them by then. Pass false when the account has one.
+   * @default - CDK's: false when the app sets `@aws-cdk/aws-apigateway:disableCloudWatchRole` (an app that manages the
+   * setting once, elsewhere), true otherwise
    */
   readonly cloudWatchRole?: boolean;
   /** Production keeps the access logs when the stack is deleted (RETAIN). @default false */
@@ -203,6 +205,8 @@ export class WebhookApi extends Construct {
       retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    // The app's flag says the account's setting is managed elsewhere, once: a role of ours would take it over.
+    const createsRole = props.cloudWatchRole ?? FeatureFlags.of(this).isEnabled(APIGATEWAY_DISABLE_CLOUDWATCH_ROLE) !== true;
     this.api = new RestApi(this, 'Api', {
       restApiName: props.restApiName ?? Stack.of(this).stackName,
       description: 'Hookwarden: secure front door for webhooks',
@@ -210,7 +214,9 @@ export class WebhookApi extends Construct {
       // Without binary media types API Gateway hands non-UTF-8 bodies to Lambda as mangled text, and a
       // signature over the raw bytes fails; with */* every body arrives base64 and byte-exact.
       binaryMediaTypes: [BINARY_MEDIA_TYPES_ALL],
-      cloudWatchRole: props.cloudWatchRole ?? true,
+      cloudWatchRole: createsRole,
+      // CDK's default today, stated: another stack's API may log through this role once its stack set the account's setting.
+      ...(createsRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: props.stageName ?? 'dev',
         accessLogDestination: new LogGroupLogDestination(this.accessLogs),

@@ -535,3 +535,45 @@ describe('a team stack composed with the defaults, deployed as two Stages', () =
     for (const name of prod.queries) expect(name).toMatch(/^Prod-Team\//);
   });
 });
+
+// API Gateway's CloudWatch role is one setting per account and region. CDK's `@aws-cdk/aws-apigateway:disableCloudWatchRole`
+// flag (set by `cdk init` in new apps) is how an app says it manages that setting once, elsewhere; WebhookApi passed
+// `cloudWatchRole: true` to CDK whatever the flag said, so a team that had set it got a role of Hookwarden's made and
+// the account's setting taken over by every stage it deployed.
+describe("WebhookApi and the app's disableCloudWatchRole feature flag", () => {
+  const FLAG = '@aws-cdk/aws-apigateway:disableCloudWatchRole';
+  const accountSetting = (context: Record<string, unknown>, apiProps: { cloudWatchRole?: boolean } = {}) => {
+    const { stack } = teamStack(new App({ context: { ...NO_BUNDLING, ...context } }), apiProps);
+    const template = Template.fromStack(stack);
+    return {
+      accounts: Object.values(template.findResources('AWS::ApiGateway::Account')),
+      roles: Object.values(template.findResources('AWS::IAM::Role')).filter((role) =>
+        JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('apigateway.amazonaws.com'),
+      ),
+    };
+  };
+
+  it('leaves the account setting alone when the app sets the flag', () => {
+    for (const value of [true, 'true']) {
+      const { accounts, roles } = accountSetting({ [FLAG]: value });
+      expect(accounts).toEqual([]);
+      expect(roles).toEqual([]);
+    }
+  });
+
+  it('creates the role without the flag, or when asked to, and keeps both role and setting when the stack goes', () => {
+    for (const [context, props] of [
+      [{}, {}],
+      [{ [FLAG]: true }, { cloudWatchRole: true }],
+    ] as const) {
+      const { accounts, roles } = accountSetting(context, props);
+      expect(accounts).toHaveLength(1);
+      expect(roles).toHaveLength(1);
+      // Another stage's API may be logging through this role by now: deleting either would end its logs.
+      for (const resource of [...accounts, ...roles]) {
+        expect(resource.DeletionPolicy).toBe('Retain');
+        expect(resource.UpdateReplacePolicy).toBe('Retain');
+      }
+    }
+  });
+});
