@@ -77,7 +77,7 @@ export interface DeploymentSettings {
    * Context `apiGatewayCloudWatchRole`: `create` API Gateway's account-level
    * CloudWatch role (one per account and region, which every stack that
    * creates it overwrites), or rely on the `existing` one.
-   * @default 'create'
+   * @default 'create', or 'existing' when the app sets CDK's `@aws-cdk/aws-apigateway:disableCloudWatchRole` flag
    */
   readonly apiGatewayCloudWatchRole: 'create' | 'existing';
   /**
@@ -162,6 +162,12 @@ export const mistypedContextKeys = (keys: readonly string[], ownKeys: readonly s
           ]
         : [];
     });
+
+/**
+ * CDK's feature flag (`cx-api`'s `APIGATEWAY_DISABLE_CLOUDWATCH_ROLE`) by which an app says it manages API Gateway's
+ * account-level CloudWatch role elsewhere. Spelled out: the CLI reads these settings without aws-cdk-lib installed.
+ */
+export const DISABLE_CLOUDWATCH_ROLE_FLAG = '@aws-cdk/aws-apigateway:disableCloudWatchRole';
 
 /** The webhook function's reserved concurrency in prod, unless context `reservedConcurrency` says otherwise. */
 export const PROD_RESERVED_CONCURRENCY = 100;
@@ -318,7 +324,9 @@ export const readSettings = (context: ContextReader, env: NodeJS.ProcessEnv = pr
   const rawTrail = read('cloudTrail') ?? (stage === 'prod' ? 'create' : 'existing');
   if (rawTrail !== 'create' && rawTrail !== 'existing' && rawTrail !== 'none')
     problems.add('context cloudTrail', `must be "create", "existing" or "none", got ${JSON.stringify(rawTrail)}`);
-  const rawRole = read('apiGatewayCloudWatchRole') ?? 'create';
+  // An app that sets CDK's flag manages API Gateway's one CloudWatch role setting elsewhere: a role of ours would take
+  // it over. Read as CDK reads it: any value set counts, and unset is off in CDK v2.
+  const rawRole = read('apiGatewayCloudWatchRole') ?? (context(DISABLE_CLOUDWATCH_ROLE_FLAG) ? 'existing' : 'create');
   if (rawRole !== 'create' && rawRole !== 'existing')
     problems.add('context apiGatewayCloudWatchRole', `must be "create" or "existing", got ${JSON.stringify(rawRole)}`);
   const cloudTrail = rawTrail === 'create' || rawTrail === 'none' ? rawTrail : 'existing';

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Template } from 'aws-cdk-lib/assertions';
+import { APIGATEWAY_DISABLE_CLOUDWATCH_ROLE } from 'aws-cdk-lib/cx-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp, DeploymentRefused } from '../../lib/app.js';
 import { CHECKLIST_ITEMS, CLOUDFORMATION_MAX_OUTPUTS, MAX_SOURCES_PER_STACK } from '../../lib/checklist.js';
+import { DISABLE_CLOUDWATCH_ROLE_FLAG } from '../../lib/settings.js';
 import { NO_BUNDLING } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -126,6 +128,23 @@ describe('the production checklist', () => {
     expect(trail({})).toBe('existing');
     expect(trail({ cloudTrail: 'create' })).toBe('create');
     expect(refusal({ cloudTrail: 'none' })).toEqual([]);
+  });
+
+  // The flag (`cdk init` sets it in new apps) says the app manages API Gateway's one CloudWatch role setting per account
+  // and region elsewhere. The stack created a role and took the setting over whatever it said.
+  it("defaults the API Gateway CloudWatch role to existing when the app sets CDK's disableCloudWatchRole flag", () => {
+    const FLAG = APIGATEWAY_DISABLE_CLOUDWATCH_ROLE;
+    expect(DISABLE_CLOUDWATCH_ROLE_FLAG).toBe(FLAG);
+    const built = (context: Record<string, unknown>) =>
+      createApp({ appProps: { context: { ...NO_BUNDLING, ...SAFE_PROD, ...context } }, env: {}, cwd: workdir() });
+    const flagged = built({ [FLAG]: true });
+    expect(flagged.settings.apiGatewayCloudWatchRole).toBe('existing');
+    Template.fromStack(flagged.stack).resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(built({ [FLAG]: false }).settings.apiGatewayCloudWatchRole).toBe('create');
+    // Asked for by name, the role is made whatever the flag says.
+    const asked = built({ [FLAG]: true, apiGatewayCloudWatchRole: 'create' });
+    expect(asked.settings.apiGatewayCloudWatchRole).toBe('create');
+    Template.fromStack(asked.stack).resourceCountIs('AWS::ApiGateway::Account', 1);
   });
 
   it('reads tracing (default off) and the API Gateway CloudWatch role choice (default create) from context', () => {
