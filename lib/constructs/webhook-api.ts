@@ -205,8 +205,9 @@ export class WebhookApi extends Construct {
       retention: props.accessLogRetention ?? RetentionDays.THREE_MONTHS,
       removalPolicy: props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    // The app's flag says the account's setting is managed elsewhere, once: a role of ours would take it over.
-    const createsRole = props.cloudWatchRole ?? FeatureFlags.of(this).isEnabled(APIGATEWAY_DISABLE_CLOUDWATCH_ROLE) !== true;
+    // The app's flag says the account's setting is managed elsewhere, once: a role of ours would take it over. Read as
+    // RestApi reads it (any value set counts), as readSettings does.
+    const createsRole = props.cloudWatchRole ?? !FeatureFlags.of(this).isEnabled(APIGATEWAY_DISABLE_CLOUDWATCH_ROLE);
     this.api = new RestApi(this, 'Api', {
       restApiName: props.restApiName ?? Stack.of(this).stackName,
       description: 'Hookwarden: secure front door for webhooks',
