@@ -65,7 +65,7 @@ export const registerIncidentCommands = (program: Command, context: CliContext, 
   program
     .command('rotate')
     .description(
-      "rotate a source's secret, on the local store (the key document in the data directory) or a deployed stack: github and shared sources switch to the staged key (GitHub through its API, then a ping) and stage the next; manual sources take the provider's new key; the previous key stays valid for the overlap",
+      "rotate a source's secret, on the local store (the key document in the data directory) or a deployed stack: github and shared sources switch to the staged key (GitHub through its API, then a ping) and stage the next; manual sources take the provider's new key; the previous key stays valid for the overlap. Locally one rotate of a source runs at a time (it holds <key file>.lock; one left by a process gone from this machine is taken over)",
     )
     .argument('<source>', 'source name')
     .addOption(stackOption("the source's Secrets Manager secret"))
