@@ -72,11 +72,11 @@ export const onInvocationEnd = (context: object, fn: () => Promise<void>): void 
 };
 
 /**
- * Whether {@link endInvocation} will be called for this context: a chain built with `hookwardenPlugin` runs on it
- * ({@link enterChain}), or its runtime marked it ({@link markRunsOnPastTimeout}: the local server), which calls it itself.
+ * Whether a chain built with `hookwardenPlugin` runs on this context ({@link enterChain}): one that does not has Middy's
+ * early timeout, whatever the runtime (the local server runs an invocation's end itself, but not that).
  */
-export const endIsRun = (context: object | undefined): boolean =>
-  (context !== undefined && chainsOf(context as Record<symbol, unknown>) > 0) || runsOnPastTimeout(context);
+export const inPluginChain = (context: object | undefined): boolean =>
+  context !== undefined && chainsOf(context as Record<symbol, unknown>) > 0;
 
 /**
  * A chain built with {@link hookwardenPlugin} starts on `context` (Middy's `requestStart`): what is left for the end

@@ -13,6 +13,7 @@ import {
   type WebhookHandler,
 } from '../../core/index.js';
 import type { LocalStore } from '../../local/dynamo.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
 import { jsonLinesDuring } from '../helpers/json-lines.js';
 import { webhookPost } from '../helpers/proxy-event.js';
 import { chainDependencies } from '../helpers/chain-dependencies.js';
@@ -97,5 +98,35 @@ describe('a chain built without hookwardenPlugin()', () => {
     expect(said).toHaveLength(1);
     expect(said[0]).toMatchObject({ level: 'ERROR', source: 'default', deliveryId: d.id });
     expect(String(said[0]?.message)).toContain('hookwardenPlugin()');
+  });
+});
+
+/**
+ * The local server runs an invocation's end itself (it settles what a middleware's early answer left), but Middy's
+ * early timeout is the chain's: a team trying its chain on `npm start` must hear of the missing plugin there too,
+ * not first on Lambda.
+ */
+describe('a chain built without hookwardenPlugin(), on the local server', () => {
+  let h: Harness;
+  const handler: WebhookHandler = async () => ({ statusCode: 200, body: '' });
+
+  beforeAll(async () => {
+    h = await startHarness(
+      { WEBHOOK_SECRET: SECRET },
+      {
+        webhookHandler: (deps) =>
+          middy(handler as never, { timeoutEarlyInMillis: 0 })
+            .use(httpMiddlewares(deps))
+            .use(webhookMiddlewares(deps)) as unknown as HttpHandler,
+      },
+    );
+  });
+  afterAll(() => h.close());
+
+  it('warns once, as on Lambda', async () => {
+    const lines = await jsonLinesDuring(async () => {
+      for (const d of [signed(), signed()]) expect((await h.post('/webhooks/default', d.body, d.headers)).status).toBe(200);
+    });
+    expect(lines.filter((line) => String(line.message).startsWith(NO_PLUGIN))).toHaveLength(1);
   });
 });

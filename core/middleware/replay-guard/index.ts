@@ -1,4 +1,4 @@
-import { endIsRun, holdDeadline, onInvocationEnd, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
+import { holdDeadline, inPluginChain, onInvocationEnd, runsOnPastTimeout, withinRemainingTime } from '../../deadline.js';
 import { ConfigError, DeliveryInProgressError, DuplicateDeliveryError, HttpError, StoreUnavailableError } from '../../errors.js';
 import type { SourceConfig } from '../../config/index.js';
 import { wholeNumberProblem } from '../../config/rules.js';
@@ -200,7 +200,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     });
     leases.set(state, held);
     if (renew) running.set(deliveryKey(source.name, delivery.deliveryId), held);
-    if (!saidNoPlugin && !endIsRun(request.context)) {
+    if (!saidNoPlugin && !inPluginChain(request.context)) {
       saidNoPlugin = true;
       options.telemetry?.logger.warn(NO_PLUGIN, { source: source.name });
     }
