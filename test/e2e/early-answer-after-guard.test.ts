@@ -64,6 +64,9 @@ describe('a middleware after the replay guard that answers early, on the local s
     let refused!: Response;
     const lines = await jsonLinesDuring(async () => (refused = await h.post('/webhooks/default', d.body, d.headers)));
     expect(refused.status).toBe(403);
+    // Middy ran no after hook for it: the security headers come at the invocation's end (they were missing).
+    expect(refused.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(refused.headers.get('cache-control')).toBe('no-store');
     expect(await h.store.get('default', d.id, nowSeconds())).toBeUndefined();
     const warning = lines.find((line) => String(line.message).startsWith('replayGuard: the invocation ended without'));
     expect(warning).toMatchObject({ level: 'WARN', source: 'default', deliveryId: d.id, statusCode: 403 });
@@ -162,7 +165,9 @@ describe('a middleware after the replay guard that answers early, on Lambda (a c
     const handle = chain(hookwardenPlugin());
     const refused = signed();
     early.set(refused.id, { statusCode: 403, body: '' });
-    expect((await handle(webhookPost(refused.body, refused.headers), lambdaContext())).statusCode).toBe(403);
+    const answer = await handle(webhookPost(refused.body, refused.headers), lambdaContext());
+    expect(answer.statusCode).toBe(403);
+    expect(answer.headers).toMatchObject({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
     expect(await deps.store.get('default', refused.id, nowSeconds())).toBeUndefined();
     early.delete(refused.id);
     expect((await handle(webhookPost(refused.body, refused.headers), lambdaContext())).statusCode).toBe(202);

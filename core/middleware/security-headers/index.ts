@@ -1,3 +1,4 @@
+import { onInvocationEnd } from '../../deadline.js';
 import type { HttpMiddleware, HttpRequest } from '../types.js';
 
 /** Options of {@link securityHeaders}. */
@@ -20,7 +21,8 @@ const defaults: Required<SecurityHeadersOptions> = { headers: SECURITY_HEADERS }
 
 /**
  * Adds nosniff, no-store, HSTS and frame-deny headers to every response,
- * errors included.
+ * errors included. An answer a later middleware gives early (Middy then runs no `after` or `onError` hook) gets
+ * them at the end of the invocation, where its runtime or `hookwardenPlugin` runs it ({@link onInvocationEnd}).
  */
 export const securityHeaders = (options: SecurityHeadersOptions = {}): HttpMiddleware => {
   const headers = { ...defaults.headers, ...options.headers };
@@ -28,5 +30,9 @@ export const securityHeaders = (options: SecurityHeadersOptions = {}): HttpMiddl
     if (!request.response) return;
     request.response.headers = { ...headers, ...request.response.headers };
   };
-  return { after: securityHeadersAfter, onError: securityHeadersAfter };
+  const securityHeadersBefore = (request: HttpRequest): void => {
+    if (typeof request.context === 'object' && request.context !== null)
+      onInvocationEnd(request.context, () => securityHeadersAfter(request));
+  };
+  return { before: securityHeadersBefore, after: securityHeadersAfter, onError: securityHeadersAfter };
 };
