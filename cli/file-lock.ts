@@ -4,7 +4,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, rmSync, statSync, 
 import { CommandFailed } from './context.js';
 
 /** Whether a process of this machine runs as `pid` (one of another user's too: EPERM). */
-export const processRuns = (pid: number): boolean => {
+const processRuns = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

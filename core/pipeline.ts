@@ -185,7 +185,7 @@ export const hookwardenPlugin = (): {
   const depths = new WeakMap<object, number>();
   return {
     timeoutEarlyInMillis: 0,
-    // Also what tells the replay guard that this request's end is run (it warns of a chain built without the plugin).
+    // Also what tells the replay guard that this chain was built with the plugin (it warns of one built without).
     requestStart: (request) => {
       if (request && typeof request.context === 'object' && request.context !== null) depths.set(request, enterChain(request.context));
     },

@@ -221,7 +221,7 @@ export const replayGuard = (opts: ReplayGuardOptions): HttpMiddleware => {
     try {
       statusCode = statusOf(request.response);
     } catch {
-      statusCode = undefined;
+      // Logged without it; replayGuardAfter's own read throws too, and the claim is given back.
     }
     options.telemetry?.logger.warn(
       "replayGuard: the invocation ended without this guard's after or onError hook (a middleware after it answered early, or an onError hook before it threw); its claim is settled by the answer given. Refuse by throwing an HttpError instead",
