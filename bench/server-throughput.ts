@@ -207,9 +207,11 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
     /** Median ratios of `server` to `base`: throughput, and CPU and main-thread time per delivery (base ÷ server). */
     const ratiosTo = (server: Server, base: Server) => {
       const medianOf = (values: number[] | undefined) => (values ? median(values) : undefined);
+      // Every round has a rate for each server.
+      const perRound = perRoundRatios(of(rates, server), of(rates, base)) as number[];
       return {
-        perRound: perRoundRatios(of(rates, server), of(rates, base)) as number[],
-        throughput: medianOf(perRoundRatios(of(rates, server), of(rates, base))) as number,
+        perRound,
+        throughput: median(perRound),
         cpu: medianOf(perRoundRatios(of(cpuPerDelivery, base), of(cpuPerDelivery, server))),
         main: medianOf(perRoundRatios(of(mainPerDelivery, base), of(mainPerDelivery, server))),
       };
