@@ -43,7 +43,7 @@ export const countCalls = (
 };
 
 /** An empty directory, so no stray hookwarden.config.json is picked up (removed with the run's temporary parent). */
-export const emptyDir = (): string => mkdtempSync(join(process.env.HOOKWARDEN_TEST_TMP ?? tmpdir(), 'hookwarden-test-'));
+export const emptyDir = (): string => mkdtempSync(join(tmpdir(), 'hookwarden-test-'));
 
 /** Everything a real-HTTP test needs: dynalite, the handlers on a loopback port, a counted client. */
 export interface Harness {

@@ -146,7 +146,7 @@ describe('the packed package installed offline into fresh projects', () => {
 
   beforeAll(
     async () => {
-      dir = mkdtempSync(join(process.env.HOOKWARDEN_TEST_TMP ?? tmpdir(), 'hookwarden-pack-'));
+      dir = mkdtempSync(join(tmpdir(), 'hookwarden-pack-'));
       const [pack] = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], ROOT)) as {
         filename: string;
         files: { path: string }[];

@@ -1,3 +1,4 @@
+import { inject } from 'vitest';
 // Every test file starts from the environment of a clean shell, as in CI. The README has a developer export
 // WEBHOOK_SECRET (and the hardening guide's other variables) in the shell they run `npm start` from, and the same
 // shell may run `npm test`: a setting left there must not change what the tests see, nor what the servers and
@@ -10,5 +11,9 @@ for (const name of Object.keys(process.env)) {
   if (PREFIXES.some((prefix) => name.toUpperCase().startsWith(prefix)) || NAMES.includes(name) || name.endsWith('_WEBHOOK_SECRET'))
     delete process.env[name];
 }
+// Temporary files go to the run's own directory (test/setup/log-scan.ts), which is removed after the run; CDK's
+// synth (cdk.out…), dynalite and every process a test starts take it from TMPDIR.
+const runTmpDir = inject('runTmpDir');
+process.env.TMPDIR = runTmpDir;
 // As vitest sets it when the shell has none: a production NODE_ENV would hide the reasons the tests read.
 process.env.NODE_ENV = 'test';

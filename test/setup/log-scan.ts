@@ -1,9 +1,17 @@
 // Global setup: clears the captured logs before the run; after it, fails the
 // run if any captured line holds a test secret, a signature value or a read token.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
 import { TEST_SECRETS } from '../helpers/secrets.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The run's temporary parent: every test file's TMPDIR (test/setup/clean-env.ts), removed after the run. */
+    runTmpDir: string;
+  }
+}
 
 const dir = join(process.cwd(), '.tmp', 'test-logs');
 
@@ -18,14 +26,34 @@ const SIGNATURE_PATTERNS: readonly RegExp[] = [
   /hwk_[A-Za-z0-9_-]{43}/, // a read token for the deliveries API (its hash is the bare hex above)
 ];
 
-export const setup = (): void => {
+let runTmpDir: string | undefined;
+let startedAt = 0;
+
+/** What this run left in the machine's own temporary directory, outside its run directory: nothing, or a leak. */
+const leftInTmp = (): string[] =>
+  readdirSync(tmpdir())
+    .filter((name) => (name.startsWith('hookwarden-') && !name.startsWith('hookwarden-run-')) || name.startsWith('cdk.out'))
+    .filter((name) => (statSync(join(tmpdir(), name), { throwIfNoEntry: false })?.ctimeMs ?? 0) >= startedAt);
+
+export const setup = (project: TestProject): void => {
   rmSync(dir, { recursive: true, force: true });
-  // One parent for every temporary directory of this run (test/helpers/harness emptyDir), removed at the end.
-  process.env.HOOKWARDEN_TEST_TMP = mkdtempSync(join(tmpdir(), 'hookwarden-run-'));
+  // One parent for every temporary directory of this run, removed at the end: each test file's TMPDIR, so what the
+  // tests make (emptyDir, dynalite's data, CDK's cdk.out of every synth, Chromium's profile) and what the processes
+  // they start make lands in it. The environment is no way to hand it over: clean-env.ts empties HOOKWARDEN_*.
+  startedAt = Date.now();
+  runTmpDir = mkdtempSync(join(tmpdir(), 'hookwarden-run-'));
+  project.provide('runTmpDir', runTmpDir);
 };
 
 export const teardown = (): void => {
-  if (process.env.HOOKWARDEN_TEST_TMP) rmSync(process.env.HOOKWARDEN_TEST_TMP, { recursive: true, force: true });
+  if (runTmpDir) rmSync(runTmpDir, { recursive: true, force: true, maxRetries: 3 });
+  // Only in CI, where the run is alone on a clean machine: locally another run (watch mode, an older checkout) may be
+  // writing there at the same time.
+  const leaked = process.env.CI ? leftInTmp() : [];
+  if (leaked.length > 0)
+    throw new Error(
+      `The run left ${leaked.length} temporary entries outside its run directory, in ${tmpdir()}: ${leaked.slice(0, 5).join(', ')}`,
+    );
   if (!existsSync(dir)) return;
   const problems: string[] = [];
   let rejections = 0;
