@@ -1,6 +1,9 @@
 import sparticuz from '@sparticuz/chromium';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 // Our own flags, never the package's `sparticuz.args`: those include --disable-web-security, which turns CORS off.
@@ -18,13 +21,38 @@ const FLAGS = [
 ];
 
 /**
+ * The package's Chromium, decompressed into the run's temporary directory (test/setup/log-scan.ts) by one test file
+ * while any other waits: the package decompresses into the path it then reports, and takes a path that exists as done,
+ * so a second file starting meanwhile would launch a half-written binary.
+ */
+const extractedChromium = async (): Promise<string> => {
+  const ready = join(tmpdir(), 'chromium.ready');
+  if (!existsSync(ready)) {
+    try {
+      mkdirSync(join(tmpdir(), 'chromium.extracting'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      for (const deadline = Date.now() + 120_000; !existsSync(ready);) {
+        if (Date.now() > deadline) throw new Error(`Chromium: another test file's decompression did not finish within 120 s (${ready})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return sparticuz.executablePath();
+    }
+    const path = await sparticuz.executablePath();
+    writeFileSync(ready, path);
+    return path;
+  }
+  return sparticuz.executablePath();
+};
+
+/**
  * Launches headless Chromium from the `@sparticuz/chromium` npm package (the
  * binary ships inside it, so `npm ci` is all a machine needs), failing (never
  * skipping) when it cannot: CORS is a browser behaviour, so without a browser
  * nothing is proven.
  */
 export const launchChromium = async (): Promise<Browser> => {
-  const executablePath = await sparticuz.executablePath();
+  const executablePath = await extractedChromium();
   try {
     return await chromium.launch({ executablePath, args: FLAGS });
   } catch (error) {
