@@ -1,6 +1,6 @@
 // Local server throughput: Hookwarden's `npm start` against a bare node:http floor with the same embedded
 // store (dynalite in its own process, on disk), alternated (A B A B) in one run, 16 in flight, 1 KiB bodies.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -48,11 +48,18 @@ const waitFor = async <T>(what: string, poll: () => T | undefined, timeoutMs = 9
   }
 };
 
-/** Hookwarden as `npm start` runs it (tsx, its own dynalite on disk, logs to standard output). */
-const startHookwarden = async (dataDir: string): Promise<Server> => {
-  // BENCH_PROFILE_DIR=dir writes CPU profiles of every server there (node --cpu-prof; the floors' in dir/floor and dir/floor-store).
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bin/server.ts'], {
+/**
+ * Hookwarden as `npm start` runs it (tsx, its own dynalite on disk, logs to standard output), or with `compiledIn` the
+ * same server compiled by tsc (`npm run build`'s JavaScript, in that directory) and run by node alone.
+ */
+const startHookwarden = async (dataDir: string, compiledIn?: string): Promise<Server> => {
+  // BENCH_PROFILE_DIR=dir writes CPU profiles of every server there (node --cpu-prof; the floors' in dir/floor and
+  // dir/floor-store, the compiled server's in dir/compiled).
+  const profileDir =
+    process.env.BENCH_PROFILE_DIR && (compiledIn ? join(process.env.BENCH_PROFILE_DIR, 'compiled') : process.env.BENCH_PROFILE_DIR);
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const entry = compiledIn ? [join(compiledIn, 'bin', 'server.js')] : ['--import', 'tsx', 'bin/server.ts'];
+  const child = spawn(process.execPath, [...profile, ...entry], {
     cwd: ROOT,
     env: { ...process.env, WEBHOOK_SECRET: SECRET, PORT: '0', HOOKWARDEN_DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'INFO' },
     stdio: 'ignore',
@@ -61,7 +68,7 @@ const startHookwarden = async (dataDir: string): Promise<Server> => {
   const info = await waitFor('npm start', () =>
     existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { url: string }) : undefined,
   );
-  return { name: 'hookwarden (npm start)', url: info.url, child };
+  return { name: compiledIn ? 'hookwarden compiled (node, no tsx)' : 'hookwarden (npm start)', url: info.url, child };
 };
 
 /**
@@ -83,6 +90,18 @@ const startFloor = async (dataDir: string, store?: 'hookwarden'): Promise<Server
     child.once('exit', (code) => reject(new Error(`bench: the floor server exited (${code})`)));
   });
   return { name, url: (JSON.parse(line) as { url: string }).url, child };
+};
+
+/**
+ * `npm run build`'s compilation (tsconfig.build.json) into `out`, inside the project so that its imports find
+ * node_modules; returns `out`.
+ */
+const compile = (out: string): string => {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  return out;
 };
 
 const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
@@ -169,6 +188,7 @@ const perRoundRatios = (a: readonly number[], b: readonly number[]): number[] | 
  */
 export const serverThroughputBenchmark = async (): Promise<void> => {
   const dir = mkdtempSync(join(tmpdir(), 'hookwarden-bench-'));
+  const compiledDir = join(ROOT, '.tmp', `bench-compiled-${process.pid}`);
   const started: Server[] = [];
   try {
     const floor = await startFloor(join(dir, 'floor'));
@@ -178,6 +198,14 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
     const hookwarden = await startHookwarden(join(dir, 'data'));
     started.push(hookwarden);
     const servers = [floor, floorStore, hookwarden];
+    // BENCH_SERVER_COMPILED=1: a fourth server in the same rounds, npm start's code compiled by tsc and run without tsx,
+    // the issue's candidate "tsx at run time instead of compiled JavaScript".
+    const compiled =
+      process.env.BENCH_SERVER_COMPILED === '1' ? await startHookwarden(join(dir, 'compiled-data'), compile(compiledDir)) : undefined;
+    if (compiled) {
+      started.push(compiled);
+      servers.push(compiled);
+    }
     // Warm: JIT, connections, the blocklist cache.
     for (let slice = 0; slice < 4; slice++) for (const server of servers) await load(server.url, WARM_UP_SECONDS / 4);
     const rates = new Map<Server, number[]>(servers.map((s) => [s, []]));
@@ -249,6 +277,12 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
     print(
       `The gap, split: the floor storing through Hookwarden's DynamoDbDeliveryStore (the same item, index keys, condition and gzip; nothing else of npm start) runs at ${text(storeToFloor.throughput)}× the floor (main thread ${text(storeToFloor.main)}×); npm start runs at ${text(toFloorStore.throughput)}× that (main thread ${text(toFloorStore.main)}×), which is the pipeline: middleware, logging, the HTTP-to-event adapter.`,
     );
+    if (compiled) {
+      const compiledToHookwarden = ratiosTo(compiled, hookwarden);
+      print(
+        `Compiled: npm start's code compiled by tsc and run by node without tsx runs at ${text(ratiosTo(compiled, floor).throughput)}× the floor, ${text(compiledToHookwarden.throughput)}× npm start (main thread ${text(compiledToHookwarden.main)}×).`,
+      );
+    }
     const ratio = toFloor.throughput;
     print(ratio >= GOAL ? `Goal met: at least ${GOAL}× the floor.` : `Goal missed: ${ratio.toFixed(2)}× the floor (goal ${GOAL}×).`);
     print('');
@@ -256,5 +290,6 @@ export const serverThroughputBenchmark = async (): Promise<void> => {
     agent.destroy();
     for (const server of started) await stop(server.child);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(compiledDir, { recursive: true, force: true });
   }
 };
